@@ -1,0 +1,393 @@
+//! Combining rules into a decision (SPEC §5, §6): the hot path.
+//!
+//! Everything here works on integers in minor units, allocates nothing and
+//! cannot panic: arithmetic is done in `i128` on inputs bounded by
+//! [`MAX_MONEY`](crate::money::MAX_MONEY), and the few fallible steps fail
+//! closed.
+
+use crate::compiled::CompiledRules;
+use crate::decision::{Decision, Outcome, Reason};
+use crate::item::{Field, Item};
+use crate::money::{snap_half_even, MAX_MONEY};
+use crate::rules::{
+    bounds, change, class_mask, emergency, endings, margin, market, promotion, Class, ClassSet,
+    Rule, RuleSet, RULE_COUNT,
+};
+
+/// The most units a forecast may carry.
+pub const MAX_UNITS: i64 = 1_000_000_000;
+
+/// What the item's campaign has left, as seen by one evaluation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Budget {
+    /// The item draws on no campaign.
+    None,
+    /// The item names a campaign the policy has no budget for.
+    Unknown,
+    /// Remaining budget in minor units.
+    Remaining(i64),
+}
+
+const NO_LO: i64 = i64::MIN;
+const NO_HI: i64 = i64::MAX;
+
+/// Per-rule bounds for one item. `lo`/`hi` hold `NO_LO`/`NO_HI` for rules
+/// that set no bound on that side.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Bounds {
+    lo: [i64; RULE_COUNT],
+    hi: [i64; RULE_COUNT],
+    set: u64,
+}
+
+#[inline]
+fn clamp_i64(v: i128) -> i64 {
+    // Bounds beyond ±2^62 are equivalent for every valid price.
+    v.clamp(-(1_i128 << 62), 1_i128 << 62) as i64
+}
+
+impl Bounds {
+    #[inline]
+    fn new() -> Bounds {
+        Bounds {
+            lo: [NO_LO; RULE_COUNT],
+            hi: [NO_HI; RULE_COUNT],
+            set: 0,
+        }
+    }
+
+    /// Records a lower bound for `rule`.
+    #[inline]
+    pub(crate) fn lower(&mut self, rule: Rule, v: i128) {
+        if let Some(slot) = self.lo.get_mut(rule as usize) {
+            *slot = clamp_i64(v);
+            self.set |= 1 << rule as u8;
+        }
+    }
+
+    /// Records an upper bound for `rule`.
+    #[inline]
+    pub(crate) fn upper(&mut self, rule: Rule, v: i128) {
+        if let Some(slot) = self.hi.get_mut(rule as usize) {
+            *slot = clamp_i64(v);
+            self.set |= 1 << rule as u8;
+        }
+    }
+
+    #[inline]
+    fn lo_of(&self, code: usize) -> i64 {
+        self.lo.get(code).copied().unwrap_or(NO_LO)
+    }
+
+    #[inline]
+    fn hi_of(&self, code: usize) -> i64 {
+        self.hi.get(code).copied().unwrap_or(NO_HI)
+    }
+
+    /// `(max lo, min hi, has lo, has hi)` over the rules of `mask`.
+    #[inline]
+    fn class_bounds(&self, mask: u64) -> (i64, i64, bool, bool) {
+        let mut bits = self.set & mask;
+        let (mut lo, mut hi) = (NO_LO, NO_HI);
+        let (mut has_lo, mut has_hi) = (false, false);
+        while bits != 0 {
+            let code = bits.trailing_zeros() as usize;
+            bits &= bits - 1;
+            let l = self.lo_of(code);
+            let h = self.hi_of(code);
+            if l != NO_LO {
+                has_lo = true;
+                lo = lo.max(l);
+            }
+            if h != NO_HI {
+                has_hi = true;
+                hi = hi.min(h);
+            }
+        }
+        (lo, hi, has_lo, has_hi)
+    }
+
+    /// Rules whose bound `price` breaks.
+    #[inline]
+    fn broken_by(&self, price: i64) -> u64 {
+        let mut out = 0;
+        let mut bits = self.set;
+        while bits != 0 {
+            let code = bits.trailing_zeros() as usize;
+            bits &= bits - 1;
+            if price < self.lo_of(code) || price > self.hi_of(code) {
+                out |= 1 << code;
+            }
+        }
+        out
+    }
+
+    /// Rules among `mask` whose bound equals `price`.
+    #[inline]
+    fn equal_to(&self, price: i64, mask: u64) -> u64 {
+        let mut out = 0;
+        let mut bits = self.set & mask;
+        while bits != 0 {
+            let code = bits.trailing_zeros() as usize;
+            bits &= bits - 1;
+            if self.lo_of(code) == price || self.hi_of(code) == price {
+                out |= 1 << code;
+            }
+        }
+        out
+    }
+
+    /// The first rule, walking `order`'s kept classes, whose lower (or
+    /// upper) bound equals `v`.
+    #[inline]
+    fn source_of(&self, v: i64, upper: bool, order: &[Class; 4], kept: ClassSet) -> Option<Rule> {
+        for class in order {
+            if !kept.contains(*class) {
+                continue;
+            }
+            let mut bits = self.set & class_mask(*class);
+            while bits != 0 {
+                let code = bits.trailing_zeros() as usize;
+                bits &= bits - 1;
+                let b = if upper { self.hi_of(code) } else { self.lo_of(code) };
+                if b == v {
+                    return u8::try_from(code).ok().and_then(Rule::from_code);
+                }
+            }
+        }
+        None
+    }
+}
+
+/// Checks the item's own values (SPEC §6 bad input).
+#[inline]
+fn validate(item: &Item) -> Result<(), Field> {
+    let price_ok = |v: i64| v > 0 && v <= MAX_MONEY;
+    if !price_ok(item.proposed_price()) {
+        return Err(Field::ProposedPrice);
+    }
+    let money = [
+        (Field::CurrentPrice, item.current_price()),
+        (Field::MinPrice, item.min_price()),
+        (Field::MaxPrice, item.max_price()),
+        (Field::MapPrice, item.map_price()),
+        (Field::ReferencePrice, item.reference_price()),
+        (Field::WindowAnchorPrice, item.window_anchor_price()),
+        (Field::BaselinePrice, item.baseline_price()),
+        (Field::CompetitorPrice, item.competitor_price()),
+        (Field::PinnedPrice, item.pinned_price()),
+    ];
+    for (field, value) in money {
+        if let Some(v) = value {
+            if !price_ok(v) {
+                return Err(field);
+            }
+        }
+    }
+    if let Some(c) = item.unit_cost() {
+        if !(0..=MAX_MONEY).contains(&c) {
+            return Err(Field::UnitCost);
+        }
+    }
+    if let Some(u) = item.expected_units() {
+        if !(1..=MAX_UNITS).contains(&u) {
+            return Err(Field::ExpectedUnits);
+        }
+        if let Some(r) = item.reference_price() {
+            // The whole reference value must fit i64 so spends never overflow.
+            if i128::from(r) * i128::from(u) > i128::from(i64::MAX / 4) {
+                return Err(Field::ExpectedUnits);
+            }
+        }
+    }
+    for (field, value) in [
+        (Field::Now, item.now()),
+        (Field::LastChangeAt, item.last_change_at()),
+        (Field::ChangesInWindow, item.changes_in_window()),
+    ] {
+        if let Some(v) = value {
+            if v < 0 {
+                return Err(field);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Evaluates one item against one segment's compiled rules, given what its
+/// campaign has left. Never allocates, never panics.
+pub fn evaluate_rules(r: &CompiledRules, item: &Item, budget: Budget) -> Decision {
+    if let Err(field) = validate(item) {
+        return Decision::invalid(field);
+    }
+    let current = item.current_price();
+    if r.freeze {
+        return Decision::hold_or_reject(current, Reason::Freeze);
+    }
+    if r.needs_cost() && item.unit_cost().is_none() {
+        return Decision::hold_or_reject(current, Reason::MissingCost);
+    }
+    if r.emergency_cap.is_some() && item.baseline_price().is_none() {
+        return Decision::hold_or_reject(current, Reason::Rule(Rule::EmergencyCap));
+    }
+    let on_promo = item.reference_price().is_some();
+    let draws_budget = on_promo && item.campaign().is_some();
+    let budget = if draws_budget { budget } else { Budget::None };
+    if draws_budget && (budget == Budget::Unknown || item.expected_units().is_none()) {
+        return Decision::hold_or_reject(current, Reason::Rule(Rule::PromoBudget));
+    }
+
+    let pinned = item.pinned_price();
+    let proposal = pinned.unwrap_or(item.proposed_price());
+    let t = r.tick;
+
+    let mut b = Bounds::new();
+    bounds::apply(r, item, &mut b);
+    emergency::apply(r, item, &mut b);
+    margin::apply(r, item, &mut b);
+    promotion::apply(r, item, budget, &mut b);
+    if pinned.is_none() {
+        change::apply(r, item, &mut b);
+        market::apply(r, item, &mut b);
+    }
+
+    // Walk the classes in priority order, relaxing a class whose bounds
+    // would empty the interval (SPEC §5.2). The floor of everything is one tick.
+    let (mut lo, mut hi) = (t, NO_HI);
+    let mut kept = ClassSet::EMPTY;
+    let mut relaxed = ClassSet::EMPTY;
+    let mut lower_source = false;
+    for class in r.priority {
+        let (cl, ch, has_lo, has_hi) = b.class_bounds(class_mask(class));
+        if !has_lo && !has_hi {
+            continue;
+        }
+        let nl = lo.max(cl);
+        let nh = hi.min(ch);
+        if nl <= nh {
+            lo = nl;
+            hi = nh;
+            kept.insert(class);
+            lower_source |= has_lo;
+        } else if class == Class::Hard {
+            return Decision::hold_or_reject(current, Reason::Infeasible);
+        } else {
+            relaxed.insert(class);
+        }
+    }
+    if draws_budget && relaxed.contains(Class::Financial) {
+        return Decision::hold_or_reject(current, Reason::Rule(Rule::PromoBudget));
+    }
+    if !r.allow_unbounded && (hi == NO_HI || !lower_source) {
+        return Decision::hold_or_reject(current, Reason::Unbounded);
+    }
+
+    let stability_kept = kept.contains(Class::Stability);
+    let hold = if stability_kept && b.set & (1 << Rule::Cooldown as u8) != 0 {
+        Some(Rule::Cooldown)
+    } else if stability_kept && b.set & (1 << Rule::MaxChanges as u8) != 0 {
+        Some(Rule::MaxChanges)
+    } else {
+        None
+    };
+
+    let snapped = snap_half_even(proposal, t);
+    let mut price = snapped.clamp(lo, hi);
+    let clamped_lo = snapped < lo;
+    let clamped_hi = snapped > hi;
+
+    let mut violated = b.broken_by(proposal);
+    let mut binding = 0u64;
+    let mut unmet = RuleSet::EMPTY;
+    if proposal % t != 0 {
+        violated |= 1 << Rule::Tick as u8;
+    }
+
+    let mut ending_moved = false;
+    if let (Some(e), None) = (r.endings.as_ref(), pinned) {
+        if !endings::is_allowed(e, proposal) {
+            violated |= 1 << Rule::PriceEnding as u8;
+        }
+        if hold.is_none() && !endings::is_allowed(e, price) {
+            match endings::nearest(e, price, lo, hi, proposal > price) {
+                Some(p) => {
+                    ending_moved = p != price;
+                    price = p;
+                }
+                None => unmet.insert(Rule::PriceEnding),
+            }
+        }
+    }
+
+    let mut min_change_applied = false;
+    if let (Some(p), None, None) = (current, pinned, hold) {
+        if stability_kept && change::within_min_change(r, p, price) && lo <= p && p <= hi {
+            price = p;
+            min_change_applied = true;
+            violated |= 1 << Rule::MinChange as u8;
+            binding |= 1 << Rule::MinChange as u8;
+        }
+    }
+
+    let mut kept_mask = 0u64;
+    for class in kept.iter() {
+        kept_mask |= class_mask(class);
+    }
+    binding |= b.equal_to(price, kept_mask);
+    if ending_moved {
+        binding |= 1 << Rule::PriceEnding as u8;
+    }
+    if snapped != proposal && price == snapped {
+        binding |= 1 << Rule::Tick as u8;
+    }
+    if pinned == Some(price) {
+        binding |= 1 << Rule::Pinned as u8;
+    }
+
+    let (outcome, reason) = if price == item.proposed_price() {
+        (Outcome::Accepted, Reason::None)
+    } else if let Some(rule) = hold {
+        // A kept hold pins the interval to [P, P], so the price is P.
+        (Outcome::Held, Reason::Rule(rule))
+    } else if min_change_applied {
+        (Outcome::Held, Reason::Rule(Rule::MinChange))
+    } else {
+        let source = if clamped_lo {
+            b.source_of(lo, false, &r.priority, kept)
+        } else if clamped_hi {
+            b.source_of(hi, true, &r.priority, kept)
+        } else {
+            None
+        };
+        let reason = match source {
+            Some(rule) => rule,
+            None if ending_moved => Rule::PriceEnding,
+            None if pinned == Some(price) => Rule::Pinned,
+            None => Rule::Tick,
+        };
+        (Outcome::Adjusted, Reason::Rule(reason))
+    };
+
+    let needs_approval = match (r.max_auto_change, current) {
+        (Some(limit), Some(p)) if outcome != Outcome::Held => {
+            let diff = (i128::from(price) - i128::from(p)).abs();
+            diff * limit.d() > limit.n() * i128::from(p)
+        }
+        _ => false,
+    };
+
+    Decision {
+        outcome,
+        reason,
+        price: Some(price),
+        lower: Some(lo),
+        upper: if hi == NO_HI { None } else { Some(hi) },
+        violated: RuleSet(violated),
+        binding: RuleSet(binding),
+        unmet,
+        relaxed,
+        promo_spend: promotion::spend(item, price),
+        needs_approval,
+        invalid_field: None,
+    }
+}

@@ -1,0 +1,179 @@
+//! One readable sentence per decision (feature `alloc`).
+
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use rust_decimal::Decimal;
+
+use crate::compiled::Ratio;
+use crate::decision::{Decision, Outcome, Reason};
+use crate::item::Item;
+use crate::policy::Policy;
+use crate::rules::Rule;
+
+fn pct(r: Option<Ratio>) -> String {
+    match r {
+        Some(r) => format!("{} %", (r.to_decimal() * Decimal::ONE_HUNDRED).normalize()),
+        None => String::from("?"),
+    }
+}
+
+fn factor(r: Option<Ratio>) -> String {
+    r.map_or_else(|| String::from("?"), |r| format!("{}", r.to_decimal().normalize()))
+}
+
+impl Decision {
+    /// One sentence saying what happened and why, e.g. `proposed 12.49
+    /// raised to 14.38 by margin (15 % over cost 12.22)`.
+    pub fn explain(&self, policy: &Policy, item: &Item) -> String {
+        let cur = policy.currency();
+        let m = |v: Option<i64>| v.map_or_else(|| String::from("none"), |v| format!("{}", cur.format(v)));
+        let proposed = m(Some(item.proposed_price()));
+        let mut s = match (self.outcome, self.reason) {
+            (Outcome::Rejected, Reason::InvalidInput) => match self.invalid_field {
+                Some(f) => format!("rejected: `{f}` is not a valid value"),
+                None => String::from("rejected: invalid input"),
+            },
+            (Outcome::Rejected, reason) => format!(
+                "rejected: {} and there is no current price to keep",
+                self.reason_phrase(policy, item, reason)
+            ),
+            (Outcome::Held, reason) => format!(
+                "proposed {proposed} held at {} by {}",
+                m(self.price),
+                self.reason_phrase(policy, item, reason)
+            ),
+            (Outcome::Accepted, _) => format!("proposed {proposed} accepted"),
+            (Outcome::Adjusted, reason) => {
+                let price = self.price.unwrap_or(0);
+                let verb = if price > item.proposed_price() { "raised" } else { "lowered" };
+                format!(
+                    "proposed {proposed} {verb} to {} by {}",
+                    m(self.price),
+                    self.reason_phrase(policy, item, reason)
+                )
+            }
+        };
+        if !self.relaxed.is_empty() {
+            let names: Vec<&str> = self.relaxed.iter().map(|c| c.name()).collect();
+            s.push_str(&format!("; relaxed {} to resolve a conflict", names.join(" and ")));
+        }
+        if self.unmet.contains(Rule::PriceEnding) {
+            s.push_str("; no allowed price ending fits the interval");
+        }
+        if self.needs_approval {
+            let r = policy.rules_for(item.segment());
+            s.push_str(&format!(
+                "; needs approval: moves more than {} from current {}",
+                pct(r.max_auto_change),
+                m(item.current_price())
+            ));
+        }
+        s
+    }
+
+    fn reason_phrase(&self, policy: &Policy, item: &Item, reason: Reason) -> String {
+        match reason {
+            Reason::None => String::from("no rule"),
+            Reason::Rule(rule) => format!("{} ({})", rule.name(), rule_detail(policy, item, rule)),
+            Reason::Infeasible => String::from("infeasible hard bounds (no price satisfies them all)"),
+            Reason::MissingCost => String::from("missing_cost (a cost rule applies but unit_cost is absent)"),
+            Reason::InvalidInput => String::from("invalid_input"),
+            Reason::CircuitOpen => {
+                String::from("circuit_open (too many proposals in this batch broke hard or financial rules)")
+            }
+            Reason::Freeze => String::from("freeze (the policy's kill switch is on)"),
+            Reason::Unbounded => {
+                String::from("unbounded (no rule bounds the price on one side and the policy does not allow that)")
+            }
+        }
+    }
+}
+
+/// What a rule says for this item, in words.
+pub(crate) fn rule_detail(policy: &Policy, item: &Item, rule: Rule) -> String {
+    let r = policy.rules_for(item.segment());
+    let cur = policy.currency();
+    let m = |v: Option<i64>| v.map_or_else(|| String::from("none"), |v| format!("{}", cur.format(v)));
+    let p = m(item.current_price());
+    match rule {
+        Rule::MinPrice => format!(
+            "minimum {}",
+            m(match (r.min_price, item.min_price()) {
+                (Some(a), Some(b)) => Some(a.max(b)),
+                (a, b) => a.or(b),
+            })
+        ),
+        Rule::MaxPrice => format!(
+            "maximum {}",
+            m(match (r.max_price, item.max_price()) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            })
+        ),
+        Rule::Map => format!("minimum advertised price {}", m(item.map_price())),
+        Rule::EmergencyCap => match item.baseline_price() {
+            Some(b) => format!("at most {} over baseline {}", pct(r.emergency_cap), m(Some(b))),
+            None => String::from("emergency mode is on and the item has no baseline_price"),
+        },
+        Rule::Margin => format!("{} over cost {}", pct(r.min_margin), m(item.unit_cost())),
+        Rule::Markup => format!("markup {} over cost {}", pct(r.min_markup), m(item.unit_cost())),
+        Rule::UnitMargin => format!("cost {} plus {}", m(item.unit_cost()), m(r.min_unit_margin)),
+        Rule::MaxDiscount => format!("at most {} off reference {}", pct(r.max_discount), m(item.reference_price())),
+        Rule::PromoBudget => {
+            let name = item
+                .campaign()
+                .and_then(|c| policy.campaign_name(c))
+                .unwrap_or("(unknown)");
+            match (item.campaign().and_then(|c| policy.budget(c)), item.expected_units()) {
+                (None, _) => format!("campaign `{name}` has no budget in the policy"),
+                (_, None) => format!("campaign `{name}` item has no expected_units"),
+                (Some(b), Some(u)) => format!("campaign `{name}` budget {} for {u} units", m(Some(b))),
+            }
+        }
+        Rule::MaxIncrease => format!("at most {} above current {p}", pct(r.max_increase)),
+        Rule::MaxDecrease => format!("at most {} below current {p}", pct(r.max_decrease)),
+        Rule::MaxStep => format!("at most {} from current {p}", m(r.max_step)),
+        Rule::WindowIncrease => format!(
+            "at most {} above window anchor {}",
+            pct(r.window_increase),
+            m(item.window_anchor_price().or(item.current_price()))
+        ),
+        Rule::WindowDecrease => format!(
+            "at most {} below window anchor {}",
+            pct(r.window_decrease),
+            m(item.window_anchor_price().or(item.current_price()))
+        ),
+        Rule::Cooldown => match (item.now(), item.last_change_at(), r.cooldown_secs) {
+            (Some(now), Some(last), Some(c)) => format!("changed {} s ago, cooldown {c} s", now.saturating_sub(last)),
+            (None, Some(_), Some(c)) => format!("cooldown {c} s and no `now` to prove it is over"),
+            _ => String::from("cooldown"),
+        },
+        Rule::MaxChanges => format!(
+            "{} changes already in the window, at most {}",
+            item.changes_in_window().unwrap_or(0),
+            r.max_changes.unwrap_or(0)
+        ),
+        Rule::MinChange => format!("moves under {} of current {p} are not made", pct(r.min_change)),
+        Rule::CompetitorFloor => format!(
+            "at least {} x competitor {}",
+            factor(r.min_index),
+            m(item.competitor_price())
+        ),
+        Rule::CompetitorCeiling => format!(
+            "at most {} x competitor {}",
+            factor(r.max_index),
+            m(item.competitor_price())
+        ),
+        Rule::PriceEnding => match r.endings {
+            Some(e) => {
+                let list: Vec<String> = e.residues().iter().map(|v| format!("{}", cur.format(*v))).collect();
+                format!("allowed endings {} modulo {}", list.join(", "), cur.format(e.modulus))
+            }
+            None => String::from("price endings"),
+        },
+        Rule::Tick => format!("tick {}", cur.format(r.tick)),
+        Rule::Pinned => format!("pinned by a merchandiser at {}", m(item.pinned_price())),
+    }
+}

@@ -1,0 +1,373 @@
+//! One proposal to evaluate (SPEC §3), in integer minor units.
+
+use core::fmt;
+
+/// An item field, for presence bits and for naming the field of a bad input.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[repr(u8)]
+pub enum Field {
+    /// `current_price`
+    CurrentPrice = 0,
+    /// `unit_cost`
+    UnitCost = 1,
+    /// `min_price`
+    MinPrice = 2,
+    /// `max_price`
+    MaxPrice = 3,
+    /// `map_price`
+    MapPrice = 4,
+    /// `reference_price`
+    ReferencePrice = 5,
+    /// `expected_units`
+    ExpectedUnits = 6,
+    /// `campaign`
+    Campaign = 7,
+    /// `now`
+    Now = 8,
+    /// `last_change_at`
+    LastChangeAt = 9,
+    /// `changes_in_window`
+    ChangesInWindow = 10,
+    /// `window_anchor_price`
+    WindowAnchorPrice = 11,
+    /// `baseline_price`
+    BaselinePrice = 12,
+    /// `competitor_price`
+    CompetitorPrice = 13,
+    /// `segment`
+    Segment = 14,
+    /// `pinned_price`
+    PinnedPrice = 15,
+    /// `proposed_price` (always present)
+    ProposedPrice = 16,
+    /// `sku` (the engine never sees it; named by edge parsers)
+    Sku = 17,
+}
+
+impl Field {
+    /// Every optional field, in bit order, then `proposed_price` and `sku`.
+    pub const ALL: [Field; 18] = [
+        Field::CurrentPrice,
+        Field::UnitCost,
+        Field::MinPrice,
+        Field::MaxPrice,
+        Field::MapPrice,
+        Field::ReferencePrice,
+        Field::ExpectedUnits,
+        Field::Campaign,
+        Field::Now,
+        Field::LastChangeAt,
+        Field::ChangesInWindow,
+        Field::WindowAnchorPrice,
+        Field::BaselinePrice,
+        Field::CompetitorPrice,
+        Field::Segment,
+        Field::PinnedPrice,
+        Field::ProposedPrice,
+        Field::Sku,
+    ];
+
+    /// The SPEC §3 name.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Field::CurrentPrice => "current_price",
+            Field::UnitCost => "unit_cost",
+            Field::MinPrice => "min_price",
+            Field::MaxPrice => "max_price",
+            Field::MapPrice => "map_price",
+            Field::ReferencePrice => "reference_price",
+            Field::ExpectedUnits => "expected_units",
+            Field::Campaign => "campaign",
+            Field::Now => "now",
+            Field::LastChangeAt => "last_change_at",
+            Field::ChangesInWindow => "changes_in_window",
+            Field::WindowAnchorPrice => "window_anchor_price",
+            Field::BaselinePrice => "baseline_price",
+            Field::CompetitorPrice => "competitor_price",
+            Field::Segment => "segment",
+            Field::PinnedPrice => "pinned_price",
+            Field::ProposedPrice => "proposed_price",
+            Field::Sku => "sku",
+        }
+    }
+
+    /// The field with this SPEC §3 name.
+    pub fn from_name(name: &str) -> Option<Field> {
+        Field::ALL.into_iter().find(|f| f.name() == name)
+    }
+
+    /// Whether the field holds money in the policy currency.
+    pub const fn is_money(self) -> bool {
+        matches!(
+            self,
+            Field::CurrentPrice
+                | Field::UnitCost
+                | Field::MinPrice
+                | Field::MaxPrice
+                | Field::MapPrice
+                | Field::ReferencePrice
+                | Field::WindowAnchorPrice
+                | Field::BaselinePrice
+                | Field::CompetitorPrice
+                | Field::PinnedPrice
+                | Field::ProposedPrice
+        )
+    }
+
+    /// The presence bit, for the optional fields.
+    pub const fn bit(self) -> u32 {
+        1 << (self as u8)
+    }
+}
+
+impl fmt::Display for Field {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A campaign reference resolved against a policy with
+/// [`Policy::campaign_id`](crate::Policy::campaign_id). Names are resolved
+/// once at the edge so the hot path never compares strings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct CampaignId(pub u32);
+
+impl CampaignId {
+    /// A campaign the policy has no budget for: items naming it are held.
+    pub const UNKNOWN: CampaignId = CampaignId(u32::MAX);
+}
+
+/// One proposal with its context. Money is in minor units of the policy
+/// currency; every field but `proposed_price` is optional.
+///
+/// Compact by design (optional fields share one presence mask) so that a
+/// batch of items streams through the cache: see [`Item::SIZE`].
+///
+/// ```
+/// use priceguard::Item;
+/// let item = Item::new(1249).with_current_price(1299).with_unit_cost(1222);
+/// assert_eq!(item.current_price(), Some(1299));
+/// assert_eq!(item.competitor_price(), None);
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Item {
+    present: u32,
+    campaign: u32,
+    segment: u32,
+    proposed_price: i64,
+    current_price: i64,
+    unit_cost: i64,
+    min_price: i64,
+    max_price: i64,
+    map_price: i64,
+    reference_price: i64,
+    expected_units: i64,
+    now: i64,
+    last_change_at: i64,
+    changes_in_window: i64,
+    window_anchor_price: i64,
+    baseline_price: i64,
+    competitor_price: i64,
+    pinned_price: i64,
+}
+
+macro_rules! optional_fields {
+    ($( $field:ident, $with:ident, $variant:ident, $doc:literal; )*) => {
+        impl Item {
+            $(
+                #[doc = concat!("`", stringify!($field), "`: ", $doc)]
+                #[inline]
+                pub const fn $field(&self) -> Option<i64> {
+                    if self.present & Field::$variant.bit() != 0 { Some(self.$field) } else { None }
+                }
+
+                #[doc = concat!("Sets `", stringify!($field), "`.")]
+                #[inline]
+                #[must_use]
+                pub const fn $with(mut self, value: i64) -> Item {
+                    self.$field = value;
+                    self.present |= Field::$variant.bit();
+                    self
+                }
+            )*
+        }
+    };
+}
+
+optional_fields! {
+    current_price, with_current_price, CurrentPrice, "live price now; absent for a new listing.";
+    unit_cost, with_unit_cost, UnitCost, "landed unit cost.";
+    min_price, with_min_price, MinPrice, "per-item minimum, tightened with the policy's.";
+    max_price, with_max_price, MaxPrice, "per-item maximum, tightened with the policy's.";
+    map_price, with_map_price, MapPrice, "minimum advertised price.";
+    reference_price, with_reference_price, ReferencePrice, "regular price a promotion discounts from; marks the item as on promotion.";
+    expected_units, with_expected_units, ExpectedUnits, "forecast units sold at the promoted price (a whole number).";
+    now, with_now, Now, "evaluation time, unix seconds.";
+    last_change_at, with_last_change_at, LastChangeAt, "time of the last price change, unix seconds.";
+    changes_in_window, with_changes_in_window, ChangesInWindow, "price changes already made in the policy's window.";
+    window_anchor_price, with_window_anchor_price, WindowAnchorPrice, "the price at the start of the drift window.";
+    baseline_price, with_baseline_price, BaselinePrice, "pre-emergency price for the emergency cap.";
+    competitor_price, with_competitor_price, CompetitorPrice, "a reference competitor price.";
+    pinned_price, with_pinned_price, PinnedPrice, "a merchandiser's manual price.";
+}
+
+impl Item {
+    /// Size of one item in bytes (for batch memory planning).
+    pub const SIZE: usize = core::mem::size_of::<Item>();
+
+    /// An item proposing `proposed_price` minor units, with no context.
+    pub const fn new(proposed_price: i64) -> Item {
+        Item {
+            present: 0,
+            campaign: 0,
+            segment: 0,
+            proposed_price,
+            current_price: 0,
+            unit_cost: 0,
+            min_price: 0,
+            max_price: 0,
+            map_price: 0,
+            reference_price: 0,
+            expected_units: 0,
+            now: 0,
+            last_change_at: 0,
+            changes_in_window: 0,
+            window_anchor_price: 0,
+            baseline_price: 0,
+            competitor_price: 0,
+            pinned_price: 0,
+        }
+    }
+
+    /// `proposed_price`: what the engine wants, in minor units.
+    #[inline]
+    pub const fn proposed_price(&self) -> i64 {
+        self.proposed_price
+    }
+
+    /// Replaces `proposed_price`.
+    #[must_use]
+    pub const fn with_proposed_price(mut self, value: i64) -> Item {
+        self.proposed_price = value;
+        self
+    }
+
+    /// `campaign`: the promotion budget the item draws on.
+    #[inline]
+    pub const fn campaign(&self) -> Option<CampaignId> {
+        if self.present & Field::Campaign.bit() != 0 {
+            Some(CampaignId(self.campaign))
+        } else {
+            None
+        }
+    }
+
+    /// Sets `campaign`.
+    #[must_use]
+    pub const fn with_campaign(mut self, id: CampaignId) -> Item {
+        self.campaign = id.0;
+        self.present |= Field::Campaign.bit();
+        self
+    }
+
+    /// `segment`: selects a per-segment rule override.
+    #[inline]
+    pub const fn segment(&self) -> Option<u32> {
+        if self.present & Field::Segment.bit() != 0 {
+            Some(self.segment)
+        } else {
+            None
+        }
+    }
+
+    /// Sets `segment`.
+    #[must_use]
+    pub const fn with_segment(mut self, segment: u32) -> Item {
+        self.segment = segment;
+        self.present |= Field::Segment.bit();
+        self
+    }
+
+    /// The presence mask: bit [`Field::bit`] set for each present optional field.
+    pub const fn presence(&self) -> u32 {
+        self.present
+    }
+
+    /// Whether an optional field is present.
+    pub const fn has(&self, field: Field) -> bool {
+        self.present & field.bit() != 0
+    }
+
+    /// Removes an optional field (no effect on `proposed_price`).
+    #[must_use]
+    pub const fn without(mut self, field: Field) -> Item {
+        self.present &= !field.bit();
+        self
+    }
+
+    /// Sets a numeric field by name-independent [`Field`]. `campaign` takes
+    /// the raw [`CampaignId`] value; `segment` must fit `u32` (else the
+    /// item is left unchanged and `false` returned).
+    pub fn set(&mut self, field: Field, value: i64) -> bool {
+        let slot = match field {
+            Field::ProposedPrice => {
+                self.proposed_price = value;
+                return true;
+            }
+            Field::Sku => return false,
+            Field::Campaign | Field::Segment => {
+                let Ok(v) = u32::try_from(value) else {
+                    return false;
+                };
+                if field == Field::Campaign {
+                    self.campaign = v;
+                } else {
+                    self.segment = v;
+                }
+                self.present |= field.bit();
+                return true;
+            }
+            Field::CurrentPrice => &mut self.current_price,
+            Field::UnitCost => &mut self.unit_cost,
+            Field::MinPrice => &mut self.min_price,
+            Field::MaxPrice => &mut self.max_price,
+            Field::MapPrice => &mut self.map_price,
+            Field::ReferencePrice => &mut self.reference_price,
+            Field::ExpectedUnits => &mut self.expected_units,
+            Field::Now => &mut self.now,
+            Field::LastChangeAt => &mut self.last_change_at,
+            Field::ChangesInWindow => &mut self.changes_in_window,
+            Field::WindowAnchorPrice => &mut self.window_anchor_price,
+            Field::BaselinePrice => &mut self.baseline_price,
+            Field::CompetitorPrice => &mut self.competitor_price,
+            Field::PinnedPrice => &mut self.pinned_price,
+        };
+        *slot = value;
+        self.present |= field.bit();
+        true
+    }
+
+    /// Reads a field as an integer (`campaign` and `segment` as their raw ids).
+    pub fn get(&self, field: Field) -> Option<i64> {
+        match field {
+            Field::ProposedPrice => Some(self.proposed_price),
+            Field::Sku => None,
+            Field::Campaign => self.campaign().map(|c| i64::from(c.0)),
+            Field::Segment => self.segment().map(i64::from),
+            Field::CurrentPrice => self.current_price(),
+            Field::UnitCost => self.unit_cost(),
+            Field::MinPrice => self.min_price(),
+            Field::MaxPrice => self.max_price(),
+            Field::MapPrice => self.map_price(),
+            Field::ReferencePrice => self.reference_price(),
+            Field::ExpectedUnits => self.expected_units(),
+            Field::Now => self.now(),
+            Field::LastChangeAt => self.last_change_at(),
+            Field::ChangesInWindow => self.changes_in_window(),
+            Field::WindowAnchorPrice => self.window_anchor_price(),
+            Field::BaselinePrice => self.baseline_price(),
+            Field::CompetitorPrice => self.competitor_price(),
+            Field::PinnedPrice => self.pinned_price(),
+        }
+    }
+}

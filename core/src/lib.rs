@@ -1,0 +1,44 @@
+#![doc = include_str!("../../README.md")]
+#![no_std]
+#![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+#[cfg(feature = "alloc")]
+extern crate alloc;
+#[cfg(any(test, feature = "std"))]
+extern crate std;
+
+#[cfg(all(test, not(feature = "alloc")))]
+extern crate alloc;
+
+mod currency_table;
+
+pub mod compiled;
+pub mod decision;
+pub mod engine;
+pub mod item;
+pub mod money;
+pub mod rules;
+
+#[cfg(feature = "alloc")]
+pub mod batch;
+#[cfg(feature = "alloc")]
+mod explain;
+#[cfg(feature = "alloc")]
+pub mod ledger;
+#[cfg(feature = "alloc")]
+pub mod policy;
+
+pub use compiled::{CompiledRules, Endings, Ratio};
+pub use decision::{Decision, Outcome, Reason};
+pub use engine::{evaluate_rules, Budget};
+pub use item::{CampaignId, Field, Item};
+pub use money::{Currency, MoneyError, MAX_MONEY};
+pub use rules::{Class, ClassSet, Rule, RuleSet};
+
+#[cfg(feature = "alloc")]
+pub use batch::{BatchError, BatchSummary, Budgets};
+#[cfg(feature = "alloc")]
+pub use ledger::{BudgetLedger, LedgerError, Reservation};
+#[cfg(feature = "alloc")]
+pub use policy::{Breaker, FieldError, Policy, PolicyError, PolicySpec};

@@ -1,0 +1,398 @@
+//! Money: currencies, minor units, ticks and exact rounding.
+//!
+//! Inside the engine every amount is an `i64` count of the policy
+//! currency's minor units (cents for USD, yen for JPY, fils for KWD).
+//! Decimal strings and [`Decimal`] values are converted at the edges, and
+//! every bound is computed as an exact rational and rounded once, onto the
+//! policy's tick, in the safe direction.
+
+use core::fmt;
+
+use rust_decimal::Decimal;
+
+use crate::currency_table::CURRENCIES;
+
+/// The largest amount, in minor units, accepted anywhere: 10^15 minor units
+/// (ten trillion dollars). Larger inputs are `invalid_input`.
+pub const MAX_MONEY: i64 = 1_000_000_000_000_000;
+
+/// An ISO 4217 currency with its number of minor-unit digits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Currency {
+    code: &'static str,
+    minor_units: u8,
+}
+
+impl Currency {
+    /// Looks up an active ISO 4217 code (upper case, e.g. `"USD"`).
+    pub fn from_code(code: &str) -> Option<Currency> {
+        CURRENCIES
+            .binary_search_by(|(c, _)| (*c).cmp(code))
+            .ok()
+            .and_then(|i| CURRENCIES.get(i))
+            .map(|&(code, minor_units)| Currency { code, minor_units })
+    }
+
+    /// The three-letter code.
+    pub fn code(&self) -> &'static str {
+        self.code
+    }
+
+    /// Digits after the decimal point (USD 2, JPY 0, KWD 3).
+    pub fn minor_units(&self) -> u8 {
+        self.minor_units
+    }
+
+    /// Minor units per major unit (USD 100, JPY 1, KWD 1000).
+    pub fn minor_per_major(&self) -> i64 {
+        10_i64.pow(u32::from(self.minor_units))
+    }
+
+    /// Every currency in the table, sorted by code.
+    pub fn all() -> impl Iterator<Item = Currency> {
+        CURRENCIES
+            .iter()
+            .map(|&(code, minor_units)| Currency { code, minor_units })
+    }
+
+    /// Parses a decimal string such as `"14.30"` into minor units.
+    ///
+    /// Refuses more fractional digits than the currency has and amounts
+    /// beyond [`MAX_MONEY`] in magnitude.
+    pub fn parse_minor(&self, text: &str) -> Result<i64, MoneyError> {
+        parse_minor(text.trim(), self.minor_units)
+    }
+
+    /// Converts an exact decimal into minor units (see [`Currency::parse_minor`]).
+    pub fn decimal_to_minor(&self, value: Decimal) -> Result<i64, MoneyError> {
+        decimal_to_minor(value, self.minor_units)
+    }
+
+    /// The exact decimal value of an amount in minor units.
+    pub fn minor_to_decimal(&self, minor: i64) -> Decimal {
+        Decimal::new(minor, u32::from(self.minor_units))
+    }
+
+    /// Rounds a binary float, in major units, half-even to the minor unit.
+    ///
+    /// This is the documented entry point for float callers (Python,
+    /// float64 columns): NaN and infinities are refused.
+    pub fn float_to_minor(&self, value: f64) -> Result<i64, MoneyError> {
+        float_to_minor(value, self.minor_units)
+    }
+
+    /// Displays `minor` with exactly the currency's digits (`"14.30"`, JPY `"1430"`).
+    pub fn format(&self, minor: i64) -> FormattedMoney {
+        FormattedMoney {
+            minor,
+            digits: self.minor_units,
+        }
+    }
+}
+
+impl fmt::Display for Currency {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code)
+    }
+}
+
+/// Why a money value was refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum MoneyError {
+    /// Not a decimal number.
+    #[error("not a decimal number")]
+    Syntax,
+    /// More fractional digits than the currency's minor units.
+    #[error("has more than {0} decimal places")]
+    TooPrecise(u8),
+    /// Beyond [`MAX_MONEY`] in magnitude.
+    #[error("is beyond the supported range")]
+    OutOfRange,
+    /// NaN or an infinity from a float caller.
+    #[error("is not a finite number")]
+    NotFinite,
+}
+
+/// A money amount rendered with a fixed number of decimals, see [`Currency::format`].
+#[derive(Clone, Copy, Debug)]
+pub struct FormattedMoney {
+    minor: i64,
+    digits: u8,
+}
+
+impl fmt::Display for FormattedMoney {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let neg = self.minor < 0;
+        let abs = self.minor.unsigned_abs();
+        let scale = 10_u64.pow(u32::from(self.digits));
+        if neg {
+            f.write_str("-")?;
+        }
+        write!(f, "{}", abs / scale)?;
+        if self.digits > 0 {
+            write!(f, ".{:0width$}", abs % scale, width = usize::from(self.digits))?;
+        }
+        Ok(())
+    }
+}
+
+/// Parses a plain decimal string into minor units with `digits` decimals.
+pub fn parse_minor(text: &str, digits: u8) -> Result<i64, MoneyError> {
+    let bytes = text.as_bytes();
+    // Accept only plain decimal notation: optional sign, digits, optional
+    // fraction. No exponents, no thousands separators, no spaces.
+    let (neg, body) = match bytes.first() {
+        Some(b'-') => (true, bytes.get(1..).unwrap_or_default()),
+        Some(b'+') => (false, bytes.get(1..).unwrap_or_default()),
+        _ => (false, bytes),
+    };
+    let mut int_part: i64 = 0;
+    let mut frac: i64 = 0;
+    let mut frac_digits: u8 = 0;
+    let mut seen_digit = false;
+    let mut seen_point = false;
+    for &b in body {
+        match b {
+            b'0'..=b'9' => {
+                seen_digit = true;
+                let d = i64::from(b - b'0');
+                if seen_point {
+                    if d == 0 && frac_digits >= digits {
+                        // Trailing zeros beyond the currency's digits are exact.
+                        frac_digits = frac_digits.saturating_add(1);
+                        continue;
+                    }
+                    if frac_digits >= digits {
+                        return Err(MoneyError::TooPrecise(digits));
+                    }
+                    frac = frac * 10 + d;
+                    frac_digits += 1;
+                } else {
+                    int_part = int_part
+                        .checked_mul(10)
+                        .and_then(|v| v.checked_add(d))
+                        .ok_or(MoneyError::OutOfRange)?;
+                    if int_part > MAX_MONEY {
+                        return Err(MoneyError::OutOfRange);
+                    }
+                }
+            }
+            b'.' if !seen_point => seen_point = true,
+            _ => return Err(MoneyError::Syntax),
+        }
+    }
+    if !seen_digit {
+        return Err(MoneyError::Syntax);
+    }
+    let used = frac_digits.min(digits);
+    let frac_scaled = frac * 10_i64.pow(u32::from(digits - used));
+    let value = int_part
+        .checked_mul(10_i64.pow(u32::from(digits)))
+        .and_then(|v| v.checked_add(frac_scaled))
+        .ok_or(MoneyError::OutOfRange)?;
+    if value > MAX_MONEY {
+        return Err(MoneyError::OutOfRange);
+    }
+    Ok(if neg { -value } else { value })
+}
+
+/// Converts an exact decimal into minor units with `digits` decimals.
+pub fn decimal_to_minor(value: Decimal, digits: u8) -> Result<i64, MoneyError> {
+    let v = value.normalize();
+    if v.scale() > u32::from(digits) {
+        return Err(MoneyError::TooPrecise(digits));
+    }
+    let factor = 10_i128.pow(digits_u32(digits) - v.scale());
+    let m = v.mantissa().checked_mul(factor).ok_or(MoneyError::OutOfRange)?;
+    if m.unsigned_abs() > u128::from(MAX_MONEY.unsigned_abs()) {
+        return Err(MoneyError::OutOfRange);
+    }
+    i64::try_from(m).map_err(|_| MoneyError::OutOfRange)
+}
+
+fn digits_u32(d: u8) -> u32 {
+    u32::from(d)
+}
+
+/// Rounds a float in major units half-even to minor units with `digits` decimals.
+///
+/// The float is first turned into its shortest round-trip decimal form
+/// (`0.1` is `0.1`, not `0.1000000000000000055…`), then rounded half-even
+/// exactly, so `2.675` gives `2.68` as a person reading it expects.
+pub fn float_to_minor(value: f64, digits: u8) -> Result<i64, MoneyError> {
+    if !value.is_finite() {
+        return Err(MoneyError::NotFinite);
+    }
+    // |value| beyond MAX_MONEY in major units is out of range for any currency.
+    if value.abs() > 1e16 {
+        return Err(MoneyError::OutOfRange);
+    }
+    let pow = POW10.get(usize::from(digits)).copied().ok_or(MoneyError::OutOfRange)?;
+    let scaled = value * pow;
+    // Fast path: floats that are (to within a rounding error) whole minor
+    // units, which is almost every real price. `scaled` is exact to within
+    // half an ulp; the shortest decimal of `value` has at most `digits`
+    // decimals exactly when the nearest integer reproduces `value`.
+    let nearest = scaled.round_ties_even_compat();
+    if nearest.abs() <= MAX_MONEY as f64 {
+        let back = nearest / pow;
+        if back == value {
+            return Ok(nearest as i64);
+        }
+    }
+    let d = Decimal::try_from(value).map_err(|_| MoneyError::OutOfRange)?;
+    let r = d.round_dp_with_strategy(
+        u32::from(digits),
+        rust_decimal::RoundingStrategy::MidpointNearestEven,
+    );
+    decimal_to_minor(r, digits)
+}
+
+const POW10: [f64; 5] = [1.0, 10.0, 100.0, 1000.0, 10000.0];
+
+trait RoundTiesEven {
+    fn round_ties_even_compat(self) -> f64;
+}
+
+impl RoundTiesEven for f64 {
+    fn round_ties_even_compat(self) -> f64 {
+        // `f64::round_ties_even` needs std; this is the no_std equivalent for
+        // |x| < 2^52, where adding and removing 2^52 rounds half-even.
+        const TWO52: f64 = 4_503_599_627_370_496.0;
+        if self.abs() >= TWO52 {
+            return self;
+        }
+        if self >= 0.0 {
+            (self + TWO52) - TWO52
+        } else {
+            (self - TWO52) + TWO52
+        }
+    }
+}
+
+/// `ceil(a / b)` for `b > 0`, exact, in `i128`.
+#[inline]
+pub fn ceil_div(a: i128, b: i128) -> i128 {
+    if let (Ok(a64), Ok(b64)) = (i64::try_from(a), i64::try_from(b)) {
+        let q = a64.wrapping_div(b64);
+        let r = a64.wrapping_rem(b64);
+        return i128::from(if r > 0 { q + 1 } else { q });
+    }
+    let q = a.wrapping_div(b);
+    let r = a.wrapping_rem(b);
+    if r > 0 {
+        q + 1
+    } else {
+        q
+    }
+}
+
+/// `floor(a / b)` for `b > 0`, exact, in `i128`.
+#[inline]
+pub fn floor_div(a: i128, b: i128) -> i128 {
+    if let (Ok(a64), Ok(b64)) = (i64::try_from(a), i64::try_from(b)) {
+        let q = a64.wrapping_div(b64);
+        let r = a64.wrapping_rem(b64);
+        return i128::from(if r < 0 { q - 1 } else { q });
+    }
+    let q = a.wrapping_div(b);
+    let r = a.wrapping_rem(b);
+    if r < 0 {
+        q - 1
+    } else {
+        q
+    }
+}
+
+/// `ceil_T(num / den)`: the least multiple of `tick` that is `>= num / den`
+/// minor units. `den > 0`, `tick > 0`.
+#[inline]
+pub fn ceil_to_tick(num: i128, den: i128, tick: i64) -> i128 {
+    let t = i128::from(tick);
+    ceil_div(num, den.saturating_mul(t)).saturating_mul(t)
+}
+
+/// `floor_T(num / den)`: the greatest multiple of `tick` that is `<= num / den`.
+#[inline]
+pub fn floor_to_tick(num: i128, den: i128, tick: i64) -> i128 {
+    let t = i128::from(tick);
+    floor_div(num, den.saturating_mul(t)).saturating_mul(t)
+}
+
+/// Snaps `value` minor units to the nearest multiple of `tick`, ties to the
+/// even multiple (SPEC §2).
+#[inline]
+pub fn snap_half_even(value: i64, tick: i64) -> i64 {
+    if tick <= 1 {
+        return value;
+    }
+    let q = value.div_euclid(tick);
+    let r = value.rem_euclid(tick);
+    let twice = 2 * i128::from(r);
+    let t = i128::from(tick);
+    let up = twice > t || (twice == t && q % 2 != 0);
+    (if up { q + 1 } else { q }).saturating_mul(tick)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::string::ToString;
+
+    #[test]
+    fn table_lookup() {
+        assert_eq!(Currency::from_code("USD").map(|c| c.minor_units()), Some(2));
+        assert_eq!(Currency::from_code("JPY").map(|c| c.minor_units()), Some(0));
+        assert_eq!(Currency::from_code("KWD").map(|c| c.minor_units()), Some(3));
+        assert_eq!(Currency::from_code("CLF").map(|c| c.minor_units()), Some(4));
+        assert_eq!(Currency::from_code("usd"), None);
+        assert_eq!(Currency::from_code("XAU"), None);
+        assert!(Currency::all().count() > 150);
+    }
+
+    #[test]
+    fn parse_and_format() {
+        let usd = Currency::from_code("USD").unwrap();
+        assert_eq!(usd.parse_minor("14.3"), Ok(1430));
+        assert_eq!(usd.parse_minor("14.300"), Ok(1430));
+        assert_eq!(usd.parse_minor("-0.01"), Ok(-1));
+        assert_eq!(usd.parse_minor("14.301"), Err(MoneyError::TooPrecise(2)));
+        assert_eq!(usd.parse_minor("1e3"), Err(MoneyError::Syntax));
+        assert_eq!(usd.parse_minor(""), Err(MoneyError::Syntax));
+        assert_eq!(usd.parse_minor("."), Err(MoneyError::Syntax));
+        assert_eq!(usd.parse_minor("99999999999999999999"), Err(MoneyError::OutOfRange));
+        assert_eq!(usd.format(1430).to_string(), "14.30");
+        assert_eq!(usd.format(-5).to_string(), "-0.05");
+        let jpy = Currency::from_code("JPY").unwrap();
+        assert_eq!(jpy.format(1430).to_string(), "1430");
+        assert_eq!(jpy.parse_minor("1430.0"), Ok(1430));
+        assert_eq!(jpy.parse_minor("1430.5"), Err(MoneyError::TooPrecise(0)));
+        let kwd = Currency::from_code("KWD").unwrap();
+        assert_eq!(kwd.format(1234).to_string(), "1.234");
+    }
+
+    #[test]
+    fn floats_round_half_even() {
+        assert_eq!(float_to_minor(2.675, 2), Ok(268));
+        assert_eq!(float_to_minor(0.125, 2), Ok(12));
+        assert_eq!(float_to_minor(0.135, 2), Ok(14));
+        assert_eq!(float_to_minor(19.99, 2), Ok(1999));
+        assert_eq!(float_to_minor(f64::NAN, 2), Err(MoneyError::NotFinite));
+        assert_eq!(float_to_minor(1e300, 2), Err(MoneyError::OutOfRange));
+    }
+
+    #[test]
+    fn tick_rounding() {
+        assert_eq!(ceil_to_tick(1001, 1, 5), 1005);
+        assert_eq!(ceil_to_tick(1000, 1, 5), 1000);
+        assert_eq!(floor_to_tick(1004, 1, 5), 1000);
+        assert_eq!(ceil_to_tick(-3, 1, 5), 0);
+        assert_eq!(floor_to_tick(-3, 1, 5), -5);
+        assert_eq!(ceil_to_tick(1222 * 100, 85, 1), 1438);
+        assert_eq!(snap_half_even(1002, 5), 1000);
+        assert_eq!(snap_half_even(1003, 5), 1005);
+        assert_eq!(snap_half_even(12, 4), 12);
+        assert_eq!(snap_half_even(10, 4), 8);
+        assert_eq!(snap_half_even(14, 4), 16);
+    }
+}

@@ -1,0 +1,285 @@
+//! Rule identities, classes and the per-family bound computations.
+//!
+//! Every rule has a stable name and a stable numeric code (its bit in a
+//! [`RuleSet`]); codes are never reused. One file per rule family computes
+//! that family's bounds for one item, in integer minor units.
+
+use core::fmt;
+
+pub(crate) mod bounds;
+pub(crate) mod change;
+pub(crate) mod emergency;
+pub(crate) mod endings;
+pub(crate) mod margin;
+pub(crate) mod market;
+pub(crate) mod promotion;
+
+/// A rule class. Conflicts are resolved by relaxing whole classes in the
+/// policy's priority order (SPEC §5).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[repr(u8)]
+pub enum Class {
+    /// Absolute limits: never relaxed.
+    Hard = 0,
+    /// Cost and promotion floors.
+    Financial = 1,
+    /// Change-rate limits and holds.
+    Stability = 2,
+    /// Competitor-relative bounds.
+    Market = 3,
+    /// Price endings and tick snapping: applied last, never relaxed.
+    Cosmetic = 4,
+}
+
+impl Class {
+    /// The four classes that take part in priority ordering.
+    pub const ORDERED: [Class; 4] = [Class::Hard, Class::Financial, Class::Stability, Class::Market];
+
+    /// The stable name (`"hard"`, `"financial"`, ...).
+    pub const fn name(self) -> &'static str {
+        match self {
+            Class::Hard => "hard",
+            Class::Financial => "financial",
+            Class::Stability => "stability",
+            Class::Market => "market",
+            Class::Cosmetic => "cosmetic",
+        }
+    }
+
+    /// Parses a class name.
+    pub fn from_name(name: &str) -> Option<Class> {
+        [Class::Hard, Class::Financial, Class::Stability, Class::Market, Class::Cosmetic]
+            .into_iter()
+            .find(|c| c.name() == name)
+    }
+
+    /// The bit of this class in a [`ClassSet`].
+    pub const fn bit(self) -> u8 {
+        1 << (self as u8)
+    }
+}
+
+impl fmt::Display for Class {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A set of classes (the `relaxed` field of a decision).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct ClassSet(pub u8);
+
+impl ClassSet {
+    /// The empty set.
+    pub const EMPTY: ClassSet = ClassSet(0);
+
+    /// Whether `class` is in the set.
+    pub const fn contains(self, class: Class) -> bool {
+        self.0 & class.bit() != 0
+    }
+
+    /// Adds `class`.
+    pub fn insert(&mut self, class: Class) {
+        self.0 |= class.bit();
+    }
+
+    /// Whether the set is empty.
+    pub const fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    /// The classes in the set, in class order.
+    pub fn iter(self) -> impl Iterator<Item = Class> {
+        [Class::Hard, Class::Financial, Class::Stability, Class::Market, Class::Cosmetic]
+            .into_iter()
+            .filter(move |c| self.contains(*c))
+    }
+}
+
+macro_rules! rules {
+    ($( $(#[$doc:meta])* $variant:ident = $code:literal, $name:literal, $class:ident; )*) => {
+        /// A guardrail rule. The discriminant is the stable code used by the C
+        /// ABI and the bit in a [`RuleSet`]; codes are never reused.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[repr(u8)]
+        pub enum Rule {
+            $( $(#[$doc])* $variant = $code, )*
+        }
+
+        impl Rule {
+            /// Every rule, in code order.
+            pub const ALL: &'static [Rule] = &[$(Rule::$variant),*];
+
+            /// The stable name used in every interface.
+            pub const fn name(self) -> &'static str {
+                match self { $(Rule::$variant => $name,)* }
+            }
+
+            /// The class the rule belongs to.
+            pub const fn class(self) -> Class {
+                match self { $(Rule::$variant => Class::$class,)* }
+            }
+
+            /// The rule with this stable code.
+            pub const fn from_code(code: u8) -> Option<Rule> {
+                match code { $($code => Some(Rule::$variant),)* _ => None }
+            }
+
+            /// The rule with this stable name.
+            pub fn from_name(name: &str) -> Option<Rule> {
+                match name { $($name => Some(Rule::$variant),)* _ => None }
+            }
+        }
+    };
+}
+
+rules! {
+    /// Absolute minimum (policy and item), `hi`-side never.
+    MinPrice = 0, "min_price", Hard;
+    /// Absolute maximum (policy and item).
+    MaxPrice = 1, "max_price", Hard;
+    /// Minimum advertised price.
+    Map = 2, "map", Hard;
+    /// Emergency cap over the baseline price.
+    EmergencyCap = 3, "emergency_cap", Hard;
+    /// Gross margin floor `c / (1 - m)`.
+    Margin = 4, "margin", Financial;
+    /// Markup floor `c (1 + k)`.
+    Markup = 5, "markup", Financial;
+    /// Unit margin floor `c + u`.
+    UnitMargin = 6, "unit_margin", Financial;
+    /// Deepest promotion discount off the reference price.
+    MaxDiscount = 7, "max_discount", Financial;
+    /// Promotion budget of the item's campaign.
+    PromoBudget = 8, "promo_budget", Financial;
+    /// Largest increase per change, as a fraction of the current price.
+    MaxIncrease = 9, "max_increase", Stability;
+    /// Largest decrease per change, as a fraction of the current price.
+    MaxDecrease = 10, "max_decrease", Stability;
+    /// Largest move per change, in money.
+    MaxStep = 11, "max_step", Stability;
+    /// Largest drift above the window anchor.
+    WindowIncrease = 12, "window_increase", Stability;
+    /// Largest drift below the window anchor.
+    WindowDecrease = 13, "window_decrease", Stability;
+    /// Hold after a recent change.
+    Cooldown = 14, "cooldown", Stability;
+    /// Hold once the window's change count is used up.
+    MaxChanges = 15, "max_changes", Stability;
+    /// Anti-flapping band: smaller moves are not made.
+    MinChange = 16, "min_change", Stability;
+    /// Floor as a multiple of the competitor price.
+    CompetitorFloor = 17, "competitor_floor", Market;
+    /// Ceiling as a multiple of the competitor price.
+    CompetitorCeiling = 18, "competitor_ceiling", Market;
+    /// Allowed price endings.
+    PriceEnding = 19, "price_ending", Cosmetic;
+    /// The proposal was snapped to the tick.
+    Tick = 20, "tick", Cosmetic;
+    /// A merchandiser's pinned price replaced the proposal.
+    Pinned = 21, "pinned", Cosmetic;
+}
+
+/// Number of rules (one past the highest code).
+pub const RULE_COUNT: usize = 22;
+
+impl fmt::Display for Rule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A set of rules as a bitmask (bit `n` = rule with code `n`). Iterates as
+/// rules, in code order; `bits()` is the `uint64_t` the C ABI carries.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct RuleSet(pub u64);
+
+impl RuleSet {
+    /// The empty set.
+    pub const EMPTY: RuleSet = RuleSet(0);
+
+    /// The set's bitmask.
+    pub const fn bits(self) -> u64 {
+        self.0
+    }
+
+    /// Whether `rule` is in the set.
+    pub const fn contains(self, rule: Rule) -> bool {
+        self.0 & (1 << rule as u8) != 0
+    }
+
+    /// Adds `rule`.
+    #[inline]
+    pub fn insert(&mut self, rule: Rule) {
+        self.0 |= 1 << rule as u8;
+    }
+
+    /// Whether the set is empty.
+    pub const fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    /// Number of rules in the set.
+    pub const fn len(self) -> u32 {
+        self.0.count_ones()
+    }
+
+    /// The rules in code order.
+    pub fn iter(self) -> RuleIter {
+        RuleIter(self.0)
+    }
+}
+
+impl IntoIterator for RuleSet {
+    type Item = Rule;
+    type IntoIter = RuleIter;
+    fn into_iter(self) -> RuleIter {
+        self.iter()
+    }
+}
+
+impl fmt::Display for RuleSet {
+    /// `;`-joined rule names, as in the CSV files.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, r) in self.iter().enumerate() {
+            if i > 0 {
+                f.write_str(";")?;
+            }
+            f.write_str(r.name())?;
+        }
+        Ok(())
+    }
+}
+
+/// Iterator over the rules of a [`RuleSet`].
+#[derive(Clone, Debug)]
+pub struct RuleIter(u64);
+
+impl Iterator for RuleIter {
+    type Item = Rule;
+    fn next(&mut self) -> Option<Rule> {
+        while self.0 != 0 {
+            let code = self.0.trailing_zeros();
+            self.0 &= self.0 - 1;
+            if let Some(r) = u8::try_from(code).ok().and_then(Rule::from_code) {
+                return Some(r);
+            }
+        }
+        None
+    }
+}
+
+/// Bitmask of the rules in a class.
+pub const fn class_mask(class: Class) -> u64 {
+    let mut mask = 0u64;
+    let mut code = 0u8;
+    while (code as usize) < RULE_COUNT {
+        if let Some(r) = Rule::from_code(code) {
+            if r.class() as u8 == class as u8 {
+                mask |= 1 << code;
+            }
+        }
+        code += 1;
+    }
+    mask
+}
