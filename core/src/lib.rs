@@ -42,3 +42,6 @@ pub use batch::{BatchError, BatchSummary, Budgets};
 pub use ledger::{BudgetLedger, LedgerError, Reservation};
 #[cfg(feature = "alloc")]
 pub use policy::{Breaker, FieldError, Policy, PolicyError, PolicySpec};
+
+#[cfg(feature = "testkit")]
+pub mod testkit;

@@ -1,0 +1,1 @@
+//! Proptest strategies and invariant checks for user constraint sets (feature `testkit`).
