@@ -1,0 +1,184 @@
+//! Proves the hot path allocates nothing once the policy is compiled: a
+//! counting global allocator watches `evaluate`, `evaluate_batch`,
+//! `evaluate_batch_with` and `evaluate_reserving` over items that take every
+//! path (accepted, adjusted, holds, relaxation, endings, budgets, the
+//! breaker, invalid input).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use priceguard::{BudgetLedger, Budgets, Decision, Item, Outcome, Policy, Reason};
+
+struct Counting;
+
+static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+
+thread_local! {
+    static WATCHING: Cell<bool> = const { Cell::new(false) };
+}
+
+fn note() {
+    if WATCHING.with(Cell::get) {
+        ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+// SAFETY: delegates every call to the system allocator unchanged; it only counts.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        note();
+        // SAFETY: same contract as the caller's.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: same contract as the caller's.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        note();
+        // SAFETY: same contract as the caller's.
+        unsafe { System.alloc_zeroed(layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        note();
+        // SAFETY: same contract as the caller's.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// Runs `f` and returns how many allocations it made on this thread.
+fn allocations_in<R>(f: impl FnOnce() -> R) -> (usize, R) {
+    let before = ALLOCATIONS.load(Ordering::SeqCst);
+    WATCHING.with(|w| w.set(true));
+    let r = f();
+    WATCHING.with(|w| w.set(false));
+    (ALLOCATIONS.load(Ordering::SeqCst) - before, r)
+}
+
+const POLICY: &str = r#"
+name = "no-alloc"
+version = "1"
+currency = "USD"
+[bounds]
+min_price = "0.99"
+max_price = "5000"
+[margin]
+min_margin = "0.15"
+[change]
+max_increase = "0.10"
+max_decrease = "0.20"
+cooldown_secs = 3600
+window_secs = 604800
+window_increase = "0.25"
+max_changes = 6
+min_change = "0.01"
+[promotion]
+max_discount = "0.50"
+budgets = { spring = "250.00", autumn = "10.00" }
+[market]
+min_index = "0.8"
+max_index = "1.5"
+[endings]
+allowed = ["0.99", "0.49"]
+[breaker]
+max_violation_ratio = "0.30"
+min_batch = 10
+[approval]
+max_auto_change = "0.05"
+[[segments]]
+id = 3
+margin = { min_margin = "0.40" }
+"#;
+
+fn items(policy: &Policy) -> Vec<Item> {
+    let spring = policy.campaign_id("spring");
+    let unknown = policy.campaign_id("nope");
+    let now = 1_800_000_000;
+    let base = Item::new(1349)
+        .with_current_price(1299)
+        .with_unit_cost(1000)
+        .with_now(now);
+    vec![
+        base,
+        base.with_proposed_price(1),
+        base.with_proposed_price(999_999),
+        base.with_last_change_at(now - 10),
+        base.with_changes_in_window(9),
+        base.with_proposed_price(1301),
+        base.with_segment(3),
+        base.with_segment(77),
+        base.with_competitor_price(900),
+        base.with_pinned_price(2000),
+        base.with_reference_price(1999)
+            .with_expected_units(40)
+            .with_campaign(spring)
+            .with_proposed_price(1200),
+        base.with_reference_price(1999)
+            .with_expected_units(40)
+            .with_campaign(unknown),
+        Item::new(1234).with_unit_cost(500),
+        Item::new(1234),
+        Item::new(-5),
+        base.with_unit_cost(-1),
+        base.with_window_anchor_price(800),
+    ]
+}
+
+#[test]
+fn evaluate_and_batches_do_not_allocate() {
+    let policy = Policy::from_toml_str(POLICY).unwrap();
+    let items = items(&policy);
+    let mut out = vec![Decision::default(); items.len()];
+    let mut budgets = Budgets::new(&policy);
+    let ledger = BudgetLedger::new(&policy);
+    // A batch of wild proposals to trip the breaker.
+    let wild: Vec<Item> = (0..50)
+        .map(|i| {
+            Item::new(1 + i)
+                .with_current_price(1299)
+                .with_unit_cost(1000)
+                .with_now(1_800_000_000)
+        })
+        .collect();
+    let mut wild_out = vec![Decision::default(); wild.len()];
+
+    let (count, (single, summary, tripped)) = allocations_in(|| {
+        let mut held = 0;
+        for item in &items {
+            if policy.evaluate(item).outcome == Outcome::Held {
+                held += 1;
+            }
+        }
+        let summary = policy.evaluate_batch(&items, &mut out).unwrap();
+        let _ = policy.evaluate_batch_with(&items, &mut out, &mut budgets).unwrap();
+        for item in &items {
+            let (_, r) = policy.evaluate_reserving(item, &ledger);
+            if let Some(r) = r {
+                ledger.commit(r).unwrap();
+            }
+        }
+        let tripped = policy.evaluate_batch(&wild, &mut wild_out).unwrap();
+        (held, summary, tripped)
+    });
+    assert_eq!(count, 0, "the hot path allocated {count} times");
+    // The run exercised the paths it claims to.
+    assert!(single > 0);
+    assert_eq!(summary.items, items.len() as u64);
+    assert!(summary.count(Outcome::Rejected) >= 2);
+    assert!(summary.count(Outcome::Adjusted) >= 1);
+    assert!(tripped.breaker_tripped);
+    assert!(wild_out.iter().all(|d| d.reason == Reason::CircuitOpen));
+}
+
+#[test]
+fn the_counter_sees_allocations() {
+    // Guard against a counter that cannot fail.
+    let (count, v) = allocations_in(|| vec![1u8; 64]);
+    assert!(count >= 1);
+    assert_eq!(v.len(), 64);
+}
