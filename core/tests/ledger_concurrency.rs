@@ -1,6 +1,11 @@
 //! Eight threads reserve from one `BudgetLedger`: the total reserved never
 //! exceeds the budget, exactly, and every reservation is accounted for.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
@@ -44,7 +49,10 @@ fn eight_threads_never_overspend_raw_reservations() {
                                 ledger.commit(r).unwrap();
                             }
                         }
-                        Err(LedgerError::Insufficient { remaining, requested }) => {
+                        Err(LedgerError::Insufficient {
+                            remaining,
+                            requested,
+                        }) => {
                             assert!(remaining < requested);
                         }
                         Err(e) => panic!("unexpected {e}"),

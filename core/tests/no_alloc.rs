@@ -3,7 +3,12 @@
 //! `evaluate_batch_with` and `evaluate_reserving` over items that take every
 //! path (accepted, adjusted, holds, relaxation, endings, budgets, the
 //! breaker, invalid input).
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
@@ -155,7 +160,9 @@ fn evaluate_and_batches_do_not_allocate() {
             }
         }
         let summary = policy.evaluate_batch(&items, &mut out).unwrap();
-        let _ = policy.evaluate_batch_with(&items, &mut out, &mut budgets).unwrap();
+        let _ = policy
+            .evaluate_batch_with(&items, &mut out, &mut budgets)
+            .unwrap();
         for item in &items {
             let (_, r) = policy.evaluate_reserving(item, &ledger);
             if let Some(r) = r {

@@ -1,0 +1,289 @@
+//! Policy files: parsing, validation errors that name the field path and
+//! the reason, segments, and TOML/JSON equivalence.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use priceguard::{Class, Item, Policy, PolicyError};
+
+const SPEC_EXAMPLE: &str = r#"
+name = "default"
+version = "2026-11-27"
+currency = "USD"
+
+[bounds]
+min_price = "0.99"
+max_price = "5000"
+
+[margin]
+min_margin = "0.15"
+
+[change]
+max_increase = "0.10"
+max_decrease = "0.20"
+cooldown_secs = 3600
+window_secs = 604800
+window_increase = "0.25"
+max_changes = 6
+
+[promotion]
+max_discount = "0.50"
+budgets = { spring-sale = "25000" }
+
+[endings]
+allowed = ["0.99", "0.49"]
+
+[breaker]
+max_violation_ratio = "0.30"
+min_batch = 100
+
+[[segments]]
+id = 3
+margin = { min_margin = "0.40" }
+"#;
+
+fn err_toml(text: &str) -> PolicyError {
+    match Policy::from_toml_str(text) {
+        Ok(_) => panic!("policy was accepted:\n{text}"),
+        Err(e) => e,
+    }
+}
+
+const MIN: &str =
+    "name = \"t\"\ncurrency = \"USD\"\n[bounds]\nmin_price = \"1\"\nmax_price = \"100\"\n";
+
+#[test]
+fn the_spec_example_loads() {
+    let p = Policy::from_toml_str(SPEC_EXAMPLE).unwrap();
+    assert_eq!(p.name(), "default");
+    assert_eq!(p.version(), "2026-11-27");
+    assert_eq!(p.currency().code(), "USD");
+    assert_eq!(p.tick(), 1);
+    assert_eq!(p.campaign_count(), 1);
+    assert_eq!(p.budget(p.campaign_id("spring-sale")), Some(2_500_000));
+    assert_eq!(p.breaker().map(|b| b.min_batch), Some(100));
+    let seg = p.rules_for(Some(3));
+    let base = p.rules_for(None);
+    assert_eq!(seg.min_margin.map(|r| (r.num, r.den)), Some((4, 10)));
+    // Key-level override: the segment keeps every other rule.
+    assert_eq!(seg.max_increase, base.max_increase);
+    assert_eq!(seg.min_price, base.min_price);
+    assert_eq!(p.rules_for(Some(99)), base);
+}
+
+#[test]
+fn the_issue_example_error() {
+    let e = err_toml(&format!("{MIN}[change]\nmax_decrease = \"1.5\"\n"));
+    assert_eq!(e.path, "change.max_decrease");
+    assert_eq!(e.message, "1.5 is above 1");
+    assert_eq!((e.line, e.column), (Some(7), Some(1)));
+    assert_eq!(
+        e.to_string(),
+        "change.max_decrease: 1.5 is above 1 (line 7, column 1)"
+    );
+}
+
+#[test]
+fn unknown_keys_are_refused_with_their_path() {
+    let e = err_toml(&format!("{MIN}[margin]\nmin_marign = \"0.1\"\n"));
+    assert_eq!(e.path, "margin.min_marign");
+    assert!(e.message.contains("unknown field `min_marign`"), "{e}");
+    assert_eq!(e.line, Some(7));
+    let e = err_toml(&format!("{MIN}colour = \"red\"\n"));
+    assert!(e.message.contains("unknown field `colour`"), "{e}");
+    let e = Policy::from_json_str(r#"{"name":"t","currency":"USD","bounds":{"min_price":"1","max_price":"2","maxprice":"3"}}"#)
+        .unwrap_err();
+    assert_eq!(e.path, "bounds.maxprice");
+    assert!(e.message.contains("unknown field `maxprice`"), "{e}");
+}
+
+#[test]
+fn required_keys_and_bad_values() {
+    let e = err_toml("currency = \"USD\"\nallow_unbounded = true\n");
+    assert!(e.message.contains("missing field `name`"), "{e}");
+    let e = err_toml("name = \"t\"\ncurrency = \"usd\"\nallow_unbounded = true\n");
+    assert_eq!(e.path, "currency");
+    assert_eq!(
+        e.message,
+        "`usd` is not an active ISO 4217 currency code (codes are upper case)"
+    );
+    let e = err_toml("name = \"t\"\ncurrency = \"XYZ\"\nallow_unbounded = true\n");
+    assert_eq!(e.message, "`XYZ` is not an active ISO 4217 currency code");
+    let e = err_toml(&format!("{MIN}[margin]\nmin_margin = \"1\"\n"));
+    assert_eq!(
+        (e.path.as_str(), e.message.as_str()),
+        ("margin.min_margin", "1 is 1 or above")
+    );
+    let e = err_toml(&format!("{MIN}[margin]\nmin_margin = \"-0.1\"\n"));
+    assert_eq!(e.message, "-0.1 is negative");
+    let e = err_toml(&format!("{MIN}[margin]\nmin_margin = \"abc\"\n"));
+    assert_eq!(e.path, "margin.min_margin");
+    assert!(e.message.contains("`abc` is not a decimal number"), "{e}");
+    let e = err_toml(
+        "name = \"t\"\ncurrency = \"USD\"\n[bounds]\nmin_price = \"0.999\"\nmax_price = \"9\"\n",
+    );
+    assert_eq!(e.path, "bounds.min_price");
+    assert_eq!(e.message, "0.999 has more than 2 decimal places for USD");
+    let e = err_toml(
+        "name = \"t\"\ncurrency = \"USD\"\n[bounds]\nmin_price = \"10\"\nmax_price = \"9\"\n",
+    );
+    assert_eq!(e.message, "10.00 is above bounds.max_price 9.00");
+    let e = err_toml(&format!("{MIN}[change]\nmax_changes = 3\n"));
+    assert_eq!(e.path, "change.max_changes");
+    assert!(e.message.starts_with("needs change.window_secs"), "{e}");
+    let e = err_toml(&format!("{MIN}[endings]\nallowed = [\"1.99\"]\n"));
+    assert_eq!(e.path, "endings.allowed[0]");
+    assert_eq!(e.message, "1.99 is not below the modulus 1.00");
+    let e = err_toml(&format!("{MIN}[breaker]\nmin_batch = 10\n"));
+    assert_eq!(e.path, "breaker.max_violation_ratio");
+    let e = err_toml(&format!("tick = \"0.001\"\n{MIN}"));
+    assert_eq!(e.path, "tick");
+    assert_eq!(e.message, "0.001 has more than 2 decimal places for USD");
+    // A key after a table header belongs to that table.
+    let e = err_toml(&format!("{MIN}tick = \"0.05\"\n"));
+    assert_eq!(e.path, "bounds.tick");
+}
+
+#[test]
+fn priority_must_order_all_classes_hard_first() {
+    let ok = Policy::from_toml_str(&format!(
+        "priority = [\"hard\", \"stability\", \"financial\", \"market\"]\n{MIN}"
+    ))
+    .unwrap();
+    assert_eq!(
+        ok.rules_for(None).priority,
+        [
+            Class::Hard,
+            Class::Stability,
+            Class::Financial,
+            Class::Market
+        ]
+    );
+    let e = err_toml(&format!(
+        "priority = [\"financial\", \"hard\", \"stability\", \"market\"]\n{MIN}"
+    ));
+    assert_eq!(
+        (e.path.as_str(), e.message.as_str()),
+        ("priority[0]", "`hard` must come first")
+    );
+    let e = err_toml(&format!(
+        "priority = [\"hard\", \"hard\", \"stability\", \"market\"]\n{MIN}"
+    ));
+    assert_eq!(
+        (e.path.as_str(), e.message.as_str()),
+        ("priority[1]", "`hard` is listed twice")
+    );
+    let e = err_toml(&format!(
+        "priority = [\"hard\", \"money\", \"stability\", \"market\"]\n{MIN}"
+    ));
+    assert_eq!(e.path, "priority[1]");
+    let e = err_toml(&format!("priority = [\"hard\"]\n{MIN}"));
+    assert_eq!(e.path, "priority");
+}
+
+#[test]
+fn unbounded_policies_are_refused_unless_allowed() {
+    let e = err_toml("name = \"t\"\ncurrency = \"USD\"\n[bounds]\nmax_price = \"100\"\n");
+    assert_eq!(e.path, "bounds.min_price");
+    assert!(e.message.starts_with("no lower bound source"), "{e}");
+    let e = err_toml("name = \"t\"\ncurrency = \"USD\"\n[margin]\nmin_margin = \"0.1\"\n");
+    assert_eq!(e.path, "bounds.max_price");
+    assert!(e.message.starts_with("no upper bound source"), "{e}");
+    // A margin floor and a change cap are sources too.
+    Policy::from_toml_str("name = \"t\"\ncurrency = \"USD\"\n[margin]\nmin_margin = \"0.1\"\n[change]\nmax_increase = \"0.1\"\n").unwrap();
+    Policy::from_toml_str("name = \"t\"\ncurrency = \"USD\"\nallow_unbounded = true\n").unwrap();
+}
+
+#[test]
+fn segment_errors_name_the_segment() {
+    let e = err_toml(&format!(
+        "{MIN}[[segments]]\nid = 1\nmargin = {{ min_margin = \"2\" }}\n"
+    ));
+    assert_eq!(e.path, "segments[0].margin.min_margin");
+    let e = err_toml(&format!(
+        "{MIN}[[segments]]\nid = 1\n[[segments]]\nid = 1\n"
+    ));
+    assert_eq!(e.path, "segments[1].id");
+    let e = err_toml(&format!(
+        "{MIN}[[segments]]\nid = 1\npromotion = {{ budgets = {{ x = \"1\" }} }}\n"
+    ));
+    assert_eq!(e.path, "segments[0].promotion.budgets");
+    let e = err_toml(&format!(
+        "{MIN}[[segments]]\nid = 1\nbounds = {{ min_price = \"500\" }}\n"
+    ));
+    assert_eq!(e.path, "segments[0].bounds.min_price");
+    assert_eq!(e.message, "500.00 is above bounds.max_price 100.00");
+}
+
+#[test]
+fn toml_and_json_forms_compile_to_the_same_rules() {
+    let toml = Policy::from_toml_str(SPEC_EXAMPLE).unwrap();
+    let json = Policy::from_json_str(
+        r#"{
+        "segments": [{"id": 3, "margin": {"min_margin": 0.40}}],
+        "breaker": {"min_batch": 100, "max_violation_ratio": 0.3},
+        "endings": {"allowed": ["0.99", 0.49]},
+        "promotion": {"budgets": {"spring-sale": 25000}, "max_discount": "0.5"},
+        "change": {"max_changes": 6, "window_increase": "0.25", "window_secs": 604800,
+                   "cooldown_secs": 3600, "max_decrease": "0.2", "max_increase": 0.1},
+        "margin": {"min_margin": "0.150"},
+        "bounds": {"max_price": 5000, "min_price": "0.99"},
+        "currency": "USD", "version": "2026-11-27", "name": "default"
+    }"#,
+    )
+    .unwrap();
+    assert_eq!(toml.rules_for(None), json.rules_for(None));
+    assert_eq!(toml.rules_for(Some(3)), json.rules_for(Some(3)));
+    assert_eq!(
+        toml.campaigns().collect::<Vec<_>>(),
+        json.campaigns().collect::<Vec<_>>()
+    );
+    assert_eq!(toml.breaker(), json.breaker());
+    let item = Item::new(1249)
+        .with_unit_cost(1222)
+        .with_current_price(1450);
+    assert_eq!(toml.evaluate(&item), json.evaluate(&item));
+}
+
+#[test]
+fn json_errors_carry_line_and_column() {
+    let e = Policy::from_json_str(
+        "{\n  \"name\": \"t\",\n  \"currency\": \"USD\",\n  \"tick\": true\n}",
+    )
+    .unwrap_err();
+    assert_eq!(e.path, "tick");
+    assert_eq!(e.line, Some(4));
+    let e = Policy::from_json_str("{\"name\": \"t\"} trailing").unwrap_err();
+    assert!(e.line.is_some());
+    let e = Policy::from_json_str("").unwrap_err();
+    assert!(!e.message.is_empty());
+}
+
+#[test]
+fn version_may_be_a_number() {
+    let p = Policy::from_toml_str(&format!("version = 7\n{MIN}")).unwrap();
+    assert_eq!(p.version(), "7");
+}
+
+#[test]
+fn jpy_kwd_and_chf_ticks() {
+    let jpy = Policy::from_toml_str(
+        "name = \"j\"\ncurrency = \"JPY\"\n[bounds]\nmin_price = \"100\"\nmax_price = \"100000\"\n",
+    )
+    .unwrap();
+    assert_eq!(jpy.rules_for(None).min_price, Some(100));
+    let kwd = Policy::from_toml_str(
+        "name = \"k\"\ncurrency = \"KWD\"\n[bounds]\nmin_price = \"0.125\"\nmax_price = \"100\"\n",
+    )
+    .unwrap();
+    assert_eq!(kwd.rules_for(None).min_price, Some(125));
+    let chf = Policy::from_toml_str("name = \"c\"\ncurrency = \"CHF\"\ntick = \"0.05\"\n[bounds]\nmin_price = \"1\"\nmax_price = \"100\"\n").unwrap();
+    assert_eq!(chf.tick(), 5);
+    let e = err_toml(
+        "name = \"j\"\ncurrency = \"JPY\"\n[bounds]\nmin_price = \"0.5\"\nmax_price = \"100\"\n",
+    );
+    assert_eq!(e.message, "0.5 has more than 0 decimal places for JPY");
+}
