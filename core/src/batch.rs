@@ -104,7 +104,11 @@ const HARD_OR_FINANCIAL: u64 = class_mask(Class::Hard) | class_mask(Class::Finan
 impl Policy {
     /// Evaluates `items` into `out` in input order, each campaign starting
     /// from its full budget. See [`Policy::evaluate_batch_with`].
-    pub fn evaluate_batch(&self, items: &[Item], out: &mut [Decision]) -> Result<BatchSummary, BatchError> {
+    pub fn evaluate_batch(
+        &self,
+        items: &[Item],
+        out: &mut [Decision],
+    ) -> Result<BatchSummary, BatchError> {
         let mut budgets = Budgets::new(self);
         self.evaluate_batch_with(items, out, &mut budgets)
     }
@@ -151,7 +155,8 @@ impl Policy {
                 *budgets = before;
                 for (item, slot) in items.iter().zip(out.iter_mut()) {
                     if slot.reason != Reason::InvalidInput {
-                        let mut d = Decision::hold_or_reject(item.current_price(), Reason::CircuitOpen);
+                        let mut d =
+                            Decision::hold_or_reject(item.current_price(), Reason::CircuitOpen);
                         d.violated = slot.violated;
                         *slot = d;
                     }

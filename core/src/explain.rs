@@ -20,7 +20,10 @@ fn pct(r: Option<Ratio>) -> String {
 }
 
 fn factor(r: Option<Ratio>) -> String {
-    r.map_or_else(|| String::from("?"), |r| format!("{}", r.to_decimal().normalize()))
+    r.map_or_else(
+        || String::from("?"),
+        |r| format!("{}", r.to_decimal().normalize()),
+    )
 }
 
 impl Decision {
@@ -28,7 +31,9 @@ impl Decision {
     /// raised to 14.38 by margin (15 % over cost 12.22)`.
     pub fn explain(&self, policy: &Policy, item: &Item) -> String {
         let cur = policy.currency();
-        let m = |v: Option<i64>| v.map_or_else(|| String::from("none"), |v| format!("{}", cur.format(v)));
+        let m = |v: Option<i64>| {
+            v.map_or_else(|| String::from("none"), |v| format!("{}", cur.format(v)))
+        };
         let proposed = m(Some(item.proposed_price()));
         let mut s = match (self.outcome, self.reason) {
             (Outcome::Rejected, Reason::InvalidInput) => match self.invalid_field {
@@ -47,7 +52,11 @@ impl Decision {
             (Outcome::Accepted, _) => format!("proposed {proposed} accepted"),
             (Outcome::Adjusted, reason) => {
                 let price = self.price.unwrap_or(0);
-                let verb = if price > item.proposed_price() { "raised" } else { "lowered" };
+                let verb = if price > item.proposed_price() {
+                    "raised"
+                } else {
+                    "lowered"
+                };
                 format!(
                     "proposed {proposed} {verb} to {} by {}",
                     m(self.price),
@@ -57,7 +66,10 @@ impl Decision {
         };
         if !self.relaxed.is_empty() {
             let names: Vec<&str> = self.relaxed.iter().map(|c| c.name()).collect();
-            s.push_str(&format!("; relaxed {} to resolve a conflict", names.join(" and ")));
+            s.push_str(&format!(
+                "; relaxed {} to resolve a conflict",
+                names.join(" and ")
+            ));
         }
         if self.unmet.contains(Rule::PriceEnding) {
             s.push_str("; no allowed price ending fits the interval");
@@ -95,7 +107,8 @@ impl Decision {
 pub(crate) fn rule_detail(policy: &Policy, item: &Item, rule: Rule) -> String {
     let r = policy.rules_for(item.segment());
     let cur = policy.currency();
-    let m = |v: Option<i64>| v.map_or_else(|| String::from("none"), |v| format!("{}", cur.format(v)));
+    let m =
+        |v: Option<i64>| v.map_or_else(|| String::from("none"), |v| format!("{}", cur.format(v)));
     let p = m(item.current_price());
     match rule {
         Rule::MinPrice => format!(
@@ -114,22 +127,39 @@ pub(crate) fn rule_detail(policy: &Policy, item: &Item, rule: Rule) -> String {
         ),
         Rule::Map => format!("minimum advertised price {}", m(item.map_price())),
         Rule::EmergencyCap => match item.baseline_price() {
-            Some(b) => format!("at most {} over baseline {}", pct(r.emergency_cap), m(Some(b))),
+            Some(b) => format!(
+                "at most {} over baseline {}",
+                pct(r.emergency_cap),
+                m(Some(b))
+            ),
             None => String::from("emergency mode is on and the item has no baseline_price"),
         },
         Rule::Margin => format!("{} over cost {}", pct(r.min_margin), m(item.unit_cost())),
-        Rule::Markup => format!("markup {} over cost {}", pct(r.min_markup), m(item.unit_cost())),
+        Rule::Markup => format!(
+            "markup {} over cost {}",
+            pct(r.min_markup),
+            m(item.unit_cost())
+        ),
         Rule::UnitMargin => format!("cost {} plus {}", m(item.unit_cost()), m(r.min_unit_margin)),
-        Rule::MaxDiscount => format!("at most {} off reference {}", pct(r.max_discount), m(item.reference_price())),
+        Rule::MaxDiscount => format!(
+            "at most {} off reference {}",
+            pct(r.max_discount),
+            m(item.reference_price())
+        ),
         Rule::PromoBudget => {
             let name = item
                 .campaign()
                 .and_then(|c| policy.campaign_name(c))
                 .unwrap_or("(unknown)");
-            match (item.campaign().and_then(|c| policy.budget(c)), item.expected_units()) {
+            match (
+                item.campaign().and_then(|c| policy.budget(c)),
+                item.expected_units(),
+            ) {
                 (None, _) => format!("campaign `{name}` has no budget in the policy"),
                 (_, None) => format!("campaign `{name}` item has no expected_units"),
-                (Some(b), Some(u)) => format!("campaign `{name}` budget {} for {u} units", m(Some(b))),
+                (Some(b), Some(u)) => {
+                    format!("campaign `{name}` budget {} for {u} units", m(Some(b)))
+                }
             }
         }
         Rule::MaxIncrease => format!("at most {} above current {p}", pct(r.max_increase)),
@@ -146,7 +176,9 @@ pub(crate) fn rule_detail(policy: &Policy, item: &Item, rule: Rule) -> String {
             m(item.window_anchor_price().or(item.current_price()))
         ),
         Rule::Cooldown => match (item.now(), item.last_change_at(), r.cooldown_secs) {
-            (Some(now), Some(last), Some(c)) => format!("changed {} s ago, cooldown {c} s", now.saturating_sub(last)),
+            (Some(now), Some(last), Some(c)) => {
+                format!("changed {} s ago, cooldown {c} s", now.saturating_sub(last))
+            }
             (None, Some(_), Some(c)) => format!("cooldown {c} s and no `now` to prove it is over"),
             _ => String::from("cooldown"),
         },
@@ -155,7 +187,10 @@ pub(crate) fn rule_detail(policy: &Policy, item: &Item, rule: Rule) -> String {
             item.changes_in_window().unwrap_or(0),
             r.max_changes.unwrap_or(0)
         ),
-        Rule::MinChange => format!("moves under {} of current {p} are not made", pct(r.min_change)),
+        Rule::MinChange => format!(
+            "moves under {} of current {p} are not made",
+            pct(r.min_change)
+        ),
         Rule::CompetitorFloor => format!(
             "at least {} x competitor {}",
             factor(r.min_index),
@@ -168,8 +203,16 @@ pub(crate) fn rule_detail(policy: &Policy, item: &Item, rule: Rule) -> String {
         ),
         Rule::PriceEnding => match r.endings {
             Some(e) => {
-                let list: Vec<String> = e.residues().iter().map(|v| format!("{}", cur.format(*v))).collect();
-                format!("allowed endings {} modulo {}", list.join(", "), cur.format(e.modulus))
+                let list: Vec<String> = e
+                    .residues()
+                    .iter()
+                    .map(|v| format!("{}", cur.format(*v)))
+                    .collect();
+                format!(
+                    "allowed endings {} modulo {}",
+                    list.join(", "),
+                    cur.format(e.modulus)
+                )
             }
             None => String::from("price endings"),
         },

@@ -105,13 +105,21 @@ impl BudgetLedger {
                     requested: amount,
                 });
             }
-            match remaining.compare_exchange_weak(cur, cur - amount, Ordering::AcqRel, Ordering::Acquire) {
+            match remaining.compare_exchange_weak(
+                cur,
+                cur - amount,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
                 Ok(_) => break,
                 Err(now) => cur = now,
             }
         }
         reserved.fetch_add(amount, Ordering::AcqRel);
-        Ok(Reservation { campaign: id, amount })
+        Ok(Reservation {
+            campaign: id,
+            amount,
+        })
     }
 
     /// The reserved spend is final: it stays taken.
@@ -136,7 +144,11 @@ impl Policy {
     /// overspend: when another thread takes the budget first, the item is
     /// evaluated again against what is left. Returns the reservation to
     /// settle, if the decision spends anything.
-    pub fn evaluate_reserving(&self, item: &Item, ledger: &BudgetLedger) -> (Decision, Option<Reservation>) {
+    pub fn evaluate_reserving(
+        &self,
+        item: &Item,
+        ledger: &BudgetLedger,
+    ) -> (Decision, Option<Reservation>) {
         let campaign = match (item.campaign(), item.reference_price()) {
             (Some(c), Some(_)) if ledger.remaining(c).is_some() => c,
             _ => return (self.evaluate(item), None),

@@ -130,7 +130,12 @@ impl fmt::Display for FormattedMoney {
         }
         write!(f, "{}", abs / scale)?;
         if self.digits > 0 {
-            write!(f, ".{:0width$}", abs % scale, width = usize::from(self.digits))?;
+            write!(
+                f,
+                ".{:0width$}",
+                abs % scale,
+                width = usize::from(self.digits)
+            )?;
         }
         Ok(())
     }
@@ -203,7 +208,10 @@ pub fn decimal_to_minor(value: Decimal, digits: u8) -> Result<i64, MoneyError> {
         return Err(MoneyError::TooPrecise(digits));
     }
     let factor = 10_i128.pow(digits_u32(digits) - v.scale());
-    let m = v.mantissa().checked_mul(factor).ok_or(MoneyError::OutOfRange)?;
+    let m = v
+        .mantissa()
+        .checked_mul(factor)
+        .ok_or(MoneyError::OutOfRange)?;
     if m.unsigned_abs() > u128::from(MAX_MONEY.unsigned_abs()) {
         return Err(MoneyError::OutOfRange);
     }
@@ -227,7 +235,10 @@ pub fn float_to_minor(value: f64, digits: u8) -> Result<i64, MoneyError> {
     if value.abs() > 1e16 {
         return Err(MoneyError::OutOfRange);
     }
-    let pow = POW10.get(usize::from(digits)).copied().ok_or(MoneyError::OutOfRange)?;
+    let pow = POW10
+        .get(usize::from(digits))
+        .copied()
+        .ok_or(MoneyError::OutOfRange)?;
     let scaled = value * pow;
     // Fast path: floats that are (to within a rounding error) whole minor
     // units, which is almost every real price. `scaled` is exact to within
@@ -360,7 +371,10 @@ mod tests {
         assert_eq!(usd.parse_minor("1e3"), Err(MoneyError::Syntax));
         assert_eq!(usd.parse_minor(""), Err(MoneyError::Syntax));
         assert_eq!(usd.parse_minor("."), Err(MoneyError::Syntax));
-        assert_eq!(usd.parse_minor("99999999999999999999"), Err(MoneyError::OutOfRange));
+        assert_eq!(
+            usd.parse_minor("99999999999999999999"),
+            Err(MoneyError::OutOfRange)
+        );
         assert_eq!(usd.format(1430).to_string(), "14.30");
         assert_eq!(usd.format(-5).to_string(), "-0.05");
         let jpy = Currency::from_code("JPY").unwrap();

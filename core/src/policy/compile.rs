@@ -102,7 +102,10 @@ fn fraction(path: &str, v: Dec, upper: Upper, positive: bool) -> Result<Ratio, P
 
 fn secs(path: &str, v: u64) -> Result<i64, PolicyError> {
     if v > MAX_SECS {
-        return Err(PolicyError::new(path, format!("{v} is above {MAX_SECS} seconds (ten years)")));
+        return Err(PolicyError::new(
+            path,
+            format!("{v} is above {MAX_SECS} seconds (ten years)"),
+        ));
     }
     i64::try_from(v).map_err(|_| PolicyError::new(path, format!("{v} is too large")))
 }
@@ -128,7 +131,12 @@ fn apply_tables(
     }
     if let Some(m) = &t.margin {
         if let Some(v) = m.min_margin {
-            rules.min_margin = Some(fraction(&p("margin.min_margin"), v, Upper::BelowOne, false)?);
+            rules.min_margin = Some(fraction(
+                &p("margin.min_margin"),
+                v,
+                Upper::BelowOne,
+                false,
+            )?);
         }
         if let Some(v) = m.min_markup {
             rules.min_markup = Some(fraction(&p("margin.min_markup"), v, Upper::Factor, false)?);
@@ -139,7 +147,12 @@ fn apply_tables(
     }
     if let Some(c) = &t.change {
         if let Some(v) = c.max_increase {
-            rules.max_increase = Some(fraction(&p("change.max_increase"), v, Upper::Factor, false)?);
+            rules.max_increase = Some(fraction(
+                &p("change.max_increase"),
+                v,
+                Upper::Factor,
+                false,
+            )?);
         }
         if let Some(v) = c.max_decrease {
             rules.max_decrease = Some(fraction(&p("change.max_decrease"), v, Upper::One, false)?);
@@ -157,24 +170,46 @@ fn apply_tables(
         }
         if let Some(v) = c.window_secs {
             if v == 0 {
-                return Err(PolicyError::new(p("change.window_secs"), "0 is not above 0"));
+                return Err(PolicyError::new(
+                    p("change.window_secs"),
+                    "0 is not above 0",
+                ));
             }
             *window_secs = Some(secs(&p("change.window_secs"), v)?);
         }
         if let Some(v) = c.window_increase {
-            rules.window_increase =
-                Some(fraction(&p("change.window_increase"), v, Upper::Factor, false)?);
+            rules.window_increase = Some(fraction(
+                &p("change.window_increase"),
+                v,
+                Upper::Factor,
+                false,
+            )?);
         }
         if let Some(v) = c.window_decrease {
-            rules.window_decrease = Some(fraction(&p("change.window_decrease"), v, Upper::One, false)?);
+            rules.window_decrease = Some(fraction(
+                &p("change.window_decrease"),
+                v,
+                Upper::One,
+                false,
+            )?);
         }
         if let Some(v) = c.min_change {
-            rules.min_change = Some(fraction(&p("change.min_change"), v, Upper::BelowOne, false)?);
+            rules.min_change = Some(fraction(
+                &p("change.min_change"),
+                v,
+                Upper::BelowOne,
+                false,
+            )?);
         }
     }
     if let Some(pr) = &t.promotion {
         if let Some(v) = pr.max_discount {
-            rules.max_discount = Some(fraction(&p("promotion.max_discount"), v, Upper::One, false)?);
+            rules.max_discount = Some(fraction(
+                &p("promotion.max_discount"),
+                v,
+                Upper::One,
+                false,
+            )?);
         }
     }
     if let Some(m) = &t.market {
@@ -192,15 +227,22 @@ fn apply_tables(
     }
     if let Some(e) = &t.endings {
         let merged = EndingsSpec {
-            allowed: e.allowed.clone().or_else(|| base_endings.and_then(|b| b.allowed.clone())),
+            allowed: e
+                .allowed
+                .clone()
+                .or_else(|| base_endings.and_then(|b| b.allowed.clone())),
             modulus: e.modulus.or_else(|| base_endings.and_then(|b| b.modulus)),
         };
         rules.endings = Some(compile_endings(ctx, prefix, &merged, rules.tick)?);
     }
     if let Some(a) = &t.approval {
         if let Some(v) = a.max_auto_change {
-            rules.max_auto_change =
-                Some(fraction(&p("approval.max_auto_change"), v, Upper::Factor, true)?);
+            rules.max_auto_change = Some(fraction(
+                &p("approval.max_auto_change"),
+                v,
+                Upper::Factor,
+                true,
+            )?);
         }
     }
     Ok(())
@@ -220,11 +262,17 @@ fn compile_endings(
     if modulus % tick != 0 {
         return Err(PolicyError::new(
             p("endings.modulus"),
-            format!("{} is not a multiple of the tick", ctx.currency.format(modulus)),
+            format!(
+                "{} is not a multiple of the tick",
+                ctx.currency.format(modulus)
+            ),
         ));
     }
     let Some(allowed) = &e.allowed else {
-        return Err(PolicyError::new(p("endings.allowed"), "is required when [endings] is present"));
+        return Err(PolicyError::new(
+            p("endings.allowed"),
+            "is required when [endings] is present",
+        ));
     };
     if allowed.is_empty() {
         return Err(PolicyError::new(p("endings.allowed"), "is empty"));
@@ -232,7 +280,10 @@ fn compile_endings(
     if allowed.len() > MAX_ENDINGS {
         return Err(PolicyError::new(
             p("endings.allowed"),
-            format!("has {} endings; at most {MAX_ENDINGS} are supported", allowed.len()),
+            format!(
+                "has {} endings; at most {MAX_ENDINGS} are supported",
+                allowed.len()
+            ),
         ));
     }
     let mut out = Endings {
@@ -246,11 +297,17 @@ fn compile_endings(
         if m >= modulus {
             return Err(PolicyError::new(
                 path,
-                format!("{v} is not below the modulus {}", ctx.currency.format(modulus)),
+                format!(
+                    "{v} is not below the modulus {}",
+                    ctx.currency.format(modulus)
+                ),
             ));
         }
         if m % tick != 0 {
-            return Err(PolicyError::new(path, format!("{v} is not a multiple of the tick")));
+            return Err(PolicyError::new(
+                path,
+                format!("{v} is not a multiple of the tick"),
+            ));
         }
         if out.residues().contains(&m) {
             return Err(PolicyError::new(path, format!("{v} is listed twice")));
@@ -291,7 +348,11 @@ fn check_merged(
         if i128::from(lo.num) * i128::from(hi.den) > i128::from(hi.num) * i128::from(lo.den) {
             return Err(PolicyError::new(
                 p("market.min_index"),
-                format!("{} is above market.max_index {}", lo.to_decimal(), hi.to_decimal()),
+                format!(
+                    "{} is above market.max_index {}",
+                    lo.to_decimal(),
+                    hi.to_decimal()
+                ),
             ));
         }
     }
@@ -311,7 +372,8 @@ fn check_merged(
     }
     if !r.allow_unbounded {
         let lower = r.min_price.is_some() || r.needs_cost();
-        let upper = r.max_price.is_some() || r.max_increase.is_some() || r.window_increase.is_some();
+        let upper =
+            r.max_price.is_some() || r.max_increase.is_some() || r.window_increase.is_some();
         if !lower {
             return Err(PolicyError::new(
                 p("bounds.min_price"),
@@ -352,7 +414,10 @@ fn priority(spec: &PolicySpec) -> Result<[Class; 4], PolicyError> {
                 )
             })?;
         if out.get(..i).is_some_and(|seen| seen.contains(&class)) {
-            return Err(PolicyError::new(format!("priority[{i}]"), format!("`{name}` is listed twice")));
+            return Err(PolicyError::new(
+                format!("priority[{i}]"),
+                format!("`{name}` is listed twice"),
+            ));
         }
         if let Some(slot) = out.get_mut(i) {
             *slot = class;
@@ -397,7 +462,10 @@ pub(crate) fn compile(spec: PolicySpec) -> Result<Policy, PolicyError> {
         };
         PolicyError::new(
             "currency",
-            format!("`{}` is not an active ISO 4217 currency code{hint}", spec.currency),
+            format!(
+                "`{}` is not an active ISO 4217 currency code{hint}",
+                spec.currency
+            ),
         )
     })?;
     let ctx = Ctx { currency };
@@ -420,13 +488,19 @@ pub(crate) fn compile(spec: PolicySpec) -> Result<Policy, PolicyError> {
         if b.len() > MAX_CAMPAIGNS {
             return Err(PolicyError::new(
                 "promotion.budgets",
-                format!("has {} campaigns; at most {MAX_CAMPAIGNS} are supported", b.len()),
+                format!(
+                    "has {} campaigns; at most {MAX_CAMPAIGNS} are supported",
+                    b.len()
+                ),
             ));
         }
         for (name, v) in b {
             let path = format!("promotion.budgets.{name}");
             if name.trim().is_empty() {
-                return Err(PolicyError::new("promotion.budgets", "has an empty campaign name"));
+                return Err(PolicyError::new(
+                    "promotion.budgets",
+                    "has an empty campaign name",
+                ));
             }
             budgets.push(ctx.non_negative_money(&path, *v)?);
             campaigns.push(name.to_string());
@@ -457,7 +531,10 @@ pub(crate) fn compile(spec: PolicySpec) -> Result<Policy, PolicyError> {
     if spec.segments.len() > MAX_SEGMENTS {
         return Err(PolicyError::new(
             "segments",
-            format!("has {} segments; at most {MAX_SEGMENTS} are supported", spec.segments.len()),
+            format!(
+                "has {} segments; at most {MAX_SEGMENTS} are supported",
+                spec.segments.len()
+            ),
         ));
     }
     let mut segments: Vec<(u32, CompiledRules)> = Vec::with_capacity(spec.segments.len());
@@ -477,7 +554,14 @@ pub(crate) fn compile(spec: PolicySpec) -> Result<Policy, PolicyError> {
         }
         let mut rules = base;
         let mut window = base_window;
-        apply_tables(&ctx, &prefix, seg, spec.endings.as_ref(), &mut rules, &mut window)?;
+        apply_tables(
+            &ctx,
+            &prefix,
+            seg,
+            spec.endings.as_ref(),
+            &mut rules,
+            &mut window,
+        )?;
         check_merged(&ctx, &prefix, &rules, window)?;
         segments.push((seg.id, rules));
     }

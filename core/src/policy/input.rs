@@ -45,7 +45,12 @@ impl Policy {
     /// counts and times as whole numbers, `campaign` as a name resolved
     /// against the policy, `segment` as a whole number. An empty string
     /// leaves the field absent. `sku` is not an item field and is refused.
-    pub fn set_field_text(&self, item: &mut Item, field: Field, text: &str) -> Result<(), FieldError> {
+    pub fn set_field_text(
+        &self,
+        item: &mut Item,
+        field: Field,
+        text: &str,
+    ) -> Result<(), FieldError> {
         let t = text.trim();
         if t.is_empty() {
             if field == Field::ProposedPrice {
@@ -60,12 +65,16 @@ impl Policy {
                 Ok(())
             }
             f if f.is_money() => {
-                let v = self.currency().parse_minor(t).map_err(|e| money_err(f, t, e))?;
+                let v = self
+                    .currency()
+                    .parse_minor(t)
+                    .map_err(|e| money_err(f, t, e))?;
                 item.set(f, v);
                 Ok(())
             }
             f => {
-                let v = parse_whole(t).ok_or_else(|| err(f, alloc::format!("`{t}` is not a whole number")))?;
+                let v = parse_whole(t)
+                    .ok_or_else(|| err(f, alloc::format!("`{t}` is not a whole number")))?;
                 if !item.set(f, v) {
                     return Err(err(f, alloc::format!("`{t}` is out of range")));
                 }
@@ -76,7 +85,12 @@ impl Policy {
 
     /// Sets a money or count `field` from an exact decimal (money in major
     /// units of the policy currency).
-    pub fn set_field_decimal(&self, item: &mut Item, field: Field, value: Decimal) -> Result<(), FieldError> {
+    pub fn set_field_decimal(
+        &self,
+        item: &mut Item,
+        field: Field,
+        value: Decimal,
+    ) -> Result<(), FieldError> {
         if field.is_money() {
             let v = self
                 .currency()
@@ -87,9 +101,13 @@ impl Policy {
         }
         let n = value.normalize();
         if n.scale() != 0 {
-            return Err(err(field, alloc::format!("`{value}` is not a whole number")));
+            return Err(err(
+                field,
+                alloc::format!("`{value}` is not a whole number"),
+            ));
         }
-        let v = i64::try_from(n.mantissa()).map_err(|_| err(field, alloc::format!("`{value}` is out of range")))?;
+        let v = i64::try_from(n.mantissa())
+            .map_err(|_| err(field, alloc::format!("`{value}` is out of range")))?;
         match field {
             Field::Sku | Field::Campaign => Err(err(field, "is not numeric")),
             f => {
@@ -106,7 +124,12 @@ impl Policy {
     /// rounded half-even to the minor unit; counts must be whole. NaN is
     /// absent for callers that use it as a missing marker, so it is
     /// refused here: test for it before calling.
-    pub fn set_field_float(&self, item: &mut Item, field: Field, value: f64) -> Result<(), FieldError> {
+    pub fn set_field_float(
+        &self,
+        item: &mut Item,
+        field: Field,
+        value: f64,
+    ) -> Result<(), FieldError> {
         if field.is_money() {
             let v = self
                 .currency()
@@ -116,7 +139,10 @@ impl Policy {
             return Ok(());
         }
         if !value.is_finite() || value.fract() != 0.0 || value.abs() > 9.0e15 {
-            return Err(err(field, alloc::format!("`{value}` is not a whole number")));
+            return Err(err(
+                field,
+                alloc::format!("`{value}` is not a whole number"),
+            ));
         }
         if item.set(field, value as i64) {
             Ok(())

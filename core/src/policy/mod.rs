@@ -112,7 +112,10 @@ impl Policy {
         let text = std::fs::read_to_string(path).map_err(|e| {
             PolicyError::new("", alloc::format!("cannot read `{}`: {e}", path.display()))
         })?;
-        if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json")) {
+        if path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+        {
             Policy::from_json_str(&text)
         } else {
             Policy::from_toml_str(&text)
@@ -194,7 +197,10 @@ impl Policy {
 
     /// `(name, budget)` of every campaign, sorted by name; the index is the [`CampaignId`].
     pub fn campaigns(&self) -> impl Iterator<Item = (&str, i64)> + '_ {
-        self.campaigns.iter().map(String::as_str).zip(self.budgets.iter().copied())
+        self.campaigns
+            .iter()
+            .map(String::as_str)
+            .zip(self.budgets.iter().copied())
     }
 
     /// Number of campaigns.
@@ -220,7 +226,11 @@ impl Policy {
     /// available. Allocates nothing.
     #[inline]
     pub fn evaluate(&self, item: &Item) -> Decision {
-        evaluate_rules(self.rules_for(item.segment()), item, self.budget_view(item, None))
+        evaluate_rules(
+            self.rules_for(item.segment()),
+            item,
+            self.budget_view(item, None),
+        )
     }
 
     /// Evaluates one item against explicit remaining budgets.

@@ -88,7 +88,9 @@ impl Visitor<'_> for StringOrNumber {
 }
 
 /// Deserializes `version` from a string or a number.
-pub(crate) fn string_or_number<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+pub(crate) fn string_or_number<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<String>, D::Error> {
     d.deserialize_any(StringOrNumber)
 }
 
@@ -97,7 +99,8 @@ fn path_string(path: &serde_path_to_error::Path) -> String {
     for seg in path.iter() {
         match seg {
             serde_path_to_error::Segment::Seq { index } => out.push_str(&format!("[{index}]")),
-            serde_path_to_error::Segment::Map { key } | serde_path_to_error::Segment::Enum { variant: key } => {
+            serde_path_to_error::Segment::Map { key }
+            | serde_path_to_error::Segment::Enum { variant: key } => {
                 if !out.is_empty() {
                     out.push('.');
                 }

@@ -33,10 +33,16 @@ impl core::fmt::Display for Dec {
 #[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 pub struct BoundsSpec {
     /// Absolute minimum price.
-    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
     pub min_price: Option<Dec>,
     /// Absolute maximum price.
-    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
     pub max_price: Option<Dec>,
 }
 
@@ -46,13 +52,22 @@ pub struct BoundsSpec {
 #[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 pub struct MarginSpec {
     /// Gross margin floor, a fraction below 1.
-    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
     pub min_margin: Option<Dec>,
     /// Markup floor over cost, a fraction.
-    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
     pub min_markup: Option<Dec>,
     /// Money over cost.
-    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
     pub min_unit_margin: Option<Dec>,
 }
 
@@ -62,32 +77,59 @@ pub struct MarginSpec {
 #[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 pub struct ChangeSpec {
     /// Largest increase per change, fraction of P.
-    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
     pub max_increase: Option<Dec>,
     /// Largest decrease per change, fraction of P (at most 1).
-    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
     pub max_decrease: Option<Dec>,
     /// Largest move per change, money.
-    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
     pub max_step: Option<Dec>,
     /// Hold window after a change, seconds.
-    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
     pub cooldown_secs: Option<u64>,
     /// Changes allowed per window.
-    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
     pub max_changes: Option<u64>,
     /// The window over which callers count `changes_in_window` and pick
     /// `window_anchor_price`, seconds.
-    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
     pub window_secs: Option<u64>,
     /// Largest drift above the window anchor, fraction.
-    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
     pub window_increase: Option<Dec>,
     /// Largest drift below the window anchor, fraction (at most 1).
-    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
     pub window_decrease: Option<Dec>,
     /// Anti-flapping band, fraction of P.
-    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
     pub min_change: Option<Dec>,
 }
 
@@ -97,10 +139,16 @@ pub struct ChangeSpec {
 #[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 pub struct PromotionSpec {
     /// Deepest discount off `reference_price`, fraction.
-    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
     pub max_discount: Option<Dec>,
     /// Campaign budgets (policy-wide; refused inside a segment).
-    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
     pub budgets: Option<BTreeMap<String, Dec>>,
 }
 
@@ -110,10 +158,16 @@ pub struct PromotionSpec {
 #[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 pub struct MarketSpec {
     /// Floor as a multiple of `competitor_price`.
-    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
     pub min_index: Option<Dec>,
     /// Ceiling as a multiple of `competitor_price`.
-    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
     pub max_index: Option<Dec>,
 }
 
@@ -123,7 +177,10 @@ pub struct MarketSpec {
 #[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 pub struct EmergencySpec {
     /// When present: price <= baseline x (1 + cap).
-    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
     pub cap: Option<Dec>,
 }
 
@@ -133,10 +190,16 @@ pub struct EmergencySpec {
 #[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 pub struct EndingsSpec {
     /// Allowed endings, e.g. `["0.99"]`.
-    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
     pub allowed: Option<Vec<Dec>>,
     /// Modulus, default one major unit.
-    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
     pub modulus: Option<Dec>,
 }
 
@@ -146,10 +209,16 @@ pub struct EndingsSpec {
 #[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 pub struct BreakerSpec {
     /// Largest tolerated share of violating items.
-    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
     pub max_violation_ratio: Option<Dec>,
     /// Smallest batch the breaker judges.
-    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
     pub min_batch: Option<u64>,
 }
 
@@ -159,7 +228,10 @@ pub struct BreakerSpec {
 #[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 pub struct ApprovalSpec {
     /// Moves larger than this fraction of P are flagged `needs_approval`.
-    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
     pub max_auto_change: Option<Dec>,
 }
 
@@ -172,28 +244,52 @@ pub struct SegmentSpec {
     /// The `segment` value of the items it applies to.
     pub id: u32,
     /// Overrides of `[bounds]`.
-    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
     pub bounds: Option<BoundsSpec>,
     /// Overrides of `[margin]`.
-    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
     pub margin: Option<MarginSpec>,
     /// Overrides of `[change]`.
-    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
     pub change: Option<ChangeSpec>,
     /// Overrides of `[promotion]` (`max_discount` only).
-    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
     pub promotion: Option<PromotionSpec>,
     /// Overrides of `[market]`.
-    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
     pub market: Option<MarketSpec>,
     /// Overrides of `[emergency]`.
-    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
     pub emergency: Option<EmergencySpec>,
     /// Overrides of `[endings]`.
-    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
     pub endings: Option<EndingsSpec>,
     /// Overrides of `[approval]`.
-    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
     pub approval: Option<ApprovalSpec>,
 }
 
@@ -217,10 +313,16 @@ pub struct PolicySpec {
     /// ISO 4217 code.
     pub currency: String,
     /// Tick, default one minor unit.
-    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
     pub tick: Option<Dec>,
     /// Class order, `hard` first.
-    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
     pub priority: Option<Vec<String>>,
     /// Permit a policy with no lower or no upper bound source.
     #[cfg_attr(feature = "serde", serde(default))]
@@ -229,33 +331,63 @@ pub struct PolicySpec {
     #[cfg_attr(feature = "serde", serde(default))]
     pub freeze: bool,
     /// `[bounds]`
-    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
     pub bounds: Option<BoundsSpec>,
     /// `[margin]`
-    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
     pub margin: Option<MarginSpec>,
     /// `[change]`
-    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
     pub change: Option<ChangeSpec>,
     /// `[promotion]`
-    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
     pub promotion: Option<PromotionSpec>,
     /// `[market]`
-    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
     pub market: Option<MarketSpec>,
     /// `[emergency]`
-    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
     pub emergency: Option<EmergencySpec>,
     /// `[endings]`
-    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
     pub endings: Option<EndingsSpec>,
     /// `[breaker]`
-    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
     pub breaker: Option<BreakerSpec>,
     /// `[approval]`
-    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
     pub approval: Option<ApprovalSpec>,
     /// `[[segments]]`
-    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Vec::is_empty"))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Vec::is_empty")
+    )]
     pub segments: Vec<SegmentSpec>,
 }
