@@ -1,0 +1,178 @@
+//! Stable names from codes, as static NUL-terminated strings.
+
+use std::ffi::{c_char, CStr};
+
+use priceguard::{Class, Field, Outcome, Reason, Rule};
+
+fn rule_cstr(r: Rule) -> &'static CStr {
+    match r {
+        Rule::MinPrice => c"min_price",
+        Rule::MaxPrice => c"max_price",
+        Rule::Map => c"map",
+        Rule::EmergencyCap => c"emergency_cap",
+        Rule::Margin => c"margin",
+        Rule::Markup => c"markup",
+        Rule::UnitMargin => c"unit_margin",
+        Rule::MaxDiscount => c"max_discount",
+        Rule::PromoBudget => c"promo_budget",
+        Rule::MaxIncrease => c"max_increase",
+        Rule::MaxDecrease => c"max_decrease",
+        Rule::MaxStep => c"max_step",
+        Rule::WindowIncrease => c"window_increase",
+        Rule::WindowDecrease => c"window_decrease",
+        Rule::Cooldown => c"cooldown",
+        Rule::MaxChanges => c"max_changes",
+        Rule::MinChange => c"min_change",
+        Rule::CompetitorFloor => c"competitor_floor",
+        Rule::CompetitorCeiling => c"competitor_ceiling",
+        Rule::PriceEnding => c"price_ending",
+        Rule::Tick => c"tick",
+        Rule::Pinned => c"pinned",
+    }
+}
+
+fn reason_cstr(r: Reason) -> &'static CStr {
+    match r {
+        Reason::None => c"",
+        Reason::Rule(rule) => rule_cstr(rule),
+        Reason::Infeasible => c"infeasible",
+        Reason::MissingCost => c"missing_cost",
+        Reason::InvalidInput => c"invalid_input",
+        Reason::CircuitOpen => c"circuit_open",
+        Reason::Freeze => c"freeze",
+        Reason::Unbounded => c"unbounded",
+    }
+}
+
+fn outcome_cstr(o: Outcome) -> &'static CStr {
+    match o {
+        Outcome::Accepted => c"accepted",
+        Outcome::Adjusted => c"adjusted",
+        Outcome::Held => c"held",
+        Outcome::Rejected => c"rejected",
+    }
+}
+
+fn class_cstr(c: Class) -> &'static CStr {
+    match c {
+        Class::Hard => c"hard",
+        Class::Financial => c"financial",
+        Class::Stability => c"stability",
+        Class::Market => c"market",
+        Class::Cosmetic => c"cosmetic",
+    }
+}
+
+fn field_cstr(f: Field) -> &'static CStr {
+    match f {
+        Field::CurrentPrice => c"current_price",
+        Field::UnitCost => c"unit_cost",
+        Field::MinPrice => c"min_price",
+        Field::MaxPrice => c"max_price",
+        Field::MapPrice => c"map_price",
+        Field::ReferencePrice => c"reference_price",
+        Field::ExpectedUnits => c"expected_units",
+        Field::Campaign => c"campaign",
+        Field::Now => c"now",
+        Field::LastChangeAt => c"last_change_at",
+        Field::ChangesInWindow => c"changes_in_window",
+        Field::WindowAnchorPrice => c"window_anchor_price",
+        Field::BaselinePrice => c"baseline_price",
+        Field::CompetitorPrice => c"competitor_price",
+        Field::Segment => c"segment",
+        Field::PinnedPrice => c"pinned_price",
+        Field::ProposedPrice => c"proposed_price",
+        Field::Sku => c"sku",
+    }
+}
+
+fn ptr(s: Option<&'static CStr>) -> *const c_char {
+    s.map_or(std::ptr::null(), CStr::as_ptr)
+}
+
+/// The stable name of a `priceguard_rule` code (`"margin"`), or NULL for
+/// an unknown code. A static string: do not free it.
+#[no_mangle]
+pub extern "C" fn priceguard_rule_name(code: u32) -> *const c_char {
+    ffi_boundary! {
+        ptr(u8::try_from(code).ok().and_then(Rule::from_code).map(rule_cstr))
+    }
+}
+
+/// The stable name of a `priceguard_reason` code (`"margin"`,
+/// `"invalid_input"`, `""` for none), or NULL for an unknown code. A
+/// static string: do not free it.
+#[no_mangle]
+pub extern "C" fn priceguard_reason_name(code: u32) -> *const c_char {
+    ffi_boundary! {
+        ptr(Reason::from_code(code).map(reason_cstr))
+    }
+}
+
+/// The stable name of a `priceguard_outcome` (`"adjusted"`), or NULL for
+/// an unknown value. A static string: do not free it.
+#[no_mangle]
+pub extern "C" fn priceguard_outcome_name(outcome: u32) -> *const c_char {
+    ffi_boundary! {
+        ptr(Outcome::ALL.get(outcome as usize).copied().map(outcome_cstr))
+    }
+}
+
+/// The stable name of a `priceguard_class` (`"financial"`), or NULL for an
+/// unknown value. A static string: do not free it.
+#[no_mangle]
+pub extern "C" fn priceguard_class_name(class: u32) -> *const c_char {
+    ffi_boundary! {
+        ptr(crate::types::CLASSES.iter().find(|(c, _)| *c as u32 == class).map(|(_, k)| class_cstr(*k)))
+    }
+}
+
+/// The SPEC name of a `priceguard_field` (`"unit_cost"`), or NULL for an
+/// unknown value. A static string: do not free it.
+#[no_mangle]
+pub extern "C" fn priceguard_field_name(field: u32) -> *const c_char {
+    ffi_boundary! {
+        ptr(Field::ALL.get(field as usize).copied().map(field_cstr))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(p: *const c_char) -> Option<&'static str> {
+        // SAFETY: the name functions return NULL or a static C string.
+        (!p.is_null()).then(|| unsafe { CStr::from_ptr(p) }.to_str().unwrap_or("<bad>"))
+    }
+
+    #[test]
+    fn names_match_core() {
+        for r in Rule::ALL {
+            assert_eq!(s(priceguard_rule_name(*r as u32)), Some(r.name()));
+            assert_eq!(
+                s(priceguard_reason_name(Reason::Rule(*r).code())),
+                Some(r.name())
+            );
+        }
+        assert_eq!(s(priceguard_rule_name(22)), None);
+        assert_eq!(s(priceguard_rule_name(u32::MAX)), None);
+        for code in 0..100 {
+            assert_eq!(
+                s(priceguard_reason_name(code)),
+                Reason::from_code(code).map(Reason::name)
+            );
+        }
+        for o in Outcome::ALL {
+            assert_eq!(s(priceguard_outcome_name(o as u32)), Some(o.name()));
+        }
+        assert_eq!(s(priceguard_outcome_name(4)), None);
+        for (c, k) in crate::types::CLASSES {
+            assert_eq!(s(priceguard_class_name(c as u32)), Some(k.name()));
+        }
+        assert_eq!(s(priceguard_class_name(5)), None);
+        for f in Field::ALL {
+            assert_eq!(s(priceguard_field_name(f as u32)), Some(f.name()));
+        }
+        assert_eq!(s(priceguard_field_name(18)), None);
+    }
+}
