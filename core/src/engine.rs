@@ -149,7 +149,11 @@ impl Bounds {
             while bits != 0 {
                 let code = bits.trailing_zeros() as usize;
                 bits &= bits - 1;
-                let b = if upper { self.hi_of(code) } else { self.lo_of(code) };
+                let b = if upper {
+                    self.hi_of(code)
+                } else {
+                    self.lo_of(code)
+                };
                 if b == v {
                     return u8::try_from(code).ok().and_then(Rule::from_code);
                 }

@@ -17,10 +17,16 @@ pub(crate) fn apply(r: &CompiledRules, item: &Item, b: &mut Bounds) {
     let t = r.tick;
     let p = i128::from(current);
     if let Some(up) = r.max_increase {
-        b.upper(Rule::MaxIncrease, floor_to_tick(p * (up.d() + up.n()), up.d(), t));
+        b.upper(
+            Rule::MaxIncrease,
+            floor_to_tick(p * (up.d() + up.n()), up.d(), t),
+        );
     }
     if let Some(down) = r.max_decrease {
-        b.lower(Rule::MaxDecrease, ceil_to_tick(p * (down.d() - down.n()), down.d(), t));
+        b.lower(
+            Rule::MaxDecrease,
+            ceil_to_tick(p * (down.d() - down.n()), down.d(), t),
+        );
     }
     if let Some(step) = r.max_step {
         let s = i128::from(step);
@@ -29,10 +35,16 @@ pub(crate) fn apply(r: &CompiledRules, item: &Item, b: &mut Bounds) {
     }
     let w = i128::from(item.window_anchor_price().unwrap_or(current));
     if let Some(up) = r.window_increase {
-        b.upper(Rule::WindowIncrease, floor_to_tick(w * (up.d() + up.n()), up.d(), t));
+        b.upper(
+            Rule::WindowIncrease,
+            floor_to_tick(w * (up.d() + up.n()), up.d(), t),
+        );
     }
     if let Some(down) = r.window_decrease {
-        b.lower(Rule::WindowDecrease, ceil_to_tick(w * (down.d() - down.n()), down.d(), t));
+        b.lower(
+            Rule::WindowDecrease,
+            ceil_to_tick(w * (down.d() - down.n()), down.d(), t),
+        );
     }
     if cooling_down(r, item) {
         b.lower(Rule::Cooldown, p);

@@ -16,9 +16,15 @@ pub(crate) fn apply(r: &CompiledRules, item: &Item, b: &mut Bounds) {
     };
     let k = i128::from(k);
     if let Some(min) = r.min_index {
-        b.lower(Rule::CompetitorFloor, ceil_to_tick(k * min.n(), min.d(), r.tick));
+        b.lower(
+            Rule::CompetitorFloor,
+            ceil_to_tick(k * min.n(), min.d(), r.tick),
+        );
     }
     if let Some(max) = r.max_index {
-        b.upper(Rule::CompetitorCeiling, floor_to_tick(k * max.n(), max.d(), r.tick));
+        b.upper(
+            Rule::CompetitorCeiling,
+            floor_to_tick(k * max.n(), max.d(), r.tick),
+        );
     }
 }

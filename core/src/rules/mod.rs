@@ -33,7 +33,12 @@ pub enum Class {
 
 impl Class {
     /// The four classes that take part in priority ordering.
-    pub const ORDERED: [Class; 4] = [Class::Hard, Class::Financial, Class::Stability, Class::Market];
+    pub const ORDERED: [Class; 4] = [
+        Class::Hard,
+        Class::Financial,
+        Class::Stability,
+        Class::Market,
+    ];
 
     /// The stable name (`"hard"`, `"financial"`, ...).
     pub const fn name(self) -> &'static str {
@@ -48,9 +53,15 @@ impl Class {
 
     /// Parses a class name.
     pub fn from_name(name: &str) -> Option<Class> {
-        [Class::Hard, Class::Financial, Class::Stability, Class::Market, Class::Cosmetic]
-            .into_iter()
-            .find(|c| c.name() == name)
+        [
+            Class::Hard,
+            Class::Financial,
+            Class::Stability,
+            Class::Market,
+            Class::Cosmetic,
+        ]
+        .into_iter()
+        .find(|c| c.name() == name)
     }
 
     /// The bit of this class in a [`ClassSet`].
@@ -90,9 +101,15 @@ impl ClassSet {
 
     /// The classes in the set, in class order.
     pub fn iter(self) -> impl Iterator<Item = Class> {
-        [Class::Hard, Class::Financial, Class::Stability, Class::Market, Class::Cosmetic]
-            .into_iter()
-            .filter(move |c| self.contains(*c))
+        [
+            Class::Hard,
+            Class::Financial,
+            Class::Stability,
+            Class::Market,
+            Class::Cosmetic,
+        ]
+        .into_iter()
+        .filter(move |c| self.contains(*c))
     }
 }
 

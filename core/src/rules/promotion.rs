@@ -16,7 +16,10 @@ pub(crate) fn apply(r: &CompiledRules, item: &Item, budget: Budget, b: &mut Boun
     };
     let rp = i128::from(reference);
     if let Some(d) = r.max_discount {
-        b.lower(Rule::MaxDiscount, ceil_to_tick(rp * (d.d() - d.n()), d.d(), r.tick));
+        b.lower(
+            Rule::MaxDiscount,
+            ceil_to_tick(rp * (d.d() - d.n()), d.d(), r.tick),
+        );
     }
     if let (Budget::Remaining(remaining), Some(units)) = (budget, item.expected_units()) {
         let u = i128::from(units);
