@@ -1,0 +1,66 @@
+"""priceguard: hard, explainable guardrails between a pricing engine and the storefront.
+
+A model proposes a price; priceguard returns the price that may be published,
+the outcome (accepted / adjusted / held / rejected) and the rules that decided
+it, in exact decimal money. Fail closed, always.
+
+>>> import priceguard
+>>> policy = priceguard.Policy.from_toml('''
+... name = "demo"
+... currency = "USD"
+... [bounds]
+... min_price = "0.99"
+... max_price = "5000"
+... [margin]
+... min_margin = "0.15"
+... ''')
+>>> d = policy.evaluate({"sku": "A1", "proposed_price": "12.49", "unit_cost": "12.22"})
+>>> d.outcome, d.price, d.reason
+('adjusted', Decimal('14.38'), 'margin')
+"""
+
+from __future__ import annotations
+
+import enum
+
+from priceguard._native import (
+    CLASSES,
+    FIELDS,
+    OUTCOMES,
+    REASONS,
+    RULES,
+    Decision,
+    PolicyError,
+    __version__,
+    class_names,
+    reason_name,
+    rule_names,
+)
+from priceguard._policy import BatchResult, Policy
+
+
+class Outcome(enum.IntEnum):
+    """Outcome codes of `BatchResult.outcome` (the `outcome` strings of `Decision`)."""
+
+    ACCEPTED = 0
+    ADJUSTED = 1
+    HELD = 2
+    REJECTED = 3
+
+
+__all__ = [
+    "CLASSES",
+    "FIELDS",
+    "OUTCOMES",
+    "REASONS",
+    "RULES",
+    "BatchResult",
+    "Decision",
+    "Outcome",
+    "Policy",
+    "PolicyError",
+    "__version__",
+    "class_names",
+    "reason_name",
+    "rule_names",
+]

@@ -1,0 +1,621 @@
+"""`Policy`, the batch column handling and `BatchResult`.
+
+The Rust extension does the work; this module turns what a Python caller has
+(scalars, numpy arrays, masked arrays, pandas and polars columns) into plain
+float64 / int64 columns plus "absent" masks, and wraps the result arrays.
+Every check here happens before any item is evaluated.
+"""
+
+from __future__ import annotations
+
+import decimal
+import json
+import os
+from typing import TYPE_CHECKING, Any, Literal, Mapping, Optional, Union
+
+import numpy as np
+
+from priceguard import _native
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+Money = Literal["major", "minor"]
+
+#: SPEC §3 fields of an item, in the engine's bit order (`sku` excluded).
+ITEM_FIELDS = tuple(f for f in _native.FIELDS if f != "sku")
+_MONEY_FIELDS = frozenset(
+    {
+        "proposed_price",
+        "current_price",
+        "unit_cost",
+        "min_price",
+        "max_price",
+        "map_price",
+        "reference_price",
+        "window_anchor_price",
+        "baseline_price",
+        "competitor_price",
+        "pinned_price",
+    }
+)
+_TIME_FIELDS = frozenset({"now", "last_change_at"})
+_UNKNOWN_CAMPAIGN = 2**32 - 1
+_I64_MIN, _I64_MAX = -(2**63), 2**63 - 1
+# A value the extension reads as "cannot be used" for every field kind
+# (a non-finite float): the items become rejected / invalid_input.
+_BAD = float("inf")
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, decimal.Decimal):
+        return str(value)
+    raise TypeError(f"`{type(value).__name__}` values cannot appear in a policy")
+
+
+class Policy:
+    """A validated, compiled policy. Immutable; safe to share across threads.
+
+    Build one with `Policy.from_toml`, `from_json`, `from_file` or `from_dict`;
+    a policy that cannot be used raises `PolicyError` naming the field.
+    """
+
+    __slots__ = ("_native",)
+
+    def __init__(self, native: _native.NativePolicy) -> None:
+        if not isinstance(native, _native.NativePolicy):
+            raise TypeError("use Policy.from_toml, from_json, from_file or from_dict")
+        self._native = native
+
+    # -- construction -------------------------------------------------------
+
+    @classmethod
+    def from_toml(cls, text: str) -> Policy:
+        """Parses, validates and compiles a TOML policy (SPEC §8)."""
+        return cls(_native.NativePolicy.from_toml(text))
+
+    @classmethod
+    def from_json(cls, text: str) -> Policy:
+        """Parses, validates and compiles a JSON policy (same schema as TOML)."""
+        return cls(_native.NativePolicy.from_json(text))
+
+    @classmethod
+    def from_file(cls, path: Union[str, os.PathLike[str]]) -> Policy:
+        """Reads a policy file: JSON when the name ends in `.json`, else TOML."""
+        return cls(_native.NativePolicy.from_file(os.fspath(path)))
+
+    @classmethod
+    def from_dict(cls, spec: Mapping[str, Any]) -> Policy:
+        """Compiles a policy given as a dict of the TOML/JSON schema.
+
+        Fractions and money may be `str`, `Decimal`, `int` or `float` (floats
+        are read through their shortest repr, so `0.15` is exactly 0.15).
+        """
+        if not isinstance(spec, Mapping):
+            raise TypeError(f"a policy must be a mapping, not `{type(spec).__name__}`")
+        text = json.dumps(dict(spec), default=_json_default)
+        return cls(_native.NativePolicy.from_generated_json(text))
+
+    # -- identity -----------------------------------------------------------
+
+    @property
+    def name(self) -> str:
+        """The policy's name."""
+        return self._native.name
+
+    @property
+    def version(self) -> str:
+        """The policy's version (`""` when the file gives none)."""
+        return self._native.version
+
+    @property
+    def currency(self) -> str:
+        """The ISO 4217 currency code."""
+        return self._native.currency
+
+    @property
+    def minor_units(self) -> int:
+        """Digits after the decimal point (USD 2, JPY 0, KWD 3)."""
+        return self._native.minor_units
+
+    @property
+    def tick(self) -> decimal.Decimal:
+        """The price tick (one minor unit unless the policy sets `tick`)."""
+        return self._native.tick
+
+    @property
+    def budgets(self) -> dict[str, decimal.Decimal]:
+        """`promotion.budgets`: campaign name to configured budget."""
+        return self._native.budgets
+
+    @property
+    def segment_ids(self) -> tuple[int, ...]:
+        """The segment ids of `[[segments]]`, ascending."""
+        return self._native.segment_ids
+
+    @property
+    def has_breaker(self) -> bool:
+        """Whether the policy configures a batch circuit breaker."""
+        return self._native.has_breaker
+
+    def to_dict(self) -> dict[str, Any]:
+        """The policy model as a dict (money and fractions as strings)."""
+        out: dict[str, Any] = json.loads(self._native.to_json())
+        return out
+
+    def __repr__(self) -> str:
+        return repr(self._native)
+
+    # -- evaluation ---------------------------------------------------------
+
+    def evaluate(self, item: Mapping[str, Any]) -> _native.Decision:
+        """Evaluates one item: a mapping of SPEC §3 field names.
+
+        Money may be `Decimal`, `str`, `int` (major units: 12 is 12.00) or
+        `float` (rounded half-even to the minor unit after reading its
+        shortest repr, so 2.675 is 2.68). `None` is absent. A value that
+        cannot be used (too many decimals, NaN, a negative count, ...) gives a
+        `rejected` decision with reason `invalid_input` naming the field. An
+        unknown key raises `ValueError`.
+        """
+        return self._native.evaluate(item)
+
+    def evaluate_batch(
+        self,
+        *,
+        proposed_price: Any,
+        current_price: Any = None,
+        unit_cost: Any = None,
+        min_price: Any = None,
+        max_price: Any = None,
+        map_price: Any = None,
+        reference_price: Any = None,
+        expected_units: Any = None,
+        campaign: Any = None,
+        now: Any = None,
+        last_change_at: Any = None,
+        changes_in_window: Any = None,
+        window_anchor_price: Any = None,
+        baseline_price: Any = None,
+        competitor_price: Any = None,
+        segment: Any = None,
+        pinned_price: Any = None,
+        money: Money = "major",
+    ) -> BatchResult:
+        """Evaluates a batch given as columns, in input order (SPEC §7).
+
+        Each field is a 1-d array (numpy, numpy masked, pandas or polars) or a
+        scalar that applies to every item. With `money="major"` money arrays
+        are float64 in major units (NaN is absent; rounded half-even to the
+        minor unit) or integers in major units; with `money="minor"` they are
+        integers in minor units. `campaign` is str values, `segment` whole
+        numbers, `now` / `last_change_at` unix seconds (or datetime64).
+        Masked / NA entries are absent. Budgets are consumed in input order
+        and the circuit breaker judges the whole batch. Items that cannot be
+        read become `rejected` / `invalid_input`; mismatched lengths or an
+        unusable dtype raise `ValueError` before any work.
+        """
+        given = {
+            "proposed_price": proposed_price,
+            "current_price": current_price,
+            "unit_cost": unit_cost,
+            "min_price": min_price,
+            "max_price": max_price,
+            "map_price": map_price,
+            "reference_price": reference_price,
+            "expected_units": expected_units,
+            "campaign": campaign,
+            "now": now,
+            "last_change_at": last_change_at,
+            "changes_in_window": changes_in_window,
+            "window_anchor_price": window_anchor_price,
+            "baseline_price": baseline_price,
+            "competitor_price": competitor_price,
+            "segment": segment,
+            "pinned_price": pinned_price,
+        }
+        return self._batch(given, money)
+
+    def _batch(self, given: Mapping[str, Any], money: str) -> BatchResult:
+        if money not in ("major", "minor"):
+            raise ValueError(f'money must be "major" or "minor", not `{money}`')
+        minor = money == "minor"
+        if given.get("proposed_price") is None:
+            raise ValueError("`proposed_price` is required")
+        cols = {k: _Column.read(k, v) for k, v in given.items() if v is not None}
+        cols = {k: c for k, c in cols.items() if c is not None}
+        if "proposed_price" not in cols:
+            raise ValueError("`proposed_price` is required")
+        lengths = {k: len(c.values) for k, c in cols.items() if c.is_array and len(c.values) != 1}
+        if len(set(lengths.values())) > 1:
+            shown = ", ".join(f"`{k}` {n}" for k, n in lengths.items())
+            raise ValueError(f"columns have different lengths: {shown}")
+        if lengths:
+            n = next(iter(lengths.values()))
+        else:
+            n = max((len(c.values) for c in cols.values() if c.is_array), default=1)
+        prepared = (c.prepare(self._native, minor, n) for c in cols.values())
+        spec = [p for p in prepared if p is not None]
+        raw = self._native._evaluate_batch(n, minor, spec)
+        return BatchResult(raw, money, self.currency, self.minor_units)
+
+    def evaluate_frame(self, frame: Any, *, money: Money = "major", now: Any = None) -> Any:
+        """Evaluates a pandas (or polars) DataFrame with SPEC §3 column names.
+
+        Columns that are not item fields are ignored, except `sku`, which is
+        copied to the result. `now` supplies the time for every row when the
+        frame has no `now` column. Returns a DataFrame of the same kind with
+        one decision per row (same index for pandas): `sku`, `outcome`,
+        `price`, `lower`, `upper`, `violated`, `binding`, `unmet`, `relaxed`
+        (`;`-joined names), `reason`, `promo_spend`, `needs_approval`,
+        `invalid_field`, in nullable dtypes.
+        """
+        module = type(frame).__module__.split(".")[0]
+        if module == "polars":
+            names = list(frame.columns)
+            given = {k: frame.get_column(k) for k in names if k in ITEM_FIELDS}
+            if now is not None and "now" not in given:
+                given["now"] = now
+            if "proposed_price" not in given:
+                raise ValueError("the frame has no `proposed_price` column")
+            result = self._batch(given, money)
+            sku = frame.get_column("sku") if "sku" in names else None
+            return result._to_polars(sku)
+        if not (hasattr(frame, "columns") and hasattr(frame, "index")):
+            raise TypeError(f"expected a pandas or polars DataFrame, not `{type(frame).__name__}`")
+        given = {str(k): frame[k] for k in frame.columns if str(k) in ITEM_FIELDS}
+        if now is not None and "now" not in given:
+            given["now"] = now
+        if "proposed_price" not in given:
+            raise ValueError("the frame has no `proposed_price` column")
+        result = self._batch(given, money)
+        out = result.to_pandas(index=frame.index)
+        if "sku" in frame.columns:
+            out.insert(0, "sku", frame["sku"].to_numpy())
+        return out
+
+
+class _Column:
+    """One input column: a 1-d numpy array with an optional absent mask, or a scalar."""
+
+    __slots__ = ("field", "values", "mask", "is_array", "scalar")
+
+    def __init__(self, field: str, values: Any, mask: Optional[np.ndarray], is_array: bool) -> None:
+        self.field = field
+        self.values = values
+        self.mask = mask
+        self.is_array = is_array
+
+    @classmethod
+    def read(cls, field: str, value: Any) -> Optional[_Column]:
+        """Normalises what the caller gave; `None` when the whole column is absent."""
+        if value is None or value is np.ma.masked or _is_na_scalar(value):
+            return None
+        module = type(value).__module__.split(".")[0]
+        mask: Optional[np.ndarray] = None
+        if module == "polars":
+            mask = np.asarray(value.is_null().to_numpy(), dtype=bool)
+            dtype = value.dtype
+            if dtype.is_numeric():
+                value = value.fill_null(0).to_numpy()
+            elif dtype.is_temporal():
+                value = value.cast(int).fill_null(0).to_numpy()
+            else:
+                value = value.to_numpy()
+        elif module == "pandas" or (hasattr(value, "isna") and hasattr(value, "to_numpy")):
+            mask = np.asarray(value.isna(), dtype=bool)
+            dtype = getattr(value, "dtype", None)
+            kind = getattr(dtype, "kind", "O")
+            if kind in "iu":
+                value = value.to_numpy(dtype=np.int64, na_value=0)
+            elif kind == "f":
+                value = value.to_numpy(dtype=np.float64, na_value=np.nan)
+            elif kind == "M":
+                value = value.to_numpy(dtype="datetime64[s]")
+            elif kind == "b":
+                raise ValueError(f"`{field}` has dtype `{dtype}`; expected numbers")
+            else:
+                value = value.to_numpy(dtype=object)
+            if not mask.any():
+                mask = None
+        elif isinstance(value, np.ma.MaskedArray):
+            mask = np.ma.getmaskarray(value)
+            value = value.data
+            if not mask.any():
+                mask = None
+        if isinstance(value, (np.ndarray, list, tuple)) or hasattr(value, "__array__"):
+            arr = np.asarray(value)
+            if arr.ndim == 0:
+                return cls(field, arr.item(), None, False)
+            if arr.ndim != 1:
+                raise ValueError(f"`{field}` must be 1-d, not {arr.ndim}-d")
+            if mask is not None and mask.shape != arr.shape:
+                raise ValueError(f"`{field}` mask has {mask.size} values but the column has {arr.size}")
+            return cls(field, arr, mask, True)
+        return cls(field, value, None, False)
+
+    def prepare(self, native: _native.NativePolicy, minor: bool, n: int) -> Optional[tuple[str, Any, Any, bool]]:
+        """`(field, values, mask, minor)` for the extension: float64 / int64 arrays or
+        scalars; `minor` says whether integers are minor units. `None`: absent."""
+        field = self.field
+        if not self.is_array:
+            return self._scalar(native, minor)
+        arr: np.ndarray = self.values
+        mask = self.mask
+        if len(arr) == 1 and n != 1:
+            if mask is not None and bool(mask[0]):
+                return None  # one absent value for every item: the column is absent
+            return _Column(field, arr[0].item() if hasattr(arr[0], "item") else arr[0], None, False)._scalar(native, minor)
+        kind = arr.dtype.kind
+        is_money = field in _MONEY_FIELDS
+        if field == "campaign":
+            if kind not in "OUST":
+                raise ValueError(f"`campaign` must be str values, not dtype `{arr.dtype}`")
+            ids, absent = _campaign_ids(native, arr)
+            mask = absent if mask is None else (mask | absent)
+            return (field, ids, _mask_or_none(mask), False)
+        if kind == "f":
+            if is_money and minor:
+                raise ValueError(
+                    f'`{field}` has dtype `{arr.dtype}` but money="minor" needs integer minor units'
+                )
+            values = np.ascontiguousarray(arr, dtype=np.float64)
+            return (field, values, _mask_or_none(mask), False)
+        if kind in "iu":
+            if kind == "u" and arr.dtype.itemsize == 8 and arr.size and int(arr.max()) > _I64_MAX:
+                raise ValueError(f"`{field}` has values beyond the int64 range")
+            values = np.ascontiguousarray(arr, dtype=np.int64)
+            return (field, values, _mask_or_none(mask), is_money and minor)
+        if kind == "M" and field in _TIME_FIELDS:
+            secs = arr.astype("datetime64[s]")
+            nat = np.isnat(secs)
+            values = np.ascontiguousarray(secs.astype(np.int64))
+            mask = nat if mask is None else (mask | nat)
+            return (field, values, _mask_or_none(mask), False)
+        what = "money" if is_money else "whole numbers"
+        hint = " (convert Decimal or str columns with Decimal scaling to int64 minor units)" if is_money else ""
+        raise ValueError(f"`{field}` has dtype `{arr.dtype}`; expected {what}{hint}")
+
+    def _scalar(self, native: _native.NativePolicy, minor: bool) -> tuple[str, Any, Any, bool]:
+        field, v = self.field, self.values
+        if isinstance(v, np.generic):
+            v = v.item()
+        if field == "campaign":
+            if isinstance(v, str):
+                return (field, native.campaign_ids([v])[0], None, False)
+            return (field, -1, None, False)  # not a name: every item is invalid_input
+        if isinstance(v, bool):
+            raise ValueError(f"`{field}` is a bool; expected a number")
+        if isinstance(v, int):
+            if not _I64_MIN <= v <= _I64_MAX:
+                return (field, _BAD, None, False)
+            return (field, v, None, field in _MONEY_FIELDS and minor)
+        if isinstance(v, float):
+            if field in _MONEY_FIELDS and minor:
+                raise ValueError(f'`{field}` is a float but money="minor" needs integer minor units')
+            return (field, v, None, False)
+        if isinstance(v, np.datetime64) and field in _TIME_FIELDS:
+            return (field, int(v.astype("datetime64[s]").astype(np.int64)), None, False)
+        if isinstance(v, (str, decimal.Decimal)):
+            # Exact: Decimal and text are read the way single items are, then
+            # handed over in minor units (money) or as whole numbers.
+            try:
+                d = decimal.Decimal(v.strip() if isinstance(v, str) else v)
+            except decimal.InvalidOperation:
+                return (field, _BAD, None, False)
+            if not d.is_finite():
+                return (field, _BAD, None, False)
+            if field in _MONEY_FIELDS:
+                scaled = d.scaleb(native.minor_units)
+                if scaled != scaled.to_integral_value():
+                    return (field, _BAD, None, False)
+                return (field, int(scaled), None, True) if abs(scaled) < 2**62 else (field, _BAD, None, False)
+            if d != d.to_integral_value() or abs(d) >= 2**62:
+                return (field, _BAD, None, False)
+            return (field, int(d), None, False)
+        raise ValueError(f"`{field}` cannot be a `{type(v).__name__}`")
+
+
+def _is_na_scalar(value: Any) -> bool:
+    # pandas.NA and NaT without importing pandas.
+    return type(value).__name__ in ("NAType", "NaTType")
+
+
+def _mask_or_none(mask: Optional[np.ndarray]) -> Optional[np.ndarray]:
+    if mask is None or not mask.any():
+        return None
+    return np.ascontiguousarray(mask, dtype=bool)
+
+
+def _campaign_ids(native: _native.NativePolicy, arr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Raw campaign ids (-1 where the value is not a str) and the absent mask.
+
+    Each distinct value is resolved once.
+    """
+    try:
+        import pandas as pd
+
+        codes, uniques = pd.factorize(arr.astype(object, copy=False), use_na_sentinel=True)
+        uniques = list(uniques)
+    except ImportError:  # pragma: no cover - pandas is optional
+        index: dict[Any, int] = {}
+        codes = np.empty(len(arr), dtype=np.int64)
+        for i, v in enumerate(arr.tolist()):
+            if v is None or (isinstance(v, float) and v != v):
+                codes[i] = -1
+            else:
+                codes[i] = index.setdefault(v, len(index))
+        uniques = list(index)
+    names = [u for u in uniques if isinstance(u, str)]
+    resolved = dict(zip(names, native.campaign_ids(names)))
+    table = np.array([resolved.get(u, -1) if isinstance(u, str) else -1 for u in uniques] + [0], dtype=np.int64)
+    codes = np.asarray(codes, dtype=np.int64)
+    absent = codes < 0
+    ids = table[np.where(absent, len(uniques), codes)]
+    return np.ascontiguousarray(ids), absent
+
+
+class BatchResult:
+    """Decisions of a batch as numpy arrays, one entry per item in input order.
+
+    Money arrays (`price`, `lower`, `upper`, `promo_spend`) are float64 in
+    major units with NaN for none when the batch was given `money="major"`,
+    else int64 minor units with boolean `*_valid` arrays. `outcome` is uint8
+    (`priceguard.Outcome`), `reason` uint8 codes (`priceguard.reason_name`),
+    `violated` / `binding` / `unmet` uint64 rule bitmasks
+    (`priceguard.rule_names`), `relaxed` a uint8 class bitmask
+    (`priceguard.class_names`), `needs_approval` bool, `invalid_field` int8
+    field codes (`priceguard.FIELDS`, -1 for none). `summary` counts outcomes
+    and says whether the circuit breaker tripped.
+    """
+
+    __slots__ = (
+        "price",
+        "lower",
+        "upper",
+        "promo_spend",
+        "price_valid",
+        "lower_valid",
+        "upper_valid",
+        "promo_spend_valid",
+        "outcome",
+        "reason",
+        "violated",
+        "binding",
+        "unmet",
+        "relaxed",
+        "needs_approval",
+        "invalid_field",
+        "summary",
+        "money",
+        "currency",
+        "minor_units",
+    )
+
+    def __init__(self, raw: dict[str, Any], money: str, currency: str, minor_units: int) -> None:
+        for k in ("price", "lower", "upper", "promo_spend"):
+            setattr(self, k, raw[k])
+            setattr(self, f"{k}_valid", raw.get(f"{k}_valid"))
+        for k in (
+            "outcome",
+            "reason",
+            "violated",
+            "binding",
+            "unmet",
+            "relaxed",
+            "needs_approval",
+            "invalid_field",
+            "summary",
+        ):
+            setattr(self, k, raw[k])
+        self.money = money
+        self.currency = currency
+        self.minor_units = minor_units
+
+    def __len__(self) -> int:
+        return len(self.outcome)
+
+    def __repr__(self) -> str:
+        s = self.summary
+        return (
+            f"BatchResult(items={s['items']}, accepted={s['accepted']}, adjusted={s['adjusted']}, "
+            f"held={s['held']}, rejected={s['rejected']}, breaker_tripped={s['breaker_tripped']})"
+        )
+
+    def _money_decimal(self, name: str, i: int) -> Optional[decimal.Decimal]:
+        arr = getattr(self, name)
+        if self.money == "minor":
+            if not getattr(self, f"{name}_valid")[i]:
+                return None
+            return decimal.Decimal(int(arr[i])).scaleb(-self.minor_units)
+        v = float(arr[i])
+        if v != v:
+            return None
+        return decimal.Decimal(repr(v)).quantize(decimal.Decimal(1).scaleb(-self.minor_units))
+
+    def decision(self, i: int) -> dict[str, Any]:
+        """Item `i`'s decision as a dict with the keys and types of `Decision.to_dict()` (no `sku`)."""
+        f = int(self.invalid_field[i])
+        return {
+            "outcome": _native.OUTCOMES[int(self.outcome[i])],
+            "price": self._money_decimal("price", i),
+            "lower": self._money_decimal("lower", i),
+            "upper": self._money_decimal("upper", i),
+            "violated": _native.rule_names(int(self.violated[i])),
+            "binding": _native.rule_names(int(self.binding[i])),
+            "unmet": _native.rule_names(int(self.unmet[i])),
+            "relaxed": _native.class_names(int(self.relaxed[i])),
+            "reason": _native.reason_name(int(self.reason[i])),
+            "promo_spend": self._money_decimal("promo_spend", i),
+            "needs_approval": bool(self.needs_approval[i]),
+            "invalid_field": None if f < 0 else _native.FIELDS[f],
+        }
+
+    def _names(self) -> dict[str, np.ndarray]:
+        """Object arrays of names for the code and bitmask columns."""
+        out: dict[str, np.ndarray] = {}
+        outcomes = np.array(_native.OUTCOMES, dtype=object)
+        out["outcome"] = outcomes[self.outcome]
+        for k in ("violated", "binding", "unmet"):
+            out[k] = _decode(getattr(self, k), lambda m: ";".join(_native.rule_names(m)))
+        out["relaxed"] = _decode(self.relaxed, lambda m: ";".join(_native.class_names(m)))
+        out["reason"] = _decode(self.reason, _native.reason_name)
+        fields = np.array(list(_native.FIELDS) + [None], dtype=object)
+        out["invalid_field"] = fields[np.where(self.invalid_field < 0, len(_native.FIELDS), self.invalid_field)]
+        return out
+
+    def to_pandas(self, index: Any = None) -> pd.DataFrame:
+        """The decisions as a DataFrame with nullable dtypes (`Float64` or
+        `Int64` money, `string` names, `boolean` flags)."""
+        import pandas as pd
+
+        names = self._names()
+        cols: dict[str, Any] = {}
+        cols["outcome"] = pd.array(names["outcome"], dtype="string")
+        for k in ("price", "lower", "upper"):
+            cols[k] = self._pandas_money(pd, k)
+        for k in ("violated", "binding", "unmet", "relaxed", "reason"):
+            cols[k] = pd.array(names[k], dtype="string")
+        cols["promo_spend"] = self._pandas_money(pd, "promo_spend")
+        cols["needs_approval"] = pd.array(self.needs_approval, dtype="boolean")
+        cols["invalid_field"] = pd.array(names["invalid_field"], dtype="string")
+        return pd.DataFrame(cols, index=index)
+
+    def _pandas_money(self, pd: Any, name: str) -> Any:
+        arr = getattr(self, name)
+        if self.money == "minor":
+            return pd.arrays.IntegerArray(arr.copy(), ~getattr(self, f"{name}_valid"))
+        return pd.arrays.FloatingArray(arr.copy(), np.isnan(arr))
+
+    def _to_polars(self, sku: Any = None) -> Any:
+        import polars as pl
+
+        names = self._names()
+        cols: dict[str, Any] = {}
+        if sku is not None:
+            cols["sku"] = sku
+        cols["outcome"] = pl.Series("outcome", names["outcome"].tolist(), dtype=pl.Utf8)
+        for k in ("price", "lower", "upper"):
+            cols[k] = self._polars_money(pl, k)
+        for k in ("violated", "binding", "unmet", "relaxed", "reason"):
+            cols[k] = pl.Series(k, names[k].tolist(), dtype=pl.Utf8)
+        cols["promo_spend"] = self._polars_money(pl, "promo_spend")
+        cols["needs_approval"] = pl.Series("needs_approval", self.needs_approval)
+        cols["invalid_field"] = pl.Series("invalid_field", names["invalid_field"].tolist(), dtype=pl.Utf8)
+        return pl.DataFrame(cols)
+
+    def _polars_money(self, pl: Any, name: str) -> Any:
+        arr = getattr(self, name)
+        if self.money == "minor":
+            valid = getattr(self, f"{name}_valid")
+            return pl.Series(name, arr).set(pl.Series(~valid), None)
+        return pl.Series(name, arr, nan_to_null=True)
+
+
+def _decode(codes: np.ndarray, name: Any) -> np.ndarray:
+    """Maps each distinct code once (a batch has few distinct masks)."""
+    if len(codes) == 0:
+        return np.array([], dtype=object)
+    uniq, inverse = np.unique(codes, return_inverse=True)
+    table = np.array([name(int(u)) for u in uniq], dtype=object)
+    return table[inverse.reshape(-1)]

@@ -1,0 +1,508 @@
+//! The batch path: numpy columns in, numpy arrays out, no Python object
+//! per item, the GIL released while working.
+//!
+//! Columns are converted chunk by chunk into a reused `Vec<Item>`, the
+//! chunk is evaluated with `Policy::evaluate_batch_with` (budgets carried
+//! across chunks, so the result is the same as one batch) and its
+//! decisions are written into the output arrays. A policy with a circuit
+//! breaker judges the whole batch at once, so it is evaluated as one chunk.
+
+use priceguard::{BatchSummary, Budgets, Currency, Decision, Field, Item, Outcome, Policy};
+use numpy::{IntoPyArray, PyArray1, PyArrayMethods, PyReadonlyArray1};
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
+
+use crate::convert::money_to_py;
+
+/// Items per chunk: the chunk's items and decisions stay in L2.
+const CHUNK: usize = 4096;
+
+/// No bad field in this item.
+const NO_BAD: u8 = u8::MAX;
+
+/// Where a column's values come from.
+#[derive(Clone, Copy)]
+enum Values<'a> {
+    F64(&'a [f64]),
+    I64(&'a [i64]),
+    ScalarF64(f64),
+    ScalarI64(i64),
+}
+
+/// How a column's numbers become an item field.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// float64 money in major units, rounded half-even; NaN absent.
+    MajorF64,
+    /// integer money in major units (12 is 12.00).
+    MajorI64,
+    /// int64 money in minor units, as is.
+    MinorI64,
+    /// float64 counts, times, ids: whole numbers; NaN absent.
+    CountF64,
+    /// int64 counts, times, ids (campaign as a raw id).
+    CountI64,
+}
+
+struct Column<'a> {
+    field: Field,
+    kind: Kind,
+    values: Values<'a>,
+    /// `true` = absent.
+    mask: Option<&'a [bool]>,
+}
+
+/// One converted value.
+#[derive(Clone, Copy)]
+enum Val {
+    Absent,
+    Set(i64),
+    Bad,
+}
+
+#[inline]
+fn conv_f64(kind: Kind, cur: Currency, v: f64) -> Val {
+    if v.is_nan() {
+        return Val::Absent;
+    }
+    match kind {
+        Kind::MajorF64 => match cur.float_to_minor(v) {
+            Ok(m) => Val::Set(m),
+            Err(_) => Val::Bad,
+        },
+        _ => {
+            if v.is_finite() && v.fract() == 0.0 && v.abs() <= 9.0e15 {
+                Val::Set(v as i64)
+            } else {
+                Val::Bad
+            }
+        }
+    }
+}
+
+#[inline]
+fn conv_i64(kind: Kind, per_major: i64, v: i64) -> Val {
+    match kind {
+        Kind::MajorI64 => match v.checked_mul(per_major) {
+            Some(m) if m.unsigned_abs() <= priceguard::MAX_MONEY.unsigned_abs() => Val::Set(m),
+            _ => Val::Bad,
+        },
+        _ => Val::Set(v),
+    }
+}
+
+#[inline]
+fn apply(field: Field, item: &mut Item, bad: &mut u8, v: Val) {
+    let ok = match v {
+        Val::Absent => field != Field::ProposedPrice,
+        Val::Set(x) => item.set(field, x),
+        Val::Bad => false,
+    };
+    if !ok && *bad == NO_BAD {
+        *bad = field as u8;
+    }
+}
+
+/// Writes column `col` into `items` (the chunk starting at `start`).
+fn fill(col: &Column<'_>, cur: Currency, start: usize, items: &mut [Item], bad: &mut [u8]) {
+    let end = start + items.len();
+    let per_major = cur.minor_per_major();
+    let field = col.field;
+    let kind = col.kind;
+    let mask = col.mask.and_then(|m| m.get(start..end));
+    match col.values {
+        Values::F64(all) => {
+            let vals = all.get(start..end).unwrap_or(&[]);
+            match mask {
+                None => {
+                    for ((it, b), &v) in items.iter_mut().zip(bad.iter_mut()).zip(vals) {
+                        apply(field, it, b, conv_f64(kind, cur, v));
+                    }
+                }
+                Some(m) => {
+                    for (((it, b), &v), &absent) in items.iter_mut().zip(bad.iter_mut()).zip(vals).zip(m) {
+                        let v = if absent { Val::Absent } else { conv_f64(kind, cur, v) };
+                        apply(field, it, b, v);
+                    }
+                }
+            }
+        }
+        Values::I64(all) => {
+            let vals = all.get(start..end).unwrap_or(&[]);
+            match mask {
+                None => {
+                    for ((it, b), &v) in items.iter_mut().zip(bad.iter_mut()).zip(vals) {
+                        apply(field, it, b, conv_i64(kind, per_major, v));
+                    }
+                }
+                Some(m) => {
+                    for (((it, b), &v), &absent) in items.iter_mut().zip(bad.iter_mut()).zip(vals).zip(m) {
+                        let v = if absent { Val::Absent } else { conv_i64(kind, per_major, v) };
+                        apply(field, it, b, v);
+                    }
+                }
+            }
+        }
+        Values::ScalarF64(v) => {
+            let v = conv_f64(kind, cur, v);
+            for (it, b) in items.iter_mut().zip(bad.iter_mut()) {
+                apply(field, it, b, v);
+            }
+        }
+        Values::ScalarI64(v) => {
+            let v = conv_i64(kind, per_major, v);
+            for (it, b) in items.iter_mut().zip(bad.iter_mut()) {
+                apply(field, it, b, v);
+            }
+        }
+    }
+}
+
+/// A money output column: float64 major units with NaN for none, or int64
+/// minor units with a validity array.
+struct MoneyOut {
+    minor: bool,
+    per_major: f64,
+    major: Vec<f64>,
+    raw: Vec<i64>,
+    valid: Vec<bool>,
+}
+
+impl MoneyOut {
+    fn new(minor: bool, cur: Currency, n: usize) -> MoneyOut {
+        MoneyOut {
+            minor,
+            per_major: cur.minor_per_major() as f64,
+            major: if minor { Vec::new() } else { vec![0.0; n] },
+            raw: if minor { vec![0; n] } else { Vec::new() },
+            valid: if minor { vec![false; n] } else { Vec::new() },
+        }
+    }
+
+    fn write(&mut self, start: usize, out: &[Decision], get: impl Fn(&Decision) -> Option<i64>) {
+        let end = start + out.len();
+        if self.minor {
+            let (Some(raw), Some(valid)) = (self.raw.get_mut(start..end), self.valid.get_mut(start..end))
+            else {
+                return;
+            };
+            for ((r, ok), d) in raw.iter_mut().zip(valid.iter_mut()).zip(out) {
+                let v = get(d);
+                *r = v.unwrap_or(0);
+                *ok = v.is_some();
+            }
+        } else {
+            let Some(major) = self.major.get_mut(start..end) else {
+                return;
+            };
+            let per = self.per_major;
+            for (m, d) in major.iter_mut().zip(out) {
+                // An exact integer divided by an exact power of ten: the
+                // correctly rounded double nearest the decimal amount.
+                *m = get(d).map_or(f64::NAN, |v| v as f64 / per);
+            }
+        }
+    }
+
+    fn export<'py>(self, py: Python<'py>, dict: &Bound<'py, PyDict>, name: &str) -> PyResult<()> {
+        if self.minor {
+            dict.set_item(name, self.raw.into_pyarray(py))?;
+            dict.set_item(format!("{name}_valid"), self.valid.into_pyarray(py))?;
+        } else {
+            dict.set_item(name, self.major.into_pyarray(py))?;
+        }
+        Ok(())
+    }
+}
+
+struct Outputs {
+    price: MoneyOut,
+    lower: MoneyOut,
+    upper: MoneyOut,
+    promo_spend: MoneyOut,
+    outcome: Vec<u8>,
+    reason: Vec<u8>,
+    violated: Vec<u64>,
+    binding: Vec<u64>,
+    unmet: Vec<u64>,
+    relaxed: Vec<u8>,
+    needs_approval: Vec<bool>,
+    invalid_field: Vec<i8>,
+}
+
+impl Outputs {
+    fn new(minor: bool, cur: Currency, n: usize) -> Outputs {
+        Outputs {
+            price: MoneyOut::new(minor, cur, n),
+            lower: MoneyOut::new(minor, cur, n),
+            upper: MoneyOut::new(minor, cur, n),
+            promo_spend: MoneyOut::new(minor, cur, n),
+            outcome: vec![0; n],
+            reason: vec![0; n],
+            violated: vec![0; n],
+            binding: vec![0; n],
+            unmet: vec![0; n],
+            relaxed: vec![0; n],
+            needs_approval: vec![false; n],
+            invalid_field: vec![-1; n],
+        }
+    }
+
+    fn write(&mut self, start: usize, out: &[Decision]) {
+        let end = start + out.len();
+        self.price.write(start, out, |d| d.price);
+        self.lower.write(start, out, |d| d.lower);
+        self.upper.write(start, out, |d| d.upper);
+        self.promo_spend.write(start, out, |d| d.promo_spend);
+        macro_rules! col {
+            ($vec:ident, $get:expr) => {
+                if let Some(dst) = self.$vec.get_mut(start..end) {
+                    for (x, d) in dst.iter_mut().zip(out) {
+                        *x = $get(d);
+                    }
+                }
+            };
+        }
+        col!(outcome, |d: &Decision| d.outcome as u8);
+        // Reason codes are 0..=69: they fit a byte.
+        col!(reason, |d: &Decision| u8::try_from(d.reason.code()).unwrap_or(u8::MAX));
+        col!(violated, |d: &Decision| d.violated.0);
+        col!(binding, |d: &Decision| d.binding.0);
+        col!(unmet, |d: &Decision| d.unmet.0);
+        col!(relaxed, |d: &Decision| d.relaxed.0);
+        col!(needs_approval, |d: &Decision| d.needs_approval);
+        col!(invalid_field, |d: &Decision| d.invalid_field.map_or(-1, |f| f as i8));
+    }
+}
+
+/// Runs the batch on plain slices; no Python involved (the GIL is released).
+fn run(
+    policy: &Policy,
+    n: usize,
+    cols: &[Column<'_>],
+    outs: &mut Outputs,
+) -> PyResult<(BatchSummary, Budgets)> {
+    let cur = policy.currency();
+    let chunk = if policy.breaker().is_some() { n.max(1) } else { CHUNK.min(n.max(1)) };
+    let mut items = vec![Item::new(0); chunk];
+    let mut bad = vec![NO_BAD; chunk];
+    let mut out = vec![Decision::default(); chunk];
+    let mut budgets = Budgets::new(policy);
+    let mut summary = BatchSummary::default();
+    let mut start = 0;
+    while start < n {
+        let len = (n - start).min(chunk);
+        let (Some(items), Some(bad), Some(out)) =
+            (items.get_mut(..len), bad.get_mut(..len), out.get_mut(..len))
+        else {
+            break;
+        };
+        items.fill(Item::new(0));
+        bad.fill(NO_BAD);
+        for col in cols {
+            fill(col, cur, start, items, bad);
+        }
+        // An item with a field that cannot be read is given to the engine as
+        // an invalid proposal, so it is rejected in place (never counted by
+        // the breaker, never spending budget); the field is named afterwards.
+        for (it, b) in items.iter_mut().zip(bad.iter()) {
+            if *b != NO_BAD {
+                *it = Item::new(0);
+            }
+        }
+        let s = policy
+            .evaluate_batch_with(items, out, &mut budgets)
+            .map_err(|e| PyValueError::new_err(e.to_string()))?;
+        for (d, b) in out.iter_mut().zip(bad.iter()) {
+            if *b != NO_BAD {
+                d.invalid_field = Field::ALL.get(usize::from(*b)).copied();
+            }
+        }
+        summary.merge(&s);
+        outs.write(start, out);
+        start += len;
+    }
+    Ok((summary, budgets))
+}
+
+/// Borrowed numpy inputs, kept alive while their slices are used.
+enum Held<'py> {
+    F64(PyReadonlyArray1<'py, f64>),
+    I64(PyReadonlyArray1<'py, i64>),
+    ScalarF64(f64),
+    ScalarI64(i64),
+}
+
+fn kind_for(field: Field, minor: bool, float: bool) -> PyResult<Kind> {
+    Ok(match (field.is_money(), minor, float) {
+        (true, false, true) => Kind::MajorF64,
+        (true, false, false) => Kind::MajorI64,
+        (true, true, false) => Kind::MinorI64,
+        (true, true, true) => {
+            return Err(PyValueError::new_err(format!(
+                "`{field}` is float64 but money=\"minor\" needs int64 minor units"
+            )))
+        }
+        (false, _, true) if field == Field::Campaign => {
+            return Err(PyValueError::new_err("`campaign` must be str values"))
+        }
+        (false, _, true) => Kind::CountF64,
+        (false, _, false) => Kind::CountI64,
+    })
+}
+
+fn len_error(field: Field, what: &str, got: usize, n: usize) -> PyErr {
+    PyValueError::new_err(format!(
+        "`{field}` {what} has {got} values but the batch has {n} items"
+    ))
+}
+
+/// The batch entry point: checks every column before any work, then runs
+/// with the GIL released and returns the output arrays and the summary.
+pub(crate) fn evaluate<'py>(
+    py: Python<'py>,
+    policy: &Policy,
+    n: usize,
+    minor: bool,
+    columns: &Bound<'py, PyList>,
+) -> PyResult<Bound<'py, PyDict>> {
+    let mut held: Vec<(Field, Held<'py>, Option<PyReadonlyArray1<'py, bool>>, bool)> = Vec::new();
+    let mut has_proposed = false;
+    for entry in columns.iter() {
+        let entry = entry.cast_into::<PyTuple>()?;
+        let (name, values, mask, col_minor): (
+            Bound<'py, PyString>,
+            Bound<'py, PyAny>,
+            Bound<'py, PyAny>,
+            bool,
+        ) = entry.extract()?;
+        let name = name.to_cow()?;
+        let field = Field::from_name(&name)
+            .filter(|f| *f != Field::Sku)
+            .ok_or_else(|| PyValueError::new_err(format!("unknown item field `{name}`")))?;
+        if held.iter().any(|(f, _, _, _)| *f == field) {
+            return Err(PyValueError::new_err(format!("`{field}` is given twice")));
+        }
+        has_proposed |= field == Field::ProposedPrice;
+        let v = if let Ok(a) = values.cast::<PyArray1<f64>>() {
+            Held::F64(a.try_readonly()?)
+        } else if let Ok(a) = values.cast::<PyArray1<i64>>() {
+            Held::I64(a.try_readonly()?)
+        } else if values.is_instance_of::<PyFloat>() {
+            Held::ScalarF64(values.extract()?)
+        } else if values.is_instance_of::<PyInt>() {
+            Held::ScalarI64(values.extract()?)
+        } else {
+            return Err(PyValueError::new_err(format!(
+                "`{field}` must be a 1-d float64 or int64 array or a scalar, not `{}`",
+                values.get_type().name()?
+            )));
+        };
+        let mask = if mask.is_none() {
+            None
+        } else {
+            let m = mask
+                .cast::<PyArray1<bool>>()
+                .map_err(|_| PyValueError::new_err(format!("the mask of `{field}` must be a 1-d bool array")))?;
+            Some(m.try_readonly()?)
+        };
+        held.push((field, v, mask, col_minor));
+    }
+    if !has_proposed {
+        return Err(PyValueError::new_err("`proposed_price` is required"));
+    }
+    let mut cols = Vec::with_capacity(held.len());
+    for (field, v, mask, col_minor) in &held {
+        let (values, float) = match v {
+            Held::F64(a) => {
+                let s = a.as_slice().map_err(|e| PyValueError::new_err(format!("`{field}`: {e}")))?;
+                if s.len() != n {
+                    return Err(len_error(*field, "array", s.len(), n));
+                }
+                (Values::F64(s), true)
+            }
+            Held::I64(a) => {
+                let s = a.as_slice().map_err(|e| PyValueError::new_err(format!("`{field}`: {e}")))?;
+                if s.len() != n {
+                    return Err(len_error(*field, "array", s.len(), n));
+                }
+                (Values::I64(s), false)
+            }
+            Held::ScalarF64(v) => (Values::ScalarF64(*v), true),
+            Held::ScalarI64(v) => (Values::ScalarI64(*v), false),
+        };
+        let mask = match mask {
+            None => None,
+            Some(m) => {
+                let s = m.as_slice().map_err(|e| PyValueError::new_err(format!("`{field}` mask: {e}")))?;
+                if s.len() != n {
+                    return Err(len_error(*field, "mask", s.len(), n));
+                }
+                Some(s)
+            }
+        };
+        cols.push(Column {
+            field: *field,
+            kind: kind_for(*field, *col_minor, float)?,
+            values,
+            mask,
+        });
+    }
+    let cur = policy.currency();
+    let mut outs = Outputs::new(minor, cur, n);
+    let (summary, budgets) = py.detach(|| run(policy, n, &cols, &mut outs))?;
+    drop(cols);
+    drop(held);
+
+    let dict = PyDict::new(py);
+    let Outputs {
+        price,
+        lower,
+        upper,
+        promo_spend,
+        outcome,
+        reason,
+        violated,
+        binding,
+        unmet,
+        relaxed,
+        needs_approval,
+        invalid_field,
+    } = outs;
+    price.export(py, &dict, "price")?;
+    lower.export(py, &dict, "lower")?;
+    upper.export(py, &dict, "upper")?;
+    promo_spend.export(py, &dict, "promo_spend")?;
+    dict.set_item("outcome", outcome.into_pyarray(py))?;
+    dict.set_item("reason", reason.into_pyarray(py))?;
+    dict.set_item("violated", violated.into_pyarray(py))?;
+    dict.set_item("binding", binding.into_pyarray(py))?;
+    dict.set_item("unmet", unmet.into_pyarray(py))?;
+    dict.set_item("relaxed", relaxed.into_pyarray(py))?;
+    dict.set_item("needs_approval", needs_approval.into_pyarray(py))?;
+    dict.set_item("invalid_field", invalid_field.into_pyarray(py))?;
+
+    let s = PyDict::new(py);
+    s.set_item("items", summary.items)?;
+    for o in Outcome::ALL {
+        s.set_item(o.name(), summary.count(o))?;
+    }
+    s.set_item("violators", summary.violators)?;
+    s.set_item("relaxed", summary.relaxed)?;
+    s.set_item("needs_approval", summary.needs_approval)?;
+    s.set_item("breaker_tripped", summary.breaker_tripped)?;
+    s.set_item("budgets_remaining", budget_dict(py, policy, &budgets)?)?;
+    dict.set_item("summary", s)?;
+    Ok(dict)
+}
+
+/// `{campaign: remaining budget as Decimal}` after the batch.
+fn budget_dict<'py>(py: Python<'py>, policy: &Policy, b: &Budgets) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    for (i, (name, _)) in policy.campaigns().enumerate() {
+        let id = priceguard::CampaignId(u32::try_from(i).unwrap_or(u32::MAX));
+        d.set_item(name, money_to_py(py, policy, b.remaining(id))?)?;
+    }
+    Ok(d)
+}

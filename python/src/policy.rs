@@ -1,0 +1,230 @@
+//! The compiled policy as seen from Python, and single-item evaluation.
+
+use std::path::PathBuf;
+
+use priceguard::{Field, Item, Policy};
+use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList, PyMapping, PyString, PyTuple};
+
+use crate::convert::{money_to_py, set_field};
+use crate::decision::Decision;
+use crate::policy_error;
+
+/// A validated, compiled policy (immutable; share it freely, also across
+/// threads). The Python class `priceguard.Policy` wraps it.
+#[pyclass(module = "priceguard._native", frozen)]
+pub struct NativePolicy {
+    pub(crate) inner: Policy,
+}
+
+fn wrap(py: Python<'_>, r: Result<Policy, priceguard::PolicyError>) -> PyResult<NativePolicy> {
+    r.map(|inner| NativePolicy { inner })
+        .map_err(|e| policy_error(py, &e))
+}
+
+/// Reads a Python mapping into an item. `Err(field)` names the first field
+/// that cannot be used; unknown keys are a `ValueError` (a typo such as
+/// `unit_cst` must not silently drop a cost).
+fn read_item(
+    policy: &Policy,
+    mapping: &Bound<'_, PyAny>,
+) -> PyResult<(Result<Item, Field>, Option<Py<PyAny>>)> {
+    let pairs: Vec<(Bound<'_, PyAny>, Bound<'_, PyAny>)> = if let Ok(d) = mapping.cast::<PyDict>() {
+        d.iter().collect()
+    } else if let Ok(m) = mapping.cast::<PyMapping>() {
+        let items = m.items()?;
+        let mut v = Vec::with_capacity(items.len());
+        for pair in items.iter() {
+            v.push(pair.extract::<(Bound<'_, PyAny>, Bound<'_, PyAny>)>()?);
+        }
+        v
+    } else {
+        return Err(PyTypeError::new_err(format!(
+            "an item must be a mapping of SPEC §3 field names, not `{}`",
+            mapping.get_type().name()?
+        )));
+    };
+    let mut item = Item::new(0);
+    let mut sku = None;
+    let mut bad: Option<Field> = None;
+    // Fields are applied in `Field` order so the first bad one is reported
+    // the same way whatever order the mapping has.
+    let mut slots: [Option<Bound<'_, PyAny>>; Field::ALL.len()] = Default::default();
+    for (k, v) in pairs {
+        let key = k.cast::<PyString>().map_err(|_| {
+            PyValueError::new_err(format!("item keys must be str, not `{}`", k.repr().map_or_else(|_| String::from("?"), |r| r.to_string())))
+        })?;
+        let key = key.to_cow()?;
+        let field = Field::from_name(&key)
+            .ok_or_else(|| PyValueError::new_err(format!("unknown item field `{key}`")))?;
+        if field == Field::Sku {
+            if !v.is_none() {
+                sku = Some(v.unbind());
+            }
+            continue;
+        }
+        if let Some(slot) = slots.get_mut(field as usize) {
+            *slot = Some(v);
+        }
+    }
+    // proposed_price first: the engine validates it first too.
+    let order = std::iter::once(Field::ProposedPrice).chain(Field::ALL.into_iter().filter(|f| {
+        !matches!(f, Field::ProposedPrice | Field::Sku)
+    }));
+    for field in order {
+        let Some(Some(v)) = slots.get(field as usize) else {
+            if field == Field::ProposedPrice {
+                bad = bad.or(Some(field));
+            }
+            continue;
+        };
+        if set_field(policy, &mut item, field, v).is_err() {
+            bad = bad.or(Some(field));
+        }
+    }
+    Ok((bad.map_or(Ok(item), Err), sku))
+}
+
+#[pymethods]
+impl NativePolicy {
+    /// Parses, validates and compiles a TOML policy.
+    #[staticmethod]
+    fn from_toml(py: Python<'_>, text: &str) -> PyResult<NativePolicy> {
+        wrap(py, Policy::from_toml_str(text))
+    }
+
+    /// Parses, validates and compiles a JSON policy.
+    #[staticmethod]
+    fn from_json(py: Python<'_>, text: &str) -> PyResult<NativePolicy> {
+        wrap(py, Policy::from_json_str(text))
+    }
+
+    /// JSON text generated from a dict: the line and column would point into
+    /// text the caller never saw, so they are dropped.
+    #[staticmethod]
+    fn from_generated_json(py: Python<'_>, text: &str) -> PyResult<NativePolicy> {
+        wrap(
+            py,
+            Policy::from_json_str(text).map_err(|mut e| {
+                e.line = None;
+                e.column = None;
+                e
+            }),
+        )
+    }
+
+    /// Reads a policy file: JSON when the name ends in `.json`, else TOML.
+    #[staticmethod]
+    fn from_file(py: Python<'_>, path: PathBuf) -> PyResult<NativePolicy> {
+        wrap(py, Policy::from_path(path))
+    }
+
+    /// The policy's name.
+    #[getter]
+    fn name(&self) -> &str {
+        self.inner.name()
+    }
+
+    /// The policy's version (`""` when the file gives none).
+    #[getter]
+    fn version(&self) -> &str {
+        self.inner.version()
+    }
+
+    /// The ISO 4217 currency code.
+    #[getter]
+    fn currency(&self) -> &'static str {
+        self.inner.currency().code()
+    }
+
+    /// Digits after the decimal point of the currency (USD 2, JPY 0).
+    #[getter]
+    fn minor_units(&self) -> u8 {
+        self.inner.currency().minor_units()
+    }
+
+    /// The tick as a `Decimal`.
+    #[getter]
+    fn tick<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        money_to_py(py, &self.inner, Some(self.inner.tick()))
+    }
+
+    /// `{campaign: budget}` from `promotion.budgets`, budgets as `Decimal`.
+    #[getter]
+    fn budgets<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let d = PyDict::new(py);
+        for (name, b) in self.inner.campaigns() {
+            d.set_item(name, money_to_py(py, &self.inner, Some(b))?)?;
+        }
+        Ok(d)
+    }
+
+    /// The segment ids the policy lists, ascending.
+    #[getter]
+    fn segment_ids<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
+        PyTuple::new(py, self.inner.segment_ids().collect::<Vec<_>>())
+    }
+
+    /// Whether the policy has a batch circuit breaker.
+    #[getter]
+    fn has_breaker(&self) -> bool {
+        self.inner.breaker().is_some()
+    }
+
+    /// The policy model as JSON text (the schema of SPEC §8).
+    fn to_json(&self) -> PyResult<String> {
+        serde_json::to_string(self.inner.spec())
+            .map_err(|e| PyValueError::new_err(format!("cannot serialize the policy: {e}")))
+    }
+
+    /// Campaign ids for names (`2**32 - 1` for a name the policy has no budget for).
+    fn campaign_ids(&self, names: &Bound<'_, PyList>) -> PyResult<Vec<i64>> {
+        names
+            .iter()
+            .map(|n| {
+                let s = n.cast::<PyString>()?;
+                Ok(i64::from(self.inner.campaign_id(&s.to_cow()?).0))
+            })
+            .collect()
+    }
+
+    /// Evaluates one item given as a mapping of SPEC §3 field names.
+    fn evaluate(slf: &Bound<'_, Self>, item: &Bound<'_, PyAny>) -> PyResult<Decision> {
+        let policy = &slf.get().inner;
+        let (item, sku) = read_item(policy, item)?;
+        let (decision, item) = match item {
+            Ok(item) => (policy.evaluate(&item), item),
+            Err(field) => (priceguard::Decision::invalid(field), Item::new(0)),
+        };
+        Ok(Decision {
+            decision,
+            item,
+            policy: slf.clone().unbind(),
+            sku,
+        })
+    }
+
+    /// The batch entry point behind `priceguard.Policy.evaluate_batch`:
+    /// `columns` is a list of `(field name, values, mask)` already
+    /// normalised by the Python layer.
+    #[pyo3(signature = (n, minor, columns))]
+    fn _evaluate_batch<'py>(
+        &self,
+        py: Python<'py>,
+        n: usize,
+        minor: bool,
+        columns: &Bound<'py, PyList>,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        crate::batch::evaluate(py, &self.inner, n, minor, columns)
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "Policy(name='{}', version='{}', currency='{}')",
+            self.inner.name(),
+            self.inner.version(),
+            self.inner.currency().code()
+        )
+    }
+}
