@@ -1,0 +1,280 @@
+//! `priceguard check`: one decision per input row, in input order, and a
+//! summary on standard error.
+
+use std::fs::File;
+use std::io::{self, IsTerminal, Write};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use indicatif::{ProgressBar, ProgressStyle};
+use priceguard::{Class, Outcome, Policy, Reason, Rule};
+
+use crate::eval::{pipeline, Evaluator, Stats};
+use crate::format::Format;
+use crate::read::RowReader;
+use crate::write::{money_text, push_check_header, push_check_row, CheckRow};
+use crate::{load_policy, now_arg, CheckArgs, CliError};
+
+/// Where output goes: a file or standard output. Callers write whole
+/// chunks of formatted rows, so no further buffering is needed.
+pub fn open_output(path: Option<&Path>) -> Result<Box<dyn Write>, CliError> {
+    Ok(match path {
+        Some(p) if p.as_os_str() != "-" => {
+            let f = File::create(p)
+                .map_err(|e| CliError::new(format!("cannot write `{}`: {e}", p.display())))?;
+            Box::new(f)
+        }
+        _ => Box::new(io::stdout().lock()),
+    })
+}
+
+/// Writes `buf` to `out` and clears it.
+pub fn flush_buf(out: &mut dyn Write, buf: &mut Vec<u8>, name: &str) -> Result<(), CliError> {
+    out.write_all(buf)
+        .map_err(|e| CliError::new(format!("cannot write {name}: {e}")))?;
+    buf.clear();
+    Ok(())
+}
+
+/// The output's name for messages.
+pub fn output_name(path: Option<&Path>) -> String {
+    match path {
+        Some(p) if p.as_os_str() != "-" => format!("`{}`", p.display()),
+        _ => String::from("standard output"),
+    }
+}
+
+/// A progress bar over the input's bytes, shown only on a terminal and
+/// for files large enough to be worth it.
+pub fn progress(size: Option<u64>, quiet: bool) -> Option<ProgressBar> {
+    let size = size?;
+    if quiet || size < (8 << 20) || !io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = ProgressBar::new(size);
+    let style =
+        ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar());
+    bar.set_style(style);
+    Some(bar)
+}
+
+/// Runs `check`.
+pub fn run(args: &CheckArgs) -> Result<(), CliError> {
+    let policy = load_policy(&args.policy)?;
+    let now = now_arg(args.now)?;
+    let in_format = Format::for_input(&args.input, args.format)?;
+    let out_format = Format::for_output(args.output.as_deref(), args.format, in_format);
+    let (reader, size) = RowReader::open(&args.input, in_format)?;
+    let mut out = open_output(args.output.as_deref())?;
+    let out_name = output_name(args.output.as_deref());
+    let bar = progress(size, args.quiet);
+    let start = Instant::now();
+
+    let digits = policy.currency().minor_units();
+    let mut eval = Evaluator::new(&policy);
+    let mut buf = Vec::with_capacity(1 << 20);
+    push_check_header(&mut buf, out_format);
+    pipeline(reader, &[&policy], now, args.chunk_size, |work| {
+        let Some(parsed) = work.parsed.first() else {
+            return Err(CliError::new("internal error: no items read"));
+        };
+        let chunk = &work.chunk;
+        eval.run(parsed)?;
+        for i in 0..chunk.len() {
+            let d = eval.decision(i);
+            let error = if d.reason == Reason::InvalidInput {
+                eval.error(chunk, parsed, i)
+            } else {
+                None
+            };
+            push_check_row(
+                &mut buf,
+                out_format,
+                digits,
+                &CheckRow {
+                    sku: chunk.sku(i),
+                    decision: &d,
+                    line: chunk.line(i),
+                    error: error.as_deref(),
+                },
+            );
+        }
+        flush_buf(&mut out, &mut buf, &out_name)?;
+        if let Some(bar) = &bar {
+            bar.set_position(work.bytes);
+        }
+        Ok(())
+    })?;
+    flush_buf(&mut out, &mut buf, &out_name)?;
+    out.flush()
+        .map_err(|e| CliError::new(format!("cannot write {out_name}: {e}")))?;
+    drop(out);
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    let elapsed = start.elapsed();
+    if !args.quiet {
+        let mut err = io::stderr().lock();
+        let text = summary(&policy, &eval, args.chunk_size, elapsed);
+        // The summary is informative: a closed stderr is no reason to fail.
+        let _ = err.write_all(text.as_bytes());
+    }
+    Ok(())
+}
+
+fn pct(n: u64, total: u64) -> String {
+    if total == 0 {
+        return String::from("0 %");
+    }
+    format!("{:.1} %", n as f64 * 100.0 / total as f64)
+}
+
+/// Rules by count, most first, at most `k`.
+pub fn top_rules(counts: &[u64], k: usize) -> Vec<(Rule, u64)> {
+    let mut v: Vec<(Rule, u64)> = counts
+        .iter()
+        .enumerate()
+        .filter(|(_, n)| **n > 0)
+        .filter_map(|(code, n)| {
+            u8::try_from(code)
+                .ok()
+                .and_then(Rule::from_code)
+                .map(|r| (r, *n))
+        })
+        .collect();
+    v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    v.truncate(k);
+    v
+}
+
+fn rule_list(v: &[(Rule, u64)]) -> String {
+    if v.is_empty() {
+        return String::from("none");
+    }
+    v.iter()
+        .map(|(r, n)| format!("{r} {n}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn rate(rows: u64, elapsed: Duration) -> String {
+    let secs = elapsed.as_secs_f64();
+    if secs <= 0.0 {
+        return String::from("-");
+    }
+    let r = rows as f64 / secs;
+    if r >= 1e6 {
+        format!("{:.2}M", r / 1e6)
+    } else if r >= 1e3 {
+        format!("{:.1}k", r / 1e3)
+    } else {
+        format!("{r:.0}")
+    }
+}
+
+/// The end-of-run summary.
+fn summary(policy: &Policy, eval: &Evaluator<'_>, chunk_size: usize, elapsed: Duration) -> String {
+    let s: &Stats = &eval.stats;
+    let mut out = String::new();
+    let version = if policy.version().is_empty() {
+        String::new()
+    } else {
+        format!(" version {}", policy.version())
+    };
+    out.push_str(&format!(
+        "priceguard check: {} rows in {:.2} s ({} rows/s), policy `{}`{version} ({})\n",
+        s.rows,
+        elapsed.as_secs_f64(),
+        rate(s.rows, elapsed),
+        policy.name(),
+        policy.currency().code(),
+    ));
+    let outcomes: Vec<String> = Outcome::ALL
+        .iter()
+        .map(|o| {
+            let n = s.outcomes.get(*o as usize).copied().unwrap_or(0);
+            format!("{o} {n} ({})", pct(n, s.rows))
+        })
+        .collect();
+    out.push_str(&format!("  outcomes:      {}\n", outcomes.join(", ")));
+    if !s.reasons.is_empty() {
+        let mut reasons = s.reasons.clone();
+        reasons.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.code().cmp(&b.0.code())));
+        let list: Vec<String> = reasons.iter().map(|(r, n)| format!("{r} {n}")).collect();
+        out.push_str(&format!("  held/rejected: {}\n", list.join(", ")));
+    }
+    out.push_str(&format!("  invalid rows:  {}\n", s.invalid));
+    out.push_str(&format!(
+        "  most violated: {}\n",
+        rule_list(&top_rules(&s.violated, 5))
+    ));
+    out.push_str(&format!(
+        "  most binding:  {}\n",
+        rule_list(&top_rules(&s.binding, 5))
+    ));
+    let relaxed: Vec<String> = [
+        Class::Hard,
+        Class::Financial,
+        Class::Stability,
+        Class::Market,
+        Class::Cosmetic,
+    ]
+    .iter()
+    .filter_map(|c| {
+        let n = s.relaxed.get(*c as usize).copied().unwrap_or(0);
+        (n > 0).then(|| format!("{c} {n}"))
+    })
+    .collect();
+    out.push_str(&format!(
+        "  relaxed:       {}\n",
+        if relaxed.is_empty() {
+            String::from("none")
+        } else {
+            relaxed.join(", ")
+        }
+    ));
+    out.push_str(&format!("  needs approval: {}\n", s.needs_approval));
+    let digits = policy.currency().minor_units();
+    if policy.campaign_count() > 0 {
+        let remaining = eval.budgets().as_slice();
+        let list: Vec<String> = policy
+            .campaigns()
+            .zip(remaining)
+            .map(|((name, budget), left)| {
+                let spent = i128::from(budget) - i128::from(*left);
+                let share = if budget > 0 {
+                    spent as f64 * 100.0 / budget as f64
+                } else {
+                    0.0
+                };
+                format!(
+                    "{name} {} of {} ({share:.1} %)",
+                    money_text(spent, digits),
+                    money_text(i128::from(budget), digits)
+                )
+            })
+            .collect();
+        out.push_str(&format!("  promo spend:   {}\n", list.join("; ")));
+    }
+    match policy.breaker() {
+        Some(b) => out.push_str(&format!(
+            "  breaker:       over {} violators in a chunk of {chunk_size} rows (min {}): tripped in {} of {} chunks, {} rows held\n",
+            pct_ratio(b.max_violation_ratio),
+            b.min_batch,
+            s.chunks_tripped,
+            s.chunks,
+            s.rows_tripped
+        )),
+        None => out.push_str("  breaker:       not configured\n"),
+    }
+    out
+}
+
+/// A ratio as a percentage (`0.25` is `25 %`).
+pub fn pct_ratio(r: priceguard::Ratio) -> String {
+    format!(
+        "{} %",
+        (r.to_decimal() * rust_decimal::Decimal::ONE_HUNDRED).normalize()
+    )
+}

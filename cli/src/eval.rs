@@ -1,0 +1,292 @@
+//! Evaluating a stream chunk by chunk: rows become items the one shared way
+//! (`Policy::set_field_text`), chunks go through `evaluate_batch_with` so
+//! promotion budgets are consumed in input order across the whole file,
+//! and the circuit breaker judges each chunk.
+
+use priceguard::rules::RULE_COUNT;
+use priceguard::{
+    BatchSummary, Budgets, Decision, Field, Item, Outcome, Policy, Reason, MAX_MONEY,
+};
+
+use std::sync::mpsc;
+
+use crate::read::{Chunk, RowError, RowReader};
+use crate::CliError;
+
+/// Rows per chunk unless `--chunk-size` says otherwise.
+pub const DEFAULT_CHUNK: usize = 8192;
+
+/// Running totals over a whole file.
+#[derive(Clone, Debug, Default)]
+pub struct Stats {
+    /// Rows evaluated.
+    pub rows: u64,
+    /// Decisions per outcome, indexed by `Outcome as usize`.
+    pub outcomes: [u64; 4],
+    /// Rows rejected as `invalid_input`.
+    pub invalid: u64,
+    /// Rows per violated rule, indexed by rule code.
+    pub violated: [u64; RULE_COUNT],
+    /// Rows per binding rule, indexed by rule code.
+    pub binding: [u64; RULE_COUNT],
+    /// Rows per relaxed class, indexed by class.
+    pub relaxed: [u64; 5],
+    /// Rows per primary reason code (held and rejected).
+    pub reasons: Vec<(Reason, u64)>,
+    /// Rows flagged `needs_approval`.
+    pub needs_approval: u64,
+    /// Chunks evaluated.
+    pub chunks: u64,
+    /// Chunks in which the circuit breaker tripped.
+    pub chunks_tripped: u64,
+    /// Rows held because their chunk's breaker tripped.
+    pub rows_tripped: u64,
+}
+
+impl Stats {
+    fn add(&mut self, summary: &BatchSummary, out: &[Decision]) {
+        self.rows += summary.items;
+        self.chunks += 1;
+        if summary.breaker_tripped {
+            self.chunks_tripped += 1;
+        }
+        for d in out {
+            if let Some(c) = self.outcomes.get_mut(d.outcome as usize) {
+                *c += 1;
+            }
+            match d.reason {
+                Reason::InvalidInput => self.invalid += 1,
+                Reason::CircuitOpen => self.rows_tripped += 1,
+                _ => {}
+            }
+            if matches!(d.outcome, Outcome::Held | Outcome::Rejected) {
+                match self.reasons.iter_mut().find(|(r, _)| *r == d.reason) {
+                    Some((_, n)) => *n += 1,
+                    None => self.reasons.push((d.reason, 1)),
+                }
+            }
+            for r in d.violated {
+                if let Some(c) = self.violated.get_mut(r as usize) {
+                    *c += 1;
+                }
+            }
+            for r in d.binding {
+                if let Some(c) = self.binding.get_mut(r as usize) {
+                    *c += 1;
+                }
+            }
+            for c in d.relaxed.iter() {
+                if let Some(n) = self.relaxed.get_mut(c as usize) {
+                    *n += 1;
+                }
+            }
+            if d.needs_approval {
+                self.needs_approval += 1;
+            }
+        }
+    }
+}
+
+/// One policy evaluating a stream: its budgets carry over from chunk to
+/// chunk.
+pub struct Evaluator<'p> {
+    policy: &'p Policy,
+    budgets: Budgets,
+    out: Vec<Decision>,
+    /// Totals so far.
+    pub stats: Stats,
+}
+
+/// The items of one chunk read for one policy, and the rows that could
+/// not be read.
+#[derive(Debug, Default)]
+pub struct Parsed {
+    items: Vec<Item>,
+    errors: Vec<Option<RowError>>,
+}
+
+impl Parsed {
+    /// Reads every row of `chunk` for `policy` (money in its currency,
+    /// campaigns resolved against its budgets), `now` filled in where a row
+    /// has none.
+    pub fn fill(&mut self, chunk: &Chunk, policy: &Policy, now: Option<i64>) {
+        self.items.clear();
+        self.errors.clear();
+        for i in 0..chunk.len() {
+            match chunk.item(i, policy, now) {
+                Ok(item) => {
+                    self.items.push(item);
+                    self.errors.push(None);
+                }
+                Err(e) => {
+                    // A placeholder the engine itself rejects (proposed 0), so
+                    // the row counts in the batch like any invalid item and
+                    // spends nothing; its decision is replaced after the batch.
+                    self.items.push(Item::new(0));
+                    self.errors.push(Some(e));
+                }
+            }
+        }
+    }
+}
+
+/// A chunk on its way through the pipeline: the rows as read, and their
+/// items for each policy.
+pub struct Work {
+    /// The rows.
+    pub chunk: Chunk,
+    /// One per policy, in the order the policies were given.
+    pub parsed: Vec<Parsed>,
+    /// Input bytes consumed after this chunk (for progress).
+    pub bytes: u64,
+}
+
+/// Chunks in flight: one being read, one being evaluated, one spare.
+const IN_FLIGHT: usize = 3;
+
+/// Streams `reader` through `consume`, chunk by chunk, in input order.
+/// Reading and parsing run on a second thread while the caller's thread
+/// evaluates and writes; at most [`IN_FLIGHT`] chunks exist, so memory
+/// stays flat whatever the file size.
+pub fn pipeline(
+    mut reader: RowReader,
+    policies: &[&Policy],
+    now: Option<i64>,
+    chunk_size: usize,
+    mut consume: impl FnMut(&Work) -> Result<(), CliError>,
+) -> Result<(), CliError> {
+    let (free_tx, free_rx) = mpsc::sync_channel::<Work>(IN_FLIGHT);
+    let (full_tx, full_rx) = mpsc::sync_channel::<Work>(IN_FLIGHT);
+    for _ in 0..IN_FLIGHT {
+        let work = Work {
+            chunk: reader.new_chunk(),
+            parsed: policies.iter().map(|_| Parsed::default()).collect(),
+            bytes: 0,
+        };
+        free_tx
+            .send(work)
+            .map_err(|_| CliError::new("internal error: pipeline closed"))?;
+    }
+    std::thread::scope(|scope| {
+        let producer = scope.spawn(move || -> Result<(), CliError> {
+            while let Ok(mut work) = free_rx.recv() {
+                if reader.read_chunk(&mut work.chunk, chunk_size)? == 0 {
+                    break;
+                }
+                for (parsed, policy) in work.parsed.iter_mut().zip(policies) {
+                    parsed.fill(&work.chunk, policy, now);
+                }
+                work.bytes = reader.bytes_read();
+                if full_tx.send(work).is_err() {
+                    break;
+                }
+            }
+            Ok(())
+        });
+        let mut result = Ok(());
+        for work in full_rx.iter() {
+            if let Err(e) = consume(&work) {
+                result = Err(e);
+                break;
+            }
+            // The producer may have finished: a spare chunk is then dropped.
+            let _ = free_tx.send(work);
+        }
+        drop(full_rx);
+        drop(free_tx);
+        let produced = producer
+            .join()
+            .unwrap_or_else(|_| Err(CliError::new("internal error: the reader thread stopped")));
+        result.and(produced)
+    })
+}
+
+impl<'p> Evaluator<'p> {
+    /// A fresh evaluator: every campaign starts from its full budget.
+    pub fn new(policy: &'p Policy) -> Evaluator<'p> {
+        Evaluator {
+            policy,
+            budgets: Budgets::new(policy),
+            out: Vec::new(),
+            stats: Stats::default(),
+        }
+    }
+
+    /// The policy.
+    pub fn policy(&self) -> &'p Policy {
+        self.policy
+    }
+
+    /// Remaining budgets.
+    pub fn budgets(&self) -> &Budgets {
+        &self.budgets
+    }
+
+    /// Evaluates the rows of one chunk, read for this policy, as one batch.
+    pub fn run(&mut self, parsed: &Parsed) -> Result<(), CliError> {
+        self.out.clear();
+        self.out.resize(parsed.items.len(), Decision::default());
+        let summary = self
+            .policy
+            .evaluate_batch_with(&parsed.items, &mut self.out, &mut self.budgets)
+            .map_err(|e| CliError::new(format!("internal error: {e}")))?;
+        for (d, e) in self.out.iter_mut().zip(&parsed.errors) {
+            if let Some(e) = e {
+                *d = match e.field {
+                    Some(f) => Decision::invalid(f),
+                    None => Decision::rejected(Reason::InvalidInput),
+                };
+            }
+        }
+        self.stats.add(&summary, &self.out);
+        Ok(())
+    }
+
+    /// The decision for row `i` of the last chunk.
+    pub fn decision(&self, i: usize) -> Decision {
+        self.out.get(i).copied().unwrap_or_default()
+    }
+
+    /// The error message of row `i` of the last chunk, when it was
+    /// rejected as `invalid_input`.
+    pub fn error(&self, chunk: &Chunk, parsed: &Parsed, i: usize) -> Option<String> {
+        if let Some(Some(e)) = parsed.errors.get(i) {
+            return Some(e.message.clone());
+        }
+        let d = self.out.get(i)?;
+        if d.reason != Reason::InvalidInput {
+            return None;
+        }
+        let field = d.invalid_field?;
+        let item = parsed.items.get(i)?;
+        Some(engine_invalid_message(
+            field,
+            chunk.raw_text(i, field),
+            item,
+        ))
+    }
+}
+
+/// Why the engine refused a value that parsed: names the field and the
+/// text as written.
+pub fn engine_invalid_message(field: Field, raw: Option<String>, item: &Item) -> String {
+    let value = item.get(field).unwrap_or(0);
+    let text = raw.unwrap_or_else(|| value.to_string());
+    let why = match field {
+        Field::UnitCost if value < 0 => "must not be negative".to_string(),
+        Field::ExpectedUnits if value < 1 => "must be at least 1".to_string(),
+        Field::ExpectedUnits if value > priceguard::engine::MAX_UNITS => {
+            format!("is more than {}", priceguard::engine::MAX_UNITS)
+        }
+        Field::ExpectedUnits => "times reference_price is beyond the supported range".to_string(),
+        Field::Now | Field::LastChangeAt | Field::ChangesInWindow => {
+            "must not be negative".to_string()
+        }
+        f if f.is_money() && value <= 0 && f != Field::UnitCost => {
+            "must be greater than zero".to_string()
+        }
+        f if f.is_money() && value > MAX_MONEY => "is beyond the supported range".to_string(),
+        _ => "is not a valid value".to_string(),
+    };
+    format!("{field}: `{text}` {why}")
+}

@@ -1,0 +1,463 @@
+//! Reading proposals: CSV (header of SPEC §3 field names) or JSON lines,
+//! streamed in chunks whose buffers are reused so memory stays flat.
+
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Read};
+use std::path::Path;
+
+use csv::ByteRecord;
+use priceguard::{Field, Item, Policy};
+use serde_json::Value;
+
+use crate::format::Format;
+use crate::CliError;
+
+/// Why one row cannot be evaluated: the message names the field when
+/// there is one (`unit_cost: \`abc\` not a decimal number`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RowError {
+    /// The offending field, when one is to blame.
+    pub field: Option<Field>,
+    /// The whole message, field first.
+    pub message: String,
+}
+
+impl RowError {
+    fn field(field: Field, message: impl Into<String>) -> RowError {
+        RowError {
+            field: Some(field),
+            message: format!("{field}: {}", message.into()),
+        }
+    }
+
+    fn row(message: impl Into<String>) -> RowError {
+        RowError {
+            field: None,
+            message: message.into(),
+        }
+    }
+}
+
+/// The column names a CSV header may use, in SPEC §3 order.
+pub const COLUMNS: [Field; 18] = [
+    Field::Sku,
+    Field::ProposedPrice,
+    Field::CurrentPrice,
+    Field::UnitCost,
+    Field::MinPrice,
+    Field::MaxPrice,
+    Field::MapPrice,
+    Field::ReferencePrice,
+    Field::ExpectedUnits,
+    Field::Campaign,
+    Field::Now,
+    Field::LastChangeAt,
+    Field::ChangesInWindow,
+    Field::WindowAnchorPrice,
+    Field::BaselinePrice,
+    Field::CompetitorPrice,
+    Field::Segment,
+    Field::PinnedPrice,
+];
+
+/// One JSON line, parsed: its sku and field texts, or why it is unusable.
+#[derive(Clone, Debug, Default)]
+struct JsonRow {
+    sku: String,
+    fields: Vec<(Field, String)>,
+    error: Option<RowError>,
+}
+
+enum Rows {
+    Csv(Vec<ByteRecord>),
+    Json(Vec<JsonRow>),
+}
+
+/// A chunk of rows read from the input. Its buffers are kept and reused
+/// from one chunk to the next.
+pub struct Chunk {
+    rows: Rows,
+    lines: Vec<u64>,
+    len: usize,
+    columns: Vec<Option<Field>>,
+    sku_col: usize,
+}
+
+impl Chunk {
+    /// Rows in the chunk.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// 1-based line where row `i` starts in the input.
+    pub fn line(&self, i: usize) -> u64 {
+        self.lines.get(i).copied().unwrap_or(0)
+    }
+
+    /// The sku of row `i`, as written (empty when absent).
+    pub fn sku(&self, i: usize) -> &[u8] {
+        match &self.rows {
+            Rows::Csv(recs) => recs
+                .get(i)
+                .and_then(|r| r.get(self.sku_col))
+                .map_or(&[][..], trim_bytes),
+            Rows::Json(rows) => rows.get(i).map_or(&[][..], |r| r.sku.as_bytes()),
+        }
+    }
+
+    /// The raw text of `field` in row `i`, for error messages.
+    pub fn raw_text(&self, i: usize, field: Field) -> Option<String> {
+        match &self.rows {
+            Rows::Csv(recs) => {
+                let rec = recs.get(i)?;
+                let col = self.columns.iter().position(|c| *c == Some(field))?;
+                rec.get(col)
+                    .map(|b| String::from_utf8_lossy(trim_bytes(b)).into_owned())
+            }
+            Rows::Json(rows) => rows
+                .get(i)?
+                .fields
+                .iter()
+                .find(|(f, _)| *f == field)
+                .map(|(_, t)| t.clone()),
+        }
+    }
+
+    /// Reads row `i` into an item for `policy` (money in its currency,
+    /// campaigns resolved against its budgets), with `now` filled in when
+    /// the row lacks it.
+    pub fn item(&self, i: usize, policy: &Policy, now: Option<i64>) -> Result<Item, RowError> {
+        let mut item = Item::new(0);
+        match &self.rows {
+            Rows::Csv(recs) => {
+                let rec = recs.get(i).ok_or_else(|| RowError::row("missing row"))?;
+                if rec.len() != self.columns.len() {
+                    return Err(RowError::row(format!(
+                        "has {} fields but the header has {}",
+                        rec.len(),
+                        self.columns.len()
+                    )));
+                }
+                for (bytes, col) in rec.iter().zip(&self.columns) {
+                    let Some(field) = *col else { continue };
+                    if field == Field::Sku {
+                        if trim_bytes(bytes).is_empty() {
+                            return Err(RowError::field(field, "is required"));
+                        }
+                        continue;
+                    }
+                    if bytes.is_empty() && field != Field::ProposedPrice {
+                        continue;
+                    }
+                    let text = std::str::from_utf8(bytes)
+                        .map_err(|_| RowError::field(field, "is not valid UTF-8"))?;
+                    policy
+                        .set_field_text(&mut item, field, text)
+                        .map_err(|e| RowError::field(field, e.message))?;
+                }
+            }
+            Rows::Json(rows) => {
+                let row = rows.get(i).ok_or_else(|| RowError::row("missing row"))?;
+                if let Some(e) = &row.error {
+                    return Err(e.clone());
+                }
+                let mut proposed = false;
+                for (field, text) in &row.fields {
+                    proposed |= *field == Field::ProposedPrice;
+                    policy
+                        .set_field_text(&mut item, *field, text)
+                        .map_err(|e| RowError::field(*field, e.message))?;
+                }
+                if !proposed {
+                    return Err(RowError::field(Field::ProposedPrice, "is required"));
+                }
+            }
+        }
+        if let Some(now) = now {
+            if !item.has(Field::Now) {
+                item.set(Field::Now, now);
+            }
+        }
+        Ok(item)
+    }
+}
+
+fn trim_bytes(b: &[u8]) -> &[u8] {
+    b.trim_ascii()
+}
+
+enum Source {
+    Csv(csv::Reader<Box<dyn Read + Send>>),
+    Json {
+        reader: Box<dyn BufRead + Send>,
+        line: u64,
+        buf: String,
+    },
+}
+
+/// A streaming reader of proposals.
+pub struct RowReader {
+    source: Source,
+    columns: Vec<Option<Field>>,
+    sku_col: usize,
+    name: String,
+    bytes: u64,
+}
+
+/// Opens `path` (`-` for standard input), returning the reader and the
+/// input's size in bytes when known.
+pub fn open_input(path: &Path) -> Result<(Box<dyn Read + Send>, Option<u64>), CliError> {
+    if path.as_os_str() == "-" {
+        return Ok((Box::new(io::stdin()), None));
+    }
+    let f = File::open(path)
+        .map_err(|e| CliError::new(format!("cannot read `{}`: {e}", path.display())))?;
+    let size = f.metadata().ok().filter(|m| m.is_file()).map(|m| m.len());
+    Ok((Box::new(f), size))
+}
+
+impl RowReader {
+    /// Opens `path` in `format`. A CSV header is checked at once: every
+    /// column must be a SPEC §3 field, `sku` and `proposed_price` must be
+    /// there, none twice.
+    pub fn open(path: &Path, format: Format) -> Result<(RowReader, Option<u64>), CliError> {
+        let (input, size) = open_input(path)?;
+        let name = path.display().to_string();
+        let reader = match format {
+            Format::Csv => {
+                let mut rdr = csv::ReaderBuilder::new()
+                    .has_headers(true)
+                    .flexible(true)
+                    .buffer_capacity(1 << 16)
+                    .from_reader(input);
+                let header = rdr
+                    .byte_headers()
+                    .map_err(|e| CliError::new(format!("cannot read the header of `{name}`: {e}")))?
+                    .clone();
+                let (columns, sku_col) = parse_header(&header, &name)?;
+                RowReader {
+                    source: Source::Csv(rdr),
+                    columns,
+                    sku_col,
+                    name,
+                    bytes: 0,
+                }
+            }
+            Format::Jsonl => RowReader {
+                source: Source::Json {
+                    reader: Box::new(BufReader::with_capacity(1 << 16, input)),
+                    line: 0,
+                    buf: String::new(),
+                },
+                columns: Vec::new(),
+                sku_col: 0,
+                name,
+                bytes: 0,
+            },
+        };
+        Ok((reader, size))
+    }
+
+    /// An empty chunk shaped for this reader.
+    pub fn new_chunk(&self) -> Chunk {
+        Chunk {
+            rows: match self.source {
+                Source::Csv(_) => Rows::Csv(Vec::new()),
+                Source::Json { .. } => Rows::Json(Vec::new()),
+            },
+            lines: Vec::new(),
+            len: 0,
+            columns: self.columns.clone(),
+            sku_col: self.sku_col,
+        }
+    }
+
+    /// Bytes consumed so far (for progress).
+    pub fn bytes_read(&self) -> u64 {
+        match &self.source {
+            Source::Csv(r) => r.position().byte(),
+            Source::Json { .. } => self.bytes,
+        }
+    }
+
+    /// Reads up to `max` rows into `chunk`, replacing what it held. Returns
+    /// the number of rows read: 0 at the end of the input.
+    pub fn read_chunk(&mut self, chunk: &mut Chunk, max: usize) -> Result<usize, CliError> {
+        chunk.len = 0;
+        chunk.lines.clear();
+        match (&mut self.source, &mut chunk.rows) {
+            (Source::Csv(rdr), Rows::Csv(recs)) => {
+                while chunk.len < max {
+                    if recs.len() <= chunk.len {
+                        recs.push(ByteRecord::new());
+                    }
+                    let Some(rec) = recs.get_mut(chunk.len) else {
+                        break;
+                    };
+                    let more = rdr
+                        .read_byte_record(rec)
+                        .map_err(|e| CliError::new(format!("cannot read `{}`: {e}", self.name)))?;
+                    if !more {
+                        break;
+                    }
+                    chunk.lines.push(rec.position().map_or(0, |p| p.line()));
+                    chunk.len += 1;
+                }
+            }
+            (Source::Json { reader, line, buf }, Rows::Json(rows)) => {
+                while chunk.len < max {
+                    buf.clear();
+                    let n = reader
+                        .read_line(buf)
+                        .map_err(|e| CliError::new(format!("cannot read `{}`: {e}", self.name)))?;
+                    if n == 0 {
+                        break;
+                    }
+                    self.bytes += n as u64;
+                    *line += 1;
+                    let text = buf.trim();
+                    if text.is_empty() {
+                        continue;
+                    }
+                    if rows.len() <= chunk.len {
+                        rows.push(JsonRow::default());
+                    }
+                    let Some(row) = rows.get_mut(chunk.len) else {
+                        break;
+                    };
+                    parse_json_row(text, row);
+                    chunk.lines.push(*line);
+                    chunk.len += 1;
+                }
+            }
+            _ => {
+                return Err(CliError::new(
+                    "internal error: chunk does not match its reader",
+                ))
+            }
+        }
+        Ok(chunk.len)
+    }
+}
+
+/// Maps header names to fields; refuses unknown and repeated columns.
+fn parse_header(header: &ByteRecord, name: &str) -> Result<(Vec<Option<Field>>, usize), CliError> {
+    let mut columns = Vec::with_capacity(header.len());
+    let mut unknown = Vec::new();
+    let mut seen = 0u32;
+    for (i, raw) in header.iter().enumerate() {
+        let mut raw = raw;
+        if i == 0 {
+            raw = raw.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(raw);
+        }
+        let text = String::from_utf8_lossy(trim_bytes(raw)).into_owned();
+        match Field::from_name(&text) {
+            Some(f) => {
+                let bit = 1u32 << (f as u8);
+                if seen & bit != 0 {
+                    return Err(CliError::new(format!(
+                        "`{name}`: column `{text}` appears twice"
+                    )));
+                }
+                seen |= bit;
+                columns.push(Some(f));
+            }
+            None => {
+                unknown.push(format!("`{text}`"));
+                columns.push(None);
+            }
+        }
+    }
+    if !unknown.is_empty() {
+        let names: Vec<&str> = COLUMNS.iter().map(|f| f.name()).collect();
+        return Err(CliError::new(format!(
+            "`{name}`: unknown column{} {} (the header must use these names: {})",
+            if unknown.len() > 1 { "s" } else { "" },
+            unknown.join(", "),
+            names.join(", ")
+        )));
+    }
+    for required in [Field::Sku, Field::ProposedPrice] {
+        if seen & (1u32 << (required as u8)) == 0 {
+            return Err(CliError::new(format!(
+                "`{name}`: the header has no `{required}` column"
+            )));
+        }
+    }
+    let sku_col = columns
+        .iter()
+        .position(|c| *c == Some(Field::Sku))
+        .unwrap_or(0);
+    Ok((columns, sku_col))
+}
+
+fn value_text(field: Field, v: &Value) -> Result<Option<String>, RowError> {
+    match v {
+        Value::Null => Ok(None),
+        Value::String(s) => Ok(Some(s.clone())),
+        Value::Number(n) => Ok(Some(n.to_string())),
+        other => Err(RowError::field(
+            field,
+            format!("`{other}` is not a string or a number"),
+        )),
+    }
+}
+
+/// Parses one JSON line into `row` (reusing its buffers).
+fn parse_json_row(text: &str, row: &mut JsonRow) {
+    row.sku.clear();
+    row.fields.clear();
+    row.error = None;
+    let map = match serde_json::from_str::<serde_json::Map<String, Value>>(text) {
+        Ok(m) => m,
+        Err(e) => {
+            let msg = e.to_string();
+            let reason = msg.split(" at line ").next().unwrap_or(&msg).to_string();
+            row.error = Some(RowError::row(format!("not a JSON object: {reason}")));
+            return;
+        }
+    };
+    if let Some(v) = map.get("sku") {
+        match value_text(Field::Sku, v) {
+            Ok(Some(s)) => row.sku = s.trim().to_string(),
+            Ok(None) => {}
+            Err(e) => {
+                row.error = Some(e);
+                return;
+            }
+        }
+    }
+    for (key, v) in &map {
+        let Some(field) = Field::from_name(key) else {
+            row.error = Some(RowError::row(format!("unknown field `{key}`")));
+            return;
+        };
+        if field == Field::Sku {
+            continue;
+        }
+        match value_text(field, v) {
+            Ok(Some(t)) => row.fields.push((field, t)),
+            Ok(None) => {}
+            Err(e) => {
+                row.error = Some(e);
+                return;
+            }
+        }
+    }
+    if row.sku.is_empty() {
+        row.error = Some(RowError::field(Field::Sku, "is required"));
+    }
+}
+
+/// A one-row chunk from one JSON object (for `explain`).
+pub fn chunk_from_json(text: &str) -> Chunk {
+    let mut row = JsonRow::default();
+    parse_json_row(text, &mut row);
+    Chunk {
+        rows: Rows::Json(vec![row]),
+        lines: vec![1],
+        len: 1,
+        columns: Vec::new(),
+        sku_col: 0,
+    }
+}
