@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# Builds libpriceguard (debug) and runs the C ABI tests: the API test (every
+# function and error path), the shared vectors, the 8-thread test, the header
+# as C++17, each plain, under ASan+UBSan and under valgrind; the ffi crate's
+# Rust unit tests; the header freshness check when the pinned cbindgen is
+# installed; and the examples/c program. Works on a fresh Debian machine
+# (installs gcc, g++, make, python3, valgrind, pkg-config when missing).
+set -euo pipefail
+
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+
+step() { printf '\n== %s\n' "$*"; }
+
+need=()
+for tool in gcc g++ make python3 valgrind pkg-config; do
+  command -v "$tool" >/dev/null 2>&1 || need+=("$tool")
+done
+if ((${#need[@]})); then
+  step "installing ${need[*]}"
+  pkgs=()
+  for tool in "${need[@]}"; do
+    case "$tool" in
+      python3) pkgs+=(python3) ;;
+      *) pkgs+=("$tool") ;;
+    esac
+  done
+  sudo_cmd=()
+  [[ "$(id -u)" != 0 ]] && sudo_cmd=(sudo)
+  "${sudo_cmd[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq "${pkgs[@]}" libc6-dev
+fi
+
+step "cargo build -p priceguard-ffi"
+cargo build -p priceguard-ffi
+target="$(cargo metadata --format-version 1 --no-deps |
+  python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')"
+lib="$target/debug"
+build="$root/tests/c/build"
+mkdir -p "$build"
+
+step "cargo test -p priceguard-ffi (boundary, NULL handling, code tables)"
+cargo test -p priceguard-ffi --quiet
+
+step "header"
+if command -v cbindgen >/dev/null 2>&1 && [[ "$(cbindgen --version)" == "cbindgen 0.29.4" ]]; then
+  scripts/gen-header.sh --check
+else
+  echo "cbindgen 0.29.4 not installed: skipping the freshness check (CI runs scripts/gen-header.sh --check)"
+fi
+
+step "vectors table"
+shopt -s nullglob
+vectors=(tests/vectors/*.json tests/c/vectors/*.json)
+python3 tests/c/gen_vectors.py "$build/vectors_table.h" "${vectors[@]}"
+echo "${#vectors[@]} vector files"
+
+CFLAGS=(-std=c11 -Wall -Wextra -Wpedantic -Werror -g -Iinclude -Itests/c -I"$build")
+LINK_SO=(-L"$lib" -lpriceguard -Wl,-rpath,"$lib" -lpthread)
+LINK_A=("$lib/libpriceguard.a" -lpthread -ldl -lm)
+SAN=(-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer)
+tests=(api vectors threads)
+
+step "compile (C11, -Wpedantic -Werror; header also as C++17)"
+for t in "${tests[@]}"; do
+  gcc "${CFLAGS[@]}" "tests/c/test_$t.c" -o "$build/test_$t" "${LINK_SO[@]}"
+  gcc "${CFLAGS[@]}" "${SAN[@]}" "tests/c/test_$t.c" -o "$build/test_${t}_san" "${LINK_SO[@]}"
+done
+gcc "${CFLAGS[@]}" tests/c/test_api.c -o "$build/test_api_static" "${LINK_A[@]}"
+g++ -std=c++17 -Wall -Wextra -Werror -Iinclude tests/c/test_header.cpp -o "$build/test_header" "${LINK_SO[@]}"
+
+step "run"
+for t in "${tests[@]}"; do "$build/test_$t"; done
+"$build/test_api_static"
+"$build/test_header" && echo "c++17 header: ok"
+
+step "run under AddressSanitizer + UBSan"
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+for t in "${tests[@]}"; do "$build/test_${t}_san"; done
+unset ASAN_OPTIONS UBSAN_OPTIONS
+
+step "run under valgrind"
+VG=(valgrind --quiet --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,indirect,possible)
+"${VG[@]}" "$build/test_api"
+"${VG[@]}" "$build/test_vectors"
+"${VG[@]}" "$build/test_threads" 5
+
+step "examples/c"
+make -s -C examples/c clean all LIBDIR="$lib"
+make -s -C examples/c run LIBDIR="$lib"
+
+step "all C tests passed"

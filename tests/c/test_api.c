@@ -1,0 +1,555 @@
+/* Calls every function of priceguard.h, every error path included. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "priceguard.h"
+
+static int failures = 0;
+static int checks = 0;
+
+#define CHECK(cond)                                                                                                    \
+  do {                                                                                                                 \
+    checks++;                                                                                                          \
+    if (!(cond)) {                                                                                                     \
+      fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);                                        \
+      failures++;                                                                                                      \
+    }                                                                                                                  \
+  } while (0)
+
+#define CHECK_RESULT(call, want)                                                                                       \
+  do {                                                                                                                 \
+    priceguard_result got_ = (call);                                                                                   \
+    checks++;                                                                                                          \
+    if (got_ != (want)) {                                                                                              \
+      fprintf(stderr, "%s:%d: %s returned %u, expected %u\n", __FILE__, __LINE__, #call, (unsigned)got_,             \
+              (unsigned)(want));                                                                                       \
+      failures++;                                                                                                      \
+    }                                                                                                                  \
+  } while (0)
+
+#define U8(s) ((const uint8_t *)(s))
+
+static const char POLICY_TOML[] = "name = \"demo\"\n"
+                                  "version = \"2026-11-27\"\n"
+                                  "currency = \"USD\"\n"
+                                  "[bounds]\n"
+                                  "min_price = \"0.99\"\n"
+                                  "max_price = \"5000\"\n"
+                                  "[margin]\n"
+                                  "min_margin = \"0.15\"\n"
+                                  "[promotion]\n"
+                                  "max_discount = \"0.50\"\n"
+                                  "budgets = { spring = \"100.00\", autumn = \"5.00\" }\n"
+                                  "[approval]\n"
+                                  "max_auto_change = \"0.50\"\n";
+
+static const char POLICY_JSON[] = "{\"name\":\"yen\",\"currency\":\"JPY\","
+                                  "\"bounds\":{\"min_price\":\"100\",\"max_price\":\"100000\"}}";
+
+static int streq(const char *a, const char *b) { return a && b && strcmp(a, b) == 0; }
+
+static const priceguard_policy *load_toml(const char *text) {
+  const priceguard_policy *p = NULL;
+  char err[256] = "";
+  priceguard_result r = priceguard_policy_from_toml(U8(text), strlen(text), err, sizeof err, &p);
+  if (r != PRICEGUARD_RESULT_OK) {
+    fprintf(stderr, "policy refused: %s\n", err);
+    exit(2);
+  }
+  return p;
+}
+
+static void test_version_and_messages(void) {
+  const char *v = priceguard_version();
+  CHECK(v != NULL && strlen(v) >= 5 && strchr(v, '.') != NULL);
+
+  char buf[128];
+  size_t n = 99;
+  CHECK_RESULT(priceguard_result_message(PRICEGUARD_RESULT_OK, buf, sizeof buf, &n), PRICEGUARD_RESULT_OK);
+  CHECK(streq(buf, "success") && n == 7);
+  /* Every code has a message that fits in 128 bytes. */
+  const uint32_t codes[] = {0, 1, 2, 3, 4, 5, 100, 101, 200, 201, 202, 300, 301, 302, 303, 304};
+  for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
+    CHECK_RESULT(priceguard_result_message(codes[i], buf, sizeof buf, &n), PRICEGUARD_RESULT_OK);
+    CHECK(n > 0 && n == strlen(buf));
+  }
+  CHECK_RESULT(priceguard_result_message(PRICEGUARD_RESULT_POLICY_INVALID, buf, sizeof buf, &n), PRICEGUARD_RESULT_OK);
+  CHECK(streq(buf, "the policy is invalid"));
+  /* A too-small message buffer: truncated, NUL-terminated, told so. */
+  char small[5];
+  CHECK_RESULT(priceguard_result_message(PRICEGUARD_RESULT_POLICY_INVALID, small, sizeof small, &n),
+               PRICEGUARD_RESULT_BUFFER_TOO_SMALL);
+  CHECK(n == 4 && streq(small, "the "));
+  CHECK_RESULT(priceguard_result_message(PRICEGUARD_RESULT_OK, small, 0, &n), PRICEGUARD_RESULT_BUFFER_TOO_SMALL);
+  CHECK(n == 0);
+  CHECK_RESULT(priceguard_result_message(7777, buf, sizeof buf, &n), PRICEGUARD_RESULT_INVALID_ARGUMENT);
+  CHECK(streq(buf, "unknown result code"));
+  CHECK_RESULT(priceguard_result_message(0, NULL, 10, &n), PRICEGUARD_RESULT_NULL_PARAMETER);
+  CHECK_RESULT(priceguard_result_message(0, buf, sizeof buf, NULL), PRICEGUARD_RESULT_NULL_PARAMETER);
+}
+
+static void test_names(void) {
+  CHECK(streq(priceguard_rule_name(PRICEGUARD_RULE_MARGIN), "margin"));
+  CHECK(streq(priceguard_rule_name(PRICEGUARD_RULE_PINNED), "pinned"));
+  CHECK(priceguard_rule_name(22) == NULL);
+  CHECK(priceguard_rule_name(UINT32_MAX) == NULL);
+  CHECK(streq(priceguard_reason_name(PRICEGUARD_REASON_NONE), ""));
+  CHECK(streq(priceguard_reason_name(PRICEGUARD_REASON_MARGIN), "margin"));
+  CHECK(streq(priceguard_reason_name(PRICEGUARD_REASON_INVALID_INPUT), "invalid_input"));
+  CHECK(streq(priceguard_reason_name(PRICEGUARD_REASON_UNBOUNDED), "unbounded"));
+  CHECK(priceguard_reason_name(23) == NULL && priceguard_reason_name(70) == NULL);
+  CHECK(streq(priceguard_outcome_name(PRICEGUARD_OUTCOME_HELD), "held"));
+  CHECK(priceguard_outcome_name(4) == NULL);
+  CHECK(streq(priceguard_class_name(PRICEGUARD_CLASS_STABILITY), "stability"));
+  CHECK(priceguard_class_name(5) == NULL);
+  CHECK(streq(priceguard_field_name(PRICEGUARD_FIELD_UNIT_COST), "unit_cost"));
+  CHECK(streq(priceguard_field_name(PRICEGUARD_FIELD_SKU), "sku"));
+  CHECK(priceguard_field_name(18) == NULL);
+  /* Reason codes for rules are 1 + the rule code. */
+  for (uint32_t code = 0; code < 22; code++) CHECK(streq(priceguard_reason_name(code + 1), priceguard_rule_name(code)));
+}
+
+static void test_loading_errors(void) {
+  const priceguard_policy *p = (const priceguard_policy *)0x1;
+  char err[256];
+
+  /* NULL text, NULL output. */
+  CHECK_RESULT(priceguard_policy_from_toml(NULL, 3, err, sizeof err, &p), PRICEGUARD_RESULT_NULL_PARAMETER);
+  CHECK_RESULT(priceguard_policy_from_toml(U8("x"), 1, err, sizeof err, NULL), PRICEGUARD_RESULT_NULL_PARAMETER);
+  CHECK_RESULT(priceguard_policy_from_json(NULL, 0, NULL, 0, &p), PRICEGUARD_RESULT_NULL_PARAMETER);
+  CHECK(p == (const priceguard_policy *)0x1); /* outputs untouched on failure */
+
+  /* Empty buffer: not NULL, zero bytes: a policy without a name. */
+  strcpy(err, "");
+  CHECK_RESULT(priceguard_policy_from_toml(U8(""), 0, err, sizeof err, &p), PRICEGUARD_RESULT_POLICY_INVALID);
+  CHECK(strlen(err) > 0);
+  CHECK_RESULT(priceguard_policy_from_json(U8(""), 0, err, sizeof err, &p), PRICEGUARD_RESULT_POLICY_INVALID);
+
+  /* Invalid UTF-8. */
+  const char bad_utf8[] = "name = \"\xff\xfe\"\ncurrency = \"USD\"\n";
+  CHECK_RESULT(priceguard_policy_from_toml(U8(bad_utf8), strlen(bad_utf8), err, sizeof err, &p),
+               PRICEGUARD_RESULT_INVALID_UTF8);
+  CHECK(strstr(err, "utf-8") != NULL && strstr(err, "byte 8") != NULL);
+  CHECK_RESULT(priceguard_policy_from_json(U8("{\"\xc3"), 3, err, sizeof err, &p), PRICEGUARD_RESULT_INVALID_UTF8);
+
+  /* Malformed policy: syntax, then a rule that cannot hold, naming field and line. */
+  const char broken[] = "name = \"x\"\ncurrency = \"USD\"\n[bounds\n";
+  CHECK_RESULT(priceguard_policy_from_toml(U8(broken), strlen(broken), err, sizeof err, &p),
+               PRICEGUARD_RESULT_POLICY_INVALID);
+  CHECK(strlen(err) > 0);
+  const char margin[] = "name = \"x\"\ncurrency = \"USD\"\n[bounds]\nmin_price = \"1\"\nmax_price = \"9\"\n"
+                        "[margin]\nmin_margin = \"1.5\"\n";
+  CHECK_RESULT(priceguard_policy_from_toml(U8(margin), strlen(margin), err, sizeof err, &p),
+               PRICEGUARD_RESULT_POLICY_INVALID);
+  CHECK(strstr(err, "margin.min_margin") != NULL && strstr(err, "line 7") != NULL);
+  const char json_bad[] = "{\"name\":\"x\",\"currency\":\"USD\",\"bogus\":1}";
+  CHECK_RESULT(priceguard_policy_from_json(U8(json_bad), strlen(json_bad), err, sizeof err, &p),
+               PRICEGUARD_RESULT_POLICY_INVALID);
+  CHECK(strstr(err, "bogus") != NULL);
+
+  /* Unknown currency. */
+  const char xyz[] = "name = \"x\"\ncurrency = \"XYZ\"\n[bounds]\nmin_price = \"1\"\nmax_price = \"9\"\n";
+  CHECK_RESULT(priceguard_policy_from_toml(U8(xyz), strlen(xyz), err, sizeof err, &p),
+               PRICEGUARD_RESULT_POLICY_INVALID);
+  CHECK(strstr(err, "currency") != NULL && strstr(err, "XYZ") != NULL);
+
+  /* A too-small detail buffer truncates; NULL detail is allowed. */
+  char tiny[8];
+  CHECK_RESULT(priceguard_policy_from_toml(U8(xyz), strlen(xyz), tiny, sizeof tiny, &p),
+               PRICEGUARD_RESULT_POLICY_INVALID);
+  CHECK(strlen(tiny) == 7);
+  CHECK_RESULT(priceguard_policy_from_toml(U8(xyz), strlen(xyz), NULL, 0, &p), PRICEGUARD_RESULT_POLICY_INVALID);
+  CHECK(p == (const priceguard_policy *)0x1);
+
+  /* Files. */
+  CHECK_RESULT(priceguard_policy_from_path(NULL, err, sizeof err, &p), PRICEGUARD_RESULT_NULL_PARAMETER);
+  CHECK_RESULT(priceguard_policy_from_path("x.toml", err, sizeof err, NULL), PRICEGUARD_RESULT_NULL_PARAMETER);
+  CHECK_RESULT(priceguard_policy_from_path("/nonexistent/policy.toml", err, sizeof err, &p), PRICEGUARD_RESULT_POLICY_IO);
+  CHECK(strstr(err, "/nonexistent/policy.toml") != NULL);
+}
+
+static void test_files(void) {
+  char err[256] = "";
+  const priceguard_policy *p = NULL;
+  const char *dir = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+  char toml_path[512], json_path[512], bad_path[512];
+  snprintf(toml_path, sizeof toml_path, "%s/pg_c_test_%ld.toml", dir, (long)rand());
+  snprintf(json_path, sizeof json_path, "%s/pg_c_test_%ld.JSON", dir, (long)rand());
+  snprintf(bad_path, sizeof bad_path, "%s/pg_c_test_%ld_bad.toml", dir, (long)rand());
+  FILE *f = fopen(toml_path, "w");
+  CHECK(f != NULL);
+  if (!f) return;
+  fputs(POLICY_TOML, f);
+  fclose(f);
+  f = fopen(json_path, "w");
+  if (!f) return;
+  fputs(POLICY_JSON, f);
+  fclose(f);
+  f = fopen(bad_path, "wb");
+  if (!f) return;
+  fputs("name = \"\xff\"\n", f);
+  fclose(f);
+
+  CHECK_RESULT(priceguard_policy_from_path(toml_path, err, sizeof err, &p), PRICEGUARD_RESULT_OK);
+  char name[64];
+  size_t n = 0;
+  CHECK_RESULT(priceguard_policy_name(p, name, sizeof name, &n), PRICEGUARD_RESULT_OK);
+  CHECK(streq(name, "demo"));
+  priceguard_policy_free(p);
+  p = NULL;
+  CHECK_RESULT(priceguard_policy_from_path(json_path, err, sizeof err, &p), PRICEGUARD_RESULT_OK);
+  CHECK_RESULT(priceguard_policy_name(p, name, sizeof name, &n), PRICEGUARD_RESULT_OK);
+  CHECK(streq(name, "yen"));
+  priceguard_policy_free(p);
+  p = NULL;
+  CHECK_RESULT(priceguard_policy_from_path(bad_path, err, sizeof err, &p), PRICEGUARD_RESULT_INVALID_UTF8);
+  CHECK(p == NULL);
+  remove(toml_path);
+  remove(json_path);
+  remove(bad_path);
+}
+
+static void test_identity(const priceguard_policy *p) {
+  char buf[64];
+  size_t n = 0;
+  uint32_t digits = 99;
+  CHECK_RESULT(priceguard_policy_name(p, buf, sizeof buf, &n), PRICEGUARD_RESULT_OK);
+  CHECK(streq(buf, "demo") && n == 4);
+  CHECK_RESULT(priceguard_policy_version(p, buf, sizeof buf, &n), PRICEGUARD_RESULT_OK);
+  CHECK(streq(buf, "2026-11-27") && n == 10);
+  CHECK_RESULT(priceguard_policy_currency(p, buf, sizeof buf, &n, &digits), PRICEGUARD_RESULT_OK);
+  CHECK(streq(buf, "USD") && n == 3 && digits == 2);
+
+  /* Too small: untouched buffer, needed length in out_n. */
+  char small[4] = "zzz";
+  n = 0;
+  CHECK_RESULT(priceguard_policy_name(p, small, 4, &n), PRICEGUARD_RESULT_BUFFER_TOO_SMALL);
+  CHECK(n == 4 && streq(small, "zzz"));
+  CHECK_RESULT(priceguard_policy_version(p, small, 4, &n), PRICEGUARD_RESULT_BUFFER_TOO_SMALL);
+  CHECK(n == 10);
+  digits = 99;
+  CHECK_RESULT(priceguard_policy_currency(p, small, 3, &n, &digits), PRICEGUARD_RESULT_BUFFER_TOO_SMALL);
+  CHECK(n == 3 && digits == 99);
+  CHECK_RESULT(priceguard_policy_currency(p, small, sizeof small, &n, &digits), PRICEGUARD_RESULT_OK);
+
+  /* NULLs. */
+  CHECK_RESULT(priceguard_policy_name(NULL, buf, sizeof buf, &n), PRICEGUARD_RESULT_NULL_PARAMETER);
+  CHECK_RESULT(priceguard_policy_name(p, NULL, sizeof buf, &n), PRICEGUARD_RESULT_NULL_PARAMETER);
+  CHECK_RESULT(priceguard_policy_name(p, buf, sizeof buf, NULL), PRICEGUARD_RESULT_NULL_PARAMETER);
+  CHECK_RESULT(priceguard_policy_version(NULL, buf, sizeof buf, &n), PRICEGUARD_RESULT_NULL_PARAMETER);
+  CHECK_RESULT(priceguard_policy_currency(NULL, buf, sizeof buf, &n, &digits), PRICEGUARD_RESULT_NULL_PARAMETER);
+  CHECK_RESULT(priceguard_policy_currency(p, buf, sizeof buf, &n, NULL), PRICEGUARD_RESULT_NULL_PARAMETER);
+
+  /* Campaigns: ids in name order; an unknown name is the UNKNOWN id. */
+  size_t count = 0;
+  uint32_t id = 42;
+  CHECK_RESULT(priceguard_policy_campaign_count(p, &count), PRICEGUARD_RESULT_OK);
+  CHECK(count == 2);
+  CHECK_RESULT(priceguard_policy_campaign_count(NULL, &count), PRICEGUARD_RESULT_NULL_PARAMETER);
+  CHECK_RESULT(priceguard_policy_campaign_count(p, NULL), PRICEGUARD_RESULT_NULL_PARAMETER);
+  CHECK_RESULT(priceguard_policy_campaign_id(p, U8("autumn"), 6, &id), PRICEGUARD_RESULT_OK);
+  CHECK(id == 0);
+  CHECK_RESULT(priceguard_policy_campaign_id(p, U8("spring-and-more"), 6, &id), PRICEGUARD_RESULT_OK);
+  CHECK(id == 1);
+  CHECK_RESULT(priceguard_policy_campaign_id(p, U8("winter"), 6, &id), PRICEGUARD_RESULT_OK);
+  CHECK(id == PRICEGUARD_CAMPAIGN_UNKNOWN);
+  id = 42;
+  CHECK_RESULT(priceguard_policy_campaign_id(p, U8("\xff"), 1, &id), PRICEGUARD_RESULT_INVALID_UTF8);
+  CHECK_RESULT(priceguard_policy_campaign_id(p, NULL, 0, &id), PRICEGUARD_RESULT_NULL_PARAMETER);
+  CHECK_RESULT(priceguard_policy_campaign_id(NULL, U8("a"), 1, &id), PRICEGUARD_RESULT_NULL_PARAMETER);
+  CHECK_RESULT(priceguard_policy_campaign_id(p, U8("a"), 1, NULL), PRICEGUARD_RESULT_NULL_PARAMETER);
+  CHECK(id == 42);
+}
+
+static void test_money(const priceguard_policy *usd, const priceguard_policy *jpy) {
+  int64_t v = 7;
+  CHECK_RESULT(priceguard_money_parse(usd, U8("14.30"), 5, &v), PRICEGUARD_RESULT_OK);
+  CHECK(v == 1430);
+  CHECK_RESULT(priceguard_money_parse(usd, U8(" 14.3xyz"), 5, &v), PRICEGUARD_RESULT_OK); /* length-bounded */
+  CHECK(v == 1430);
+  CHECK_RESULT(priceguard_money_parse(usd, U8("-0.05"), 5, &v), PRICEGUARD_RESULT_OK);
+  CHECK(v == -5);
+  CHECK_RESULT(priceguard_money_parse(usd, U8("14.300"), 6, &v), PRICEGUARD_RESULT_OK);
+  CHECK(v == 1430);
+  v = 7;
+  CHECK_RESULT(priceguard_money_parse(usd, U8("14.301"), 6, &v), PRICEGUARD_RESULT_MONEY_TOO_PRECISE);
+  CHECK_RESULT(priceguard_money_parse(usd, U8("abc"), 3, &v), PRICEGUARD_RESULT_MONEY_SYNTAX);
+  CHECK_RESULT(priceguard_money_parse(usd, U8("1e3"), 3, &v), PRICEGUARD_RESULT_MONEY_SYNTAX);
+  CHECK_RESULT(priceguard_money_parse(usd, U8(""), 0, &v), PRICEGUARD_RESULT_MONEY_SYNTAX);
+  CHECK_RESULT(priceguard_money_parse(usd, U8("99999999999999999999"), 20, &v), PRICEGUARD_RESULT_MONEY_OUT_OF_RANGE);
+  CHECK_RESULT(priceguard_money_parse(usd, U8("1\xff"), 2, &v), PRICEGUARD_RESULT_INVALID_UTF8);
+  CHECK_RESULT(priceguard_money_parse(usd, NULL, 0, &v), PRICEGUARD_RESULT_NULL_PARAMETER);
+  CHECK_RESULT(priceguard_money_parse(NULL, U8("1"), 1, &v), PRICEGUARD_RESULT_NULL_PARAMETER);
+  CHECK_RESULT(priceguard_money_parse(usd, U8("1"), 1, NULL), PRICEGUARD_RESULT_NULL_PARAMETER);
+  CHECK(v == 7);
+  CHECK_RESULT(priceguard_money_parse(jpy, U8("1430"), 4, &v), PRICEGUARD_RESULT_OK);
+  CHECK(v == 1430);
+  CHECK_RESULT(priceguard_money_parse(jpy, U8("1430.5"), 6, &v), PRICEGUARD_RESULT_MONEY_TOO_PRECISE);
+
+  char buf[32];
+  size_t n = 0;
+  CHECK_RESULT(priceguard_money_format(usd, 1430, buf, sizeof buf, &n), PRICEGUARD_RESULT_OK);
+  CHECK(streq(buf, "14.30") && n == 5);
+  CHECK_RESULT(priceguard_money_format(usd, -5, buf, sizeof buf, &n), PRICEGUARD_RESULT_OK);
+  CHECK(streq(buf, "-0.05"));
+  CHECK_RESULT(priceguard_money_format(jpy, 1430, buf, sizeof buf, &n), PRICEGUARD_RESULT_OK);
+  CHECK(streq(buf, "1430"));
+  CHECK_RESULT(priceguard_money_format(usd, INT64_MIN, buf, 24, &n), PRICEGUARD_RESULT_OK);
+  CHECK(streq(buf, "-92233720368547758.08"));
+  CHECK_RESULT(priceguard_money_format(usd, 1430, buf, 5, &n), PRICEGUARD_RESULT_BUFFER_TOO_SMALL);
+  CHECK(n == 5);
+  CHECK_RESULT(priceguard_money_format(NULL, 1, buf, sizeof buf, &n), PRICEGUARD_RESULT_NULL_PARAMETER);
+  CHECK_RESULT(priceguard_money_format(usd, 1, NULL, sizeof buf, &n), PRICEGUARD_RESULT_NULL_PARAMETER);
+  CHECK_RESULT(priceguard_money_format(usd, 1, buf, sizeof buf, NULL), PRICEGUARD_RESULT_NULL_PARAMETER);
+}
+
+static void test_evaluate(const priceguard_policy *p) {
+  priceguard_item item;
+  priceguard_decision d;
+  memset(&item, 0, sizeof item);
+  item.proposed_price = 1249;
+  item.unit_cost = 1222;
+  item.present = PRICEGUARD_HAS_UNIT_COST;
+  CHECK_RESULT(priceguard_policy_evaluate(p, &item, &d), PRICEGUARD_RESULT_OK);
+  CHECK(d.outcome == PRICEGUARD_OUTCOME_ADJUSTED);
+  CHECK(d.reason == PRICEGUARD_REASON_MARGIN);
+  CHECK((d.present & PRICEGUARD_DECISION_HAS_PRICE) && d.price == 1438);
+  CHECK((d.present & PRICEGUARD_DECISION_HAS_LOWER) && d.lower == 1438);
+  CHECK((d.present & PRICEGUARD_DECISION_HAS_UPPER) && d.upper == 500000);
+  CHECK(!(d.present & PRICEGUARD_DECISION_HAS_PROMO_SPEND) && !(d.present & PRICEGUARD_DECISION_HAS_INVALID_FIELD));
+  CHECK(d.violated == (UINT64_C(1) << PRICEGUARD_RULE_MARGIN));
+  CHECK(d.binding == (UINT64_C(1) << PRICEGUARD_RULE_MARGIN));
+  CHECK(d.unmet == 0 && d.relaxed == 0 && !d.needs_approval);
+
+  char buf[1024];
+  size_t n = 0;
+  CHECK_RESULT(priceguard_decision_explain(p, &item, &d, buf, sizeof buf, &n), PRICEGUARD_RESULT_OK);
+  CHECK(strstr(buf, "proposed 12.49 raised to 14.38 by margin") != NULL && n == strlen(buf));
+  char small[8] = "keep";
+  CHECK_RESULT(priceguard_decision_explain(p, &item, &d, small, sizeof small, &n), PRICEGUARD_RESULT_BUFFER_TOO_SMALL);
+  CHECK(n == strlen(buf) && streq(small, "keep"));
+  CHECK_RESULT(priceguard_decision_explain(NULL, &item, &d, buf, sizeof buf, &n), PRICEGUARD_RESULT_NULL_PARAMETER);
+  CHECK_RESULT(priceguard_decision_explain(p, NULL, &d, buf, sizeof buf, &n), PRICEGUARD_RESULT_NULL_PARAMETER);
+  CHECK_RESULT(priceguard_decision_explain(p, &item, NULL, buf, sizeof buf, &n), PRICEGUARD_RESULT_NULL_PARAMETER);
+  CHECK_RESULT(priceguard_decision_explain(p, &item, &d, NULL, sizeof buf, &n), PRICEGUARD_RESULT_NULL_PARAMETER);
+  CHECK_RESULT(priceguard_decision_explain(p, &item, &d, buf, sizeof buf, NULL), PRICEGUARD_RESULT_NULL_PARAMETER);
+  priceguard_decision bogus = d;
+  bogus.outcome = 9;
+  CHECK_RESULT(priceguard_decision_explain(p, &item, &bogus, buf, sizeof buf, &n), PRICEGUARD_RESULT_INVALID_ARGUMENT);
+  bogus = d;
+  bogus.reason = 50;
+  CHECK_RESULT(priceguard_decision_explain(p, &item, &bogus, buf, sizeof buf, &n), PRICEGUARD_RESULT_INVALID_ARGUMENT);
+
+  /* Missing cost under a margin rule: held would need a current price: rejected. */
+  item.present = 0;
+  CHECK_RESULT(priceguard_policy_evaluate(p, &item, &d), PRICEGUARD_RESULT_OK);
+  CHECK(d.outcome == PRICEGUARD_OUTCOME_REJECTED && d.reason == PRICEGUARD_REASON_MISSING_COST);
+  CHECK(!(d.present & PRICEGUARD_DECISION_HAS_PRICE));
+  item.present = PRICEGUARD_HAS_CURRENT_PRICE;
+  item.current_price = 1300;
+  CHECK_RESULT(priceguard_policy_evaluate(p, &item, &d), PRICEGUARD_RESULT_OK);
+  CHECK(d.outcome == PRICEGUARD_OUTCOME_HELD && d.price == 1300);
+
+  /* Bad values are decisions, not call errors. */
+  item.present = PRICEGUARD_HAS_UNIT_COST;
+  item.unit_cost = -1;
+  CHECK_RESULT(priceguard_policy_evaluate(p, &item, &d), PRICEGUARD_RESULT_OK);
+  CHECK(d.outcome == PRICEGUARD_OUTCOME_REJECTED && d.reason == PRICEGUARD_REASON_INVALID_INPUT);
+  CHECK((d.present & PRICEGUARD_DECISION_HAS_INVALID_FIELD) && d.invalid_field == PRICEGUARD_FIELD_UNIT_COST);
+  CHECK_RESULT(priceguard_decision_explain(p, &item, &d, buf, sizeof buf, &n), PRICEGUARD_RESULT_OK);
+  CHECK(strstr(buf, "unit_cost") != NULL);
+
+  /* Unknown presence bits, NULLs: call errors, output untouched. */
+  memset(&d, 0x5a, sizeof d);
+  priceguard_decision before = d;
+  item.present = 1u << 16;
+  CHECK_RESULT(priceguard_policy_evaluate(p, &item, &d), PRICEGUARD_RESULT_INVALID_ARGUMENT);
+  CHECK_RESULT(priceguard_decision_explain(p, &item, &before, buf, sizeof buf, &n), PRICEGUARD_RESULT_INVALID_ARGUMENT);
+  item.present = 0;
+  CHECK_RESULT(priceguard_policy_evaluate(NULL, &item, &d), PRICEGUARD_RESULT_NULL_PARAMETER);
+  CHECK_RESULT(priceguard_policy_evaluate(p, NULL, &d), PRICEGUARD_RESULT_NULL_PARAMETER);
+  CHECK_RESULT(priceguard_policy_evaluate(p, &item, NULL), PRICEGUARD_RESULT_NULL_PARAMETER);
+  CHECK(memcmp(&d, &before, sizeof d) == 0);
+
+  /* needs_approval: a move of more than 50 % from the current price. */
+  item.present = PRICEGUARD_HAS_UNIT_COST | PRICEGUARD_HAS_CURRENT_PRICE;
+  item.unit_cost = 100;
+  item.current_price = 1000;
+  item.proposed_price = 2000;
+  CHECK_RESULT(priceguard_policy_evaluate(p, &item, &d), PRICEGUARD_RESULT_OK);
+  CHECK(d.outcome == PRICEGUARD_OUTCOME_ACCEPTED && d.needs_approval);
+}
+
+static void test_batch(const priceguard_policy *p) {
+  priceguard_item items[3];
+  priceguard_decision out[3];
+  priceguard_batch_summary s;
+  memset(items, 0, sizeof items);
+  items[0].proposed_price = 1249;
+  items[0].unit_cost = 1222;
+  items[0].present = PRICEGUARD_HAS_UNIT_COST;
+  items[1].proposed_price = 2000;
+  items[1].unit_cost = 1000;
+  items[1].present = PRICEGUARD_HAS_UNIT_COST;
+  items[2].proposed_price = -1;
+  items[2].unit_cost = 1000;
+  items[2].present = PRICEGUARD_HAS_UNIT_COST;
+  CHECK_RESULT(priceguard_policy_evaluate_batch(p, items, 3, out, &s), PRICEGUARD_RESULT_OK);
+  CHECK(s.items == 3 && s.accepted == 1 && s.adjusted == 1 && s.rejected == 1 && s.held == 0);
+  CHECK(s.violators == 1 && !s.breaker_tripped && s.relaxed == 0 && s.needs_approval == 0);
+  for (int i = 0; i < 3; i++) {
+    priceguard_decision one;
+    CHECK_RESULT(priceguard_policy_evaluate(p, &items[i], &one), PRICEGUARD_RESULT_OK);
+    CHECK(decision_eq(&one, &out[i]));
+  }
+  /* Empty batches may pass NULL arrays. */
+  CHECK_RESULT(priceguard_policy_evaluate_batch(p, NULL, 0, NULL, &s), PRICEGUARD_RESULT_OK);
+  CHECK(s.items == 0);
+  CHECK_RESULT(priceguard_policy_evaluate_batch(NULL, items, 3, out, &s), PRICEGUARD_RESULT_NULL_PARAMETER);
+  CHECK_RESULT(priceguard_policy_evaluate_batch(p, NULL, 3, out, &s), PRICEGUARD_RESULT_NULL_PARAMETER);
+  CHECK_RESULT(priceguard_policy_evaluate_batch(p, items, 3, NULL, &s), PRICEGUARD_RESULT_NULL_PARAMETER);
+  CHECK_RESULT(priceguard_policy_evaluate_batch(p, items, 3, out, NULL), PRICEGUARD_RESULT_NULL_PARAMETER);
+  /* One bad presence mask fails the call and writes nothing. */
+  memset(out, 0x11, sizeof out);
+  priceguard_decision snapshot[3];
+  memcpy(snapshot, out, sizeof out);
+  items[1].present = 0x80000000u;
+  CHECK_RESULT(priceguard_policy_evaluate_batch(p, items, 3, out, &s), PRICEGUARD_RESULT_INVALID_ARGUMENT);
+  CHECK(memcmp(out, snapshot, sizeof out) == 0);
+}
+
+static void test_ledger(const priceguard_policy *p, const priceguard_policy *other) {
+  priceguard_ledger *l = NULL;
+  priceguard_reservation r, r2;
+  int64_t v = 0;
+  uint32_t spring = 0, autumn = 0;
+  CHECK_RESULT(priceguard_policy_campaign_id(p, U8("spring"), 6, &spring), PRICEGUARD_RESULT_OK);
+  CHECK_RESULT(priceguard_policy_campaign_id(p, U8("autumn"), 6, &autumn), PRICEGUARD_RESULT_OK);
+
+  CHECK_RESULT(priceguard_ledger_new(NULL, &l), PRICEGUARD_RESULT_NULL_PARAMETER);
+  CHECK_RESULT(priceguard_ledger_new(p, NULL), PRICEGUARD_RESULT_NULL_PARAMETER);
+  CHECK_RESULT(priceguard_ledger_new(p, &l), PRICEGUARD_RESULT_OK);
+  CHECK(l != NULL);
+
+  CHECK_RESULT(priceguard_ledger_remaining(l, spring, &v), PRICEGUARD_RESULT_OK);
+  CHECK(v == 10000);
+  CHECK_RESULT(priceguard_ledger_remaining(l, 7, &v), PRICEGUARD_RESULT_UNKNOWN_CAMPAIGN);
+  CHECK_RESULT(priceguard_ledger_remaining(NULL, spring, &v), PRICEGUARD_RESULT_NULL_PARAMETER);
+  CHECK_RESULT(priceguard_ledger_remaining(l, spring, NULL), PRICEGUARD_RESULT_NULL_PARAMETER);
+
+  CHECK_RESULT(priceguard_ledger_reserve(l, spring, 2500, &r), PRICEGUARD_RESULT_OK);
+  CHECK(r.campaign == spring && r.amount == 2500);
+  CHECK_RESULT(priceguard_ledger_reserved(l, spring, &v), PRICEGUARD_RESULT_OK);
+  CHECK(v == 2500);
+  CHECK_RESULT(priceguard_ledger_remaining(l, spring, &v), PRICEGUARD_RESULT_OK);
+  CHECK(v == 7500);
+  CHECK_RESULT(priceguard_ledger_reserve(l, spring, 7501, &r2), PRICEGUARD_RESULT_INSUFFICIENT_BUDGET);
+  CHECK_RESULT(priceguard_ledger_reserve(l, spring, -1, &r2), PRICEGUARD_RESULT_NEGATIVE_AMOUNT);
+  CHECK_RESULT(priceguard_ledger_reserve(l, PRICEGUARD_CAMPAIGN_UNKNOWN, 1, &r2), PRICEGUARD_RESULT_UNKNOWN_CAMPAIGN);
+  CHECK_RESULT(priceguard_ledger_reserve(NULL, spring, 1, &r2), PRICEGUARD_RESULT_NULL_PARAMETER);
+  CHECK_RESULT(priceguard_ledger_reserve(l, spring, 1, NULL), PRICEGUARD_RESULT_NULL_PARAMETER);
+  CHECK_RESULT(priceguard_ledger_reserved(NULL, spring, &v), PRICEGUARD_RESULT_NULL_PARAMETER);
+  CHECK_RESULT(priceguard_ledger_reserved(l, spring, NULL), PRICEGUARD_RESULT_NULL_PARAMETER);
+  CHECK_RESULT(priceguard_ledger_reserved(l, 9, &v), PRICEGUARD_RESULT_UNKNOWN_CAMPAIGN);
+
+  /* Settling more than is reserved, negative, unknown; zero is a no-op. */
+  priceguard_reservation too_much = {spring, 2501};
+  CHECK_RESULT(priceguard_ledger_commit(l, &too_much), PRICEGUARD_RESULT_NOT_RESERVED);
+  priceguard_reservation negative = {spring, -5};
+  CHECK_RESULT(priceguard_ledger_release(l, &negative), PRICEGUARD_RESULT_NEGATIVE_AMOUNT);
+  priceguard_reservation unknown = {55, 5};
+  CHECK_RESULT(priceguard_ledger_release(l, &unknown), PRICEGUARD_RESULT_UNKNOWN_CAMPAIGN);
+  priceguard_reservation zero = {PRICEGUARD_CAMPAIGN_UNKNOWN, 0};
+  CHECK_RESULT(priceguard_ledger_commit(l, &zero), PRICEGUARD_RESULT_OK);
+  CHECK_RESULT(priceguard_ledger_commit(NULL, &r), PRICEGUARD_RESULT_NULL_PARAMETER);
+  CHECK_RESULT(priceguard_ledger_commit(l, NULL), PRICEGUARD_RESULT_NULL_PARAMETER);
+  CHECK_RESULT(priceguard_ledger_release(NULL, &r), PRICEGUARD_RESULT_NULL_PARAMETER);
+  CHECK_RESULT(priceguard_ledger_release(l, NULL), PRICEGUARD_RESULT_NULL_PARAMETER);
+
+  /* Release returns the budget; commit keeps it taken. */
+  CHECK_RESULT(priceguard_ledger_release(l, &r), PRICEGUARD_RESULT_OK);
+  CHECK_RESULT(priceguard_ledger_remaining(l, spring, &v), PRICEGUARD_RESULT_OK);
+  CHECK(v == 10000);
+  CHECK_RESULT(priceguard_ledger_reserve(l, spring, 1000, &r), PRICEGUARD_RESULT_OK);
+  CHECK_RESULT(priceguard_ledger_commit(l, &r), PRICEGUARD_RESULT_OK);
+  CHECK_RESULT(priceguard_ledger_remaining(l, spring, &v), PRICEGUARD_RESULT_OK);
+  CHECK(v == 9000);
+  CHECK_RESULT(priceguard_ledger_reserved(l, spring, &v), PRICEGUARD_RESULT_OK);
+  CHECK(v == 0);
+
+  /* Evaluate with the ledger: autumn holds 5.00; each item would spend 3.00. */
+  priceguard_item item;
+  memset(&item, 0, sizeof item);
+  item.proposed_price = 900;
+  item.unit_cost = 100;
+  item.reference_price = 1000;
+  item.expected_units = 3;
+  item.campaign = autumn;
+  item.present = PRICEGUARD_HAS_UNIT_COST | PRICEGUARD_HAS_REFERENCE_PRICE | PRICEGUARD_HAS_EXPECTED_UNITS |
+                 PRICEGUARD_HAS_CAMPAIGN;
+  priceguard_decision d;
+  CHECK_RESULT(priceguard_policy_evaluate_reserving(p, l, &item, &d, &r), PRICEGUARD_RESULT_OK);
+  CHECK(d.outcome == PRICEGUARD_OUTCOME_ACCEPTED && d.promo_spend == 300 && r.amount == 300 && r.campaign == autumn);
+  CHECK_RESULT(priceguard_policy_evaluate_reserving(p, l, &item, &d, &r2), PRICEGUARD_RESULT_OK);
+  /* 2.00 left: the price is raised so the spend fits. */
+  CHECK(d.outcome == PRICEGUARD_OUTCOME_ADJUSTED && d.reason == PRICEGUARD_REASON_PROMO_BUDGET);
+  CHECK(d.promo_spend <= 200 && r2.amount == d.promo_spend);
+  CHECK_RESULT(priceguard_ledger_commit(l, &r), PRICEGUARD_RESULT_OK);
+  CHECK_RESULT(priceguard_ledger_release(l, &r2), PRICEGUARD_RESULT_OK);
+  CHECK_RESULT(priceguard_ledger_remaining(l, autumn, &v), PRICEGUARD_RESULT_OK);
+  CHECK(v == 200);
+  /* Nothing to spend: an empty reservation. */
+  item.present = PRICEGUARD_HAS_UNIT_COST;
+  CHECK_RESULT(priceguard_policy_evaluate_reserving(p, l, &item, &d, &r), PRICEGUARD_RESULT_OK);
+  CHECK(r.amount == 0 && r.campaign == PRICEGUARD_CAMPAIGN_UNKNOWN);
+  CHECK_RESULT(priceguard_ledger_commit(l, &r), PRICEGUARD_RESULT_OK);
+
+  CHECK_RESULT(priceguard_policy_evaluate_reserving(other, l, &item, &d, &r), PRICEGUARD_RESULT_LEDGER_POLICY_MISMATCH);
+  CHECK_RESULT(priceguard_policy_evaluate_reserving(NULL, l, &item, &d, &r), PRICEGUARD_RESULT_NULL_PARAMETER);
+  CHECK_RESULT(priceguard_policy_evaluate_reserving(p, NULL, &item, &d, &r), PRICEGUARD_RESULT_NULL_PARAMETER);
+  CHECK_RESULT(priceguard_policy_evaluate_reserving(p, l, NULL, &d, &r), PRICEGUARD_RESULT_NULL_PARAMETER);
+  CHECK_RESULT(priceguard_policy_evaluate_reserving(p, l, &item, NULL, &r), PRICEGUARD_RESULT_NULL_PARAMETER);
+  CHECK_RESULT(priceguard_policy_evaluate_reserving(p, l, &item, &d, NULL), PRICEGUARD_RESULT_NULL_PARAMETER);
+  item.present = 1u << 20;
+  CHECK_RESULT(priceguard_policy_evaluate_reserving(p, l, &item, &d, &r), PRICEGUARD_RESULT_INVALID_ARGUMENT);
+
+  priceguard_ledger_free(l);
+}
+
+static void test_ledger_outlives_policy(void) {
+  const priceguard_policy *p = load_toml(POLICY_TOML);
+  priceguard_ledger *l = NULL;
+  CHECK_RESULT(priceguard_ledger_new(p, &l), PRICEGUARD_RESULT_OK);
+  priceguard_policy_free(p); /* the ledger keeps its own reference */
+  int64_t v = 0;
+  CHECK_RESULT(priceguard_ledger_remaining(l, 1, &v), PRICEGUARD_RESULT_OK);
+  CHECK(v == 10000);
+  priceguard_ledger_free(l);
+}
+
+int main(void) {
+  test_version_and_messages();
+  test_names();
+  test_loading_errors();
+  test_files();
+  const priceguard_policy *usd = load_toml(POLICY_TOML);
+  const priceguard_policy *jpy = NULL;
+  char err[256] = "";
+  CHECK_RESULT(priceguard_policy_from_json(U8(POLICY_JSON), strlen(POLICY_JSON), err, sizeof err, &jpy),
+               PRICEGUARD_RESULT_OK);
+  test_identity(usd);
+  test_money(usd, jpy);
+  test_evaluate(usd);
+  test_batch(usd);
+  test_ledger(usd, jpy);
+  test_ledger_outlives_policy();
+  priceguard_policy_free(usd);
+  priceguard_policy_free(jpy);
+  /* _free(NULL) does nothing. */
+  priceguard_policy_free(NULL);
+  priceguard_ledger_free(NULL);
+  printf("api: %d checks, %d failures\n", checks, failures);
+  return failures ? 1 : 0;
+}
