@@ -325,7 +325,13 @@ pub fn evaluate_rules(r: &CompiledRules, item: &Item, budget: Budget) -> Decisio
 
     let mut min_change_applied = false;
     if let (Some(p), None, None) = (current, pinned, hold) {
-        if stability_kept && change::within_min_change(r, p, price) && lo <= p && p <= hi {
+        // Not `stability_kept`: with `min_change` as the only stability rule
+        // the class sets no bound, so it is neither kept nor relaxed (R6).
+        if !relaxed.contains(Class::Stability)
+            && change::within_min_change(r, p, price)
+            && lo <= p
+            && p <= hi
+        {
             price = p;
             min_change_applied = true;
             violated |= 1 << Rule::MinChange as u8;
