@@ -313,7 +313,10 @@ pub fn evaluate_rules(r: &CompiledRules, item: &Item, budget: Budget) -> Decisio
             violated |= 1 << Rule::PriceEnding as u8;
         }
         if hold.is_none() && !endings::is_allowed(e, price) {
-            match endings::nearest(e, price, lo, hi, proposal > price) {
+            // Ties go to the proposal's side, and to the lower ending when the
+            // price is the snapped proposal (R7): compare with the snapped
+            // proposal, not the raw one, which may sit off the tick above it.
+            match endings::nearest(e, price, lo, hi, snapped > price) {
                 Some(p) => {
                     ending_moved = p != price;
                     price = p;
