@@ -69,25 +69,33 @@ done
 gcc "${CFLAGS[@]}" tests/c/test_api.c -o "$build/test_api_static" "${LINK_A[@]}"
 g++ -std=c++17 -Wall -Wextra -Werror -Iinclude tests/c/test_header.cpp -o "$build/test_header" "${LINK_SO[@]}"
 
+failed=()
+run() { "$@" || failed+=("$*"); }
+
 step "run"
-for t in "${tests[@]}"; do "$build/test_$t"; done
-"$build/test_api_static"
-"$build/test_header" && echo "c++17 header: ok"
+for t in "${tests[@]}"; do run "$build/test_$t"; done
+run "$build/test_api_static"
+run "$build/test_header" && echo "c++17 header: ok"
 
 step "run under AddressSanitizer + UBSan"
-export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1
+export ASAN_OPTIONS=detect_leaks=1:halt_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-for t in "${tests[@]}"; do "$build/test_${t}_san"; done
+for t in "${tests[@]}"; do run "$build/test_${t}_san"; done
 unset ASAN_OPTIONS UBSAN_OPTIONS
 
 step "run under valgrind"
 VG=(valgrind --quiet --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,indirect,possible)
-"${VG[@]}" "$build/test_api"
-"${VG[@]}" "$build/test_vectors"
-"${VG[@]}" "$build/test_threads" 5
+run "${VG[@]}" "$build/test_api"
+run "${VG[@]}" "$build/test_vectors"
+run "${VG[@]}" "$build/test_threads" 5
 
 step "examples/c"
-make -s -C examples/c clean all LIBDIR="$lib"
-make -s -C examples/c run LIBDIR="$lib"
+run make -s -C examples/c clean all LIBDIR="$lib"
+run make -s -C examples/c run LIBDIR="$lib"
 
+if ((${#failed[@]})); then
+  step "FAILED:"
+  printf '  %s\n' "${failed[@]}"
+  exit 1
+fi
 step "all C tests passed"
