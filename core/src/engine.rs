@@ -337,6 +337,8 @@ pub fn evaluate_rules(r: &CompiledRules, item: &Item, budget: Budget) -> Decisio
         {
             price = p;
             min_change_applied = true;
+            // The ending's move was undone: it no longer decides the price.
+            ending_moved = false;
             violated |= 1 << Rule::MinChange as u8;
             binding |= 1 << Rule::MinChange as u8;
         }
