@@ -74,7 +74,7 @@ fn rows(policy: &Policy, n: usize) -> (Vec<Vec<String>>, Vec<Item>) {
         row[0] = format!("RT-{i}");
         row[1] = money(proposed);
         let mut item = Item::new(proposed);
-        let mut set_money = |row: &mut Vec<String>, item: &mut Item, k: usize, f: Field, v: i64| {
+        let set_money = |row: &mut Vec<String>, item: &mut Item, k: usize, f: Field, v: i64| {
             row[k] = money(v);
             item.set(f, v);
         };
