@@ -16,7 +16,7 @@ use pyo3::types::{PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
 use crate::convert::money_to_py;
 
 /// Items per chunk: the chunk's items and decisions stay in L2.
-const CHUNK: usize = 4096;
+const CHUNK: usize = 1024;
 
 /// No bad field in this item.
 const NO_BAD: u8 = u8::MAX;
@@ -92,11 +92,11 @@ fn conv_i64(kind: Kind, per_major: i64, v: i64) -> Val {
     }
 }
 
-#[inline]
-fn apply(field: Field, item: &mut Item, bad: &mut u8, v: Val) {
+#[inline(always)]
+fn apply<S: Fn(&mut Item, i64) -> bool>(field: Field, item: &mut Item, bad: &mut u8, v: Val, set: &S) {
     let ok = match v {
         Val::Absent => field != Field::ProposedPrice,
-        Val::Set(x) => item.set(field, x),
+        Val::Set(x) => set(item, x),
         Val::Bad => false,
     };
     if !ok && *bad == NO_BAD {
@@ -104,8 +104,17 @@ fn apply(field: Field, item: &mut Item, bad: &mut u8, v: Val) {
     }
 }
 
-/// Writes column `col` into `items` (the chunk starting at `start`).
-fn fill(col: &Column<'_>, cur: Currency, start: usize, items: &mut [Item], bad: &mut [u8]) {
+/// Writes column `col` into `items` (the chunk starting at `start`) with
+/// `set`, the field's own setter, so the loop compiles to plain stores.
+#[inline(always)]
+fn fill_with<S: Fn(&mut Item, i64) -> bool>(
+    col: &Column<'_>,
+    cur: Currency,
+    start: usize,
+    items: &mut [Item],
+    bad: &mut [u8],
+    set: S,
+) {
     let end = start + items.len();
     let per_major = cur.minor_per_major();
     let field = col.field;
@@ -117,13 +126,13 @@ fn fill(col: &Column<'_>, cur: Currency, start: usize, items: &mut [Item], bad: 
             match mask {
                 None => {
                     for ((it, b), &v) in items.iter_mut().zip(bad.iter_mut()).zip(vals) {
-                        apply(field, it, b, conv_f64(kind, cur, v));
+                        apply(field, it, b, conv_f64(kind, cur, v), &set);
                     }
                 }
                 Some(m) => {
                     for (((it, b), &v), &absent) in items.iter_mut().zip(bad.iter_mut()).zip(vals).zip(m) {
                         let v = if absent { Val::Absent } else { conv_f64(kind, cur, v) };
-                        apply(field, it, b, v);
+                        apply(field, it, b, v, &set);
                     }
                 }
             }
@@ -133,13 +142,13 @@ fn fill(col: &Column<'_>, cur: Currency, start: usize, items: &mut [Item], bad: 
             match mask {
                 None => {
                     for ((it, b), &v) in items.iter_mut().zip(bad.iter_mut()).zip(vals) {
-                        apply(field, it, b, conv_i64(kind, per_major, v));
+                        apply(field, it, b, conv_i64(kind, per_major, v), &set);
                     }
                 }
                 Some(m) => {
                     for (((it, b), &v), &absent) in items.iter_mut().zip(bad.iter_mut()).zip(vals).zip(m) {
                         let v = if absent { Val::Absent } else { conv_i64(kind, per_major, v) };
-                        apply(field, it, b, v);
+                        apply(field, it, b, v, &set);
                     }
                 }
             }
@@ -147,14 +156,47 @@ fn fill(col: &Column<'_>, cur: Currency, start: usize, items: &mut [Item], bad: 
         Values::ScalarF64(v) => {
             let v = conv_f64(kind, cur, v);
             for (it, b) in items.iter_mut().zip(bad.iter_mut()) {
-                apply(field, it, b, v);
+                apply(field, it, b, v, &set);
             }
         }
         Values::ScalarI64(v) => {
             let v = conv_i64(kind, per_major, v);
             for (it, b) in items.iter_mut().zip(bad.iter_mut()) {
-                apply(field, it, b, v);
+                apply(field, it, b, v, &set);
             }
+        }
+    }
+}
+
+/// Writes column `col` into `items` (the chunk starting at `start`).
+fn fill(col: &Column<'_>, cur: Currency, start: usize, items: &mut [Item], bad: &mut [u8]) {
+    macro_rules! with {
+        ($method:ident) => {
+            fill_with(col, cur, start, items, bad, |it: &mut Item, v: i64| {
+                *it = it.$method(v);
+                true
+            })
+        };
+    }
+    match col.field {
+        Field::ProposedPrice => with!(with_proposed_price),
+        Field::CurrentPrice => with!(with_current_price),
+        Field::UnitCost => with!(with_unit_cost),
+        Field::MinPrice => with!(with_min_price),
+        Field::MaxPrice => with!(with_max_price),
+        Field::MapPrice => with!(with_map_price),
+        Field::ReferencePrice => with!(with_reference_price),
+        Field::ExpectedUnits => with!(with_expected_units),
+        Field::Now => with!(with_now),
+        Field::LastChangeAt => with!(with_last_change_at),
+        Field::ChangesInWindow => with!(with_changes_in_window),
+        Field::WindowAnchorPrice => with!(with_window_anchor_price),
+        Field::BaselinePrice => with!(with_baseline_price),
+        Field::CompetitorPrice => with!(with_competitor_price),
+        Field::PinnedPrice => with!(with_pinned_price),
+        // Ids must fit u32: `set` refuses the rest.
+        f @ (Field::Campaign | Field::Segment | Field::Sku) => {
+            fill_with(col, cur, start, items, bad, |it: &mut Item, v: i64| it.set(f, v))
         }
     }
 }
@@ -163,45 +205,28 @@ fn fill(col: &Column<'_>, cur: Currency, start: usize, items: &mut [Item], bad: 
 /// minor units with a validity array.
 struct MoneyOut {
     minor: bool,
-    per_major: f64,
     major: Vec<f64>,
     raw: Vec<i64>,
     valid: Vec<bool>,
 }
 
 impl MoneyOut {
-    fn new(minor: bool, cur: Currency, n: usize) -> MoneyOut {
+    fn new(minor: bool, n: usize) -> MoneyOut {
         MoneyOut {
             minor,
-            per_major: cur.minor_per_major() as f64,
             major: if minor { Vec::new() } else { vec![0.0; n] },
             raw: if minor { vec![0; n] } else { Vec::new() },
             valid: if minor { vec![false; n] } else { Vec::new() },
         }
     }
 
-    fn write(&mut self, start: usize, out: &[Decision], get: impl Fn(&Decision) -> Option<i64>) {
-        let end = start + out.len();
-        if self.minor {
-            let (Some(raw), Some(valid)) = (self.raw.get_mut(start..end), self.valid.get_mut(start..end))
-            else {
-                return;
-            };
-            for ((r, ok), d) in raw.iter_mut().zip(valid.iter_mut()).zip(out) {
-                let v = get(d);
-                *r = v.unwrap_or(0);
-                *ok = v.is_some();
-            }
-        } else {
-            let Some(major) = self.major.get_mut(start..end) else {
-                return;
-            };
-            let per = self.per_major;
-            for (m, d) in major.iter_mut().zip(out) {
-                // An exact integer divided by an exact power of ten: the
-                // correctly rounded double nearest the decimal amount.
-                *m = get(d).map_or(f64::NAN, |v| v as f64 / per);
-            }
+    fn sink(&mut self, per_major: f64) -> MoneySink<'_> {
+        MoneySink {
+            minor: self.minor,
+            per_major,
+            major: &mut self.major,
+            raw: &mut self.raw,
+            valid: &mut self.valid,
         }
     }
 
@@ -216,6 +241,59 @@ impl MoneyOut {
     }
 }
 
+/// A range of a money output column.
+struct MoneySink<'a> {
+    minor: bool,
+    per_major: f64,
+    major: &'a mut [f64],
+    raw: &'a mut [i64],
+    valid: &'a mut [bool],
+}
+
+fn split_slice<T>(s: &mut [T], k: usize) -> (&mut [T], &mut [T]) {
+    let k = k.min(s.len());
+    s.split_at_mut(k)
+}
+
+impl<'a> MoneySink<'a> {
+    fn split(self, k: usize) -> (MoneySink<'a>, MoneySink<'a>) {
+        let (m0, m1) = split_slice(self.major, k);
+        let (r0, r1) = split_slice(self.raw, k);
+        let (v0, v1) = split_slice(self.valid, k);
+        let (minor, per_major) = (self.minor, self.per_major);
+        (
+            MoneySink { minor, per_major, major: m0, raw: r0, valid: v0 },
+            MoneySink { minor, per_major, major: m1, raw: r1, valid: v1 },
+        )
+    }
+
+    #[inline]
+    fn write(&mut self, at: usize, out: &[Decision], get: impl Fn(&Decision) -> Option<i64>) {
+        let end = at + out.len();
+        if self.minor {
+            let (Some(raw), Some(valid)) = (self.raw.get_mut(at..end), self.valid.get_mut(at..end)) else {
+                return;
+            };
+            for ((r, ok), d) in raw.iter_mut().zip(valid.iter_mut()).zip(out) {
+                let v = get(d);
+                *r = v.unwrap_or(0);
+                *ok = v.is_some();
+            }
+        } else {
+            let Some(major) = self.major.get_mut(at..end) else {
+                return;
+            };
+            let per = self.per_major;
+            for (m, d) in major.iter_mut().zip(out) {
+                // An exact integer divided by an exact power of ten: the
+                // correctly rounded double nearest the decimal amount.
+                *m = get(d).map_or(f64::NAN, |v| v as f64 / per);
+            }
+        }
+    }
+}
+
+/// The output arrays of a whole batch.
 struct Outputs {
     price: MoneyOut,
     lower: MoneyOut,
@@ -232,12 +310,12 @@ struct Outputs {
 }
 
 impl Outputs {
-    fn new(minor: bool, cur: Currency, n: usize) -> Outputs {
+    fn new(minor: bool, n: usize) -> Outputs {
         Outputs {
-            price: MoneyOut::new(minor, cur, n),
-            lower: MoneyOut::new(minor, cur, n),
-            upper: MoneyOut::new(minor, cur, n),
-            promo_spend: MoneyOut::new(minor, cur, n),
+            price: MoneyOut::new(minor, n),
+            lower: MoneyOut::new(minor, n),
+            upper: MoneyOut::new(minor, n),
+            promo_spend: MoneyOut::new(minor, n),
             outcome: vec![0; n],
             reason: vec![0; n],
             violated: vec![0; n],
@@ -249,15 +327,97 @@ impl Outputs {
         }
     }
 
-    fn write(&mut self, start: usize, out: &[Decision]) {
-        let end = start + out.len();
-        self.price.write(start, out, |d| d.price);
-        self.lower.write(start, out, |d| d.lower);
-        self.upper.write(start, out, |d| d.upper);
-        self.promo_spend.write(start, out, |d| d.promo_spend);
+    fn sink(&mut self, per_major: f64) -> Sink<'_> {
+        Sink {
+            price: self.price.sink(per_major),
+            lower: self.lower.sink(per_major),
+            upper: self.upper.sink(per_major),
+            promo_spend: self.promo_spend.sink(per_major),
+            outcome: &mut self.outcome,
+            reason: &mut self.reason,
+            violated: &mut self.violated,
+            binding: &mut self.binding,
+            unmet: &mut self.unmet,
+            relaxed: &mut self.relaxed,
+            needs_approval: &mut self.needs_approval,
+            invalid_field: &mut self.invalid_field,
+        }
+    }
+}
+
+/// A range of the output arrays: what one worker writes.
+struct Sink<'a> {
+    price: MoneySink<'a>,
+    lower: MoneySink<'a>,
+    upper: MoneySink<'a>,
+    promo_spend: MoneySink<'a>,
+    outcome: &'a mut [u8],
+    reason: &'a mut [u8],
+    violated: &'a mut [u64],
+    binding: &'a mut [u64],
+    unmet: &'a mut [u64],
+    relaxed: &'a mut [u8],
+    needs_approval: &'a mut [bool],
+    invalid_field: &'a mut [i8],
+}
+
+impl<'a> Sink<'a> {
+    /// The first `k` items and the rest.
+    fn split(self, k: usize) -> (Sink<'a>, Sink<'a>) {
+        let (p0, p1) = self.price.split(k);
+        let (l0, l1) = self.lower.split(k);
+        let (u0, u1) = self.upper.split(k);
+        let (s0, s1) = self.promo_spend.split(k);
+        let (o0, o1) = split_slice(self.outcome, k);
+        let (r0, r1) = split_slice(self.reason, k);
+        let (v0, v1) = split_slice(self.violated, k);
+        let (b0, b1) = split_slice(self.binding, k);
+        let (m0, m1) = split_slice(self.unmet, k);
+        let (x0, x1) = split_slice(self.relaxed, k);
+        let (a0, a1) = split_slice(self.needs_approval, k);
+        let (f0, f1) = split_slice(self.invalid_field, k);
+        (
+            Sink {
+                price: p0,
+                lower: l0,
+                upper: u0,
+                promo_spend: s0,
+                outcome: o0,
+                reason: r0,
+                violated: v0,
+                binding: b0,
+                unmet: m0,
+                relaxed: x0,
+                needs_approval: a0,
+                invalid_field: f0,
+            },
+            Sink {
+                price: p1,
+                lower: l1,
+                upper: u1,
+                promo_spend: s1,
+                outcome: o1,
+                reason: r1,
+                violated: v1,
+                binding: b1,
+                unmet: m1,
+                relaxed: x1,
+                needs_approval: a1,
+                invalid_field: f1,
+            },
+        )
+    }
+
+    /// Writes the decisions of items `at..at + out.len()` of this range.
+    fn write(&mut self, at: usize, out: &[Decision]) {
+        let end = at + out.len();
+        self.price.write(at, out, |d| d.price);
+        self.lower.write(at, out, |d| d.lower);
+        self.upper.write(at, out, |d| d.upper);
+        self.promo_spend.write(at, out, |d| d.promo_spend);
         macro_rules! col {
             ($vec:ident, $get:expr) => {
-                if let Some(dst) = self.$vec.get_mut(start..end) {
+                if let Some(dst) = self.$vec.get_mut(at..end) {
                     for (x, d) in dst.iter_mut().zip(out) {
                         *x = $get(d);
                     }
@@ -276,32 +436,34 @@ impl Outputs {
     }
 }
 
-/// Runs the batch on plain slices; no Python involved (the GIL is released).
-fn run(
+/// Evaluates items `start..start + len` (in chunks of `chunk`) into `sink`,
+/// which covers exactly that range, consuming `budgets` in order.
+fn run_range(
     policy: &Policy,
-    n: usize,
     cols: &[Column<'_>],
-    outs: &mut Outputs,
-) -> PyResult<(BatchSummary, Budgets)> {
+    start: usize,
+    len: usize,
+    chunk: usize,
+    budgets: &mut Budgets,
+    mut sink: Sink<'_>,
+) -> Result<BatchSummary, priceguard::BatchError> {
     let cur = policy.currency();
-    let chunk = if policy.breaker().is_some() { n.max(1) } else { CHUNK.min(n.max(1)) };
+    let chunk = chunk.min(len).max(1);
     let mut items = vec![Item::new(0); chunk];
     let mut bad = vec![NO_BAD; chunk];
     let mut out = vec![Decision::default(); chunk];
-    let mut budgets = Budgets::new(policy);
     let mut summary = BatchSummary::default();
-    let mut start = 0;
-    while start < n {
-        let len = (n - start).min(chunk);
-        let (Some(items), Some(bad), Some(out)) =
-            (items.get_mut(..len), bad.get_mut(..len), out.get_mut(..len))
+    let mut done = 0;
+    while done < len {
+        let k = (len - done).min(chunk);
+        let (Some(items), Some(bad), Some(out)) = (items.get_mut(..k), bad.get_mut(..k), out.get_mut(..k))
         else {
             break;
         };
         items.fill(Item::new(0));
         bad.fill(NO_BAD);
         for col in cols {
-            fill(col, cur, start, items, bad);
+            fill(col, cur, start + done, items, bad);
         }
         // An item with a field that cannot be read is given to the engine as
         // an invalid proposal, so it is rejected in place (never counted by
@@ -311,17 +473,77 @@ fn run(
                 *it = Item::new(0);
             }
         }
-        let s = policy
-            .evaluate_batch_with(items, out, &mut budgets)
-            .map_err(|e| PyValueError::new_err(e.to_string()))?;
+        let s = policy.evaluate_batch_with(items, out, budgets)?;
         for (d, b) in out.iter_mut().zip(bad.iter()) {
             if *b != NO_BAD {
                 d.invalid_field = Field::ALL.get(usize::from(*b)).copied();
             }
         }
         summary.merge(&s);
-        outs.write(start, out);
-        start += len;
+        sink.write(done, out);
+        done += k;
+    }
+    Ok(summary)
+}
+
+/// Smallest share of a batch worth a thread of its own.
+const MIN_PER_THREAD: usize = 32 * 1024;
+
+/// Worker threads for a batch of `n` items: `PRICEGUARD_NUM_THREADS` when
+/// set, else the available cores, never more than the batch can use.
+fn threads_for(n: usize) -> usize {
+    let wanted = std::env::var("PRICEGUARD_NUM_THREADS")
+        .ok()
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .filter(|t| *t > 0)
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
+    wanted.min(n / MIN_PER_THREAD).max(1)
+}
+
+/// Runs the batch on plain slices; no Python involved (the GIL is released).
+///
+/// Items are independent unless they draw on a campaign budget (consumed in
+/// input order) or the policy has a circuit breaker (which judges the whole
+/// batch). Without either, the batch is split into contiguous ranges
+/// evaluated on several threads; the result is the same as one pass.
+fn run(policy: &Policy, n: usize, cols: &[Column<'_>], outs: &mut Outputs) -> PyResult<(BatchSummary, Budgets)> {
+    let per_major = policy.currency().minor_per_major() as f64;
+    let mut budgets = Budgets::new(policy);
+    let err = |e: priceguard::BatchError| PyValueError::new_err(e.to_string());
+    if policy.breaker().is_some() {
+        let s = run_range(policy, cols, 0, n, n, &mut budgets, outs.sink(per_major)).map_err(err)?;
+        return Ok((s, budgets));
+    }
+    let uses_budgets = policy.campaign_count() > 0 && cols.iter().any(|c| c.field == Field::Campaign);
+    let threads = if uses_budgets { 1 } else { threads_for(n) };
+    if threads <= 1 {
+        let s = run_range(policy, cols, 0, n, CHUNK, &mut budgets, outs.sink(per_major)).map_err(err)?;
+        return Ok((s, budgets));
+    }
+    let per = n.div_ceil(threads);
+    let results = std::thread::scope(|scope| {
+        let mut handles = Vec::with_capacity(threads);
+        let mut rest = outs.sink(per_major);
+        let mut start = 0;
+        while start < n {
+            let len = per.min(n - start);
+            let (mine, others) = rest.split(len);
+            rest = others;
+            handles.push(scope.spawn(move || {
+                let mut b = Budgets::new(policy);
+                run_range(policy, cols, start, len, CHUNK, &mut b, mine)
+            }));
+            start += len;
+        }
+        handles.into_iter().map(|h| h.join()).collect::<Vec<_>>()
+    });
+    let mut summary = BatchSummary::default();
+    for r in results {
+        match r {
+            Ok(Ok(s)) => summary.merge(&s),
+            Ok(Err(e)) => return Err(err(e)),
+            Err(_) => return Err(PyValueError::new_err("a batch worker failed")),
+        }
     }
     Ok((summary, budgets))
 }
@@ -449,8 +671,7 @@ pub(crate) fn evaluate<'py>(
             mask,
         });
     }
-    let cur = policy.currency();
-    let mut outs = Outputs::new(minor, cur, n);
+    let mut outs = Outputs::new(minor, n);
     let (summary, budgets) = py.detach(|| run(policy, n, &cols, &mut outs))?;
     drop(cols);
     drop(held);
