@@ -106,25 +106,27 @@ pub struct Parsed {
 }
 
 impl Parsed {
-    /// Reads every row of `chunk` for `policy` (money in its currency,
-    /// campaigns resolved against its budgets), `now` filled in where a row
-    /// has none.
-    pub fn fill(&mut self, chunk: &Chunk, policy: &Policy, now: Option<i64>) {
+    /// Forgets every row, keeping the buffers.
+    pub fn clear(&mut self) {
         self.items.clear();
         self.errors.clear();
-        for i in 0..chunk.len() {
-            match chunk.item(i, policy, now) {
-                Ok(item) => {
-                    self.items.push(item);
-                    self.errors.push(None);
-                }
-                Err(e) => {
-                    // A placeholder the engine itself rejects (proposed 0), so
-                    // the row counts in the batch like any invalid item and
-                    // spends nothing; its decision is replaced after the batch.
-                    self.items.push(Item::new(0));
-                    self.errors.push(Some(e));
-                }
+    }
+
+    /// Reads row `i` of `chunk` for `policy` (money in its currency,
+    /// campaigns resolved against its budgets), `now` filled in when the
+    /// row has none.
+    pub fn push(&mut self, chunk: &Chunk, i: usize, policy: &Policy, now: Option<i64>) {
+        match chunk.item(i, policy, now) {
+            Ok(item) => {
+                self.items.push(item);
+                self.errors.push(None);
+            }
+            Err(e) => {
+                // A placeholder the engine itself rejects (proposed 0), so
+                // the row counts in the batch like any invalid item and
+                // spends nothing; its decision is replaced after the batch.
+                self.items.push(Item::new(0));
+                self.errors.push(Some(e));
             }
         }
     }
@@ -170,11 +172,17 @@ pub fn pipeline(
     std::thread::scope(|scope| {
         let producer = scope.spawn(move || -> Result<(), CliError> {
             while let Ok(mut work) = free_rx.recv() {
-                if reader.read_chunk(&mut work.chunk, chunk_size)? == 0 {
-                    break;
+                work.chunk.clear();
+                work.parsed.iter_mut().for_each(Parsed::clear);
+                // Each row is read into items at once, while it is in cache.
+                while work.chunk.len() < chunk_size && reader.read_row(&mut work.chunk)? {
+                    let i = work.chunk.len() - 1;
+                    for (parsed, policy) in work.parsed.iter_mut().zip(policies) {
+                        parsed.push(&work.chunk, i, policy, now);
+                    }
                 }
-                for (parsed, policy) in work.parsed.iter_mut().zip(policies) {
-                    parsed.fill(&work.chunk, policy, now);
+                if work.chunk.len() == 0 {
+                    break;
                 }
                 work.bytes = reader.bytes_read();
                 if full_tx.send(work).is_err() {

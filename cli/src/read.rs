@@ -89,6 +89,12 @@ impl Chunk {
         self.len
     }
 
+    /// Empties the chunk, keeping its buffers.
+    pub fn clear(&mut self) {
+        self.len = 0;
+        self.lines.clear();
+    }
+
     /// 1-based line where row `i` starts in the input.
     pub fn line(&self, i: usize) -> u64 {
         self.lines.get(i).copied().unwrap_or(0)
@@ -280,63 +286,55 @@ impl RowReader {
         }
     }
 
-    /// Reads up to `max` rows into `chunk`, replacing what it held. Returns
-    /// the number of rows read: 0 at the end of the input.
-    pub fn read_chunk(&mut self, chunk: &mut Chunk, max: usize) -> Result<usize, CliError> {
-        chunk.len = 0;
-        chunk.lines.clear();
+    /// Appends the next row of the input to `chunk`; `false` at the end.
+    pub fn read_row(&mut self, chunk: &mut Chunk) -> Result<bool, CliError> {
         match (&mut self.source, &mut chunk.rows) {
             (Source::Csv(rdr), Rows::Csv(recs)) => {
-                while chunk.len < max {
-                    if recs.len() <= chunk.len {
-                        recs.push(ByteRecord::new());
-                    }
-                    let Some(rec) = recs.get_mut(chunk.len) else {
-                        break;
-                    };
-                    let more = rdr
-                        .read_byte_record(rec)
-                        .map_err(|e| CliError::new(format!("cannot read `{}`: {e}", self.name)))?;
-                    if !more {
-                        break;
-                    }
-                    chunk.lines.push(rec.position().map_or(0, |p| p.line()));
-                    chunk.len += 1;
+                if recs.len() <= chunk.len {
+                    recs.push(ByteRecord::new());
                 }
-            }
-            (Source::Json { reader, line, buf }, Rows::Json(rows)) => {
-                while chunk.len < max {
-                    buf.clear();
-                    let n = reader
-                        .read_line(buf)
-                        .map_err(|e| CliError::new(format!("cannot read `{}`: {e}", self.name)))?;
-                    if n == 0 {
-                        break;
-                    }
-                    self.bytes += n as u64;
-                    *line += 1;
-                    let text = buf.trim();
-                    if text.is_empty() {
-                        continue;
-                    }
-                    if rows.len() <= chunk.len {
-                        rows.push(JsonRow::default());
-                    }
-                    let Some(row) = rows.get_mut(chunk.len) else {
-                        break;
-                    };
-                    parse_json_row(text, row);
-                    chunk.lines.push(*line);
-                    chunk.len += 1;
+                let Some(rec) = recs.get_mut(chunk.len) else {
+                    return Ok(false);
+                };
+                let more = rdr
+                    .read_byte_record(rec)
+                    .map_err(|e| CliError::new(format!("cannot read `{}`: {e}", self.name)))?;
+                if !more {
+                    return Ok(false);
                 }
+                chunk.lines.push(rec.position().map_or(0, |p| p.line()));
+                chunk.len += 1;
+                Ok(true)
             }
-            _ => {
-                return Err(CliError::new(
-                    "internal error: chunk does not match its reader",
-                ))
-            }
+            (Source::Json { reader, line, buf }, Rows::Json(rows)) => loop {
+                buf.clear();
+                let n = reader
+                    .read_line(buf)
+                    .map_err(|e| CliError::new(format!("cannot read `{}`: {e}", self.name)))?;
+                if n == 0 {
+                    return Ok(false);
+                }
+                self.bytes += n as u64;
+                *line += 1;
+                let text = buf.trim();
+                if text.is_empty() {
+                    continue;
+                }
+                if rows.len() <= chunk.len {
+                    rows.push(JsonRow::default());
+                }
+                let Some(row) = rows.get_mut(chunk.len) else {
+                    return Ok(false);
+                };
+                parse_json_row(text, row);
+                chunk.lines.push(*line);
+                chunk.len += 1;
+                return Ok(true);
+            },
+            _ => Err(CliError::new(
+                "internal error: chunk does not match its reader",
+            )),
         }
-        Ok(chunk.len)
     }
 }
 
