@@ -10,7 +10,6 @@
 #include "priceguard.h"
 
 #define RUNS 7
-#define CALLS 1000000
 
 static double now_ns(void) {
   struct timespec ts;
@@ -25,6 +24,7 @@ static int cmp(const void *a, const void *b) {
 
 int main(int argc, char **argv) {
   const char *path = argc > 1 ? argv[1] : "policy.toml";
+  const int CALLS = argc > 2 ? atoi(argv[2]) : 1000000; /* calls per run */
   const priceguard_policy *p = NULL;
   char err[512] = "";
   if (priceguard_policy_from_path(path, err, sizeof err, &p) != PRICEGUARD_RESULT_OK) {
@@ -54,7 +54,7 @@ int main(int argc, char **argv) {
       if (priceguard_policy_evaluate(p, &item, &d) != PRICEGUARD_RESULT_OK) return 1;
       sink += d.price;
     }
-    per_call[run] = (now_ns() - t0) / CALLS;
+    per_call[run] = (now_ns() - t0) / (double)CALLS;
   }
   qsort(per_call, RUNS, sizeof per_call[0], cmp);
   printf("c_abi   median %.2f ns/call (min %.2f, max %.2f) outcome=%s price=%lld\n", per_call[RUNS / 2],
