@@ -8,6 +8,7 @@ Every check here happens before any item is evaluated.
 
 from __future__ import annotations
 
+import datetime
 import decimal
 import json
 import os
@@ -326,7 +327,7 @@ class _Column:
         if isinstance(value, (np.ndarray, list, tuple)) or hasattr(value, "__array__"):
             arr = np.asarray(value)
             if arr.ndim == 0:
-                return cls(field, arr.item(), None, False)
+                return cls(field, arr[()], None, False)
             if arr.ndim != 1:
                 raise ValueError(f"`{field}` must be 1-d, not {arr.ndim}-d")
             if mask is not None and mask.shape != arr.shape:
@@ -376,8 +377,16 @@ class _Column:
         hint = " (convert Decimal or str columns with Decimal scaling to int64 minor units)" if is_money else ""
         raise ValueError(f"`{field}` has dtype `{arr.dtype}`; expected {what}{hint}")
 
-    def _scalar(self, native: _native.NativePolicy, minor: bool) -> tuple[str, Any, Any, bool]:
+    def _scalar(self, native: _native.NativePolicy, minor: bool) -> Optional[tuple[str, Any, Any, bool]]:
         field, v = self.field, self.values
+        if isinstance(v, np.datetime64) and field in _TIME_FIELDS:
+            if np.isnat(v):
+                return None
+            return (field, int(v.astype("datetime64[s]").astype(np.int64)), None, False)
+        if isinstance(v, datetime.datetime) and field in _TIME_FIELDS:
+            if v.tzinfo is None:
+                raise ValueError(f"`{field}` is a naive datetime; give it a timezone or pass unix seconds")
+            return (field, int(v.timestamp()), None, False)
         if isinstance(v, np.generic):
             v = v.item()
         if field == "campaign":
@@ -394,8 +403,6 @@ class _Column:
             if field in _MONEY_FIELDS and minor:
                 raise ValueError(f'`{field}` is a float but money="minor" needs integer minor units')
             return (field, v, None, False)
-        if isinstance(v, np.datetime64) and field in _TIME_FIELDS:
-            return (field, int(v.astype("datetime64[s]").astype(np.int64)), None, False)
         if isinstance(v, (str, decimal.Decimal)):
             # Exact: Decimal and text are read the way single items are, then
             # handed over in minor units (money) or as whole numbers.

@@ -14,7 +14,7 @@ DATA = Path(__file__).resolve().parent / "data"
 # CI runs a fixed, bounded search; `HYPOTHESIS_PROFILE=dev` searches longer.
 settings.register_profile(
     "ci",
-    max_examples=150,
+    max_examples=60,
     deadline=None,
     derandomize=True,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],

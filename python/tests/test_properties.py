@@ -1,0 +1,110 @@
+"""Property tests: invariants, batch equals single evaluation, float and minor paths agree."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+from hypothesis import given
+from hypothesis import strategies as st
+
+import priceguard
+from priceguard import Policy
+from priceguard.testing import check_invariants, items, policies
+
+MONEY = {
+    "proposed_price", "current_price", "unit_cost", "min_price", "max_price", "map_price",
+    "reference_price", "window_anchor_price", "baseline_price", "competitor_price", "pinned_price",
+}
+FIELDS = [f for f in priceguard.FIELDS if f != "sku"]
+
+
+@st.composite
+def policy_and_items(draw: Any, budgets: bool = True, campaigns: bool = True) -> tuple[Policy, list[dict[str, Any]]]:
+    policy = draw(policies(budgets=budgets))
+    return policy, draw(st.lists(items(policy, campaigns=campaigns), min_size=1, max_size=8))
+
+
+def columns(policy: Policy, batch: list[dict[str, Any]], money: str) -> dict[str, Any]:
+    digits = policy.minor_units
+    cols: dict[str, Any] = {}
+    for k in FIELDS:
+        vals = [it.get(k) for it in batch]
+        if all(v is None for v in vals):
+            continue
+        absent = [v is None for v in vals]
+        if k == "campaign":
+            cols[k] = np.array(vals, dtype=object)
+        elif k in MONEY and money == "major":
+            cols[k] = np.array([np.nan if v is None else float(v) for v in vals])
+        elif k in MONEY:
+            ints = [0 if v is None else int(Decimal(v).scaleb(digits)) for v in vals]
+            cols[k] = np.ma.masked_array(np.array(ints, dtype=np.int64), mask=absent)
+        else:
+            cols[k] = np.ma.masked_array(np.array([0 if v is None else int(v) for v in vals], dtype=np.int64), mask=absent)
+    return cols
+
+
+@given(policy_and_items())
+def test_invariants_hold(case: tuple[Policy, list[dict[str, Any]]]) -> None:
+    policy, batch = case
+    for item in batch:
+        check_invariants(policy, item, policy.evaluate(item))
+
+
+@given(policy_and_items(budgets=False), st.sampled_from(["major", "minor"]))
+def test_batch_equals_single(case: tuple[Policy, list[dict[str, Any]]], money: str) -> None:
+    """Without budgets or a breaker the items of a batch are independent."""
+    policy, batch = case
+    r = policy.evaluate_batch(**columns(policy, batch, money), money=money)
+    for i, item in enumerate(batch):
+        want = policy.evaluate(item).to_dict()
+        del want["sku"]
+        assert r.decision(i) == want, f"item {i}: {item}"
+
+
+@given(policy_and_items())
+def test_batch_budgets_match_sequential_spending(case: tuple[Policy, list[dict[str, Any]]]) -> None:
+    """With budgets, a batch spends in input order and never beyond a campaign's budget."""
+    policy, batch = case
+    r = policy.evaluate_batch(**columns(policy, batch, "minor"), money="minor")
+    spent: dict[str, Decimal] = {}
+    for i, item in enumerate(batch):
+        d = r.decision(i)
+        name = item.get("campaign")
+        if name in policy.budgets and "reference_price" in item and d["outcome"] in ("accepted", "adjusted"):
+            spent[name] = spent.get(name, Decimal(0)) + (d["promo_spend"] or 0)
+    for name, total in spent.items():
+        assert total <= policy.budgets[name]
+        assert policy.budgets[name] - total == r.summary["budgets_remaining"][name]
+
+
+@given(policy_and_items())
+def test_float_and_minor_paths_agree(case: tuple[Policy, list[dict[str, Any]]]) -> None:
+    policy, batch = case
+    major = policy.evaluate_batch(**columns(policy, batch, "major"))
+    minor = policy.evaluate_batch(**columns(policy, batch, "minor"), money="minor")
+    for k in ("outcome", "reason", "violated", "binding", "unmet", "relaxed", "needs_approval", "invalid_field"):
+        assert np.array_equal(getattr(major, k), getattr(minor, k)), k
+    scale = 10**policy.minor_units
+    for k in ("price", "lower", "upper", "promo_spend"):
+        as_minor = np.where(getattr(minor, f"{k}_valid"), getattr(minor, k), -1)
+        f = getattr(major, k)
+        as_major = np.where(np.isnan(f), -1, np.round(np.nan_to_num(f) * scale)).astype(np.int64)
+        assert np.array_equal(as_minor, as_major), k
+    assert major.summary == minor.summary
+
+
+@given(st.floats(min_value=0.01, max_value=1e9, allow_nan=False), st.sampled_from(["USD", "JPY", "KWD"]))
+def test_floats_round_half_even_from_their_shortest_repr(x: float, currency: str) -> None:
+    p = Policy.from_dict({"name": "f", "currency": currency, "allow_unbounded": True})
+    digits = p.minor_units
+    want = Decimal(repr(x)).quantize(Decimal(1).scaleb(-digits), rounding="ROUND_HALF_EVEN")
+    d = p.evaluate({"proposed_price": x})
+    r = p.evaluate_batch(proposed_price=np.array([x]))
+    if want <= 0:
+        assert d.outcome == "rejected" and r.outcome[0] == priceguard.Outcome.REJECTED
+        return
+    assert d.price == want
+    assert Decimal(repr(float(r.price[0]))).quantize(Decimal(1).scaleb(-digits)) == want
