@@ -52,3 +52,25 @@ r_med, r_min = stats(args[cut + 1:])
 print(f"median of medians: c abi {c_med:.2f} ns, rust {r_med:.2f} ns, difference {c_med - r_med:+.2f} ns/call")
 print(f"best runs:         c abi {c_min:.2f} ns, rust {r_min:.2f} ns, difference {c_min - r_min:+.2f} ns/call")
 PY
+
+# Wall-clock time on a busy machine is noisy; instructions per call are not.
+# Count them with callgrind at two call counts (the difference removes
+# start-up and policy loading). Skip with INSTRUCTIONS=0.
+if [[ "${INSTRUCTIONS:-1}" == 1 ]] && command -v valgrind >/dev/null 2>&1; then
+  count() {
+    valgrind --tool=callgrind --callgrind-out-file=/dev/null "$@" 2>&1 >/dev/null |
+      sed -nE 's/.*Collected : ([0-9]+).*/\1/p'
+  }
+  c1="$(count "$out/bench_c" policy.toml 1000)"
+  c2="$(count "$out/bench_c" policy.toml 11000)"
+  r1="$(count "$direct" policy.toml 1000)"
+  r2="$(count "$direct" policy.toml 11000)"
+  # Each program makes 7.1 x calls-per-run evaluations (7 runs + a 10 % warm-up).
+  python3 -c "
+import sys
+c1, c2, r1, r2 = map(int, sys.argv[1:])
+calls = 7.1 * 10000
+c, r = (c2 - c1) / calls, (r2 - r1) / calls
+print(f'instructions/call:  c abi {c:.0f}, rust {r:.0f}, difference {c - r:+.0f} ({(c / r - 1) * 100:+.1f} %)')
+" "$c1" "$c2" "$r1" "$r2"
+fi
