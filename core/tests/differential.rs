@@ -1,0 +1,278 @@
+//! Differential tests: the engine against the reference evaluator in
+//! `tests/reference/`, on random policies and items from the testkit.
+//!
+//! A failure prints the policy as TOML and the item, ready to paste into a
+//! regression test.
+
+#![cfg(feature = "testkit")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+mod reference;
+
+use priceguard::testkit::{arb_item, arb_policy};
+use priceguard::{Decision, Item, Outcome, Policy};
+use proptest::prelude::*;
+use proptest::test_runner::Config;
+
+/// Random policies per run; each is paired with several items.
+const POLICIES: u32 = 2_000;
+/// Items per policy: 4 to 8, so about 12 000 pairs per run.
+const ITEMS: std::ops::Range<usize> = 4..9;
+
+fn config(cases: u32) -> Config {
+    Config {
+        cases,
+        failure_persistence: None,
+        ..Config::default()
+    }
+}
+
+fn policy_and_items() -> impl Strategy<Value = (Policy, Vec<Item>)> {
+    arb_policy().prop_flat_map(|p| {
+        let items = proptest::collection::vec(arb_item(&p), ITEMS);
+        (Just(p), items)
+    })
+}
+
+fn describe(policy: &Policy, item: &Item, engine: &Decision, reference: &Decision) -> String {
+    let toml = toml::to_string(policy.spec()).unwrap_or_else(|e| format!("<toml error: {e}>"));
+    format!(
+        "engine and reference disagree\n--- policy ---\n{toml}\n--- item ---\n{item:?}\n\
+         --- engine ---\n{engine:?}\n--- reference ---\n{reference:?}\n"
+    )
+}
+
+proptest! {
+    #![proptest_config(config(POLICIES))]
+
+    /// Every field of every decision, engine == reference.
+    #[test]
+    fn engine_matches_reference((policy, items) in policy_and_items()) {
+        for item in &items {
+            let engine = policy.evaluate(item);
+            let reference = reference::evaluate(&policy, item);
+            prop_assert!(engine == reference, "{}", describe(&policy, item, &engine, &reference));
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(config(300))]
+
+    /// Batches: budgets consumed in input order, the breaker judged on the
+    /// whole batch, engine == reference.
+    #[test]
+    fn batch_matches_reference(
+        (policy, items) in arb_policy().prop_flat_map(|p| {
+            let items = proptest::collection::vec(arb_item(&p), 0..40);
+            (Just(p), items)
+        })
+    ) {
+        let mut out = vec![Decision::default(); items.len()];
+        let summary = policy.evaluate_batch(&items, &mut out).unwrap();
+        let (want, tripped) = reference::evaluate_batch(&policy, &items);
+        prop_assert_eq!(summary.breaker_tripped, tripped);
+        for (i, (e, r)) in out.iter().zip(&want).enumerate() {
+            prop_assert!(e == r, "item {}: {}", i, describe(&policy, &items[i], e, r));
+        }
+    }
+}
+
+/// The engine and the reference agree on one fixed case.
+fn agree(policy_toml: &str, item: Item) {
+    let policy = Policy::from_toml_str(policy_toml).unwrap();
+    let engine = policy.evaluate(&item);
+    let reference = reference::evaluate(&policy, &item);
+    assert_eq!(
+        engine,
+        reference,
+        "{}",
+        describe(&policy, &item, &engine, &reference)
+    );
+}
+
+/// The reference alone gives the documented answer (checks the reference).
+fn reference_says(policy_toml: &str, item: Item, price: Option<i64>, reason: &str) -> Decision {
+    let policy = Policy::from_toml_str(policy_toml).unwrap();
+    let d = reference::evaluate(&policy, &item);
+    assert_eq!((d.price, d.reason.name()), (price, reason), "{d:?}");
+    d
+}
+
+const USD: &str =
+    "name = 't'\ncurrency = 'USD'\n[bounds]\nmin_price = '0.99'\nmax_price = '5000'\n";
+const CHF: &str =
+    "name = 't'\ncurrency = 'CHF'\ntick = '0.05'\n[bounds]\nmin_price = '0.05'\nmax_price = '5000'\n";
+
+#[test]
+fn reference_follows_the_documented_examples() {
+    // M5: 12.22 / 0.85 = 14.3764..., so 14.38; on the CHF tick 14.40
+    let margin = "[margin]\nmin_margin = '0.15'\n";
+    reference_says(
+        &format!("{USD}{margin}"),
+        Item::new(1249).with_unit_cost(1222),
+        Some(1438),
+        "margin",
+    );
+    reference_says(
+        &format!("{CHF}{margin}"),
+        Item::new(1250).with_unit_cost(1222),
+        Some(1440),
+        "margin",
+    );
+    // R7: 12.74 is as far from 12.49 as from 12.99: the lower one
+    let endings = "[endings]\nallowed = ['0.99', '0.49']\n";
+    reference_says(
+        &format!("{USD}{endings}"),
+        Item::new(1274),
+        Some(1249),
+        "price_ending",
+    );
+    // R5: a hold keeps an off-tick CHF price as it is
+    let d = reference_says(
+        &format!("{CHF}[change]\ncooldown_secs = 3600\n"),
+        Item::new(1400)
+            .with_current_price(1233)
+            .with_last_change_at(100)
+            .with_now(200),
+        Some(1233),
+        "cooldown",
+    );
+    assert_eq!(d.outcome, Outcome::Held);
+    // I3: last_change_at without now holds
+    reference_says(
+        &format!("{USD}[change]\ncooldown_secs = 3600\n"),
+        Item::new(1400)
+            .with_current_price(1300)
+            .with_last_change_at(100),
+        Some(1300),
+        "cooldown",
+    );
+}
+
+// Regressions for disagreements the differential test found (see the
+// report); each is a minimal case with the SPEC / semantics clause.
+
+/// R6: `min_change` applies when it is the only stability rule (the class
+/// has no bound, so it is not relaxed).
+#[test]
+fn min_change_as_the_only_stability_rule() {
+    agree(
+        &format!("{USD}[change]\nmin_change = '0.1'\n"),
+        Item::new(10_500).with_current_price(10_000),
+    );
+}
+
+/// R7: an off-tick proposal whose snapped value sits exactly between two
+/// endings goes to the lower one (the price is the snapped proposal).
+#[test]
+fn ending_tie_after_snapping_goes_down() {
+    agree(
+        &format!("{CHF}[endings]\nallowed = ['0.00', '0.50']\n"),
+        Item::new(1226),
+    );
+}
+
+/// C5: an off-tick pin snapped onto the tick, nothing clamping: the reason
+/// is `pinned` ("when nothing clamped ... `pinned` for a pin, else `tick`").
+#[test]
+fn off_tick_pin_reason_is_pinned() {
+    agree(CHF, Item::new(2000).with_pinned_price(1237));
+}
+
+/// M3: `reference_price x expected_units <= 2^61` is valid; exactly 2^61 too.
+#[test]
+fn reference_times_units_of_exactly_two_to_the_61_is_valid() {
+    agree(
+        "name = 't'\ncurrency = 'USD'\nallow_unbounded = true\n",
+        Item::new(100)
+            .with_reference_price(1 << 32)
+            .with_expected_units(1 << 29),
+    );
+}
+
+/// Builds a vector item through `Policy::set_field_text`, as the edges do.
+fn vector_item(
+    policy: &Policy,
+    fields: &serde_json::Map<String, serde_json::Value>,
+) -> Option<Item> {
+    let mut item = Item::new(0);
+    for field in priceguard::Field::ALL {
+        if field == priceguard::Field::Sku {
+            continue;
+        }
+        let Some(v) = fields.get(field.name()) else {
+            continue;
+        };
+        let text = match v {
+            serde_json::Value::Null => continue,
+            serde_json::Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        policy.set_field_text(&mut item, field, &text).ok()?;
+    }
+    Some(item)
+}
+
+/// The reference agrees with the engine on every readable item of the
+/// shared vectors (which `tests/vectors.rs` checks against the hand-checked
+/// expectations), batches included.
+#[test]
+fn reference_agrees_on_the_shared_vectors() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/vectors");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    files.sort();
+    let mut compared = 0;
+    let mut errors = Vec::new();
+    for path in &files {
+        let doc: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let policy = Policy::from_json_str(&doc["policy"].to_string()).unwrap();
+        let items: Vec<Item> = doc["cases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|c| vector_item(&policy, c["item"].as_object().unwrap()))
+            .collect();
+        let (engine, reference) = if doc["batch"].as_bool().unwrap_or(false) {
+            let mut out = vec![Decision::default(); items.len()];
+            policy.evaluate_batch(&items, &mut out).unwrap();
+            (out, reference::evaluate_batch(&policy, &items).0)
+        } else {
+            let engine = items.iter().map(|i| policy.evaluate(i)).collect();
+            (
+                engine,
+                items
+                    .iter()
+                    .map(|i| reference::evaluate(&policy, i))
+                    .collect(),
+            )
+        };
+        for ((e, r), item) in engine.iter().zip(&reference).zip(&items) {
+            compared += 1;
+            if e != r {
+                errors.push(format!(
+                    "{}: {}",
+                    path.display(),
+                    describe(&policy, item, e, r)
+                ));
+            }
+        }
+    }
+    assert!(compared >= 80, "only {compared} vector items compared");
+    assert!(
+        errors.is_empty(),
+        "{} disagreements:\n{}",
+        errors.len(),
+        errors.join("\n")
+    );
+}
