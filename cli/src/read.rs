@@ -144,7 +144,14 @@ impl Chunk {
                         self.columns.len()
                     )));
                 }
+                // One UTF-8 check for the whole record; a field is then a
+                // slice of it (`get` refuses a slice that splits a character,
+                // and such a field is checked on its own).
+                let whole = std::str::from_utf8(rec.as_slice()).unwrap_or("");
+                let mut end = 0;
                 for (bytes, col) in rec.iter().zip(&self.columns) {
+                    let start = end;
+                    end += bytes.len();
                     let Some(field) = *col else { continue };
                     if field == Field::Sku {
                         if trim_bytes(bytes).is_empty() {
@@ -155,8 +162,11 @@ impl Chunk {
                     if bytes.is_empty() && field != Field::ProposedPrice {
                         continue;
                     }
-                    let text = std::str::from_utf8(bytes)
-                        .map_err(|_| RowError::field(field, "is not valid UTF-8"))?;
+                    let text = match whole.get(start..end) {
+                        Some(t) if t.len() == bytes.len() => t,
+                        _ => std::str::from_utf8(bytes)
+                            .map_err(|_| RowError::field(field, "is not valid UTF-8"))?,
+                    };
                     policy
                         .set_field_text(&mut item, field, text)
                         .map_err(|e| RowError::field(field, e.message))?;
@@ -291,7 +301,7 @@ impl RowReader {
         match (&mut self.source, &mut chunk.rows) {
             (Source::Csv(rdr), Rows::Csv(recs)) => {
                 if recs.len() <= chunk.len {
-                    recs.push(ByteRecord::new());
+                    recs.push(ByteRecord::with_capacity(256, self.columns.len().max(1)));
                 }
                 let Some(rec) = recs.get_mut(chunk.len) else {
                     return Ok(false);

@@ -153,6 +153,37 @@ fn check_csv_writes_one_decision_per_row_with_line_numbers() {
 }
 
 #[test]
+fn a_field_that_is_not_utf8_is_an_invalid_row() {
+    let dir = TempDir::new().unwrap();
+    let policy = write(&dir, "p.toml", POLICY);
+    let input = dir.path().join("in.csv");
+    fs::write(
+        &input,
+        b"sku,proposed_price,unit_cost\nA\xc3\xa9,12.49,12.22\nB,12.49,1\xff\nC,12.49,12.22\n",
+    )
+    .unwrap();
+    let out = dir.path().join("out.csv");
+    bin()
+        .args(["check", "-q", "--policy"])
+        .arg(&policy)
+        .arg("--input")
+        .arg(&input)
+        .arg("--output")
+        .arg(&out)
+        .assert()
+        .success();
+    let text = fs::read(&out).unwrap();
+    let text = String::from_utf8_lossy(&text);
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines[1].starts_with("A\u{e9},adjusted,14.38,"), "{text}");
+    assert!(
+        lines[2].ends_with(",3,unit_cost: is not valid UTF-8"),
+        "{text}"
+    );
+    assert!(lines[3].starts_with("C,adjusted,14.38,"), "{text}");
+}
+
+#[test]
 fn check_jsonl_money_as_strings_lists_as_arrays_absent_as_null() {
     let dir = TempDir::new().unwrap();
     let policy = write(&dir, "p.toml", POLICY);
