@@ -122,17 +122,39 @@ impl BudgetLedger {
         })
     }
 
+    /// Takes `amount` off the campaign's reserved total, refusing to go
+    /// below zero (a reservation settled twice, or one never made).
+    fn unreserve(reserved: &AtomicI64, amount: i64) -> Result<(), LedgerError> {
+        if amount < 0 {
+            return Err(LedgerError::NegativeAmount);
+        }
+        let mut cur = reserved.load(Ordering::Acquire);
+        loop {
+            if cur < amount {
+                return Err(LedgerError::NotReserved);
+            }
+            match reserved.compare_exchange_weak(
+                cur,
+                cur - amount,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => return Ok(()),
+                Err(now) => cur = now,
+            }
+        }
+    }
+
     /// The reserved spend is final: it stays taken.
     pub fn commit(&self, r: Reservation) -> Result<(), LedgerError> {
         let (_, reserved) = self.slot(r.campaign)?;
-        reserved.fetch_sub(r.amount, Ordering::AcqRel);
-        Ok(())
+        Self::unreserve(reserved, r.amount)
     }
 
     /// The reserved spend returns to the campaign.
     pub fn release(&self, r: Reservation) -> Result<(), LedgerError> {
         let (remaining, reserved) = self.slot(r.campaign)?;
-        reserved.fetch_sub(r.amount, Ordering::AcqRel);
+        Self::unreserve(reserved, r.amount)?;
         remaining.fetch_add(r.amount, Ordering::AcqRel);
         Ok(())
     }

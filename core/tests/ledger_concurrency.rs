@@ -114,3 +114,36 @@ fn eight_threads_evaluating_with_the_ledger_never_overspend() {
     assert_eq!(spent + remaining, 100_000);
     assert!(spent > 90_000, "the budget was used: {spent}");
 }
+
+#[test]
+fn settling_more_than_was_reserved_is_refused() {
+    use priceguard::Reservation;
+    let policy = Policy::from_toml_str(POLICY).unwrap();
+    let id = policy.campaign_id("flash");
+    let ledger = BudgetLedger::new(&policy);
+    let r = ledger.reserve(id, 500).unwrap();
+    // A forged duplicate of the same reservation.
+    let twin = Reservation {
+        campaign: id,
+        amount: 500,
+    };
+    ledger.release(r).unwrap();
+    assert_eq!(ledger.release(twin), Err(LedgerError::NotReserved));
+    assert_eq!(ledger.remaining(id), Some(100_000));
+    assert_eq!(ledger.reserved(id), Some(0));
+    let r = ledger.reserve(id, 100).unwrap();
+    assert_eq!(
+        ledger.commit(Reservation {
+            campaign: id,
+            amount: 101
+        }),
+        Err(LedgerError::NotReserved)
+    );
+    ledger.commit(r).unwrap();
+    assert_eq!(ledger.remaining(id), Some(99_900));
+    assert_eq!(ledger.reserve(id, -1), Err(LedgerError::NegativeAmount));
+    assert_eq!(
+        ledger.reserve(priceguard::CampaignId(7), 1),
+        Err(LedgerError::UnknownCampaign)
+    );
+}

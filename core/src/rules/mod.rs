@@ -286,8 +286,29 @@ impl Iterator for RuleIter {
     }
 }
 
+/// Bitmask of the rules in each class, indexed by `Class as usize`,
+/// computed at compile time.
+const CLASS_MASKS: [u64; 5] = [
+    compute_class_mask(Class::Hard),
+    compute_class_mask(Class::Financial),
+    compute_class_mask(Class::Stability),
+    compute_class_mask(Class::Market),
+    compute_class_mask(Class::Cosmetic),
+];
+
 /// Bitmask of the rules in a class.
+#[inline]
 pub const fn class_mask(class: Class) -> u64 {
+    match class {
+        Class::Hard => CLASS_MASKS[0],
+        Class::Financial => CLASS_MASKS[1],
+        Class::Stability => CLASS_MASKS[2],
+        Class::Market => CLASS_MASKS[3],
+        Class::Cosmetic => CLASS_MASKS[4],
+    }
+}
+
+const fn compute_class_mask(class: Class) -> u64 {
     let mut mask = 0u64;
     let mut code = 0u8;
     while (code as usize) < RULE_COUNT {
