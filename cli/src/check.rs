@@ -15,6 +15,21 @@ use crate::read::RowReader;
 use crate::write::{money_text, push_check_header, push_check_row, CheckRow};
 use crate::{load_policy, now_arg, CheckArgs, CliError};
 
+/// Refuses an output path that names the input file: creating it would
+/// truncate the rows before they are read.
+pub fn ensure_distinct(input: &Path, output: Option<&Path>) -> Result<(), CliError> {
+    let Some(out) = output else { return Ok(()) };
+    if let (Ok(a), Ok(b)) = (std::fs::canonicalize(input), std::fs::canonicalize(out)) {
+        if a == b {
+            return Err(CliError::new(format!(
+                "--output `{}` is the input file: write the decisions elsewhere",
+                out.display()
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Where output goes: a file or standard output. Callers write whole
 /// chunks of formatted rows, so no further buffering is needed.
 pub fn open_output(path: Option<&Path>) -> Result<Box<dyn Write>, CliError> {
@@ -66,6 +81,7 @@ pub fn run(args: &CheckArgs) -> Result<(), CliError> {
     let in_format = Format::for_input(&args.input, args.format)?;
     let out_format = Format::for_output(args.output.as_deref(), args.format, in_format);
     let (reader, size) = RowReader::open(&args.input, in_format)?;
+    ensure_distinct(&args.input, args.output.as_deref())?;
     let mut out = open_output(args.output.as_deref())?;
     let out_name = output_name(args.output.as_deref());
     let bar = progress(size, args.quiet);

@@ -8,7 +8,7 @@ use std::io::{self, Write};
 use priceguard::rules::RULE_COUNT;
 use priceguard::{Decision, Outcome, Rule};
 
-use crate::check::{flush_buf, open_output, output_name, top_rules};
+use crate::check::{ensure_distinct, flush_buf, open_output, output_name, top_rules};
 use crate::eval::{pipeline, Evaluator};
 use crate::format::Format;
 use crate::read::RowReader;
@@ -119,6 +119,7 @@ pub fn run(args: &DiffArgs) -> Result<(), CliError> {
     let in_format = Format::for_input(&args.input, args.format)?;
     let out_format = Format::for_output(args.output.as_deref(), args.format, in_format);
     let (reader, _) = RowReader::open(&args.input, in_format)?;
+    ensure_distinct(&args.input, args.output.as_deref())?;
     let mut out = match &args.output {
         Some(p) => Some(open_output(Some(p))?),
         None => None,

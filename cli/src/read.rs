@@ -244,6 +244,11 @@ impl RowReader {
                 let mut rdr = csv::ReaderBuilder::new()
                     .has_headers(true)
                     .flexible(true)
+                    // Records end at `\n` only: with the default CRLF
+                    // terminator the csv crate reports the line before the
+                    // real one for CRLF files. A trailing `\r` is trimmed
+                    // like any other surrounding whitespace.
+                    .terminator(csv::Terminator::Any(b'\n'))
                     .buffer_capacity(1 << 16)
                     .from_reader(input);
                 let header = rdr
@@ -306,11 +311,19 @@ impl RowReader {
                 let Some(rec) = recs.get_mut(chunk.len) else {
                     return Ok(false);
                 };
-                let more = rdr
-                    .read_byte_record(rec)
-                    .map_err(|e| CliError::new(format!("cannot read `{}`: {e}", self.name)))?;
-                if !more {
-                    return Ok(false);
+                loop {
+                    let more = rdr
+                        .read_byte_record(rec)
+                        .map_err(|e| CliError::new(format!("cannot read `{}`: {e}", self.name)))?;
+                    if !more {
+                        return Ok(false);
+                    }
+                    // A blank line (or one holding only `\r`) is not a row.
+                    let blank =
+                        rec.len() == 1 && rec.get(0).is_some_and(|f| trim_bytes(f).is_empty());
+                    if !blank {
+                        break;
+                    }
                 }
                 chunk.lines.push(rec.position().map_or(0, |p| p.line()));
                 chunk.len += 1;

@@ -740,6 +740,54 @@ fn sample_is_deterministic_and_matches_the_example_policy() {
 }
 
 #[test]
+fn bom_crlf_and_quoted_fields_are_read() {
+    let dir = TempDir::new().unwrap();
+    let policy = write(&dir, "p.toml", POLICY);
+    let input = write(
+        &dir,
+        "in.csv",
+        "\u{feff}sku , proposed_price,unit_cost\r\n\"A,1\",12.49,12.22\r\n\r\n\"B \"\"2\"\"\", 19.99 ,\"10.00\"\r\n",
+    );
+    let out = dir.path().join("out.csv");
+    bin()
+        .args(["check", "-q", "--policy"])
+        .arg(&policy)
+        .arg("--input")
+        .arg(&input)
+        .arg("--output")
+        .arg(&out)
+        .assert()
+        .success();
+    let rows = read_csv(&out);
+    assert_eq!(rows.len(), 2);
+    assert_eq!(&rows[0][0], "A,1");
+    assert_eq!(&rows[0][2], "14.38");
+    assert_eq!(&rows[1][0], "B \"2\"");
+    assert_eq!(&rows[1][1], "accepted");
+    assert_eq!(&rows[0][12], "2");
+    assert_eq!(&rows[1][12], "4");
+}
+
+#[test]
+fn the_output_may_not_overwrite_the_input() {
+    let dir = TempDir::new().unwrap();
+    let policy = write(&dir, "p.toml", POLICY);
+    let text = "sku,proposed_price,unit_cost\nA1,12.49,12.22\n";
+    let input = write(&dir, "in.csv", text);
+    bin()
+        .args(["check", "--policy"])
+        .arg(&policy)
+        .arg("--input")
+        .arg(&input)
+        .arg("--output")
+        .arg(&input)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("is the input file"));
+    assert_eq!(fs::read_to_string(&input).unwrap(), text);
+}
+
+#[test]
 fn missing_input_is_a_one_line_error() {
     let dir = TempDir::new().unwrap();
     let policy = write(&dir, "p.toml", POLICY);
