@@ -7,8 +7,8 @@
 //! decisions are written into the output arrays. A policy with a circuit
 //! breaker judges the whole batch at once, so it is evaluated as one chunk.
 
-use priceguard::{BatchSummary, Budgets, Currency, Decision, Field, Item, Outcome, Policy};
 use numpy::{IntoPyArray, PyArray1, PyArrayMethods, PyReadonlyArray1};
+use priceguard::{BatchSummary, Budgets, Currency, Decision, Field, Item, Outcome, Policy};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
@@ -93,7 +93,13 @@ fn conv_i64(kind: Kind, per_major: i64, v: i64) -> Val {
 }
 
 #[inline(always)]
-fn apply<S: Fn(&mut Item, i64) -> bool>(field: Field, item: &mut Item, bad: &mut u8, v: Val, set: &S) {
+fn apply<S: Fn(&mut Item, i64) -> bool>(
+    field: Field,
+    item: &mut Item,
+    bad: &mut u8,
+    v: Val,
+    set: &S,
+) {
     let ok = match v {
         Val::Absent => field != Field::ProposedPrice,
         Val::Set(x) => set(item, x),
@@ -130,8 +136,14 @@ fn fill_with<S: Fn(&mut Item, i64) -> bool>(
                     }
                 }
                 Some(m) => {
-                    for (((it, b), &v), &absent) in items.iter_mut().zip(bad.iter_mut()).zip(vals).zip(m) {
-                        let v = if absent { Val::Absent } else { conv_f64(kind, cur, v) };
+                    for (((it, b), &v), &absent) in
+                        items.iter_mut().zip(bad.iter_mut()).zip(vals).zip(m)
+                    {
+                        let v = if absent {
+                            Val::Absent
+                        } else {
+                            conv_f64(kind, cur, v)
+                        };
                         apply(field, it, b, v, &set);
                     }
                 }
@@ -146,8 +158,14 @@ fn fill_with<S: Fn(&mut Item, i64) -> bool>(
                     }
                 }
                 Some(m) => {
-                    for (((it, b), &v), &absent) in items.iter_mut().zip(bad.iter_mut()).zip(vals).zip(m) {
-                        let v = if absent { Val::Absent } else { conv_i64(kind, per_major, v) };
+                    for (((it, b), &v), &absent) in
+                        items.iter_mut().zip(bad.iter_mut()).zip(vals).zip(m)
+                    {
+                        let v = if absent {
+                            Val::Absent
+                        } else {
+                            conv_i64(kind, per_major, v)
+                        };
                         apply(field, it, b, v, &set);
                     }
                 }
@@ -196,7 +214,9 @@ fn fill(col: &Column<'_>, cur: Currency, start: usize, items: &mut [Item], bad: 
         Field::PinnedPrice => with!(with_pinned_price),
         // Ids must fit u32: `set` refuses the rest.
         f @ (Field::Campaign | Field::Segment | Field::Sku) => {
-            fill_with(col, cur, start, items, bad, |it: &mut Item, v: i64| it.set(f, v))
+            fill_with(col, cur, start, items, bad, |it: &mut Item, v: i64| {
+                it.set(f, v)
+            })
         }
     }
 }
@@ -262,8 +282,20 @@ impl<'a> MoneySink<'a> {
         let (v0, v1) = split_slice(self.valid, k);
         let (minor, per_major) = (self.minor, self.per_major);
         (
-            MoneySink { minor, per_major, major: m0, raw: r0, valid: v0 },
-            MoneySink { minor, per_major, major: m1, raw: r1, valid: v1 },
+            MoneySink {
+                minor,
+                per_major,
+                major: m0,
+                raw: r0,
+                valid: v0,
+            },
+            MoneySink {
+                minor,
+                per_major,
+                major: m1,
+                raw: r1,
+                valid: v1,
+            },
         )
     }
 
@@ -271,7 +303,8 @@ impl<'a> MoneySink<'a> {
     fn write(&mut self, at: usize, out: &[Decision], get: impl Fn(&Decision) -> Option<i64>) {
         let end = at + out.len();
         if self.minor {
-            let (Some(raw), Some(valid)) = (self.raw.get_mut(at..end), self.valid.get_mut(at..end)) else {
+            let (Some(raw), Some(valid)) = (self.raw.get_mut(at..end), self.valid.get_mut(at..end))
+            else {
                 return;
             };
             for ((r, ok), d) in raw.iter_mut().zip(valid.iter_mut()).zip(out) {
@@ -426,13 +459,16 @@ impl<'a> Sink<'a> {
         }
         col!(outcome, |d: &Decision| d.outcome as u8);
         // Reason codes are 0..=69: they fit a byte.
-        col!(reason, |d: &Decision| u8::try_from(d.reason.code()).unwrap_or(u8::MAX));
+        col!(reason, |d: &Decision| u8::try_from(d.reason.code())
+            .unwrap_or(u8::MAX));
         col!(violated, |d: &Decision| d.violated.0);
         col!(binding, |d: &Decision| d.binding.0);
         col!(unmet, |d: &Decision| d.unmet.0);
         col!(relaxed, |d: &Decision| d.relaxed.0);
         col!(needs_approval, |d: &Decision| d.needs_approval);
-        col!(invalid_field, |d: &Decision| d.invalid_field.map_or(-1, |f| f as i8));
+        col!(invalid_field, |d: &Decision| d
+            .invalid_field
+            .map_or(-1, |f| f as i8));
     }
 }
 
@@ -456,7 +492,8 @@ fn run_range(
     let mut done = 0;
     while done < len {
         let k = (len - done).min(chunk);
-        let (Some(items), Some(bad), Some(out)) = (items.get_mut(..k), bad.get_mut(..k), out.get_mut(..k))
+        let (Some(items), Some(bad), Some(out)) =
+            (items.get_mut(..k), bad.get_mut(..k), out.get_mut(..k))
         else {
             break;
         };
@@ -506,18 +543,34 @@ fn threads_for(n: usize) -> usize {
 /// input order) or the policy has a circuit breaker (which judges the whole
 /// batch). Without either, the batch is split into contiguous ranges
 /// evaluated on several threads; the result is the same as one pass.
-fn run(policy: &Policy, n: usize, cols: &[Column<'_>], outs: &mut Outputs) -> PyResult<(BatchSummary, Budgets)> {
+fn run(
+    policy: &Policy,
+    n: usize,
+    cols: &[Column<'_>],
+    outs: &mut Outputs,
+) -> PyResult<(BatchSummary, Budgets)> {
     let per_major = policy.currency().minor_per_major() as f64;
     let mut budgets = Budgets::new(policy);
     let err = |e: priceguard::BatchError| PyValueError::new_err(e.to_string());
     if policy.breaker().is_some() {
-        let s = run_range(policy, cols, 0, n, n, &mut budgets, outs.sink(per_major)).map_err(err)?;
+        let s =
+            run_range(policy, cols, 0, n, n, &mut budgets, outs.sink(per_major)).map_err(err)?;
         return Ok((s, budgets));
     }
-    let uses_budgets = policy.campaign_count() > 0 && cols.iter().any(|c| c.field == Field::Campaign);
+    let uses_budgets =
+        policy.campaign_count() > 0 && cols.iter().any(|c| c.field == Field::Campaign);
     let threads = if uses_budgets { 1 } else { threads_for(n) };
     if threads <= 1 {
-        let s = run_range(policy, cols, 0, n, CHUNK, &mut budgets, outs.sink(per_major)).map_err(err)?;
+        let s = run_range(
+            policy,
+            cols,
+            0,
+            n,
+            CHUNK,
+            &mut budgets,
+            outs.sink(per_major),
+        )
+        .map_err(err)?;
         return Ok((s, budgets));
     }
     let per = n.div_ceil(threads);
@@ -624,9 +677,9 @@ pub(crate) fn evaluate<'py>(
         let mask = if mask.is_none() {
             None
         } else {
-            let m = mask
-                .cast::<PyArray1<bool>>()
-                .map_err(|_| PyValueError::new_err(format!("the mask of `{field}` must be a 1-d bool array")))?;
+            let m = mask.cast::<PyArray1<bool>>().map_err(|_| {
+                PyValueError::new_err(format!("the mask of `{field}` must be a 1-d bool array"))
+            })?;
             Some(m.try_readonly()?)
         };
         held.push((field, v, mask, col_minor));
@@ -638,14 +691,18 @@ pub(crate) fn evaluate<'py>(
     for (field, v, mask, col_minor) in &held {
         let (values, float) = match v {
             Held::F64(a) => {
-                let s = a.as_slice().map_err(|e| PyValueError::new_err(format!("`{field}`: {e}")))?;
+                let s = a
+                    .as_slice()
+                    .map_err(|e| PyValueError::new_err(format!("`{field}`: {e}")))?;
                 if s.len() != n {
                     return Err(len_error(*field, "array", s.len(), n));
                 }
                 (Values::F64(s), true)
             }
             Held::I64(a) => {
-                let s = a.as_slice().map_err(|e| PyValueError::new_err(format!("`{field}`: {e}")))?;
+                let s = a
+                    .as_slice()
+                    .map_err(|e| PyValueError::new_err(format!("`{field}`: {e}")))?;
                 if s.len() != n {
                     return Err(len_error(*field, "array", s.len(), n));
                 }
@@ -657,7 +714,9 @@ pub(crate) fn evaluate<'py>(
         let mask = match mask {
             None => None,
             Some(m) => {
-                let s = m.as_slice().map_err(|e| PyValueError::new_err(format!("`{field}` mask: {e}")))?;
+                let s = m
+                    .as_slice()
+                    .map_err(|e| PyValueError::new_err(format!("`{field}` mask: {e}")))?;
                 if s.len() != n {
                     return Err(len_error(*field, "mask", s.len(), n));
                 }

@@ -69,7 +69,9 @@ pub(crate) fn set_field(
     if obj.is_instance_of::<PyInt>() {
         let v: i64 = obj.extract().map_err(|_| ())?;
         // An int is major units for money (12 is 12.00), a plain count otherwise.
-        return policy.set_field_decimal(item, field, Decimal::from(v)).map_err(|_| ());
+        return policy
+            .set_field_decimal(item, field, Decimal::from(v))
+            .map_err(|_| ());
     }
     if obj.is_instance_of::<PyFloat>() {
         let v: f64 = obj.extract().map_err(|_| ())?;

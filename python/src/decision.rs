@@ -80,7 +80,14 @@ impl Decision {
     /// Classes dropped to resolve a conflict, in class order.
     #[getter]
     fn relaxed<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
-        PyTuple::new(py, self.decision.relaxed.iter().map(Class::name).collect::<Vec<_>>())
+        PyTuple::new(
+            py,
+            self.decision
+                .relaxed
+                .iter()
+                .map(Class::name)
+                .collect::<Vec<_>>(),
+        )
     }
 
     /// The primary reason: a rule name, `infeasible`, `missing_cost`, ...;
@@ -171,7 +178,11 @@ impl Decision {
             s.push_str(&format!(", unmet={}", names(d.unmet)));
         }
         if !d.relaxed.is_empty() {
-            let v: Vec<String> = d.relaxed.iter().map(|c| format!("'{}'", c.name())).collect();
+            let v: Vec<String> = d
+                .relaxed
+                .iter()
+                .map(|c| format!("'{}'", c.name()))
+                .collect();
             s.push_str(&format!(", relaxed={}", tuple_text(&v)));
         }
         if d.promo_spend.is_some() {

@@ -71,7 +71,10 @@ mod _native {
     /// The names of the classes in a `relaxed` bitmask, in class order.
     #[pyfunction]
     fn class_names(py: Python<'_>, mask: u8) -> PyResult<Bound<'_, PyTuple>> {
-        PyTuple::new(py, ClassSet(mask).iter().map(Class::name).collect::<Vec<_>>())
+        PyTuple::new(
+            py,
+            ClassSet(mask).iter().map(Class::name).collect::<Vec<_>>(),
+        )
     }
 
     /// The name of a reason code (`""` for 0, no reason).
@@ -99,12 +102,24 @@ mod _native {
         }
         m.add("REASONS", reasons)?;
         let classes = PyDict::new(py);
-        for c in [Class::Hard, Class::Financial, Class::Stability, Class::Market, Class::Cosmetic] {
+        for c in [
+            Class::Hard,
+            Class::Financial,
+            Class::Stability,
+            Class::Market,
+            Class::Cosmetic,
+        ] {
             classes.set_item(c as u8, c.name())?;
         }
         m.add("CLASSES", classes)?;
-        m.add("OUTCOMES", PyTuple::new(py, Outcome::ALL.iter().map(|o| o.name()))?)?;
-        m.add("FIELDS", PyTuple::new(py, Field::ALL.iter().map(|f| f.name()))?)?;
+        m.add(
+            "OUTCOMES",
+            PyTuple::new(py, Outcome::ALL.iter().map(|o| o.name()))?,
+        )?;
+        m.add(
+            "FIELDS",
+            PyTuple::new(py, Field::ALL.iter().map(|f| f.name()))?,
+        )?;
         m.add("__version__", env!("CARGO_PKG_VERSION"))?;
         Ok(())
     }

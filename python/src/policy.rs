@@ -23,13 +23,14 @@ fn wrap(py: Python<'_>, r: Result<Policy, priceguard::PolicyError>) -> PyResult<
         .map_err(|e| policy_error(py, &e))
 }
 
+/// An item read from a mapping (or the first field that cannot be used)
+/// and its `sku`, if any.
+type ReadItem = (Result<Item, Field>, Option<Py<PyAny>>);
+
 /// Reads a Python mapping into an item. `Err(field)` names the first field
 /// that cannot be used; unknown keys are a `ValueError` (a typo such as
 /// `unit_cst` must not silently drop a cost).
-fn read_item(
-    policy: &Policy,
-    mapping: &Bound<'_, PyAny>,
-) -> PyResult<(Result<Item, Field>, Option<Py<PyAny>>)> {
+fn read_item(policy: &Policy, mapping: &Bound<'_, PyAny>) -> PyResult<ReadItem> {
     let pairs: Vec<(Bound<'_, PyAny>, Bound<'_, PyAny>)> = if let Ok(d) = mapping.cast::<PyDict>() {
         d.iter().collect()
     } else if let Ok(m) = mapping.cast::<PyMapping>() {
@@ -53,7 +54,11 @@ fn read_item(
     let mut slots: [Option<Bound<'_, PyAny>>; Field::ALL.len()] = Default::default();
     for (k, v) in pairs {
         let key = k.cast::<PyString>().map_err(|_| {
-            PyValueError::new_err(format!("item keys must be str, not `{}`", k.repr().map_or_else(|_| String::from("?"), |r| r.to_string())))
+            PyValueError::new_err(format!(
+                "item keys must be str, not `{}`",
+                k.repr()
+                    .map_or_else(|_| String::from("?"), |r| r.to_string())
+            ))
         })?;
         let key = key.to_cow()?;
         let field = Field::from_name(&key)
@@ -69,9 +74,11 @@ fn read_item(
         }
     }
     // proposed_price first: the engine validates it first too.
-    let order = std::iter::once(Field::ProposedPrice).chain(Field::ALL.into_iter().filter(|f| {
-        !matches!(f, Field::ProposedPrice | Field::Sku)
-    }));
+    let order = std::iter::once(Field::ProposedPrice).chain(
+        Field::ALL
+            .into_iter()
+            .filter(|f| !matches!(f, Field::ProposedPrice | Field::Sku)),
+    );
     for field in order {
         let Some(Some(v)) = slots.get(field as usize) else {
             if field == Field::ProposedPrice {

@@ -207,3 +207,10 @@ def test_helpers() -> None:
     assert priceguard.Outcome.HELD == 2 and priceguard.OUTCOMES[2] == "held"
     assert priceguard.RULES[4] == "margin" and priceguard.FIELDS[16] == "proposed_price"
     assert isinstance(priceguard.__version__, str)
+
+
+def test_module_docstring_example() -> None:
+    import doctest
+
+    failures, tried = doctest.testmod(priceguard, verbose=False)
+    assert tried > 0 and failures == 0
