@@ -166,55 +166,49 @@ impl Bounds {
 /// Checks the item's own values (SPEC §6 bad input).
 #[inline]
 fn validate(item: &Item) -> Result<(), Field> {
-    let price_ok = |v: i64| v > 0 && v <= MAX_MONEY;
-    if !price_ok(item.proposed_price()) {
-        return Err(Field::ProposedPrice);
+    // Fields are checked in SPEC §3 table order, so the first bad one in
+    // that order is named, whatever interface read the item.
+    let price = |field: Field, v: Option<i64>| match v {
+        Some(v) if v <= 0 || v > MAX_MONEY => Err(field),
+        _ => Ok(()),
+    };
+    let not_negative = |field: Field, v: Option<i64>| match v {
+        Some(v) if v < 0 => Err(field),
+        _ => Ok(()),
+    };
+    price(Field::ProposedPrice, Some(item.proposed_price()))?;
+    if item.presence() == 0 {
+        return Ok(());
     }
-    let money = [
-        (Field::CurrentPrice, item.current_price()),
-        (Field::MinPrice, item.min_price()),
-        (Field::MaxPrice, item.max_price()),
-        (Field::MapPrice, item.map_price()),
-        (Field::ReferencePrice, item.reference_price()),
-        (Field::WindowAnchorPrice, item.window_anchor_price()),
-        (Field::BaselinePrice, item.baseline_price()),
-        (Field::CompetitorPrice, item.competitor_price()),
-        (Field::PinnedPrice, item.pinned_price()),
-    ];
-    for (field, value) in money {
-        if let Some(v) = value {
-            if !price_ok(v) {
-                return Err(field);
-            }
-        }
-    }
+    price(Field::CurrentPrice, item.current_price())?;
     if let Some(c) = item.unit_cost() {
         if !(0..=MAX_MONEY).contains(&c) {
             return Err(Field::UnitCost);
         }
     }
+    price(Field::MinPrice, item.min_price())?;
+    price(Field::MaxPrice, item.max_price())?;
+    price(Field::MapPrice, item.map_price())?;
+    price(Field::ReferencePrice, item.reference_price())?;
     if let Some(u) = item.expected_units() {
         if !(1..=MAX_UNITS).contains(&u) {
             return Err(Field::ExpectedUnits);
         }
         if let Some(r) = item.reference_price() {
-            // The whole reference value must fit i64 so spends never overflow.
-            if i128::from(r) * i128::from(u) > i128::from(i64::MAX / 4) {
+            // The whole reference value must fit comfortably in i64 so that
+            // spends never overflow: R x u <= 2^61 (docs/semantics.md M3).
+            if i128::from(r) * i128::from(u) > 1_i128 << 61 {
                 return Err(Field::ExpectedUnits);
             }
         }
     }
-    for (field, value) in [
-        (Field::Now, item.now()),
-        (Field::LastChangeAt, item.last_change_at()),
-        (Field::ChangesInWindow, item.changes_in_window()),
-    ] {
-        if let Some(v) = value {
-            if v < 0 {
-                return Err(field);
-            }
-        }
-    }
+    not_negative(Field::Now, item.now())?;
+    not_negative(Field::LastChangeAt, item.last_change_at())?;
+    not_negative(Field::ChangesInWindow, item.changes_in_window())?;
+    price(Field::WindowAnchorPrice, item.window_anchor_price())?;
+    price(Field::BaselinePrice, item.baseline_price())?;
+    price(Field::CompetitorPrice, item.competitor_price())?;
+    price(Field::PinnedPrice, item.pinned_price())?;
     Ok(())
 }
 
@@ -284,6 +278,11 @@ pub fn evaluate_rules(r: &CompiledRules, item: &Item, budget: Budget) -> Decisio
     }
     if !r.allow_unbounded && (hi == NO_HI || !lower_source) {
         return Decision::hold_or_reject(current, Reason::Unbounded);
+    }
+    if lo > MAX_MONEY {
+        // Floors above the supported range (a huge cost): no price can be
+        // published, and none should be proposed back (M3).
+        return Decision::hold_or_reject(current, Reason::Infeasible);
     }
 
     let stability_kept = kept.contains(Class::Stability);
@@ -377,7 +376,7 @@ pub fn evaluate_rules(r: &CompiledRules, item: &Item, budget: Budget) -> Decisio
         let reason = match source {
             Some(rule) => rule,
             None if ending_moved => Rule::PriceEnding,
-            None if pinned == Some(price) => Rule::Pinned,
+            None if pinned.is_some() => Rule::Pinned,
             None => Rule::Tick,
         };
         (Outcome::Adjusted, Reason::Rule(reason))

@@ -67,6 +67,30 @@ impl Field {
         Field::Sku,
     ];
 
+    /// Every field in SPEC §3 table order: the order in which inputs are
+    /// read and checked, so the first bad field named is the same in every
+    /// interface.
+    pub const SPEC_ORDER: [Field; 18] = [
+        Field::Sku,
+        Field::ProposedPrice,
+        Field::CurrentPrice,
+        Field::UnitCost,
+        Field::MinPrice,
+        Field::MaxPrice,
+        Field::MapPrice,
+        Field::ReferencePrice,
+        Field::ExpectedUnits,
+        Field::Campaign,
+        Field::Now,
+        Field::LastChangeAt,
+        Field::ChangesInWindow,
+        Field::WindowAnchorPrice,
+        Field::BaselinePrice,
+        Field::CompetitorPrice,
+        Field::Segment,
+        Field::PinnedPrice,
+    ];
+
     /// The SPEC §3 name.
     pub const fn name(self) -> &'static str {
         match self {
