@@ -70,13 +70,20 @@ def reset_peak() -> bool:
         return False
 
 
+CPU: dict[int, float] = {}
+
+
 def best_of(repeat: int, fn: Callable[[], Any]) -> tuple[float, Any]:
-    best, out = float("inf"), None
+    """Best wall time of `repeat` runs; the CPU time of that run (all threads) goes to CPU[id(result)]."""
+    best, cpu, out = float("inf"), 0.0, None
     for _ in range(repeat):
         gc.collect()
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         out = fn()
-        best = min(best, time.perf_counter() - t)
+        wall, used = time.perf_counter() - t, time.process_time() - c
+        if wall < best:
+            best, cpu = wall, used
+    CPU[id(out)] = cpu
     return best, out
 
 
@@ -135,18 +142,26 @@ def main() -> int:
     t_minor, r_minor = best_of(args.repeat, lambda: policy.evaluate_batch(**minor, money="minor"))
     t_numpy, (np_price, _) = best_of(args.repeat, lambda: peer_numpy.guard_numpy(w))
     t_dec, (dec_price, _) = best_of(1, lambda: peer_numpy.guard_decimal(w, k))
+    t_single, _ = best_of(1, lambda: [policy.evaluate(
+        {"proposed_price": int(w["proposed"][i]) / 100, "current_price": int(w["current"][i]) / 100,
+         "unit_cost": int(w["cost"][i]) / 100, "last_change_at": int(w["last_change_at"][i]), "now": int(w["now"])})
+        for i in range(k)])
 
     ns = lambda t, items: t / items * 1e9  # noqa: E731
     pg_major, pg_minor = ns(t_major, n), ns(t_minor, n)
+    cpu = lambda r, items: CPU.get(id(r), float("nan")) / items * 1e9  # noqa: E731
     rows = [
-        ("priceguard batch, float64 major", n, pg_major),
-        ("priceguard batch, int64 minor", n, pg_minor),
-        ("numpy peer (float64)", n, ns(t_numpy, n)),
-        ("Decimal loop", k, ns(t_dec, k)),
+        ("priceguard batch, float64 major", n, pg_major, cpu(r_major, n)),
+        ("priceguard batch, int64 minor", n, pg_minor, cpu(r_minor, n)),
+        ("numpy peer (float64)", n, ns(t_numpy, n), float("nan")),
+        ("Decimal loop", k, ns(t_dec, k), float("nan")),
+        ("priceguard evaluate(), dict per item", k, ns(t_single, k), float("nan")),
     ]
-    print(f"{'implementation':34} {'items':>9} {'ns/item':>10} {'vs float64 path':>16}")
-    for name, items, v in rows:
-        print(f"{name:34} {items:>9} {v:>10.1f} {v / pg_major:>15.1f}x")
+    threads = os.environ.get("PRICEGUARD_NUM_THREADS") or str(os.cpu_count())
+    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; batch threads <= {threads}")
+    print(f"{'implementation':34} {'items':>9} {'ns/item':>10} {'cpu ns/item':>12} {'vs float64 path':>16}")
+    for name, items, v, c in rows:
+        print(f"{name:34} {items:>9} {v:>10.1f} {c:>12.1f} {v / pg_major:>15.1f}x")
 
     price_minor = np.where(r_minor.price_valid, r_minor.price, -1)
     price_major = np.where(np.isnan(r_major.price), -1, np.round(r_major.price * 100)).astype(np.int64)
