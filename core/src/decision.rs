@@ -70,10 +70,13 @@ pub enum Reason {
     /// The interval has no upper bound (or no floor above one tick) and the
     /// policy does not say `allow_unbounded`.
     Unbounded,
+    /// Custom rule `i` of the list the item was evaluated with decided it.
+    Custom(u8),
 }
 
 impl Reason {
-    /// Stable numeric code: 0 none, 1 + rule code for rules, 64.. others.
+    /// Stable numeric code: 0 none, 1 + rule code for rules, 64.. others,
+    /// 100 + i for custom rule `i`.
     pub const fn code(self) -> u32 {
         match self {
             Reason::None => 0,
@@ -84,6 +87,7 @@ impl Reason {
             Reason::CircuitOpen => 67,
             Reason::Freeze => 68,
             Reason::Unbounded => 69,
+            Reason::Custom(i) => 100 + i as u32,
         }
     }
 
@@ -97,6 +101,7 @@ impl Reason {
             67 => Some(Reason::CircuitOpen),
             68 => Some(Reason::Freeze),
             69 => Some(Reason::Unbounded),
+            c if c >= 100 && c < 132 => Some(Reason::Custom((c - 100) as u8)),
             c if c >= 1 && c <= 63 => match Rule::from_code((c - 1) as u8) {
                 Some(r) => Some(Reason::Rule(r)),
                 None => None,
@@ -116,6 +121,7 @@ impl Reason {
             Reason::CircuitOpen => "circuit_open",
             Reason::Freeze => "freeze",
             Reason::Unbounded => "unbounded",
+            Reason::Custom(_) => "custom",
         }
     }
 

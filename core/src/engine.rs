@@ -8,10 +8,10 @@
 use crate::compiled::CompiledRules;
 use crate::decision::{Decision, Outcome, Reason};
 use crate::item::{Field, Item};
-use crate::money::{snap_half_even, MAX_MONEY};
+use crate::money::{ceil_to_tick, floor_to_tick, snap_half_even, MAX_MONEY};
 use crate::rules::{
-    bounds, change, class_mask, emergency, endings, margin, market, promotion, Class, ClassSet,
-    Rule, RuleSet, RULE_COUNT,
+    bounds, change, emergency, endings, margin, market, promotion, Class, ClassSet, Rule, RuleSet,
+    CLASS_MASKS, RULE_COUNT,
 };
 
 /// The most units a forecast may carry.
@@ -34,9 +34,9 @@ const NO_HI: i64 = i64::MAX;
 /// Per-rule bounds for one item. `lo`/`hi` hold `NO_LO`/`NO_HI` for rules
 /// that set no bound on that side.
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct Bounds {
-    lo: [i64; RULE_COUNT],
-    hi: [i64; RULE_COUNT],
+pub(crate) struct Bounds<const N: usize = RULE_COUNT> {
+    lo: [i64; N],
+    hi: [i64; N],
     set: u64,
 }
 
@@ -46,12 +46,12 @@ fn clamp_i64(v: i128) -> i64 {
     v.clamp(-(1_i128 << 62), 1_i128 << 62) as i64
 }
 
-impl Bounds {
+impl<const N: usize> Bounds<N> {
     #[inline]
-    fn new() -> Bounds {
+    fn new() -> Bounds<N> {
         Bounds {
-            lo: [NO_LO; RULE_COUNT],
-            hi: [NO_HI; RULE_COUNT],
+            lo: [NO_LO; N],
+            hi: [NO_HI; N],
             set: 0,
         }
     }
@@ -59,18 +59,28 @@ impl Bounds {
     /// Records a lower bound for `rule`.
     #[inline]
     pub(crate) fn lower(&mut self, rule: Rule, v: i128) {
-        if let Some(slot) = self.lo.get_mut(rule as usize) {
-            *slot = clamp_i64(v);
-            self.set |= 1 << rule as u8;
-        }
+        self.lower_code(rule as usize, v);
     }
 
     /// Records an upper bound for `rule`.
     #[inline]
     pub(crate) fn upper(&mut self, rule: Rule, v: i128) {
-        if let Some(slot) = self.hi.get_mut(rule as usize) {
+        self.upper_code(rule as usize, v);
+    }
+
+    #[inline]
+    fn lower_code(&mut self, code: usize, v: i128) {
+        if let Some(slot) = self.lo.get_mut(code) {
             *slot = clamp_i64(v);
-            self.set |= 1 << rule as u8;
+            self.set |= 1 << code;
+        }
+    }
+
+    #[inline]
+    fn upper_code(&mut self, code: usize, v: i128) {
+        if let Some(slot) = self.hi.get_mut(code) {
+            *slot = clamp_i64(v);
+            self.set |= 1 << code;
         }
     }
 
@@ -137,15 +147,22 @@ impl Bounds {
         out
     }
 
-    /// The first rule, walking `order`'s kept classes, whose lower (or
-    /// upper) bound equals `v`.
+    /// The first rule code, walking `order`'s kept classes, whose lower
+    /// (or upper) bound equals `v`.
     #[inline]
-    fn source_of(&self, v: i64, upper: bool, order: &[Class; 4], kept: ClassSet) -> Option<Rule> {
+    fn source_of(
+        &self,
+        v: i64,
+        upper: bool,
+        order: &[Class; 4],
+        kept: ClassSet,
+        masks: &[u64; 5],
+    ) -> Option<usize> {
         for class in order {
             if !kept.contains(*class) {
                 continue;
             }
-            let mut bits = self.set & class_mask(*class);
+            let mut bits = self.set & masks.get(*class as usize).copied().unwrap_or(0);
             while bits != 0 {
                 let code = bits.trailing_zeros() as usize;
                 bits &= bits - 1;
@@ -155,7 +172,7 @@ impl Bounds {
                     self.lo_of(code)
                 };
                 if b == v {
-                    return u8::try_from(code).ok().and_then(Rule::from_code);
+                    return Some(code);
                 }
             }
         }
@@ -214,7 +231,101 @@ fn validate(item: &Item) -> Result<(), Field> {
 
 /// Evaluates one item against one segment's compiled rules, given what its
 /// campaign has left. Never allocates, never panics.
+#[inline]
 pub fn evaluate_rules(r: &CompiledRules, item: &Item, budget: Budget) -> Decision {
+    evaluate_impl::<RULE_COUNT>(r, item, budget, &[], &CLASS_MASKS)
+}
+
+/// Like [`evaluate_rules`], with user-defined rules composed with the
+/// built-in ones: they take part in the same class relaxation and
+/// reporting (bits `CUSTOM_BASE + i` of `violated` / `binding`, reason
+/// [`Reason::Custom`]). At most [`MAX_CUSTOM_RULES`] rules; more are
+/// ignored. Never allocates, never panics.
+pub fn evaluate_rules_with(
+    r: &CompiledRules,
+    item: &Item,
+    budget: Budget,
+    custom: &[&dyn CustomRule],
+) -> Decision {
+    let custom = custom.get(..MAX_CUSTOM_RULES).unwrap_or(custom);
+    let mut masks = CLASS_MASKS;
+    for (i, rule) in custom.iter().enumerate() {
+        let class = match rule.class() {
+            Class::Cosmetic => Class::Market,
+            c => c,
+        };
+        if let Some(m) = masks.get_mut(class as usize) {
+            *m |= 1 << (CUSTOM_BASE + i);
+        }
+    }
+    evaluate_impl::<64>(r, item, budget, custom, &masks)
+}
+
+/// First bit of custom rules in a [`RuleSet`].
+pub const CUSTOM_BASE: usize = 32;
+/// Most custom rules one evaluation composes.
+pub const MAX_CUSTOM_RULES: usize = 32;
+
+/// A bound a custom rule sets for one item, in minor units. The engine
+/// rounds it onto the tick in the safe direction (lower up, upper down).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CustomBound {
+    /// Lower bound, if any.
+    pub lo: Option<i64>,
+    /// Upper bound, if any.
+    pub hi: Option<i64>,
+}
+
+/// A user-defined rule for Rust callers: a stable name, a class, and the
+/// bounds it sets for an item. It is relaxed with its class, reported in
+/// `violated` / `binding` like a built-in rule, and rules of the stability
+/// and market classes are skipped for pinned items, as built-ins are.
+///
+/// ```
+/// use priceguard::engine::{CustomBound, CustomRule};
+/// use priceguard::{Class, Item, Policy};
+///
+/// /// Key-value items (segment 1) are never priced above the competitor.
+/// struct NeverAboveCompetitor;
+///
+/// impl CustomRule for NeverAboveCompetitor {
+///     fn name(&self) -> &'static str { "kvi_competitor_ceiling" }
+///     fn class(&self) -> Class { Class::Market }
+///     fn bounds(&self, item: &Item) -> CustomBound {
+///         match (item.segment(), item.competitor_price()) {
+///             (Some(1), Some(k)) => CustomBound { lo: None, hi: Some(k) },
+///             _ => CustomBound::default(),
+///         }
+///     }
+/// }
+///
+/// let policy = Policy::from_toml_str(r#"
+///     name = "kvi"
+///     currency = "USD"
+///     bounds = { min_price = "1", max_price = "100" }
+/// "#).unwrap();
+/// let item = Item::new(1299).with_segment(1).with_competitor_price(1249);
+/// let d = policy.evaluate_with(&item, &[&NeverAboveCompetitor]);
+/// assert_eq!(d.price, Some(1249));
+/// assert_eq!(d.binding.custom_names(&[&NeverAboveCompetitor]).next(), Some("kvi_competitor_ceiling"));
+/// ```
+pub trait CustomRule {
+    /// The stable name reported for this rule.
+    fn name(&self) -> &'static str;
+    /// The class it belongs to (`Cosmetic` is treated as `Market`).
+    fn class(&self) -> Class;
+    /// The bounds for `item`, in minor units of the policy currency.
+    fn bounds(&self, item: &Item) -> CustomBound;
+}
+
+#[inline(always)]
+fn evaluate_impl<const N: usize>(
+    r: &CompiledRules,
+    item: &Item,
+    budget: Budget,
+    custom: &[&dyn CustomRule],
+    masks: &[u64; 5],
+) -> Decision {
     if let Err(field) = validate(item) {
         return Decision::invalid(field);
     }
@@ -239,7 +350,7 @@ pub fn evaluate_rules(r: &CompiledRules, item: &Item, budget: Budget) -> Decisio
     let proposal = pinned.unwrap_or(item.proposed_price());
     let t = r.tick;
 
-    let mut b = Bounds::new();
+    let mut b = Bounds::<N>::new();
     bounds::apply(r, item, &mut b);
     emergency::apply(r, item, &mut b);
     margin::apply(r, item, &mut b);
@@ -247,6 +358,23 @@ pub fn evaluate_rules(r: &CompiledRules, item: &Item, budget: Budget) -> Decisio
     if pinned.is_none() {
         change::apply(r, item, &mut b);
         market::apply(r, item, &mut b);
+    }
+    for (i, rule) in custom.iter().enumerate() {
+        if pinned.is_some()
+            && matches!(
+                rule.class(),
+                Class::Stability | Class::Market | Class::Cosmetic
+            )
+        {
+            continue;
+        }
+        let bound = rule.bounds(item);
+        if let Some(v) = bound.lo {
+            b.lower_code(CUSTOM_BASE + i, ceil_to_tick(i128::from(v), 1, t));
+        }
+        if let Some(v) = bound.hi {
+            b.upper_code(CUSTOM_BASE + i, floor_to_tick(i128::from(v), 1, t));
+        }
     }
 
     // Walk the classes in priority order, relaxing a class whose bounds
@@ -256,7 +384,8 @@ pub fn evaluate_rules(r: &CompiledRules, item: &Item, budget: Budget) -> Decisio
     let mut relaxed = ClassSet::EMPTY;
     let mut lower_source = false;
     for class in r.priority {
-        let (cl, ch, has_lo, has_hi) = b.class_bounds(class_mask(class));
+        let mask = masks.get(class as usize).copied().unwrap_or(0);
+        let (cl, ch, has_lo, has_hi) = b.class_bounds(mask);
         if !has_lo && !has_hi {
             continue;
         }
@@ -345,7 +474,7 @@ pub fn evaluate_rules(r: &CompiledRules, item: &Item, budget: Budget) -> Decisio
 
     let mut kept_mask = 0u64;
     for class in kept.iter() {
-        kept_mask |= class_mask(class);
+        kept_mask |= masks.get(class as usize).copied().unwrap_or(0);
     }
     binding |= b.equal_to(price, kept_mask);
     if ending_moved {
@@ -367,19 +496,27 @@ pub fn evaluate_rules(r: &CompiledRules, item: &Item, budget: Budget) -> Decisio
         (Outcome::Held, Reason::Rule(Rule::MinChange))
     } else {
         let source = if clamped_lo {
-            b.source_of(lo, false, &r.priority, kept)
+            b.source_of(lo, false, &r.priority, kept, masks)
         } else if clamped_hi {
-            b.source_of(hi, true, &r.priority, kept)
+            b.source_of(hi, true, &r.priority, kept, masks)
         } else {
             None
         };
         let reason = match source {
-            Some(rule) => rule,
-            None if ending_moved => Rule::PriceEnding,
-            None if pinned.is_some() => Rule::Pinned,
-            None => Rule::Tick,
+            Some(code) if code >= CUSTOM_BASE => {
+                Reason::Custom(u8::try_from(code - CUSTOM_BASE).unwrap_or(u8::MAX))
+            }
+            Some(code) => Reason::Rule(
+                u8::try_from(code)
+                    .ok()
+                    .and_then(Rule::from_code)
+                    .unwrap_or(Rule::Tick),
+            ),
+            None if ending_moved => Reason::Rule(Rule::PriceEnding),
+            None if pinned.is_some() => Reason::Rule(Rule::Pinned),
+            None => Reason::Rule(Rule::Tick),
         };
-        (Outcome::Adjusted, Reason::Rule(reason))
+        (Outcome::Adjusted, reason)
     };
 
     let needs_approval = match (r.max_auto_change, current) {

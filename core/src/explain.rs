@@ -88,6 +88,7 @@ impl Decision {
     fn reason_phrase(&self, policy: &Policy, item: &Item, reason: Reason) -> String {
         match reason {
             Reason::None => String::from("no rule"),
+            Reason::Custom(i) => format!("custom rule #{i}"),
             Reason::Rule(rule) => format!("{} ({})", rule.name(), rule_detail(policy, item, rule)),
             Reason::Infeasible => String::from("infeasible hard bounds (no price satisfies them all)"),
             Reason::MissingCost => String::from("missing_cost (a cost rule applies but unit_cost is absent)"),

@@ -133,6 +133,23 @@ fn items(policy: &Policy) -> Vec<Item> {
     ]
 }
 
+struct CompetitorCeiling;
+
+impl priceguard::engine::CustomRule for CompetitorCeiling {
+    fn name(&self) -> &'static str {
+        "competitor_ceiling_custom"
+    }
+    fn class(&self) -> priceguard::Class {
+        priceguard::Class::Market
+    }
+    fn bounds(&self, item: &Item) -> priceguard::engine::CustomBound {
+        priceguard::engine::CustomBound {
+            lo: None,
+            hi: item.competitor_price(),
+        }
+    }
+}
+
 #[test]
 fn evaluate_and_batches_do_not_allocate() {
     let policy = Policy::from_toml_str(POLICY).unwrap();
@@ -167,6 +184,10 @@ fn evaluate_and_batches_do_not_allocate() {
             if let Some(r) = r {
                 ledger.commit(r).unwrap();
             }
+        }
+        let custom: [&dyn priceguard::engine::CustomRule; 1] = [&CompetitorCeiling];
+        for item in &items {
+            let _ = policy.evaluate_with(item, &custom);
         }
         let tripped = policy.evaluate_batch(&wild, &mut wild_out).unwrap();
         (held, summary, tripped)

@@ -41,6 +41,7 @@ fn reason_cstr(r: Reason) -> &'static CStr {
         Reason::CircuitOpen => c"circuit_open",
         Reason::Freeze => c"freeze",
         Reason::Unbounded => c"unbounded",
+        Reason::Custom(_) => c"custom",
     }
 }
 

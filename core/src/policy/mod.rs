@@ -233,6 +233,22 @@ impl Policy {
         )
     }
 
+    /// Evaluates one item with user-defined rules composed with the
+    /// policy's (see [`CustomRule`](crate::engine::CustomRule)).
+    #[inline]
+    pub fn evaluate_with(
+        &self,
+        item: &Item,
+        custom: &[&dyn crate::engine::CustomRule],
+    ) -> Decision {
+        crate::engine::evaluate_rules_with(
+            self.rules_for(item.segment()),
+            item,
+            self.budget_view(item, None),
+            custom,
+        )
+    }
+
     /// Evaluates one item against explicit remaining budgets.
     #[inline]
     pub fn evaluate_with_budgets(&self, item: &Item, budgets: &crate::batch::Budgets) -> Decision {

@@ -10,7 +10,7 @@ use crate::rules::Rule;
 /// `max_price`: hi = floor_T(min(policy max, item max));
 /// `map`: lo = ceil_T(map_price).
 #[inline]
-pub(crate) fn apply(r: &CompiledRules, item: &Item, b: &mut Bounds) {
+pub(crate) fn apply<const N: usize>(r: &CompiledRules, item: &Item, b: &mut Bounds<N>) {
     let t = r.tick;
     let min = match (r.min_price, item.min_price()) {
         (Some(a), Some(c)) => Some(a.max(c)),

@@ -10,7 +10,7 @@ use crate::rules::Rule;
 /// / `window_decrease` against W (default P), and the holds `cooldown` and
 /// `max_changes` as the bound [P, P]. Skipped for a new listing (no P).
 #[inline]
-pub(crate) fn apply(r: &CompiledRules, item: &Item, b: &mut Bounds) {
+pub(crate) fn apply<const N: usize>(r: &CompiledRules, item: &Item, b: &mut Bounds<N>) {
     let Some(current) = item.current_price() else {
         return;
     };

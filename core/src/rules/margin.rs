@@ -11,7 +11,7 @@ use crate::rules::Rule;
 /// `unit_margin`: lo = ceil_T(c + u).
 /// Items without `unit_cost` never reach here: they are held as `missing_cost`.
 #[inline]
-pub(crate) fn apply(r: &CompiledRules, item: &Item, b: &mut Bounds) {
+pub(crate) fn apply<const N: usize>(r: &CompiledRules, item: &Item, b: &mut Bounds<N>) {
     let Some(c) = item.unit_cost() else {
         return;
     };

@@ -10,7 +10,7 @@ use crate::rules::Rule;
 /// `competitor_ceiling`: hi = floor_T(K x max_index).
 /// Skipped without a `competitor_price`.
 #[inline]
-pub(crate) fn apply(r: &CompiledRules, item: &Item, b: &mut Bounds) {
+pub(crate) fn apply<const N: usize>(r: &CompiledRules, item: &Item, b: &mut Bounds<N>) {
     let Some(k) = item.competitor_price() else {
         return;
     };

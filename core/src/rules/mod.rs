@@ -241,9 +241,25 @@ impl RuleSet {
         self.0.count_ones()
     }
 
-    /// The rules in code order.
+    /// The built-in rules in code order (custom rule bits are skipped).
     pub fn iter(self) -> RuleIter {
         RuleIter(self.0)
+    }
+
+    /// Indices of the custom rules in the set (bit `32 + i` is custom rule `i`).
+    pub fn custom_indices(self) -> impl Iterator<Item = usize> {
+        let bits = self.0 >> 32;
+        (0..32).filter(move |i| bits & (1 << i) != 0)
+    }
+
+    /// Names of the custom rules in the set, from the list the decision was
+    /// evaluated with.
+    pub fn custom_names<'a>(
+        self,
+        rules: &'a [&'a dyn crate::engine::CustomRule],
+    ) -> impl Iterator<Item = &'static str> + 'a {
+        self.custom_indices()
+            .filter_map(|i| rules.get(i).map(|r| r.name()))
     }
 }
 
@@ -288,7 +304,7 @@ impl Iterator for RuleIter {
 
 /// Bitmask of the rules in each class, indexed by `Class as usize`,
 /// computed at compile time.
-const CLASS_MASKS: [u64; 5] = [
+pub(crate) const CLASS_MASKS: [u64; 5] = [
     compute_class_mask(Class::Hard),
     compute_class_mask(Class::Financial),
     compute_class_mask(Class::Stability),

@@ -10,7 +10,12 @@ use crate::rules::Rule;
 /// `promo_budget`: spend(p) = (R - p) x units <= B, so lo = ceil_T(R - B / units).
 /// Only for items on promotion (with a `reference_price`).
 #[inline]
-pub(crate) fn apply(r: &CompiledRules, item: &Item, budget: Budget, b: &mut Bounds) {
+pub(crate) fn apply<const N: usize>(
+    r: &CompiledRules,
+    item: &Item,
+    budget: Budget,
+    b: &mut Bounds<N>,
+) {
     let Some(reference) = item.reference_price() else {
         return;
     };
