@@ -7,7 +7,9 @@ use std::path::Path;
 
 use csv::ByteRecord;
 use priceguard::{Field, Item, Policy};
-use serde_json::Value;
+use std::borrow::Cow;
+
+use serde_json::value::RawValue;
 
 use crate::format::Format;
 use crate::CliError;
@@ -64,8 +66,17 @@ pub const COLUMNS: [Field; 18] = [
 #[derive(Clone, Debug, Default)]
 struct JsonRow {
     sku: String,
+    /// Field texts; only the first `len` belong to this row (the rest are
+    /// buffers kept for reuse).
     fields: Vec<(Field, String)>,
+    len: usize,
     error: Option<RowError>,
+}
+
+impl JsonRow {
+    fn fields(&self) -> &[(Field, String)] {
+        self.fields.get(..self.len).unwrap_or(&[])
+    }
 }
 
 enum Rows {
@@ -122,7 +133,7 @@ impl Chunk {
             }
             Rows::Json(rows) => rows
                 .get(i)?
-                .fields
+                .fields()
                 .iter()
                 .find(|(f, _)| *f == field)
                 .map(|(_, t)| t.clone()),
@@ -178,7 +189,7 @@ impl Chunk {
                     return Err(e.clone());
                 }
                 let mut proposed = false;
-                for (field, text) in &row.fields {
+                for (field, text) in row.fields() {
                     proposed |= *field == Field::ProposedPrice;
                     policy
                         .set_field_text(&mut item, *field, text)
@@ -412,35 +423,135 @@ fn parse_header(header: &ByteRecord, name: &str) -> Result<(Vec<Option<Field>>, 
     Ok((columns, sku_col))
 }
 
-fn value_text(field: Field, v: &Value) -> Result<Option<String>, RowError> {
-    match v {
-        Value::Null => Ok(None),
-        Value::String(s) => Ok(Some(s.clone())),
-        Value::Number(n) => Ok(Some(n.to_string())),
-        other => Err(RowError::field(
+/// The text of one JSON value: a string's contents, a number exactly as
+/// written (so `12.20` stays `12.20` and is read as a decimal, never through
+/// a binary float), `None` for `null`.
+fn raw_text<'a>(field: Field, raw: &'a RawValue) -> Result<Option<Cow<'a, str>>, RowError> {
+    let text = raw.get();
+    match text.as_bytes().first() {
+        Some(b'"') => match serde_json::from_str::<&str>(text) {
+            Ok(s) => Ok(Some(Cow::Borrowed(s))),
+            // Escapes need an owned string.
+            Err(_) => serde_json::from_str::<String>(text)
+                .map(|s| Some(Cow::Owned(s)))
+                .map_err(|e| RowError::field(field, format!("`{text}` {e}"))),
+        },
+        Some(b'-' | b'0'..=b'9') => Ok(Some(Cow::Borrowed(text))),
+        Some(b'n') => Ok(None),
+        _ => Err(RowError::field(
             field,
-            format!("`{other}` is not a string or a number"),
+            format!("`{text}` is not a string or a number"),
         )),
     }
+}
+
+/// One JSON line: every SPEC §3 field, unknown and repeated keys refused
+/// (a key given twice must not silently pick one of its values).
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct JsonItem<'a> {
+    #[serde(borrow, default)]
+    sku: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    proposed_price: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    current_price: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    unit_cost: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    min_price: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    max_price: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    map_price: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    reference_price: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    expected_units: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    campaign: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    now: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    last_change_at: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    changes_in_window: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    window_anchor_price: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    baseline_price: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    competitor_price: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    segment: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    pinned_price: Option<&'a RawValue>,
+}
+
+impl<'a> JsonItem<'a> {
+    fn values(&self) -> [(Field, Option<&'a RawValue>); 17] {
+        [
+            (Field::ProposedPrice, self.proposed_price),
+            (Field::CurrentPrice, self.current_price),
+            (Field::UnitCost, self.unit_cost),
+            (Field::MinPrice, self.min_price),
+            (Field::MaxPrice, self.max_price),
+            (Field::MapPrice, self.map_price),
+            (Field::ReferencePrice, self.reference_price),
+            (Field::ExpectedUnits, self.expected_units),
+            (Field::Campaign, self.campaign),
+            (Field::Now, self.now),
+            (Field::LastChangeAt, self.last_change_at),
+            (Field::ChangesInWindow, self.changes_in_window),
+            (Field::WindowAnchorPrice, self.window_anchor_price),
+            (Field::BaselinePrice, self.baseline_price),
+            (Field::CompetitorPrice, self.competitor_price),
+            (Field::Segment, self.segment),
+            (Field::PinnedPrice, self.pinned_price),
+        ]
+    }
+}
+
+/// Just the sku of a JSON line that is otherwise refused.
+#[derive(serde::Deserialize)]
+struct SkuOnly<'a> {
+    #[serde(borrow, default)]
+    sku: Option<&'a RawValue>,
 }
 
 /// Parses one JSON line into `row` (reusing its buffers).
 fn parse_json_row(text: &str, row: &mut JsonRow) {
     row.sku.clear();
-    row.fields.clear();
+    row.len = 0;
     row.error = None;
-    let map = match serde_json::from_str::<serde_json::Map<String, Value>>(text) {
+    let parsed = match serde_json::from_str::<JsonItem<'_>>(text) {
         Ok(m) => m,
         Err(e) => {
             let msg = e.to_string();
-            let reason = msg.split(" at line ").next().unwrap_or(&msg).to_string();
-            row.error = Some(RowError::row(format!("not a JSON object: {reason}")));
+            let reason = msg.split(" at line ").next().unwrap_or(&msg);
+            row.error = Some(RowError::row(
+                if reason.starts_with("unknown field") || reason.starts_with("duplicate field") {
+                    reason
+                        .split(", expected")
+                        .next()
+                        .unwrap_or(reason)
+                        .to_string()
+                } else {
+                    format!("not a JSON object: {reason}")
+                },
+            ));
+            // Keep the sku when the line has one, so the row can be found.
+            if let Ok(SkuOnly { sku: Some(v) }) = serde_json::from_str::<SkuOnly<'_>>(text) {
+                if let Ok(Some(s)) = raw_text(Field::Sku, v) {
+                    row.sku.push_str(s.trim());
+                }
+            }
             return;
         }
     };
-    if let Some(v) = map.get("sku") {
-        match value_text(Field::Sku, v) {
-            Ok(Some(s)) => row.sku = s.trim().to_string(),
+    if let Some(v) = parsed.sku {
+        match raw_text(Field::Sku, v) {
+            Ok(Some(s)) => row.sku.push_str(s.trim()),
             Ok(None) => {}
             Err(e) => {
                 row.error = Some(e);
@@ -448,16 +559,20 @@ fn parse_json_row(text: &str, row: &mut JsonRow) {
             }
         }
     }
-    for (key, v) in &map {
-        let Some(field) = Field::from_name(key) else {
-            row.error = Some(RowError::row(format!("unknown field `{key}`")));
-            return;
-        };
-        if field == Field::Sku {
-            continue;
-        }
-        match value_text(field, v) {
-            Ok(Some(t)) => row.fields.push((field, t)),
+    for (field, v) in parsed.values() {
+        let Some(v) = v else { continue };
+        match raw_text(field, v) {
+            Ok(Some(t)) => {
+                match row.fields.get_mut(row.len) {
+                    Some((f, buf)) => {
+                        *f = field;
+                        buf.clear();
+                        buf.push_str(&t);
+                    }
+                    None => row.fields.push((field, t.into_owned())),
+                }
+                row.len += 1;
+            }
             Ok(None) => {}
             Err(e) => {
                 row.error = Some(e);

@@ -198,6 +198,9 @@ fn check_jsonl_money_as_strings_lists_as_arrays_absent_as_null() {
             "{\"sku\":\"A4\",\"proposed_price\":\"3.00\",\"unit_cst\":\"1\"}\n",
             "{\"proposed_price\":\"3.00\",\"unit_cost\":\"1\"}\n",
             "{\"sku\":7,\"proposed_price\":3,\"unit_cost\":\"1.00\"}\n",
+            "{\"sku\":\"A\\u0038\",\"proposed_price\":\"3.00\",\"unit_cost\":true}\n",
+            "{\"sku\":\"A9\",\"proposed_price\":\"3.00\",\"unit_cost\":null,\"current_price\":2.9e0}\n",
+            "{\"sku\":\"A10\",\"proposed_price\":\"3.00\",\"proposed_price\":\"0.01\"}\n",
         ),
     );
     let out = dir.path().join("out.jsonl");
@@ -212,7 +215,7 @@ fn check_jsonl_money_as_strings_lists_as_arrays_absent_as_null() {
         .success()
         .stderr("");
     let rows = jsonl(&fs::read_to_string(&out).unwrap());
-    assert_eq!(rows.len(), 6, "blank lines are not rows");
+    assert_eq!(rows.len(), 9, "blank lines are not rows");
     let a1 = &rows[0];
     assert_eq!(a1["sku"], "A1");
     assert_eq!(a1["price"], "14.38");
@@ -239,6 +242,25 @@ fn check_jsonl_money_as_strings_lists_as_arrays_absent_as_null() {
     assert_eq!(rows[5]["sku"], "7");
     assert_eq!(rows[5]["outcome"], "accepted");
     assert_eq!(rows[5]["price"], "3.00");
+    // Escapes are read; a boolean is not a value.
+    assert_eq!(rows[6]["sku"], "A8");
+    assert_eq!(
+        rows[6]["error"],
+        "unit_cost: `true` is not a string or a number"
+    );
+    // Numbers are read as written: an exponent is not a plain decimal.
+    assert_eq!(rows[7]["reason"], "invalid_input");
+    assert_eq!(
+        rows[7]["error"],
+        "current_price: `2.9e0` not a decimal number"
+    );
+    // A key given twice is refused rather than one of them silently winning.
+    assert_eq!(rows[8]["reason"], "invalid_input");
+    assert!(
+        rows[8]["error"].as_str().unwrap().contains("duplicate"),
+        "{}",
+        rows[8]
+    );
 }
 
 #[test]
