@@ -51,7 +51,8 @@ impl Policy {
         field: Field,
         text: &str,
     ) -> Result<(), FieldError> {
-        let t = text.trim();
+        // ASCII whitespace only, once: this runs for every field of every row.
+        let t = text.trim_ascii();
         if t.is_empty() {
             if field == Field::ProposedPrice {
                 return Err(err(field, "is required"));
@@ -65,9 +66,7 @@ impl Policy {
                 Ok(())
             }
             f if f.is_money() => {
-                let v = self
-                    .currency()
-                    .parse_minor(t)
+                let v = crate::money::parse_minor(t, self.currency().minor_units())
                     .map_err(|e| money_err(f, t, e))?;
                 item.set(f, v);
                 Ok(())
