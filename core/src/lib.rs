@@ -17,9 +17,13 @@ pub mod compiled;
 pub mod decision;
 pub mod engine;
 pub mod item;
+#[cfg(target_has_atomic = "64")]
+pub mod metrics;
 pub mod money;
 pub mod rules;
 
+#[cfg(feature = "alloc")]
+pub mod audit;
 #[cfg(feature = "alloc")]
 pub mod batch;
 #[cfg(feature = "alloc")]

@@ -6,6 +6,7 @@ use alloc::vec::Vec;
 
 mod compile;
 mod error;
+pub(crate) mod hash;
 mod input;
 #[cfg(feature = "serde")]
 mod parse;
