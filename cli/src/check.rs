@@ -7,10 +7,13 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
+use priceguard::audit::{self, AuditChain, PolicyStamp, VerifyError};
+use priceguard::metrics::Metrics;
 use priceguard::{Class, Outcome, Policy, Reason, Rule};
 
-use crate::eval::{pipeline, Evaluator, Stats};
+use crate::eval::{pipeline, Evaluator, Parsed, Stats};
 use crate::format::Format;
+use crate::read::Chunk;
 use crate::read::RowReader;
 use crate::write::{money_text, push_check_header, push_check_row, CheckRow};
 use crate::{load_policy, now_arg, CheckArgs, CliError};
@@ -88,7 +91,16 @@ pub fn run(args: &CheckArgs) -> Result<(), CliError> {
     let start = Instant::now();
 
     let digits = policy.currency().minor_units();
+    let stamp = PolicyStamp::of(&policy);
+    let metrics = Metrics::new();
+    let mut audit = match &args.audit {
+        Some(path) => Some(AuditFile::open(path)?),
+        None => None,
+    };
     let mut eval = Evaluator::new(&policy);
+    if args.metrics.is_some() {
+        eval = eval.with_metrics(&metrics);
+    }
     let mut buf = Vec::with_capacity(1 << 20);
     push_check_header(&mut buf, out_format);
     pipeline(reader, &[&policy], now, args.chunk_size, |work| {
@@ -97,6 +109,9 @@ pub fn run(args: &CheckArgs) -> Result<(), CliError> {
         };
         let chunk = &work.chunk;
         eval.run(parsed)?;
+        if let Some(audit) = &mut audit {
+            audit.append(&policy, &stamp, chunk, parsed, &eval)?;
+        }
         for i in 0..chunk.len() {
             let d = eval.decision(i);
             let error = if d.reason == Reason::InvalidInput {
@@ -113,6 +128,7 @@ pub fn run(args: &CheckArgs) -> Result<(), CliError> {
                     decision: &d,
                     line: chunk.line(i),
                     error: error.as_deref(),
+                    policy: &stamp,
                 },
             );
         }
@@ -126,13 +142,24 @@ pub fn run(args: &CheckArgs) -> Result<(), CliError> {
     out.flush()
         .map_err(|e| CliError::new(format!("cannot write {out_name}: {e}")))?;
     drop(out);
+    let audit_note = match audit {
+        Some(a) => Some(a.finish()?),
+        None => None,
+    };
+    if let Some(path) = &args.metrics {
+        std::fs::write(path, metrics.render())
+            .map_err(|e| CliError::new(format!("cannot write `{}`: {e}", path.display())))?;
+    }
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
     let elapsed = start.elapsed();
     if !args.quiet {
         let mut err = io::stderr().lock();
-        let text = summary(&policy, &eval, args.chunk_size, elapsed);
+        let mut text = summary(&policy, &eval, args.chunk_size, elapsed);
+        if let Some(note) = audit_note {
+            text.push_str(&note);
+        }
         // The summary is informative: a closed stderr is no reason to fail.
         let _ = err.write_all(text.as_bytes());
     }
@@ -198,6 +225,7 @@ fn summary(policy: &Policy, eval: &Evaluator<'_>, chunk_size: usize, elapsed: Du
     } else {
         format!(" version {}", policy.version())
     };
+
     out.push_str(&format!(
         "priceguard check: {} rows in {:.2} s ({} rows/s), policy `{}`{version} ({})\n",
         s.rows,
@@ -206,6 +234,7 @@ fn summary(policy: &Policy, eval: &Evaluator<'_>, chunk_size: usize, elapsed: Du
         policy.name(),
         policy.currency().code(),
     ));
+    out.push_str(&format!("  policy hash:   {}\n", policy.content_hash_hex()));
     let outcomes: Vec<String> = Outcome::ALL
         .iter()
         .map(|o| {
@@ -293,4 +322,91 @@ pub fn pct_ratio(r: priceguard::Ratio) -> String {
         "{} %",
         (r.to_decimal() * rust_decimal::Decimal::ONE_HUNDRED).normalize()
     )
+}
+
+/// A hash-chained audit log opened for appending: an existing log is
+/// verified first and continued; a tampered one is refused.
+pub struct AuditFile {
+    path: std::path::PathBuf,
+    file: File,
+    chain: AuditChain,
+    before: u64,
+    text: String,
+}
+
+impl AuditFile {
+    /// Opens (or creates) the log at `path`.
+    pub fn open(path: &Path) -> Result<AuditFile, CliError> {
+        let name = path.display();
+        let chain = match File::open(path) {
+            Ok(f) => match audit::verify(io::BufReader::new(f), None) {
+                Ok(v) => AuditChain::resume(v.records, v.head),
+                Err(VerifyError::Tampered(t)) => return Err(CliError::new(format!(
+                    "--audit `{name}`: the log was tampered with ({t}): refusing to append to it"
+                ))),
+                Err(VerifyError::Io(e)) => {
+                    return Err(CliError::new(format!("--audit: cannot read `{name}`: {e}")))
+                }
+            },
+            Err(e) if e.kind() == io::ErrorKind::NotFound => AuditChain::new(),
+            Err(e) => return Err(CliError::new(format!("--audit: cannot read `{name}`: {e}"))),
+        };
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .map_err(|e| CliError::new(format!("--audit: cannot write `{name}`: {e}")))?;
+        Ok(AuditFile {
+            path: path.to_path_buf(),
+            file,
+            before: chain.records(),
+            chain,
+            text: String::with_capacity(1 << 20),
+        })
+    }
+
+    /// Appends one record per row of the chunk just evaluated.
+    pub fn append(
+        &mut self,
+        policy: &Policy,
+        stamp: &PolicyStamp,
+        chunk: &Chunk,
+        parsed: &Parsed,
+        eval: &Evaluator<'_>,
+    ) -> Result<(), CliError> {
+        let now_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+        self.text.clear();
+        for i in 0..chunk.len() {
+            let sku = String::from_utf8_lossy(chunk.sku(i));
+            let d = eval.decision(i);
+            self.chain.push_record(
+                policy,
+                stamp,
+                Some(&sku),
+                parsed.item(i),
+                &d,
+                now_ms,
+                &mut self.text,
+            );
+        }
+        self.file
+            .write_all(self.text.as_bytes())
+            .map_err(|e| CliError::new(format!("cannot write `{}`: {e}", self.path.display())))
+    }
+
+    /// Flushes the log to disk; the summary line naming the new head.
+    pub fn finish(self) -> Result<String, CliError> {
+        self.file
+            .sync_all()
+            .map_err(|e| CliError::new(format!("cannot write `{}`: {e}", self.path.display())))?;
+        Ok(format!(
+            "  audit:         {} records appended to `{}` ({} in all), head {}\n",
+            self.chain.records() - self.before,
+            self.path.display(),
+            self.chain.records(),
+            audit::to_hex(&self.chain.head())
+        ))
+    }
 }

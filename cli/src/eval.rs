@@ -3,6 +3,7 @@
 //! promotion budgets are consumed in input order across the whole file,
 //! and the circuit breaker judges each chunk.
 
+use priceguard::metrics::Metrics;
 use priceguard::rules::RULE_COUNT;
 use priceguard::{
     BatchSummary, Budgets, Decision, Field, Item, Outcome, Policy, Reason, MAX_MONEY,
@@ -91,6 +92,7 @@ impl Stats {
 /// chunk.
 pub struct Evaluator<'p> {
     policy: &'p Policy,
+    metrics: Option<&'p Metrics>,
     budgets: Budgets,
     out: Vec<Decision>,
     /// Totals so far.
@@ -110,6 +112,14 @@ impl Parsed {
     pub fn clear(&mut self) {
         self.items.clear();
         self.errors.clear();
+    }
+
+    /// The item read from row `i`; `None` when the row could not be read.
+    pub fn item(&self, i: usize) -> Option<&Item> {
+        match self.errors.get(i) {
+            Some(None) => self.items.get(i),
+            _ => None,
+        }
     }
 
     /// Reads row `i` of `chunk` for `policy` (money in its currency,
@@ -214,10 +224,17 @@ impl<'p> Evaluator<'p> {
     pub fn new(policy: &'p Policy) -> Evaluator<'p> {
         Evaluator {
             policy,
+            metrics: None,
             budgets: Budgets::new(policy),
             out: Vec::new(),
             stats: Stats::default(),
         }
+    }
+
+    /// Counts every decision (and each chunk as a batch) in `metrics`.
+    pub fn with_metrics(mut self, metrics: &'p Metrics) -> Evaluator<'p> {
+        self.metrics = Some(metrics);
+        self
     }
 
     /// The policy.
@@ -247,6 +264,12 @@ impl<'p> Evaluator<'p> {
             }
         }
         self.stats.add(&summary, &self.out);
+        if let Some(m) = self.metrics {
+            for d in &self.out {
+                m.record(d);
+            }
+            m.record_batch(summary.breaker_tripped);
+        }
         Ok(())
     }
 

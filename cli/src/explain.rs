@@ -53,6 +53,7 @@ pub fn run(policy: &Path, item: &str, now: Option<u64>) -> Result<(), CliError> 
             decision: &decision,
             line: 1,
             error: error.as_deref(),
+            policy: &priceguard::audit::PolicyStamp::of(&policy),
         },
     );
     buf.extend_from_slice(sentence.as_bytes());

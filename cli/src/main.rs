@@ -10,6 +10,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod audit;
 mod check;
 mod describe;
 mod diff;
@@ -47,9 +48,14 @@ each chunk on its own: when too many rows of a chunk violate a hard or financial
 that chunk is held with reason `circuit_open` (the summary counts such chunks).
 
 Output: one decision per input row, in input order, with the columns sku, outcome, price, lower,
-upper, violated, binding, relaxed, reason, promo_spend, unmet, needs_approval, line, error. A row that
-cannot be read is `rejected` / `invalid_input` with its line and an error naming the field; the run
-goes on. Unknown CSV columns refuse the file.
+upper, violated, binding, relaxed, reason, promo_spend, unmet, needs_approval, line, error, policy,
+policy_version, policy_hash (the policy's content hash). A row that cannot be read is `rejected` /
+`invalid_input` with its line and an error naming the field; the run goes on. Unknown CSV columns
+refuse the file.
+
+--audit FILE appends one hash-chained JSON record per decision (see docs/audit.md); check it with
+`priceguard audit verify FILE`. --metrics FILE writes the decision counters in the Prometheus text
+format.
 
 Exit status: 0 when the run completed (whatever the decisions), 2 when the policy or a file cannot
 be used.";
@@ -91,6 +97,9 @@ enum Command {
         #[arg(long)]
         now: Option<u64>,
     },
+    /// Audit logs written by `check --audit`
+    #[command(subcommand)]
+    Audit(AuditCommand),
     /// Write a realistic, deterministic proposals file matching examples/policy.toml
     Sample {
         /// Number of rows
@@ -105,6 +114,28 @@ enum Command {
         /// Output format, overriding the output file's extension
         #[arg(long, value_enum)]
         format: Option<Format>,
+    },
+}
+
+const VERIFY_HELP: &str = "\
+Checks every record's own hash, its number and its link to the previous line, and names the first
+line that does not check out (edited, removed, inserted, reordered or forged). A chain alone cannot
+tell a log cut at the end or extended by someone who rewrote the chain: give --head, the head hash
+printed when the log was written (kept somewhere the log's writer cannot change), to catch those.
+
+Exit status: 0 when the log is intact, 1 when it was tampered with, 2 when it cannot be read.";
+
+/// `audit` subcommands.
+#[derive(Subcommand, Debug)]
+enum AuditCommand {
+    /// Verify a hash-chained audit log and name the first tampered line
+    #[command(after_long_help = VERIFY_HELP)]
+    Verify {
+        /// The audit log
+        file: PathBuf,
+        /// The head hash recorded when the log was written (64 hex digits)
+        #[arg(long)]
+        head: Option<String>,
     },
 }
 
@@ -132,6 +163,13 @@ pub struct CheckArgs {
     /// No summary on standard error
     #[arg(long, short)]
     quiet: bool,
+    /// Append one hash-chained JSON record per decision to this audit log
+    /// (created when missing; an existing log is verified and continued)
+    #[arg(long)]
+    audit: Option<PathBuf>,
+    /// Write decision counters in the Prometheus text format to this file
+    #[arg(long)]
+    metrics: Option<PathBuf>,
 }
 
 /// Arguments of `diff`.
@@ -181,8 +219,11 @@ pub fn now_arg(now: Option<u64>) -> Result<Option<i64>, CliError> {
     .transpose()
 }
 
-fn run(cli: Cli) -> Result<(), CliError> {
-    match cli.command {
+fn run(cli: Cli) -> Result<ExitCode, CliError> {
+    let done = match cli.command {
+        Command::Audit(AuditCommand::Verify { file, head }) => {
+            return audit::verify(&file, head.as_deref())
+        }
         Command::Check(args) => check::run(&args),
         Command::Diff(args) => diff::run(&args),
         Command::Validate { file } => describe::run(&file),
@@ -193,13 +234,14 @@ fn run(cli: Cli) -> Result<(), CliError> {
             output,
             format,
         } => sample::run(rows, seed, output.as_deref(), format),
-    }
+    };
+    done.map(|()| ExitCode::SUCCESS)
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(e) => {
             eprintln!("priceguard: {e}");
             ExitCode::from(2)

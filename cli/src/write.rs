@@ -2,6 +2,7 @@
 //! currency's digits. Rows are formatted by hand into a reused byte buffer
 //! (no per-row allocation).
 
+use priceguard::audit::PolicyStamp;
 use priceguard::{ClassSet, Decision, RuleSet};
 
 use crate::format::Format;
@@ -210,7 +211,7 @@ pub fn push_check_header(buf: &mut Vec<u8>, format: Format) {
     if format == Format::Csv {
         buf.extend_from_slice(b"sku,");
         buf.extend_from_slice(DECISION_COLUMNS.join(",").as_bytes());
-        buf.extend_from_slice(b",line,error\n");
+        buf.extend_from_slice(b",line,error,policy,policy_version,policy_hash\n");
     }
 }
 
@@ -224,6 +225,8 @@ pub struct CheckRow<'a> {
     pub line: u64,
     /// Why the row could not be evaluated, for `invalid_input`.
     pub error: Option<&'a str>,
+    /// The policy that decided it.
+    pub policy: &'a PolicyStamp,
 }
 
 /// Appends one `check` output row.
@@ -240,6 +243,12 @@ pub fn push_check_row(buf: &mut Vec<u8>, format: Format, digits: u8, row: &Check
             if let Some(e) = row.error {
                 push_csv_field(buf, e.as_bytes());
             }
+            buf.push(b',');
+            push_csv_field(buf, row.policy.name.as_bytes());
+            buf.push(b',');
+            push_csv_field(buf, row.policy.version.as_bytes());
+            buf.push(b',');
+            buf.extend_from_slice(row.policy.hash.as_bytes());
             buf.push(b'\n');
         }
         Format::Jsonl => {
@@ -254,7 +263,13 @@ pub fn push_check_row(buf: &mut Vec<u8>, format: Format, digits: u8, row: &Check
                 Some(e) => push_json_str(buf, e.as_bytes()),
                 None => buf.extend_from_slice(b"null"),
             }
-            buf.extend_from_slice(b"}\n");
+            buf.extend_from_slice(b",\"policy\":");
+            push_json_str(buf, row.policy.name.as_bytes());
+            buf.extend_from_slice(b",\"policy_version\":");
+            push_json_str(buf, row.policy.version.as_bytes());
+            buf.extend_from_slice(b",\"policy_hash\":\"");
+            buf.extend_from_slice(row.policy.hash.as_bytes());
+            buf.extend_from_slice(b"\"}\n");
         }
     }
 }

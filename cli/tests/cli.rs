@@ -105,11 +105,20 @@ fn check_csv_writes_one_decision_per_row_with_line_numbers() {
             "unmet",
             "needs_approval",
             "line",
-            "error"
+            "error",
+            "policy",
+            "policy_version",
+            "policy_hash"
         ]
     );
     let rows = read_csv(&out);
     assert_eq!(rows.len(), 5);
+    let hash = Policy::from_toml_str(POLICY).unwrap().content_hash_hex();
+    for r in &rows {
+        assert_eq!(&r[col(&h, "policy")], "test");
+        assert_eq!(&r[col(&h, "policy_version")], "7");
+        assert_eq!(&r[col(&h, "policy_hash")], hash);
+    }
     let a1 = &rows[0];
     assert_eq!(&a1[0], "A1");
     assert_eq!(&a1[col(&h, "outcome")], "adjusted");
@@ -177,7 +186,7 @@ fn a_field_that_is_not_utf8_is_an_invalid_row() {
     let lines: Vec<&str> = text.lines().collect();
     assert!(lines[1].starts_with("A\u{e9},adjusted,14.38,"), "{text}");
     assert!(
-        lines[2].ends_with(",3,unit_cost: is not valid UTF-8"),
+        lines[2].contains(",3,unit_cost: is not valid UTF-8,test,7,"),
         "{text}"
     );
     assert!(lines[3].starts_with("C,adjusted,14.38,"), "{text}");
@@ -281,7 +290,7 @@ fn check_writes_to_stdout_without_output() {
         .success()
         .stdout(predicate::str::starts_with("sku,outcome,price,"))
         .stdout(predicate::str::contains(
-            "A1,adjusted,14.38,14.38,5000.00,margin,margin,,margin,,,false,2,\n",
+            "A1,adjusted,14.38,14.38,5000.00,margin,margin,,margin,,,false,2,,test,7,",
         ));
 }
 

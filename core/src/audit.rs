@@ -11,7 +11,7 @@
 //! let item = Item::new(1249);
 //! let mut chain = AuditChain::new();
 //! let mut log = String::new();
-//! chain.push_record(&policy, &stamp, Some("A1"), &item, &policy.evaluate(&item), 0, &mut log);
+//! chain.push_record(&policy, &stamp, Some("A1"), Some(&item), &policy.evaluate(&item), 0, &mut log);
 //! # #[cfg(feature = "serde")]
 //! assert!(priceguard::audit::verify(log.as_bytes(), None).is_ok());
 //! ```
@@ -301,14 +301,16 @@ impl AuditChain {
     /// `{"seq":N,"prev":H,"evaluated_at":T,"policy":{...},"item":{...},"decision":{...},"hash":S}`
     /// where `prev` is the SHA-256 of the previous line, `evaluated_at` is
     /// `unix_ms` in RFC 3339 UTC, and `hash` is the SHA-256 of the line up
-    /// to (not including) `,"hash":`.
+    /// to (not including) `,"hash":`. `item` is `None` for an input that
+    /// could not be read into an item (the record then holds only the sku;
+    /// the decision is `invalid_input` and names the field).
     #[allow(clippy::too_many_arguments)]
     pub fn push_record(
         &mut self,
         policy: &Policy,
         stamp: &PolicyStamp,
         sku: Option<&str>,
-        item: &Item,
+        item: Option<&Item>,
         d: &Decision,
         unix_ms: i64,
         out: &mut String,
@@ -323,7 +325,17 @@ impl AuditChain {
         );
         push_policy_json(out, stamp);
         out.push_str(",\"item\":");
-        push_item_json(out, policy, sku, item);
+        match item {
+            Some(item) => push_item_json(out, policy, sku, item),
+            None => {
+                out.push('{');
+                if let Some(sku) = sku {
+                    out.push_str("\"sku\":");
+                    push_json_str(out, sku);
+                }
+                out.push('}');
+            }
+        }
         out.push_str(",\"decision\":");
         push_decision_json(out, policy, d);
         let own = sha256(out.get(start..).unwrap_or("").as_bytes());

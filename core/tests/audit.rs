@@ -182,7 +182,7 @@ fn log_of(n: usize) -> (Policy, String, AuditChain) {
             &policy,
             &stamp,
             Some(&sku),
-            &item,
+            Some(&item),
             &d,
             1_795_000_000_000 + i as i64,
             &mut log,
@@ -329,7 +329,7 @@ fn forged_appended_lines_are_named() {
         &policy,
         &PolicyStamp::of(&policy),
         Some("FORGED"),
-        &item,
+        Some(&item),
         &policy.evaluate(&item),
         0,
         &mut forged,
@@ -360,12 +360,14 @@ fn a_resumed_chain_continues_the_log() {
         &policy,
         &PolicyStamp::of(&policy),
         None,
-        &item,
+        None,
         &policy.evaluate(&item),
         0,
         &mut more,
     );
     assert_eq!(audit::verify(more.as_bytes(), None).unwrap().records, 3);
+    let last: Value = serde_json::from_str(more.lines().last().unwrap()).unwrap();
+    assert_eq!(last["item"], serde_json::json!({}));
 }
 
 #[test]
