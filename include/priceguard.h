@@ -35,6 +35,11 @@
 #include <stdint.h>
 
 /**
+ * Bytes of a policy content hash (SHA-256).
+ */
+#define PRICEGUARD_POLICY_HASH_LEN 32
+
+/**
  * Item presence bit: `current_price` is set.
  */
 #define PRICEGUARD_HAS_CURRENT_PRICE (1 << 0)
@@ -643,29 +648,20 @@ typedef uint32_t priceguard_field;
 typedef struct priceguard_ledger priceguard_ledger;
 
 /**
+ * Decision counters per outcome, reason, violated and binding rule,
+ * relaxed class, approvals, batches and breaker trips. Lock-free: any
+ * number of threads may record into one at once. Created by
+ * `priceguard_metrics_new`, released by `priceguard_metrics_free`.
+ */
+typedef struct priceguard_metrics priceguard_metrics;
+
+/**
  * A validated, compiled policy. Immutable: one handle may be used by any
  * number of threads at once. Created by `priceguard_policy_from_toml`,
  * `priceguard_policy_from_json` or `priceguard_policy_from_path`; release
  * it with `priceguard_policy_free` (a ledger keeps its own reference).
  */
 typedef struct priceguard_policy priceguard_policy;
-
-/**
- * Budget taken from a campaign by `priceguard_ledger_reserve` or
- * `priceguard_policy_evaluate_reserving`. Settle each reservation exactly
- * once with `priceguard_ledger_commit` or `priceguard_ledger_release`; a
- * reservation of `amount == 0` needs no settling (settling it does nothing).
- */
-typedef struct priceguard_reservation {
-  /**
-   * The campaign id (`PRICEGUARD_CAMPAIGN_UNKNOWN` when nothing is reserved).
-   */
-  uint32_t campaign;
-  /**
-   * Minor units reserved.
-   */
-  int64_t amount;
-} priceguard_reservation;
 
 /**
  * One proposal with its context. Money is `int64_t` minor units of the
@@ -853,6 +849,23 @@ typedef struct priceguard_batch_summary {
 } priceguard_batch_summary;
 
 /**
+ * Budget taken from a campaign by `priceguard_ledger_reserve` or
+ * `priceguard_policy_evaluate_reserving`. Settle each reservation exactly
+ * once with `priceguard_ledger_commit` or `priceguard_ledger_release`; a
+ * reservation of `amount == 0` needs no settling (settling it does nothing).
+ */
+typedef struct priceguard_reservation {
+  /**
+   * The campaign id (`PRICEGUARD_CAMPAIGN_UNKNOWN` when nothing is reserved).
+   */
+  uint32_t campaign;
+  /**
+   * Minor units reserved.
+   */
+  int64_t amount;
+} priceguard_reservation;
+
+/**
  * Every code, for the message function and the tests.
  */
 #define priceguard_result_ALL { priceguard_result_Ok, priceguard_result_NullParameter, priceguard_result_InvalidUtf8, priceguard_result_BufferTooSmall, priceguard_result_InvalidArgument, priceguard_result_Panic, priceguard_result_PolicyInvalid, priceguard_result_PolicyIo, priceguard_result_MoneySyntax, priceguard_result_MoneyTooPrecise, priceguard_result_MoneyOutOfRange, priceguard_result_UnknownCampaign, priceguard_result_InsufficientBudget, priceguard_result_NegativeAmount, priceguard_result_NotReserved, priceguard_result_LedgerPolicyMismatch, }
@@ -886,6 +899,110 @@ priceguard_result priceguard_result_message(uint32_t code,
  * that must not be freed.
  */
 const char *priceguard_version(void);
+
+/**
+ * Writes the policy's content hash, SHA-256 of a canonical encoding of
+ * the compiled policy (equal for the same rules in TOML or JSON, in any
+ * key order; different after any rule change), as 32 raw bytes into
+ * `hash_out`. Stamp it next to every decision you store.
+ *
+ * # Safety
+ *
+ * `policy` NULL or live; `hash_out` NULL or valid for writes of 32 bytes.
+ */
+priceguard_result priceguard_policy_hash(const struct priceguard_policy *policy,
+                                         uint8_t *hash_out);
+
+/**
+ * Writes the policy's content hash as 64 lower-case hex digits, as
+ * `priceguard_policy_name` (65 bytes suffice).
+ *
+ * # Safety
+ *
+ * As `priceguard_policy_name`.
+ */
+priceguard_result priceguard_policy_hash_hex(const struct priceguard_policy *policy,
+                                             char *buf,
+                                             size_t len,
+                                             size_t *out_n);
+
+/**
+ * Writes one decision as a JSON object into `buf`, as
+ * `priceguard_policy_name` does (whole and NUL-terminated, or
+ * `PRICEGUARD_RESULT_BUFFER_TOO_SMALL` with the needed length in
+ * `*written`; 2048 bytes suffice in practice):
+ * `{"policy":{"name":..,"version":..,"hash":..},"item":{..},"decision":{..}}`
+ * with money as decimal strings in the policy currency, the campaign by
+ * name, and the decision's `needs_approval` and rule names (see
+ * `docs/audit.md`). An item or decision with values that do not exist
+ * gives `PRICEGUARD_RESULT_INVALID_ARGUMENT`.
+ *
+ * # Safety
+ *
+ * `policy` NULL or live; `item` and `decision` NULL or valid for reads;
+ * `buf` NULL or valid for `len` bytes; `written` NULL or valid for a write.
+ */
+priceguard_result priceguard_decision_to_json(const struct priceguard_policy *policy,
+                                              const struct priceguard_item *item,
+                                              const struct priceguard_decision *decision,
+                                              char *buf,
+                                              size_t len,
+                                              size_t *written);
+
+/**
+ * Creates counters, all zero.
+ *
+ * # Safety
+ *
+ * `metrics_out` NULL or valid for a write.
+ */
+priceguard_result priceguard_metrics_new(struct priceguard_metrics **metrics_out);
+
+/**
+ * Releases counters. NULL does nothing. No thread may use them afterwards.
+ *
+ * # Safety
+ *
+ * `metrics` is NULL or a live handle, freed once.
+ */
+void priceguard_metrics_free(struct priceguard_metrics *metrics);
+
+/**
+ * Counts one decision. A decision with codes that do not exist gives
+ * `PRICEGUARD_RESULT_INVALID_ARGUMENT` and counts nothing.
+ *
+ * # Safety
+ *
+ * `metrics` NULL or live; `decision` NULL or valid for reads.
+ */
+priceguard_result priceguard_metrics_record(const struct priceguard_metrics *metrics,
+                                            const struct priceguard_decision *decision);
+
+/**
+ * Counts one batch (and a breaker trip when `summary->breaker_tripped`);
+ * record its decisions with `priceguard_metrics_record`.
+ *
+ * # Safety
+ *
+ * `metrics` NULL or live; `summary` NULL or valid for reads.
+ */
+priceguard_result priceguard_metrics_record_batch(const struct priceguard_metrics *metrics,
+                                                  const struct priceguard_batch_summary *summary);
+
+/**
+ * Writes every counter in the Prometheus text exposition format
+ * (`# HELP`/`# TYPE` lines, `priceguard_decisions_total{outcome="held"} 3`,
+ * ...) into `buf`, as `priceguard_policy_name` does (8192 bytes suffice).
+ *
+ * # Safety
+ *
+ * `metrics` NULL or live; `buf` NULL or valid for `len` bytes; `out_n`
+ * NULL or valid for a write.
+ */
+priceguard_result priceguard_metrics_render(const struct priceguard_metrics *metrics,
+                                            char *buf,
+                                            size_t len,
+                                            size_t *out_n);
 
 /**
  * Creates a ledger holding each campaign's full configured budget. The

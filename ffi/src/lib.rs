@@ -13,6 +13,7 @@
 
 #[macro_use]
 mod boundary;
+mod audit;
 mod buffer;
 mod ledger;
 mod money;
@@ -20,6 +21,7 @@ mod names;
 mod policy;
 mod types;
 
+pub use audit::*;
 pub use boundary::OnPanic;
 pub use ledger::*;
 pub use money::*;

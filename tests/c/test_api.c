@@ -529,6 +529,94 @@ static void test_ledger_outlives_policy(void) {
   priceguard_ledger_free(l);
 }
 
+/* The same policy as POLICY_TOML in JSON, keys in another order. */
+static const char POLICY_TOML_AS_JSON[] =
+    "{\"approval\":{\"max_auto_change\":\"0.5\"},\"promotion\":{\"budgets\":{\"autumn\":\"5\",\"spring\":\"100\"},"
+    "\"max_discount\":\"0.5\"},\"margin\":{\"min_margin\":\"0.150\"},\"bounds\":{\"max_price\":\"5000.00\","
+    "\"min_price\":\"0.99\"},\"currency\":\"USD\",\"version\":\"2026-11-27\",\"name\":\"demo\"}";
+
+static void test_audit(const priceguard_policy *p) {
+  uint8_t h1[PRICEGUARD_POLICY_HASH_LEN], h2[PRICEGUARD_POLICY_HASH_LEN], h3[PRICEGUARD_POLICY_HASH_LEN];
+  CHECK_RESULT(priceguard_policy_hash(p, h1), PRICEGUARD_RESULT_OK);
+  const priceguard_policy *same = NULL, *other = NULL;
+  char err[256] = "";
+  CHECK_RESULT(priceguard_policy_from_json(U8(POLICY_TOML_AS_JSON), strlen(POLICY_TOML_AS_JSON), err, sizeof err, &same),
+               PRICEGUARD_RESULT_OK);
+  CHECK_RESULT(priceguard_policy_hash(same, h2), PRICEGUARD_RESULT_OK);
+  CHECK(memcmp(h1, h2, sizeof h1) == 0);
+  other = load_toml("name = \"demo\"\nversion = \"2026-11-27\"\ncurrency = \"USD\"\n[bounds]\nmin_price = \"0.99\"\n"
+                    "max_price = \"5000\"\n[margin]\nmin_margin = \"0.16\"\n[promotion]\nmax_discount = \"0.50\"\n"
+                    "budgets = { spring = \"100.00\", autumn = \"5.00\" }\n[approval]\nmax_auto_change = \"0.50\"\n");
+  CHECK_RESULT(priceguard_policy_hash(other, h3), PRICEGUARD_RESULT_OK);
+  CHECK(memcmp(h1, h3, sizeof h1) != 0);
+  CHECK_RESULT(priceguard_policy_hash(NULL, h1), PRICEGUARD_RESULT_NULL_PARAMETER);
+  CHECK_RESULT(priceguard_policy_hash(p, NULL), PRICEGUARD_RESULT_NULL_PARAMETER);
+  char hex[65];
+  size_t n = 0;
+  CHECK_RESULT(priceguard_policy_hash_hex(p, hex, sizeof hex, &n), PRICEGUARD_RESULT_OK);
+  CHECK(n == 64 && strlen(hex) == 64);
+  char byte[3];
+  snprintf(byte, sizeof byte, "%02x", h1[0]);
+  CHECK(hex[0] == byte[0] && hex[1] == byte[1]);
+  CHECK_RESULT(priceguard_policy_hash_hex(p, hex, 64, &n), PRICEGUARD_RESULT_BUFFER_TOO_SMALL);
+  CHECK(n == 64);
+  priceguard_policy_free(same);
+  priceguard_policy_free(other);
+
+  /* One decision as JSON: a 60 % rise needs approval. */
+  priceguard_item item;
+  memset(&item, 0, sizeof item);
+  item.present = PRICEGUARD_HAS_UNIT_COST | PRICEGUARD_HAS_CURRENT_PRICE;
+  item.unit_cost = 100;
+  item.current_price = 1000;
+  item.proposed_price = 1600;
+  priceguard_decision d;
+  CHECK_RESULT(priceguard_policy_evaluate(p, &item, &d), PRICEGUARD_RESULT_OK);
+  CHECK(d.outcome == PRICEGUARD_OUTCOME_ACCEPTED && d.needs_approval);
+  char json[2048];
+  CHECK_RESULT(priceguard_decision_to_json(p, &item, &d, json, sizeof json, &n), PRICEGUARD_RESULT_OK);
+  CHECK(n == strlen(json));
+  CHECK(strstr(json, "\"needs_approval\":true") != NULL);
+  CHECK(strstr(json, "\"current_price\":\"10.00\"") != NULL);
+  CHECK(strstr(json, "\"name\":\"demo\",\"version\":\"2026-11-27\"") != NULL);
+  CHECK(strstr(json, hex) != NULL);
+  size_t need = n;
+  CHECK_RESULT(priceguard_decision_to_json(p, &item, &d, json, need, &n), PRICEGUARD_RESULT_BUFFER_TOO_SMALL);
+  CHECK(n == need);
+  CHECK_RESULT(priceguard_decision_to_json(NULL, &item, &d, json, sizeof json, &n), PRICEGUARD_RESULT_NULL_PARAMETER);
+  CHECK_RESULT(priceguard_decision_to_json(p, NULL, &d, json, sizeof json, &n), PRICEGUARD_RESULT_NULL_PARAMETER);
+  CHECK_RESULT(priceguard_decision_to_json(p, &item, NULL, json, sizeof json, &n), PRICEGUARD_RESULT_NULL_PARAMETER);
+  CHECK_RESULT(priceguard_decision_to_json(p, &item, &d, NULL, sizeof json, &n), PRICEGUARD_RESULT_NULL_PARAMETER);
+  priceguard_decision bad = d;
+  bad.outcome = 9;
+  CHECK_RESULT(priceguard_decision_to_json(p, &item, &bad, json, sizeof json, &n), PRICEGUARD_RESULT_INVALID_ARGUMENT);
+
+  /* Metrics. */
+  priceguard_metrics *m = NULL;
+  CHECK_RESULT(priceguard_metrics_new(&m), PRICEGUARD_RESULT_OK);
+  CHECK_RESULT(priceguard_metrics_record(m, &d), PRICEGUARD_RESULT_OK);
+  CHECK_RESULT(priceguard_metrics_record(m, &d), PRICEGUARD_RESULT_OK);
+  CHECK_RESULT(priceguard_metrics_record(m, &bad), PRICEGUARD_RESULT_INVALID_ARGUMENT);
+  CHECK_RESULT(priceguard_metrics_record(NULL, &d), PRICEGUARD_RESULT_NULL_PARAMETER);
+  CHECK_RESULT(priceguard_metrics_record(m, NULL), PRICEGUARD_RESULT_NULL_PARAMETER);
+  priceguard_batch_summary s;
+  memset(&s, 0, sizeof s);
+  s.breaker_tripped = true;
+  CHECK_RESULT(priceguard_metrics_record_batch(m, &s), PRICEGUARD_RESULT_OK);
+  static char text[16384];
+  CHECK_RESULT(priceguard_metrics_render(m, text, sizeof text, &n), PRICEGUARD_RESULT_OK);
+  CHECK(strstr(text, "# TYPE priceguard_decisions_total counter\n") != NULL);
+  CHECK(strstr(text, "priceguard_decisions_total{outcome=\"accepted\"} 2\n") != NULL);
+  CHECK(strstr(text, "priceguard_decisions_total{outcome=\"held\"} 0\n") != NULL);
+  CHECK(strstr(text, "priceguard_needs_approval_total 2\n") != NULL);
+  CHECK(strstr(text, "priceguard_breaker_trips_total 1\n") != NULL);
+  CHECK_RESULT(priceguard_metrics_render(m, text, 10, &n), PRICEGUARD_RESULT_BUFFER_TOO_SMALL);
+  CHECK(n > 1000);
+  priceguard_metrics_free(m);
+  priceguard_metrics_free(NULL);
+  CHECK_RESULT(priceguard_metrics_new(NULL), PRICEGUARD_RESULT_NULL_PARAMETER);
+}
+
 int main(void) {
   test_version_and_messages();
   test_names();
@@ -545,6 +633,7 @@ int main(void) {
   test_batch(usd);
   test_ledger(usd, jpy);
   test_ledger_outlives_policy();
+  test_audit(usd);
   priceguard_policy_free(usd);
   priceguard_policy_free(jpy);
   /* _free(NULL) does nothing. */

@@ -42,6 +42,33 @@ typedef struct vec_file {
 
 static int failures = 0;
 
+/* Every decision is also counted here; main checks the totals against
+ * the expected outcomes. */
+static priceguard_metrics *metrics = NULL;
+static uint64_t expected_outcomes[4] = {0, 0, 0, 0};
+static uint64_t expected_approvals = 0;
+
+static void fail(const vec_file *f, const vec_case *c, const char *what, const char *want, const char *got);
+
+static void count(const vec_file *f, const vec_case *c, const priceguard_policy *p, const priceguard_item *it,
+                  const priceguard_decision *d) {
+  if (priceguard_metrics_record(metrics, d) != PRICEGUARD_RESULT_OK) fail(f, c, "metrics_record", "ok", "error");
+  for (uint32_t o = 0; o < 4; o++)
+    if (strcmp(c->outcome, priceguard_outcome_name(o)) == 0) expected_outcomes[o]++;
+  if (c->needs_approval) expected_approvals++;
+  if (!it) return;
+  /* The decision as JSON names the policy and carries the approval flag. */
+  char json[4096];
+  size_t n = 0;
+  if (priceguard_decision_to_json(p, it, d, json, sizeof json, &n) != PRICEGUARD_RESULT_OK || n != strlen(json)) {
+    fail(f, c, "decision_to_json", "ok", "error");
+    return;
+  }
+  const char *flag = d->needs_approval ? "\"needs_approval\":true" : "\"needs_approval\":false";
+  if (!strstr(json, flag) || strncmp(json, "{\"policy\":{\"name\":", 18) != 0)
+    fail(f, c, "decision_to_json", flag, json);
+}
+
 static void fail(const vec_file *f, const vec_case *c, const char *what, const char *want, const char *got) {
   fprintf(stderr, "FAIL %s: case `%s`: %s: expected `%s`, got `%s`\n", f->name, c ? c->name : "-", what,
           want ? want : "null", got ? got : "null");
@@ -200,14 +227,17 @@ static void run_file(const vec_file *f, size_t *total) {
      * the Rust runner; the readable ones run as one batch in input order. */
     priceguard_batch_summary s;
     r = priceguard_policy_evaluate_batch(p, items, readable, out, &s);
+    if (r == PRICEGUARD_RESULT_OK) priceguard_metrics_record_batch(metrics, &s);
     if (r != PRICEGUARD_RESULT_OK) {
       fprintf(stderr, "FAIL %s: batch failed (%u)\n", f->name, (unsigned)r);
       failures++;
     } else {
       size_t next = 0;
       for (size_t i = 0; i < f->n_cases; i++) {
+        const priceguard_item *it = bad[i] >= 0 ? NULL : &items[next];
         priceguard_decision d = bad[i] >= 0 ? invalid_decision((uint32_t)bad[i]) : out[next++];
         compare(f, &f->cases[i], p, &d);
+        count(f, &f->cases[i], p, it, &d);
       }
       if ((s.breaker_tripped ? 1 : 0) != f->breaker_tripped)
         fail(f, NULL, "summary.breaker_tripped", f->breaker_tripped ? "true" : "false",
@@ -229,6 +259,7 @@ static void run_file(const vec_file *f, size_t *total) {
         }
       }
       compare(f, &f->cases[i], p, &d);
+      count(f, &f->cases[i], p, bad[i] >= 0 ? NULL : &items[next - 1], &d);
       /* Every decision explains itself. */
       char sentence[1024];
       size_t n = 0;
@@ -248,7 +279,33 @@ static void run_file(const vec_file *f, size_t *total) {
 int main(void) {
   size_t n_files = sizeof vec_files / sizeof vec_files[0];
   size_t total = 0;
+  if (priceguard_metrics_new(&metrics) != PRICEGUARD_RESULT_OK) return 2;
   for (size_t i = 0; i < n_files; i++) run_file(&vec_files[i], &total);
+  /* Metrics totals equal the expected decision counts. */
+  static char text[16384];
+  size_t n = 0;
+  if (priceguard_metrics_render(metrics, text, sizeof text, &n) != PRICEGUARD_RESULT_OK) {
+    fprintf(stderr, "FAIL metrics: render failed\n");
+    failures++;
+  }
+  uint64_t sum = 0;
+  for (uint32_t o = 0; o < 4; o++) {
+    char line[128];
+    snprintf(line, sizeof line, "priceguard_decisions_total{outcome=\"%s\"} %" PRIu64 "\n", priceguard_outcome_name(o),
+             expected_outcomes[o]);
+    if (!strstr(text, line)) {
+      fprintf(stderr, "FAIL metrics: missing `%s`\n", line);
+      failures++;
+    }
+    sum += expected_outcomes[o];
+  }
+  char line[128];
+  snprintf(line, sizeof line, "priceguard_needs_approval_total %" PRIu64 "\n", expected_approvals);
+  if (sum != total || !strstr(text, line)) {
+    fprintf(stderr, "FAIL metrics: %" PRIu64 " decisions counted of %zu, or missing `%s`\n", sum, total, line);
+    failures++;
+  }
+  priceguard_metrics_free(metrics);
   printf("vectors: %zu files, %zu cases, %d failures\n", n_files, total, failures);
   return failures ? 1 : 0;
 }
