@@ -21,6 +21,9 @@ cargo test --workspace --exclude priceguard-python --features priceguard/testkit
 step "no_std core builds without default features"
 cargo build -p priceguard --no-default-features
 
+step "property-testing example (an engineer's own policy)"
+cargo run -q -p priceguard --example property_test_policy --features testkit
+
 step "benches compile"
 cargo test --workspace --exclude priceguard-python --benches --no-run
 

@@ -183,7 +183,7 @@ fn an_infeasible_hard_custom_rule_holds() {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(2_000))]
+    #![proptest_config(ProptestConfig::with_cases(if cfg!(miri) { 8 } else { 2_000 }))]
 
     /// The published price respects the custom ceiling unless the market
     /// class was relaxed, the decision obeys the built-in invariants, and a

@@ -13,6 +13,10 @@ use std::thread;
 
 use priceguard::{BudgetLedger, Item, LedgerError, Outcome, Policy};
 
+/// Iterations per thread: fewer under miri, which interprets every step.
+const ROUNDS: i64 = if cfg!(miri) { 60 } else { 5_000 };
+const EVALS: i64 = if cfg!(miri) { 20 } else { 500 };
+
 const POLICY: &str = r#"
 name = "ledger"
 currency = "USD"
@@ -36,7 +40,7 @@ fn eight_threads_never_overspend_raw_reservations() {
             let total = Arc::clone(&total);
             thread::spawn(move || {
                 let mut mine = 0;
-                for i in 0..5_000 {
+                for i in 0..ROUNDS {
                     let amount = 1 + ((t * 7 + i) % 13);
                     match ledger.reserve(id, amount) {
                         Ok(r) => {
@@ -72,7 +76,9 @@ fn eight_threads_never_overspend_raw_reservations() {
     assert_eq!(ledger.reserved(id), Some(0));
     // 8 x 5000 reservations of 1..13 cents ask far more than the budget:
     // the budget must be all but exhausted, not left idle.
-    assert!(remaining < 1_000, "remaining {remaining}");
+    if !cfg!(miri) {
+        assert!(remaining < 1_000, "remaining {remaining}");
+    }
 }
 
 #[test]
@@ -87,7 +93,7 @@ fn eight_threads_evaluating_with_the_ledger_never_overspend() {
             let ledger = Arc::clone(&ledger);
             let total = Arc::clone(&total);
             thread::spawn(move || {
-                for i in 0..500_i64 {
+                for i in 0..EVALS {
                     // 20.00 reference, proposals 10.00..19.99, 1..9 units.
                     let item = Item::new(1000 + (i * 37 + t) % 1000)
                         .with_current_price(2000)
@@ -112,7 +118,9 @@ fn eight_threads_evaluating_with_the_ledger_never_overspend() {
     let remaining = ledger.remaining(id).unwrap();
     assert!(spent <= 100_000, "spent {spent} of 100000");
     assert_eq!(spent + remaining, 100_000);
-    assert!(spent > 90_000, "the budget was used: {spent}");
+    if !cfg!(miri) {
+        assert!(spent > 90_000, "the budget was used: {spent}");
+    }
 }
 
 #[test]

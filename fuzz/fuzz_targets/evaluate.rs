@@ -1,0 +1,161 @@
+//! An arbitrary policy and item: never a panic, and the decision obeys
+//! every invariant of `priceguard::testkit::check_invariants`.
+#![no_main]
+
+use arbitrary::Arbitrary;
+use libfuzzer_sys::fuzz_target;
+use priceguard::policy::spec::{
+    ApprovalSpec, BoundsSpec, BreakerSpec, ChangeSpec, Dec, EmergencySpec, EndingsSpec, MarginSpec,
+    MarketSpec, PromotionSpec, SegmentSpec,
+};
+use priceguard::{CampaignId, Decision, Field, Item, Policy, PolicySpec};
+use rust_decimal::Decimal;
+
+#[derive(Arbitrary, Debug)]
+struct Input {
+    currency: u8,
+    tick: u8,
+    priority: u8,
+    allow_unbounded: bool,
+    freeze: bool,
+    min_price: Option<u32>,
+    max_price: Option<u32>,
+    min_margin: Option<u16>,
+    min_markup: Option<u16>,
+    min_unit_margin: Option<u16>,
+    max_increase: Option<u16>,
+    max_decrease: Option<u16>,
+    max_step: Option<u32>,
+    cooldown: Option<u16>,
+    max_changes: Option<u8>,
+    window_increase: Option<u16>,
+    window_decrease: Option<u16>,
+    min_change: Option<u8>,
+    max_discount: Option<u16>,
+    budget: Option<u32>,
+    min_index: Option<u16>,
+    max_index: Option<u16>,
+    cap: Option<u16>,
+    endings: Option<(u8, u8)>,
+    approval: Option<u16>,
+    breaker: Option<(u8, u8)>,
+    segment_margin: Option<u16>,
+    items: Vec<([i64; 17], u32)>,
+}
+
+fn frac(v: u16, scale: u32) -> Dec {
+    Dec(Decimal::new(i64::from(v), scale))
+}
+
+fn spec(i: &Input) -> PolicySpec {
+    let (code, digits) = match i.currency % 4 {
+        0 => ("USD", 2),
+        1 => ("JPY", 0),
+        2 => ("KWD", 3),
+        _ => ("CHF", 2),
+    };
+    let money = |v: u32| Dec(Decimal::new(i64::from(v), digits));
+    let priorities = [
+        ["hard", "financial", "stability", "market"],
+        ["hard", "stability", "financial", "market"],
+        ["hard", "market", "stability", "financial"],
+        ["hard", "financial", "market", "stability"],
+    ];
+    let prio = priorities[usize::from(i.priority % 4)];
+    let has_window = i.max_changes.is_some() || i.window_increase.is_some() || i.window_decrease.is_some();
+    PolicySpec {
+        name: "fuzz".into(),
+        version: Some("1".into()),
+        currency: code.into(),
+        tick: (i.tick % 3 > 0 && digits > 0).then(|| money(if i.tick % 3 == 1 { 5 } else { 10 })),
+        priority: Some(prio.iter().map(|s| s.to_string()).collect()),
+        allow_unbounded: i.allow_unbounded,
+        freeze: i.freeze,
+        bounds: Some(BoundsSpec {
+            min_price: i.min_price.map(money),
+            max_price: i.max_price.map(money),
+        }),
+        margin: Some(MarginSpec {
+            min_margin: i.min_margin.map(|v| frac(v % 1000, 3)),
+            min_markup: i.min_markup.map(|v| frac(v, 3)),
+            min_unit_margin: i.min_unit_margin.map(|v| money(u32::from(v))),
+        }),
+        change: Some(ChangeSpec {
+            max_increase: i.max_increase.map(|v| frac(v, 3)),
+            max_decrease: i.max_decrease.map(|v| frac(v % 1001, 3)),
+            max_step: i.max_step.map(money),
+            cooldown_secs: i.cooldown.map(u64::from),
+            max_changes: i.max_changes.map(u64::from),
+            window_secs: has_window.then_some(86_400),
+            window_increase: i.window_increase.map(|v| frac(v, 3)),
+            window_decrease: i.window_decrease.map(|v| frac(v % 1001, 3)),
+            min_change: i.min_change.map(|v| frac(u16::from(v % 100), 3)),
+        }),
+        promotion: Some(PromotionSpec {
+            max_discount: i.max_discount.map(|v| frac(v % 1001, 3)),
+            budgets: i.budget.map(|b| [("c".to_string(), money(b))].into_iter().collect()),
+        }),
+        market: Some(MarketSpec {
+            min_index: i.min_index.map(|v| frac(v.max(1), 3)),
+            max_index: i.max_index.map(|v| frac(v.max(1), 3)),
+        }),
+        emergency: i.cap.map(|v| EmergencySpec { cap: Some(frac(v, 3)) }),
+        endings: i.endings.map(|(a, b)| EndingsSpec {
+            allowed: Some(vec![money(u32::from(a % 100)), money(u32::from(b % 100))]),
+            modulus: Some(money(100)),
+        }),
+        breaker: i.breaker.map(|(r, m)| BreakerSpec {
+            max_violation_ratio: Some(frac(u16::from(r % 101), 2)),
+            min_batch: Some(u64::from(m.max(1))),
+        }),
+        approval: i.approval.map(|v| ApprovalSpec {
+            max_auto_change: Some(frac(v.max(1), 3)),
+        }),
+        segments: i
+            .segment_margin
+            .map(|v| {
+                vec![SegmentSpec {
+                    id: 1,
+                    margin: Some(MarginSpec {
+                        min_margin: Some(frac(v % 1000, 3)),
+                        ..MarginSpec::default()
+                    }),
+                    ..SegmentSpec::default()
+                }]
+            })
+            .unwrap_or_default(),
+    }
+}
+
+fn item(raw: &[i64; 17], mask: u32) -> Item {
+    let mut it = Item::new(raw[16]);
+    for (k, field) in Field::ALL.iter().take(16).enumerate() {
+        if mask & (1 << k) != 0 {
+            let v = match field {
+                Field::Campaign => i64::from(raw[k].rem_euclid(3) as u32).min(1),
+                Field::Segment => raw[k].rem_euclid(3),
+                _ => raw[k],
+            };
+            it.set(*field, v);
+        }
+    }
+    if mask & (1 << 20) != 0 {
+        it = it.with_campaign(CampaignId::UNKNOWN);
+    }
+    it
+}
+
+fuzz_target!(|input: Input| {
+    let Ok(policy) = Policy::from_spec(spec(&input)) else {
+        return;
+    };
+    let items: Vec<Item> = input.items.iter().take(64).map(|(raw, mask)| item(raw, *mask)).collect();
+    for it in &items {
+        let d = policy.evaluate(it);
+        if let Err(e) = priceguard::testkit::check_invariants(&policy, it, &d) {
+            panic!("invariant broken: {e}\npolicy: {:?}\nitem: {it:?}\ndecision: {d:?}", policy.spec());
+        }
+    }
+    let mut out = vec![Decision::default(); items.len()];
+    let _ = policy.evaluate_batch(&items, &mut out);
+});
