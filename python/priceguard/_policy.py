@@ -275,6 +275,43 @@ class Policy:
             out.insert(0, "sku", frame["sku"].to_numpy())
         return out
 
+    def evaluate_arrow(self, data: Any) -> Any:
+        """Evaluates Arrow data: a pyarrow Table or RecordBatch, a polars or
+        pandas DataFrame, a DuckDB result, ... (anything with the Arrow
+        PyCapsule interface, `__arrow_c_stream__` or `__arrow_c_array__`).
+
+        Columns with SPEC §3 names are read in place (other columns are
+        ignored, `sku` is copied to the result). Money columns may be:
+
+        - `decimal128(p, s)`, any scale: exact. More fractional digits than
+          the currency has is `invalid_input` for that row, except trailing
+          zeros (`14.300` is 14.30; docs/semantics.md M1);
+        - an integer type: minor units (`1249` is 12.49 USD);
+        - `float64`: major units, rounded half-even (M2); NaN is
+          `invalid_input`.
+
+        Nulls are absent values. Counts and ids may be integers, whole
+        `float64` or `decimal128` values; `now` / `last_change_at` also
+        timestamps (whole seconds, rounded down); `campaign` strings or a
+        dictionary of strings. A column of another type raises `ValueError`
+        before any work. All rows are one batch (SPEC §7): budgets are
+        consumed in input order and the circuit breaker judges every row.
+
+        Returns a `pyarrow.Table` with one row per input row, in order:
+        `sku` (when given), `outcome`, `price`, `lower`, `upper`,
+        `violated`, `binding`, `unmet`, `relaxed` (`list<string>`),
+        `reason` (`""` for none), `promo_spend`, `needs_approval`,
+        `invalid_field`, and the bitmasks `violated_mask`, `binding_mask`,
+        `unmet_mask` (int64, the `evaluate_batch` masks) and `relaxed_mask`
+        (int8). Money is `decimal128(38, s)` at the currency's scale.
+        """
+        if not (hasattr(data, "__arrow_c_stream__") or hasattr(data, "__arrow_c_array__")):
+            raise TypeError(
+                "evaluate_arrow needs Arrow data (an object with `__arrow_c_stream__` or "
+                f"`__arrow_c_array__`), not `{type(data).__name__}`"
+            )
+        return self._native._evaluate_arrow(data)
+
 
 class _Column:
     """One input column: a 1-d numpy array with an optional absent mask, or a scalar."""

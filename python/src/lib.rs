@@ -9,11 +9,14 @@
 //! - a batch converts its columns into `Item`s, evaluates them and fills
 //!   the output arrays with the GIL released, creating no Python object per
 //!   item;
+//! - Arrow data (anything with `__arrow_c_stream__` / `__arrow_c_array__`)
+//!   is imported through the C data interface and read in place;
 //! - every error becomes a `ValueError` (or its subclass `PolicyError`) at
 //!   this boundary, never a panic.
 
 use pyo3::prelude::*;
 
+mod arrow;
 mod batch;
 mod convert;
 mod decision;
@@ -60,6 +63,9 @@ mod _native {
 
     #[pymodule_export]
     use super::decision::Decision;
+
+    #[pymodule_export]
+    use super::arrow::ArrowBudgets;
 
     /// The names of the rules in a `violated` / `binding` / `unmet` bitmask,
     /// in rule-code order.

@@ -226,6 +226,18 @@ impl NativePolicy {
         crate::batch::evaluate(py, &self.inner, n, minor, columns)
     }
 
+    /// The entry point behind `priceguard.Policy.evaluate_arrow`: any
+    /// object with the Arrow PyCapsule interface in, a pyarrow table out.
+    /// `budgets` carries promotion budgets across calls.
+    #[pyo3(signature = (data, budgets=None))]
+    fn _evaluate_arrow<'py>(
+        slf: &Bound<'py, Self>,
+        data: pyo3_arrow::input::AnyRecordBatch,
+        budgets: Option<&Bound<'py, crate::arrow::ArrowBudgets>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        crate::arrow::evaluate(slf.py(), slf, data, budgets)
+    }
+
     fn __repr__(&self) -> String {
         format!(
             "Policy(name='{}', version='{}', currency='{}')",

@@ -1,0 +1,750 @@
+//! The Arrow path: any object with the Arrow PyCapsule interface in
+//! (`__arrow_c_stream__` / `__arrow_c_array__`), a pyarrow table of
+//! decisions out.
+//!
+//! The input is imported through the C data interface (pyo3-arrow), so the
+//! column buffers are read in place: no copy of the values is made on the
+//! way in. Each record batch is converted chunk by chunk into a reused
+//! `Vec<Item>`, evaluated with `Policy::evaluate_batch_with` (budgets
+//! carried across chunks and batches, so the result is the same as one
+//! batch) and its decisions appended to the output columns. A policy with a
+//! circuit breaker judges the whole input at once, so all items are
+//! converted first and evaluated as one batch.
+//!
+//! Money columns (SPEC §3 names) may be:
+//! - `decimal128(p, s)`: exact; rescaled to the currency's minor unit. More
+//!   fractional digits than the currency has is `invalid_input` for that
+//!   row (docs/semantics.md M1), except trailing zeros (`14.300` is 14.30);
+//! - an integer type: minor units;
+//! - `float64`: major units, rounded half-even like every float (M2); NaN
+//!   is `invalid_input` (a null is the absent marker here).
+//!
+//! Nulls are absent values.
+
+use std::sync::{Arc, Mutex};
+
+use arrow_array::builder::{GenericListBuilder, StringBuilder};
+use arrow_array::cast::AsArray;
+use arrow_array::types::{
+    Decimal128Type, Float64Type, Int16Type, Int32Type, Int64Type, Int8Type, UInt16Type, UInt32Type,
+    UInt64Type, UInt8Type,
+};
+use arrow_array::{
+    Array, ArrayRef, BooleanArray, Decimal128Array, Int64Array, Int8Array, RecordBatch,
+};
+use arrow_buffer::{NullBuffer, ScalarBuffer};
+use arrow_schema::{DataType, Field as ArrowField, Schema, SchemaRef, TimeUnit};
+use priceguard::{
+    BatchSummary, Budgets, Class, Currency, Decision, Field, Item, Policy, Rule, RuleSet,
+};
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3_arrow::input::AnyRecordBatch;
+use pyo3_arrow::PyTable;
+
+use crate::policy::NativePolicy;
+
+/// Items per chunk: the chunk's items and decisions stay in L2.
+const CHUNK: usize = 1024;
+
+/// Digits of the output `decimal128` money columns.
+const MONEY_PRECISION: u8 = 38;
+
+/// One converted value.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Val {
+    Absent,
+    Set(i64),
+    Bad,
+}
+
+/// How a column's Arrow type is read; decided once from the schema.
+#[derive(Clone, Copy, Debug)]
+enum Read {
+    /// `decimal128` with `shift` = target scale - column scale.
+    Decimal { shift: i32 },
+    /// Any integer type, taken as is (money: minor units).
+    Int,
+    /// `float64` money in major units, rounded half-even.
+    FloatMoney,
+    /// `float64` counts, times, ids: whole numbers only.
+    FloatCount,
+    /// `timestamp` for `now` / `last_change_at`: ticks per second.
+    Timestamp { per_second: i64 },
+    /// Campaign names (utf8, large utf8, utf8 view, dictionary of those).
+    CampaignName,
+    /// The `null` type: every value absent.
+    AllNull,
+}
+
+/// An input column: its field, position in the batch and reading.
+#[derive(Clone, Copy, Debug)]
+struct Plan {
+    field: Field,
+    index: usize,
+    read: Read,
+}
+
+fn pow10(k: u32) -> Option<i128> {
+    10_i128.checked_pow(k)
+}
+
+/// Decides how each SPEC §3 column of `schema` is read; the first wrong
+/// type, a duplicate or a missing `proposed_price` is an error.
+fn plan(schema: &Schema, cur: Currency) -> PyResult<(Vec<Plan>, Option<usize>)> {
+    let mut plans: Vec<Plan> = Vec::new();
+    let mut sku = None;
+    for (index, f) in schema.fields().iter().enumerate() {
+        let Some(field) = Field::from_name(f.name()) else {
+            continue;
+        };
+        if plans.iter().any(|p| p.field == field) || (field == Field::Sku && sku.is_some()) {
+            return Err(PyValueError::new_err(format!(
+                "the column `{field}` is given twice"
+            )));
+        }
+        if field == Field::Sku {
+            sku = Some(index);
+            continue;
+        }
+        let read = read_for(field, f.data_type(), cur)?;
+        plans.push(Plan { field, index, read });
+    }
+    if !plans.iter().any(|p| p.field == Field::ProposedPrice) {
+        return Err(PyValueError::new_err(
+            "the data has no `proposed_price` column",
+        ));
+    }
+    // Fields are read in SPEC order so the first bad one named is the same
+    // as in every other interface (docs/semantics.md M3).
+    let rank = |f: Field| Field::SPEC_ORDER.iter().position(|x| *x == f);
+    plans.sort_by_key(|p| rank(p.field));
+    Ok((plans, sku))
+}
+
+fn is_string(t: &DataType) -> bool {
+    matches!(t, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View)
+}
+
+fn read_for(field: Field, t: &DataType, cur: Currency) -> PyResult<Read> {
+    let wrong = |expected: &str| {
+        PyValueError::new_err(format!(
+            "the column `{field}` has Arrow type `{t}`; expected {expected}"
+        ))
+    };
+    if *t == DataType::Null {
+        return Ok(Read::AllNull);
+    }
+    if field == Field::Campaign {
+        return match t {
+            t if is_string(t) => Ok(Read::CampaignName),
+            DataType::Dictionary(_, v) if is_string(v) => Ok(Read::CampaignName),
+            _ => Err(wrong("campaign names (string or dictionary of strings)")),
+        };
+    }
+    let target = if field.is_money() {
+        i32::from(cur.minor_units())
+    } else {
+        0
+    };
+    let read = match t {
+        DataType::Decimal128(_, scale) => Read::Decimal {
+            shift: target - i32::from(*scale),
+        },
+        DataType::Int8
+        | DataType::Int16
+        | DataType::Int32
+        | DataType::Int64
+        | DataType::UInt8
+        | DataType::UInt16
+        | DataType::UInt32
+        | DataType::UInt64 => Read::Int,
+        DataType::Float64 if field.is_money() => Read::FloatMoney,
+        DataType::Float64 => Read::FloatCount,
+        DataType::Timestamp(unit, _) if matches!(field, Field::Now | Field::LastChangeAt) => {
+            Read::Timestamp {
+                per_second: match unit {
+                    TimeUnit::Second => 1,
+                    TimeUnit::Millisecond => 1_000,
+                    TimeUnit::Microsecond => 1_000_000,
+                    TimeUnit::Nanosecond => 1_000_000_000,
+                },
+            }
+        }
+        _ if field.is_money() => {
+            return Err(wrong(
+                "decimal128, an integer type (minor units) or float64 (major units)",
+            ))
+        }
+        _ if matches!(field, Field::Now | Field::LastChangeAt) => {
+            return Err(wrong(
+                "timestamp, an integer type (unix seconds) or float64",
+            ))
+        }
+        _ => return Err(wrong("decimal128, an integer type or float64")),
+    };
+    Ok(read)
+}
+
+/// Converts rows `start..start + out.len()` of one column into `out`.
+fn convert(
+    policy: &Policy,
+    read: Read,
+    arr: &dyn Array,
+    start: usize,
+    out: &mut [Val],
+) -> PyResult<()> {
+    let cur = policy.currency();
+    let k = out.len();
+    let nulls = arr.logical_nulls();
+    let absent = |i: usize| nulls.as_ref().is_some_and(|n| n.is_null(start + i));
+    macro_rules! each {
+        ($vals:expr, $f:expr) => {{
+            let vals = $vals.get(start..start + k).unwrap_or(&[]);
+            for (i, (o, v)) in out.iter_mut().zip(vals).enumerate() {
+                *o = if absent(i) { Val::Absent } else { $f(*v) };
+            }
+        }};
+    }
+    let int = |v: i128| i64::try_from(v).map_or(Val::Bad, Val::Set);
+    match read {
+        Read::AllNull => out.fill(Val::Absent),
+        Read::Decimal { shift } => {
+            let a = arr
+                .as_primitive_opt::<Decimal128Type>()
+                .ok_or_else(|| internal("decimal128"))?;
+            let vals: &[i128] = a.values();
+            if shift >= 0 {
+                let m = pow10(shift.unsigned_abs()).unwrap_or(0);
+                each!(vals, |v: i128| v.checked_mul(m).map_or(Val::Bad, int));
+            } else {
+                // More digits than the currency has: exact only when the
+                // extra digits are zeros (M1).
+                let d = pow10(shift.unsigned_abs());
+                each!(vals, |v: i128| match d {
+                    Some(d) if v % d == 0 => int(v / d),
+                    Some(_) => Val::Bad,
+                    // Beyond 10^38: only zero has that many trailing zeros.
+                    None if v == 0 => Val::Set(0),
+                    None => Val::Bad,
+                });
+            }
+        }
+        Read::Int => {
+            macro_rules! ints {
+                ($($t:ty),*) => {
+                    $(if let Some(a) = arr.as_primitive_opt::<$t>() {
+                        each!(a.values(), |v| int(i128::from(v)));
+                        return Ok(());
+                    })*
+                };
+            }
+            ints!(
+                Int8Type, Int16Type, Int32Type, Int64Type, UInt8Type, UInt16Type, UInt32Type,
+                UInt64Type
+            );
+            return Err(internal("integer"));
+        }
+        Read::FloatMoney => {
+            let a = arr
+                .as_primitive_opt::<Float64Type>()
+                .ok_or_else(|| internal("float64"))?;
+            each!(a.values(), |v: f64| cur
+                .float_to_minor(v)
+                .map_or(Val::Bad, Val::Set));
+        }
+        Read::FloatCount => {
+            let a = arr
+                .as_primitive_opt::<Float64Type>()
+                .ok_or_else(|| internal("float64"))?;
+            each!(a.values(), |v: f64| {
+                if v.is_finite() && v.fract() == 0.0 && v.abs() <= 9.0e15 {
+                    Val::Set(v as i64)
+                } else {
+                    Val::Bad
+                }
+            });
+        }
+        Read::Timestamp { per_second } => {
+            let vals: &[i64] = match arr.data_type() {
+                DataType::Timestamp(TimeUnit::Second, _) => arr
+                    .as_primitive::<arrow_array::types::TimestampSecondType>()
+                    .values(),
+                DataType::Timestamp(TimeUnit::Millisecond, _) => arr
+                    .as_primitive::<arrow_array::types::TimestampMillisecondType>()
+                    .values(),
+                DataType::Timestamp(TimeUnit::Microsecond, _) => arr
+                    .as_primitive::<arrow_array::types::TimestampMicrosecondType>()
+                    .values(),
+                DataType::Timestamp(TimeUnit::Nanosecond, _) => arr
+                    .as_primitive::<arrow_array::types::TimestampNanosecondType>()
+                    .values(),
+                _ => return Err(internal("timestamp")),
+            };
+            // Whole seconds, rounded down (a time before 1970 stays before).
+            each!(vals, |v: i64| Val::Set(v.div_euclid(per_second)));
+        }
+        Read::CampaignName => convert_campaign(policy, arr, start, out)?,
+    }
+    Ok(())
+}
+
+fn internal(what: &str) -> PyErr {
+    PyValueError::new_err(format!("internal error: a column planned as {what} is not"))
+}
+
+fn campaign_val(policy: &Policy, name: Option<&str>) -> Val {
+    name.map_or(Val::Absent, |n| {
+        Val::Set(i64::from(policy.campaign_id(n).0))
+    })
+}
+
+fn convert_campaign(
+    policy: &Policy,
+    arr: &dyn Array,
+    start: usize,
+    out: &mut [Val],
+) -> PyResult<()> {
+    let k = out.len();
+    let rows = start..start + k;
+    if let Some(d) = arr.as_any_dictionary_opt() {
+        // Each dictionary value is resolved once per chunk.
+        let values = d.values();
+        let names: Vec<Val> = (0..values.len())
+            .map(|i| string_at(values.as_ref(), i).map_or(Val::Absent, |n| campaign_val(policy, n)))
+            .collect();
+        let keys = d.normalized_keys();
+        let key_nulls = d.keys().logical_nulls();
+        for (o, row) in out.iter_mut().zip(rows) {
+            *o = if key_nulls.as_ref().is_some_and(|n| n.is_null(row)) {
+                Val::Absent
+            } else {
+                keys.get(row)
+                    .and_then(|key| names.get(*key))
+                    .copied()
+                    .unwrap_or(Val::Absent)
+            };
+        }
+        return Ok(());
+    }
+    for (o, row) in out.iter_mut().zip(rows) {
+        *o = string_at(arr, row)
+            .map(|n| campaign_val(policy, n))
+            .ok_or_else(|| internal("strings"))?;
+    }
+    Ok(())
+}
+
+/// The string at `i` (`Some(None)` when null); `None` when not a string array.
+fn string_at(arr: &dyn Array, i: usize) -> Option<Option<&str>> {
+    if arr.is_null(i) {
+        return Some(None);
+    }
+    if let Some(a) = arr.as_string_opt::<i32>() {
+        return Some(Some(a.value(i)));
+    }
+    if let Some(a) = arr.as_string_opt::<i64>() {
+        return Some(Some(a.value(i)));
+    }
+    arr.as_string_view_opt().map(|a| Some(a.value(i)))
+}
+
+/// Writes converted values into the items with the field's setter; the
+/// first field that cannot be used is remembered per item.
+fn apply(field: Field, vals: &[Val], items: &mut [Item], bad: &mut [Option<Field>]) {
+    for ((it, b), v) in items.iter_mut().zip(bad.iter_mut()).zip(vals) {
+        let ok = match *v {
+            Val::Absent => field != Field::ProposedPrice,
+            Val::Set(x) => it.set(field, x),
+            Val::Bad => false,
+        };
+        if !ok && b.is_none() {
+            *b = Some(field);
+        }
+    }
+}
+
+/// Converts rows `start..start + items.len()` of `batch` into items.
+fn fill(
+    policy: &Policy,
+    plans: &[Plan],
+    batch: &RecordBatch,
+    start: usize,
+    items: &mut [Item],
+    bad: &mut [Option<Field>],
+    vals: &mut [Val],
+) -> PyResult<()> {
+    let k = items.len();
+    items.fill(Item::new(0));
+    bad.fill(None);
+    let vals = vals.get_mut(..k).unwrap_or(&mut []);
+    for p in plans {
+        let arr = batch.column(p.index);
+        convert(policy, p.read, arr.as_ref(), start, vals)?;
+        apply(p.field, vals, items, bad);
+    }
+    // An item with a field that cannot be read is given to the engine as an
+    // invalid proposal, so it is rejected in place (never counted by the
+    // breaker, never spending budget); the field is named afterwards.
+    for (it, b) in items.iter_mut().zip(bad.iter()) {
+        if b.is_some() {
+            *it = Item::new(0);
+        }
+    }
+    Ok(())
+}
+
+fn name_invalid(out: &mut [Decision], bad: &[Option<Field>]) {
+    for (d, b) in out.iter_mut().zip(bad) {
+        if b.is_some() {
+            d.invalid_field = *b;
+        }
+    }
+}
+
+/// Output columns of one batch of decisions.
+struct Out {
+    outcome: StringBuilder,
+    price: Money,
+    lower: Money,
+    upper: Money,
+    promo_spend: Money,
+    violated: GenericListBuilder<i32, StringBuilder>,
+    binding: GenericListBuilder<i32, StringBuilder>,
+    unmet: GenericListBuilder<i32, StringBuilder>,
+    relaxed: GenericListBuilder<i32, StringBuilder>,
+    reason: StringBuilder,
+    needs_approval: Vec<bool>,
+    invalid_field: StringBuilder,
+    violated_mask: Vec<i64>,
+    binding_mask: Vec<i64>,
+    unmet_mask: Vec<i64>,
+    relaxed_mask: Vec<i8>,
+}
+
+/// A money output column: minor units and validity.
+struct Money {
+    vals: Vec<i128>,
+    valid: Vec<bool>,
+}
+
+impl Money {
+    fn new(n: usize) -> Money {
+        Money {
+            vals: Vec::with_capacity(n),
+            valid: Vec::with_capacity(n),
+        }
+    }
+
+    fn push(&mut self, v: Option<i64>) {
+        self.vals.push(i128::from(v.unwrap_or(0)));
+        self.valid.push(v.is_some());
+    }
+
+    fn finish(self, scale: i8) -> PyResult<ArrayRef> {
+        let nulls = NullBuffer::from(self.valid);
+        let a = Decimal128Array::new(ScalarBuffer::from(self.vals), Some(nulls))
+            .with_precision_and_scale(MONEY_PRECISION, scale)
+            .map_err(|e| PyValueError::new_err(format!("cannot build a money column: {e}")))?;
+        Ok(Arc::new(a))
+    }
+}
+
+fn names_list(n: usize) -> GenericListBuilder<i32, StringBuilder> {
+    GenericListBuilder::with_capacity(StringBuilder::with_capacity(n, n * 8), n)
+        .with_field(Arc::new(ArrowField::new("item", DataType::Utf8, false)))
+}
+
+impl Out {
+    fn new(n: usize) -> Out {
+        Out {
+            outcome: StringBuilder::with_capacity(n, n * 8),
+            price: Money::new(n),
+            lower: Money::new(n),
+            upper: Money::new(n),
+            promo_spend: Money::new(n),
+            violated: names_list(n),
+            binding: names_list(n),
+            unmet: names_list(n),
+            relaxed: names_list(n),
+            reason: StringBuilder::with_capacity(n, n * 4),
+            needs_approval: Vec::with_capacity(n),
+            invalid_field: StringBuilder::with_capacity(n, 0),
+            violated_mask: Vec::with_capacity(n),
+            binding_mask: Vec::with_capacity(n),
+            unmet_mask: Vec::with_capacity(n),
+            relaxed_mask: Vec::with_capacity(n),
+        }
+    }
+
+    fn push(&mut self, d: &Decision) {
+        fn rules(b: &mut GenericListBuilder<i32, StringBuilder>, set: RuleSet) {
+            for r in set.iter() {
+                b.values().append_value(Rule::name(r));
+            }
+            b.append(true);
+        }
+        self.outcome.append_value(d.outcome.name());
+        self.price.push(d.price);
+        self.lower.push(d.lower);
+        self.upper.push(d.upper);
+        self.promo_spend.push(d.promo_spend);
+        rules(&mut self.violated, d.violated);
+        rules(&mut self.binding, d.binding);
+        rules(&mut self.unmet, d.unmet);
+        for c in d.relaxed.iter() {
+            self.relaxed.values().append_value(Class::name(c));
+        }
+        self.relaxed.append(true);
+        self.reason.append_value(d.reason.name());
+        self.needs_approval.push(d.needs_approval);
+        self.invalid_field
+            .append_option(d.invalid_field.map(Field::name));
+        // Bit patterns of the masks; every rule code is below 63, so the
+        // int64 values are the same numbers as the uint64 masks of
+        // `evaluate_batch` (int64 because Spark and Java have no uint64).
+        self.violated_mask.push(d.violated.0 as i64);
+        self.binding_mask.push(d.binding.0 as i64);
+        self.unmet_mask.push(d.unmet.0 as i64);
+        self.relaxed_mask.push(d.relaxed.0 as i8);
+    }
+
+    fn finish(
+        mut self,
+        schema: &SchemaRef,
+        scale: i8,
+        sku: Option<ArrayRef>,
+    ) -> PyResult<RecordBatch> {
+        let mut cols: Vec<ArrayRef> = Vec::with_capacity(18);
+        if let Some(s) = sku {
+            cols.push(s);
+        }
+        cols.push(Arc::new(self.outcome.finish()));
+        cols.push(self.price.finish(scale)?);
+        cols.push(self.lower.finish(scale)?);
+        cols.push(self.upper.finish(scale)?);
+        cols.push(Arc::new(self.violated.finish()));
+        cols.push(Arc::new(self.binding.finish()));
+        cols.push(Arc::new(self.unmet.finish()));
+        cols.push(Arc::new(self.relaxed.finish()));
+        cols.push(Arc::new(self.reason.finish()));
+        cols.push(self.promo_spend.finish(scale)?);
+        cols.push(Arc::new(BooleanArray::from(self.needs_approval)));
+        cols.push(Arc::new(self.invalid_field.finish()));
+        cols.push(Arc::new(Int64Array::from(self.violated_mask)));
+        cols.push(Arc::new(Int64Array::from(self.binding_mask)));
+        cols.push(Arc::new(Int64Array::from(self.unmet_mask)));
+        cols.push(Arc::new(Int8Array::from(self.relaxed_mask)));
+        RecordBatch::try_new(schema.clone(), cols)
+            .map_err(|e| PyValueError::new_err(format!("cannot build the decisions: {e}")))
+    }
+}
+
+/// The schema of the decisions (with the input's `sku` field first, if any).
+fn out_schema(scale: i8, sku: Option<&ArrowField>) -> SchemaRef {
+    let money = DataType::Decimal128(MONEY_PRECISION, scale);
+    let names = DataType::List(Arc::new(ArrowField::new("item", DataType::Utf8, false)));
+    let mut fields: Vec<ArrowField> = Vec::with_capacity(18);
+    if let Some(s) = sku {
+        fields.push(s.clone());
+    }
+    fields.extend([
+        ArrowField::new("outcome", DataType::Utf8, false),
+        ArrowField::new("price", money.clone(), true),
+        ArrowField::new("lower", money.clone(), true),
+        ArrowField::new("upper", money.clone(), true),
+        ArrowField::new("violated", names.clone(), false),
+        ArrowField::new("binding", names.clone(), false),
+        ArrowField::new("unmet", names.clone(), false),
+        ArrowField::new("relaxed", names, false),
+        ArrowField::new("reason", DataType::Utf8, false),
+        ArrowField::new("promo_spend", money, true),
+        ArrowField::new("needs_approval", DataType::Boolean, false),
+        ArrowField::new("invalid_field", DataType::Utf8, true),
+        ArrowField::new("violated_mask", DataType::Int64, false),
+        ArrowField::new("binding_mask", DataType::Int64, false),
+        ArrowField::new("unmet_mask", DataType::Int64, false),
+        ArrowField::new("relaxed_mask", DataType::Int8, false),
+    ]);
+    Arc::new(Schema::new(fields))
+}
+
+/// Evaluates every batch, carrying `budgets` across them, and builds one
+/// output batch per input batch. Runs without Python.
+fn run(
+    policy: &Policy,
+    plans: &[Plan],
+    sku: Option<usize>,
+    schema: &SchemaRef,
+    batches: &[RecordBatch],
+    budgets: &mut Budgets,
+) -> PyResult<(Vec<RecordBatch>, BatchSummary)> {
+    let scale = i8::try_from(policy.currency().minor_units()).unwrap_or(i8::MAX);
+    let err = |e: priceguard::BatchError| PyValueError::new_err(e.to_string());
+    let mut summary = BatchSummary::default();
+    let mut outputs = Vec::with_capacity(batches.len());
+    if policy.breaker().is_some() {
+        // The breaker judges the whole input: one batch of every item.
+        let total: usize = batches.iter().map(RecordBatch::num_rows).sum();
+        let mut items = vec![Item::new(0); total];
+        let mut bad = vec![None; total];
+        let mut vals = vec![Val::Absent; CHUNK];
+        let mut at = 0;
+        for b in batches {
+            let mut done = 0;
+            while done < b.num_rows() {
+                let k = (b.num_rows() - done).min(CHUNK);
+                let (Some(it), Some(bd)) = (items.get_mut(at..at + k), bad.get_mut(at..at + k))
+                else {
+                    break;
+                };
+                fill(policy, plans, b, done, it, bd, &mut vals)?;
+                done += k;
+                at += k;
+            }
+        }
+        let mut out = vec![Decision::default(); total];
+        summary = policy
+            .evaluate_batch_with(&items, &mut out, budgets)
+            .map_err(err)?;
+        name_invalid(&mut out, &bad);
+        let mut at = 0;
+        for b in batches {
+            let n = b.num_rows();
+            let mut o = Out::new(n);
+            for d in out.get(at..at + n).unwrap_or(&[]) {
+                o.push(d);
+            }
+            outputs.push(o.finish(schema, scale, sku.map(|i| b.column(i).clone()))?);
+            at += n;
+        }
+        return Ok((outputs, summary));
+    }
+    let mut items = vec![Item::new(0); CHUNK];
+    let mut bad = vec![None; CHUNK];
+    let mut vals = vec![Val::Absent; CHUNK];
+    let mut out = vec![Decision::default(); CHUNK];
+    for b in batches {
+        let n = b.num_rows();
+        let mut o = Out::new(n);
+        let mut done = 0;
+        while done < n {
+            let k = (n - done).min(CHUNK);
+            let (Some(it), Some(bd), Some(ot)) =
+                (items.get_mut(..k), bad.get_mut(..k), out.get_mut(..k))
+            else {
+                break;
+            };
+            fill(policy, plans, b, done, it, bd, &mut vals)?;
+            let s = policy.evaluate_batch_with(it, ot, budgets).map_err(err)?;
+            summary.merge(&s);
+            name_invalid(ot, bd);
+            for d in ot.iter() {
+                o.push(d);
+            }
+            done += k;
+        }
+        outputs.push(o.finish(schema, scale, sku.map(|i| b.column(i).clone()))?);
+    }
+    Ok((outputs, summary))
+}
+
+/// Promotion budgets carried from one `evaluate_arrow` call to the next
+/// (a Spark partition arrives as several record batches).
+#[pyclass(module = "priceguard._native", frozen)]
+pub struct ArrowBudgets {
+    policy: Py<NativePolicy>,
+    budgets: Mutex<Budgets>,
+}
+
+#[pymethods]
+impl ArrowBudgets {
+    /// Fresh budgets of `policy`, as configured.
+    #[new]
+    fn new(policy: Bound<'_, NativePolicy>) -> ArrowBudgets {
+        let budgets = Budgets::new(&policy.get().inner);
+        ArrowBudgets {
+            policy: policy.unbind(),
+            budgets: Mutex::new(budgets),
+        }
+    }
+
+    /// Remaining budget per campaign, in minor units.
+    fn remaining_minor(&self) -> PyResult<Vec<(String, i64)>> {
+        let b = self
+            .budgets
+            .lock()
+            .map_err(|_| PyValueError::new_err("the budgets were poisoned by a failed call"))?;
+        let policy = &self.policy.get().inner;
+        Ok(policy
+            .campaigns()
+            .enumerate()
+            .map(|(i, (name, _))| {
+                let id = priceguard::CampaignId(u32::try_from(i).unwrap_or(u32::MAX));
+                (name.to_string(), b.remaining(id).unwrap_or(0))
+            })
+            .collect())
+    }
+}
+
+/// The entry point behind `priceguard.Policy.evaluate_arrow`.
+pub(crate) fn evaluate<'py>(
+    py: Python<'py>,
+    slf: &Bound<'py, NativePolicy>,
+    data: AnyRecordBatch,
+    state: Option<&Bound<'py, ArrowBudgets>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let policy = &slf.get().inner;
+    let in_schema = data.schema()?;
+    let (plans, sku) = plan(&in_schema, policy.currency())?;
+    // Import every batch first (zero-copy: the buffers stay where the
+    // producer put them), then work without the GIL.
+    let reader = data.into_reader()?;
+    let batches = reader
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| PyValueError::new_err(format!("cannot read the Arrow data: {e}")))?;
+    let scale = i8::try_from(policy.currency().minor_units()).unwrap_or(i8::MAX);
+    let schema = out_schema(scale, sku.map(|i| in_schema.field(i)));
+    let (outputs, _summary) = match state {
+        Some(st) => {
+            let st = st.get();
+            if !st.policy.bind(py).is(slf) {
+                return Err(PyValueError::new_err(
+                    "these budgets belong to another policy",
+                ));
+            }
+            let mut b = st
+                .budgets
+                .lock()
+                .map_err(|_| PyValueError::new_err("the budgets were poisoned by a failed call"))?;
+            let b: &mut Budgets = &mut b;
+            py.detach(|| run(policy, &plans, sku, &schema, &batches, b))?
+        }
+        None => {
+            let mut b = Budgets::new(policy);
+            py.detach(|| run(policy, &plans, sku, &schema, &batches, &mut b))?
+        }
+    };
+    let table = PyTable::try_new(outputs, schema)?;
+    table.into_pyarrow(py)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+    use super::*;
+
+    #[test]
+    fn decimal_rescale() {
+        let policy = Policy::from_toml_str(
+            "name = \"t\"\ncurrency = \"USD\"\n[bounds]\nmin_price = \"1\"\nmax_price = \"100\"\n",
+        )
+        .unwrap();
+        let a = Decimal128Array::from(vec![Some(143_000), Some(143_010), None])
+            .with_precision_and_scale(10, 4)
+            .unwrap();
+        let mut out = [Val::Absent; 3];
+        convert(&policy, Read::Decimal { shift: -2 }, &a, 0, &mut out).unwrap();
+        assert_eq!(out, [Val::Set(1430), Val::Bad, Val::Absent]);
+    }
+}
