@@ -8,10 +8,9 @@
 use crate::compiled::CompiledRules;
 use crate::decision::{Decision, Outcome, Reason};
 use crate::item::{Field, Item};
-use crate::money::{ceil_to_tick, floor_to_tick, snap_half_even, MAX_MONEY};
+use crate::money::{ceil_money_to_tick, floor_money_to_tick, snap_half_even, wide_mul, MAX_MONEY};
 use crate::rules::{
     bounds, change, emergency, endings, margin, market, promotion, Class, ClassSet, Rule, RuleSet,
-    CLASS_MASKS, RULE_COUNT,
 };
 
 /// The most units a forecast may carry.
@@ -31,148 +30,142 @@ pub enum Budget {
 const NO_LO: i64 = i64::MIN;
 const NO_HI: i64 = i64::MAX;
 
-/// Per-rule bounds for one item. `lo`/`hi` hold `NO_LO`/`NO_HI` for rules
-/// that set no bound on that side.
+/// The bounds one item's rules set, folded as they are recorded: per class
+/// the tightest lower and upper bound and the rules attaining them, the
+/// rules that set any bound, and the rules the proposal breaks. Nothing is
+/// scanned afterwards: the relaxation walk, `violated`, `binding` and the
+/// reason's source rule all read these few words (see `binding_at`).
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct Bounds<const N: usize = RULE_COUNT> {
-    lo: [i64; N],
-    hi: [i64; N],
+pub(crate) struct Bounds {
+    /// The price the rules are checked against (the pin, else the proposal).
+    proposal: i64,
+    /// Rules that set a bound.
     set: u64,
+    /// Rules whose bound `proposal` breaks.
+    violated: u64,
+    /// Per class (indexed by `Class as usize`): max lower bound, `NO_LO` if none.
+    lo: [i64; 5],
+    /// Per class: min upper bound, `NO_HI` if none.
+    hi: [i64; 5],
+    /// Per class: the rules whose lower bound equals `lo`.
+    lo_at: [u64; 5],
+    /// Per class: the rules whose upper bound equals `hi`.
+    hi_at: [u64; 5],
 }
 
-#[inline]
-fn clamp_i64(v: i128) -> i64 {
-    // Bounds beyond ±2^62 are equivalent for every valid price.
-    v.clamp(-(1_i128 << 62), 1_i128 << 62) as i64
-}
-
-impl<const N: usize> Bounds<N> {
+impl Bounds {
     #[inline]
-    fn new() -> Bounds<N> {
+    fn new(proposal: i64) -> Bounds {
         Bounds {
-            lo: [NO_LO; N],
-            hi: [NO_HI; N],
+            proposal,
             set: 0,
+            violated: 0,
+            lo: [NO_LO; 5],
+            hi: [NO_HI; 5],
+            lo_at: [0; 5],
+            hi_at: [0; 5],
         }
     }
 
-    /// Records a lower bound for `rule`.
-    #[inline]
-    pub(crate) fn lower(&mut self, rule: Rule, v: i128) {
-        self.lower_code(rule as usize, v);
+    /// Records a lower bound (already clamped to ±2^62) for `rule`.
+    #[inline(always)]
+    pub(crate) fn lower(&mut self, rule: Rule, v: i64) {
+        self.lower_code(rule as usize, rule.class(), v);
     }
 
-    /// Records an upper bound for `rule`.
-    #[inline]
-    pub(crate) fn upper(&mut self, rule: Rule, v: i128) {
-        self.upper_code(rule as usize, v);
+    /// Records an upper bound (already clamped to ±2^62) for `rule`.
+    #[inline(always)]
+    pub(crate) fn upper(&mut self, rule: Rule, v: i64) {
+        self.upper_code(rule as usize, rule.class(), v);
     }
 
-    #[inline]
-    fn lower_code(&mut self, code: usize, v: i128) {
-        if let Some(slot) = self.lo.get_mut(code) {
-            *slot = clamp_i64(v);
-            self.set |= 1 << code;
+    #[inline(always)]
+    fn lower_code(&mut self, code: usize, class: Class, v: i64) {
+        let bit = 1u64 << (code & 63);
+        self.set |= bit;
+        if self.proposal < v {
+            self.violated |= bit;
         }
-    }
-
-    #[inline]
-    fn upper_code(&mut self, code: usize, v: i128) {
-        if let Some(slot) = self.hi.get_mut(code) {
-            *slot = clamp_i64(v);
-            self.set |= 1 << code;
-        }
-    }
-
-    #[inline]
-    fn lo_of(&self, code: usize) -> i64 {
-        self.lo.get(code).copied().unwrap_or(NO_LO)
-    }
-
-    #[inline]
-    fn hi_of(&self, code: usize) -> i64 {
-        self.hi.get(code).copied().unwrap_or(NO_HI)
-    }
-
-    /// `(max lo, min hi, has lo, has hi)` over the rules of `mask`.
-    #[inline]
-    fn class_bounds(&self, mask: u64) -> (i64, i64, bool, bool) {
-        let mut bits = self.set & mask;
-        let (mut lo, mut hi) = (NO_LO, NO_HI);
-        let (mut has_lo, mut has_hi) = (false, false);
-        while bits != 0 {
-            let code = bits.trailing_zeros() as usize;
-            bits &= bits - 1;
-            let l = self.lo_of(code);
-            let h = self.hi_of(code);
-            if l != NO_LO {
-                has_lo = true;
-                lo = lo.max(l);
-            }
-            if h != NO_HI {
-                has_hi = true;
-                hi = hi.min(h);
+        let c = class as usize;
+        if let (Some(lo), Some(at)) = (self.lo.get_mut(c), self.lo_at.get_mut(c)) {
+            if v > *lo {
+                *lo = v;
+                *at = bit;
+            } else if v == *lo {
+                *at |= bit;
             }
         }
-        (lo, hi, has_lo, has_hi)
     }
 
-    /// Rules whose bound `price` breaks.
+    #[inline(always)]
+    fn upper_code(&mut self, code: usize, class: Class, v: i64) {
+        let bit = 1u64 << (code & 63);
+        self.set |= bit;
+        if self.proposal > v {
+            self.violated |= bit;
+        }
+        let c = class as usize;
+        if let (Some(hi), Some(at)) = (self.hi.get_mut(c), self.hi_at.get_mut(c)) {
+            if v < *hi {
+                *hi = v;
+                *at = bit;
+            } else if v == *hi {
+                *at |= bit;
+            }
+        }
+    }
+
+    /// `(max lo, min hi)` of `class`'s rules (`NO_LO` / `NO_HI` when none).
+    #[inline(always)]
+    fn class_bounds(&self, class: Class) -> (i64, i64) {
+        let c = class as usize;
+        (
+            self.lo.get(c).copied().unwrap_or(NO_LO),
+            self.hi.get(c).copied().unwrap_or(NO_HI),
+        )
+    }
+
+    /// Rules of the `kept` classes with a bound equal to `price`, for a price
+    /// inside the kept interval `[lo, hi]`. Every kept rule's lower bound is
+    /// at most its class's, which is at most `lo <= price`, so it equals
+    /// `price` exactly when it attains its class's bound and that equals
+    /// `price`; likewise above.
     #[inline]
-    fn broken_by(&self, price: i64) -> u64 {
+    fn binding_at(&self, price: i64, kept: ClassSet) -> u64 {
         let mut out = 0;
-        let mut bits = self.set;
-        while bits != 0 {
-            let code = bits.trailing_zeros() as usize;
-            bits &= bits - 1;
-            if price < self.lo_of(code) || price > self.hi_of(code) {
-                out |= 1 << code;
+        for c in 0..4 {
+            if kept.0 & (1 << c) == 0 {
+                continue;
             }
-        }
-        out
-    }
-
-    /// Rules among `mask` whose bound equals `price`.
-    #[inline]
-    fn equal_to(&self, price: i64, mask: u64) -> u64 {
-        let mut out = 0;
-        let mut bits = self.set & mask;
-        while bits != 0 {
-            let code = bits.trailing_zeros() as usize;
-            bits &= bits - 1;
-            if self.lo_of(code) == price || self.hi_of(code) == price {
-                out |= 1 << code;
+            if self.lo.get(c).copied() == Some(price) {
+                out |= self.lo_at.get(c).copied().unwrap_or(0);
+            }
+            if self.hi.get(c).copied() == Some(price) {
+                out |= self.hi_at.get(c).copied().unwrap_or(0);
             }
         }
         out
     }
 
     /// The first rule code, walking `order`'s kept classes, whose lower
-    /// (or upper) bound equals `v`.
+    /// (or upper) bound equals `v`, the kept interval's own bound.
     #[inline]
-    fn source_of(
-        &self,
-        v: i64,
-        upper: bool,
-        order: &[Class; 4],
-        kept: ClassSet,
-        masks: &[u64; 5],
-    ) -> Option<usize> {
+    fn source_of(&self, v: i64, upper: bool, order: &[Class; 4], kept: ClassSet) -> Option<usize> {
         for class in order {
             if !kept.contains(*class) {
                 continue;
             }
-            let mut bits = self.set & masks.get(*class as usize).copied().unwrap_or(0);
-            while bits != 0 {
-                let code = bits.trailing_zeros() as usize;
-                bits &= bits - 1;
-                let b = if upper {
-                    self.hi_of(code)
-                } else {
-                    self.lo_of(code)
-                };
-                if b == v {
-                    return Some(code);
+            let c = *class as usize;
+            let (b, at) = if upper {
+                (self.hi.get(c), self.hi_at.get(c))
+            } else {
+                (self.lo.get(c), self.lo_at.get(c))
+            };
+            if b.copied() == Some(v) {
+                if let Some(&at) = at {
+                    if at != 0 {
+                        return Some(at.trailing_zeros() as usize);
+                    }
                 }
             }
         }
@@ -180,9 +173,57 @@ impl<const N: usize> Bounds<N> {
     }
 }
 
+/// Whether every value of the item is in range: one pass with no early
+/// exit, so that the usual valid item costs a few compares. When it says
+/// no, [`validate_ordered`] names the first bad field in SPEC order.
+#[inline(always)]
+fn quick_valid(item: &Item) -> bool {
+    // 1 <= v <= MAX_MONEY as one unsigned compare.
+    let price = |v: i64| (v.wrapping_sub(1) as u64) < MAX_MONEY as u64;
+    let opt_price = |v: Option<i64>| v.is_none_or(price);
+    let opt_not_negative = |v: Option<i64>| v.is_none_or(|v| v >= 0);
+    let mut ok = price(item.proposed_price());
+    if item.presence() == 0 {
+        return ok;
+    }
+    ok &= opt_price(item.current_price());
+    ok &= item
+        .unit_cost()
+        .is_none_or(|c| (c as u64) <= MAX_MONEY as u64);
+    ok &= opt_price(item.min_price());
+    ok &= opt_price(item.max_price());
+    ok &= opt_price(item.map_price());
+    ok &= opt_price(item.reference_price());
+    if let Some(u) = item.expected_units() {
+        ok &= (u.wrapping_sub(1) as u64) < MAX_UNITS as u64;
+        if let Some(r) = item.reference_price() {
+            // Both in range here, or `ok` is already false.
+            ok &= wide_mul(r, u) <= 1_i128 << 61;
+        }
+    }
+    ok &= opt_not_negative(item.now());
+    ok &= opt_not_negative(item.last_change_at());
+    ok &= opt_not_negative(item.changes_in_window());
+    ok &= opt_price(item.window_anchor_price());
+    ok &= opt_price(item.baseline_price());
+    ok &= opt_price(item.competitor_price());
+    ok &= opt_price(item.pinned_price());
+    ok
+}
+
 /// Checks the item's own values (SPEC §6 bad input).
 #[inline]
 fn validate(item: &Item) -> Result<(), Field> {
+    if quick_valid(item) {
+        return Ok(());
+    }
+    validate_ordered(item)
+}
+
+/// Names the first bad field in SPEC §3 order.
+#[cold]
+#[inline(never)]
+fn validate_ordered(item: &Item) -> Result<(), Field> {
     // Fields are checked in SPEC §3 table order, so the first bad one in
     // that order is named, whatever interface read the item.
     let price = |field: Field, v: Option<i64>| match v {
@@ -214,7 +255,7 @@ fn validate(item: &Item) -> Result<(), Field> {
         if let Some(r) = item.reference_price() {
             // The whole reference value must fit comfortably in i64 so that
             // spends never overflow: R x u <= 2^61 (docs/semantics.md M3).
-            if i128::from(r) * i128::from(u) > 1_i128 << 61 {
+            if wide_mul(r, u) > 1_i128 << 61 {
                 return Err(Field::ExpectedUnits);
             }
         }
@@ -233,7 +274,7 @@ fn validate(item: &Item) -> Result<(), Field> {
 /// campaign has left. Never allocates, never panics.
 #[inline]
 pub fn evaluate_rules(r: &CompiledRules, item: &Item, budget: Budget) -> Decision {
-    evaluate_impl::<RULE_COUNT>(r, item, budget, &[], &CLASS_MASKS)
+    evaluate_impl(r, item, budget, &[])
 }
 
 /// Like [`evaluate_rules`], with user-defined rules composed with the
@@ -248,17 +289,16 @@ pub fn evaluate_rules_with(
     custom: &[&dyn CustomRule],
 ) -> Decision {
     let custom = custom.get(..MAX_CUSTOM_RULES).unwrap_or(custom);
-    let mut masks = CLASS_MASKS;
-    for (i, rule) in custom.iter().enumerate() {
-        let class = match rule.class() {
-            Class::Cosmetic => Class::Market,
-            c => c,
-        };
-        if let Some(m) = masks.get_mut(class as usize) {
-            *m |= 1 << (CUSTOM_BASE + i);
-        }
+    evaluate_impl(r, item, budget, custom)
+}
+
+/// The class a custom rule's bounds take part in (`Cosmetic` counts as `Market`).
+#[inline]
+fn custom_class(rule: &dyn CustomRule) -> Class {
+    match rule.class() {
+        Class::Cosmetic => Class::Market,
+        c => c,
     }
-    evaluate_impl::<64>(r, item, budget, custom, &masks)
 }
 
 /// First bit of custom rules in a [`RuleSet`].
@@ -319,12 +359,11 @@ pub trait CustomRule {
 }
 
 #[inline(always)]
-fn evaluate_impl<const N: usize>(
+fn evaluate_impl(
     r: &CompiledRules,
     item: &Item,
     budget: Budget,
     custom: &[&dyn CustomRule],
-    masks: &[u64; 5],
 ) -> Decision {
     if let Err(field) = validate(item) {
         return Decision::invalid(field);
@@ -350,7 +389,7 @@ fn evaluate_impl<const N: usize>(
     let proposal = pinned.unwrap_or(item.proposed_price());
     let t = r.tick;
 
-    let mut b = Bounds::<N>::new();
+    let mut b = Bounds::new(proposal);
     bounds::apply(r, item, &mut b);
     emergency::apply(r, item, &mut b);
     margin::apply(r, item, &mut b);
@@ -368,12 +407,13 @@ fn evaluate_impl<const N: usize>(
         {
             continue;
         }
+        let class = custom_class(*rule);
         let bound = rule.bounds(item);
         if let Some(v) = bound.lo {
-            b.lower_code(CUSTOM_BASE + i, ceil_to_tick(i128::from(v), 1, t));
+            b.lower_code(CUSTOM_BASE + i, class, ceil_money_to_tick(v, t));
         }
         if let Some(v) = bound.hi {
-            b.upper_code(CUSTOM_BASE + i, floor_to_tick(i128::from(v), 1, t));
+            b.upper_code(CUSTOM_BASE + i, class, floor_money_to_tick(v, t));
         }
     }
 
@@ -384,9 +424,9 @@ fn evaluate_impl<const N: usize>(
     let mut relaxed = ClassSet::EMPTY;
     let mut lower_source = false;
     for class in r.priority {
-        let mask = masks.get(class as usize).copied().unwrap_or(0);
-        let (cl, ch, has_lo, has_hi) = b.class_bounds(mask);
-        if !has_lo && !has_hi {
+        let (cl, ch) = b.class_bounds(class);
+        let has_lo = cl != NO_LO;
+        if !has_lo && ch == NO_HI {
             continue;
         }
         let nl = lo.max(cl);
@@ -428,7 +468,7 @@ fn evaluate_impl<const N: usize>(
     let clamped_lo = snapped < lo;
     let clamped_hi = snapped > hi;
 
-    let mut violated = b.broken_by(proposal);
+    let mut violated = b.violated;
     let mut binding = 0u64;
     let mut unmet = RuleSet::EMPTY;
     if proposal % t != 0 {
@@ -472,11 +512,7 @@ fn evaluate_impl<const N: usize>(
         }
     }
 
-    let mut kept_mask = 0u64;
-    for class in kept.iter() {
-        kept_mask |= masks.get(class as usize).copied().unwrap_or(0);
-    }
-    binding |= b.equal_to(price, kept_mask);
+    binding |= b.binding_at(price, kept);
     if ending_moved {
         binding |= 1 << Rule::PriceEnding as u8;
     }
@@ -496,9 +532,9 @@ fn evaluate_impl<const N: usize>(
         (Outcome::Held, Reason::Rule(Rule::MinChange))
     } else {
         let source = if clamped_lo {
-            b.source_of(lo, false, &r.priority, kept, masks)
+            b.source_of(lo, false, &r.priority, kept)
         } else if clamped_hi {
-            b.source_of(hi, true, &r.priority, kept, masks)
+            b.source_of(hi, true, &r.priority, kept)
         } else {
             None
         };
@@ -521,8 +557,9 @@ fn evaluate_impl<const N: usize>(
 
     let needs_approval = match (r.max_auto_change, current) {
         (Some(limit), Some(p)) if outcome != Outcome::Held => {
-            let diff = (i128::from(price) - i128::from(p)).abs();
-            diff * limit.d() > limit.n() * i128::from(p)
+            // |price - p| < 2^63 (both in 0..=2^62), so the products are exact.
+            let diff = (price - p).abs();
+            wide_mul(diff, limit.den) > wide_mul(limit.num, p)
         }
         _ => false,
     };

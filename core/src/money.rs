@@ -330,6 +330,76 @@ pub fn floor_to_tick(num: i128, den: i128, tick: i64) -> i128 {
     floor_div(num, den.saturating_mul(t)).saturating_mul(t)
 }
 
+/// Bounds beyond ±2^62 minor units are equivalent for every valid price:
+/// the engine clamps every computed bound into this range.
+pub(crate) const BOUND_LIMIT: i64 = 1 << 62;
+
+/// `x * y` exactly, in `i128` (cannot overflow: the widened product of two
+/// `i64` always fits, so no overflow check is emitted).
+#[inline]
+pub(crate) fn wide_mul(x: i64, y: i64) -> i128 {
+    i128::from(x).wrapping_mul(i128::from(y))
+}
+
+/// Clamps an exact bound into [`BOUND_LIMIT`]'s range.
+#[inline]
+pub(crate) fn clamp_bound(v: i128) -> i64 {
+    v.clamp(-i128::from(BOUND_LIMIT), i128::from(BOUND_LIMIT)) as i64
+}
+
+/// `ceil_T(x * a / b)` clamped to ±2^62, for `b > 0`, `tick > 0`: the same
+/// value as `ceil_to_tick(x * a, b, tick)`, computed in `i64` when every
+/// intermediate fits (almost always) and in `i128` otherwise.
+#[inline]
+pub(crate) fn ceil_ratio_to_tick(x: i64, a: i64, b: i64, tick: i64) -> i64 {
+    if let (Some(num), Some(den)) = (x.checked_mul(a), b.checked_mul(tick)) {
+        if den > 0 {
+            let q = num.wrapping_div(den);
+            let r = num.wrapping_rem(den);
+            let q = if r > 0 { q.wrapping_add(1) } else { q };
+            if let Some(v) = q.checked_mul(tick) {
+                return v.clamp(-BOUND_LIMIT, BOUND_LIMIT);
+            }
+        }
+    }
+    clamp_bound(ceil_to_tick(wide_mul(x, a), i128::from(b), tick))
+}
+
+/// `floor_T(x * a / b)` clamped to ±2^62, for `b > 0`, `tick > 0` (see
+/// [`ceil_ratio_to_tick`]).
+#[inline]
+pub(crate) fn floor_ratio_to_tick(x: i64, a: i64, b: i64, tick: i64) -> i64 {
+    if let (Some(num), Some(den)) = (x.checked_mul(a), b.checked_mul(tick)) {
+        if den > 0 {
+            let q = num.wrapping_div(den);
+            let r = num.wrapping_rem(den);
+            let q = if r < 0 { q.wrapping_sub(1) } else { q };
+            if let Some(v) = q.checked_mul(tick) {
+                return v.clamp(-BOUND_LIMIT, BOUND_LIMIT);
+            }
+        }
+    }
+    clamp_bound(floor_to_tick(wide_mul(x, a), i128::from(b), tick))
+}
+
+/// `ceil_T(x)` clamped to ±2^62 (`tick > 0`).
+#[inline]
+pub(crate) fn ceil_money_to_tick(x: i64, tick: i64) -> i64 {
+    if tick == 1 {
+        return x.clamp(-BOUND_LIMIT, BOUND_LIMIT);
+    }
+    ceil_ratio_to_tick(x, 1, 1, tick)
+}
+
+/// `floor_T(x)` clamped to ±2^62 (`tick > 0`).
+#[inline]
+pub(crate) fn floor_money_to_tick(x: i64, tick: i64) -> i64 {
+    if tick == 1 {
+        return x.clamp(-BOUND_LIMIT, BOUND_LIMIT);
+    }
+    floor_ratio_to_tick(x, 1, 1, tick)
+}
+
 /// Snaps `value` minor units to the nearest multiple of `tick`, ties to the
 /// even multiple (SPEC §2).
 #[inline]
@@ -339,9 +409,9 @@ pub fn snap_half_even(value: i64, tick: i64) -> i64 {
     }
     let q = value.div_euclid(tick);
     let r = value.rem_euclid(tick);
-    let twice = 2 * i128::from(r);
-    let t = i128::from(tick);
-    let up = twice > t || (twice == t && q % 2 != 0);
+    // 2r > t and 2r == t without doubling (0 <= r < t, so t - r cannot overflow).
+    let half = tick - r;
+    let up = r > half || (r == half && q % 2 != 0);
     (if up { q + 1 } else { q }).saturating_mul(tick)
 }
 
@@ -408,5 +478,57 @@ mod tests {
         assert_eq!(snap_half_even(12, 4), 12);
         assert_eq!(snap_half_even(10, 4), 8);
         assert_eq!(snap_half_even(14, 4), 16);
+        assert_eq!(snap_half_even(-3, 2), -4);
+        assert_eq!(snap_half_even(i64::MAX - 1, 1 << 40), i64::MAX);
+    }
+
+    #[test]
+    fn ratio_rounding_matches_i128() {
+        let xs = [
+            -MAX_MONEY,
+            -12345,
+            -7,
+            -1,
+            0,
+            1,
+            7,
+            99,
+            1000,
+            1299,
+            12345,
+            MAX_MONEY,
+            i64::MAX / 3,
+        ];
+        let ratios = [
+            (1, 1),
+            (11, 10),
+            (100, 85),
+            (80, 100),
+            (7, 3),
+            (1_000_000_000_001, 1_000_000_000_000),
+            (3, 1 << 62),
+        ];
+        for &x in &xs {
+            for &(a, b) in &ratios {
+                for t in [1, 2, 5, 25, 100, 1 << 40] {
+                    let c = clamp_bound(ceil_to_tick(wide_mul(x, a), i128::from(b), t));
+                    let f = clamp_bound(floor_to_tick(wide_mul(x, a), i128::from(b), t));
+                    assert_eq!(
+                        ceil_ratio_to_tick(x, a, b, t),
+                        c,
+                        "ceil {x} {a}/{b} tick {t}"
+                    );
+                    assert_eq!(
+                        floor_ratio_to_tick(x, a, b, t),
+                        f,
+                        "floor {x} {a}/{b} tick {t}"
+                    );
+                    if a == 1 && b == 1 {
+                        assert_eq!(ceil_money_to_tick(x, t), c);
+                        assert_eq!(floor_money_to_tick(x, t), f);
+                    }
+                }
+            }
+        }
     }
 }

@@ -3,30 +3,30 @@
 use crate::compiled::CompiledRules;
 use crate::engine::Bounds;
 use crate::item::Item;
-use crate::money::{ceil_to_tick, floor_to_tick};
+use crate::money::{ceil_money_to_tick, floor_money_to_tick};
 use crate::rules::Rule;
 
 /// `min_price`: lo = ceil_T(max(policy min, item min));
 /// `max_price`: hi = floor_T(min(policy max, item max));
 /// `map`: lo = ceil_T(map_price).
 #[inline]
-pub(crate) fn apply<const N: usize>(r: &CompiledRules, item: &Item, b: &mut Bounds<N>) {
+pub(crate) fn apply(r: &CompiledRules, item: &Item, b: &mut Bounds) {
     let t = r.tick;
     let min = match (r.min_price, item.min_price()) {
         (Some(a), Some(c)) => Some(a.max(c)),
         (a, c) => a.or(c),
     };
     if let Some(m) = min {
-        b.lower(Rule::MinPrice, ceil_to_tick(i128::from(m), 1, t));
+        b.lower(Rule::MinPrice, ceil_money_to_tick(m, t));
     }
     let max = match (r.max_price, item.max_price()) {
         (Some(a), Some(c)) => Some(a.min(c)),
         (a, c) => a.or(c),
     };
     if let Some(m) = max {
-        b.upper(Rule::MaxPrice, floor_to_tick(i128::from(m), 1, t));
+        b.upper(Rule::MaxPrice, floor_money_to_tick(m, t));
     }
     if let Some(map) = item.map_price() {
-        b.lower(Rule::Map, ceil_to_tick(i128::from(map), 1, t));
+        b.lower(Rule::Map, ceil_money_to_tick(map, t));
     }
 }

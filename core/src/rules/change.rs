@@ -1,59 +1,68 @@
 //! Stability rules: change-rate limits and holds against the current price.
 
-use crate::compiled::CompiledRules;
+use crate::compiled::{CompiledRules, Ratio};
 use crate::engine::Bounds;
 use crate::item::Item;
-use crate::money::{ceil_to_tick, floor_to_tick};
+use crate::money::{
+    ceil_money_to_tick, ceil_ratio_to_tick, floor_money_to_tick, floor_ratio_to_tick, wide_mul,
+};
 use crate::rules::Rule;
+
+/// `floor_T(x (1 + up))`; `up` is at most a policy factor, so `den + num` fits.
+#[inline(always)]
+fn up_bound(x: i64, up: Ratio, t: i64) -> i64 {
+    floor_ratio_to_tick(x, up.den.saturating_add(up.num), up.den, t)
+}
+
+/// `ceil_T(x (1 - down))`; validation keeps `down <= 1`.
+#[inline(always)]
+fn down_bound(x: i64, down: Ratio, t: i64) -> i64 {
+    ceil_ratio_to_tick(x, down.den - down.num, down.den, t)
+}
 
 /// `max_increase` / `max_decrease` against P, `max_step`, `window_increase`
 /// / `window_decrease` against W (default P), and the holds `cooldown` and
 /// `max_changes` as the bound [P, P]. Skipped for a new listing (no P).
 #[inline]
-pub(crate) fn apply<const N: usize>(r: &CompiledRules, item: &Item, b: &mut Bounds<N>) {
+pub(crate) fn apply(r: &CompiledRules, item: &Item, b: &mut Bounds) {
     let Some(current) = item.current_price() else {
         return;
     };
     let t = r.tick;
-    let p = i128::from(current);
     if let Some(up) = r.max_increase {
-        b.upper(
-            Rule::MaxIncrease,
-            floor_to_tick(p * (up.d() + up.n()), up.d(), t),
-        );
+        b.upper(Rule::MaxIncrease, up_bound(current, up, t));
     }
     if let Some(down) = r.max_decrease {
-        b.lower(
-            Rule::MaxDecrease,
-            ceil_to_tick(p * (down.d() - down.n()), down.d(), t),
-        );
+        b.lower(Rule::MaxDecrease, down_bound(current, down, t));
     }
     if let Some(step) = r.max_step {
-        let s = i128::from(step);
-        b.lower(Rule::MaxStep, ceil_to_tick(p - s, 1, t));
-        b.upper(Rule::MaxStep, floor_to_tick(p + s, 1, t));
-    }
-    let w = i128::from(item.window_anchor_price().unwrap_or(current));
-    if let Some(up) = r.window_increase {
-        b.upper(
-            Rule::WindowIncrease,
-            floor_to_tick(w * (up.d() + up.n()), up.d(), t),
-        );
-    }
-    if let Some(down) = r.window_decrease {
+        // P <= 10^15 and the step is policy money: no overflow.
         b.lower(
-            Rule::WindowDecrease,
-            ceil_to_tick(w * (down.d() - down.n()), down.d(), t),
+            Rule::MaxStep,
+            ceil_money_to_tick(current.saturating_sub(step), t),
         );
+        b.upper(
+            Rule::MaxStep,
+            floor_money_to_tick(current.saturating_add(step), t),
+        );
+    }
+    if r.window_increase.is_some() || r.window_decrease.is_some() {
+        let w = item.window_anchor_price().unwrap_or(current);
+        if let Some(up) = r.window_increase {
+            b.upper(Rule::WindowIncrease, up_bound(w, up, t));
+        }
+        if let Some(down) = r.window_decrease {
+            b.lower(Rule::WindowDecrease, down_bound(w, down, t));
+        }
     }
     if cooling_down(r, item) {
-        b.lower(Rule::Cooldown, p);
-        b.upper(Rule::Cooldown, p);
+        b.lower(Rule::Cooldown, current);
+        b.upper(Rule::Cooldown, current);
     }
     if let Some(max) = r.max_changes {
         if item.changes_in_window().unwrap_or(0) >= max {
-            b.lower(Rule::MaxChanges, p);
-            b.upper(Rule::MaxChanges, p);
+            b.lower(Rule::MaxChanges, current);
+            b.upper(Rule::MaxChanges, current);
         }
     }
 }
@@ -67,7 +76,8 @@ pub(crate) fn cooling_down(r: &CompiledRules, item: &Item) -> bool {
         return false;
     };
     match item.now() {
-        Some(now) => i128::from(now) - i128::from(last) < i128::from(cooldown),
+        // Both validated non-negative: the difference cannot overflow.
+        Some(now) => now - last < cooldown,
         None => true,
     }
 }
@@ -79,6 +89,7 @@ pub(crate) fn within_min_change(r: &CompiledRules, current: i64, price: i64) -> 
     let Some(band) = r.min_change else {
         return false;
     };
-    let diff = (i128::from(price) - i128::from(current)).abs();
-    diff > 0 && diff * band.d() < band.n() * i128::from(current)
+    // Both in 0..=2^62: the difference and the widened products are exact.
+    let diff = (price - current).abs();
+    diff > 0 && wide_mul(diff, band.den) < wide_mul(band.num, current)
 }

@@ -3,15 +3,22 @@
 use crate::compiled::CompiledRules;
 use crate::engine::Bounds;
 use crate::item::Item;
-use crate::money::floor_to_tick;
+use crate::money::{clamp_bound, floor_ratio_to_tick, floor_to_tick};
 use crate::rules::Rule;
 
 /// hi = floor_T(baseline x (1 + cap)). The caller has already held items
 /// without a `baseline_price`.
 #[inline]
-pub(crate) fn apply<const N: usize>(r: &CompiledRules, item: &Item, b: &mut Bounds<N>) {
+pub(crate) fn apply(r: &CompiledRules, item: &Item, b: &mut Bounds) {
     if let (Some(cap), Some(base)) = (r.emergency_cap, item.baseline_price()) {
-        let num = i128::from(base) * (cap.d() + cap.n());
-        b.upper(Rule::EmergencyCap, floor_to_tick(num, cap.d(), r.tick));
+        let v = match cap.den.checked_add(cap.num) {
+            Some(f) => floor_ratio_to_tick(base, f, cap.den, r.tick),
+            None => clamp_bound(floor_to_tick(
+                i128::from(base) * (cap.d() + cap.n()),
+                cap.d(),
+                r.tick,
+            )),
+        };
+        b.upper(Rule::EmergencyCap, v);
     }
 }

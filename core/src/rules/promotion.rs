@@ -3,27 +3,22 @@
 use crate::compiled::CompiledRules;
 use crate::engine::{Bounds, Budget};
 use crate::item::Item;
-use crate::money::ceil_to_tick;
+use crate::money::{ceil_ratio_to_tick, ceil_to_tick, clamp_bound, wide_mul};
 use crate::rules::Rule;
 
 /// `max_discount`: lo = ceil_T(R x (1 - d));
 /// `promo_budget`: spend(p) = (R - p) x units <= B, so lo = ceil_T(R - B / units).
 /// Only for items on promotion (with a `reference_price`).
 #[inline]
-pub(crate) fn apply<const N: usize>(
-    r: &CompiledRules,
-    item: &Item,
-    budget: Budget,
-    b: &mut Bounds<N>,
-) {
+pub(crate) fn apply(r: &CompiledRules, item: &Item, budget: Budget, b: &mut Bounds) {
     let Some(reference) = item.reference_price() else {
         return;
     };
-    let rp = i128::from(reference);
     if let Some(d) = r.max_discount {
+        // Validation keeps d <= 1: den - num does not overflow.
         b.lower(
             Rule::MaxDiscount,
-            ceil_to_tick(rp * (d.d() - d.n()), d.d(), r.tick),
+            ceil_ratio_to_tick(reference, d.den - d.num, d.den, r.tick),
         );
     }
     if let (Budget::Remaining(remaining), Some(units)) = (budget, item.expected_units()) {
@@ -32,7 +27,11 @@ pub(crate) fn apply<const N: usize>(
         // still yields a (non-positive) bound, so the rule is reported.
         b.lower(
             Rule::PromoBudget,
-            ceil_to_tick(rp * u - i128::from(remaining), u, r.tick),
+            clamp_bound(ceil_to_tick(
+                wide_mul(reference, units) - i128::from(remaining),
+                u,
+                r.tick,
+            )),
         );
     }
 }
@@ -42,6 +41,6 @@ pub(crate) fn apply<const N: usize>(
 pub(crate) fn spend(item: &Item, price: i64) -> Option<i64> {
     let reference = item.reference_price()?;
     let units = item.expected_units()?;
-    let per_unit = i128::from(reference.saturating_sub(price).max(0));
-    i64::try_from(per_unit * i128::from(units)).ok()
+    let per_unit = reference.saturating_sub(price).max(0);
+    i64::try_from(wide_mul(per_unit, units)).ok()
 }
