@@ -1,42 +1,132 @@
-//! Criterion benchmarks for the core engine (more arrive with the performance work).
-#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
+//! Criterion benchmarks for the core engine. Reproduce with
+//! `cargo bench -p priceguard --bench evaluate [--features parallel]`
+//! (see BENCHMARKS.md at the repository root).
+#![allow(
+    missing_docs,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing
+)]
 
-use criterion::{criterion_group, criterion_main, Criterion};
-use priceguard::{Item, Policy};
+mod common;
+
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use priceguard::batch::Columns;
+use priceguard::{Decision, Field, Item, Policy};
 use std::hint::black_box;
 
-const POLICY: &str = r#"
-name = "bench"
-version = "1"
-currency = "USD"
+use common::{make, BENCH_POLICY, NOW};
 
-[bounds]
-min_price = "0.99"
-max_price = "5000"
+const EXAMPLE_POLICY: &str = include_str!("../../examples/policy.toml");
 
-[margin]
-min_margin = "0.15"
-
-[change]
-max_increase = "0.10"
-max_decrease = "0.20"
-cooldown_secs = 3600
-
-[promotion]
-max_discount = "0.50"
-"#;
-
-fn evaluate(c: &mut Criterion) {
-    let policy = Policy::from_toml_str(POLICY).unwrap();
-    let item = Item::new(1349)
+/// A typical item: live price, cost, a change two hours ago (no cooldown).
+fn typical() -> Item {
+    Item::new(1349)
         .with_current_price(1299)
         .with_unit_cost(1000)
-        .with_now(1_800_000_000)
-        .with_last_change_at(1_799_990_000);
-    let mut g = c.benchmark_group("evaluate");
-    g.bench_function("typical", |b| b.iter(|| policy.evaluate(black_box(&item))));
+        .with_now(NOW)
+        .with_last_change_at(NOW - 10_000)
+}
+
+/// Every field present, so every rule of examples/policy.toml computes a
+/// bound (the competitor pulls the price down, endings move it).
+fn worst_case() -> Item {
+    Item::new(1637)
+        .with_current_price(1499)
+        .with_unit_cost(1000)
+        .with_min_price(1000)
+        .with_max_price(3000)
+        .with_map_price(1100)
+        .with_reference_price(1599)
+        .with_expected_units(40)
+        .with_now(NOW)
+        .with_last_change_at(NOW - 90_000)
+        .with_changes_in_window(2)
+        .with_window_anchor_price(1399)
+        .with_baseline_price(1450)
+        .with_competitor_price(1390)
+}
+
+fn compile(c: &mut Criterion) {
+    let mut g = c.benchmark_group("compile");
+    g.bench_function("examples_policy", |b| {
+        b.iter(|| Policy::from_toml_str(black_box(EXAMPLE_POLICY)).unwrap())
+    });
+    g.bench_function("bench_policy", |b| {
+        b.iter(|| Policy::from_toml_str(black_box(BENCH_POLICY)).unwrap())
+    });
     g.finish();
 }
 
-criterion_group!(benches, evaluate);
+fn single(c: &mut Criterion) {
+    let example = Policy::from_toml_str(EXAMPLE_POLICY).unwrap();
+    let bench = Policy::from_toml_str(BENCH_POLICY).unwrap();
+    let (t, w) = (typical(), worst_case());
+    let mut g = c.benchmark_group("evaluate");
+    g.bench_function("typical/examples_policy", |b| {
+        b.iter(|| example.evaluate(black_box(&t)))
+    });
+    g.bench_function("typical/bench_policy", |b| {
+        b.iter(|| bench.evaluate(black_box(&t)))
+    });
+    g.bench_function("worst_case/examples_policy", |b| {
+        b.iter(|| example.evaluate(black_box(&w)))
+    });
+    g.finish();
+}
+
+/// Batch sizes measured; `PRICEGUARD_BENCH_SIZES=1000,10000,100000,1000000`
+/// widens the sweep (BENCHMARKS.md's growth table).
+fn sizes() -> Vec<usize> {
+    match std::env::var("PRICEGUARD_BENCH_SIZES") {
+        Ok(s) => s.split(',').filter_map(|v| v.trim().parse().ok()).collect(),
+        Err(_) => vec![1_000, 1_000_000],
+    }
+}
+
+fn batch(c: &mut Criterion) {
+    let policy = Policy::from_toml_str(BENCH_POLICY).unwrap();
+    let mut g = c.benchmark_group("batch");
+    g.sample_size(10);
+    for n in sizes() {
+        let w = make(n, 7);
+        let items = w.items();
+        let mut out = vec![Decision::default(); n];
+        g.throughput(Throughput::Elements(n as u64));
+        g.bench_function(format!("aos/{n}"), |b| {
+            b.iter(|| policy.evaluate_batch(black_box(&items), &mut out).unwrap())
+        });
+        let cols = Columns::new(&w.proposed)
+            .with(Field::CurrentPrice, &w.current, None)
+            .unwrap()
+            .with(Field::UnitCost, &w.cost, None)
+            .unwrap()
+            .with(Field::ReferencePrice, &w.reference, Some(&w.promo_valid))
+            .unwrap()
+            .with(
+                Field::ExpectedUnits,
+                &w.expected_units,
+                Some(&w.promo_valid),
+            )
+            .unwrap()
+            .with(Field::Now, &w.now, None)
+            .unwrap()
+            .with(Field::LastChangeAt, &w.last_change_at, None)
+            .unwrap();
+        g.bench_function(format!("columns/{n}"), |b| {
+            b.iter(|| policy.evaluate_columns(black_box(&cols), &mut out).unwrap())
+        });
+        #[cfg(feature = "parallel")]
+        g.bench_function(format!("aos_parallel/{n}"), |b| {
+            b.iter(|| {
+                policy
+                    .evaluate_batch_par(black_box(&items), &mut out)
+                    .unwrap()
+            })
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, compile, single, batch);
 criterion_main!(benches);

@@ -2,7 +2,7 @@
 //! order, and the circuit breaker (SPEC §7).
 
 use crate::decision::{Decision, Outcome, Reason};
-use crate::item::Item;
+use crate::item::{Field, Item};
 use crate::policy::{Policy, MAX_CAMPAIGNS};
 use crate::rules::{class_mask, Class};
 
@@ -131,10 +131,7 @@ impl Policy {
             });
         }
         let before = budgets.clone();
-        let mut summary = BatchSummary {
-            items: items.len() as u64,
-            ..BatchSummary::default()
-        };
+        let mut tally = Tally::default();
         let has_budgets = self.campaign_count() > 0;
         for (item, slot) in items.iter().zip(out.iter_mut()) {
             let d = if has_budgets && item.campaign().is_some() {
@@ -144,36 +141,394 @@ impl Policy {
             } else {
                 self.evaluate(item)
             };
-            if d.violated.0 & HARD_OR_FINANCIAL != 0 {
-                summary.violators += 1;
-            }
+            tally.add(&d);
             *slot = d;
         }
+        Ok(self.finish(tally, out, budgets, before, |i| {
+            items.get(i).and_then(Item::current_price)
+        }))
+    }
+
+    /// The breaker over the whole batch (SPEC §7), then the summary. When
+    /// it trips, every valid item is held at its current price
+    /// (`current_of(i)`), keeping its `violated`, and budgets are restored.
+    fn finish(
+        &self,
+        tally: Tally,
+        out: &mut [Decision],
+        budgets: &mut Budgets,
+        before: Budgets,
+        current_of: impl Fn(usize) -> Option<i64>,
+    ) -> BatchSummary {
+        let mut summary = BatchSummary {
+            items: out.len() as u64,
+            outcomes: tally.outcomes,
+            violators: tally.violators,
+            relaxed: tally.relaxed,
+            needs_approval: tally.needs_approval,
+            breaker_tripped: false,
+        };
         if let Some(breaker) = self.breaker() {
             if breaker.trips(summary.violators, summary.items) {
                 summary.breaker_tripped = true;
                 *budgets = before;
-                for (item, slot) in items.iter().zip(out.iter_mut()) {
+                let mut again = Tally::default();
+                for (i, slot) in out.iter_mut().enumerate() {
                     if slot.reason != Reason::InvalidInput {
-                        let mut d =
-                            Decision::hold_or_reject(item.current_price(), Reason::CircuitOpen);
+                        let mut d = Decision::hold_or_reject(current_of(i), Reason::CircuitOpen);
                         d.violated = slot.violated;
                         *slot = d;
                     }
+                    again.add(slot);
+                }
+                summary.outcomes = again.outcomes;
+                summary.relaxed = again.relaxed;
+                summary.needs_approval = again.needs_approval;
+            }
+        }
+        summary
+    }
+}
+
+/// Per-decision counts, gathered as decisions are made.
+#[derive(Clone, Copy, Debug, Default)]
+struct Tally {
+    outcomes: [u64; 4],
+    violators: u64,
+    relaxed: u64,
+    needs_approval: u64,
+}
+
+impl Tally {
+    #[inline(always)]
+    fn add(&mut self, d: &Decision) {
+        if let Some(c) = self.outcomes.get_mut(d.outcome as usize) {
+            *c += 1;
+        }
+        self.violators += u64::from(d.violated.0 & HARD_OR_FINANCIAL != 0);
+        self.relaxed += u64::from(!d.relaxed.is_empty());
+        self.needs_approval += u64::from(d.needs_approval);
+    }
+
+    #[cfg(feature = "parallel")]
+    fn merge(mut self, other: Tally) -> Tally {
+        for (a, b) in self.outcomes.iter_mut().zip(other.outcomes) {
+            *a += b;
+        }
+        self.violators += other.violators;
+        self.relaxed += other.relaxed;
+        self.needs_approval += other.needs_approval;
+        self
+    }
+}
+
+/// One optional input column of a [`Columns`] batch.
+#[derive(Clone, Copy, Debug)]
+struct Column<'a> {
+    field: Field,
+    values: &'a [i64],
+    validity: Option<&'a [u8]>,
+}
+
+impl Column<'_> {
+    #[inline(always)]
+    fn get(&self, i: usize) -> Option<i64> {
+        if let Some(bits) = self.validity {
+            let byte = bits.get(i / 8).copied().unwrap_or(0);
+            if byte & (1 << (i % 8)) == 0 {
+                return None;
+            }
+        }
+        self.values.get(i).copied()
+    }
+}
+
+/// A structure-of-arrays batch for columnar callers (Arrow, Polars,
+/// NumPy): one `&[i64]` per field, money in minor units of the policy
+/// currency, `campaign` as the raw [`CampaignId`](crate::CampaignId) value
+/// and `segment` as the segment id.
+///
+/// A column that is not given is absent for every row. A given column may
+/// carry a validity bitmap in the Arrow layout (bit `i % 8` of byte
+/// `i / 8` set when row `i` is present, least significant bit first); a
+/// column without one is present in every row. A `campaign` or `segment`
+/// value outside `0..=u32::MAX` makes that row `invalid_input`, naming the
+/// field. Every column is checked to have the batch's length when added.
+///
+/// ```
+/// use priceguard::batch::Columns;
+/// use priceguard::{Decision, Field, Policy};
+///
+/// let policy = Policy::from_toml_str(r#"
+///     name = "cols"
+///     currency = "USD"
+///     bounds = { min_price = "1", max_price = "100" }
+/// "#).unwrap();
+/// let proposed = [1249, 20000, 500];
+/// let current = [1299, 1999, 0];
+/// let current_valid = [0b011]; // row 2 is a new listing
+/// let cols = Columns::new(&proposed)
+///     .with(Field::CurrentPrice, &current, Some(&current_valid))
+///     .unwrap();
+/// let mut out = vec![Decision::default(); 3];
+/// policy.evaluate_columns(&cols, &mut out).unwrap();
+/// assert_eq!(out[1].price, Some(10000));
+/// ```
+#[derive(Clone, Debug)]
+pub struct Columns<'a> {
+    proposed: &'a [i64],
+    columns: [Option<Column<'a>>; 16],
+}
+
+/// A column that cannot join a [`Columns`] batch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ColumnsError {
+    /// The column's length differs from `proposed_price`'s.
+    #[error("column `{field}` holds {len} values but the batch has {items} rows")]
+    Length {
+        /// The column.
+        field: Field,
+        /// Its length.
+        len: usize,
+        /// Rows in the batch.
+        items: usize,
+    },
+    /// The validity bitmap has fewer than one bit per row.
+    #[error(
+        "validity bitmap of column `{field}` holds {bytes} bytes but {items} rows need {needed}"
+    )]
+    Validity {
+        /// The column.
+        field: Field,
+        /// Bytes given.
+        bytes: usize,
+        /// Rows in the batch.
+        items: usize,
+        /// Bytes needed.
+        needed: usize,
+    },
+    /// `proposed_price` is given to [`Columns::new`]; `sku` is not an engine input.
+    #[error("column `{0}` cannot be added with `with`")]
+    NotOptional(Field),
+}
+
+impl<'a> Columns<'a> {
+    /// A batch of `proposed.len()` rows with no optional column.
+    pub fn new(proposed: &'a [i64]) -> Columns<'a> {
+        Columns {
+            proposed,
+            columns: [None; 16],
+        }
+    }
+
+    /// Rows in the batch.
+    pub fn len(&self) -> usize {
+        self.proposed.len()
+    }
+
+    /// Whether the batch has no rows.
+    pub fn is_empty(&self) -> bool {
+        self.proposed.is_empty()
+    }
+
+    /// Adds (or replaces) the column of an optional `field`, with an
+    /// optional Arrow-style validity bitmap.
+    pub fn with(
+        mut self,
+        field: Field,
+        values: &'a [i64],
+        validity: Option<&'a [u8]>,
+    ) -> Result<Columns<'a>, ColumnsError> {
+        let items = self.len();
+        if values.len() != items {
+            return Err(ColumnsError::Length {
+                field,
+                len: values.len(),
+                items,
+            });
+        }
+        if let Some(bits) = validity {
+            let needed = items.div_ceil(8);
+            if bits.len() < needed {
+                return Err(ColumnsError::Validity {
+                    field,
+                    bytes: bits.len(),
+                    items,
+                    needed,
+                });
+            }
+        }
+        let slot = self
+            .columns
+            .get_mut(field as usize)
+            .ok_or(ColumnsError::NotOptional(field))?;
+        *slot = Some(Column {
+            field,
+            values,
+            validity,
+        });
+        Ok(self)
+    }
+
+    /// Row `i` as an [`Item`], or the field whose value no item can hold.
+    #[inline]
+    pub fn item(&self, i: usize) -> Result<Item, Field> {
+        let mut item = Item::new(self.proposed.get(i).copied().unwrap_or(0));
+        for col in self.columns.iter().flatten() {
+            if let Some(v) = col.get(i) {
+                if !item.set(col.field, v) {
+                    return Err(col.field);
                 }
             }
         }
-        for d in out.iter() {
-            if let Some(c) = summary.outcomes.get_mut(d.outcome as usize) {
-                *c += 1;
-            }
-            if !d.relaxed.is_empty() {
-                summary.relaxed += 1;
-            }
-            if d.needs_approval {
-                summary.needs_approval += 1;
+        Ok(item)
+    }
+
+    /// The given columns, in field order, for the row loop.
+    fn given(&self) -> ([Column<'a>; 16], usize) {
+        let mut given = [Column {
+            field: Field::ProposedPrice,
+            values: &[],
+            validity: None,
+        }; 16];
+        let mut n = 0;
+        for (slot, col) in given.iter_mut().zip(self.columns.iter().flatten()) {
+            *slot = *col;
+            n += 1;
+        }
+        (given, n)
+    }
+}
+
+/// Row `i` of `cols` from the given columns only.
+#[inline(always)]
+fn gather(proposed: &[i64], given: &[Column<'_>], i: usize) -> Result<Item, Field> {
+    let mut item = Item::new(proposed.get(i).copied().unwrap_or(0));
+    for col in given {
+        if let Some(v) = col.get(i) {
+            if !item.set(col.field, v) {
+                return Err(col.field);
             }
         }
-        Ok(summary)
+    }
+    Ok(item)
+}
+
+impl Policy {
+    /// Evaluates a columnar batch into `out`, row by row in input order:
+    /// the same decisions and summary as [`Policy::evaluate_batch`] on the
+    /// rows as [`Item`]s ([`Columns::item`]). Allocates nothing.
+    pub fn evaluate_columns(
+        &self,
+        cols: &Columns<'_>,
+        out: &mut [Decision],
+    ) -> Result<BatchSummary, BatchError> {
+        let mut budgets = Budgets::new(self);
+        self.evaluate_columns_with(cols, out, &mut budgets)
+    }
+
+    /// [`Policy::evaluate_columns`] carrying `budgets` across chunks, as
+    /// [`Policy::evaluate_batch_with`] does.
+    pub fn evaluate_columns_with(
+        &self,
+        cols: &Columns<'_>,
+        out: &mut [Decision],
+        budgets: &mut Budgets,
+    ) -> Result<BatchSummary, BatchError> {
+        if cols.len() != out.len() {
+            return Err(BatchError::LengthMismatch {
+                items: cols.len(),
+                out: out.len(),
+            });
+        }
+        let before = budgets.clone();
+        let mut tally = Tally::default();
+        let has_budgets = self.campaign_count() > 0;
+        let (given, n) = cols.given();
+        let given = given.get(..n).unwrap_or(&[]);
+        for (i, slot) in out.iter_mut().enumerate() {
+            let d = match gather(cols.proposed, given, i) {
+                Err(field) => Decision::invalid(field),
+                Ok(item) if has_budgets && item.campaign().is_some() => {
+                    let d = self.evaluate_with_budgets(&item, budgets);
+                    budgets.consume(&item, &d);
+                    d
+                }
+                Ok(item) => self.evaluate(&item),
+            };
+            tally.add(&d);
+            *slot = d;
+        }
+        Ok(self.finish(tally, out, budgets, before, |i| {
+            gather(cols.proposed, given, i)
+                .ok()
+                .and_then(|item| item.current_price())
+        }))
+    }
+}
+
+#[cfg(feature = "parallel")]
+impl Policy {
+    /// [`Policy::evaluate_batch`] on all cores (rayon): the same decisions
+    /// and summary. Items that draw on no campaign budget are evaluated in
+    /// parallel; items that do are then evaluated serially in input order,
+    /// so budgets are consumed exactly as in the serial path; the breaker
+    /// judges the whole batch last.
+    pub fn evaluate_batch_par(
+        &self,
+        items: &[Item],
+        out: &mut [Decision],
+    ) -> Result<BatchSummary, BatchError> {
+        let mut budgets = Budgets::new(self);
+        self.evaluate_batch_par_with(items, out, &mut budgets)
+    }
+
+    /// [`Policy::evaluate_batch_par`] carrying `budgets` across chunks.
+    pub fn evaluate_batch_par_with(
+        &self,
+        items: &[Item],
+        out: &mut [Decision],
+        budgets: &mut Budgets,
+    ) -> Result<BatchSummary, BatchError> {
+        use rayon::prelude::*;
+        /// Items per parallel task: big enough to amortise scheduling.
+        const CHUNK: usize = 4096;
+        if items.len() != out.len() {
+            return Err(BatchError::LengthMismatch {
+                items: items.len(),
+                out: out.len(),
+            });
+        }
+        let before = budgets.clone();
+        let has_budgets = self.campaign_count() > 0;
+        let draws = |item: &Item| has_budgets && item.campaign().is_some();
+        let mut tally = items
+            .par_chunks(CHUNK)
+            .zip(out.par_chunks_mut(CHUNK))
+            .map(|(items, out)| {
+                let mut tally = Tally::default();
+                for (item, slot) in items.iter().zip(out.iter_mut()) {
+                    if !draws(item) {
+                        let d = self.evaluate(item);
+                        tally.add(&d);
+                        *slot = d;
+                    }
+                }
+                tally
+            })
+            .reduce(Tally::default, Tally::merge);
+        if has_budgets {
+            for (item, slot) in items.iter().zip(out.iter_mut()) {
+                if draws(item) {
+                    let d = self.evaluate_with_budgets(item, budgets);
+                    budgets.consume(item, &d);
+                    tally.add(&d);
+                    *slot = d;
+                }
+            }
+        }
+        Ok(self.finish(tally, out, budgets, before, |i| {
+            items.get(i).and_then(Item::current_price)
+        }))
     }
 }
