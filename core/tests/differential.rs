@@ -196,6 +196,23 @@ fn reference_times_units_of_exactly_two_to_the_61_is_valid() {
     );
 }
 
+#[test]
+fn a_floor_above_the_money_range_is_infeasible() {
+    // No price ceiling, so the cost floor (10 x 10^15) is kept, not relaxed.
+    let toml =
+        "name = 't'\ncurrency = 'USD'\nallow_unbounded = true\n[margin]\nmin_margin = '0.9'\n";
+    let item = Item::new(100).with_unit_cost(priceguard::MAX_MONEY);
+    agree(toml, item);
+    let held = item.with_current_price(500);
+    agree(toml, held);
+    let policy = Policy::from_toml_str(toml).unwrap();
+    assert_eq!(
+        policy.evaluate(&item).reason,
+        priceguard::Reason::Infeasible
+    );
+    assert_eq!(policy.evaluate(&held).price, Some(500));
+}
+
 /// Builds a vector item through `Policy::set_field_text`, as the edges do.
 fn vector_item(
     policy: &Policy,

@@ -403,6 +403,10 @@ pub fn evaluate_with(policy: &Policy, item: &Item, budget: CampaignBudget) -> De
     if !r.allow_unbounded && !bounded {
         return whole_item(current, Reason::Unbounded);
     }
+    // M3: a floor above the supported money range publishes nothing
+    if lo > MAX_MONEY {
+        return whole_item(current, Reason::Infeasible);
+    }
 
     // SPEC §5.4: a kept hold decides the price (cooldown before max_changes)
     let hold = [Rule::Cooldown, Rule::MaxChanges]
