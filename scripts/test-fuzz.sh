@@ -17,7 +17,7 @@ fi
 
 # Seed corpora (regenerated each run; fuzz/corpus is not committed).
 rm -rf fuzz/corpus
-mkdir -p fuzz/corpus/policy_toml fuzz/corpus/policy_json fuzz/corpus/evaluate
+mkdir -p fuzz/corpus/policy_toml fuzz/corpus/policy_json fuzz/corpus/evaluate fuzz/corpus/ffi_calls
 cp fuzz/seeds/policy_toml/* fuzz/corpus/policy_toml/ 2>/dev/null || true
 cp fuzz/seeds/policy_json/* fuzz/corpus/policy_json/ 2>/dev/null || true
 cp fuzz/seeds/evaluate/* fuzz/corpus/evaluate/ 2>/dev/null || true
@@ -33,7 +33,7 @@ PY
 
 export CARGO_TARGET_DIR="$PWD/fuzz/target"
 cd fuzz
-for target in policy_toml policy_json evaluate; do
+for target in policy_toml policy_json evaluate ffi_calls; do
   dirs=("corpus/$target")
   if [ -d "regressions/$target" ]; then dirs+=("regressions/$target"); fi
   echo "fuzz: $target, $runs runs, seed 1"
