@@ -11,5 +11,5 @@ fi
 rustup component add miri --toolchain nightly >/dev/null
 cargo +nightly miri setup >/dev/null
 export CARGO_TARGET_DIR="$PWD/target/miri"
-cargo +nightly miri test -p priceguard --lib --test vectors --test ledger_concurrency --test no_alloc --test custom_rules
+cargo +nightly miri test -p priceguard --features testkit --lib --test vectors --test ledger_concurrency --test no_alloc --test custom_rules
 cargo +nightly miri test -p priceguard-ffi --lib
