@@ -23,20 +23,18 @@
 
 use std::sync::{Arc, Mutex};
 
-use arrow_array::builder::{GenericListBuilder, StringBuilder};
 use arrow_array::cast::AsArray;
 use arrow_array::types::{
     Decimal128Type, Float64Type, Int16Type, Int32Type, Int64Type, Int8Type, UInt16Type, UInt32Type,
     UInt64Type, UInt8Type,
 };
 use arrow_array::{
-    Array, ArrayRef, BooleanArray, Decimal128Array, Int64Array, Int8Array, RecordBatch,
+    Array, ArrayRef, BooleanArray, Decimal128Array, Int64Array, Int8Array, ListArray, RecordBatch,
+    StringArray,
 };
-use arrow_buffer::{NullBuffer, ScalarBuffer};
+use arrow_buffer::{Buffer, NullBuffer, OffsetBuffer, ScalarBuffer};
 use arrow_schema::{DataType, Field as ArrowField, Schema, SchemaRef, TimeUnit};
-use priceguard::{
-    BatchSummary, Budgets, Class, Currency, Decision, Field, Item, Policy, Rule, RuleSet,
-};
+use priceguard::{BatchSummary, Budgets, Class, Currency, Decision, Field, Item, Policy, Rule};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3_arrow::input::AnyRecordBatch;
@@ -402,20 +400,122 @@ fn name_invalid(out: &mut [Decision], bad: &[Option<Field>]) {
     }
 }
 
-/// Output columns of one batch of decisions.
+/// A non-null utf8 column built from offsets and bytes directly.
+struct Strings {
+    offsets: Vec<i32>,
+    bytes: Vec<u8>,
+}
+
+impl Strings {
+    fn new(n: usize, avg: usize) -> Strings {
+        let mut offsets = Vec::with_capacity(n + 1);
+        offsets.push(0);
+        Strings {
+            offsets,
+            bytes: Vec::with_capacity(n * avg),
+        }
+    }
+
+    #[inline]
+    fn push(&mut self, s: &str) {
+        self.bytes.extend_from_slice(s.as_bytes());
+        self.offsets
+            .push(i32::try_from(self.bytes.len()).unwrap_or(i32::MAX));
+    }
+
+    fn finish(self) -> PyResult<StringArray> {
+        let offsets = OffsetBuffer::new(ScalarBuffer::from(self.offsets));
+        StringArray::try_new(offsets, Buffer::from_vec(self.bytes), None)
+            .map_err(|e| PyValueError::new_err(format!("cannot build a name column: {e}")))
+    }
+}
+
+/// A `list<string>` column of rule or class names.
+struct Names {
+    offsets: Vec<i32>,
+    names: Strings,
+}
+
+impl Names {
+    fn new(n: usize) -> Names {
+        let mut offsets = Vec::with_capacity(n + 1);
+        offsets.push(0);
+        Names {
+            offsets,
+            names: Strings::new(n / 4, 12),
+        }
+    }
+
+    /// Appends the names of the set bits of `mask`, in bit order.
+    #[inline]
+    fn push(&mut self, mut mask: u64, table: &[&'static str; 64]) {
+        while mask != 0 {
+            let bit = mask.trailing_zeros() as usize;
+            mask &= mask - 1;
+            self.names.push(table.get(bit).copied().unwrap_or(""));
+        }
+        let len = self.names.offsets.len() - 1;
+        self.offsets.push(i32::try_from(len).unwrap_or(i32::MAX));
+    }
+
+    fn finish(self) -> PyResult<ArrayRef> {
+        let values = self.names.finish()?;
+        let offsets = OffsetBuffer::new(ScalarBuffer::from(self.offsets));
+        let list = ListArray::try_new(item_field(), offsets, Arc::new(values), None)
+            .map_err(|e| PyValueError::new_err(format!("cannot build a list column: {e}")))?;
+        Ok(Arc::new(list))
+    }
+}
+
+fn item_field() -> Arc<ArrowField> {
+    Arc::new(ArrowField::new("item", DataType::Utf8, false))
+}
+
+/// Rule names by code and class names by bit.
+struct Tables {
+    rules: [&'static str; 64],
+    classes: [&'static str; 64],
+}
+
+impl Tables {
+    fn new() -> Tables {
+        let mut rules = [""; 64];
+        for r in Rule::ALL {
+            if let Some(slot) = rules.get_mut(*r as usize) {
+                *slot = r.name();
+            }
+        }
+        let mut classes = [""; 64];
+        for c in [
+            Class::Hard,
+            Class::Financial,
+            Class::Stability,
+            Class::Market,
+            Class::Cosmetic,
+        ] {
+            if let Some(slot) = classes.get_mut(c.bit().trailing_zeros() as usize) {
+                *slot = c.name();
+            }
+        }
+        Tables { rules, classes }
+    }
+}
+
+/// Output columns of one range of decisions.
 struct Out {
-    outcome: StringBuilder,
+    outcome: Strings,
     price: Money,
     lower: Money,
     upper: Money,
     promo_spend: Money,
-    violated: GenericListBuilder<i32, StringBuilder>,
-    binding: GenericListBuilder<i32, StringBuilder>,
-    unmet: GenericListBuilder<i32, StringBuilder>,
-    relaxed: GenericListBuilder<i32, StringBuilder>,
-    reason: StringBuilder,
+    violated: Names,
+    binding: Names,
+    unmet: Names,
+    relaxed: Names,
+    reason: Strings,
     needs_approval: Vec<bool>,
-    invalid_field: StringBuilder,
+    /// Field codes, `u8::MAX` for none.
+    invalid_field: Vec<u8>,
     violated_mask: Vec<i64>,
     binding_mask: Vec<i64>,
     unmet_mask: Vec<i64>,
@@ -436,6 +536,7 @@ impl Money {
         }
     }
 
+    #[inline]
     fn push(&mut self, v: Option<i64>) {
         self.vals.push(i128::from(v.unwrap_or(0)));
         self.valid.push(v.is_some());
@@ -443,33 +544,29 @@ impl Money {
 
     fn finish(self, scale: i8) -> PyResult<ArrayRef> {
         let nulls = NullBuffer::from(self.valid);
-        let a = Decimal128Array::new(ScalarBuffer::from(self.vals), Some(nulls))
+        let nulls = (nulls.null_count() > 0).then_some(nulls);
+        let a = Decimal128Array::new(ScalarBuffer::from(self.vals), nulls)
             .with_precision_and_scale(MONEY_PRECISION, scale)
             .map_err(|e| PyValueError::new_err(format!("cannot build a money column: {e}")))?;
         Ok(Arc::new(a))
     }
 }
 
-fn names_list(n: usize) -> GenericListBuilder<i32, StringBuilder> {
-    GenericListBuilder::with_capacity(StringBuilder::with_capacity(n, n * 8), n)
-        .with_field(Arc::new(ArrowField::new("item", DataType::Utf8, false)))
-}
-
 impl Out {
     fn new(n: usize) -> Out {
         Out {
-            outcome: StringBuilder::with_capacity(n, n * 8),
+            outcome: Strings::new(n, 8),
             price: Money::new(n),
             lower: Money::new(n),
             upper: Money::new(n),
             promo_spend: Money::new(n),
-            violated: names_list(n),
-            binding: names_list(n),
-            unmet: names_list(n),
-            relaxed: names_list(n),
-            reason: StringBuilder::with_capacity(n, n * 4),
+            violated: Names::new(n),
+            binding: Names::new(n),
+            unmet: Names::new(n),
+            relaxed: Names::new(n),
+            reason: Strings::new(n, 4),
             needs_approval: Vec::with_capacity(n),
-            invalid_field: StringBuilder::with_capacity(n, 0),
+            invalid_field: Vec::with_capacity(n),
             violated_mask: Vec::with_capacity(n),
             binding_mask: Vec::with_capacity(n),
             unmet_mask: Vec::with_capacity(n),
@@ -477,29 +574,21 @@ impl Out {
         }
     }
 
-    fn push(&mut self, d: &Decision) {
-        fn rules(b: &mut GenericListBuilder<i32, StringBuilder>, set: RuleSet) {
-            for r in set.iter() {
-                b.values().append_value(Rule::name(r));
-            }
-            b.append(true);
-        }
-        self.outcome.append_value(d.outcome.name());
+    #[inline]
+    fn push(&mut self, d: &Decision, t: &Tables) {
+        self.outcome.push(d.outcome.name());
         self.price.push(d.price);
         self.lower.push(d.lower);
         self.upper.push(d.upper);
         self.promo_spend.push(d.promo_spend);
-        rules(&mut self.violated, d.violated);
-        rules(&mut self.binding, d.binding);
-        rules(&mut self.unmet, d.unmet);
-        for c in d.relaxed.iter() {
-            self.relaxed.values().append_value(Class::name(c));
-        }
-        self.relaxed.append(true);
-        self.reason.append_value(d.reason.name());
+        self.violated.push(d.violated.0, &t.rules);
+        self.binding.push(d.binding.0, &t.rules);
+        self.unmet.push(d.unmet.0, &t.rules);
+        self.relaxed.push(u64::from(d.relaxed.0), &t.classes);
+        self.reason.push(d.reason.name());
         self.needs_approval.push(d.needs_approval);
         self.invalid_field
-            .append_option(d.invalid_field.map(Field::name));
+            .push(d.invalid_field.map_or(u8::MAX, |f| f as u8));
         // Bit patterns of the masks; every rule code is below 63, so the
         // int64 values are the same numbers as the uint64 masks of
         // `evaluate_batch` (int64 because Spark and Java have no uint64).
@@ -509,28 +598,28 @@ impl Out {
         self.relaxed_mask.push(d.relaxed.0 as i8);
     }
 
-    fn finish(
-        mut self,
-        schema: &SchemaRef,
-        scale: i8,
-        sku: Option<ArrayRef>,
-    ) -> PyResult<RecordBatch> {
+    fn finish(self, schema: &SchemaRef, scale: i8, sku: Option<ArrayRef>) -> PyResult<RecordBatch> {
         let mut cols: Vec<ArrayRef> = Vec::with_capacity(18);
         if let Some(s) = sku {
             cols.push(s);
         }
-        cols.push(Arc::new(self.outcome.finish()));
+        cols.push(Arc::new(self.outcome.finish()?));
         cols.push(self.price.finish(scale)?);
         cols.push(self.lower.finish(scale)?);
         cols.push(self.upper.finish(scale)?);
-        cols.push(Arc::new(self.violated.finish()));
-        cols.push(Arc::new(self.binding.finish()));
-        cols.push(Arc::new(self.unmet.finish()));
-        cols.push(Arc::new(self.relaxed.finish()));
-        cols.push(Arc::new(self.reason.finish()));
+        cols.push(self.violated.finish()?);
+        cols.push(self.binding.finish()?);
+        cols.push(self.unmet.finish()?);
+        cols.push(self.relaxed.finish()?);
+        cols.push(Arc::new(self.reason.finish()?));
         cols.push(self.promo_spend.finish(scale)?);
         cols.push(Arc::new(BooleanArray::from(self.needs_approval)));
-        cols.push(Arc::new(self.invalid_field.finish()));
+        let invalid: StringArray = self
+            .invalid_field
+            .iter()
+            .map(|c| Field::ALL.get(usize::from(*c)).map(|f| f.name()))
+            .collect();
+        cols.push(Arc::new(invalid));
         cols.push(Arc::new(Int64Array::from(self.violated_mask)));
         cols.push(Arc::new(Int64Array::from(self.binding_mask)));
         cols.push(Arc::new(Int64Array::from(self.unmet_mask)));
@@ -543,7 +632,7 @@ impl Out {
 /// The schema of the decisions (with the input's `sku` field first, if any).
 fn out_schema(scale: i8, sku: Option<&ArrowField>) -> SchemaRef {
     let money = DataType::Decimal128(MONEY_PRECISION, scale);
-    let names = DataType::List(Arc::new(ArrowField::new("item", DataType::Utf8, false)));
+    let names = DataType::List(item_field());
     let mut fields: Vec<ArrowField> = Vec::with_capacity(18);
     if let Some(s) = sku {
         fields.push(s.clone());
@@ -569,8 +658,67 @@ fn out_schema(scale: i8, sku: Option<&ArrowField>) -> SchemaRef {
     Arc::new(Schema::new(fields))
 }
 
-/// Evaluates every batch, carrying `budgets` across them, and builds one
-/// output batch per input batch. Runs without Python.
+/// What every range of the work shares.
+struct Ctx<'a> {
+    policy: &'a Policy,
+    plans: &'a [Plan],
+    sku: Option<usize>,
+    schema: &'a SchemaRef,
+    scale: i8,
+    tables: Tables,
+}
+
+/// Evaluates rows `start..start + len` of `b` chunk by chunk, drawing on
+/// `budgets`, into one output batch.
+fn run_range(
+    ctx: &Ctx<'_>,
+    b: &RecordBatch,
+    start: usize,
+    len: usize,
+    budgets: &mut Budgets,
+) -> PyResult<(RecordBatch, BatchSummary)> {
+    let policy = ctx.policy;
+    let chunk = CHUNK.min(len).max(1);
+    let mut items = vec![Item::new(0); chunk];
+    let mut bad = vec![None; chunk];
+    let mut vals = vec![Val::Absent; chunk];
+    let mut out = vec![Decision::default(); chunk];
+    let mut summary = BatchSummary::default();
+    let mut o = Out::new(len);
+    let mut done = 0;
+    while done < len {
+        let k = (len - done).min(chunk);
+        let (Some(it), Some(bd), Some(ot)) =
+            (items.get_mut(..k), bad.get_mut(..k), out.get_mut(..k))
+        else {
+            break;
+        };
+        fill(policy, ctx.plans, b, start + done, it, bd, &mut vals)?;
+        let s = policy
+            .evaluate_batch_with(it, ot, budgets)
+            .map_err(batch_error)?;
+        summary.merge(&s);
+        name_invalid(ot, bd);
+        for d in ot.iter() {
+            o.push(d, &ctx.tables);
+        }
+        done += k;
+    }
+    let sku = ctx.sku.map(|i| b.column(i).slice(start, len));
+    Ok((o.finish(ctx.schema, ctx.scale, sku)?, summary))
+}
+
+fn batch_error(e: priceguard::BatchError) -> PyErr {
+    PyValueError::new_err(e.to_string())
+}
+
+/// Evaluates every batch, carrying `budgets` across them, and builds the
+/// output batches in input order. Runs without Python.
+///
+/// Rows are independent unless they draw on a campaign budget (consumed
+/// in input order) or the policy has a circuit breaker (which judges every
+/// row): without either, large batches are split into contiguous ranges
+/// evaluated on several threads, with the same result.
 fn run(
     policy: &Policy,
     plans: &[Plan],
@@ -579,72 +727,104 @@ fn run(
     batches: &[RecordBatch],
     budgets: &mut Budgets,
 ) -> PyResult<(Vec<RecordBatch>, BatchSummary)> {
-    let scale = i8::try_from(policy.currency().minor_units()).unwrap_or(i8::MAX);
-    let err = |e: priceguard::BatchError| PyValueError::new_err(e.to_string());
+    let ctx = Ctx {
+        policy,
+        plans,
+        sku,
+        schema,
+        scale: i8::try_from(policy.currency().minor_units()).unwrap_or(i8::MAX),
+        tables: Tables::new(),
+    };
     let mut summary = BatchSummary::default();
     let mut outputs = Vec::with_capacity(batches.len());
     if policy.breaker().is_some() {
-        // The breaker judges the whole input: one batch of every item.
-        let total: usize = batches.iter().map(RecordBatch::num_rows).sum();
-        let mut items = vec![Item::new(0); total];
-        let mut bad = vec![None; total];
-        let mut vals = vec![Val::Absent; CHUNK];
-        let mut at = 0;
-        for b in batches {
-            let mut done = 0;
-            while done < b.num_rows() {
-                let k = (b.num_rows() - done).min(CHUNK);
-                let (Some(it), Some(bd)) = (items.get_mut(at..at + k), bad.get_mut(at..at + k))
-                else {
-                    break;
-                };
-                fill(policy, plans, b, done, it, bd, &mut vals)?;
-                done += k;
-                at += k;
-            }
-        }
-        let mut out = vec![Decision::default(); total];
-        summary = policy
-            .evaluate_batch_with(&items, &mut out, budgets)
-            .map_err(err)?;
-        name_invalid(&mut out, &bad);
-        let mut at = 0;
-        for b in batches {
-            let n = b.num_rows();
-            let mut o = Out::new(n);
-            for d in out.get(at..at + n).unwrap_or(&[]) {
-                o.push(d);
-            }
-            outputs.push(o.finish(schema, scale, sku.map(|i| b.column(i).clone()))?);
-            at += n;
-        }
-        return Ok((outputs, summary));
+        return run_whole(&ctx, batches, budgets);
     }
-    let mut items = vec![Item::new(0); CHUNK];
-    let mut bad = vec![None; CHUNK];
+    let uses_budgets =
+        policy.campaign_count() > 0 && plans.iter().any(|p| p.field == Field::Campaign);
+    for b in batches {
+        let n = b.num_rows();
+        let threads = if uses_budgets {
+            1
+        } else {
+            crate::batch::threads_for(n)
+        };
+        if threads <= 1 {
+            let (o, s) = run_range(&ctx, b, 0, n, budgets)?;
+            summary.merge(&s);
+            outputs.push(o);
+            continue;
+        }
+        let per = n.div_ceil(threads);
+        let ctx = &ctx;
+        let results = std::thread::scope(|scope| {
+            let mut handles = Vec::with_capacity(threads);
+            let mut start = 0;
+            while start < n {
+                let len = per.min(n - start);
+                handles.push(scope.spawn(move || {
+                    let mut fresh = Budgets::new(policy);
+                    run_range(ctx, b, start, len, &mut fresh)
+                }));
+                start += len;
+            }
+            handles.into_iter().map(|h| h.join()).collect::<Vec<_>>()
+        });
+        for r in results {
+            match r {
+                Ok(Ok((o, s))) => {
+                    summary.merge(&s);
+                    outputs.push(o);
+                }
+                Ok(Err(e)) => return Err(e),
+                Err(_) => return Err(PyValueError::new_err("an Arrow worker failed")),
+            }
+        }
+    }
+    Ok((outputs, summary))
+}
+
+/// A policy with a circuit breaker: every row is converted first and
+/// evaluated as one batch, as SPEC §7 says.
+fn run_whole(
+    ctx: &Ctx<'_>,
+    batches: &[RecordBatch],
+    budgets: &mut Budgets,
+) -> PyResult<(Vec<RecordBatch>, BatchSummary)> {
+    let policy = ctx.policy;
+    let total: usize = batches.iter().map(RecordBatch::num_rows).sum();
+    let mut items = vec![Item::new(0); total];
+    let mut bad = vec![None; total];
     let mut vals = vec![Val::Absent; CHUNK];
-    let mut out = vec![Decision::default(); CHUNK];
+    let mut at = 0;
+    for b in batches {
+        let mut done = 0;
+        while done < b.num_rows() {
+            let k = (b.num_rows() - done).min(CHUNK);
+            let (Some(it), Some(bd)) = (items.get_mut(at..at + k), bad.get_mut(at..at + k)) else {
+                break;
+            };
+            fill(policy, ctx.plans, b, done, it, bd, &mut vals)?;
+            done += k;
+            at += k;
+        }
+    }
+    let mut out = vec![Decision::default(); total];
+    let summary = policy
+        .evaluate_batch_with(&items, &mut out, budgets)
+        .map_err(batch_error)?;
+    name_invalid(&mut out, &bad);
+    let mut outputs = Vec::with_capacity(batches.len());
+    let mut at = 0;
     for b in batches {
         let n = b.num_rows();
         let mut o = Out::new(n);
-        let mut done = 0;
-        while done < n {
-            let k = (n - done).min(CHUNK);
-            let (Some(it), Some(bd), Some(ot)) =
-                (items.get_mut(..k), bad.get_mut(..k), out.get_mut(..k))
-            else {
-                break;
-            };
-            fill(policy, plans, b, done, it, bd, &mut vals)?;
-            let s = policy.evaluate_batch_with(it, ot, budgets).map_err(err)?;
-            summary.merge(&s);
-            name_invalid(ot, bd);
-            for d in ot.iter() {
-                o.push(d);
-            }
-            done += k;
+        for d in out.get(at..at + n).unwrap_or(&[]) {
+            o.push(d, &ctx.tables);
         }
-        outputs.push(o.finish(schema, scale, sku.map(|i| b.column(i).clone()))?);
+        let sku = ctx.sku.map(|i| b.column(i).clone());
+        outputs.push(o.finish(ctx.schema, ctx.scale, sku)?);
+        at += n;
     }
     Ok((outputs, summary))
 }

@@ -528,7 +528,7 @@ const MIN_PER_THREAD: usize = 32 * 1024;
 
 /// Worker threads for a batch of `n` items: `PRICEGUARD_NUM_THREADS` when
 /// set, else the available cores, never more than the batch can use.
-fn threads_for(n: usize) -> usize {
+pub(crate) fn threads_for(n: usize) -> usize {
     let wanted = std::env::var("PRICEGUARD_NUM_THREADS")
         .ok()
         .and_then(|v| v.trim().parse::<usize>().ok())

@@ -282,6 +282,25 @@ def test_equals_evaluate_batch(policy: priceguard.Policy) -> None:
     assert policy.evaluate_arrow(table.to_batches()[0]).equals(got.slice(0, table.to_batches()[0].num_rows).combine_chunks())
 
 
+def test_threads_same_answer(policy: priceguard.Policy, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A large batch without budgets is split across threads; same answers,
+    in order, as one thread and as `evaluate_batch`."""
+    n = 70_000
+    cols = random_columns(n, 11)
+    table = pa.table({k: pa.array(v) for k, v in cols.items()})
+    want = policy.evaluate_batch(**cols, money="minor")
+    monkeypatch.setenv("PRICEGUARD_NUM_THREADS", "2")
+    two = policy.evaluate_arrow(table)
+    assert two.column("outcome").num_chunks == 2
+    monkeypatch.setenv("PRICEGUARD_NUM_THREADS", "1")
+    one = policy.evaluate_arrow(table)
+    assert two.equals(one)
+    assert np.array_equal(two.column("violated_mask").to_numpy(), want.violated.astype(np.int64))
+    assert np.array_equal(two.column("binding_mask").to_numpy(), want.binding.astype(np.int64))
+    got = [-1 if v is None else int(v.scaleb(2)) for v in two.column("price").to_pylist()]
+    assert np.array_equal(np.array(got, dtype=np.int64), np.where(want.price_valid, want.price, -1))
+
+
 def test_pandas_and_polars(policy: priceguard.Policy) -> None:
     pd = pytest.importorskip("pandas")
     frame = pd.DataFrame(
