@@ -1,0 +1,161 @@
+"""`priceguard.spark.guard` on a local Spark (pyspark from PyPI, the machine's Java).
+
+Skipped, saying why, only when Java or pyspark is missing.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from decimal import Decimal
+from typing import Any, Iterator
+
+import pytest
+
+import priceguard
+
+pytestmark = [
+    pytest.mark.spark,
+    # pyspark's own deprecation and compatibility warnings are not ours.
+    pytest.mark.filterwarnings("ignore::DeprecationWarning"),
+    pytest.mark.filterwarnings("ignore::UserWarning"),
+    pytest.mark.filterwarnings("ignore::ResourceWarning"),
+    pytest.mark.filterwarnings("ignore::FutureWarning"),
+]
+
+if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+    pytest.skip("Spark needs Java (17 or later): no `java` on PATH and no JAVA_HOME", allow_module_level=True)
+pytest.importorskip("pyspark", reason="pyspark is not installed (python/requirements-dev.txt)")
+pa = pytest.importorskip("pyarrow", reason="pyarrow is not installed")
+
+from priceguard.spark import DECISION_COLUMNS, guard, split_budgets  # noqa: E402
+
+ROWS = 100_000
+PARTITIONS = 4
+
+POLICY = """
+name = "spark"
+currency = "USD"
+[bounds]
+min_price = "0.99"
+max_price = "5000"
+[margin]
+min_margin = "0.15"
+[change]
+max_increase = "0.20"
+max_decrease = "0.30"
+"""
+
+BUDGET_POLICY = POLICY + """
+[promotion]
+budgets = { spring = "1000.00", summer = "333.33" }
+"""
+
+
+@pytest.fixture(scope="module")
+def spark() -> Iterator[Any]:
+    from pyspark.sql import SparkSession
+
+    os.environ["PYSPARK_PYTHON"] = sys.executable
+    os.environ["PYSPARK_DRIVER_PYTHON"] = sys.executable
+    session = (
+        SparkSession.builder.master("local[2]")
+        .appName("priceguard-test")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.shuffle.partitions", "4")
+        .config("spark.driver.memory", "1g")
+        .config("spark.sql.session.timeZone", "UTC")
+        .getOrCreate()
+    )
+    session.sparkContext.setLogLevel("ERROR")
+    yield session
+    session.stop()
+
+
+def frame(spark: Any, rows: int = ROWS) -> Any:
+    """Deterministic rows: decimal128 money at two scales, float64 money with
+    nulls, int counts, campaign names."""
+    return spark.range(0, rows, numPartitions=PARTITIONS).selectExpr(
+        "concat('S', id) AS sku",
+        "CAST((id * 7919 % 20000 + 60) / 100 AS DECIMAL(12, 2)) AS proposed_price",
+        "CAST((id * 31 % 15000) / 100 AS DECIMAL(14, 4)) AS unit_cost",
+        "CASE WHEN id % 10 = 0 THEN NULL ELSE (id * 17 % 20000 + 60) / 100.0 END AS current_price",
+        "CAST((id * 7919 % 20000 + 500) / 100 AS DECIMAL(12, 2)) AS reference_price",
+        "CAST(id % 5 + 1 AS INT) AS expected_units",
+        "CASE id % 7 WHEN 0 THEN 'spring' WHEN 1 THEN 'summer' ELSE NULL END AS campaign",
+    )
+
+
+def sorted_by_sku(t: Any) -> Any:
+    return t.sort_by("sku")
+
+
+def test_guard_equals_single_process(spark: Any) -> None:
+    policy = priceguard.Policy.from_toml(POLICY)
+    df = frame(spark)
+    assert df.rdd.getNumPartitions() == PARTITIONS
+    out = guard(df, policy)
+    assert out.columns == df.columns + list(DECISION_COLUMNS)
+    got = sorted_by_sku(out.toArrow())
+    local_input = df.toArrow()
+    want = sorted_by_sku(priceguard.Policy.from_toml(POLICY).evaluate_arrow(local_input))
+    assert got.num_rows == ROWS == want.num_rows
+    assert got.column("sku").equals(want.column("sku"))
+    for name in DECISION_COLUMNS:
+        g, w = got.column(name), want.column(name)
+        if g.type != w.type:
+            g = g.cast(w.type)
+        assert g.equals(w), f"`{name}` differs between Spark and the single process"
+    outcomes = set(got.column("outcome").to_pylist())
+    assert {"accepted", "adjusted"} <= outcomes
+
+
+def test_split_never_overspends(spark: Any) -> None:
+    policy = priceguard.Policy.from_toml(BUDGET_POLICY)
+    df = frame(spark)
+    with pytest.raises(ValueError, match='budget_mode="split"'):
+        guard(df, policy)
+    out = guard(df, policy, budget_mode="split").toArrow()
+    spent: dict[str, Decimal] = {}
+    for c, s in zip(out.column("campaign").to_pylist(), out.column("promo_spend").to_pylist()):
+        if c is not None and s is not None:
+            spent[c] = spent.get(c, Decimal(0)) + s
+    assert spent, "no row drew on a budget: the test data must exercise the split"
+    for name, budget in policy.budgets.items():
+        share = Decimal(split_budgets(policy, PARTITIONS)["promotion"]["budgets"][name])
+        assert spent.get(name, Decimal(0)) <= share * PARTITIONS <= budget, name
+    # Each partition spends at most its share.
+    per_part = guard(df, policy, budget_mode="split").selectExpr(
+        "spark_partition_id() AS p", "campaign", "promo_spend"
+    ).groupBy("p", "campaign").sum("promo_spend").collect()
+    shares = split_budgets(policy, PARTITIONS)["promotion"]["budgets"]
+    for r in per_part:
+        if r["campaign"] is not None and r[2] is not None:
+            assert r[2] <= Decimal(shares[r["campaign"]])
+
+
+def test_split_shares() -> None:
+    policy = priceguard.Policy.from_toml(BUDGET_POLICY)
+    shares = split_budgets(policy, 3)["promotion"]["budgets"]
+    # 333.33 / 3 = 111.11 exactly; 1000.00 / 3 = 333.333... rounded down.
+    assert shares == {"spring": "333.33", "summer": "111.11"}
+    assert split_budgets(policy, 100_001)["promotion"]["budgets"]["summer"] == "0.00"
+    with pytest.raises(ValueError, match="at least 1"):
+        split_budgets(policy, 0)
+
+
+def test_guard_refusals(spark: Any) -> None:
+    policy = priceguard.Policy.from_toml(POLICY)
+    df = frame(spark, 10)
+    with pytest.raises(ValueError, match="already has decision column names: `price`"):
+        guard(df.withColumnRenamed("reference_price", "price"), policy)
+    with pytest.raises(ValueError, match="no `proposed_price` column"):
+        guard(df.drop("proposed_price"), policy)
+    with pytest.raises(ValueError, match="budget_mode"):
+        guard(df, policy, budget_mode="share")  # type: ignore[arg-type]
+    breaker = priceguard.Policy.from_toml(POLICY + "[breaker]\nmax_violation_ratio = \"0.5\"\nmin_batch = 2\n")
+    with pytest.raises(ValueError, match="circuit breaker"):
+        guard(df, breaker)
+    rows = guard(df, breaker, breaker_mode="partition").count()
+    assert rows == 10
