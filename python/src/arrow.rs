@@ -213,8 +213,13 @@ fn convert(
                 .ok_or_else(|| internal("decimal128"))?;
             let vals: &[i128] = a.values();
             if shift >= 0 {
-                let m = pow10(shift.unsigned_abs()).unwrap_or(0);
-                each!(vals, |v: i128| v.checked_mul(m).map_or(Val::Bad, int));
+                let m = pow10(shift.unsigned_abs());
+                // Beyond 10^38 only zero still fits.
+                each!(vals, |v: i128| match m {
+                    Some(m) => v.checked_mul(m).map_or(Val::Bad, int),
+                    None if v == 0 => Val::Set(0),
+                    None => Val::Bad,
+                });
             } else {
                 // More digits than the currency has: exact only when the
                 // extra digits are zeros (M1).
@@ -926,5 +931,12 @@ mod tests {
         let mut out = [Val::Absent; 3];
         convert(&policy, Read::Decimal { shift: -2 }, &a, 0, &mut out).unwrap();
         assert_eq!(out, [Val::Set(1430), Val::Bad, Val::Absent]);
+        // A scale so negative that 10^shift overflows: only zero fits.
+        let b = Decimal128Array::from(vec![Some(0), Some(1)]);
+        let mut out = [Val::Absent; 2];
+        convert(&policy, Read::Decimal { shift: 40 }, &b, 0, &mut out).unwrap();
+        assert_eq!(out, [Val::Set(0), Val::Bad]);
+        convert(&policy, Read::Decimal { shift: -40 }, &b, 0, &mut out).unwrap();
+        assert_eq!(out, [Val::Set(0), Val::Bad]);
     }
 }
