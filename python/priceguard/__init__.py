@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import enum
 
+# Also adds the audit attributes (content_hash, policy_hash, write_audit, ...).
+from priceguard._audit import Metrics, verify_audit, write_audit
 from priceguard._native import (
     CLASSES,
     FIELDS,
@@ -56,6 +58,7 @@ __all__ = [
     "RULES",
     "BatchResult",
     "Decision",
+    "Metrics",
     "Outcome",
     "Policy",
     "PolicyError",
@@ -63,4 +66,6 @@ __all__ = [
     "class_names",
     "reason_name",
     "rule_names",
+    "verify_audit",
+    "write_audit",
 ]

@@ -238,7 +238,9 @@ class Policy:
         prepared = (c.prepare(self._native, minor, n) for c in cols.values())
         spec = [p for p in prepared if p is not None]
         raw = self._native._evaluate_batch(n, minor, spec)
-        return BatchResult(raw, money, self.currency, self.minor_units)
+        result = BatchResult(raw, money, self.currency, self.minor_units)
+        result._source = (self, n, spec)  # for policy_hash and write_audit (priceguard/_audit.py)
+        return result
 
     def evaluate_frame(self, frame: Any, *, money: Money = "major", now: Any = None) -> Any:
         """Evaluates a pandas (or polars) DataFrame with SPEC §3 column names.
@@ -534,6 +536,7 @@ class BatchResult:
         "money",
         "currency",
         "minor_units",
+        "_source",
     )
 
     def __init__(self, raw: dict[str, Any], money: str, currency: str, minor_units: int) -> None:
@@ -555,6 +558,7 @@ class BatchResult:
         self.money = money
         self.currency = currency
         self.minor_units = minor_units
+        self._source: Optional[tuple[Policy, int, list[Any]]] = None
 
     def __len__(self) -> int:
         return len(self.outcome)

@@ -17,6 +17,7 @@
 use pyo3::prelude::*;
 
 mod arrow;
+mod audit;
 mod batch;
 mod convert;
 mod decision;
@@ -66,6 +67,12 @@ mod _native {
 
     #[pymodule_export]
     use super::arrow::ArrowBudgets;
+
+    #[pymodule_export]
+    use super::audit::{
+        _audit_append_batch, _audit_append_decisions, _decision_policy, decision_json, policy_hash,
+        verify_audit, Metrics,
+    };
 
     /// The names of the rules in a `violated` / `binding` / `unmet` bitmask,
     /// in rule-code order.
