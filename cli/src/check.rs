@@ -341,9 +341,11 @@ impl AuditFile {
         let chain = match File::open(path) {
             Ok(f) => match audit::verify(io::BufReader::new(f), None) {
                 Ok(v) => AuditChain::resume(v.records, v.head),
-                Err(VerifyError::Tampered(t)) => return Err(CliError::new(format!(
+                Err(VerifyError::Tampered(t)) => {
+                    return Err(CliError::new(format!(
                     "--audit `{name}`: the log was tampered with ({t}): refusing to append to it"
-                ))),
+                )))
+                }
                 Err(VerifyError::Io(e)) => {
                     return Err(CliError::new(format!("--audit: cannot read `{name}`: {e}")))
                 }
