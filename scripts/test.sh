@@ -20,6 +20,7 @@ cargo test --workspace --exclude priceguard-python --features priceguard/testkit
 
 step "no_std core builds without default features"
 cargo build -p priceguard --no-default-features
+cargo build -p priceguard --no-default-features --features alloc
 
 step "property-testing example (an engineer's own policy)"
 cargo run -q -p priceguard --example property_test_policy --features testkit

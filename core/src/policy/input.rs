@@ -137,7 +137,12 @@ impl Policy {
             item.set(field, v);
             return Ok(());
         }
-        if !value.is_finite() || value.fract() != 0.0 || value.abs() > 9.0e15 {
+        // `f64::fract` and `abs` need std; a round trip through i64 is exact
+        // for whole numbers within +-9e15 and works in no_std.
+        if !value.is_finite()
+            || !(-9.0e15..=9.0e15).contains(&value)
+            || (value as i64) as f64 != value
+        {
             return Err(err(
                 field,
                 alloc::format!("`{value}` is not a whole number"),
