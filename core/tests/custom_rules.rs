@@ -9,6 +9,7 @@
 
 use priceguard::engine::{CustomBound, CustomRule, CUSTOM_BASE};
 use priceguard::{Class, Item, Outcome, Policy, Reason, Rule};
+#[cfg(feature = "testkit")]
 use proptest::prelude::*;
 
 /// Key-value items (those in segment `kvi_segment`) are never priced above
@@ -182,6 +183,7 @@ fn an_infeasible_hard_custom_rule_holds() {
     assert_eq!(d.price, Some(990));
 }
 
+#[cfg(feature = "testkit")]
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(if cfg!(miri) { 8 } else { 2_000 }))]
 
