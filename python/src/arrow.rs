@@ -37,8 +37,6 @@ use arrow_schema::{DataType, Field as ArrowField, Schema, SchemaRef, TimeUnit};
 use priceguard::{BatchSummary, Budgets, Class, Currency, Decision, Field, Item, Policy, Rule};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
-use pyo3_arrow::input::AnyRecordBatch;
-use pyo3_arrow::PyTable;
 
 use crate::policy::NativePolicy;
 
@@ -876,18 +874,14 @@ impl ArrowBudgets {
 pub(crate) fn evaluate<'py>(
     py: Python<'py>,
     slf: &Bound<'py, NativePolicy>,
-    data: AnyRecordBatch,
+    data: &Bound<'py, PyAny>,
     state: Option<&Bound<'py, ArrowBudgets>>,
 ) -> PyResult<Bound<'py, PyAny>> {
     let policy = &slf.get().inner;
-    let in_schema = data.schema()?;
-    let (plans, sku) = plan(&in_schema, policy.currency())?;
     // Import every batch first (zero-copy: the buffers stay where the
     // producer put them), then work without the GIL.
-    let reader = data.into_reader()?;
-    let batches = reader
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| PyValueError::new_err(format!("cannot read the Arrow data: {e}")))?;
+    let (in_schema, batches) = crate::arrow_ffi::import(data)?;
+    let (plans, sku) = plan(&in_schema, policy.currency())?;
     let scale = i8::try_from(policy.currency().minor_units()).unwrap_or(i8::MAX);
     let schema = out_schema(scale, sku.map(|i| in_schema.field(i)));
     let (outputs, _summary) = match state {
@@ -910,8 +904,7 @@ pub(crate) fn evaluate<'py>(
             py.detach(|| run(policy, &plans, sku, &schema, &batches, &mut b))?
         }
     };
-    let table = PyTable::try_new(outputs, schema)?;
-    table.into_pyarrow(py)
+    crate::arrow_ffi::export(py, schema, outputs)
 }
 
 #[cfg(test)]

@@ -17,6 +17,7 @@
 use pyo3::prelude::*;
 
 mod arrow;
+mod arrow_ffi;
 mod audit;
 mod batch;
 mod convert;

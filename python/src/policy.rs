@@ -232,7 +232,7 @@ impl NativePolicy {
     #[pyo3(signature = (data, budgets=None))]
     fn _evaluate_arrow<'py>(
         slf: &Bound<'py, Self>,
-        data: pyo3_arrow::input::AnyRecordBatch,
+        data: &Bound<'py, PyAny>,
         budgets: Option<&Bound<'py, crate::arrow::ArrowBudgets>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         crate::arrow::evaluate(slf.py(), slf, data, budgets)
