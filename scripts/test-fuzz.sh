@@ -17,10 +17,11 @@ fi
 
 # Seed corpora (regenerated each run; fuzz/corpus is not committed).
 rm -rf fuzz/corpus
-mkdir -p fuzz/corpus/policy_toml fuzz/corpus/policy_json fuzz/corpus/evaluate fuzz/corpus/ffi_calls
+mkdir -p fuzz/corpus/policy_toml fuzz/corpus/policy_json fuzz/corpus/evaluate fuzz/corpus/ffi_calls fuzz/corpus/cli_rows
 cp fuzz/seeds/policy_toml/* fuzz/corpus/policy_toml/ 2>/dev/null || true
 cp fuzz/seeds/policy_json/* fuzz/corpus/policy_json/ 2>/dev/null || true
 cp fuzz/seeds/evaluate/* fuzz/corpus/evaluate/ 2>/dev/null || true
+cp fuzz/seeds/cli_rows/* fuzz/corpus/cli_rows/ 2>/dev/null || true
 cp examples/*.toml fuzz/corpus/policy_toml/ 2>/dev/null || true
 python3 - <<'PY'
 import glob, json, os
@@ -33,7 +34,7 @@ PY
 
 export CARGO_TARGET_DIR="$PWD/fuzz/target"
 cd fuzz
-for target in policy_toml policy_json evaluate ffi_calls; do
+for target in policy_toml policy_json evaluate ffi_calls cli_rows; do
   dirs=("corpus/$target")
   if [ -d "regressions/$target" ]; then dirs+=("regressions/$target"); fi
   echo "fuzz: $target, $runs runs, seed 1"

@@ -191,7 +191,7 @@ pub fn pipeline(
                         parsed.push(&work.chunk, i, policy, now);
                     }
                 }
-                if work.chunk.len() == 0 {
+                if work.chunk.is_empty() {
                     break;
                 }
                 work.bytes = reader.bytes_read();

@@ -100,6 +100,11 @@ impl Chunk {
         self.len
     }
 
+    /// Whether the chunk holds no rows.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
     /// Empties the chunk, keeping its buffers.
     pub fn clear(&mut self) {
         self.len = 0;
@@ -249,7 +254,18 @@ impl RowReader {
     /// there, none twice.
     pub fn open(path: &Path, format: Format) -> Result<(RowReader, Option<u64>), CliError> {
         let (input, size) = open_input(path)?;
-        let name = path.display().to_string();
+        let reader = RowReader::from_reader(input, &path.display().to_string(), format)?;
+        Ok((reader, size))
+    }
+
+    /// Reads rows from any byte stream (`name` is used in messages); the
+    /// CSV header is checked at once as in [`RowReader::open`].
+    pub fn from_reader(
+        input: Box<dyn Read + Send>,
+        name: &str,
+        format: Format,
+    ) -> Result<RowReader, CliError> {
+        let name = name.to_string();
         let reader = match format {
             Format::Csv => {
                 let mut rdr = csv::ReaderBuilder::new()
@@ -287,7 +303,7 @@ impl RowReader {
                 bytes: 0,
             },
         };
-        Ok((reader, size))
+        Ok(reader)
     }
 
     /// An empty chunk shaped for this reader.

@@ -1,0 +1,142 @@
+//! The `priceguard` command's library: readers, writers and subcommands,
+//! shared by the binary and the fuzz targets (`cli_rows`).
+//!
+//! `priceguard`: dry-run, diff and validate pricing policies on real files.
+//!
+//! See `cli/README.md` for the commands. Exit status: 0 when the run
+//! completed (whatever the decisions), 2 with a one-line message when the
+//! policy or a file cannot be used.
+
+use std::fmt;
+use std::path::PathBuf;
+
+pub mod audit;
+pub mod check;
+pub mod describe;
+pub mod diff;
+pub mod eval;
+pub mod explain;
+pub mod format;
+pub mod read;
+pub mod sample;
+pub mod write;
+
+use format::Format;
+
+/// A fatal error: the policy or a file cannot be used.
+#[derive(Debug)]
+pub struct CliError(String);
+
+impl CliError {
+    /// An error with this one-line message.
+    pub fn new(message: impl Into<String>) -> CliError {
+        CliError(message.into())
+    }
+}
+
+impl fmt::Display for CliError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Long help of `check`.
+pub const CHECK_HELP: &str = "\
+Rows are read in chunks (--chunk-size, default 8192) and each chunk is evaluated as one batch:
+promotion budgets are carried from chunk to chunk, so they are consumed in input order across the
+whole file and a campaign never spends more than it holds. The circuit breaker ([breaker]) judges
+each chunk on its own: when too many rows of a chunk violate a hard or financial rule, every row of
+that chunk is held with reason `circuit_open` (the summary counts such chunks).
+
+Output: one decision per input row, in input order, with the columns sku, outcome, price, lower,
+upper, violated, binding, relaxed, reason, promo_spend, unmet, needs_approval, line, error, policy,
+policy_version, policy_hash (the policy's content hash). A row that cannot be read is `rejected` /
+`invalid_input` with its line and an error naming the field; the run goes on. Unknown CSV columns
+refuse the file.
+
+--audit FILE appends one hash-chained JSON record per decision (see docs/audit.md); check it with
+`priceguard audit verify FILE`. --metrics FILE writes the decision counters in the Prometheus text
+format.
+
+Exit status: 0 when the run completed (whatever the decisions), 2 when the policy or a file cannot
+be used.";
+
+/// Arguments of `check`.
+#[derive(clap::Args, Debug)]
+pub struct CheckArgs {
+    /// Policy file (TOML, or JSON when it ends in .json)
+    #[arg(long)]
+    policy: PathBuf,
+    /// Proposals: CSV with a header of SPEC field names, or JSON lines (`-` for standard input)
+    #[arg(long)]
+    input: PathBuf,
+    /// Decisions file; standard output when absent
+    #[arg(long)]
+    output: Option<PathBuf>,
+    /// Format of input and output, overriding the file extensions
+    #[arg(long, value_enum)]
+    format: Option<Format>,
+    /// Unix seconds used as `now` for rows that have none
+    #[arg(long)]
+    now: Option<u64>,
+    /// Rows per batch: budgets carry across batches, the breaker judges each one
+    #[arg(long, default_value_t = eval::DEFAULT_CHUNK, value_parser = parse_chunk_size)]
+    chunk_size: usize,
+    /// No summary on standard error
+    #[arg(long, short)]
+    quiet: bool,
+    /// Append one hash-chained JSON record per decision to this audit log
+    /// (created when missing; an existing log is verified and continued)
+    #[arg(long)]
+    audit: Option<PathBuf>,
+    /// Write decision counters in the Prometheus text format to this file
+    #[arg(long)]
+    metrics: Option<PathBuf>,
+}
+
+/// Arguments of `diff`.
+#[derive(clap::Args, Debug)]
+pub struct DiffArgs {
+    /// The live policy
+    #[arg(long)]
+    policy: PathBuf,
+    /// The candidate policy
+    #[arg(long)]
+    candidate: PathBuf,
+    /// Proposals: CSV or JSON lines (`-` for standard input)
+    #[arg(long)]
+    input: PathBuf,
+    /// Both decisions side by side per row (CSV or JSON lines)
+    #[arg(long)]
+    output: Option<PathBuf>,
+    /// Format of input and output, overriding the file extensions
+    #[arg(long, value_enum)]
+    format: Option<Format>,
+    /// Unix seconds used as `now` for rows that have none
+    #[arg(long)]
+    now: Option<u64>,
+    /// Rows per batch
+    #[arg(long, default_value_t = eval::DEFAULT_CHUNK, value_parser = parse_chunk_size)]
+    chunk_size: usize,
+}
+
+fn parse_chunk_size(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(n) if (1..=10_000_000).contains(&n) => Ok(n),
+        _ => Err(format!("`{s}` is not a whole number from 1 to 10000000")),
+    }
+}
+
+/// Loads a policy or explains in one line why it cannot be used.
+pub fn load_policy(path: &std::path::Path) -> Result<priceguard::Policy, CliError> {
+    priceguard::Policy::from_path(path)
+        .map_err(|e| CliError::new(format!("policy `{}`: {e}", path.display())))
+}
+
+/// `--now` as the engine's signed seconds.
+pub fn now_arg(now: Option<u64>) -> Result<Option<i64>, CliError> {
+    now.map(|n| {
+        i64::try_from(n).map_err(|_| CliError::new(format!("--now: `{n}` is out of range")))
+    })
+    .transpose()
+}
