@@ -28,7 +28,7 @@ cargo run -q -p priceguard --example property_test_policy --features testkit
 step "benches compile"
 cargo test --workspace --exclude priceguard-python --benches --no-run
 
-for extra in scripts/check-header.sh scripts/test-c.sh scripts/test-python.sh scripts/test-fuzz.sh scripts/test-miri.sh; do
+for extra in scripts/check-header.sh scripts/test-c.sh scripts/test-python.sh fuzz/smoke.sh scripts/test-miri.sh; do
   if [ -x "$extra" ]; then
     step "$extra"
     "$extra"
