@@ -41,26 +41,7 @@ impl RowError {
 }
 
 /// The column names a CSV header may use, in SPEC §3 order.
-pub const COLUMNS: [Field; 18] = [
-    Field::Sku,
-    Field::ProposedPrice,
-    Field::CurrentPrice,
-    Field::UnitCost,
-    Field::MinPrice,
-    Field::MaxPrice,
-    Field::MapPrice,
-    Field::ReferencePrice,
-    Field::ExpectedUnits,
-    Field::Campaign,
-    Field::Now,
-    Field::LastChangeAt,
-    Field::ChangesInWindow,
-    Field::WindowAnchorPrice,
-    Field::BaselinePrice,
-    Field::CompetitorPrice,
-    Field::Segment,
-    Field::PinnedPrice,
-];
+pub const COLUMNS: [Field; 18] = Field::SPEC_ORDER;
 
 /// One JSON line, parsed: its sku and field texts, or why it is unusable.
 #[derive(Clone, Debug, Default)]

@@ -13,30 +13,20 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
+use priceguard::Field;
 use serde_json::Value;
 use tempfile::TempDir;
 
 /// Every §3 field, as the CSV header names them.
-const FIELDS: [&str; 18] = [
-    "sku",
-    "proposed_price",
-    "current_price",
-    "unit_cost",
-    "min_price",
-    "max_price",
-    "map_price",
-    "reference_price",
-    "expected_units",
-    "campaign",
-    "now",
-    "last_change_at",
-    "changes_in_window",
-    "window_anchor_price",
-    "baseline_price",
-    "competitor_price",
-    "segment",
-    "pinned_price",
-];
+const FIELDS: [&str; 18] = {
+    let mut names = [""; 18];
+    let mut i = 0;
+    while i < 18 {
+        names[i] = Field::SPEC_ORDER[i].name();
+        i += 1;
+    }
+    names
+};
 
 fn vector_files() -> Vec<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/vectors");
