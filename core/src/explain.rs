@@ -10,7 +10,7 @@ use crate::compiled::Ratio;
 use crate::decision::{Decision, Outcome, Reason};
 use crate::item::Item;
 use crate::policy::Policy;
-use crate::rules::Rule;
+use crate::rules::{bounds, Rule};
 
 fn pct(r: Option<Ratio>) -> String {
     match r {
@@ -112,20 +112,8 @@ pub(crate) fn rule_detail(policy: &Policy, item: &Item, rule: Rule) -> String {
         |v: Option<i64>| v.map_or_else(|| String::from("none"), |v| format!("{}", cur.format(v)));
     let p = m(item.current_price());
     match rule {
-        Rule::MinPrice => format!(
-            "minimum {}",
-            m(match (r.min_price, item.min_price()) {
-                (Some(a), Some(b)) => Some(a.max(b)),
-                (a, b) => a.or(b),
-            })
-        ),
-        Rule::MaxPrice => format!(
-            "maximum {}",
-            m(match (r.max_price, item.max_price()) {
-                (Some(a), Some(b)) => Some(a.min(b)),
-                (a, b) => a.or(b),
-            })
-        ),
+        Rule::MinPrice => format!("minimum {}", m(bounds::effective_min(r, item))),
+        Rule::MaxPrice => format!("maximum {}", m(bounds::effective_max(r, item))),
         Rule::Map => format!("minimum advertised price {}", m(item.map_price())),
         Rule::EmergencyCap => match item.baseline_price() {
             Some(b) => format!(

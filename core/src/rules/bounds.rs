@@ -6,24 +6,34 @@ use crate::item::Item;
 use crate::money::{ceil_money_to_tick, floor_money_to_tick};
 use crate::rules::Rule;
 
+/// The effective minimum: the larger of the policy's and the item's.
+#[inline]
+pub(crate) fn effective_min(r: &CompiledRules, item: &Item) -> Option<i64> {
+    match (r.min_price, item.min_price()) {
+        (Some(a), Some(c)) => Some(a.max(c)),
+        (a, c) => a.or(c),
+    }
+}
+
+/// The effective maximum: the smaller of the policy's and the item's.
+#[inline]
+pub(crate) fn effective_max(r: &CompiledRules, item: &Item) -> Option<i64> {
+    match (r.max_price, item.max_price()) {
+        (Some(a), Some(c)) => Some(a.min(c)),
+        (a, c) => a.or(c),
+    }
+}
+
 /// `min_price`: lo = ceil_T(max(policy min, item min));
 /// `max_price`: hi = floor_T(min(policy max, item max));
 /// `map`: lo = ceil_T(map_price).
 #[inline]
 pub(crate) fn apply(r: &CompiledRules, item: &Item, b: &mut Bounds) {
     let t = r.tick;
-    let min = match (r.min_price, item.min_price()) {
-        (Some(a), Some(c)) => Some(a.max(c)),
-        (a, c) => a.or(c),
-    };
-    if let Some(m) = min {
+    if let Some(m) = effective_min(r, item) {
         b.lower(Rule::MinPrice, ceil_money_to_tick(m, t));
     }
-    let max = match (r.max_price, item.max_price()) {
-        (Some(a), Some(c)) => Some(a.min(c)),
-        (a, c) => a.or(c),
-    };
-    if let Some(m) = max {
+    if let Some(m) = effective_max(r, item) {
         b.upper(Rule::MaxPrice, floor_money_to_tick(m, t));
     }
     if let Some(map) = item.map_price() {
