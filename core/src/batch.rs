@@ -3,6 +3,7 @@
 
 use crate::decision::{Decision, Outcome, Reason};
 use crate::item::{Field, Item};
+use crate::kernel::{Emit, Kernel};
 use crate::policy::{Policy, MAX_CAMPAIGNS};
 use crate::rules::{class_mask, Class};
 
@@ -370,6 +371,20 @@ impl<'a> Columns<'a> {
         Ok(self)
     }
 
+    /// `proposed_price`.
+    pub(crate) fn proposed(&self) -> &'a [i64] {
+        self.proposed
+    }
+
+    /// The values and validity bitmap of `field`'s column, if given.
+    pub(crate) fn column(&self, field: Field) -> Option<(&'a [i64], Option<&'a [u8]>)> {
+        self.columns
+            .get(field as usize)
+            .copied()
+            .flatten()
+            .map(|c| (c.values, c.validity))
+    }
+
     /// Row `i` as an [`Item`], or the field whose value no item can hold.
     #[inline]
     pub fn item(&self, i: usize) -> Result<Item, Field> {
@@ -435,35 +450,174 @@ impl Policy {
         out: &mut [Decision],
         budgets: &mut Budgets,
     ) -> Result<BatchSummary, BatchError> {
-        if cols.len() != out.len() {
+        self.evaluate_columns_into(cols, out, budgets)
+    }
+
+    /// Evaluates a columnar batch, handing each row's decision to `sink`
+    /// (for instance straight into output columns, with no `Decision`
+    /// buffer): the same decisions, in the same order, and the same
+    /// summary as [`Policy::evaluate_columns_with`]. `sink` must hold at
+    /// least one slot per row. Allocates nothing.
+    ///
+    /// Rows on the common path (valid values, no relaxed class, no
+    /// campaign or segment, and a policy without freeze, emergency cap or
+    /// endings) are decided by a structure-of-arrays kernel prepared once
+    /// per call; every other row by the general engine. When the circuit
+    /// breaker trips, every row is handed to `sink` a second time, held.
+    pub fn evaluate_columns_into<S: DecisionSink + ?Sized>(
+        &self,
+        cols: &Columns<'_>,
+        sink: &mut S,
+        budgets: &mut Budgets,
+    ) -> Result<BatchSummary, BatchError> {
+        let n = cols.len();
+        if sink.rows() < n {
             return Err(BatchError::LengthMismatch {
-                items: cols.len(),
-                out: out.len(),
+                items: n,
+                out: sink.rows(),
             });
         }
         let before = budgets.clone();
+        let (given, k) = cols.given();
+        let given = given.get(..k).unwrap_or(&[]);
+        let kernel = Kernel::new(self, cols);
         let mut tally = Tally::default();
-        let has_budgets = self.campaign_count() > 0;
-        let (given, n) = cols.given();
-        let given = given.get(..n).unwrap_or(&[]);
-        for (i, slot) in out.iter_mut().enumerate() {
-            let d = match gather(cols.proposed, given, i) {
-                Err(field) => Decision::invalid(field),
-                Ok(item) if has_budgets && item.campaign().is_some() => {
-                    let d = self.evaluate_with_budgets(&item, budgets);
-                    budgets.consume(&item, &d);
-                    d
-                }
-                Ok(item) => self.evaluate(&item),
-            };
-            tally.add(&d);
-            *slot = d;
+        self.columns_pass(
+            cols,
+            given,
+            kernel.as_ref(),
+            budgets,
+            &mut Tallied {
+                tally: &mut tally,
+                sink: &mut *sink,
+            },
+        );
+        let mut summary = BatchSummary {
+            items: n as u64,
+            outcomes: tally.outcomes,
+            violators: tally.violators,
+            relaxed: tally.relaxed,
+            needs_approval: tally.needs_approval,
+            breaker_tripped: false,
+        };
+        if let Some(breaker) = self.breaker() {
+            if breaker.trips(summary.violators, summary.items) {
+                // Replay the batch from the budgets it started with to get
+                // each row's own decision again, and hold every valid row.
+                summary.breaker_tripped = true;
+                *budgets = before.clone();
+                let mut replay = before;
+                let mut again = Tally::default();
+                self.columns_pass(
+                    cols,
+                    given,
+                    kernel.as_ref(),
+                    &mut replay,
+                    &mut |i: usize, d: &Decision| {
+                        let held = if d.reason == Reason::InvalidInput {
+                            *d
+                        } else {
+                            let current = gather(cols.proposed, given, i)
+                                .ok()
+                                .and_then(|item| item.current_price());
+                            let mut h = Decision::hold_or_reject(current, Reason::CircuitOpen);
+                            h.violated = d.violated;
+                            h
+                        };
+                        again.add(&held);
+                        sink.put(i, &held);
+                    },
+                );
+                summary.outcomes = again.outcomes;
+                summary.relaxed = again.relaxed;
+                summary.needs_approval = again.needs_approval;
+            }
         }
-        Ok(self.finish(tally, out, budgets, before, |i| {
-            gather(cols.proposed, given, i)
-                .ok()
-                .and_then(|item| item.current_price())
-        }))
+        Ok(summary)
+    }
+
+    /// One pass over a columnar batch in row order: the kernel's decision
+    /// where it has one, else the general engine's (consuming `budgets`).
+    #[inline(always)]
+    fn columns_pass(
+        &self,
+        cols: &Columns<'_>,
+        given: &[Column<'_>],
+        kernel: Option<&Kernel<'_>>,
+        budgets: &mut Budgets,
+        emit: &mut impl Emit,
+    ) {
+        match kernel {
+            Some(k) => k.run(|i| self.general_row(cols, given, i, budgets), emit),
+            None => {
+                for i in 0..cols.len() {
+                    let d = self.general_row(cols, given, i, budgets);
+                    emit.emit(i, &d);
+                }
+            }
+        }
+    }
+
+    /// Row `i` of a columnar batch through the general engine, consuming
+    /// `budgets` when it draws on one. Kept out of line: the kernel's loop
+    /// stays small, and this is the rare path when the kernel runs.
+    #[inline(never)]
+    fn general_row(
+        &self,
+        cols: &Columns<'_>,
+        given: &[Column<'_>],
+        i: usize,
+        budgets: &mut Budgets,
+    ) -> Decision {
+        match gather(cols.proposed, given, i) {
+            Err(field) => Decision::invalid(field),
+            Ok(item) if self.campaign_count() > 0 && item.campaign().is_some() => {
+                let d = self.evaluate_with_budgets(&item, budgets);
+                budgets.consume(&item, &d);
+                d
+            }
+            Ok(item) => self.evaluate(&item),
+        }
+    }
+}
+
+/// The hot path's [`Emit`]: count the decision, hand it to the sink.
+struct Tallied<'a, S: ?Sized> {
+    tally: &'a mut Tally,
+    sink: &'a mut S,
+}
+
+impl<S: DecisionSink + ?Sized> Emit for Tallied<'_, S> {
+    #[inline(always)]
+    fn emit(&mut self, i: usize, d: &Decision) {
+        self.tally.add(d);
+        self.sink.put(i, d);
+    }
+}
+
+/// Where [`Policy::evaluate_columns_into`] puts each row's decision.
+///
+/// Implemented for `[Decision]`; implement it to write decisions straight
+/// into output columns. `put` is called once per row in row order, and
+/// once more per row if the circuit breaker trips.
+pub trait DecisionSink {
+    /// Slots available (at least the batch's rows).
+    fn rows(&self) -> usize;
+    /// Row `i`'s decision.
+    fn put(&mut self, i: usize, decision: &Decision);
+}
+
+impl DecisionSink for [Decision] {
+    #[inline(always)]
+    fn rows(&self) -> usize {
+        self.len()
+    }
+
+    #[inline(always)]
+    fn put(&mut self, i: usize, decision: &Decision) {
+        if let Some(slot) = self.get_mut(i) {
+            *slot = *decision;
+        }
     }
 }
 

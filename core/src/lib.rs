@@ -17,6 +17,8 @@ pub mod compiled;
 pub mod decision;
 pub mod engine;
 pub mod item;
+#[cfg(feature = "alloc")]
+mod kernel;
 #[cfg(target_has_atomic = "64")]
 pub mod metrics;
 pub mod money;
@@ -41,7 +43,7 @@ pub use money::{Currency, MoneyError, MAX_MONEY};
 pub use rules::{Class, ClassSet, Rule, RuleSet};
 
 #[cfg(feature = "alloc")]
-pub use batch::{BatchError, BatchSummary, Budgets};
+pub use batch::{BatchError, BatchSummary, Budgets, DecisionSink};
 #[cfg(feature = "alloc")]
 pub use ledger::{BudgetLedger, LedgerError, Reservation};
 #[cfg(feature = "alloc")]

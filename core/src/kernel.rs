@@ -1,0 +1,803 @@
+//! The columnar kernel: a structure-of-arrays fast path for
+//! [`Policy::evaluate_columns`](crate::Policy::evaluate_columns).
+//!
+//! The general engine ([`crate::engine`]) reads an [`Item`](crate::Item)
+//! through `Option` accessors and divides by each ratio's denominator at
+//! run time. For a columnar batch the policy is fixed and so is the set of
+//! columns, so this kernel prepares, once per batch:
+//!
+//! - every ratio in lowest terms, with the tick folded into the divisor,
+//!   as a strength-reduced divisor (a multiply and a shift instead of a
+//!   64-bit division);
+//! - the policy's own hard bounds, already on the tick;
+//! - which columns exist, so a row reads plain slices.
+//!
+//! It then decides a row directly, with the same arithmetic as the engine,
+//! when the row is on the common path: valid values, one interval with no
+//! class relaxed, no campaign budget, no segment, no pin. Every other row
+//! (and every batch whose policy or columns the kernel does not cover)
+//! returns `None` and is evaluated by the general engine, so the kernel
+//! never has to reproduce the rare paths. `tests/kernel.rs` checks it
+//! against the engine decision by decision on random policies and rows.
+
+use strength_reduce::StrengthReducedU64;
+
+use crate::batch::Columns;
+use crate::compiled::{CompiledRules, Ratio};
+use crate::decision::{Decision, Outcome, Reason};
+use crate::engine::MAX_UNITS;
+use crate::item::Field;
+use crate::money::{ceil_money_to_tick, floor_money_to_tick, snap_half_even, wide_mul, MAX_MONEY};
+use crate::policy::Policy;
+use crate::rules::{Class, ClassSet, Rule, RuleSet};
+
+const NO_LO: i64 = i64::MIN;
+const NO_HI: i64 = i64::MAX;
+
+/// Receives the kernel's decisions (a trait rather than a closure so that
+/// the batch's sink is inlined into the kernel's loop).
+pub(crate) trait Emit {
+    /// Row `i`'s decision.
+    fn emit(&mut self, i: usize, d: &Decision);
+}
+
+impl<F: FnMut(usize, &Decision)> Emit for F {
+    #[inline(always)]
+    fn emit(&mut self, i: usize, d: &Decision) {
+        self(i, d);
+    }
+}
+
+/// Products above this take the general engine (which clamps to ±2^62).
+const PRODUCT_LIMIT: u64 = 1 << 61;
+
+/// `x -> round_T(x * a / b)` with `b * tick` strength-reduced.
+#[derive(Clone, Copy, Debug)]
+struct Scaled {
+    a: u64,
+    div: StrengthReducedU64,
+    tick: i64,
+}
+
+impl Scaled {
+    /// The map for `x * a / b` on ticks of `tick`, `a / b` reduced; `None`
+    /// when the divisor is zero or does not fit.
+    fn new(a: i64, b: i64, tick: i64) -> Option<Scaled> {
+        if a < 0 || b <= 0 || tick <= 0 {
+            return None;
+        }
+        let g = gcd(a.unsigned_abs(), b.unsigned_abs()).max(1);
+        let (a, b) = (a.unsigned_abs() / g, b.unsigned_abs() / g);
+        let d = b.checked_mul(tick.unsigned_abs())?;
+        if d == 0 {
+            return None;
+        }
+        Some(Scaled {
+            a,
+            div: StrengthReducedU64::new(d),
+            tick,
+        })
+    }
+
+    /// `ceil_T(x * a / b)` for `0 <= x`; `None` when the product is large
+    /// (the general engine then decides the row).
+    #[inline(always)]
+    fn ceil(&self, x: i64) -> Option<i64> {
+        let n = (x as u64).checked_mul(self.a)?;
+        if n > PRODUCT_LIMIT {
+            return None;
+        }
+        let (q, r) = StrengthReducedU64::div_rem(n, self.div);
+        let q = q + u64::from(r != 0);
+        // q <= n / (b * tick) + 1, so q * tick <= n + tick < 2^62.
+        Some(q as i64 * self.tick)
+    }
+
+    /// `floor_T(x * a / b)` for `0 <= x`; `None` when the product is large.
+    #[inline(always)]
+    fn floor(&self, x: i64) -> Option<i64> {
+        let n = (x as u64).checked_mul(self.a)?;
+        if n > PRODUCT_LIMIT {
+            return None;
+        }
+        Some((n / self.div) as i64 * self.tick)
+    }
+}
+
+fn gcd(mut a: u64, mut b: u64) -> u64 {
+    while b != 0 {
+        (a, b) = (b, a % b);
+    }
+    a
+}
+
+/// `x (1 + r)` as a [`Scaled`] (`None` when `den + num` overflows: the
+/// engine saturates there, and the kernel leaves such policies to it).
+fn up(r: Ratio, t: i64) -> Option<Scaled> {
+    Scaled::new(r.den.checked_add(r.num)?, r.den, t)
+}
+
+/// `x (1 - r)` as a [`Scaled`] (policy validation keeps `r <= 1`).
+fn down(r: Ratio, t: i64) -> Option<Scaled> {
+    Scaled::new(r.den.checked_sub(r.num)?, r.den, t)
+}
+
+/// `x r` as a [`Scaled`].
+fn times(r: Ratio, t: i64) -> Option<Scaled> {
+    Scaled::new(r.num, r.den, t)
+}
+
+/// Turns an optional rule parameter into an optional prepared map,
+/// failing the whole kernel when a present parameter cannot be prepared.
+fn prep<T: Copy>(v: Option<T>, f: impl Fn(T) -> Option<Scaled>) -> Result<Option<Scaled>, ()> {
+    match v {
+        None => Ok(None),
+        Some(x) => f(x).map(Some).ok_or(()),
+    }
+}
+
+/// The priority orders the kernel handles: `hard` first, the other three
+/// in any order (policy validation puts `hard` first).
+const ORDERS: [[Class; 4]; 6] = [
+    [
+        Class::Hard,
+        Class::Financial,
+        Class::Stability,
+        Class::Market,
+    ],
+    [
+        Class::Hard,
+        Class::Financial,
+        Class::Market,
+        Class::Stability,
+    ],
+    [
+        Class::Hard,
+        Class::Stability,
+        Class::Financial,
+        Class::Market,
+    ],
+    [
+        Class::Hard,
+        Class::Stability,
+        Class::Market,
+        Class::Financial,
+    ],
+    [
+        Class::Hard,
+        Class::Market,
+        Class::Financial,
+        Class::Stability,
+    ],
+    [
+        Class::Hard,
+        Class::Market,
+        Class::Stability,
+        Class::Financial,
+    ],
+];
+
+/// One optional input column, as the kernel reads it.
+#[derive(Clone, Copy, Debug)]
+struct Col<'a> {
+    values: &'a [i64],
+    validity: Option<&'a [u8]>,
+}
+
+impl Col<'_> {
+    #[inline(always)]
+    fn get(&self, i: usize) -> Option<i64> {
+        if let Some(bits) = self.validity {
+            let byte = bits.get(i / 8).copied().unwrap_or(0);
+            if byte & (1 << (i % 8)) == 0 {
+                return None;
+            }
+        }
+        self.values.get(i).copied()
+    }
+
+    #[inline(always)]
+    fn present(&self, i: usize) -> bool {
+        match self.validity {
+            None => true,
+            Some(bits) => bits.get(i / 8).copied().unwrap_or(0) & (1 << (i % 8)) != 0,
+        }
+    }
+}
+
+#[inline(always)]
+fn read(col: Option<Col<'_>>, i: usize) -> Option<i64> {
+    match col {
+        None => None,
+        Some(c) => c.get(i),
+    }
+}
+
+/// A value that is a valid price (1 ..= MAX_MONEY), or absent.
+#[inline(always)]
+fn ok_price(v: Option<i64>) -> bool {
+    v.is_none_or(|v| (v.wrapping_sub(1) as u64) < MAX_MONEY as u64)
+}
+
+/// Per class (by `Class as usize`, four ordered classes): the tightest
+/// bounds and the rules attaining them, as the engine's `Bounds` folds them.
+#[derive(Clone, Copy)]
+struct Fold {
+    proposal: i64,
+    set: u64,
+    violated: u64,
+    lo: [i64; 4],
+    hi: [i64; 4],
+    lo_at: [u64; 4],
+    hi_at: [u64; 4],
+}
+
+/// All ones when `c`, else zero.
+#[inline(always)]
+fn mask(c: bool) -> u64 {
+    u64::from(c).wrapping_neg()
+}
+
+/// `if c { a } else { b }` without a branch.
+#[inline(always)]
+fn pick(c: bool, a: i64, b: i64) -> i64 {
+    let m = mask(c) as i64;
+    (a & m) | (b & !m)
+}
+
+impl Fold {
+    // Branch-free folding: which bound is tightest is data, and data
+    // branches mispredict; these compile to compares and masks.
+    #[inline(always)]
+    fn lower(&mut self, rule: Rule, v: i64) {
+        let code = rule as u8;
+        let bit = 1u64 << code;
+        self.set |= bit;
+        self.violated |= u64::from(self.proposal < v) << code;
+        let c = rule.class() as usize;
+        if let (Some(lo), Some(at)) = (self.lo.get_mut(c), self.lo_at.get_mut(c)) {
+            let gt = mask(v > *lo);
+            let eq = mask(v == *lo);
+            *at = (*at & !gt) | (bit & (gt | eq));
+            *lo = (*lo).max(v);
+        }
+    }
+
+    #[inline(always)]
+    fn upper(&mut self, rule: Rule, v: i64) {
+        let code = rule as u8;
+        let bit = 1u64 << code;
+        self.set |= bit;
+        self.violated |= u64::from(self.proposal > v) << code;
+        let c = rule.class() as usize;
+        if let (Some(hi), Some(at)) = (self.hi.get_mut(c), self.hi_at.get_mut(c)) {
+            let lt = mask(v < *hi);
+            let eq = mask(v == *hi);
+            *at = (*at & !lt) | (bit & (lt | eq));
+            *hi = (*hi).min(v);
+        }
+    }
+}
+
+/// The columns a fast row reads.
+#[derive(Clone, Copy, Debug, Default)]
+struct Inputs<'a> {
+    current: Option<Col<'a>>,
+    cost: Option<Col<'a>>,
+    reference: Option<Col<'a>>,
+    units: Option<Col<'a>>,
+    now: Option<Col<'a>>,
+    last_change: Option<Col<'a>>,
+    changes: Option<Col<'a>>,
+    anchor: Option<Col<'a>>,
+    competitor: Option<Col<'a>>,
+}
+
+/// A policy's base rules and a batch's columns, prepared for fast rows.
+#[derive(Clone, Debug)]
+pub(crate) struct Kernel<'a> {
+    proposed: &'a [i64],
+    inputs: Inputs<'a>,
+    /// Columns whose presence sends a row to the general engine.
+    divert: [Option<Col<'a>>; 4],
+    tick: i64,
+    /// Which of [`ORDERS`] the policy's priority is.
+    order: u8,
+    allow_unbounded: bool,
+    needs_cost: bool,
+    /// `ceil_T(min_price)` / `floor_T(max_price)` of the policy.
+    min_price: Option<i64>,
+    max_price: Option<i64>,
+    margin: Option<Scaled>,
+    markup: Option<Scaled>,
+    unit_margin: Option<i64>,
+    discount: Option<Scaled>,
+    increase: Option<Scaled>,
+    decrease: Option<Scaled>,
+    max_step: Option<i64>,
+    window_up: Option<Scaled>,
+    window_down: Option<Scaled>,
+    window: bool,
+    cooldown: Option<i64>,
+    max_changes: Option<i64>,
+    min_change: Option<Ratio>,
+    index_lo: Option<Scaled>,
+    index_hi: Option<Scaled>,
+    max_auto_change: Option<Ratio>,
+}
+
+impl<'a> Kernel<'a> {
+    /// The kernel for `cols` under `policy`'s base rules, or `None` when
+    /// the policy uses something only the general engine does (freeze,
+    /// emergency cap, endings, a parameter too large to prepare) or the
+    /// batch has a column it does not read (item bounds, MAP, baseline,
+    /// pin).
+    pub(crate) fn new(policy: &Policy, cols: &Columns<'a>) -> Option<Kernel<'a>> {
+        let r: &CompiledRules = policy.rules_for(None);
+        if r.freeze || r.emergency_cap.is_some() || r.endings.is_some() || r.tick <= 0 {
+            return None;
+        }
+        let t = r.tick;
+        let col = |f: Field| {
+            cols.column(f)
+                .map(|(values, validity)| Col { values, validity })
+        };
+        for f in [
+            Field::MinPrice,
+            Field::MaxPrice,
+            Field::MapPrice,
+            Field::BaselinePrice,
+            Field::PinnedPrice,
+        ] {
+            if cols.column(f).is_some() {
+                return None;
+            }
+        }
+        let inputs = Inputs {
+            current: col(Field::CurrentPrice),
+            cost: col(Field::UnitCost),
+            reference: col(Field::ReferencePrice),
+            units: col(Field::ExpectedUnits),
+            now: col(Field::Now),
+            last_change: col(Field::LastChangeAt),
+            changes: col(Field::ChangesInWindow),
+            anchor: col(Field::WindowAnchorPrice),
+            competitor: col(Field::CompetitorPrice),
+        };
+        // A campaign draws on a budget and a segment picks other rules:
+        // rows with either go to the general engine.
+        let divert = [col(Field::Campaign), col(Field::Segment), None, None];
+        let k = (|| -> Result<Kernel<'a>, ()> {
+            Ok(Kernel {
+                proposed: cols.proposed(),
+                inputs,
+                divert,
+                tick: t,
+                order: ORDERS.iter().position(|o| *o == r.priority).ok_or(())? as u8,
+                allow_unbounded: r.allow_unbounded,
+                needs_cost: r.needs_cost(),
+                min_price: r.min_price.map(|m| ceil_money_to_tick(m, t)),
+                max_price: r.max_price.map(|m| floor_money_to_tick(m, t)),
+                // c / (1 - m) = c * den / (den - num).
+                margin: prep(r.min_margin, |m| Scaled::new(m.den, m.den - m.num, t))?,
+                markup: prep(r.min_markup, |k| up(k, t))?,
+                unit_margin: r.min_unit_margin,
+                discount: prep(r.max_discount, |d| down(d, t))?,
+                increase: prep(r.max_increase, |u| up(u, t))?,
+                decrease: prep(r.max_decrease, |d| down(d, t))?,
+                max_step: r.max_step,
+                window_up: prep(r.window_increase, |u| up(u, t))?,
+                window_down: prep(r.window_decrease, |d| down(d, t))?,
+                window: r.window_increase.is_some() || r.window_decrease.is_some(),
+                cooldown: r.cooldown_secs,
+                max_changes: r.max_changes,
+                min_change: r.min_change,
+                index_lo: prep(r.min_index, |m| times(m, t))?,
+                index_hi: prep(r.max_index, |m| times(m, t))?,
+                max_auto_change: r.max_auto_change,
+            })
+        })();
+        k.ok()
+    }
+
+    /// Rows in the batch.
+    pub(crate) fn len(&self) -> usize {
+        self.proposed.len()
+    }
+
+    /// Hands every row, in order, to `emit` with its decision: the
+    /// kernel's when the row is on the fast path, else `slow(i)`'s.
+    pub(crate) fn run(&self, slow: impl FnMut(usize) -> Decision, emit: &mut impl Emit) {
+        // One copy of the loop per priority order, so the class walk is
+        // straight-line code over values the compiler keeps in registers.
+        match self.order {
+            0 => self.run_in::<0>(slow, emit),
+            1 => self.run_in::<1>(slow, emit),
+            2 => self.run_in::<2>(slow, emit),
+            3 => self.run_in::<3>(slow, emit),
+            4 => self.run_in::<4>(slow, emit),
+            _ => self.run_in::<5>(slow, emit),
+        }
+    }
+
+    #[inline(never)]
+    fn run_in<const O: u8>(&self, mut slow: impl FnMut(usize) -> Decision, emit: &mut impl Emit) {
+        for i in 0..self.len() {
+            if self.row::<O>(i, emit).is_none() {
+                let d = slow(i);
+                emit.emit(i, &d);
+            }
+        }
+    }
+
+    /// Row `i`'s decision when it is on the fast path; `None` sends it to
+    /// the general engine. `O` picks the priority order from [`ORDERS`].
+    #[inline(always)]
+    pub(crate) fn row<const O: u8>(&self, i: usize, emit: &mut impl Emit) -> Option<()> {
+        let order = match ORDERS.get(O as usize) {
+            Some(o) => *o,
+            None => return None,
+        };
+        for c in self.divert.iter().flatten() {
+            if c.present(i) {
+                return None;
+            }
+        }
+        let inp = &self.inputs;
+        let p = *self.proposed.get(i)?;
+        let current = read(inp.current, i);
+        let cost = read(inp.cost, i);
+        let reference = read(inp.reference, i);
+        let units = read(inp.units, i);
+        let now = read(inp.now, i);
+        let last = read(inp.last_change, i);
+        let changes = read(inp.changes, i);
+        let anchor = read(inp.anchor, i);
+        let competitor = read(inp.competitor, i);
+
+        // The engine's validation, as one pass; any failure is named by it.
+        let mut ok = ok_price(Some(p)) & ok_price(current) & ok_price(reference);
+        ok &= cost.is_none_or(|c| (c as u64) <= MAX_MONEY as u64);
+        if let Some(u) = units {
+            ok &= (u.wrapping_sub(1) as u64) < MAX_UNITS as u64;
+            if let Some(r) = reference {
+                ok &= wide_mul(r, u) <= 1_i128 << 61;
+            }
+        }
+        ok &= now.is_none_or(|v| v >= 0);
+        ok &= last.is_none_or(|v| v >= 0);
+        ok &= changes.is_none_or(|v| v >= 0);
+        ok &= ok_price(anchor) & ok_price(competitor);
+        if !ok || (self.needs_cost && cost.is_none()) {
+            return None;
+        }
+
+        let t = self.tick;
+        let mut b = Fold {
+            proposal: p,
+            set: 0,
+            violated: 0,
+            lo: [NO_LO; 4],
+            hi: [NO_HI; 4],
+            lo_at: [0; 4],
+            hi_at: [0; 4],
+        };
+        if let Some(m) = self.min_price {
+            b.lower(Rule::MinPrice, m);
+        }
+        if let Some(m) = self.max_price {
+            b.upper(Rule::MaxPrice, m);
+        }
+        if let Some(c) = cost {
+            if let Some(s) = self.margin {
+                b.lower(Rule::Margin, s.ceil(c)?);
+            }
+            if let Some(s) = self.markup {
+                b.lower(Rule::Markup, s.ceil(c)?);
+            }
+            if let Some(u) = self.unit_margin {
+                b.lower(Rule::UnitMargin, ceil_money_to_tick(c.checked_add(u)?, t));
+            }
+        }
+        if let (Some(r), Some(s)) = (reference, self.discount) {
+            b.lower(Rule::MaxDiscount, s.ceil(r)?);
+        }
+        if let Some(cur) = current {
+            if let Some(s) = self.increase {
+                b.upper(Rule::MaxIncrease, s.floor(cur)?);
+            }
+            if let Some(s) = self.decrease {
+                b.lower(Rule::MaxDecrease, s.ceil(cur)?);
+            }
+            if let Some(step) = self.max_step {
+                b.lower(
+                    Rule::MaxStep,
+                    ceil_money_to_tick(cur.saturating_sub(step), t),
+                );
+                b.upper(
+                    Rule::MaxStep,
+                    floor_money_to_tick(cur.saturating_add(step), t),
+                );
+            }
+            if self.window {
+                let w = anchor.unwrap_or(cur);
+                if let Some(s) = self.window_up {
+                    b.upper(Rule::WindowIncrease, s.floor(w)?);
+                }
+                if let Some(s) = self.window_down {
+                    b.lower(Rule::WindowDecrease, s.ceil(w)?);
+                }
+            }
+            if let (Some(cd), Some(l)) = (self.cooldown, last) {
+                let cooling = match now {
+                    Some(n) => n - l < cd,
+                    None => true,
+                };
+                if cooling {
+                    b.lower(Rule::Cooldown, cur);
+                    b.upper(Rule::Cooldown, cur);
+                }
+            }
+            if let Some(max) = self.max_changes {
+                if changes.unwrap_or(0) >= max {
+                    b.lower(Rule::MaxChanges, cur);
+                    b.upper(Rule::MaxChanges, cur);
+                }
+            }
+        }
+        if let Some(k) = competitor {
+            if let Some(s) = self.index_lo {
+                b.lower(Rule::CompetitorFloor, s.ceil(k)?);
+            }
+            if let Some(s) = self.index_hi {
+                b.upper(Rule::CompetitorCeiling, s.floor(k)?);
+            }
+        }
+
+        // The relaxation walk; a row that would relax a class (or is
+        // infeasible) takes the general engine. A class with no bound
+        // leaves the interval as it is, so only "does it fit" branches.
+        let (mut lo, mut hi) = (t, NO_HI);
+        let mut kept = 0u64;
+        let mut lower_source = false;
+        for class in order {
+            let c = class as usize;
+            let cl = b.lo.get(c).copied().unwrap_or(NO_LO);
+            let ch = b.hi.get(c).copied().unwrap_or(NO_HI);
+            let nl = lo.max(cl);
+            let nh = hi.min(ch);
+            if nl > nh {
+                return None;
+            }
+            lo = nl;
+            hi = nh;
+            let has_lo = cl != NO_LO;
+            kept |= u64::from(has_lo | (ch != NO_HI)) << c;
+            lower_source |= has_lo;
+        }
+        if !self.allow_unbounded && (hi == NO_HI || !lower_source) || lo > MAX_MONEY {
+            return None;
+        }
+
+        let stability_kept = kept & (1 << Class::Stability as u8) != 0;
+        let cooldown = stability_kept & (b.set & (1 << Rule::Cooldown as u8) != 0);
+        let max_changes = stability_kept & (b.set & (1 << Rule::MaxChanges as u8) != 0);
+        let hold = cooldown | max_changes;
+
+        let snapped = if t == 1 { p } else { snap_half_even(p, t) };
+        let mut price = snapped.clamp(lo, hi);
+        let clamped_lo = snapped < lo;
+        let clamped_hi = snapped > hi;
+        let mut violated = b.violated;
+        let mut binding = 0u64;
+        if t != 1 && p % t != 0 {
+            violated |= 1 << Rule::Tick as u8;
+        }
+
+        let mut min_change_applied = false;
+        if let (Some(cur), Some(band)) = (current, self.min_change) {
+            let diff = (price - cur).abs();
+            let applies = !hold
+                & (diff > 0)
+                & (wide_mul(diff, band.den) < wide_mul(band.num, cur))
+                & (lo <= cur)
+                & (cur <= hi);
+            price = pick(applies, cur, price);
+            min_change_applied = applies;
+            let bit = 1u64 << Rule::MinChange as u8;
+            violated |= bit & mask(applies);
+            binding |= bit & mask(applies);
+        }
+
+        for c in 0..4 {
+            let k = mask(kept & (1 << c) != 0);
+            let (l, h) = (b.lo.get(c).copied(), b.hi.get(c).copied());
+            let (la, ha) = (b.lo_at.get(c).copied(), b.hi_at.get(c).copied());
+            binding |= la.unwrap_or(0) & k & mask(l == Some(price));
+            binding |= ha.unwrap_or(0) & k & mask(h == Some(price));
+        }
+        binding |= (1 << Rule::Tick as u8) & mask((snapped != p) & (price == snapped));
+
+        // The first kept class in priority order whose bound on the
+        // clamped side is the interval's own, and its lowest rule.
+        let mut source = 0u64;
+        for class in order {
+            let c = class as usize;
+            let k = kept & (1 << c) != 0;
+            let (bound, at, v) = if clamped_lo {
+                (
+                    b.lo.get(c).copied(),
+                    b.lo_at.get(c).copied().unwrap_or(0),
+                    lo,
+                )
+            } else {
+                (
+                    b.hi.get(c).copied(),
+                    b.hi_at.get(c).copied().unwrap_or(0),
+                    hi,
+                )
+            };
+            let take = k & (bound == Some(v)) & (at != 0) & (source == 0);
+            source |= at & mask(take);
+        }
+        let source = if clamped_lo | clamped_hi {
+            u8::try_from(source.trailing_zeros())
+                .ok()
+                .and_then(Rule::from_code)
+                .unwrap_or(Rule::Tick)
+        } else {
+            Rule::Tick
+        };
+        let (outcome, reason) = if price == p {
+            (Outcome::Accepted, Reason::None)
+        } else if cooldown {
+            (Outcome::Held, Reason::Rule(Rule::Cooldown))
+        } else if max_changes {
+            (Outcome::Held, Reason::Rule(Rule::MaxChanges))
+        } else if min_change_applied {
+            (Outcome::Held, Reason::Rule(Rule::MinChange))
+        } else {
+            (Outcome::Adjusted, Reason::Rule(source))
+        };
+
+        let needs_approval = match (self.max_auto_change, current) {
+            (Some(limit), Some(cur)) if outcome != Outcome::Held => {
+                wide_mul((price - cur).abs(), limit.den) > wide_mul(limit.num, cur)
+            }
+            _ => false,
+        };
+        let promo_spend = match (reference, units) {
+            (Some(r), Some(u)) => r.saturating_sub(price).max(0).checked_mul(u),
+            _ => None,
+        };
+
+        emit.emit(
+            i,
+            &Decision {
+                outcome,
+                reason,
+                price: Some(price),
+                lower: Some(lo),
+                upper: if hi == NO_HI { None } else { Some(hi) },
+                violated: RuleSet(violated),
+                binding: RuleSet(binding),
+                unmet: RuleSet::EMPTY,
+                relaxed: ClassSet::EMPTY,
+                promo_spend,
+                needs_approval,
+                invalid_field: None,
+            },
+        );
+        Some(())
+    }
+}
+
+#[cfg(all(test, feature = "testkit"))]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)]
+
+    use super::*;
+    use crate::testkit::{arb_item, arb_policy_spec};
+    use crate::Item;
+    use alloc::vec;
+    use alloc::vec::Vec;
+    use core::sync::atomic::{AtomicU64, Ordering};
+    use proptest::prelude::*;
+    use proptest::test_runner::Config;
+
+    /// Fields the kernel reads, plus the ones that divert a row.
+    const KERNEL_FIELDS: [Field; 11] = [
+        Field::CurrentPrice,
+        Field::UnitCost,
+        Field::ReferencePrice,
+        Field::ExpectedUnits,
+        Field::Now,
+        Field::LastChangeAt,
+        Field::ChangesInWindow,
+        Field::WindowAnchorPrice,
+        Field::CompetitorPrice,
+        Field::Campaign,
+        Field::Segment,
+    ];
+
+    /// Random valid policies without the features that turn the kernel off.
+    fn kernel_policy() -> impl Strategy<Value = Policy> {
+        arb_policy_spec().prop_filter_map("refused", |mut s| {
+            s.freeze = false;
+            s.emergency = None;
+            s.endings = None;
+            Policy::from_spec(s).ok()
+        })
+    }
+
+    fn policy_and_items() -> impl Strategy<Value = (Policy, Vec<Item>)> {
+        kernel_policy().prop_flat_map(|p| {
+            let items = proptest::collection::vec(arb_item(&p), 1..40);
+            (Just(p), items)
+        })
+    }
+
+    /// Only the kernel's fields of `item`.
+    fn strip(item: &Item) -> Item {
+        let mut out = Item::new(item.proposed_price());
+        for f in KERNEL_FIELDS {
+            if let Some(v) = item.get(f) {
+                out.set(f, v);
+            }
+        }
+        out
+    }
+
+    static FAST: AtomicU64 = AtomicU64::new(0);
+    static ROWS: AtomicU64 = AtomicU64::new(0);
+
+    proptest! {
+        #![proptest_config(Config { cases: 2000, failure_persistence: None, ..Config::default() })]
+
+        /// Every row the kernel decides gets the engine's decision exactly.
+        #[test]
+        fn kernel_rows_match_the_engine((policy, items) in policy_and_items()) {
+            let items: Vec<Item> = items.iter().map(strip).collect();
+            let n = items.len();
+            let proposed: Vec<i64> = items.iter().map(Item::proposed_price).collect();
+            let mut owned = Vec::new();
+            for f in KERNEL_FIELDS {
+                let mut v = vec![0; n];
+                let mut bits = vec![0u8; n.div_ceil(8)];
+                for (i, item) in items.iter().enumerate() {
+                    if let Some(x) = item.get(f) {
+                        v[i] = x;
+                        bits[i / 8] |= 1 << (i % 8);
+                    }
+                }
+                owned.push((f, v, bits));
+            }
+            let mut cols = Columns::new(&proposed);
+            for (f, v, bits) in &owned {
+                cols = cols.with(*f, v, Some(bits)).unwrap();
+            }
+            let kernel = Kernel::new(&policy, &cols).unwrap();
+            let mut got = Vec::new();
+            kernel.run(|_| Decision::rejected(Reason::Infeasible), &mut |i: usize, d: &Decision| got.push((i, *d)));
+            prop_assert_eq!(got.len(), items.len());
+            for (k, (i, d)) in got.into_iter().enumerate() {
+                prop_assert_eq!(k, i);
+                ROWS.fetch_add(1, Ordering::Relaxed);
+                if d != Decision::rejected(Reason::Infeasible) {
+                    FAST.fetch_add(1, Ordering::Relaxed);
+                    prop_assert_eq!(d, policy.evaluate(&items[i]), "row {} {:?}", i, items[i]);
+                }
+            }
+        }
+    }
+
+    /// The comparison above is not vacuous: the kernel decides most rows.
+    #[test]
+    fn kernel_decides_most_rows() {
+        kernel_rows_match_the_engine();
+        let (fast, rows) = (FAST.load(Ordering::Relaxed), ROWS.load(Ordering::Relaxed));
+        assert!(rows > 10_000, "{rows} rows");
+        assert!(fast * 4 > rows, "kernel decided {fast} of {rows} rows");
+        std::eprintln!("kernel decided {fast} of {rows} rows");
+    }
+}
