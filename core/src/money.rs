@@ -77,6 +77,7 @@ impl Currency {
     ///
     /// This is the documented entry point for float callers (Python,
     /// float64 columns): NaN and infinities are refused.
+    #[inline]
     pub fn float_to_minor(&self, value: f64) -> Result<i64, MoneyError> {
         float_to_minor(value, self.minor_units)
     }
@@ -227,7 +228,28 @@ fn digits_u32(d: u8) -> u32 {
 /// The float is first turned into its shortest round-trip decimal form
 /// (`0.1` is `0.1`, not `0.1000000000000000055…`), then rounded half-even
 /// exactly, so `2.675` gives `2.68` as a person reading it expects.
+#[inline]
 pub fn float_to_minor(value: f64, digits: u8) -> Result<i64, MoneyError> {
+    // Fast path: floats that are (to within a rounding error) whole minor
+    // units, which is almost every real price. `scaled` is exact to within
+    // half an ulp; the shortest decimal of `value` has at most `digits`
+    // decimals exactly when the nearest integer reproduces `value`.
+    if let Some(&pow) = POW10.get(usize::from(digits)) {
+        if value.abs() <= 1e16 {
+            let nearest = (value * pow).round_ties_even_compat();
+            if nearest.abs() <= MAX_MONEY as f64 && nearest / pow == value {
+                return Ok(nearest as i64);
+            }
+        }
+    }
+    float_to_minor_slow(value, digits)
+}
+
+/// [`float_to_minor`] for the rest: non-finite, out-of-range and
+/// off-the-unit values, through an exact decimal.
+#[cold]
+#[inline(never)]
+fn float_to_minor_slow(value: f64, digits: u8) -> Result<i64, MoneyError> {
     if !value.is_finite() {
         return Err(MoneyError::NotFinite);
     }
@@ -239,17 +261,9 @@ pub fn float_to_minor(value: f64, digits: u8) -> Result<i64, MoneyError> {
         .get(usize::from(digits))
         .copied()
         .ok_or(MoneyError::OutOfRange)?;
-    let scaled = value * pow;
-    // Fast path: floats that are (to within a rounding error) whole minor
-    // units, which is almost every real price. `scaled` is exact to within
-    // half an ulp; the shortest decimal of `value` has at most `digits`
-    // decimals exactly when the nearest integer reproduces `value`.
-    let nearest = scaled.round_ties_even_compat();
-    if nearest.abs() <= MAX_MONEY as f64 {
-        let back = nearest / pow;
-        if back == value {
-            return Ok(nearest as i64);
-        }
+    let nearest = (value * pow).round_ties_even_compat();
+    if nearest.abs() <= MAX_MONEY as f64 && nearest / pow == value {
+        return Ok(nearest as i64);
     }
     let d = Decimal::try_from(value).map_err(|_| MoneyError::OutOfRange)?;
     let r = d.round_dp_with_strategy(
@@ -266,6 +280,7 @@ trait RoundTiesEven {
 }
 
 impl RoundTiesEven for f64 {
+    #[inline(always)]
     fn round_ties_even_compat(self) -> f64 {
         // `f64::round_ties_even` needs std; this is the no_std equivalent for
         // |x| < 2^52, where adding and removing 2^52 rounds half-even.
