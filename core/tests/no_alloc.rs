@@ -202,6 +202,96 @@ fn evaluate_and_batches_do_not_allocate() {
     assert!(wild_out.iter().all(|d| d.reason == Reason::CircuitOpen));
 }
 
+/// The columnar kernel's policy: every rule family it decides itself, a
+/// budget (rows with a campaign go to the engine) and a breaker.
+const KERNEL_POLICY: &str = r#"
+name = "no-alloc-columns"
+currency = "USD"
+[bounds]
+min_price = "0.99"
+max_price = "5000"
+[margin]
+min_margin = "0.15"
+[change]
+max_increase = "0.10"
+max_decrease = "0.20"
+cooldown_secs = 3600
+min_change = "0.01"
+[promotion]
+max_discount = "0.50"
+budgets = { spring = "250.00" }
+[market]
+min_index = "0.8"
+max_index = "1.5"
+[breaker]
+max_violation_ratio = "0.30"
+min_batch = 10
+[approval]
+max_auto_change = "0.05"
+"#;
+
+#[test]
+fn columnar_batches_do_not_allocate() {
+    use priceguard::batch::Columns;
+    use priceguard::Field;
+    let policy = Policy::from_toml_str(KERNEL_POLICY).unwrap();
+    let n = 64;
+    let proposed: Vec<i64> = (0..n).map(|i| 1000 + 37 * i).collect();
+    let current: Vec<i64> = (0..n).map(|i| 1300 + i).collect();
+    let cost: Vec<i64> = (0..n).map(|i| if i == 5 { -1 } else { 900 }).collect();
+    let last: Vec<i64> = (0..n).map(|i| 1_800_000_000 - 600 * i).collect();
+    let now = vec![1_800_000_000_i64; n as usize];
+    let competitor: Vec<i64> = (0..n).map(|i| 1200 + 3 * i).collect();
+    let campaign = vec![0_i64; n as usize];
+    let some = [0b0000_0101_u8, 0, 0, 0, 0, 0, 0, 0];
+    let cols = Columns::new(&proposed)
+        .with(Field::CurrentPrice, &current, None)
+        .unwrap()
+        .with(Field::UnitCost, &cost, None)
+        .unwrap()
+        .with(Field::LastChangeAt, &last, None)
+        .unwrap()
+        .with(Field::Now, &now, None)
+        .unwrap()
+        .with(Field::CompetitorPrice, &competitor, None)
+        .unwrap()
+        .with(Field::Campaign, &campaign, Some(&some))
+        .unwrap();
+    // Wild proposals to trip the breaker (the replay path).
+    let wild: Vec<i64> = vec![1; n as usize];
+    let wild_cols = Columns::new(&wild)
+        .with(Field::CurrentPrice, &current, None)
+        .unwrap()
+        .with(Field::UnitCost, &cost, None)
+        .unwrap();
+    let mut out = vec![Decision::default(); n as usize];
+    let mut wild_out = vec![Decision::default(); n as usize];
+    let mut budgets = Budgets::new(&policy);
+    let (count, (summary, tripped)) = allocations_in(|| {
+        let summary = policy.evaluate_columns(&cols, &mut out).unwrap();
+        let _ = policy
+            .evaluate_columns_into(&cols, out.as_mut_slice(), &mut budgets)
+            .unwrap();
+        let tripped = policy.evaluate_columns(&wild_cols, &mut wild_out).unwrap();
+        (summary, tripped)
+    });
+    assert_eq!(count, 0, "the columnar path allocated {count} times");
+    assert_eq!(summary.items, n as u64);
+    assert!(summary.count(Outcome::Held) >= 1);
+    assert!(summary.count(Outcome::Adjusted) >= 1);
+    assert_eq!(out[5].reason, Reason::InvalidInput);
+    assert!(tripped.breaker_tripped);
+    // Every row is held by the breaker except the invalid one (row 5).
+    for (i, d) in wild_out.iter().enumerate() {
+        let want = if i == 5 {
+            Reason::InvalidInput
+        } else {
+            Reason::CircuitOpen
+        };
+        assert_eq!(d.reason, want, "row {i}");
+    }
+}
+
 #[test]
 fn the_counter_sees_allocations() {
     // Guard against a counter that cannot fail.
