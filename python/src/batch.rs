@@ -1,14 +1,17 @@
 //! The batch path: numpy columns in, numpy arrays out, no Python object
 //! per item, the GIL released while working.
 //!
-//! Columns are converted chunk by chunk into a reused `Vec<Item>`, the
-//! chunk is evaluated with `Policy::evaluate_batch_with` (budgets carried
-//! across chunks, so the result is the same as one batch) and its
-//! decisions are written into the output arrays. A policy with a circuit
-//! breaker judges the whole batch at once, so it is evaluated as one chunk.
+//! Columns are converted chunk by chunk into reused int64 minor-unit
+//! buffers with Arrow-style validity bits, and each chunk is evaluated with
+//! `Policy::evaluate_columns_into` (the structure-of-arrays kernel; budgets
+//! carried across chunks, so the result is the same as one batch), which
+//! writes each decision straight into the output arrays. A policy with a
+//! circuit breaker judges the whole batch at once, so it is evaluated as
+//! one chunk.
 
 use numpy::{IntoPyArray, PyArray1, PyArrayMethods, PyReadonlyArray1};
-use priceguard::{BatchSummary, Budgets, Currency, Decision, Field, Item, Outcome, Policy};
+use priceguard::batch::Columns;
+use priceguard::{BatchSummary, Budgets, Currency, Decision, DecisionSink, Field, Outcome, Policy};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
@@ -92,131 +95,94 @@ fn conv_i64(kind: Kind, per_major: i64, v: i64) -> Val {
     }
 }
 
-#[inline(always)]
-fn apply<S: Fn(&mut Item, i64) -> bool>(
+/// Converted values of one column for one chunk: `vals` and an Arrow-style
+/// validity bitmap, reused from chunk to chunk.
+struct ChunkColumn {
     field: Field,
-    item: &mut Item,
-    bad: &mut u8,
-    v: Val,
-    set: &S,
-) {
-    let ok = match v {
-        Val::Absent => field != Field::ProposedPrice,
-        Val::Set(x) => set(item, x),
-        Val::Bad => false,
-    };
-    if !ok && *bad == NO_BAD {
-        *bad = field as u8;
-    }
+    vals: Vec<i64>,
+    bits: Vec<u8>,
 }
 
-/// Writes column `col` into `items` (the chunk starting at `start`) with
-/// `set`, the field's own setter, so the loop compiles to plain stores.
-#[inline(always)]
-fn fill_with<S: Fn(&mut Item, i64) -> bool>(
+/// Converts rows `start..start + k` of `col` into `out` (values and
+/// validity bits). A value that cannot be read names the column in `bad`
+/// (the first such column of the row wins, in column order).
+fn convert(
     col: &Column<'_>,
     cur: Currency,
     start: usize,
-    items: &mut [Item],
+    k: usize,
+    out: &mut ChunkColumn,
     bad: &mut [u8],
-    set: S,
 ) {
-    let end = start + items.len();
+    let end = start + k;
     let per_major = cur.minor_per_major();
-    let field = col.field;
-    let kind = col.kind;
+    let (field, kind) = (col.field, col.kind);
     let mask = col.mask.and_then(|m| m.get(start..end));
-    match col.values {
-        Values::F64(all) => {
-            let vals = all.get(start..end).unwrap_or(&[]);
-            match mask {
-                None => {
-                    for ((it, b), &v) in items.iter_mut().zip(bad.iter_mut()).zip(vals) {
-                        apply(field, it, b, conv_f64(kind, cur, v), &set);
-                    }
+    out.vals.clear();
+    out.vals.resize(k, 0);
+    out.bits.clear();
+    out.bits.resize(k.div_ceil(8), 0);
+    let ids = matches!(field, Field::Campaign | Field::Segment);
+    let mut put = |r: usize, v: Val| {
+        let v = match v {
+            // Ids must fit u32, as `Item::set` requires.
+            Val::Set(x) if ids && u32::try_from(x).is_err() => Val::Bad,
+            v => v,
+        };
+        match v {
+            Val::Set(x) => {
+                if let (Some(slot), Some(byte)) = (out.vals.get_mut(r), out.bits.get_mut(r / 8)) {
+                    *slot = x;
+                    *byte |= 1 << (r % 8);
                 }
-                Some(m) => {
-                    for (((it, b), &v), &absent) in
-                        items.iter_mut().zip(bad.iter_mut()).zip(vals).zip(m)
-                    {
-                        let v = if absent {
-                            Val::Absent
-                        } else {
-                            conv_f64(kind, cur, v)
-                        };
-                        apply(field, it, b, v, &set);
+            }
+            Val::Absent if field != Field::ProposedPrice => {}
+            Val::Absent | Val::Bad => {
+                if let Some(b) = bad.get_mut(r) {
+                    if *b == NO_BAD {
+                        *b = field as u8;
                     }
                 }
             }
         }
+    };
+    let absent = |r: usize| mask.and_then(|m| m.get(r)).copied().unwrap_or(false);
+    match col.values {
+        Values::F64(all) => {
+            for (r, &v) in all.get(start..end).unwrap_or(&[]).iter().enumerate() {
+                put(
+                    r,
+                    if absent(r) {
+                        Val::Absent
+                    } else {
+                        conv_f64(kind, cur, v)
+                    },
+                );
+            }
+        }
         Values::I64(all) => {
-            let vals = all.get(start..end).unwrap_or(&[]);
-            match mask {
-                None => {
-                    for ((it, b), &v) in items.iter_mut().zip(bad.iter_mut()).zip(vals) {
-                        apply(field, it, b, conv_i64(kind, per_major, v), &set);
-                    }
-                }
-                Some(m) => {
-                    for (((it, b), &v), &absent) in
-                        items.iter_mut().zip(bad.iter_mut()).zip(vals).zip(m)
-                    {
-                        let v = if absent {
-                            Val::Absent
-                        } else {
-                            conv_i64(kind, per_major, v)
-                        };
-                        apply(field, it, b, v, &set);
-                    }
-                }
+            for (r, &v) in all.get(start..end).unwrap_or(&[]).iter().enumerate() {
+                put(
+                    r,
+                    if absent(r) {
+                        Val::Absent
+                    } else {
+                        conv_i64(kind, per_major, v)
+                    },
+                );
             }
         }
         Values::ScalarF64(v) => {
             let v = conv_f64(kind, cur, v);
-            for (it, b) in items.iter_mut().zip(bad.iter_mut()) {
-                apply(field, it, b, v, &set);
+            for r in 0..k {
+                put(r, v);
             }
         }
         Values::ScalarI64(v) => {
             let v = conv_i64(kind, per_major, v);
-            for (it, b) in items.iter_mut().zip(bad.iter_mut()) {
-                apply(field, it, b, v, &set);
+            for r in 0..k {
+                put(r, v);
             }
-        }
-    }
-}
-
-/// Writes column `col` into `items` (the chunk starting at `start`).
-fn fill(col: &Column<'_>, cur: Currency, start: usize, items: &mut [Item], bad: &mut [u8]) {
-    macro_rules! with {
-        ($method:ident) => {
-            fill_with(col, cur, start, items, bad, |it: &mut Item, v: i64| {
-                *it = it.$method(v);
-                true
-            })
-        };
-    }
-    match col.field {
-        Field::ProposedPrice => with!(with_proposed_price),
-        Field::CurrentPrice => with!(with_current_price),
-        Field::UnitCost => with!(with_unit_cost),
-        Field::MinPrice => with!(with_min_price),
-        Field::MaxPrice => with!(with_max_price),
-        Field::MapPrice => with!(with_map_price),
-        Field::ReferencePrice => with!(with_reference_price),
-        Field::ExpectedUnits => with!(with_expected_units),
-        Field::Now => with!(with_now),
-        Field::LastChangeAt => with!(with_last_change_at),
-        Field::ChangesInWindow => with!(with_changes_in_window),
-        Field::WindowAnchorPrice => with!(with_window_anchor_price),
-        Field::BaselinePrice => with!(with_baseline_price),
-        Field::CompetitorPrice => with!(with_competitor_price),
-        Field::PinnedPrice => with!(with_pinned_price),
-        // Ids must fit u32: `set` refuses the rest.
-        f @ (Field::Campaign | Field::Segment | Field::Sku) => {
-            fill_with(col, cur, start, items, bad, |it: &mut Item, v: i64| {
-                it.set(f, v)
-            })
         }
     }
 }
@@ -299,29 +265,17 @@ impl<'a> MoneySink<'a> {
         )
     }
 
-    #[inline]
-    fn write(&mut self, at: usize, out: &[Decision], get: impl Fn(&Decision) -> Option<i64>) {
-        let end = at + out.len();
+    #[inline(always)]
+    fn put(&mut self, at: usize, v: Option<i64>) {
         if self.minor {
-            let (Some(raw), Some(valid)) = (self.raw.get_mut(at..end), self.valid.get_mut(at..end))
-            else {
-                return;
-            };
-            for ((r, ok), d) in raw.iter_mut().zip(valid.iter_mut()).zip(out) {
-                let v = get(d);
+            if let (Some(r), Some(ok)) = (self.raw.get_mut(at), self.valid.get_mut(at)) {
                 *r = v.unwrap_or(0);
                 *ok = v.is_some();
             }
-        } else {
-            let Some(major) = self.major.get_mut(at..end) else {
-                return;
-            };
-            let per = self.per_major;
-            for (m, d) in major.iter_mut().zip(out) {
-                // An exact integer divided by an exact power of ten: the
-                // correctly rounded double nearest the decimal amount.
-                *m = get(d).map_or(f64::NAN, |v| v as f64 / per);
-            }
+        } else if let Some(m) = self.major.get_mut(at) {
+            // An exact integer divided by an exact power of ten: the
+            // correctly rounded double nearest the decimal amount.
+            *m = v.map_or(f64::NAN, |v| v as f64 / self.per_major);
         }
     }
 }
@@ -441,34 +395,57 @@ impl<'a> Sink<'a> {
         )
     }
 
-    /// Writes the decisions of items `at..at + out.len()` of this range.
-    fn write(&mut self, at: usize, out: &[Decision]) {
-        let end = at + out.len();
-        self.price.write(at, out, |d| d.price);
-        self.lower.write(at, out, |d| d.lower);
-        self.upper.write(at, out, |d| d.upper);
-        self.promo_spend.write(at, out, |d| d.promo_spend);
+    /// Writes item `at`'s decision (an index into this range).
+    #[inline(always)]
+    fn put(&mut self, at: usize, d: &Decision) {
+        self.price.put(at, d.price);
+        self.lower.put(at, d.lower);
+        self.upper.put(at, d.upper);
+        self.promo_spend.put(at, d.promo_spend);
         macro_rules! col {
-            ($vec:ident, $get:expr) => {
-                if let Some(dst) = self.$vec.get_mut(at..end) {
-                    for (x, d) in dst.iter_mut().zip(out) {
-                        *x = $get(d);
-                    }
+            ($vec:ident, $v:expr) => {
+                if let Some(x) = self.$vec.get_mut(at) {
+                    *x = $v;
                 }
             };
         }
-        col!(outcome, |d: &Decision| d.outcome as u8);
-        // Reason codes are 0..=69: they fit a byte.
-        col!(reason, |d: &Decision| u8::try_from(d.reason.code())
-            .unwrap_or(u8::MAX));
-        col!(violated, |d: &Decision| d.violated.0);
-        col!(binding, |d: &Decision| d.binding.0);
-        col!(unmet, |d: &Decision| d.unmet.0);
-        col!(relaxed, |d: &Decision| d.relaxed.0);
-        col!(needs_approval, |d: &Decision| d.needs_approval);
-        col!(invalid_field, |d: &Decision| d
-            .invalid_field
-            .map_or(-1, |f| f as i8));
+        col!(outcome, d.outcome as u8);
+        // Reason codes are 0..=69 and 100..=131: they fit a byte.
+        col!(reason, u8::try_from(d.reason.code()).unwrap_or(u8::MAX));
+        col!(violated, d.violated.0);
+        col!(binding, d.binding.0);
+        col!(unmet, d.unmet.0);
+        col!(relaxed, d.relaxed.0);
+        col!(needs_approval, d.needs_approval);
+        col!(invalid_field, d.invalid_field.map_or(-1, |f| f as i8));
+    }
+}
+
+/// The decisions of one chunk, written straight into the output arrays at
+/// `at..`, with the field of a value that could not be read named.
+struct ChunkSink<'s, 'a> {
+    sink: &'s mut Sink<'a>,
+    at: usize,
+    bad: &'s [u8],
+}
+
+impl DecisionSink for ChunkSink<'_, '_> {
+    fn rows(&self) -> usize {
+        self.bad.len()
+    }
+
+    #[inline(always)]
+    fn put(&mut self, i: usize, decision: &Decision) {
+        match self.bad.get(i) {
+            Some(&b) if b != NO_BAD => {
+                // Rejected in place as an invalid proposal (never counted by
+                // the breaker, never spending budget); the field is named here.
+                let mut d = *decision;
+                d.invalid_field = Field::ALL.get(usize::from(b)).copied();
+                self.sink.put(self.at + i, &d);
+            }
+            _ => self.sink.put(self.at + i, decision),
+        }
     }
 }
 
@@ -485,39 +462,60 @@ fn run_range(
 ) -> Result<BatchSummary, priceguard::BatchError> {
     let cur = policy.currency();
     let chunk = chunk.min(len).max(1);
-    let mut items = vec![Item::new(0); chunk];
+    let mut converted: Vec<ChunkColumn> = cols
+        .iter()
+        .map(|c| ChunkColumn {
+            field: c.field,
+            vals: Vec::with_capacity(chunk),
+            bits: Vec::with_capacity(chunk.div_ceil(8)),
+        })
+        .collect();
     let mut bad = vec![NO_BAD; chunk];
-    let mut out = vec![Decision::default(); chunk];
     let mut summary = BatchSummary::default();
     let mut done = 0;
     while done < len {
         let k = (len - done).min(chunk);
-        let (Some(items), Some(bad), Some(out)) =
-            (items.get_mut(..k), bad.get_mut(..k), out.get_mut(..k))
+        let Some(bad) = bad.get_mut(..k) else {
+            break;
+        };
+        bad.fill(NO_BAD);
+        for (col, out) in cols.iter().zip(converted.iter_mut()) {
+            convert(col, cur, start + done, k, out, bad);
+        }
+        let Some(proposed_at) = converted
+            .iter()
+            .position(|c| c.field == Field::ProposedPrice)
         else {
             break;
         };
-        items.fill(Item::new(0));
-        bad.fill(NO_BAD);
-        for col in cols {
-            fill(col, cur, start + done, items, bad);
-        }
-        // An item with a field that cannot be read is given to the engine as
-        // an invalid proposal, so it is rejected in place (never counted by
-        // the breaker, never spending budget); the field is named afterwards.
-        for (it, b) in items.iter_mut().zip(bad.iter()) {
-            if *b != NO_BAD {
-                *it = Item::new(0);
+        // A row with a value that cannot be read goes to the engine as an
+        // invalid proposal (zero), so it is rejected in place.
+        if let Some(p) = converted.get_mut(proposed_at) {
+            for (v, b) in p.vals.iter_mut().zip(bad.iter()) {
+                if *b != NO_BAD {
+                    *v = 0;
+                }
             }
         }
-        let s = policy.evaluate_batch_with(items, out, budgets)?;
-        for (d, b) in out.iter_mut().zip(bad.iter()) {
-            if *b != NO_BAD {
-                d.invalid_field = Field::ALL.get(usize::from(*b)).copied();
-            }
+        let mut columns = match converted.get(proposed_at) {
+            Some(p) => Columns::new(&p.vals),
+            None => break,
+        };
+        for c in converted.iter().filter(|c| c.field != Field::ProposedPrice) {
+            columns = columns.with(c.field, &c.vals, Some(&c.bits)).map_err(|_| {
+                priceguard::BatchError::LengthMismatch {
+                    items: k,
+                    out: c.vals.len(),
+                }
+            })?;
         }
+        let mut out = ChunkSink {
+            sink: &mut sink,
+            at: done,
+            bad,
+        };
+        let s = policy.evaluate_columns_into(&columns, &mut out, budgets)?;
         summary.merge(&s);
-        sink.write(done, out);
         done += k;
     }
     Ok(summary)
