@@ -147,6 +147,44 @@ fn convert(
         }
     };
     let absent = |r: usize| mask.and_then(|m| m.get(r)).copied().unwrap_or(false);
+    // The common columns without a mask: straight loops, no per-row `Val`.
+    if mask.is_none() && !ids {
+        match (col.values, kind) {
+            (Values::I64(all), Kind::MinorI64 | Kind::CountI64) => {
+                // Read as is; the engine validates the values.
+                let src = all.get(start..end).unwrap_or(&[]);
+                out.vals.copy_from_slice(src.get(..k).unwrap_or(src));
+                out.bits.fill(u8::MAX);
+                return;
+            }
+            (Values::F64(all), Kind::MajorF64) => {
+                let src = all.get(start..end).unwrap_or(&[]);
+                for (r, ((slot, &v), b)) in
+                    out.vals.iter_mut().zip(src).zip(bad.iter_mut()).enumerate()
+                {
+                    if v.is_nan() {
+                        // Absent; `proposed_price` cannot be.
+                        if field == Field::ProposedPrice && *b == NO_BAD {
+                            *b = field as u8;
+                        }
+                        continue;
+                    }
+                    match cur.float_to_minor(v) {
+                        Ok(m) => {
+                            *slot = m;
+                            if let Some(byte) = out.bits.get_mut(r / 8) {
+                                *byte |= 1 << (r % 8);
+                            }
+                        }
+                        Err(_) if *b == NO_BAD => *b = field as u8,
+                        Err(_) => {}
+                    }
+                }
+                return;
+            }
+            _ => {}
+        }
+    }
     match col.values {
         Values::F64(all) => {
             for (r, &v) in all.get(start..end).unwrap_or(&[]).iter().enumerate() {
