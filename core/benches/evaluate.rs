@@ -12,7 +12,7 @@ mod common;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use priceguard::batch::Columns;
-use priceguard::{Decision, Field, Item, Policy};
+use priceguard::{Budgets, Decision, DecisionSink, Field, Item, Policy};
 use std::hint::black_box;
 
 use common::{make, BENCH_POLICY, NOW};
@@ -75,6 +75,44 @@ fn single(c: &mut Criterion) {
     g.finish();
 }
 
+/// Decisions as columns, the way a columnar caller keeps them: price,
+/// outcome, reason code and the two rule bitmasks (26 bytes a row instead
+/// of a 96-byte `Decision`).
+struct SoaOut {
+    price: Vec<i64>,
+    outcome: Vec<u8>,
+    reason: Vec<u8>,
+    violated: Vec<u64>,
+    binding: Vec<u64>,
+}
+
+impl SoaOut {
+    fn new(n: usize) -> SoaOut {
+        SoaOut {
+            price: vec![0; n],
+            outcome: vec![0; n],
+            reason: vec![0; n],
+            violated: vec![0; n],
+            binding: vec![0; n],
+        }
+    }
+}
+
+impl DecisionSink for SoaOut {
+    fn rows(&self) -> usize {
+        self.price.len()
+    }
+
+    #[inline(always)]
+    fn put(&mut self, i: usize, d: &Decision) {
+        self.price[i] = d.price.unwrap_or(0);
+        self.outcome[i] = d.outcome as u8;
+        self.reason[i] = d.reason.code() as u8;
+        self.violated[i] = d.violated.0;
+        self.binding[i] = d.binding.0;
+    }
+}
+
 /// Batch sizes measured; `PRICEGUARD_BENCH_SIZES=1000,10000,100000,1000000`
 /// widens the sweep (BENCHMARKS.md's growth table).
 fn sizes() -> Vec<usize> {
@@ -115,6 +153,15 @@ fn batch(c: &mut Criterion) {
             .unwrap();
         g.bench_function(format!("columns/{n}"), |b| {
             b.iter(|| policy.evaluate_columns(black_box(&cols), &mut out).unwrap())
+        });
+        let mut soa = SoaOut::new(n);
+        g.bench_function(format!("columns_soa/{n}"), |b| {
+            b.iter(|| {
+                let mut budgets = Budgets::new(&policy);
+                policy
+                    .evaluate_columns_into(black_box(&cols), &mut soa, &mut budgets)
+                    .unwrap()
+            })
         });
         #[cfg(feature = "parallel")]
         g.bench_function(format!("aos_parallel/{n}"), |b| {
