@@ -29,7 +29,7 @@ use crate::engine::MAX_UNITS;
 use crate::item::Field;
 use crate::money::{ceil_money_to_tick, floor_money_to_tick, snap_half_even, wide_mul, MAX_MONEY};
 use crate::policy::Policy;
-use crate::rules::{Class, ClassSet, Rule, RuleSet};
+use crate::rules::{class_mask, Class, ClassSet, Rule, RuleSet};
 
 const NO_LO: i64 = i64::MIN;
 const NO_HI: i64 = i64::MAX;
@@ -422,8 +422,44 @@ impl<'a> Kernel<'a> {
 
     #[inline(never)]
     fn run_in<const O: u8>(&self, mut slow: impl FnMut(usize) -> Decision, emit: &mut impl Emit) {
-        for i in 0..self.len() {
-            if self.row::<O>(i, emit).is_none() {
+        // Every column re-sliced to exactly the batch's rows, so that the
+        // row loop's reads need no bounds checks.
+        let n = self.len();
+        let fit = |c: Option<Col<'a>>| -> Option<Option<Col<'a>>> {
+            match c {
+                None => Some(None),
+                Some(c) => Some(Some(Col {
+                    values: c.values.get(..n)?,
+                    validity: match c.validity {
+                        None => None,
+                        Some(bits) => Some(bits.get(..n.div_ceil(8))?),
+                    },
+                })),
+            }
+        };
+        let inp = &self.inputs;
+        let fitted = (|| {
+            Some(Inputs {
+                current: fit(inp.current)?,
+                cost: fit(inp.cost)?,
+                reference: fit(inp.reference)?,
+                units: fit(inp.units)?,
+                now: fit(inp.now)?,
+                last_change: fit(inp.last_change)?,
+                changes: fit(inp.changes)?,
+                anchor: fit(inp.anchor)?,
+                competitor: fit(inp.competitor)?,
+            })
+        })();
+        let (Some(inp), Some(proposed)) = (fitted, self.proposed.get(..n)) else {
+            for i in 0..n {
+                let d = slow(i);
+                emit.emit(i, &d);
+            }
+            return;
+        };
+        for i in 0..n {
+            if self.row::<O>(&inp, proposed, i, emit).is_none() {
                 let d = slow(i);
                 emit.emit(i, &d);
             }
@@ -433,7 +469,13 @@ impl<'a> Kernel<'a> {
     /// Row `i`'s decision when it is on the fast path; `None` sends it to
     /// the general engine. `O` picks the priority order from [`ORDERS`].
     #[inline(always)]
-    pub(crate) fn row<const O: u8>(&self, i: usize, emit: &mut impl Emit) -> Option<()> {
+    fn row<const O: u8>(
+        &self,
+        inp: &Inputs<'a>,
+        proposed: &[i64],
+        i: usize,
+        emit: &mut impl Emit,
+    ) -> Option<()> {
         let order = match ORDERS.get(O as usize) {
             Some(o) => *o,
             None => return None,
@@ -443,8 +485,7 @@ impl<'a> Kernel<'a> {
                 return None;
             }
         }
-        let inp = &self.inputs;
-        let p = *self.proposed.get(i)?;
+        let p = *proposed.get(i)?;
         let current = read(inp.current, i);
         let cost = read(inp.cost, i);
         let reference = read(inp.reference, i);
@@ -609,36 +650,31 @@ impl<'a> Kernel<'a> {
             binding |= bit & mask(applies);
         }
 
+        // Kept classes' bounds are within [lo, hi], so a rule's bound can
+        // equal the price only if it equals the interval's own bound: fold
+        // the rules attaining `lo` and `hi` once, for `binding` and for
+        // the reason's source rule.
+        let mut lo_rules = 0u64;
+        let mut hi_rules = 0u64;
         for c in 0..4 {
-            let k = mask(kept & (1 << c) != 0);
+            let k = kept & (1 << c) != 0;
             let (l, h) = (b.lo.get(c).copied(), b.hi.get(c).copied());
             let (la, ha) = (b.lo_at.get(c).copied(), b.hi_at.get(c).copied());
-            binding |= la.unwrap_or(0) & k & mask(l == Some(price));
-            binding |= ha.unwrap_or(0) & k & mask(h == Some(price));
+            lo_rules |= la.unwrap_or(0) & mask(k & (l == Some(lo)));
+            hi_rules |= ha.unwrap_or(0) & mask(k & (h == Some(hi)));
         }
+        binding |= lo_rules & mask(price == lo);
+        binding |= hi_rules & mask(price == hi);
         binding |= (1 << Rule::Tick as u8) & mask((snapped != p) & (price == snapped));
 
         // The first kept class in priority order whose bound on the
-        // clamped side is the interval's own, and its lowest rule.
+        // clamped side is the interval's own, and its lowest rule (a
+        // class's rules have its own codes, `class_mask`).
+        let side = if clamped_lo { lo_rules } else { hi_rules };
         let mut source = 0u64;
         for class in order {
-            let c = class as usize;
-            let k = kept & (1 << c) != 0;
-            let (bound, at, v) = if clamped_lo {
-                (
-                    b.lo.get(c).copied(),
-                    b.lo_at.get(c).copied().unwrap_or(0),
-                    lo,
-                )
-            } else {
-                (
-                    b.hi.get(c).copied(),
-                    b.hi_at.get(c).copied().unwrap_or(0),
-                    hi,
-                )
-            };
-            let take = k & (bound == Some(v)) & (at != 0) & (source == 0);
-            source |= at & mask(take);
+            let m = side & class_mask(class);
+            source |= m & mask(source == 0);
         }
         let source = if clamped_lo | clamped_hi {
             u8::try_from(source.trailing_zeros())
