@@ -101,6 +101,8 @@ struct ChunkColumn {
     field: Field,
     vals: Vec<i64>,
     bits: Vec<u8>,
+    /// Every row of the chunk has a value: the kernel needs no bitmap.
+    full: bool,
 }
 
 /// Converts rows `start..start + k` of `col` into `out` (values and
@@ -122,6 +124,7 @@ fn convert(
     out.vals.resize(k, 0);
     out.bits.clear();
     out.bits.resize(k.div_ceil(8), 0);
+    out.full = false;
     let ids = matches!(field, Field::Campaign | Field::Segment);
     let mut put = |r: usize, v: Val| {
         let v = match v {
@@ -155,10 +158,12 @@ fn convert(
                 let src = all.get(start..end).unwrap_or(&[]);
                 out.vals.copy_from_slice(src.get(..k).unwrap_or(src));
                 out.bits.fill(u8::MAX);
+                out.full = true;
                 return;
             }
             (Values::F64(all), Kind::MajorF64) => {
                 let src = all.get(start..end).unwrap_or(&[]);
+                let mut set = 0;
                 for (r, ((slot, &v), b)) in
                     out.vals.iter_mut().zip(src).zip(bad.iter_mut()).enumerate()
                 {
@@ -172,6 +177,7 @@ fn convert(
                     match cur.float_to_minor(v) {
                         Ok(m) => {
                             *slot = m;
+                            set += 1;
                             if let Some(byte) = out.bits.get_mut(r / 8) {
                                 *byte |= 1 << (r % 8);
                             }
@@ -180,6 +186,7 @@ fn convert(
                         Err(_) => {}
                     }
                 }
+                out.full = set == k;
                 return;
             }
             _ => {}
@@ -506,6 +513,7 @@ fn run_range(
             field: c.field,
             vals: Vec::with_capacity(chunk),
             bits: Vec::with_capacity(chunk.div_ceil(8)),
+            full: false,
         })
         .collect();
     let mut bad = vec![NO_BAD; chunk];
