@@ -175,5 +175,34 @@ fn batch(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, compile, single, batch);
+/// The floor for a columnar batch: reading the workload's seven int64
+/// columns (56 bytes a row) once, with no decision at all.
+fn bandwidth(c: &mut Criterion) {
+    let mut g = c.benchmark_group("bandwidth");
+    g.sample_size(10);
+    let n = 1_000_000;
+    let w = make(n, 7);
+    let columns = [
+        &w.proposed,
+        &w.current,
+        &w.cost,
+        &w.reference,
+        &w.expected_units,
+        &w.now,
+        &w.last_change_at,
+    ];
+    g.throughput(Throughput::Elements(n as u64));
+    g.bench_function(format!("read_7_columns/{n}"), |b| {
+        b.iter(|| {
+            let mut acc = 0i64;
+            for col in columns {
+                acc = black_box(col).iter().fold(acc, |a, &v| a.wrapping_add(v));
+            }
+            acc
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, compile, single, batch, bandwidth);
 criterion_main!(benches);
