@@ -1,5 +1,7 @@
 //! An arbitrary policy and item: never a panic, and the decision obeys
-//! every invariant of `priceguard::testkit::check_invariants`.
+//! every invariant of `priceguard::testkit::check_invariants`. The same
+//! items as columns (`evaluate_columns`, whose kernel decides most rows
+//! itself) give exactly the decisions and summary of `evaluate_batch`.
 #![no_main]
 
 use arbitrary::Arbitrary;
@@ -156,6 +158,56 @@ fuzz_target!(|input: Input| {
             panic!("invariant broken: {e}\npolicy: {:?}\nitem: {it:?}\ndecision: {d:?}", policy.spec());
         }
     }
+    // Without item bounds, MAP, baseline and pin the columnar kernel runs.
+    let kernel_only = input.items.len() % 2 == 0;
+    let items: Vec<Item> = if kernel_only {
+        items
+            .iter()
+            .map(|it| {
+                let mut out = Item::new(it.proposed_price());
+                for f in Field::ALL.iter().take(16) {
+                    let skip = matches!(
+                        f,
+                        Field::MinPrice | Field::MaxPrice | Field::MapPrice | Field::BaselinePrice | Field::PinnedPrice
+                    );
+                    if let (false, Some(v)) = (skip, it.get(*f)) {
+                        out.set(*f, v);
+                    }
+                }
+                out
+            })
+            .collect()
+    } else {
+        items
+    };
     let mut out = vec![Decision::default(); items.len()];
-    let _ = policy.evaluate_batch(&items, &mut out);
+    let want = policy.evaluate_batch(&items, &mut out).unwrap();
+    let n = items.len();
+    let proposed: Vec<i64> = items.iter().map(Item::proposed_price).collect();
+    let mut owned = Vec::new();
+    for f in Field::ALL.iter().take(16) {
+        let mut v = vec![0; n];
+        let mut bits = vec![0u8; n.div_ceil(8)];
+        let mut any = false;
+        for (i, it) in items.iter().enumerate() {
+            if let Some(x) = it.get(*f) {
+                v[i] = x;
+                bits[i / 8] |= 1 << (i % 8);
+                any = true;
+            }
+        }
+        if any {
+            owned.push((*f, v, bits));
+        }
+    }
+    let mut cols = priceguard::batch::Columns::new(&proposed);
+    for (f, v, bits) in &owned {
+        cols = cols.with(*f, v, Some(bits)).unwrap();
+    }
+    let mut got = vec![Decision::default(); n];
+    let got_summary = policy.evaluate_columns(&cols, &mut got).unwrap();
+    assert_eq!(got_summary, want, "summary differs\npolicy: {:?}", policy.spec());
+    for (i, (g, w)) in got.iter().zip(&out).enumerate() {
+        assert_eq!(g, w, "row {i} differs\nitem: {:?}\npolicy: {:?}", items[i], policy.spec());
+    }
 });
