@@ -150,8 +150,14 @@ fn convert(
         }
     };
     let absent = |r: usize| mask.and_then(|m| m.get(r)).copied().unwrap_or(false);
-    // The common columns without a mask: straight loops, no per-row `Val`.
+    // The common columns without a mask: straight loops, no closure per
+    // row; a scalar is converted once.
     if mask.is_none() && !ids {
+        let mut mark_bad = |b: &mut u8| {
+            if *b == NO_BAD {
+                *b = field as u8;
+            }
+        };
         match (col.values, kind) {
             (Values::I64(all), Kind::MinorI64 | Kind::CountI64) => {
                 // Read as is; the engine validates the values.
@@ -161,32 +167,43 @@ fn convert(
                 out.full = true;
                 return;
             }
-            (Values::F64(all), Kind::MajorF64) => {
+            (Values::F64(all), _) => {
                 let src = all.get(start..end).unwrap_or(&[]);
                 let mut set = 0;
                 for (r, ((slot, &v), b)) in
                     out.vals.iter_mut().zip(src).zip(bad.iter_mut()).enumerate()
                 {
-                    if v.is_nan() {
-                        // Absent; `proposed_price` cannot be.
-                        if field == Field::ProposedPrice && *b == NO_BAD {
-                            *b = field as u8;
-                        }
-                        continue;
-                    }
-                    match cur.float_to_minor(v) {
-                        Ok(m) => {
+                    match conv_f64(kind, cur, v) {
+                        Val::Set(m) => {
                             *slot = m;
                             set += 1;
                             if let Some(byte) = out.bits.get_mut(r / 8) {
                                 *byte |= 1 << (r % 8);
                             }
                         }
-                        Err(_) if *b == NO_BAD => *b = field as u8,
-                        Err(_) => {}
+                        // Absent; `proposed_price` cannot be.
+                        Val::Absent if field != Field::ProposedPrice => {}
+                        Val::Absent | Val::Bad => mark_bad(b),
                     }
                 }
                 out.full = set == k;
+                return;
+            }
+            (Values::ScalarF64(_) | Values::ScalarI64(_), _) => {
+                let v = match col.values {
+                    Values::ScalarF64(v) => conv_f64(kind, cur, v),
+                    Values::ScalarI64(v) => conv_i64(kind, per_major, v),
+                    _ => Val::Bad,
+                };
+                match v {
+                    Val::Set(x) => {
+                        out.vals.fill(x);
+                        out.bits.fill(u8::MAX);
+                        out.full = true;
+                    }
+                    Val::Absent if field != Field::ProposedPrice => {}
+                    Val::Absent | Val::Bad => bad.iter_mut().for_each(&mut mark_bad),
+                }
                 return;
             }
             _ => {}
