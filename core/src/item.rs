@@ -144,6 +144,9 @@ impl Field {
     }
 }
 
+/// The presence bits of the sixteen optional fields.
+const ALL_OPTIONAL: u32 = 0xFFFF;
+
 impl fmt::Display for Field {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
@@ -236,6 +239,63 @@ optional_fields! {
 }
 
 impl Item {
+    /// An item from the raw parts an FFI or columnar caller holds: the
+    /// presence mask (bit [`Field::bit`] of each optional field that is
+    /// set; other bits are ignored), the campaign and segment ids, the
+    /// proposal, and the fourteen other optional values in [`Field`] order
+    /// (`current_price`, `unit_cost`, `min_price`, `max_price`, `map_price`,
+    /// `reference_price`, `expected_units`, `now`, `last_change_at`,
+    /// `changes_in_window`, `window_anchor_price`, `baseline_price`,
+    /// `competitor_price`, `pinned_price`). Values whose bit is clear are
+    /// stored as zero, so equal items compare equal. No branch per field.
+    ///
+    /// ```
+    /// use priceguard::{Field, Item};
+    /// let present = Field::CurrentPrice.bit() | Field::Now.bit();
+    /// let mut values = [0; 14];
+    /// values[0] = 1299; // current_price
+    /// values[7] = 1_800_000_000; // now
+    /// values[1] = 999; // unit_cost: bit clear, ignored
+    /// let item = Item::from_parts(present, 0, 0, 1249, values);
+    /// assert_eq!(item, Item::new(1249).with_current_price(1299).with_now(1_800_000_000));
+    /// ```
+    #[inline]
+    pub const fn from_parts(
+        present: u32,
+        campaign: u32,
+        segment: u32,
+        proposed_price: i64,
+        values: [i64; 14],
+    ) -> Item {
+        let present = present & ALL_OPTIONAL;
+        /// All ones when `field` is present.
+        const fn keep(present: u32, field: Field) -> i64 {
+            -(((present >> (field as u32)) & 1) as i64)
+        }
+        let [current_price, unit_cost, min_price, max_price, map_price, reference_price, expected_units, now, last_change_at, changes_in_window, window_anchor_price, baseline_price, competitor_price, pinned_price] =
+            values;
+        Item {
+            present,
+            campaign: campaign & (keep(present, Field::Campaign) as u32),
+            segment: segment & (keep(present, Field::Segment) as u32),
+            proposed_price,
+            current_price: current_price & keep(present, Field::CurrentPrice),
+            unit_cost: unit_cost & keep(present, Field::UnitCost),
+            min_price: min_price & keep(present, Field::MinPrice),
+            max_price: max_price & keep(present, Field::MaxPrice),
+            map_price: map_price & keep(present, Field::MapPrice),
+            reference_price: reference_price & keep(present, Field::ReferencePrice),
+            expected_units: expected_units & keep(present, Field::ExpectedUnits),
+            now: now & keep(present, Field::Now),
+            last_change_at: last_change_at & keep(present, Field::LastChangeAt),
+            changes_in_window: changes_in_window & keep(present, Field::ChangesInWindow),
+            window_anchor_price: window_anchor_price & keep(present, Field::WindowAnchorPrice),
+            baseline_price: baseline_price & keep(present, Field::BaselinePrice),
+            competitor_price: competitor_price & keep(present, Field::CompetitorPrice),
+            pinned_price: pinned_price & keep(present, Field::PinnedPrice),
+        }
+    }
+
     /// Size of one item in bytes (for batch memory planning).
     pub const SIZE: usize = core::mem::size_of::<Item>();
 

@@ -3,9 +3,7 @@
 
 #[cfg(test)]
 use priceguard::Rule;
-use priceguard::{
-    BatchSummary, CampaignId, Class, ClassSet, Decision, Field, Item, Outcome, Reason, RuleSet,
-};
+use priceguard::{BatchSummary, Class, ClassSet, Decision, Field, Item, Outcome, Reason, RuleSet};
 
 use crate::priceguard_result;
 
@@ -366,46 +364,36 @@ pub struct priceguard_reservation {
     pub amount: i64,
 }
 
-macro_rules! with_fields {
-    ($item:ident, $c:ident, $( $field:ident, $with:ident, $variant:ident; )*) => {
-        $(
-            if $c.present & Field::$variant.bit() != 0 {
-                $item = $item.$with($c.$field);
-            }
-        )*
-    };
-}
-
 /// The engine's item for a C item; `None` when `present` has an unknown bit.
 #[inline]
 pub(crate) fn to_item(c: &priceguard_item) -> Option<Item> {
     if c.present & !PRICEGUARD_HAS_ALL != 0 {
         return None;
     }
-    let mut item = Item::new(c.proposed_price);
-    with_fields! { item, c,
-        current_price, with_current_price, CurrentPrice;
-        unit_cost, with_unit_cost, UnitCost;
-        min_price, with_min_price, MinPrice;
-        max_price, with_max_price, MaxPrice;
-        map_price, with_map_price, MapPrice;
-        reference_price, with_reference_price, ReferencePrice;
-        expected_units, with_expected_units, ExpectedUnits;
-        now, with_now, Now;
-        last_change_at, with_last_change_at, LastChangeAt;
-        changes_in_window, with_changes_in_window, ChangesInWindow;
-        window_anchor_price, with_window_anchor_price, WindowAnchorPrice;
-        baseline_price, with_baseline_price, BaselinePrice;
-        competitor_price, with_competitor_price, CompetitorPrice;
-        pinned_price, with_pinned_price, PinnedPrice;
-    }
-    if c.present & PRICEGUARD_HAS_CAMPAIGN != 0 {
-        item = item.with_campaign(CampaignId(c.campaign));
-    }
-    if c.present & PRICEGUARD_HAS_SEGMENT != 0 {
-        item = item.with_segment(c.segment);
-    }
-    Some(item)
+    // The `PRICEGUARD_HAS_*` bits are the engine's field bits (a test
+    // checks it), so the item is built in one step, no branch per field.
+    Some(Item::from_parts(
+        c.present,
+        c.campaign,
+        c.segment,
+        c.proposed_price,
+        [
+            c.current_price,
+            c.unit_cost,
+            c.min_price,
+            c.max_price,
+            c.map_price,
+            c.reference_price,
+            c.expected_units,
+            c.now,
+            c.last_change_at,
+            c.changes_in_window,
+            c.window_anchor_price,
+            c.baseline_price,
+            c.competitor_price,
+            c.pinned_price,
+        ],
+    ))
 }
 
 /// The C form of a decision.
@@ -651,7 +639,7 @@ mod tests {
             Field::ProposedPrice as u32
         );
         assert_eq!(priceguard_field::Sku as u32, Field::Sku as u32);
-        assert_eq!(PRICEGUARD_CAMPAIGN_UNKNOWN, CampaignId::UNKNOWN.0);
+        assert_eq!(PRICEGUARD_CAMPAIGN_UNKNOWN, priceguard::CampaignId::UNKNOWN.0);
     }
 
     #[test]
