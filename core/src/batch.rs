@@ -161,25 +161,14 @@ impl Policy {
         before: Budgets,
         current_of: impl Fn(usize) -> Option<i64>,
     ) -> BatchSummary {
-        let mut summary = BatchSummary {
-            items: out.len() as u64,
-            outcomes: tally.outcomes,
-            violators: tally.violators,
-            relaxed: tally.relaxed,
-            needs_approval: tally.needs_approval,
-            breaker_tripped: false,
-        };
+        let mut summary = tally.summary(out.len());
         if let Some(breaker) = self.breaker() {
             if breaker.trips(summary.violators, summary.items) {
                 summary.breaker_tripped = true;
                 *budgets = before;
                 let mut again = Tally::default();
                 for (i, slot) in out.iter_mut().enumerate() {
-                    if slot.reason != Reason::InvalidInput {
-                        let mut d = Decision::hold_or_reject(current_of(i), Reason::CircuitOpen);
-                        d.violated = slot.violated;
-                        *slot = d;
-                    }
+                    *slot = circuit_open(slot, || current_of(i));
                     again.add(slot);
                 }
                 summary.outcomes = again.outcomes;
@@ -189,6 +178,18 @@ impl Policy {
         }
         summary
     }
+}
+
+/// What the tripped breaker makes of a decision: a valid item is held at
+/// its current price (rejected when new) with reason `circuit_open`,
+/// keeping its `violated`; an invalid one stays as it is (B2).
+fn circuit_open(d: &Decision, current: impl FnOnce() -> Option<i64>) -> Decision {
+    if d.reason == Reason::InvalidInput {
+        return *d;
+    }
+    let mut held = Decision::hold_or_reject(current(), Reason::CircuitOpen);
+    held.violated = d.violated;
+    held
 }
 
 /// Per-decision counts, gathered as decisions are made.
@@ -201,6 +202,18 @@ struct Tally {
 }
 
 impl Tally {
+    /// The summary of a batch of `items` with these counts.
+    fn summary(&self, items: usize) -> BatchSummary {
+        BatchSummary {
+            items: items as u64,
+            outcomes: self.outcomes,
+            violators: self.violators,
+            relaxed: self.relaxed,
+            needs_approval: self.needs_approval,
+            breaker_tripped: false,
+        }
+    }
+
     #[inline(always)]
     fn add(&mut self, d: &Decision) {
         if let Some(c) = self.outcomes.get_mut(d.outcome as usize) {
@@ -225,22 +238,30 @@ impl Tally {
 
 /// One optional input column of a [`Columns`] batch.
 #[derive(Clone, Copy, Debug)]
-struct Column<'a> {
-    field: Field,
-    values: &'a [i64],
-    validity: Option<&'a [u8]>,
+pub(crate) struct Column<'a> {
+    pub(crate) field: Field,
+    pub(crate) values: &'a [i64],
+    pub(crate) validity: Option<&'a [u8]>,
 }
 
 impl Column<'_> {
+    /// Whether row `i` has a value.
     #[inline(always)]
-    fn get(&self, i: usize) -> Option<i64> {
-        if let Some(bits) = self.validity {
-            let byte = bits.get(i / 8).copied().unwrap_or(0);
-            if byte & (1 << (i % 8)) == 0 {
-                return None;
-            }
+    pub(crate) fn present(&self, i: usize) -> bool {
+        match self.validity {
+            None => true,
+            Some(bits) => bits.get(i / 8).copied().unwrap_or(0) & (1 << (i % 8)) != 0,
         }
-        self.values.get(i).copied()
+    }
+
+    /// Row `i`'s value, if it has one.
+    #[inline(always)]
+    pub(crate) fn get(&self, i: usize) -> Option<i64> {
+        if self.present(i) {
+            self.values.get(i).copied()
+        } else {
+            None
+        }
     }
 }
 
@@ -376,13 +397,9 @@ impl<'a> Columns<'a> {
         self.proposed
     }
 
-    /// The values and validity bitmap of `field`'s column, if given.
-    pub(crate) fn column(&self, field: Field) -> Option<(&'a [i64], Option<&'a [u8]>)> {
-        self.columns
-            .get(field as usize)
-            .copied()
-            .flatten()
-            .map(|c| (c.values, c.validity))
+    /// `field`'s column, if given.
+    pub(crate) fn column(&self, field: Field) -> Option<Column<'a>> {
+        self.columns.get(field as usize).copied().flatten()
     }
 
     /// Row `i` as an [`Item`], or the field whose value no item can hold.
@@ -492,14 +509,7 @@ impl Policy {
                 sink: &mut *sink,
             },
         );
-        let mut summary = BatchSummary {
-            items: n as u64,
-            outcomes: tally.outcomes,
-            violators: tally.violators,
-            relaxed: tally.relaxed,
-            needs_approval: tally.needs_approval,
-            breaker_tripped: false,
-        };
+        let mut summary = tally.summary(n);
         if let Some(breaker) = self.breaker() {
             if breaker.trips(summary.violators, summary.items) {
                 // Replay the batch from the budgets it started with to get
@@ -514,16 +524,11 @@ impl Policy {
                     kernel.as_ref(),
                     &mut replay,
                     &mut |i: usize, d: &Decision| {
-                        let held = if d.reason == Reason::InvalidInput {
-                            *d
-                        } else {
-                            let current = gather(cols.proposed, given, i)
+                        let held = circuit_open(d, || {
+                            gather(cols.proposed, given, i)
                                 .ok()
-                                .and_then(|item| item.current_price());
-                            let mut h = Decision::hold_or_reject(current, Reason::CircuitOpen);
-                            h.violated = d.violated;
-                            h
-                        };
+                                .and_then(|item| item.current_price())
+                        });
                         again.add(&held);
                         sink.put(i, &held);
                     },

@@ -27,8 +27,14 @@ pub enum Budget {
     Remaining(i64),
 }
 
-const NO_LO: i64 = i64::MIN;
-const NO_HI: i64 = i64::MAX;
+pub(crate) const NO_LO: i64 = i64::MIN;
+pub(crate) const NO_HI: i64 = i64::MAX;
+
+/// All ones when `c`, else zero.
+#[inline(always)]
+pub(crate) fn mask(c: bool) -> u64 {
+    u64::from(c).wrapping_neg()
+}
 
 /// The bounds one item's rules set, folded as they are recorded: per class
 /// the tightest lower and upper bound and the rules attaining them, the
@@ -38,24 +44,24 @@ const NO_HI: i64 = i64::MAX;
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Bounds {
     /// The price the rules are checked against (the pin, else the proposal).
-    proposal: i64,
+    pub(crate) proposal: i64,
     /// Rules that set a bound.
-    set: u64,
+    pub(crate) set: u64,
     /// Rules whose bound `proposal` breaks.
-    violated: u64,
+    pub(crate) violated: u64,
     /// Per class (indexed by `Class as usize`): max lower bound, `NO_LO` if none.
-    lo: [i64; 5],
+    pub(crate) lo: [i64; 5],
     /// Per class: min upper bound, `NO_HI` if none.
-    hi: [i64; 5],
+    pub(crate) hi: [i64; 5],
     /// Per class: the rules whose lower bound equals `lo`.
-    lo_at: [u64; 5],
+    pub(crate) lo_at: [u64; 5],
     /// Per class: the rules whose upper bound equals `hi`.
-    hi_at: [u64; 5],
+    pub(crate) hi_at: [u64; 5],
 }
 
 impl Bounds {
     #[inline]
-    fn new(proposal: i64) -> Bounds {
+    pub(crate) fn new(proposal: i64) -> Bounds {
         Bounds {
             proposal,
             set: 0,
@@ -79,21 +85,19 @@ impl Bounds {
         self.upper_code(rule as usize, rule.class(), v);
     }
 
+    // Branch-free: which bound is tightest is data, and data branches
+    // mispredict; these compile to compares and masks.
     #[inline(always)]
     fn lower_code(&mut self, code: usize, class: Class, v: i64) {
         let bit = 1u64 << (code & 63);
         self.set |= bit;
-        if self.proposal < v {
-            self.violated |= bit;
-        }
+        self.violated |= bit & mask(self.proposal < v);
         let c = class as usize;
         if let (Some(lo), Some(at)) = (self.lo.get_mut(c), self.lo_at.get_mut(c)) {
-            if v > *lo {
-                *lo = v;
-                *at = bit;
-            } else if v == *lo {
-                *at |= bit;
-            }
+            let gt = mask(v > *lo);
+            let eq = mask(v == *lo);
+            *at = (*at & !gt) | (bit & (gt | eq));
+            *lo = (*lo).max(v);
         }
     }
 
@@ -101,17 +105,13 @@ impl Bounds {
     fn upper_code(&mut self, code: usize, class: Class, v: i64) {
         let bit = 1u64 << (code & 63);
         self.set |= bit;
-        if self.proposal > v {
-            self.violated |= bit;
-        }
+        self.violated |= bit & mask(self.proposal > v);
         let c = class as usize;
         if let (Some(hi), Some(at)) = (self.hi.get_mut(c), self.hi_at.get_mut(c)) {
-            if v < *hi {
-                *hi = v;
-                *at = bit;
-            } else if v == *hi {
-                *at |= bit;
-            }
+            let lt = mask(v < *hi);
+            let eq = mask(v == *hi);
+            *at = (*at & !lt) | (bit & (lt | eq));
+            *hi = (*hi).min(v);
         }
     }
 

@@ -22,17 +22,14 @@
 
 use strength_reduce::StrengthReducedU64;
 
-use crate::batch::Columns;
+use crate::batch::{Column, Columns};
 use crate::compiled::{CompiledRules, Ratio};
 use crate::decision::{Decision, Outcome, Reason};
-use crate::engine::MAX_UNITS;
+use crate::engine::{mask, Bounds, MAX_UNITS, NO_HI, NO_LO};
 use crate::item::Field;
 use crate::money::{ceil_money_to_tick, floor_money_to_tick, snap_half_even, wide_mul, MAX_MONEY};
 use crate::policy::Policy;
 use crate::rules::{class_mask, Class, ClassSet, Rule, RuleSet};
-
-const NO_LO: i64 = i64::MIN;
-const NO_HI: i64 = i64::MAX;
 
 /// Receives the kernel's decisions (a trait rather than a closure so that
 /// the batch's sink is inlined into the kernel's loop).
@@ -178,32 +175,7 @@ const ORDERS: [[Class; 4]; 6] = [
 ];
 
 /// One optional input column, as the kernel reads it.
-#[derive(Clone, Copy, Debug)]
-struct Col<'a> {
-    values: &'a [i64],
-    validity: Option<&'a [u8]>,
-}
-
-impl Col<'_> {
-    #[inline(always)]
-    fn get(&self, i: usize) -> Option<i64> {
-        if let Some(bits) = self.validity {
-            let byte = bits.get(i / 8).copied().unwrap_or(0);
-            if byte & (1 << (i % 8)) == 0 {
-                return None;
-            }
-        }
-        self.values.get(i).copied()
-    }
-
-    #[inline(always)]
-    fn present(&self, i: usize) -> bool {
-        match self.validity {
-            None => true,
-            Some(bits) => bits.get(i / 8).copied().unwrap_or(0) & (1 << (i % 8)) != 0,
-        }
-    }
-}
+type Col<'a> = Column<'a>;
 
 #[inline(always)]
 fn read(col: Option<Col<'_>>, i: usize) -> Option<i64> {
@@ -219,64 +191,11 @@ fn ok_price(v: Option<i64>) -> bool {
     v.is_none_or(|v| (v.wrapping_sub(1) as u64) < MAX_MONEY as u64)
 }
 
-/// Per class (by `Class as usize`, four ordered classes): the tightest
-/// bounds and the rules attaining them, as the engine's `Bounds` folds them.
-#[derive(Clone, Copy)]
-struct Fold {
-    proposal: i64,
-    set: u64,
-    violated: u64,
-    lo: [i64; 4],
-    hi: [i64; 4],
-    lo_at: [u64; 4],
-    hi_at: [u64; 4],
-}
-
-/// All ones when `c`, else zero.
-#[inline(always)]
-fn mask(c: bool) -> u64 {
-    u64::from(c).wrapping_neg()
-}
-
 /// `if c { a } else { b }` without a branch.
 #[inline(always)]
 fn pick(c: bool, a: i64, b: i64) -> i64 {
     let m = mask(c) as i64;
     (a & m) | (b & !m)
-}
-
-impl Fold {
-    // Branch-free folding: which bound is tightest is data, and data
-    // branches mispredict; these compile to compares and masks.
-    #[inline(always)]
-    fn lower(&mut self, rule: Rule, v: i64) {
-        let code = rule as u8;
-        let bit = 1u64 << code;
-        self.set |= bit;
-        self.violated |= u64::from(self.proposal < v) << code;
-        let c = rule.class() as usize;
-        if let (Some(lo), Some(at)) = (self.lo.get_mut(c), self.lo_at.get_mut(c)) {
-            let gt = mask(v > *lo);
-            let eq = mask(v == *lo);
-            *at = (*at & !gt) | (bit & (gt | eq));
-            *lo = (*lo).max(v);
-        }
-    }
-
-    #[inline(always)]
-    fn upper(&mut self, rule: Rule, v: i64) {
-        let code = rule as u8;
-        let bit = 1u64 << code;
-        self.set |= bit;
-        self.violated |= u64::from(self.proposal > v) << code;
-        let c = rule.class() as usize;
-        if let (Some(hi), Some(at)) = (self.hi.get_mut(c), self.hi_at.get_mut(c)) {
-            let lt = mask(v < *hi);
-            let eq = mask(v == *hi);
-            *at = (*at & !lt) | (bit & (lt | eq));
-            *hi = (*hi).min(v);
-        }
-    }
 }
 
 /// The columns a fast row reads.
@@ -338,10 +257,7 @@ impl<'a> Kernel<'a> {
             return None;
         }
         let t = r.tick;
-        let col = |f: Field| {
-            cols.column(f)
-                .map(|(values, validity)| Col { values, validity })
-        };
+        let col = |f: Field| cols.column(f);
         for f in [
             Field::MinPrice,
             Field::MaxPrice,
@@ -429,6 +345,7 @@ impl<'a> Kernel<'a> {
             match c {
                 None => Some(None),
                 Some(c) => Some(Some(Col {
+                    field: c.field,
                     values: c.values.get(..n)?,
                     validity: match c.validity {
                         None => None,
@@ -514,15 +431,7 @@ impl<'a> Kernel<'a> {
         }
 
         let t = self.tick;
-        let mut b = Fold {
-            proposal: p,
-            set: 0,
-            violated: 0,
-            lo: [NO_LO; 4],
-            hi: [NO_HI; 4],
-            lo_at: [0; 4],
-            hi_at: [0; 4],
-        };
+        let mut b = Bounds::new(p);
         if let Some(m) = self.min_price {
             b.lower(Rule::MinPrice, m);
         }
