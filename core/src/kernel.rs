@@ -697,7 +697,12 @@ mod tests {
     static ROWS: AtomicU64 = AtomicU64::new(0);
 
     proptest! {
-        #![proptest_config(Config { cases: 2000, failure_persistence: None, ..Config::default() })]
+        // A handful of cases under miri, which interprets every step.
+        #![proptest_config(Config {
+            cases: if cfg!(miri) { 8 } else { 2000 },
+            failure_persistence: None,
+            ..Config::default()
+        })]
 
         /// Every row the kernel decides gets the engine's decision exactly.
         #[test]
@@ -741,8 +746,12 @@ mod tests {
     fn kernel_decides_most_rows() {
         kernel_rows_match_the_engine();
         let (fast, rows) = (FAST.load(Ordering::Relaxed), ROWS.load(Ordering::Relaxed));
-        assert!(rows > 10_000, "{rows} rows");
-        assert!(fast * 4 > rows, "kernel decided {fast} of {rows} rows");
-        std::eprintln!("kernel decided {fast} of {rows} rows");
+        let least = if cfg!(miri) { 8 } else { 10_000 };
+        assert!(rows > least, "{rows} rows");
+        if cfg!(miri) {
+            assert!(fast > 0, "kernel decided {fast} of {rows} rows");
+        } else {
+            assert!(fast * 4 > rows, "kernel decided {fast} of {rows} rows");
+        }
     }
 }
