@@ -639,7 +639,10 @@ mod tests {
             Field::ProposedPrice as u32
         );
         assert_eq!(priceguard_field::Sku as u32, Field::Sku as u32);
-        assert_eq!(PRICEGUARD_CAMPAIGN_UNKNOWN, priceguard::CampaignId::UNKNOWN.0);
+        assert_eq!(
+            PRICEGUARD_CAMPAIGN_UNKNOWN,
+            priceguard::CampaignId::UNKNOWN.0
+        );
     }
 
     #[test]
