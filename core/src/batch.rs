@@ -477,8 +477,8 @@ impl Policy {
     /// least one slot per row. Allocates nothing.
     ///
     /// Rows on the common path (valid values, no relaxed class, no
-    /// campaign or segment, and a policy without freeze, emergency cap or
-    /// endings) are decided by a structure-of-arrays kernel prepared once
+    /// campaign or segment, and a policy without freeze or an emergency
+    /// cap) are decided by a structure-of-arrays kernel prepared once
     /// per call; every other row by the general engine. When the circuit
     /// breaker trips, every row is handed to `sink` a second time, held.
     pub fn evaluate_columns_into<S: DecisionSink + ?Sized>(

@@ -16,20 +16,21 @@
 //! when the row is on the common path: valid values, one interval with no
 //! class relaxed, no campaign budget, no segment, no pin. Every other row
 //! (and every batch whose policy or columns the kernel does not cover)
-//! returns `None` and is evaluated by the general engine, so the kernel
-//! never has to reproduce the rare paths. `tests/kernel.rs` checks it
-//! against the engine decision by decision on random policies and rows.
+//! is evaluated by the general engine, so the kernel never has to
+//! reproduce the rare paths. The unit tests below check it against the
+//! engine decision by decision on random policies and rows, and the
+//! `evaluate` fuzz target compares whole columnar batches with the item path.
 
 use strength_reduce::StrengthReducedU64;
 
 use crate::batch::{Column, Columns};
-use crate::compiled::{CompiledRules, Ratio};
+use crate::compiled::{CompiledRules, Endings, Ratio};
 use crate::decision::{Decision, Outcome, Reason};
 use crate::engine::{mask, Bounds, MAX_UNITS, NO_HI, NO_LO};
 use crate::item::Field;
 use crate::money::{ceil_money_to_tick, floor_money_to_tick, snap_half_even, wide_mul, MAX_MONEY};
 use crate::policy::Policy;
-use crate::rules::{class_mask, Class, ClassSet, Rule, RuleSet};
+use crate::rules::{class_mask, endings, Class, ClassSet, Rule, RuleSet};
 
 /// Receives the kernel's decisions (a trait rather than a closure so that
 /// the batch's sink is inlined into the kernel's loop).
@@ -243,17 +244,18 @@ pub(crate) struct Kernel<'a> {
     index_lo: Option<Scaled>,
     index_hi: Option<Scaled>,
     max_auto_change: Option<Ratio>,
+    endings: Option<Endings>,
 }
 
 impl<'a> Kernel<'a> {
     /// The kernel for `cols` under `policy`'s base rules, or `None` when
-    /// the policy uses something only the general engine does (freeze,
-    /// emergency cap, endings, a parameter too large to prepare) or the
+    /// the policy uses something only the general engine does (freeze, an
+    /// emergency cap, a parameter too large to prepare) or the
     /// batch has a column it does not read (item bounds, MAP, baseline,
     /// pin).
     pub(crate) fn new(policy: &Policy, cols: &Columns<'a>) -> Option<Kernel<'a>> {
         let r: &CompiledRules = policy.rules_for(None);
-        if r.freeze || r.emergency_cap.is_some() || r.endings.is_some() || r.tick <= 0 {
+        if r.freeze || r.emergency_cap.is_some() || r.tick <= 0 {
             return None;
         }
         let t = r.tick;
@@ -311,6 +313,7 @@ impl<'a> Kernel<'a> {
                 index_lo: prep(r.min_index, |m| times(m, t))?,
                 index_hi: prep(r.max_index, |m| times(m, t))?,
                 max_auto_change: r.max_auto_change,
+                endings: r.endings,
             })
         })();
         k.ok()
@@ -544,6 +547,25 @@ impl<'a> Kernel<'a> {
             violated |= 1 << Rule::Tick as u8;
         }
 
+        // Endings come after clamping (R7): the nearest allowed ending in
+        // the interval, ties to the proposal's side; none is `unmet`.
+        let mut ending_moved = false;
+        let mut unmet = 0u64;
+        if let Some(e) = &self.endings {
+            if !endings::is_allowed(e, p) {
+                violated |= 1 << Rule::PriceEnding as u8;
+            }
+            if !hold && !endings::is_allowed(e, price) {
+                match endings::nearest(e, price, lo, hi, snapped > price) {
+                    Some(x) => {
+                        ending_moved = x != price;
+                        price = x;
+                    }
+                    None => unmet |= 1 << Rule::PriceEnding as u8,
+                }
+            }
+        }
+
         let mut min_change_applied = false;
         if let (Some(cur), Some(band)) = (current, self.min_change) {
             let diff = (price - cur).abs();
@@ -554,6 +576,8 @@ impl<'a> Kernel<'a> {
                 & (cur <= hi);
             price = pick(applies, cur, price);
             min_change_applied = applies;
+            // The ending's move was undone: it no longer decides the price.
+            ending_moved &= !applies;
             let bit = 1u64 << Rule::MinChange as u8;
             violated |= bit & mask(applies);
             binding |= bit & mask(applies);
@@ -575,6 +599,7 @@ impl<'a> Kernel<'a> {
         binding |= lo_rules & mask(price == lo);
         binding |= hi_rules & mask(price == hi);
         binding |= (1 << Rule::Tick as u8) & mask((snapped != p) & (price == snapped));
+        binding |= (1 << Rule::PriceEnding as u8) & mask(ending_moved);
 
         // The first kept class in priority order whose bound on the
         // clamped side is the interval's own, and its lowest rule (a
@@ -585,13 +610,13 @@ impl<'a> Kernel<'a> {
             let m = side & class_mask(class);
             source |= m & mask(source == 0);
         }
-        let source = if clamped_lo | clamped_hi {
-            u8::try_from(source.trailing_zeros())
+        let source = match (clamped_lo | clamped_hi) && source != 0 {
+            true => u8::try_from(source.trailing_zeros())
                 .ok()
                 .and_then(Rule::from_code)
-                .unwrap_or(Rule::Tick)
-        } else {
-            Rule::Tick
+                .unwrap_or(Rule::Tick),
+            false if ending_moved => Rule::PriceEnding,
+            false => Rule::Tick,
         };
         let (outcome, reason) = if price == p {
             (Outcome::Accepted, Reason::None)
@@ -626,7 +651,7 @@ impl<'a> Kernel<'a> {
                 upper: if hi == NO_HI { None } else { Some(hi) },
                 violated: RuleSet(violated),
                 binding: RuleSet(binding),
-                unmet: RuleSet::EMPTY,
+                unmet: RuleSet(unmet),
                 relaxed: ClassSet::EMPTY,
                 promo_spend,
                 needs_approval,
@@ -670,7 +695,6 @@ mod tests {
         arb_policy_spec().prop_filter_map("refused", |mut s| {
             s.freeze = false;
             s.emergency = None;
-            s.endings = None;
             Policy::from_spec(s).ok()
         })
     }
