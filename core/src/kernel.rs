@@ -27,7 +27,7 @@ use crate::batch::{Column, Columns};
 use crate::compiled::{CompiledRules, Endings, Ratio};
 use crate::decision::{Decision, Outcome, Reason};
 use crate::engine::{mask, Bounds, MAX_UNITS, NO_HI, NO_LO};
-use crate::item::Field;
+use crate::item::{Field, Item};
 use crate::money::{ceil_money_to_tick, floor_money_to_tick, snap_half_even, wide_mul, MAX_MONEY};
 use crate::policy::Policy;
 use crate::rules::{class_mask, endings, Class, ClassSet, Rule, RuleSet};
@@ -213,13 +213,21 @@ struct Inputs<'a> {
     competitor: Option<Col<'a>>,
 }
 
-/// A policy's base rules and a batch's columns, prepared for fast rows.
+/// A batch's columns and its policy's prepared base rules.
 #[derive(Clone, Debug)]
 pub(crate) struct Kernel<'a> {
     proposed: &'a [i64],
     inputs: Inputs<'a>,
     /// Columns whose presence sends a row to the general engine.
     divert: [Option<Col<'a>>; 4],
+    rules: Prepared,
+}
+
+/// One segment's rules prepared for the fast path: built once when the
+/// policy is compiled (see [`Policy::evaluate`]) and used by every
+/// columnar batch and every single evaluation the kernel covers.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Prepared {
     tick: i64,
     /// Which of [`ORDERS`] the policy's priority is.
     order: u8,
@@ -247,49 +255,17 @@ pub(crate) struct Kernel<'a> {
     endings: Option<Endings>,
 }
 
-impl<'a> Kernel<'a> {
-    /// The kernel for `cols` under `policy`'s base rules, or `None` when
-    /// the policy uses something only the general engine does (freeze, an
-    /// emergency cap, a parameter too large to prepare) or the
-    /// batch has a column it does not read (item bounds, MAP, baseline,
-    /// pin).
-    pub(crate) fn new(policy: &Policy, cols: &Columns<'a>) -> Option<Kernel<'a>> {
-        let r: &CompiledRules = policy.rules_for(None);
+impl Prepared {
+    /// `r` prepared, or `None` when it uses something only the general
+    /// engine does (freeze, an emergency cap, a parameter too large to
+    /// prepare).
+    pub(crate) fn new(r: &CompiledRules) -> Option<Prepared> {
         if r.freeze || r.emergency_cap.is_some() || r.tick <= 0 {
             return None;
         }
         let t = r.tick;
-        let col = |f: Field| cols.column(f);
-        for f in [
-            Field::MinPrice,
-            Field::MaxPrice,
-            Field::MapPrice,
-            Field::BaselinePrice,
-            Field::PinnedPrice,
-        ] {
-            if cols.column(f).is_some() {
-                return None;
-            }
-        }
-        let inputs = Inputs {
-            current: col(Field::CurrentPrice),
-            cost: col(Field::UnitCost),
-            reference: col(Field::ReferencePrice),
-            units: col(Field::ExpectedUnits),
-            now: col(Field::Now),
-            last_change: col(Field::LastChangeAt),
-            changes: col(Field::ChangesInWindow),
-            anchor: col(Field::WindowAnchorPrice),
-            competitor: col(Field::CompetitorPrice),
-        };
-        // A campaign draws on a budget and a segment picks other rules:
-        // rows with either go to the general engine.
-        let divert = [col(Field::Campaign), col(Field::Segment), None, None];
-        let k = (|| -> Result<Kernel<'a>, ()> {
-            Ok(Kernel {
-                proposed: cols.proposed(),
-                inputs,
-                divert,
+        let k = (|| -> Result<Prepared, ()> {
+            Ok(Prepared {
                 tick: t,
                 order: ORDERS.iter().position(|o| *o == r.priority).ok_or(())? as u8,
                 allow_unbounded: r.allow_unbounded,
@@ -319,6 +295,102 @@ impl<'a> Kernel<'a> {
         k.ok()
     }
 
+    /// `item`'s decision when the fast path covers it: no campaign, pin,
+    /// item bounds, MAP or baseline, and the common path of the rules
+    /// (see [`Kernel`]); `None` sends it to the general engine.
+    #[inline]
+    pub(crate) fn evaluate_item(&self, item: &Item) -> Option<Decision> {
+        const DIVERT: u32 = Field::Campaign.bit()
+            | Field::PinnedPrice.bit()
+            | Field::MinPrice.bit()
+            | Field::MaxPrice.bit()
+            | Field::MapPrice.bit()
+            | Field::BaselinePrice.bit();
+        if item.presence() & DIVERT != 0 {
+            return None;
+        }
+        let v = RowValues {
+            p: item.proposed_price(),
+            current: item.current_price(),
+            cost: item.unit_cost(),
+            reference: item.reference_price(),
+            units: item.expected_units(),
+            now: item.now(),
+            last: item.last_change_at(),
+            changes: item.changes_in_window(),
+            anchor: item.window_anchor_price(),
+            competitor: item.competitor_price(),
+        };
+        let mut out = None;
+        let mut keep = |_: usize, d: &Decision| out = Some(*d);
+        match self.order {
+            0 => self.decide::<0>(&v, 0, &mut keep),
+            1 => self.decide::<1>(&v, 0, &mut keep),
+            2 => self.decide::<2>(&v, 0, &mut keep),
+            3 => self.decide::<3>(&v, 0, &mut keep),
+            4 => self.decide::<4>(&v, 0, &mut keep),
+            _ => self.decide::<5>(&v, 0, &mut keep),
+        }?;
+        out
+    }
+}
+
+/// One row's inputs, however the caller holds them.
+#[derive(Clone, Copy, Debug)]
+struct RowValues {
+    p: i64,
+    current: Option<i64>,
+    cost: Option<i64>,
+    reference: Option<i64>,
+    units: Option<i64>,
+    now: Option<i64>,
+    last: Option<i64>,
+    changes: Option<i64>,
+    anchor: Option<i64>,
+    competitor: Option<i64>,
+}
+
+impl<'a> Kernel<'a> {
+    /// The kernel for `cols` under `policy`'s base rules, or `None` when
+    /// the policy has no prepared form (see [`Prepared::new`]) or the
+    /// batch has a column it does not read (item bounds, MAP, baseline,
+    /// pin).
+    pub(crate) fn new(policy: &Policy, cols: &Columns<'a>) -> Option<Kernel<'a>> {
+        let rules = *policy.prepared_for(None).1?;
+        let col = |f: Field| cols.column(f);
+        for f in [
+            Field::MinPrice,
+            Field::MaxPrice,
+            Field::MapPrice,
+            Field::BaselinePrice,
+            Field::PinnedPrice,
+        ] {
+            if cols.column(f).is_some() {
+                return None;
+            }
+        }
+        let inputs = Inputs {
+            current: col(Field::CurrentPrice),
+            cost: col(Field::UnitCost),
+            reference: col(Field::ReferencePrice),
+            units: col(Field::ExpectedUnits),
+            now: col(Field::Now),
+            last_change: col(Field::LastChangeAt),
+            changes: col(Field::ChangesInWindow),
+            anchor: col(Field::WindowAnchorPrice),
+            competitor: col(Field::CompetitorPrice),
+        };
+        // A campaign draws on a budget and a segment picks other rules:
+        // rows with either go to the general engine.
+        let divert = [col(Field::Campaign), col(Field::Segment), None, None];
+        Some(Kernel {
+            proposed: cols.proposed(),
+            inputs,
+            divert,
+            rules,
+        })
+    }
+
     /// Rows in the batch.
     pub(crate) fn len(&self) -> usize {
         self.proposed.len()
@@ -329,7 +401,7 @@ impl<'a> Kernel<'a> {
     pub(crate) fn run(&self, slow: impl FnMut(usize) -> Decision, emit: &mut impl Emit) {
         // One copy of the loop per priority order, so the class walk is
         // straight-line code over values the compiler keeps in registers.
-        match self.order {
+        match self.rules.order {
             0 => self.run_in::<0>(slow, emit),
             1 => self.run_in::<1>(slow, emit),
             2 => self.run_in::<2>(slow, emit),
@@ -396,25 +468,49 @@ impl<'a> Kernel<'a> {
         i: usize,
         emit: &mut impl Emit,
     ) -> Option<()> {
-        let order = match ORDERS.get(O as usize) {
-            Some(o) => *o,
-            None => return None,
-        };
         for c in self.divert.iter().flatten() {
             if c.present(i) {
                 return None;
             }
         }
-        let p = *proposed.get(i)?;
-        let current = read(inp.current, i);
-        let cost = read(inp.cost, i);
-        let reference = read(inp.reference, i);
-        let units = read(inp.units, i);
-        let now = read(inp.now, i);
-        let last = read(inp.last_change, i);
-        let changes = read(inp.changes, i);
-        let anchor = read(inp.anchor, i);
-        let competitor = read(inp.competitor, i);
+        let v = RowValues {
+            p: *proposed.get(i)?,
+            current: read(inp.current, i),
+            cost: read(inp.cost, i),
+            reference: read(inp.reference, i),
+            units: read(inp.units, i),
+            now: read(inp.now, i),
+            last: read(inp.last_change, i),
+            changes: read(inp.changes, i),
+            anchor: read(inp.anchor, i),
+            competitor: read(inp.competitor, i),
+        };
+        self.rules.decide::<O>(&v, i, emit)
+    }
+}
+
+impl Prepared {
+    /// Row `i`'s decision, handed to `emit`, when it is on the fast path;
+    /// `None` sends it to the general engine. `O` picks the priority order
+    /// from [`ORDERS`].
+    #[inline(always)]
+    fn decide<const O: u8>(&self, v: &RowValues, i: usize, emit: &mut impl Emit) -> Option<()> {
+        let order = match ORDERS.get(O as usize) {
+            Some(o) => *o,
+            None => return None,
+        };
+        let RowValues {
+            p,
+            current,
+            cost,
+            reference,
+            units,
+            now,
+            last,
+            changes,
+            anchor,
+            competitor,
+        } = *v;
 
         // The engine's validation, as one pass; any failure is named by it.
         let mut ok = ok_price(Some(p)) & ok_price(current) & ok_price(reference);
@@ -717,6 +813,60 @@ mod tests {
         out
     }
 
+    /// The general engine's decision (what `Policy::evaluate` does without
+    /// the prepared fast path).
+    fn engine(policy: &Policy, item: &Item) -> Decision {
+        crate::engine::evaluate_rules(
+            policy.rules_for(item.segment()),
+            item,
+            policy.budget_view(item, None),
+        )
+    }
+
+    static ITEMS: AtomicU64 = AtomicU64::new(0);
+    static ITEMS_FAST: AtomicU64 = AtomicU64::new(0);
+
+    proptest! {
+        #![proptest_config(Config {
+            cases: if cfg!(miri) { 8 } else { 1000 },
+            failure_persistence: None,
+            ..Config::default()
+        })]
+
+        /// `Policy::evaluate` (fast path where it applies) is the general
+        /// engine on every item, with every field, segments and campaigns.
+        #[test]
+        fn evaluate_matches_the_engine((policy, items) in policy_and_items()) {
+            // As generated (most carry a field the fast path leaves to the
+            // engine) and with only the fields it reads.
+            let stripped: Vec<Item> = items.iter().map(strip).collect();
+            for item in items.iter().chain(&stripped) {
+                ITEMS.fetch_add(1, Ordering::Relaxed);
+                let (_, prepared) = policy.prepared_for(item.segment());
+                if prepared.and_then(|p| p.evaluate_item(item)).is_some() {
+                    ITEMS_FAST.fetch_add(1, Ordering::Relaxed);
+                }
+                prop_assert_eq!(policy.evaluate(item), engine(&policy, item), "{:?}", item);
+            }
+        }
+    }
+
+    /// Single evaluations take the fast path often enough for the
+    /// comparison above to mean something.
+    #[test]
+    fn single_items_take_the_fast_path() {
+        evaluate_matches_the_engine();
+        let (fast, all) = (
+            ITEMS_FAST.load(Ordering::Relaxed),
+            ITEMS.load(Ordering::Relaxed),
+        );
+        if cfg!(miri) {
+            assert!(all > 0);
+        } else {
+            assert!(fast * 10 > all, "fast path took {fast} of {all} items");
+        }
+    }
+
     static FAST: AtomicU64 = AtomicU64::new(0);
     static ROWS: AtomicU64 = AtomicU64::new(0);
 
@@ -759,7 +909,7 @@ mod tests {
                 ROWS.fetch_add(1, Ordering::Relaxed);
                 if d != Decision::rejected(Reason::Infeasible) {
                     FAST.fetch_add(1, Ordering::Relaxed);
-                    prop_assert_eq!(d, policy.evaluate(&items[i]), "row {} {:?}", i, items[i]);
+                    prop_assert_eq!(d, engine(&policy, &items[i]), "row {} {:?}", i, items[i]);
                 }
             }
         }

@@ -567,12 +567,17 @@ pub(crate) fn compile(spec: PolicySpec) -> Result<Policy, PolicyError> {
     }
     segments.sort_by_key(|(id, _)| *id);
 
+    let prepared = core::iter::once(&base)
+        .chain(segments.iter().map(|(_, r)| r))
+        .map(crate::kernel::Prepared::new)
+        .collect();
     Ok(Policy {
         name: spec.name.clone(),
         version: spec.version.clone().unwrap_or_default(),
         currency,
         base,
         segments,
+        prepared,
         campaigns,
         budgets,
         breaker,

@@ -145,6 +145,8 @@ impl Policy {
             currency,
             base,
             segments,
+            // Derived from `base` and `segments`.
+            prepared: _,
             campaigns,
             budgets,
             breaker,

@@ -76,6 +76,9 @@ pub struct Policy {
     currency: Currency,
     base: CompiledRules,
     segments: Vec<(u32, CompiledRules)>,
+    /// The fast path's form of `base` then of each segment's rules, in
+    /// order; `None` where the rules need the general engine.
+    prepared: Vec<Option<crate::kernel::Prepared>>,
     campaigns: Vec<String>,
     budgets: Vec<i64>,
     breaker: Option<Breaker>,
@@ -163,13 +166,22 @@ impl Policy {
     /// does not list.
     #[inline]
     pub fn rules_for(&self, segment: Option<u32>) -> &CompiledRules {
-        match segment {
-            Some(id) => match self.segments.binary_search_by_key(&id, |(s, _)| *s) {
-                Ok(i) => self.segments.get(i).map_or(&self.base, |(_, r)| r),
-                Err(_) => &self.base,
-            },
-            None => &self.base,
-        }
+        self.prepared_for(segment).0
+    }
+
+    /// The rules for `segment` and their prepared form, if they have one.
+    #[inline]
+    pub(crate) fn prepared_for(
+        &self,
+        segment: Option<u32>,
+    ) -> (&CompiledRules, Option<&crate::kernel::Prepared>) {
+        let found = segment.and_then(|id| {
+            let i = self.segments.binary_search_by_key(&id, |(s, _)| *s).ok()?;
+            let (_, rules) = self.segments.get(i)?;
+            Some((rules, i + 1))
+        });
+        let (rules, slot) = found.unwrap_or((&self.base, 0));
+        (rules, self.prepared.get(slot).and_then(Option::as_ref))
     }
 
     /// The segment ids the policy lists, ascending.
@@ -210,7 +222,7 @@ impl Policy {
     }
 
     #[inline]
-    fn budget_view(&self, item: &Item, remaining: Option<&[i64]>) -> Budget {
+    pub(crate) fn budget_view(&self, item: &Item, remaining: Option<&[i64]>) -> Budget {
         match item.campaign() {
             None => Budget::None,
             Some(id) => {
@@ -227,11 +239,13 @@ impl Policy {
     /// available. Allocates nothing.
     #[inline]
     pub fn evaluate(&self, item: &Item) -> Decision {
-        evaluate_rules(
-            self.rules_for(item.segment()),
-            item,
-            self.budget_view(item, None),
-        )
+        // The prepared fast path decides most items; the general engine,
+        // the reference it is tested against, decides the rest.
+        let (rules, prepared) = self.prepared_for(item.segment());
+        if let Some(d) = prepared.and_then(|p| p.evaluate_item(item)) {
+            return d;
+        }
+        evaluate_rules(rules, item, self.budget_view(item, None))
     }
 
     /// Evaluates one item with user-defined rules composed with the
