@@ -2,8 +2,9 @@
 # miri over the core crate (unit tests, the ledger's threads, the
 # allocation counter, custom rules) and the C ABI crate's unit tests, which
 # exercise its unsafe pointer handling. Under miri the property tests run a
-# handful of cases and the 188 shared vectors are left out: the core has no
-# unsafe code and the vectors alone take minutes in the interpreter.
+# handful of cases, and the 188 shared vectors and the columnar kernel's
+# property tests are left out: the core has no unsafe code and these alone
+# take minutes in the interpreter.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if ! rustup toolchain list | grep -q '^nightly'; then

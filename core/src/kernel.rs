@@ -758,7 +758,9 @@ impl Prepared {
     }
 }
 
-#[cfg(all(test, feature = "testkit"))]
+// Left out under miri: the kernel has no unsafe code, and generating
+// policies in the interpreter takes minutes (scripts/test-miri.sh).
+#[cfg(all(test, feature = "testkit", not(miri)))]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)]
 
