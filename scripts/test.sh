@@ -14,9 +14,13 @@ cargo fmt --all -- --check
 step "clippy (-D warnings)"
 cargo clippy --workspace --all-targets --exclude priceguard-python -- -D warnings
 cargo clippy -p priceguard --all-targets --features testkit -- -D warnings
+cargo clippy -p priceguard --all-targets --features testkit,parallel -- -D warnings
 
 step "rust tests"
 cargo test --workspace --exclude priceguard-python --features priceguard/testkit
+
+step "parallel batch paths (feature parallel) equal the serial ones"
+cargo test -p priceguard --features testkit,parallel --test batch_paths
 
 step "no_std core builds without default features"
 cargo build -p priceguard --no-default-features
@@ -27,6 +31,7 @@ cargo run -q -p priceguard --example property_test_policy --features testkit
 
 step "benches compile"
 cargo test --workspace --exclude priceguard-python --benches --no-run
+cargo test -p priceguard --features parallel --benches --no-run
 
 for extra in scripts/check-header.sh scripts/test-c.sh scripts/test-python.sh fuzz/smoke.sh scripts/test-miri.sh; do
   if [ -x "$extra" ]; then

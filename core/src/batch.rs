@@ -553,7 +553,11 @@ impl Policy {
         emit: &mut impl Emit,
     ) {
         match kernel {
-            Some(k) => k.run(|i| self.general_row(cols, given, i, budgets), emit),
+            Some(k) => k.run(
+                0..k.len(),
+                |i| self.general_row(cols, given, i, budgets),
+                emit,
+            ),
             None => {
                 for i in 0..cols.len() {
                     let d = self.general_row(cols, given, i, budgets);
@@ -628,6 +632,96 @@ impl DecisionSink for [Decision] {
 
 #[cfg(feature = "parallel")]
 impl Policy {
+    /// [`Policy::evaluate_columns`] on all cores (rayon): the same
+    /// decisions and summary. Rows that draw on no campaign budget are
+    /// evaluated in parallel chunks; rows that do are then evaluated
+    /// serially in input order, so budgets are consumed exactly as in the
+    /// serial path; the breaker judges the whole batch last.
+    pub fn evaluate_columns_par(
+        &self,
+        cols: &Columns<'_>,
+        out: &mut [Decision],
+    ) -> Result<BatchSummary, BatchError> {
+        let mut budgets = Budgets::new(self);
+        self.evaluate_columns_par_with(cols, out, &mut budgets)
+    }
+
+    /// [`Policy::evaluate_columns_par`] carrying `budgets` across chunks.
+    pub fn evaluate_columns_par_with(
+        &self,
+        cols: &Columns<'_>,
+        out: &mut [Decision],
+        budgets: &mut Budgets,
+    ) -> Result<BatchSummary, BatchError> {
+        use rayon::prelude::*;
+        /// Rows per parallel task: big enough to amortise scheduling.
+        const CHUNK: usize = 8192;
+        if cols.len() != out.len() {
+            return Err(BatchError::LengthMismatch {
+                items: cols.len(),
+                out: out.len(),
+            });
+        }
+        let before = budgets.clone();
+        let (given, k) = cols.given();
+        let given = given.get(..k).unwrap_or(&[]);
+        let kernel = Kernel::new(self, cols);
+        let campaign = cols
+            .column(Field::Campaign)
+            .filter(|_| self.campaign_count() > 0);
+        let draws = |i: usize| campaign.is_some_and(|c| c.present(i));
+        let mut tally = out
+            .par_chunks_mut(CHUNK)
+            .enumerate()
+            .map(|(c, chunk)| {
+                let start = c * CHUNK;
+                let rows = start..start + chunk.len();
+                let mut tally = Tally::default();
+                // Rows here draw on no budget: these are never consumed.
+                let mut unused = Budgets::new(self);
+                let mut emit = |i: usize, d: &Decision| {
+                    if !draws(i) {
+                        tally.add(d);
+                        if let Some(slot) = chunk.get_mut(i - start) {
+                            *slot = *d;
+                        }
+                    }
+                };
+                let mut slow = |i: usize| {
+                    if draws(i) {
+                        Decision::default()
+                    } else {
+                        self.general_row(cols, given, i, &mut unused)
+                    }
+                };
+                match &kernel {
+                    Some(k) => k.run(rows, slow, &mut emit),
+                    None => {
+                        for i in rows {
+                            let d = slow(i);
+                            emit(i, &d);
+                        }
+                    }
+                }
+                tally
+            })
+            .reduce(Tally::default, Tally::merge);
+        if let Some(c) = campaign {
+            for (i, slot) in out.iter_mut().enumerate() {
+                if c.present(i) {
+                    let d = self.general_row(cols, given, i, budgets);
+                    tally.add(&d);
+                    *slot = d;
+                }
+            }
+        }
+        Ok(self.finish(tally, out, budgets, before, |i| {
+            gather(cols.proposed, given, i)
+                .ok()
+                .and_then(|item| item.current_price())
+        }))
+    }
+
     /// [`Policy::evaluate_batch`] on all cores (rayon): the same decisions
     /// and summary. Items that draw on no campaign budget are evaluated in
     /// parallel; items that do are then evaluated serially in input order,

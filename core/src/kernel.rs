@@ -21,6 +21,8 @@
 //! engine decision by decision on random policies and rows, and the
 //! `evaluate` fuzz target compares whole columnar batches with the item path.
 
+use core::ops::Range;
+
 use strength_reduce::StrengthReducedU64;
 
 use crate::batch::{Column, Columns};
@@ -396,23 +398,34 @@ impl<'a> Kernel<'a> {
         self.proposed.len()
     }
 
-    /// Hands every row, in order, to `emit` with its decision: the
-    /// kernel's when the row is on the fast path, else `slow(i)`'s.
-    pub(crate) fn run(&self, slow: impl FnMut(usize) -> Decision, emit: &mut impl Emit) {
+    /// Hands every row of `rows` (indices into the batch), in order, to
+    /// `emit` with its decision: the kernel's when the row is on the fast
+    /// path, else `slow(i)`'s.
+    pub(crate) fn run(
+        &self,
+        rows: Range<usize>,
+        slow: impl FnMut(usize) -> Decision,
+        emit: &mut impl Emit,
+    ) {
         // One copy of the loop per priority order, so the class walk is
         // straight-line code over values the compiler keeps in registers.
         match self.rules.order {
-            0 => self.run_in::<0>(slow, emit),
-            1 => self.run_in::<1>(slow, emit),
-            2 => self.run_in::<2>(slow, emit),
-            3 => self.run_in::<3>(slow, emit),
-            4 => self.run_in::<4>(slow, emit),
-            _ => self.run_in::<5>(slow, emit),
+            0 => self.run_in::<0>(rows, slow, emit),
+            1 => self.run_in::<1>(rows, slow, emit),
+            2 => self.run_in::<2>(rows, slow, emit),
+            3 => self.run_in::<3>(rows, slow, emit),
+            4 => self.run_in::<4>(rows, slow, emit),
+            _ => self.run_in::<5>(rows, slow, emit),
         }
     }
 
     #[inline(never)]
-    fn run_in<const O: u8>(&self, mut slow: impl FnMut(usize) -> Decision, emit: &mut impl Emit) {
+    fn run_in<const O: u8>(
+        &self,
+        rows: Range<usize>,
+        mut slow: impl FnMut(usize) -> Decision,
+        emit: &mut impl Emit,
+    ) {
         // Every column re-sliced to exactly the batch's rows, so that the
         // row loop's reads need no bounds checks.
         let n = self.len();
@@ -443,14 +456,15 @@ impl<'a> Kernel<'a> {
                 competitor: fit(inp.competitor)?,
             })
         })();
+        let rows = rows.start.min(n)..rows.end.min(n);
         let (Some(inp), Some(proposed)) = (fitted, self.proposed.get(..n)) else {
-            for i in 0..n {
+            for i in rows {
                 let d = slow(i);
                 emit.emit(i, &d);
             }
             return;
         };
-        for i in 0..n {
+        for i in rows {
             if self.row::<O>(&inp, proposed, i, emit).is_none() {
                 let d = slow(i);
                 emit.emit(i, &d);
@@ -904,7 +918,11 @@ mod tests {
             }
             let kernel = Kernel::new(&policy, &cols).unwrap();
             let mut got = Vec::new();
-            kernel.run(|_| Decision::rejected(Reason::Infeasible), &mut |i: usize, d: &Decision| got.push((i, *d)));
+            kernel.run(
+                0..items.len(),
+                |_| Decision::rejected(Reason::Infeasible),
+                &mut |i: usize, d: &Decision| got.push((i, *d)),
+            );
             prop_assert_eq!(got.len(), items.len());
             for (k, (i, d)) in got.into_iter().enumerate() {
                 prop_assert_eq!(k, i);

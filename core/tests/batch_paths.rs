@@ -61,6 +61,27 @@ fn to_columns(items: &[Item], with_bitmaps: bool) -> Owned {
     }
 }
 
+#[cfg(feature = "parallel")]
+/// `item` without item bounds, MAP, baseline and pin, the columns that
+/// send a whole columnar batch to the general engine.
+fn without_item_bounds(item: &Item) -> Item {
+    let mut out = Item::new(item.proposed_price());
+    for field in Field::ALL.iter().copied().take(16) {
+        let skip = matches!(
+            field,
+            Field::MinPrice
+                | Field::MaxPrice
+                | Field::MapPrice
+                | Field::BaselinePrice
+                | Field::PinnedPrice
+        );
+        if let (false, Some(v)) = (skip, item.get(field)) {
+            out.set(field, v);
+        }
+    }
+    out
+}
+
 fn columns(owned: &Owned, with_bitmaps: bool) -> Columns<'_> {
     let mut cols = Columns::new(&owned.proposed);
     for (field, v, bits) in &owned.values {
@@ -129,6 +150,34 @@ proptest! {
         let mut got = vec![Decision::default(); items.len()];
         let mut got_budgets = Budgets::new(&policy);
         let got_summary = policy.evaluate_batch_par_with(&items, &mut got, &mut got_budgets).unwrap();
+        prop_assert_eq!(got_summary, want_summary);
+        prop_assert_eq!(got_budgets, want_budgets);
+        prop_assert_eq!(got, want);
+    }
+
+    #[test]
+    fn parallel_columns_match_serial(
+        (policy, items) in policy_and_items(),
+        repeat in 1usize..400,
+        with_bitmaps in any::<bool>(),
+        kernel_only in any::<bool>(),
+    ) {
+        // Repeat the items so that batches span several parallel chunks;
+        // half the time without the columns that turn the kernel off.
+        let items: Vec<Item> = items
+            .iter()
+            .cycle()
+            .take(items.len() * repeat)
+            .map(|item| if kernel_only { without_item_bounds(item) } else { *item })
+            .collect();
+        let owned = to_columns(&items, with_bitmaps);
+        let cols = columns(&owned, with_bitmaps);
+        let mut want = vec![Decision::default(); items.len()];
+        let mut want_budgets = Budgets::new(&policy);
+        let want_summary = policy.evaluate_columns_with(&cols, &mut want, &mut want_budgets).unwrap();
+        let mut got = vec![Decision::default(); items.len()];
+        let mut got_budgets = Budgets::new(&policy);
+        let got_summary = policy.evaluate_columns_par_with(&cols, &mut got, &mut got_budgets).unwrap();
         prop_assert_eq!(got_summary, want_summary);
         prop_assert_eq!(got_budgets, want_budgets);
         prop_assert_eq!(got, want);
