@@ -164,6 +164,14 @@ fn batch(c: &mut Criterion) {
             })
         });
         #[cfg(feature = "parallel")]
+        g.bench_function(format!("columns_parallel/{n}"), |b| {
+            b.iter(|| {
+                policy
+                    .evaluate_columns_par(black_box(&cols), &mut out)
+                    .unwrap()
+            })
+        });
+        #[cfg(feature = "parallel")]
         g.bench_function(format!("aos_parallel/{n}"), |b| {
             b.iter(|| {
                 policy
