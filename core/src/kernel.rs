@@ -32,7 +32,7 @@ use crate::engine::{mask, Bounds, MAX_UNITS, NO_HI, NO_LO};
 use crate::item::{Field, Item};
 use crate::money::{ceil_money_to_tick, floor_money_to_tick, snap_half_even, wide_mul, MAX_MONEY};
 use crate::policy::Policy;
-use crate::rules::{class_mask, endings, Class, ClassSet, Rule, RuleSet};
+use crate::rules::{change, class_mask, endings, promotion, Class, ClassSet, Rule, RuleSet};
 
 /// Receives the kernel's decisions (a trait rather than a closure so that
 /// the batch's sink is inlined into the kernel's loop).
@@ -177,11 +177,8 @@ const ORDERS: [[Class; 4]; 6] = [
     ],
 ];
 
-/// One optional input column, as the kernel reads it.
-type Col<'a> = Column<'a>;
-
 #[inline(always)]
-fn read(col: Option<Col<'_>>, i: usize) -> Option<i64> {
+fn read(col: Option<Column<'_>>, i: usize) -> Option<i64> {
     match col {
         None => None,
         Some(c) => c.get(i),
@@ -204,15 +201,15 @@ fn pick(c: bool, a: i64, b: i64) -> i64 {
 /// The columns a fast row reads.
 #[derive(Clone, Copy, Debug, Default)]
 struct Inputs<'a> {
-    current: Option<Col<'a>>,
-    cost: Option<Col<'a>>,
-    reference: Option<Col<'a>>,
-    units: Option<Col<'a>>,
-    now: Option<Col<'a>>,
-    last_change: Option<Col<'a>>,
-    changes: Option<Col<'a>>,
-    anchor: Option<Col<'a>>,
-    competitor: Option<Col<'a>>,
+    current: Option<Column<'a>>,
+    cost: Option<Column<'a>>,
+    reference: Option<Column<'a>>,
+    units: Option<Column<'a>>,
+    now: Option<Column<'a>>,
+    last_change: Option<Column<'a>>,
+    changes: Option<Column<'a>>,
+    anchor: Option<Column<'a>>,
+    competitor: Option<Column<'a>>,
 }
 
 /// A batch's columns and its policy's prepared base rules.
@@ -221,7 +218,7 @@ pub(crate) struct Kernel<'a> {
     proposed: &'a [i64],
     inputs: Inputs<'a>,
     /// Columns whose presence sends a row to the general engine.
-    divert: [Option<Col<'a>>; 4],
+    divert: [Option<Column<'a>>; 4],
     rules: Prepared,
 }
 
@@ -429,10 +426,10 @@ impl<'a> Kernel<'a> {
         // Every column re-sliced to exactly the batch's rows, so that the
         // row loop's reads need no bounds checks.
         let n = self.len();
-        let fit = |c: Option<Col<'a>>| -> Option<Option<Col<'a>>> {
+        let fit = |c: Option<Column<'a>>| -> Option<Option<Column<'a>>> {
             match c {
                 None => Some(None),
-                Some(c) => Some(Some(Col {
+                Some(c) => Some(Some(Column {
                     field: c.field,
                     values: c.values.get(..n)?,
                     validity: match c.validity {
@@ -678,12 +675,7 @@ impl Prepared {
 
         let mut min_change_applied = false;
         if let (Some(cur), Some(band)) = (current, self.min_change) {
-            let diff = (price - cur).abs();
-            let applies = !hold
-                & (diff > 0)
-                & (wide_mul(diff, band.den) < wide_mul(band.num, cur))
-                & (lo <= cur)
-                & (cur <= hi);
+            let applies = !hold & change::within_band(band, cur, price) & (lo <= cur) & (cur <= hi);
             price = pick(applies, cur, price);
             min_change_applied = applies;
             // The ending's move was undone: it no longer decides the price.
@@ -746,10 +738,7 @@ impl Prepared {
             }
             _ => false,
         };
-        let promo_spend = match (reference, units) {
-            (Some(r), Some(u)) => r.saturating_sub(price).max(0).checked_mul(u),
-            _ => None,
-        };
+        let promo_spend = promotion::spend_of(reference, units, price);
 
         emit.emit(
             i,

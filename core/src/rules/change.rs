@@ -86,10 +86,16 @@ pub(crate) fn cooling_down(r: &CompiledRules, item: &Item) -> bool {
 /// `min_change x P` (and is not P itself).
 #[inline]
 pub(crate) fn within_min_change(r: &CompiledRules, current: i64, price: i64) -> bool {
-    let Some(band) = r.min_change else {
-        return false;
-    };
+    r.min_change
+        .is_some_and(|band| within_band(band, current, price))
+}
+
+/// Whether `price` differs from `current` by less than `band x current`
+/// (and is not `current` itself).
+#[inline]
+pub(crate) fn within_band(band: Ratio, current: i64, price: i64) -> bool {
     // Both in 0..=2^62: the difference and the widened products are exact.
     let diff = (price - current).abs();
-    diff > 0 && wide_mul(diff, band.den) < wide_mul(band.num, current)
+    // `&`, not `&&`: both sides are cheap, and no branch on data.
+    (diff > 0) & (wide_mul(diff, band.den) < wide_mul(band.num, current))
 }

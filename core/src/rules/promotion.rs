@@ -39,8 +39,12 @@ pub(crate) fn apply(r: &CompiledRules, item: &Item, budget: Budget, b: &mut Boun
 /// `(R - price) x units`, never negative, for a promoted item with a forecast.
 #[inline]
 pub(crate) fn spend(item: &Item, price: i64) -> Option<i64> {
-    let reference = item.reference_price()?;
-    let units = item.expected_units()?;
-    let per_unit = reference.saturating_sub(price).max(0);
-    i64::try_from(wide_mul(per_unit, units)).ok()
+    spend_of(item.reference_price(), item.expected_units(), price)
+}
+
+/// [`spend`] from the reference price and forecast themselves.
+#[inline]
+pub(crate) fn spend_of(reference: Option<i64>, units: Option<i64>, price: i64) -> Option<i64> {
+    let per_unit = reference?.saturating_sub(price).max(0);
+    per_unit.checked_mul(units?)
 }
