@@ -12,7 +12,7 @@ mod common;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use priceguard::batch::Columns;
-use priceguard::{Budgets, Decision, DecisionSink, Field, Item, Policy};
+use priceguard::{Budgets, Decision, DecisionRows, DecisionSink, Field, Item, Policy};
 use std::hint::black_box;
 
 use common::{make, BENCH_POLICY, NOW};
@@ -110,6 +110,16 @@ impl DecisionSink for SoaOut {
         self.reason[i] = d.reason.code() as u8;
         self.violated[i] = d.violated.0;
         self.binding[i] = d.binding.0;
+    }
+
+    /// Whole columns at a time for the rows the lanes decided.
+    fn put_rows(&mut self, start: usize, rows: &DecisionRows) {
+        let end = start + rows.len();
+        self.price[start..end].copy_from_slice(rows.price());
+        self.outcome[start..end].copy_from_slice(rows.outcome());
+        self.reason[start..end].copy_from_slice(rows.reason());
+        self.violated[start..end].copy_from_slice(rows.violated());
+        self.binding[start..end].copy_from_slice(rows.binding());
     }
 }
 

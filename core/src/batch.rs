@@ -4,6 +4,7 @@
 use crate::decision::{Decision, Outcome, Reason};
 use crate::item::{Field, Item};
 use crate::kernel::{Emit, Kernel};
+use crate::lanes::DecisionRows;
 use crate::policy::{Policy, MAX_CAMPAIGNS};
 use crate::rules::{class_mask, Class};
 
@@ -222,6 +223,23 @@ impl Tally {
         self.violators += u64::from(d.violated.0 & HARD_OR_FINANCIAL != 0);
         self.relaxed += u64::from(!d.relaxed.is_empty());
         self.needs_approval += u64::from(d.needs_approval);
+    }
+
+    /// [`Tally::add`] for every row of `rows` (none relaxed, none needing
+    /// approval).
+    #[inline]
+    fn add_rows(&mut self, rows: &DecisionRows) {
+        for o in rows.outcome() {
+            if let Some(c) = self.outcomes.get_mut(*o as usize) {
+                *c += 1;
+            }
+        }
+        let violators = rows
+            .violated()
+            .iter()
+            .filter(|v| *v & HARD_OR_FINANCIAL != 0)
+            .count();
+        self.violators += violators as u64;
     }
 
     #[cfg(feature = "parallel")]
@@ -602,6 +620,12 @@ impl<S: DecisionSink + ?Sized> Emit for Tallied<'_, S> {
         self.tally.add(d);
         self.sink.put(i, d);
     }
+
+    #[inline]
+    fn emit_rows(&mut self, start: usize, rows: &DecisionRows) {
+        self.tally.add_rows(rows);
+        self.sink.put_rows(start, rows);
+    }
 }
 
 /// Where [`Policy::evaluate_columns_into`] puts each row's decision.
@@ -614,6 +638,16 @@ pub trait DecisionSink {
     fn rows(&self) -> usize;
     /// Row `i`'s decision.
     fn put(&mut self, i: usize, decision: &Decision);
+
+    /// The decisions of rows `start..start + rows.len()`, as columns: the
+    /// same decisions `put` would receive one by one (which is what the
+    /// default does). Override it to copy whole columns at once.
+    #[inline]
+    fn put_rows(&mut self, start: usize, rows: &DecisionRows) {
+        for j in 0..rows.len() {
+            self.put(start + j, &rows.decision(j));
+        }
+    }
 }
 
 impl DecisionSink for [Decision] {

@@ -30,6 +30,7 @@ use crate::compiled::{CompiledRules, Endings, Ratio};
 use crate::decision::{Decision, Outcome, Reason};
 use crate::engine::{mask, Bounds, MAX_UNITS, NO_HI, NO_LO};
 use crate::item::{Field, Item};
+use crate::lanes::{DecisionRows, LaneInputs, LaneRules, Lanes, BLOCK};
 use crate::money::{ceil_money_to_tick, floor_money_to_tick, snap_half_even, wide_mul, MAX_MONEY};
 use crate::policy::Policy;
 use crate::rules::{change, class_mask, endings, promotion, Class, ClassSet, Rule, RuleSet};
@@ -39,6 +40,14 @@ use crate::rules::{change, class_mask, endings, promotion, Class, ClassSet, Rule
 pub(crate) trait Emit {
     /// Row `i`'s decision.
     fn emit(&mut self, i: usize, d: &Decision);
+
+    /// The decisions of rows `start..start + rows.len()`.
+    #[inline]
+    fn emit_rows(&mut self, start: usize, rows: &DecisionRows) {
+        for j in 0..rows.len() {
+            self.emit(start + j, &rows.decision(j));
+        }
+    }
 }
 
 impl<F: FnMut(usize, &Decision)> Emit for F {
@@ -220,6 +229,9 @@ pub(crate) struct Kernel<'a> {
     /// Columns whose presence sends a row to the general engine.
     divert: [Option<Column<'a>>; 4],
     rules: Prepared,
+    /// The block path's columns, when the policy has one and the batch
+    /// has no column it does not read.
+    lanes: Option<(Lanes, LaneInputs<'a>)>,
 }
 
 /// One segment's rules prepared for the fast path: built once when the
@@ -252,6 +264,8 @@ pub(crate) struct Prepared {
     index_hi: Option<Scaled>,
     max_auto_change: Option<Ratio>,
     endings: Option<Endings>,
+    /// The block path, when the policy's rules are all ones it decides.
+    lanes: Option<Lanes>,
 }
 
 impl Prepared {
@@ -289,6 +303,30 @@ impl Prepared {
                 index_hi: prep(r.max_index, |m| times(m, t))?,
                 max_auto_change: r.max_auto_change,
                 endings: r.endings,
+                lanes: Lanes::new(&LaneRules {
+                    tick: t,
+                    priority: r.priority,
+                    allow_unbounded: r.allow_unbounded,
+                    needs_cost: r.needs_cost(),
+                    min_price: r.min_price.map(|m| ceil_money_to_tick(m, t)),
+                    max_price: r.max_price.map(|m| floor_money_to_tick(m, t)),
+                    min_margin: r.min_margin,
+                    min_markup: r.min_markup,
+                    min_unit_margin: r.min_unit_margin,
+                    max_discount: r.max_discount,
+                    max_increase: r.max_increase,
+                    max_decrease: r.max_decrease,
+                    max_step: r.max_step,
+                    cooldown: r.cooldown_secs,
+                    other: r.max_changes.is_some()
+                        || r.window_increase.is_some()
+                        || r.window_decrease.is_some()
+                        || r.min_change.is_some()
+                        || r.min_index.is_some()
+                        || r.max_index.is_some()
+                        || r.endings.is_some()
+                        || r.max_auto_change.is_some(),
+                }),
             })
         })();
         k.ok()
@@ -382,11 +420,29 @@ impl<'a> Kernel<'a> {
         // A campaign draws on a budget and a segment picks other rules:
         // rows with either go to the general engine.
         let divert = [col(Field::Campaign), col(Field::Segment), None, None];
+        let extra =
+            inputs.changes.is_some() | inputs.anchor.is_some() | inputs.competitor.is_some();
+        let lanes = match rules.lanes {
+            Some(l) if !extra => Some((
+                l,
+                LaneInputs {
+                    current: inputs.current,
+                    cost: inputs.cost,
+                    reference: inputs.reference,
+                    units: inputs.units,
+                    now: inputs.now,
+                    last_change: inputs.last_change,
+                    divert: [divert[0], divert[1]],
+                },
+            )),
+            _ => None,
+        };
         Some(Kernel {
             proposed: cols.proposed(),
             inputs,
             divert,
             rules,
+            lanes,
         })
     }
 
@@ -461,7 +517,24 @@ impl<'a> Kernel<'a> {
             }
             return;
         };
-        for i in rows {
+        let mut i = rows.start;
+        if let Some((lanes, li)) = &self.lanes {
+            let mut out = DecisionRows::default();
+            while i + BLOCK <= rows.end {
+                if lanes.block(proposed, li, i, &mut out) {
+                    emit.emit_rows(i, &out);
+                } else {
+                    for r in i..i + BLOCK {
+                        if self.row::<O>(&inp, proposed, r, emit).is_none() {
+                            let d = slow(r);
+                            emit.emit(r, &d);
+                        }
+                    }
+                }
+                i += BLOCK;
+            }
+        }
+        for i in i..rows.end {
             if self.row::<O>(&inp, proposed, i, emit).is_none() {
                 let d = slow(i);
                 emit.emit(i, &d);

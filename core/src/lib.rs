@@ -19,6 +19,8 @@ pub mod engine;
 pub mod item;
 #[cfg(feature = "alloc")]
 mod kernel;
+#[cfg(feature = "alloc")]
+mod lanes;
 #[cfg(target_has_atomic = "64")]
 pub mod metrics;
 pub mod money;
@@ -44,6 +46,8 @@ pub use rules::{Class, ClassSet, Rule, RuleSet};
 
 #[cfg(feature = "alloc")]
 pub use batch::{BatchError, BatchSummary, Budgets, DecisionSink};
+#[cfg(feature = "alloc")]
+pub use lanes::DecisionRows;
 #[cfg(feature = "alloc")]
 pub use ledger::{BudgetLedger, LedgerError, Reservation};
 #[cfg(feature = "alloc")]

@@ -82,6 +82,13 @@ impl Currency {
         float_to_minor(value, self.minor_units)
     }
 
+    /// [`Currency::float_to_minor`] over a slice (see [`floats_to_minor`]):
+    /// `dst[i]` is exact wherever `fast[i]` comes back `true`.
+    #[inline]
+    pub fn floats_to_minor(&self, src: &[f64], dst: &mut [i64], fast: &mut [bool]) -> usize {
+        floats_to_minor(src, self.minor_units, dst, fast)
+    }
+
     /// Displays `minor` with exactly the currency's digits (`"14.30"`, JPY `"1430"`).
     pub fn format(&self, minor: i64) -> FormattedMoney {
         FormattedMoney {
@@ -243,6 +250,35 @@ pub fn float_to_minor(value: f64, digits: u8) -> Result<i64, MoneyError> {
         }
     }
     float_to_minor_slow(value, digits)
+}
+
+/// [`float_to_minor`] over a slice, in a loop the compiler vectorizes:
+/// wherever `fast[i]` comes back `true`, `dst[i]` is
+/// `float_to_minor(src[i], digits)`; elsewhere (NaN, infinities, values
+/// off the minor unit or beyond [`MAX_MONEY`]) `dst[i]` is unspecified
+/// and the caller calls [`float_to_minor`]. Returns how many are fast.
+/// Only the first `min(src.len(), dst.len(), fast.len())` values are read.
+pub fn floats_to_minor(src: &[f64], digits: u8, dst: &mut [i64], fast: &mut [bool]) -> usize {
+    /// 1.5 x 2^52: `x + M - M` rounds `|x| < 2^51` to an integer, ties
+    /// to even, and `(x + M).to_bits() - M.to_bits()` is that integer.
+    const M: f64 = 6_755_399_441_055_744.0;
+    const LIMIT: f64 = 2_251_799_813_685_248.0; // 2^51
+    let Some(&pow) = POW10.get(usize::from(digits)) else {
+        fast.iter_mut().for_each(|f| *f = false);
+        return 0;
+    };
+    let mut count = 0;
+    for ((&v, d), f) in src.iter().zip(dst.iter_mut()).zip(fast.iter_mut()) {
+        let y = v * pow;
+        let t = y + M;
+        let nearest = t - M;
+        // The same test as `float_to_minor`'s fast path; NaN fails both.
+        let ok = (y.abs() < LIMIT) & (nearest.abs() <= MAX_MONEY as f64) & (nearest / pow == v);
+        *d = (t.to_bits() as i64).wrapping_sub(M.to_bits() as i64);
+        *f = ok;
+        count += usize::from(ok);
+    }
+    count
 }
 
 /// [`float_to_minor`] for the rest: non-finite, out-of-range and
@@ -434,6 +470,66 @@ pub fn snap_half_even(value: i64, tick: i64) -> i64 {
 mod tests {
     use super::*;
     use alloc::string::ToString;
+
+    /// The slice conversion agrees with `float_to_minor` on every value it
+    /// calls fast, and calls the common prices fast.
+    #[test]
+    fn floats_to_minor_matches_the_scalar_path() {
+        let specials = [
+            0.0,
+            -0.0,
+            0.01,
+            0.1,
+            2.675,
+            0.995,
+            1.005,
+            19.99,
+            -19.99,
+            1e15,
+            1e16,
+            2.5e13,
+            22_517_998_136_852.47,
+            f64::NAN,
+            f64::INFINITY,
+            -f64::INFINITY,
+            f64::MIN_POSITIVE,
+            5e-324,
+            1.0 / 3.0,
+            123.456_7,
+            9.007_199_254_740_993e15,
+        ];
+        let mut vals = specials.to_vec();
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        for k in 0..20_000u64 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            vals.push((k as f64) / 100.0);
+            vals.push(((x % 2_000_000) as f64 - 1e6) / 100.0);
+            vals.push(f64::from_bits(x));
+            vals.push((x % 10_000_000) as f64 / 1000.0);
+        }
+        for digits in 0..=4u8 {
+            let mut dst = alloc::vec![0i64; vals.len()];
+            let mut fast = alloc::vec![false; vals.len()];
+            let n = floats_to_minor(&vals, digits, &mut dst, &mut fast);
+            assert_eq!(n, fast.iter().filter(|f| **f).count());
+            for ((v, d), f) in vals.iter().zip(&dst).zip(&fast) {
+                if *f {
+                    assert_eq!(float_to_minor(*v, digits), Ok(*d), "{v} at {digits} digits");
+                }
+            }
+            // Every whole-cent price k / 100 is fast at two digits or more.
+            if digits >= 2 {
+                assert!(
+                    fast.iter().skip(specials.len()).step_by(4).all(|f| *f),
+                    "{digits}"
+                );
+            }
+        }
+        let mut none = [0i64; 1];
+        assert_eq!(floats_to_minor(&[1.0], 9, &mut none, &mut [true]), 0);
+    }
 
     #[test]
     fn table_lookup() {

@@ -299,3 +299,79 @@ fn the_counter_sees_allocations() {
     assert!(count >= 1);
     assert_eq!(v.len(), 64);
 }
+
+/// A policy of only the rules the block path (`lanes`) decides, with a
+/// breaker: full 64-row blocks of the shared workload's shape take it.
+const LANES_POLICY: &str = r#"
+name = "no-alloc-lanes"
+currency = "USD"
+[bounds]
+min_price = "0.99"
+max_price = "5000"
+[margin]
+min_margin = "0.15"
+[change]
+max_increase = "0.10"
+max_decrease = "0.20"
+cooldown_secs = 3600
+[promotion]
+max_discount = "0.50"
+[breaker]
+max_violation_ratio = "0.30"
+min_batch = 10
+"#;
+
+#[test]
+fn lane_blocks_do_not_allocate() {
+    use priceguard::batch::Columns;
+    use priceguard::Field;
+    let policy = Policy::from_toml_str(LANES_POLICY).unwrap();
+    let n = 256;
+    let cost: Vec<i64> = (0..n).map(|i| 500 + 13 * i).collect();
+    let current: Vec<i64> = cost.iter().map(|c| c * 3 / 2).collect();
+    // Mostly near the live price, every tenth one doubled.
+    let proposed: Vec<i64> = current
+        .iter()
+        .zip(0..)
+        .map(|(c, i)| if i % 10 == 3 { 2 * c } else { c + i % 50 - 25 })
+        .collect();
+    let last: Vec<i64> = (0..n).map(|i| 1_800_000_000 - 97 * i).collect();
+    let now = vec![1_800_000_000_i64; n as usize];
+    let reference: Vec<i64> = current.clone();
+    let units: Vec<i64> = (0..n).map(|i| 1 + i % 7).collect();
+    let promo = vec![0b0001_0001_u8; (n as usize).div_ceil(8)];
+    let cols = Columns::new(&proposed)
+        .with(Field::CurrentPrice, &current, None)
+        .unwrap()
+        .with(Field::UnitCost, &cost, None)
+        .unwrap()
+        .with(Field::ReferencePrice, &reference, Some(&promo))
+        .unwrap()
+        .with(Field::ExpectedUnits, &units, Some(&promo))
+        .unwrap()
+        .with(Field::LastChangeAt, &last, None)
+        .unwrap()
+        .with(Field::Now, &now, None)
+        .unwrap();
+    let wild: Vec<i64> = vec![1; n as usize];
+    let wild_cols = Columns::new(&wild)
+        .with(Field::CurrentPrice, &current, None)
+        .unwrap()
+        .with(Field::UnitCost, &cost, None)
+        .unwrap();
+    let mut out = vec![Decision::default(); n as usize];
+    let mut wild_out = vec![Decision::default(); n as usize];
+    let (count, (summary, tripped)) = allocations_in(|| {
+        let summary = policy.evaluate_columns(&cols, &mut out).unwrap();
+        let tripped = policy.evaluate_columns(&wild_cols, &mut wild_out).unwrap();
+        (summary, tripped)
+    });
+    assert_eq!(count, 0, "the block path allocated {count} times");
+    assert_eq!(summary.items, n as u64);
+    assert!(summary.count(Outcome::Held) >= 1);
+    assert!(summary.count(Outcome::Adjusted) >= 1);
+    assert!(summary.count(Outcome::Accepted) >= 1);
+    assert!(out.iter().any(|d| d.promo_spend.is_some()));
+    assert!(tripped.breaker_tripped);
+    assert!(wild_out.iter().all(|d| d.reason == Reason::CircuitOpen));
+}

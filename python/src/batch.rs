@@ -11,7 +11,9 @@
 
 use numpy::{IntoPyArray, PyArray1, PyArrayMethods, PyReadonlyArray1};
 use priceguard::batch::Columns;
-use priceguard::{BatchSummary, Budgets, Currency, Decision, DecisionSink, Field, Outcome, Policy};
+use priceguard::{
+    BatchSummary, Budgets, Currency, Decision, DecisionRows, DecisionSink, Field, Outcome, Policy,
+};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
@@ -97,34 +99,50 @@ fn conv_i64(kind: Kind, per_major: i64, v: i64) -> Val {
 
 /// Converted values of one column for one chunk: `vals` and an Arrow-style
 /// validity bitmap, reused from chunk to chunk.
-struct ChunkColumn {
+struct ChunkColumn<'a> {
     field: Field,
     vals: Vec<i64>,
     bits: Vec<u8>,
     /// Every row of the chunk has a value: the kernel needs no bitmap.
     full: bool,
+    /// The input's own int64 values, when they need no conversion (then
+    /// `vals` is unused): read in place, not copied.
+    borrowed: Option<&'a [i64]>,
+    /// Scratch for the float conversion: which rows took the fast path.
+    fast: Vec<bool>,
+}
+
+impl ChunkColumn<'_> {
+    /// The chunk's values in minor units.
+    fn values(&self) -> &[i64] {
+        self.borrowed.unwrap_or(&self.vals)
+    }
 }
 
 /// Converts rows `start..start + k` of `col` into `out` (values and
 /// validity bits). A value that cannot be read names the column in `bad`
 /// (the first such column of the row wins, in column order).
-fn convert(
-    col: &Column<'_>,
+fn convert<'a>(
+    col: &Column<'a>,
     cur: Currency,
     start: usize,
     k: usize,
-    out: &mut ChunkColumn,
+    out: &mut ChunkColumn<'a>,
     bad: &mut [u8],
 ) {
     let end = start + k;
     let per_major = cur.minor_per_major();
     let (field, kind) = (col.field, col.kind);
     let mask = col.mask.and_then(|m| m.get(start..end));
-    out.vals.clear();
-    out.vals.resize(k, 0);
+    // Every value is written below: only a new length needs filling.
+    if out.vals.len() != k {
+        out.vals.clear();
+        out.vals.resize(k, 0);
+    }
     out.bits.clear();
     out.bits.resize(k.div_ceil(8), 0);
     out.full = false;
+    out.borrowed = None;
     let ids = matches!(field, Field::Campaign | Field::Segment);
     let mut put = |r: usize, v: Val| {
         let v = match v {
@@ -160,11 +178,52 @@ fn convert(
         };
         match (col.values, kind) {
             (Values::I64(all), Kind::MinorI64 | Kind::CountI64) => {
-                // Read as is; the engine validates the values.
+                // Read as is, in place; the engine validates the values.
+                if let Some(src) = all.get(start..end) {
+                    out.borrowed = Some(src);
+                    out.bits.fill(u8::MAX);
+                    out.full = true;
+                    return;
+                }
+            }
+            (Values::F64(all), Kind::MajorF64) => {
+                // Whole minor units, in a loop the compiler vectorizes; the
+                // rest (NaN, off-the-unit, out of range) one by one below.
                 let src = all.get(start..end).unwrap_or(&[]);
-                out.vals.copy_from_slice(src.get(..k).unwrap_or(src));
-                out.bits.fill(u8::MAX);
-                out.full = true;
+                out.fast.resize(k, false);
+                let fast = cur.floats_to_minor(src, &mut out.vals, &mut out.fast);
+                if fast == k {
+                    out.bits.fill(u8::MAX);
+                    out.full = true;
+                    return;
+                }
+                let mut set = 0;
+                for (r, (((slot, &v), b), f)) in out
+                    .vals
+                    .iter_mut()
+                    .zip(src)
+                    .zip(bad.iter_mut())
+                    .zip(&out.fast)
+                    .enumerate()
+                {
+                    let v = if *f {
+                        Val::Set(*slot)
+                    } else {
+                        conv_f64(kind, cur, v)
+                    };
+                    match v {
+                        Val::Set(m) => {
+                            *slot = m;
+                            set += 1;
+                            if let Some(byte) = out.bits.get_mut(r / 8) {
+                                *byte |= 1 << (r % 8);
+                            }
+                        }
+                        Val::Absent if field != Field::ProposedPrice => {}
+                        Val::Absent | Val::Bad => mark_bad(b),
+                    }
+                }
+                out.full = set == k;
                 return;
             }
             (Values::F64(all), _) => {
@@ -327,6 +386,29 @@ impl<'a> MoneySink<'a> {
         )
     }
 
+    /// Rows `at..at + v.len()`: `v` in minor units, `none` meaning "no value".
+    #[inline]
+    fn put_all(&mut self, at: usize, v: &[i64], none: i64) {
+        let end = at + v.len();
+        if self.minor {
+            if let (Some(r), Some(ok)) = (self.raw.get_mut(at..end), self.valid.get_mut(at..end)) {
+                for ((r, ok), &x) in r.iter_mut().zip(ok.iter_mut()).zip(v) {
+                    *r = if x == none { 0 } else { x };
+                    *ok = x != none;
+                }
+            }
+        } else if let Some(m) = self.major.get_mut(at..end) {
+            let per_major = self.per_major;
+            for (m, &x) in m.iter_mut().zip(v) {
+                *m = if x == none {
+                    f64::NAN
+                } else {
+                    x as f64 / per_major
+                };
+            }
+        }
+    }
+
     #[inline(always)]
     fn put(&mut self, at: usize, v: Option<i64>) {
         if self.minor {
@@ -481,6 +563,33 @@ impl<'a> Sink<'a> {
         col!(needs_approval, d.needs_approval);
         col!(invalid_field, d.invalid_field.map_or(-1, |f| f as i8));
     }
+
+    /// Writes the decisions of items `at..at + rows.len()`, column by column.
+    fn put_rows(&mut self, at: usize, rows: &DecisionRows) {
+        let end = at + rows.len();
+        self.price.put_all(at, rows.price(), i64::MIN);
+        self.lower.put_all(at, rows.lower(), i64::MIN);
+        self.upper.put_all(at, rows.upper(), i64::MAX);
+        self.promo_spend.put_all(at, rows.promo_spend(), -1);
+        macro_rules! copy {
+            ($vec:ident, $src:expr, |$x:ident| $f:expr) => {
+                if let Some(dst) = self.$vec.get_mut(at..end) {
+                    for (d, $x) in dst.iter_mut().zip($src) {
+                        *d = $f;
+                    }
+                }
+            };
+        }
+        copy!(outcome, rows.outcome(), |x| *x);
+        copy!(reason, rows.reason(), |x| *x);
+        copy!(violated, rows.violated(), |x| *x);
+        copy!(binding, rows.binding(), |x| *x);
+        // The rows path's invariants: nothing unmet, relaxed, flagged or invalid.
+        copy!(unmet, rows.price(), |_x| 0);
+        copy!(relaxed, rows.price(), |_x| 0);
+        copy!(needs_approval, rows.price(), |_x| false);
+        copy!(invalid_field, rows.price(), |_x| -1);
+    }
 }
 
 /// The decisions of one chunk, written straight into the output arrays at
@@ -509,6 +618,21 @@ impl DecisionSink for ChunkSink<'_, '_> {
             _ => self.sink.put(self.at + i, decision),
         }
     }
+
+    #[inline]
+    fn put_rows(&mut self, start: usize, rows: &DecisionRows) {
+        let clean = self
+            .bad
+            .get(start..start + rows.len())
+            .is_some_and(|b| b.iter().all(|b| *b == NO_BAD));
+        if clean {
+            self.sink.put_rows(self.at + start, rows);
+        } else {
+            for j in 0..rows.len() {
+                self.put(start + j, &rows.decision(j));
+            }
+        }
+    }
 }
 
 /// Evaluates items `start..start + len` (in chunks of `chunk`) into `sink`,
@@ -531,6 +655,8 @@ fn run_range(
             vals: Vec::with_capacity(chunk),
             bits: Vec::with_capacity(chunk.div_ceil(8)),
             full: false,
+            borrowed: None,
+            fast: Vec::new(),
         })
         .collect();
     let mut bad = vec![NO_BAD; chunk];
@@ -554,21 +680,28 @@ fn run_range(
         // A row with a value that cannot be read goes to the engine as an
         // invalid proposal (zero), so it is rejected in place.
         if let Some(p) = converted.get_mut(proposed_at) {
-            for (v, b) in p.vals.iter_mut().zip(bad.iter()) {
-                if *b != NO_BAD {
-                    *v = 0;
+            if bad.iter().any(|b| *b != NO_BAD) {
+                if let Some(src) = p.borrowed.take() {
+                    p.vals.clear();
+                    p.vals.extend_from_slice(src);
+                }
+                for (v, b) in p.vals.iter_mut().zip(bad.iter()) {
+                    if *b != NO_BAD {
+                        *v = 0;
+                    }
                 }
             }
         }
         let mut columns = match converted.get(proposed_at) {
-            Some(p) => Columns::new(&p.vals),
+            Some(p) => Columns::new(p.values()),
             None => break,
         };
         for c in converted.iter().filter(|c| c.field != Field::ProposedPrice) {
-            columns = columns.with(c.field, &c.vals, Some(&c.bits)).map_err(|_| {
+            let bits = (!c.full).then_some(c.bits.as_slice());
+            columns = columns.with(c.field, c.values(), bits).map_err(|_| {
                 priceguard::BatchError::LengthMismatch {
                     items: k,
-                    out: c.vals.len(),
+                    out: c.values().len(),
                 }
             })?;
         }

@@ -1,0 +1,1138 @@
+//! Blocks of rows decided lane by lane: the columnar kernel's widest path.
+//!
+//! [`crate::kernel`] decides one row at a time with every optional rule
+//! behind a branch. For the policies most columnar callers run (bounds,
+//! margin, markup, unit margin, promotion depth, change limits and
+//! cooldown, on a tick of one minor unit, without endings, `min_change`,
+//! change windows or approval), this module decides [`BLOCK`] rows at a
+//! time, one rule at a time, in loops the compiler turns into SIMD:
+//!
+//! - Money is held as `f64` **integers**. Every value a block admits is
+//!   below [`Lanes::limit`] (at most 2^48 minor units, and small enough
+//!   that `value * numerator < 2^53`), so every sum, product, comparison
+//!   and conversion below is exact: nothing is rounded except in
+//!   [`Map::ceil`] / [`Map::floor`], which correct their estimate with an
+//!   exact remainder. An absent value is `NaN`, which every comparison
+//!   and every `max`/`min` below ignores, so "the rule does not apply to
+//!   this row" needs no branch.
+//! - A row the lanes do not cover (a value out of range or invalid, a
+//!   missing cost, a class that would be relaxed, a campaign or segment)
+//!   marks its block, and the whole block is decided row by row by the
+//!   row kernel and the general engine instead. So the lanes only ever
+//!   decide rows that take the common path, and they must decide them
+//!   exactly as the engine does: the unit tests and the `evaluate` fuzz
+//!   target check that decision by decision.
+//!
+//! On x86-64 with `std`, the block loop is compiled twice, and the AVX2
+//! copy is used when the CPU has AVX2 (four rows per instruction instead
+//! of two).
+// The loops index `[T; BLOCK]` arrays with `j in 0..BLOCK`: the bounds are
+// known at compile time and the checks compile away; iterator chains over
+// six arrays would hide the arithmetic.
+#![allow(clippy::indexing_slicing, clippy::needless_range_loop)]
+
+use crate::batch::Column;
+use crate::compiled::Ratio;
+use crate::decision::{Decision, Outcome, Reason};
+use crate::engine::MAX_UNITS;
+use crate::rules::{ClassSet, Rule, RuleSet};
+
+/// Rows per block: eight 64-row arrays of each kind fit in L1 with room.
+pub(crate) const BLOCK: usize = 64;
+
+/// 2^52: adding it to a non-negative double below 2^51 rounds it to an
+/// integer, and its bit pattern turns integers below 2^52 into doubles.
+const TWO52: f64 = 4_503_599_627_370_496.0;
+const TWO52_BITS: u64 = 0x4330_0000_0000_0000;
+const MANTISSA: u64 = (1 << 52) - 1;
+
+/// Money values above this never take the lanes.
+const LIMIT_CAP: i64 = 1 << 48;
+
+/// `x` (`0 <= x < 2^52`) as a double, exactly (a bit pattern, no
+/// conversion instruction: AVX2 has none for 64-bit integers).
+#[inline(always)]
+fn to_f(x: i64) -> f64 {
+    f64::from_bits((x as u64) | TWO52_BITS) - TWO52
+}
+
+/// An integer-valued double `0 <= y < 2^52` as an `i64`, exactly.
+#[inline(always)]
+fn to_i(y: f64) -> i64 {
+    ((y + TWO52).to_bits() & MANTISSA) as i64
+}
+
+/// `y` (`0 <= y < 2^51`) rounded to an integer (ties to even).
+#[inline(always)]
+fn round(y: f64) -> f64 {
+    (y + TWO52) - TWO52
+}
+
+/// `c ? !0 : 0`.
+#[inline(always)]
+fn m(c: bool) -> u64 {
+    0u64.wrapping_sub(u64::from(c))
+}
+
+/// The larger of `a` and `b`, ignoring `b` when it is `NaN` (`maxpd`).
+#[inline(always)]
+fn max(a: f64, b: f64) -> f64 {
+    if b > a {
+        b
+    } else {
+        a
+    }
+}
+
+/// The smaller of `a` and `b`, ignoring `b` when it is `NaN` (`minpd`).
+#[inline(always)]
+fn min(a: f64, b: f64) -> f64 {
+    if b < a {
+        b
+    } else {
+        a
+    }
+}
+
+/// `x -> x * a / d` rounded up or down to an integer, for integer
+/// `0 <= x` with `x * a < 2^53`.
+#[derive(Clone, Copy, Debug)]
+struct Map {
+    a: f64,
+    d: f64,
+    inv: f64,
+}
+
+impl Map {
+    /// The map for `x * a / b`, `None` when `a / b` is too large to keep
+    /// products exact for useful prices.
+    fn new(a: i64, b: i64) -> Option<Map> {
+        if a < 0 || b <= 0 || a > 1 << 20 || b > 1 << 40 {
+            return None;
+        }
+        let g = gcd(a.unsigned_abs(), b.unsigned_abs()).max(1);
+        let (a, b) = (a.unsigned_abs() / g, b.unsigned_abs() / g);
+        let (a, d) = (a as f64, b as f64);
+        Some(Map { a, d, inv: 1.0 / d })
+    }
+
+    /// `ceil(x * a / d)`.
+    ///
+    /// `n = x a` is exact (`< 2^53`), and `n * inv` is within `2^-50 n / d`
+    /// of `n / d`, so for `n / d < 2^48` its rounding `q` is within one of
+    /// `n / d` and the exact remainder `q d - n` (integers below 2^53)
+    /// says which side it fell on. `NaN` stays `NaN`.
+    #[inline(always)]
+    fn ceil(&self, x: f64) -> f64 {
+        let n = x * self.a;
+        let q = round(n * self.inv);
+        let r = n - q * self.d;
+        q + if r > 0.0 { 1.0 } else { 0.0 }
+    }
+
+    /// `floor(x * a / d)` (see [`Map::ceil`]).
+    #[inline(always)]
+    fn floor(&self, x: f64) -> f64 {
+        let n = x * self.a;
+        let q = round(n * self.inv);
+        let r = n - q * self.d;
+        q - if r < 0.0 { 1.0 } else { 0.0 }
+    }
+
+    /// The largest `x` for which `x * a` stays exact and `x * a / d`
+    /// stays below 2^48.
+    fn limit(&self) -> i64 {
+        // a <= 2^20, so 2^52 / a >= 2^32.
+        let by_product = (TWO52 / self.a) as i64;
+        by_product.min(LIMIT_CAP)
+    }
+}
+
+fn gcd(mut a: u64, mut b: u64) -> u64 {
+    while b != 0 {
+        (a, b) = (b, a % b);
+    }
+    a
+}
+
+/// The rules the lanes decide, as indices into [`Lanes::rules`].
+const MIN_PRICE: usize = 0;
+const MAX_PRICE: usize = 1;
+const MARGIN: usize = 2;
+const MARKUP: usize = 3;
+const UNIT_MARGIN: usize = 4;
+const MAX_DISCOUNT: usize = 5;
+const MAX_INCREASE: usize = 6;
+const MAX_DECREASE: usize = 7;
+const STEP_DOWN: usize = 8;
+const STEP_UP: usize = 9;
+const COOLDOWN_LO: usize = 10;
+const COOLDOWN_HI: usize = 11;
+const SLOTS: usize = 12;
+
+/// Which rule each slot is, and whether it bounds from below.
+const SLOT_RULES: [(Rule, bool); SLOTS] = [
+    (Rule::MinPrice, true),
+    (Rule::MaxPrice, false),
+    (Rule::Margin, true),
+    (Rule::Markup, true),
+    (Rule::UnitMargin, true),
+    (Rule::MaxDiscount, true),
+    (Rule::MaxIncrease, false),
+    (Rule::MaxDecrease, true),
+    (Rule::MaxStep, true),
+    (Rule::MaxStep, false),
+    (Rule::Cooldown, true),
+    (Rule::Cooldown, false),
+];
+
+/// The parameters the lanes need, from one segment's compiled rules.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct LaneRules {
+    pub(crate) tick: i64,
+    pub(crate) priority: [crate::rules::Class; 4],
+    pub(crate) allow_unbounded: bool,
+    pub(crate) needs_cost: bool,
+    pub(crate) min_price: Option<i64>,
+    pub(crate) max_price: Option<i64>,
+    pub(crate) min_margin: Option<Ratio>,
+    pub(crate) min_markup: Option<Ratio>,
+    pub(crate) min_unit_margin: Option<i64>,
+    pub(crate) max_discount: Option<Ratio>,
+    pub(crate) max_increase: Option<Ratio>,
+    pub(crate) max_decrease: Option<Ratio>,
+    pub(crate) max_step: Option<i64>,
+    pub(crate) cooldown: Option<i64>,
+    /// Anything else the policy does (endings, `min_change`, windows,
+    /// `max_changes`, competitor index, approval, freeze, emergency).
+    pub(crate) other: bool,
+}
+
+/// One segment's rules prepared for the lanes.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Lanes {
+    /// Money values (and unit counts) at or above this take the rows path.
+    limit: i64,
+    allow_unbounded: bool,
+    needs_cost: bool,
+    /// The policy's hard bounds (already on the tick), `NaN` when none.
+    min_price: f64,
+    max_price: f64,
+    margin: Option<Map>,
+    markup: Option<Map>,
+    unit_margin: Option<f64>,
+    discount: Option<Map>,
+    increase: Option<Map>,
+    decrease: Option<Map>,
+    max_step: Option<f64>,
+    cooldown: Option<i64>,
+    /// Slots the policy uses.
+    active: [bool; SLOTS],
+    /// Each slot's rule bit (`1 << code`).
+    bit: [u64; SLOTS],
+    /// Each slot's rank: its class's position in the priority order
+    /// times 64 plus its rule's code. Of a row's rules attaining the
+    /// clamped side, the lowest rank is the rule the SPEC names as the
+    /// reason (first class in priority order, then lowest code), and its
+    /// low six bits are that rule's code.
+    rank: [i64; SLOTS],
+}
+
+/// No rule attains this side (above every rank).
+const NO_RANK: i64 = i64::MAX;
+
+impl Lanes {
+    /// The lanes for `r`, or `None` when the policy uses something they
+    /// do not decide (see [`LaneRules::other`]) or a parameter too large
+    /// to keep the arithmetic exact.
+    pub(crate) fn new(r: &LaneRules) -> Option<Lanes> {
+        if r.other || r.tick != 1 {
+            return None;
+        }
+        let opt =
+            |x: Option<Ratio>, f: fn(Ratio) -> Option<(i64, i64)>| -> Result<Option<Map>, ()> {
+                match x {
+                    None => Ok(None),
+                    Some(x) => {
+                        let (a, b) = f(x).ok_or(())?;
+                        Map::new(a, b).map(Some).ok_or(())
+                    }
+                }
+            };
+        let up = |x: Ratio| Some((x.den.checked_add(x.num)?, x.den));
+        let down = |x: Ratio| Some((x.den.checked_sub(x.num)?, x.den));
+        let built = (|| -> Result<Lanes, ()> {
+            let margin = opt(r.min_margin, |m| Some((m.den, m.den.checked_sub(m.num)?)))?;
+            let markup = opt(r.min_markup, up)?;
+            let discount = opt(r.max_discount, down)?;
+            let increase = opt(r.max_increase, up)?;
+            let decrease = opt(r.max_decrease, down)?;
+            let mut limit = LIMIT_CAP;
+            for map in [margin, markup, discount, increase, decrease]
+                .into_iter()
+                .flatten()
+            {
+                limit = limit.min(map.limit());
+            }
+            let small = |v: i64| (0..LIMIT_CAP).contains(&v);
+            for v in [r.min_price, r.max_price, r.min_unit_margin, r.max_step]
+                .into_iter()
+                .flatten()
+            {
+                if !small(v) {
+                    return Err(());
+                }
+            }
+            let nan = |v: Option<i64>| v.map_or(f64::NAN, to_f);
+            let mut active = [false; SLOTS];
+            active[MIN_PRICE] = r.min_price.is_some();
+            active[MAX_PRICE] = r.max_price.is_some();
+            active[MARGIN] = margin.is_some();
+            active[MARKUP] = markup.is_some();
+            active[UNIT_MARGIN] = r.min_unit_margin.is_some();
+            active[MAX_DISCOUNT] = discount.is_some();
+            active[MAX_INCREASE] = increase.is_some();
+            active[MAX_DECREASE] = decrease.is_some();
+            active[STEP_DOWN] = r.max_step.is_some();
+            active[STEP_UP] = r.max_step.is_some();
+            active[COOLDOWN_LO] = r.cooldown.is_some();
+            active[COOLDOWN_HI] = r.cooldown.is_some();
+            let mut bit = [0u64; SLOTS];
+            for (b, (rule, _)) in bit.iter_mut().zip(SLOT_RULES) {
+                *b = 1u64 << (rule as u8 & 63);
+            }
+            // Priority order: a rule's class position, then its code.
+            let mut rank = [0i64; SLOTS];
+            for (k, (rule, _)) in rank.iter_mut().zip(SLOT_RULES) {
+                let class = r
+                    .priority
+                    .iter()
+                    .position(|c| *c == rule.class())
+                    .ok_or(())?;
+                *k = (class as i64) << 6 | i64::from(rule as u8 & 63);
+            }
+            Ok(Lanes {
+                limit,
+                allow_unbounded: r.allow_unbounded,
+                needs_cost: r.needs_cost,
+                min_price: nan(r.min_price),
+                max_price: nan(r.max_price),
+                margin,
+                markup,
+                unit_margin: r.min_unit_margin.map(to_f),
+                discount,
+                increase,
+                decrease,
+                max_step: r.max_step.map(to_f),
+                cooldown: r.cooldown,
+                active,
+                bit,
+                rank,
+            })
+        })();
+        built.ok()
+    }
+}
+
+/// The columns a block reads.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct LaneInputs<'a> {
+    pub(crate) current: Option<Column<'a>>,
+    pub(crate) cost: Option<Column<'a>>,
+    pub(crate) reference: Option<Column<'a>>,
+    pub(crate) units: Option<Column<'a>>,
+    pub(crate) now: Option<Column<'a>>,
+    pub(crate) last_change: Option<Column<'a>>,
+    /// Columns whose presence sends a row (so its block) to the rows path.
+    pub(crate) divert: [Option<Column<'a>>; 2],
+}
+
+/// Decisions of consecutive rows as columns, for
+/// [`DecisionSink::put_rows`](crate::DecisionSink::put_rows).
+///
+/// Every row here was decided on the common path: it has a price, is
+/// `accepted`, `adjusted` or `held`, relaxed no class, leaves no rule
+/// unmet, needs no approval and names no invalid field.
+#[derive(Clone, Debug)]
+pub struct DecisionRows {
+    len: usize,
+    price: [i64; BLOCK],
+    lower: [i64; BLOCK],
+    upper: [i64; BLOCK],
+    violated: [u64; BLOCK],
+    binding: [u64; BLOCK],
+    outcome: [u8; BLOCK],
+    reason: [u8; BLOCK],
+    promo_spend: [i64; BLOCK],
+}
+
+impl Default for DecisionRows {
+    fn default() -> Self {
+        DecisionRows {
+            len: 0,
+            price: [0; BLOCK],
+            lower: [0; BLOCK],
+            upper: [0; BLOCK],
+            violated: [0; BLOCK],
+            binding: [0; BLOCK],
+            outcome: [0; BLOCK],
+            reason: [0; BLOCK],
+            promo_spend: [0; BLOCK],
+        }
+    }
+}
+
+impl DecisionRows {
+    /// Rows held.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// No rows.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Each row's published price (minor units).
+    pub fn price(&self) -> &[i64] {
+        self.price.get(..self.len).unwrap_or(&[])
+    }
+
+    /// Each row's allowed interval's lower end (minor units).
+    pub fn lower(&self) -> &[i64] {
+        self.lower.get(..self.len).unwrap_or(&[])
+    }
+
+    /// Each row's allowed interval's upper end (minor units), `i64::MAX`
+    /// where the interval has none (`Decision::upper` is `None`).
+    pub fn upper(&self) -> &[i64] {
+        self.upper.get(..self.len).unwrap_or(&[])
+    }
+
+    /// Each row's violated rules ([`RuleSet`] bits).
+    pub fn violated(&self) -> &[u64] {
+        self.violated.get(..self.len).unwrap_or(&[])
+    }
+
+    /// Each row's binding rules ([`RuleSet`] bits).
+    pub fn binding(&self) -> &[u64] {
+        self.binding.get(..self.len).unwrap_or(&[])
+    }
+
+    /// Each row's outcome, as its code (`Outcome as u8`).
+    pub fn outcome(&self) -> &[u8] {
+        self.outcome.get(..self.len).unwrap_or(&[])
+    }
+
+    /// Each row's reason, as its code ([`Reason::code`]; these all fit a
+    /// byte).
+    pub fn reason(&self) -> &[u8] {
+        self.reason.get(..self.len).unwrap_or(&[])
+    }
+
+    /// Each row's promotion spend (minor units), `-1` where none
+    /// (`Decision::promo_spend` is `None`).
+    pub fn promo_spend(&self) -> &[i64] {
+        self.promo_spend.get(..self.len).unwrap_or(&[])
+    }
+
+    /// Row `j` as a [`Decision`] (`j < len()`).
+    #[inline]
+    pub fn decision(&self, j: usize) -> Decision {
+        let at = j.min(BLOCK - 1);
+        let upper = self.upper[at];
+        let spend = self.promo_spend[at];
+        Decision {
+            outcome: match self.outcome[at] {
+                0 => Outcome::Accepted,
+                1 => Outcome::Adjusted,
+                2 => Outcome::Held,
+                _ => Outcome::Rejected,
+            },
+            reason: Reason::from_code(u32::from(self.reason[at])).unwrap_or(Reason::InvalidInput),
+            price: Some(self.price[at]),
+            lower: Some(self.lower[at]),
+            upper: (upper != i64::MAX).then_some(upper),
+            violated: RuleSet(self.violated[at]),
+            binding: RuleSet(self.binding[at]),
+            unmet: RuleSet::EMPTY,
+            relaxed: ClassSet::EMPTY,
+            promo_spend: (spend >= 0).then_some(spend),
+            needs_approval: false,
+            invalid_field: None,
+        }
+    }
+}
+
+/// A block's inputs as lanes: money as exact doubles (`NaN` absent).
+struct Loaded {
+    p: [f64; BLOCK],
+    current: [f64; BLOCK],
+    cost: [f64; BLOCK],
+    reference: [f64; BLOCK],
+    units: [i64; BLOCK],
+    /// Masks (all ones or zero per row, so that they stay in 64-bit lanes
+    /// with the values): the row has `expected_units`; it is cooling down.
+    has_units: [u64; BLOCK],
+    cooling: [u64; BLOCK],
+    /// A row the lanes do not decide (a mask).
+    slow: [u64; BLOCK],
+}
+
+/// `mask ? a : b` for a mask of all ones or zero.
+#[inline(always)]
+fn sel(mask: u64, a: f64, b: f64) -> f64 {
+    f64::from_bits((a.to_bits() & mask) | (b.to_bits() & !mask))
+}
+
+/// Reads rows `s..s + BLOCK` of `col` into `out` (`NaN` where absent),
+/// marking rows whose value lies outside `lo..limit` slow. `None` when
+/// the column is shorter than the block.
+#[inline(always)]
+fn load_money(
+    col: Option<Column<'_>>,
+    s: usize,
+    lo: i64,
+    limit: i64,
+    out: &mut [f64; BLOCK],
+    slow: &mut [u64; BLOCK],
+) -> Option<()> {
+    let Some(col) = col else {
+        *out = [f64::NAN; BLOCK];
+        return Some(());
+    };
+    let vals: &[i64; BLOCK] = col.values.get(s..s + BLOCK)?.try_into().ok()?;
+    let mut present = [!0u64; BLOCK];
+    if let Some(bits) = col.validity {
+        presence(bits, s, &mut present)?;
+    }
+    for j in 0..BLOCK {
+        let v = vals[j];
+        let ok = m((lo <= v) & (v < limit));
+        slow[j] |= present[j] & !ok;
+        out[j] = sel(present[j] & ok, to_f(v), f64::NAN);
+    }
+    Some(())
+}
+
+/// The validity bits of rows `s..s + BLOCK`.
+#[inline(always)]
+fn presence(bits: &[u8], s: usize, out: &mut [u64; BLOCK]) -> Option<()> {
+    if s % 8 == 0 {
+        let bytes = bits.get(s / 8..s / 8 + BLOCK / 8)?;
+        for (chunk, byte) in out.chunks_exact_mut(8).zip(bytes) {
+            for (k, x) in chunk.iter_mut().enumerate() {
+                *x = m(byte & (1 << k) != 0);
+            }
+        }
+    } else {
+        bits.get((s + BLOCK - 1) / 8)?;
+        for (j, x) in out.iter_mut().enumerate() {
+            let i = s + j;
+            *x = m(bits.get(i / 8).is_some_and(|b| b & (1 << (i % 8)) != 0));
+        }
+    }
+    Some(())
+}
+
+/// Reads rows `s..s + BLOCK` of a count or time column: the values (zero
+/// where absent) and which rows have one.
+#[inline(always)]
+fn load_raw(
+    col: Option<Column<'_>>,
+    s: usize,
+    vals: &mut [i64; BLOCK],
+    present: &mut [u64; BLOCK],
+) -> Option<()> {
+    let Some(col) = col else {
+        *present = [0; BLOCK];
+        *vals = [0; BLOCK];
+        return Some(());
+    };
+    let v: &[i64; BLOCK] = col.values.get(s..s + BLOCK)?.try_into().ok()?;
+    *present = [!0; BLOCK];
+    if let Some(bits) = col.validity {
+        presence(bits, s, present)?;
+    }
+    for j in 0..BLOCK {
+        vals[j] = v[j] & present[j] as i64;
+    }
+    Some(())
+}
+
+impl Lanes {
+    /// Decides rows `s..s + BLOCK` of `proposed` / `inp` into `out`, or
+    /// returns `false` when any of them must take the rows path (then
+    /// `out` is unspecified).
+    #[inline(always)]
+    fn block_body(
+        &self,
+        proposed: &[i64],
+        inp: &LaneInputs<'_>,
+        s: usize,
+        out: &mut DecisionRows,
+    ) -> bool {
+        self.block_inner(proposed, inp, s, out).is_some()
+    }
+
+    #[inline(always)]
+    fn block_inner(
+        &self,
+        proposed: &[i64],
+        inp: &LaneInputs<'_>,
+        s: usize,
+        out: &mut DecisionRows,
+    ) -> Option<()> {
+        let limit = self.limit;
+        let mut x = Loaded {
+            p: [0.0; BLOCK],
+            current: [0.0; BLOCK],
+            cost: [0.0; BLOCK],
+            reference: [0.0; BLOCK],
+            units: [0; BLOCK],
+            has_units: [0; BLOCK],
+            cooling: [0; BLOCK],
+            slow: [0; BLOCK],
+        };
+        // A campaign or segment: the general engine.
+        for col in inp.divert.iter().flatten() {
+            let mut present = [!0u64; BLOCK];
+            col.values.get(s..s + BLOCK)?;
+            if let Some(bits) = col.validity {
+                presence(bits, s, &mut present)?;
+            }
+            for j in 0..BLOCK {
+                x.slow[j] |= present[j];
+            }
+        }
+        {
+            let p: &[i64; BLOCK] = proposed.get(s..s + BLOCK)?.try_into().ok()?;
+            for j in 0..BLOCK {
+                let ok = m((1 <= p[j]) & (p[j] < limit));
+                x.slow[j] |= !ok;
+                x.p[j] = sel(ok, to_f(p[j]), 1.0);
+            }
+        }
+        load_money(inp.current, s, 1, limit, &mut x.current, &mut x.slow)?;
+        load_money(inp.cost, s, 0, limit, &mut x.cost, &mut x.slow)?;
+        load_money(inp.reference, s, 1, limit, &mut x.reference, &mut x.slow)?;
+        load_raw(inp.units, s, &mut x.units, &mut x.has_units)?;
+        for j in 0..BLOCK {
+            let u = x.units[j];
+            let ok = m((1..MAX_UNITS).contains(&u));
+            // The engine refuses reference x units above 2^61; the lanes
+            // take only products safely below it (doubles round here).
+            let big = m((x.reference[j] * to_f(u.clamp(0, MAX_UNITS))) >= (1u64 << 60) as f64);
+            x.slow[j] |= x.has_units[j] & (!ok | big);
+        }
+        if self.needs_cost {
+            for j in 0..BLOCK {
+                x.slow[j] |= m(x.cost[j].is_nan());
+            }
+        }
+        {
+            let mut now = [0i64; BLOCK];
+            let mut has_now = [0u64; BLOCK];
+            let mut last = [0i64; BLOCK];
+            let mut has_last = [0u64; BLOCK];
+            load_raw(inp.now, s, &mut now, &mut has_now)?;
+            load_raw(inp.last_change, s, &mut last, &mut has_last)?;
+            let (on, cd) = (m(self.cooldown.is_some()), self.cooldown.unwrap_or(0));
+            for j in 0..BLOCK {
+                x.slow[j] |= m((now[j] | last[j]) < 0);
+                // Both non-negative here (else the row is slow): no overflow.
+                let since = now[j].wrapping_sub(last[j]);
+                let cooling = !has_now[j] | m(since < cd);
+                x.cooling[j] = on & has_last[j] & m(!x.current[j].is_nan()) & cooling;
+            }
+        }
+        if x.slow.iter().fold(0, |a, s| a | s) != 0 {
+            return None;
+        }
+        self.decide(&x, out);
+        Some(())
+    }
+
+    /// The decisions of a block none of whose rows is slow.
+    #[inline(always)]
+    fn decide(&self, x: &Loaded, out: &mut DecisionRows) {
+        // Each active slot's bound per row (NaN where it does not apply).
+        let mut b = [[f64::NAN; BLOCK]; SLOTS];
+        for slot in 0..SLOTS {
+            if !self.active[slot] {
+                continue;
+            }
+            let bs = &mut b[slot];
+            match slot {
+                MIN_PRICE => *bs = [self.min_price; BLOCK],
+                MAX_PRICE => *bs = [self.max_price; BLOCK],
+                MARGIN | MARKUP => {
+                    let map = if slot == MARGIN {
+                        self.margin
+                    } else {
+                        self.markup
+                    };
+                    if let Some(map) = map {
+                        for j in 0..BLOCK {
+                            bs[j] = map.ceil(x.cost[j]);
+                        }
+                    }
+                }
+                UNIT_MARGIN => {
+                    let u = self.unit_margin.unwrap_or(f64::NAN);
+                    for j in 0..BLOCK {
+                        bs[j] = x.cost[j] + u;
+                    }
+                }
+                MAX_DISCOUNT => {
+                    if let Some(map) = self.discount {
+                        for j in 0..BLOCK {
+                            bs[j] = map.ceil(x.reference[j]);
+                        }
+                    }
+                }
+                MAX_INCREASE => {
+                    if let Some(map) = self.increase {
+                        for j in 0..BLOCK {
+                            bs[j] = map.floor(x.current[j]);
+                        }
+                    }
+                }
+                MAX_DECREASE => {
+                    if let Some(map) = self.decrease {
+                        for j in 0..BLOCK {
+                            bs[j] = map.ceil(x.current[j]);
+                        }
+                    }
+                }
+                STEP_DOWN | STEP_UP => {
+                    let step = self.max_step.unwrap_or(f64::NAN);
+                    for j in 0..BLOCK {
+                        // The engine saturates `current - step` and rounds
+                        // to the tick (one): below one it is still a bound.
+                        bs[j] = if slot == STEP_DOWN {
+                            x.current[j] - step
+                        } else {
+                            x.current[j] + step
+                        };
+                    }
+                }
+                _ => {
+                    for j in 0..BLOCK {
+                        bs[j] = sel(x.cooling[j], x.current[j], f64::NAN);
+                    }
+                }
+            }
+        }
+
+        // The interval: every class kept (the lanes only see feasible rows).
+        let mut lo = [1.0f64; BLOCK];
+        let mut hi = [f64::INFINITY; BLOCK];
+        let mut violated = [0u64; BLOCK];
+        let mut lower_source = [0u64; BLOCK];
+        for slot in 0..SLOTS {
+            if !self.active[slot] {
+                continue;
+            }
+            let (bs, bit) = (&b[slot], self.bit[slot]);
+            if SLOT_RULES[slot].1 {
+                for j in 0..BLOCK {
+                    lo[j] = max(lo[j], bs[j]);
+                    violated[j] |= bit & m(x.p[j] < bs[j]);
+                    lower_source[j] |= m(!bs[j].is_nan());
+                }
+            } else {
+                for j in 0..BLOCK {
+                    hi[j] = min(hi[j], bs[j]);
+                    violated[j] |= bit & m(x.p[j] > bs[j]);
+                }
+            }
+        }
+        let mut lo_rules = [0u64; BLOCK];
+        let mut hi_rules = [0u64; BLOCK];
+        let mut lo_rank = [NO_RANK; BLOCK];
+        let mut hi_rank = [NO_RANK; BLOCK];
+        for slot in 0..SLOTS {
+            if !self.active[slot] {
+                continue;
+            }
+            let (bs, bit, rank) = (&b[slot], self.bit[slot], self.rank[slot]);
+            if SLOT_RULES[slot].1 {
+                for j in 0..BLOCK {
+                    let at = m(bs[j] == lo[j]);
+                    lo_rules[j] |= bit & at;
+                    let r = (rank & at as i64) | (NO_RANK & !at as i64);
+                    lo_rank[j] = lo_rank[j].min(r);
+                }
+            } else {
+                for j in 0..BLOCK {
+                    let at = m(bs[j] == hi[j]);
+                    hi_rules[j] |= bit & at;
+                    let r = (rank & at as i64) | (NO_RANK & !at as i64);
+                    hi_rank[j] = hi_rank[j].min(r);
+                }
+            }
+        }
+        let mut bad = 0u64;
+        let bounded = m(!self.allow_unbounded);
+        for j in 0..BLOCK {
+            let unbounded = m(hi[j] == f64::INFINITY) | !lower_source[j];
+            bad |= m(lo[j] > hi[j]) | (bounded & unbounded);
+        }
+        const TICK: i64 = 1 + Rule::Tick as i64;
+        const COOLDOWN: i64 = 1 + Rule::Cooldown as i64;
+        out.len = BLOCK;
+        for j in 0..BLOCK {
+            let p = x.p[j];
+            let price = min(max(p, lo[j]), hi[j]);
+            let (clamped_lo, clamped_hi) = (m(p < lo[j]) as i64, m(p > hi[j]) as i64);
+            out.binding[j] = (lo_rules[j] & m(price == lo[j])) | (hi_rules[j] & m(price == hi[j]));
+            out.violated[j] = violated[j];
+            out.price[j] = to_i(price);
+            out.lower[j] = to_i(lo[j]);
+            let open = m(hi[j] == f64::INFINITY) as i64;
+            out.upper[j] = (i64::MAX & open) | (to_i(hi[j]) & !open);
+            // The rule that decided a clamped price; `tick` when none did.
+            let rank = (lo_rank[j] & clamped_lo) | (hi_rank[j] & !clamped_lo & clamped_hi);
+            let named = m((clamped_lo | clamped_hi) != 0 && rank != NO_RANK) as i64;
+            let source = ((1 + (rank & 63)) & named) | (TICK & !named);
+            // Accepted (no reason) unless moved; held by a cooldown, else
+            // adjusted by the source rule.
+            let moved = m(price != p) as i64;
+            let held = moved & x.cooling[j] as i64;
+            let adjusted = moved & !held;
+            out.outcome[j] =
+                ((Outcome::Adjusted as i64 & adjusted) | (Outcome::Held as i64 & held)) as u8;
+            out.reason[j] = ((source & adjusted) | (COOLDOWN & held)) as u8;
+            // (reference - price)^+ x units, exact: reference x units < 2^60.
+            let per_unit = to_i(max(0.0, x.reference[j] - price));
+            let spends = (x.has_units[j] & m(!x.reference[j].is_nan())) as i64;
+            // `-1` (no spend) where the row has no reference or no forecast.
+            out.promo_spend[j] = (per_unit.wrapping_mul(x.units[j]) & spends) | !spends;
+        }
+        if bad != 0 {
+            // Some row would relax a class or is unbounded: the caller
+            // decides the block row by row instead.
+            out.len = 0;
+        }
+    }
+
+    /// [`Lanes::block_body`] compiled for AVX2.
+    ///
+    /// # Safety
+    /// The CPU must support AVX2.
+    #[cfg(all(feature = "std", target_arch = "x86_64", not(miri)))]
+    #[target_feature(enable = "avx2")]
+    unsafe fn block_avx2(
+        &self,
+        proposed: &[i64],
+        inp: &LaneInputs<'_>,
+        s: usize,
+        out: &mut DecisionRows,
+    ) -> bool {
+        self.block_body(proposed, inp, s, out)
+    }
+
+    /// Decides rows `s..s + BLOCK` into `out` when every one of them takes
+    /// the common path; `false` (and `out.len() == 0`) sends the block to
+    /// the rows path.
+    #[inline(never)]
+    pub(crate) fn block(
+        &self,
+        proposed: &[i64],
+        inp: &LaneInputs<'_>,
+        s: usize,
+        out: &mut DecisionRows,
+    ) -> bool {
+        out.len = 0;
+        #[cfg(all(feature = "std", target_arch = "x86_64", not(miri)))]
+        {
+            if std::is_x86_feature_detected!("avx2") {
+                // SAFETY: the CPU has AVX2 (checked just above).
+                let ok = unsafe { self.block_avx2(proposed, inp, s, out) } && out.len == BLOCK;
+                #[cfg(all(test, feature = "testkit", not(miri)))]
+                if ok {
+                    LANE_ROWS.fetch_add(BLOCK as u64, core::sync::atomic::Ordering::Relaxed);
+                }
+                return ok;
+            }
+        }
+        self.block_body(proposed, inp, s, out) && out.len == BLOCK
+    }
+}
+
+/// Rows the lanes decided (tests check the comparisons are not vacuous).
+#[cfg(all(test, feature = "testkit", not(miri)))]
+pub(crate) static LANE_ROWS: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(0);
+
+// Left out under miri like the kernel's: generating policies in the
+// interpreter takes minutes, and the AVX2 copy is not built there.
+#[cfg(all(test, feature = "testkit", not(miri)))]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::panic)]
+
+    use super::*;
+    use crate::batch::Columns;
+    use crate::item::{Field, Item};
+    use crate::policy::Policy;
+    use alloc::format;
+    use alloc::string::String;
+    use alloc::vec;
+    use alloc::vec::Vec;
+    use core::sync::atomic::{AtomicU64, Ordering};
+    use proptest::prelude::*;
+    use proptest::test_runner::Config;
+
+    #[test]
+    fn conversions_are_exact() {
+        for x in [0i64, 1, 2, 99, 12_345, (1 << 48) - 1, (1 << 52) - 1] {
+            assert_eq!(to_f(x), x as f64);
+            assert_eq!(to_i(x as f64), x);
+        }
+        assert_eq!(round(2.5), 2.0);
+        assert_eq!(round(3.5), 4.0);
+        assert_eq!(round(7.25), 7.0);
+    }
+
+    /// `Map::ceil` / `Map::floor` against exact integer division, at the
+    /// edges of their range and on awkward divisors.
+    #[test]
+    fn maps_round_exactly() {
+        let cases = [
+            (20, 17),
+            (11, 10),
+            (4, 5),
+            (1, 2),
+            (1_000_001, 1_000_000),
+            (7, 3),
+            (1, 1),
+        ];
+        for (a, b) in cases {
+            let map = Map::new(a, b).unwrap();
+            let g = gcd(a as u64, b as u64) as i64;
+            let (ra, rb) = (a / g, b / g);
+            let lim = map.limit();
+            let mut xs: Vec<i64> = (0..2000).collect();
+            xs.extend((0..2000).map(|k| lim - 1 - k));
+            xs.extend((1..60).map(|k| (lim / 61) * k + k));
+            for x in xs {
+                let n = i128::from(x) * i128::from(ra);
+                let (fl, cl) = (
+                    n.div_euclid(rb.into()),
+                    (n + i128::from(rb) - 1).div_euclid(rb.into()),
+                );
+                assert_eq!(map.floor(to_f(x)), fl as f64, "floor {x} * {a} / {b}");
+                assert_eq!(map.ceil(to_f(x)), cl as f64, "ceil {x} * {a} / {b}");
+            }
+            assert!(map.ceil(f64::NAN).is_nan());
+        }
+    }
+
+    fn ratio() -> impl Strategy<Value = String> {
+        prop_oneof![
+            4 => (1u32..40).prop_map(|p| format!("0.{p:02}")),
+            1 => (1u32..999).prop_map(|p| format!("0.{p:03}")),
+            1 => Just(String::from("0.333333")),
+        ]
+    }
+
+    /// Random policies with only the rules the lanes decide.
+    fn lane_policy() -> impl Strategy<Value = Policy> {
+        let opt = |s: BoxedStrategy<String>| proptest::option::weighted(0.6, s);
+        (
+            (
+                opt((1u32..500)
+                    .prop_map(|c| format!("{}.{:02}", c / 100, c % 100))
+                    .boxed()),
+                opt((100u32..900).prop_map(|m| format!("{m}")).boxed()),
+                opt(ratio().boxed()),
+                opt(ratio().boxed()),
+                opt((1u32..300).prop_map(|c| format!("0.{c:02}")).boxed()),
+            ),
+            (
+                opt(ratio().boxed()),
+                opt(ratio().boxed()),
+                opt(ratio().boxed()),
+                opt((1u32..100).prop_map(|s| format!("{s}")).boxed()),
+                proptest::option::weighted(0.6, 1u32..7200),
+                any::<bool>(),
+                Just(["financial", "stability", "market"]).prop_shuffle(),
+            ),
+        )
+            .prop_filter_map(
+                "refused",
+                |((min, max, margin, markup, unit), (discount, inc, dec, step, cd, unb, order))| {
+                    let mut t = String::from("name = \"lanes\"\ncurrency = \"USD\"\n");
+                    t += &format!(
+                        "priority = [\"hard\", \"{}\", \"{}\", \"{}\"]\nallow_unbounded = {unb}\n",
+                        order[0], order[1], order[2]
+                    );
+                    let line = |k: &str, v: &Option<String>| match v {
+                        Some(v) => format!("{k} = \"{v}\"\n"),
+                        None => String::new(),
+                    };
+                    t += "[bounds]\n";
+                    t += &line("min_price", &min);
+                    t += &line("max_price", &max);
+                    t += "[margin]\n";
+                    t += &line("min_margin", &margin);
+                    t += &line("min_markup", &markup);
+                    t += &line("min_unit_margin", &unit);
+                    t += "[change]\n";
+                    t += &line("max_increase", &inc);
+                    t += &line("max_decrease", &dec);
+                    t += &line("max_step", &step);
+                    if let Some(cd) = cd {
+                        t += &format!("cooldown_secs = {cd}\n");
+                    }
+                    t += "[promotion]\n";
+                    t += &line("max_discount", &discount);
+                    Policy::from_toml_str(&t).ok()
+                },
+            )
+    }
+
+    /// One row: mostly catalogue-like values (as in the shared workload),
+    /// some absent, a few wild or out of the lanes' range.
+    fn lane_row() -> impl Strategy<Value = [Option<i64>; 7]> {
+        let odd = || {
+            prop_oneof![
+                3000 => Just(None::<i64>),
+                4 => Just(Some(-1)),
+                1 => prop_oneof![Just(0i64), Just(-5), Just(1 << 50), Just(crate::MAX_MONEY)].prop_map(Some),
+            ]
+        };
+        (
+            (100i64..10_000, 120u32..180, 70u32..130, 0u32..100),
+            (odd(), odd(), odd()),
+            proptest::option::weighted(0.1, 1i64..500),
+            proptest::option::weighted(0.97, 1_800_000_000i64..1_800_000_100),
+            proptest::option::weighted(0.97, 1_799_990_000i64..1_800_000_000),
+        )
+            .prop_map(|((cost, up, step, wild), (x, y, z), units, now, last)| {
+                let current = cost * i64::from(up) / 100;
+                let mut p = current * i64::from(step) / 100;
+                if wild < 3 {
+                    p = (p / 100).max(1);
+                } else if wild < 6 {
+                    p *= 10;
+                }
+                let promo = units.is_some();
+                // -1: absent; another override: that value.
+                let pick = |o: Option<i64>, v: Option<i64>| match o {
+                    None => v,
+                    Some(-1) => None,
+                    Some(w) => Some(w),
+                };
+                [
+                    Some(p),
+                    pick(x, Some(current)),
+                    pick(y, Some(cost)),
+                    pick(z, promo.then_some(current)),
+                    units,
+                    now,
+                    last,
+                ]
+            })
+    }
+
+    const FIELDS: [Field; 6] = [
+        Field::CurrentPrice,
+        Field::UnitCost,
+        Field::ReferencePrice,
+        Field::ExpectedUnits,
+        Field::Now,
+        Field::LastChangeAt,
+    ];
+
+    static ROWS: AtomicU64 = AtomicU64::new(0);
+    static ALL: AtomicU64 = AtomicU64::new(0);
+
+    proptest! {
+        #![proptest_config(Config { cases: 300, failure_persistence: None, ..Config::default() })]
+
+        /// Columnar batches where most blocks take the lanes decide every
+        /// row exactly as the general engine, with the same summary as the
+        /// item path, with and without validity bitmaps.
+        #[test]
+        fn lanes_match_the_engine(
+            policy in lane_policy(),
+            rows in proptest::collection::vec(lane_row(), 64..400),
+            offset in 0usize..3,
+        ) {
+            let n = rows.len();
+            let proposed: Vec<i64> = rows.iter().map(|r| r[0].unwrap_or(0)).collect();
+            let items: Vec<Item> = rows
+                .iter()
+                .map(|r| {
+                    let mut it = Item::new(r[0].unwrap_or(0));
+                    for (f, v) in FIELDS.iter().zip(&r[1..]) {
+                        if let Some(v) = v {
+                            it.set(*f, *v);
+                        }
+                    }
+                    it
+                })
+                .collect();
+            let mut owned = Vec::new();
+            for (k, f) in FIELDS.iter().enumerate() {
+                let vals: Vec<i64> = rows.iter().map(|r| r[k + 1].unwrap_or(0)).collect();
+                let mut bits = vec![0u8; n.div_ceil(8)];
+                for (i, r) in rows.iter().enumerate() {
+                    if r[k + 1].is_some() {
+                        bits[i / 8] |= 1 << (i % 8);
+                    }
+                }
+                let full = rows.iter().all(|r| r[k + 1].is_some());
+                owned.push((*f, vals, (!full).then_some(bits)));
+            }
+            // A batch starting part-way into the rows checks unaligned bitmaps.
+            let start = offset.min(n);
+            let mut cols = Columns::new(&proposed[start..]);
+            let cut: Vec<(Field, Vec<i64>, Option<Vec<u8>>)> = owned
+                .iter()
+                .map(|(f, v, b)| {
+                    let bits = b.as_ref().map(|_| {
+                        let mut nb = vec![0u8; (n - start).div_ceil(8)];
+                        for i in start..n {
+                            if rows[i][FIELDS.iter().position(|x| x == f).unwrap() + 1].is_some() {
+                                nb[(i - start) / 8] |= 1 << ((i - start) % 8);
+                            }
+                        }
+                        nb
+                    });
+                    (*f, v[start..].to_vec(), bits)
+                })
+                .collect();
+            for (f, v, b) in &cut {
+                cols = cols.with(*f, v, b.as_deref()).unwrap();
+            }
+            let before = LANE_ROWS.load(Ordering::Relaxed);
+            let mut got = vec![crate::Decision::default(); n - start];
+            let summary = policy.evaluate_columns(&cols, &mut got).unwrap();
+            let lanes = LANE_ROWS.load(Ordering::Relaxed) - before;
+            ROWS.fetch_add(lanes, Ordering::Relaxed);
+            ALL.fetch_add((n - start) as u64, Ordering::Relaxed);
+            let mut want = vec![crate::Decision::default(); n - start];
+            let want_summary = policy.evaluate_batch(&items[start..], &mut want).unwrap();
+            for (i, item) in items[start..].iter().enumerate() {
+                let engine = crate::engine::evaluate_rules(
+                    policy.rules_for(None),
+                    item,
+                    policy.budget_view(item, None),
+                );
+                prop_assert_eq!(got[i], engine, "row {} {:?}", i, item);
+            }
+            prop_assert_eq!(summary, want_summary);
+        }
+    }
+
+    /// The comparison above is not vacuous: the lanes decide a good share
+    /// of its rows.
+    #[test]
+    fn lanes_decide_a_good_share_of_rows() {
+        lanes_match_the_engine();
+        let (rows, all) = (ROWS.load(Ordering::Relaxed), ALL.load(Ordering::Relaxed));
+        assert!(rows * 5 > all, "lanes decided {rows} of {all} rows");
+    }
+}
