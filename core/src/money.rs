@@ -259,6 +259,33 @@ pub fn float_to_minor(value: f64, digits: u8) -> Result<i64, MoneyError> {
 /// and the caller calls [`float_to_minor`]. Returns how many are fast.
 /// Only the first `min(src.len(), dst.len(), fast.len())` values are read.
 pub fn floats_to_minor(src: &[f64], digits: u8, dst: &mut [i64], fast: &mut [bool]) -> usize {
+    #[cfg(all(feature = "std", target_arch = "x86_64", not(miri)))]
+    {
+        if std::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU has AVX2 (checked just above).
+            return unsafe { floats_to_minor_avx2(src, digits, dst, fast) };
+        }
+    }
+    floats_to_minor_body(src, digits, dst, fast)
+}
+
+/// [`floats_to_minor`] compiled for AVX2 (four values per instruction).
+///
+/// # Safety
+/// The CPU must support AVX2.
+#[cfg(all(feature = "std", target_arch = "x86_64", not(miri)))]
+#[target_feature(enable = "avx2")]
+unsafe fn floats_to_minor_avx2(
+    src: &[f64],
+    digits: u8,
+    dst: &mut [i64],
+    fast: &mut [bool],
+) -> usize {
+    floats_to_minor_body(src, digits, dst, fast)
+}
+
+#[inline(always)]
+fn floats_to_minor_body(src: &[f64], digits: u8, dst: &mut [i64], fast: &mut [bool]) -> usize {
     /// 1.5 x 2^52: `x + M - M` rounds `|x| < 2^51` to an integer, ties
     /// to even, and `(x + M).to_bits() - M.to_bits()` is that integer.
     const M: f64 = 6_755_399_441_055_744.0;
@@ -267,7 +294,7 @@ pub fn floats_to_minor(src: &[f64], digits: u8, dst: &mut [i64], fast: &mut [boo
         fast.iter_mut().for_each(|f| *f = false);
         return 0;
     };
-    let mut count = 0;
+    let mut count: usize = 0;
     for ((&v, d), f) in src.iter().zip(dst.iter_mut()).zip(fast.iter_mut()) {
         let y = v * pow;
         let t = y + M;
@@ -276,7 +303,9 @@ pub fn floats_to_minor(src: &[f64], digits: u8, dst: &mut [i64], fast: &mut [boo
         let ok = (y.abs() < LIMIT) & (nearest.abs() <= MAX_MONEY as f64) & (nearest / pow == v);
         *d = (t.to_bits() as i64).wrapping_sub(M.to_bits() as i64);
         *f = ok;
-        count += usize::from(ok);
+        // Wrapping: cannot overflow, and a checked add would stop the
+        // loop from vectorising (release builds keep overflow checks).
+        count = count.wrapping_add(usize::from(ok));
     }
     count
 }

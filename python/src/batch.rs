@@ -168,6 +168,31 @@ fn convert<'a>(
         }
     };
     let absent = |r: usize| mask.and_then(|m| m.get(r)).copied().unwrap_or(false);
+    // A masked int64 column needing no conversion: the values in place,
+    // the mask packed into validity bits eight rows at a time.
+    if let (Some(m), Values::I64(all), Kind::MinorI64 | Kind::CountI64, false) =
+        (mask, col.values, kind, ids)
+    {
+        if let Some(src) = all.get(start..end) {
+            for (byte, rows) in out.bits.iter_mut().zip(m.chunks(8)) {
+                let mut b = 0u8;
+                for (k, gone) in rows.iter().enumerate() {
+                    b |= u8::from(!*gone) << k;
+                }
+                *byte = b;
+            }
+            if field == Field::ProposedPrice {
+                for (b, gone) in bad.iter_mut().zip(m) {
+                    if *gone && *b == NO_BAD {
+                        *b = field as u8;
+                    }
+                }
+            }
+            out.borrowed = Some(src);
+            out.full = m.iter().all(|gone| !gone);
+            return;
+        }
+    }
     // The common columns without a mask: straight loops, no closure per
     // row; a scalar is converted once.
     if mask.is_none() && !ids {
