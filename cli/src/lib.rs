@@ -16,6 +16,7 @@ pub mod describe;
 pub mod diff;
 pub mod eval;
 pub mod explain;
+pub mod fast;
 pub mod format;
 pub mod read;
 pub mod sample;

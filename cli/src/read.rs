@@ -11,6 +11,7 @@ use std::borrow::Cow;
 
 use serde_json::value::RawValue;
 
+use crate::fast;
 use crate::format::Format;
 use crate::CliError;
 
@@ -141,14 +142,8 @@ impl Chunk {
                         self.columns.len()
                     )));
                 }
-                // One UTF-8 check for the whole record; a field is then a
-                // slice of it (`get` refuses a slice that splits a character,
-                // and such a field is checked on its own).
-                let whole = std::str::from_utf8(rec.as_slice()).unwrap_or("");
-                let mut end = 0;
+                let digits = policy.currency().minor_units();
                 for (bytes, col) in rec.iter().zip(&self.columns) {
-                    let start = end;
-                    end += bytes.len();
                     let Some(field) = *col else { continue };
                     if field == Field::Sku {
                         if trim_bytes(bytes).is_empty() {
@@ -159,11 +154,24 @@ impl Chunk {
                     if bytes.is_empty() && field != Field::ProposedPrice {
                         continue;
                     }
-                    let text = match whole.get(start..end) {
-                        Some(t) if t.len() == bytes.len() => t,
-                        _ => std::str::from_utf8(bytes)
-                            .map_err(|_| RowError::field(field, "is not valid UTF-8"))?,
-                    };
+                    // Plain numbers, nearly every field, skip the general
+                    // path; they read to the same value (see `fast`).
+                    if field.is_money() {
+                        if let Some(v) = fast::money(bytes, digits) {
+                            item.set(field, v);
+                            continue;
+                        }
+                    } else if field != Field::Campaign {
+                        // `set` refuses a segment beyond u32: the general
+                        // path then words the error.
+                        if let Some(v) = fast::whole(bytes) {
+                            if item.set(field, v) {
+                                continue;
+                            }
+                        }
+                    }
+                    let text = std::str::from_utf8(bytes)
+                        .map_err(|_| RowError::field(field, "is not valid UTF-8"))?;
                     policy
                         .set_field_text(&mut item, field, text)
                         .map_err(|e| RowError::field(field, e.message))?;
