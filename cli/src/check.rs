@@ -15,7 +15,7 @@ use crate::eval::{pipeline, Evaluator, Parsed, Stats};
 use crate::format::Format;
 use crate::read::Chunk;
 use crate::read::RowReader;
-use crate::write::{money_text, push_check_header, push_check_row, CheckRow};
+use crate::write::{money_text, push_check_header, CheckRowWriter};
 use crate::{load_policy, now_arg, CheckArgs, CliError};
 
 /// Refuses an output path that names the input file: creating it would
@@ -103,6 +103,7 @@ pub fn run(args: &CheckArgs) -> Result<(), CliError> {
     }
     let mut buf = Vec::with_capacity(1 << 20);
     push_check_header(&mut buf, out_format);
+    let rows = CheckRowWriter::new(out_format, digits, &stamp);
     pipeline(reader, &[&policy], now, args.chunk_size, |work| {
         let Some(parsed) = work.parsed.first() else {
             return Err(CliError::new("internal error: no items read"));
@@ -119,18 +120,7 @@ pub fn run(args: &CheckArgs) -> Result<(), CliError> {
             } else {
                 None
             };
-            push_check_row(
-                &mut buf,
-                out_format,
-                digits,
-                &CheckRow {
-                    sku: chunk.sku(i),
-                    decision: &d,
-                    line: chunk.line(i),
-                    error: error.as_deref(),
-                    policy: &stamp,
-                },
-            );
+            rows.push(&mut buf, chunk.sku(i), &d, chunk.line(i), error.as_deref());
         }
         flush_buf(&mut out, &mut buf, &out_name)?;
         if let Some(bar) = &bar {
