@@ -12,6 +12,7 @@ use std::path::PathBuf;
 
 pub mod audit;
 pub mod check;
+pub mod csvscan;
 pub mod describe;
 pub mod diff;
 pub mod eval;

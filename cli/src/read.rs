@@ -5,12 +5,12 @@ use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::Path;
 
-use csv::ByteRecord;
 use priceguard::{Field, Item, Policy};
 use std::borrow::Cow;
 
 use serde_json::value::RawValue;
 
+use crate::csvscan::{CsvReader, Records};
 use crate::fast;
 use crate::format::Format;
 use crate::CliError;
@@ -62,7 +62,7 @@ impl JsonRow {
 }
 
 enum Rows {
-    Csv(Vec<ByteRecord>),
+    Csv(Records),
     Json(Vec<JsonRow>),
 }
 
@@ -91,6 +91,9 @@ impl Chunk {
     pub fn clear(&mut self) {
         self.len = 0;
         self.lines.clear();
+        if let Rows::Csv(recs) = &mut self.rows {
+            recs.clear();
+        }
     }
 
     /// 1-based line where row `i` starts in the input.
@@ -101,10 +104,7 @@ impl Chunk {
     /// The sku of row `i`, as written (empty when absent).
     pub fn sku(&self, i: usize) -> &[u8] {
         match &self.rows {
-            Rows::Csv(recs) => recs
-                .get(i)
-                .and_then(|r| r.get(self.sku_col))
-                .map_or(&[][..], trim_bytes),
+            Rows::Csv(recs) => recs.field(i, self.sku_col).map_or(&[][..], trim_bytes),
             Rows::Json(rows) => rows.get(i).map_or(&[][..], |r| r.sku.as_bytes()),
         }
     }
@@ -113,9 +113,8 @@ impl Chunk {
     pub fn raw_text(&self, i: usize, field: Field) -> Option<String> {
         match &self.rows {
             Rows::Csv(recs) => {
-                let rec = recs.get(i)?;
                 let col = self.columns.iter().position(|c| *c == Some(field))?;
-                rec.get(col)
+                recs.field(i, col)
                     .map(|b| String::from_utf8_lossy(trim_bytes(b)).into_owned())
             }
             Rows::Json(rows) => rows
@@ -134,16 +133,18 @@ impl Chunk {
         let mut item = Item::new(0);
         match &self.rows {
             Rows::Csv(recs) => {
-                let rec = recs.get(i).ok_or_else(|| RowError::row("missing row"))?;
-                if rec.len() != self.columns.len() {
+                if i >= recs.len() {
+                    return Err(RowError::row("missing row"));
+                }
+                let n = recs.field_count(i);
+                if n != self.columns.len() {
                     return Err(RowError::row(format!(
-                        "has {} fields but the header has {}",
-                        rec.len(),
+                        "has {n} fields but the header has {}",
                         self.columns.len()
                     )));
                 }
                 let digits = policy.currency().minor_units();
-                for (bytes, col) in rec.iter().zip(&self.columns) {
+                for (bytes, col) in recs.fields(i).zip(&self.columns) {
                     let Some(field) = *col else { continue };
                     if field == Field::Sku {
                         if trim_bytes(bytes).is_empty() {
@@ -208,7 +209,7 @@ fn trim_bytes(b: &[u8]) -> &[u8] {
 }
 
 enum Source {
-    Csv(csv::Reader<Box<dyn Read + Send>>),
+    Csv(CsvReader),
     Json {
         reader: Box<dyn BufRead + Send>,
         line: u64,
@@ -257,20 +258,11 @@ impl RowReader {
         let name = name.to_string();
         let reader = match format {
             Format::Csv => {
-                let mut rdr = csv::ReaderBuilder::new()
-                    .has_headers(true)
-                    .flexible(true)
-                    // Records end at `\n` only: with the default CRLF
-                    // terminator the csv crate reports the line before the
-                    // real one for CRLF files. A trailing `\r` is trimmed
-                    // like any other surrounding whitespace.
-                    .terminator(csv::Terminator::Any(b'\n'))
-                    .buffer_capacity(1 << 16)
-                    .from_reader(input);
-                let header = rdr
-                    .byte_headers()
-                    .map_err(|e| CliError::new(format!("cannot read the header of `{name}`: {e}")))?
-                    .clone();
+                let mut rdr = CsvReader::new(input);
+                let mut header = Records::new();
+                rdr.read_record(&mut header).map_err(|e| {
+                    CliError::new(format!("cannot read the header of `{name}`: {e}"))
+                })?;
                 let (columns, sku_col) = parse_header(&header, &name)?;
                 RowReader {
                     source: Source::Csv(rdr),
@@ -299,7 +291,7 @@ impl RowReader {
     pub fn new_chunk(&self) -> Chunk {
         Chunk {
             rows: match self.source {
-                Source::Csv(_) => Rows::Csv(Vec::new()),
+                Source::Csv(_) => Rows::Csv(Records::new()),
                 Source::Json { .. } => Rows::Json(Vec::new()),
             },
             lines: Vec::new(),
@@ -312,7 +304,7 @@ impl RowReader {
     /// Bytes consumed so far (for progress).
     pub fn bytes_read(&self) -> u64 {
         match &self.source {
-            Source::Csv(r) => r.position().byte(),
+            Source::Csv(r) => r.bytes_read(),
             Source::Json { .. } => self.bytes,
         }
     }
@@ -320,31 +312,27 @@ impl RowReader {
     /// Appends the next row of the input to `chunk`; `false` at the end.
     pub fn read_row(&mut self, chunk: &mut Chunk) -> Result<bool, CliError> {
         match (&mut self.source, &mut chunk.rows) {
-            (Source::Csv(rdr), Rows::Csv(recs)) => {
-                if recs.len() <= chunk.len {
-                    recs.push(ByteRecord::with_capacity(256, self.columns.len().max(1)));
-                }
-                let Some(rec) = recs.get_mut(chunk.len) else {
+            (Source::Csv(rdr), Rows::Csv(recs)) => loop {
+                let Some(line) = rdr
+                    .read_record(recs)
+                    .map_err(|e| CliError::new(format!("cannot read `{}`: {e}", self.name)))?
+                else {
                     return Ok(false);
                 };
-                loop {
-                    let more = rdr
-                        .read_byte_record(rec)
-                        .map_err(|e| CliError::new(format!("cannot read `{}`: {e}", self.name)))?;
-                    if !more {
-                        return Ok(false);
-                    }
-                    // A blank line (or one holding only `\r`) is not a row.
-                    let blank =
-                        rec.len() == 1 && rec.get(0).is_some_and(|f| trim_bytes(f).is_empty());
-                    if !blank {
-                        break;
-                    }
+                // A blank line (or one holding only `\r`) is not a row.
+                let last = recs.len() - 1;
+                let blank = recs.field_count(last) == 1
+                    && recs
+                        .field(last, 0)
+                        .is_some_and(|f| trim_bytes(f).is_empty());
+                if blank {
+                    recs.pop();
+                    continue;
                 }
-                chunk.lines.push(rec.position().map_or(0, |p| p.line()));
+                chunk.lines.push(line);
                 chunk.len += 1;
-                Ok(true)
-            }
+                return Ok(true);
+            },
             (Source::Json { reader, line, buf }, Rows::Json(rows)) => loop {
                 buf.clear();
                 let n = reader
@@ -378,11 +366,11 @@ impl RowReader {
 }
 
 /// Maps header names to fields; refuses unknown and repeated columns.
-fn parse_header(header: &ByteRecord, name: &str) -> Result<(Vec<Option<Field>>, usize), CliError> {
-    let mut columns = Vec::with_capacity(header.len());
+fn parse_header(header: &Records, name: &str) -> Result<(Vec<Option<Field>>, usize), CliError> {
+    let mut columns = Vec::with_capacity(header.field_count(0));
     let mut unknown = Vec::new();
     let mut seen = 0u32;
-    for (i, raw) in header.iter().enumerate() {
+    for (i, raw) in header.fields(0).enumerate() {
         let mut raw = raw;
         if i == 0 {
             raw = raw.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(raw);
