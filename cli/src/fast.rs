@@ -16,7 +16,8 @@ const POW10: [u64; 5] = [1, 10, 100, 1_000, 10_000];
 /// below [`MAX_MONEY`] in major units and cannot overflow once scaled.
 const MAX_INT_DIGITS: usize = 15;
 
-/// Most digits of a whole number handled here (always fits `i64`).
+/// Most digits of a whole number handled here (always fits `i64`); also
+/// the most digits [`digits`] is ever asked for.
 const MAX_WHOLE_DIGITS: usize = 18;
 
 /// Reads the leading ASCII digits of `bytes`: their value and count, and
@@ -34,7 +35,9 @@ fn digits(bytes: &[u8], max: usize) -> Option<(u64, usize, &[u8])> {
         if n == max {
             return None;
         }
-        value = value * 10 + u64::from(d);
+        // At most 18 digits: below 10^18, no overflow (wrapping ops skip
+        // the overflow checks of release builds on this hot loop).
+        value = value.wrapping_mul(10).wrapping_add(u64::from(d));
         n += 1;
         rest = tail;
     }
@@ -63,12 +66,12 @@ pub fn money(text: &[u8], digits: u8) -> Option<i64> {
             if !tail.is_empty() {
                 return None;
             }
-            frac * POW10.get(usize::from(digits) - n_frac)?
+            frac.wrapping_mul(*POW10.get(usize::from(digits) - n_frac)?)
         }
         Some(_) => return None,
     };
-    // int < 10^15 and scale <= 10^4: no overflow in u64.
-    let value = int * scale + frac;
+    // int < 10^15, scale <= 10^4 and frac < scale: no overflow in u64.
+    let value = int.wrapping_mul(scale).wrapping_add(frac);
     if value > MAX_MONEY.unsigned_abs() {
         return None;
     }
