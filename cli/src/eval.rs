@@ -151,17 +151,79 @@ pub struct Work {
     pub parsed: Vec<Parsed>,
     /// Input bytes consumed after this chunk (for progress).
     pub bytes: u64,
+    /// Decisions handed from a middle stage to the last one (see
+    /// [`Evaluator::move_decisions`]).
+    pub decisions: Vec<Decision>,
+    /// Error messages of the rows rejected as `invalid_input`, by row
+    /// index in increasing order, handed on like `decisions`.
+    pub notes: Vec<(usize, String)>,
 }
 
 /// Chunks in flight: one being read, one being evaluated, one spare.
 const IN_FLIGHT: usize = 3;
+
+/// Chunks in flight in [`pipeline_staged`]: one per stage and one spare.
+const IN_FLIGHT_STAGED: usize = 4;
+
+/// Fresh chunks for `reader`, sent to `free_tx`.
+fn fill_free(
+    reader: &RowReader,
+    policies: &[&Policy],
+    n: usize,
+    free_tx: &mpsc::SyncSender<Work>,
+) -> Result<(), CliError> {
+    for _ in 0..n {
+        let work = Work {
+            chunk: reader.new_chunk(),
+            parsed: policies.iter().map(|_| Parsed::default()).collect(),
+            bytes: 0,
+            decisions: Vec::new(),
+            notes: Vec::new(),
+        };
+        free_tx
+            .send(work)
+            .map_err(|_| CliError::new("internal error: pipeline closed"))?;
+    }
+    Ok(())
+}
+
+/// The reading stage: fills each free chunk with rows read into items and
+/// sends it on, until the input ends or the next stage is gone.
+fn produce(
+    mut reader: RowReader,
+    policies: &[&Policy],
+    now: Option<i64>,
+    chunk_size: usize,
+    free_rx: mpsc::Receiver<Work>,
+    full_tx: mpsc::SyncSender<Work>,
+) -> Result<(), CliError> {
+    while let Ok(mut work) = free_rx.recv() {
+        work.chunk.clear();
+        work.parsed.iter_mut().for_each(Parsed::clear);
+        // Each row is read into items at once, while it is in cache.
+        while work.chunk.len() < chunk_size && reader.read_row(&mut work.chunk)? {
+            let i = work.chunk.len() - 1;
+            for (parsed, policy) in work.parsed.iter_mut().zip(policies) {
+                parsed.push(&work.chunk, i, policy, now);
+            }
+        }
+        if work.chunk.is_empty() {
+            break;
+        }
+        work.bytes = reader.bytes_read();
+        if full_tx.send(work).is_err() {
+            break;
+        }
+    }
+    Ok(())
+}
 
 /// Streams `reader` through `consume`, chunk by chunk, in input order.
 /// Reading and parsing run on a second thread while the caller's thread
 /// evaluates and writes; at most [`IN_FLIGHT`] chunks exist, so memory
 /// stays flat whatever the file size.
 pub fn pipeline(
-    mut reader: RowReader,
+    reader: RowReader,
     policies: &[&Policy],
     now: Option<i64>,
     chunk_size: usize,
@@ -169,38 +231,10 @@ pub fn pipeline(
 ) -> Result<(), CliError> {
     let (free_tx, free_rx) = mpsc::sync_channel::<Work>(IN_FLIGHT);
     let (full_tx, full_rx) = mpsc::sync_channel::<Work>(IN_FLIGHT);
-    for _ in 0..IN_FLIGHT {
-        let work = Work {
-            chunk: reader.new_chunk(),
-            parsed: policies.iter().map(|_| Parsed::default()).collect(),
-            bytes: 0,
-        };
-        free_tx
-            .send(work)
-            .map_err(|_| CliError::new("internal error: pipeline closed"))?;
-    }
+    fill_free(&reader, policies, IN_FLIGHT, &free_tx)?;
     std::thread::scope(|scope| {
-        let producer = scope.spawn(move || -> Result<(), CliError> {
-            while let Ok(mut work) = free_rx.recv() {
-                work.chunk.clear();
-                work.parsed.iter_mut().for_each(Parsed::clear);
-                // Each row is read into items at once, while it is in cache.
-                while work.chunk.len() < chunk_size && reader.read_row(&mut work.chunk)? {
-                    let i = work.chunk.len() - 1;
-                    for (parsed, policy) in work.parsed.iter_mut().zip(policies) {
-                        parsed.push(&work.chunk, i, policy, now);
-                    }
-                }
-                if work.chunk.is_empty() {
-                    break;
-                }
-                work.bytes = reader.bytes_read();
-                if full_tx.send(work).is_err() {
-                    break;
-                }
-            }
-            Ok(())
-        });
+        let producer =
+            scope.spawn(move || produce(reader, policies, now, chunk_size, free_rx, full_tx));
         let mut result = Ok(());
         for work in full_rx.iter() {
             if let Err(e) = consume(&work) {
@@ -216,6 +250,58 @@ pub fn pipeline(
             .join()
             .unwrap_or_else(|_| Err(CliError::new("internal error: the reader thread stopped")));
         result.and(produced)
+    })
+}
+
+/// Like [`pipeline`] with three stages on three threads: reading and
+/// parsing, then `middle` (evaluation, in input order), then `last` on the
+/// caller's thread (formatting and writing, in input order). Each stage
+/// works on its own chunk, so the work of a chunk spreads over the cores;
+/// at most [`IN_FLIGHT_STAGED`] chunks exist.
+pub fn pipeline_staged(
+    reader: RowReader,
+    policies: &[&Policy],
+    now: Option<i64>,
+    chunk_size: usize,
+    mut middle: impl FnMut(&mut Work) -> Result<(), CliError> + Send,
+    mut last: impl FnMut(&Work) -> Result<(), CliError>,
+) -> Result<(), CliError> {
+    let (free_tx, free_rx) = mpsc::sync_channel::<Work>(IN_FLIGHT_STAGED);
+    let (full_tx, full_rx) = mpsc::sync_channel::<Work>(IN_FLIGHT_STAGED);
+    let (done_tx, done_rx) = mpsc::sync_channel::<Work>(IN_FLIGHT_STAGED);
+    fill_free(&reader, policies, IN_FLIGHT_STAGED, &free_tx)?;
+    std::thread::scope(|scope| {
+        let producer =
+            scope.spawn(move || produce(reader, policies, now, chunk_size, free_rx, full_tx));
+        let evaluator = scope.spawn(move || -> Result<(), CliError> {
+            for mut work in full_rx.iter() {
+                middle(&mut work)?;
+                if done_tx.send(work).is_err() {
+                    break;
+                }
+            }
+            Ok(())
+        });
+        let mut result = Ok(());
+        for work in done_rx.iter() {
+            if let Err(e) = last(&work) {
+                result = Err(e);
+                break;
+            }
+            // The producer may have finished: a spare chunk is then dropped.
+            let _ = free_tx.send(work);
+        }
+        drop(done_rx);
+        drop(free_tx);
+        let evaluated = evaluator.join().unwrap_or_else(|_| {
+            Err(CliError::new(
+                "internal error: the evaluation thread stopped",
+            ))
+        });
+        let produced = producer
+            .join()
+            .unwrap_or_else(|_| Err(CliError::new("internal error: the reader thread stopped")));
+        result.and(evaluated).and(produced)
     })
 }
 
@@ -271,6 +357,14 @@ impl<'p> Evaluator<'p> {
             m.record_batch(summary.breaker_tripped);
         }
         Ok(())
+    }
+
+    /// Hands the decisions of the last chunk to `into` (for a later
+    /// pipeline stage), taking its buffer in exchange; [`Evaluator::decision`]
+    /// and [`Evaluator::error`] no longer see them.
+    pub fn move_decisions(&mut self, into: &mut Vec<Decision>) {
+        std::mem::swap(&mut self.out, into);
+        self.out.clear();
     }
 
     /// The decision for row `i` of the last chunk.
