@@ -66,6 +66,13 @@ impl Records {
         self.ends.get(first - 1..next).unwrap_or(&[])
     }
 
+    /// Row `i` as the buffer and its field bounds: field `k` is
+    /// `data[bounds[k] + 1..bounds[k + 1]]`.
+    pub fn row(&self, i: usize) -> Option<(&[u8], &[usize])> {
+        let bounds = self.bounds(i);
+        (!bounds.is_empty()).then_some((self.data.as_slice(), bounds))
+    }
+
     /// The fields of row `i` (none when there is no such row).
     pub fn fields(&self, i: usize) -> impl Iterator<Item = &[u8]> + '_ {
         self.bounds(i).windows(2).map(|w| match *w {
@@ -486,6 +493,10 @@ mod tests {
             recs.fields(1).collect::<Vec<_>>(),
             vec![&b"d"[..], b"e", b"f"]
         );
+        let (data, bounds) = recs.row(1).unwrap();
+        assert_eq!(bounds.len(), 4);
+        assert_eq!(&data[bounds[1] + 1..bounds[2]], b"e");
+        assert!(recs.row(2).is_none());
         assert_eq!(recs.field(1, 3), None);
         assert_eq!(recs.field(2, 0), None);
         assert_eq!(recs.fields(2).count(), 0);

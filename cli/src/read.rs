@@ -66,6 +66,33 @@ enum Rows {
     Json(Vec<JsonRow>),
 }
 
+/// How a CSV column is read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Column {
+    /// Not a field (the header check refuses such files; kept for safety).
+    Unknown,
+    /// `sku`: required, not an item field.
+    Sku,
+    /// A money field.
+    Money(Field),
+    /// A whole-number field.
+    Whole(Field),
+    /// `campaign`: a name.
+    Text(Field),
+}
+
+impl Column {
+    fn of(field: Option<Field>) -> Column {
+        match field {
+            None => Column::Unknown,
+            Some(Field::Sku) => Column::Sku,
+            Some(f) if f.is_money() => Column::Money(f),
+            Some(Field::Campaign) => Column::Text(Field::Campaign),
+            Some(f) => Column::Whole(f),
+        }
+    }
+}
+
 /// A chunk of rows read from the input. Its buffers are kept and reused
 /// from one chunk to the next.
 pub struct Chunk {
@@ -73,6 +100,8 @@ pub struct Chunk {
     lines: Vec<u64>,
     len: usize,
     columns: Vec<Option<Field>>,
+    /// How each column is read (CSV).
+    kinds: Vec<Column>,
     sku_col: usize,
 }
 
@@ -133,44 +162,66 @@ impl Chunk {
         let mut item = Item::new(0);
         match &self.rows {
             Rows::Csv(recs) => {
-                if i >= recs.len() {
+                let Some((data, bounds)) = recs.row(i) else {
                     return Err(RowError::row("missing row"));
-                }
-                let n = recs.field_count(i);
-                if n != self.columns.len() {
+                };
+                let n = bounds.len() - 1;
+                if n != self.kinds.len() {
                     return Err(RowError::row(format!(
                         "has {n} fields but the header has {}",
-                        self.columns.len()
+                        self.kinds.len()
                     )));
                 }
                 let digits = policy.currency().minor_units();
-                for (bytes, col) in recs.fields(i).zip(&self.columns) {
-                    let Some(field) = *col else { continue };
-                    if field == Field::Sku {
-                        if trim_bytes(bytes).is_empty() {
-                            return Err(RowError::field(field, "is required"));
-                        }
-                        continue;
-                    }
-                    if bytes.is_empty() && field != Field::ProposedPrice {
-                        continue;
-                    }
-                    // Plain numbers, nearly every field, skip the general
-                    // path; they read to the same value (see `fast`).
-                    if field.is_money() {
-                        if let Some(v) = fast::money(bytes, digits) {
-                            item.set(field, v);
+                for (w, kind) in bounds.windows(2).zip(&self.kinds) {
+                    let &[before, end] = w else { continue };
+                    let start = before + 1;
+                    let field = match *kind {
+                        Column::Unknown => continue,
+                        Column::Sku => {
+                            let sku = data.get(start..end).unwrap_or(&[]);
+                            if trim_bytes(sku).is_empty() {
+                                return Err(RowError::field(Field::Sku, "is required"));
+                            }
                             continue;
                         }
-                    } else if field != Field::Campaign {
-                        // `set` refuses a segment beyond u32: the general
-                        // path then words the error.
-                        if let Some(v) = fast::whole(bytes) {
-                            if item.set(field, v) {
+                        // Plain numbers, nearly every field, skip the
+                        // general path; they read to the same value (see
+                        // `fast`). Empty fields are absent.
+                        Column::Money(field) => {
+                            if start == end {
+                                if field != Field::ProposedPrice {
+                                    continue;
+                                }
+                            } else if let Some(v) =
+                                fast::money(data.get(start..end).unwrap_or(&[]), digits)
+                            {
+                                item.set(field, v);
                                 continue;
                             }
+                            field
                         }
-                    }
+                        Column::Whole(field) => {
+                            if start == end {
+                                continue;
+                            }
+                            // `set` refuses a segment beyond u32: the
+                            // general path then words the error.
+                            if let Some(v) = fast::whole(data.get(start..end).unwrap_or(&[])) {
+                                if item.set(field, v) {
+                                    continue;
+                                }
+                            }
+                            field
+                        }
+                        Column::Text(field) => {
+                            if start == end {
+                                continue;
+                            }
+                            field
+                        }
+                    };
+                    let bytes = data.get(start..end).unwrap_or(&[]);
                     let text = std::str::from_utf8(bytes)
                         .map_err(|_| RowError::field(field, "is not valid UTF-8"))?;
                     policy
@@ -297,6 +348,7 @@ impl RowReader {
             lines: Vec::new(),
             len: 0,
             columns: self.columns.clone(),
+            kinds: self.columns.iter().map(|c| Column::of(*c)).collect(),
             sku_col: self.sku_col,
         }
     }
@@ -587,6 +639,7 @@ pub fn chunk_from_json(text: &str) -> Chunk {
         lines: vec![1],
         len: 1,
         columns: Vec::new(),
+        kinds: Vec::new(),
         sku_col: 0,
     }
 }
