@@ -6,7 +6,7 @@
 use priceguard::metrics::Metrics;
 use priceguard::rules::RULE_COUNT;
 use priceguard::{
-    BatchSummary, Budgets, Decision, Field, Item, Outcome, Policy, Reason, MAX_MONEY,
+    BatchSummary, Budgets, Decision, Field, Item, Outcome, Policy, Reason, Rule, RuleSet, MAX_MONEY,
 };
 
 use std::sync::mpsc;
@@ -66,24 +66,34 @@ impl Stats {
                     None => self.reasons.push((d.reason, 1)),
                 }
             }
-            for r in d.violated {
-                if let Some(c) = self.violated.get_mut(r as usize) {
-                    *c += 1;
-                }
-            }
-            for r in d.binding {
-                if let Some(c) = self.binding.get_mut(r as usize) {
-                    *c += 1;
-                }
-            }
-            for c in d.relaxed.iter() {
-                if let Some(n) = self.relaxed.get_mut(c as usize) {
-                    *n += 1;
+            count_rules(&mut self.violated, d.violated);
+            count_rules(&mut self.binding, d.binding);
+            if !d.relaxed.is_empty() {
+                for c in d.relaxed.iter() {
+                    if let Some(n) = self.relaxed.get_mut(c as usize) {
+                        *n += 1;
+                    }
                 }
             }
             if d.needs_approval {
                 self.needs_approval += 1;
             }
+        }
+    }
+}
+
+/// Adds one to the count of every rule in `set` (by code, as iterating the
+/// set does: bits without a rule, such as custom rules, are not counted).
+fn count_rules(counts: &mut [u64; RULE_COUNT], set: RuleSet) {
+    let mut bits = set.bits();
+    while bits != 0 {
+        let code = bits.trailing_zeros() as usize;
+        bits &= bits - 1;
+        if u8::try_from(code).ok().and_then(Rule::from_code).is_none() {
+            continue;
+        }
+        if let Some(c) = counts.get_mut(code) {
+            *c += 1;
         }
     }
 }
@@ -414,4 +424,31 @@ pub fn engine_invalid_message(field: Field, raw: Option<String>, item: &Item) ->
         _ => "is not a valid value".to_string(),
     };
     format!("{field}: `{text}` {why}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rule_counts_are_those_of_iterating_the_set() {
+        for bits in [
+            0,
+            1,
+            0b1011,
+            (1 << 21) | 1,
+            u64::MAX,
+            0xFFFF_FFFF_0000_0000,
+            1 << 40,
+        ] {
+            let set = RuleSet(bits);
+            let mut want = [0u64; RULE_COUNT];
+            for r in set {
+                want[r as usize] += 1;
+            }
+            let mut got = [0u64; RULE_COUNT];
+            count_rules(&mut got, set);
+            assert_eq!(got, want, "{bits:#x}");
+        }
+    }
 }

@@ -113,6 +113,9 @@ fn push_rules(buf: &mut Vec<u8>, set: RuleSet, sep: &[u8], quote: bool) {
 }
 
 fn push_classes(buf: &mut Vec<u8>, set: ClassSet, sep: &[u8], quote: bool) {
+    if set.is_empty() {
+        return;
+    }
     for (i, c) in set.iter().enumerate() {
         if i > 0 {
             buf.extend_from_slice(sep);
