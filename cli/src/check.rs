@@ -9,13 +9,13 @@ use std::time::{Duration, Instant};
 use indicatif::{ProgressBar, ProgressStyle};
 use priceguard::audit::{self, AuditChain, PolicyStamp, VerifyError};
 use priceguard::metrics::Metrics;
-use priceguard::{Class, Outcome, Policy, Reason, Rule};
+use priceguard::{Class, Decision, Outcome, Policy, Reason, Rule};
 
-use crate::eval::{pipeline, Evaluator, Parsed, Stats};
+use crate::eval::{pipeline_staged, Evaluator, Parsed, Stats, Work};
 use crate::format::Format;
 use crate::read::Chunk;
 use crate::read::RowReader;
-use crate::write::{money_text, push_check_header, push_check_row, CheckRow};
+use crate::write::{money_text, push_check_header, CheckRowWriter};
 use crate::{load_policy, now_arg, CheckArgs, CliError};
 
 /// Refuses an output path that names the input file: creating it would
@@ -103,34 +103,39 @@ pub fn run(args: &CheckArgs) -> Result<(), CliError> {
     }
     let mut buf = Vec::with_capacity(1 << 20);
     push_check_header(&mut buf, out_format);
-    pipeline(reader, &[&policy], now, args.chunk_size, |work| {
+    let rows = CheckRowWriter::new(out_format, digits, &stamp);
+    // Three stages: reading, evaluation (budgets carry over in input
+    // order), formatting and writing.
+    let eval_ref = &mut eval;
+    let middle = |work: &mut Work| -> Result<(), CliError> {
         let Some(parsed) = work.parsed.first() else {
             return Err(CliError::new("internal error: no items read"));
         };
         let chunk = &work.chunk;
-        eval.run(parsed)?;
-        if let Some(audit) = &mut audit {
-            audit.append(&policy, &stamp, chunk, parsed, &eval)?;
-        }
+        eval_ref.run(parsed)?;
+        work.notes.clear();
         for i in 0..chunk.len() {
-            let d = eval.decision(i);
-            let error = if d.reason == Reason::InvalidInput {
-                eval.error(chunk, parsed, i)
-            } else {
-                None
-            };
-            push_check_row(
-                &mut buf,
-                out_format,
-                digits,
-                &CheckRow {
-                    sku: chunk.sku(i),
-                    decision: &d,
-                    line: chunk.line(i),
-                    error: error.as_deref(),
-                    policy: &stamp,
-                },
-            );
+            if eval_ref.decision(i).reason == Reason::InvalidInput {
+                if let Some(e) = eval_ref.error(chunk, parsed, i) {
+                    work.notes.push((i, e));
+                }
+            }
+        }
+        eval_ref.move_decisions(&mut work.decisions);
+        Ok(())
+    };
+    pipeline_staged(reader, &[&policy], now, args.chunk_size, middle, |work| {
+        let chunk = &work.chunk;
+        if let Some(audit) = &mut audit {
+            let parsed = work.parsed.first();
+            audit.append(&policy, &stamp, chunk, parsed, &work.decisions)?;
+        }
+        let none = Decision::default();
+        let mut notes = work.notes.iter().peekable();
+        for i in 0..chunk.len() {
+            let d = work.decisions.get(i).unwrap_or(&none);
+            let error = notes.next_if(|(j, _)| *j == i).map(|(_, e)| e.as_str());
+            rows.push(&mut buf, chunk.sku(i), d, chunk.line(i), error);
         }
         flush_buf(&mut out, &mut buf, &out_name)?;
         if let Some(bar) = &bar {
@@ -373,8 +378,8 @@ impl AuditFile {
         policy: &Policy,
         stamp: &PolicyStamp,
         chunk: &Chunk,
-        parsed: &Parsed,
-        eval: &Evaluator<'_>,
+        parsed: Option<&Parsed>,
+        decisions: &[Decision],
     ) -> Result<(), CliError> {
         let now_ms = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -382,12 +387,12 @@ impl AuditFile {
         self.text.clear();
         for i in 0..chunk.len() {
             let sku = String::from_utf8_lossy(chunk.sku(i));
-            let d = eval.decision(i);
+            let d = decisions.get(i).copied().unwrap_or_default();
             self.chain.push_record(
                 policy,
                 stamp,
                 Some(&sku),
-                parsed.item(i),
+                parsed.and_then(|p| p.item(i)),
                 &d,
                 now_ms,
                 &mut self.text,

@@ -6,7 +6,7 @@
 use priceguard::metrics::Metrics;
 use priceguard::rules::RULE_COUNT;
 use priceguard::{
-    BatchSummary, Budgets, Decision, Field, Item, Outcome, Policy, Reason, MAX_MONEY,
+    BatchSummary, Budgets, Decision, Field, Item, Outcome, Policy, Reason, Rule, RuleSet, MAX_MONEY,
 };
 
 use std::sync::mpsc;
@@ -66,24 +66,34 @@ impl Stats {
                     None => self.reasons.push((d.reason, 1)),
                 }
             }
-            for r in d.violated {
-                if let Some(c) = self.violated.get_mut(r as usize) {
-                    *c += 1;
-                }
-            }
-            for r in d.binding {
-                if let Some(c) = self.binding.get_mut(r as usize) {
-                    *c += 1;
-                }
-            }
-            for c in d.relaxed.iter() {
-                if let Some(n) = self.relaxed.get_mut(c as usize) {
-                    *n += 1;
+            count_rules(&mut self.violated, d.violated);
+            count_rules(&mut self.binding, d.binding);
+            if !d.relaxed.is_empty() {
+                for c in d.relaxed.iter() {
+                    if let Some(n) = self.relaxed.get_mut(c as usize) {
+                        *n += 1;
+                    }
                 }
             }
             if d.needs_approval {
                 self.needs_approval += 1;
             }
+        }
+    }
+}
+
+/// Adds one to the count of every rule in `set` (by code, as iterating the
+/// set does: bits without a rule, such as custom rules, are not counted).
+fn count_rules(counts: &mut [u64; RULE_COUNT], set: RuleSet) {
+    let mut bits = set.bits();
+    while bits != 0 {
+        let code = bits.trailing_zeros() as usize;
+        bits &= bits - 1;
+        if u8::try_from(code).ok().and_then(Rule::from_code).is_none() {
+            continue;
+        }
+        if let Some(c) = counts.get_mut(code) {
+            *c += 1;
         }
     }
 }
@@ -151,17 +161,79 @@ pub struct Work {
     pub parsed: Vec<Parsed>,
     /// Input bytes consumed after this chunk (for progress).
     pub bytes: u64,
+    /// Decisions handed from a middle stage to the last one (see
+    /// [`Evaluator::move_decisions`]).
+    pub decisions: Vec<Decision>,
+    /// Error messages of the rows rejected as `invalid_input`, by row
+    /// index in increasing order, handed on like `decisions`.
+    pub notes: Vec<(usize, String)>,
 }
 
 /// Chunks in flight: one being read, one being evaluated, one spare.
 const IN_FLIGHT: usize = 3;
+
+/// Chunks in flight in [`pipeline_staged`]: one per stage and one spare.
+const IN_FLIGHT_STAGED: usize = 4;
+
+/// Fresh chunks for `reader`, sent to `free_tx`.
+fn fill_free(
+    reader: &RowReader,
+    policies: &[&Policy],
+    n: usize,
+    free_tx: &mpsc::SyncSender<Work>,
+) -> Result<(), CliError> {
+    for _ in 0..n {
+        let work = Work {
+            chunk: reader.new_chunk(),
+            parsed: policies.iter().map(|_| Parsed::default()).collect(),
+            bytes: 0,
+            decisions: Vec::new(),
+            notes: Vec::new(),
+        };
+        free_tx
+            .send(work)
+            .map_err(|_| CliError::new("internal error: pipeline closed"))?;
+    }
+    Ok(())
+}
+
+/// The reading stage: fills each free chunk with rows read into items and
+/// sends it on, until the input ends or the next stage is gone.
+fn produce(
+    mut reader: RowReader,
+    policies: &[&Policy],
+    now: Option<i64>,
+    chunk_size: usize,
+    free_rx: mpsc::Receiver<Work>,
+    full_tx: mpsc::SyncSender<Work>,
+) -> Result<(), CliError> {
+    while let Ok(mut work) = free_rx.recv() {
+        work.chunk.clear();
+        work.parsed.iter_mut().for_each(Parsed::clear);
+        // Each row is read into items at once, while it is in cache.
+        while work.chunk.len() < chunk_size && reader.read_row(&mut work.chunk)? {
+            let i = work.chunk.len() - 1;
+            for (parsed, policy) in work.parsed.iter_mut().zip(policies) {
+                parsed.push(&work.chunk, i, policy, now);
+            }
+        }
+        if work.chunk.is_empty() {
+            break;
+        }
+        work.bytes = reader.bytes_read();
+        if full_tx.send(work).is_err() {
+            break;
+        }
+    }
+    Ok(())
+}
 
 /// Streams `reader` through `consume`, chunk by chunk, in input order.
 /// Reading and parsing run on a second thread while the caller's thread
 /// evaluates and writes; at most [`IN_FLIGHT`] chunks exist, so memory
 /// stays flat whatever the file size.
 pub fn pipeline(
-    mut reader: RowReader,
+    reader: RowReader,
     policies: &[&Policy],
     now: Option<i64>,
     chunk_size: usize,
@@ -169,38 +241,10 @@ pub fn pipeline(
 ) -> Result<(), CliError> {
     let (free_tx, free_rx) = mpsc::sync_channel::<Work>(IN_FLIGHT);
     let (full_tx, full_rx) = mpsc::sync_channel::<Work>(IN_FLIGHT);
-    for _ in 0..IN_FLIGHT {
-        let work = Work {
-            chunk: reader.new_chunk(),
-            parsed: policies.iter().map(|_| Parsed::default()).collect(),
-            bytes: 0,
-        };
-        free_tx
-            .send(work)
-            .map_err(|_| CliError::new("internal error: pipeline closed"))?;
-    }
+    fill_free(&reader, policies, IN_FLIGHT, &free_tx)?;
     std::thread::scope(|scope| {
-        let producer = scope.spawn(move || -> Result<(), CliError> {
-            while let Ok(mut work) = free_rx.recv() {
-                work.chunk.clear();
-                work.parsed.iter_mut().for_each(Parsed::clear);
-                // Each row is read into items at once, while it is in cache.
-                while work.chunk.len() < chunk_size && reader.read_row(&mut work.chunk)? {
-                    let i = work.chunk.len() - 1;
-                    for (parsed, policy) in work.parsed.iter_mut().zip(policies) {
-                        parsed.push(&work.chunk, i, policy, now);
-                    }
-                }
-                if work.chunk.is_empty() {
-                    break;
-                }
-                work.bytes = reader.bytes_read();
-                if full_tx.send(work).is_err() {
-                    break;
-                }
-            }
-            Ok(())
-        });
+        let producer =
+            scope.spawn(move || produce(reader, policies, now, chunk_size, free_rx, full_tx));
         let mut result = Ok(());
         for work in full_rx.iter() {
             if let Err(e) = consume(&work) {
@@ -216,6 +260,58 @@ pub fn pipeline(
             .join()
             .unwrap_or_else(|_| Err(CliError::new("internal error: the reader thread stopped")));
         result.and(produced)
+    })
+}
+
+/// Like [`pipeline`] with three stages on three threads: reading and
+/// parsing, then `middle` (evaluation, in input order), then `last` on the
+/// caller's thread (formatting and writing, in input order). Each stage
+/// works on its own chunk, so the work of a chunk spreads over the cores;
+/// at most [`IN_FLIGHT_STAGED`] chunks exist.
+pub fn pipeline_staged(
+    reader: RowReader,
+    policies: &[&Policy],
+    now: Option<i64>,
+    chunk_size: usize,
+    mut middle: impl FnMut(&mut Work) -> Result<(), CliError> + Send,
+    mut last: impl FnMut(&Work) -> Result<(), CliError>,
+) -> Result<(), CliError> {
+    let (free_tx, free_rx) = mpsc::sync_channel::<Work>(IN_FLIGHT_STAGED);
+    let (full_tx, full_rx) = mpsc::sync_channel::<Work>(IN_FLIGHT_STAGED);
+    let (done_tx, done_rx) = mpsc::sync_channel::<Work>(IN_FLIGHT_STAGED);
+    fill_free(&reader, policies, IN_FLIGHT_STAGED, &free_tx)?;
+    std::thread::scope(|scope| {
+        let producer =
+            scope.spawn(move || produce(reader, policies, now, chunk_size, free_rx, full_tx));
+        let evaluator = scope.spawn(move || -> Result<(), CliError> {
+            for mut work in full_rx.iter() {
+                middle(&mut work)?;
+                if done_tx.send(work).is_err() {
+                    break;
+                }
+            }
+            Ok(())
+        });
+        let mut result = Ok(());
+        for work in done_rx.iter() {
+            if let Err(e) = last(&work) {
+                result = Err(e);
+                break;
+            }
+            // The producer may have finished: a spare chunk is then dropped.
+            let _ = free_tx.send(work);
+        }
+        drop(done_rx);
+        drop(free_tx);
+        let evaluated = evaluator.join().unwrap_or_else(|_| {
+            Err(CliError::new(
+                "internal error: the evaluation thread stopped",
+            ))
+        });
+        let produced = producer
+            .join()
+            .unwrap_or_else(|_| Err(CliError::new("internal error: the reader thread stopped")));
+        result.and(evaluated).and(produced)
     })
 }
 
@@ -273,6 +369,14 @@ impl<'p> Evaluator<'p> {
         Ok(())
     }
 
+    /// Hands the decisions of the last chunk to `into` (for a later
+    /// pipeline stage), taking its buffer in exchange; [`Evaluator::decision`]
+    /// and [`Evaluator::error`] no longer see them.
+    pub fn move_decisions(&mut self, into: &mut Vec<Decision>) {
+        std::mem::swap(&mut self.out, into);
+        self.out.clear();
+    }
+
     /// The decision for row `i` of the last chunk.
     pub fn decision(&self, i: usize) -> Decision {
         self.out.get(i).copied().unwrap_or_default()
@@ -320,4 +424,31 @@ pub fn engine_invalid_message(field: Field, raw: Option<String>, item: &Item) ->
         _ => "is not a valid value".to_string(),
     };
     format!("{field}: `{text}` {why}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rule_counts_are_those_of_iterating_the_set() {
+        for bits in [
+            0,
+            1,
+            0b1011,
+            (1 << 21) | 1,
+            u64::MAX,
+            0xFFFF_FFFF_0000_0000,
+            1 << 40,
+        ] {
+            let set = RuleSet(bits);
+            let mut want = [0u64; RULE_COUNT];
+            for r in set {
+                want[r as usize] += 1;
+            }
+            let mut got = [0u64; RULE_COUNT];
+            count_rules(&mut got, set);
+            assert_eq!(got, want, "{bits:#x}");
+        }
+    }
 }

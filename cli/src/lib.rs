@@ -12,10 +12,12 @@ use std::path::PathBuf;
 
 pub mod audit;
 pub mod check;
+pub mod csvscan;
 pub mod describe;
 pub mod diff;
 pub mod eval;
 pub mod explain;
+pub mod fast;
 pub mod format;
 pub mod read;
 pub mod sample;

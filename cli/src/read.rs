@@ -5,12 +5,13 @@ use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::Path;
 
-use csv::ByteRecord;
 use priceguard::{Field, Item, Policy};
 use std::borrow::Cow;
 
 use serde_json::value::RawValue;
 
+use crate::csvscan::{CsvReader, Records};
+use crate::fast;
 use crate::format::Format;
 use crate::CliError;
 
@@ -61,8 +62,35 @@ impl JsonRow {
 }
 
 enum Rows {
-    Csv(Vec<ByteRecord>),
+    Csv(Records),
     Json(Vec<JsonRow>),
+}
+
+/// How a CSV column is read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Column {
+    /// Not a field (the header check refuses such files; kept for safety).
+    Unknown,
+    /// `sku`: required, not an item field.
+    Sku,
+    /// A money field.
+    Money(Field),
+    /// A whole-number field.
+    Whole(Field),
+    /// `campaign`: a name.
+    Text(Field),
+}
+
+impl Column {
+    fn of(field: Option<Field>) -> Column {
+        match field {
+            None => Column::Unknown,
+            Some(Field::Sku) => Column::Sku,
+            Some(f) if f.is_money() => Column::Money(f),
+            Some(Field::Campaign) => Column::Text(Field::Campaign),
+            Some(f) => Column::Whole(f),
+        }
+    }
 }
 
 /// A chunk of rows read from the input. Its buffers are kept and reused
@@ -72,6 +100,8 @@ pub struct Chunk {
     lines: Vec<u64>,
     len: usize,
     columns: Vec<Option<Field>>,
+    /// How each column is read (CSV).
+    kinds: Vec<Column>,
     sku_col: usize,
 }
 
@@ -90,6 +120,9 @@ impl Chunk {
     pub fn clear(&mut self) {
         self.len = 0;
         self.lines.clear();
+        if let Rows::Csv(recs) = &mut self.rows {
+            recs.clear();
+        }
     }
 
     /// 1-based line where row `i` starts in the input.
@@ -100,10 +133,7 @@ impl Chunk {
     /// The sku of row `i`, as written (empty when absent).
     pub fn sku(&self, i: usize) -> &[u8] {
         match &self.rows {
-            Rows::Csv(recs) => recs
-                .get(i)
-                .and_then(|r| r.get(self.sku_col))
-                .map_or(&[][..], trim_bytes),
+            Rows::Csv(recs) => recs.field(i, self.sku_col).map_or(&[][..], trim_bytes),
             Rows::Json(rows) => rows.get(i).map_or(&[][..], |r| r.sku.as_bytes()),
         }
     }
@@ -112,9 +142,8 @@ impl Chunk {
     pub fn raw_text(&self, i: usize, field: Field) -> Option<String> {
         match &self.rows {
             Rows::Csv(recs) => {
-                let rec = recs.get(i)?;
                 let col = self.columns.iter().position(|c| *c == Some(field))?;
-                rec.get(col)
+                recs.field(i, col)
                     .map(|b| String::from_utf8_lossy(trim_bytes(b)).into_owned())
             }
             Rows::Json(rows) => rows
@@ -133,37 +162,68 @@ impl Chunk {
         let mut item = Item::new(0);
         match &self.rows {
             Rows::Csv(recs) => {
-                let rec = recs.get(i).ok_or_else(|| RowError::row("missing row"))?;
-                if rec.len() != self.columns.len() {
+                let Some((data, bounds)) = recs.row(i) else {
+                    return Err(RowError::row("missing row"));
+                };
+                let n = bounds.len() - 1;
+                if n != self.kinds.len() {
                     return Err(RowError::row(format!(
-                        "has {} fields but the header has {}",
-                        rec.len(),
-                        self.columns.len()
+                        "has {n} fields but the header has {}",
+                        self.kinds.len()
                     )));
                 }
-                // One UTF-8 check for the whole record; a field is then a
-                // slice of it (`get` refuses a slice that splits a character,
-                // and such a field is checked on its own).
-                let whole = std::str::from_utf8(rec.as_slice()).unwrap_or("");
-                let mut end = 0;
-                for (bytes, col) in rec.iter().zip(&self.columns) {
-                    let start = end;
-                    end += bytes.len();
-                    let Some(field) = *col else { continue };
-                    if field == Field::Sku {
-                        if trim_bytes(bytes).is_empty() {
-                            return Err(RowError::field(field, "is required"));
+                let digits = policy.currency().minor_units();
+                for (w, kind) in bounds.windows(2).zip(&self.kinds) {
+                    let &[before, end] = w else { continue };
+                    let start = before + 1;
+                    let field = match *kind {
+                        Column::Unknown => continue,
+                        Column::Sku => {
+                            let sku = data.get(start..end).unwrap_or(&[]);
+                            if trim_bytes(sku).is_empty() {
+                                return Err(RowError::field(Field::Sku, "is required"));
+                            }
+                            continue;
                         }
-                        continue;
-                    }
-                    if bytes.is_empty() && field != Field::ProposedPrice {
-                        continue;
-                    }
-                    let text = match whole.get(start..end) {
-                        Some(t) if t.len() == bytes.len() => t,
-                        _ => std::str::from_utf8(bytes)
-                            .map_err(|_| RowError::field(field, "is not valid UTF-8"))?,
+                        // Plain numbers, nearly every field, skip the
+                        // general path; they read to the same value (see
+                        // `fast`). Empty fields are absent.
+                        Column::Money(field) => {
+                            if start == end {
+                                if field != Field::ProposedPrice {
+                                    continue;
+                                }
+                            } else if let Some(v) =
+                                fast::money(data.get(start..end).unwrap_or(&[]), digits)
+                            {
+                                item.set(field, v);
+                                continue;
+                            }
+                            field
+                        }
+                        Column::Whole(field) => {
+                            if start == end {
+                                continue;
+                            }
+                            // `set` refuses a segment beyond u32: the
+                            // general path then words the error.
+                            if let Some(v) = fast::whole(data.get(start..end).unwrap_or(&[])) {
+                                if item.set(field, v) {
+                                    continue;
+                                }
+                            }
+                            field
+                        }
+                        Column::Text(field) => {
+                            if start == end {
+                                continue;
+                            }
+                            field
+                        }
                     };
+                    let bytes = data.get(start..end).unwrap_or(&[]);
+                    let text = std::str::from_utf8(bytes)
+                        .map_err(|_| RowError::field(field, "is not valid UTF-8"))?;
                     policy
                         .set_field_text(&mut item, field, text)
                         .map_err(|e| RowError::field(field, e.message))?;
@@ -200,7 +260,7 @@ fn trim_bytes(b: &[u8]) -> &[u8] {
 }
 
 enum Source {
-    Csv(csv::Reader<Box<dyn Read + Send>>),
+    Csv(CsvReader),
     Json {
         reader: Box<dyn BufRead + Send>,
         line: u64,
@@ -249,20 +309,11 @@ impl RowReader {
         let name = name.to_string();
         let reader = match format {
             Format::Csv => {
-                let mut rdr = csv::ReaderBuilder::new()
-                    .has_headers(true)
-                    .flexible(true)
-                    // Records end at `\n` only: with the default CRLF
-                    // terminator the csv crate reports the line before the
-                    // real one for CRLF files. A trailing `\r` is trimmed
-                    // like any other surrounding whitespace.
-                    .terminator(csv::Terminator::Any(b'\n'))
-                    .buffer_capacity(1 << 16)
-                    .from_reader(input);
-                let header = rdr
-                    .byte_headers()
-                    .map_err(|e| CliError::new(format!("cannot read the header of `{name}`: {e}")))?
-                    .clone();
+                let mut rdr = CsvReader::new(input);
+                let mut header = Records::new();
+                rdr.read_record(&mut header).map_err(|e| {
+                    CliError::new(format!("cannot read the header of `{name}`: {e}"))
+                })?;
                 let (columns, sku_col) = parse_header(&header, &name)?;
                 RowReader {
                     source: Source::Csv(rdr),
@@ -291,12 +342,13 @@ impl RowReader {
     pub fn new_chunk(&self) -> Chunk {
         Chunk {
             rows: match self.source {
-                Source::Csv(_) => Rows::Csv(Vec::new()),
+                Source::Csv(_) => Rows::Csv(Records::new()),
                 Source::Json { .. } => Rows::Json(Vec::new()),
             },
             lines: Vec::new(),
             len: 0,
             columns: self.columns.clone(),
+            kinds: self.columns.iter().map(|c| Column::of(*c)).collect(),
             sku_col: self.sku_col,
         }
     }
@@ -304,7 +356,7 @@ impl RowReader {
     /// Bytes consumed so far (for progress).
     pub fn bytes_read(&self) -> u64 {
         match &self.source {
-            Source::Csv(r) => r.position().byte(),
+            Source::Csv(r) => r.bytes_read(),
             Source::Json { .. } => self.bytes,
         }
     }
@@ -312,31 +364,27 @@ impl RowReader {
     /// Appends the next row of the input to `chunk`; `false` at the end.
     pub fn read_row(&mut self, chunk: &mut Chunk) -> Result<bool, CliError> {
         match (&mut self.source, &mut chunk.rows) {
-            (Source::Csv(rdr), Rows::Csv(recs)) => {
-                if recs.len() <= chunk.len {
-                    recs.push(ByteRecord::with_capacity(256, self.columns.len().max(1)));
-                }
-                let Some(rec) = recs.get_mut(chunk.len) else {
+            (Source::Csv(rdr), Rows::Csv(recs)) => loop {
+                let Some(line) = rdr
+                    .read_record(recs)
+                    .map_err(|e| CliError::new(format!("cannot read `{}`: {e}", self.name)))?
+                else {
                     return Ok(false);
                 };
-                loop {
-                    let more = rdr
-                        .read_byte_record(rec)
-                        .map_err(|e| CliError::new(format!("cannot read `{}`: {e}", self.name)))?;
-                    if !more {
-                        return Ok(false);
-                    }
-                    // A blank line (or one holding only `\r`) is not a row.
-                    let blank =
-                        rec.len() == 1 && rec.get(0).is_some_and(|f| trim_bytes(f).is_empty());
-                    if !blank {
-                        break;
-                    }
+                // A blank line (or one holding only `\r`) is not a row.
+                let last = recs.len() - 1;
+                let blank = recs.field_count(last) == 1
+                    && recs
+                        .field(last, 0)
+                        .is_some_and(|f| trim_bytes(f).is_empty());
+                if blank {
+                    recs.pop();
+                    continue;
                 }
-                chunk.lines.push(rec.position().map_or(0, |p| p.line()));
+                chunk.lines.push(line);
                 chunk.len += 1;
-                Ok(true)
-            }
+                return Ok(true);
+            },
             (Source::Json { reader, line, buf }, Rows::Json(rows)) => loop {
                 buf.clear();
                 let n = reader
@@ -370,11 +418,11 @@ impl RowReader {
 }
 
 /// Maps header names to fields; refuses unknown and repeated columns.
-fn parse_header(header: &ByteRecord, name: &str) -> Result<(Vec<Option<Field>>, usize), CliError> {
-    let mut columns = Vec::with_capacity(header.len());
+fn parse_header(header: &Records, name: &str) -> Result<(Vec<Option<Field>>, usize), CliError> {
+    let mut columns = Vec::with_capacity(header.field_count(0));
     let mut unknown = Vec::new();
     let mut seen = 0u32;
-    for (i, raw) in header.iter().enumerate() {
+    for (i, raw) in header.fields(0).enumerate() {
         let mut raw = raw;
         if i == 0 {
             raw = raw.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(raw);
@@ -591,6 +639,7 @@ pub fn chunk_from_json(text: &str) -> Chunk {
         lines: vec![1],
         len: 1,
         columns: Vec::new(),
+        kinds: Vec::new(),
         sku_col: 0,
     }
 }

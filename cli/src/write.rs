@@ -3,7 +3,8 @@
 //! (no per-row allocation).
 
 use priceguard::audit::PolicyStamp;
-use priceguard::{ClassSet, Decision, RuleSet};
+use priceguard::rules::RULE_COUNT;
+use priceguard::{ClassSet, Decision, Rule, RuleSet};
 
 use crate::format::Format;
 
@@ -24,24 +25,34 @@ pub const DECISION_COLUMNS: [&str; 11] = [
 
 /// Appends `minor` as a decimal with exactly `digits` fraction digits
 /// (`1430` with 2 digits is `14.30`).
+#[inline]
 pub fn push_money(buf: &mut Vec<u8>, minor: i64, digits: u8) {
     let mut itoa = itoa::Buffer::new();
     if minor < 0 {
         buf.push(b'-');
     }
-    let abs = minor.unsigned_abs();
-    if digits == 0 {
-        buf.extend_from_slice(itoa.format(abs).as_bytes());
+    // One integer conversion of the whole amount; the point goes in
+    // `digits` from the end, after zero padding for amounts below one.
+    let text = itoa.format(minor.unsigned_abs()).as_bytes();
+    let frac_len = usize::from(digits);
+    if frac_len == 0 {
+        buf.extend_from_slice(text);
         return;
     }
-    let scale = 10u64.pow(u32::from(digits));
-    buf.extend_from_slice(itoa.format(abs / scale).as_bytes());
-    buf.push(b'.');
-    let frac = itoa.format(abs % scale).as_bytes();
-    for _ in frac.len()..usize::from(digits) {
-        buf.push(b'0');
+    match text.split_at_checked(text.len().wrapping_sub(frac_len)) {
+        Some((int, frac)) if !int.is_empty() => {
+            buf.extend_from_slice(int);
+            buf.push(b'.');
+            buf.extend_from_slice(frac);
+        }
+        _ => {
+            buf.extend_from_slice(b"0.");
+            for _ in text.len()..frac_len {
+                buf.push(b'0');
+            }
+            buf.extend_from_slice(text);
+        }
     }
-    buf.extend_from_slice(frac);
 }
 
 /// A signed money amount of any size as text (for sums).
@@ -61,15 +72,40 @@ pub fn money_text(minor: i128, digits: u8) -> String {
     )
 }
 
+/// Rule names by code, so a set is written straight from its bits.
+// Evaluated at compile time: an index out of range would fail the build,
+// never panic at run time.
+#[allow(clippy::indexing_slicing)]
+const RULE_NAMES: [&str; RULE_COUNT] = {
+    let mut names = [""; RULE_COUNT];
+    let mut code = 0;
+    while code < RULE_COUNT {
+        if let Some(r) = Rule::from_code(code as u8) {
+            names[code] = r.name();
+        }
+        code += 1;
+    }
+    names
+};
+
 fn push_rules(buf: &mut Vec<u8>, set: RuleSet, sep: &[u8], quote: bool) {
-    for (i, r) in set.iter().enumerate() {
-        if i > 0 {
+    let mut bits = set.bits();
+    let mut first = true;
+    while bits != 0 {
+        let code = bits.trailing_zeros() as usize;
+        bits &= bits - 1;
+        // Codes without a rule are skipped, as `RuleSet::iter` does.
+        let Some(name) = RULE_NAMES.get(code).filter(|n| !n.is_empty()) else {
+            continue;
+        };
+        if !first {
             buf.extend_from_slice(sep);
         }
+        first = false;
         if quote {
             buf.push(b'"');
         }
-        buf.extend_from_slice(r.name().as_bytes());
+        buf.extend_from_slice(name.as_bytes());
         if quote {
             buf.push(b'"');
         }
@@ -77,6 +113,9 @@ fn push_rules(buf: &mut Vec<u8>, set: RuleSet, sep: &[u8], quote: bool) {
 }
 
 fn push_classes(buf: &mut Vec<u8>, set: ClassSet, sep: &[u8], quote: bool) {
+    if set.is_empty() {
+        return;
+    }
     for (i, c) in set.iter().enumerate() {
         if i > 0 {
             buf.extend_from_slice(sep);
@@ -229,6 +268,88 @@ pub struct CheckRow<'a> {
     pub policy: &'a PolicyStamp,
 }
 
+/// Writes `check` output rows with what is the same on every row (the
+/// policy columns) formatted once.
+pub struct CheckRowWriter {
+    format: Format,
+    digits: u8,
+    /// Everything after the `error` column, line end included.
+    tail: Vec<u8>,
+}
+
+impl CheckRowWriter {
+    /// A writer for rows decided by the policy of `stamp`, money with
+    /// `digits` fraction digits.
+    pub fn new(format: Format, digits: u8, stamp: &PolicyStamp) -> CheckRowWriter {
+        let mut tail = Vec::new();
+        match format {
+            Format::Csv => {
+                tail.push(b',');
+                push_csv_field(&mut tail, stamp.name.as_bytes());
+                tail.push(b',');
+                push_csv_field(&mut tail, stamp.version.as_bytes());
+                tail.push(b',');
+                tail.extend_from_slice(stamp.hash.as_bytes());
+                tail.push(b'\n');
+            }
+            Format::Jsonl => {
+                tail.extend_from_slice(b",\"policy\":");
+                push_json_str(&mut tail, stamp.name.as_bytes());
+                tail.extend_from_slice(b",\"policy_version\":");
+                push_json_str(&mut tail, stamp.version.as_bytes());
+                tail.extend_from_slice(b",\"policy_hash\":\"");
+                tail.extend_from_slice(stamp.hash.as_bytes());
+                tail.extend_from_slice(b"\"}\n");
+            }
+        }
+        CheckRowWriter {
+            format,
+            digits,
+            tail,
+        }
+    }
+
+    /// Appends one row: the same bytes as [`push_check_row`] with this
+    /// writer's policy.
+    pub fn push(
+        &self,
+        buf: &mut Vec<u8>,
+        sku: &[u8],
+        decision: &Decision,
+        line: u64,
+        error: Option<&str>,
+    ) {
+        let mut itoa = itoa::Buffer::new();
+        match self.format {
+            Format::Csv => {
+                push_csv_field(buf, sku);
+                buf.push(b',');
+                push_decision_csv(buf, decision, self.digits);
+                buf.push(b',');
+                buf.extend_from_slice(itoa.format(line).as_bytes());
+                buf.push(b',');
+                if let Some(e) = error {
+                    push_csv_field(buf, e.as_bytes());
+                }
+            }
+            Format::Jsonl => {
+                buf.extend_from_slice(b"{\"sku\":");
+                push_json_str(buf, sku);
+                buf.push(b',');
+                push_decision_json(buf, decision, self.digits);
+                buf.extend_from_slice(b",\"line\":");
+                buf.extend_from_slice(itoa.format(line).as_bytes());
+                buf.extend_from_slice(b",\"error\":");
+                match error {
+                    Some(e) => push_json_str(buf, e.as_bytes()),
+                    None => buf.extend_from_slice(b"null"),
+                }
+            }
+        }
+        buf.extend_from_slice(&self.tail);
+    }
+}
+
 /// Appends one `check` output row.
 pub fn push_check_row(buf: &mut Vec<u8>, format: Format, digits: u8, row: &CheckRow<'_>) {
     let mut itoa = itoa::Buffer::new();
@@ -373,6 +494,98 @@ mod tests {
         assert_eq!(money(1_234_567, 3), "1234.567");
         assert_eq!(money_text(-123_456, 2), "-1234.56");
         assert_eq!(money_text(7, 0), "7");
+    }
+
+    #[test]
+    fn money_pads_and_signs_every_magnitude() {
+        assert_eq!(money(0, 2), "0.00");
+        assert_eq!(money(-1, 2), "-0.01");
+        assert_eq!(money(10, 2), "0.10");
+        assert_eq!(money(100, 2), "1.00");
+        assert_eq!(money(0, 0), "0");
+        assert_eq!(money(-7, 0), "-7");
+        assert_eq!(money(7, 4), "0.0007");
+        assert_eq!(money(i64::MIN, 2), "-92233720368547758.08");
+        assert_eq!(money(i64::MAX, 3), "9223372036854775.807");
+        // The same text as the arbitrary-size formatter, for all sizes.
+        let mut v: i64 = 1;
+        for _ in 0..19 {
+            for m in [v - 1, v, v + 1, -v, -(v - 1), -(v + 1)] {
+                for d in 0..=4 {
+                    assert_eq!(money(m, d), money_text(i128::from(m), d), "{m} {d}");
+                }
+            }
+            v = v.saturating_mul(10);
+        }
+    }
+
+    #[test]
+    fn rule_lists_name_every_rule_in_code_order() {
+        let all = RuleSet(u64::MAX);
+        let mut b = Vec::new();
+        push_rules(&mut b, all, b";", false);
+        let want: Vec<&str> = all.iter().map(|r| r.name()).collect();
+        assert_eq!(String::from_utf8_lossy(&b), want.join(";"));
+        b.clear();
+        push_rules(&mut b, RuleSet(0b1010), b",", true);
+        let want: Vec<String> = RuleSet(0b1010)
+            .iter()
+            .map(|r| format!("\"{}\"", r.name()))
+            .collect();
+        assert_eq!(String::from_utf8_lossy(&b), want.join(","));
+        b.clear();
+        push_rules(&mut b, RuleSet::EMPTY, b";", false);
+        assert!(b.is_empty());
+    }
+
+    #[test]
+    fn the_row_writer_writes_what_push_check_row_writes() {
+        let stamp = PolicyStamp {
+            name: String::from("a, \"b\""),
+            version: String::from(" v1"),
+            hash: String::from("ab12"),
+        };
+        let decisions = [
+            Decision::default(),
+            Decision::invalid(priceguard::Field::UnitCost),
+            Decision {
+                price: Some(1499),
+                lower: Some(-5),
+                upper: Some(123_456),
+                promo_spend: Some(0),
+                violated: RuleSet(0b101),
+                binding: RuleSet(0b110),
+                unmet: RuleSet(1 << 40),
+                relaxed: ClassSet(0b11),
+                needs_approval: true,
+                ..Decision::default()
+            },
+        ];
+        for format in [Format::Csv, Format::Jsonl] {
+            for digits in [0, 2, 3] {
+                let w = CheckRowWriter::new(format, digits, &stamp);
+                for d in &decisions {
+                    for (sku, error) in [(&b"A-1"[..], None), (b"x,\"y\"\n", Some("bad, \"x\""))] {
+                        let mut want = Vec::new();
+                        push_check_row(
+                            &mut want,
+                            format,
+                            digits,
+                            &CheckRow {
+                                sku,
+                                decision: d,
+                                line: 42,
+                                error,
+                                policy: &stamp,
+                            },
+                        );
+                        let mut got = Vec::new();
+                        w.push(&mut got, sku, d, 42, error);
+                        assert_eq!(got, want);
+                    }
+                }
+            }
+        }
     }
 
     #[test]

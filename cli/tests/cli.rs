@@ -800,6 +800,51 @@ fn bom_crlf_and_quoted_fields_are_read() {
 }
 
 #[test]
+fn multi_line_and_long_quoted_fields_keep_their_rows_and_lines() {
+    let dir = TempDir::new().unwrap();
+    let policy = write(&dir, "p.toml", POLICY);
+    // A sku with a line break, a blank line, a sku longer than the
+    // reader's 64 KiB buffer (the record spans several reads), a row with
+    // a quote inside an unquoted field, and a last row without a line end.
+    let long = "L".repeat(200_000);
+    let text = format!(
+        "sku,proposed_price,unit_cost\n\"M\nN\",12.49,12.22\n\n\"{long}\",\"19.99\",10.00\nQ\"1,12.49,1x\nZ,12.49,12.22"
+    );
+    let input = write(&dir, "in.csv", &text);
+    let out = dir.path().join("out.csv");
+    bin()
+        .args(["check", "-q", "--policy"])
+        .arg(&policy)
+        .arg("--input")
+        .arg(&input)
+        .arg("--output")
+        .arg(&out)
+        .assert()
+        .success();
+    let rows = read_csv(&out);
+    let header = csv_header(&out);
+    let (line, outcome, error) = (
+        col(&header, "line"),
+        col(&header, "outcome"),
+        col(&header, "error"),
+    );
+    assert_eq!(rows.len(), 4);
+    assert_eq!(&rows[0][0], "M\nN");
+    assert_eq!(&rows[0][line], "2");
+    assert_eq!(rows[1][0].len(), 200_000);
+    assert_eq!(&rows[1][outcome], "accepted");
+    // Lines count from the end of the row before: the blank line is not
+    // counted (as the csv crate counted them).
+    assert_eq!(&rows[1][line], "4");
+    assert_eq!(&rows[2][0], "Q\"1");
+    assert_eq!(&rows[2][outcome], "rejected");
+    assert_eq!(&rows[2][error], "unit_cost: `1x` not a decimal number");
+    assert_eq!(&rows[2][line], "6");
+    assert_eq!(&rows[3][0], "Z");
+    assert_eq!(&rows[3][line], "7");
+}
+
+#[test]
 fn the_output_may_not_overwrite_the_input() {
     let dir = TempDir::new().unwrap();
     let policy = write(&dir, "p.toml", POLICY);
