@@ -180,6 +180,13 @@ fuzz_target!(|input: Input| {
     } else {
         items
     };
+    // Repeated to two full 64-row blocks and a tail, so the block path
+    // (lanes) decides some of them when the policy is one it covers.
+    let items: Vec<Item> = if kernel_only && !items.is_empty() {
+        items.iter().cycle().take(64 * 2 + 3).copied().collect()
+    } else {
+        items
+    };
     let mut out = vec![Decision::default(); items.len()];
     let want = policy.evaluate_batch(&items, &mut out).unwrap();
     let n = items.len();
