@@ -475,7 +475,9 @@ struct Loaded {
     /// with the values): the row has `expected_units`; it is cooling down.
     has_units: [u64; BLOCK],
     cooling: [u64; BLOCK],
-    /// A row the lanes do not decide (a mask).
+    /// A row the lanes do not decide (one; zero otherwise). Flags are
+    /// ORed in as 0/1, never as all-ones masks: LLVM turns `x |= mask`
+    /// into a masked store, which is slow on AMD.
     slow: [u64; BLOCK],
 }
 
@@ -509,7 +511,7 @@ fn load_money(
     for j in 0..BLOCK {
         let v = vals[j];
         let ok = m((lo <= v) & (v < limit));
-        slow[j] |= present[j] & !ok;
+        slow[j] |= present[j] & !ok & 1;
         out[j] = sel(present[j] & ok, to_f(v), f64::NAN);
     }
     Some(())
@@ -602,14 +604,14 @@ impl Lanes {
                 presence(bits, s, &mut present)?;
             }
             for j in 0..BLOCK {
-                x.slow[j] |= present[j];
+                x.slow[j] |= present[j] & 1;
             }
         }
         {
             let p: &[i64; BLOCK] = proposed.get(s..s + BLOCK)?.try_into().ok()?;
             for j in 0..BLOCK {
                 let ok = m((1 <= p[j]) & (p[j] < limit));
-                x.slow[j] |= !ok;
+                x.slow[j] |= !ok & 1;
                 x.p[j] = sel(ok, to_f(p[j]), 1.0);
             }
         }
@@ -623,11 +625,11 @@ impl Lanes {
             // The engine refuses reference x units above 2^61; the lanes
             // take only products safely below it (doubles round here).
             let big = m((x.reference[j] * to_f(u.clamp(0, MAX_UNITS))) >= (1u64 << 60) as f64);
-            x.slow[j] |= x.has_units[j] & (!ok | big);
+            x.slow[j] |= x.has_units[j] & (!ok | big) & 1;
         }
         if self.needs_cost {
             for j in 0..BLOCK {
-                x.slow[j] |= m(x.cost[j].is_nan());
+                x.slow[j] |= u64::from(x.cost[j].is_nan());
             }
         }
         {
@@ -639,7 +641,7 @@ impl Lanes {
             load_raw(inp.last_change, s, &mut last, &mut has_last)?;
             let (on, cd) = (m(self.cooldown.is_some()), self.cooldown.unwrap_or(0));
             for j in 0..BLOCK {
-                x.slow[j] |= m((now[j] | last[j]) < 0);
+                x.slow[j] |= u64::from((now[j] | last[j]) < 0);
                 // Both non-negative here (else the row is slow): no overflow.
                 let since = now[j].wrapping_sub(last[j]);
                 let cooling = !has_now[j] | m(since < cd);
@@ -737,13 +739,15 @@ impl Lanes {
             let (bs, bit) = (&b[slot], self.bit[slot]);
             if SLOT_RULES[slot].1 {
                 for j in 0..BLOCK {
-                    lo[j] = max(lo[j], bs[j]);
+                    // `f64::max` ignores a NaN bound; a compare-and-select
+                    // here becomes a masked store, which is slow on AMD.
+                    lo[j] = lo[j].max(bs[j]);
                     violated[j] |= bit & m(x.p[j] < bs[j]);
-                    lower_source[j] |= m(!bs[j].is_nan());
+                    lower_source[j] |= u64::from(!bs[j].is_nan());
                 }
             } else {
                 for j in 0..BLOCK {
-                    hi[j] = min(hi[j], bs[j]);
+                    hi[j] = hi[j].min(bs[j]);
                     violated[j] |= bit & m(x.p[j] > bs[j]);
                 }
             }
@@ -776,7 +780,7 @@ impl Lanes {
         let mut bad = 0u64;
         let bounded = m(!self.allow_unbounded);
         for j in 0..BLOCK {
-            let unbounded = m(hi[j] == f64::INFINITY) | !lower_source[j];
+            let unbounded = m((hi[j] == f64::INFINITY) | (lower_source[j] == 0));
             bad |= m(lo[j] > hi[j]) | (bounded & unbounded);
         }
         const TICK: i64 = 1 + Rule::Tick as i64;
