@@ -3,7 +3,7 @@
 use std::ffi::{c_char, CStr};
 use std::sync::Arc;
 
-use priceguard::{Decision, Policy, PolicyError};
+use priceguard::{Decision, Item, Policy, PolicyError};
 
 use crate::buffer::{text, write_detail, write_whole};
 use crate::priceguard_result;
@@ -386,11 +386,19 @@ pub unsafe extern "C" fn priceguard_policy_evaluate(
         let Some(item) = to_item(c) else {
             return priceguard_result::InvalidArgument;
         };
-        let d = from_decision(&p.evaluate(&item));
+        let d = from_decision(&evaluate_one(p, &item));
         // SAFETY: checked non-NULL, valid for a write.
         unsafe { decision_out.write(d) };
         priceguard_result::Ok
     }
+}
+
+/// `Policy::evaluate`, kept out of line. Inlined into the export, its
+/// general-engine fallback came along and made the export's frame large:
+/// the item and the decision were spilled and copied around the fast path.
+#[inline(never)]
+fn evaluate_one(p: &Policy, item: &Item) -> Decision {
+    p.evaluate(item)
 }
 
 /// Evaluates `len` items as one batch (SPEC §7): decision `i` for item `i`

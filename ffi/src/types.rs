@@ -365,7 +365,7 @@ pub struct priceguard_reservation {
 }
 
 /// The engine's item for a C item; `None` when `present` has an unknown bit.
-#[inline]
+#[inline(always)]
 pub(crate) fn to_item(c: &priceguard_item) -> Option<Item> {
     if c.present & !PRICEGUARD_HAS_ALL != 0 {
         return None;
