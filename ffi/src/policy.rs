@@ -51,7 +51,7 @@ macro_rules! try_policy {
         // SAFETY: the export's contract makes the handle NULL or live.
         match unsafe { policy_ref($ptr) } {
             Some(p) => p,
-            None => return priceguard_result::NullParameter,
+            None => return $crate::boundary::null_parameter(),
         }
     };
 }
