@@ -8,8 +8,8 @@ use priceguard::{Decision, Item, Policy, PolicyError};
 use crate::buffer::{text, write_detail, write_whole};
 use crate::priceguard_result;
 use crate::types::{
-    from_decision, from_summary, priceguard_batch_summary, priceguard_decision, priceguard_item,
-    to_decision, to_item,
+    from_summary, priceguard_batch_summary, priceguard_decision, priceguard_item, to_decision,
+    to_item, write_decision,
 };
 
 /// A validated, compiled policy. Immutable: one handle may be used by any
@@ -386,9 +386,9 @@ pub unsafe extern "C" fn priceguard_policy_evaluate(
         let Some(item) = to_item(c) else {
             return priceguard_result::InvalidArgument;
         };
-        let d = from_decision(&evaluate_one(p, &item));
+        let d = evaluate_one(p, &item);
         // SAFETY: checked non-NULL, valid for a write.
-        unsafe { decision_out.write(d) };
+        unsafe { write_decision(&d, decision_out) };
         priceguard_result::Ok
     }
 }
@@ -447,7 +447,8 @@ pub unsafe extern "C" fn priceguard_policy_evaluate_batch(
             // SAFETY: non-NULL and valid for `len` writes, disjoint from `items` (caller contract).
             let dst = unsafe { std::slice::from_raw_parts_mut(decisions_out, len) };
             for (slot, d) in dst.iter_mut().zip(&out) {
-                *slot = from_decision(d);
+                // SAFETY: `slot` is a live, exclusive reference.
+                unsafe { write_decision(d, slot) };
             }
         }
         // SAFETY: checked non-NULL, valid for a write.
