@@ -398,10 +398,10 @@ pub(crate) fn to_item(c: &priceguard_item) -> Option<Item> {
 
 /// Writes the C form of a decision to `out`, field by field.
 ///
-/// Cheaper than building a `priceguard_decision` and writing it whole: the
-/// reason code is a jump table, and with the fields stored as they are
-/// computed, once it is out of the way, the compiler keeps few values live
-/// (half the callee-saved registers of the export) and loads each one once.
+/// Cheaper than building a `priceguard_decision` and writing it whole. The
+/// reason code is a jump table; taken first, it no longer sits in the middle
+/// of the conversion, so each field is loaded, converted and stored in turn
+/// and the export needs half the callee-saved registers it did.
 ///
 /// # Safety
 ///
