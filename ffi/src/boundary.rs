@@ -39,6 +39,15 @@ macro_rules! ffi_boundary {
     }};
 }
 
+/// `PRICEGUARD_RESULT_NULL_PARAMETER`, from a function the compiler keeps
+/// out of the hot path: the NULL checks of an export then stay one test and
+/// branch each, instead of being merged into flag arithmetic on every call.
+#[cold]
+#[inline(never)]
+pub(crate) fn null_parameter() -> priceguard_result {
+    priceguard_result::NullParameter
+}
+
 /// Borrows `*ptr`, or returns `PRICEGUARD_RESULT_NULL_PARAMETER` from the
 /// enclosing boundary closure when it is NULL.
 macro_rules! try_ref {
@@ -48,7 +57,7 @@ macro_rules! try_ref {
         // declares valid for reads (or NULL, handled here), living for the call.
         match unsafe { ptr.as_ref() } {
             Some(r) => r,
-            None => return $crate::priceguard_result::NullParameter,
+            None => return $crate::boundary::null_parameter(),
         }
     }};
 }
@@ -57,7 +66,7 @@ macro_rules! try_ref {
 /// closure when an output pointer is NULL.
 macro_rules! check_out {
     ($($ptr:expr),+) => {{
-        $( if $ptr.is_null() { return $crate::priceguard_result::NullParameter; } )+
+        $( if $ptr.is_null() { return $crate::boundary::null_parameter(); } )+
     }};
 }
 

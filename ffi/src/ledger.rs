@@ -8,7 +8,7 @@ use crate::policy::{policy_arc, policy_ref, priceguard_policy};
 use crate::priceguard_result;
 use crate::types::PRICEGUARD_CAMPAIGN_UNKNOWN;
 use crate::types::{
-    from_decision, priceguard_decision, priceguard_item, priceguard_reservation, to_item,
+    priceguard_decision, priceguard_item, priceguard_reservation, to_item, write_decision,
 };
 
 /// Remaining and reserved budget per campaign of one policy. Safe to share:
@@ -286,7 +286,7 @@ pub unsafe extern "C" fn priceguard_policy_evaluate_reserving(
         let (d, r) = p.evaluate_reserving(&item, &l.inner);
         // SAFETY: both checked non-NULL, valid for a write.
         unsafe {
-            decision_out.write(from_decision(&d));
+            write_decision(&d, decision_out);
             reservation_out.write(c_reservation(r));
         }
         priceguard_result::Ok

@@ -3,13 +3,13 @@
 use std::ffi::{c_char, CStr};
 use std::sync::Arc;
 
-use priceguard::{Decision, Policy, PolicyError};
+use priceguard::{Decision, Item, Policy, PolicyError};
 
 use crate::buffer::{text, write_detail, write_whole};
 use crate::priceguard_result;
 use crate::types::{
-    from_decision, from_summary, priceguard_batch_summary, priceguard_decision, priceguard_item,
-    to_decision, to_item,
+    from_summary, priceguard_batch_summary, priceguard_decision, priceguard_item, to_decision,
+    to_item, write_decision,
 };
 
 /// A validated, compiled policy. Immutable: one handle may be used by any
@@ -51,7 +51,7 @@ macro_rules! try_policy {
         // SAFETY: the export's contract makes the handle NULL or live.
         match unsafe { policy_ref($ptr) } {
             Some(p) => p,
-            None => return priceguard_result::NullParameter,
+            None => return $crate::boundary::null_parameter(),
         }
     };
 }
@@ -386,11 +386,19 @@ pub unsafe extern "C" fn priceguard_policy_evaluate(
         let Some(item) = to_item(c) else {
             return priceguard_result::InvalidArgument;
         };
-        let d = from_decision(&p.evaluate(&item));
+        let d = evaluate_one(p, &item);
         // SAFETY: checked non-NULL, valid for a write.
-        unsafe { decision_out.write(d) };
+        unsafe { write_decision(&d, decision_out) };
         priceguard_result::Ok
     }
+}
+
+/// `Policy::evaluate`, kept out of line. Inlined into the export, its
+/// general-engine fallback came along and made the export's frame large:
+/// the item and the decision were spilled and copied around the fast path.
+#[inline(never)]
+fn evaluate_one(p: &Policy, item: &Item) -> Decision {
+    p.evaluate(item)
 }
 
 /// Evaluates `len` items as one batch (SPEC §7): decision `i` for item `i`
@@ -439,7 +447,8 @@ pub unsafe extern "C" fn priceguard_policy_evaluate_batch(
             // SAFETY: non-NULL and valid for `len` writes, disjoint from `items` (caller contract).
             let dst = unsafe { std::slice::from_raw_parts_mut(decisions_out, len) };
             for (slot, d) in dst.iter_mut().zip(&out) {
-                *slot = from_decision(d);
+                // SAFETY: `slot` is a live, exclusive reference.
+                unsafe { write_decision(d, slot) };
             }
         }
         // SAFETY: checked non-NULL, valid for a write.

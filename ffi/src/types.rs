@@ -365,7 +365,7 @@ pub struct priceguard_reservation {
 }
 
 /// The engine's item for a C item; `None` when `present` has an unknown bit.
-#[inline]
+#[inline(always)]
 pub(crate) fn to_item(c: &priceguard_item) -> Option<Item> {
     if c.present & !PRICEGUARD_HAS_ALL != 0 {
         return None;
@@ -396,9 +396,22 @@ pub(crate) fn to_item(c: &priceguard_item) -> Option<Item> {
     ))
 }
 
-/// The C form of a decision.
-#[inline]
-pub(crate) fn from_decision(d: &Decision) -> priceguard_decision {
+/// Writes the C form of a decision to `out`, field by field.
+///
+/// Cheaper than building a `priceguard_decision` and writing it whole. The
+/// reason code is a jump table; taken first, it no longer sits in the middle
+/// of the conversion, so each field is loaded, converted and stored in turn
+/// and the export needs half the callee-saved registers it did.
+///
+/// # Safety
+///
+/// `out` is valid for a write of a `priceguard_decision`.
+#[inline(always)]
+pub(crate) unsafe fn write_decision(d: &Decision, out: *mut priceguard_decision) {
+    use std::ptr::addr_of_mut;
+    // SAFETY (every write below): `out` is valid for a write of the whole
+    // struct (caller contract), so of each field.
+    unsafe { addr_of_mut!((*out).reason).write(d.reason.code()) };
     let mut present = 0;
     let mut opt = |v: Option<i64>, bit: u32| match v {
         Some(v) => {
@@ -418,21 +431,29 @@ pub(crate) fn from_decision(d: &Decision) -> priceguard_decision {
         }
         None => 0,
     };
-    priceguard_decision {
-        outcome: d.outcome as u32,
-        reason: d.reason.code(),
-        present,
-        relaxed: u32::from(d.relaxed.0),
-        price,
-        lower,
-        upper,
-        violated: d.violated.0,
-        binding: d.binding.0,
-        unmet: d.unmet.0,
-        promo_spend,
-        invalid_field,
-        needs_approval: d.needs_approval,
+    unsafe {
+        addr_of_mut!((*out).outcome).write(d.outcome as u32);
+        addr_of_mut!((*out).present).write(present);
+        addr_of_mut!((*out).relaxed).write(u32::from(d.relaxed.0));
+        addr_of_mut!((*out).price).write(price);
+        addr_of_mut!((*out).lower).write(lower);
+        addr_of_mut!((*out).upper).write(upper);
+        addr_of_mut!((*out).violated).write(d.violated.0);
+        addr_of_mut!((*out).binding).write(d.binding.0);
+        addr_of_mut!((*out).unmet).write(d.unmet.0);
+        addr_of_mut!((*out).promo_spend).write(promo_spend);
+        addr_of_mut!((*out).invalid_field).write(invalid_field);
+        addr_of_mut!((*out).needs_approval).write(d.needs_approval);
     }
+}
+
+/// The C form of a decision, as a value (tests).
+#[cfg(test)]
+pub(crate) fn from_decision(d: &Decision) -> priceguard_decision {
+    let mut c = priceguard_decision::default();
+    // SAFETY: `c` is a live local.
+    unsafe { write_decision(d, &mut c) };
+    c
 }
 
 /// The engine's decision for a C decision, checking every code.
