@@ -30,7 +30,7 @@ use crate::compiled::{CompiledRules, Endings, Ratio};
 use crate::decision::{Decision, Outcome, Reason};
 use crate::engine::{mask, Bounds, MAX_UNITS, NO_HI, NO_LO};
 use crate::item::{Field, Item};
-use crate::lanes::{DecisionRows, LaneInputs, LaneRules, Lanes, BLOCK};
+use crate::lanes::{DecisionRows, LaneInputs, LaneRules, Lanes, Scratch, BLOCK};
 use crate::money::{ceil_money_to_tick, floor_money_to_tick, snap_half_even, wide_mul, MAX_MONEY};
 use crate::policy::Policy;
 use crate::rules::{change, class_mask, endings, promotion, Class, ClassSet, Rule, RuleSet};
@@ -520,8 +520,9 @@ impl<'a> Kernel<'a> {
         let mut i = rows.start;
         if let Some((lanes, li)) = &self.lanes {
             let mut out = DecisionRows::default();
+            let mut scratch = Scratch::default();
             while i + BLOCK <= rows.end {
-                if lanes.block(proposed, li, i, &mut out) {
+                if lanes.block(proposed, li, i, &mut out, &mut scratch) {
                     emit.emit_rows(i, &out);
                 } else {
                     for r in i..i + BLOCK {
