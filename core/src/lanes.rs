@@ -1082,6 +1082,7 @@ mod tests {
 
     static ROWS: AtomicU64 = AtomicU64::new(0);
     static ALL: AtomicU64 = AtomicU64::new(0);
+    static UNALIGNED: AtomicU64 = AtomicU64::new(0);
 
     proptest! {
         #![proptest_config(Config { cases: 300, failure_persistence: None, ..Config::default() })]
@@ -1159,6 +1160,28 @@ mod tests {
                 prop_assert_eq!(got[i], engine, "row {} {:?}", i, item);
             }
             prop_assert_eq!(summary, want_summary);
+
+            // Blocks that start off a byte of the validity bitmaps (the
+            // kernel over rows 5..): the same decisions again.
+            if let Some(kernel) = crate::kernel::Kernel::new(&policy, &cols) {
+                let from = 5.min(n - start);
+                let mut seen = 0;
+                let lanes_before = LANE_ROWS.load(Ordering::Relaxed);
+                kernel.run(
+                    from..n - start,
+                    |i| crate::engine::evaluate_rules(
+                        policy.rules_for(None),
+                        &items[start + i],
+                        policy.budget_view(&items[start + i], None),
+                    ),
+                    &mut |i: usize, d: &crate::Decision| {
+                        assert_eq!(*d, got[i], "row {i} from an unaligned block");
+                        seen += 1;
+                    },
+                );
+                prop_assert_eq!(seen, n - start - from);
+                UNALIGNED.fetch_add(LANE_ROWS.load(Ordering::Relaxed) - lanes_before, Ordering::Relaxed);
+            }
         }
     }
 
@@ -1169,5 +1192,11 @@ mod tests {
         lanes_match_the_engine();
         let (rows, all) = (ROWS.load(Ordering::Relaxed), ALL.load(Ordering::Relaxed));
         assert!(rows * 5 > all, "lanes decided {rows} of {all} rows");
+        // And blocks off a bitmap byte boundary were decided by the lanes.
+        let unaligned = UNALIGNED.load(Ordering::Relaxed);
+        assert!(
+            unaligned > 1_000,
+            "lanes decided {unaligned} unaligned rows"
+        );
     }
 }
