@@ -2,7 +2,7 @@
 //!
 //! Everything here works on integers in minor units, allocates nothing and
 //! cannot panic: arithmetic is done in `i128` on inputs bounded by
-//! [`MAX_MONEY`](crate::money::MAX_MONEY), and the few fallible steps fail
+//! [`MAX_MONEY`], and the few fallible steps fail
 //! closed.
 
 use crate::compiled::CompiledRules;
