@@ -463,21 +463,21 @@ impl<'a> Kernel<'a> {
         // One copy of the loop per priority order, so the class walk is
         // straight-line code over values the compiler keeps in registers.
         match self.rules.order {
-            0 => self.run_in::<0>(rows, slow, emit),
-            1 => self.run_in::<1>(rows, slow, emit),
-            2 => self.run_in::<2>(rows, slow, emit),
-            3 => self.run_in::<3>(rows, slow, emit),
-            4 => self.run_in::<4>(rows, slow, emit),
-            _ => self.run_in::<5>(rows, slow, emit),
+            0 => self.run_in::<0, _>(rows, slow, emit),
+            1 => self.run_in::<1, _>(rows, slow, emit),
+            2 => self.run_in::<2, _>(rows, slow, emit),
+            3 => self.run_in::<3, _>(rows, slow, emit),
+            4 => self.run_in::<4, _>(rows, slow, emit),
+            _ => self.run_in::<5, _>(rows, slow, emit),
         }
     }
 
     #[inline(never)]
-    fn run_in<const O: u8>(
+    fn run_in<const O: u8, E: Emit>(
         &self,
         rows: Range<usize>,
         mut slow: impl FnMut(usize) -> Decision,
-        emit: &mut impl Emit,
+        emit: &mut E,
     ) {
         // Every column re-sliced to exactly the batch's rows, so that the
         // row loop's reads need no bounds checks.
@@ -517,6 +517,15 @@ impl<'a> Kernel<'a> {
             }
             return;
         };
+        // Row by row: the kernel's decision, else the general engine's.
+        let mut by_rows = |range: Range<usize>, emit: &mut E| {
+            for i in range {
+                if self.row::<O>(&inp, proposed, i, emit).is_none() {
+                    let d = slow(i);
+                    emit.emit(i, &d);
+                }
+            }
+        };
         let mut i = rows.start;
         if let Some((lanes, li)) = &self.lanes {
             let mut out = DecisionRows::default();
@@ -525,22 +534,12 @@ impl<'a> Kernel<'a> {
                 if lanes.block(proposed, li, i, &mut out, &mut scratch) {
                     emit.emit_rows(i, &out);
                 } else {
-                    for r in i..i + BLOCK {
-                        if self.row::<O>(&inp, proposed, r, emit).is_none() {
-                            let d = slow(r);
-                            emit.emit(r, &d);
-                        }
-                    }
+                    by_rows(i..i + BLOCK, emit);
                 }
                 i += BLOCK;
             }
         }
-        for i in i..rows.end {
-            if self.row::<O>(&inp, proposed, i, emit).is_none() {
-                let d = slow(i);
-                emit.emit(i, &d);
-            }
-        }
+        by_rows(i..rows.end, emit);
     }
 
     /// Row `i`'s decision when it is on the fast path; `None` sends it to

@@ -698,53 +698,39 @@ impl Lanes {
         let mut hi = [f64::INFINITY; BLOCK];
         let mut violated = [0u64; BLOCK];
         let mut lower_source = [0u64; BLOCK];
+        // A ratio of a column: rounded up for a lower bound, down for an
+        // upper one.
+        let scaled = |bs: &mut [f64; BLOCK], map: Option<Map>, src: &[f64; BLOCK], lower: bool| {
+            if let Some(map) = map {
+                for j in 0..BLOCK {
+                    bs[j] = if lower {
+                        map.ceil(src[j])
+                    } else {
+                        map.floor(src[j])
+                    };
+                }
+            }
+        };
         for slot in 0..SLOTS {
             if !self.active[slot] {
                 continue;
             }
             let bs = &mut b[slot];
+            let lower = SLOT_RULES[slot].1;
             match slot {
                 MIN_PRICE => *bs = [self.min_price; BLOCK],
                 MAX_PRICE => *bs = [self.max_price; BLOCK],
-                MARGIN | MARKUP => {
-                    let map = if slot == MARGIN {
-                        self.margin
-                    } else {
-                        self.markup
-                    };
-                    if let Some(map) = map {
-                        for j in 0..BLOCK {
-                            bs[j] = map.ceil(x.cost[j]);
-                        }
-                    }
-                }
+                MARGIN => scaled(bs, self.margin, &x.cost, lower),
+                MARKUP => scaled(bs, self.markup, &x.cost, lower),
                 UNIT_MARGIN => {
                     let u = self.unit_margin.unwrap_or(f64::NAN);
                     for j in 0..BLOCK {
                         bs[j] = x.cost[j] + u;
                     }
                 }
-                MAX_DISCOUNT => {
-                    if let Some(map) = self.discount {
-                        for j in 0..BLOCK {
-                            bs[j] = map.ceil(x.reference[j]);
-                        }
-                    }
-                }
-                MAX_INCREASE => {
-                    if let Some(map) = self.increase {
-                        for j in 0..BLOCK {
-                            bs[j] = map.floor(x.current[j]);
-                        }
-                    }
-                }
-                MAX_DECREASE => {
-                    if let Some(map) = self.decrease {
-                        for j in 0..BLOCK {
-                            bs[j] = map.ceil(x.current[j]);
-                        }
-                    }
-                }
+                MAX_DISCOUNT => scaled(bs, self.discount, &x.reference, lower),
+                MAX_INCREASE => scaled(bs, self.increase, &x.current, lower),
+                MAX_DECREASE => scaled(bs, self.decrease, &x.current, lower),
                 STEP_DOWN | STEP_UP => {
                     let step = self.max_step.unwrap_or(f64::NAN);
                     for j in 0..BLOCK {
@@ -764,7 +750,7 @@ impl Lanes {
                 }
             }
             let bit = self.bit[slot];
-            if SLOT_RULES[slot].1 {
+            if lower {
                 for j in 0..BLOCK {
                     // `f64::max` ignores a NaN bound; a compare-and-select
                     // here becomes a masked store, which is slow on AMD.
