@@ -211,16 +211,20 @@ fn convert<'a>(
                     return;
                 }
             }
-            (Values::F64(all), Kind::MajorF64) => {
-                // Whole minor units, in a loop the compiler vectorizes; the
-                // rest (NaN, off-the-unit, out of range) one by one below.
+            (Values::F64(all), _) => {
+                // Money: whole minor units in a loop the compiler
+                // vectorizes. The rest (NaN, off-the-unit, out of range,
+                // and counts and times) one by one below.
                 let src = all.get(start..end).unwrap_or(&[]);
+                out.fast.clear();
                 out.fast.resize(k, false);
-                let fast = cur.floats_to_minor(src, &mut out.vals, &mut out.fast);
-                if fast == k {
-                    out.bits.fill(u8::MAX);
-                    out.full = true;
-                    return;
+                if kind == Kind::MajorF64 {
+                    let fast = cur.floats_to_minor(src, &mut out.vals, &mut out.fast);
+                    if fast == k {
+                        out.bits.fill(u8::MAX);
+                        out.full = true;
+                        return;
+                    }
                 }
                 let mut set = 0;
                 for (r, (((slot, &v), b), f)) in out
@@ -237,27 +241,6 @@ fn convert<'a>(
                         conv_f64(kind, cur, v)
                     };
                     match v {
-                        Val::Set(m) => {
-                            *slot = m;
-                            set += 1;
-                            if let Some(byte) = out.bits.get_mut(r / 8) {
-                                *byte |= 1 << (r % 8);
-                            }
-                        }
-                        Val::Absent if field != Field::ProposedPrice => {}
-                        Val::Absent | Val::Bad => mark_bad(b),
-                    }
-                }
-                out.full = set == k;
-                return;
-            }
-            (Values::F64(all), _) => {
-                let src = all.get(start..end).unwrap_or(&[]);
-                let mut set = 0;
-                for (r, ((slot, &v), b)) in
-                    out.vals.iter_mut().zip(src).zip(bad.iter_mut()).enumerate()
-                {
-                    match conv_f64(kind, cur, v) {
                         Val::Set(m) => {
                             *slot = m;
                             set += 1;
