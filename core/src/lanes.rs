@@ -684,13 +684,18 @@ impl Lanes {
         if x.slow.iter().fold(0, |a, s| a | s) != 0 {
             return None;
         }
-        self.decide(x, b, out);
-        Some(())
+        self.decide(x, b, out)
     }
 
-    /// The decisions of a block none of whose rows is slow.
+    /// The decisions of a block none of whose rows is slow, or `None` when
+    /// one of them turns out to be off the common path.
     #[inline(always)]
-    fn decide(&self, x: &Loaded, b: &mut [[f64; BLOCK]; SLOTS], out: &mut DecisionRows) {
+    fn decide(
+        &self,
+        x: &Loaded,
+        b: &mut [[f64; BLOCK]; SLOTS],
+        out: &mut DecisionRows,
+    ) -> Option<()> {
         // Each active slot's bound per row (NaN where it does not apply),
         // folded at once into the interval: every class is kept (the
         // lanes only see feasible rows).
@@ -766,6 +771,17 @@ impl Lanes {
             }
         }
 
+        // A row that would relax a class or is unbounded: the caller decides
+        // the block row by row instead.
+        let mut bad = 0u64;
+        let bounded = m(!self.allow_unbounded);
+        for j in 0..BLOCK {
+            let unbounded = m((hi[j] == f64::INFINITY) | (lower_source[j] == 0));
+            bad |= m(lo[j] > hi[j]) | (bounded & unbounded);
+        }
+        if bad != 0 {
+            return None;
+        }
         let mut lo_rules = [0u64; BLOCK];
         let mut hi_rules = [0u64; BLOCK];
         let mut lo_rank = [NO_RANK; BLOCK];
@@ -790,12 +806,6 @@ impl Lanes {
                     hi_rank[j] = hi_rank[j].min(r);
                 }
             }
-        }
-        let mut bad = 0u64;
-        let bounded = m(!self.allow_unbounded);
-        for j in 0..BLOCK {
-            let unbounded = m((hi[j] == f64::INFINITY) | (lower_source[j] == 0));
-            bad |= m(lo[j] > hi[j]) | (bounded & unbounded);
         }
         const TICK: i64 = 1 + Rule::Tick as i64;
         const COOLDOWN: i64 = 1 + Rule::Cooldown as i64;
@@ -828,11 +838,7 @@ impl Lanes {
             // `-1` (no spend) where the row has no reference or no forecast.
             out.promo_spend[j] = (per_unit.wrapping_mul(x.units[j]) & spends) | !spends;
         }
-        if bad != 0 {
-            // Some row would relax a class or is unbounded: the caller
-            // decides the block row by row instead.
-            out.len = 0;
-        }
+        Some(())
     }
 
     /// [`Lanes::block_body`] compiled for AVX2.
@@ -869,8 +875,7 @@ impl Lanes {
         {
             if std::is_x86_feature_detected!("avx2") {
                 // SAFETY: the CPU has AVX2 (checked just above).
-                let ok =
-                    unsafe { self.block_avx2(proposed, inp, s, out, scratch) } && out.len == BLOCK;
+                let ok = unsafe { self.block_avx2(proposed, inp, s, out, scratch) };
                 #[cfg(all(test, feature = "testkit", not(miri)))]
                 if ok {
                     LANE_ROWS.fetch_add(BLOCK as u64, core::sync::atomic::Ordering::Relaxed);
@@ -878,7 +883,7 @@ impl Lanes {
                 return ok;
             }
         }
-        self.block_body(proposed, inp, s, out, scratch) && out.len == BLOCK
+        self.block_body(proposed, inp, s, out, scratch)
     }
 }
 
