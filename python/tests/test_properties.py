@@ -108,3 +108,44 @@ def test_floats_round_half_even_from_their_shortest_repr(x: float, currency: str
         return
     assert d.price == want
     assert Decimal(repr(float(r.price[0]))).quantize(Decimal(1).scaleb(-digits)) == want
+
+
+NUMERIC = [f for f in FIELDS if f != "campaign"]
+ODD_FLOATS = [float("nan"), float("inf"), float("-inf"), 1e300, -1e300, 2.675, 0.1 + 0.2, -3.0, 2.5, 1e15, 0.0]
+
+
+@given(
+    policy_and_items(budgets=False, campaigns=False).flatmap(
+        lambda case: st.tuples(
+            st.just(case),
+            st.lists(
+                st.lists(st.tuples(st.sampled_from(NUMERIC), st.sampled_from(ODD_FLOATS)), max_size=3),
+                min_size=len(case[1]),
+                max_size=len(case[1]),
+            ),
+            st.integers(min_value=1, max_value=12),
+        )
+    )
+)
+def test_float_columns_with_gaps_and_bad_values_match_single(case: Any) -> None:
+    """Every column float64, with NaN gaps and values that cannot be read scattered
+    over a batch long enough for whole 8-row groups: each row decided as alone."""
+    (policy, base), edits, repeat = case
+    batch = []
+    for r in range(len(base) * repeat):
+        item = {k: v for k, v in base[r % len(base)].items() if k in FIELDS}
+        for k, v in edits[r % len(base)] if r % 3 else ():
+            item[k] = v
+        batch.append(item)
+    cols = {}
+    for k in NUMERIC:
+        vals = [it.get(k) for it in batch]
+        if all(v is None for v in vals):
+            continue
+        cols[k] = np.array([np.nan if v is None else float(v) for v in vals], dtype=np.float64)
+    r = policy.evaluate_batch(**cols)
+    for i, item in enumerate(batch):
+        alone = {k: float(v) for k, v in item.items() if not (isinstance(v, float) and np.isnan(v))}
+        want = policy.evaluate(alone).to_dict()
+        del want["sku"]
+        assert r.decision(i) == want, f"item {i}: {item}"
