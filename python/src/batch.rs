@@ -119,6 +119,24 @@ impl ChunkColumn<'_> {
     }
 }
 
+/// Eight flags as one byte, bit `j` from `flags[j]` (a shorter tail fills
+/// the low bits). Whole groups in a multiply: byte `j` of the word holds
+/// flag `j` as 0 or 1, and the constant shifts each into bit `56 + j`
+/// with no carries between them.
+#[inline]
+fn pack8(flags: &[bool]) -> u8 {
+    match <[bool; 8]>::try_from(flags) {
+        Ok(group) => {
+            let word = u64::from_le_bytes(group.map(u8::from));
+            (word.wrapping_mul(0x0102_0408_1020_4080) >> 56) as u8
+        }
+        Err(_) => flags
+            .iter()
+            .enumerate()
+            .fold(0, |b, (j, &f)| b | (u8::from(f) << j)),
+    }
+}
+
 /// Converts rows `start..start + k` of `col` into `out` (values and
 /// validity bits). A value that cannot be read names the column in `bad`
 /// (the first such column of the row wins, in column order).
@@ -175,11 +193,7 @@ fn convert<'a>(
     {
         if let Some(src) = all.get(start..end) {
             for (byte, rows) in out.bits.iter_mut().zip(m.chunks(8)) {
-                let mut b = 0u8;
-                for (k, gone) in rows.iter().enumerate() {
-                    b |= u8::from(!*gone) << k;
-                }
-                *byte = b;
+                *byte = !pack8(rows) & (u8::MAX >> (8 - rows.len()));
             }
             if field == Field::ProposedPrice {
                 for (b, gone) in bad.iter_mut().zip(m) {
@@ -236,7 +250,14 @@ fn convert<'a>(
                     return;
                 }
                 let proposed = field == Field::ProposedPrice;
-                for ((((byte, vals), srcs), fl), bads) in out
+                for (byte, fl) in out.bits.iter_mut().zip(out.fast.chunks(8)) {
+                    *byte = pack8(fl);
+                }
+                // `fast` becomes "needs a look": neither fast nor absent.
+                for (f, &v) in out.fast.iter_mut().zip(src) {
+                    *f = !*f & (proposed | !v.is_nan());
+                }
+                for ((((byte, vals), srcs), need), bads) in out
                     .bits
                     .iter_mut()
                     .zip(out.vals.chunks_mut(8))
@@ -244,20 +265,13 @@ fn convert<'a>(
                     .zip(out.fast.chunks(8))
                     .zip(bad.chunks_mut(8))
                 {
-                    let mut b = 0u8;
-                    let mut odd = false;
-                    for (j, (&f, &v)) in fl.iter().zip(srcs).enumerate() {
-                        b |= u8::from(f) << j;
-                        odd |= !f & (proposed | !v.is_nan());
-                    }
-                    *byte = b;
-                    if !odd {
+                    if pack8(need) == 0 {
                         continue;
                     }
-                    for (j, (((slot, &v), &f), bd)) in
-                        vals.iter_mut().zip(srcs).zip(fl).zip(bads).enumerate()
+                    for (j, (((slot, &v), &n), bd)) in
+                        vals.iter_mut().zip(srcs).zip(need).zip(bads).enumerate()
                     {
-                        if f {
+                        if !n {
                             continue;
                         }
                         match conv_f64(kind, cur, v) {

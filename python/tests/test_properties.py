@@ -149,3 +149,11 @@ def test_float_columns_with_gaps_and_bad_values_match_single(case: Any) -> None:
         want = policy.evaluate(alone).to_dict()
         del want["sku"]
         assert r.decision(i) == want, f"item {i}: {item}"
+    # The same rows unedited as masked int64 minor units: masks packed in
+    # whole groups of eight too.
+    plain = [{k: v for k, v in base[r % len(base)].items() if k in FIELDS} for r in range(len(batch))]
+    r = policy.evaluate_batch(**columns(policy, plain, "minor"), money="minor")
+    for i, item in enumerate(plain):
+        want = policy.evaluate(item).to_dict()
+        del want["sku"]
+        assert r.decision(i) == want, f"masked item {i}: {item}"
