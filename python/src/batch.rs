@@ -351,18 +351,18 @@ fn convert<'a>(
 /// minor units with a validity array.
 struct MoneyOut {
     minor: bool,
-    major: Vec<f64>,
-    raw: Vec<i64>,
-    valid: Vec<bool>,
+    major: OutCol<f64>,
+    raw: OutCol<i64>,
+    valid: OutCol<bool>,
 }
 
 impl MoneyOut {
     fn new(minor: bool, n: usize) -> MoneyOut {
         MoneyOut {
             minor,
-            major: if minor { Vec::new() } else { zeroed(n) },
-            raw: if minor { zeroed(n) } else { Vec::new() },
-            valid: if minor { zeroed(n) } else { Vec::new() },
+            major: OutCol::zeroed(if minor { 0 } else { n }),
+            raw: OutCol::zeroed(if minor { n } else { 0 }),
+            valid: OutCol::zeroed(if minor { n } else { 0 }),
         }
     }
 
@@ -463,37 +463,89 @@ impl<'a> MoneySink<'a> {
     }
 }
 
-/// `n` zeros: fresh pages from the allocator, left untouched so the worker
-/// threads fault them in as they write. On Linux a large array asks for
-/// transparent huge pages, as numpy does for its own arrays: a 2 MiB
-/// fault instead of 512 4 KiB ones (the page faults of 60 MB of outputs
-/// were a fifth of a batch's time).
-fn zeroed<T: Clone + Default>(n: usize) -> Vec<T> {
-    let v = vec![T::default(); n];
-    advise_huge(&v);
-    v
+/// A 2 MiB transparent huge page.
+const HUGE: usize = 2 << 20;
+
+/// An output array of `len` zeros, handed to numpy without a copy.
+///
+/// Fresh pages are expensive here: on this VM a 4 KiB page fault costs
+/// about 4 µs, so first-touching 60 MB of outputs took longer than
+/// deciding the rows. A large array therefore starts on a 2 MiB boundary
+/// inside a slightly larger zeroed allocation, spans whole huge pages, and
+/// asks for transparent huge pages (`madvise`, as numpy does for its own
+/// arrays): every page it touches is one 2 MiB fault. The slack around it
+/// is never touched, so it costs address space, not memory. The pages are
+/// faulted in by the worker threads as they write.
+struct OutCol<T> {
+    buf: Vec<T>,
+    off: usize,
+    len: usize,
 }
 
-#[cfg(target_os = "linux")]
-fn advise_huge<T>(v: &[T]) {
-    const PAGE: usize = 4096;
-    let bytes = std::mem::size_of_val(v);
-    if bytes < 4 << 20 {
-        return;
+impl<T: Clone + Default + numpy::Element> OutCol<T> {
+    fn zeroed(len: usize) -> OutCol<T> {
+        let size = std::mem::size_of::<T>().max(1);
+        let bytes = len.saturating_mul(size);
+        if cfg!(target_os = "linux") && bytes >= HUGE / 2 && HUGE % size == 0 {
+            let span = bytes.next_multiple_of(HUGE);
+            let buf = vec![T::default(); (span + HUGE) / size];
+            let start = buf.as_ptr() as usize;
+            let aligned = start.next_multiple_of(HUGE);
+            let off = (aligned - start) / size;
+            if (aligned - start) % size == 0 && off + len <= buf.len() {
+                advise_huge(aligned, span);
+                return OutCol { buf, off, len };
+            }
+        }
+        OutCol {
+            buf: vec![T::default(); len],
+            off: 0,
+            len,
+        }
     }
-    let start = v.as_ptr() as usize;
-    let first = start.next_multiple_of(PAGE);
-    let len = (start + bytes).saturating_sub(first) & !(PAGE - 1);
-    // SAFETY: a hint on whole pages inside `v`'s own allocation; it changes
+
+    fn into_pyarray(mut self, py: Python<'_>) -> Bound<'_, PyArray1<T>> {
+        if self.off == 0 {
+            self.buf.truncate(self.len);
+            return self.buf.into_pyarray(py);
+        }
+        // The view at the aligned offset keeps the whole allocation as its
+        // base (`off + len <= buf.len()`, checked when made).
+        self.buf.truncate(self.off + self.len);
+        let all = numpy::ndarray::Array1::from_vec(self.buf);
+        PyArray1::from_owned_array(py, all.slice_move(numpy::ndarray::s![self.off..]))
+    }
+}
+
+impl<T> std::ops::Deref for OutCol<T> {
+    type Target = [T];
+    fn deref(&self) -> &[T] {
+        self.buf.get(self.off..self.off + self.len).unwrap_or(&[])
+    }
+}
+
+impl<T> std::ops::DerefMut for OutCol<T> {
+    fn deref_mut(&mut self) -> &mut [T] {
+        self.buf
+            .get_mut(self.off..self.off + self.len)
+            .unwrap_or(&mut [])
+    }
+}
+
+/// Asks for transparent huge pages on `len` bytes at `addr`, both
+/// multiples of 2 MiB inside one of our allocations.
+#[cfg(target_os = "linux")]
+fn advise_huge(addr: usize, len: usize) {
+    // SAFETY: a hint on whole pages inside an allocation we own; it changes
     // no contents and no mapping. A failure (no THP support, another page
     // size) leaves ordinary pages, so it is ignored.
     unsafe {
-        libc::madvise(first as *mut libc::c_void, len, libc::MADV_HUGEPAGE);
+        libc::madvise(addr as *mut libc::c_void, len, libc::MADV_HUGEPAGE);
     }
 }
 
 #[cfg(not(target_os = "linux"))]
-fn advise_huge<T>(_: &[T]) {}
+fn advise_huge(_: usize, _: usize) {}
 
 /// The output arrays of a whole batch.
 struct Outputs {
@@ -501,14 +553,14 @@ struct Outputs {
     lower: MoneyOut,
     upper: MoneyOut,
     promo_spend: MoneyOut,
-    outcome: Vec<u8>,
-    reason: Vec<u8>,
-    violated: Vec<u64>,
-    binding: Vec<u64>,
-    unmet: Vec<u64>,
-    relaxed: Vec<u8>,
-    needs_approval: Vec<bool>,
-    invalid_field: Vec<i8>,
+    outcome: OutCol<u8>,
+    reason: OutCol<u8>,
+    violated: OutCol<u64>,
+    binding: OutCol<u64>,
+    unmet: OutCol<u64>,
+    relaxed: OutCol<u8>,
+    needs_approval: OutCol<bool>,
+    invalid_field: OutCol<i8>,
 }
 
 impl Outputs {
@@ -518,14 +570,18 @@ impl Outputs {
             lower: MoneyOut::new(minor, n),
             upper: MoneyOut::new(minor, n),
             promo_spend: MoneyOut::new(minor, n),
-            outcome: zeroed(n),
-            reason: zeroed(n),
-            violated: zeroed(n),
-            binding: zeroed(n),
-            unmet: zeroed(n),
-            relaxed: zeroed(n),
-            needs_approval: zeroed(n),
-            invalid_field: vec![-1; n],
+            outcome: OutCol::zeroed(n),
+            reason: OutCol::zeroed(n),
+            violated: OutCol::zeroed(n),
+            binding: OutCol::zeroed(n),
+            unmet: OutCol::zeroed(n),
+            relaxed: OutCol::zeroed(n),
+            needs_approval: OutCol::zeroed(n),
+            invalid_field: {
+                let mut v = OutCol::zeroed(n);
+                v.fill(-1);
+                v
+            },
         }
     }
 
