@@ -685,10 +685,21 @@ impl<'a> Sink<'a> {
         col!(reason, u8::try_from(d.reason.code()).unwrap_or(u8::MAX));
         col!(violated, d.violated.0);
         col!(binding, d.binding.0);
-        col!(unmet, d.unmet.0);
-        col!(relaxed, d.relaxed.0);
-        col!(needs_approval, d.needs_approval);
-        col!(invalid_field, d.invalid_field.map_or(-1, |f| f as i8));
+        // These start as zero (`invalid_field` as -1) and each row is
+        // written once: only a value that differs is stored, so their pages
+        // stay untouched unless a row needs them (see `put_rows`).
+        if d.unmet.0 != 0 {
+            col!(unmet, d.unmet.0);
+        }
+        if d.relaxed.0 != 0 {
+            col!(relaxed, d.relaxed.0);
+        }
+        if d.needs_approval {
+            col!(needs_approval, true);
+        }
+        if let Some(f) = d.invalid_field {
+            col!(invalid_field, f as i8);
+        }
     }
 
     /// Writes the decisions of items `at..at + rows.len()`, column by column
@@ -736,11 +747,10 @@ impl<'a> Sink<'a> {
         copy!(reason, rows.reason(), |x| *x);
         copy!(violated, rows.violated(), |x| *x);
         copy!(binding, rows.binding(), |x| *x);
-        // The rows path's invariants: nothing unmet, relaxed, flagged or invalid.
-        copy!(unmet, rows.price(), |_x| 0);
-        copy!(relaxed, rows.price(), |_x| 0);
-        copy!(needs_approval, rows.price(), |_x| false);
-        copy!(invalid_field, rows.price(), |_x| -1);
+        // The rows path's invariants: nothing unmet, relaxed, flagged or
+        // invalid. Those arrays already hold exactly that (made zeroed,
+        // `invalid_field` filled with -1) and each row is written once, so
+        // they are left alone: pages nobody writes are never faulted in.
     }
 }
 
