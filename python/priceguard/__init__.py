@@ -36,6 +36,7 @@ from priceguard._native import (
     __version__,
     class_names,
     reason_name,
+    release_buffers,
     rule_names,
 )
 from priceguard._policy import BatchResult, Policy
@@ -65,6 +66,7 @@ __all__ = [
     "__version__",
     "class_names",
     "reason_name",
+    "release_buffers",
     "rule_names",
     "verify_audit",
     "write_audit",

@@ -9,7 +9,7 @@
 //! circuit breaker judges the whole batch at once, so it is evaluated as
 //! one chunk.
 
-use numpy::{IntoPyArray, PyArray1, PyArrayMethods, PyReadonlyArray1};
+use numpy::{PyArray1, PyArrayMethods, PyReadonlyArray1};
 use priceguard::batch::Columns;
 use priceguard::{
     BatchSummary, Budgets, Currency, Decision, DecisionRows, DecisionSink, Field, Outcome, Policy,
@@ -19,6 +19,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
 
 use crate::convert::money_to_py;
+use crate::outbuf::OutCol;
 
 /// Items per chunk: the chunk's items and decisions stay in L2.
 const CHUNK: usize = 1024;
@@ -378,10 +379,10 @@ impl MoneyOut {
 
     fn export<'py>(self, py: Python<'py>, dict: &Bound<'py, PyDict>, name: &str) -> PyResult<()> {
         if self.minor {
-            dict.set_item(name, self.raw.into_pyarray(py))?;
-            dict.set_item(format!("{name}_valid"), self.valid.into_pyarray(py))?;
+            dict.set_item(name, self.raw.into_pyarray(py)?)?;
+            dict.set_item(format!("{name}_valid"), self.valid.into_pyarray(py)?)?;
         } else {
-            dict.set_item(name, self.major.into_pyarray(py))?;
+            dict.set_item(name, self.major.into_pyarray(py)?)?;
         }
         Ok(())
     }
@@ -463,90 +464,6 @@ impl<'a> MoneySink<'a> {
     }
 }
 
-/// A 2 MiB transparent huge page.
-const HUGE: usize = 2 << 20;
-
-/// An output array of `len` zeros, handed to numpy without a copy.
-///
-/// Fresh pages are expensive here: on this VM a 4 KiB page fault costs
-/// about 4 µs, so first-touching 60 MB of outputs took longer than
-/// deciding the rows. A large array therefore starts on a 2 MiB boundary
-/// inside a slightly larger zeroed allocation, spans whole huge pages, and
-/// asks for transparent huge pages (`madvise`, as numpy does for its own
-/// arrays): every page it touches is one 2 MiB fault. The slack around it
-/// is never touched, so it costs address space, not memory. The pages are
-/// faulted in by the worker threads as they write.
-struct OutCol<T> {
-    buf: Vec<T>,
-    off: usize,
-    len: usize,
-}
-
-impl<T: Clone + Default + numpy::Element> OutCol<T> {
-    fn zeroed(len: usize) -> OutCol<T> {
-        let size = std::mem::size_of::<T>().max(1);
-        let bytes = len.saturating_mul(size);
-        if cfg!(target_os = "linux") && bytes >= HUGE / 2 && HUGE % size == 0 {
-            let span = bytes.next_multiple_of(HUGE);
-            let buf = vec![T::default(); (span + HUGE) / size];
-            let start = buf.as_ptr() as usize;
-            let aligned = start.next_multiple_of(HUGE);
-            let off = (aligned - start) / size;
-            if (aligned - start) % size == 0 && off + len <= buf.len() {
-                advise_huge(aligned, span);
-                return OutCol { buf, off, len };
-            }
-        }
-        OutCol {
-            buf: vec![T::default(); len],
-            off: 0,
-            len,
-        }
-    }
-
-    fn into_pyarray(mut self, py: Python<'_>) -> Bound<'_, PyArray1<T>> {
-        if self.off == 0 {
-            self.buf.truncate(self.len);
-            return self.buf.into_pyarray(py);
-        }
-        // The view at the aligned offset keeps the whole allocation as its
-        // base (`off + len <= buf.len()`, checked when made).
-        self.buf.truncate(self.off + self.len);
-        let all = numpy::ndarray::Array1::from_vec(self.buf);
-        PyArray1::from_owned_array(py, all.slice_move(numpy::ndarray::s![self.off..]))
-    }
-}
-
-impl<T> std::ops::Deref for OutCol<T> {
-    type Target = [T];
-    fn deref(&self) -> &[T] {
-        self.buf.get(self.off..self.off + self.len).unwrap_or(&[])
-    }
-}
-
-impl<T> std::ops::DerefMut for OutCol<T> {
-    fn deref_mut(&mut self) -> &mut [T] {
-        self.buf
-            .get_mut(self.off..self.off + self.len)
-            .unwrap_or(&mut [])
-    }
-}
-
-/// Asks for transparent huge pages on `len` bytes at `addr`, both
-/// multiples of 2 MiB inside one of our allocations.
-#[cfg(target_os = "linux")]
-fn advise_huge(addr: usize, len: usize) {
-    // SAFETY: a hint on whole pages inside an allocation we own; it changes
-    // no contents and no mapping. A failure (no THP support, another page
-    // size) leaves ordinary pages, so it is ignored.
-    unsafe {
-        libc::madvise(addr as *mut libc::c_void, len, libc::MADV_HUGEPAGE);
-    }
-}
-
-#[cfg(not(target_os = "linux"))]
-fn advise_huge(_: usize, _: usize) {}
-
 /// The output arrays of a whole batch.
 struct Outputs {
     price: MoneyOut,
@@ -586,6 +503,7 @@ impl Outputs {
     }
 
     fn sink(&mut self, per_major: f64) -> Sink<'_> {
+        let dirty = self.dirty();
         Sink {
             price: self.price.sink(per_major),
             lower: self.lower.sink(per_major),
@@ -599,7 +517,23 @@ impl Outputs {
             relaxed: &mut self.relaxed,
             needs_approval: &mut self.needs_approval,
             invalid_field: &mut self.invalid_field,
+            dirty,
         }
+    }
+
+    /// Some array is a recycled buffer.
+    fn dirty(&self) -> bool {
+        [&self.price, &self.lower, &self.upper, &self.promo_spend]
+            .iter()
+            .any(|m| m.major.dirty || m.raw.dirty || m.valid.dirty)
+            || self.outcome.dirty
+            || self.reason.dirty
+            || self.violated.dirty
+            || self.binding.dirty
+            || self.unmet.dirty
+            || self.relaxed.dirty
+            || self.needs_approval.dirty
+            || self.invalid_field.dirty
     }
 }
 
@@ -617,9 +551,52 @@ struct Sink<'a> {
     relaxed: &'a mut [u8],
     needs_approval: &'a mut [bool],
     invalid_field: &'a mut [i8],
+    /// Some array is a recycled buffer: each chunk is cleared to what a
+    /// fresh one holds before it is written (see `outbuf`).
+    dirty: bool,
 }
 
 impl<'a> Sink<'a> {
+    /// Rows `at..at + k` as a fresh output holds them (zero; -1 for
+    /// `invalid_field`). Done by the worker just before it writes them,
+    /// so the cleared lines are still in cache.
+    fn clear(&mut self, at: usize, k: usize) {
+        let end = at + k;
+        for m in [
+            &mut self.price,
+            &mut self.lower,
+            &mut self.upper,
+            &mut self.promo_spend,
+        ] {
+            if let Some(x) = m.major.get_mut(at..end) {
+                x.fill(0.0);
+            }
+            if let Some(x) = m.raw.get_mut(at..end) {
+                x.fill(0);
+            }
+            if let Some(x) = m.valid.get_mut(at..end) {
+                x.fill(false);
+            }
+        }
+        macro_rules! fill {
+            ($($vec:ident = $v:expr),*) => {$(
+                if let Some(x) = self.$vec.get_mut(at..end) {
+                    x.fill($v);
+                }
+            )*};
+        }
+        fill!(
+            outcome = 0,
+            reason = 0,
+            violated = 0,
+            binding = 0,
+            unmet = 0,
+            relaxed = 0,
+            needs_approval = false,
+            invalid_field = -1
+        );
+    }
+
     /// The first `k` items and the rest.
     fn split(self, k: usize) -> (Sink<'a>, Sink<'a>) {
         let (p0, p1) = self.price.split(k);
@@ -648,6 +625,7 @@ impl<'a> Sink<'a> {
                 relaxed: x0,
                 needs_approval: a0,
                 invalid_field: f0,
+                dirty: self.dirty,
             },
             Sink {
                 price: p1,
@@ -662,6 +640,7 @@ impl<'a> Sink<'a> {
                 relaxed: x1,
                 needs_approval: a1,
                 invalid_field: f1,
+                dirty: self.dirty,
             },
         )
     }
@@ -830,6 +809,9 @@ fn run_range(
             break;
         };
         bad.fill(NO_BAD);
+        if sink.dirty {
+            sink.clear(done, k);
+        }
         for (col, out) in cols.iter().zip(converted.iter_mut()) {
             convert(col, cur, start + done, k, out, bad);
         }
@@ -1110,14 +1092,14 @@ pub(crate) fn evaluate<'py>(
     lower.export(py, &dict, "lower")?;
     upper.export(py, &dict, "upper")?;
     promo_spend.export(py, &dict, "promo_spend")?;
-    dict.set_item("outcome", outcome.into_pyarray(py))?;
-    dict.set_item("reason", reason.into_pyarray(py))?;
-    dict.set_item("violated", violated.into_pyarray(py))?;
-    dict.set_item("binding", binding.into_pyarray(py))?;
-    dict.set_item("unmet", unmet.into_pyarray(py))?;
-    dict.set_item("relaxed", relaxed.into_pyarray(py))?;
-    dict.set_item("needs_approval", needs_approval.into_pyarray(py))?;
-    dict.set_item("invalid_field", invalid_field.into_pyarray(py))?;
+    dict.set_item("outcome", outcome.into_pyarray(py)?)?;
+    dict.set_item("reason", reason.into_pyarray(py)?)?;
+    dict.set_item("violated", violated.into_pyarray(py)?)?;
+    dict.set_item("binding", binding.into_pyarray(py)?)?;
+    dict.set_item("unmet", unmet.into_pyarray(py)?)?;
+    dict.set_item("relaxed", relaxed.into_pyarray(py)?)?;
+    dict.set_item("needs_approval", needs_approval.into_pyarray(py)?)?;
+    dict.set_item("invalid_field", invalid_field.into_pyarray(py)?)?;
 
     let s = PyDict::new(py);
     s.set_item("items", summary.items)?;

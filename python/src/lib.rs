@@ -22,6 +22,7 @@ mod audit;
 mod batch;
 mod convert;
 mod decision;
+mod outbuf;
 mod policy;
 
 pyo3::create_exception!(
@@ -89,6 +90,13 @@ mod _native {
             py,
             ClassSet(mask).iter().map(Class::name).collect::<Vec<_>>(),
         )
+    }
+
+    /// Empties the pool of recycled batch output buffers (see
+    /// `PRICEGUARD_BUFFER_POOL_MB`); returns the bytes released.
+    #[pyfunction]
+    fn release_buffers() -> usize {
+        super::outbuf::release()
     }
 
     /// The name of a reason code (`""` for 0, no reason).

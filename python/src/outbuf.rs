@@ -1,0 +1,281 @@
+//! Output arrays of `evaluate_batch`: placed for huge pages, handed to
+//! numpy without a copy, and recycled once numpy lets go of them.
+//!
+//! Fresh memory is the most expensive thing a batch touches on a VM: a
+//! 4 KiB page fault costs about 4 µs on the benchmark machine, and even
+//! with transparent huge pages the kernel (and the hypervisor behind it)
+//! zeroes every new page. First-touching the 61 MB of outputs of a
+//! 1M-row batch took 5 to 70 ms, as long as deciding the rows. So:
+//!
+//! - a large array starts on a 2 MiB boundary of a slightly larger
+//!   allocation, spans whole huge pages, and asks for them with `madvise`
+//!   (as numpy does for its own arrays); the slack is never touched;
+//! - when every numpy array over a buffer is gone, the buffer goes to a
+//!   bounded pool (`PRICEGUARD_BUFFER_POOL_MB`, default 256; 0 turns it
+//!   off; `priceguard.release_buffers()` empties it) and the next batch
+//!   of a similar size writes into it instead of faulting in new pages.
+//!   A recycled buffer is cleared chunk by chunk by the worker that
+//!   writes it (`dirty`), so it reads exactly as a fresh one would.
+
+use std::collections::VecDeque;
+use std::sync::{Mutex, OnceLock};
+
+use numpy::ndarray::ArrayView1;
+use numpy::{IntoPyArray, PyArray1};
+use pyo3::prelude::*;
+
+/// A 2 MiB transparent huge page.
+const HUGE: usize = 2 << 20;
+
+/// Arrays smaller than this are plain vectors, neither aligned nor pooled.
+const LARGE: usize = HUGE / 2;
+
+/// An output array of `len` values at `buf[off..]`.
+pub(crate) struct OutCol<T> {
+    buf: Vec<T>,
+    off: usize,
+    len: usize,
+    /// Recycled: holds a previous batch's values until cleared.
+    pub(crate) dirty: bool,
+}
+
+/// The element types of the outputs, each with its own pool.
+pub(crate) trait Pooled: numpy::Element + Copy + Default + Send + 'static {
+    /// Recycled at all. Not `bool`: numpy code may store any byte in a
+    /// bool array, which Rust must never see as a `bool`.
+    const RECYCLE: bool;
+    fn pool() -> &'static Mutex<VecDeque<(Vec<Self>, usize)>>;
+    fn wrap(buf: Vec<Self>, off: usize) -> AnyBuf;
+}
+
+/// A buffer of any output type, as a numpy array's owner holds it.
+pub(crate) enum AnyBuf {
+    F64(Vec<f64>, usize),
+    I64(Vec<i64>, usize),
+    U64(Vec<u64>, usize),
+    U8(Vec<u8>, usize),
+    I8(Vec<i8>, usize),
+    Bool(Vec<bool>, usize),
+}
+
+macro_rules! pooled {
+    ($($t:ty => $v:ident, $recycle:expr);*) => {$(
+        impl Pooled for $t {
+            const RECYCLE: bool = $recycle;
+            fn pool() -> &'static Mutex<VecDeque<(Vec<$t>, usize)>> {
+                static POOL: Mutex<VecDeque<(Vec<$t>, usize)>> = Mutex::new(VecDeque::new());
+                &POOL
+            }
+            fn wrap(buf: Vec<$t>, off: usize) -> AnyBuf {
+                AnyBuf::$v(buf, off)
+            }
+        }
+    )*};
+}
+pooled!(f64 => F64, true; i64 => I64, true; u64 => U64, true; u8 => U8, true; i8 => I8, true; bool => Bool, false);
+
+/// The pool's limit in bytes: `PRICEGUARD_BUFFER_POOL_MB` (default 256).
+fn pool_limit() -> usize {
+    static LIMIT: OnceLock<usize> = OnceLock::new();
+    *LIMIT.get_or_init(|| {
+        std::env::var("PRICEGUARD_BUFFER_POOL_MB")
+            .ok()
+            .and_then(|v| v.trim().parse::<usize>().ok())
+            .unwrap_or(256)
+            .saturating_mul(1 << 20)
+    })
+}
+
+/// Bytes held by all pools.
+static POOLED: Mutex<usize> = Mutex::new(0);
+
+fn bytes<T>(buf: &[T]) -> usize {
+    std::mem::size_of_val(buf)
+}
+
+/// Takes a pooled buffer that holds `len` values at its offset and is not
+/// more than twice the size a fresh one would be.
+fn take<T: Pooled>(len: usize, fresh_len: usize) -> Option<(Vec<T>, usize)> {
+    // Lock order everywhere: `POOLED`, then a type's pool.
+    let mut total = POOLED.lock().ok()?;
+    let mut pool = T::pool().lock().ok()?;
+    let at = pool.iter().position(|(b, off)| {
+        b.len().saturating_sub(*off) >= len && b.len() <= fresh_len.saturating_mul(2)
+    })?;
+    let got = pool.remove(at)?;
+    *total = total.saturating_sub(bytes(&got.0));
+    Some(got)
+}
+
+/// Gives a buffer back, dropping the oldest of its type beyond the limit.
+fn give_back<T: Pooled>(buf: Vec<T>, off: usize) {
+    let size = bytes(&buf);
+    let limit = pool_limit();
+    if !T::RECYCLE || size > limit {
+        return;
+    }
+    let Ok(mut total) = POOLED.lock() else {
+        return;
+    };
+    let Ok(mut pool) = T::pool().lock() else {
+        return;
+    };
+    while *total + size > limit {
+        let Some((old, _)) = pool.pop_front() else {
+            // Other types hold the bytes: this one is not kept.
+            return;
+        };
+        *total = total.saturating_sub(bytes(&old));
+    }
+    *total += size;
+    pool.push_back((buf, off));
+}
+
+/// Empties every pool; returns the bytes released.
+pub(crate) fn release() -> usize {
+    fn drain<T: Pooled>() {
+        if let Ok(mut p) = T::pool().lock() {
+            p.clear();
+        }
+    }
+    let Ok(mut total) = POOLED.lock() else {
+        return 0;
+    };
+    drain::<f64>();
+    drain::<i64>();
+    drain::<u64>();
+    drain::<u8>();
+    drain::<i8>();
+    drain::<bool>();
+    std::mem::take(&mut *total)
+}
+
+/// The owner of a numpy output array's memory (its `base`): gives the
+/// buffer back to the pool when numpy frees the last array over it.
+#[pyclass(module = "priceguard._native")]
+pub(crate) struct OutBuffer {
+    buf: Option<AnyBuf>,
+}
+
+impl Drop for OutBuffer {
+    fn drop(&mut self) {
+        match self.buf.take() {
+            Some(AnyBuf::F64(b, o)) => give_back(b, o),
+            Some(AnyBuf::I64(b, o)) => give_back(b, o),
+            Some(AnyBuf::U64(b, o)) => give_back(b, o),
+            Some(AnyBuf::U8(b, o)) => give_back(b, o),
+            Some(AnyBuf::I8(b, o)) => give_back(b, o),
+            Some(AnyBuf::Bool(b, o)) => give_back(b, o),
+            None => {}
+        }
+    }
+}
+
+impl<T: Pooled> OutCol<T> {
+    /// `len` zeros (or, `dirty`, a recycled buffer to be cleared).
+    pub(crate) fn zeroed(len: usize) -> OutCol<T> {
+        let size = std::mem::size_of::<T>().max(1);
+        let want = len.saturating_mul(size);
+        if cfg!(target_os = "linux") && want >= LARGE && HUGE % size == 0 {
+            let span = want.next_multiple_of(HUGE);
+            let fresh_len = (span + HUGE) / size;
+            if T::RECYCLE && pool_limit() > 0 {
+                if let Some((buf, off)) = take::<T>(len, fresh_len) {
+                    return OutCol {
+                        buf,
+                        off,
+                        len,
+                        dirty: true,
+                    };
+                }
+            }
+            let buf = vec![T::default(); fresh_len];
+            let start = buf.as_ptr() as usize;
+            let aligned = start.next_multiple_of(HUGE);
+            let off = (aligned - start) / size;
+            if (aligned - start) % size == 0 && off + len <= buf.len() {
+                advise_huge(aligned, span);
+                return OutCol {
+                    buf,
+                    off,
+                    len,
+                    dirty: false,
+                };
+            }
+        }
+        OutCol {
+            buf: vec![T::default(); len],
+            off: 0,
+            len,
+            dirty: false,
+        }
+    }
+
+    /// The numpy array, sharing this memory.
+    pub(crate) fn into_pyarray(self, py: Python<'_>) -> PyResult<Bound<'_, PyArray1<T>>> {
+        let OutCol {
+            mut buf, off, len, ..
+        } = self;
+        let size = std::mem::size_of::<T>();
+        if len.saturating_mul(size) < LARGE || !T::RECYCLE || pool_limit() == 0 {
+            if off == 0 {
+                buf.truncate(len);
+                return Ok(buf.into_pyarray(py));
+            }
+            buf.truncate(off + len);
+            let all = numpy::ndarray::Array1::from_vec(buf);
+            return Ok(PyArray1::from_owned_array(
+                py,
+                all.slice_move(numpy::ndarray::s![off..]),
+            ));
+        }
+        let Some(values) = buf.get(off..off + len) else {
+            return Err(pyo3::exceptions::PyRuntimeError::new_err(
+                "output buffer shorter than its array (a priceguard bug)",
+            ));
+        };
+        // SAFETY: `values` is `len` initialised values of `buf`, whose heap
+        // memory neither moves nor is freed while the owner below lives:
+        // the owner only gives `buf` back when numpy drops the last array
+        // with it as base.
+        let view = unsafe { ArrayView1::from_shape_ptr(len, values.as_ptr()) };
+        let owner = Bound::new(
+            py,
+            OutBuffer {
+                buf: Some(T::wrap(buf, off)),
+            },
+        )?;
+        // SAFETY: as above; `owner` becomes the array's base object.
+        Ok(unsafe { PyArray1::borrow_from_array(&view, owner.into_any()) })
+    }
+}
+
+impl<T> std::ops::Deref for OutCol<T> {
+    type Target = [T];
+    fn deref(&self) -> &[T] {
+        self.buf.get(self.off..self.off + self.len).unwrap_or(&[])
+    }
+}
+
+impl<T> std::ops::DerefMut for OutCol<T> {
+    fn deref_mut(&mut self) -> &mut [T] {
+        self.buf
+            .get_mut(self.off..self.off + self.len)
+            .unwrap_or(&mut [])
+    }
+}
+
+/// Asks for transparent huge pages on `len` bytes at `addr`, both
+/// multiples of 2 MiB inside one of our allocations.
+#[cfg(target_os = "linux")]
+fn advise_huge(addr: usize, len: usize) {
+    // SAFETY: a hint on whole pages inside an allocation we own; it changes
+    // no contents and no mapping. A failure (no THP support, another page
+    // size) leaves ordinary pages, so it is ignored.
+    unsafe {
+        libc::madvise(addr as *mut libc::c_void, len, libc::MADV_HUGEPAGE);
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn advise_huge(_: usize, _: usize) {}

@@ -1,0 +1,99 @@
+"""Recycled output buffers: a batch written into a previous batch's memory
+reads exactly as one written into fresh memory."""
+
+from __future__ import annotations
+
+import gc
+from pathlib import Path
+
+import numpy as np
+
+import priceguard
+
+REPO = Path(__file__).resolve().parents[2]
+
+# Large enough that every output array is pooled (u8 arrays from 1 MiB).
+N = (1 << 20) + 4099
+
+ARRAYS = ("price", "lower", "upper", "promo_spend", "outcome", "reason", "violated", "binding",
+          "unmet", "relaxed", "needs_approval", "invalid_field")
+
+
+def _policy() -> priceguard.Policy:
+    return priceguard.Policy.from_file(REPO / "examples" / "policy.toml")
+
+
+def _messy(n: int) -> dict[str, np.ndarray]:
+    """Rows that set what a clean batch leaves at zero: relaxed classes,
+    approvals, unreadable values, promotion spend."""
+    rng = np.random.default_rng(5)
+    current = np.round(rng.uniform(5, 50, n), 2)
+    proposed = np.round(current * rng.uniform(0.5, 1.6, n), 2)
+    proposed[rng.random(n) < 0.05] = np.nan
+    # A few items cost more than they sell for (a class gets relaxed); not
+    # so many that the circuit breaker holds the batch.
+    cost = np.round(current * np.where(rng.random(n) < 0.05, 2.0, rng.uniform(0.3, 0.7, n)), 2)
+    return dict(
+        proposed_price=proposed,
+        current_price=current,
+        unit_cost=cost,
+        reference_price=np.where(rng.random(n) < 0.3, current, np.nan),
+        expected_units=np.where(rng.random(n) < 0.3, 7.0, np.nan),
+        last_change_at=np.zeros(n, dtype=np.int64),
+    )
+
+
+def _clean(n: int) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(9)
+    current = np.round(rng.uniform(5, 50, n), 2)
+    return dict(
+        proposed_price=np.round(current * 1.01, 2),
+        current_price=current,
+        unit_cost=np.round(current * 0.5, 2),
+        last_change_at=np.zeros(n, dtype=np.int64),
+    )
+
+
+def test_a_recycled_buffer_reads_as_a_fresh_one() -> None:
+    policy = _policy()
+    priceguard.release_buffers()
+    fresh = policy.evaluate_batch(**_clean(N), now=10**9)
+    messy = policy.evaluate_batch(**_messy(N), now=10**9)
+    # The messy batch really wrote what the clean one must not show.
+    assert messy.relaxed.any() and messy.needs_approval.any()
+    assert (messy.invalid_field >= 0).any() and (messy.promo_spend > 0).any()
+    addresses = {getattr(messy, name).ctypes.data for name in ARRAYS}
+    del messy
+    gc.collect()
+    again = policy.evaluate_batch(**_clean(N), now=10**9)
+    # Written into the messy batch's memory: every array but the bool one
+    # (never recycled) sits where one of the messy batch's arrays was.
+    reused = [name for name in ARRAYS if getattr(again, name).ctypes.data in addresses]
+    assert len(reused) >= len(ARRAYS) - 1, reused
+    for name in ARRAYS:
+        np.testing.assert_array_equal(getattr(again, name), getattr(fresh, name), err_msg=name)
+    assert not again.relaxed.any() and not again.needs_approval.any()
+    assert (again.invalid_field == -1).all()
+
+
+def test_live_arrays_are_never_recycled() -> None:
+    policy = _policy()
+    priceguard.release_buffers()
+    first = policy.evaluate_batch(**_clean(N), now=10**9)
+    keep = first.price[10:20]  # a view keeps the whole buffer alive
+    want = keep.copy()
+    del first
+    gc.collect()
+    second = policy.evaluate_batch(**_messy(N), now=10**9)
+    np.testing.assert_array_equal(keep, want)
+    assert not np.shares_memory(keep, second.price)
+
+
+def test_release_buffers_empties_the_pool() -> None:
+    policy = _policy()
+    priceguard.release_buffers()
+    r = policy.evaluate_batch(**_clean(N), now=10**9)
+    del r
+    gc.collect()
+    assert priceguard.release_buffers() > 8 * N
+    assert priceguard.release_buffers() == 0
