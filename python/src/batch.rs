@@ -551,52 +551,14 @@ struct Sink<'a> {
     relaxed: &'a mut [u8],
     needs_approval: &'a mut [bool],
     invalid_field: &'a mut [i8],
-    /// Some array is a recycled buffer: each chunk is cleared to what a
-    /// fresh one holds before it is written (see `outbuf`).
+    /// Some array is a recycled buffer (see `outbuf`): the arrays a fresh
+    /// output already holds the usual value of (`unmet`, `relaxed`,
+    /// `needs_approval`, `invalid_field`) are written for every row too.
+    /// Every other array is written for every row anyway.
     dirty: bool,
 }
 
 impl<'a> Sink<'a> {
-    /// Rows `at..at + k` as a fresh output holds them (zero; -1 for
-    /// `invalid_field`). Done by the worker just before it writes them,
-    /// so the cleared lines are still in cache.
-    fn clear(&mut self, at: usize, k: usize) {
-        let end = at + k;
-        for m in [
-            &mut self.price,
-            &mut self.lower,
-            &mut self.upper,
-            &mut self.promo_spend,
-        ] {
-            if let Some(x) = m.major.get_mut(at..end) {
-                x.fill(0.0);
-            }
-            if let Some(x) = m.raw.get_mut(at..end) {
-                x.fill(0);
-            }
-            if let Some(x) = m.valid.get_mut(at..end) {
-                x.fill(false);
-            }
-        }
-        macro_rules! fill {
-            ($($vec:ident = $v:expr),*) => {$(
-                if let Some(x) = self.$vec.get_mut(at..end) {
-                    x.fill($v);
-                }
-            )*};
-        }
-        fill!(
-            outcome = 0,
-            reason = 0,
-            violated = 0,
-            binding = 0,
-            unmet = 0,
-            relaxed = 0,
-            needs_approval = false,
-            invalid_field = -1
-        );
-    }
-
     /// The first `k` items and the rest.
     fn split(self, k: usize) -> (Sink<'a>, Sink<'a>) {
         let (p0, p1) = self.price.split(k);
@@ -664,20 +626,21 @@ impl<'a> Sink<'a> {
         col!(reason, u8::try_from(d.reason.code()).unwrap_or(u8::MAX));
         col!(violated, d.violated.0);
         col!(binding, d.binding.0);
-        // These start as zero (`invalid_field` as -1) and each row is
+        // Fresh, these start as zero (`invalid_field` as -1) and each row is
         // written once: only a value that differs is stored, so their pages
         // stay untouched unless a row needs them (see `put_rows`).
-        if d.unmet.0 != 0 {
+        let all = self.dirty;
+        if all || d.unmet.0 != 0 {
             col!(unmet, d.unmet.0);
         }
-        if d.relaxed.0 != 0 {
+        if all || d.relaxed.0 != 0 {
             col!(relaxed, d.relaxed.0);
         }
-        if d.needs_approval {
-            col!(needs_approval, true);
+        if all || d.needs_approval {
+            col!(needs_approval, d.needs_approval);
         }
-        if let Some(f) = d.invalid_field {
-            col!(invalid_field, f as i8);
+        if all || d.invalid_field.is_some() {
+            col!(invalid_field, d.invalid_field.map_or(-1, |f| f as i8));
         }
     }
 
@@ -727,9 +690,15 @@ impl<'a> Sink<'a> {
         copy!(violated, rows.violated(), |x| *x);
         copy!(binding, rows.binding(), |x| *x);
         // The rows path's invariants: nothing unmet, relaxed, flagged or
-        // invalid. Those arrays already hold exactly that (made zeroed,
+        // invalid. Fresh arrays already hold exactly that (made zeroed,
         // `invalid_field` filled with -1) and each row is written once, so
         // they are left alone: pages nobody writes are never faulted in.
+        if self.dirty {
+            copy!(unmet, rows.price(), |_x| 0);
+            copy!(relaxed, rows.price(), |_x| 0);
+            copy!(needs_approval, rows.price(), |_x| false);
+            copy!(invalid_field, rows.price(), |_x| -1);
+        }
     }
 }
 
@@ -809,9 +778,6 @@ fn run_range(
             break;
         };
         bad.fill(NO_BAD);
-        if sink.dirty {
-            sink.clear(done, k);
-        }
         for (col, out) in cols.iter().zip(converted.iter_mut()) {
             convert(col, cur, start + done, k, out, bad);
         }

@@ -14,8 +14,9 @@
 //!   bounded pool (`PRICEGUARD_BUFFER_POOL_MB`, default 256; 0 turns it
 //!   off; `priceguard.release_buffers()` empties it) and the next batch
 //!   of a similar size writes into it instead of faulting in new pages.
-//!   A recycled buffer is cleared chunk by chunk by the worker that
-//!   writes it (`dirty`), so it reads exactly as a fresh one would.
+//!   Every row of a recycled buffer is written (`dirty`: also the arrays
+//!   whose usual value a fresh buffer already holds), so it reads exactly
+//!   as a fresh one would.
 
 use std::collections::VecDeque;
 use std::sync::{Mutex, OnceLock};
@@ -35,7 +36,7 @@ pub(crate) struct OutCol<T> {
     buf: Vec<T>,
     off: usize,
     len: usize,
-    /// Recycled: holds a previous batch's values until cleared.
+    /// Recycled: holds a previous batch's values until every row is written.
     pub(crate) dirty: bool,
 }
 
@@ -172,7 +173,7 @@ impl Drop for OutBuffer {
 }
 
 impl<T: Pooled> OutCol<T> {
-    /// `len` zeros (or, `dirty`, a recycled buffer to be cleared).
+    /// `len` zeros (or, `dirty`, a recycled buffer every row of which gets written).
     pub(crate) fn zeroed(len: usize) -> OutCol<T> {
         let size = std::mem::size_of::<T>().max(1);
         let want = len.saturating_mul(size);
