@@ -10,10 +10,11 @@
 //! - a large array starts on a 2 MiB boundary of a slightly larger
 //!   allocation, spans whole huge pages, and asks for them with `madvise`
 //!   (as numpy does for its own arrays); the slack is never touched;
-//! - when every numpy array over a buffer is gone, the buffer goes to a
-//!   bounded pool (`PRICEGUARD_BUFFER_POOL_MB`, default 256; 0 turns it
-//!   off; `priceguard.release_buffers()` empties it) and the next batch
-//!   of a similar size writes into it instead of faulting in new pages.
+//! - when every numpy array over a buffer of 64 KiB or more is gone, the
+//!   buffer goes to a bounded pool (`PRICEGUARD_BUFFER_POOL_MB`, default
+//!   256; 0 turns it off; `priceguard.release_buffers()` empties it) and
+//!   the next batch of a similar size writes into it instead of faulting
+//!   in new pages.
 //!   Every row of a recycled buffer is written (`dirty`: also the arrays
 //!   whose usual value a fresh buffer already holds), so it reads exactly
 //!   as a fresh one would.
@@ -28,8 +29,12 @@ use pyo3::prelude::*;
 /// A 2 MiB transparent huge page.
 const HUGE: usize = 2 << 20;
 
-/// Arrays smaller than this are plain vectors, neither aligned nor pooled.
+/// Arrays from this size are placed for huge pages.
 const LARGE: usize = HUGE / 2;
+
+/// Arrays from this size are recycled (glibc maps anything from 128 KiB
+/// afresh, so even a 100k-row batch faulted in all of its results).
+const POOL_MIN: usize = 64 << 10;
 
 /// An output array of `len` values at `buf[off..]`.
 pub(crate) struct OutCol<T> {
@@ -177,19 +182,20 @@ impl<T: Pooled> OutCol<T> {
     pub(crate) fn zeroed(len: usize) -> OutCol<T> {
         let size = std::mem::size_of::<T>().max(1);
         let want = len.saturating_mul(size);
-        if cfg!(target_os = "linux") && want >= LARGE && HUGE % size == 0 {
-            let span = want.next_multiple_of(HUGE);
-            let fresh_len = (span + HUGE) / size;
-            if T::RECYCLE && pool_limit() > 0 {
-                if let Some((buf, off)) = take::<T>(len, fresh_len) {
-                    return OutCol {
-                        buf,
-                        off,
-                        len,
-                        dirty: true,
-                    };
-                }
+        let huge = cfg!(target_os = "linux") && want >= LARGE && HUGE % size == 0;
+        let span = want.next_multiple_of(HUGE);
+        let fresh_len = if huge { (span + HUGE) / size } else { len };
+        if T::RECYCLE && want >= POOL_MIN && pool_limit() > 0 {
+            if let Some((buf, off)) = take::<T>(len, fresh_len) {
+                return OutCol {
+                    buf,
+                    off,
+                    len,
+                    dirty: true,
+                };
             }
+        }
+        if huge {
             let buf = vec![T::default(); fresh_len];
             let start = buf.as_ptr() as usize;
             let aligned = start.next_multiple_of(HUGE);
@@ -218,7 +224,7 @@ impl<T: Pooled> OutCol<T> {
             mut buf, off, len, ..
         } = self;
         let size = std::mem::size_of::<T>();
-        if len.saturating_mul(size) < LARGE || !T::RECYCLE || pool_limit() == 0 {
+        if len.saturating_mul(size) < POOL_MIN || !T::RECYCLE || pool_limit() == 0 {
             if off == 0 {
                 buf.truncate(len);
                 return Ok(buf.into_pyarray(py));

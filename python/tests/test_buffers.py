@@ -7,13 +7,16 @@ import gc
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 import priceguard
 
 REPO = Path(__file__).resolve().parents[2]
 
-# Large enough that every output array is pooled (u8 arrays from 1 MiB).
+# Every output array is recycled from 64 KiB, and placed for huge pages
+# from 1 MiB: both kinds.
 N = (1 << 20) + 4099
+SIZES = [70_001, N]
 
 ARRAYS = ("price", "lower", "upper", "promo_spend", "outcome", "reason", "violated", "binding",
           "unmet", "relaxed", "needs_approval", "invalid_field")
@@ -54,18 +57,19 @@ def _clean(n: int) -> dict[str, np.ndarray]:
     )
 
 
-def test_a_recycled_buffer_reads_as_a_fresh_one() -> None:
+@pytest.mark.parametrize("n", SIZES)
+def test_a_recycled_buffer_reads_as_a_fresh_one(n: int) -> None:
     policy = _policy()
     priceguard.release_buffers()
-    fresh = policy.evaluate_batch(**_clean(N), now=10**9)
-    messy = policy.evaluate_batch(**_messy(N), now=10**9)
+    fresh = policy.evaluate_batch(**_clean(n), now=10**9)
+    messy = policy.evaluate_batch(**_messy(n), now=10**9)
     # The messy batch really wrote what the clean one must not show.
     assert messy.relaxed.any() and messy.needs_approval.any()
     assert (messy.invalid_field >= 0).any() and (messy.promo_spend > 0).any()
     addresses = {getattr(messy, name).ctypes.data for name in ARRAYS}
     del messy
     gc.collect()
-    again = policy.evaluate_batch(**_clean(N), now=10**9)
+    again = policy.evaluate_batch(**_clean(n), now=10**9)
     # Written into the messy batch's memory: every array but the bool one
     # (never recycled) sits where one of the messy batch's arrays was.
     reused = [name for name in ARRAYS if getattr(again, name).ctypes.data in addresses]
