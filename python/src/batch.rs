@@ -827,6 +827,9 @@ fn run_range(
     Ok(summary)
 }
 
+/// Rows a worker takes from the queue at a time (32 chunks).
+const PIECE: usize = 32 * CHUNK;
+
 /// Smallest share of a batch worth a thread of its own.
 const MIN_PER_THREAD: usize = 32 * 1024;
 
@@ -877,21 +880,40 @@ fn run(
         .map_err(err)?;
         return Ok((s, budgets));
     }
-    let per = n.div_ceil(threads);
+    // Pieces handed out on demand rather than one range per thread: on a
+    // shared machine a thread that loses its core for a while no longer
+    // holds up the batch while the other one idles.
+    let mut pieces = Vec::with_capacity(n.div_ceil(PIECE));
+    let mut rest = outs.sink(per_major);
+    let mut start = 0;
+    while start < n {
+        let len = PIECE.min(n - start);
+        let (mine, others) = rest.split(len);
+        rest = others;
+        pieces.push((start, len, mine));
+        start += len;
+    }
+    pieces.reverse();
+    let queue = std::sync::Mutex::new(pieces);
     let results = std::thread::scope(|scope| {
-        let mut handles = Vec::with_capacity(threads);
-        let mut rest = outs.sink(per_major);
-        let mut start = 0;
-        while start < n {
-            let len = per.min(n - start);
-            let (mine, others) = rest.split(len);
-            rest = others;
-            handles.push(scope.spawn(move || {
-                let mut b = Budgets::new(policy);
-                run_range(policy, cols, start, len, CHUNK, &mut b, mine)
-            }));
-            start += len;
-        }
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut summary = BatchSummary::default();
+                    loop {
+                        let next = match queue.lock() {
+                            Ok(mut q) => q.pop(),
+                            Err(_) => None,
+                        };
+                        let Some((start, len, sink)) = next else {
+                            return Ok(summary);
+                        };
+                        let mut b = Budgets::new(policy);
+                        summary.merge(&run_range(policy, cols, start, len, CHUNK, &mut b, sink)?);
+                    }
+                })
+            })
+            .collect();
         handles.into_iter().map(|h| h.join()).collect::<Vec<_>>()
     });
     let mut summary = BatchSummary::default();
@@ -901,6 +923,10 @@ fn run(
             Ok(Err(e)) => return Err(err(e)),
             Err(_) => return Err(PyValueError::new_err("a batch worker failed")),
         }
+    }
+    // Every piece was decided (fail closed should a lock be poisoned).
+    if queue.lock().map_or(true, |q| !q.is_empty()) {
+        return Err(PyValueError::new_err("a batch worker failed"));
     }
     Ok((summary, budgets))
 }
