@@ -354,7 +354,8 @@ struct MoneyOut {
     minor: bool,
     major: OutCol<f64>,
     raw: OutCol<i64>,
-    valid: OutCol<bool>,
+    /// 0 / 1, handed to numpy as bool (see `OutCol::into_bool_pyarray`).
+    valid: OutCol<u8>,
 }
 
 impl MoneyOut {
@@ -380,7 +381,7 @@ impl MoneyOut {
     fn export<'py>(self, py: Python<'py>, dict: &Bound<'py, PyDict>, name: &str) -> PyResult<()> {
         if self.minor {
             dict.set_item(name, self.raw.into_pyarray(py)?)?;
-            dict.set_item(format!("{name}_valid"), self.valid.into_pyarray(py)?)?;
+            dict.set_item(format!("{name}_valid"), self.valid.into_bool_pyarray(py)?)?;
         } else {
             dict.set_item(name, self.major.into_pyarray(py)?)?;
         }
@@ -394,7 +395,7 @@ struct MoneySink<'a> {
     per_major: f64,
     major: &'a mut [f64],
     raw: &'a mut [i64],
-    valid: &'a mut [bool],
+    valid: &'a mut [u8],
 }
 
 fn split_slice<T>(s: &mut [T], k: usize) -> (&mut [T], &mut [T]) {
@@ -434,7 +435,7 @@ impl<'a> MoneySink<'a> {
             if let (Some(r), Some(ok)) = (self.raw.get_mut(at..end), self.valid.get_mut(at..end)) {
                 for ((r, ok), &x) in r.iter_mut().zip(ok.iter_mut()).zip(v) {
                     *r = if x == none { 0 } else { x };
-                    *ok = x != none;
+                    *ok = u8::from(x != none);
                 }
             }
         } else if let Some(m) = self.major.get_mut(at..end) {
@@ -454,7 +455,7 @@ impl<'a> MoneySink<'a> {
         if self.minor {
             if let (Some(r), Some(ok)) = (self.raw.get_mut(at), self.valid.get_mut(at)) {
                 *r = v.unwrap_or(0);
-                *ok = v.is_some();
+                *ok = u8::from(v.is_some());
             }
         } else if let Some(m) = self.major.get_mut(at) {
             // An exact integer divided by an exact power of ten: the
@@ -476,7 +477,8 @@ struct Outputs {
     binding: OutCol<u64>,
     unmet: OutCol<u64>,
     relaxed: OutCol<u8>,
-    needs_approval: OutCol<bool>,
+    /// 0 / 1, handed to numpy as bool.
+    needs_approval: OutCol<u8>,
     invalid_field: OutCol<i8>,
 }
 
@@ -549,7 +551,7 @@ struct Sink<'a> {
     binding: &'a mut [u64],
     unmet: &'a mut [u64],
     relaxed: &'a mut [u8],
-    needs_approval: &'a mut [bool],
+    needs_approval: &'a mut [u8],
     invalid_field: &'a mut [i8],
     /// Some array is a recycled buffer (see `outbuf`): the arrays a fresh
     /// output already holds the usual value of (`unmet`, `relaxed`,
@@ -637,7 +639,7 @@ impl<'a> Sink<'a> {
             col!(relaxed, d.relaxed.0);
         }
         if all || d.needs_approval {
-            col!(needs_approval, d.needs_approval);
+            col!(needs_approval, u8::from(d.needs_approval));
         }
         if all || d.invalid_field.is_some() {
             col!(invalid_field, d.invalid_field.map_or(-1, |f| f as i8));
@@ -696,7 +698,7 @@ impl<'a> Sink<'a> {
         if self.dirty {
             copy!(unmet, rows.price(), |_x| 0);
             copy!(relaxed, rows.price(), |_x| 0);
-            copy!(needs_approval, rows.price(), |_x| false);
+            copy!(needs_approval, rows.price(), |_x| 0);
             copy!(invalid_field, rows.price(), |_x| -1);
         }
     }
@@ -1090,7 +1092,7 @@ pub(crate) fn evaluate<'py>(
     dict.set_item("binding", binding.into_pyarray(py)?)?;
     dict.set_item("unmet", unmet.into_pyarray(py)?)?;
     dict.set_item("relaxed", relaxed.into_pyarray(py)?)?;
-    dict.set_item("needs_approval", needs_approval.into_pyarray(py)?)?;
+    dict.set_item("needs_approval", needs_approval.into_bool_pyarray(py)?)?;
     dict.set_item("invalid_field", invalid_field.into_pyarray(py)?)?;
 
     let s = PyDict::new(py);

@@ -47,9 +47,6 @@ pub(crate) struct OutCol<T> {
 
 /// The element types of the outputs, each with its own pool.
 pub(crate) trait Pooled: numpy::Element + Copy + Default + Send + 'static {
-    /// Recycled at all. Not `bool`: numpy code may store any byte in a
-    /// bool array, which Rust must never see as a `bool`.
-    const RECYCLE: bool;
     fn pool() -> &'static Mutex<VecDeque<(Vec<Self>, usize)>>;
     fn wrap(buf: Vec<Self>, off: usize) -> AnyBuf;
 }
@@ -61,13 +58,11 @@ pub(crate) enum AnyBuf {
     U64(Vec<u64>, usize),
     U8(Vec<u8>, usize),
     I8(Vec<i8>, usize),
-    Bool(Vec<bool>, usize),
 }
 
 macro_rules! pooled {
-    ($($t:ty => $v:ident, $recycle:expr);*) => {$(
+    ($($t:ty => $v:ident),*) => {$(
         impl Pooled for $t {
-            const RECYCLE: bool = $recycle;
             fn pool() -> &'static Mutex<VecDeque<(Vec<$t>, usize)>> {
                 static POOL: Mutex<VecDeque<(Vec<$t>, usize)>> = Mutex::new(VecDeque::new());
                 &POOL
@@ -78,7 +73,7 @@ macro_rules! pooled {
         }
     )*};
 }
-pooled!(f64 => F64, true; i64 => I64, true; u64 => U64, true; u8 => U8, true; i8 => I8, true; bool => Bool, false);
+pooled!(f64 => F64, i64 => I64, u64 => U64, u8 => U8, i8 => I8);
 
 /// The pool's limit in bytes: `PRICEGUARD_BUFFER_POOL_MB` (default 256).
 fn pool_limit() -> usize {
@@ -117,7 +112,7 @@ fn take<T: Pooled>(len: usize, fresh_len: usize) -> Option<(Vec<T>, usize)> {
 fn give_back<T: Pooled>(buf: Vec<T>, off: usize) {
     let size = bytes(&buf);
     let limit = pool_limit();
-    if !T::RECYCLE || size > limit {
+    if size > limit {
         return;
     }
     let Ok(mut total) = POOLED.lock() else {
@@ -152,7 +147,6 @@ pub(crate) fn release() -> usize {
     drain::<u64>();
     drain::<u8>();
     drain::<i8>();
-    drain::<bool>();
     std::mem::take(&mut *total)
 }
 
@@ -171,7 +165,6 @@ impl Drop for OutBuffer {
             Some(AnyBuf::U64(b, o)) => give_back(b, o),
             Some(AnyBuf::U8(b, o)) => give_back(b, o),
             Some(AnyBuf::I8(b, o)) => give_back(b, o),
-            Some(AnyBuf::Bool(b, o)) => give_back(b, o),
             None => {}
         }
     }
@@ -185,7 +178,7 @@ impl<T: Pooled> OutCol<T> {
         let huge = cfg!(target_os = "linux") && want >= LARGE && HUGE % size == 0;
         let span = want.next_multiple_of(HUGE);
         let fresh_len = if huge { (span + HUGE) / size } else { len };
-        if T::RECYCLE && want >= POOL_MIN && pool_limit() > 0 {
+        if want >= POOL_MIN && pool_limit() > 0 {
             if let Some((buf, off)) = take::<T>(len, fresh_len) {
                 return OutCol {
                     buf,
@@ -224,7 +217,7 @@ impl<T: Pooled> OutCol<T> {
             mut buf, off, len, ..
         } = self;
         let size = std::mem::size_of::<T>();
-        if len.saturating_mul(size) < POOL_MIN || !T::RECYCLE || pool_limit() == 0 {
+        if len.saturating_mul(size) < POOL_MIN || pool_limit() == 0 {
             if off == 0 {
                 buf.truncate(len);
                 return Ok(buf.into_pyarray(py));
@@ -254,6 +247,17 @@ impl<T: Pooled> OutCol<T> {
         )?;
         // SAFETY: as above; `owner` becomes the array's base object.
         Ok(unsafe { PyArray1::borrow_from_array(&view, owner.into_any()) })
+    }
+}
+
+impl OutCol<u8> {
+    /// A numpy bool array over these bytes. Bool outputs are kept as
+    /// bytes on the Rust side: the memory is recycled, and numpy code may
+    /// store any byte in a bool array, which Rust must never read as a
+    /// `bool`. Every byte written here is 0 or 1.
+    pub(crate) fn into_bool_pyarray(self, py: Python<'_>) -> PyResult<Bound<'_, PyAny>> {
+        self.into_pyarray(py)?
+            .call_method1("view", (numpy::dtype::<bool>(py),))
     }
 }
 
