@@ -441,11 +441,9 @@ impl<'a> MoneySink<'a> {
         } else if let Some(m) = self.major.get_mut(at..end) {
             let per_major = self.per_major;
             for (m, &x) in m.iter_mut().zip(v) {
-                *m = if x == none {
-                    f64::NAN
-                } else {
-                    x as f64 / per_major
-                };
+                // `i64_to_f64` is `x as f64`, in a form AVX2 vectorises.
+                let f = priceguard::money::i64_to_f64(x) / per_major;
+                *m = if x == none { f64::NAN } else { f };
             }
         }
     }
