@@ -5,7 +5,8 @@
 //! margin, markup, unit margin, promotion depth, change limits and
 //! cooldown, on a tick of one minor unit, without endings, `min_change`,
 //! change windows or approval), this module decides [`BLOCK`] rows at a
-//! time, one rule at a time, in loops the compiler turns into SIMD:
+//! time, in loops the compiler turns into SIMD (one row per lane, every
+//! rule of the row in one pass, in registers):
 //!
 //! - Money is held as `f64` **integers**. Every value a block admits is
 //!   below [`Lanes::limit`] (at most 2^48 minor units, and small enough
@@ -14,7 +15,9 @@
 //!   [`Map::ceil`] / [`Map::floor`], which correct their estimate with an
 //!   exact remainder. An absent value is `NaN`, which every comparison
 //!   and every `max`/`min` below ignores, so "the rule does not apply to
-//!   this row" needs no branch.
+//!   this row" needs no branch. A rule the policy does not use has
+//!   `NaN` parameters, so its bound is `NaN` on every row: no branch per
+//!   rule either.
 //! - A row the lanes do not cover (a value out of range or invalid, a
 //!   missing cost, a class that would be relaxed, a campaign or segment)
 //!   marks its block, and the whole block is decided row by row by the
@@ -104,6 +107,13 @@ struct Map {
 }
 
 impl Map {
+    /// A rule the policy does not use: every result is `NaN`.
+    const NONE: Map = Map {
+        a: f64::NAN,
+        d: f64::NAN,
+        inv: f64::NAN,
+    };
+
     /// The map for `x * a / b`, `None` when `a / b` is too large to keep
     /// products exact for useful prices.
     fn new(a: i64, b: i64) -> Option<Map> {
@@ -215,31 +225,34 @@ pub(crate) struct Lanes {
     limit: i64,
     allow_unbounded: bool,
     needs_cost: bool,
-    /// The policy's hard bounds (already on the tick), `NaN` when none.
-    min_price: f64,
-    max_price: f64,
-    margin: Option<Map>,
-    markup: Option<Map>,
-    unit_margin: Option<f64>,
-    discount: Option<Map>,
-    increase: Option<Map>,
-    decrease: Option<Map>,
-    max_step: Option<f64>,
+    params: Params,
     cooldown: Option<i64>,
-    /// Slots the policy uses.
-    active: [bool; SLOTS],
     /// Each slot's rule bit (`1 << code`).
     bit: [u64; SLOTS],
     /// Each slot's rank: its class's position in the priority order
-    /// times 64 plus its rule's code. Of a row's rules attaining the
-    /// clamped side, the lowest rank is the rule the SPEC names as the
-    /// reason (first class in priority order, then lowest code), and its
-    /// low six bits are that rule's code.
-    rank: [i64; SLOTS],
+    /// times 64 plus its rule's code (an integer below 256, as a double).
+    /// Of a row's rules attaining the clamped side, the lowest rank is the
+    /// rule the SPEC names as the reason (first class in priority order,
+    /// then lowest code), and its low six bits are that rule's code.
+    rank: [f64; SLOTS],
 }
 
-/// No rule attains this side (above every rank).
-const NO_RANK: i64 = i64::MAX;
+/// The parameters of the bounds, `NaN` for a rule the policy does not
+/// use: then the bound is `NaN` on every row, which every comparison,
+/// `max` and `min` ignores, so the lanes need no branch per rule.
+#[derive(Clone, Copy, Debug)]
+struct Params {
+    /// The policy's hard bounds (already on the tick).
+    min_price: f64,
+    max_price: f64,
+    margin: Map,
+    markup: Map,
+    unit_margin: f64,
+    discount: Map,
+    increase: Map,
+    decrease: Map,
+    max_step: f64,
+}
 
 impl Lanes {
     /// The lanes for `r`, or `None` when the policy uses something they
@@ -284,48 +297,37 @@ impl Lanes {
                 }
             }
             let nan = |v: Option<i64>| v.map_or(f64::NAN, to_f);
-            let mut active = [false; SLOTS];
-            active[MIN_PRICE] = r.min_price.is_some();
-            active[MAX_PRICE] = r.max_price.is_some();
-            active[MARGIN] = margin.is_some();
-            active[MARKUP] = markup.is_some();
-            active[UNIT_MARGIN] = r.min_unit_margin.is_some();
-            active[MAX_DISCOUNT] = discount.is_some();
-            active[MAX_INCREASE] = increase.is_some();
-            active[MAX_DECREASE] = decrease.is_some();
-            active[STEP_DOWN] = r.max_step.is_some();
-            active[STEP_UP] = r.max_step.is_some();
-            active[COOLDOWN_LO] = r.cooldown.is_some();
-            active[COOLDOWN_HI] = r.cooldown.is_some();
+            let map = |m: Option<Map>| m.unwrap_or(Map::NONE);
             let mut bit = [0u64; SLOTS];
             for (b, (rule, _)) in bit.iter_mut().zip(SLOT_RULES) {
                 *b = 1u64 << (rule as u8 & 63);
             }
             // Priority order: a rule's class position, then its code.
-            let mut rank = [0i64; SLOTS];
+            let mut rank = [0f64; SLOTS];
             for (k, (rule, _)) in rank.iter_mut().zip(SLOT_RULES) {
                 let class = r
                     .priority
                     .iter()
                     .position(|c| *c == rule.class())
                     .ok_or(())?;
-                *k = (class as i64) << 6 | i64::from(rule as u8 & 63);
+                *k = to_f((class as i64) << 6 | i64::from(rule as u8 & 63));
             }
             Ok(Lanes {
                 limit,
                 allow_unbounded: r.allow_unbounded,
                 needs_cost: r.needs_cost,
-                min_price: nan(r.min_price),
-                max_price: nan(r.max_price),
-                margin,
-                markup,
-                unit_margin: r.min_unit_margin.map(to_f),
-                discount,
-                increase,
-                decrease,
-                max_step: r.max_step.map(to_f),
+                params: Params {
+                    min_price: nan(r.min_price),
+                    max_price: nan(r.max_price),
+                    margin: map(margin),
+                    markup: map(markup),
+                    unit_margin: nan(r.min_unit_margin),
+                    discount: map(discount),
+                    increase: map(increase),
+                    decrease: map(decrease),
+                    max_step: nan(r.max_step),
+                },
                 cooldown: r.cooldown,
-                active,
                 bit,
                 rank,
             })
@@ -491,8 +493,6 @@ pub(crate) struct Scratch {
     has_now: [u64; BLOCK],
     last: [i64; BLOCK],
     has_last: [u64; BLOCK],
-    /// Each active slot's bound per row (`NaN` where it does not apply).
-    b: [[f64; BLOCK]; SLOTS],
 }
 
 impl Default for Scratch {
@@ -512,7 +512,6 @@ impl Default for Scratch {
             has_now: [0; BLOCK],
             last: [0; BLOCK],
             has_last: [0; BLOCK],
-            b: [[f64::NAN; BLOCK]; SLOTS],
         }
     }
 }
@@ -630,7 +629,6 @@ impl Lanes {
             has_now,
             last,
             has_last,
-            b,
         } = scratch;
         x.slow = [0; BLOCK];
         // A campaign or segment: the general engine.
@@ -684,146 +682,96 @@ impl Lanes {
         if x.slow.iter().fold(0, |a, s| a | s) != 0 {
             return None;
         }
-        self.decide(x, b, out)
+        self.decide(x, out)
     }
 
     /// The decisions of a block none of whose rows is slow, or `None` when
     /// one of them turns out to be off the common path.
+    ///
+    /// One pass over the rows: every slot's bound is computed for every
+    /// row (an inactive slot's parameters are `NaN`, so its bound is
+    /// `NaN` and every comparison and `max`/`min` ignores it), folded into
+    /// the interval, and compared with it again for the binding rules and
+    /// the reason, all in registers. Separate passes per slot kept the
+    /// interval, flags and ranks in 64-row arrays that every pass loaded
+    /// and stored again, which cost more than computing the few bounds a
+    /// policy does not use.
     #[inline(always)]
-    fn decide(
-        &self,
-        x: &Loaded,
-        b: &mut [[f64; BLOCK]; SLOTS],
-        out: &mut DecisionRows,
-    ) -> Option<()> {
-        // Each active slot's bound per row (NaN where it does not apply),
-        // folded at once into the interval: every class is kept (the
-        // lanes only see feasible rows).
-        let mut lo = [1.0f64; BLOCK];
-        let mut hi = [f64::INFINITY; BLOCK];
-        let mut violated = [0u64; BLOCK];
-        let mut lower_source = [0u64; BLOCK];
-        // A ratio of a column: rounded up for a lower bound, down for an
-        // upper one.
-        let scaled = |bs: &mut [f64; BLOCK], map: Option<Map>, src: &[f64; BLOCK], lower: bool| {
-            if let Some(map) = map {
-                for j in 0..BLOCK {
-                    bs[j] = if lower {
-                        map.ceil(src[j])
-                    } else {
-                        map.floor(src[j])
-                    };
-                }
-            }
-        };
-        for slot in 0..SLOTS {
-            if !self.active[slot] {
-                continue;
-            }
-            let bs = &mut b[slot];
-            let lower = SLOT_RULES[slot].1;
-            match slot {
-                MIN_PRICE => *bs = [self.min_price; BLOCK],
-                MAX_PRICE => *bs = [self.max_price; BLOCK],
-                MARGIN => scaled(bs, self.margin, &x.cost, lower),
-                MARKUP => scaled(bs, self.markup, &x.cost, lower),
-                UNIT_MARGIN => {
-                    let u = self.unit_margin.unwrap_or(f64::NAN);
-                    for j in 0..BLOCK {
-                        bs[j] = x.cost[j] + u;
-                    }
-                }
-                MAX_DISCOUNT => scaled(bs, self.discount, &x.reference, lower),
-                MAX_INCREASE => scaled(bs, self.increase, &x.current, lower),
-                MAX_DECREASE => scaled(bs, self.decrease, &x.current, lower),
-                STEP_DOWN | STEP_UP => {
-                    let step = self.max_step.unwrap_or(f64::NAN);
-                    for j in 0..BLOCK {
-                        // The engine saturates `current - step` and rounds
-                        // to the tick (one): below one it is still a bound.
-                        bs[j] = if slot == STEP_DOWN {
-                            x.current[j] - step
-                        } else {
-                            x.current[j] + step
-                        };
-                    }
-                }
-                _ => {
-                    for j in 0..BLOCK {
-                        bs[j] = sel(x.cooling[j], x.current[j], f64::NAN);
-                    }
-                }
-            }
-            let bit = self.bit[slot];
-            if lower {
-                for j in 0..BLOCK {
-                    // `f64::max` ignores a NaN bound; a compare-and-select
-                    // here becomes a masked store, which is slow on AMD.
-                    lo[j] = lo[j].max(bs[j]);
-                    violated[j] |= bit & m(x.p[j] < bs[j]);
-                    lower_source[j] |= u64::from(!bs[j].is_nan());
-                }
-            } else {
-                for j in 0..BLOCK {
-                    hi[j] = hi[j].min(bs[j]);
-                    violated[j] |= bit & m(x.p[j] > bs[j]);
-                }
-            }
-        }
-
-        // A row that would relax a class or is unbounded: the caller decides
-        // the block row by row instead.
-        let mut bad = 0u64;
-        let bounded = m(!self.allow_unbounded);
-        for j in 0..BLOCK {
-            let unbounded = m((hi[j] == f64::INFINITY) | (lower_source[j] == 0));
-            bad |= m(lo[j] > hi[j]) | (bounded & unbounded);
-        }
-        if bad != 0 {
-            return None;
-        }
-        let mut lo_rules = [0u64; BLOCK];
-        let mut hi_rules = [0u64; BLOCK];
-        let mut lo_rank = [NO_RANK; BLOCK];
-        let mut hi_rank = [NO_RANK; BLOCK];
-        for slot in 0..SLOTS {
-            if !self.active[slot] {
-                continue;
-            }
-            let (bs, bit, rank) = (&b[slot], self.bit[slot], self.rank[slot]);
-            if SLOT_RULES[slot].1 {
-                for j in 0..BLOCK {
-                    let at = m(bs[j] == lo[j]);
-                    lo_rules[j] |= bit & at;
-                    let r = (rank & at as i64) | (NO_RANK & !at as i64);
-                    lo_rank[j] = lo_rank[j].min(r);
-                }
-            } else {
-                for j in 0..BLOCK {
-                    let at = m(bs[j] == hi[j]);
-                    hi_rules[j] |= bit & at;
-                    let r = (rank & at as i64) | (NO_RANK & !at as i64);
-                    hi_rank[j] = hi_rank[j].min(r);
-                }
-            }
-        }
+    fn decide(&self, x: &Loaded, out: &mut DecisionRows) -> Option<()> {
         const TICK: i64 = 1 + Rule::Tick as i64;
         const COOLDOWN: i64 = 1 + Rule::Cooldown as i64;
+        let c = &self.params;
+        let bounded = m(!self.allow_unbounded);
+        let mut bad = 0u64;
         out.len = BLOCK;
         for j in 0..BLOCK {
             let p = x.p[j];
-            let price = min(max(p, lo[j]), hi[j]);
-            let (clamped_lo, clamped_hi) = (m(p < lo[j]) as i64, m(p > hi[j]) as i64);
-            out.binding[j] = (lo_rules[j] & m(price == lo[j])) | (hi_rules[j] & m(price == hi[j]));
-            out.violated[j] = violated[j];
+            let (current, cost, reference) = (x.current[j], x.cost[j], x.reference[j]);
+            let cooling = sel(x.cooling[j], current, f64::NAN);
+            // Each slot's bound (`NaN` where it does not apply): a ratio
+            // of a column rounded up for a lower bound, down for an upper
+            // one. The engine saturates `current - step` and rounds it to
+            // the tick (one): below one it is still a bound.
+            let mut b = [0.0; SLOTS];
+            b[MIN_PRICE] = c.min_price;
+            b[MAX_PRICE] = c.max_price;
+            b[MARGIN] = c.margin.ceil(cost);
+            b[MARKUP] = c.markup.ceil(cost);
+            b[UNIT_MARGIN] = cost + c.unit_margin;
+            b[MAX_DISCOUNT] = c.discount.ceil(reference);
+            b[MAX_INCREASE] = c.increase.floor(current);
+            b[MAX_DECREASE] = c.decrease.ceil(current);
+            b[STEP_DOWN] = current - c.max_step;
+            b[STEP_UP] = current + c.max_step;
+            b[COOLDOWN_LO] = cooling;
+            b[COOLDOWN_HI] = cooling;
+            // Every class is kept (the lanes only see feasible rows): the
+            // interval is the intersection of every bound. `lowest` stays
+            // -inf when no lower bound applies.
+            let mut lowest = f64::NEG_INFINITY;
+            let mut hi = f64::INFINITY;
+            let mut violated = 0u64;
+            for k in 0..SLOTS {
+                if SLOT_RULES[k].1 {
+                    lowest = max(lowest, b[k]);
+                    violated |= self.bit[k] & m(p < b[k]);
+                } else {
+                    hi = min(hi, b[k]);
+                    violated |= self.bit[k] & m(p > b[k]);
+                }
+            }
+            let lo = max(1.0, lowest);
+            // A row that would relax a class or is unbounded: the caller
+            // decides the block row by row instead.
+            let unbounded = m((hi == f64::INFINITY) | (lowest == f64::NEG_INFINITY));
+            bad |= m(lo > hi) | (bounded & unbounded);
+            // The rules attaining each side, and the lowest rank among
+            // them (`NaN`, ignored by `min`, where a rule does not attain).
+            let (mut lo_rules, mut hi_rules) = (0u64, 0u64);
+            let (mut lo_rank, mut hi_rank) = (f64::INFINITY, f64::INFINITY);
+            for k in 0..SLOTS {
+                if SLOT_RULES[k].1 {
+                    let off = m(b[k] != lo);
+                    lo_rules |= self.bit[k] & !off;
+                    lo_rank = min(lo_rank, f64::from_bits(self.rank[k].to_bits() | off));
+                } else {
+                    let off = m(b[k] != hi);
+                    hi_rules |= self.bit[k] & !off;
+                    hi_rank = min(hi_rank, f64::from_bits(self.rank[k].to_bits() | off));
+                }
+            }
+            let price = min(max(p, lo), hi);
+            let (clamped_lo, clamped_hi) = (m(p < lo), m(p > hi));
+            out.binding[j] = (lo_rules & m(price == lo)) | (hi_rules & m(price == hi));
+            out.violated[j] = violated;
             out.price[j] = to_i(price);
-            out.lower[j] = to_i(lo[j]);
-            let open = m(hi[j] == f64::INFINITY) as i64;
-            out.upper[j] = (i64::MAX & open) | (to_i(hi[j]) & !open);
+            out.lower[j] = to_i(lo);
+            let open = m(hi == f64::INFINITY) as i64;
+            out.upper[j] = (i64::MAX & open) | (to_i(hi) & !open);
             // The rule that decided a clamped price; `tick` when none did.
-            let rank = (lo_rank[j] & clamped_lo) | (hi_rank[j] & !clamped_lo & clamped_hi);
-            let named = m((clamped_lo | clamped_hi) != 0 && rank != NO_RANK) as i64;
-            let source = ((1 + (rank & 63)) & named) | (TICK & !named);
+            let rank = sel(clamped_lo, lo_rank, sel(clamped_hi, hi_rank, f64::INFINITY));
+            let named = m(rank != f64::INFINITY) as i64;
+            let source = ((1 + (to_i(rank) & 63)) & named) | (TICK & !named);
             // Accepted (no reason) unless moved; held by a cooldown, else
             // adjusted by the source rule.
             let moved = m(price != p) as i64;
@@ -833,10 +781,13 @@ impl Lanes {
                 ((Outcome::Adjusted as i64 & adjusted) | (Outcome::Held as i64 & held)) as u8;
             out.reason[j] = ((source & adjusted) | (COOLDOWN & held)) as u8;
             // (reference - price)^+ x units, exact: reference x units < 2^60.
-            let per_unit = to_i(max(0.0, x.reference[j] - price));
-            let spends = (x.has_units[j] & m(!x.reference[j].is_nan())) as i64;
+            let per_unit = to_i(max(0.0, reference - price));
+            let spends = (x.has_units[j] & m(!reference.is_nan())) as i64;
             // `-1` (no spend) where the row has no reference or no forecast.
             out.promo_spend[j] = (per_unit.wrapping_mul(x.units[j]) & spends) | !spends;
+        }
+        if bad != 0 {
+            return None;
         }
         Some(())
     }
