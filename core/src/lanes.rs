@@ -477,16 +477,11 @@ struct Loaded {
     /// with the values): the row has `expected_units`; it is cooling down.
     has_units: [u64; BLOCK],
     cooling: [u64; BLOCK],
-    /// A row the lanes do not decide (one; zero otherwise). Flags are
-    /// ORed in as 0/1, never as all-ones masks: LLVM turns `x |= mask`
-    /// into a masked store, which is slow on AMD.
-    slow: [u64; BLOCK],
 }
 
 /// A block's working arrays, made once per batch and reused by every
-/// block (initialising ~12 KiB per block showed in profiles). Every array
-/// a block reads is written by that block first, except `x.slow`, which
-/// each block resets.
+/// block (initialising them per block showed in profiles). Every array a
+/// block reads is written by that block first.
 pub(crate) struct Scratch {
     x: Loaded,
     now: [i64; BLOCK],
@@ -506,7 +501,6 @@ impl Default for Scratch {
                 units: [0; BLOCK],
                 has_units: [0; BLOCK],
                 cooling: [0; BLOCK],
-                slow: [0; BLOCK],
             },
             now: [0; BLOCK],
             has_now: [0; BLOCK],
@@ -522,9 +516,14 @@ fn sel(mask: u64, a: f64, b: f64) -> f64 {
     f64::from_bits((a.to_bits() & mask) | (b.to_bits() & !mask))
 }
 
-/// Reads rows `s..s + BLOCK` of `col` into `out` (`NaN` where absent),
-/// marking rows whose value lies outside `lo..limit` slow. `None` when
-/// the column is shorter than the block.
+/// Reads rows `s..s + BLOCK` of `col` into `out` (`NaN` where absent).
+/// Returns nonzero when a present value lies outside `lo..limit` (the
+/// block is slow); `None` when the column is shorter than the block.
+///
+/// "Slow" is a single word ORed over the rows (a reduction, kept in a
+/// register), not a per-row array: every loader used to load, OR and
+/// store such an array again. Rows contribute 0/1, never all-ones masks:
+/// LLVM turns `slow |= mask` into a select, which it does not vectorise.
 #[inline(always)]
 fn load_money(
     col: Option<Column<'_>>,
@@ -532,44 +531,60 @@ fn load_money(
     lo: i64,
     limit: i64,
     out: &mut [f64; BLOCK],
-    slow: &mut [u64; BLOCK],
-) -> Option<()> {
+) -> Option<u64> {
     let Some(col) = col else {
         *out = [f64::NAN; BLOCK];
-        return Some(());
+        return Some(0);
     };
     let vals: &[i64; BLOCK] = col.values.get(s..s + BLOCK)?.try_into().ok()?;
-    let mut present = [!0u64; BLOCK];
-    if let Some(bits) = col.validity {
-        presence(bits, s, &mut present)?;
-    }
-    for j in 0..BLOCK {
-        let v = vals[j];
-        let ok = m((lo <= v) & (v < limit));
-        slow[j] |= present[j] & !ok & 1;
-        out[j] = sel(present[j] & ok, to_f(v), f64::NAN);
-    }
-    Some(())
+    let w = match col.validity {
+        Some(bits) => presence(bits, s)?,
+        None => !0,
+    };
+    Some(if w == !0 {
+        money_rows::<true>(vals, w, lo, limit, out)
+    } else {
+        money_rows::<false>(vals, w, lo, limit, out)
+    })
 }
 
-/// The validity bits of rows `s..s + BLOCK`.
+/// [`load_money`]'s loop; `ALL`: every row is present (`w == !0`), so
+/// the loop needs no validity bit.
 #[inline(always)]
-fn presence(bits: &[u8], s: usize, out: &mut [u64; BLOCK]) -> Option<()> {
-    if s % 8 == 0 {
-        let bytes = bits.get(s / 8..s / 8 + BLOCK / 8)?;
-        for (chunk, byte) in out.chunks_exact_mut(8).zip(bytes) {
-            for (k, x) in chunk.iter_mut().enumerate() {
-                *x = m(byte & (1 << k) != 0);
-            }
-        }
-    } else {
-        bits.get((s + BLOCK - 1) / 8)?;
-        for (j, x) in out.iter_mut().enumerate() {
-            let i = s + j;
-            *x = m(bits.get(i / 8).is_some_and(|b| b & (1 << (i % 8)) != 0));
-        }
+fn money_rows<const ALL: bool>(
+    vals: &[i64; BLOCK],
+    w: u64,
+    lo: i64,
+    limit: i64,
+    out: &mut [f64; BLOCK],
+) -> u64 {
+    let mut slow = 0u64;
+    for j in 0..BLOCK {
+        let present = if ALL { !0 } else { bit(w, j) };
+        let v = vals[j];
+        let ok = m((lo <= v) & (v < limit));
+        slow |= present & !ok & 1;
+        out[j] = sel(present & ok, to_f(v), f64::NAN);
     }
-    Some(())
+    slow
+}
+
+/// Row `j`'s validity bit of the word [`presence`] returns, as a mask.
+#[inline(always)]
+fn bit(w: u64, j: usize) -> u64 {
+    0u64.wrapping_sub(w.wrapping_shr(j as u32) & 1)
+}
+
+/// The validity bits of rows `s..s + BLOCK` as one word (bit `j`: row
+/// `s + j`), from the 8 bytes (9 off a byte boundary) that hold them.
+#[inline(always)]
+fn presence(bits: &[u8], s: usize) -> Option<u64> {
+    let bytes = bits.get(s / 8..=(s + BLOCK - 1) / 8)?;
+    let mut w = 0u128;
+    for (k, b) in bytes.iter().enumerate() {
+        w |= u128::from(*b) << (8 * k);
+    }
+    Some((w >> (s % 8)) as u64)
 }
 
 /// Reads rows `s..s + BLOCK` of a count or time column: the values (zero
@@ -587,12 +602,18 @@ fn load_raw(
         return Some(());
     };
     let v: &[i64; BLOCK] = col.values.get(s..s + BLOCK)?.try_into().ok()?;
-    *present = [!0; BLOCK];
-    if let Some(bits) = col.validity {
-        presence(bits, s, present)?;
-    }
-    for j in 0..BLOCK {
-        vals[j] = v[j] & present[j] as i64;
+    match col.validity.map(|bits| presence(bits, s)) {
+        None | Some(Some(u64::MAX)) => {
+            *present = [!0; BLOCK];
+            *vals = *v;
+        }
+        Some(w) => {
+            let w = w?;
+            for j in 0..BLOCK {
+                present[j] = bit(w, j);
+                vals[j] = v[j] & present[j] as i64;
+            }
+        }
     }
     Some(())
 }
@@ -630,56 +651,47 @@ impl Lanes {
             last,
             has_last,
         } = scratch;
-        x.slow = [0; BLOCK];
+        // Nonzero when a row must take the rows path.
+        let mut slow = 0u64;
         // A campaign or segment: the general engine.
         for col in inp.divert.iter().flatten() {
-            let mut present = [!0u64; BLOCK];
             col.values.get(s..s + BLOCK)?;
-            if let Some(bits) = col.validity {
-                presence(bits, s, &mut present)?;
-            }
-            for j in 0..BLOCK {
-                x.slow[j] |= present[j] & 1;
-            }
+            slow |= match col.validity {
+                Some(bits) => presence(bits, s)?,
+                None => !0,
+            };
         }
         {
             let p: &[i64; BLOCK] = proposed.get(s..s + BLOCK)?.try_into().ok()?;
             for j in 0..BLOCK {
                 let ok = m((1 <= p[j]) & (p[j] < limit));
-                x.slow[j] |= !ok & 1;
+                slow |= !ok & 1;
                 x.p[j] = sel(ok, to_f(p[j]), 1.0);
             }
         }
-        load_money(inp.current, s, 1, limit, &mut x.current, &mut x.slow)?;
-        load_money(inp.cost, s, 0, limit, &mut x.cost, &mut x.slow)?;
-        load_money(inp.reference, s, 1, limit, &mut x.reference, &mut x.slow)?;
+        slow |= load_money(inp.current, s, 1, limit, &mut x.current)?;
+        slow |= load_money(inp.cost, s, 0, limit, &mut x.cost)?;
+        slow |= load_money(inp.reference, s, 1, limit, &mut x.reference)?;
         load_raw(inp.units, s, &mut x.units, &mut x.has_units)?;
+        load_raw(inp.now, s, now, has_now)?;
+        load_raw(inp.last_change, s, last, has_last)?;
+        let needs_cost = m(self.needs_cost);
+        let (on, cd) = (m(self.cooldown.is_some()), self.cooldown.unwrap_or(0));
         for j in 0..BLOCK {
             let u = x.units[j];
             let ok = m((1..MAX_UNITS).contains(&u));
             // The engine refuses reference x units above 2^61; the lanes
             // take only products safely below it (doubles round here).
             let big = m((x.reference[j] * to_f(u.clamp(0, MAX_UNITS))) >= (1u64 << 60) as f64);
-            x.slow[j] |= x.has_units[j] & (!ok | big) & 1;
+            slow |= x.has_units[j] & (!ok | big) & 1;
+            slow |= needs_cost & u64::from(x.cost[j].is_nan());
+            slow |= u64::from((now[j] | last[j]) < 0);
+            // Both non-negative here (else the row is slow): no overflow.
+            let since = now[j].wrapping_sub(last[j]);
+            let cooling = !has_now[j] | m(since < cd);
+            x.cooling[j] = on & has_last[j] & m(!x.current[j].is_nan()) & cooling;
         }
-        if self.needs_cost {
-            for j in 0..BLOCK {
-                x.slow[j] |= u64::from(x.cost[j].is_nan());
-            }
-        }
-        {
-            load_raw(inp.now, s, now, has_now)?;
-            load_raw(inp.last_change, s, last, has_last)?;
-            let (on, cd) = (m(self.cooldown.is_some()), self.cooldown.unwrap_or(0));
-            for j in 0..BLOCK {
-                x.slow[j] |= u64::from((now[j] | last[j]) < 0);
-                // Both non-negative here (else the row is slow): no overflow.
-                let since = now[j].wrapping_sub(last[j]);
-                let cooling = !has_now[j] | m(since < cd);
-                x.cooling[j] = on & has_last[j] & m(!x.current[j].is_nan()) & cooling;
-            }
-        }
-        if x.slow.iter().fold(0, |a, s| a | s) != 0 {
+        if slow != 0 {
             return None;
         }
         self.decide(x, out)
