@@ -226,6 +226,9 @@ pub(crate) struct Lanes {
     allow_unbounded: bool,
     needs_cost: bool,
     params: Params,
+    /// The policy uses markup, unit margin or `max_step` (the slots
+    /// [`Lanes::decide`] leaves out otherwise).
+    rare: bool,
     cooldown: Option<i64>,
     /// Each slot's rule bit (`1 << code`).
     bit: [u64; SLOTS],
@@ -327,6 +330,7 @@ impl Lanes {
                     decrease: map(decrease),
                     max_step: nan(r.max_step),
                 },
+                rare: markup.is_some() || r.min_unit_margin.is_some() || r.max_step.is_some(),
                 cooldown: r.cooldown,
                 bit,
                 rank,
@@ -694,7 +698,11 @@ impl Lanes {
         if slow != 0 {
             return None;
         }
-        self.decide(x, out)
+        if self.rare {
+            self.decide::<true>(x, out)
+        } else {
+            self.decide::<false>(x, out)
+        }
     }
 
     /// The decisions of a block none of whose rows is slow, or `None` when
@@ -708,8 +716,14 @@ impl Lanes {
     /// interval, flags and ranks in 64-row arrays that every pass loaded
     /// and stored again, which cost more than computing the few bounds a
     /// policy does not use.
+    ///
+    /// `RARE`: the slots of markup, unit margin and `max_step`, which few
+    /// policies use, are computed too; otherwise their bounds are the
+    /// constant `NaN`, and the compiler folds them away (a quarter of the
+    /// loop on the policies most callers run). Skipping them with a
+    /// `continue` instead stopped the loop vectorising.
     #[inline(always)]
-    fn decide(&self, x: &Loaded, out: &mut DecisionRows) -> Option<()> {
+    fn decide<const RARE: bool>(&self, x: &Loaded, out: &mut DecisionRows) -> Option<()> {
         const TICK: i64 = 1 + Rule::Tick as i64;
         const COOLDOWN: i64 = 1 + Rule::Cooldown as i64;
         let c = &self.params;
@@ -724,17 +738,19 @@ impl Lanes {
             // of a column rounded up for a lower bound, down for an upper
             // one. The engine saturates `current - step` and rounds it to
             // the tick (one): below one it is still a bound.
-            let mut b = [0.0; SLOTS];
+            let mut b = [f64::NAN; SLOTS];
             b[MIN_PRICE] = c.min_price;
             b[MAX_PRICE] = c.max_price;
             b[MARGIN] = c.margin.ceil(cost);
-            b[MARKUP] = c.markup.ceil(cost);
-            b[UNIT_MARGIN] = cost + c.unit_margin;
+            if RARE {
+                b[MARKUP] = c.markup.ceil(cost);
+                b[UNIT_MARGIN] = cost + c.unit_margin;
+                b[STEP_DOWN] = current - c.max_step;
+                b[STEP_UP] = current + c.max_step;
+            }
             b[MAX_DISCOUNT] = c.discount.ceil(reference);
             b[MAX_INCREASE] = c.increase.floor(current);
             b[MAX_DECREASE] = c.decrease.ceil(current);
-            b[STEP_DOWN] = current - c.max_step;
-            b[STEP_UP] = current + c.max_step;
             b[COOLDOWN_LO] = cooling;
             b[COOLDOWN_HI] = cooling;
             // Every class is kept (the lanes only see feasible rows): the
