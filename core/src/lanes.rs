@@ -40,6 +40,9 @@ use crate::decision::{Decision, Outcome, Reason};
 use crate::engine::MAX_UNITS;
 use crate::rules::{ClassSet, Rule, RuleSet};
 
+// The promotion spend multiplies by the low half of `units` only.
+const _: () = assert!(MAX_UNITS <= u32::MAX as i64);
+
 /// Rows per block: eight 64-row arrays of each kind fit in L1 with room.
 pub(crate) const BLOCK: usize = 64;
 
@@ -196,6 +199,19 @@ const SLOT_RULES: [(Rule, bool); SLOTS] = [
     (Rule::Cooldown, false),
 ];
 
+/// Each slot's rule bit (`1 << code`). Constants, not fields, so that
+/// the compiler sees that both cooldown slots (and both step slots) set
+/// the same bit and merges their violation tests.
+const BIT: [u64; SLOTS] = {
+    let mut bit = [0u64; SLOTS];
+    let mut k = 0;
+    while k < SLOTS {
+        bit[k] = 1u64 << (SLOT_RULES[k].0 as u8 & 63);
+        k += 1;
+    }
+    bit
+};
+
 /// The parameters the lanes need, from one segment's compiled rules.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct LaneRules {
@@ -230,8 +246,6 @@ pub(crate) struct Lanes {
     /// [`Lanes::decide`] leaves out otherwise).
     rare: bool,
     cooldown: Option<i64>,
-    /// Each slot's rule bit (`1 << code`).
-    bit: [u64; SLOTS],
     /// Each slot's rank: its class's position in the priority order
     /// times 64 plus its rule's code (an integer below 256, as a double).
     /// Of a row's rules attaining the clamped side, the lowest rank is the
@@ -301,10 +315,6 @@ impl Lanes {
             }
             let nan = |v: Option<i64>| v.map_or(f64::NAN, to_f);
             let map = |m: Option<Map>| m.unwrap_or(Map::NONE);
-            let mut bit = [0u64; SLOTS];
-            for (b, (rule, _)) in bit.iter_mut().zip(SLOT_RULES) {
-                *b = 1u64 << (rule as u8 & 63);
-            }
             // Priority order: a rule's class position, then its code.
             let mut rank = [0f64; SLOTS];
             for (k, (rule, _)) in rank.iter_mut().zip(SLOT_RULES) {
@@ -332,7 +342,6 @@ impl Lanes {
                 },
                 rare: markup.is_some() || r.min_unit_margin.is_some() || r.max_step.is_some(),
                 cooldown: r.cooldown,
-                bit,
                 rank,
             })
         })();
@@ -762,10 +771,10 @@ impl Lanes {
             for k in 0..SLOTS {
                 if SLOT_RULES[k].1 {
                     lowest = max(lowest, b[k]);
-                    violated |= self.bit[k] & m(p < b[k]);
+                    violated |= BIT[k] & m(p < b[k]);
                 } else {
                     hi = min(hi, b[k]);
-                    violated |= self.bit[k] & m(p > b[k]);
+                    violated |= BIT[k] & m(p > b[k]);
                 }
             }
             let lo = max(1.0, lowest);
@@ -780,11 +789,11 @@ impl Lanes {
             for k in 0..SLOTS {
                 if SLOT_RULES[k].1 {
                     let off = m(b[k] != lo);
-                    lo_rules |= self.bit[k] & !off;
+                    lo_rules |= BIT[k] & !off;
                     lo_rank = min(lo_rank, f64::from_bits(self.rank[k].to_bits() | off));
                 } else {
                     let off = m(b[k] != hi);
-                    hi_rules |= self.bit[k] & !off;
+                    hi_rules |= BIT[k] & !off;
                     hi_rank = min(hi_rank, f64::from_bits(self.rank[k].to_bits() | off));
                 }
             }
@@ -812,7 +821,10 @@ impl Lanes {
             let per_unit = to_i(max(0.0, reference - price));
             let spends = (x.has_units[j] & m(!reference.is_nan())) as i64;
             // `-1` (no spend) where the row has no reference or no forecast.
-            out.promo_spend[j] = (per_unit.wrapping_mul(x.units[j]) & spends) | !spends;
+            // A row that spends has 0 < units < MAX_UNITS < 2^32: the
+            // multiply needs only the low half of `units`.
+            let units = x.units[j] & i64::from(u32::MAX);
+            out.promo_spend[j] = (per_unit.wrapping_mul(units) & spends) | !spends;
         }
         if bad != 0 {
             return None;
