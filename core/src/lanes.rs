@@ -592,12 +592,15 @@ fn bit(w: u64, j: usize) -> u64 {
 /// `s + j`), from the 8 bytes (9 off a byte boundary) that hold them.
 #[inline(always)]
 fn presence(bits: &[u8], s: usize) -> Option<u64> {
-    let bytes = bits.get(s / 8..=(s + BLOCK - 1) / 8)?;
-    let mut w = 0u128;
-    for (k, b) in bytes.iter().enumerate() {
-        w |= u128::from(*b) << (8 * k);
+    let first = s / 8;
+    let word: [u8; 8] = bits.get(first..first + 8)?.try_into().ok()?;
+    let word = u64::from_le_bytes(word);
+    let shift = s % 8;
+    if shift == 0 {
+        return Some(word);
     }
-    Some((w >> (s % 8)) as u64)
+    let next = u64::from(*bits.get(first + 8)?);
+    Some((word >> shift) | (next << (64 - shift)))
 }
 
 /// Reads rows `s..s + BLOCK` of a count or time column: the values (zero
