@@ -5,7 +5,8 @@
 //! margin, markup, unit margin, promotion depth, change limits and
 //! cooldown, on a tick of one minor unit, without endings, `min_change`,
 //! change windows or approval), this module decides [`BLOCK`] rows at a
-//! time, one rule at a time, in loops the compiler turns into SIMD:
+//! time, in loops the compiler turns into SIMD (one row per lane, every
+//! rule of the row in one pass, in registers):
 //!
 //! - Money is held as `f64` **integers**. Every value a block admits is
 //!   below [`Lanes::limit`] (at most 2^48 minor units, and small enough
@@ -14,7 +15,9 @@
 //!   [`Map::ceil`] / [`Map::floor`], which correct their estimate with an
 //!   exact remainder. An absent value is `NaN`, which every comparison
 //!   and every `max`/`min` below ignores, so "the rule does not apply to
-//!   this row" needs no branch.
+//!   this row" needs no branch. A rule the policy does not use has
+//!   `NaN` parameters, so its bound is `NaN` on every row: no branch per
+//!   rule either.
 //! - A row the lanes do not cover (a value out of range or invalid, a
 //!   missing cost, a class that would be relaxed, a campaign or segment)
 //!   marks its block, and the whole block is decided row by row by the
@@ -36,6 +39,9 @@ use crate::compiled::Ratio;
 use crate::decision::{Decision, Outcome, Reason};
 use crate::engine::MAX_UNITS;
 use crate::rules::{ClassSet, Rule, RuleSet};
+
+// The promotion spend multiplies by the low half of `units` only.
+const _: () = assert!(MAX_UNITS <= u32::MAX as i64);
 
 /// Rows per block: eight 64-row arrays of each kind fit in L1 with room.
 pub(crate) const BLOCK: usize = 64;
@@ -104,6 +110,13 @@ struct Map {
 }
 
 impl Map {
+    /// A rule the policy does not use: every result is `NaN`.
+    const NONE: Map = Map {
+        a: f64::NAN,
+        d: f64::NAN,
+        inv: f64::NAN,
+    };
+
     /// The map for `x * a / b`, `None` when `a / b` is too large to keep
     /// products exact for useful prices.
     fn new(a: i64, b: i64) -> Option<Map> {
@@ -186,6 +199,19 @@ const SLOT_RULES: [(Rule, bool); SLOTS] = [
     (Rule::Cooldown, false),
 ];
 
+/// Each slot's rule bit (`1 << code`). Constants, not fields, so that
+/// the compiler sees that both cooldown slots (and both step slots) set
+/// the same bit and merges their violation tests.
+const BIT: [u64; SLOTS] = {
+    let mut bit = [0u64; SLOTS];
+    let mut k = 0;
+    while k < SLOTS {
+        bit[k] = 1u64 << (SLOT_RULES[k].0 as u8 & 63);
+        k += 1;
+    }
+    bit
+};
+
 /// The parameters the lanes need, from one segment's compiled rules.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct LaneRules {
@@ -215,31 +241,35 @@ pub(crate) struct Lanes {
     limit: i64,
     allow_unbounded: bool,
     needs_cost: bool,
-    /// The policy's hard bounds (already on the tick), `NaN` when none.
-    min_price: f64,
-    max_price: f64,
-    margin: Option<Map>,
-    markup: Option<Map>,
-    unit_margin: Option<f64>,
-    discount: Option<Map>,
-    increase: Option<Map>,
-    decrease: Option<Map>,
-    max_step: Option<f64>,
+    params: Params,
+    /// The policy uses markup, unit margin or `max_step` (the slots
+    /// [`Lanes::decide`] leaves out otherwise).
+    rare: bool,
     cooldown: Option<i64>,
-    /// Slots the policy uses.
-    active: [bool; SLOTS],
-    /// Each slot's rule bit (`1 << code`).
-    bit: [u64; SLOTS],
     /// Each slot's rank: its class's position in the priority order
-    /// times 64 plus its rule's code. Of a row's rules attaining the
-    /// clamped side, the lowest rank is the rule the SPEC names as the
-    /// reason (first class in priority order, then lowest code), and its
-    /// low six bits are that rule's code.
-    rank: [i64; SLOTS],
+    /// times 64 plus its rule's code (an integer below 256, as a double).
+    /// Of a row's rules attaining the clamped side, the lowest rank is the
+    /// rule the SPEC names as the reason (first class in priority order,
+    /// then lowest code), and its low six bits are that rule's code.
+    rank: [f64; SLOTS],
 }
 
-/// No rule attains this side (above every rank).
-const NO_RANK: i64 = i64::MAX;
+/// The parameters of the bounds, `NaN` for a rule the policy does not
+/// use: then the bound is `NaN` on every row, which every comparison,
+/// `max` and `min` ignores, so the lanes need no branch per rule.
+#[derive(Clone, Copy, Debug)]
+struct Params {
+    /// The policy's hard bounds (already on the tick).
+    min_price: f64,
+    max_price: f64,
+    margin: Map,
+    markup: Map,
+    unit_margin: f64,
+    discount: Map,
+    increase: Map,
+    decrease: Map,
+    max_step: f64,
+}
 
 impl Lanes {
     /// The lanes for `r`, or `None` when the policy uses something they
@@ -284,49 +314,34 @@ impl Lanes {
                 }
             }
             let nan = |v: Option<i64>| v.map_or(f64::NAN, to_f);
-            let mut active = [false; SLOTS];
-            active[MIN_PRICE] = r.min_price.is_some();
-            active[MAX_PRICE] = r.max_price.is_some();
-            active[MARGIN] = margin.is_some();
-            active[MARKUP] = markup.is_some();
-            active[UNIT_MARGIN] = r.min_unit_margin.is_some();
-            active[MAX_DISCOUNT] = discount.is_some();
-            active[MAX_INCREASE] = increase.is_some();
-            active[MAX_DECREASE] = decrease.is_some();
-            active[STEP_DOWN] = r.max_step.is_some();
-            active[STEP_UP] = r.max_step.is_some();
-            active[COOLDOWN_LO] = r.cooldown.is_some();
-            active[COOLDOWN_HI] = r.cooldown.is_some();
-            let mut bit = [0u64; SLOTS];
-            for (b, (rule, _)) in bit.iter_mut().zip(SLOT_RULES) {
-                *b = 1u64 << (rule as u8 & 63);
-            }
+            let map = |m: Option<Map>| m.unwrap_or(Map::NONE);
             // Priority order: a rule's class position, then its code.
-            let mut rank = [0i64; SLOTS];
+            let mut rank = [0f64; SLOTS];
             for (k, (rule, _)) in rank.iter_mut().zip(SLOT_RULES) {
                 let class = r
                     .priority
                     .iter()
                     .position(|c| *c == rule.class())
                     .ok_or(())?;
-                *k = (class as i64) << 6 | i64::from(rule as u8 & 63);
+                *k = to_f((class as i64) << 6 | i64::from(rule as u8 & 63));
             }
             Ok(Lanes {
                 limit,
                 allow_unbounded: r.allow_unbounded,
                 needs_cost: r.needs_cost,
-                min_price: nan(r.min_price),
-                max_price: nan(r.max_price),
-                margin,
-                markup,
-                unit_margin: r.min_unit_margin.map(to_f),
-                discount,
-                increase,
-                decrease,
-                max_step: r.max_step.map(to_f),
+                params: Params {
+                    min_price: nan(r.min_price),
+                    max_price: nan(r.max_price),
+                    margin: map(margin),
+                    markup: map(markup),
+                    unit_margin: nan(r.min_unit_margin),
+                    discount: map(discount),
+                    increase: map(increase),
+                    decrease: map(decrease),
+                    max_step: nan(r.max_step),
+                },
+                rare: markup.is_some() || r.min_unit_margin.is_some() || r.max_step.is_some(),
                 cooldown: r.cooldown,
-                active,
-                bit,
                 rank,
             })
         })();
@@ -475,24 +490,17 @@ struct Loaded {
     /// with the values): the row has `expected_units`; it is cooling down.
     has_units: [u64; BLOCK],
     cooling: [u64; BLOCK],
-    /// A row the lanes do not decide (one; zero otherwise). Flags are
-    /// ORed in as 0/1, never as all-ones masks: LLVM turns `x |= mask`
-    /// into a masked store, which is slow on AMD.
-    slow: [u64; BLOCK],
 }
 
 /// A block's working arrays, made once per batch and reused by every
-/// block (initialising ~12 KiB per block showed in profiles). Every array
-/// a block reads is written by that block first, except `x.slow`, which
-/// each block resets.
+/// block (initialising them per block showed in profiles). Every array a
+/// block reads is written by that block first.
 pub(crate) struct Scratch {
     x: Loaded,
     now: [i64; BLOCK],
     has_now: [u64; BLOCK],
     last: [i64; BLOCK],
     has_last: [u64; BLOCK],
-    /// Each active slot's bound per row (`NaN` where it does not apply).
-    b: [[f64; BLOCK]; SLOTS],
 }
 
 impl Default for Scratch {
@@ -506,13 +514,11 @@ impl Default for Scratch {
                 units: [0; BLOCK],
                 has_units: [0; BLOCK],
                 cooling: [0; BLOCK],
-                slow: [0; BLOCK],
             },
             now: [0; BLOCK],
             has_now: [0; BLOCK],
             last: [0; BLOCK],
             has_last: [0; BLOCK],
-            b: [[f64::NAN; BLOCK]; SLOTS],
         }
     }
 }
@@ -523,9 +529,14 @@ fn sel(mask: u64, a: f64, b: f64) -> f64 {
     f64::from_bits((a.to_bits() & mask) | (b.to_bits() & !mask))
 }
 
-/// Reads rows `s..s + BLOCK` of `col` into `out` (`NaN` where absent),
-/// marking rows whose value lies outside `lo..limit` slow. `None` when
-/// the column is shorter than the block.
+/// Reads rows `s..s + BLOCK` of `col` into `out` (`NaN` where absent).
+/// Returns nonzero when a present value lies outside `lo..limit` (the
+/// block is slow); `None` when the column is shorter than the block.
+///
+/// "Slow" is a single word ORed over the rows (a reduction, kept in a
+/// register), not a per-row array: every loader used to load, OR and
+/// store such an array again. Rows contribute 0/1, never all-ones masks:
+/// LLVM turns `slow |= mask` into a select, which it does not vectorise.
 #[inline(always)]
 fn load_money(
     col: Option<Column<'_>>,
@@ -533,44 +544,63 @@ fn load_money(
     lo: i64,
     limit: i64,
     out: &mut [f64; BLOCK],
-    slow: &mut [u64; BLOCK],
-) -> Option<()> {
+) -> Option<u64> {
     let Some(col) = col else {
         *out = [f64::NAN; BLOCK];
-        return Some(());
+        return Some(0);
     };
     let vals: &[i64; BLOCK] = col.values.get(s..s + BLOCK)?.try_into().ok()?;
-    let mut present = [!0u64; BLOCK];
-    if let Some(bits) = col.validity {
-        presence(bits, s, &mut present)?;
-    }
-    for j in 0..BLOCK {
-        let v = vals[j];
-        let ok = m((lo <= v) & (v < limit));
-        slow[j] |= present[j] & !ok & 1;
-        out[j] = sel(present[j] & ok, to_f(v), f64::NAN);
-    }
-    Some(())
+    let w = match col.validity {
+        Some(bits) => presence(bits, s)?,
+        None => !0,
+    };
+    Some(if w == !0 {
+        money_rows::<true>(vals, w, lo, limit, out)
+    } else {
+        money_rows::<false>(vals, w, lo, limit, out)
+    })
 }
 
-/// The validity bits of rows `s..s + BLOCK`.
+/// [`load_money`]'s loop; `ALL`: every row is present (`w == !0`), so
+/// the loop needs no validity bit.
 #[inline(always)]
-fn presence(bits: &[u8], s: usize, out: &mut [u64; BLOCK]) -> Option<()> {
-    if s % 8 == 0 {
-        let bytes = bits.get(s / 8..s / 8 + BLOCK / 8)?;
-        for (chunk, byte) in out.chunks_exact_mut(8).zip(bytes) {
-            for (k, x) in chunk.iter_mut().enumerate() {
-                *x = m(byte & (1 << k) != 0);
-            }
-        }
-    } else {
-        bits.get((s + BLOCK - 1) / 8)?;
-        for (j, x) in out.iter_mut().enumerate() {
-            let i = s + j;
-            *x = m(bits.get(i / 8).is_some_and(|b| b & (1 << (i % 8)) != 0));
-        }
+fn money_rows<const ALL: bool>(
+    vals: &[i64; BLOCK],
+    w: u64,
+    lo: i64,
+    limit: i64,
+    out: &mut [f64; BLOCK],
+) -> u64 {
+    let mut slow = 0u64;
+    for j in 0..BLOCK {
+        let present = if ALL { !0 } else { bit(w, j) };
+        let v = vals[j];
+        let ok = m((lo <= v) & (v < limit));
+        slow |= present & !ok & 1;
+        out[j] = sel(present & ok, to_f(v), f64::NAN);
     }
-    Some(())
+    slow
+}
+
+/// Row `j`'s validity bit of the word [`presence`] returns, as a mask.
+#[inline(always)]
+fn bit(w: u64, j: usize) -> u64 {
+    0u64.wrapping_sub(w.wrapping_shr(j as u32) & 1)
+}
+
+/// The validity bits of rows `s..s + BLOCK` as one word (bit `j`: row
+/// `s + j`), from the 8 bytes (9 off a byte boundary) that hold them.
+#[inline(always)]
+fn presence(bits: &[u8], s: usize) -> Option<u64> {
+    let first = s / 8;
+    let word: [u8; 8] = bits.get(first..first + 8)?.try_into().ok()?;
+    let word = u64::from_le_bytes(word);
+    let shift = s % 8;
+    if shift == 0 {
+        return Some(word);
+    }
+    let next = u64::from(*bits.get(first + 8)?);
+    Some((word >> shift) | (next << (64 - shift)))
 }
 
 /// Reads rows `s..s + BLOCK` of a count or time column: the values (zero
@@ -588,12 +618,18 @@ fn load_raw(
         return Some(());
     };
     let v: &[i64; BLOCK] = col.values.get(s..s + BLOCK)?.try_into().ok()?;
-    *present = [!0; BLOCK];
-    if let Some(bits) = col.validity {
-        presence(bits, s, present)?;
-    }
-    for j in 0..BLOCK {
-        vals[j] = v[j] & present[j] as i64;
+    match col.validity.map(|bits| presence(bits, s)) {
+        None | Some(Some(u64::MAX)) => {
+            *present = [!0; BLOCK];
+            *vals = *v;
+        }
+        Some(w) => {
+            let w = w?;
+            for j in 0..BLOCK {
+                present[j] = bit(w, j);
+                vals[j] = v[j] & present[j] as i64;
+            }
+        }
     }
     Some(())
 }
@@ -630,200 +666,152 @@ impl Lanes {
             has_now,
             last,
             has_last,
-            b,
         } = scratch;
-        x.slow = [0; BLOCK];
+        // Nonzero when a row must take the rows path.
+        let mut slow = 0u64;
         // A campaign or segment: the general engine.
         for col in inp.divert.iter().flatten() {
-            let mut present = [!0u64; BLOCK];
             col.values.get(s..s + BLOCK)?;
-            if let Some(bits) = col.validity {
-                presence(bits, s, &mut present)?;
-            }
-            for j in 0..BLOCK {
-                x.slow[j] |= present[j] & 1;
-            }
+            slow |= match col.validity {
+                Some(bits) => presence(bits, s)?,
+                None => !0,
+            };
         }
         {
             let p: &[i64; BLOCK] = proposed.get(s..s + BLOCK)?.try_into().ok()?;
             for j in 0..BLOCK {
                 let ok = m((1 <= p[j]) & (p[j] < limit));
-                x.slow[j] |= !ok & 1;
+                slow |= !ok & 1;
                 x.p[j] = sel(ok, to_f(p[j]), 1.0);
             }
         }
-        load_money(inp.current, s, 1, limit, &mut x.current, &mut x.slow)?;
-        load_money(inp.cost, s, 0, limit, &mut x.cost, &mut x.slow)?;
-        load_money(inp.reference, s, 1, limit, &mut x.reference, &mut x.slow)?;
+        slow |= load_money(inp.current, s, 1, limit, &mut x.current)?;
+        slow |= load_money(inp.cost, s, 0, limit, &mut x.cost)?;
+        slow |= load_money(inp.reference, s, 1, limit, &mut x.reference)?;
         load_raw(inp.units, s, &mut x.units, &mut x.has_units)?;
+        load_raw(inp.now, s, now, has_now)?;
+        load_raw(inp.last_change, s, last, has_last)?;
+        let needs_cost = m(self.needs_cost);
+        let (on, cd) = (m(self.cooldown.is_some()), self.cooldown.unwrap_or(0));
         for j in 0..BLOCK {
             let u = x.units[j];
             let ok = m((1..MAX_UNITS).contains(&u));
             // The engine refuses reference x units above 2^61; the lanes
             // take only products safely below it (doubles round here).
             let big = m((x.reference[j] * to_f(u.clamp(0, MAX_UNITS))) >= (1u64 << 60) as f64);
-            x.slow[j] |= x.has_units[j] & (!ok | big) & 1;
+            slow |= x.has_units[j] & (!ok | big) & 1;
+            slow |= needs_cost & u64::from(x.cost[j].is_nan());
+            slow |= u64::from((now[j] | last[j]) < 0);
+            // Both non-negative here (else the row is slow): no overflow.
+            let since = now[j].wrapping_sub(last[j]);
+            let cooling = !has_now[j] | m(since < cd);
+            x.cooling[j] = on & has_last[j] & m(!x.current[j].is_nan()) & cooling;
         }
-        if self.needs_cost {
-            for j in 0..BLOCK {
-                x.slow[j] |= u64::from(x.cost[j].is_nan());
-            }
-        }
-        {
-            load_raw(inp.now, s, now, has_now)?;
-            load_raw(inp.last_change, s, last, has_last)?;
-            let (on, cd) = (m(self.cooldown.is_some()), self.cooldown.unwrap_or(0));
-            for j in 0..BLOCK {
-                x.slow[j] |= u64::from((now[j] | last[j]) < 0);
-                // Both non-negative here (else the row is slow): no overflow.
-                let since = now[j].wrapping_sub(last[j]);
-                let cooling = !has_now[j] | m(since < cd);
-                x.cooling[j] = on & has_last[j] & m(!x.current[j].is_nan()) & cooling;
-            }
-        }
-        if x.slow.iter().fold(0, |a, s| a | s) != 0 {
+        if slow != 0 {
             return None;
         }
-        self.decide(x, b, out)
+        if self.rare {
+            self.decide::<true>(x, out)
+        } else {
+            self.decide::<false>(x, out)
+        }
     }
 
     /// The decisions of a block none of whose rows is slow, or `None` when
     /// one of them turns out to be off the common path.
+    ///
+    /// One pass over the rows: every slot's bound is computed for every
+    /// row (an inactive slot's parameters are `NaN`, so its bound is
+    /// `NaN` and every comparison and `max`/`min` ignores it), folded into
+    /// the interval, and compared with it again for the binding rules and
+    /// the reason, all in registers. Separate passes per slot kept the
+    /// interval, flags and ranks in 64-row arrays that every pass loaded
+    /// and stored again, which cost more than computing the few bounds a
+    /// policy does not use.
+    ///
+    /// `RARE`: the slots of markup, unit margin and `max_step`, which few
+    /// policies use, are computed too; otherwise their bounds are the
+    /// constant `NaN`, and the compiler folds them away (a quarter of the
+    /// loop on the policies most callers run). Skipping them with a
+    /// `continue` instead stopped the loop vectorising.
     #[inline(always)]
-    fn decide(
-        &self,
-        x: &Loaded,
-        b: &mut [[f64; BLOCK]; SLOTS],
-        out: &mut DecisionRows,
-    ) -> Option<()> {
-        // Each active slot's bound per row (NaN where it does not apply),
-        // folded at once into the interval: every class is kept (the
-        // lanes only see feasible rows).
-        let mut lo = [1.0f64; BLOCK];
-        let mut hi = [f64::INFINITY; BLOCK];
-        let mut violated = [0u64; BLOCK];
-        let mut lower_source = [0u64; BLOCK];
-        // A ratio of a column: rounded up for a lower bound, down for an
-        // upper one.
-        let scaled = |bs: &mut [f64; BLOCK], map: Option<Map>, src: &[f64; BLOCK], lower: bool| {
-            if let Some(map) = map {
-                for j in 0..BLOCK {
-                    bs[j] = if lower {
-                        map.ceil(src[j])
-                    } else {
-                        map.floor(src[j])
-                    };
-                }
-            }
-        };
-        for slot in 0..SLOTS {
-            if !self.active[slot] {
-                continue;
-            }
-            let bs = &mut b[slot];
-            let lower = SLOT_RULES[slot].1;
-            match slot {
-                MIN_PRICE => *bs = [self.min_price; BLOCK],
-                MAX_PRICE => *bs = [self.max_price; BLOCK],
-                MARGIN => scaled(bs, self.margin, &x.cost, lower),
-                MARKUP => scaled(bs, self.markup, &x.cost, lower),
-                UNIT_MARGIN => {
-                    let u = self.unit_margin.unwrap_or(f64::NAN);
-                    for j in 0..BLOCK {
-                        bs[j] = x.cost[j] + u;
-                    }
-                }
-                MAX_DISCOUNT => scaled(bs, self.discount, &x.reference, lower),
-                MAX_INCREASE => scaled(bs, self.increase, &x.current, lower),
-                MAX_DECREASE => scaled(bs, self.decrease, &x.current, lower),
-                STEP_DOWN | STEP_UP => {
-                    let step = self.max_step.unwrap_or(f64::NAN);
-                    for j in 0..BLOCK {
-                        // The engine saturates `current - step` and rounds
-                        // to the tick (one): below one it is still a bound.
-                        bs[j] = if slot == STEP_DOWN {
-                            x.current[j] - step
-                        } else {
-                            x.current[j] + step
-                        };
-                    }
-                }
-                _ => {
-                    for j in 0..BLOCK {
-                        bs[j] = sel(x.cooling[j], x.current[j], f64::NAN);
-                    }
-                }
-            }
-            let bit = self.bit[slot];
-            if lower {
-                for j in 0..BLOCK {
-                    // `f64::max` ignores a NaN bound; a compare-and-select
-                    // here becomes a masked store, which is slow on AMD.
-                    lo[j] = lo[j].max(bs[j]);
-                    violated[j] |= bit & m(x.p[j] < bs[j]);
-                    lower_source[j] |= u64::from(!bs[j].is_nan());
-                }
-            } else {
-                for j in 0..BLOCK {
-                    hi[j] = hi[j].min(bs[j]);
-                    violated[j] |= bit & m(x.p[j] > bs[j]);
-                }
-            }
-        }
-
-        // A row that would relax a class or is unbounded: the caller decides
-        // the block row by row instead.
-        let mut bad = 0u64;
-        let bounded = m(!self.allow_unbounded);
-        for j in 0..BLOCK {
-            let unbounded = m((hi[j] == f64::INFINITY) | (lower_source[j] == 0));
-            bad |= m(lo[j] > hi[j]) | (bounded & unbounded);
-        }
-        if bad != 0 {
-            return None;
-        }
-        let mut lo_rules = [0u64; BLOCK];
-        let mut hi_rules = [0u64; BLOCK];
-        let mut lo_rank = [NO_RANK; BLOCK];
-        let mut hi_rank = [NO_RANK; BLOCK];
-        for slot in 0..SLOTS {
-            if !self.active[slot] {
-                continue;
-            }
-            let (bs, bit, rank) = (&b[slot], self.bit[slot], self.rank[slot]);
-            if SLOT_RULES[slot].1 {
-                for j in 0..BLOCK {
-                    let at = m(bs[j] == lo[j]);
-                    lo_rules[j] |= bit & at;
-                    let r = (rank & at as i64) | (NO_RANK & !at as i64);
-                    lo_rank[j] = lo_rank[j].min(r);
-                }
-            } else {
-                for j in 0..BLOCK {
-                    let at = m(bs[j] == hi[j]);
-                    hi_rules[j] |= bit & at;
-                    let r = (rank & at as i64) | (NO_RANK & !at as i64);
-                    hi_rank[j] = hi_rank[j].min(r);
-                }
-            }
-        }
+    fn decide<const RARE: bool>(&self, x: &Loaded, out: &mut DecisionRows) -> Option<()> {
         const TICK: i64 = 1 + Rule::Tick as i64;
         const COOLDOWN: i64 = 1 + Rule::Cooldown as i64;
+        let c = &self.params;
+        let bounded = m(!self.allow_unbounded);
+        let mut bad = 0u64;
         out.len = BLOCK;
         for j in 0..BLOCK {
             let p = x.p[j];
-            let price = min(max(p, lo[j]), hi[j]);
-            let (clamped_lo, clamped_hi) = (m(p < lo[j]) as i64, m(p > hi[j]) as i64);
-            out.binding[j] = (lo_rules[j] & m(price == lo[j])) | (hi_rules[j] & m(price == hi[j]));
-            out.violated[j] = violated[j];
+            let (current, cost, reference) = (x.current[j], x.cost[j], x.reference[j]);
+            let cooling = sel(x.cooling[j], current, f64::NAN);
+            // Each slot's bound (`NaN` where it does not apply): a ratio
+            // of a column rounded up for a lower bound, down for an upper
+            // one. The engine saturates `current - step` and rounds it to
+            // the tick (one): below one it is still a bound.
+            let mut b = [f64::NAN; SLOTS];
+            b[MIN_PRICE] = c.min_price;
+            b[MAX_PRICE] = c.max_price;
+            b[MARGIN] = c.margin.ceil(cost);
+            if RARE {
+                b[MARKUP] = c.markup.ceil(cost);
+                b[UNIT_MARGIN] = cost + c.unit_margin;
+                b[STEP_DOWN] = current - c.max_step;
+                b[STEP_UP] = current + c.max_step;
+            }
+            b[MAX_DISCOUNT] = c.discount.ceil(reference);
+            b[MAX_INCREASE] = c.increase.floor(current);
+            b[MAX_DECREASE] = c.decrease.ceil(current);
+            b[COOLDOWN_LO] = cooling;
+            b[COOLDOWN_HI] = cooling;
+            // Every class is kept (the lanes only see feasible rows): the
+            // interval is the intersection of every bound. `lowest` stays
+            // -inf when no lower bound applies.
+            let mut lowest = f64::NEG_INFINITY;
+            let mut hi = f64::INFINITY;
+            let mut violated = 0u64;
+            for k in 0..SLOTS {
+                if SLOT_RULES[k].1 {
+                    lowest = max(lowest, b[k]);
+                    violated |= BIT[k] & m(p < b[k]);
+                } else {
+                    hi = min(hi, b[k]);
+                    violated |= BIT[k] & m(p > b[k]);
+                }
+            }
+            let lo = max(1.0, lowest);
+            // A row that would relax a class or is unbounded: the caller
+            // decides the block row by row instead.
+            let unbounded = m((hi == f64::INFINITY) | (lowest == f64::NEG_INFINITY));
+            bad |= m(lo > hi) | (bounded & unbounded);
+            // The rules attaining each side, and the lowest rank among
+            // them (`NaN`, ignored by `min`, where a rule does not attain).
+            let (mut lo_rules, mut hi_rules) = (0u64, 0u64);
+            let (mut lo_rank, mut hi_rank) = (f64::INFINITY, f64::INFINITY);
+            for k in 0..SLOTS {
+                if SLOT_RULES[k].1 {
+                    let off = m(b[k] != lo);
+                    lo_rules |= BIT[k] & !off;
+                    lo_rank = min(lo_rank, f64::from_bits(self.rank[k].to_bits() | off));
+                } else {
+                    let off = m(b[k] != hi);
+                    hi_rules |= BIT[k] & !off;
+                    hi_rank = min(hi_rank, f64::from_bits(self.rank[k].to_bits() | off));
+                }
+            }
+            let price = min(max(p, lo), hi);
+            let (clamped_lo, clamped_hi) = (m(p < lo), m(p > hi));
+            out.binding[j] = (lo_rules & m(price == lo)) | (hi_rules & m(price == hi));
+            out.violated[j] = violated;
             out.price[j] = to_i(price);
-            out.lower[j] = to_i(lo[j]);
-            let open = m(hi[j] == f64::INFINITY) as i64;
-            out.upper[j] = (i64::MAX & open) | (to_i(hi[j]) & !open);
+            out.lower[j] = to_i(lo);
+            let open = m(hi == f64::INFINITY) as i64;
+            out.upper[j] = (i64::MAX & open) | (to_i(hi) & !open);
             // The rule that decided a clamped price; `tick` when none did.
-            let rank = (lo_rank[j] & clamped_lo) | (hi_rank[j] & !clamped_lo & clamped_hi);
-            let named = m((clamped_lo | clamped_hi) != 0 && rank != NO_RANK) as i64;
-            let source = ((1 + (rank & 63)) & named) | (TICK & !named);
+            let rank = sel(clamped_lo, lo_rank, sel(clamped_hi, hi_rank, f64::INFINITY));
+            let named = m(rank != f64::INFINITY) as i64;
+            let source = ((1 + (to_i(rank) & 63)) & named) | (TICK & !named);
             // Accepted (no reason) unless moved; held by a cooldown, else
             // adjusted by the source rule.
             let moved = m(price != p) as i64;
@@ -833,10 +821,16 @@ impl Lanes {
                 ((Outcome::Adjusted as i64 & adjusted) | (Outcome::Held as i64 & held)) as u8;
             out.reason[j] = ((source & adjusted) | (COOLDOWN & held)) as u8;
             // (reference - price)^+ x units, exact: reference x units < 2^60.
-            let per_unit = to_i(max(0.0, x.reference[j] - price));
-            let spends = (x.has_units[j] & m(!x.reference[j].is_nan())) as i64;
+            let per_unit = to_i(max(0.0, reference - price));
+            let spends = (x.has_units[j] & m(!reference.is_nan())) as i64;
             // `-1` (no spend) where the row has no reference or no forecast.
-            out.promo_spend[j] = (per_unit.wrapping_mul(x.units[j]) & spends) | !spends;
+            // A row that spends has 0 < units < MAX_UNITS < 2^32: the
+            // multiply needs only the low half of `units`.
+            let units = x.units[j] & i64::from(u32::MAX);
+            out.promo_spend[j] = (per_unit.wrapping_mul(units) & spends) | !spends;
+        }
+        if bad != 0 {
+            return None;
         }
         Some(())
     }
