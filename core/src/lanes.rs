@@ -865,25 +865,45 @@ impl Lanes {
         scratch: &mut Scratch,
     ) -> bool {
         out.len = 0;
-        #[cfg(all(feature = "std", target_arch = "x86_64", not(miri)))]
-        {
-            if std::is_x86_feature_detected!("avx2") {
+        #[cfg(all(test, feature = "testkit", not(miri)))]
+        let portable = PORTABLE.with(core::cell::Cell::get);
+        #[cfg(not(all(test, feature = "testkit", not(miri))))]
+        let portable = false;
+        let ok = 'run: {
+            #[cfg(all(feature = "std", target_arch = "x86_64", not(miri)))]
+            if !portable && std::is_x86_feature_detected!("avx2") {
                 // SAFETY: the CPU has AVX2 (checked just above).
-                let ok = unsafe { self.block_avx2(proposed, inp, s, out, scratch) };
-                #[cfg(all(test, feature = "testkit", not(miri)))]
-                if ok {
-                    LANE_ROWS.fetch_add(BLOCK as u64, core::sync::atomic::Ordering::Relaxed);
-                }
-                return ok;
+                break 'run unsafe { self.block_avx2(proposed, inp, s, out, scratch) };
+            }
+            self.block_body(proposed, inp, s, out, scratch)
+        };
+        #[cfg(all(test, feature = "testkit", not(miri)))]
+        if ok {
+            use core::sync::atomic::Ordering::Relaxed;
+            LANE_ROWS.fetch_add(BLOCK as u64, Relaxed);
+            if portable {
+                PORTABLE_ROWS.fetch_add(BLOCK as u64, Relaxed);
             }
         }
-        self.block_body(proposed, inp, s, out, scratch)
+        let _ = portable;
+        ok
     }
 }
 
 /// Rows the lanes decided (tests check the comparisons are not vacuous).
 #[cfg(all(test, feature = "testkit", not(miri)))]
 pub(crate) static LANE_ROWS: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(0);
+
+/// Of those, rows the portable copy decided.
+#[cfg(all(test, feature = "testkit", not(miri)))]
+static PORTABLE_ROWS: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(0);
+
+#[cfg(all(test, feature = "testkit", not(miri)))]
+std::thread_local! {
+    /// Tests: this thread takes the portable copy even where the CPU has
+    /// AVX2, so both copies are checked against the engine.
+    static PORTABLE: core::cell::Cell<bool> = const { core::cell::Cell::new(false) };
+}
 
 // Left out under miri like the kernel's: generating policies in the
 // interpreter takes minutes, and the AVX2 copy is not built there.
@@ -1080,7 +1100,9 @@ mod tests {
             policy in lane_policy(),
             rows in proptest::collection::vec(lane_row(), 64..400),
             offset in 0usize..3,
+            portable in proptest::bool::ANY,
         ) {
+            PORTABLE.with(|p| p.set(portable));
             let n = rows.len();
             let proposed: Vec<i64> = rows.iter().map(|r| r[0].unwrap_or(0)).collect();
             let items: Vec<Item> = rows
@@ -1182,6 +1204,12 @@ mod tests {
         assert!(
             unaligned > 1_000,
             "lanes decided {unaligned} unaligned rows"
+        );
+        // And the portable copy (not only the AVX2 one) decided rows.
+        let portable = PORTABLE_ROWS.load(Ordering::Relaxed);
+        assert!(
+            portable > 1_000,
+            "the portable copy decided {portable} rows"
         );
     }
 }
