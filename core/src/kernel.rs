@@ -7,7 +7,7 @@
 //! columns, so this kernel prepares, once per batch:
 //!
 //! - every ratio in lowest terms, with the tick folded into the divisor,
-//!   as a strength-reduced divisor (a multiply and a shift instead of a
+//!   as a precomputed reciprocal (a multiply and a shift instead of a
 //!   64-bit division);
 //! - the policy's own hard bounds, already on the tick;
 //! - which columns exist, so a row reads plain slices.
@@ -22,8 +22,6 @@
 //! `evaluate` fuzz target compares whole columnar batches with the item path.
 
 use core::ops::Range;
-
-use strength_reduce::StrengthReducedU64;
 
 use crate::batch::{Column, Columns};
 use crate::compiled::{CompiledRules, Endings, Ratio};
@@ -60,11 +58,57 @@ impl<F: FnMut(usize, &Decision)> Emit for F {
 /// Products above this take the general engine (which clamps to ±2^62).
 const PRODUCT_LIMIT: u64 = 1 << 61;
 
-/// `x -> round_T(x * a / b)` with `b * tick` strength-reduced.
+/// Division of `n < 2^62` by a constant `d >= 1` as one widening multiply
+/// and a shift (Granlund & Montgomery 1994, Thm 4.2 with N = 62): with
+/// `l = ceil(log2 d)` and `m = ceil(2^(62 + l) / d)`, the error
+/// `e = m d - 2^(62 + l)` is below `d <= 2^l`, so
+/// `m n / 2^(62 + l) = n / d + e n / (d 2^(62 + l))` exceeds `n / d` by
+/// less than `1 / d` and has the same floor. `m <= 2^63` fits a `u64`.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Magic {
+    m: u64,
+    shift: u32,
+    d: u64,
+}
+
+impl Magic {
+    /// The divisor `d`; `None` for zero.
+    pub(crate) fn new(d: u64) -> Option<Magic> {
+        if d == 0 {
+            return None;
+        }
+        // ceil(log2 d): 0 for d = 1.
+        let l = u64::BITS - (d - 1).leading_zeros();
+        let shift = 62 + l;
+        // ceil(2^shift / d), shift <= 126.
+        let m = (1u128 << shift).div_ceil(u128::from(d));
+        Some(Magic {
+            m: u64::try_from(m).ok()?,
+            shift,
+            d,
+        })
+    }
+
+    /// `n / d` for `n < 2^62`.
+    #[inline(always)]
+    pub(crate) fn div(self, n: u64) -> u64 {
+        ((u128::from(n) * u128::from(self.m)) >> (self.shift & 127)) as u64
+    }
+
+    /// `(n / d, n % d)` for `n < 2^62`.
+    #[inline(always)]
+    pub(crate) fn div_rem(self, n: u64) -> (u64, u64) {
+        let q = self.div(n);
+        // q d <= n: no wrap.
+        (q, n.wrapping_sub(q.wrapping_mul(self.d)))
+    }
+}
+
+/// `x -> round_T(x * a / b)` with `b * tick` as a [`Magic`] divisor.
 #[derive(Clone, Copy, Debug)]
 struct Scaled {
     a: u64,
-    div: StrengthReducedU64,
+    div: Magic,
     tick: i64,
 }
 
@@ -78,12 +122,9 @@ impl Scaled {
         let g = gcd(a.unsigned_abs(), b.unsigned_abs()).max(1);
         let (a, b) = (a.unsigned_abs() / g, b.unsigned_abs() / g);
         let d = b.checked_mul(tick.unsigned_abs())?;
-        if d == 0 {
-            return None;
-        }
         Some(Scaled {
             a,
-            div: StrengthReducedU64::new(d),
+            div: Magic::new(d)?,
             tick,
         })
     }
@@ -96,7 +137,7 @@ impl Scaled {
         if n > PRODUCT_LIMIT {
             return None;
         }
-        let (q, r) = StrengthReducedU64::div_rem(n, self.div);
+        let (q, r) = self.div.div_rem(n);
         let q = q + u64::from(r != 0);
         // q <= n / (b * tick) + 1, so q * tick <= n + tick < 2^62.
         Some(q as i64 * self.tick)
@@ -109,7 +150,7 @@ impl Scaled {
         if n > PRODUCT_LIMIT {
             return None;
         }
-        Some((n / self.div) as i64 * self.tick)
+        Some(self.div.div(n) as i64 * self.tick)
     }
 }
 
@@ -863,6 +904,53 @@ mod tests {
         Field::Campaign,
         Field::Segment,
     ];
+
+    /// `Magic` is exact division for every numerator below 2^62: small and
+    /// awkward divisors, powers of two and their neighbours, and numerators
+    /// at the ends of the range and around multiples of the divisor.
+    #[test]
+    fn magic_divides_exactly() {
+        let mut ds: Vec<u64> = (1..=1000).collect();
+        for k in 1..63 {
+            let p = 1u64 << k;
+            ds.extend([p - 1, p, p + 1, p.saturating_mul(3) / 2]);
+        }
+        ds.extend([
+            82,
+            41,
+            50,
+            1_000_000_000_000,
+            999_999_999_999,
+            7 * 10u64.pow(12),
+            u64::MAX / 3,
+            u64::MAX,
+            (1 << 62) + 7,
+        ]);
+        let mut x = 0x9E37_79B9_7F4A_7C15u64;
+        let mut rnd = || {
+            x = x
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            x ^ (x >> 29)
+        };
+        const LIMIT: u64 = 1 << 62;
+        for d in ds {
+            let m = Magic::new(d).unwrap();
+            let mut ns = vec![0, 1, 2, d - 1, d, d.saturating_add(1), LIMIT - 1, LIMIT - 2];
+            for k in [1u64, 2, 3, 1000, (LIMIT / d).saturating_sub(1), LIMIT / d] {
+                let base = k.saturating_mul(d);
+                ns.extend([base.wrapping_sub(1), base, base.wrapping_add(1)]);
+            }
+            for _ in 0..200 {
+                ns.push(rnd() % LIMIT);
+                ns.push((rnd() % LIMIT) >> (rnd() % 62));
+            }
+            for n in ns.into_iter().filter(|&n| n < LIMIT) {
+                assert_eq!(m.div_rem(n), (n / d, n % d), "{n} / {d}");
+            }
+        }
+        assert!(Magic::new(0).is_none());
+    }
 
     /// Random valid policies without the features that turn the kernel off.
     fn kernel_policy() -> impl Strategy<Value = Policy> {
