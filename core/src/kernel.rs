@@ -186,6 +186,21 @@ fn prep<T: Copy>(v: Option<T>, f: impl Fn(T) -> Option<Scaled>) -> Result<Option
     }
 }
 
+/// [`Prepared::ending_bits`] for `e`, when its modulus is at most 128.
+fn ending_bits(e: &Endings) -> Option<(Magic, u128)> {
+    let m = u64::try_from(e.modulus).ok().filter(|m| *m <= 128)?;
+    let mut bits = 0u128;
+    for &r in e.residues() {
+        // Residues outside [0, modulus) never match `rem_euclid`.
+        if let Ok(r) = u64::try_from(r) {
+            if r < m {
+                bits |= 1 << r;
+            }
+        }
+    }
+    Some((Magic::new(m)?, bits))
+}
+
 /// The priority orders the kernel handles: `hard` first, the other three
 /// in any order (policy validation puts `hard` first).
 const ORDERS: [[Class; 4]; 6] = [
@@ -305,6 +320,10 @@ pub(crate) struct Prepared {
     index_hi: Option<Scaled>,
     max_auto_change: Option<Ratio>,
     endings: Option<Endings>,
+    /// `endings` as the modulus's reciprocal and a bitmask of the allowed
+    /// residues, when the modulus is at most 128 (one major unit of a
+    /// two-digit currency): a multiply and a bit test per check.
+    ending_bits: Option<(Magic, u128)>,
     /// The block path, when the policy's rules are all ones it decides.
     lanes: Option<Lanes>,
 }
@@ -344,6 +363,7 @@ impl Prepared {
                 index_hi: prep(r.max_index, |m| times(m, t))?,
                 max_auto_change: r.max_auto_change,
                 endings: r.endings,
+                ending_bits: r.endings.and_then(|e| ending_bits(&e)),
                 lanes: Lanes::new(&LaneRules {
                     tick: t,
                     priority: r.priority,
@@ -615,6 +635,19 @@ impl<'a> Kernel<'a> {
 }
 
 impl Prepared {
+    /// [`endings::is_allowed`] for `price`, by the bitmask when there is one.
+    #[inline(always)]
+    fn ending_allowed(&self, e: &Endings, price: i64) -> bool {
+        match self.ending_bits {
+            // For 0 <= price < 2^62, rem_euclid is the unsigned remainder.
+            Some((m, bits)) if (price as u64) < 1 << 62 => {
+                let r = m.div_rem(price as u64).1;
+                (bits >> (r & 127)) & 1 != 0
+            }
+            _ => endings::is_allowed(e, price),
+        }
+    }
+
     /// Row `i`'s decision, handed to `emit`, when it is on the fast path;
     /// `None` sends it to the general engine. `O` picks the priority order
     /// from [`ORDERS`].
@@ -759,7 +792,9 @@ impl Prepared {
         let hold = cooldown | max_changes;
 
         let snapped = if t == 1 { p } else { snap_half_even(p, t) };
-        let mut price = snapped.clamp(lo, hi);
+        // lo <= hi (the walk keeps only non-empty intervals): clamp without
+        // its panicking check.
+        let mut price = snapped.max(lo).min(hi);
         let clamped_lo = snapped < lo;
         let clamped_hi = snapped > hi;
         let mut violated = b.violated;
@@ -773,10 +808,16 @@ impl Prepared {
         let mut ending_moved = false;
         let mut unmet = 0u64;
         if let Some(e) = &self.endings {
-            if !endings::is_allowed(e, p) {
+            let p_allowed = self.ending_allowed(e, p);
+            if !p_allowed {
                 violated |= 1 << Rule::PriceEnding as u8;
             }
-            if !hold && !endings::is_allowed(e, price) {
+            let allowed = if price == p {
+                p_allowed
+            } else {
+                self.ending_allowed(e, price)
+            };
+            if !hold && !allowed {
                 match endings::nearest(e, price, lo, hi, snapped > price) {
                     Some(x) => {
                         ending_moved = x != price;
