@@ -108,6 +108,9 @@ impl Magic {
 #[derive(Clone, Copy, Debug)]
 struct Scaled {
     a: u64,
+    /// The largest `x` with `x * a <= PRODUCT_LIMIT`: one compare instead
+    /// of a checked multiply and a compare.
+    x_max: u64,
     div: Magic,
     tick: i64,
 }
@@ -124,6 +127,7 @@ impl Scaled {
         let d = b.checked_mul(tick.unsigned_abs())?;
         Some(Scaled {
             a,
+            x_max: PRODUCT_LIMIT.checked_div(a).unwrap_or(u64::MAX),
             div: Magic::new(d)?,
             tick,
         })
@@ -133,24 +137,27 @@ impl Scaled {
     /// (the general engine then decides the row).
     #[inline(always)]
     fn ceil(&self, x: i64) -> Option<i64> {
-        let n = (x as u64).checked_mul(self.a)?;
-        if n > PRODUCT_LIMIT {
+        // x * a <= PRODUCT_LIMIT exactly when x <= x_max (a negative x is
+        // a huge u64 and fails too): the product cannot wrap.
+        if x as u64 > self.x_max {
             return None;
         }
+        let n = (x as u64).wrapping_mul(self.a);
         let (q, r) = self.div.div_rem(n);
         let q = q + u64::from(r != 0);
         // q <= n / (b * tick) + 1, so q * tick <= n + tick < 2^62.
-        Some(q as i64 * self.tick)
+        Some((q as i64).wrapping_mul(self.tick))
     }
 
     /// `floor_T(x * a / b)` for `0 <= x`; `None` when the product is large.
     #[inline(always)]
     fn floor(&self, x: i64) -> Option<i64> {
-        let n = (x as u64).checked_mul(self.a)?;
-        if n > PRODUCT_LIMIT {
+        if x as u64 > self.x_max {
             return None;
         }
-        Some(self.div.div(n) as i64 * self.tick)
+        let n = (x as u64).wrapping_mul(self.a);
+        // q <= n / (b * tick), so q * tick <= n < 2^62.
+        Some((self.div.div(n) as i64).wrapping_mul(self.tick))
     }
 }
 
