@@ -7,7 +7,7 @@
 //! columns, so this kernel prepares, once per batch:
 //!
 //! - every ratio in lowest terms, with the tick folded into the divisor,
-//!   as a strength-reduced divisor (a multiply and a shift instead of a
+//!   as a precomputed reciprocal (a multiply and a shift instead of a
 //!   64-bit division);
 //! - the policy's own hard bounds, already on the tick;
 //! - which columns exist, so a row reads plain slices.
@@ -22,8 +22,6 @@
 //! `evaluate` fuzz target compares whole columnar batches with the item path.
 
 use core::ops::Range;
-
-use strength_reduce::StrengthReducedU64;
 
 use crate::batch::{Column, Columns};
 use crate::compiled::{CompiledRules, Endings, Ratio};
@@ -60,11 +58,60 @@ impl<F: FnMut(usize, &Decision)> Emit for F {
 /// Products above this take the general engine (which clamps to ±2^62).
 const PRODUCT_LIMIT: u64 = 1 << 61;
 
-/// `x -> round_T(x * a / b)` with `b * tick` strength-reduced.
+/// Division of `n < 2^62` by a constant `d >= 1` as one widening multiply
+/// and a shift (Granlund & Montgomery 1994, Thm 4.2 with N = 62): with
+/// `l = ceil(log2 d)` and `m = ceil(2^(62 + l) / d)`, the error
+/// `e = m d - 2^(62 + l)` is below `d <= 2^l`, so
+/// `m n / 2^(62 + l) = n / d + e n / (d 2^(62 + l))` exceeds `n / d` by
+/// less than `1 / d` and has the same floor. `m <= 2^63` fits a `u64`.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Magic {
+    m: u64,
+    shift: u32,
+    d: u64,
+}
+
+impl Magic {
+    /// The divisor `d`; `None` for zero.
+    pub(crate) fn new(d: u64) -> Option<Magic> {
+        if d == 0 {
+            return None;
+        }
+        // ceil(log2 d): 0 for d = 1.
+        let l = u64::BITS - (d - 1).leading_zeros();
+        let shift = 62 + l;
+        // ceil(2^shift / d), shift <= 126.
+        let m = (1u128 << shift).div_ceil(u128::from(d));
+        Some(Magic {
+            m: u64::try_from(m).ok()?,
+            shift,
+            d,
+        })
+    }
+
+    /// `n / d` for `n < 2^62`.
+    #[inline(always)]
+    pub(crate) fn div(self, n: u64) -> u64 {
+        ((u128::from(n) * u128::from(self.m)) >> (self.shift & 127)) as u64
+    }
+
+    /// `(n / d, n % d)` for `n < 2^62`.
+    #[inline(always)]
+    pub(crate) fn div_rem(self, n: u64) -> (u64, u64) {
+        let q = self.div(n);
+        // q d <= n: no wrap.
+        (q, n.wrapping_sub(q.wrapping_mul(self.d)))
+    }
+}
+
+/// `x -> round_T(x * a / b)` with `b * tick` as a [`Magic`] divisor.
 #[derive(Clone, Copy, Debug)]
 struct Scaled {
     a: u64,
-    div: StrengthReducedU64,
+    /// The largest `x` with `x * a <= PRODUCT_LIMIT`: one compare instead
+    /// of a checked multiply and a compare.
+    x_max: u64,
+    div: Magic,
     tick: i64,
 }
 
@@ -78,12 +125,10 @@ impl Scaled {
         let g = gcd(a.unsigned_abs(), b.unsigned_abs()).max(1);
         let (a, b) = (a.unsigned_abs() / g, b.unsigned_abs() / g);
         let d = b.checked_mul(tick.unsigned_abs())?;
-        if d == 0 {
-            return None;
-        }
         Some(Scaled {
             a,
-            div: StrengthReducedU64::new(d),
+            x_max: PRODUCT_LIMIT.checked_div(a).unwrap_or(u64::MAX),
+            div: Magic::new(d)?,
             tick,
         })
     }
@@ -92,24 +137,27 @@ impl Scaled {
     /// (the general engine then decides the row).
     #[inline(always)]
     fn ceil(&self, x: i64) -> Option<i64> {
-        let n = (x as u64).checked_mul(self.a)?;
-        if n > PRODUCT_LIMIT {
+        // x * a <= PRODUCT_LIMIT exactly when x <= x_max (a negative x is
+        // a huge u64 and fails too): the product cannot wrap.
+        if x as u64 > self.x_max {
             return None;
         }
-        let (q, r) = StrengthReducedU64::div_rem(n, self.div);
+        let n = (x as u64).wrapping_mul(self.a);
+        let (q, r) = self.div.div_rem(n);
         let q = q + u64::from(r != 0);
         // q <= n / (b * tick) + 1, so q * tick <= n + tick < 2^62.
-        Some(q as i64 * self.tick)
+        Some((q as i64).wrapping_mul(self.tick))
     }
 
     /// `floor_T(x * a / b)` for `0 <= x`; `None` when the product is large.
     #[inline(always)]
     fn floor(&self, x: i64) -> Option<i64> {
-        let n = (x as u64).checked_mul(self.a)?;
-        if n > PRODUCT_LIMIT {
+        if x as u64 > self.x_max {
             return None;
         }
-        Some((n / self.div) as i64 * self.tick)
+        let n = (x as u64).wrapping_mul(self.a);
+        // q <= n / (b * tick), so q * tick <= n < 2^62.
+        Some((self.div.div(n) as i64).wrapping_mul(self.tick))
     }
 }
 
@@ -143,6 +191,21 @@ fn prep<T: Copy>(v: Option<T>, f: impl Fn(T) -> Option<Scaled>) -> Result<Option
         None => Ok(None),
         Some(x) => f(x).map(Some).ok_or(()),
     }
+}
+
+/// [`Prepared::ending_bits`] for `e`, when its modulus is at most 128.
+fn ending_bits(e: &Endings) -> Option<(Magic, u128)> {
+    let m = u64::try_from(e.modulus).ok().filter(|m| *m <= 128)?;
+    let mut bits = 0u128;
+    for &r in e.residues() {
+        // Residues outside [0, modulus) never match `rem_euclid`.
+        if let Ok(r) = u64::try_from(r) {
+            if r < m {
+                bits |= 1 << r;
+            }
+        }
+    }
+    Some((Magic::new(m)?, bits))
 }
 
 /// The priority orders the kernel handles: `hard` first, the other three
@@ -264,6 +327,10 @@ pub(crate) struct Prepared {
     index_hi: Option<Scaled>,
     max_auto_change: Option<Ratio>,
     endings: Option<Endings>,
+    /// `endings` as the modulus's reciprocal and a bitmask of the allowed
+    /// residues, when the modulus is at most 128 (one major unit of a
+    /// two-digit currency): a multiply and a bit test per check.
+    ending_bits: Option<(Magic, u128)>,
     /// The block path, when the policy's rules are all ones it decides.
     lanes: Option<Lanes>,
 }
@@ -303,6 +370,7 @@ impl Prepared {
                 index_hi: prep(r.max_index, |m| times(m, t))?,
                 max_auto_change: r.max_auto_change,
                 endings: r.endings,
+                ending_bits: r.endings.and_then(|e| ending_bits(&e)),
                 lanes: Lanes::new(&LaneRules {
                     tick: t,
                     priority: r.priority,
@@ -574,6 +642,19 @@ impl<'a> Kernel<'a> {
 }
 
 impl Prepared {
+    /// [`endings::is_allowed`] for `price`, by the bitmask when there is one.
+    #[inline(always)]
+    fn ending_allowed(&self, e: &Endings, price: i64) -> bool {
+        match self.ending_bits {
+            // For 0 <= price < 2^62, rem_euclid is the unsigned remainder.
+            Some((m, bits)) if (price as u64) < 1 << 62 => {
+                let r = m.div_rem(price as u64).1;
+                (bits >> (r & 127)) & 1 != 0
+            }
+            _ => endings::is_allowed(e, price),
+        }
+    }
+
     /// Row `i`'s decision, handed to `emit`, when it is on the fast path;
     /// `None` sends it to the general engine. `O` picks the priority order
     /// from [`ORDERS`].
@@ -718,7 +799,9 @@ impl Prepared {
         let hold = cooldown | max_changes;
 
         let snapped = if t == 1 { p } else { snap_half_even(p, t) };
-        let mut price = snapped.clamp(lo, hi);
+        // lo <= hi (the walk keeps only non-empty intervals): clamp without
+        // its panicking check.
+        let mut price = snapped.max(lo).min(hi);
         let clamped_lo = snapped < lo;
         let clamped_hi = snapped > hi;
         let mut violated = b.violated;
@@ -732,10 +815,16 @@ impl Prepared {
         let mut ending_moved = false;
         let mut unmet = 0u64;
         if let Some(e) = &self.endings {
-            if !endings::is_allowed(e, p) {
+            let p_allowed = self.ending_allowed(e, p);
+            if !p_allowed {
                 violated |= 1 << Rule::PriceEnding as u8;
             }
-            if !hold && !endings::is_allowed(e, price) {
+            let allowed = if price == p {
+                p_allowed
+            } else {
+                self.ending_allowed(e, price)
+            };
+            if !hold && !allowed {
                 match endings::nearest(e, price, lo, hi, snapped > price) {
                     Some(x) => {
                         ending_moved = x != price;
@@ -863,6 +952,53 @@ mod tests {
         Field::Campaign,
         Field::Segment,
     ];
+
+    /// `Magic` is exact division for every numerator below 2^62: small and
+    /// awkward divisors, powers of two and their neighbours, and numerators
+    /// at the ends of the range and around multiples of the divisor.
+    #[test]
+    fn magic_divides_exactly() {
+        let mut ds: Vec<u64> = (1..=1000).collect();
+        for k in 1..63 {
+            let p = 1u64 << k;
+            ds.extend([p - 1, p, p + 1, p.saturating_mul(3) / 2]);
+        }
+        ds.extend([
+            82,
+            41,
+            50,
+            1_000_000_000_000,
+            999_999_999_999,
+            7 * 10u64.pow(12),
+            u64::MAX / 3,
+            u64::MAX,
+            (1 << 62) + 7,
+        ]);
+        let mut x = 0x9E37_79B9_7F4A_7C15u64;
+        let mut rnd = || {
+            x = x
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            x ^ (x >> 29)
+        };
+        const LIMIT: u64 = 1 << 62;
+        for d in ds {
+            let m = Magic::new(d).unwrap();
+            let mut ns = vec![0, 1, 2, d - 1, d, d.saturating_add(1), LIMIT - 1, LIMIT - 2];
+            for k in [1u64, 2, 3, 1000, (LIMIT / d).saturating_sub(1), LIMIT / d] {
+                let base = k.saturating_mul(d);
+                ns.extend([base.wrapping_sub(1), base, base.wrapping_add(1)]);
+            }
+            for _ in 0..200 {
+                ns.push(rnd() % LIMIT);
+                ns.push((rnd() % LIMIT) >> (rnd() % 62));
+            }
+            for n in ns.into_iter().filter(|&n| n < LIMIT) {
+                assert_eq!(m.div_rem(n), (n / d, n % d), "{n} / {d}");
+            }
+        }
+        assert!(Magic::new(0).is_none());
+    }
 
     /// Random valid policies without the features that turn the kernel off.
     fn kernel_policy() -> impl Strategy<Value = Policy> {

@@ -92,7 +92,7 @@ pub(crate) fn within_min_change(r: &CompiledRules, current: i64, price: i64) -> 
 
 /// Whether `price` differs from `current` by less than `band x current`
 /// (and is not `current` itself).
-#[inline]
+#[inline(always)]
 pub(crate) fn within_band(band: Ratio, current: i64, price: i64) -> bool {
     // Both in 0..=2^62: the difference and the widened products are exact.
     let diff = (price - current).abs();
