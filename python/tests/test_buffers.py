@@ -22,6 +22,26 @@ ARRAYS = ("price", "lower", "upper", "promo_spend", "outcome", "reason", "violat
           "unmet", "relaxed", "needs_approval", "invalid_field")
 
 
+# Only rules the 64-row block path decides: its batches write results a
+# column block at a time (`put_rows`), the examples policy's row by row.
+BLOCK_POLICY = """
+name = "blocks"
+version = "1"
+currency = "USD"
+[bounds]
+min_price = "0.99"
+max_price = "5000"
+[margin]
+min_margin = "0.15"
+[change]
+max_increase = "0.10"
+max_decrease = "0.20"
+cooldown_secs = 3600
+[promotion]
+max_discount = "0.50"
+"""
+
+
 def _policy() -> priceguard.Policy:
     return priceguard.Policy.from_file(REPO / "examples" / "policy.toml")
 
@@ -57,11 +77,15 @@ def _clean(n: int) -> dict[str, np.ndarray]:
     )
 
 
+@pytest.mark.parametrize("blocks", [False, True])
 @pytest.mark.parametrize("n", SIZES)
-def test_a_recycled_buffer_reads_as_a_fresh_one(n: int) -> None:
+def test_a_recycled_buffer_reads_as_a_fresh_one(n: int, blocks: bool) -> None:
+    """The messy batch (examples policy, row by row) leaves its values in
+    the buffers; the clean batch is written row by row or by blocks."""
     policy = _policy()
+    clean_policy = priceguard.Policy.from_toml(BLOCK_POLICY) if blocks else policy
     priceguard.release_buffers()
-    fresh = policy.evaluate_batch(**_clean(n), now=10**9)
+    fresh = clean_policy.evaluate_batch(**_clean(n), now=10**9)
     messy = policy.evaluate_batch(**_messy(n), now=10**9)
     # The messy batch really wrote what the clean one must not show.
     assert messy.relaxed.any() and messy.needs_approval.any()
@@ -71,7 +95,7 @@ def test_a_recycled_buffer_reads_as_a_fresh_one(n: int) -> None:
     assert set(np.unique(messy.needs_approval.view(np.uint8)).tolist()) == {0, 1}
     del messy
     gc.collect()
-    again = policy.evaluate_batch(**_clean(n), now=10**9)
+    again = clean_policy.evaluate_batch(**_clean(n), now=10**9)
     # Written into the messy batch's memory: every array sits where one of
     # the messy batch's arrays was.
     reused = [name for name in ARRAYS if getattr(again, name).ctypes.data in addresses]
