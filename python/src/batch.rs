@@ -496,7 +496,11 @@ impl Outputs {
             needs_approval: OutCol::zeroed(n),
             invalid_field: {
                 let mut v = OutCol::zeroed(n);
-                v.fill(-1);
+                // A recycled buffer gets -1 written for every row anyway
+                // (`Sink::dirty`); only fresh zeros need it here.
+                if !v.dirty {
+                    v.fill(-1);
+                }
                 v
             },
         }
