@@ -310,6 +310,73 @@ fn floats_to_minor_body(src: &[f64], digits: u8, dst: &mut [i64], fast: &mut [bo
     count
 }
 
+/// [`floats_to_minor`] for a float column with gaps, in the same one
+/// vectorised pass: `flags[i]` is [`FLAG_FAST`] where `dst[i]` is
+/// `float_to_minor(src[i], digits)`, [`FLAG_NAN`] where `src[i]` is NaN
+/// (an absent value, to most callers) and [`FLAG_LOOK`] for the rest
+/// (infinities, values off the minor unit or beyond [`MAX_MONEY`]), which
+/// the caller converts one by one. One byte a row, so that eight rows read
+/// as one `u64` tell the caller at once whether any needs a look. Only the
+/// first `min(src.len(), dst.len(), flags.len())` values are read; returns
+/// how many are fast.
+pub fn floats_to_minor_flags(src: &[f64], digits: u8, dst: &mut [i64], flags: &mut [u8]) -> usize {
+    #[cfg(all(feature = "std", target_arch = "x86_64", not(miri)))]
+    {
+        if std::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU has AVX2 (checked just above).
+            return unsafe { floats_to_minor_flags_avx2(src, digits, dst, flags) };
+        }
+    }
+    floats_to_minor_flags_body(src, digits, dst, flags)
+}
+
+/// [`floats_to_minor_flags`]: `dst` holds the exact minor units.
+pub const FLAG_FAST: u8 = 1;
+/// [`floats_to_minor_flags`]: the value is NaN.
+pub const FLAG_NAN: u8 = 0;
+/// [`floats_to_minor_flags`]: neither; convert it with [`float_to_minor`].
+pub const FLAG_LOOK: u8 = 2;
+
+/// [`floats_to_minor_flags`] compiled for AVX2.
+///
+/// # Safety
+/// The CPU must support AVX2.
+#[cfg(all(feature = "std", target_arch = "x86_64", not(miri)))]
+#[target_feature(enable = "avx2")]
+unsafe fn floats_to_minor_flags_avx2(
+    src: &[f64],
+    digits: u8,
+    dst: &mut [i64],
+    flags: &mut [u8],
+) -> usize {
+    floats_to_minor_flags_body(src, digits, dst, flags)
+}
+
+#[inline(always)]
+fn floats_to_minor_flags_body(src: &[f64], digits: u8, dst: &mut [i64], flags: &mut [u8]) -> usize {
+    const M: f64 = 6_755_399_441_055_744.0;
+    const LIMIT: f64 = 2_251_799_813_685_248.0; // 2^51
+    let Some(&pow) = POW10.get(usize::from(digits)) else {
+        for (f, v) in flags.iter_mut().zip(src) {
+            *f = if v.is_nan() { FLAG_NAN } else { FLAG_LOOK };
+        }
+        return 0;
+    };
+    let mut count: usize = 0;
+    for ((&v, d), f) in src.iter().zip(dst.iter_mut()).zip(flags.iter_mut()) {
+        // `floats_to_minor_body`'s arithmetic.
+        let y = v * pow;
+        let t = y + M;
+        let nearest = t - M;
+        let ok = (y.abs() < LIMIT) & (nearest.abs() <= MAX_MONEY as f64) & (nearest / pow == v);
+        *d = (t.to_bits() as i64).wrapping_sub(M.to_bits() as i64);
+        // 1 when fast, else 2 unless NaN.
+        *f = u8::from(ok) | (u8::from(!ok & !v.is_nan()) << 1);
+        count = count.wrapping_add(usize::from(ok));
+    }
+    count
+}
+
 /// `x as f64` (the nearest double, ties to even), written so that a loop
 /// over it vectorises without AVX-512, which alone has a 64-bit integer to
 /// double instruction: `x + 2^63` split into two 32-bit halves, each exact
@@ -596,6 +663,30 @@ mod tests {
                     assert_eq!(float_to_minor(*v, digits), Ok(*d), "{v} at {digits} digits");
                 }
             }
+            // The flags variant: the same values and fast rows, and every
+            // other row told apart as NaN or needing a look.
+            let mut dst2 = alloc::vec![0i64; vals.len()];
+            let mut flags = alloc::vec![7u8; vals.len()];
+            assert_eq!(
+                floats_to_minor_flags(&vals, digits, &mut dst2, &mut flags),
+                n
+            );
+            for (((v, d), d2), (f, fl)) in vals
+                .iter()
+                .zip(&dst)
+                .zip(&dst2)
+                .zip(fast.iter().zip(&flags))
+            {
+                let want = match (*f, v.is_nan()) {
+                    (true, _) => FLAG_FAST,
+                    (false, true) => FLAG_NAN,
+                    (false, false) => FLAG_LOOK,
+                };
+                assert_eq!(*fl, want, "{v} at {digits} digits");
+                if *f {
+                    assert_eq!(d, d2, "{v} at {digits} digits");
+                }
+            }
             // Every whole-cent price k / 100 is fast at two digits or more.
             if digits >= 2 {
                 assert!(
@@ -606,6 +697,13 @@ mod tests {
         }
         let mut none = [0i64; 1];
         assert_eq!(floats_to_minor(&[1.0], 9, &mut none, &mut [true]), 0);
+        let mut flags = [FLAG_FAST; 2];
+        let (mut two, nan) = ([0i64; 2], f64::NAN);
+        assert_eq!(
+            floats_to_minor_flags(&[1.0, nan], 9, &mut two, &mut flags),
+            0
+        );
+        assert_eq!(flags, [FLAG_LOOK, FLAG_NAN]);
     }
 
     #[test]

@@ -11,6 +11,7 @@
 
 use numpy::{PyArray1, PyArrayMethods, PyReadonlyArray1};
 use priceguard::batch::Columns;
+use priceguard::money::{FLAG_FAST, FLAG_LOOK, FLAG_NAN};
 use priceguard::{
     BatchSummary, Budgets, Currency, Decision, DecisionRows, DecisionSink, Field, Outcome, Policy,
 };
@@ -109,8 +110,8 @@ struct ChunkColumn<'a> {
     /// The input's own int64 values, when they need no conversion (then
     /// `vals` is unused): read in place, not copied.
     borrowed: Option<&'a [i64]>,
-    /// Scratch for the float conversion: which rows took the fast path.
-    fast: Vec<bool>,
+    /// Scratch for the float conversion: each row's `FLAG_*`.
+    flags: Vec<u8>,
 }
 
 impl ChunkColumn<'_> {
@@ -135,6 +136,37 @@ fn pack8(flags: &[bool]) -> u8 {
             .iter()
             .enumerate()
             .fold(0, |b, (j, &f)| b | (u8::from(f) << j)),
+    }
+}
+
+/// One group of up to eight `floats_to_minor_flags` flags: the fast rows
+/// as validity bits, and whether any row needs a look (a NaN does only in
+/// `proposed_price`, where it is a missing value, not an absent one).
+#[inline(always)]
+fn flag_group(flags: &[u8], proposed: bool) -> (u8, bool) {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    match <[u8; 8]>::try_from(flags) {
+        Ok(group) => {
+            let word = u64::from_le_bytes(group);
+            // FLAG_FAST is 1 and the others have bit 0 clear: byte j's low
+            // bit is row j's validity, packed as in `pack8`.
+            let fast = ((word & ONES).wrapping_mul(0x0102_0408_1020_4080) >> 56) as u8;
+            let look = if proposed {
+                word != ONES * u64::from(FLAG_FAST)
+            } else {
+                word & (ONES * u64::from(FLAG_LOOK)) != 0
+            };
+            (fast, look)
+        }
+        Err(_) => flags
+            .iter()
+            .enumerate()
+            .fold((0, false), |(b, l), (j, &f)| {
+                (
+                    b | (u8::from(f == FLAG_FAST) << j),
+                    l | (f == FLAG_LOOK) | (proposed & (f == FLAG_NAN)),
+                )
+            }),
     }
 }
 
@@ -234,8 +266,12 @@ fn convert<'a>(
                 // row: off the unit, out of range, infinite, or a missing
                 // `proposed_price`.
                 let src = all.get(start..end).unwrap_or(&[]);
-                out.fast.clear();
-                out.fast.resize(k, false);
+                // Every flag is written by the conversion: only a new
+                // length needs filling.
+                if out.flags.len() != k {
+                    out.flags.clear();
+                    out.flags.resize(k, FLAG_NAN);
+                }
                 // Digits 0: a fast count is whole and within MAX_MONEY,
                 // so `conv_f64` would give the same value.
                 let digits = if kind == Kind::MajorF64 {
@@ -243,36 +279,36 @@ fn convert<'a>(
                 } else {
                     0
                 };
-                let fast =
-                    priceguard::money::floats_to_minor(src, digits, &mut out.vals, &mut out.fast);
+                let fast = priceguard::money::floats_to_minor_flags(
+                    src,
+                    digits,
+                    &mut out.vals,
+                    &mut out.flags,
+                );
                 if fast == k {
                     out.bits.fill(u8::MAX);
                     out.full = true;
                     return;
                 }
+                // A missing `proposed_price` is bad, not absent.
                 let proposed = field == Field::ProposedPrice;
-                for (byte, fl) in out.bits.iter_mut().zip(out.fast.chunks(8)) {
-                    *byte = pack8(fl);
-                }
-                // `fast` becomes "needs a look": neither fast nor absent.
-                for (f, &v) in out.fast.iter_mut().zip(src) {
-                    *f = !*f & (proposed | !v.is_nan());
-                }
-                for ((((byte, vals), srcs), need), bads) in out
+                for ((((byte, fl), vals), srcs), bads) in out
                     .bits
                     .iter_mut()
+                    .zip(out.flags.chunks(8))
                     .zip(out.vals.chunks_mut(8))
                     .zip(src.chunks(8))
-                    .zip(out.fast.chunks(8))
                     .zip(bad.chunks_mut(8))
                 {
-                    if pack8(need) == 0 {
+                    let (fast_bits, look) = flag_group(fl, proposed);
+                    *byte = fast_bits;
+                    if !look {
                         continue;
                     }
-                    for (j, (((slot, &v), &n), bd)) in
-                        vals.iter_mut().zip(srcs).zip(need).zip(bads).enumerate()
+                    for (j, (((slot, &v), &f), bd)) in
+                        vals.iter_mut().zip(srcs).zip(fl).zip(bads).enumerate()
                     {
-                        if !n {
+                        if f == FLAG_FAST || (f == FLAG_NAN && !proposed) {
                             continue;
                         }
                         match conv_f64(kind, cur, v) {
@@ -491,9 +527,9 @@ impl Outputs {
             reason: OutCol::zeroed(n),
             violated: OutCol::zeroed(n),
             binding: OutCol::zeroed(n),
-            unmet: OutCol::zeroed(n),
-            relaxed: OutCol::zeroed(n),
-            needs_approval: OutCol::zeroed(n),
+            unmet: OutCol::sparse(n),
+            relaxed: OutCol::sparse(n),
+            needs_approval: OutCol::sparse(n),
             invalid_field: {
                 let mut v = OutCol::zeroed(n);
                 // A recycled buffer gets -1 written for every row anyway
@@ -507,7 +543,8 @@ impl Outputs {
     }
 
     fn sink(&mut self, per_major: f64) -> Sink<'_> {
-        let dirty = self.dirty();
+        let dirty = self.unmet.dirty || self.relaxed.dirty || self.needs_approval.dirty;
+        let dirty_invalid = self.invalid_field.dirty;
         Sink {
             price: self.price.sink(per_major),
             lower: self.lower.sink(per_major),
@@ -522,22 +559,8 @@ impl Outputs {
             needs_approval: &mut self.needs_approval,
             invalid_field: &mut self.invalid_field,
             dirty,
+            dirty_invalid,
         }
-    }
-
-    /// Some array is a recycled buffer.
-    fn dirty(&self) -> bool {
-        [&self.price, &self.lower, &self.upper, &self.promo_spend]
-            .iter()
-            .any(|m| m.major.dirty || m.raw.dirty || m.valid.dirty)
-            || self.outcome.dirty
-            || self.reason.dirty
-            || self.violated.dirty
-            || self.binding.dirty
-            || self.unmet.dirty
-            || self.relaxed.dirty
-            || self.needs_approval.dirty
-            || self.invalid_field.dirty
     }
 }
 
@@ -555,11 +578,13 @@ struct Sink<'a> {
     relaxed: &'a mut [u8],
     needs_approval: &'a mut [u8],
     invalid_field: &'a mut [i8],
-    /// Some array is a recycled buffer (see `outbuf`): the arrays a fresh
-    /// output already holds the usual value of (`unmet`, `relaxed`,
-    /// `needs_approval`, `invalid_field`) are written for every row too.
+    /// `unmet`, `relaxed` or `needs_approval` is a recycled buffer (see
+    /// `outbuf`; they are made `sparse`, so not today): they are written
+    /// for every row, not only where a row differs from the usual zero.
     /// Every other array is written for every row anyway.
     dirty: bool,
+    /// Likewise `invalid_field` (usual value -1), which is recycled.
+    dirty_invalid: bool,
 }
 
 impl<'a> Sink<'a> {
@@ -592,6 +617,7 @@ impl<'a> Sink<'a> {
                 needs_approval: a0,
                 invalid_field: f0,
                 dirty: self.dirty,
+                dirty_invalid: self.dirty_invalid,
             },
             Sink {
                 price: p1,
@@ -607,6 +633,7 @@ impl<'a> Sink<'a> {
                 needs_approval: a1,
                 invalid_field: f1,
                 dirty: self.dirty,
+                dirty_invalid: self.dirty_invalid,
             },
         )
     }
@@ -643,7 +670,7 @@ impl<'a> Sink<'a> {
         if all || d.needs_approval {
             col!(needs_approval, u8::from(d.needs_approval));
         }
-        if all || d.invalid_field.is_some() {
+        if self.dirty_invalid || d.invalid_field.is_some() {
             col!(invalid_field, d.invalid_field.map_or(-1, |f| f as i8));
         }
     }
@@ -701,6 +728,8 @@ impl<'a> Sink<'a> {
             copy!(unmet, rows.price(), |_x| 0);
             copy!(relaxed, rows.price(), |_x| 0);
             copy!(needs_approval, rows.price(), |_x| 0);
+        }
+        if self.dirty_invalid {
             copy!(invalid_field, rows.price(), |_x| -1);
         }
     }
@@ -712,6 +741,9 @@ struct ChunkSink<'s, 'a> {
     sink: &'s mut Sink<'a>,
     at: usize,
     bad: &'s [u8],
+    /// Some row of the chunk has a value that cannot be read (else no
+    /// block of rows needs checking).
+    any_bad: bool,
 }
 
 impl DecisionSink for ChunkSink<'_, '_> {
@@ -735,10 +767,11 @@ impl DecisionSink for ChunkSink<'_, '_> {
 
     #[inline]
     fn put_rows(&mut self, start: usize, rows: &DecisionRows) {
-        let clean = self
-            .bad
-            .get(start..start + rows.len())
-            .is_some_and(|b| b.iter().all(|b| *b == NO_BAD));
+        let clean = !self.any_bad
+            || self
+                .bad
+                .get(start..start + rows.len())
+                .is_some_and(|b| b.iter().all(|b| *b == NO_BAD));
         if clean {
             self.sink.put_rows(self.at + start, rows);
         } else {
@@ -770,7 +803,7 @@ fn run_range(
             bits: Vec::with_capacity(chunk.div_ceil(8)),
             full: false,
             borrowed: None,
-            fast: Vec::new(),
+            flags: Vec::new(),
         })
         .collect();
     let mut bad = vec![NO_BAD; chunk];
@@ -793,8 +826,9 @@ fn run_range(
         };
         // A row with a value that cannot be read goes to the engine as an
         // invalid proposal (zero), so it is rejected in place.
+        let any_bad = bad.iter().any(|b| *b != NO_BAD);
         if let Some(p) = converted.get_mut(proposed_at) {
-            if bad.iter().any(|b| *b != NO_BAD) {
+            if any_bad {
                 if let Some(src) = p.borrowed.take() {
                     p.vals.clear();
                     p.vals.extend_from_slice(src);
@@ -823,6 +857,7 @@ fn run_range(
             sink: &mut sink,
             at: done,
             bad,
+            any_bad,
         };
         let s = policy.evaluate_columns_into(&columns, &mut out, budgets)?;
         summary.merge(&s);
