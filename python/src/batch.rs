@@ -11,7 +11,7 @@
 
 use numpy::{PyArray1, PyArrayMethods, PyReadonlyArray1};
 use priceguard::batch::Columns;
-use priceguard::money::{FLAG_FAST, FLAG_LOOK, FLAG_NAN};
+use priceguard::money::{Pow10Div, FLAG_FAST, FLAG_LOOK, FLAG_NAN};
 use priceguard::{
     BatchSummary, Budgets, Currency, Decision, DecisionRows, DecisionSink, Field, Outcome, Policy,
 };
@@ -21,6 +21,11 @@ use pyo3::types::{PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
 
 use crate::convert::money_to_py;
 use crate::outbuf::OutCol;
+use crate::stream;
+
+/// Rows in a block of the kernel's `put_rows` (64; a longer call takes the
+/// plain path).
+const BLOCK: usize = 64;
 
 /// Items per chunk: the chunk's items and decisions stay in L2.
 const CHUNK: usize = 1024;
@@ -408,6 +413,9 @@ impl MoneyOut {
         MoneySink {
             minor: self.minor,
             per_major,
+            div: (0..=4u8)
+                .filter_map(Pow10Div::new)
+                .find(|d| d.divisor() == per_major),
             major: &mut self.major,
             raw: &mut self.raw,
             valid: &mut self.valid,
@@ -425,10 +433,39 @@ impl MoneyOut {
     }
 }
 
+/// `out[j]` = `v[j]` minor units in major units, NaN where `v[j]` is
+/// `none`: `x as f64 / per_major`, the double nearest the decimal amount.
+#[inline(always)]
+fn major_block<const FMA: bool>(
+    out: &mut [f64],
+    v: &[i64],
+    none: i64,
+    per_major: f64,
+    div: Option<Pow10Div>,
+) {
+    match div {
+        Some(div) if FMA => {
+            for (m, &x) in out.iter_mut().zip(v) {
+                // `i64_to_f64` is `x as f64`, in a form AVX2 vectorises.
+                let f = div.divide(priceguard::money::i64_to_f64(x));
+                *m = if x == none { f64::NAN } else { f };
+            }
+        }
+        _ => {
+            for (m, &x) in out.iter_mut().zip(v) {
+                let f = priceguard::money::i64_to_f64(x) / per_major;
+                *m = if x == none { f64::NAN } else { f };
+            }
+        }
+    }
+}
+
 /// A range of a money output column.
 struct MoneySink<'a> {
     minor: bool,
     per_major: f64,
+    /// Division by `per_major` without a divide, where FMA is compiled in.
+    div: Option<Pow10Div>,
     major: &'a mut [f64],
     raw: &'a mut [i64],
     valid: &'a mut [u8],
@@ -444,11 +481,12 @@ impl<'a> MoneySink<'a> {
         let (m0, m1) = split_slice(self.major, k);
         let (r0, r1) = split_slice(self.raw, k);
         let (v0, v1) = split_slice(self.valid, k);
-        let (minor, per_major) = (self.minor, self.per_major);
+        let (minor, per_major, div) = (self.minor, self.per_major, self.div);
         (
             MoneySink {
                 minor,
                 per_major,
+                div,
                 major: m0,
                 raw: r0,
                 valid: v0,
@@ -456,6 +494,7 @@ impl<'a> MoneySink<'a> {
             MoneySink {
                 minor,
                 per_major,
+                div,
                 major: m1,
                 raw: r1,
                 valid: v1,
@@ -464,8 +503,10 @@ impl<'a> MoneySink<'a> {
     }
 
     /// Rows `at..at + v.len()`: `v` in minor units, `none` meaning "no value".
+    /// `FMA`: divide with `Pow10Div` (the same quotient; only fast where
+    /// FMA is compiled in).
     #[inline(always)]
-    fn put_all(&mut self, at: usize, v: &[i64], none: i64) {
+    fn put_all<const FMA: bool>(&mut self, at: usize, v: &[i64], none: i64) {
         let end = at + v.len();
         if self.minor {
             if let (Some(r), Some(ok)) = (self.raw.get_mut(at..end), self.valid.get_mut(at..end)) {
@@ -475,12 +516,7 @@ impl<'a> MoneySink<'a> {
                 }
             }
         } else if let Some(m) = self.major.get_mut(at..end) {
-            let per_major = self.per_major;
-            for (m, &x) in m.iter_mut().zip(v) {
-                // `i64_to_f64` is `x as f64`, in a form AVX2 vectorises.
-                let f = priceguard::money::i64_to_f64(x) / per_major;
-                *m = if x == none { f64::NAN } else { f };
-            }
+            major_block::<FMA>(m, v, none, self.per_major, self.div);
         }
     }
 
@@ -514,11 +550,13 @@ struct Outputs {
     /// 0 / 1, handed to numpy as bool.
     needs_approval: OutCol<u8>,
     invalid_field: OutCol<i8>,
+    rows: usize,
 }
 
 impl Outputs {
     fn new(minor: bool, n: usize) -> Outputs {
         Outputs {
+            rows: n,
             price: MoneyOut::new(minor, n),
             lower: MoneyOut::new(minor, n),
             upper: MoneyOut::new(minor, n),
@@ -560,9 +598,14 @@ impl Outputs {
             invalid_field: &mut self.invalid_field,
             dirty,
             dirty_invalid,
+            stream: self.rows >= STREAM_MIN_ROWS,
         }
     }
 }
+
+/// Batches from this size write blocks of results with streaming stores:
+/// their outputs (about 51 bytes a row) are several times any cache.
+const STREAM_MIN_ROWS: usize = 256 * 1024;
 
 /// A range of the output arrays: what one worker writes.
 struct Sink<'a> {
@@ -585,6 +628,9 @@ struct Sink<'a> {
     dirty: bool,
     /// Likewise `invalid_field` (usual value -1), which is recycled.
     dirty_invalid: bool,
+    /// Write blocks of rows with streaming stores (see `stream`): the
+    /// outputs are far larger than the cache.
+    stream: bool,
 }
 
 impl<'a> Sink<'a> {
@@ -618,6 +664,7 @@ impl<'a> Sink<'a> {
                 invalid_field: f0,
                 dirty: self.dirty,
                 dirty_invalid: self.dirty_invalid,
+                stream: self.stream,
             },
             Sink {
                 price: p1,
@@ -634,6 +681,7 @@ impl<'a> Sink<'a> {
                 invalid_field: f1,
                 dirty: self.dirty,
                 dirty_invalid: self.dirty_invalid,
+                stream: self.stream,
             },
         )
     }
@@ -681,32 +729,133 @@ impl<'a> Sink<'a> {
     fn put_rows(&mut self, at: usize, rows: &DecisionRows) {
         #[cfg(target_arch = "x86_64")]
         {
-            if std::is_x86_feature_detected!("avx2") {
-                // SAFETY: the CPU has AVX2 (checked just above).
+            if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+                // SAFETY: the CPU has AVX2 and FMA (checked just above).
                 unsafe { self.put_rows_avx2(at, rows) };
                 return;
             }
         }
-        self.put_rows_body(at, rows);
+        self.put_rows_body::<false>(at, rows);
     }
 
-    /// [`Sink::put_rows`] compiled for AVX2.
+    /// [`Sink::put_rows`] compiled for AVX2 and FMA.
     ///
     /// # Safety
-    /// The CPU must support AVX2.
+    /// The CPU must support AVX2 and FMA.
     #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2")]
+    #[target_feature(enable = "avx2,fma")]
     unsafe fn put_rows_avx2(&mut self, at: usize, rows: &DecisionRows) {
-        self.put_rows_body(at, rows);
+        if self.stream {
+            // SAFETY: this function's own requirements (AVX2, FMA).
+            unsafe { self.put_rows_stream(at, rows) };
+        } else {
+            self.put_rows_body::<true>(at, rows);
+        }
     }
 
+    /// [`Sink::put_rows`] with streaming stores: each column's block is
+    /// built on the stack (the money conversions) or read from `rows`,
+    /// then written a cache line at a time without reading the lines
+    /// first. The same values as `put_rows_body` (a test compares them).
+    ///
+    /// # Safety
+    /// The CPU must support AVX2 and FMA.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn put_rows_stream(&mut self, at: usize, rows: &DecisionRows) {
+        let n = rows.len();
+        let end = at + n;
+        if n > BLOCK {
+            self.put_rows_body::<true>(at, rows);
+            return;
+        }
+        /// The rows' slice of an output array, if it has them.
+        fn part<T>(v: &mut [T], at: usize, end: usize) -> Option<&mut [T]> {
+            v.get_mut(at..end)
+        }
+        let mut f = [0f64; BLOCK];
+        let mut i = [0i64; BLOCK];
+        let mut b = [0u8; BLOCK];
+        for (m, v, none) in [
+            (&mut self.price, rows.price(), i64::MIN),
+            (&mut self.lower, rows.lower(), i64::MIN),
+            (&mut self.upper, rows.upper(), i64::MAX),
+            (&mut self.promo_spend, rows.promo_spend(), -1),
+        ] {
+            if m.minor {
+                let (Some(ti), Some(tb)) = (i.get_mut(..n), b.get_mut(..n)) else {
+                    continue;
+                };
+                for ((r, ok), &x) in ti.iter_mut().zip(tb.iter_mut()).zip(v) {
+                    *r = if x == none { 0 } else { x };
+                    *ok = u8::from(x != none);
+                }
+                if let (Some(d), Some(dv)) = (part(m.raw, at, end), part(m.valid, at, end)) {
+                    // SAFETY: AVX2, this function's requirement.
+                    unsafe {
+                        stream::copy(d, ti);
+                        stream::copy(dv, tb);
+                    }
+                }
+            } else {
+                let Some(tf) = f.get_mut(..n) else {
+                    continue;
+                };
+                major_block::<true>(tf, v, none, m.per_major, m.div);
+                if let Some(d) = part(m.major, at, end) {
+                    // SAFETY: AVX2, this function's requirement.
+                    unsafe { stream::copy(d, tf) };
+                }
+            }
+        }
+        // SAFETY (each `stream::copy` below): AVX2, this function's
+        // requirement.
+        if let Some(d) = part(self.outcome, at, end) {
+            unsafe { stream::copy(d, rows.outcome()) };
+        }
+        if let Some(d) = part(self.reason, at, end) {
+            unsafe { stream::copy(d, rows.reason()) };
+        }
+        if let Some(d) = part(self.violated, at, end) {
+            unsafe { stream::copy(d, rows.violated()) };
+        }
+        if let Some(d) = part(self.binding, at, end) {
+            unsafe { stream::copy(d, rows.binding()) };
+        }
+        // As in `put_rows_body`: the usual values only into recycled memory.
+        if self.dirty {
+            let zeros = [0u64; BLOCK];
+            if let (Some(d), Some(z), Some(zb)) = (
+                part(self.unmet, at, end),
+                zeros.get(..n),
+                [0u8; BLOCK].get(..n),
+            ) {
+                unsafe { stream::copy(d, z) };
+                if let Some(d) = part(self.relaxed, at, end) {
+                    unsafe { stream::copy(d, zb) };
+                }
+                if let Some(d) = part(self.needs_approval, at, end) {
+                    unsafe { stream::copy(d, zb) };
+                }
+            }
+        }
+        if self.dirty_invalid {
+            if let (Some(d), Some(none)) =
+                (part(self.invalid_field, at, end), [-1i8; BLOCK].get(..n))
+            {
+                unsafe { stream::copy(d, none) };
+            }
+        }
+    }
+
+    /// `FMA`: see `MoneySink::put_all`.
     #[inline(always)]
-    fn put_rows_body(&mut self, at: usize, rows: &DecisionRows) {
+    fn put_rows_body<const FMA: bool>(&mut self, at: usize, rows: &DecisionRows) {
         let end = at + rows.len();
-        self.price.put_all(at, rows.price(), i64::MIN);
-        self.lower.put_all(at, rows.lower(), i64::MIN);
-        self.upper.put_all(at, rows.upper(), i64::MAX);
-        self.promo_spend.put_all(at, rows.promo_spend(), -1);
+        self.price.put_all::<FMA>(at, rows.price(), i64::MIN);
+        self.lower.put_all::<FMA>(at, rows.lower(), i64::MIN);
+        self.upper.put_all::<FMA>(at, rows.upper(), i64::MAX);
+        self.promo_spend.put_all::<FMA>(at, rows.promo_spend(), -1);
         macro_rules! copy {
             ($vec:ident, $src:expr, |$x:ident| $f:expr) => {
                 if let Some(dst) = self.$vec.get_mut(at..end) {
@@ -863,6 +1012,9 @@ fn run_range(
         summary.merge(&s);
         done += k;
     }
+    // Streaming stores (`Sink::put_rows_stream`) are weakly ordered: make
+    // them visible before the range counts as done.
+    stream::fence();
     Ok(summary)
 }
 
@@ -1118,6 +1270,7 @@ pub(crate) fn evaluate<'py>(
         relaxed,
         needs_approval,
         invalid_field,
+        rows: _,
     } = outs;
     price.export(py, &dict, "price")?;
     lower.export(py, &dict, "lower")?;

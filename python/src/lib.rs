@@ -24,6 +24,7 @@ mod convert;
 mod decision;
 mod outbuf;
 mod policy;
+mod stream;
 
 pyo3::create_exception!(
     priceguard,

@@ -224,6 +224,22 @@ impl<T: Pooled> OutCol<T> {
                 };
             }
         }
+        if want >= POOL_MIN {
+            // A cache-line boundary, so that blocks of rows can be written
+            // a whole line at a time (`stream`).
+            let buf = vec![T::default(); len + 64 / size];
+            let start = buf.as_ptr() as usize;
+            let skip = start.next_multiple_of(64) - start;
+            if skip % size == 0 && skip / size + len <= buf.len() {
+                return OutCol {
+                    buf,
+                    off: skip / size,
+                    len,
+                    dirty: false,
+                    pooled,
+                };
+            }
+        }
         OutCol {
             buf: vec![T::default(); len],
             off: 0,

@@ -133,3 +133,40 @@ def test_release_buffers_empties_the_pool() -> None:
     gc.collect()
     assert priceguard.release_buffers() > 8 * N
     assert priceguard.release_buffers() == 0
+
+
+def test_a_large_batch_reads_as_its_parts() -> None:
+    """A batch this large writes its results with streaming stores (whole
+    cache lines, past the cache), and divides money into major units with
+    fused multiply-adds; parts below 256k rows take the plain stores. Under
+    a policy with no budget and no circuit breaker the rows are
+    independent, so the whole batch equals its parts, array for array."""
+    policy = priceguard.Policy.from_toml(BLOCK_POLICY)
+    cols = _messy(N)
+    cols["reference_price"] = np.where(np.isnan(cols["reference_price"]), np.nan,
+                                       cols["current_price"] * 1.7)
+    whole = policy.evaluate_batch(**cols, now=10**9)
+    cuts = [0, 1, 65, 200_003, 400_000, 655_360, 900_001, N]
+    parts = [policy.evaluate_batch(**{k: v[a:b] for k, v in cols.items()}, now=10**9)
+             for a, b in zip(cuts, cuts[1:])]
+    # The data reaches every column: spend, clamps both ways, invalid rows.
+    assert (whole.promo_spend > 0).any() and (whole.invalid_field >= 0).any()
+    assert len(np.unique(whole.outcome)) >= 3
+    for name in ARRAYS:
+        joined = np.concatenate([getattr(p, name) for p in parts])
+        np.testing.assert_array_equal(getattr(whole, name), joined, err_msg=name)
+    # The minor-unit path, likewise.
+    def to_minor(v: np.ndarray, scale: int) -> np.ma.MaskedArray:
+        gap = np.isnan(v)
+        return np.ma.masked_array(np.where(gap, 0, np.round(v * scale)).astype(np.int64), mask=gap)
+
+    minor = {k: to_minor(v, 1 if k == "expected_units" else 100) if v.dtype == np.float64 else v
+             for k, v in cols.items()}
+    whole_m = policy.evaluate_batch(**minor, now=10**9, money="minor")
+    parts_m = [policy.evaluate_batch(**{k: v[a:b] for k, v in minor.items()}, now=10**9,
+                                     money="minor") for a, b in zip(cuts, cuts[1:])]
+    for name in ARRAYS + ("price_valid", "lower_valid", "upper_valid", "promo_spend_valid"):
+        if not hasattr(whole_m, name):
+            continue
+        joined = np.concatenate([getattr(p, name) for p in parts_m])
+        np.testing.assert_array_equal(getattr(whole_m, name), joined, err_msg=name)
