@@ -322,12 +322,12 @@ fn floats_to_minor_body(src: &[f64], digits: u8, dst: &mut [i64], fast: &mut [bo
 pub fn floats_to_minor_flags(src: &[f64], digits: u8, dst: &mut [i64], flags: &mut [u8]) -> usize {
     #[cfg(all(feature = "std", target_arch = "x86_64", not(miri)))]
     {
-        if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
-            // SAFETY: the CPU has AVX2 and FMA (checked just above).
+        if std::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU has AVX2 (checked just above).
             return unsafe { floats_to_minor_flags_avx2(src, digits, dst, flags) };
         }
     }
-    floats_to_minor_flags_body::<false>(src, digits, dst, flags)
+    floats_to_minor_flags_body(src, digits, dst, flags)
 }
 
 /// [`floats_to_minor_flags`]: `dst` holds the exact minor units.
@@ -337,112 +337,44 @@ pub const FLAG_NAN: u8 = 0;
 /// [`floats_to_minor_flags`]: neither; convert it with [`float_to_minor`].
 pub const FLAG_LOOK: u8 = 2;
 
-/// [`floats_to_minor_flags`] compiled for AVX2 and FMA: the round-trip
-/// check divides with [`Pow10Div`].
+/// [`floats_to_minor_flags`] compiled for AVX2.
 ///
 /// # Safety
-/// The CPU must support AVX2 and FMA.
+/// The CPU must support AVX2.
 #[cfg(all(feature = "std", target_arch = "x86_64", not(miri)))]
-#[target_feature(enable = "avx2,fma")]
+#[target_feature(enable = "avx2")]
 unsafe fn floats_to_minor_flags_avx2(
     src: &[f64],
     digits: u8,
     dst: &mut [i64],
     flags: &mut [u8],
 ) -> usize {
-    floats_to_minor_flags_body::<true>(src, digits, dst, flags)
+    floats_to_minor_flags_body(src, digits, dst, flags)
 }
 
-/// `FMA`: divide with [`Pow10Div`] (the same quotient as `/`).
 #[inline(always)]
-fn floats_to_minor_flags_body<const FMA: bool>(
-    src: &[f64],
-    digits: u8,
-    dst: &mut [i64],
-    flags: &mut [u8],
-) -> usize {
+fn floats_to_minor_flags_body(src: &[f64], digits: u8, dst: &mut [i64], flags: &mut [u8]) -> usize {
     const M: f64 = 6_755_399_441_055_744.0;
     const LIMIT: f64 = 2_251_799_813_685_248.0; // 2^51
-    let Some(div) = Pow10Div::new(digits) else {
+    let Some(&pow) = POW10.get(usize::from(digits)) else {
         for (f, v) in flags.iter_mut().zip(src) {
             *f = if v.is_nan() { FLAG_NAN } else { FLAG_LOOK };
         }
         return 0;
     };
-    let pow = div.divisor();
     let mut count: usize = 0;
     for ((&v, d), f) in src.iter().zip(dst.iter_mut()).zip(flags.iter_mut()) {
         // `floats_to_minor_body`'s arithmetic.
         let y = v * pow;
         let t = y + M;
         let nearest = t - M;
-        let back = if FMA {
-            div.divide(nearest)
-        } else {
-            nearest / pow
-        };
-        let ok = (y.abs() < LIMIT) & (nearest.abs() <= MAX_MONEY as f64) & (back == v);
+        let ok = (y.abs() < LIMIT) & (nearest.abs() <= MAX_MONEY as f64) & (nearest / pow == v);
         *d = (t.to_bits() as i64).wrapping_sub(M.to_bits() as i64);
         // 1 when fast, else 2 unless NaN.
         *f = u8::from(ok) | (u8::from(!ok & !v.is_nan()) << 1);
         count = count.wrapping_add(usize::from(ok));
     }
     count
-}
-
-/// Division by a power of ten, `10^k` with `k <= 4`, as two fused
-/// multiply-adds and a multiply instead of a division (which a vector unit
-/// does several times slower). The result is exactly `a / 10^k`, correctly
-/// rounded, for `+0` and every finite `a` with `|a| >= 1` (`-0` gives
-/// `+0`; tiny values are not used), by Markstein's theorem (Markstein 1990;
-/// Muller et al., *Handbook of Floating-Point Arithmetic*, §4.9):
-///
-/// - `recip = RN(1 / d)` is within half an ulp of `1 / d`;
-/// - `q = RN(a recip)` is within one ulp of `a / d`: the relative error of
-///   `recip` is at most 2^-54 for these `d` (0.1 is the worst), which moves
-///   `a recip` less than half an ulp from `a / d`, so `q` is one of the two
-///   doubles around `a / d`;
-/// - then `r = a - q d` is exact in one FMA, and `RN(q + r recip)` is
-///   `RN(a / d)`.
-///
-/// Results only match `a / d` and are fast where FMA is compiled in (see
-/// `floats_to_minor_flags`); elsewhere `mul_add` is the (exact, slow)
-/// library call. A test compares it with the division.
-#[derive(Clone, Copy, Debug)]
-pub struct Pow10Div {
-    d: f64,
-    recip: f64,
-}
-
-impl Pow10Div {
-    /// Division by `10^digits`; `None` beyond four digits.
-    pub fn new(digits: u8) -> Option<Pow10Div> {
-        let d = POW10.get(usize::from(digits)).copied()?;
-        Some(Pow10Div { d, recip: 1.0 / d })
-    }
-
-    /// The divisor.
-    #[inline(always)]
-    pub fn divisor(self) -> f64 {
-        self.d
-    }
-
-    /// `a / 10^k`, correctly rounded (see [`Pow10Div`]).
-    #[cfg(feature = "std")]
-    #[inline(always)]
-    pub fn divide(self, a: f64) -> f64 {
-        let q = a * self.recip;
-        let r = (-q).mul_add(self.d, a);
-        r.mul_add(self.recip, q)
-    }
-
-    /// `a / 10^k` (without std there is no `mul_add`: the division, which
-    /// is the same value).
-    #[cfg(not(feature = "std"))]
-    #[inline(always)]
-    pub fn divide(self, a: f64) -> f64 {
-        a / self.d
-    }
 }
 
 /// `x as f64` (the nearest double, ties to even), written so that a loop
@@ -679,45 +611,6 @@ mod tests {
         for v in vals {
             assert_eq!(i64_to_f64(v).to_bits(), (v as f64).to_bits(), "{v}");
         }
-    }
-
-    /// `Pow10Div` is the division, bit for bit: every integer up to two
-    /// million and around each power of two, random integers of every
-    /// size, and random doubles of any bits from 1 up.
-    #[test]
-    fn pow10_div_is_the_division() {
-        let mut vals: alloc::vec::Vec<f64> = alloc::vec::Vec::new();
-        let dense = if cfg!(miri) { 2_000 } else { 2_000_000 };
-        for k in 0..dense {
-            vals.push(k as f64);
-            vals.push(-(k as f64));
-        }
-        for e in 0..63 {
-            let p = (1u64 << e) as f64;
-            for k in 0..64u64 {
-                vals.push(p + k as f64);
-                vals.push(p - k as f64);
-            }
-        }
-        let mut x: u64 = 0x2545_f491_4f6c_dd1d;
-        let rounds = if cfg!(miri) { 2_000 } else { 2_000_000 };
-        for _ in 0..rounds {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            vals.push((x >> (x % 64)) as f64);
-            vals.push(((x >> 11) % MAX_MONEY as u64) as f64);
-            vals.push(f64::from_bits(x));
-        }
-        for digits in 0..=4u8 {
-            let div = Pow10Div::new(digits).unwrap();
-            let d = div.divisor();
-            let used = |a: &&f64| a.is_finite() && (a.abs() >= 1.0 || a.to_bits() == 0);
-            for &a in vals.iter().filter(used) {
-                assert_eq!(div.divide(a).to_bits(), (a / d).to_bits(), "{a:e} / {d}");
-            }
-        }
-        assert!(Pow10Div::new(5).is_none());
     }
 
     /// The slice conversion agrees with `float_to_minor` on every value it

@@ -17,10 +17,11 @@
 //!   the next batch of a similar size writes into it instead of faulting
 //!   in new pages. Every row of a recycled buffer is written (`dirty`:
 //!   also the arrays whose usual value a fresh buffer already holds), so
-//!   it reads exactly as a fresh one would;
-//! - arrays that are zero in almost every row (`unmet`, `relaxed`,
-//!   `needs_approval`) are never recycled (`OutCol::sparse`): fresh zeros
-//!   cost nothing until a row writes them, recycled ones a full rewrite.
+//!   it reads exactly as a fresh one would. (Leaving the mostly-zero
+//!   arrays, `unmet`, `relaxed` and `needs_approval`, to fresh memory
+//!   instead was tried: glibc's adaptive mmap threshold soon serves them
+//!   from the heap, so `calloc` clears them with a memset anyway, and some
+//!   batches fault in new pages.)
 
 use std::collections::VecDeque;
 use std::sync::{Mutex, OnceLock};
@@ -46,8 +47,6 @@ pub(crate) struct OutCol<T> {
     len: usize,
     /// Recycled: holds a previous batch's values until every row is written.
     pub(crate) dirty: bool,
-    /// Goes back to the pool when numpy is done with it (see `sparse`).
-    pooled: bool,
 }
 
 /// The element types of the outputs, each with its own pool.
@@ -178,33 +177,18 @@ impl Drop for OutBuffer {
 impl<T: Pooled> OutCol<T> {
     /// `len` zeros (or, `dirty`, a recycled buffer every row of which gets written).
     pub(crate) fn zeroed(len: usize) -> OutCol<T> {
-        Self::make(len, true)
-    }
-
-    /// `len` zeros in fresh memory, never recycled: for an array that is
-    /// zero in almost every row (`unmet`, `relaxed`, `needs_approval`).
-    /// Fresh zeros cost nothing until written (the allocator maps new
-    /// pages, which the kernel zeroes on first touch; a read maps the
-    /// shared zero page), while a recycled buffer would have every row
-    /// rewritten: 8 MB of `unmet` per million rows.
-    pub(crate) fn sparse(len: usize) -> OutCol<T> {
-        Self::make(len, false)
-    }
-
-    fn make(len: usize, pooled: bool) -> OutCol<T> {
         let size = std::mem::size_of::<T>().max(1);
         let want = len.saturating_mul(size);
         let huge = cfg!(target_os = "linux") && want >= LARGE && HUGE % size == 0;
         let span = want.next_multiple_of(HUGE);
         let fresh_len = if huge { (span + HUGE) / size } else { len };
-        if pooled && want >= POOL_MIN && pool_limit() > 0 {
+        if want >= POOL_MIN && pool_limit() > 0 {
             if let Some((buf, off)) = take::<T>(len, fresh_len) {
                 return OutCol {
                     buf,
                     off,
                     len,
                     dirty: true,
-                    pooled,
                 };
             }
         }
@@ -220,7 +204,6 @@ impl<T: Pooled> OutCol<T> {
                     off,
                     len,
                     dirty: false,
-                    pooled,
                 };
             }
         }
@@ -236,7 +219,6 @@ impl<T: Pooled> OutCol<T> {
                     off: skip / size,
                     len,
                     dirty: false,
-                    pooled,
                 };
             }
         }
@@ -245,21 +227,16 @@ impl<T: Pooled> OutCol<T> {
             off: 0,
             len,
             dirty: false,
-            pooled,
         }
     }
 
     /// The numpy array, sharing this memory.
     pub(crate) fn into_pyarray(self, py: Python<'_>) -> PyResult<Bound<'_, PyArray1<T>>> {
         let OutCol {
-            mut buf,
-            off,
-            len,
-            pooled,
-            ..
+            mut buf, off, len, ..
         } = self;
         let size = std::mem::size_of::<T>();
-        if !pooled || len.saturating_mul(size) < POOL_MIN || pool_limit() == 0 {
+        if len.saturating_mul(size) < POOL_MIN || pool_limit() == 0 {
             if off == 0 {
                 buf.truncate(len);
                 return Ok(buf.into_pyarray(py));
