@@ -4,12 +4,13 @@
 //!
 //! The input is imported through the C data interface (pyo3-arrow), so the
 //! column buffers are read in place: no copy of the values is made on the
-//! way in. Each record batch is converted chunk by chunk into a reused
-//! `Vec<Item>`, evaluated with `Policy::evaluate_batch_with` (budgets
-//! carried across chunks and batches, so the result is the same as one
-//! batch) and its decisions appended to the output columns. A policy with a
-//! circuit breaker judges the whole input at once, so all items are
-//! converted first and evaluated as one batch.
+//! way in. Each record batch is converted chunk by chunk into reused
+//! minor-unit columns with validity bits (`Cols`), evaluated with
+//! `Policy::evaluate_columns_into`, the columnar kernel (budgets carried
+//! across chunks and batches, so the result is the same as one batch), and
+//! its decisions appended to the output columns. A policy with a circuit
+//! breaker judges the whole input at once, so all rows are converted first
+//! and evaluated as one batch.
 //!
 //! Money columns (SPEC §3 names) may be:
 //! - `decimal128(p, s)`: exact; rescaled to the currency's minor unit. More
@@ -34,7 +35,8 @@ use arrow_array::{
 };
 use arrow_buffer::{Buffer, NullBuffer, OffsetBuffer, ScalarBuffer};
 use arrow_schema::{DataType, Field as ArrowField, Schema, SchemaRef, TimeUnit};
-use priceguard::{BatchSummary, Budgets, Class, Currency, Decision, Field, Item, Policy, Rule};
+use priceguard::batch::Columns;
+use priceguard::{BatchSummary, Budgets, Class, Currency, Decision, Field, Policy, Rule};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
@@ -352,47 +354,123 @@ fn string_at(arr: &dyn Array, i: usize) -> Option<Option<&str>> {
 
 /// Writes converted values into the items with the field's setter; the
 /// first field that cannot be used is remembered per item.
-fn apply(field: Field, vals: &[Val], items: &mut [Item], bad: &mut [Option<Field>]) {
-    for ((it, b), v) in items.iter_mut().zip(bad.iter_mut()).zip(vals) {
-        let ok = match *v {
-            Val::Absent => field != Field::ProposedPrice,
-            Val::Set(x) => it.set(field, x),
-            Val::Bad => false,
-        };
-        if !ok && b.is_none() {
-            *b = Some(field);
-        }
-    }
+/// The planned columns of a run of rows as the columnar kernel reads
+/// them: per plan its field, values in minor units (0 where absent),
+/// validity bits and how many rows have no value. A row with a value that
+/// cannot be read is given to the kernel with a proposed price of 0 (an
+/// invalid proposal), so it is rejected in place: never counted by the
+/// breaker, never spending budget; the field is named afterwards.
+struct Cols {
+    cols: Vec<(Field, Vec<i64>, Vec<u8>, usize)>,
 }
 
-/// Converts rows `start..start + items.len()` of `batch` into items.
-fn fill(
-    policy: &Policy,
-    plans: &[Plan],
-    batch: &RecordBatch,
-    start: usize,
-    items: &mut [Item],
-    bad: &mut [Option<Field>],
-    vals: &mut [Val],
-) -> PyResult<()> {
-    let k = items.len();
-    items.fill(Item::new(0));
-    bad.fill(None);
-    let vals = vals.get_mut(..k).unwrap_or(&mut []);
-    for p in plans {
-        let arr = batch.column(p.index);
-        convert(policy, p.read, arr.as_ref(), start, vals)?;
-        apply(p.field, vals, items, bad);
-    }
-    // An item with a field that cannot be read is given to the engine as an
-    // invalid proposal, so it is rejected in place (never counted by the
-    // breaker, never spending budget); the field is named afterwards.
-    for (it, b) in items.iter_mut().zip(bad.iter()) {
-        if b.is_some() {
-            *it = Item::new(0);
+impl Cols {
+    fn new(plans: &[Plan]) -> Cols {
+        Cols {
+            cols: plans
+                .iter()
+                .map(|p| (p.field, Vec::new(), Vec::new(), 0))
+                .collect(),
         }
     }
-    Ok(())
+
+    /// `n` rows, every one absent.
+    fn reset(&mut self, n: usize) {
+        for (_, vals, bits, missing) in &mut self.cols {
+            vals.clear();
+            vals.resize(n, 0);
+            bits.clear();
+            bits.resize(n.div_ceil(8), 0);
+            *missing = n;
+        }
+    }
+
+    /// Converts rows `start..start + k` of `batch` into rows `at..at + k`,
+    /// naming in `bad` the first plan (in plan order) whose value a row
+    /// cannot use, as `Item::set` and the engine's input checks would.
+    #[allow(clippy::too_many_arguments)]
+    fn fill(
+        &mut self,
+        policy: &Policy,
+        plans: &[Plan],
+        batch: &RecordBatch,
+        start: usize,
+        at: usize,
+        k: usize,
+        bad: &mut [Option<Field>],
+        vals: &mut [Val],
+    ) -> PyResult<()> {
+        let vals = vals.get_mut(..k).unwrap_or(&mut []);
+        for (p, (field, out, bits, missing)) in plans.iter().zip(self.cols.iter_mut()) {
+            convert(policy, p.read, batch.column(p.index).as_ref(), start, vals)?;
+            let ids = matches!(p.field, Field::Campaign | Field::Segment);
+            for (r, v) in vals.iter().enumerate() {
+                let row = at + r;
+                let ok = match *v {
+                    // Ids must fit u32, as `Item::set` requires.
+                    Val::Set(x) if ids && u32::try_from(x).is_err() => false,
+                    Val::Set(x) => {
+                        if let (Some(slot), Some(byte)) = (out.get_mut(row), bits.get_mut(row / 8))
+                        {
+                            *slot = x;
+                            *byte |= 1 << (row % 8);
+                            *missing = missing.saturating_sub(1);
+                        }
+                        true
+                    }
+                    Val::Absent => *field != Field::ProposedPrice,
+                    Val::Bad => false,
+                };
+                if let (false, Some(b)) = (ok, bad.get_mut(row)) {
+                    if b.is_none() {
+                        *b = Some(p.field);
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Evaluates rows `0..n` (converted by `fill`) into `out`, drawing on
+    /// `budgets`.
+    fn evaluate(
+        &mut self,
+        policy: &Policy,
+        n: usize,
+        bad: &[Option<Field>],
+        out: &mut [Decision],
+        budgets: &mut Budgets,
+    ) -> PyResult<BatchSummary> {
+        for (field, vals, _, _) in &mut self.cols {
+            if *field == Field::ProposedPrice {
+                for (v, b) in vals.iter_mut().zip(bad) {
+                    if b.is_some() {
+                        *v = 0;
+                    }
+                }
+            }
+        }
+        let proposed = self
+            .cols
+            .iter()
+            .find(|c| c.0 == Field::ProposedPrice)
+            .and_then(|c| c.1.get(..n))
+            .ok_or_else(|| PyValueError::new_err("no `proposed_price` column"))?;
+        let mut columns = Columns::new(proposed);
+        for (field, vals, bits, missing) in &self.cols {
+            if *field == Field::ProposedPrice {
+                continue;
+            }
+            let validity = (*missing > 0).then_some(bits.as_slice());
+            columns = columns
+                .with(*field, vals.get(..n).unwrap_or(&[]), validity)
+                .map_err(|e| PyValueError::new_err(e.to_string()))?;
+        }
+        let out = out.get_mut(..n).unwrap_or(&mut []);
+        policy
+            .evaluate_columns_into(&columns, out, budgets)
+            .map_err(batch_error)
+    }
 }
 
 fn name_invalid(out: &mut [Decision], bad: &[Option<Field>]) {
@@ -682,7 +760,7 @@ fn run_range(
 ) -> PyResult<(RecordBatch, BatchSummary)> {
     let policy = ctx.policy;
     let chunk = CHUNK.min(len).max(1);
-    let mut items = vec![Item::new(0); chunk];
+    let mut cols = Cols::new(ctx.plans);
     let mut bad = vec![None; chunk];
     let mut vals = vec![Val::Absent; chunk];
     let mut out = vec![Decision::default(); chunk];
@@ -691,15 +769,13 @@ fn run_range(
     let mut done = 0;
     while done < len {
         let k = (len - done).min(chunk);
-        let (Some(it), Some(bd), Some(ot)) =
-            (items.get_mut(..k), bad.get_mut(..k), out.get_mut(..k))
-        else {
+        let (Some(bd), Some(ot)) = (bad.get_mut(..k), out.get_mut(..k)) else {
             break;
         };
-        fill(policy, ctx.plans, b, start + done, it, bd, &mut vals)?;
-        let s = policy
-            .evaluate_batch_with(it, ot, budgets)
-            .map_err(batch_error)?;
+        bd.fill(None);
+        cols.reset(k);
+        cols.fill(policy, ctx.plans, b, start + done, 0, k, bd, &mut vals)?;
+        let s = cols.evaluate(policy, k, bd, ot, budgets)?;
         summary.merge(&s);
         name_invalid(ot, bd);
         for d in ot.iter() {
@@ -796,7 +872,8 @@ fn run_whole(
 ) -> PyResult<(Vec<RecordBatch>, BatchSummary)> {
     let policy = ctx.policy;
     let total: usize = batches.iter().map(RecordBatch::num_rows).sum();
-    let mut items = vec![Item::new(0); total];
+    let mut cols = Cols::new(ctx.plans);
+    cols.reset(total);
     let mut bad = vec![None; total];
     let mut vals = vec![Val::Absent; CHUNK];
     let mut at = 0;
@@ -804,18 +881,13 @@ fn run_whole(
         let mut done = 0;
         while done < b.num_rows() {
             let k = (b.num_rows() - done).min(CHUNK);
-            let (Some(it), Some(bd)) = (items.get_mut(at..at + k), bad.get_mut(at..at + k)) else {
-                break;
-            };
-            fill(policy, ctx.plans, b, done, it, bd, &mut vals)?;
+            cols.fill(policy, ctx.plans, b, done, at, k, &mut bad, &mut vals)?;
             done += k;
             at += k;
         }
     }
     let mut out = vec![Decision::default(); total];
-    let summary = policy
-        .evaluate_batch_with(&items, &mut out, budgets)
-        .map_err(batch_error)?;
+    let summary = cols.evaluate(policy, total, &bad, &mut out, budgets)?;
     name_invalid(&mut out, &bad);
     let mut outputs = Vec::with_capacity(batches.len());
     let mut at = 0;
