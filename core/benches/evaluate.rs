@@ -219,7 +219,96 @@ fn bandwidth(c: &mut Criterion) {
             acc
         })
     });
+    // The floor with results: the same reads, plus writing 26 bytes a row
+    // (`SoaOut`'s columns: an i64, two u8, two u64) in 64-row blocks as
+    // the kernel's `put_rows` hands them out, with plain stores (which read
+    // each line first) and, on x86_64, with streaming stores (which do not).
+    let mut out = SoaOut::new(n + 64);
+    for stream in [false, true] {
+        if stream && !cfg!(target_arch = "x86_64") {
+            continue;
+        }
+        let name = if stream { "stream" } else { "plain" };
+        g.bench_function(format!("read_7_write_26_{name}/{n}"), |b| {
+            b.iter(|| write_floor(&columns, &mut out, n, stream))
+        });
+    }
     g.finish();
+}
+
+/// Reads the seven columns a 64-row block at a time and writes a block of
+/// each output column from them (see `bandwidth`).
+fn write_floor(columns: &[&Vec<i64>; 7], out: &mut SoaOut, n: usize, stream: bool) -> i64 {
+    const B: usize = 64;
+    let mut acc = 0i64;
+    let (mut p, mut o, mut v) = ([0i64; B], [0u8; B], [0u64; B]);
+    // Output columns start on a 64-byte boundary, as pooled outputs do.
+    let skip = |addr: usize, size: usize| (addr.next_multiple_of(64) - addr) / size;
+    let (sp, so) = (
+        skip(out.price.as_ptr() as usize, 8),
+        skip(out.outcome.as_ptr() as usize, 1),
+    );
+    let (sr, sv, sb) = (
+        skip(out.reason.as_ptr() as usize, 1),
+        skip(out.violated.as_ptr() as usize, 8),
+        skip(out.binding.as_ptr() as usize, 8),
+    );
+    for s in (0..n - n % B).step_by(B) {
+        for j in 0..B {
+            let mut x = 0i64;
+            for col in columns {
+                x = x.wrapping_add(col[s + j]);
+            }
+            p[j] = x;
+            o[j] = x as u8;
+            v[j] = x as u64;
+        }
+        acc = acc.wrapping_add(p[0]);
+        put(&mut out.price[sp + s..sp + s + B], &p, stream);
+        put(&mut out.outcome[so + s..so + s + B], &o, stream);
+        put(&mut out.reason[sr + s..sr + s + B], &o, stream);
+        put(&mut out.violated[sv + s..sv + s + B], &v, stream);
+        put(&mut out.binding[sb + s..sb + s + B], &v, stream);
+    }
+    #[cfg(target_arch = "x86_64")]
+    if stream {
+        // SAFETY: `sfence` is SSE, which every x86_64 CPU has.
+        unsafe { std::arch::x86_64::_mm_sfence() };
+    }
+    acc
+}
+
+/// `dst.copy_from_slice(src)`, or with streaming stores (`dst` must then
+/// start on a 32-byte boundary; it does, see `write_floor`).
+fn put<T: Copy>(dst: &mut [T], src: &[T], stream: bool) {
+    #[cfg(target_arch = "x86_64")]
+    if stream && std::is_x86_feature_detected!("avx2") && dst.as_ptr() as usize % 32 == 0 {
+        assert!(dst.len() == src.len() && std::mem::size_of_val(src) % 32 == 0);
+        // SAFETY: AVX2 is present (checked just above).
+        unsafe { stream_avx2(dst, src) };
+        return;
+    }
+    dst.copy_from_slice(src);
+}
+
+/// The streaming copy, compiled for AVX2 so that the intrinsics inline.
+///
+/// # Safety
+/// AVX2; `dst` 32-byte aligned; both the same whole number of 32-byte lanes.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn stream_avx2<T: Copy>(dst: &mut [T], src: &[T]) {
+    use std::arch::x86_64::{__m256i, _mm256_loadu_si256, _mm256_stream_si256};
+    let lanes = std::mem::size_of_val(src) / 32;
+    let (d, s) = (
+        dst.as_mut_ptr().cast::<__m256i>(),
+        src.as_ptr().cast::<__m256i>(),
+    );
+    for k in 0..lanes {
+        // SAFETY: lane `k` lies inside both slices (the caller's contract);
+        // `d` is 32-byte aligned.
+        unsafe { _mm256_stream_si256(d.add(k), _mm256_loadu_si256(s.add(k))) };
+    }
 }
 
 criterion_group!(benches, compile, single, batch, bandwidth);
