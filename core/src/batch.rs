@@ -101,7 +101,7 @@ pub enum BatchError {
     },
 }
 
-const HARD_OR_FINANCIAL: u64 = class_mask(Class::Hard) | class_mask(Class::Financial);
+pub(crate) const HARD_OR_FINANCIAL: u64 = class_mask(Class::Hard) | class_mask(Class::Financial);
 
 impl Policy {
     /// Evaluates `items` into `out` in input order, each campaign starting
@@ -229,15 +229,9 @@ impl Tally {
     /// approval).
     #[inline]
     fn add_rows(&mut self, rows: &DecisionRows) {
-        // Wrapping sums of at most 64 rows (they cannot overflow) keep the
-        // loop free of overflow checks, so it vectorises.
-        let (mut adjusted, mut held, mut violators) = (0u64, 0u64, 0u64);
-        for (o, v) in rows.outcome().iter().zip(rows.violated()) {
-            adjusted = adjusted.wrapping_add(u64::from(*o == Outcome::Adjusted as u8));
-            held = held.wrapping_add(u64::from(*o == Outcome::Held as u8));
-            violators = violators.wrapping_add(u64::from(v & HARD_OR_FINANCIAL != 0));
-        }
-        let accepted = rows.len() as u64 - adjusted - held;
+        // Summed by the lanes as they decided the rows.
+        let [adjusted, held, violators] = rows.counts;
+        let accepted = (rows.len() as u64).saturating_sub(adjusted.saturating_add(held));
         for (o, n) in [
             (Outcome::Accepted, accepted),
             (Outcome::Adjusted, adjusted),

@@ -34,7 +34,7 @@
 // six arrays would hide the arithmetic.
 #![allow(clippy::indexing_slicing, clippy::needless_range_loop)]
 
-use crate::batch::Column;
+use crate::batch::{Column, HARD_OR_FINANCIAL};
 use crate::compiled::Ratio;
 use crate::decision::{Decision, Outcome, Reason};
 use crate::engine::MAX_UNITS;
@@ -379,6 +379,11 @@ pub struct DecisionRows {
     outcome: [u8; BLOCK],
     reason: [u8; BLOCK],
     promo_spend: [i64; BLOCK],
+    /// Rows adjusted, rows held, and rows violating a hard or financial
+    /// rule: the batch summary's counts, summed in the deciding loop (a
+    /// separate pass over `outcome` and `violated` cost 11 instructions a
+    /// row in code not built for AVX2).
+    pub(crate) counts: [u64; 3],
 }
 
 impl Default for DecisionRows {
@@ -393,6 +398,7 @@ impl Default for DecisionRows {
             outcome: [0; BLOCK],
             reason: [0; BLOCK],
             promo_spend: [0; BLOCK],
+            counts: [0; 3],
         }
     }
 }
@@ -741,6 +747,9 @@ impl Lanes {
         let c = &self.params;
         let bounded = m(!self.allow_unbounded);
         let mut bad = 0u64;
+        // Wrapping sums of at most 64 ones: no overflow, and no overflow
+        // check to stop the loop from vectorising.
+        let (mut n_adjusted, mut n_held, mut n_violators) = (0u64, 0u64, 0u64);
         out.len = BLOCK;
         for j in 0..BLOCK {
             let p = x.p[j];
@@ -819,6 +828,9 @@ impl Lanes {
             let adjusted = moved & !held;
             out.outcome[j] =
                 ((Outcome::Adjusted as i64 & adjusted) | (Outcome::Held as i64 & held)) as u8;
+            n_adjusted = n_adjusted.wrapping_add((adjusted & 1) as u64);
+            n_held = n_held.wrapping_add((held & 1) as u64);
+            n_violators = n_violators.wrapping_add(u64::from(violated & HARD_OR_FINANCIAL != 0));
             out.reason[j] = ((source & adjusted) | (COOLDOWN & held)) as u8;
             // (reference - price)^+ x units, exact: reference x units < 2^60.
             let per_unit = to_i(max(0.0, reference - price));
@@ -832,6 +844,7 @@ impl Lanes {
         if bad != 0 {
             return None;
         }
+        out.counts = [n_adjusted, n_held, n_violators];
         Some(())
     }
 
