@@ -286,28 +286,37 @@ unsafe fn floats_to_minor_avx2(
 
 #[inline(always)]
 fn floats_to_minor_body(src: &[f64], digits: u8, dst: &mut [i64], fast: &mut [bool]) -> usize {
-    /// 1.5 x 2^52: `x + M - M` rounds `|x| < 2^51` to an integer, ties
-    /// to even, and `(x + M).to_bits() - M.to_bits()` is that integer.
-    const M: f64 = 6_755_399_441_055_744.0;
-    const LIMIT: f64 = 2_251_799_813_685_248.0; // 2^51
     let Some(&pow) = POW10.get(usize::from(digits)) else {
         fast.iter_mut().for_each(|f| *f = false);
         return 0;
     };
     let mut count: usize = 0;
     for ((&v, d), f) in src.iter().zip(dst.iter_mut()).zip(fast.iter_mut()) {
-        let y = v * pow;
-        let t = y + M;
-        let nearest = t - M;
-        // The same test as `float_to_minor`'s fast path; NaN fails both.
-        let ok = (y.abs() < LIMIT) & (nearest.abs() <= MAX_MONEY as f64) & (nearest / pow == v);
-        *d = (t.to_bits() as i64).wrapping_sub(M.to_bits() as i64);
+        let (minor, ok) = fast_minor(v, pow);
+        *d = minor;
         *f = ok;
         // Wrapping: cannot overflow, and a checked add would stop the
         // loop from vectorising (release builds keep overflow checks).
         count = count.wrapping_add(usize::from(ok));
     }
     count
+}
+
+/// One value of the slice conversions, branch-free so that their loops
+/// vectorise: `(v * pow rounded half-even, whether that is exact)`. The
+/// second is `float_to_minor`'s fast-path test (NaN fails it); where it is
+/// false the first is unspecified.
+#[inline(always)]
+fn fast_minor(v: f64, pow: f64) -> (i64, bool) {
+    /// 1.5 x 2^52: `x + M - M` rounds `|x| < 2^51` to an integer, ties
+    /// to even, and `(x + M).to_bits() - M.to_bits()` is that integer.
+    const M: f64 = 6_755_399_441_055_744.0;
+    const LIMIT: f64 = 2_251_799_813_685_248.0; // 2^51
+    let y = v * pow;
+    let t = y + M;
+    let nearest = t - M;
+    let ok = (y.abs() < LIMIT) & (nearest.abs() <= MAX_MONEY as f64) & (nearest / pow == v);
+    ((t.to_bits() as i64).wrapping_sub(M.to_bits() as i64), ok)
 }
 
 /// [`floats_to_minor`] for a float column with gaps, in the same one
@@ -354,8 +363,6 @@ unsafe fn floats_to_minor_flags_avx2(
 
 #[inline(always)]
 fn floats_to_minor_flags_body(src: &[f64], digits: u8, dst: &mut [i64], flags: &mut [u8]) -> usize {
-    const M: f64 = 6_755_399_441_055_744.0;
-    const LIMIT: f64 = 2_251_799_813_685_248.0; // 2^51
     let Some(&pow) = POW10.get(usize::from(digits)) else {
         for (f, v) in flags.iter_mut().zip(src) {
             *f = if v.is_nan() { FLAG_NAN } else { FLAG_LOOK };
@@ -364,12 +371,8 @@ fn floats_to_minor_flags_body(src: &[f64], digits: u8, dst: &mut [i64], flags: &
     };
     let mut count: usize = 0;
     for ((&v, d), f) in src.iter().zip(dst.iter_mut()).zip(flags.iter_mut()) {
-        // `floats_to_minor_body`'s arithmetic.
-        let y = v * pow;
-        let t = y + M;
-        let nearest = t - M;
-        let ok = (y.abs() < LIMIT) & (nearest.abs() <= MAX_MONEY as f64) & (nearest / pow == v);
-        *d = (t.to_bits() as i64).wrapping_sub(M.to_bits() as i64);
+        let (minor, ok) = fast_minor(v, pow);
+        *d = minor;
         // 1 when fast, else 2 unless NaN.
         *f = u8::from(ok) | (u8::from(!ok & !v.is_nan()) << 1);
         count = count.wrapping_add(usize::from(ok));
