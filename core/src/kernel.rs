@@ -64,10 +64,17 @@ const PRODUCT_LIMIT: u64 = 1 << 61;
 /// `e = m d - 2^(62 + l)` is below `d <= 2^l`, so
 /// `m n / 2^(62 + l) = n / d + e n / (d 2^(62 + l))` exceeds `n / d` by
 /// less than `1 / d` and has the same floor. `m <= 2^63` fits a `u64`.
+///
+/// The shift by `62 + l` is done as a constant shift by 62 of the 128-bit
+/// product (which is below `2^125`, so the result fits a `u64`) and then
+/// a shift of that `u64` by `l`: two instructions instead of a variable
+/// 128-bit shift's five. `l = 64` (only for `d > 2^63`) is stored as 63:
+/// the product is below `2^125`, so both shifts give zero.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Magic {
     m: u64,
-    shift: u32,
+    /// `min(l, 63)`: the shift after the constant 62.
+    post: u32,
     d: u64,
 }
 
@@ -79,12 +86,11 @@ impl Magic {
         }
         // ceil(log2 d): 0 for d = 1.
         let l = u64::BITS - (d - 1).leading_zeros();
-        let shift = 62 + l;
-        // ceil(2^shift / d), shift <= 126.
-        let m = (1u128 << shift).div_ceil(u128::from(d));
+        // ceil(2^(62 + l) / d), 62 + l <= 126.
+        let m = (1u128 << (62 + l)).div_ceil(u128::from(d));
         Some(Magic {
             m: u64::try_from(m).ok()?,
-            shift,
+            post: l.min(63),
             d,
         })
     }
@@ -92,7 +98,8 @@ impl Magic {
     /// `n / d` for `n < 2^62`.
     #[inline(always)]
     pub(crate) fn div(self, n: u64) -> u64 {
-        ((u128::from(n) * u128::from(self.m)) >> (self.shift & 127)) as u64
+        // n m < 2^62 * 2^63: the product shifted by 62 fits a u64.
+        (((u128::from(n) * u128::from(self.m)) >> 62) as u64) >> (self.post & 63)
     }
 
     /// `(n / d, n % d)` for `n < 2^62`.
@@ -124,7 +131,10 @@ impl Scaled {
         }
         let g = gcd(a.unsigned_abs(), b.unsigned_abs()).max(1);
         let (a, b) = (a.unsigned_abs() / g, b.unsigned_abs() / g);
-        let d = b.checked_mul(tick.unsigned_abs())?;
+        // d <= PRODUCT_LIMIT keeps `n + (d - 1)` below 2^62 in `ceil`.
+        let d = b
+            .checked_mul(tick.unsigned_abs())
+            .filter(|d| *d <= PRODUCT_LIMIT)?;
         Some(Scaled {
             a,
             x_max: PRODUCT_LIMIT.checked_div(a).unwrap_or(u64::MAX),
@@ -143,8 +153,9 @@ impl Scaled {
             return None;
         }
         let n = (x as u64).wrapping_mul(self.a);
-        let (q, r) = self.div.div_rem(n);
-        let q = q + u64::from(r != 0);
+        // ceil(n / d) = floor((n + d - 1) / d), with n <= 2^61 and
+        // d <= 2^61 (see `new`): the numerator stays below 2^62.
+        let q = self.div.div(n + self.div.d - 1);
         // q <= n / (b * tick) + 1, so q * tick <= n + tick < 2^62.
         Some((q as i64).wrapping_mul(self.tick))
     }
