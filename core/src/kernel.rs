@@ -706,7 +706,179 @@ impl Prepared {
         }
 
         let t = self.tick;
-        let mut b = Bounds::new(p);
+        // First the interval alone: the walk, the clamp and the common
+        // decision need only its ends. Which rules attain an end, and
+        // which the proposal breaks, are collected again below only when
+        // the decision names them.
+        let mut span = Span::new();
+        self.collect(v, &mut span)?;
+
+        // The relaxation walk; a row that would relax a class (or is
+        // infeasible) takes the general engine. With every class kept, the
+        // walk's interval is the intersection of all the bounds (each step
+        // only narrows it, so no step empties it unless the last does).
+        let lo = t.max(span.lo);
+        let hi = span.hi;
+        if lo > hi {
+            return None;
+        }
+        if !self.allow_unbounded && (hi == NO_HI || !span.lower_source) || lo > MAX_MONEY {
+            return None;
+        }
+
+        // A hold's rules are stability rules, kept with the class.
+        let cooldown = span.set & (1 << Rule::Cooldown as u8) != 0;
+        let max_changes = span.set & (1 << Rule::MaxChanges as u8) != 0;
+        let hold = cooldown | max_changes;
+
+        let snapped = if t == 1 { p } else { snap_half_even(p, t) };
+        // lo <= hi (the walk keeps only non-empty intervals): clamp without
+        // its panicking check.
+        let mut price = snapped.max(lo).min(hi);
+        let clamped_lo = snapped < lo;
+        let clamped_hi = snapped > hi;
+        let mut violated = 0u64;
+        let mut binding = 0u64;
+        if t != 1 && p % t != 0 {
+            violated |= 1 << Rule::Tick as u8;
+        }
+
+        // Endings come after clamping (R7): the nearest allowed ending in
+        // the interval, ties to the proposal's side; none is `unmet`.
+        let mut ending_moved = false;
+        let mut unmet = 0u64;
+        if let Some(e) = &self.endings {
+            let p_allowed = self.ending_allowed(e, p);
+            if !p_allowed {
+                violated |= 1 << Rule::PriceEnding as u8;
+            }
+            let allowed = if price == p {
+                p_allowed
+            } else {
+                self.ending_allowed(e, price)
+            };
+            if !hold && !allowed {
+                match endings::nearest(e, price, lo, hi, snapped > price) {
+                    Some(x) => {
+                        ending_moved = x != price;
+                        price = x;
+                    }
+                    None => unmet |= 1 << Rule::PriceEnding as u8,
+                }
+            }
+        }
+
+        let mut min_change_applied = false;
+        if let (Some(cur), Some(band)) = (current, self.min_change) {
+            let applies = !hold & change::within_band(band, cur, price) & (lo <= cur) & (cur <= hi);
+            price = pick(applies, cur, price);
+            min_change_applied = applies;
+            // The ending's move was undone: it no longer decides the price.
+            ending_moved &= !applies;
+            let bit = 1u64 << Rule::MinChange as u8;
+            violated |= bit & mask(applies);
+            binding |= bit & mask(applies);
+        }
+
+        // Kept classes' bounds are within [lo, hi], so a rule's bound can
+        // equal the price only if it equals the interval's own bound: fold
+        // the rules attaining `lo` and `hi` once, for `binding` and for
+        // the reason's source rule.
+        //
+        // A proposal inside the interval breaks no kept rule, and when
+        // neither it nor the price touches an end and nothing was clamped,
+        // no rule is named: the bounds are not collected again.
+        let (mut lo_rules, mut hi_rules) = (0u64, 0u64);
+        let inside = (lo < p) & (p < hi) & (lo < price) & (price < hi);
+        if !(inside & !clamped_lo & !clamped_hi) {
+            let mut b = Bounds::new(p);
+            self.collect(v, &mut b)?;
+            violated |= b.violated;
+            for c in 0..4 {
+                let (l, h) = (b.lo.get(c).copied(), b.hi.get(c).copied());
+                let (la, ha) = (b.lo_at.get(c).copied(), b.hi_at.get(c).copied());
+                lo_rules |= la.unwrap_or(0) & mask(l == Some(lo));
+                hi_rules |= ha.unwrap_or(0) & mask(h == Some(hi));
+            }
+        }
+        binding |= lo_rules & mask(price == lo);
+        binding |= hi_rules & mask(price == hi);
+        binding |= (1 << Rule::Tick as u8) & mask((snapped != p) & (price == snapped));
+        binding |= (1 << Rule::PriceEnding as u8) & mask(ending_moved);
+
+        // The first kept class in priority order whose bound on the
+        // clamped side is the interval's own, and its lowest rule (a
+        // class's rules have its own codes, `class_mask`).
+        let side = if clamped_lo { lo_rules } else { hi_rules };
+        let mut source = 0u64;
+        for class in order {
+            let m = side & class_mask(class);
+            source |= m & mask(source == 0);
+        }
+        let source = match (clamped_lo | clamped_hi) && source != 0 {
+            true => u8::try_from(source.trailing_zeros())
+                .ok()
+                .and_then(Rule::from_code)
+                .unwrap_or(Rule::Tick),
+            false if ending_moved => Rule::PriceEnding,
+            false => Rule::Tick,
+        };
+        let (outcome, reason) = if price == p {
+            (Outcome::Accepted, Reason::None)
+        } else if cooldown {
+            (Outcome::Held, Reason::Rule(Rule::Cooldown))
+        } else if max_changes {
+            (Outcome::Held, Reason::Rule(Rule::MaxChanges))
+        } else if min_change_applied {
+            (Outcome::Held, Reason::Rule(Rule::MinChange))
+        } else {
+            (Outcome::Adjusted, Reason::Rule(source))
+        };
+
+        let needs_approval = match (self.max_auto_change, current) {
+            (Some(limit), Some(cur)) if outcome != Outcome::Held => {
+                wide_mul((price - cur).abs(), limit.den) > wide_mul(limit.num, cur)
+            }
+            _ => false,
+        };
+        let promo_spend = promotion::spend_of(reference, units, price);
+
+        emit.emit(
+            i,
+            &Decision {
+                outcome,
+                reason,
+                price: Some(price),
+                lower: Some(lo),
+                upper: if hi == NO_HI { None } else { Some(hi) },
+                violated: RuleSet(violated),
+                binding: RuleSet(binding),
+                unmet: RuleSet(unmet),
+                relaxed: ClassSet::EMPTY,
+                promo_spend,
+                needs_approval,
+                invalid_field: None,
+            },
+        );
+        Some(())
+    }
+    /// Records every base rule's bound for row `v` into `b` (the same
+    /// bounds, in the same order, as the general engine's rules); `None`
+    /// when a product is too large for the fast path.
+    #[inline(always)]
+    fn collect(&self, v: &RowValues, b: &mut impl Sink) -> Option<()> {
+        let RowValues {
+            current,
+            cost,
+            reference,
+            now,
+            last,
+            changes,
+            anchor,
+            competitor,
+            ..
+        } = *v;
+        let t = self.tick;
         if let Some(m) = self.min_price {
             b.lower(Rule::MinPrice, m);
         }
@@ -778,159 +950,69 @@ impl Prepared {
                 b.upper(Rule::CompetitorCeiling, s.floor(k)?);
             }
         }
-
-        // The relaxation walk; a row that would relax a class (or is
-        // infeasible) takes the general engine. A class with no bound
-        // leaves the interval as it is, so only "does it fit" branches.
-        let (mut lo, mut hi) = (t, NO_HI);
-        let mut kept = 0u64;
-        let mut lower_source = false;
-        for class in order {
-            let c = class as usize;
-            let cl = b.lo.get(c).copied().unwrap_or(NO_LO);
-            let ch = b.hi.get(c).copied().unwrap_or(NO_HI);
-            let nl = lo.max(cl);
-            let nh = hi.min(ch);
-            if nl > nh {
-                return None;
-            }
-            lo = nl;
-            hi = nh;
-            let has_lo = cl != NO_LO;
-            kept |= u64::from(has_lo | (ch != NO_HI)) << c;
-            lower_source |= has_lo;
-        }
-        if !self.allow_unbounded && (hi == NO_HI || !lower_source) || lo > MAX_MONEY {
-            return None;
-        }
-
-        let stability_kept = kept & (1 << Class::Stability as u8) != 0;
-        let cooldown = stability_kept & (b.set & (1 << Rule::Cooldown as u8) != 0);
-        let max_changes = stability_kept & (b.set & (1 << Rule::MaxChanges as u8) != 0);
-        let hold = cooldown | max_changes;
-
-        let snapped = if t == 1 { p } else { snap_half_even(p, t) };
-        // lo <= hi (the walk keeps only non-empty intervals): clamp without
-        // its panicking check.
-        let mut price = snapped.max(lo).min(hi);
-        let clamped_lo = snapped < lo;
-        let clamped_hi = snapped > hi;
-        let mut violated = b.violated;
-        let mut binding = 0u64;
-        if t != 1 && p % t != 0 {
-            violated |= 1 << Rule::Tick as u8;
-        }
-
-        // Endings come after clamping (R7): the nearest allowed ending in
-        // the interval, ties to the proposal's side; none is `unmet`.
-        let mut ending_moved = false;
-        let mut unmet = 0u64;
-        if let Some(e) = &self.endings {
-            let p_allowed = self.ending_allowed(e, p);
-            if !p_allowed {
-                violated |= 1 << Rule::PriceEnding as u8;
-            }
-            let allowed = if price == p {
-                p_allowed
-            } else {
-                self.ending_allowed(e, price)
-            };
-            if !hold && !allowed {
-                match endings::nearest(e, price, lo, hi, snapped > price) {
-                    Some(x) => {
-                        ending_moved = x != price;
-                        price = x;
-                    }
-                    None => unmet |= 1 << Rule::PriceEnding as u8,
-                }
-            }
-        }
-
-        let mut min_change_applied = false;
-        if let (Some(cur), Some(band)) = (current, self.min_change) {
-            let applies = !hold & change::within_band(band, cur, price) & (lo <= cur) & (cur <= hi);
-            price = pick(applies, cur, price);
-            min_change_applied = applies;
-            // The ending's move was undone: it no longer decides the price.
-            ending_moved &= !applies;
-            let bit = 1u64 << Rule::MinChange as u8;
-            violated |= bit & mask(applies);
-            binding |= bit & mask(applies);
-        }
-
-        // Kept classes' bounds are within [lo, hi], so a rule's bound can
-        // equal the price only if it equals the interval's own bound: fold
-        // the rules attaining `lo` and `hi` once, for `binding` and for
-        // the reason's source rule.
-        let mut lo_rules = 0u64;
-        let mut hi_rules = 0u64;
-        for c in 0..4 {
-            let k = kept & (1 << c) != 0;
-            let (l, h) = (b.lo.get(c).copied(), b.hi.get(c).copied());
-            let (la, ha) = (b.lo_at.get(c).copied(), b.hi_at.get(c).copied());
-            lo_rules |= la.unwrap_or(0) & mask(k & (l == Some(lo)));
-            hi_rules |= ha.unwrap_or(0) & mask(k & (h == Some(hi)));
-        }
-        binding |= lo_rules & mask(price == lo);
-        binding |= hi_rules & mask(price == hi);
-        binding |= (1 << Rule::Tick as u8) & mask((snapped != p) & (price == snapped));
-        binding |= (1 << Rule::PriceEnding as u8) & mask(ending_moved);
-
-        // The first kept class in priority order whose bound on the
-        // clamped side is the interval's own, and its lowest rule (a
-        // class's rules have its own codes, `class_mask`).
-        let side = if clamped_lo { lo_rules } else { hi_rules };
-        let mut source = 0u64;
-        for class in order {
-            let m = side & class_mask(class);
-            source |= m & mask(source == 0);
-        }
-        let source = match (clamped_lo | clamped_hi) && source != 0 {
-            true => u8::try_from(source.trailing_zeros())
-                .ok()
-                .and_then(Rule::from_code)
-                .unwrap_or(Rule::Tick),
-            false if ending_moved => Rule::PriceEnding,
-            false => Rule::Tick,
-        };
-        let (outcome, reason) = if price == p {
-            (Outcome::Accepted, Reason::None)
-        } else if cooldown {
-            (Outcome::Held, Reason::Rule(Rule::Cooldown))
-        } else if max_changes {
-            (Outcome::Held, Reason::Rule(Rule::MaxChanges))
-        } else if min_change_applied {
-            (Outcome::Held, Reason::Rule(Rule::MinChange))
-        } else {
-            (Outcome::Adjusted, Reason::Rule(source))
-        };
-
-        let needs_approval = match (self.max_auto_change, current) {
-            (Some(limit), Some(cur)) if outcome != Outcome::Held => {
-                wide_mul((price - cur).abs(), limit.den) > wide_mul(limit.num, cur)
-            }
-            _ => false,
-        };
-        let promo_spend = promotion::spend_of(reference, units, price);
-
-        emit.emit(
-            i,
-            &Decision {
-                outcome,
-                reason,
-                price: Some(price),
-                lower: Some(lo),
-                upper: if hi == NO_HI { None } else { Some(hi) },
-                violated: RuleSet(violated),
-                binding: RuleSet(binding),
-                unmet: RuleSet(unmet),
-                relaxed: ClassSet::EMPTY,
-                promo_spend,
-                needs_approval,
-                invalid_field: None,
-            },
-        );
         Some(())
+    }
+}
+
+/// Where [`Prepared::collect`] records each rule's bound.
+trait Sink {
+    /// A lower bound of `rule`.
+    fn lower(&mut self, rule: Rule, v: i64);
+    /// An upper bound of `rule`.
+    fn upper(&mut self, rule: Rule, v: i64);
+}
+
+impl Sink for Bounds {
+    #[inline(always)]
+    fn lower(&mut self, rule: Rule, v: i64) {
+        Bounds::lower(self, rule, v);
+    }
+
+    #[inline(always)]
+    fn upper(&mut self, rule: Rule, v: i64) {
+        Bounds::upper(self, rule, v);
+    }
+}
+
+/// The bounds' intersection alone: a max, a min and a flag per bound, all
+/// in registers (the fast path's first pass; [`Bounds`] keeps per class
+/// and per rule what the decision's rule sets need).
+#[derive(Clone, Copy, Debug)]
+struct Span {
+    /// The largest lower bound, `NO_LO` if none.
+    lo: i64,
+    /// The smallest upper bound, `NO_HI` if none.
+    hi: i64,
+    /// Whether any rule set a lower bound.
+    lower_source: bool,
+    /// Rules that set a bound.
+    set: u64,
+}
+
+impl Span {
+    #[inline(always)]
+    fn new() -> Span {
+        Span {
+            lo: NO_LO,
+            hi: NO_HI,
+            lower_source: false,
+            set: 0,
+        }
+    }
+}
+
+impl Sink for Span {
+    #[inline(always)]
+    fn lower(&mut self, rule: Rule, v: i64) {
+        self.set |= 1 << (rule as u8 & 63);
+        self.lo = self.lo.max(v);
+        self.lower_source = true;
+    }
+
+    #[inline(always)]
+    fn upper(&mut self, rule: Rule, v: i64) {
+        self.set |= 1 << (rule as u8 & 63);
+        self.hi = self.hi.min(v);
     }
 }
 
