@@ -26,7 +26,7 @@ use core::ops::Range;
 use crate::batch::{Column, Columns};
 use crate::compiled::{CompiledRules, Endings, Ratio};
 use crate::decision::{Decision, Outcome, Reason};
-use crate::engine::{mask, Bounds, MAX_UNITS, NO_HI, NO_LO};
+use crate::engine::{mask, MAX_UNITS, NO_HI, NO_LO};
 use crate::item::{Field, Item};
 use crate::lanes::{DecisionRows, LaneInputs, LaneRules, Lanes, Scratch, BLOCK};
 use crate::money::{ceil_money_to_tick, floor_money_to_tick, snap_half_even, wide_mul, MAX_MONEY};
@@ -791,15 +791,11 @@ impl Prepared {
         let (mut lo_rules, mut hi_rules) = (0u64, 0u64);
         let inside = (lo < p) & (p < hi) & (lo < price) & (price < hi);
         if !(inside & !clamped_lo & !clamped_hi) {
-            let mut b = Bounds::new(p);
-            self.collect(v, &mut b)?;
-            violated |= b.violated;
-            for c in 0..4 {
-                let (l, h) = (b.lo.get(c).copied(), b.hi.get(c).copied());
-                let (la, ha) = (b.lo_at.get(c).copied(), b.hi_at.get(c).copied());
-                lo_rules |= la.unwrap_or(0) & mask(l == Some(lo));
-                hi_rules |= ha.unwrap_or(0) & mask(h == Some(hi));
-            }
+            let mut named = Named::new(p, lo, hi);
+            self.collect(v, &mut named)?;
+            violated |= named.violated;
+            lo_rules = named.lo_rules;
+            hi_rules = named.hi_rules;
         }
         binding |= lo_rules & mask(price == lo);
         binding |= hi_rules & mask(price == hi);
@@ -962,20 +958,60 @@ trait Sink {
     fn upper(&mut self, rule: Rule, v: i64);
 }
 
-impl Sink for Bounds {
+/// The rules a decision names, given the interval `[lo, hi]` that the
+/// first pass ([`Span`]) found: those whose bound the proposal breaks,
+/// and those whose bound is the interval's own end.
+///
+/// With every class kept, `lo` is the largest lower bound (or the tick)
+/// and `hi` the smallest upper one, so a rule attains `lo` exactly when
+/// its class's largest lower bound is `lo` and the rule attains that:
+/// the per-class bookkeeping of [`Bounds`](crate::engine::Bounds) gives the same sets.
+#[derive(Clone, Copy, Debug)]
+struct Named {
+    /// The price the rules are checked against.
+    proposal: i64,
+    lo: i64,
+    hi: i64,
+    /// Rules whose bound `proposal` breaks.
+    violated: u64,
+    /// Rules whose lower bound is `lo`.
+    lo_rules: u64,
+    /// Rules whose upper bound is `hi`.
+    hi_rules: u64,
+}
+
+impl Named {
+    #[inline(always)]
+    fn new(proposal: i64, lo: i64, hi: i64) -> Named {
+        Named {
+            proposal,
+            lo,
+            hi,
+            violated: 0,
+            lo_rules: 0,
+            hi_rules: 0,
+        }
+    }
+}
+
+impl Sink for Named {
     #[inline(always)]
     fn lower(&mut self, rule: Rule, v: i64) {
-        Bounds::lower(self, rule, v);
+        let bit = 1u64 << (rule as u8 & 63);
+        self.violated |= bit & mask(self.proposal < v);
+        self.lo_rules |= bit & mask(v == self.lo);
     }
 
     #[inline(always)]
     fn upper(&mut self, rule: Rule, v: i64) {
-        Bounds::upper(self, rule, v);
+        let bit = 1u64 << (rule as u8 & 63);
+        self.violated |= bit & mask(self.proposal > v);
+        self.hi_rules |= bit & mask(v == self.hi);
     }
 }
 
 /// The bounds' intersection alone: a max, a min and a flag per bound, all
-/// in registers (the fast path's first pass; [`Bounds`] keeps per class
+/// in registers (the fast path's first pass; [`Bounds`](crate::engine::Bounds) keeps per class
 /// and per rule what the decision's rule sets need).
 #[derive(Clone, Copy, Debug)]
 struct Span {
