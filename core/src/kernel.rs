@@ -26,7 +26,7 @@ use core::ops::Range;
 use crate::batch::{Column, Columns};
 use crate::compiled::{CompiledRules, Endings, Ratio};
 use crate::decision::{Decision, Outcome, Reason};
-use crate::engine::{mask, Bounds, MAX_UNITS, NO_HI, NO_LO};
+use crate::engine::{mask, MAX_UNITS, NO_HI, NO_LO};
 use crate::item::{Field, Item};
 use crate::lanes::{DecisionRows, LaneInputs, LaneRules, Lanes, Scratch, BLOCK};
 use crate::money::{ceil_money_to_tick, floor_money_to_tick, snap_half_even, wide_mul, MAX_MONEY};
@@ -64,10 +64,17 @@ const PRODUCT_LIMIT: u64 = 1 << 61;
 /// `e = m d - 2^(62 + l)` is below `d <= 2^l`, so
 /// `m n / 2^(62 + l) = n / d + e n / (d 2^(62 + l))` exceeds `n / d` by
 /// less than `1 / d` and has the same floor. `m <= 2^63` fits a `u64`.
+///
+/// The shift by `62 + l` is done as a constant shift by 62 of the 128-bit
+/// product (which is below `2^125`, so the result fits a `u64`) and then
+/// a shift of that `u64` by `l`: two instructions instead of a variable
+/// 128-bit shift's five. `l = 64` (only for `d > 2^63`) is stored as 63:
+/// the product is below `2^125`, so both shifts give zero.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Magic {
     m: u64,
-    shift: u32,
+    /// `min(l, 63)`: the shift after the constant 62.
+    post: u32,
     d: u64,
 }
 
@@ -79,12 +86,11 @@ impl Magic {
         }
         // ceil(log2 d): 0 for d = 1.
         let l = u64::BITS - (d - 1).leading_zeros();
-        let shift = 62 + l;
-        // ceil(2^shift / d), shift <= 126.
-        let m = (1u128 << shift).div_ceil(u128::from(d));
+        // ceil(2^(62 + l) / d), 62 + l <= 126.
+        let m = (1u128 << (62 + l)).div_ceil(u128::from(d));
         Some(Magic {
             m: u64::try_from(m).ok()?,
-            shift,
+            post: l.min(63),
             d,
         })
     }
@@ -92,7 +98,8 @@ impl Magic {
     /// `n / d` for `n < 2^62`.
     #[inline(always)]
     pub(crate) fn div(self, n: u64) -> u64 {
-        ((u128::from(n) * u128::from(self.m)) >> (self.shift & 127)) as u64
+        // n m < 2^62 * 2^63: the product shifted by 62 fits a u64.
+        (((u128::from(n) * u128::from(self.m)) >> 62) as u64) >> (self.post & 63)
     }
 
     /// `(n / d, n % d)` for `n < 2^62`.
@@ -124,7 +131,10 @@ impl Scaled {
         }
         let g = gcd(a.unsigned_abs(), b.unsigned_abs()).max(1);
         let (a, b) = (a.unsigned_abs() / g, b.unsigned_abs() / g);
-        let d = b.checked_mul(tick.unsigned_abs())?;
+        // d <= PRODUCT_LIMIT keeps `n + (d - 1)` below 2^62 in `ceil`.
+        let d = b
+            .checked_mul(tick.unsigned_abs())
+            .filter(|d| *d <= PRODUCT_LIMIT)?;
         Some(Scaled {
             a,
             x_max: PRODUCT_LIMIT.checked_div(a).unwrap_or(u64::MAX),
@@ -143,8 +153,9 @@ impl Scaled {
             return None;
         }
         let n = (x as u64).wrapping_mul(self.a);
-        let (q, r) = self.div.div_rem(n);
-        let q = q + u64::from(r != 0);
+        // ceil(n / d) = floor((n + d - 1) / d), with n <= 2^61 and
+        // d <= 2^61 (see `new`): the numerator stays below 2^62.
+        let q = self.div.div(n + self.div.d - 1);
         // q <= n / (b * tick) + 1, so q * tick <= n + tick < 2^62.
         Some((q as i64).wrapping_mul(self.tick))
     }
@@ -695,7 +706,175 @@ impl Prepared {
         }
 
         let t = self.tick;
-        let mut b = Bounds::new(p);
+        // First the interval alone: the walk, the clamp and the common
+        // decision need only its ends. Which rules attain an end, and
+        // which the proposal breaks, are collected again below only when
+        // the decision names them.
+        let mut span = Span::new();
+        self.collect(v, &mut span)?;
+
+        // The relaxation walk; a row that would relax a class (or is
+        // infeasible) takes the general engine. With every class kept, the
+        // walk's interval is the intersection of all the bounds (each step
+        // only narrows it, so no step empties it unless the last does).
+        let lo = t.max(span.lo);
+        let hi = span.hi;
+        if lo > hi {
+            return None;
+        }
+        if !self.allow_unbounded && (hi == NO_HI || !span.lower_source) || lo > MAX_MONEY {
+            return None;
+        }
+
+        // A hold's rules are stability rules, kept with the class.
+        let cooldown = span.set & (1 << Rule::Cooldown as u8) != 0;
+        let max_changes = span.set & (1 << Rule::MaxChanges as u8) != 0;
+        let hold = cooldown | max_changes;
+
+        let snapped = if t == 1 { p } else { snap_half_even(p, t) };
+        // lo <= hi (the walk keeps only non-empty intervals): clamp without
+        // its panicking check.
+        let mut price = snapped.max(lo).min(hi);
+        let clamped_lo = snapped < lo;
+        let clamped_hi = snapped > hi;
+        let mut violated = 0u64;
+        let mut binding = 0u64;
+        if t != 1 && p % t != 0 {
+            violated |= 1 << Rule::Tick as u8;
+        }
+
+        // Endings come after clamping (R7): the nearest allowed ending in
+        // the interval, ties to the proposal's side; none is `unmet`.
+        let mut ending_moved = false;
+        let mut unmet = 0u64;
+        if let Some(e) = &self.endings {
+            let p_allowed = self.ending_allowed(e, p);
+            if !p_allowed {
+                violated |= 1 << Rule::PriceEnding as u8;
+            }
+            let allowed = if price == p {
+                p_allowed
+            } else {
+                self.ending_allowed(e, price)
+            };
+            if !hold && !allowed {
+                match endings::nearest(e, price, lo, hi, snapped > price) {
+                    Some(x) => {
+                        ending_moved = x != price;
+                        price = x;
+                    }
+                    None => unmet |= 1 << Rule::PriceEnding as u8,
+                }
+            }
+        }
+
+        let mut min_change_applied = false;
+        if let (Some(cur), Some(band)) = (current, self.min_change) {
+            let applies = !hold & change::within_band(band, cur, price) & (lo <= cur) & (cur <= hi);
+            price = pick(applies, cur, price);
+            min_change_applied = applies;
+            // The ending's move was undone: it no longer decides the price.
+            ending_moved &= !applies;
+            let bit = 1u64 << Rule::MinChange as u8;
+            violated |= bit & mask(applies);
+            binding |= bit & mask(applies);
+        }
+
+        // Kept classes' bounds are within [lo, hi], so a rule's bound can
+        // equal the price only if it equals the interval's own bound: fold
+        // the rules attaining `lo` and `hi` once, for `binding` and for
+        // the reason's source rule.
+        //
+        // A proposal inside the interval breaks no kept rule, and when
+        // neither it nor the price touches an end and nothing was clamped,
+        // no rule is named: the bounds are not collected again.
+        let (mut lo_rules, mut hi_rules) = (0u64, 0u64);
+        let inside = (lo < p) & (p < hi) & (lo < price) & (price < hi);
+        if !(inside & !clamped_lo & !clamped_hi) {
+            let mut named = Named::new(p, lo, hi);
+            self.collect(v, &mut named)?;
+            violated |= named.violated;
+            lo_rules = named.lo_rules;
+            hi_rules = named.hi_rules;
+        }
+        binding |= lo_rules & mask(price == lo);
+        binding |= hi_rules & mask(price == hi);
+        binding |= (1 << Rule::Tick as u8) & mask((snapped != p) & (price == snapped));
+        binding |= (1 << Rule::PriceEnding as u8) & mask(ending_moved);
+
+        // The first kept class in priority order whose bound on the
+        // clamped side is the interval's own, and its lowest rule (a
+        // class's rules have its own codes, `class_mask`).
+        let side = if clamped_lo { lo_rules } else { hi_rules };
+        let mut source = 0u64;
+        for class in order {
+            let m = side & class_mask(class);
+            source |= m & mask(source == 0);
+        }
+        let source = match (clamped_lo | clamped_hi) && source != 0 {
+            true => u8::try_from(source.trailing_zeros())
+                .ok()
+                .and_then(Rule::from_code)
+                .unwrap_or(Rule::Tick),
+            false if ending_moved => Rule::PriceEnding,
+            false => Rule::Tick,
+        };
+        let (outcome, reason) = if price == p {
+            (Outcome::Accepted, Reason::None)
+        } else if cooldown {
+            (Outcome::Held, Reason::Rule(Rule::Cooldown))
+        } else if max_changes {
+            (Outcome::Held, Reason::Rule(Rule::MaxChanges))
+        } else if min_change_applied {
+            (Outcome::Held, Reason::Rule(Rule::MinChange))
+        } else {
+            (Outcome::Adjusted, Reason::Rule(source))
+        };
+
+        let needs_approval = match (self.max_auto_change, current) {
+            (Some(limit), Some(cur)) if outcome != Outcome::Held => {
+                wide_mul((price - cur).abs(), limit.den) > wide_mul(limit.num, cur)
+            }
+            _ => false,
+        };
+        let promo_spend = promotion::spend_of(reference, units, price);
+
+        emit.emit(
+            i,
+            &Decision {
+                outcome,
+                reason,
+                price: Some(price),
+                lower: Some(lo),
+                upper: if hi == NO_HI { None } else { Some(hi) },
+                violated: RuleSet(violated),
+                binding: RuleSet(binding),
+                unmet: RuleSet(unmet),
+                relaxed: ClassSet::EMPTY,
+                promo_spend,
+                needs_approval,
+                invalid_field: None,
+            },
+        );
+        Some(())
+    }
+    /// Records every base rule's bound for row `v` into `b` (the same
+    /// bounds, in the same order, as the general engine's rules); `None`
+    /// when a product is too large for the fast path.
+    #[inline(always)]
+    fn collect(&self, v: &RowValues, b: &mut impl Sink) -> Option<()> {
+        let RowValues {
+            current,
+            cost,
+            reference,
+            now,
+            last,
+            changes,
+            anchor,
+            competitor,
+            ..
+        } = *v;
+        let t = self.tick;
         if let Some(m) = self.min_price {
             b.lower(Rule::MinPrice, m);
         }
@@ -767,159 +946,109 @@ impl Prepared {
                 b.upper(Rule::CompetitorCeiling, s.floor(k)?);
             }
         }
-
-        // The relaxation walk; a row that would relax a class (or is
-        // infeasible) takes the general engine. A class with no bound
-        // leaves the interval as it is, so only "does it fit" branches.
-        let (mut lo, mut hi) = (t, NO_HI);
-        let mut kept = 0u64;
-        let mut lower_source = false;
-        for class in order {
-            let c = class as usize;
-            let cl = b.lo.get(c).copied().unwrap_or(NO_LO);
-            let ch = b.hi.get(c).copied().unwrap_or(NO_HI);
-            let nl = lo.max(cl);
-            let nh = hi.min(ch);
-            if nl > nh {
-                return None;
-            }
-            lo = nl;
-            hi = nh;
-            let has_lo = cl != NO_LO;
-            kept |= u64::from(has_lo | (ch != NO_HI)) << c;
-            lower_source |= has_lo;
-        }
-        if !self.allow_unbounded && (hi == NO_HI || !lower_source) || lo > MAX_MONEY {
-            return None;
-        }
-
-        let stability_kept = kept & (1 << Class::Stability as u8) != 0;
-        let cooldown = stability_kept & (b.set & (1 << Rule::Cooldown as u8) != 0);
-        let max_changes = stability_kept & (b.set & (1 << Rule::MaxChanges as u8) != 0);
-        let hold = cooldown | max_changes;
-
-        let snapped = if t == 1 { p } else { snap_half_even(p, t) };
-        // lo <= hi (the walk keeps only non-empty intervals): clamp without
-        // its panicking check.
-        let mut price = snapped.max(lo).min(hi);
-        let clamped_lo = snapped < lo;
-        let clamped_hi = snapped > hi;
-        let mut violated = b.violated;
-        let mut binding = 0u64;
-        if t != 1 && p % t != 0 {
-            violated |= 1 << Rule::Tick as u8;
-        }
-
-        // Endings come after clamping (R7): the nearest allowed ending in
-        // the interval, ties to the proposal's side; none is `unmet`.
-        let mut ending_moved = false;
-        let mut unmet = 0u64;
-        if let Some(e) = &self.endings {
-            let p_allowed = self.ending_allowed(e, p);
-            if !p_allowed {
-                violated |= 1 << Rule::PriceEnding as u8;
-            }
-            let allowed = if price == p {
-                p_allowed
-            } else {
-                self.ending_allowed(e, price)
-            };
-            if !hold && !allowed {
-                match endings::nearest(e, price, lo, hi, snapped > price) {
-                    Some(x) => {
-                        ending_moved = x != price;
-                        price = x;
-                    }
-                    None => unmet |= 1 << Rule::PriceEnding as u8,
-                }
-            }
-        }
-
-        let mut min_change_applied = false;
-        if let (Some(cur), Some(band)) = (current, self.min_change) {
-            let applies = !hold & change::within_band(band, cur, price) & (lo <= cur) & (cur <= hi);
-            price = pick(applies, cur, price);
-            min_change_applied = applies;
-            // The ending's move was undone: it no longer decides the price.
-            ending_moved &= !applies;
-            let bit = 1u64 << Rule::MinChange as u8;
-            violated |= bit & mask(applies);
-            binding |= bit & mask(applies);
-        }
-
-        // Kept classes' bounds are within [lo, hi], so a rule's bound can
-        // equal the price only if it equals the interval's own bound: fold
-        // the rules attaining `lo` and `hi` once, for `binding` and for
-        // the reason's source rule.
-        let mut lo_rules = 0u64;
-        let mut hi_rules = 0u64;
-        for c in 0..4 {
-            let k = kept & (1 << c) != 0;
-            let (l, h) = (b.lo.get(c).copied(), b.hi.get(c).copied());
-            let (la, ha) = (b.lo_at.get(c).copied(), b.hi_at.get(c).copied());
-            lo_rules |= la.unwrap_or(0) & mask(k & (l == Some(lo)));
-            hi_rules |= ha.unwrap_or(0) & mask(k & (h == Some(hi)));
-        }
-        binding |= lo_rules & mask(price == lo);
-        binding |= hi_rules & mask(price == hi);
-        binding |= (1 << Rule::Tick as u8) & mask((snapped != p) & (price == snapped));
-        binding |= (1 << Rule::PriceEnding as u8) & mask(ending_moved);
-
-        // The first kept class in priority order whose bound on the
-        // clamped side is the interval's own, and its lowest rule (a
-        // class's rules have its own codes, `class_mask`).
-        let side = if clamped_lo { lo_rules } else { hi_rules };
-        let mut source = 0u64;
-        for class in order {
-            let m = side & class_mask(class);
-            source |= m & mask(source == 0);
-        }
-        let source = match (clamped_lo | clamped_hi) && source != 0 {
-            true => u8::try_from(source.trailing_zeros())
-                .ok()
-                .and_then(Rule::from_code)
-                .unwrap_or(Rule::Tick),
-            false if ending_moved => Rule::PriceEnding,
-            false => Rule::Tick,
-        };
-        let (outcome, reason) = if price == p {
-            (Outcome::Accepted, Reason::None)
-        } else if cooldown {
-            (Outcome::Held, Reason::Rule(Rule::Cooldown))
-        } else if max_changes {
-            (Outcome::Held, Reason::Rule(Rule::MaxChanges))
-        } else if min_change_applied {
-            (Outcome::Held, Reason::Rule(Rule::MinChange))
-        } else {
-            (Outcome::Adjusted, Reason::Rule(source))
-        };
-
-        let needs_approval = match (self.max_auto_change, current) {
-            (Some(limit), Some(cur)) if outcome != Outcome::Held => {
-                wide_mul((price - cur).abs(), limit.den) > wide_mul(limit.num, cur)
-            }
-            _ => false,
-        };
-        let promo_spend = promotion::spend_of(reference, units, price);
-
-        emit.emit(
-            i,
-            &Decision {
-                outcome,
-                reason,
-                price: Some(price),
-                lower: Some(lo),
-                upper: if hi == NO_HI { None } else { Some(hi) },
-                violated: RuleSet(violated),
-                binding: RuleSet(binding),
-                unmet: RuleSet(unmet),
-                relaxed: ClassSet::EMPTY,
-                promo_spend,
-                needs_approval,
-                invalid_field: None,
-            },
-        );
         Some(())
+    }
+}
+
+/// Where [`Prepared::collect`] records each rule's bound.
+trait Sink {
+    /// A lower bound of `rule`.
+    fn lower(&mut self, rule: Rule, v: i64);
+    /// An upper bound of `rule`.
+    fn upper(&mut self, rule: Rule, v: i64);
+}
+
+/// The rules a decision names, given the interval `[lo, hi]` that the
+/// first pass ([`Span`]) found: those whose bound the proposal breaks,
+/// and those whose bound is the interval's own end.
+///
+/// With every class kept, `lo` is the largest lower bound (or the tick)
+/// and `hi` the smallest upper one, so a rule attains `lo` exactly when
+/// its class's largest lower bound is `lo` and the rule attains that:
+/// the per-class bookkeeping of [`Bounds`](crate::engine::Bounds) gives the same sets.
+#[derive(Clone, Copy, Debug)]
+struct Named {
+    /// The price the rules are checked against.
+    proposal: i64,
+    lo: i64,
+    hi: i64,
+    /// Rules whose bound `proposal` breaks.
+    violated: u64,
+    /// Rules whose lower bound is `lo`.
+    lo_rules: u64,
+    /// Rules whose upper bound is `hi`.
+    hi_rules: u64,
+}
+
+impl Named {
+    #[inline(always)]
+    fn new(proposal: i64, lo: i64, hi: i64) -> Named {
+        Named {
+            proposal,
+            lo,
+            hi,
+            violated: 0,
+            lo_rules: 0,
+            hi_rules: 0,
+        }
+    }
+}
+
+impl Sink for Named {
+    #[inline(always)]
+    fn lower(&mut self, rule: Rule, v: i64) {
+        let bit = 1u64 << (rule as u8 & 63);
+        self.violated |= bit & mask(self.proposal < v);
+        self.lo_rules |= bit & mask(v == self.lo);
+    }
+
+    #[inline(always)]
+    fn upper(&mut self, rule: Rule, v: i64) {
+        let bit = 1u64 << (rule as u8 & 63);
+        self.violated |= bit & mask(self.proposal > v);
+        self.hi_rules |= bit & mask(v == self.hi);
+    }
+}
+
+/// The bounds' intersection alone: a max, a min and a flag per bound, all
+/// in registers (the fast path's first pass; [`Bounds`](crate::engine::Bounds) keeps per class
+/// and per rule what the decision's rule sets need).
+#[derive(Clone, Copy, Debug)]
+struct Span {
+    /// The largest lower bound, `NO_LO` if none.
+    lo: i64,
+    /// The smallest upper bound, `NO_HI` if none.
+    hi: i64,
+    /// Whether any rule set a lower bound.
+    lower_source: bool,
+    /// Rules that set a bound.
+    set: u64,
+}
+
+impl Span {
+    #[inline(always)]
+    fn new() -> Span {
+        Span {
+            lo: NO_LO,
+            hi: NO_HI,
+            lower_source: false,
+            set: 0,
+        }
+    }
+}
+
+impl Sink for Span {
+    #[inline(always)]
+    fn lower(&mut self, rule: Rule, v: i64) {
+        self.set |= 1 << (rule as u8 & 63);
+        self.lo = self.lo.max(v);
+        self.lower_source = true;
+    }
+
+    #[inline(always)]
+    fn upper(&mut self, rule: Rule, v: i64) {
+        self.set |= 1 << (rule as u8 & 63);
+        self.hi = self.hi.min(v);
     }
 }
 
