@@ -430,6 +430,16 @@ impl MoneyOut {
     }
 }
 
+/// Minor-unit money `v` as int64 values and 0/1 validity (`none` meaning
+/// "no value", written as 0 with validity 0).
+#[inline(always)]
+fn minor_block(raw: &mut [i64], valid: &mut [u8], v: &[i64], none: i64) {
+    for ((r, ok), &x) in raw.iter_mut().zip(valid.iter_mut()).zip(v) {
+        *r = if x == none { 0 } else { x };
+        *ok = u8::from(x != none);
+    }
+}
+
 /// A range of a money output column.
 struct MoneySink<'a> {
     minor: bool,
@@ -474,10 +484,7 @@ impl<'a> MoneySink<'a> {
         let end = at + v.len();
         if self.minor {
             if let (Some(r), Some(ok)) = (self.raw.get_mut(at..end), self.valid.get_mut(at..end)) {
-                for ((r, ok), &x) in r.iter_mut().zip(ok.iter_mut()).zip(v) {
-                    *r = if x == none { 0 } else { x };
-                    *ok = u8::from(x != none);
-                }
+                minor_block(r, ok, v, none);
             }
         } else if let Some(m) = self.major.get_mut(at..end) {
             let per_major = self.per_major;
@@ -756,10 +763,7 @@ impl<'a> Sink<'a> {
                 let (Some(ti), Some(tb)) = (i.get_mut(..n), b.get_mut(..n)) else {
                     continue;
                 };
-                for ((r, ok), &x) in ti.iter_mut().zip(tb.iter_mut()).zip(v) {
-                    *r = if x == none { 0 } else { x };
-                    *ok = u8::from(x != none);
-                }
+                minor_block(ti, tb, v, none);
                 if let (Some(d), Some(dv)) = (part(m.raw, at, end), part(m.valid, at, end)) {
                     // SAFETY: AVX2, this function's requirement.
                     unsafe {
