@@ -945,7 +945,10 @@ fn run_range(
         };
         // A row with a value that cannot be read goes to the engine as an
         // invalid proposal (zero), so it is rejected in place.
-        let any_bad = bad.iter().any(|b| *b != NO_BAD);
+        //
+        // An OR over every byte, with no early exit, so that it vectorises:
+        // `any` compared a byte at a time (2.5 % of a one-thread profile).
+        let any_bad = bad.iter().fold(0u8, |acc, b| acc | (b ^ NO_BAD)) != 0;
         if let Some(p) = converted.get_mut(proposed_at) {
             if any_bad {
                 if let Some(src) = p.borrowed.take() {
