@@ -400,6 +400,21 @@ fn decimal_digits(v: u64) -> usize {
     (t + 1 - usize::from(below)).max(1)
 }
 
+/// Writes the last two decimal digits of `v` to `out[k - 2..k]` and drops
+/// them from `v`.
+#[inline(always)]
+fn pair(out: &mut [u8], k: usize, v: &mut u64) -> Option<()> {
+    let q = *v / 100;
+    let [a, b] = *PAIRS.get((*v - q * 100) as usize)?;
+    *v = q;
+    let slot = out.get_mut(k.checked_sub(2)?..k)?;
+    if let [x, y] = slot {
+        *x = a;
+        *y = b;
+    }
+    Some(())
+}
+
 /// A row being built in the scratch buffer. Every write checks its room
 /// and fails (`None`) when there is none: the row is then written the
 /// general way.
@@ -462,13 +477,6 @@ impl Cursor<'_> {
         let mut k = len;
         // Two digits at a time, from the right: the fraction, the point,
         // then the integer part (`k` digits are left once the point is in).
-        let pair = |out: &mut [u8], k: usize, v: &mut u64| -> Option<()> {
-            let [a, b] = *PAIRS.get((*v % 100) as usize)?;
-            *v /= 100;
-            *out.get_mut(k - 2)? = a;
-            *out.get_mut(k - 1)? = b;
-            Some(())
-        };
         let mut f = frac;
         while f >= 2 {
             pair(out, k, &mut v)?;
