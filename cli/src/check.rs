@@ -103,7 +103,7 @@ pub fn run(args: &CheckArgs) -> Result<(), CliError> {
     }
     let mut buf = Vec::with_capacity(1 << 20);
     push_check_header(&mut buf, out_format);
-    let rows = CheckRowWriter::new(out_format, digits, &stamp);
+    let mut rows = CheckRowWriter::new(out_format, digits, &stamp);
     // Three stages: reading, evaluation (budgets carry over in input
     // order), formatting and writing.
     let eval_ref = &mut eval;

@@ -161,6 +161,8 @@ fn scan_plain(input: &[u8], eof: bool, out: &mut Records) -> Option<Scan> {
         let quotes = bytes_equal(w, b'"');
         let newlines = bytes_equal(w, b'\n');
         let mut commas = bytes_equal(w, b',');
+        // Where this word's bytes go in `data` (a buffer index: no wrap).
+        let at = base.wrapping_add(pos);
         if newlines != 0 {
             let nl = newlines.trailing_zeros();
             if quotes != 0 && quotes.trailing_zeros() < nl {
@@ -170,7 +172,7 @@ fn scan_plain(input: &[u8], eof: bool, out: &mut Records) -> Option<Scan> {
             commas &= (1u64 << nl) - 1;
             while commas != 0 {
                 out.ends
-                    .push(base + pos + (commas.trailing_zeros() / 8) as usize);
+                    .push(at.wrapping_add((commas.trailing_zeros() / 8) as usize));
                 commas &= commas - 1;
             }
             line_end = Some(pos + (nl / 8) as usize);
@@ -181,7 +183,7 @@ fn scan_plain(input: &[u8], eof: bool, out: &mut Records) -> Option<Scan> {
         }
         while commas != 0 {
             out.ends
-                .push(base + pos + (commas.trailing_zeros() / 8) as usize);
+                .push(at.wrapping_add((commas.trailing_zeros() / 8) as usize));
             commas &= commas - 1;
         }
         pos += 8;

@@ -95,6 +95,97 @@ pub fn whole(text: &[u8]) -> Option<i64> {
     Some(if neg { -value } else { value })
 }
 
+/// Eight ASCII zeros.
+const ZEROS: u64 = 0x3030_3030_3030_3030;
+
+/// The value of the eight ASCII digits of `w` (the first in the lowest
+/// byte), `None` when a byte is not a digit: the digits are combined
+/// pairwise, then in fours, then in eights (Lemire).
+#[inline(always)]
+fn eight_digits(w: u64) -> Option<u64> {
+    const HIGH: u64 = 0xF0F0_F0F0_F0F0_F0F0;
+    // A digit's high nibble is 3 and adding 6 keeps it so (no carry
+    // leaves a byte whose high nibble is 3).
+    if (w & HIGH) != ZEROS || (w.wrapping_add(0x0606_0606_0606_0606) & HIGH) != ZEROS {
+        return None;
+    }
+    let v = w.wrapping_sub(ZEROS);
+    let v = v.wrapping_mul(10).wrapping_add(v >> 8);
+    let a = (v & 0x0000_00FF_0000_00FF).wrapping_mul(100 + (1_000_000 << 32));
+    let b = ((v >> 16) & 0x0000_00FF_0000_00FF).wrapping_mul(1 + (10_000 << 32));
+    Some(a.wrapping_add(b) >> 32)
+}
+
+/// [`whole`] of `data[start..end]` when it is 9 to 16 plain digits (unix
+/// times), read as two eight-byte words: the first eight digits, and the
+/// last eight bytes of the field (which overlap the first word; the
+/// overlap is dropped). `None` for any other field, and when the field
+/// does not lie in `data`; the caller then asks [`whole`].
+#[inline(always)]
+pub fn long_whole(data: &[u8], start: usize, end: usize) -> Option<i64> {
+    let field = data.get(start..end)?;
+    let n = field.len();
+    if !(9..=16).contains(&n) {
+        return None;
+    }
+    let (first, _) = field.split_first_chunk::<8>()?;
+    let (_, last) = field.split_last_chunk::<8>()?;
+    let hi = eight_digits(u64::from_le_bytes(*first))?;
+    // The last n - 8 digits are the top bytes of the last word; the bytes
+    // below them (already read in `first`) become zeros.
+    let keep = 8 * (16 - n) as u32;
+    let low = u64::from_le_bytes(*last);
+    let lo = eight_digits(((low >> keep) << keep) | (ZEROS & ((1u64 << keep) - 1)))?;
+    let scale = *POW10_8.get(n - 8)?;
+    i64::try_from(hi.wrapping_mul(scale).wrapping_add(lo)).ok()
+}
+
+/// [`money`] of `data[start..end]` when it has the commonest form: an
+/// unsigned amount with exactly `digits` (1 to 4) fraction digits and at
+/// most eight digits in all (`103.98`). The eight bytes of `data` that end
+/// with the field are read as one word: the point must be the byte
+/// `digits` from the end, the integer digits move up one byte over it,
+/// and the bytes before the field become zeros. `None` for any other
+/// field, and when fewer than eight bytes of `data` end with it; the
+/// caller then asks [`money`].
+#[inline(always)]
+pub fn short_money(data: &[u8], start: usize, end: usize, digits: u8) -> Option<i64> {
+    let d = u32::from(digits);
+    let n = end.checked_sub(start)?;
+    // At least one integer digit, the point and the fraction; the point
+    // is not the first byte of the word.
+    if d == 0 || d > 4 || n < d as usize + 2 || n > 8 {
+        return None;
+    }
+    let word: [u8; 8] = data.get(end.checked_sub(8)?..end)?.try_into().ok()?;
+    let w = u64::from_le_bytes(word);
+    // Byte 7 - d is the point.
+    if (w >> (8 * (7 - d))) & 0xFF != u64::from(b'.') {
+        return None;
+    }
+    let frac = (w >> (8 * (8 - d))) << (8 * (8 - d));
+    // The integer digits, one byte up, over the point; only the field's
+    // bytes (the top n of the word, one fewer once the point is gone).
+    let below = 8 * (9 - n as u32);
+    let int = ((w << 8) >> below << below) & ((1u64 << (8 * (8 - d))) - 1);
+    let fill = ZEROS & ((1u64 << below) - 1);
+    let v = eight_digits(frac | int | fill)?;
+    i64::try_from(v).ok()
+}
+
+/// `10^k` for `k <= 8`.
+const POW10_8: [u64; 9] = [
+    1,
+    10,
+    100,
+    1_000,
+    10_000,
+    100_000,
+    1_000_000,
+    10_000_000,
+    100_000_000,
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -199,6 +290,76 @@ mod tests {
             }
         }
         assert!(accepted > 10_000, "too few accepted texts: {accepted}");
+    }
+
+    /// The two-word reader answers only where [`whole`] does, with the
+    /// same value, and answers for the unix times of the sample.
+    #[test]
+    fn long_whole_agrees_with_whole() {
+        let mut rng = rand_pcg::Pcg64::seed_from_u64(14);
+        let alphabet = b"0123456789012345678901234567890123456789-.x ";
+        let mut accepted = 0;
+        for _ in 0..200_000 {
+            let len = rng.random_range(0..20);
+            let field = random_text(&mut rng, alphabet);
+            let field = field.get(..len.min(field.len())).unwrap_or(&[]).to_vec();
+            let mut data = b"1,".to_vec();
+            data.extend_from_slice(&field);
+            data.extend_from_slice(b",42");
+            if let Some(v) = long_whole(&data, 2, 2 + field.len()) {
+                accepted += 1;
+                assert_eq!(
+                    whole(&field),
+                    Some(v),
+                    "{}",
+                    String::from_utf8_lossy(&field)
+                );
+            }
+        }
+        assert!(accepted > 1_000, "too few accepted: {accepted}");
+        for text in [
+            &b"1795000000"[..],
+            b"100000000",
+            b"9999999999999999",
+            b"0000000000",
+        ] {
+            let v = long_whole(text, 0, text.len());
+            assert!(v.is_some());
+            assert_eq!(v, whole(text));
+        }
+    }
+
+    /// The one-word money reader answers only where [`money`] does, with
+    /// the same value, and answers for the prices of the sample.
+    #[test]
+    fn short_money_agrees_with_money() {
+        let mut rng = rand_pcg::Pcg64::seed_from_u64(15);
+        let alphabet = b"0123456789012345678901234567890123456789..-x";
+        let mut accepted = 0;
+        for _ in 0..300_000 {
+            let len = rng.random_range(0..11);
+            let field = random_text(&mut rng, alphabet);
+            let field = field.get(..len.min(field.len())).unwrap_or(&[]).to_vec();
+            // Bytes before the field: any, or too few for a word.
+            let before = random_text(&mut rng, b"0123456789.,-");
+            let mut data = before.clone();
+            data.extend_from_slice(&field);
+            data.push(b',');
+            let digits = rng.random_range(0..=4u8);
+            let (start, end) = (before.len(), before.len() + field.len());
+            if let Some(v) = short_money(&data, start, end, digits) {
+                accepted += 1;
+                let s = String::from_utf8_lossy(&field);
+                assert_eq!(money(&field, digits), Some(v), "{s} {digits}");
+            }
+        }
+        assert!(accepted > 1_000, "too few accepted: {accepted}");
+        let row = b"sku,103.98,9.97,0.05,99999.99,";
+        for (start, end) in [(4, 10), (11, 15), (16, 20), (21, 29)] {
+            let v = short_money(row, start, end, 2);
+            assert!(v.is_some());
+            assert_eq!(v, money(row.get(start..end).unwrap_or(&[]), 2));
+        }
     }
 
     #[test]

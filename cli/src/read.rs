@@ -193,8 +193,10 @@ impl Chunk {
                                 if field != Field::ProposedPrice {
                                     continue;
                                 }
-                            } else if let Some(v) =
-                                fast::money(data.get(start..end).unwrap_or(&[]), digits)
+                            } else if let Some(v) = fast::short_money(data, start, end, digits)
+                                .or_else(|| {
+                                    fast::money(data.get(start..end).unwrap_or(&[]), digits)
+                                })
                             {
                                 item.set(field, v);
                                 continue;
@@ -207,7 +209,9 @@ impl Chunk {
                             }
                             // `set` refuses a segment beyond u32: the
                             // general path then words the error.
-                            if let Some(v) = fast::whole(data.get(start..end).unwrap_or(&[])) {
+                            if let Some(v) = fast::long_whole(data, start, end)
+                                .or_else(|| fast::whole(data.get(start..end).unwrap_or(&[])))
+                            {
                                 if item.set(field, v) {
                                     continue;
                                 }

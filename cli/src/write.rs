@@ -275,6 +275,272 @@ pub struct CheckRowWriter {
     digits: u8,
     /// Everything after the `error` column, line end included.
     tail: Vec<u8>,
+    /// The name tables of the CSV fast path ([`CheckRowWriter::push_csv_fast`]).
+    names: Option<Box<Names>>,
+    /// Where the fast path builds a row before appending it whole.
+    scratch: Vec<u8>,
+}
+
+/// Bytes of a [`Padded`] name: the longest text a table holds (a class
+/// list with its comma) is 41.
+const PAD: usize = 48;
+
+/// Room for one row on the fast path; a row that does not fit (a very
+/// long sku or rule lists) is written the general way.
+const SCRATCH: usize = 1024;
+
+/// A short text in a fixed-size array, so that it is copied as one
+/// fixed-size move (the bytes after `len` are zero and overwritten next).
+#[derive(Clone, Copy)]
+struct Padded {
+    bytes: [u8; PAD],
+    len: usize,
+}
+
+impl Padded {
+    fn of(text: &[u8]) -> Option<Padded> {
+        let mut bytes = [0; PAD];
+        bytes.get_mut(..text.len())?.copy_from_slice(text);
+        Some(Padded {
+            bytes,
+            len: text.len(),
+        })
+    }
+
+    /// `text` followed by a comma.
+    fn field(text: &[u8]) -> Option<Padded> {
+        let mut v = text.to_vec();
+        v.push(b',');
+        Padded::of(&v)
+    }
+}
+
+/// The texts of a CSV row's fixed vocabularies, each made by the general
+/// writer's own functions, so the fast path writes the same bytes.
+struct Names {
+    /// `outcome,` by `Outcome as usize`.
+    outcomes: Vec<Padded>,
+    /// Rule name by code (empty for codes without a rule, which are
+    /// skipped as in [`push_rules`]).
+    rules: Vec<Padded>,
+    /// `relaxed,` for every class set.
+    classes: Vec<Padded>,
+    /// `reason,` by [`Reason::code`](priceguard::Reason::code); `None` for
+    /// codes of no reason.
+    reasons: Vec<Option<Padded>>,
+    /// `false,` and `true,`.
+    approval: (Padded, Padded),
+}
+
+impl Names {
+    fn new() -> Option<Names> {
+        let outcomes = priceguard::Outcome::ALL
+            .iter()
+            .enumerate()
+            .map(|(i, o)| (i == *o as usize).then(|| Padded::field(o.name().as_bytes()))?)
+            .collect::<Option<Vec<_>>>()?;
+        let rules = (0..64)
+            .map(|code| Padded::of(RULE_NAMES.get(code).copied().unwrap_or("").as_bytes()))
+            .collect::<Option<Vec<_>>>()?;
+        let classes = (0..=u8::MAX)
+            .map(|bits| {
+                let mut b = Vec::new();
+                push_classes(&mut b, ClassSet(bits), b";", false);
+                Padded::field(&b)
+            })
+            .collect::<Option<Vec<_>>>()?;
+        let reasons = (0..132)
+            .map(|code| match priceguard::Reason::from_code(code) {
+                Some(r) if r.code() == code => Padded::field(r.name().as_bytes()).map(Some),
+                _ => Some(None),
+            })
+            .collect::<Option<Vec<_>>>()?;
+        Some(Names {
+            outcomes,
+            rules,
+            classes,
+            reasons,
+            approval: (Padded::field(b"false")?, Padded::field(b"true")?),
+        })
+    }
+}
+
+/// `"00"` to `"99"`.
+// Evaluated at compile time (see `RULE_NAMES`).
+#[allow(clippy::indexing_slicing)]
+const PAIRS: [[u8; 2]; 100] = {
+    let mut t = [[0; 2]; 100];
+    let mut i = 0;
+    while i < 100 {
+        t[i] = [b'0' + (i / 10) as u8, b'0' + (i % 10) as u8];
+        i += 1;
+    }
+    t
+};
+
+/// `10^k` for every `k` a `u64` holds.
+#[allow(clippy::indexing_slicing)]
+const POW10_U64: [u64; 20] = {
+    let mut t = [1; 20];
+    let mut i = 1;
+    while i < 20 {
+        t[i] = t[i - 1] * 10;
+        i += 1;
+    }
+    t
+};
+
+/// Decimal digits of `v` (one for zero), from its bit length: `bits *
+/// 1233 / 4096` is `floor(log10(2^bits))`, one too many at most.
+#[inline(always)]
+fn decimal_digits(v: u64) -> usize {
+    let bits = (u64::BITS - v.leading_zeros()) as usize;
+    let t = (bits * 1233) >> 12;
+    let below = POW10_U64.get(t).is_some_and(|p| v < *p);
+    (t + 1 - usize::from(below)).max(1)
+}
+
+/// Writes the last two decimal digits of `v` to `out[k - 2..k]` and drops
+/// them from `v`.
+#[inline(always)]
+fn pair(out: &mut [u8], k: usize, v: &mut u64) -> Option<()> {
+    let q = *v / 100;
+    let [a, b] = *PAIRS.get((*v - q * 100) as usize)?;
+    *v = q;
+    let slot = out.get_mut(k.checked_sub(2)?..k)?;
+    if let [x, y] = slot {
+        *x = a;
+        *y = b;
+    }
+    Some(())
+}
+
+/// A row being built in the scratch buffer. Every write checks its room
+/// and fails (`None`) when there is none: the row is then written the
+/// general way.
+struct Cursor<'a> {
+    out: &'a mut [u8],
+    pos: usize,
+}
+
+impl Cursor<'_> {
+    #[inline(always)]
+    fn byte(&mut self, b: u8) -> Option<()> {
+        *self.out.get_mut(self.pos)? = b;
+        self.pos += 1;
+        Some(())
+    }
+
+    #[inline(always)]
+    fn name(&mut self, p: &Padded) -> Option<()> {
+        self.out
+            .get_mut(self.pos..self.pos + PAD)?
+            .copy_from_slice(&p.bytes);
+        self.pos += p.len;
+        Some(())
+    }
+
+    /// The sku as [`push_csv_field`] writes it when it needs no quotes;
+    /// `None` when it does.
+    #[inline(always)]
+    fn sku(&mut self, sku: &[u8]) -> Option<()> {
+        let out = self.out.get_mut(self.pos..self.pos + sku.len())?;
+        let mut special = false;
+        for (o, &b) in out.iter_mut().zip(sku) {
+            special |= matches!(b, b',' | b'"' | b'\n' | b'\r');
+            *o = b;
+        }
+        if special
+            || sku.first().is_some_and(u8::is_ascii_whitespace)
+            || sku.last().is_some_and(u8::is_ascii_whitespace)
+        {
+            return None;
+        }
+        self.pos += sku.len();
+        Some(())
+    }
+
+    /// `v` in decimal (the digits [`itoa`] writes), zero padded to at
+    /// least `frac + 1` digits with a point before the last `frac` when
+    /// `frac > 0`.
+    #[inline(always)]
+    fn digits(&mut self, v: u64, frac: usize) -> Option<()> {
+        let n = decimal_digits(v);
+        let (width, point) = if frac == 0 {
+            (n, 0)
+        } else {
+            (n.max(frac + 1), 1)
+        };
+        let len = width + point;
+        let out = self.out.get_mut(self.pos..self.pos + len)?;
+        let mut v = v;
+        let mut k = len;
+        // Two digits at a time, from the right: the fraction, the point,
+        // then the integer part (`k` digits are left once the point is in).
+        let mut f = frac;
+        while f >= 2 {
+            pair(out, k, &mut v)?;
+            k -= 2;
+            f -= 2;
+        }
+        if f == 1 {
+            k -= 1;
+            *out.get_mut(k)? = b'0' + (v % 10) as u8;
+            v /= 10;
+        }
+        if point == 1 {
+            k -= 1;
+            *out.get_mut(k)? = b'.';
+        }
+        while k >= 2 {
+            pair(out, k, &mut v)?;
+            k -= 2;
+        }
+        if k == 1 {
+            *out.get_mut(0)? = b'0' + (v % 10) as u8;
+        }
+        self.pos += len;
+        Some(())
+    }
+
+    /// What [`push_money`] writes.
+    #[inline(always)]
+    fn money(&mut self, minor: i64, digits: u8) -> Option<()> {
+        if minor < 0 {
+            self.byte(b'-')?;
+        }
+        self.digits(minor.unsigned_abs(), usize::from(digits))
+    }
+
+    /// What [`push_opt_money_csv`] writes, then a comma.
+    #[inline(always)]
+    fn opt_money(&mut self, v: Option<i64>, digits: u8) -> Option<()> {
+        if let Some(v) = v {
+            self.money(v, digits)?;
+        }
+        self.byte(b',')
+    }
+
+    /// What [`push_rules`] writes with `;`, then a comma.
+    #[inline(always)]
+    fn rules(&mut self, names: &[Padded], set: RuleSet) -> Option<()> {
+        let mut bits = set.bits();
+        let mut first = true;
+        while bits != 0 {
+            let code = bits.trailing_zeros() as usize;
+            bits &= bits - 1;
+            let name = names.get(code)?;
+            if name.len == 0 {
+                continue;
+            }
+            if !first {
+                self.byte(b';')?;
+            }
+            first = false;
+            self.name(name)?;
+        }
+        self.byte(b',')
+    }
 }
 
 impl CheckRowWriter {
@@ -306,19 +572,71 @@ impl CheckRowWriter {
             format,
             digits,
             tail,
+            names: Names::new().map(Box::new),
+            scratch: vec![0; SCRATCH],
         }
+    }
+
+    /// Appends one CSV row without an error the fast way: built in the
+    /// scratch buffer from fixed-size name copies and hand-formatted
+    /// numbers, then appended whole. `false` (nothing written) when the
+    /// row needs the general path: a sku that needs quotes, or a row too
+    /// long for the scratch buffer.
+    fn push_csv_fast(&mut self, buf: &mut Vec<u8>, sku: &[u8], d: &Decision, line: u64) -> bool {
+        let Some(t) = self.names.as_deref() else {
+            return false;
+        };
+        let digits = self.digits;
+        let mut w = Cursor {
+            out: &mut self.scratch,
+            pos: 0,
+        };
+        let written = (|| -> Option<()> {
+            w.sku(sku)?;
+            w.byte(b',')?;
+            w.name(t.outcomes.get(d.outcome as usize)?)?;
+            w.opt_money(d.price, digits)?;
+            w.opt_money(d.lower, digits)?;
+            w.opt_money(d.upper, digits)?;
+            w.rules(&t.rules, d.violated)?;
+            w.rules(&t.rules, d.binding)?;
+            w.name(t.classes.get(usize::from(d.relaxed.0))?)?;
+            let reason = t.reasons.get(usize::try_from(d.reason.code()).ok()?)?;
+            w.name(reason.as_ref()?)?;
+            w.opt_money(d.promo_spend, digits)?;
+            w.rules(&t.rules, d.unmet)?;
+            w.name(if d.needs_approval {
+                &t.approval.1
+            } else {
+                &t.approval.0
+            })?;
+            w.digits(line, 0)?;
+            w.byte(b',')
+        })();
+        let Some(row) = written.and_then(|()| w.out.get(..w.pos)) else {
+            return false;
+        };
+        buf.extend_from_slice(row);
+        buf.extend_from_slice(&self.tail);
+        true
     }
 
     /// Appends one row: the same bytes as [`push_check_row`] with this
     /// writer's policy.
     pub fn push(
-        &self,
+        &mut self,
         buf: &mut Vec<u8>,
         sku: &[u8],
         decision: &Decision,
         line: u64,
         error: Option<&str>,
     ) {
+        if self.format == Format::Csv
+            && error.is_none()
+            && self.push_csv_fast(buf, sku, decision, line)
+        {
+            return;
+        }
         let mut itoa = itoa::Buffer::new();
         match self.format {
             Format::Csv => {
@@ -563,7 +881,7 @@ mod tests {
         ];
         for format in [Format::Csv, Format::Jsonl] {
             for digits in [0, 2, 3] {
-                let w = CheckRowWriter::new(format, digits, &stamp);
+                let mut w = CheckRowWriter::new(format, digits, &stamp);
                 for d in &decisions {
                     for (sku, error) in [(&b"A-1"[..], None), (b"x,\"y\"\n", Some("bad, \"x\""))] {
                         let mut want = Vec::new();
@@ -586,6 +904,110 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn decimal_digits_counts_every_magnitude() {
+        let mut v: u64 = 1;
+        for _ in 0..20 {
+            for x in [v - 1, v, v + 1, v.saturating_mul(2), v.saturating_mul(9)] {
+                assert_eq!(decimal_digits(x), x.to_string().len(), "{x}");
+            }
+            v = v.saturating_mul(10);
+        }
+        assert_eq!(decimal_digits(u64::MAX), 20);
+    }
+
+    /// The fast CSV row path writes what the general one does, on random
+    /// decisions, skus and lines; and it is the path taken for plain rows.
+    #[test]
+    fn the_fast_csv_row_is_the_general_row() {
+        use priceguard::{Outcome, Reason};
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_pcg::Pcg64::seed_from_u64(21);
+        let stamp = PolicyStamp {
+            name: String::from("retail, \"main\""),
+            version: String::from("2026-11-27"),
+            hash: String::from("0ec7"),
+        };
+        let magnitude = |rng: &mut rand_pcg::Pcg64| -> i64 {
+            match rng.random_range(0..6) {
+                0 => rng.random_range(-1000..1000),
+                1 => rng.random_range(0..1_000_000),
+                2 => i64::MIN + rng.random_range(0..3),
+                3 => i64::MAX - rng.random_range(0..3),
+                4 => 10i64.pow(rng.random_range(0..19)) - rng.random_range(0..2),
+                _ => rng.random(),
+            }
+        };
+        let mut fast = 0;
+        for digits in 0..=4u8 {
+            let mut w = CheckRowWriter::new(Format::Csv, digits, &stamp);
+            for _ in 0..4000 {
+                let opt = |rng: &mut rand_pcg::Pcg64| rng.random_bool(0.7).then(|| magnitude(rng));
+                let rules = |rng: &mut rand_pcg::Pcg64| match rng.random_range(0..4) {
+                    0 => RuleSet::EMPTY,
+                    1 => RuleSet(1 << rng.random_range(0..64)),
+                    2 => RuleSet(rng.random::<u64>() & ((1 << RULE_COUNT) - 1)),
+                    _ => RuleSet(rng.random()),
+                };
+                let reason = Reason::from_code(rng.random_range(0..140))
+                    .unwrap_or(Reason::Custom(rng.random()));
+                let d = Decision {
+                    outcome: Outcome::ALL[rng.random_range(0..4)],
+                    reason,
+                    price: opt(&mut rng),
+                    lower: opt(&mut rng),
+                    upper: opt(&mut rng),
+                    violated: rules(&mut rng),
+                    binding: rules(&mut rng),
+                    unmet: rules(&mut rng),
+                    relaxed: ClassSet(rng.random()),
+                    promo_spend: opt(&mut rng),
+                    needs_approval: rng.random(),
+                    invalid_field: None,
+                };
+                let len = rng.random_range(0..40);
+                // Mostly plain skus, some with bytes that need quotes.
+                let alphabet: &[u8] = if rng.random_bool(0.8) {
+                    b"SKU-0123456789x\xff"
+                } else {
+                    b"SKU-0123456789 ,\"\n\r\tx\xff"
+                };
+                let sku: Vec<u8> = (0..len)
+                    .map(|_| {
+                        let k = rng.random_range(0..alphabet.len());
+                        alphabet.get(k).copied().unwrap_or(b'x')
+                    })
+                    .collect();
+                let shift = rng.random_range(0..64);
+                let line = rng.random_range(0..u64::MAX >> shift);
+                let mut want = Vec::new();
+                push_check_row(
+                    &mut want,
+                    Format::Csv,
+                    digits,
+                    &CheckRow {
+                        sku: &sku,
+                        decision: &d,
+                        line,
+                        error: None,
+                        policy: &stamp,
+                    },
+                );
+                let mut got = b"before".to_vec();
+                if w.push_csv_fast(&mut got, &sku, &d, line) {
+                    fast += 1;
+                    assert_eq!(got.get(6..), Some(&want[..]), "{d:?}");
+                } else {
+                    assert_eq!(got, b"before");
+                }
+                let mut got = Vec::new();
+                w.push(&mut got, &sku, &d, line, None);
+                assert_eq!(got, want);
+            }
+        }
+        assert!(fast > 5000, "the fast path took only {fast} rows");
     }
 
     #[test]
