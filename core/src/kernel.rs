@@ -424,7 +424,7 @@ impl Prepared {
             | Field::MaxPrice.bit()
             | Field::MapPrice.bit()
             | Field::BaselinePrice.bit();
-        if item.presence() & DIVERT != 0 {
+        if item.presence() & DIVERT != 0 || !self.valid_item(item) {
             return None;
         }
         let v = RowValues {
@@ -441,14 +441,10 @@ impl Prepared {
         };
         let mut out = None;
         let mut keep = |_: usize, d: &Decision| out = Some(*d);
-        match self.order {
-            0 => self.decide::<0>(&v, 0, &mut keep),
-            1 => self.decide::<1>(&v, 0, &mut keep),
-            2 => self.decide::<2>(&v, 0, &mut keep),
-            3 => self.decide::<3>(&v, 0, &mut keep),
-            4 => self.decide::<4>(&v, 0, &mut keep),
-            _ => self.decide::<5>(&v, 0, &mut keep),
-        }?;
+        // The priority order is read at run time: only an adjusted
+        // decision walks it, so one copy of the code serves all six.
+        let order = ORDERS.get(usize::from(self.order))?;
+        self.decide(&v, 0, &mut keep, order)?;
         out
     }
 }
@@ -650,7 +646,10 @@ impl<'a> Kernel<'a> {
             anchor: read(inp.anchor, i),
             competitor: read(inp.competitor, i),
         };
-        self.rules.decide::<O>(&v, i, emit)
+        if !self.rules.valid_row(&v) {
+            return None;
+        }
+        self.rules.decide(&v, i, emit, ORDERS.get(usize::from(O))?)
     }
 }
 
@@ -722,15 +721,10 @@ impl Prepared {
         }
     }
 
-    /// Row `i`'s decision, handed to `emit`, when it is on the fast path;
-    /// `None` sends it to the general engine. `O` picks the priority order
-    /// from [`ORDERS`].
+    /// Whether row `v` passes the engine's validation and has a cost when
+    /// the rules need one (else the engine decides it and names the field).
     #[inline(always)]
-    fn decide<const O: u8>(&self, v: &RowValues, i: usize, emit: &mut impl Emit) -> Option<()> {
-        let order = match ORDERS.get(O as usize) {
-            Some(o) => *o,
-            None => return None,
-        };
+    fn valid_row(&self, v: &RowValues) -> bool {
         let RowValues {
             p,
             current,
@@ -743,8 +737,7 @@ impl Prepared {
             anchor,
             competitor,
         } = *v;
-
-        // The engine's validation, as one pass; any failure is named by it.
+        // The engine's validation, as one pass.
         let mut ok = ok_price(Some(p)) & ok_price(current) & ok_price(reference);
         ok &= cost.is_none_or(|c| (c as u64) <= MAX_MONEY as u64);
         if let Some(u) = units {
@@ -757,9 +750,75 @@ impl Prepared {
         ok &= last.is_none_or(|v| v >= 0);
         ok &= changes.is_none_or(|v| v >= 0);
         ok &= ok_price(anchor) & ok_price(competitor);
-        if !ok || (self.needs_cost && cost.is_none()) {
-            return None;
+        ok && !(self.needs_cost && cost.is_none())
+    }
+
+    /// [`Prepared::valid_row`] for an item, read straight from its presence
+    /// mask: a test and a branch per absent field, a compare more per
+    /// present one. The `Option`s of a [`RowValues`] cost a flag register
+    /// (or a spill) each, about 60 instructions more per item.
+    #[inline(always)]
+    fn valid_item(&self, item: &Item) -> bool {
+        let present = item.presence();
+        let has = |f: Field| present & f.bit() != 0;
+        let bad_price = |v: i64| (v.wrapping_sub(1) as u64) >= MAX_MONEY as u64;
+        if bad_price(item.proposed_price()) {
+            return false;
         }
+        for f in [
+            Field::CurrentPrice,
+            Field::ReferencePrice,
+            Field::WindowAnchorPrice,
+            Field::CompetitorPrice,
+        ] {
+            if has(f) && bad_price(item.raw(f)) {
+                return false;
+            }
+        }
+        if has(Field::UnitCost) {
+            if item.raw(Field::UnitCost) as u64 > MAX_MONEY as u64 {
+                return false;
+            }
+        } else if self.needs_cost {
+            return false;
+        }
+        for f in [Field::Now, Field::LastChangeAt, Field::ChangesInWindow] {
+            if has(f) && item.raw(f) < 0 {
+                return false;
+            }
+        }
+        if has(Field::ExpectedUnits) {
+            let u = item.raw(Field::ExpectedUnits);
+            if (u.wrapping_sub(1) as u64) >= MAX_UNITS as u64 {
+                return false;
+            }
+            if has(Field::ReferencePrice)
+                && wide_mul(item.raw(Field::ReferencePrice), u) > 1_i128 << 61
+            {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// Row `i`'s decision, handed to `emit`, when it is on the fast path
+    /// (the row is valid: see [`Prepared::valid_row`]); `None` sends it to
+    /// the general engine. `order` is the priority order, one of [`ORDERS`].
+    #[inline(always)]
+    fn decide(
+        &self,
+        v: &RowValues,
+        i: usize,
+        emit: &mut impl Emit,
+        order: &[Class; 4],
+    ) -> Option<()> {
+        let RowValues {
+            p,
+            current,
+            reference,
+            units,
+            ..
+        } = *v;
 
         let t = self.tick;
         // First the interval alone: the walk, the clamp and the common
@@ -858,23 +917,6 @@ impl Prepared {
         binding |= (1 << Rule::Tick as u8) & mask((snapped != p) & (price == snapped));
         binding |= (1 << Rule::PriceEnding as u8) & mask(ending_moved);
 
-        // The first kept class in priority order whose bound on the
-        // clamped side is the interval's own, and its lowest rule (a
-        // class's rules have its own codes, `class_mask`).
-        let side = if clamped_lo { lo_rules } else { hi_rules };
-        let mut source = 0u64;
-        for class in order {
-            let m = side & class_mask(class);
-            source |= m & mask(source == 0);
-        }
-        let source = match (clamped_lo | clamped_hi) && source != 0 {
-            true => u8::try_from(source.trailing_zeros())
-                .ok()
-                .and_then(Rule::from_code)
-                .unwrap_or(Rule::Tick),
-            false if ending_moved => Rule::PriceEnding,
-            false => Rule::Tick,
-        };
         let (outcome, reason) = if price == p {
             (Outcome::Accepted, Reason::None)
         } else if cooldown {
@@ -884,6 +926,24 @@ impl Prepared {
         } else if min_change_applied {
             (Outcome::Held, Reason::Rule(Rule::MinChange))
         } else {
+            // The first kept class in priority order whose bound on the
+            // clamped side is the interval's own, and its lowest rule (a
+            // class's rules have its own codes, `class_mask`). Only an
+            // adjusted decision names it, so it is looked for only here.
+            let side = if clamped_lo { lo_rules } else { hi_rules };
+            let mut source = 0u64;
+            for class in *order {
+                let m = side & class_mask(class);
+                source |= m & mask(source == 0);
+            }
+            let source = match (clamped_lo | clamped_hi) && source != 0 {
+                true => u8::try_from(source.trailing_zeros())
+                    .ok()
+                    .and_then(Rule::from_code)
+                    .unwrap_or(Rule::Tick),
+                false if ending_moved => Rule::PriceEnding,
+                false => Rule::Tick,
+            };
             (Outcome::Adjusted, Reason::Rule(source))
         };
 
