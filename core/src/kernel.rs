@@ -118,6 +118,8 @@ struct Scaled {
     /// The largest `x` with `x * a <= PRODUCT_LIMIT`: one compare instead
     /// of a checked multiply and a compare.
     x_max: u64,
+    /// `b * tick - 1`, what `ceil` adds before dividing.
+    bias: u64,
     div: Magic,
     tick: i64,
 }
@@ -138,6 +140,7 @@ impl Scaled {
         Some(Scaled {
             a,
             x_max: PRODUCT_LIMIT.checked_div(a).unwrap_or(u64::MAX),
+            bias: d - 1,
             div: Magic::new(d)?,
             tick,
         })
@@ -155,7 +158,7 @@ impl Scaled {
         let n = (x as u64).wrapping_mul(self.a);
         // ceil(n / d) = floor((n + d - 1) / d), with n <= 2^61 and
         // d <= 2^61 (see `new`): the numerator stays below 2^62.
-        let q = self.div.div(n + self.div.d - 1);
+        let q = self.div.div(n + self.bias);
         // q <= n / (b * tick) + 1, so q * tick <= n + tick < 2^62.
         Some((q as i64).wrapping_mul(self.tick))
     }
@@ -201,6 +204,37 @@ fn prep<T: Copy>(v: Option<T>, f: impl Fn(T) -> Option<Scaled>) -> Result<Option
     match v {
         None => Ok(None),
         Some(x) => f(x).map(Some).ok_or(()),
+    }
+}
+
+/// A money parameter the fast path adds to a validated price: one in
+/// `0..=PRODUCT_LIMIT` keeps every sum below 2^62, so the sum needs no
+/// overflow check and the engine's clamp to ±2^62 is the identity. Larger
+/// ones (validation allows none today) turn the kernel off.
+fn bounded(v: Option<i64>) -> Result<Option<i64>, ()> {
+    match v {
+        Some(x) if !(0..=PRODUCT_LIMIT as i64).contains(&x) => Err(()),
+        _ => Ok(v),
+    }
+}
+
+/// `ceil_money_to_tick(x, t)` for `|x| < 2^62`, where its clamp does nothing.
+#[inline(always)]
+fn ceil_tick(x: i64, t: i64) -> i64 {
+    if t == 1 {
+        x
+    } else {
+        ceil_money_to_tick(x, t)
+    }
+}
+
+/// `floor_money_to_tick(x, t)` for `|x| < 2^62`.
+#[inline(always)]
+fn floor_tick(x: i64, t: i64) -> i64 {
+    if t == 1 {
+        x
+    } else {
+        floor_money_to_tick(x, t)
     }
 }
 
@@ -368,11 +402,11 @@ impl Prepared {
                 // c / (1 - m) = c * den / (den - num).
                 margin: prep(r.min_margin, |m| Scaled::new(m.den, m.den - m.num, t))?,
                 markup: prep(r.min_markup, |k| up(k, t))?,
-                unit_margin: r.min_unit_margin,
+                unit_margin: bounded(r.min_unit_margin)?,
                 discount: prep(r.max_discount, |d| down(d, t))?,
                 increase: prep(r.max_increase, |u| up(u, t))?,
                 decrease: prep(r.max_decrease, |d| down(d, t))?,
-                max_step: r.max_step,
+                max_step: bounded(r.max_step)?,
                 window_up: prep(r.window_increase, |u| up(u, t))?,
                 window_down: prep(r.window_decrease, |d| down(d, t))?,
                 window: r.window_increase.is_some() || r.window_decrease.is_some(),
@@ -976,7 +1010,8 @@ impl Prepared {
     }
     /// Records every base rule's bound for row `v` into `b` (the same
     /// bounds, in the same order, as the general engine's rules); `None`
-    /// when a product is too large for the fast path.
+    /// when a product is too large for the fast path. `v` is valid (see
+    /// [`Prepared::valid_row`]): prices and the cost are within MAX_MONEY.
     #[inline(always)]
     fn collect(&self, v: &RowValues, b: &mut impl Sink) -> Option<()> {
         let RowValues {
@@ -998,42 +1033,42 @@ impl Prepared {
             b.upper(Rule::MaxPrice, m);
         }
         if let Some(c) = cost {
-            if let Some(s) = self.margin {
+            if let Some(s) = &self.margin {
                 b.lower(Rule::Margin, s.ceil(c)?);
             }
-            if let Some(s) = self.markup {
+            if let Some(s) = &self.markup {
                 b.lower(Rule::Markup, s.ceil(c)?);
             }
             if let Some(u) = self.unit_margin {
-                b.lower(Rule::UnitMargin, ceil_money_to_tick(c.checked_add(u)?, t));
+                // 0 <= c <= MAX_MONEY and 0 <= u <= PRODUCT_LIMIT (`new`):
+                // no overflow, and the engine's clamp is the identity.
+                b.lower(Rule::UnitMargin, ceil_tick(c + u, t));
             }
         }
-        if let (Some(r), Some(s)) = (reference, self.discount) {
-            b.lower(Rule::MaxDiscount, s.ceil(r)?);
+        if let Some(s) = &self.discount {
+            if let Some(r) = reference {
+                b.lower(Rule::MaxDiscount, s.ceil(r)?);
+            }
         }
         if let Some(cur) = current {
-            if let Some(s) = self.increase {
+            if let Some(s) = &self.increase {
                 b.upper(Rule::MaxIncrease, s.floor(cur)?);
             }
-            if let Some(s) = self.decrease {
+            if let Some(s) = &self.decrease {
                 b.lower(Rule::MaxDecrease, s.ceil(cur)?);
             }
             if let Some(step) = self.max_step {
-                b.lower(
-                    Rule::MaxStep,
-                    ceil_money_to_tick(cur.saturating_sub(step), t),
-                );
-                b.upper(
-                    Rule::MaxStep,
-                    floor_money_to_tick(cur.saturating_add(step), t),
-                );
+                // 1 <= cur <= MAX_MONEY and 0 <= step <= PRODUCT_LIMIT
+                // (`new`): the engine's saturation and clamp do nothing.
+                b.lower(Rule::MaxStep, ceil_tick(cur - step, t));
+                b.upper(Rule::MaxStep, floor_tick(cur + step, t));
             }
             if self.window {
                 let w = anchor.unwrap_or(cur);
-                if let Some(s) = self.window_up {
+                if let Some(s) = &self.window_up {
                     b.upper(Rule::WindowIncrease, s.floor(w)?);
                 }
-                if let Some(s) = self.window_down {
+                if let Some(s) = &self.window_down {
                     b.lower(Rule::WindowDecrease, s.ceil(w)?);
                 }
             }
@@ -1055,10 +1090,10 @@ impl Prepared {
             }
         }
         if let Some(k) = competitor {
-            if let Some(s) = self.index_lo {
+            if let Some(s) = &self.index_lo {
                 b.lower(Rule::CompetitorFloor, s.ceil(k)?);
             }
-            if let Some(s) = self.index_hi {
+            if let Some(s) = &self.index_hi {
                 b.upper(Rule::CompetitorCeiling, s.floor(k)?);
             }
         }
