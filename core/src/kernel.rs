@@ -310,13 +310,6 @@ fn ok_price(v: Option<i64>) -> bool {
     v.is_none_or(|v| (v.wrapping_sub(1) as u64) < MAX_MONEY as u64)
 }
 
-/// `if c { a } else { b }` without a branch.
-#[inline(always)]
-fn pick(c: bool, a: i64, b: i64) -> i64 {
-    let m = mask(c) as i64;
-    (a & m) | (b & !m)
-}
-
 /// The columns a fast row reads.
 #[derive(Clone, Copy, Debug, Default)]
 struct Inputs<'a> {
@@ -919,14 +912,17 @@ impl Prepared {
 
         let mut min_change_applied = false;
         if let (Some(cur), Some(band)) = (current, self.min_change) {
-            let applies = !hold & change::within_band(band, cur, price) & (lo <= cur) & (cur <= hi);
-            price = pick(applies, cur, price);
-            min_change_applied = applies;
-            // The ending's move was undone: it no longer decides the price.
-            ending_moved &= !applies;
-            let bit = 1u64 << Rule::MinChange as u8;
-            violated |= bit & mask(applies);
-            binding |= bit & mask(applies);
+            // A branch, not a select: most moves are outside the band, and
+            // then nothing below changes.
+            if !hold && lo <= cur && cur <= hi && change::within_band(band, cur, price) {
+                price = cur;
+                min_change_applied = true;
+                // The ending's move was undone: it no longer decides the price.
+                ending_moved = false;
+                let bit = 1u64 << Rule::MinChange as u8;
+                violated |= bit;
+                binding |= bit;
+            }
         }
 
         // Kept classes' bounds are within [lo, hi], so a rule's bound can
@@ -945,9 +941,9 @@ impl Prepared {
             violated |= named.violated;
             lo_rules = named.lo_rules;
             hi_rules = named.hi_rules;
+            binding |= lo_rules & mask(price == lo);
+            binding |= hi_rules & mask(price == hi);
         }
-        binding |= lo_rules & mask(price == lo);
-        binding |= hi_rules & mask(price == hi);
         binding |= (1 << Rule::Tick as u8) & mask((snapped != p) & (price == snapped));
         binding |= (1 << Rule::PriceEnding as u8) & mask(ending_moved);
 
