@@ -809,10 +809,15 @@ impl Prepared {
         } else if self.needs_cost {
             return false;
         }
-        for f in [Field::Now, Field::LastChangeAt, Field::ChangesInWindow] {
-            if has(f) && item.raw(f) < 0 {
-                return false;
-            }
+        // Times and counts must not be negative: each sign, spread over
+        // the word and cut to the field's presence bit, must miss the mask
+        // (three loads, shifts and ANDs, and one branch).
+        let negative = |f: Field| ((item.raw(f) >> 63) as u32) & f.bit();
+        if (negative(Field::Now) | negative(Field::LastChangeAt) | negative(Field::ChangesInWindow))
+            & present
+            != 0
+        {
+            return false;
         }
         if has(Field::ExpectedUnits) {
             let u = item.raw(Field::ExpectedUnits);
@@ -864,7 +869,11 @@ impl Prepared {
         if lo > hi {
             return None;
         }
-        if !self.allow_unbounded && (hi == NO_HI || !span.lower_source) || lo > MAX_MONEY {
+        // Every lower bound `collect` records is at least -2^62 (see its
+        // clamps and validated inputs), so one was set exactly when the
+        // largest is above NO_LO: no flag to keep per bound.
+        let lower_source = span.lo != NO_LO;
+        if !self.allow_unbounded && (hi == NO_HI || !lower_source) || lo > MAX_MONEY {
             return None;
         }
 
@@ -1157,8 +1166,8 @@ impl Sink for Named {
     }
 }
 
-/// The bounds' intersection alone: a max, a min and a flag per bound, all
-/// in registers (the fast path's first pass; [`Bounds`](crate::engine::Bounds) keeps per class
+/// The bounds' intersection alone: a max, a min and a rule bit per bound,
+/// all in registers (the fast path's first pass; [`Bounds`](crate::engine::Bounds) keeps per class
 /// and per rule what the decision's rule sets need).
 #[derive(Clone, Copy, Debug)]
 struct Span {
@@ -1166,8 +1175,6 @@ struct Span {
     lo: i64,
     /// The smallest upper bound, `NO_HI` if none.
     hi: i64,
-    /// Whether any rule set a lower bound.
-    lower_source: bool,
     /// Rules that set a bound.
     set: u64,
 }
@@ -1178,7 +1185,6 @@ impl Span {
         Span {
             lo: NO_LO,
             hi: NO_HI,
-            lower_source: false,
             set: 0,
         }
     }
@@ -1189,7 +1195,6 @@ impl Sink for Span {
     fn lower(&mut self, rule: Rule, v: i64) {
         self.set |= 1 << (rule as u8 & 63);
         self.lo = self.lo.max(v);
-        self.lower_source = true;
     }
 
     #[inline(always)]
