@@ -345,6 +345,9 @@ pub(crate) struct Prepared {
     tick: i64,
     /// Which of [`ORDERS`] the policy's priority is.
     order: u8,
+    /// The priority order itself, for the single-item path (which reads
+    /// it at run time; see `evaluate_item`).
+    priority: [Class; 4],
     allow_unbounded: bool,
     needs_cost: bool,
     /// `ceil_T(min_price)` / `floor_T(max_price)` of the policy.
@@ -369,8 +372,11 @@ pub(crate) struct Prepared {
     endings: Option<Endings>,
     /// `endings` as the modulus's reciprocal and a bitmask of the allowed
     /// residues, when the modulus is at most 128 (one major unit of a
-    /// two-digit currency): a multiply and a bit test per check.
-    ending_bits: Option<(Magic, u128)>,
+    /// two-digit currency): a multiply and a bit test per check. The mask
+    /// is kept as two words, low first: as a `u128` it made the option's
+    /// tag 16 bytes, and `Option<Prepared>` (whose niche it is) then took
+    /// a 16-byte vector compare to test.
+    ending_bits: Option<(Magic, [u64; 2])>,
     /// The block path, when the policy's rules are all ones it decides.
     lanes: Option<Lanes>,
 }
@@ -388,6 +394,7 @@ impl Prepared {
             Ok(Prepared {
                 tick: t,
                 order: ORDERS.iter().position(|o| *o == r.priority).ok_or(())? as u8,
+                priority: r.priority,
                 allow_unbounded: r.allow_unbounded,
                 needs_cost: r.needs_cost(),
                 min_price: r.min_price.map(|m| ceil_money_to_tick(m, t)),
@@ -410,7 +417,10 @@ impl Prepared {
                 index_hi: prep(r.max_index, |m| times(m, t))?,
                 max_auto_change: r.max_auto_change,
                 endings: r.endings,
-                ending_bits: r.endings.and_then(|e| ending_bits(&e)),
+                ending_bits: r
+                    .endings
+                    .and_then(|e| ending_bits(&e))
+                    .map(|(m, b)| (m, [b as u64, (b >> 64) as u64])),
                 lanes: Lanes::new(&LaneRules {
                     tick: t,
                     priority: r.priority,
@@ -470,8 +480,7 @@ impl Prepared {
         let mut keep = |_: usize, d: &Decision| out = Some(*d);
         // The priority order is read at run time: only an adjusted
         // decision walks it, so one copy of the code serves all six.
-        let order = ORDERS.get(usize::from(self.order))?;
-        self.decide(&v, 0, &mut keep, order)?;
+        self.decide(&v, 0, &mut keep, &self.priority)?;
         out
     }
 }
@@ -686,7 +695,8 @@ impl Prepared {
     fn ending_allowed(&self, e: &Endings, price: i64) -> bool {
         match self.ending_bits {
             // For 0 <= price < 2^62, rem_euclid is the unsigned remainder.
-            Some((m, bits)) if (price as u64) < 1 << 62 => {
+            Some((m, [low, high])) if (price as u64) < 1 << 62 => {
+                let bits = u128::from(low) | u128::from(high) << 64;
                 let r = m.div_rem(price as u64).1;
                 (bits >> (r & 127)) & 1 != 0
             }
@@ -711,7 +721,8 @@ impl Prepared {
     ) -> Option<i64> {
         match self.ending_bits {
             // For 0 <= x < 2^62 every candidate below fits an i64.
-            Some((m, bits)) if (x as u64) < 1 << 62 => {
+            Some((m, [low, high])) if (x as u64) < 1 << 62 => {
+                let bits = u128::from(low) | u128::from(high) << 64;
                 // r < modulus <= 128; `bits` is not empty (`ending_bits`).
                 let r = m.div_rem(x as u64).1;
                 let base = x - r as i64;
