@@ -379,6 +379,33 @@ impl Item {
         self
     }
 
+    /// The stored value of a numeric field whether or not it is present
+    /// (meaningless when absent), for code that tests [`Item::presence`]
+    /// itself: with a constant `field` it is one load.
+    #[inline(always)]
+    pub(crate) const fn raw(&self, field: Field) -> i64 {
+        match field {
+            Field::ProposedPrice => self.proposed_price,
+            Field::Sku => 0,
+            Field::Campaign => self.campaign as i64,
+            Field::Segment => self.segment as i64,
+            Field::CurrentPrice => self.current_price,
+            Field::UnitCost => self.unit_cost,
+            Field::MinPrice => self.min_price,
+            Field::MaxPrice => self.max_price,
+            Field::MapPrice => self.map_price,
+            Field::ReferencePrice => self.reference_price,
+            Field::ExpectedUnits => self.expected_units,
+            Field::Now => self.now,
+            Field::LastChangeAt => self.last_change_at,
+            Field::ChangesInWindow => self.changes_in_window,
+            Field::WindowAnchorPrice => self.window_anchor_price,
+            Field::BaselinePrice => self.baseline_price,
+            Field::CompetitorPrice => self.competitor_price,
+            Field::PinnedPrice => self.pinned_price,
+        }
+    }
+
     /// The presence mask: bit [`Field::bit`] set for each present optional field.
     pub const fn presence(&self) -> u32 {
         self.present

@@ -118,6 +118,8 @@ struct Scaled {
     /// The largest `x` with `x * a <= PRODUCT_LIMIT`: one compare instead
     /// of a checked multiply and a compare.
     x_max: u64,
+    /// `b * tick - 1`, what `ceil` adds before dividing.
+    bias: u64,
     div: Magic,
     tick: i64,
 }
@@ -138,6 +140,7 @@ impl Scaled {
         Some(Scaled {
             a,
             x_max: PRODUCT_LIMIT.checked_div(a).unwrap_or(u64::MAX),
+            bias: d - 1,
             div: Magic::new(d)?,
             tick,
         })
@@ -155,7 +158,7 @@ impl Scaled {
         let n = (x as u64).wrapping_mul(self.a);
         // ceil(n / d) = floor((n + d - 1) / d), with n <= 2^61 and
         // d <= 2^61 (see `new`): the numerator stays below 2^62.
-        let q = self.div.div(n + self.div.d - 1);
+        let q = self.div.div(n + self.bias);
         // q <= n / (b * tick) + 1, so q * tick <= n + tick < 2^62.
         Some((q as i64).wrapping_mul(self.tick))
     }
@@ -204,17 +207,50 @@ fn prep<T: Copy>(v: Option<T>, f: impl Fn(T) -> Option<Scaled>) -> Result<Option
     }
 }
 
-/// [`Prepared::ending_bits`] for `e`, when its modulus is at most 128.
+/// A money parameter the fast path adds to a validated price: one in
+/// `0..=PRODUCT_LIMIT` keeps every sum below 2^62, so the sum needs no
+/// overflow check and the engine's clamp to ±2^62 is the identity. Larger
+/// ones (validation allows none today) turn the kernel off.
+fn bounded(v: Option<i64>) -> Result<Option<i64>, ()> {
+    match v {
+        Some(x) if !(0..=PRODUCT_LIMIT as i64).contains(&x) => Err(()),
+        _ => Ok(v),
+    }
+}
+
+/// `ceil_money_to_tick(x, t)` for `|x| < 2^62`, where its clamp does nothing.
+#[inline(always)]
+fn ceil_tick(x: i64, t: i64) -> i64 {
+    if t == 1 {
+        x
+    } else {
+        ceil_money_to_tick(x, t)
+    }
+}
+
+/// `floor_money_to_tick(x, t)` for `|x| < 2^62`.
+#[inline(always)]
+fn floor_tick(x: i64, t: i64) -> i64 {
+    if t == 1 {
+        x
+    } else {
+        floor_money_to_tick(x, t)
+    }
+}
+
+/// [`Prepared::ending_bits`] for `e`, when its modulus is at most 128 and
+/// its residues are a non-empty set inside `[0, modulus)` (as policy
+/// validation makes them): the bitmask is then the whole set, so
+/// [`Prepared::nearest_ending`] can search it instead of the residues.
 fn ending_bits(e: &Endings) -> Option<(Magic, u128)> {
     let m = u64::try_from(e.modulus).ok().filter(|m| *m <= 128)?;
     let mut bits = 0u128;
     for &r in e.residues() {
-        // Residues outside [0, modulus) never match `rem_euclid`.
-        if let Ok(r) = u64::try_from(r) {
-            if r < m {
-                bits |= 1 << r;
-            }
-        }
+        let r = u64::try_from(r).ok().filter(|r| *r < m)?;
+        bits |= 1 << r;
+    }
+    if bits == 0 {
+        return None;
     }
     Some((Magic::new(m)?, bits))
 }
@@ -274,13 +310,6 @@ fn ok_price(v: Option<i64>) -> bool {
     v.is_none_or(|v| (v.wrapping_sub(1) as u64) < MAX_MONEY as u64)
 }
 
-/// `if c { a } else { b }` without a branch.
-#[inline(always)]
-fn pick(c: bool, a: i64, b: i64) -> i64 {
-    let m = mask(c) as i64;
-    (a & m) | (b & !m)
-}
-
 /// The columns a fast row reads.
 #[derive(Clone, Copy, Debug, Default)]
 struct Inputs<'a> {
@@ -316,6 +345,9 @@ pub(crate) struct Prepared {
     tick: i64,
     /// Which of [`ORDERS`] the policy's priority is.
     order: u8,
+    /// The priority order itself, for the single-item path (which reads
+    /// it at run time; see `evaluate_item`).
+    priority: [Class; 4],
     allow_unbounded: bool,
     needs_cost: bool,
     /// `ceil_T(min_price)` / `floor_T(max_price)` of the policy.
@@ -340,8 +372,11 @@ pub(crate) struct Prepared {
     endings: Option<Endings>,
     /// `endings` as the modulus's reciprocal and a bitmask of the allowed
     /// residues, when the modulus is at most 128 (one major unit of a
-    /// two-digit currency): a multiply and a bit test per check.
-    ending_bits: Option<(Magic, u128)>,
+    /// two-digit currency): a multiply and a bit test per check. The mask
+    /// is kept as two words, low first: as a `u128` it made the option's
+    /// tag 16 bytes, and `Option<Prepared>` (whose niche it is) then took
+    /// a 16-byte vector compare to test.
+    ending_bits: Option<(Magic, [u64; 2])>,
     /// The block path, when the policy's rules are all ones it decides.
     lanes: Option<Lanes>,
 }
@@ -359,6 +394,7 @@ impl Prepared {
             Ok(Prepared {
                 tick: t,
                 order: ORDERS.iter().position(|o| *o == r.priority).ok_or(())? as u8,
+                priority: r.priority,
                 allow_unbounded: r.allow_unbounded,
                 needs_cost: r.needs_cost(),
                 min_price: r.min_price.map(|m| ceil_money_to_tick(m, t)),
@@ -366,11 +402,11 @@ impl Prepared {
                 // c / (1 - m) = c * den / (den - num).
                 margin: prep(r.min_margin, |m| Scaled::new(m.den, m.den - m.num, t))?,
                 markup: prep(r.min_markup, |k| up(k, t))?,
-                unit_margin: r.min_unit_margin,
+                unit_margin: bounded(r.min_unit_margin)?,
                 discount: prep(r.max_discount, |d| down(d, t))?,
                 increase: prep(r.max_increase, |u| up(u, t))?,
                 decrease: prep(r.max_decrease, |d| down(d, t))?,
-                max_step: r.max_step,
+                max_step: bounded(r.max_step)?,
                 window_up: prep(r.window_increase, |u| up(u, t))?,
                 window_down: prep(r.window_decrease, |d| down(d, t))?,
                 window: r.window_increase.is_some() || r.window_decrease.is_some(),
@@ -381,7 +417,10 @@ impl Prepared {
                 index_hi: prep(r.max_index, |m| times(m, t))?,
                 max_auto_change: r.max_auto_change,
                 endings: r.endings,
-                ending_bits: r.endings.and_then(|e| ending_bits(&e)),
+                ending_bits: r
+                    .endings
+                    .and_then(|e| ending_bits(&e))
+                    .map(|(m, b)| (m, [b as u64, (b >> 64) as u64])),
                 lanes: Lanes::new(&LaneRules {
                     tick: t,
                     priority: r.priority,
@@ -422,7 +461,7 @@ impl Prepared {
             | Field::MaxPrice.bit()
             | Field::MapPrice.bit()
             | Field::BaselinePrice.bit();
-        if item.presence() & DIVERT != 0 {
+        if item.presence() & DIVERT != 0 || !self.valid_item(item) {
             return None;
         }
         let v = RowValues {
@@ -439,14 +478,9 @@ impl Prepared {
         };
         let mut out = None;
         let mut keep = |_: usize, d: &Decision| out = Some(*d);
-        match self.order {
-            0 => self.decide::<0>(&v, 0, &mut keep),
-            1 => self.decide::<1>(&v, 0, &mut keep),
-            2 => self.decide::<2>(&v, 0, &mut keep),
-            3 => self.decide::<3>(&v, 0, &mut keep),
-            4 => self.decide::<4>(&v, 0, &mut keep),
-            _ => self.decide::<5>(&v, 0, &mut keep),
-        }?;
+        // The priority order is read at run time: only an adjusted
+        // decision walks it, so one copy of the code serves all six.
+        self.decide(&v, 0, &mut keep, &self.priority)?;
         out
     }
 }
@@ -648,7 +682,10 @@ impl<'a> Kernel<'a> {
             anchor: read(inp.anchor, i),
             competitor: read(inp.competitor, i),
         };
-        self.rules.decide::<O>(&v, i, emit)
+        if !self.rules.valid_row(&v) {
+            return None;
+        }
+        self.rules.decide(&v, i, emit, ORDERS.get(usize::from(O))?)
     }
 }
 
@@ -658,7 +695,8 @@ impl Prepared {
     fn ending_allowed(&self, e: &Endings, price: i64) -> bool {
         match self.ending_bits {
             // For 0 <= price < 2^62, rem_euclid is the unsigned remainder.
-            Some((m, bits)) if (price as u64) < 1 << 62 => {
+            Some((m, [low, high])) if (price as u64) < 1 << 62 => {
+                let bits = u128::from(low) | u128::from(high) << 64;
                 let r = m.div_rem(price as u64).1;
                 (bits >> (r & 127)) & 1 != 0
             }
@@ -666,15 +704,65 @@ impl Prepared {
         }
     }
 
-    /// Row `i`'s decision, handed to `emit`, when it is on the fast path;
-    /// `None` sends it to the general engine. `O` picks the priority order
-    /// from [`ORDERS`].
+    /// [`endings::nearest`], by the bitmask when there is one: the allowed
+    /// price nearest to `x` at or below it is the highest set bit at or
+    /// below `x`'s residue (else the highest bit one modulus down), and the
+    /// one at or above the lowest set bit at or above it (else the lowest
+    /// bit one modulus up). A few bit scans instead of the residue loop's
+    /// 128-bit arithmetic (about 200 instructions for a clamped item).
     #[inline(always)]
-    fn decide<const O: u8>(&self, v: &RowValues, i: usize, emit: &mut impl Emit) -> Option<()> {
-        let order = match ORDERS.get(O as usize) {
-            Some(o) => *o,
-            None => return None,
-        };
+    fn nearest_ending(
+        &self,
+        e: &Endings,
+        x: i64,
+        lo: i64,
+        hi: i64,
+        prefer_up: bool,
+    ) -> Option<i64> {
+        match self.ending_bits {
+            // For 0 <= x < 2^62 every candidate below fits an i64.
+            Some((m, [low, high])) if (x as u64) < 1 << 62 => {
+                let bits = u128::from(low) | u128::from(high) << 64;
+                // r < modulus <= 128; `bits` is not empty (`ending_bits`).
+                let r = m.div_rem(x as u64).1;
+                let base = x - r as i64;
+                let modulus = m.d as i64;
+                let at_or_below = bits & (u128::MAX >> (127u64.wrapping_sub(r) & 127));
+                let below = if at_or_below != 0 {
+                    base + i64::from(127 - at_or_below.leading_zeros())
+                } else {
+                    base - modulus + i64::from(127 - bits.leading_zeros())
+                };
+                let at_or_above = bits & (u128::MAX << (r & 127));
+                let above = if at_or_above != 0 {
+                    base + i64::from(at_or_above.trailing_zeros())
+                } else {
+                    base + modulus + i64::from(bits.trailing_zeros())
+                };
+                let below_in = (lo <= below) & (below <= hi);
+                let above_in = (lo <= above) & (above <= hi);
+                match (below_in, above_in) {
+                    (true, true) => {
+                        let (db, da) = (x - below, above - x);
+                        Some(if da < db || (da == db && prefer_up) {
+                            above
+                        } else {
+                            below
+                        })
+                    }
+                    (true, false) => Some(below),
+                    (false, true) => Some(above),
+                    (false, false) => None,
+                }
+            }
+            _ => endings::nearest(e, x, lo, hi, prefer_up),
+        }
+    }
+
+    /// Whether row `v` passes the engine's validation and has a cost when
+    /// the rules need one (else the engine decides it and names the field).
+    #[inline(always)]
+    fn valid_row(&self, v: &RowValues) -> bool {
         let RowValues {
             p,
             current,
@@ -687,8 +775,7 @@ impl Prepared {
             anchor,
             competitor,
         } = *v;
-
-        // The engine's validation, as one pass; any failure is named by it.
+        // The engine's validation, as one pass.
         let mut ok = ok_price(Some(p)) & ok_price(current) & ok_price(reference);
         ok &= cost.is_none_or(|c| (c as u64) <= MAX_MONEY as u64);
         if let Some(u) = units {
@@ -701,9 +788,80 @@ impl Prepared {
         ok &= last.is_none_or(|v| v >= 0);
         ok &= changes.is_none_or(|v| v >= 0);
         ok &= ok_price(anchor) & ok_price(competitor);
-        if !ok || (self.needs_cost && cost.is_none()) {
-            return None;
+        ok && !(self.needs_cost && cost.is_none())
+    }
+
+    /// [`Prepared::valid_row`] for an item, read straight from its presence
+    /// mask: a test and a branch per absent field, a compare more per
+    /// present one. The `Option`s of a [`RowValues`] cost a flag register
+    /// (or a spill) each, about 60 instructions more per item.
+    #[inline(always)]
+    fn valid_item(&self, item: &Item) -> bool {
+        let present = item.presence();
+        let has = |f: Field| present & f.bit() != 0;
+        let bad_price = |v: i64| (v.wrapping_sub(1) as u64) >= MAX_MONEY as u64;
+        if bad_price(item.proposed_price()) {
+            return false;
         }
+        for f in [
+            Field::CurrentPrice,
+            Field::ReferencePrice,
+            Field::WindowAnchorPrice,
+            Field::CompetitorPrice,
+        ] {
+            if has(f) && bad_price(item.raw(f)) {
+                return false;
+            }
+        }
+        if has(Field::UnitCost) {
+            if item.raw(Field::UnitCost) as u64 > MAX_MONEY as u64 {
+                return false;
+            }
+        } else if self.needs_cost {
+            return false;
+        }
+        // Times and counts must not be negative: each sign, spread over
+        // the word and cut to the field's presence bit, must miss the mask
+        // (three loads, shifts and ANDs, and one branch).
+        let negative = |f: Field| ((item.raw(f) >> 63) as u32) & f.bit();
+        if (negative(Field::Now) | negative(Field::LastChangeAt) | negative(Field::ChangesInWindow))
+            & present
+            != 0
+        {
+            return false;
+        }
+        if has(Field::ExpectedUnits) {
+            let u = item.raw(Field::ExpectedUnits);
+            if (u.wrapping_sub(1) as u64) >= MAX_UNITS as u64 {
+                return false;
+            }
+            if has(Field::ReferencePrice)
+                && wide_mul(item.raw(Field::ReferencePrice), u) > 1_i128 << 61
+            {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// Row `i`'s decision, handed to `emit`, when it is on the fast path
+    /// (the row is valid: see [`Prepared::valid_row`]); `None` sends it to
+    /// the general engine. `order` is the priority order, one of [`ORDERS`].
+    #[inline(always)]
+    fn decide(
+        &self,
+        v: &RowValues,
+        i: usize,
+        emit: &mut impl Emit,
+        order: &[Class; 4],
+    ) -> Option<()> {
+        let RowValues {
+            p,
+            current,
+            reference,
+            units,
+            ..
+        } = *v;
 
         let t = self.tick;
         // First the interval alone: the walk, the clamp and the common
@@ -722,7 +880,11 @@ impl Prepared {
         if lo > hi {
             return None;
         }
-        if !self.allow_unbounded && (hi == NO_HI || !span.lower_source) || lo > MAX_MONEY {
+        // Every lower bound `collect` records is at least -2^62 (see its
+        // clamps and validated inputs), so one was set exactly when the
+        // largest is above NO_LO: no flag to keep per bound.
+        let lower_source = span.lo != NO_LO;
+        if !self.allow_unbounded && (hi == NO_HI || !lower_source) || lo > MAX_MONEY {
             return None;
         }
 
@@ -758,7 +920,7 @@ impl Prepared {
                 self.ending_allowed(e, price)
             };
             if !hold && !allowed {
-                match endings::nearest(e, price, lo, hi, snapped > price) {
+                match self.nearest_ending(e, price, lo, hi, snapped > price) {
                     Some(x) => {
                         ending_moved = x != price;
                         price = x;
@@ -770,14 +932,17 @@ impl Prepared {
 
         let mut min_change_applied = false;
         if let (Some(cur), Some(band)) = (current, self.min_change) {
-            let applies = !hold & change::within_band(band, cur, price) & (lo <= cur) & (cur <= hi);
-            price = pick(applies, cur, price);
-            min_change_applied = applies;
-            // The ending's move was undone: it no longer decides the price.
-            ending_moved &= !applies;
-            let bit = 1u64 << Rule::MinChange as u8;
-            violated |= bit & mask(applies);
-            binding |= bit & mask(applies);
+            // A branch, not a select: most moves are outside the band, and
+            // then nothing below changes.
+            if !hold && lo <= cur && cur <= hi && change::within_band(band, cur, price) {
+                price = cur;
+                min_change_applied = true;
+                // The ending's move was undone: it no longer decides the price.
+                ending_moved = false;
+                let bit = 1u64 << Rule::MinChange as u8;
+                violated |= bit;
+                binding |= bit;
+            }
         }
 
         // Kept classes' bounds are within [lo, hi], so a rule's bound can
@@ -796,29 +961,12 @@ impl Prepared {
             violated |= named.violated;
             lo_rules = named.lo_rules;
             hi_rules = named.hi_rules;
+            binding |= lo_rules & mask(price == lo);
+            binding |= hi_rules & mask(price == hi);
         }
-        binding |= lo_rules & mask(price == lo);
-        binding |= hi_rules & mask(price == hi);
         binding |= (1 << Rule::Tick as u8) & mask((snapped != p) & (price == snapped));
         binding |= (1 << Rule::PriceEnding as u8) & mask(ending_moved);
 
-        // The first kept class in priority order whose bound on the
-        // clamped side is the interval's own, and its lowest rule (a
-        // class's rules have its own codes, `class_mask`).
-        let side = if clamped_lo { lo_rules } else { hi_rules };
-        let mut source = 0u64;
-        for class in order {
-            let m = side & class_mask(class);
-            source |= m & mask(source == 0);
-        }
-        let source = match (clamped_lo | clamped_hi) && source != 0 {
-            true => u8::try_from(source.trailing_zeros())
-                .ok()
-                .and_then(Rule::from_code)
-                .unwrap_or(Rule::Tick),
-            false if ending_moved => Rule::PriceEnding,
-            false => Rule::Tick,
-        };
         let (outcome, reason) = if price == p {
             (Outcome::Accepted, Reason::None)
         } else if cooldown {
@@ -828,6 +976,24 @@ impl Prepared {
         } else if min_change_applied {
             (Outcome::Held, Reason::Rule(Rule::MinChange))
         } else {
+            // The first kept class in priority order whose bound on the
+            // clamped side is the interval's own, and its lowest rule (a
+            // class's rules have its own codes, `class_mask`). Only an
+            // adjusted decision names it, so it is looked for only here.
+            let side = if clamped_lo { lo_rules } else { hi_rules };
+            let mut source = 0u64;
+            for class in *order {
+                let m = side & class_mask(class);
+                source |= m & mask(source == 0);
+            }
+            let source = match (clamped_lo | clamped_hi) && source != 0 {
+                true => u8::try_from(source.trailing_zeros())
+                    .ok()
+                    .and_then(Rule::from_code)
+                    .unwrap_or(Rule::Tick),
+                false if ending_moved => Rule::PriceEnding,
+                false => Rule::Tick,
+            };
             (Outcome::Adjusted, Reason::Rule(source))
         };
 
@@ -860,7 +1026,8 @@ impl Prepared {
     }
     /// Records every base rule's bound for row `v` into `b` (the same
     /// bounds, in the same order, as the general engine's rules); `None`
-    /// when a product is too large for the fast path.
+    /// when a product is too large for the fast path. `v` is valid (see
+    /// [`Prepared::valid_row`]): prices and the cost are within MAX_MONEY.
     #[inline(always)]
     fn collect(&self, v: &RowValues, b: &mut impl Sink) -> Option<()> {
         let RowValues {
@@ -882,42 +1049,42 @@ impl Prepared {
             b.upper(Rule::MaxPrice, m);
         }
         if let Some(c) = cost {
-            if let Some(s) = self.margin {
+            if let Some(s) = &self.margin {
                 b.lower(Rule::Margin, s.ceil(c)?);
             }
-            if let Some(s) = self.markup {
+            if let Some(s) = &self.markup {
                 b.lower(Rule::Markup, s.ceil(c)?);
             }
             if let Some(u) = self.unit_margin {
-                b.lower(Rule::UnitMargin, ceil_money_to_tick(c.checked_add(u)?, t));
+                // 0 <= c <= MAX_MONEY and 0 <= u <= PRODUCT_LIMIT (`new`):
+                // no overflow, and the engine's clamp is the identity.
+                b.lower(Rule::UnitMargin, ceil_tick(c + u, t));
             }
         }
-        if let (Some(r), Some(s)) = (reference, self.discount) {
-            b.lower(Rule::MaxDiscount, s.ceil(r)?);
+        if let Some(s) = &self.discount {
+            if let Some(r) = reference {
+                b.lower(Rule::MaxDiscount, s.ceil(r)?);
+            }
         }
         if let Some(cur) = current {
-            if let Some(s) = self.increase {
+            if let Some(s) = &self.increase {
                 b.upper(Rule::MaxIncrease, s.floor(cur)?);
             }
-            if let Some(s) = self.decrease {
+            if let Some(s) = &self.decrease {
                 b.lower(Rule::MaxDecrease, s.ceil(cur)?);
             }
             if let Some(step) = self.max_step {
-                b.lower(
-                    Rule::MaxStep,
-                    ceil_money_to_tick(cur.saturating_sub(step), t),
-                );
-                b.upper(
-                    Rule::MaxStep,
-                    floor_money_to_tick(cur.saturating_add(step), t),
-                );
+                // 1 <= cur <= MAX_MONEY and 0 <= step <= PRODUCT_LIMIT
+                // (`new`): the engine's saturation and clamp do nothing.
+                b.lower(Rule::MaxStep, ceil_tick(cur - step, t));
+                b.upper(Rule::MaxStep, floor_tick(cur + step, t));
             }
             if self.window {
                 let w = anchor.unwrap_or(cur);
-                if let Some(s) = self.window_up {
+                if let Some(s) = &self.window_up {
                     b.upper(Rule::WindowIncrease, s.floor(w)?);
                 }
-                if let Some(s) = self.window_down {
+                if let Some(s) = &self.window_down {
                     b.lower(Rule::WindowDecrease, s.ceil(w)?);
                 }
             }
@@ -939,10 +1106,10 @@ impl Prepared {
             }
         }
         if let Some(k) = competitor {
-            if let Some(s) = self.index_lo {
+            if let Some(s) = &self.index_lo {
                 b.lower(Rule::CompetitorFloor, s.ceil(k)?);
             }
-            if let Some(s) = self.index_hi {
+            if let Some(s) = &self.index_hi {
                 b.upper(Rule::CompetitorCeiling, s.floor(k)?);
             }
         }
@@ -1010,8 +1177,8 @@ impl Sink for Named {
     }
 }
 
-/// The bounds' intersection alone: a max, a min and a flag per bound, all
-/// in registers (the fast path's first pass; [`Bounds`](crate::engine::Bounds) keeps per class
+/// The bounds' intersection alone: a max, a min and a rule bit per bound,
+/// all in registers (the fast path's first pass; [`Bounds`](crate::engine::Bounds) keeps per class
 /// and per rule what the decision's rule sets need).
 #[derive(Clone, Copy, Debug)]
 struct Span {
@@ -1019,8 +1186,6 @@ struct Span {
     lo: i64,
     /// The smallest upper bound, `NO_HI` if none.
     hi: i64,
-    /// Whether any rule set a lower bound.
-    lower_source: bool,
     /// Rules that set a bound.
     set: u64,
 }
@@ -1031,7 +1196,6 @@ impl Span {
         Span {
             lo: NO_LO,
             hi: NO_HI,
-            lower_source: false,
             set: 0,
         }
     }
@@ -1042,7 +1206,6 @@ impl Sink for Span {
     fn lower(&mut self, rule: Rule, v: i64) {
         self.set |= 1 << (rule as u8 & 63);
         self.lo = self.lo.max(v);
-        self.lower_source = true;
     }
 
     #[inline(always)]
