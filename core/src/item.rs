@@ -420,6 +420,27 @@ impl Item {
     #[must_use]
     pub const fn without(mut self, field: Field) -> Item {
         self.present &= !field.bit();
+        // Absent values are stored as zero (see `from_parts`), so that an
+        // item compares and hashes equal to one never given the field.
+        match field {
+            Field::ProposedPrice | Field::Sku => {}
+            Field::Campaign => self.campaign = 0,
+            Field::Segment => self.segment = 0,
+            Field::CurrentPrice => self.current_price = 0,
+            Field::UnitCost => self.unit_cost = 0,
+            Field::MinPrice => self.min_price = 0,
+            Field::MaxPrice => self.max_price = 0,
+            Field::MapPrice => self.map_price = 0,
+            Field::ReferencePrice => self.reference_price = 0,
+            Field::ExpectedUnits => self.expected_units = 0,
+            Field::Now => self.now = 0,
+            Field::LastChangeAt => self.last_change_at = 0,
+            Field::ChangesInWindow => self.changes_in_window = 0,
+            Field::WindowAnchorPrice => self.window_anchor_price = 0,
+            Field::BaselinePrice => self.baseline_price = 0,
+            Field::CompetitorPrice => self.competitor_price = 0,
+            Field::PinnedPrice => self.pinned_price = 0,
+        }
         self
     }
 
