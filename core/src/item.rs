@@ -418,30 +418,31 @@ impl Item {
 
     /// Removes an optional field (no effect on `proposed_price`).
     #[must_use]
-    pub const fn without(mut self, field: Field) -> Item {
-        self.present &= !field.bit();
-        // Absent values are stored as zero (see `from_parts`), so that an
-        // item compares and hashes equal to one never given the field.
-        match field {
-            Field::ProposedPrice | Field::Sku => {}
-            Field::Campaign => self.campaign = 0,
-            Field::Segment => self.segment = 0,
-            Field::CurrentPrice => self.current_price = 0,
-            Field::UnitCost => self.unit_cost = 0,
-            Field::MinPrice => self.min_price = 0,
-            Field::MaxPrice => self.max_price = 0,
-            Field::MapPrice => self.map_price = 0,
-            Field::ReferencePrice => self.reference_price = 0,
-            Field::ExpectedUnits => self.expected_units = 0,
-            Field::Now => self.now = 0,
-            Field::LastChangeAt => self.last_change_at = 0,
-            Field::ChangesInWindow => self.changes_in_window = 0,
-            Field::WindowAnchorPrice => self.window_anchor_price = 0,
-            Field::BaselinePrice => self.baseline_price = 0,
-            Field::CompetitorPrice => self.competitor_price = 0,
-            Field::PinnedPrice => self.pinned_price = 0,
-        }
-        self
+    pub const fn without(self, field: Field) -> Item {
+        // Rebuilt through `from_parts`, which stores absent values as zero:
+        // the item compares and hashes equal to one never given the field.
+        Item::from_parts(
+            self.present & !field.bit(),
+            self.campaign,
+            self.segment,
+            self.proposed_price,
+            [
+                self.current_price,
+                self.unit_cost,
+                self.min_price,
+                self.max_price,
+                self.map_price,
+                self.reference_price,
+                self.expected_units,
+                self.now,
+                self.last_change_at,
+                self.changes_in_window,
+                self.window_anchor_price,
+                self.baseline_price,
+                self.competitor_price,
+                self.pinned_price,
+            ],
+        )
     }
 
     /// Sets a numeric field by name-independent [`Field`]. `campaign` takes
@@ -491,22 +492,7 @@ impl Item {
         match field {
             Field::ProposedPrice => Some(self.proposed_price),
             Field::Sku => None,
-            Field::Campaign => self.campaign().map(|c| i64::from(c.0)),
-            Field::Segment => self.segment().map(i64::from),
-            Field::CurrentPrice => self.current_price(),
-            Field::UnitCost => self.unit_cost(),
-            Field::MinPrice => self.min_price(),
-            Field::MaxPrice => self.max_price(),
-            Field::MapPrice => self.map_price(),
-            Field::ReferencePrice => self.reference_price(),
-            Field::ExpectedUnits => self.expected_units(),
-            Field::Now => self.now(),
-            Field::LastChangeAt => self.last_change_at(),
-            Field::ChangesInWindow => self.changes_in_window(),
-            Field::WindowAnchorPrice => self.window_anchor_price(),
-            Field::BaselinePrice => self.baseline_price(),
-            Field::CompetitorPrice => self.competitor_price(),
-            Field::PinnedPrice => self.pinned_price(),
+            _ => self.has(field).then(|| self.raw(field)),
         }
     }
 }
