@@ -868,6 +868,25 @@ impl Lanes {
         self.block_body(proposed, inp, s, out, scratch)
     }
 
+    /// [`Lanes::block_body`] compiled for AVX-512 (eight rows per
+    /// instruction, compares into mask registers, and the 64-bit integer
+    /// multiply and conversions AVX2 lacks).
+    ///
+    /// # Safety
+    /// The CPU must support AVX-512 F, DQ, BW and VL.
+    #[cfg(all(feature = "std", target_arch = "x86_64", not(miri)))]
+    #[target_feature(enable = "avx512f,avx512dq,avx512bw,avx512vl")]
+    unsafe fn block_avx512(
+        &self,
+        proposed: &[i64],
+        inp: &LaneInputs<'_>,
+        s: usize,
+        out: &mut DecisionRows,
+        scratch: &mut Scratch,
+    ) -> bool {
+        self.block_body(proposed, inp, s, out, scratch)
+    }
+
     /// Decides rows `s..s + BLOCK` into `out` when every one of them takes
     /// the common path; `false` (and `out.len() == 0`) sends the block to
     /// the rows path.
@@ -881,27 +900,37 @@ impl Lanes {
         scratch: &mut Scratch,
     ) -> bool {
         out.len = 0;
+        // The widest copy this thread may take: 2 any, 1 up to AVX2, 0 the
+        // portable one (tests pin each in turn; elsewhere always 2).
         #[cfg(all(test, feature = "testkit", not(miri)))]
-        let portable = PORTABLE.with(core::cell::Cell::get);
+        let cap = CAP.with(core::cell::Cell::get);
         #[cfg(not(all(test, feature = "testkit", not(miri))))]
-        let portable = false;
-        let ok = 'run: {
+        let cap = 2u8;
+        let (ok, copy) = 'run: {
             #[cfg(all(feature = "std", target_arch = "x86_64", not(miri)))]
-            if !portable && std::is_x86_feature_detected!("avx2") {
-                // SAFETY: the CPU has AVX2 (checked just above).
-                break 'run unsafe { self.block_avx2(proposed, inp, s, out, scratch) };
+            {
+                if cap >= 2 && crate::cpu::wide() {
+                    // SAFETY: the CPU has AVX-512 F, DQ, BW and VL.
+                    let ok = unsafe { self.block_avx512(proposed, inp, s, out, scratch) };
+                    break 'run (ok, 2usize);
+                }
+                if cap >= 1 && crate::cpu::avx2() {
+                    // SAFETY: the CPU has AVX2 (checked just above).
+                    let ok = unsafe { self.block_avx2(proposed, inp, s, out, scratch) };
+                    break 'run (ok, 1);
+                }
             }
-            self.block_body(proposed, inp, s, out, scratch)
+            (self.block_body(proposed, inp, s, out, scratch), 0)
         };
         #[cfg(all(test, feature = "testkit", not(miri)))]
         if ok {
             use core::sync::atomic::Ordering::Relaxed;
             LANE_ROWS.fetch_add(BLOCK as u64, Relaxed);
-            if portable {
-                PORTABLE_ROWS.fetch_add(BLOCK as u64, Relaxed);
+            if let Some(rows) = COPY_ROWS.get(copy) {
+                rows.fetch_add(BLOCK as u64, Relaxed);
             }
         }
-        let _ = portable;
+        let _ = (cap, copy);
         ok
     }
 }
@@ -910,15 +939,20 @@ impl Lanes {
 #[cfg(all(test, feature = "testkit", not(miri)))]
 pub(crate) static LANE_ROWS: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(0);
 
-/// Of those, rows the portable copy decided.
+/// Of those, rows each copy decided: portable, AVX2, AVX-512.
 #[cfg(all(test, feature = "testkit", not(miri)))]
-static PORTABLE_ROWS: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(0);
+static COPY_ROWS: [core::sync::atomic::AtomicU64; 3] = [
+    core::sync::atomic::AtomicU64::new(0),
+    core::sync::atomic::AtomicU64::new(0),
+    core::sync::atomic::AtomicU64::new(0),
+];
 
 #[cfg(all(test, feature = "testkit", not(miri)))]
 std::thread_local! {
-    /// Tests: this thread takes the portable copy even where the CPU has
-    /// AVX2, so both copies are checked against the engine.
-    static PORTABLE: core::cell::Cell<bool> = const { core::cell::Cell::new(false) };
+    /// Tests: the widest copy this thread takes (2 any, 1 up to AVX2, 0
+    /// portable), so that every copy the CPU can run is checked against
+    /// the engine.
+    static CAP: core::cell::Cell<u8> = const { core::cell::Cell::new(2) };
 }
 
 // Left out under miri like the kernel's: generating policies in the
@@ -1116,9 +1150,9 @@ mod tests {
             policy in lane_policy(),
             rows in proptest::collection::vec(lane_row(), 64..400),
             offset in 0usize..3,
-            portable in proptest::bool::ANY,
+            cap in 0u8..3,
         ) {
-            PORTABLE.with(|p| p.set(portable));
+            CAP.with(|c| c.set(cap));
             let n = rows.len();
             let proposed: Vec<i64> = rows.iter().map(|r| r[0].unwrap_or(0)).collect();
             let items: Vec<Item> = rows
@@ -1228,11 +1262,14 @@ mod tests {
             unaligned > 1_000,
             "lanes decided {unaligned} unaligned rows"
         );
-        // And the portable copy (not only the AVX2 one) decided rows.
-        let portable = PORTABLE_ROWS.load(Ordering::Relaxed);
-        assert!(
-            portable > 1_000,
-            "the portable copy decided {portable} rows"
-        );
+        // And every copy this CPU can run decided rows: the portable one,
+        // AVX2 and AVX-512 where the CPU has them.
+        let by_copy: [u64; 3] = core::array::from_fn(|k| COPY_ROWS[k].load(Ordering::Relaxed));
+        let has = [true, crate::cpu::avx2(), crate::cpu::wide()];
+        for k in 0..3 {
+            if has[k] {
+                assert!(by_copy[k] > 1_000, "copy {k} decided {} rows", by_copy[k]);
+            }
+        }
     }
 }

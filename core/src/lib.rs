@@ -11,6 +11,7 @@ extern crate std;
 #[cfg(all(test, not(feature = "alloc")))]
 extern crate alloc;
 
+pub mod cpu;
 mod currency_table;
 
 pub mod compiled;
@@ -38,6 +39,7 @@ pub mod ledger;
 pub mod policy;
 
 pub use compiled::{CompiledRules, Endings, Ratio};
+pub use cpu::{simd, Simd};
 pub use decision::{Decision, Outcome, Reason};
 pub use engine::{evaluate_rules, Budget};
 pub use item::{CampaignId, Field, Item};

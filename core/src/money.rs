@@ -261,7 +261,11 @@ pub fn float_to_minor(value: f64, digits: u8) -> Result<i64, MoneyError> {
 pub fn floats_to_minor(src: &[f64], digits: u8, dst: &mut [i64], fast: &mut [bool]) -> usize {
     #[cfg(all(feature = "std", target_arch = "x86_64", not(miri)))]
     {
-        if std::is_x86_feature_detected!("avx2") {
+        if crate::cpu::wide() {
+            // SAFETY: the CPU has AVX-512 F, DQ, BW and VL.
+            return unsafe { floats_to_minor_avx512(src, digits, dst, fast) };
+        }
+        if crate::cpu::avx2() {
             // SAFETY: the CPU has AVX2 (checked just above).
             return unsafe { floats_to_minor_avx2(src, digits, dst, fast) };
         }
@@ -276,6 +280,22 @@ pub fn floats_to_minor(src: &[f64], digits: u8, dst: &mut [i64], fast: &mut [boo
 #[cfg(all(feature = "std", target_arch = "x86_64", not(miri)))]
 #[target_feature(enable = "avx2")]
 unsafe fn floats_to_minor_avx2(
+    src: &[f64],
+    digits: u8,
+    dst: &mut [i64],
+    fast: &mut [bool],
+) -> usize {
+    floats_to_minor_body(src, digits, dst, fast)
+}
+
+/// [`floats_to_minor`] compiled for AVX-512 (eight values per
+/// instruction, and a native double-to-integer conversion).
+///
+/// # Safety
+/// The CPU must support AVX-512 F, DQ, BW and VL.
+#[cfg(all(feature = "std", target_arch = "x86_64", not(miri)))]
+#[target_feature(enable = "avx512f,avx512dq,avx512bw,avx512vl")]
+unsafe fn floats_to_minor_avx512(
     src: &[f64],
     digits: u8,
     dst: &mut [i64],
@@ -331,7 +351,11 @@ fn fast_minor(v: f64, pow: f64) -> (i64, bool) {
 pub fn floats_to_minor_flags(src: &[f64], digits: u8, dst: &mut [i64], flags: &mut [u8]) -> usize {
     #[cfg(all(feature = "std", target_arch = "x86_64", not(miri)))]
     {
-        if std::is_x86_feature_detected!("avx2") {
+        if crate::cpu::wide() {
+            // SAFETY: the CPU has AVX-512 F, DQ, BW and VL.
+            return unsafe { floats_to_minor_flags_avx512(src, digits, dst, flags) };
+        }
+        if crate::cpu::avx2() {
             // SAFETY: the CPU has AVX2 (checked just above).
             return unsafe { floats_to_minor_flags_avx2(src, digits, dst, flags) };
         }
@@ -353,6 +377,21 @@ pub const FLAG_LOOK: u8 = 2;
 #[cfg(all(feature = "std", target_arch = "x86_64", not(miri)))]
 #[target_feature(enable = "avx2")]
 unsafe fn floats_to_minor_flags_avx2(
+    src: &[f64],
+    digits: u8,
+    dst: &mut [i64],
+    flags: &mut [u8],
+) -> usize {
+    floats_to_minor_flags_body(src, digits, dst, flags)
+}
+
+/// [`floats_to_minor_flags`] compiled for AVX-512.
+///
+/// # Safety
+/// The CPU must support AVX-512 F, DQ, BW and VL.
+#[cfg(all(feature = "std", target_arch = "x86_64", not(miri)))]
+#[target_feature(enable = "avx512f,avx512dq,avx512bw,avx512vl")]
+unsafe fn floats_to_minor_flags_avx512(
     src: &[f64],
     digits: u8,
     dst: &mut [i64],
@@ -616,6 +655,45 @@ mod tests {
         }
     }
 
+    /// Both slice conversions of every compiled copy this CPU can run.
+    #[allow(clippy::type_complexity)]
+    fn copies() -> alloc::vec::Vec<(
+        &'static str,
+        fn(&[f64], u8, &mut [i64], &mut [bool], &mut [i64], &mut [u8]) -> (usize, usize),
+    )> {
+        let mut v: alloc::vec::Vec<(
+            &'static str,
+            fn(&[f64], u8, &mut [i64], &mut [bool], &mut [i64], &mut [u8]) -> (usize, usize),
+        )> = alloc::vec![("portable", |s, d, a, f, b, g| {
+            (
+                floats_to_minor_body(s, d, a, f),
+                floats_to_minor_flags_body(s, d, b, g),
+            )
+        })];
+        #[cfg(all(feature = "std", target_arch = "x86_64", not(miri)))]
+        {
+            if crate::cpu::avx2() {
+                // SAFETY (in the closure): the CPU has AVX2.
+                v.push(("avx2", |s, d, a, f, b, g| unsafe {
+                    (
+                        floats_to_minor_avx2(s, d, a, f),
+                        floats_to_minor_flags_avx2(s, d, b, g),
+                    )
+                }));
+            }
+            if crate::cpu::wide() {
+                // SAFETY (in the closure): the CPU has AVX-512 F, DQ, BW, VL.
+                v.push(("avx512", |s, d, a, f, b, g| unsafe {
+                    (
+                        floats_to_minor_avx512(s, d, a, f),
+                        floats_to_minor_flags_avx512(s, d, b, g),
+                    )
+                }));
+            }
+        }
+        v
+    }
+
     /// The slice conversion agrees with `float_to_minor` on every value it
     /// calls fast, and calls the common prices fast.
     #[test]
@@ -688,6 +766,26 @@ mod tests {
                 assert_eq!(*fl, want, "{v} at {digits} digits");
                 if *f {
                     assert_eq!(d, d2, "{v} at {digits} digits");
+                }
+            }
+            // Every copy the CPU can run (portable, AVX2, AVX-512) gives
+            // the same answers as the one dispatched above.
+            for (copy, f) in copies() {
+                let mut dst3 = alloc::vec![0i64; vals.len()];
+                let mut fast3 = alloc::vec![false; vals.len()];
+                let mut flags3 = alloc::vec![7u8; vals.len()];
+                let mut dst4 = alloc::vec![0i64; vals.len()];
+                assert_eq!(
+                    f(&vals, digits, &mut dst3, &mut fast3, &mut dst4, &mut flags3),
+                    (n, n),
+                    "{copy}"
+                );
+                assert_eq!(fast3, fast, "{copy}");
+                assert_eq!(flags3, flags, "{copy}");
+                for (i, f) in fast.iter().enumerate() {
+                    if *f {
+                        assert_eq!((dst3[i], dst4[i]), (dst[i], dst[i]), "{copy}: {}", vals[i]);
+                    }
                 }
             }
             // Every whole-cent price k / 100 is fast at two digits or more.

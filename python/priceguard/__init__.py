@@ -37,6 +37,7 @@ from priceguard._native import (
     class_names,
     reason_name,
     release_buffers,
+    simd,
     rule_names,
 )
 from priceguard._policy import BatchResult, Policy
@@ -67,6 +68,7 @@ __all__ = [
     "class_names",
     "reason_name",
     "release_buffers",
+    "simd",
     "rule_names",
     "verify_audit",
     "write_audit",

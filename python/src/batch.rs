@@ -705,13 +705,35 @@ impl<'a> Sink<'a> {
     fn put_rows(&mut self, at: usize, rows: &DecisionRows) {
         #[cfg(target_arch = "x86_64")]
         {
-            if std::is_x86_feature_detected!("avx2") {
+            if stream::wide() {
+                // SAFETY: the CPU has AVX-512 F, DQ, BW and VL.
+                unsafe { self.put_rows_avx512(at, rows) };
+                return;
+            }
+            if stream::avx2() {
                 // SAFETY: the CPU has AVX2 (checked just above).
                 unsafe { self.put_rows_avx2(at, rows) };
                 return;
             }
         }
         self.put_rows_body(at, rows);
+    }
+
+    /// [`Sink::put_rows`] compiled for AVX-512 (eight rows an
+    /// instruction and a native integer-to-double conversion; the
+    /// streaming stores stay 32 bytes wide).
+    ///
+    /// # Safety
+    /// The CPU must support AVX-512 F, DQ, BW and VL.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f,avx512dq,avx512bw,avx512vl")]
+    unsafe fn put_rows_avx512(&mut self, at: usize, rows: &DecisionRows) {
+        if self.stream {
+            // SAFETY: AVX-512 F implies AVX2, `put_rows_stream`'s need.
+            unsafe { self.put_rows_stream(at, rows) };
+        } else {
+            self.put_rows_body(at, rows);
+        }
     }
 
     /// [`Sink::put_rows`] compiled for AVX2.
@@ -740,6 +762,7 @@ impl<'a> Sink<'a> {
     /// The CPU must support AVX2.
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2")]
+    #[inline]
     unsafe fn put_rows_stream(&mut self, at: usize, rows: &DecisionRows) {
         let n = rows.len();
         let end = at + n;

@@ -100,6 +100,14 @@ mod _native {
         super::outbuf::release()
     }
 
+    /// The SIMD copy of the vectorised loops this process uses:
+    /// `"avx512"`, `"avx2"` or `"portable"` (the CPU's widest, capped by
+    /// the environment variable `PRICEGUARD_SIMD`, read once).
+    #[pyfunction]
+    fn simd() -> &'static str {
+        priceguard::simd().name()
+    }
+
     /// The name of a reason code (`""` for 0, no reason).
     #[pyfunction]
     fn reason_name(code: u32) -> PyResult<&'static str> {

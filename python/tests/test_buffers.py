@@ -166,3 +166,88 @@ def test_a_large_batch_reads_as_its_parts() -> None:
             continue
         joined = np.concatenate([getattr(p, name) for p in parts_m])
         np.testing.assert_array_equal(getattr(whole_m, name), joined, err_msg=name)
+
+
+
+def _blocky(n: int) -> dict[str, np.ndarray]:
+    """Rows most of whose 64-row blocks the block kernel decides (clamps
+    both ways, cooldowns, promotion spend), with a messy stretch that
+    takes the row path."""
+    rng = np.random.default_rng(11)
+    current = np.round(rng.uniform(5, 50, n), 2)
+    promo = rng.random(n) < 0.3
+    cols = dict(
+        proposed_price=np.round(current * rng.uniform(0.6, 1.5, n), 2),
+        current_price=current,
+        unit_cost=np.round(current * rng.uniform(0.3, 0.7, n), 2),
+        reference_price=np.where(promo, np.round(current * 1.3, 2), np.nan),
+        expected_units=np.where(promo, rng.integers(1, 500, n).astype(np.float64), np.nan),
+        last_change_at=10**9 - rng.integers(0, 7200, n),
+    )
+    messy = _messy(5_000)
+    for k, v in cols.items():
+        v[1_000:6_000] = messy[k]
+    return cols
+
+
+def _to_minor(cols: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    def conv(k: str, v: np.ndarray) -> np.ndarray:
+        if v.dtype != np.float64:
+            return v
+        gap = np.isnan(v)
+        scale = 1 if k == "expected_units" else 100
+        return np.ma.masked_array(np.where(gap, 0, np.round(v * scale)).astype(np.int64), mask=gap)
+
+    return {k: conv(k, v) for k, v in cols.items()}
+
+
+_SIMD_CHILD = """
+import sys
+import numpy as np
+sys.path.insert(0, sys.argv[1])
+import priceguard
+import test_buffers as t
+policy = priceguard.Policy.from_toml(t.BLOCK_POLICY)
+cols = t._blocky(t.SIMD_ROWS)
+f = policy.evaluate_batch(**cols, now=10**9)
+m = policy.evaluate_batch(**t._to_minor(cols), now=10**9, money="minor")
+out = {"simd": np.array(priceguard.simd())}
+out.update({"f_" + a: getattr(f, a) for a in t.ARRAYS})
+out.update({"m_" + a: getattr(m, a) for a in t.ARRAYS})
+np.savez(sys.argv[2], **out)
+"""
+
+# Above the streaming-store threshold (256k rows), so that both ways of
+# writing the results run in every copy.
+SIMD_ROWS = 300_007
+
+
+@pytest.mark.parametrize("cap", ["portable", "avx2"])
+def test_every_simd_copy_gives_the_same_batch(cap: str, tmp_path: Path) -> None:
+    """`PRICEGUARD_SIMD` caps the SIMD copy of the vectorised loops (the
+    block kernel, the float conversion, the result writer). A process held
+    to the portable or AVX2 copy gives exactly this process's results
+    (which run the widest copy the CPU has)."""
+    import os
+    import subprocess
+    import sys
+
+    out = tmp_path / "r.npz"
+    env = dict(os.environ, PRICEGUARD_SIMD=cap)
+    subprocess.run([sys.executable, "-c", _SIMD_CHILD, str(Path(__file__).parent), str(out)],
+                   env=env, check=True)
+    got = np.load(out)
+    order = ["portable", "avx2", "avx512"]
+    # The child runs at most the copy asked for (less where the CPU lacks it).
+    assert order.index(str(got["simd"])) <= order.index(cap)
+    assert order.index(str(got["simd"])) <= order.index(priceguard.simd())
+    policy = priceguard.Policy.from_toml(BLOCK_POLICY)
+    cols = _blocky(SIMD_ROWS)
+    mine = policy.evaluate_batch(**cols, now=10**9)
+    mine_m = policy.evaluate_batch(**_to_minor(cols), now=10**9, money="minor")
+    # The data reaches every kind of decision the block kernel makes.
+    assert {0, 1, 2} <= set(np.unique(mine.outcome).tolist())
+    assert (mine.promo_spend > 0).any() and (mine.invalid_field >= 0).any()
+    for a in ARRAYS:
+        np.testing.assert_array_equal(got["f_" + a], getattr(mine, a), err_msg=a)
+        np.testing.assert_array_equal(got["m_" + a], getattr(mine_m, a), err_msg=a)
