@@ -31,7 +31,7 @@ use crate::item::{Field, Item};
 use crate::lanes::{DecisionRows, LaneInputs, LaneRules, Lanes, Scratch, BLOCK};
 use crate::money::{ceil_money_to_tick, floor_money_to_tick, snap_half_even, wide_mul, MAX_MONEY};
 use crate::policy::Policy;
-use crate::rules::{change, class_mask, endings, promotion, Class, ClassSet, Rule, RuleSet};
+use crate::rules::{class_mask, endings, promotion, Class, ClassSet, Rule, RuleSet};
 
 /// Receives the kernel's decisions (a trait rather than a closure so that
 /// the batch's sink is inlined into the kernel's loop).
@@ -227,6 +227,23 @@ fn bounded(v: Option<i64>) -> Result<Option<i64>, ()> {
         Some(x) if !(0..=PRODUCT_LIMIT as i64).contains(&x) => Err(()),
         _ => Ok(v),
     }
+}
+
+/// `x * y` widened, for non-negative operands: one unsigned multiply
+/// (the signed `wide_mul` fixes up the high word for signs).
+#[inline(always)]
+fn wide_mul_u(x: u64, y: u64) -> u128 {
+    u128::from(x).wrapping_mul(u128::from(y))
+}
+
+/// [`change::within_band`] for the kernel's values, all non-negative (the
+/// live price and the price are validated or within the interval, a
+/// ratio is never negative): the difference as `abs_diff` and unsigned
+/// products, with no overflow checks or sign fix-ups.
+#[inline(always)]
+fn within_band(band: Ratio, current: i64, price: i64) -> bool {
+    let diff = price.abs_diff(current);
+    (diff > 0) & (wide_mul_u(diff, band.den as u64) < wide_mul_u(band.num as u64, current as u64))
 }
 
 /// `ceil_money_to_tick(x, t)` for `|x| < 2^62`, where its clamp does nothing.
@@ -530,24 +547,63 @@ impl Prepared {
         if item.presence() & DIVERT != 0 || !self.valid_item(item) {
             return None;
         }
-        let v = RowValues {
-            p: item.proposed_price(),
-            current: item.current_price(),
-            cost: item.unit_cost(),
-            reference: item.reference_price(),
-            units: item.expected_units(),
-            now: item.now(),
-            last: item.last_change_at(),
-            changes: item.changes_in_window(),
-            anchor: item.window_anchor_price(),
-            competitor: item.competitor_price(),
-        };
         let mut out = None;
         let mut keep = |_: usize, d: &Decision| out = Some(*d);
         // The priority order is read at run time: only an adjusted
         // decision walks it, so one copy of the code serves all six.
-        self.decide(&v, 0, &mut keep, &self.priority)?;
+        self.decide(item, 0, &mut keep, &self.priority)?;
         out
+    }
+}
+
+/// A row's inputs as [`Prepared::collect`] and [`Prepared::decide`] read
+/// them: the proposal, and each optional value by its [`Field`]. An
+/// [`Item`] answers from its presence mask and stored values, so a single
+/// evaluation tests one bit of one word per field instead of carrying an
+/// `Option` (a flag register or a spill) per value.
+trait Row {
+    /// The proposed price.
+    fn p(&self) -> i64;
+    /// The value of `f` (one of the fields the kernel reads), if present.
+    fn get(&self, f: Field) -> Option<i64>;
+}
+
+impl Row for Item {
+    #[inline(always)]
+    fn p(&self) -> i64 {
+        self.proposed_price()
+    }
+
+    #[inline(always)]
+    fn get(&self, f: Field) -> Option<i64> {
+        if self.presence() & f.bit() != 0 {
+            Some(self.raw(f))
+        } else {
+            None
+        }
+    }
+}
+
+impl Row for RowValues {
+    #[inline(always)]
+    fn p(&self) -> i64 {
+        self.p
+    }
+
+    #[inline(always)]
+    fn get(&self, f: Field) -> Option<i64> {
+        match f {
+            Field::CurrentPrice => self.current,
+            Field::UnitCost => self.cost,
+            Field::ReferencePrice => self.reference,
+            Field::ExpectedUnits => self.units,
+            Field::Now => self.now,
+            Field::LastChangeAt => self.last,
+            Field::ChangesInWindow => self.changes,
+            Field::WindowAnchorPrice => self.anchor,
+            Field::CompetitorPrice => self.competitor,
+            _ => None,
+        }
     }
 }
 
@@ -762,9 +818,10 @@ impl Prepared {
         match self.ending_bits {
             // For 0 <= price < 2^62, rem_euclid is the unsigned remainder.
             Some((m, [low, high])) if (price as u64) < 1 << 62 => {
-                let bits = u128::from(low) | u128::from(high) << 64;
                 let r = m.div_rem(price as u64).1;
-                (bits >> (r & 127)) & 1 != 0
+                // r < modulus <= 128: bit r of the two words.
+                let word = if r < 64 { low } else { high };
+                (word >> (r & 63)) & 1 != 0
             }
             _ => endings::is_allowed(e, price),
         }
@@ -922,25 +979,20 @@ impl Prepared {
     #[inline(always)]
     fn decide(
         &self,
-        v: &RowValues,
+        v: &impl Row,
         i: usize,
         emit: &mut impl Emit,
         order: &[Class; 4],
     ) -> Option<()> {
-        let RowValues {
-            p,
-            current,
-            reference,
-            units,
-            ..
-        } = *v;
+        let p = v.p();
+        let current = v.get(Field::CurrentPrice);
 
         let t = self.tick;
         // First the interval alone: the walk, the clamp and the common
         // decision need only its ends. Which rules attain an end, and
         // which the proposal breaks, are collected again below only when
         // the decision names them.
-        let mut span = Span::new();
+        let mut span = Span::new(self);
         self.collect(v, &mut span);
 
         // The relaxation walk; a row that would relax a class (or is
@@ -1006,7 +1058,7 @@ impl Prepared {
         if let (Some(cur), Some(band)) = (current, self.min_change) {
             // A branch, not a select: most moves are outside the band, and
             // then nothing below changes.
-            if !hold && lo <= cur && cur <= hi && change::within_band(band, cur, price) {
+            if !hold && lo <= cur && cur <= hi && within_band(band, cur, price) {
                 price = cur;
                 min_change_applied = true;
                 // The ending's move was undone: it no longer decides the price.
@@ -1071,11 +1123,17 @@ impl Prepared {
 
         let needs_approval = match (self.max_auto_change, current) {
             (Some(limit), Some(cur)) if outcome != Outcome::Held => {
-                wide_mul((price - cur).abs(), limit.den) > wide_mul(limit.num, cur)
+                // All non-negative: unsigned products (see `within_band`).
+                wide_mul_u(price.abs_diff(cur), limit.den as u64)
+                    > wide_mul_u(limit.num as u64, cur as u64)
             }
             _ => false,
         };
-        let promo_spend = promotion::spend_of(reference, units, price);
+        let promo_spend = promotion::spend_of(
+            v.get(Field::ReferencePrice),
+            v.get(Field::ExpectedUnits),
+            price,
+        );
 
         emit.emit(
             i,
@@ -1102,24 +1160,24 @@ impl Prepared {
     /// MAX_MONEY and within the prepared maps' [`Limits`], so no product
     /// is too large.
     #[inline(always)]
-    fn collect<B: Sink>(&self, v: &RowValues, b: &mut B) {
-        let RowValues {
-            current,
-            cost,
-            reference,
-            now,
-            last,
-            changes,
-            anchor,
-            competitor,
-            ..
-        } = *v;
+    fn collect<B: Sink>(&self, v: &impl Row, b: &mut B) {
+        let current = v.get(Field::CurrentPrice);
+        let cost = v.get(Field::UnitCost);
+        let reference = v.get(Field::ReferencePrice);
+        let now = v.get(Field::Now);
+        let last = v.get(Field::LastChangeAt);
+        let changes = v.get(Field::ChangesInWindow);
+        let anchor = v.get(Field::WindowAnchorPrice);
+        let competitor = v.get(Field::CompetitorPrice);
         let t = self.tick;
-        if let Some(m) = self.min_price {
-            b.lower(Rule::MinPrice, m);
-        }
-        if let Some(m) = self.max_price {
-            b.upper(Rule::MaxPrice, m);
+        // A `Span` starts from these (see `Span::new`).
+        if B::ALL {
+            if let Some(m) = self.min_price {
+                b.lower(Rule::MinPrice, m);
+            }
+            if let Some(m) = self.max_price {
+                b.upper(Rule::MaxPrice, m);
+            }
         }
         if let Some(c) = cost {
             if let Some(s) = &self.margin {
@@ -1272,11 +1330,13 @@ struct Span {
 }
 
 impl Span {
+    /// The interval of the policy's own price bounds, which every row has
+    /// (so [`Prepared::collect`] records them only into a [`Named`]).
     #[inline(always)]
-    fn new() -> Span {
+    fn new(rules: &Prepared) -> Span {
         Span {
-            lo: NO_LO,
-            hi: NO_HI,
+            lo: rules.min_price.unwrap_or(NO_LO),
+            hi: rules.max_price.unwrap_or(NO_HI),
             set: 0,
         }
     }
