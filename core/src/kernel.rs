@@ -31,7 +31,7 @@ use crate::item::{Field, Item};
 use crate::lanes::{DecisionRows, LaneInputs, LaneRules, Lanes, Scratch, BLOCK};
 use crate::money::{ceil_money_to_tick, floor_money_to_tick, snap_half_even, wide_mul, MAX_MONEY};
 use crate::policy::Policy;
-use crate::rules::{change, class_mask, endings, promotion, Class, ClassSet, Rule, RuleSet};
+use crate::rules::{class_mask, endings, promotion, Class, ClassSet, Rule, RuleSet};
 
 /// Receives the kernel's decisions (a trait rather than a closure so that
 /// the batch's sink is inlined into the kernel's loop).
@@ -146,32 +146,29 @@ impl Scaled {
         })
     }
 
-    /// `ceil_T(x * a / b)` for `0 <= x`; `None` when the product is large
-    /// (the general engine then decides the row).
+    /// `ceil_T(x * a / b)` for `0 <= x <= x_max`, which the row's
+    /// validation makes sure of (see [`Limits`]): larger inputs take the
+    /// general engine before any bound is computed.
     #[inline(always)]
-    fn ceil(&self, x: i64) -> Option<i64> {
-        // x * a <= PRODUCT_LIMIT exactly when x <= x_max (a negative x is
-        // a huge u64 and fails too): the product cannot wrap.
-        if x as u64 > self.x_max {
-            return None;
-        }
+    fn ceil(&self, x: i64) -> i64 {
+        // x * a <= PRODUCT_LIMIT exactly when x <= x_max: the product
+        // cannot wrap.
+        debug_assert!(x as u64 <= self.x_max);
         let n = (x as u64).wrapping_mul(self.a);
         // ceil(n / d) = floor((n + d - 1) / d), with n <= 2^61 and
         // d <= 2^61 (see `new`): the numerator stays below 2^62.
-        let q = self.div.div(n + self.bias);
+        let q = self.div.div(n.wrapping_add(self.bias));
         // q <= n / (b * tick) + 1, so q * tick <= n + tick < 2^62.
-        Some((q as i64).wrapping_mul(self.tick))
+        (q as i64).wrapping_mul(self.tick)
     }
 
-    /// `floor_T(x * a / b)` for `0 <= x`; `None` when the product is large.
+    /// `floor_T(x * a / b)` for `0 <= x <= x_max` (see [`Scaled::ceil`]).
     #[inline(always)]
-    fn floor(&self, x: i64) -> Option<i64> {
-        if x as u64 > self.x_max {
-            return None;
-        }
+    fn floor(&self, x: i64) -> i64 {
+        debug_assert!(x as u64 <= self.x_max);
         let n = (x as u64).wrapping_mul(self.a);
         // q <= n / (b * tick), so q * tick <= n < 2^62.
-        Some((self.div.div(n) as i64).wrapping_mul(self.tick))
+        (self.div.div(n) as i64).wrapping_mul(self.tick)
     }
 }
 
@@ -198,6 +195,20 @@ fn times(r: Ratio, t: i64) -> Option<Scaled> {
     Scaled::new(r.num, r.den, t)
 }
 
+/// Whether a window ratio `w` makes a bound never tighter than the change
+/// limit `c` on the same side, whatever the live price: `w` absent (no
+/// bound), or both present with `w >= c`. For an increase, `x (1 + w)`
+/// is then at least `x (1 + c)`; for a decrease `x (1 - w)` at most
+/// `x (1 - c)`; `floor_T` and `ceil_T` keep the order.
+fn at_least(w: Option<Ratio>, c: Option<Ratio>) -> bool {
+    match (w, c) {
+        (None, _) => true,
+        (Some(_), None) => false,
+        // Denominators are positive (powers of ten).
+        (Some(w), Some(c)) => w.n() * c.d() >= c.n() * w.d(),
+    }
+}
+
 /// Turns an optional rule parameter into an optional prepared map,
 /// failing the whole kernel when a present parameter cannot be prepared.
 fn prep<T: Copy>(v: Option<T>, f: impl Fn(T) -> Option<Scaled>) -> Result<Option<Scaled>, ()> {
@@ -216,6 +227,23 @@ fn bounded(v: Option<i64>) -> Result<Option<i64>, ()> {
         Some(x) if !(0..=PRODUCT_LIMIT as i64).contains(&x) => Err(()),
         _ => Ok(v),
     }
+}
+
+/// `x * y` widened, for non-negative operands: one unsigned multiply
+/// (the signed `wide_mul` fixes up the high word for signs).
+#[inline(always)]
+fn wide_mul_u(x: u64, y: u64) -> u128 {
+    u128::from(x).wrapping_mul(u128::from(y))
+}
+
+/// [`change::within_band`] for the kernel's values, all non-negative (the
+/// live price and the price are validated or within the interval, a
+/// ratio is never negative): the difference as `abs_diff` and unsigned
+/// products, with no overflow checks or sign fix-ups.
+#[inline(always)]
+fn within_band(band: Ratio, current: i64, price: i64) -> bool {
+    let diff = price.abs_diff(current);
+    (diff > 0) & (wide_mul_u(diff, band.den as u64) < wide_mul_u(band.num as u64, current as u64))
 }
 
 /// `ceil_money_to_tick(x, t)` for `|x| < 2^62`, where its clamp does nothing.
@@ -253,6 +281,44 @@ fn ending_bits(e: &Endings) -> Option<(Magic, u128)> {
         return None;
     }
     Some((Magic::new(m)?, bits))
+}
+
+/// The largest value of each input that a prepared map multiplies, so
+/// that validation turns away (to the general engine, which clamps) the
+/// rows whose products would be too large and [`Scaled::ceil`] and
+/// [`Scaled::floor`] need no check of their own: for each field,
+/// `MAX_MONEY` lowered to the `x_max` of every map that reads it. The
+/// window maps count for the live price too (they read it when the row
+/// has no anchor): a row whose live price only they could not take goes
+/// to the engine, which decides it the same way.
+#[derive(Clone, Copy, Debug)]
+struct Limits {
+    /// For `current_price`, `reference_price`, `window_anchor_price` and
+    /// `competitor_price`, in that order.
+    prices: [u64; 4],
+    /// For `unit_cost`.
+    cost: u64,
+}
+
+impl Limits {
+    fn new(p: &Prepared) -> Limits {
+        let lim = |maps: &[Option<Scaled>]| {
+            maps.iter()
+                .flatten()
+                .map(|s| s.x_max)
+                .fold(MAX_MONEY as u64, u64::min)
+        };
+        let window = [p.window_up, p.window_down];
+        Limits {
+            prices: [
+                lim(&[p.increase, p.decrease, window[0], window[1]]),
+                lim(&[p.discount]),
+                lim(&window),
+                lim(&[p.index_lo, p.index_hi]),
+            ],
+            cost: lim(&[p.margin, p.markup]),
+        }
+    }
 }
 
 /// The priority orders the kernel handles: `hard` first, the other three
@@ -304,10 +370,11 @@ fn read(col: Option<Column<'_>>, i: usize) -> Option<i64> {
     }
 }
 
-/// A value that is a valid price (1 ..= MAX_MONEY), or absent.
+/// A value that is a valid price no larger than `limit` (at most
+/// MAX_MONEY: see [`Limits`]), or absent.
 #[inline(always)]
-fn ok_price(v: Option<i64>) -> bool {
-    v.is_none_or(|v| (v.wrapping_sub(1) as u64) < MAX_MONEY as u64)
+fn ok_price(v: Option<i64>, limit: u64) -> bool {
+    v.is_none_or(|v| (v.wrapping_sub(1) as u64) < limit)
 }
 
 /// The columns a fast row reads.
@@ -363,6 +430,12 @@ pub(crate) struct Prepared {
     window_up: Option<Scaled>,
     window_down: Option<Scaled>,
     window: bool,
+    /// Whether, with no anchor (the window then starts from the live
+    /// price), each window bound is never tighter than the change limit
+    /// on the same side: a ratio at least as large under the same
+    /// monotone rounding. The first pass ([`Span`]), which only needs the
+    /// interval, then skips both (see [`Sink::ALL`]).
+    window_dominated: bool,
     cooldown: Option<i64>,
     max_changes: Option<i64>,
     min_change: Option<Ratio>,
@@ -379,6 +452,8 @@ pub(crate) struct Prepared {
     ending_bits: Option<(Magic, [u64; 2])>,
     /// The block path, when the policy's rules are all ones it decides.
     lanes: Option<Lanes>,
+    /// The inputs' limits for the maps above.
+    limits: Limits,
 }
 
 impl Prepared {
@@ -410,6 +485,8 @@ impl Prepared {
                 window_up: prep(r.window_increase, |u| up(u, t))?,
                 window_down: prep(r.window_decrease, |d| down(d, t))?,
                 window: r.window_increase.is_some() || r.window_decrease.is_some(),
+                window_dominated: at_least(r.window_increase, r.max_increase)
+                    && at_least(r.window_decrease, r.max_decrease),
                 cooldown: r.cooldown_secs,
                 max_changes: r.max_changes,
                 min_change: r.min_change,
@@ -445,9 +522,15 @@ impl Prepared {
                         || r.endings.is_some()
                         || r.max_auto_change.is_some(),
                 }),
+                limits: Limits {
+                    prices: [0; 4],
+                    cost: 0,
+                },
             })
         })();
-        k.ok()
+        let mut k = k.ok()?;
+        k.limits = Limits::new(&k);
+        Some(k)
     }
 
     /// `item`'s decision when the fast path covers it: no campaign, pin,
@@ -464,24 +547,63 @@ impl Prepared {
         if item.presence() & DIVERT != 0 || !self.valid_item(item) {
             return None;
         }
-        let v = RowValues {
-            p: item.proposed_price(),
-            current: item.current_price(),
-            cost: item.unit_cost(),
-            reference: item.reference_price(),
-            units: item.expected_units(),
-            now: item.now(),
-            last: item.last_change_at(),
-            changes: item.changes_in_window(),
-            anchor: item.window_anchor_price(),
-            competitor: item.competitor_price(),
-        };
         let mut out = None;
         let mut keep = |_: usize, d: &Decision| out = Some(*d);
         // The priority order is read at run time: only an adjusted
         // decision walks it, so one copy of the code serves all six.
-        self.decide(&v, 0, &mut keep, &self.priority)?;
+        self.decide(item, 0, &mut keep, &self.priority)?;
         out
+    }
+}
+
+/// A row's inputs as [`Prepared::collect`] and [`Prepared::decide`] read
+/// them: the proposal, and each optional value by its [`Field`]. An
+/// [`Item`] answers from its presence mask and stored values, so a single
+/// evaluation tests one bit of one word per field instead of carrying an
+/// `Option` (a flag register or a spill) per value.
+trait Row {
+    /// The proposed price.
+    fn p(&self) -> i64;
+    /// The value of `f` (one of the fields the kernel reads), if present.
+    fn get(&self, f: Field) -> Option<i64>;
+}
+
+impl Row for Item {
+    #[inline(always)]
+    fn p(&self) -> i64 {
+        self.proposed_price()
+    }
+
+    #[inline(always)]
+    fn get(&self, f: Field) -> Option<i64> {
+        if self.presence() & f.bit() != 0 {
+            Some(self.raw(f))
+        } else {
+            None
+        }
+    }
+}
+
+impl Row for RowValues {
+    #[inline(always)]
+    fn p(&self) -> i64 {
+        self.p
+    }
+
+    #[inline(always)]
+    fn get(&self, f: Field) -> Option<i64> {
+        match f {
+            Field::CurrentPrice => self.current,
+            Field::UnitCost => self.cost,
+            Field::ReferencePrice => self.reference,
+            Field::ExpectedUnits => self.units,
+            Field::Now => self.now,
+            Field::LastChangeAt => self.last,
+            Field::ChangesInWindow => self.changes,
+            Field::WindowAnchorPrice => self.anchor,
+            Field::CompetitorPrice => self.competitor,
+            _ => None,
+        }
     }
 }
 
@@ -696,9 +818,10 @@ impl Prepared {
         match self.ending_bits {
             // For 0 <= price < 2^62, rem_euclid is the unsigned remainder.
             Some((m, [low, high])) if (price as u64) < 1 << 62 => {
-                let bits = u128::from(low) | u128::from(high) << 64;
                 let r = m.div_rem(price as u64).1;
-                (bits >> (r & 127)) & 1 != 0
+                // r < modulus <= 128: bit r of the two words.
+                let word = if r < 64 { low } else { high };
+                (word >> (r & 63)) & 1 != 0
             }
             _ => endings::is_allowed(e, price),
         }
@@ -776,8 +899,11 @@ impl Prepared {
             competitor,
         } = *v;
         // The engine's validation, as one pass.
-        let mut ok = ok_price(Some(p)) & ok_price(current) & ok_price(reference);
-        ok &= cost.is_none_or(|c| (c as u64) <= MAX_MONEY as u64);
+        let [l_current, l_reference, l_anchor, l_competitor] = self.limits.prices;
+        let mut ok = ok_price(Some(p), MAX_MONEY as u64)
+            & ok_price(current, l_current)
+            & ok_price(reference, l_reference);
+        ok &= cost.is_none_or(|c| (c as u64) <= self.limits.cost);
         if let Some(u) = units {
             ok &= (u.wrapping_sub(1) as u64) < MAX_UNITS as u64;
             if let Some(r) = reference {
@@ -787,7 +913,7 @@ impl Prepared {
         ok &= now.is_none_or(|v| v >= 0);
         ok &= last.is_none_or(|v| v >= 0);
         ok &= changes.is_none_or(|v| v >= 0);
-        ok &= ok_price(anchor) & ok_price(competitor);
+        ok &= ok_price(anchor, l_anchor) & ok_price(competitor, l_competitor);
         ok && !(self.needs_cost && cost.is_none())
     }
 
@@ -799,22 +925,25 @@ impl Prepared {
     fn valid_item(&self, item: &Item) -> bool {
         let present = item.presence();
         let has = |f: Field| present & f.bit() != 0;
-        let bad_price = |v: i64| (v.wrapping_sub(1) as u64) >= MAX_MONEY as u64;
-        if bad_price(item.proposed_price()) {
+        let bad_price = |v: i64, limit: u64| (v.wrapping_sub(1) as u64) >= limit;
+        if bad_price(item.proposed_price(), MAX_MONEY as u64) {
             return false;
         }
-        for f in [
+        for (f, limit) in [
             Field::CurrentPrice,
             Field::ReferencePrice,
             Field::WindowAnchorPrice,
             Field::CompetitorPrice,
-        ] {
-            if has(f) && bad_price(item.raw(f)) {
+        ]
+        .into_iter()
+        .zip(self.limits.prices)
+        {
+            if has(f) && bad_price(item.raw(f), limit) {
                 return false;
             }
         }
         if has(Field::UnitCost) {
-            if item.raw(Field::UnitCost) as u64 > MAX_MONEY as u64 {
+            if item.raw(Field::UnitCost) as u64 > self.limits.cost {
                 return false;
             }
         } else if self.needs_cost {
@@ -850,26 +979,21 @@ impl Prepared {
     #[inline(always)]
     fn decide(
         &self,
-        v: &RowValues,
+        v: &impl Row,
         i: usize,
         emit: &mut impl Emit,
         order: &[Class; 4],
     ) -> Option<()> {
-        let RowValues {
-            p,
-            current,
-            reference,
-            units,
-            ..
-        } = *v;
+        let p = v.p();
+        let current = v.get(Field::CurrentPrice);
 
         let t = self.tick;
         // First the interval alone: the walk, the clamp and the common
         // decision need only its ends. Which rules attain an end, and
         // which the proposal breaks, are collected again below only when
         // the decision names them.
-        let mut span = Span::new();
-        self.collect(v, &mut span)?;
+        let mut span = Span::new(self);
+        self.collect(v, &mut span);
 
         // The relaxation walk; a row that would relax a class (or is
         // infeasible) takes the general engine. With every class kept, the
@@ -934,7 +1058,7 @@ impl Prepared {
         if let (Some(cur), Some(band)) = (current, self.min_change) {
             // A branch, not a select: most moves are outside the band, and
             // then nothing below changes.
-            if !hold && lo <= cur && cur <= hi && change::within_band(band, cur, price) {
+            if !hold && lo <= cur && cur <= hi && within_band(band, cur, price) {
                 price = cur;
                 min_change_applied = true;
                 // The ending's move was undone: it no longer decides the price.
@@ -957,7 +1081,7 @@ impl Prepared {
         let inside = (lo < p) & (p < hi) & (lo < price) & (price < hi);
         if !(inside & !clamped_lo & !clamped_hi) {
             let mut named = Named::new(p, lo, hi);
-            self.collect(v, &mut named)?;
+            self.collect(v, &mut named);
             violated |= named.violated;
             lo_rules = named.lo_rules;
             hi_rules = named.hi_rules;
@@ -999,11 +1123,17 @@ impl Prepared {
 
         let needs_approval = match (self.max_auto_change, current) {
             (Some(limit), Some(cur)) if outcome != Outcome::Held => {
-                wide_mul((price - cur).abs(), limit.den) > wide_mul(limit.num, cur)
+                // All non-negative: unsigned products (see `within_band`).
+                wide_mul_u(price.abs_diff(cur), limit.den as u64)
+                    > wide_mul_u(limit.num as u64, cur as u64)
             }
             _ => false,
         };
-        let promo_spend = promotion::spend_of(reference, units, price);
+        let promo_spend = promotion::spend_of(
+            v.get(Field::ReferencePrice),
+            v.get(Field::ExpectedUnits),
+            price,
+        );
 
         emit.emit(
             i,
@@ -1025,72 +1155,76 @@ impl Prepared {
         Some(())
     }
     /// Records every base rule's bound for row `v` into `b` (the same
-    /// bounds, in the same order, as the general engine's rules); `None`
-    /// when a product is too large for the fast path. `v` is valid (see
-    /// [`Prepared::valid_row`]): prices and the cost are within MAX_MONEY.
+    /// bounds, in the same order, as the general engine's rules). `v` is
+    /// valid (see [`Prepared::valid_row`]): prices and the cost are within
+    /// MAX_MONEY and within the prepared maps' [`Limits`], so no product
+    /// is too large.
     #[inline(always)]
-    fn collect(&self, v: &RowValues, b: &mut impl Sink) -> Option<()> {
-        let RowValues {
-            current,
-            cost,
-            reference,
-            now,
-            last,
-            changes,
-            anchor,
-            competitor,
-            ..
-        } = *v;
+    fn collect<B: Sink>(&self, v: &impl Row, b: &mut B) {
+        let current = v.get(Field::CurrentPrice);
+        let cost = v.get(Field::UnitCost);
+        let reference = v.get(Field::ReferencePrice);
+        let now = v.get(Field::Now);
+        let last = v.get(Field::LastChangeAt);
+        let changes = v.get(Field::ChangesInWindow);
+        let anchor = v.get(Field::WindowAnchorPrice);
+        let competitor = v.get(Field::CompetitorPrice);
         let t = self.tick;
-        if let Some(m) = self.min_price {
-            b.lower(Rule::MinPrice, m);
-        }
-        if let Some(m) = self.max_price {
-            b.upper(Rule::MaxPrice, m);
+        // A `Span` starts from these (see `Span::new`).
+        if B::ALL {
+            if let Some(m) = self.min_price {
+                b.lower(Rule::MinPrice, m);
+            }
+            if let Some(m) = self.max_price {
+                b.upper(Rule::MaxPrice, m);
+            }
         }
         if let Some(c) = cost {
             if let Some(s) = &self.margin {
-                b.lower(Rule::Margin, s.ceil(c)?);
+                b.lower(Rule::Margin, s.ceil(c));
             }
             if let Some(s) = &self.markup {
-                b.lower(Rule::Markup, s.ceil(c)?);
+                b.lower(Rule::Markup, s.ceil(c));
             }
             if let Some(u) = self.unit_margin {
                 // 0 <= c <= MAX_MONEY and 0 <= u <= PRODUCT_LIMIT (`new`):
                 // no overflow, and the engine's clamp is the identity.
-                b.lower(Rule::UnitMargin, ceil_tick(c + u, t));
+                b.lower(Rule::UnitMargin, ceil_tick(c.wrapping_add(u), t));
             }
         }
         if let Some(s) = &self.discount {
             if let Some(r) = reference {
-                b.lower(Rule::MaxDiscount, s.ceil(r)?);
+                b.lower(Rule::MaxDiscount, s.ceil(r));
             }
         }
         if let Some(cur) = current {
             if let Some(s) = &self.increase {
-                b.upper(Rule::MaxIncrease, s.floor(cur)?);
+                b.upper(Rule::MaxIncrease, s.floor(cur));
             }
             if let Some(s) = &self.decrease {
-                b.lower(Rule::MaxDecrease, s.ceil(cur)?);
+                b.lower(Rule::MaxDecrease, s.ceil(cur));
             }
             if let Some(step) = self.max_step {
                 // 1 <= cur <= MAX_MONEY and 0 <= step <= PRODUCT_LIMIT
                 // (`new`): the engine's saturation and clamp do nothing.
-                b.lower(Rule::MaxStep, ceil_tick(cur - step, t));
-                b.upper(Rule::MaxStep, floor_tick(cur + step, t));
+                b.lower(Rule::MaxStep, ceil_tick(cur.wrapping_sub(step), t));
+                b.upper(Rule::MaxStep, floor_tick(cur.wrapping_add(step), t));
             }
-            if self.window {
+            // The first pass skips window bounds that cannot be the
+            // interval's end (see `window_dominated`); the second names them.
+            if self.window && (B::ALL || anchor.is_some() || !self.window_dominated) {
                 let w = anchor.unwrap_or(cur);
                 if let Some(s) = &self.window_up {
-                    b.upper(Rule::WindowIncrease, s.floor(w)?);
+                    b.upper(Rule::WindowIncrease, s.floor(w));
                 }
                 if let Some(s) = &self.window_down {
-                    b.lower(Rule::WindowDecrease, s.ceil(w)?);
+                    b.lower(Rule::WindowDecrease, s.ceil(w));
                 }
             }
             if let (Some(cd), Some(l)) = (self.cooldown, last) {
                 let cooling = match now {
-                    Some(n) => n - l < cd,
+                    // Both are validated non-negative: no overflow.
+                    Some(n) => n.wrapping_sub(l) < cd,
                     None => true,
                 };
                 if cooling {
@@ -1107,18 +1241,21 @@ impl Prepared {
         }
         if let Some(k) = competitor {
             if let Some(s) = &self.index_lo {
-                b.lower(Rule::CompetitorFloor, s.ceil(k)?);
+                b.lower(Rule::CompetitorFloor, s.ceil(k));
             }
             if let Some(s) = &self.index_hi {
-                b.upper(Rule::CompetitorCeiling, s.floor(k)?);
+                b.upper(Rule::CompetitorCeiling, s.floor(k));
             }
         }
-        Some(())
     }
 }
 
 /// Where [`Prepared::collect`] records each rule's bound.
 trait Sink {
+    /// Whether the sink needs every rule's bound; when not, only the
+    /// interval and the hold rules' bits matter, and a bound that can
+    /// never be the interval's end may be left out.
+    const ALL: bool;
     /// A lower bound of `rule`.
     fn lower(&mut self, rule: Rule, v: i64);
     /// An upper bound of `rule`.
@@ -1162,6 +1299,8 @@ impl Named {
 }
 
 impl Sink for Named {
+    const ALL: bool = true;
+
     #[inline(always)]
     fn lower(&mut self, rule: Rule, v: i64) {
         let bit = 1u64 << (rule as u8 & 63);
@@ -1191,17 +1330,21 @@ struct Span {
 }
 
 impl Span {
+    /// The interval of the policy's own price bounds, which every row has
+    /// (so [`Prepared::collect`] records them only into a [`Named`]).
     #[inline(always)]
-    fn new() -> Span {
+    fn new(rules: &Prepared) -> Span {
         Span {
-            lo: NO_LO,
-            hi: NO_HI,
+            lo: rules.min_price.unwrap_or(NO_LO),
+            hi: rules.max_price.unwrap_or(NO_HI),
             set: 0,
         }
     }
 }
 
 impl Sink for Span {
+    const ALL: bool = false;
+
     #[inline(always)]
     fn lower(&mut self, rule: Rule, v: i64) {
         self.set |= 1 << (rule as u8 & 63);
