@@ -40,6 +40,11 @@ use crate::decision::{Decision, Outcome, Reason};
 use crate::engine::MAX_UNITS;
 use crate::rules::{ClassSet, Rule, RuleSet};
 
+// Outcomes as `Lanes::decide` derives them from reasons.
+const _: () = assert!(
+    Outcome::Accepted as u8 == 0 && Outcome::Adjusted as u8 == 1 && Outcome::Held as u8 == 2
+);
+
 // Unit counts the lanes take are exact doubles (see `to_f`).
 const _: () = assert!(MAX_UNITS < 1 << 52);
 
@@ -921,12 +926,12 @@ impl Lanes {
                 source = source.wrapping_sub(i64::from(source == 13));
             }
             // Accepted (no reason) unless moved; held by a cooldown, else
-            // adjusted by the source rule.
+            // adjusted by the source rule (never `cooldown`: its bounds
+            // are `NaN` on a row that is not cooling down). The outcome
+            // follows from the reason, after the loop.
             let moved = m(price != p) as i64;
             let held = moved & x.cooling[j] as i64;
             let adjusted = moved & !held;
-            out.outcome[j] =
-                ((Outcome::Adjusted as i64 & adjusted) | (Outcome::Held as i64 & held)) as u8;
             n_violators = n_violators.wrapping_add(u64::from(violated & HARD_OR_FINANCIAL != 0));
             out.reason[j] = ((source & adjusted) | (COOLDOWN & held)) as u8;
             // (reference - price)^+ x units, exact: reference x units < 2^52
@@ -938,13 +943,20 @@ impl Lanes {
         if bad != 0 {
             return None;
         }
-        // The outcome counts from the bytes, 32 rows an instruction (in the
-        // loop they took two 64-bit accumulators a row).
-        let (mut n_adjusted, mut n_held) = (0u8, 0u8);
-        for o in out.outcome {
-            n_adjusted = n_adjusted.wrapping_add(u8::from(o == Outcome::Adjusted as u8));
-            n_held = n_held.wrapping_add(u8::from(o == Outcome::Held as u8));
+        // Each outcome from its reason (none: accepted; `cooldown`: held;
+        // else adjusted), and their counts, 32 rows an instruction on the
+        // bytes: computing the outcome in the loop's 64-bit lanes and
+        // narrowing it to bytes there took eight instructions for four
+        // rows, the counts two accumulators.
+        let (mut n_moved, mut n_held) = (0u8, 0u8);
+        for j in 0..BLOCK {
+            let r = out.reason[j];
+            let (moved, held) = (u8::from(r != 0), u8::from(i64::from(r) == COOLDOWN));
+            out.outcome[j] = moved.wrapping_add(held);
+            n_moved = n_moved.wrapping_add(moved);
+            n_held = n_held.wrapping_add(held);
         }
+        let n_adjusted = n_moved.wrapping_sub(n_held);
         out.counts = [n_adjusted.into(), n_held.into(), n_violators];
         Some(())
     }
