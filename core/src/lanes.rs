@@ -9,7 +9,7 @@
 //! rule of the row in one pass, in registers):
 //!
 //! - Money is held as `f64` **integers**. Every value a block admits is
-//!   below [`Lanes::limit`] (at most 2^48 minor units, and small enough
+//!   below [`Map::limit`] (at most 2^48 minor units, and small enough
 //!   that `value * numerator < 2^53`), so every sum, product, comparison
 //!   and conversion below is exact: nothing is rounded except in
 //!   [`Map::ceil`] / [`Map::floor`], which correct their estimate with an
@@ -306,8 +306,12 @@ pub(crate) struct LaneRules {
 /// One segment's rules prepared for the lanes.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Lanes {
-    /// Money values (and unit counts) at or above this take the rows path.
-    limit: i64,
+    /// Money values `v` with `(v - lo) >> shift != 0` take the rows path
+    /// (`lo`: the smallest value the column may hold, 0 or 1), so every
+    /// value the lanes take is below [`Map::limit`] and 2^48
+    /// (`lo + 2^shift <= limit`): a block's values are checked with one
+    /// OR over its rows instead of two compares and a select per row.
+    shift: u32,
     allow_unbounded: bool,
     needs_cost: bool,
     params: Params,
@@ -403,8 +407,10 @@ impl Lanes {
             } else {
                 HARD_ATT | STABILITY_ATT
             };
+            // 2^shift <= limit - 1 (limit >= 2^32: see `Map::limit`).
+            let shift = 63 - (limit - 1).leading_zeros();
             Ok(Lanes {
-                limit,
+                shift,
                 allow_unbounded: r.allow_unbounded,
                 needs_cost: r.needs_cost,
                 params: Params {
@@ -634,19 +640,21 @@ fn sel(mask: u64, a: f64, b: f64) -> f64 {
 }
 
 /// Reads rows `s..s + BLOCK` of `col` into `out` (`NaN` where absent).
-/// Returns nonzero when a present value lies outside `lo..limit` (the
-/// block is slow); `None` when the column is shorter than the block.
+/// Returns nonzero when a present value lies outside
+/// `lo..lo + 2^shift` (the block is slow; `out` is then unspecified);
+/// `None` when the column is shorter than the block.
 ///
 /// "Slow" is a single word ORed over the rows (a reduction, kept in a
 /// register), not a per-row array: every loader used to load, OR and
-/// store such an array again. Rows contribute 0/1, never all-ones masks:
-/// LLVM turns `slow |= mask` into a select, which it does not vectorise.
+/// store such an array again. It ORs `v - lo` itself: a value out of
+/// range sets a bit at or above `shift` (a negative one the sign), so
+/// the loop needs no compare and no select where every row is present.
 #[inline(always)]
 fn load_money(
     col: Option<Column<'_>>,
     s: usize,
     lo: i64,
-    limit: i64,
+    shift: u32,
     out: &mut [f64; BLOCK],
 ) -> Option<u64> {
     let Some(col) = col else {
@@ -658,38 +666,49 @@ fn load_money(
         Some(bits) => presence(bits, s)?,
         None => !0,
     };
-    Some(if w == !0 {
-        money_rows::<true>(vals, w, lo, limit, out)
-    } else {
-        money_rows::<false>(vals, w, lo, limit, out)
-    })
+    Some(
+        if w == !0 {
+            money_rows::<true>(vals, w, lo, out)
+        } else {
+            money_rows::<false>(vals, w, lo, out)
+        } >> shift,
+    )
 }
 
-/// [`load_money`]'s loop; `ALL`: every row is present (`w == !0`), so
-/// the loop needs no validity bit.
+/// [`load_money`]'s loop: the OR of `v - lo` over the present rows.
+/// `ALL`: every row is present (`w == !0`), so the loop needs no
+/// validity bit.
 #[inline(always)]
 fn money_rows<const ALL: bool>(
     vals: &[i64; BLOCK],
     w: u64,
     lo: i64,
-    limit: i64,
     out: &mut [f64; BLOCK],
 ) -> u64 {
-    let mut slow = 0u64;
+    let mut range = 0u64;
     for j in 0..BLOCK {
-        let present = if ALL { !0 } else { bit(w, j) };
         let v = vals[j];
-        let ok = m((lo <= v) & (v < limit));
-        slow |= present & !ok & 1;
-        out[j] = sel(present & ok, to_f(v), f64::NAN);
+        // Garbage for a value out of range (the block is slow then).
+        let f = to_f(v);
+        if ALL {
+            range |= v.wrapping_sub(lo) as u64;
+            out[j] = f;
+        } else {
+            let present = bit(w, j);
+            range |= v.wrapping_sub(lo) as u64 & present;
+            out[j] = sel(present, f, f64::NAN);
+        }
     }
-    slow
+    range
 }
 
 /// Row `j`'s validity bit of the word [`presence`] returns, as a mask.
 #[inline(always)]
 fn bit(w: u64, j: usize) -> u64 {
-    0u64.wrapping_sub(w.wrapping_shr(j as u32) & 1)
+    // The bit shifted to the sign and spread by an arithmetic shift: AVX2
+    // has no 64-bit one, but a compare with zero does it (two instructions
+    // where shift, `& 1` and negate took three).
+    (w.wrapping_shl(63 - (j as u32 & 63)) as i64 >> 63) as u64
 }
 
 /// The validity bits of rows `s..s + BLOCK` as one word (bit `j`: row
@@ -755,7 +774,7 @@ impl Lanes {
         out: &mut DecisionRows,
         scratch: &mut Scratch,
     ) -> Option<()> {
-        let limit = self.limit;
+        let shift = self.shift;
         let Scratch { x } = scratch;
         // Nonzero when a row must take the rows path.
         let mut slow = 0u64;
@@ -769,15 +788,11 @@ impl Lanes {
         }
         {
             let p: &[i64; BLOCK] = proposed.get(s..s + BLOCK)?.try_into().ok()?;
-            for j in 0..BLOCK {
-                let ok = m((1 <= p[j]) & (p[j] < limit));
-                slow |= !ok & 1;
-                x.p[j] = sel(ok, to_f(p[j]), 1.0);
-            }
+            slow |= money_rows::<true>(p, !0, 1, &mut x.p) >> shift;
         }
-        slow |= load_money(inp.current, s, 1, limit, &mut x.current)?;
-        slow |= load_money(inp.cost, s, 0, limit, &mut x.cost)?;
-        slow |= load_money(inp.reference, s, 1, limit, &mut x.reference)?;
+        slow |= load_money(inp.current, s, 1, shift, &mut x.current)?;
+        slow |= load_money(inp.cost, s, 0, shift, &mut x.cost)?;
+        slow |= load_money(inp.reference, s, 1, shift, &mut x.reference)?;
         let units = load_raw(inp.units, s)?;
         let now = load_raw(inp.now, s)?;
         let last = load_raw(inp.last_change, s)?;
@@ -1415,6 +1430,40 @@ mod tests {
             None,
         ];
         assert_eq!(same_as_engine(toml, row, 64), 2 * 64);
+    }
+
+    /// Values the engine refuses, or too large for the lanes' exact
+    /// arithmetic, send their block to the rows path (which decides as the
+    /// engine does); in range they take the lanes.
+    #[test]
+    fn values_out_of_range_take_the_rows_path() {
+        let toml = "name = \"s\"\ncurrency = \"USD\"\n[bounds]\nmax_price = \"5000\"\n\
+            [margin]\nmin_margin = \"0.15\"\n[change]\nmax_decrease = \"0.20\"\n\
+            [promotion]\nmax_discount = \"0.50\"\n";
+        let ok = [
+            Some(900),
+            Some(1000),
+            Some(700),
+            Some(1000),
+            None,
+            None,
+            None,
+        ];
+        assert_eq!(same_as_engine(toml, ok, 64), 2 * 64);
+        for (k, v) in [
+            (0, 0),
+            (1, 0),
+            (2, -1),
+            (3, 0),
+            (1, 1 << 48),
+            (2, 1 << 48),
+            (3, 1 << 48),
+            (0, -5),
+        ] {
+            let mut row = ok;
+            row[k] = Some(v);
+            assert_eq!(same_as_engine(toml, row, 64), 0, "field {k} = {v}");
+        }
     }
 
     /// The comparison above is not vacuous: the lanes decide a good share
