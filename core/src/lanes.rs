@@ -597,12 +597,6 @@ impl Raw<'_> {
     fn has(&self, j: usize) -> u64 {
         bit(self.present, j)
     }
-
-    /// Row `j`'s value, zero where absent.
-    #[inline(always)]
-    fn get(&self, j: usize) -> i64 {
-        self.vals[j] & self.has(j) as i64
-    }
 }
 
 /// A block's working arrays, made once per batch and reused by every
@@ -796,6 +790,35 @@ impl Lanes {
         let units = load_raw(inp.units, s)?;
         let now = load_raw(inp.now, s)?;
         let last = load_raw(inp.last_change, s)?;
+        // Time columns without a validity bitmap (the common case) need no
+        // validity bits in the loop.
+        slow |= if now.present & last.present == !0 {
+            self.units_rows::<true>(x, units, now, last)
+        } else {
+            self.units_rows::<false>(x, units, now, last)
+        };
+        if slow != 0 {
+            return None;
+        }
+        if self.rare {
+            self.decide::<true>(x, out)
+        } else {
+            self.decide::<false>(x, out)
+        }
+    }
+
+    /// Reads the units into `x.units` and works out which rows are cooling
+    /// down into `x.cooling`; nonzero when a row must take the rows path.
+    /// `DENSE`: every row has `now` and `last_change_at`.
+    #[inline(always)]
+    fn units_rows<const DENSE: bool>(
+        &self,
+        x: &mut Loaded,
+        units: Raw<'_>,
+        now: Raw<'_>,
+        last: Raw<'_>,
+    ) -> u64 {
+        let mut slow = 0u64;
         let needs_cost = m(self.needs_cost);
         let (on, cd) = (m(self.cooldown.is_some()), self.cooldown.unwrap_or(0));
         for j in 0..BLOCK {
@@ -811,21 +834,19 @@ impl Lanes {
             let big = m(x.reference[j] * uf >= SPEND_CAP);
             slow |= has & (!ok | big) & 1;
             slow |= needs_cost & u64::from(x.cost[j].is_nan());
-            let (n, l) = (now.get(j), last.get(j));
+            let (has_now, has_last) = if DENSE {
+                (!0, !0)
+            } else {
+                (now.has(j), last.has(j))
+            };
+            let (n, l) = (now.vals[j] & has_now as i64, last.vals[j] & has_last as i64);
             slow |= u64::from((n | l) < 0);
             // Both non-negative here (else the row is slow): no overflow.
             let since = n.wrapping_sub(l);
-            let cooling = !now.has(j) | m(since < cd);
-            x.cooling[j] = on & last.has(j) & m(!x.current[j].is_nan()) & cooling;
+            let cooling = !has_now | m(since < cd);
+            x.cooling[j] = on & has_last & m(!x.current[j].is_nan()) & cooling;
         }
-        if slow != 0 {
-            return None;
-        }
-        if self.rare {
-            self.decide::<true>(x, out)
-        } else {
-            self.decide::<false>(x, out)
-        }
+        slow
     }
 
     /// The decisions of a block none of whose rows is slow, or `None` when
@@ -1437,7 +1458,8 @@ mod tests {
     /// engine does); in range they take the lanes.
     #[test]
     fn values_out_of_range_take_the_rows_path() {
-        let toml = "name = \"s\"\ncurrency = \"USD\"\n[bounds]\nmax_price = \"5000\"\n\
+        let toml =
+            "name = \"s\"\ncurrency = \"USD\"\n[bounds]\nmin_price = \"1\"\nmax_price = \"5000\"\n\
             [margin]\nmin_margin = \"0.15\"\n[change]\nmax_decrease = \"0.20\"\n\
             [promotion]\nmax_discount = \"0.50\"\n";
         let ok = [
@@ -1463,6 +1485,39 @@ mod tests {
             let mut row = ok;
             row[k] = Some(v);
             assert_eq!(same_as_engine(toml, row, 64), 0, "field {k} = {v}");
+        }
+    }
+
+    /// Cooldowns with `now` and `last_change_at` on every row (no validity
+    /// bitmap): held within the cooldown, adjusted after it.
+    #[test]
+    fn cooldowns_on_full_time_columns() {
+        let toml =
+            "name = \"s\"\ncurrency = \"USD\"\n[bounds]\nmin_price = \"1\"\nmax_price = \"5000\"\n\
+            [change]\nmax_increase = \"0.10\"\ncooldown_secs = 3600\n";
+        const NOW: i64 = 1_800_000_000;
+        for (ago, cooling) in [(1_000, true), (9_000, false), (3_599, true), (3_600, false)] {
+            let row = [
+                Some(1200),
+                Some(1000),
+                None,
+                None,
+                None,
+                Some(NOW),
+                Some(NOW - ago),
+            ];
+            let policy = Policy::from_toml_str(toml).unwrap();
+            let mut item = Item::new(1200);
+            item.set(Field::CurrentPrice, 1000);
+            item.set(Field::Now, NOW);
+            item.set(Field::LastChangeAt, NOW - ago);
+            let d = crate::engine::evaluate_rules(
+                policy.rules_for(None),
+                &item,
+                policy.budget_view(&item, None),
+            );
+            assert_eq!(d.outcome == Outcome::Held, cooling, "{d:?} {item:?}");
+            assert_eq!(same_as_engine(toml, row, 64), 2 * 64);
         }
     }
 
