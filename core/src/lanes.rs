@@ -635,7 +635,8 @@ fn sel(mask: u64, a: f64, b: f64) -> f64 {
 
 /// Reads rows `s..s + BLOCK` of `col` into `out` (`NaN` where absent).
 /// Returns nonzero when a present value lies outside
-/// `lo..lo + 2^shift` (the block is slow; `out` is then unspecified);
+/// `lo..lo + 2^shift` (the block is slow; `out` is then unspecified),
+/// and the column's validity word (bit `j`: row `s + j` has a value);
 /// `None` when the column is shorter than the block.
 ///
 /// "Slow" is a single word ORed over the rows (a reduction, kept in a
@@ -650,23 +651,22 @@ fn load_money(
     lo: i64,
     shift: u32,
     out: &mut [f64; BLOCK],
-) -> Option<u64> {
+) -> Option<(u64, u64)> {
     let Some(col) = col else {
         *out = [f64::NAN; BLOCK];
-        return Some(0);
+        return Some((0, 0));
     };
     let vals: &[i64; BLOCK] = col.values.get(s..s + BLOCK)?.try_into().ok()?;
     let w = match col.validity {
         Some(bits) => presence(bits, s)?,
         None => !0,
     };
-    Some(
-        if w == !0 {
-            money_rows::<true>(vals, w, lo, out)
-        } else {
-            money_rows::<false>(vals, w, lo, out)
-        } >> shift,
-    )
+    let range = if w == !0 {
+        money_rows::<true>(vals, w, lo, out)
+    } else {
+        money_rows::<false>(vals, w, lo, out)
+    };
+    Some((range >> shift, w))
 }
 
 /// [`load_money`]'s loop: the OR of `v - lo` over the present rows.
@@ -784,9 +784,11 @@ impl Lanes {
             let p: &[i64; BLOCK] = proposed.get(s..s + BLOCK)?.try_into().ok()?;
             slow |= money_rows::<true>(p, !0, 1, &mut x.p) >> shift;
         }
-        slow |= load_money(inp.current, s, 1, shift, &mut x.current)?;
-        slow |= load_money(inp.cost, s, 0, shift, &mut x.cost)?;
-        slow |= load_money(inp.reference, s, 1, shift, &mut x.reference)?;
+        slow |= load_money(inp.current, s, 1, shift, &mut x.current)?.0;
+        let (range, costs) = load_money(inp.cost, s, 0, shift, &mut x.cost)?;
+        // A row without a cost where the policy needs one: once a block.
+        slow |= range | u64::from(self.needs_cost & (costs != !0));
+        slow |= load_money(inp.reference, s, 1, shift, &mut x.reference)?.0;
         let units = load_raw(inp.units, s)?;
         let now = load_raw(inp.now, s)?;
         let last = load_raw(inp.last_change, s)?;
@@ -819,7 +821,6 @@ impl Lanes {
         last: Raw<'_>,
     ) -> u64 {
         let mut slow = 0u64;
-        let needs_cost = m(self.needs_cost);
         let (on, cd) = (m(self.cooldown.is_some()), self.cooldown.unwrap_or(0));
         for j in 0..BLOCK {
             // Junk where absent: only read through `has`.
@@ -833,7 +834,6 @@ impl Lanes {
             // either is absent, and then the comparison is false).
             let big = m(x.reference[j] * uf >= SPEND_CAP);
             slow |= has & (!ok | big) & 1;
-            slow |= needs_cost & u64::from(x.cost[j].is_nan());
             let (has_now, has_last) = if DENSE {
                 (!0, !0)
             } else {
