@@ -784,7 +784,8 @@ impl Lanes {
             let p: &[i64; BLOCK] = proposed.get(s..s + BLOCK)?.try_into().ok()?;
             slow |= money_rows::<true>(p, !0, 1, &mut x.p) >> shift;
         }
-        slow |= load_money(inp.current, s, 1, shift, &mut x.current)?.0;
+        let (range, currents) = load_money(inp.current, s, 1, shift, &mut x.current)?;
+        slow |= range;
         let (range, costs) = load_money(inp.cost, s, 0, shift, &mut x.cost)?;
         // A row without a cost where the policy needs one: once a block.
         slow |= range | u64::from(self.needs_cost & (costs != !0));
@@ -792,12 +793,16 @@ impl Lanes {
         let units = load_raw(inp.units, s)?;
         let now = load_raw(inp.now, s)?;
         let last = load_raw(inp.last_change, s)?;
-        // Time columns without a validity bitmap (the common case) need no
-        // validity bits in the loop.
-        slow |= if now.present & last.present == !0 {
-            self.units_rows::<true>(x, units, now, last)
+        // The rows a cooldown can hold: it is on, and they have a current
+        // price and a last change (a word a block, not three masks a row).
+        let cools = last.present & currents & 0u64.wrapping_sub(self.cooldown.is_some().into());
+        // Time columns without a validity bitmap and a cooldown that may
+        // hold every row (the common case) need no validity bits in the
+        // loop.
+        slow |= if now.present & last.present & cools == !0 {
+            self.units_rows::<true>(x, units, now, last, cools)
         } else {
-            self.units_rows::<false>(x, units, now, last)
+            self.units_rows::<false>(x, units, now, last, cools)
         };
         if slow != 0 {
             return None;
@@ -811,7 +816,8 @@ impl Lanes {
 
     /// Reads the units into `x.units` and works out which rows are cooling
     /// down into `x.cooling`; nonzero when a row must take the rows path.
-    /// `DENSE`: every row has `now` and `last_change_at`.
+    /// `cools`: the rows a cooldown can hold (see `block_inner`). `DENSE`:
+    /// every row has `now` and `last_change_at`, and `cools` is all ones.
     #[inline(always)]
     fn units_rows<const DENSE: bool>(
         &self,
@@ -819,9 +825,10 @@ impl Lanes {
         units: Raw<'_>,
         now: Raw<'_>,
         last: Raw<'_>,
+        cools: u64,
     ) -> u64 {
         let mut slow = 0u64;
-        let (on, cd) = (m(self.cooldown.is_some()), self.cooldown.unwrap_or(0));
+        let cd = self.cooldown.unwrap_or(0);
         for j in 0..BLOCK {
             // Junk where absent: only read through `has`.
             let u = units.vals[j];
@@ -834,17 +841,17 @@ impl Lanes {
             // either is absent, and then the comparison is false).
             let big = m(x.reference[j] * uf >= SPEND_CAP);
             slow |= has & (!ok | big) & 1;
-            let (has_now, has_last) = if DENSE {
-                (!0, !0)
+            let (has_now, has_last, may_cool) = if DENSE {
+                (!0, !0, !0)
             } else {
-                (now.has(j), last.has(j))
+                (now.has(j), last.has(j), bit(cools, j))
             };
             let (n, l) = (now.vals[j] & has_now as i64, last.vals[j] & has_last as i64);
             slow |= u64::from((n | l) < 0);
             // Both non-negative here (else the row is slow): no overflow.
             let since = n.wrapping_sub(l);
             let cooling = !has_now | m(since < cd);
-            x.cooling[j] = on & has_last & m(!x.current[j].is_nan()) & cooling;
+            x.cooling[j] = may_cool & cooling;
         }
         slow
     }
@@ -1519,6 +1526,17 @@ mod tests {
             assert_eq!(d.outcome == Outcome::Held, cooling, "{d:?} {item:?}");
             assert_eq!(same_as_engine(toml, row, 64), 2 * 64);
         }
+        // A new listing (no current price) within the cooldown is not held.
+        let row = [
+            Some(900_000),
+            None,
+            None,
+            None,
+            None,
+            Some(NOW),
+            Some(NOW - 10),
+        ];
+        assert_eq!(same_as_engine(toml, row, 64), 2 * 64);
     }
 
     /// The comparison above is not vacuous: the lanes decide a good share
