@@ -9,7 +9,7 @@
 //! rule of the row in one pass, in registers):
 //!
 //! - Money is held as `f64` **integers**. Every value a block admits is
-//!   below [`Lanes::limit`] (at most 2^48 minor units, and small enough
+//!   below [`Map::limit`] (at most 2^48 minor units, and small enough
 //!   that `value * numerator < 2^53`), so every sum, product, comparison
 //!   and conversion below is exact: nothing is rounded except in
 //!   [`Map::ceil`] / [`Map::floor`], which correct their estimate with an
@@ -40,8 +40,18 @@ use crate::decision::{Decision, Outcome, Reason};
 use crate::engine::MAX_UNITS;
 use crate::rules::{ClassSet, Rule, RuleSet};
 
-// The promotion spend multiplies by the low half of `units` only.
-const _: () = assert!(MAX_UNITS <= u32::MAX as i64);
+// Outcomes as `Lanes::decide` derives them from reasons.
+const _: () = assert!(
+    Outcome::Accepted as u8 == 0 && Outcome::Adjusted as u8 == 1 && Outcome::Held as u8 == 2
+);
+
+// Unit counts the lanes take are exact doubles (see `to_f`).
+const _: () = assert!(MAX_UNITS < 1 << 52);
+
+/// Rows whose `reference x units` reaches this take the rows path, so
+/// that every promotion spend the lanes compute is an exact double below
+/// 2^52 (the engine refuses products above 2^61).
+const SPEND_CAP: f64 = TWO52;
 
 /// Rows per block: eight 64-row arrays of each kind fit in L1 with room.
 pub(crate) const BLOCK: usize = 64;
@@ -212,6 +222,65 @@ const BIT: [u64; SLOTS] = {
     bit
 };
 
+/// Where a slot's rule goes in a row's *attaining* set: its rule bit,
+/// except the upper `max_step` slot, which takes the free bit 12 (no
+/// slot's rule has code 12) so that the two `max_step` slots stay apart:
+/// `current - step` and `current + step` differ, and a reason is named
+/// from the clamped side's rules only. Bit 12 sorts where `max_step`
+/// (11) does among the upper side's rules (9, 11, 14).
+const ATT: [u64; SLOTS] = {
+    let mut att = BIT;
+    att[STEP_UP] = ALIAS;
+    att
+};
+
+/// The attaining bit standing for the upper `max_step` slot.
+const ALIAS: u64 = 1 << 12;
+
+/// The attaining bits of the lower slots, of the upper slots, of the
+/// hard and of the stability rules.
+const LOWER_ATT: u64 = side_bits(true);
+const UPPER_ATT: u64 = side_bits(false);
+const HARD_ATT: u64 = class_bits(crate::rules::Class::Hard);
+const STABILITY_ATT: u64 = class_bits(crate::rules::Class::Stability);
+
+const fn side_bits(lower: bool) -> u64 {
+    let (mut bits, mut k) = (0, 0);
+    while k < SLOTS {
+        if SLOT_RULES[k].1 == lower {
+            bits |= ATT[k];
+        }
+        k += 1;
+    }
+    bits
+}
+
+const fn class_bits(class: crate::rules::Class) -> u64 {
+    let (mut bits, mut k) = (0, 0);
+    while k < SLOTS {
+        if SLOT_RULES[k].0.class() as u8 == class as u8 {
+            bits |= ATT[k];
+        }
+        k += 1;
+    }
+    bits
+}
+
+// Every slot's rule bit fits the low 32 bits (the row's violated rules)
+// and its attaining bit the high 32 (see `Lanes::decide`); bit 12 is no
+// slot's rule, and the lower cooldown slot shares its bit with the upper
+// one (they are the same bound) while `max_step`'s two slots do not.
+const _: () = {
+    let mut k = 0;
+    while k < SLOTS {
+        assert!(BIT[k] < 1 << 16 && BIT[k] != ALIAS);
+        k += 1;
+    }
+    assert!(ALIAS == 1 << (Rule::MaxStep as u8 + 1));
+    assert!(BIT[COOLDOWN_LO] == BIT[COOLDOWN_HI]);
+    assert!(LOWER_ATT & UPPER_ATT == BIT[COOLDOWN_LO]);
+};
+
 /// The parameters the lanes need, from one segment's compiled rules.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct LaneRules {
@@ -237,8 +306,12 @@ pub(crate) struct LaneRules {
 /// One segment's rules prepared for the lanes.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Lanes {
-    /// Money values (and unit counts) at or above this take the rows path.
-    limit: i64,
+    /// Money values `v` with `(v - lo) >> shift != 0` take the rows path
+    /// (`lo`: the smallest value the column may hold, 0 or 1), so every
+    /// value the lanes take is below [`Map::limit`] and 2^48
+    /// (`lo + 2^shift <= limit`): a block's values are checked with one
+    /// OR over its rows instead of two compares and a select per row.
+    shift: u32,
     allow_unbounded: bool,
     needs_cost: bool,
     params: Params,
@@ -246,12 +319,14 @@ pub(crate) struct Lanes {
     /// [`Lanes::decide`] leaves out otherwise).
     rare: bool,
     cooldown: Option<i64>,
-    /// Each slot's rank: its class's position in the priority order
-    /// times 64 plus its rule's code (an integer below 256, as a double).
-    /// Of a row's rules attaining the clamped side, the lowest rank is the
-    /// rule the SPEC names as the reason (first class in priority order,
-    /// then lowest code), and its low six bits are that rule's code.
-    rank: [f64; SLOTS],
+    /// The attaining bits of the rules that come first in the priority
+    /// order: all of them when financial rules come before stability
+    /// rules (then the lowest bit of a side's attaining rules is the rule
+    /// the SPEC names, R4/R5: first class, then lowest code, and codes
+    /// run hard, financial, stability), else the hard and stability ones
+    /// (those first, and the financial ones only when none of them
+    /// attains).
+    first: u64,
 }
 
 /// The parameters of the bounds, `NaN` for a rule the policy does not
@@ -315,18 +390,27 @@ impl Lanes {
             }
             let nan = |v: Option<i64>| v.map_or(f64::NAN, to_f);
             let map = |m: Option<Map>| m.unwrap_or(Map::NONE);
-            // Priority order: a rule's class position, then its code.
-            let mut rank = [0f64; SLOTS];
-            for (k, (rule, _)) in rank.iter_mut().zip(SLOT_RULES) {
-                let class = r
-                    .priority
-                    .iter()
-                    .position(|c| *c == rule.class())
-                    .ok_or(())?;
-                *k = to_f((class as i64) << 6 | i64::from(rule as u8 & 63));
+            // Priority order: hard first (P2), then financial and stability
+            // in the policy's order (no market rule takes the lanes).
+            let pos = |c: crate::rules::Class| r.priority.iter().position(|x| *x == c).ok_or(());
+            use crate::rules::Class;
+            let (hard, fin, stab) = (
+                pos(Class::Hard)?,
+                pos(Class::Financial)?,
+                pos(Class::Stability)?,
+            );
+            if hard > fin || hard > stab {
+                return Err(());
             }
+            let first = if fin < stab {
+                !0
+            } else {
+                HARD_ATT | STABILITY_ATT
+            };
+            // 2^shift <= limit - 1 (limit >= 2^32: see `Map::limit`).
+            let shift = 63 - (limit - 1).leading_zeros();
             Ok(Lanes {
-                limit,
+                shift,
                 allow_unbounded: r.allow_unbounded,
                 needs_cost: r.needs_cost,
                 params: Params {
@@ -342,7 +426,7 @@ impl Lanes {
                 },
                 rare: markup.is_some() || r.min_unit_margin.is_some() || r.max_step.is_some(),
                 cooldown: r.cooldown,
-                rank,
+                first,
             })
         })();
         built.ok()
@@ -491,6 +575,8 @@ struct Loaded {
     current: [f64; BLOCK],
     cost: [f64; BLOCK],
     reference: [f64; BLOCK],
+    /// Expected units (`NaN` absent).
+    units: [f64; BLOCK],
     /// Masks (all ones or zero per row, so that they stay in 64-bit lanes
     /// with the values): the row is cooling down.
     cooling: [u64; BLOCK],
@@ -511,12 +597,6 @@ impl Raw<'_> {
     fn has(&self, j: usize) -> u64 {
         bit(self.present, j)
     }
-
-    /// Row `j`'s value, zero where absent.
-    #[inline(always)]
-    fn get(&self, j: usize) -> i64 {
-        self.vals[j] & self.has(j) as i64
-    }
 }
 
 /// A block's working arrays, made once per batch and reused by every
@@ -534,10 +614,17 @@ impl Default for Scratch {
                 current: [0.0; BLOCK],
                 cost: [0.0; BLOCK],
                 reference: [0.0; BLOCK],
+                units: [0.0; BLOCK],
                 cooling: [0; BLOCK],
             },
         }
     }
+}
+
+/// `mask ? a : b` for a mask of all ones or zero, on integers.
+#[inline(always)]
+fn sel_u(mask: u64, a: u64, b: u64) -> u64 {
+    (a & mask) | (b & !mask)
 }
 
 /// `mask ? a : b` for a mask of all ones or zero.
@@ -547,62 +634,75 @@ fn sel(mask: u64, a: f64, b: f64) -> f64 {
 }
 
 /// Reads rows `s..s + BLOCK` of `col` into `out` (`NaN` where absent).
-/// Returns nonzero when a present value lies outside `lo..limit` (the
-/// block is slow); `None` when the column is shorter than the block.
+/// Returns nonzero when a present value lies outside
+/// `lo..lo + 2^shift` (the block is slow; `out` is then unspecified),
+/// and the column's validity word (bit `j`: row `s + j` has a value);
+/// `None` when the column is shorter than the block.
 ///
 /// "Slow" is a single word ORed over the rows (a reduction, kept in a
 /// register), not a per-row array: every loader used to load, OR and
-/// store such an array again. Rows contribute 0/1, never all-ones masks:
-/// LLVM turns `slow |= mask` into a select, which it does not vectorise.
+/// store such an array again. It ORs `v - lo` itself: a value out of
+/// range sets a bit at or above `shift` (a negative one the sign), so
+/// the loop needs no compare and no select where every row is present.
 #[inline(always)]
 fn load_money(
     col: Option<Column<'_>>,
     s: usize,
     lo: i64,
-    limit: i64,
+    shift: u32,
     out: &mut [f64; BLOCK],
-) -> Option<u64> {
+) -> Option<(u64, u64)> {
     let Some(col) = col else {
         *out = [f64::NAN; BLOCK];
-        return Some(0);
+        return Some((0, 0));
     };
     let vals: &[i64; BLOCK] = col.values.get(s..s + BLOCK)?.try_into().ok()?;
     let w = match col.validity {
         Some(bits) => presence(bits, s)?,
         None => !0,
     };
-    Some(if w == !0 {
-        money_rows::<true>(vals, w, lo, limit, out)
+    let range = if w == !0 {
+        money_rows::<true>(vals, w, lo, out)
     } else {
-        money_rows::<false>(vals, w, lo, limit, out)
-    })
+        money_rows::<false>(vals, w, lo, out)
+    };
+    Some((range >> shift, w))
 }
 
-/// [`load_money`]'s loop; `ALL`: every row is present (`w == !0`), so
-/// the loop needs no validity bit.
+/// [`load_money`]'s loop: the OR of `v - lo` over the present rows.
+/// `ALL`: every row is present (`w == !0`), so the loop needs no
+/// validity bit.
 #[inline(always)]
 fn money_rows<const ALL: bool>(
     vals: &[i64; BLOCK],
     w: u64,
     lo: i64,
-    limit: i64,
     out: &mut [f64; BLOCK],
 ) -> u64 {
-    let mut slow = 0u64;
+    let mut range = 0u64;
     for j in 0..BLOCK {
-        let present = if ALL { !0 } else { bit(w, j) };
         let v = vals[j];
-        let ok = m((lo <= v) & (v < limit));
-        slow |= present & !ok & 1;
-        out[j] = sel(present & ok, to_f(v), f64::NAN);
+        // Garbage for a value out of range (the block is slow then).
+        let f = to_f(v);
+        if ALL {
+            range |= v.wrapping_sub(lo) as u64;
+            out[j] = f;
+        } else {
+            let present = bit(w, j);
+            range |= v.wrapping_sub(lo) as u64 & present;
+            out[j] = sel(present, f, f64::NAN);
+        }
     }
-    slow
+    range
 }
 
 /// Row `j`'s validity bit of the word [`presence`] returns, as a mask.
 #[inline(always)]
 fn bit(w: u64, j: usize) -> u64 {
-    0u64.wrapping_sub(w.wrapping_shr(j as u32) & 1)
+    // The bit shifted to the sign and spread by an arithmetic shift: AVX2
+    // has no 64-bit one, but a compare with zero does it (two instructions
+    // where shift, `& 1` and negate took three).
+    (w.wrapping_shl(63 - (j as u32 & 63)) as i64 >> 63) as u64
 }
 
 /// The validity bits of rows `s..s + BLOCK` as one word (bit `j`: row
@@ -668,7 +768,7 @@ impl Lanes {
         out: &mut DecisionRows,
         scratch: &mut Scratch,
     ) -> Option<()> {
-        let limit = self.limit;
+        let shift = self.shift;
         let Scratch { x } = scratch;
         // Nonzero when a row must take the rows path.
         let mut slow = 0u64;
@@ -682,43 +782,78 @@ impl Lanes {
         }
         {
             let p: &[i64; BLOCK] = proposed.get(s..s + BLOCK)?.try_into().ok()?;
-            for j in 0..BLOCK {
-                let ok = m((1 <= p[j]) & (p[j] < limit));
-                slow |= !ok & 1;
-                x.p[j] = sel(ok, to_f(p[j]), 1.0);
-            }
+            slow |= money_rows::<true>(p, !0, 1, &mut x.p) >> shift;
         }
-        slow |= load_money(inp.current, s, 1, limit, &mut x.current)?;
-        slow |= load_money(inp.cost, s, 0, limit, &mut x.cost)?;
-        slow |= load_money(inp.reference, s, 1, limit, &mut x.reference)?;
+        let (range, currents) = load_money(inp.current, s, 1, shift, &mut x.current)?;
+        slow |= range;
+        let (range, costs) = load_money(inp.cost, s, 0, shift, &mut x.cost)?;
+        // A row without a cost where the policy needs one: once a block.
+        slow |= range | u64::from(self.needs_cost & (costs != !0));
+        slow |= load_money(inp.reference, s, 1, shift, &mut x.reference)?.0;
         let units = load_raw(inp.units, s)?;
         let now = load_raw(inp.now, s)?;
         let last = load_raw(inp.last_change, s)?;
-        let needs_cost = m(self.needs_cost);
-        let (on, cd) = (m(self.cooldown.is_some()), self.cooldown.unwrap_or(0));
-        for j in 0..BLOCK {
-            let u = units.get(j);
-            let ok = m((1..MAX_UNITS).contains(&u));
-            // The engine refuses reference x units above 2^61; the lanes
-            // take only products safely below it (doubles round here).
-            let big = m((x.reference[j] * to_f(u.clamp(0, MAX_UNITS))) >= (1u64 << 60) as f64);
-            slow |= units.has(j) & (!ok | big) & 1;
-            slow |= needs_cost & u64::from(x.cost[j].is_nan());
-            let (n, l) = (now.get(j), last.get(j));
-            slow |= u64::from((n | l) < 0);
-            // Both non-negative here (else the row is slow): no overflow.
-            let since = n.wrapping_sub(l);
-            let cooling = !now.has(j) | m(since < cd);
-            x.cooling[j] = on & last.has(j) & m(!x.current[j].is_nan()) & cooling;
-        }
+        // The rows a cooldown can hold: it is on, and they have a current
+        // price and a last change (a word a block, not three masks a row).
+        let cools = last.present & currents & 0u64.wrapping_sub(self.cooldown.is_some().into());
+        // Time columns without a validity bitmap and a cooldown that may
+        // hold every row (the common case) need no validity bits in the
+        // loop.
+        slow |= if now.present & last.present & cools == !0 {
+            self.units_rows::<true>(x, units, now, last, cools)
+        } else {
+            self.units_rows::<false>(x, units, now, last, cools)
+        };
         if slow != 0 {
             return None;
         }
         if self.rare {
-            self.decide::<true>(x, units, out)
+            self.decide::<true>(x, out)
         } else {
-            self.decide::<false>(x, units, out)
+            self.decide::<false>(x, out)
         }
+    }
+
+    /// Reads the units into `x.units` and works out which rows are cooling
+    /// down into `x.cooling`; nonzero when a row must take the rows path.
+    /// `cools`: the rows a cooldown can hold (see `block_inner`). `DENSE`:
+    /// every row has `now` and `last_change_at`, and `cools` is all ones.
+    #[inline(always)]
+    fn units_rows<const DENSE: bool>(
+        &self,
+        x: &mut Loaded,
+        units: Raw<'_>,
+        now: Raw<'_>,
+        last: Raw<'_>,
+        cools: u64,
+    ) -> u64 {
+        let mut slow = 0u64;
+        let cd = self.cooldown.unwrap_or(0);
+        for j in 0..BLOCK {
+            // Junk where absent: only read through `has`.
+            let u = units.vals[j];
+            let ok = m((1..MAX_UNITS).contains(&u));
+            let has = units.has(j);
+            let uf = sel(has & ok, to_f(u), f64::NAN);
+            x.units[j] = uf;
+            // The engine refuses reference x units above 2^61; the lanes
+            // take only products below 2^52 (exact doubles: `NaN` where
+            // either is absent, and then the comparison is false).
+            let big = m(x.reference[j] * uf >= SPEND_CAP);
+            slow |= has & (!ok | big) & 1;
+            let (has_now, has_last, may_cool) = if DENSE {
+                (!0, !0, !0)
+            } else {
+                (now.has(j), last.has(j), bit(cools, j))
+            };
+            let (n, l) = (now.vals[j] & has_now as i64, last.vals[j] & has_last as i64);
+            slow |= u64::from((n | l) < 0);
+            // Both non-negative here (else the row is slow): no overflow.
+            let since = n.wrapping_sub(l);
+            let cooling = !has_now | m(since < cd);
+            x.cooling[j] = may_cool & cooling;
+        }
+        slow
     }
 
     /// The decisions of a block none of whose rows is slow, or `None` when
@@ -729,7 +864,7 @@ impl Lanes {
     /// `NaN` and every comparison and `max`/`min` ignores it), folded into
     /// the interval, and compared with it again for the binding rules and
     /// the reason, all in registers. Separate passes per slot kept the
-    /// interval, flags and ranks in 64-row arrays that every pass loaded
+    /// interval, flags and reasons in 64-row arrays that every pass loaded
     /// and stored again, which cost more than computing the few bounds a
     /// policy does not use.
     ///
@@ -739,20 +874,14 @@ impl Lanes {
     /// loop on the policies most callers run). Skipping them with a
     /// `continue` instead stopped the loop vectorising.
     #[inline(always)]
-    fn decide<const RARE: bool>(
-        &self,
-        x: &Loaded,
-        units: Raw<'_>,
-        out: &mut DecisionRows,
-    ) -> Option<()> {
-        const TICK: i64 = 1 + Rule::Tick as i64;
+    fn decide<const RARE: bool>(&self, x: &Loaded, out: &mut DecisionRows) -> Option<()> {
         const COOLDOWN: i64 = 1 + Rule::Cooldown as i64;
         let c = &self.params;
         let bounded = m(!self.allow_unbounded);
         let mut bad = 0u64;
-        // Wrapping sums of at most 64 ones: no overflow, and no overflow
+        // A wrapping sum of at most 64 ones: no overflow, and no overflow
         // check to stop the loop from vectorising.
-        let (mut n_adjusted, mut n_held, mut n_violators) = (0u64, 0u64, 0u64);
+        let mut n_violators = 0u64;
         out.len = BLOCK;
         for j in 0..BLOCK {
             let p = x.p[j];
@@ -782,14 +911,11 @@ impl Lanes {
             // -inf when no lower bound applies.
             let mut lowest = f64::NEG_INFINITY;
             let mut hi = f64::INFINITY;
-            let mut violated = 0u64;
             for k in 0..SLOTS {
                 if SLOT_RULES[k].1 {
                     lowest = max(lowest, b[k]);
-                    violated |= BIT[k] & m(p < b[k]);
                 } else {
                     hi = min(hi, b[k]);
-                    violated |= BIT[k] & m(p > b[k]);
                 }
             }
             let lo = max(1.0, lowest);
@@ -797,57 +923,84 @@ impl Lanes {
             // decides the block row by row instead.
             let unbounded = m((hi == f64::INFINITY) | (lowest == f64::NEG_INFINITY));
             bad |= m(lo > hi) | (bounded & unbounded);
-            // The rules attaining each side, and the lowest rank among
-            // them (`NaN`, ignored by `min`, where a rule does not attain).
-            let (mut lo_rules, mut hi_rules) = (0u64, 0u64);
-            let (mut lo_rank, mut hi_rank) = (f64::INFINITY, f64::INFINITY);
-            for k in 0..SLOTS {
-                if SLOT_RULES[k].1 {
-                    let off = m(b[k] != lo);
-                    lo_rules |= BIT[k] & !off;
-                    lo_rank = min(lo_rank, f64::from_bits(self.rank[k].to_bits() | off));
-                } else {
-                    let off = m(b[k] != hi);
-                    hi_rules |= BIT[k] & !off;
-                    hi_rank = min(hi_rank, f64::from_bits(self.rank[k].to_bits() | off));
-                }
-            }
             let price = min(max(p, lo), hi);
-            let (clamped_lo, clamped_hi) = (m(p < lo), m(p > hi));
-            out.binding[j] = (lo_rules & m(price == lo)) | (hi_rules & m(price == hi));
+            // Each slot's rule where the proposal violates it (low half)
+            // and its attaining bit where its bound is the price (high
+            // half). A lower bound is at most `lo` and an upper one at
+            // least `hi`, so a bound equal to the price is one the price
+            // attains on its side: the binding rules.
+            let mut acc = 0u64;
+            for k in 0..SLOTS {
+                let v = if SLOT_RULES[k].1 {
+                    m(p < b[k])
+                } else {
+                    m(p > b[k])
+                };
+                acc |= (v & BIT[k]) | (m(b[k] == price) & (ATT[k] << 32));
+            }
+            let violated = acc & u64::from(u32::MAX);
+            let att = acc >> 32;
+            let binding = if RARE {
+                (att & !ALIAS) | ((att & ALIAS) >> 1)
+            } else {
+                att
+            };
+            out.binding[j] = binding;
             out.violated[j] = violated;
             out.price[j] = to_i(price);
             out.lower[j] = to_i(lo);
             let open = m(hi == f64::INFINITY) as i64;
             out.upper[j] = (i64::MAX & open) | (to_i(hi) & !open);
-            // The rule that decided a clamped price; `tick` when none did.
-            let rank = sel(clamped_lo, lo_rank, sel(clamped_hi, hi_rank, f64::INFINITY));
-            let named = m(rank != f64::INFINITY) as i64;
-            let source = ((1 + (to_i(rank) & 63)) & named) | (TICK & !named);
+            // The rule that decided a clamped price: of the rules attaining
+            // the clamped side (a moved price not raised to `lo` was lowered
+            // to `hi`), the
+            // first in priority order, the lowest bit of those of the first
+            // classes (see `Lanes::first`). Its position is the exponent of
+            // the bit as a double. Garbage where the price did not move.
+            let side = att & sel_u(m(p < lo), LOWER_ATT, UPPER_ATT);
+            let pri = side & self.first;
+            let r = sel_u(m(pri == 0), side, pri);
+            let low = r & r.wrapping_neg();
+            let exponent = (to_f(low as i64).to_bits() >> 52) as i64;
+            // `Reason::Rule(r)` is `1 + r as u8`.
+            let mut source = exponent.wrapping_sub(1022);
+            if RARE {
+                // The upper `max_step` slot's bit 12 names `max_step` (11).
+                source = source.wrapping_sub(i64::from(source == 13));
+            }
             // Accepted (no reason) unless moved; held by a cooldown, else
-            // adjusted by the source rule.
+            // adjusted by the source rule (never `cooldown`: its bounds
+            // are `NaN` on a row that is not cooling down). The outcome
+            // follows from the reason, after the loop.
             let moved = m(price != p) as i64;
             let held = moved & x.cooling[j] as i64;
             let adjusted = moved & !held;
-            out.outcome[j] =
-                ((Outcome::Adjusted as i64 & adjusted) | (Outcome::Held as i64 & held)) as u8;
-            n_adjusted = n_adjusted.wrapping_add((adjusted & 1) as u64);
-            n_held = n_held.wrapping_add((held & 1) as u64);
             n_violators = n_violators.wrapping_add(u64::from(violated & HARD_OR_FINANCIAL != 0));
             out.reason[j] = ((source & adjusted) | (COOLDOWN & held)) as u8;
-            // (reference - price)^+ x units, exact: reference x units < 2^60.
-            let per_unit = to_i(max(0.0, reference - price));
-            let spends = (units.has(j) & m(!reference.is_nan())) as i64;
-            // `-1` (no spend) where the row has no reference or no forecast.
-            // A row that spends has 0 < units < MAX_UNITS < 2^32: the
-            // multiply needs only the low half of `units`.
-            let u = units.get(j) & i64::from(u32::MAX);
-            out.promo_spend[j] = (per_unit.wrapping_mul(u) & spends) | !spends;
+            // (reference - price)^+ x units, exact: reference x units < 2^52
+            // (`NaN`, so `-1`, where the row has no reference or no
+            // forecast: `max` keeps a `NaN` first operand).
+            let spend = max(reference - price, 0.0) * x.units[j];
+            out.promo_spend[j] = to_i(spend) | m(spend.is_nan()) as i64;
         }
         if bad != 0 {
             return None;
         }
-        out.counts = [n_adjusted, n_held, n_violators];
+        // Each outcome from its reason (none: accepted; `cooldown`: held;
+        // else adjusted), and their counts, 32 rows an instruction on the
+        // bytes: computing the outcome in the loop's 64-bit lanes and
+        // narrowing it to bytes there took eight instructions for four
+        // rows, the counts two accumulators.
+        let (mut n_moved, mut n_held) = (0u8, 0u8);
+        for j in 0..BLOCK {
+            let r = out.reason[j];
+            let (moved, held) = (u8::from(r != 0), u8::from(i64::from(r) == COOLDOWN));
+            out.outcome[j] = moved.wrapping_add(held);
+            n_moved = n_moved.wrapping_add(moved);
+            n_held = n_held.wrapping_add(held);
+        }
+        let n_adjusted = n_moved.wrapping_sub(n_held);
+        out.counts = [n_adjusted.into(), n_held.into(), n_violators];
         Some(())
     }
 
@@ -926,6 +1079,7 @@ impl Lanes {
         if ok {
             use core::sync::atomic::Ordering::Relaxed;
             LANE_ROWS.fetch_add(BLOCK as u64, Relaxed);
+            THREAD_ROWS.with(|n| n.set(n.get() + BLOCK as u64));
             if let Some(rows) = COPY_ROWS.get(copy) {
                 rows.fetch_add(BLOCK as u64, Relaxed);
             }
@@ -953,6 +1107,9 @@ std::thread_local! {
     /// portable), so that every copy the CPU can run is checked against
     /// the engine.
     static CAP: core::cell::Cell<u8> = const { core::cell::Cell::new(2) };
+    /// Rows the lanes decided on this thread (tests running alongside
+    /// do not count).
+    static THREAD_ROWS: core::cell::Cell<u64> = const { core::cell::Cell::new(0) };
 }
 
 // Left out under miri like the kernel's: generating policies in the
@@ -1247,6 +1404,177 @@ mod tests {
                 UNALIGNED.fetch_add(LANE_ROWS.load(Ordering::Relaxed) - lanes_before, Ordering::Relaxed);
             }
         }
+    }
+
+    /// How many times [`same_as_engine`] decides its rows: once per cap
+    /// (AVX-512, AVX2, portable; a cap the CPU lacks runs the next copy).
+    const RUNS: u64 = 3;
+
+    /// Decides `n` copies of `row` (proposed, then the `FIELDS`) in a
+    /// column batch, on every copy of the block loop, and checks every
+    /// decision against the engine's; returns the rows the lanes decided.
+    fn same_as_engine(toml: &str, row: [Option<i64>; 7], n: usize) -> u64 {
+        let policy = Policy::from_toml_str(toml).unwrap();
+        let mut item = Item::new(row[0].unwrap());
+        for (f, v) in FIELDS.iter().zip(&row[1..]) {
+            if let Some(v) = v {
+                item.set(*f, *v);
+            }
+        }
+        let want = crate::engine::evaluate_rules(
+            policy.rules_for(None),
+            &item,
+            policy.budget_view(&item, None),
+        );
+        let proposed = vec![row[0].unwrap(); n];
+        // Under a cleared validity bit, junk that would be a valid value.
+        let vals: Vec<Vec<i64>> = row[1..].iter().map(|v| vec![v.unwrap_or(77); n]).collect();
+        let none = vec![0u8; n.div_ceil(8)];
+        let mut cols = Columns::new(&proposed);
+        for (k, f) in FIELDS.iter().enumerate() {
+            let bits = row[k + 1].is_none().then_some(&none[..]);
+            cols = cols.with(*f, &vals[k], bits).unwrap();
+        }
+        let before = THREAD_ROWS.with(core::cell::Cell::get);
+        for cap in [2, 1, 0] {
+            CAP.with(|c| c.set(cap));
+            let mut got = vec![crate::Decision::default(); n];
+            policy.evaluate_columns(&cols, &mut got).unwrap();
+            for d in &got {
+                assert_eq!(*d, want, "{item:?}");
+            }
+        }
+        CAP.with(|c| c.set(2));
+        THREAD_ROWS.with(core::cell::Cell::get) - before
+    }
+
+    /// A price raised to `lo` where `lo == hi`: the reason is the lower
+    /// side's rule (unit margin) even though `current + max_step` on the
+    /// upper side attains the price too and stability comes first.
+    #[test]
+    fn the_reason_comes_from_the_clamped_side() {
+        let toml = "name = \"s\"\ncurrency = \"USD\"\nallow_unbounded = true\n\
+            priority = [\"hard\", \"stability\", \"financial\", \"market\"]\n\
+            [margin]\nmin_unit_margin = \"0.10\"\n[change]\nmax_step = \"0.10\"\n";
+        let row = [Some(500), Some(1000), Some(1000), None, None, None, None];
+        let lanes = same_as_engine(toml, row, 128);
+        assert_eq!(lanes, RUNS * 128, "the lanes decided {lanes} rows");
+        // And from the upper side: lowered to `hi == lo`.
+        let row = [Some(5000), Some(1000), Some(1000), None, None, None, None];
+        assert_eq!(same_as_engine(toml, row, 128), RUNS * 128);
+    }
+
+    /// Promotion spends whose `reference x units` reaches 2^52 (not an
+    /// exact double below it) are left to the rows path.
+    #[test]
+    fn large_promotion_spends_are_exact() {
+        let toml = "name = \"s\"\ncurrency = \"USD\"\nallow_unbounded = true\n[promotion]\nmax_discount = \"0.50\"\n";
+        for (reference, units) in [(1i64 << 47, 99), ((1 << 44) + 3, 1001), (1 << 40, 4095)] {
+            // Raised to half the reference: a spend of about 2^52.
+            let row = [
+                Some(1),
+                None,
+                Some(7),
+                Some(reference),
+                Some(units),
+                None,
+                None,
+            ];
+            same_as_engine(toml, row, 64);
+        }
+        // A reference without a forecast spends nothing.
+        let row = [Some(1), None, Some(7), Some(1000), None, None, None];
+        assert_eq!(same_as_engine(toml, row, 64), RUNS * 64);
+        // Just below the cap the lanes decide them.
+        let row = [
+            Some(1 << 40),
+            None,
+            Some(7),
+            Some((1 << 40) + 5),
+            Some(4095),
+            None,
+            None,
+        ];
+        assert_eq!(same_as_engine(toml, row, 64), RUNS * 64);
+    }
+
+    /// Values the engine refuses, or too large for the lanes' exact
+    /// arithmetic, send their block to the rows path (which decides as the
+    /// engine does); in range they take the lanes.
+    #[test]
+    fn values_out_of_range_take_the_rows_path() {
+        let toml =
+            "name = \"s\"\ncurrency = \"USD\"\n[bounds]\nmin_price = \"1\"\nmax_price = \"5000\"\n\
+            [margin]\nmin_margin = \"0.15\"\n[change]\nmax_decrease = \"0.20\"\n\
+            [promotion]\nmax_discount = \"0.50\"\n";
+        let ok = [
+            Some(900),
+            Some(1000),
+            Some(700),
+            Some(1000),
+            None,
+            None,
+            None,
+        ];
+        assert_eq!(same_as_engine(toml, ok, 64), RUNS * 64);
+        for (k, v) in [
+            (0, 0),
+            (1, 0),
+            (2, -1),
+            (3, 0),
+            (1, 1 << 48),
+            (2, 1 << 48),
+            (3, 1 << 48),
+            (0, -5),
+        ] {
+            let mut row = ok;
+            row[k] = Some(v);
+            assert_eq!(same_as_engine(toml, row, 64), 0, "field {k} = {v}");
+        }
+    }
+
+    /// Cooldowns with `now` and `last_change_at` on every row (no validity
+    /// bitmap): held within the cooldown, adjusted after it.
+    #[test]
+    fn cooldowns_on_full_time_columns() {
+        let toml =
+            "name = \"s\"\ncurrency = \"USD\"\n[bounds]\nmin_price = \"1\"\nmax_price = \"5000\"\n\
+            [change]\nmax_increase = \"0.10\"\ncooldown_secs = 3600\n";
+        const NOW: i64 = 1_800_000_000;
+        for (ago, cooling) in [(1_000, true), (9_000, false), (3_599, true), (3_600, false)] {
+            let row = [
+                Some(1200),
+                Some(1000),
+                None,
+                None,
+                None,
+                Some(NOW),
+                Some(NOW - ago),
+            ];
+            let policy = Policy::from_toml_str(toml).unwrap();
+            let mut item = Item::new(1200);
+            item.set(Field::CurrentPrice, 1000);
+            item.set(Field::Now, NOW);
+            item.set(Field::LastChangeAt, NOW - ago);
+            let d = crate::engine::evaluate_rules(
+                policy.rules_for(None),
+                &item,
+                policy.budget_view(&item, None),
+            );
+            assert_eq!(d.outcome == Outcome::Held, cooling, "{d:?} {item:?}");
+            assert_eq!(same_as_engine(toml, row, 64), RUNS * 64);
+        }
+        // A new listing (no current price) within the cooldown is not held.
+        let row = [
+            Some(900_000),
+            None,
+            None,
+            None,
+            None,
+            Some(NOW),
+            Some(NOW - 10),
+        ];
+        assert_eq!(same_as_engine(toml, row, 64), RUNS * 64);
     }
 
     /// The comparison above is not vacuous: the lanes decide a good share
