@@ -282,8 +282,9 @@ fn write_floor(columns: &[&Vec<i64>; 7], out: &mut SoaOut, n: usize, stream: boo
 /// start on a 32-byte boundary; it does, see `write_floor`).
 fn put<T: Copy>(dst: &mut [T], src: &[T], stream: bool) {
     #[cfg(target_arch = "x86_64")]
-    if stream && std::is_x86_feature_detected!("avx2") && dst.as_ptr() as usize % 32 == 0 {
-        assert!(dst.len() == src.len() && std::mem::size_of_val(src) % 32 == 0);
+    if stream && std::is_x86_feature_detected!("avx2") && (dst.as_ptr() as usize).is_multiple_of(32)
+    {
+        assert!(dst.len() == src.len() && std::mem::size_of_val(src).is_multiple_of(32));
         // SAFETY: AVX2 is present (checked just above).
         unsafe { stream_avx2(dst, src) };
         return;

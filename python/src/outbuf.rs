@@ -179,7 +179,7 @@ impl<T: Pooled> OutCol<T> {
     pub(crate) fn zeroed(len: usize) -> OutCol<T> {
         let size = std::mem::size_of::<T>().max(1);
         let want = len.saturating_mul(size);
-        let huge = cfg!(target_os = "linux") && want >= LARGE && HUGE % size == 0;
+        let huge = cfg!(target_os = "linux") && want >= LARGE && HUGE.is_multiple_of(size);
         let span = want.next_multiple_of(HUGE);
         let fresh_len = if huge { (span + HUGE) / size } else { len };
         if want >= POOL_MIN && pool_limit() > 0 {
@@ -197,7 +197,7 @@ impl<T: Pooled> OutCol<T> {
             let start = buf.as_ptr() as usize;
             let aligned = start.next_multiple_of(HUGE);
             let off = (aligned - start) / size;
-            if (aligned - start) % size == 0 && off + len <= buf.len() {
+            if (aligned - start).is_multiple_of(size) && off + len <= buf.len() {
                 advise_huge(aligned, span);
                 return OutCol {
                     buf,
@@ -213,7 +213,7 @@ impl<T: Pooled> OutCol<T> {
             let buf = vec![T::default(); len + 64 / size];
             let start = buf.as_ptr() as usize;
             let skip = start.next_multiple_of(64) - start;
-            if skip % size == 0 && skip / size + len <= buf.len() {
+            if skip.is_multiple_of(size) && skip / size + len <= buf.len() {
                 return OutCol {
                     buf,
                     off: skip / size,

@@ -33,7 +33,7 @@ pub(crate) unsafe fn copy<T: Copy>(dst: &mut [T], src: &[T]) {
     }
     let bytes = std::mem::size_of_val(src);
     let lanes = bytes / 32;
-    if bytes % 32 != 0 || (dst.as_ptr() as usize) % 32 != 0 {
+    if !bytes.is_multiple_of(32) || !(dst.as_ptr() as usize).is_multiple_of(32) {
         dst.copy_from_slice(src);
         return;
     }
