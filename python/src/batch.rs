@@ -762,7 +762,6 @@ impl<'a> Sink<'a> {
     /// The CPU must support AVX2.
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2")]
-    #[inline]
     unsafe fn put_rows_stream(&mut self, at: usize, rows: &DecisionRows) {
         let n = rows.len();
         let end = at + n;
