@@ -9,78 +9,8 @@
 //! tests run every copy. Every copy gives the same answers (tests compare
 //! them with each other and with the general engine).
 
-#[cfg(all(feature = "std", target_arch = "x86_64", not(miri)))]
-mod detect {
-    use core::sync::atomic::{AtomicU8, Ordering};
-
-    /// 0 not asked yet; else 1 + the level (0 portable, 1 AVX2, 2 AVX-512).
-    static LEVEL: AtomicU8 = AtomicU8::new(0);
-
-    /// The widest copy allowed: 0 portable, 1 AVX2, 2 AVX-512.
-    #[inline]
-    pub(crate) fn level() -> u8 {
-        match LEVEL.load(Ordering::Relaxed) {
-            0 => {
-                let l = ask();
-                LEVEL.store(l + 1, Ordering::Relaxed);
-                l
-            }
-            l => l - 1,
-        }
-    }
-
-    #[cold]
-    fn ask() -> u8 {
-        let cap = match std::env::var("PRICEGUARD_SIMD").as_deref() {
-            Ok("portable") => 0,
-            Ok("avx2") => 1,
-            _ => 2,
-        };
-        let has = if std::is_x86_feature_detected!("avx512f")
-            && std::is_x86_feature_detected!("avx512dq")
-            && std::is_x86_feature_detected!("avx512bw")
-            && std::is_x86_feature_detected!("avx512vl")
-        {
-            2
-        } else if std::is_x86_feature_detected!("avx2") {
-            1
-        } else {
-            0
-        };
-        cap.min(has)
-    }
-}
-
-/// The CPU runs AVX2 code (and `PRICEGUARD_SIMD` allows it).
-#[inline]
-pub(crate) fn avx2() -> bool {
-    #[cfg(all(feature = "std", target_arch = "x86_64", not(miri)))]
-    {
-        detect::level() >= 1
-    }
-    #[cfg(not(all(feature = "std", target_arch = "x86_64", not(miri))))]
-    {
-        false
-    }
-}
-
-/// The CPU runs the AVX-512 subsets the wide copies use (F, DQ, BW, VL),
-/// and `PRICEGUARD_SIMD` allows them: eight rows per instruction, compares
-/// into mask registers, and the 64-bit integer multiply and
-/// integer/double conversions AVX2 lacks.
-#[inline]
-pub(crate) fn wide() -> bool {
-    #[cfg(all(feature = "std", target_arch = "x86_64", not(miri)))]
-    {
-        detect::level() >= 2
-    }
-    #[cfg(not(all(feature = "std", target_arch = "x86_64", not(miri))))]
-    {
-        false
-    }
-}
-
-/// The SIMD copies of the vectorised loops (see [`simd`]).
+/// The SIMD copies of the vectorised loops (see [`simd`]), narrowest
+/// first.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Simd {
     /// Plain code for any CPU (the compiler still uses what the build
@@ -104,14 +34,60 @@ impl Simd {
 }
 
 /// The widest SIMD copy in use: what the CPU has, capped by
-/// `PRICEGUARD_SIMD` (read once per process).
+/// `PRICEGUARD_SIMD` (read once per process; later calls are one load).
 #[inline]
 pub fn simd() -> Simd {
-    if wide() {
-        Simd::Avx512
-    } else if avx2() {
-        Simd::Avx2
-    } else {
+    #[cfg(all(feature = "std", target_arch = "x86_64", not(miri)))]
+    {
+        detect::simd()
+    }
+    #[cfg(not(all(feature = "std", target_arch = "x86_64", not(miri))))]
+    {
         Simd::Portable
+    }
+}
+
+#[cfg(all(feature = "std", target_arch = "x86_64", not(miri)))]
+mod detect {
+    use super::Simd;
+    use core::sync::atomic::{AtomicU8, Ordering};
+
+    /// 0 not asked yet; else 1 + the copy's place in [`Simd`]'s order.
+    static LEVEL: AtomicU8 = AtomicU8::new(0);
+
+    const ALL: [Simd; 3] = [Simd::Portable, Simd::Avx2, Simd::Avx512];
+
+    #[inline]
+    pub(super) fn simd() -> Simd {
+        let l = match LEVEL.load(Ordering::Relaxed) {
+            0 => {
+                let l = ask() as u8;
+                LEVEL.store(l + 1, Ordering::Relaxed);
+                l
+            }
+            l => l - 1,
+        };
+        ALL.get(usize::from(l)).copied().unwrap_or(Simd::Portable)
+    }
+
+    #[cold]
+    fn ask() -> Simd {
+        let cap = match std::env::var("PRICEGUARD_SIMD").as_deref() {
+            Ok("portable") => Simd::Portable,
+            Ok("avx2") => Simd::Avx2,
+            _ => Simd::Avx512,
+        };
+        let has = if std::is_x86_feature_detected!("avx512f")
+            && std::is_x86_feature_detected!("avx512dq")
+            && std::is_x86_feature_detected!("avx512bw")
+            && std::is_x86_feature_detected!("avx512vl")
+        {
+            Simd::Avx512
+        } else if std::is_x86_feature_detected!("avx2") {
+            Simd::Avx2
+        } else {
+            Simd::Portable
+        };
+        cap.min(has)
     }
 }

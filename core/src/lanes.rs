@@ -1062,15 +1062,18 @@ impl Lanes {
         let (ok, copy) = 'run: {
             #[cfg(all(feature = "std", target_arch = "x86_64", not(miri)))]
             {
-                if cap >= 2 && crate::cpu::wide() {
-                    // SAFETY: the CPU has AVX-512 F, DQ, BW and VL.
-                    let ok = unsafe { self.block_avx512(proposed, inp, s, out, scratch) };
-                    break 'run (ok, 2usize);
-                }
-                if cap >= 1 && crate::cpu::avx2() {
-                    // SAFETY: the CPU has AVX2 (checked just above).
-                    let ok = unsafe { self.block_avx2(proposed, inp, s, out, scratch) };
-                    break 'run (ok, 1);
+                match crate::cpu::simd() {
+                    crate::Simd::Avx512 if cap >= 2 => {
+                        // SAFETY: the CPU has AVX-512 F, DQ, BW and VL.
+                        let ok = unsafe { self.block_avx512(proposed, inp, s, out, scratch) };
+                        break 'run (ok, 2usize);
+                    }
+                    crate::Simd::Avx512 | crate::Simd::Avx2 if cap >= 1 => {
+                        // SAFETY: the CPU has AVX2 (AVX-512 F implies it).
+                        let ok = unsafe { self.block_avx2(proposed, inp, s, out, scratch) };
+                        break 'run (ok, 1);
+                    }
+                    _ => {}
                 }
             }
             (self.block_body(proposed, inp, s, out, scratch), 0)
@@ -1593,7 +1596,12 @@ mod tests {
         // And every copy this CPU can run decided rows: the portable one,
         // AVX2 and AVX-512 where the CPU has them.
         let by_copy: [u64; 3] = core::array::from_fn(|k| COPY_ROWS[k].load(Ordering::Relaxed));
-        let has = [true, crate::cpu::avx2(), crate::cpu::wide()];
+        let widest = crate::cpu::simd();
+        let has = [
+            true,
+            widest >= crate::Simd::Avx2,
+            widest == crate::Simd::Avx512,
+        ];
         for k in 0..3 {
             if has[k] {
                 assert!(by_copy[k] > 1_000, "copy {k} decided {} rows", by_copy[k]);

@@ -261,13 +261,14 @@ pub fn float_to_minor(value: f64, digits: u8) -> Result<i64, MoneyError> {
 pub fn floats_to_minor(src: &[f64], digits: u8, dst: &mut [i64], fast: &mut [bool]) -> usize {
     #[cfg(all(feature = "std", target_arch = "x86_64", not(miri)))]
     {
-        if crate::cpu::wide() {
+        match crate::cpu::simd() {
             // SAFETY: the CPU has AVX-512 F, DQ, BW and VL.
-            return unsafe { floats_to_minor_avx512(src, digits, dst, fast) };
-        }
-        if crate::cpu::avx2() {
-            // SAFETY: the CPU has AVX2 (checked just above).
-            return unsafe { floats_to_minor_avx2(src, digits, dst, fast) };
+            crate::Simd::Avx512 => {
+                return unsafe { floats_to_minor_avx512(src, digits, dst, fast) }
+            }
+            // SAFETY: the CPU has AVX2.
+            crate::Simd::Avx2 => return unsafe { floats_to_minor_avx2(src, digits, dst, fast) },
+            crate::Simd::Portable => {}
         }
     }
     floats_to_minor_body(src, digits, dst, fast)
@@ -351,13 +352,16 @@ fn fast_minor(v: f64, pow: f64) -> (i64, bool) {
 pub fn floats_to_minor_flags(src: &[f64], digits: u8, dst: &mut [i64], flags: &mut [u8]) -> usize {
     #[cfg(all(feature = "std", target_arch = "x86_64", not(miri)))]
     {
-        if crate::cpu::wide() {
+        match crate::cpu::simd() {
             // SAFETY: the CPU has AVX-512 F, DQ, BW and VL.
-            return unsafe { floats_to_minor_flags_avx512(src, digits, dst, flags) };
-        }
-        if crate::cpu::avx2() {
-            // SAFETY: the CPU has AVX2 (checked just above).
-            return unsafe { floats_to_minor_flags_avx2(src, digits, dst, flags) };
+            crate::Simd::Avx512 => {
+                return unsafe { floats_to_minor_flags_avx512(src, digits, dst, flags) }
+            }
+            // SAFETY: the CPU has AVX2.
+            crate::Simd::Avx2 => {
+                return unsafe { floats_to_minor_flags_avx2(src, digits, dst, flags) }
+            }
+            crate::Simd::Portable => {}
         }
     }
     floats_to_minor_flags_body(src, digits, dst, flags)
@@ -672,7 +676,7 @@ mod tests {
         })];
         #[cfg(all(feature = "std", target_arch = "x86_64", not(miri)))]
         {
-            if crate::cpu::avx2() {
+            if crate::cpu::simd() >= crate::Simd::Avx2 {
                 // SAFETY (in the closure): the CPU has AVX2.
                 v.push(("avx2", |s, d, a, f, b, g| unsafe {
                     (
@@ -681,7 +685,7 @@ mod tests {
                     )
                 }));
             }
-            if crate::cpu::wide() {
+            if crate::cpu::simd() == crate::Simd::Avx512 {
                 // SAFETY (in the closure): the CPU has AVX-512 F, DQ, BW, VL.
                 v.push(("avx512", |s, d, a, f, b, g| unsafe {
                     (

@@ -705,15 +705,13 @@ impl<'a> Sink<'a> {
     fn put_rows(&mut self, at: usize, rows: &DecisionRows) {
         #[cfg(target_arch = "x86_64")]
         {
-            if stream::wide() {
+            // The copy the core's loops use too (`PRICEGUARD_SIMD` caps it).
+            match priceguard::simd() {
                 // SAFETY: the CPU has AVX-512 F, DQ, BW and VL.
-                unsafe { self.put_rows_avx512(at, rows) };
-                return;
-            }
-            if stream::avx2() {
-                // SAFETY: the CPU has AVX2 (checked just above).
-                unsafe { self.put_rows_avx2(at, rows) };
-                return;
+                priceguard::Simd::Avx512 => return unsafe { self.put_rows_avx512(at, rows) },
+                // SAFETY: the CPU has AVX2.
+                priceguard::Simd::Avx2 => return unsafe { self.put_rows_avx2(at, rows) },
+                priceguard::Simd::Portable => {}
             }
         }
         self.put_rows_body(at, rows);

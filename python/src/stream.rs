@@ -59,16 +59,3 @@ pub(crate) fn fence() {
 /// No streaming stores off x86_64: nothing to order.
 #[cfg(not(target_arch = "x86_64"))]
 pub(crate) fn fence() {}
-
-/// Whether the wide (AVX-512) copy of the result writer may run: the CPU
-/// has it and `PRICEGUARD_SIMD` allows it (see `priceguard::cpu`).
-#[cfg(target_arch = "x86_64")]
-pub(crate) fn wide() -> bool {
-    priceguard::simd() == priceguard::Simd::Avx512
-}
-
-/// Whether the AVX2 copy may run (the same rule).
-#[cfg(target_arch = "x86_64")]
-pub(crate) fn avx2() -> bool {
-    priceguard::simd() >= priceguard::Simd::Avx2
-}
