@@ -610,6 +610,147 @@ impl Policy {
     }
 }
 
+/// Float64 columns for [`Policy::evaluate_float_blocks`]: what a caller
+/// holding NumPy or Arrow `float64` data has before any conversion.
+///
+/// Money is in major units of the policy currency (`12.5` is 12.50) and
+/// `expected_units` a whole number, `NaN` where a row has no value; the
+/// times are integers, present in every row. Every given column must be
+/// as long as `proposed_price`.
+#[derive(Clone, Copy, Debug)]
+pub struct FloatColumns<'a> {
+    /// `proposed_price`; `NaN` is a missing proposal (never decided here).
+    pub proposed_price: &'a [f64],
+    /// `current_price`.
+    pub current_price: Option<&'a [f64]>,
+    /// `unit_cost`.
+    pub unit_cost: Option<&'a [f64]>,
+    /// `reference_price`.
+    pub reference_price: Option<&'a [f64]>,
+    /// `expected_units`.
+    pub expected_units: Option<&'a [f64]>,
+    /// `now`.
+    pub now: Option<TimeColumn<'a>>,
+    /// `last_change_at`.
+    pub last_change_at: Option<TimeColumn<'a>>,
+}
+
+/// A time column of [`FloatColumns`] (seconds).
+#[derive(Clone, Copy, Debug)]
+pub enum TimeColumn<'a> {
+    /// One value per row.
+    Values(&'a [i64]),
+    /// The same value in every row (a batch's `now`).
+    Same(i64),
+}
+
+/// What [`Policy::evaluate_float_blocks`] decided.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FloatBlocks {
+    /// Rows decided, from the first row asked for on: a multiple of 64.
+    pub rows: usize,
+    /// Their counts, to [`BatchSummary::merge`] with the rest of the
+    /// batch's.
+    pub summary: BatchSummary,
+}
+
+impl Policy {
+    /// Decides rows of a float64 batch straight from the floats, 64 at a
+    /// time, for bindings whose callers hold `float64` columns: the
+    /// vectorised block path of [`Policy::evaluate_columns_into`] without
+    /// a conversion pass to minor units first.
+    ///
+    /// Starting at row `from`, each block of 64 rows is decided into
+    /// `sink` (through [`DecisionSink::put_rows`]) while every one of its
+    /// rows takes the common path. It stops at the first block that does
+    /// not, or when fewer than 64 rows remain, and says how many rows it
+    /// decided: the caller converts the next rows itself (with
+    /// [`Currency::float_to_minor`](crate::Currency::float_to_minor), `NaN`
+    /// as absent) and decides them with [`Policy::evaluate_columns_into`],
+    /// then calls this again after them. A value not exactly on the minor
+    /// unit, not finite, out of range, a missing proposal or cost, or a
+    /// row needing the general engine, always stops it, so every row it
+    /// decides gets the decision `evaluate_columns_into` gives for the
+    /// converted row (a property test checks this decision by decision).
+    ///
+    /// `None` when the policy has no block path (rules it does not cover,
+    /// a circuit breaker, which judges a batch as a whole), when a column
+    /// is shorter than `proposed_price`, or when `sink` has fewer slots:
+    /// then use `evaluate_columns_into` for the whole batch. No campaign
+    /// or segment column is read: a batch with either cannot use this.
+    /// Allocates nothing.
+    pub fn evaluate_float_blocks<S: DecisionSink + ?Sized>(
+        &self,
+        cols: &FloatColumns<'_>,
+        from: usize,
+        sink: &mut S,
+    ) -> Option<FloatBlocks> {
+        use crate::lanes::{FloatInputs, Scratch, Source, Times, BLOCK};
+        if self.breaker().is_some() {
+            return None;
+        }
+        let lanes = self.prepared_for(None).1?.lanes()?;
+        let n = cols.proposed_price.len();
+        let fits = |c: Option<&[f64]>| c.is_none_or(|c| c.len() == n);
+        let fits_time = |c: Option<TimeColumn<'_>>| match c {
+            Some(TimeColumn::Values(v)) => v.len() == n,
+            _ => true,
+        };
+        if !(fits(cols.current_price)
+            && fits(cols.unit_cost)
+            && fits(cols.reference_price)
+            && fits(cols.expected_units)
+            && fits_time(cols.now)
+            && fits_time(cols.last_change_at)
+            && sink.rows() >= n)
+        {
+            return None;
+        }
+        let pow = crate::money::pow10(self.currency().minor_units())?;
+        let (now_block, last_block) = (
+            match cols.now {
+                Some(TimeColumn::Same(v)) => [v; BLOCK],
+                _ => [0; BLOCK],
+            },
+            match cols.last_change_at {
+                Some(TimeColumn::Same(v)) => [v; BLOCK],
+                _ => [0; BLOCK],
+            },
+        );
+        fn times<'t>(c: Option<TimeColumn<'t>>, block: &'t [i64; BLOCK]) -> Times<'t> {
+            match c {
+                None => Times::Absent,
+                Some(TimeColumn::Values(v)) => Times::Column(v),
+                Some(TimeColumn::Same(_)) => Times::Same(block),
+            }
+        }
+        let inp = FloatInputs {
+            proposed: cols.proposed_price,
+            current: cols.current_price,
+            cost: cols.unit_cost,
+            reference: cols.reference_price,
+            units: cols.expected_units,
+            now: times(cols.now, &now_block),
+            last_change: times(cols.last_change_at, &last_block),
+            pow,
+        };
+        let mut out = DecisionRows::default();
+        let mut scratch = Scratch::default();
+        let mut tally = Tally::default();
+        let mut i = from;
+        while i + BLOCK <= n && lanes.block(Source::Floats(&inp), i, &mut out, &mut scratch) {
+            tally.add_rows(&out);
+            sink.put_rows(i, &out);
+            i += BLOCK;
+        }
+        let rows = i.saturating_sub(from);
+        Some(FloatBlocks {
+            rows,
+            summary: tally.summary(rows),
+        })
+    }
+}
+
 /// The hot path's [`Emit`]: count the decision, hand it to the sink.
 struct Tallied<'a, S: ?Sized> {
     tally: &'a mut Tally,

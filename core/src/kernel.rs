@@ -28,7 +28,7 @@ use crate::compiled::{CompiledRules, Endings, Ratio};
 use crate::decision::{Decision, Outcome, Reason};
 use crate::engine::{mask, MAX_UNITS, NO_HI, NO_LO};
 use crate::item::{Field, Item};
-use crate::lanes::{DecisionRows, LaneInputs, LaneRules, Lanes, Scratch, BLOCK};
+use crate::lanes::{DecisionRows, LaneInputs, LaneRules, Lanes, Scratch, Source, BLOCK};
 use crate::money::{ceil_money_to_tick, floor_money_to_tick, snap_half_even, wide_mul, MAX_MONEY};
 use crate::policy::Policy;
 use crate::rules::{class_mask, endings, promotion, Class, ClassSet, Rule, RuleSet};
@@ -766,7 +766,7 @@ impl<'a> Kernel<'a> {
             let mut out = DecisionRows::default();
             let mut scratch = Scratch::default();
             while i + BLOCK <= rows.end {
-                if lanes.block(proposed, li, i, &mut out, &mut scratch) {
+                if lanes.block(Source::Ints(proposed, li), i, &mut out, &mut scratch) {
                     emit.emit_rows(i, &out);
                 } else {
                     by_rows(i..i + BLOCK, emit);
@@ -812,6 +812,11 @@ impl<'a> Kernel<'a> {
 }
 
 impl Prepared {
+    /// The block path's rules, when the policy has one.
+    pub(crate) fn lanes(&self) -> Option<Lanes> {
+        self.lanes
+    }
+
     /// [`endings::is_allowed`] for `price`, by the bitmask when there is one.
     #[inline(always)]
     fn ending_allowed(&self, e: &Endings, price: i64) -> bool {

@@ -599,6 +599,44 @@ impl Raw<'_> {
     }
 }
 
+/// Where a block's expected units come from.
+trait UnitsIn: Copy {
+    /// Row `j`'s units as an exact double (`NaN` where absent or out of
+    /// range), and all ones where the row has units the lanes cannot take
+    /// (the block is slow then).
+    fn unit(&self, j: usize) -> (f64, u64);
+}
+
+impl UnitsIn for Raw<'_> {
+    #[inline(always)]
+    fn unit(&self, j: usize) -> (f64, u64) {
+        // Junk where absent: only read through `has`.
+        let u = self.vals[j];
+        let ok = m((1..MAX_UNITS).contains(&u));
+        let has = self.has(j);
+        (sel(has & ok, to_f(u), f64::NAN), has & !ok)
+    }
+}
+
+/// A float64 units column's rows in a block (`NaN` absent): a value is
+/// taken where [`crate::money::float_to_minor`] with no decimals would
+/// read it exactly, as the integer path's caller converts it.
+#[derive(Clone, Copy)]
+struct FloatUnits<'a> {
+    vals: &'a [f64; BLOCK],
+}
+
+impl UnitsIn for FloatUnits<'_> {
+    #[inline(always)]
+    fn unit(&self, j: usize) -> (f64, u64) {
+        let v = self.vals[j];
+        let (u, exact) = crate::money::nearest_minor(v, 1.0);
+        let ok = m(exact & (u >= 1.0) & (u < MAX_UNITS as f64));
+        let has = m(!v.is_nan());
+        (sel(ok, u, f64::NAN), has & !ok)
+    }
+}
+
 /// A block's working arrays, made once per batch and reused by every
 /// block (initialising them per block showed in profiles). Every array a
 /// block reads is written by that block first.
@@ -743,6 +781,98 @@ fn load_raw(col: Option<Column<'_>>, s: usize) -> Option<Raw<'_>> {
     Some(Raw { vals, present })
 }
 
+/// The float64 columns a block reads, for
+/// [`Policy::evaluate_float_blocks`](crate::Policy::evaluate_float_blocks):
+/// money in major units and units as whole numbers, `NaN` where absent;
+/// times as integers, present in every row.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct FloatInputs<'a> {
+    pub(crate) proposed: &'a [f64],
+    pub(crate) current: Option<&'a [f64]>,
+    pub(crate) cost: Option<&'a [f64]>,
+    pub(crate) reference: Option<&'a [f64]>,
+    pub(crate) units: Option<&'a [f64]>,
+    pub(crate) now: Times<'a>,
+    pub(crate) last_change: Times<'a>,
+    /// Minor units per major unit (`10^digits`).
+    pub(crate) pow: f64,
+}
+
+/// A block's columns: integers in minor units (with `proposed`), or
+/// floats in major units.
+#[derive(Clone, Copy)]
+pub(crate) enum Source<'a, 'b> {
+    Ints(&'b [i64], &'b LaneInputs<'a>),
+    Floats(&'b FloatInputs<'a>),
+}
+
+/// A time column of [`FloatInputs`].
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Times<'a> {
+    /// Not given: absent in every row.
+    Absent,
+    /// One value per row.
+    Column(&'a [i64]),
+    /// The same value in every row, as a block.
+    Same(&'a [i64; BLOCK]),
+}
+
+impl<'a> Times<'a> {
+    /// Rows `s..s + BLOCK`, `None` when the column is shorter.
+    #[inline(always)]
+    fn rows(self, s: usize) -> Option<Raw<'a>> {
+        Some(match self {
+            Times::Absent => Raw {
+                vals: &ZEROS,
+                present: 0,
+            },
+            Times::Column(v) => Raw {
+                vals: v.get(s..s + BLOCK)?.try_into().ok()?,
+                present: !0,
+            },
+            Times::Same(vals) => Raw { vals, present: !0 },
+        })
+    }
+}
+
+/// Reads rows `s..s + BLOCK` of a float64 major-unit money column into
+/// `out` as minor units (`NaN` where absent), as [`load_money`] does for
+/// integers: returns nonzero when a present value is not one the integer
+/// path's caller would read exactly (see
+/// [`crate::money::floats_to_minor_flags`]) or lies outside
+/// `lo..lo + 2^shift` (the block is slow; `out` is then unspecified),
+/// and the column's presence word; `None` when the column is shorter
+/// than the block. `REQUIRED`: an absent value (`NaN`) is slow too.
+#[inline(always)]
+fn load_float_money<const REQUIRED: bool>(
+    col: Option<&[f64]>,
+    s: usize,
+    pow: f64,
+    lo: i64,
+    shift: u32,
+    out: &mut [f64; BLOCK],
+) -> Option<(u64, u64)> {
+    let Some(col) = col else {
+        *out = [f64::NAN; BLOCK];
+        return Some((u64::from(REQUIRED), 0));
+    };
+    let vals: &[f64; BLOCK] = col.get(s..s + BLOCK)?.try_into().ok()?;
+    // `lo` and `lo + 2^shift` are below 2^49: exact doubles.
+    let (lo_f, hi_f) = (lo as f64, (lo + (1i64 << shift)) as f64);
+    let (mut slow, mut word) = (0u64, 0u64);
+    for j in 0..BLOCK {
+        let v = vals[j];
+        // `NaN` where `v` is (the row is absent).
+        let (minor, exact) = crate::money::nearest_minor(v, pow);
+        let good = exact & (minor >= lo_f) & (minor < hi_f);
+        let present = !v.is_nan();
+        slow |= u64::from(if REQUIRED { !good } else { present & !good });
+        word |= u64::from(present) << j;
+        out[j] = minor;
+    }
+    Some((slow, word))
+}
+
 impl Lanes {
     /// Decides rows `s..s + BLOCK` of `proposed` / `inp` into `out`, or
     /// returns `false` when any of them must take the rows path (then
@@ -750,13 +880,16 @@ impl Lanes {
     #[inline(always)]
     fn block_body(
         &self,
-        proposed: &[i64],
-        inp: &LaneInputs<'_>,
+        src: Source<'_, '_>,
         s: usize,
         out: &mut DecisionRows,
         scratch: &mut Scratch,
     ) -> bool {
-        self.block_inner(proposed, inp, s, out, scratch).is_some()
+        match src {
+            Source::Ints(proposed, inp) => self.block_inner(proposed, inp, s, out, scratch),
+            Source::Floats(inp) => self.float_block_inner(inp, s, out, scratch),
+        }
+        .is_some()
     }
 
     #[inline(always)]
@@ -800,9 +933,65 @@ impl Lanes {
         // hold every row (the common case) need no validity bits in the
         // loop.
         slow |= if now.present & last.present & cools == !0 {
-            self.units_rows::<true>(x, units, now, last, cools)
+            self.units_rows::<true, _>(x, units, now, last, cools)
         } else {
-            self.units_rows::<false>(x, units, now, last, cools)
+            self.units_rows::<false, _>(x, units, now, last, cools)
+        };
+        if slow != 0 {
+            return None;
+        }
+        if self.rare {
+            self.decide::<true>(x, out)
+        } else {
+            self.decide::<false>(x, out)
+        }
+    }
+
+    /// [`Lanes::block_inner`] for float64 columns: the same decisions
+    /// from the same values, read straight from the caller's floats.
+    #[inline(always)]
+    fn float_block_inner(
+        &self,
+        inp: &FloatInputs<'_>,
+        s: usize,
+        out: &mut DecisionRows,
+        scratch: &mut Scratch,
+    ) -> Option<()> {
+        let (shift, pow) = (self.shift, inp.pow);
+        let Scratch { x } = scratch;
+        let mut slow = load_float_money::<true>(Some(inp.proposed), s, pow, 1, shift, &mut x.p)?.0;
+        let (range, currents) =
+            load_float_money::<false>(inp.current, s, pow, 1, shift, &mut x.current)?;
+        slow |= range;
+        let (range, costs) = load_float_money::<false>(inp.cost, s, pow, 0, shift, &mut x.cost)?;
+        slow |= range | u64::from(self.needs_cost & (costs != !0));
+        slow |= load_float_money::<false>(inp.reference, s, pow, 1, shift, &mut x.reference)?.0;
+        let now = inp.now.rows(s)?;
+        let last = inp.last_change.rows(s)?;
+        let cools = last.present & currents & 0u64.wrapping_sub(self.cooldown.is_some().into());
+        let dense = now.present & last.present & cools == !0;
+        slow |= match inp.units {
+            Some(col) => {
+                let units = FloatUnits {
+                    vals: col.get(s..s + BLOCK)?.try_into().ok()?,
+                };
+                if dense {
+                    self.units_rows::<true, _>(x, units, now, last, cools)
+                } else {
+                    self.units_rows::<false, _>(x, units, now, last, cools)
+                }
+            }
+            None => {
+                let units = Raw {
+                    vals: &ZEROS,
+                    present: 0,
+                };
+                if dense {
+                    self.units_rows::<true, _>(x, units, now, last, cools)
+                } else {
+                    self.units_rows::<false, _>(x, units, now, last, cools)
+                }
+            }
         };
         if slow != 0 {
             return None;
@@ -819,10 +1008,10 @@ impl Lanes {
     /// `cools`: the rows a cooldown can hold (see `block_inner`). `DENSE`:
     /// every row has `now` and `last_change_at`, and `cools` is all ones.
     #[inline(always)]
-    fn units_rows<const DENSE: bool>(
+    fn units_rows<const DENSE: bool, U: UnitsIn>(
         &self,
         x: &mut Loaded,
-        units: Raw<'_>,
+        units: U,
         now: Raw<'_>,
         last: Raw<'_>,
         cools: u64,
@@ -830,17 +1019,13 @@ impl Lanes {
         let mut slow = 0u64;
         let cd = self.cooldown.unwrap_or(0);
         for j in 0..BLOCK {
-            // Junk where absent: only read through `has`.
-            let u = units.vals[j];
-            let ok = m((1..MAX_UNITS).contains(&u));
-            let has = units.has(j);
-            let uf = sel(has & ok, to_f(u), f64::NAN);
+            let (uf, off) = units.unit(j);
             x.units[j] = uf;
             // The engine refuses reference x units above 2^61; the lanes
             // take only products below 2^52 (exact doubles: `NaN` where
             // either is absent, and then the comparison is false).
             let big = m(x.reference[j] * uf >= SPEND_CAP);
-            slow |= has & (!ok | big) & 1;
+            slow |= (off | big) & 1;
             let (has_now, has_last, may_cool) = if DENSE {
                 (!0, !0, !0)
             } else {
@@ -1012,13 +1197,12 @@ impl Lanes {
     #[target_feature(enable = "avx2")]
     unsafe fn block_avx2(
         &self,
-        proposed: &[i64],
-        inp: &LaneInputs<'_>,
+        src: Source<'_, '_>,
         s: usize,
         out: &mut DecisionRows,
         scratch: &mut Scratch,
     ) -> bool {
-        self.block_body(proposed, inp, s, out, scratch)
+        self.block_body(src, s, out, scratch)
     }
 
     /// [`Lanes::block_body`] compiled for AVX-512 (eight rows per
@@ -1031,13 +1215,12 @@ impl Lanes {
     #[target_feature(enable = "avx512f,avx512dq,avx512bw,avx512vl")]
     unsafe fn block_avx512(
         &self,
-        proposed: &[i64],
-        inp: &LaneInputs<'_>,
+        src: Source<'_, '_>,
         s: usize,
         out: &mut DecisionRows,
         scratch: &mut Scratch,
     ) -> bool {
-        self.block_body(proposed, inp, s, out, scratch)
+        self.block_body(src, s, out, scratch)
     }
 
     /// Decides rows `s..s + BLOCK` into `out` when every one of them takes
@@ -1046,8 +1229,7 @@ impl Lanes {
     #[inline(never)]
     pub(crate) fn block(
         &self,
-        proposed: &[i64],
-        inp: &LaneInputs<'_>,
+        src: Source<'_, '_>,
         s: usize,
         out: &mut DecisionRows,
         scratch: &mut Scratch,
@@ -1065,18 +1247,18 @@ impl Lanes {
                 match crate::cpu::simd() {
                     crate::Simd::Avx512 if cap >= 2 => {
                         // SAFETY: the CPU has AVX-512 F, DQ, BW and VL.
-                        let ok = unsafe { self.block_avx512(proposed, inp, s, out, scratch) };
+                        let ok = unsafe { self.block_avx512(src, s, out, scratch) };
                         break 'run (ok, 2usize);
                     }
                     crate::Simd::Avx512 | crate::Simd::Avx2 if cap >= 1 => {
                         // SAFETY: the CPU has AVX2 (AVX-512 F implies it).
-                        let ok = unsafe { self.block_avx2(proposed, inp, s, out, scratch) };
+                        let ok = unsafe { self.block_avx2(src, s, out, scratch) };
                         break 'run (ok, 1);
                     }
                     _ => {}
                 }
             }
-            (self.block_body(proposed, inp, s, out, scratch), 0)
+            (self.block_body(src, s, out, scratch), 0)
         };
         #[cfg(all(test, feature = "testkit", not(miri)))]
         if ok {
@@ -1578,6 +1760,234 @@ mod tests {
             Some(NOW - 10),
         ];
         assert_eq!(same_as_engine(toml, row, 64), RUNS * 64);
+    }
+
+    /// A money value as a caller's float64 major units (USD), with one of
+    /// the oddities a float column can hold.
+    fn odd_money(v: Option<i64>, odd: u8) -> f64 {
+        let major = v.map_or(f64::NAN, |v| v as f64 / 100.0);
+        match odd {
+            1 => f64::NAN,
+            2 => major + 0.001,
+            3 => f64::INFINITY,
+            4 => -major,
+            5 => f64::from_bits(major.to_bits() + 1),
+            6 => 1e17,
+            7 => -0.0,
+            8 => 0.125,
+            9 => 12.345,
+            _ => major,
+        }
+    }
+
+    /// Expected units as a caller's float64, with an oddity.
+    fn odd_units(v: Option<i64>, odd: u8) -> f64 {
+        let whole = v.map_or(f64::NAN, |v| v as f64);
+        match odd {
+            1 => f64::NAN,
+            2 => 2.5,
+            3 => f64::NEG_INFINITY,
+            4 => -3.0,
+            5 => 0.0,
+            6 => 1e12,
+            7 => -0.0,
+            8 => 1e17,
+            9 => whole + 0.5,
+            _ => whole,
+        }
+    }
+
+    /// How the integer path's caller reads a float (`FLAG_FAST`: exactly,
+    /// as `Some`; NaN: `None`), or `Err` for any other value, which the
+    /// caller converts one by one (and the float path never decides).
+    fn read_float(v: f64, digits: u8) -> Result<Option<i64>, ()> {
+        let (mut dst, mut flag) = ([0i64], [0u8]);
+        crate::money::floats_to_minor_flags(&[v], digits, &mut dst, &mut flag);
+        match flag[0] {
+            crate::money::FLAG_FAST => Ok(Some(dst[0])),
+            crate::money::FLAG_NAN => Ok(None),
+            _ => Err(()),
+        }
+    }
+
+    static FLOAT_ROWS: AtomicU64 = AtomicU64::new(0);
+    static FLOAT_ALL: AtomicU64 = AtomicU64::new(0);
+    static FLOAT_BY_CAP: [AtomicU64; 3] = [AtomicU64::new(0), AtomicU64::new(0), AtomicU64::new(0)];
+
+    proptest! {
+        #![proptest_config(Config { cases: 300, failure_persistence: None, ..Config::default() })]
+
+        /// `Policy::evaluate_float_blocks` decides a block exactly when
+        /// every value in it is one the integer path's caller reads
+        /// exactly and the integer block path decides the converted block,
+        /// and then gives the engine's decision for every row (and their
+        /// summary), on every copy of the block loop.
+        #[test]
+        fn float_blocks_match_the_engine(
+            policy in lane_policy(),
+            rows in proptest::collection::vec(
+                (lane_row(), proptest::array::uniform5(prop_oneof![1000 => Just(0u8), 1 => 1u8..10])),
+                64..400,
+            ),
+            times in 0u8..4,
+            cap in 0u8..3,
+        ) {
+            use crate::batch::{FloatColumns, TimeColumn};
+            CAP.with(|c| c.set(cap));
+            const NOW: i64 = 1_800_000_050;
+            let n = rows.len();
+            // Proposed, current, cost, reference as major units, units.
+            let money: Vec<[f64; 4]> = rows
+                .iter()
+                .map(|(r, o)| core::array::from_fn(|k| odd_money(r[k], o[k])))
+                .collect();
+            let units: Vec<f64> = rows.iter().map(|(r, o)| odd_units(r[4], o[4])).collect();
+            let time = |k: usize| -> Vec<i64> {
+                rows.iter().map(|(r, _)| r[k].unwrap_or(1_799_999_000)).collect()
+            };
+            let (now_vals, last_vals) = (time(5), time(6));
+            let now = match times {
+                0 => None,
+                1 => Some(TimeColumn::Same(NOW)),
+                _ => Some(TimeColumn::Values(&now_vals)),
+            };
+            let last = (times != 3).then_some(TimeColumn::Values(&last_vals));
+            let col = |k: usize| -> Vec<f64> { money.iter().map(|m| m[k]).collect() };
+            let (p, cur, cost, reference) = (col(0), col(1), col(2), col(3));
+            let fc = FloatColumns {
+                proposed_price: &p,
+                current_price: Some(&cur),
+                unit_cost: Some(&cost),
+                reference_price: Some(&reference),
+                expected_units: Some(&units),
+                now,
+                last_change_at: last,
+            };
+            // Each row as the integer path's caller reads it: the item, or
+            // `None` when a value needs a look one by one.
+            let items: Vec<Option<Item>> = (0..n)
+                .map(|i| {
+                    let mut it = Item::new(read_float(p[i], 2).ok()??);
+                    let vals = [
+                        read_float(cur[i], 2).ok()?,
+                        read_float(cost[i], 2).ok()?,
+                        read_float(reference[i], 2).ok()?,
+                        read_float(units[i], 0).ok()?,
+                        match now {
+                            None => None,
+                            Some(TimeColumn::Same(v)) => Some(v),
+                            Some(TimeColumn::Values(v)) => Some(v[i]),
+                        },
+                        last.map(|_| last_vals[i]),
+                    ];
+                    for (f, v) in FIELDS.iter().zip(vals) {
+                        if let Some(v) = v {
+                            if !it.set(*f, v) {
+                                return None;
+                            }
+                        }
+                    }
+                    Some(it)
+                })
+                .collect();
+            let mut got = vec![crate::Decision::default(); n];
+            let mut decided = vec![false; n];
+            let mut from = 0;
+            let mut summary = crate::BatchSummary::default();
+            while from + BLOCK <= n {
+                let Some(b) = policy.evaluate_float_blocks(&fc, from, got.as_mut_slice()) else {
+                    // No block path for this policy: the integer one has none either.
+                    prop_assert!(policy.prepared_for(None).1.and_then(|p| p.lanes()).is_none());
+                    return Ok(());
+                };
+                prop_assert_eq!(b.rows % BLOCK, 0);
+                summary.merge(&b.summary);
+                decided[from..from + b.rows].fill(true);
+                // The block it stopped at is the caller's.
+                from += b.rows + BLOCK;
+            }
+            let mut want_summary = crate::BatchSummary::default();
+            for s in (0..n - n % BLOCK).step_by(BLOCK) {
+                let block = &items[s..s + BLOCK];
+                // Whether the integer block path decides the converted block.
+                let int_lanes = block.iter().all(Option::is_some) && {
+                    let its: Vec<Item> = block.iter().flatten().copied().collect();
+                    let before = THREAD_ROWS.with(core::cell::Cell::get);
+                    let mut out = vec![crate::Decision::default(); BLOCK];
+                    policy.evaluate_batch(&its, &mut out).unwrap();
+                    let cols_p: Vec<i64> = its.iter().map(|it| it.proposed_price()).collect();
+                    let mut cols = Columns::new(&cols_p);
+                    let vals: Vec<(Field, Vec<i64>, Vec<u8>)> = FIELDS
+                        .iter()
+                        .map(|f| {
+                            let mut bits = vec![0u8; BLOCK / 8];
+                            let v = its
+                                .iter()
+                                .enumerate()
+                                .map(|(j, it)| match it.get(*f) {
+                                    Some(v) => {
+                                        bits[j / 8] |= 1 << (j % 8);
+                                        v
+                                    }
+                                    None => 0,
+                                })
+                                .collect();
+                            (*f, v, bits)
+                        })
+                        .collect();
+                    for (f, v, bits) in &vals {
+                        cols = cols.with(*f, v, Some(bits)).unwrap();
+                    }
+                    let mut got_int = vec![crate::Decision::default(); BLOCK];
+                    policy.evaluate_columns(&cols, &mut got_int).unwrap();
+                    THREAD_ROWS.with(core::cell::Cell::get) - before == BLOCK as u64
+                };
+                if decided[s] {
+                    prop_assert!(int_lanes, "block at {} decided from floats only", s);
+                    let its: Vec<Item> = block.iter().flatten().copied().collect();
+                    for (j, it) in its.iter().enumerate() {
+                        let engine = crate::engine::evaluate_rules(
+                            policy.rules_for(None),
+                            it,
+                            policy.budget_view(it, None),
+                        );
+                        prop_assert_eq!(got[s + j], engine, "row {} {:?}", s + j, it);
+                    }
+                    let mut out = vec![crate::Decision::default(); BLOCK];
+                    want_summary.merge(&policy.evaluate_batch(&its, &mut out).unwrap());
+                } else {
+                    // Skipped after a miss, or missed: a miss only where
+                    // the integer path misses too.
+                    let missed = s == 0 || decided[s - BLOCK];
+                    prop_assert!(!(missed && int_lanes), "block at {} missed", s);
+                }
+            }
+            prop_assert_eq!(summary, want_summary);
+            let rows_decided = decided.iter().filter(|d| **d).count() as u64;
+            FLOAT_ROWS.fetch_add(rows_decided, Ordering::Relaxed);
+            FLOAT_ALL.fetch_add(n as u64, Ordering::Relaxed);
+            FLOAT_BY_CAP[usize::from(cap)].fetch_add(rows_decided, Ordering::Relaxed);
+            CAP.with(|c| c.set(2));
+        }
+    }
+
+    /// The comparison above is not vacuous: the float path decides a good
+    /// share of its rows, on every copy of the block loop.
+    #[test]
+    fn float_blocks_decide_a_good_share_of_rows() {
+        float_blocks_match_the_engine();
+        let (rows, all) = (
+            FLOAT_ROWS.load(Ordering::Relaxed),
+            FLOAT_ALL.load(Ordering::Relaxed),
+        );
+        assert!(
+            rows * 5 > all,
+            "the float path decided {rows} of {all} rows"
+        );
+        for (cap, n) in FLOAT_BY_CAP.iter().enumerate() {
+            let n = n.load(Ordering::Relaxed);
+            assert!(n > 1_000, "cap {cap}: {n} rows");
+        }
     }
 
     /// The comparison above is not vacuous: the lanes decide a good share

@@ -329,15 +329,46 @@ fn floats_to_minor_body(src: &[f64], digits: u8, dst: &mut [i64], fast: &mut [bo
 /// false the first is unspecified.
 #[inline(always)]
 fn fast_minor(v: f64, pow: f64) -> (i64, bool) {
-    /// 1.5 x 2^52: `x + M - M` rounds `|x| < 2^51` to an integer, ties
-    /// to even, and `(x + M).to_bits() - M.to_bits()` is that integer.
-    const M: f64 = 6_755_399_441_055_744.0;
+    let (t, _, ok) = fast_parts(v, pow);
+    (
+        (t.to_bits() as i64).wrapping_sub(ROUNDER.to_bits() as i64),
+        ok,
+    )
+}
+
+/// 1.5 x 2^52: `x + M - M` rounds `|x| < 2^51` to an integer, ties to
+/// even, and `(x + M).to_bits() - M.to_bits()` is that integer.
+const ROUNDER: f64 = 6_755_399_441_055_744.0;
+
+/// [`fast_minor`] with its result as a double: `(v * pow rounded
+/// half-even, whether that is float_to_minor's exact value)`. Where the
+/// second is true the first is an integer of magnitude at most
+/// [`MAX_MONEY`], so exactly the `i64` [`fast_minor`] gives; a NaN `v`
+/// gives NaN. For the block kernel, which keeps money as doubles (its
+/// float64 entry point is in `batch`, which needs `alloc`).
+#[cfg_attr(not(feature = "alloc"), allow(dead_code))]
+#[inline(always)]
+pub(crate) fn nearest_minor(v: f64, pow: f64) -> (f64, bool) {
+    let (_, nearest, ok) = fast_parts(v, pow);
+    (nearest, ok)
+}
+
+/// `(v * pow + M, v * pow rounded half-even, exact)`: see [`fast_minor`].
+#[inline(always)]
+fn fast_parts(v: f64, pow: f64) -> (f64, f64, bool) {
     const LIMIT: f64 = 2_251_799_813_685_248.0; // 2^51
     let y = v * pow;
-    let t = y + M;
-    let nearest = t - M;
+    let t = y + ROUNDER;
+    let nearest = t - ROUNDER;
     let ok = (y.abs() < LIMIT) & (nearest.abs() <= MAX_MONEY as f64) & (nearest / pow == v);
-    ((t.to_bits() as i64).wrapping_sub(M.to_bits() as i64), ok)
+    (t, nearest, ok)
+}
+
+/// `10^digits` as a double, for digits a currency can have.
+#[cfg(feature = "alloc")]
+#[inline]
+pub(crate) fn pow10(digits: u8) -> Option<f64> {
+    POW10.get(usize::from(digits)).copied()
 }
 
 /// [`floats_to_minor`] for a float column with gaps, in the same one

@@ -10,7 +10,7 @@
 //! one chunk.
 
 use numpy::{PyArray1, PyArrayMethods, PyReadonlyArray1};
-use priceguard::batch::Columns;
+use priceguard::batch::{Columns, FloatColumns, TimeColumn};
 use priceguard::money::{FLAG_FAST, FLAG_LOOK, FLAG_NAN};
 use priceguard::{
     BatchSummary, Budgets, Currency, Decision, DecisionRows, DecisionSink, Field, Outcome, Policy,
@@ -921,11 +921,120 @@ impl DecisionSink for ChunkSink<'_, '_> {
     }
 }
 
+/// The batch as [`FloatColumns`], when every column is one the float
+/// block path reads as given: float64 major-unit money, float64 units,
+/// int64 times (or a scalar `now`), none masked, no other field.
+fn float_columns<'a>(cols: &[Column<'a>]) -> Option<FloatColumns<'a>> {
+    let mut fc = FloatColumns {
+        proposed_price: &[],
+        current_price: None,
+        unit_cost: None,
+        reference_price: None,
+        expected_units: None,
+        now: None,
+        last_change_at: None,
+    };
+    let mut proposed = false;
+    for c in cols {
+        if c.mask.is_some() {
+            return None;
+        }
+        match (c.field, c.kind, c.values) {
+            (Field::ProposedPrice, Kind::MajorF64, Values::F64(v)) => {
+                fc.proposed_price = v;
+                proposed = true;
+            }
+            (Field::CurrentPrice, Kind::MajorF64, Values::F64(v)) => fc.current_price = Some(v),
+            (Field::UnitCost, Kind::MajorF64, Values::F64(v)) => fc.unit_cost = Some(v),
+            (Field::ReferencePrice, Kind::MajorF64, Values::F64(v)) => fc.reference_price = Some(v),
+            (Field::ExpectedUnits, Kind::CountF64, Values::F64(v)) => fc.expected_units = Some(v),
+            (Field::Now | Field::LastChangeAt, Kind::CountI64, v) => {
+                let t = match v {
+                    Values::I64(v) => TimeColumn::Values(v),
+                    Values::ScalarI64(v) => TimeColumn::Same(v),
+                    _ => return None,
+                };
+                if c.field == Field::Now {
+                    fc.now = Some(t);
+                } else {
+                    fc.last_change_at = Some(t);
+                }
+            }
+            _ => return None,
+        }
+    }
+    proposed.then_some(fc)
+}
+
+/// Rows `start..start + len` of `fc` (`None` when a column is shorter).
+fn float_range<'a>(fc: &FloatColumns<'a>, start: usize, len: usize) -> Option<FloatColumns<'a>> {
+    let end = start.checked_add(len)?;
+    let cut = |c: Option<&'a [f64]>| -> Option<Option<&'a [f64]>> {
+        match c {
+            None => Some(None),
+            Some(v) => v.get(start..end).map(Some),
+        }
+    };
+    let cut_time = |c: Option<TimeColumn<'a>>| -> Option<Option<TimeColumn<'a>>> {
+        match c {
+            Some(TimeColumn::Values(v)) => v.get(start..end).map(|v| Some(TimeColumn::Values(v))),
+            c => Some(c),
+        }
+    };
+    Some(FloatColumns {
+        proposed_price: fc.proposed_price.get(start..end)?,
+        current_price: cut(fc.current_price)?,
+        unit_cost: cut(fc.unit_cost)?,
+        reference_price: cut(fc.reference_price)?,
+        expected_units: cut(fc.expected_units)?,
+        now: cut_time(fc.now)?,
+        last_change_at: cut_time(fc.last_change_at)?,
+    })
+}
+
+/// The float block path's [`DecisionSink`]: a range's rows, straight into
+/// its [`Sink`].
+struct RangeSink<'s, 'a> {
+    sink: &'s mut Sink<'a>,
+    rows: usize,
+}
+
+impl DecisionSink for RangeSink<'_, '_> {
+    fn rows(&self) -> usize {
+        self.rows
+    }
+
+    fn put(&mut self, i: usize, decision: &Decision) {
+        self.sink.put(i, decision);
+    }
+
+    #[inline]
+    fn put_rows(&mut self, start: usize, rows: &DecisionRows) {
+        self.sink.put_rows(start, rows);
+    }
+}
+
+/// Blocks the float path may miss before the rest of a range is
+/// converted instead: a miss costs a block read twice and a small batch
+/// through the conversion, so a range where many blocks need the rows
+/// path goes the plain way.
+#[inline]
+fn too_many_misses(misses: usize, blocks: usize) -> bool {
+    misses.saturating_mul(16) > blocks.saturating_add(64)
+}
+
 /// Evaluates items `start..start + len` (in chunks of `chunk`) into `sink`,
 /// which covers exactly that range, consuming `budgets` in order.
+///
+/// With `float` (the batch's columns as the float block path reads them:
+/// see [`float_columns`]), blocks of 64 rows are decided straight from the
+/// caller's floats while they can be ([`Policy::evaluate_float_blocks`]),
+/// and only a block that cannot be is converted and evaluated as below.
+#[allow(clippy::too_many_arguments)]
 fn run_range(
     policy: &Policy,
     cols: &[Column<'_>],
+    float: Option<&FloatColumns<'_>>,
     start: usize,
     len: usize,
     chunk: usize,
@@ -948,8 +1057,33 @@ fn run_range(
     let mut bad = vec![NO_BAD; chunk];
     let mut summary = BatchSummary::default();
     let mut done = 0;
+    let mut float = float.and_then(|f| float_range(f, start, len));
+    let (mut blocks, mut misses) = (0usize, 0usize);
     while done < len {
-        let k = (len - done).min(chunk);
+        let mut k = (len - done).min(chunk);
+        if let Some(fc) = &float {
+            let mut out = RangeSink {
+                sink: &mut sink,
+                rows: len,
+            };
+            match policy.evaluate_float_blocks(fc, done, &mut out) {
+                Some(b) => {
+                    summary.merge(&b.summary);
+                    done += b.rows;
+                    blocks += b.rows / BLOCK;
+                }
+                None => float = None,
+            }
+            if done >= len {
+                break;
+            }
+            // The next block (or the tail) through the conversion below.
+            misses += 1;
+            k = (len - done).min(BLOCK);
+            if too_many_misses(misses, blocks) {
+                float = None;
+            }
+        }
         let Some(bad) = bad.get_mut(..k) else {
             break;
         };
@@ -1042,10 +1176,21 @@ fn run(
 ) -> PyResult<(BatchSummary, Budgets)> {
     let per_major = policy.currency().minor_per_major() as f64;
     let mut budgets = Budgets::new(policy);
+    let float = float_columns(cols);
+    let float = float.as_ref();
     let err = |e: priceguard::BatchError| PyValueError::new_err(e.to_string());
     if policy.breaker().is_some() {
-        let s =
-            run_range(policy, cols, 0, n, n, &mut budgets, outs.sink(per_major)).map_err(err)?;
+        let s = run_range(
+            policy,
+            cols,
+            None,
+            0,
+            n,
+            n,
+            &mut budgets,
+            outs.sink(per_major),
+        )
+        .map_err(err)?;
         return Ok((s, budgets));
     }
     let uses_budgets =
@@ -1055,6 +1200,7 @@ fn run(
         let s = run_range(
             policy,
             cols,
+            float,
             0,
             n,
             CHUNK,
@@ -1093,7 +1239,9 @@ fn run(
                             return Ok(summary);
                         };
                         let mut b = Budgets::new(policy);
-                        summary.merge(&run_range(policy, cols, start, len, CHUNK, &mut b, sink)?);
+                        summary.merge(&run_range(
+                            policy, cols, float, start, len, CHUNK, &mut b, sink,
+                        )?);
                     }
                 })
             })
