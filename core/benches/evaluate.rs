@@ -11,7 +11,7 @@
 mod common;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use priceguard::batch::Columns;
+use priceguard::batch::{Columns, FloatColumns, TimeColumn};
 use priceguard::{Budgets, Decision, DecisionRows, DecisionSink, Field, Item, Policy};
 use std::hint::black_box;
 
@@ -170,6 +170,44 @@ fn batch(c: &mut Criterion) {
                 let mut budgets = Budgets::new(&policy);
                 policy
                     .evaluate_columns_into(black_box(&cols), &mut soa, &mut budgets)
+                    .unwrap()
+            })
+        });
+        // The same rows as float64 major units (NaN: absent), decided
+        // straight from the floats: what the Python float64 batch runs.
+        // On this workload every full block takes the float path.
+        let major = |v: &[i64], valid: Option<&[u8]>, scale: f64| -> Vec<f64> {
+            v.iter()
+                .enumerate()
+                .map(|(i, &x)| match valid {
+                    Some(bits) if bits[i / 8] & (1 << (i % 8)) == 0 => f64::NAN,
+                    _ => x as f64 / scale,
+                })
+                .collect()
+        };
+        let fp = major(&w.proposed, None, 100.0);
+        let fcur = major(&w.current, None, 100.0);
+        let fcost = major(&w.cost, None, 100.0);
+        let fref = major(&w.reference, Some(&w.promo_valid), 100.0);
+        let funits = major(&w.expected_units, Some(&w.promo_valid), 1.0);
+        let fcols = FloatColumns {
+            proposed_price: &fp,
+            current_price: Some(&fcur),
+            unit_cost: Some(&fcost),
+            reference_price: Some(&fref),
+            expected_units: Some(&funits),
+            now: Some(TimeColumn::Same(NOW)),
+            last_change_at: Some(TimeColumn::Values(&w.last_change_at)),
+        };
+        let decided = policy
+            .evaluate_float_blocks(&fcols, 0, &mut soa)
+            .unwrap()
+            .rows;
+        assert_eq!(decided, n - n % 64, "the float path stopped early");
+        g.bench_function(format!("columns_float/{n}"), |b| {
+            b.iter(|| {
+                policy
+                    .evaluate_float_blocks(black_box(&fcols), 0, &mut soa)
                     .unwrap()
             })
         });
