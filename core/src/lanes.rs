@@ -929,6 +929,23 @@ impl Lanes {
         // The rows a cooldown can hold: it is on, and they have a current
         // price and a last change (a word a block, not three masks a row).
         let cools = last.present & currents & 0u64.wrapping_sub(self.cooldown.is_some().into());
+        self.finish(x, slow, units, now, last, cools, out)
+    }
+
+    /// The rest of a block once its money is loaded (`slow` so far): the
+    /// units and cooldowns, then the decisions unless a row is slow.
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    fn finish<U: UnitsIn>(
+        &self,
+        x: &mut Loaded,
+        mut slow: u64,
+        units: U,
+        now: Raw<'_>,
+        last: Raw<'_>,
+        cools: u64,
+        out: &mut DecisionRows,
+    ) -> Option<()> {
         // Time columns without a validity bitmap and a cooldown that may
         // hold every row (the common case) need no validity bits in the
         // loop.
@@ -969,37 +986,20 @@ impl Lanes {
         let now = inp.now.rows(s)?;
         let last = inp.last_change.rows(s)?;
         let cools = last.present & currents & 0u64.wrapping_sub(self.cooldown.is_some().into());
-        let dense = now.present & last.present & cools == !0;
-        slow |= match inp.units {
+        match inp.units {
             Some(col) => {
                 let units = FloatUnits {
                     vals: col.get(s..s + BLOCK)?.try_into().ok()?,
                 };
-                if dense {
-                    self.units_rows::<true, _>(x, units, now, last, cools)
-                } else {
-                    self.units_rows::<false, _>(x, units, now, last, cools)
-                }
+                self.finish(x, slow, units, now, last, cools, out)
             }
             None => {
                 let units = Raw {
                     vals: &ZEROS,
                     present: 0,
                 };
-                if dense {
-                    self.units_rows::<true, _>(x, units, now, last, cools)
-                } else {
-                    self.units_rows::<false, _>(x, units, now, last, cools)
-                }
+                self.finish(x, slow, units, now, last, cools, out)
             }
-        };
-        if slow != 0 {
-            return None;
-        }
-        if self.rare {
-            self.decide::<true>(x, out)
-        } else {
-            self.decide::<false>(x, out)
         }
     }
 
