@@ -375,3 +375,86 @@ fn lane_blocks_do_not_allocate() {
     assert!(tripped.breaker_tripped);
     assert!(wild_out.iter().all(|d| d.reason == Reason::CircuitOpen));
 }
+
+#[test]
+fn float_blocks_do_not_allocate() {
+    use priceguard::batch::{Columns, FloatColumns, TimeColumn};
+    use priceguard::Field;
+    // The block policy without its breaker (which the float path leaves
+    // to `evaluate_columns_into`).
+    let toml = LANES_POLICY.split("[breaker]").next().unwrap();
+    let policy = Policy::from_toml_str(toml).unwrap();
+    let n = 256usize;
+    let cost: Vec<i64> = (0..n as i64).map(|i| 500 + 13 * i).collect();
+    let current: Vec<i64> = cost.iter().map(|c| c * 3 / 2).collect();
+    let proposed: Vec<i64> = current
+        .iter()
+        .zip(0..)
+        .map(|(c, i)| if i % 10 == 3 { 2 * c } else { c + i % 50 - 25 })
+        .collect();
+    let last: Vec<i64> = (0..n as i64).map(|i| 1_800_000_000 - 97 * i).collect();
+    let promo = |i: usize| i.is_multiple_of(4);
+    let units: Vec<i64> = (0..n as i64).map(|i| 1 + i % 7).collect();
+    let major = |v: &[i64], scale: f64, some: &dyn Fn(usize) -> bool| -> Vec<f64> {
+        (0..n)
+            .map(|i| {
+                if some(i) {
+                    v[i] as f64 / scale
+                } else {
+                    f64::NAN
+                }
+            })
+            .collect()
+    };
+    let all = |_: usize| true;
+    let (fp, fcur, fcost) = (
+        major(&proposed, 100.0, &all),
+        major(&current, 100.0, &all),
+        major(&cost, 100.0, &all),
+    );
+    let (fref, funits) = (major(&current, 100.0, &promo), major(&units, 1.0, &promo));
+    let fcols = FloatColumns {
+        proposed_price: &fp,
+        current_price: Some(&fcur),
+        unit_cost: Some(&fcost),
+        reference_price: Some(&fref),
+        expected_units: Some(&funits),
+        now: Some(TimeColumn::Same(1_800_000_000)),
+        last_change_at: Some(TimeColumn::Values(&last)),
+    };
+    let mut out = vec![Decision::default(); n];
+    let (count, blocks) =
+        allocations_in(|| policy.evaluate_float_blocks(&fcols, 0, out.as_mut_slice()));
+    assert_eq!(count, 0, "the float block path allocated {count} times");
+    let blocks = blocks.unwrap();
+    assert_eq!(blocks.rows, n, "every block is decided from the floats");
+    assert_eq!(blocks.summary.items, n as u64);
+    // The same decisions as the integer columns give.
+    let bits: Vec<u8> = (0..n.div_ceil(8))
+        .map(|b| {
+            (0..8)
+                .filter(|j| promo(8 * b + j))
+                .fold(0, |a, j| a | 1 << j)
+        })
+        .collect();
+    let now = vec![1_800_000_000_i64; n];
+    let cols = Columns::new(&proposed)
+        .with(Field::CurrentPrice, &current, None)
+        .unwrap()
+        .with(Field::UnitCost, &cost, None)
+        .unwrap()
+        .with(Field::ReferencePrice, &current, Some(&bits))
+        .unwrap()
+        .with(Field::ExpectedUnits, &units, Some(&bits))
+        .unwrap()
+        .with(Field::LastChangeAt, &last, None)
+        .unwrap()
+        .with(Field::Now, &now, None)
+        .unwrap();
+    let mut want = vec![Decision::default(); n];
+    let summary = policy.evaluate_columns(&cols, &mut want).unwrap();
+    assert_eq!(out, want);
+    assert_eq!(blocks.summary, summary);
+    assert!(summary.count(Outcome::Held) >= 1 && summary.count(Outcome::Adjusted) >= 1);
+    assert!(out.iter().any(|d| d.promo_spend.is_some()));
+}
