@@ -668,8 +668,9 @@ impl Policy {
     /// [`Currency::float_to_minor`](crate::Currency::float_to_minor), `NaN`
     /// as absent) and decides them with [`Policy::evaluate_columns_into`],
     /// then calls this again after them. A value not exactly on the minor
-    /// unit, not finite, out of range, a missing proposal or cost, or a
-    /// row needing the general engine, always stops it, so every row it
+    /// unit, not finite or out of range, a missing proposal, a missing
+    /// cost where the policy needs one, or a row the block path leaves to
+    /// the rows path always stops it, so every row it
     /// decides gets the decision `evaluate_columns_into` gives for the
     /// converted row (a property test checks this decision by decision).
     ///
