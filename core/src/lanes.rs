@@ -592,6 +592,12 @@ struct Raw<'a> {
 }
 
 impl Raw<'_> {
+    /// A column that is not given: no value in any row.
+    const ABSENT: Raw<'static> = Raw {
+        vals: &ZEROS,
+        present: 0,
+    };
+
     /// Whether row `j` has a value, as a mask.
     #[inline(always)]
     fn has(&self, j: usize) -> u64 {
@@ -768,10 +774,7 @@ static ZEROS: [i64; BLOCK] = [0; BLOCK];
 #[inline(always)]
 fn load_raw(col: Option<Column<'_>>, s: usize) -> Option<Raw<'_>> {
     let Some(col) = col else {
-        return Some(Raw {
-            vals: &ZEROS,
-            present: 0,
-        });
+        return Some(Raw::ABSENT);
     };
     let vals = col.values.get(s..s + BLOCK)?.try_into().ok()?;
     let present = match col.validity {
@@ -822,10 +825,7 @@ impl<'a> Times<'a> {
     #[inline(always)]
     fn rows(self, s: usize) -> Option<Raw<'a>> {
         Some(match self {
-            Times::Absent => Raw {
-                vals: &ZEROS,
-                present: 0,
-            },
+            Times::Absent => Raw::ABSENT,
             Times::Column(v) => Raw {
                 vals: v.get(s..s + BLOCK)?.try_into().ok()?,
                 present: !0,
@@ -993,13 +993,7 @@ impl Lanes {
                 };
                 self.finish(x, slow, units, now, last, cools, out)
             }
-            None => {
-                let units = Raw {
-                    vals: &ZEROS,
-                    present: 0,
-                };
-                self.finish(x, slow, units, now, last, cools, out)
-            }
+            None => self.finish(x, slow, Raw::ABSENT, now, last, cools, out),
         }
     }
 
