@@ -1071,17 +1071,19 @@ fn run_range(
                     summary.merge(&b.summary);
                     done += b.rows;
                     blocks += b.rows / BLOCK;
+                    if done >= len {
+                        break;
+                    }
+                    // The block it stopped at (or the tail) through the
+                    // conversion below.
+                    misses += 1;
+                    k = (len - done).min(BLOCK);
+                    if too_many_misses(misses, blocks) {
+                        float = None;
+                    }
                 }
+                // No float path for this policy: whole chunks below.
                 None => float = None,
-            }
-            if done >= len {
-                break;
-            }
-            // The next block (or the tail) through the conversion below.
-            misses += 1;
-            k = (len - done).min(BLOCK);
-            if too_many_misses(misses, blocks) {
-                float = None;
             }
         }
         let Some(bad) = bad.get_mut(..k) else {
