@@ -321,12 +321,16 @@ max_violation_ratio = "0.30"
 min_batch = 10
 "#;
 
-#[test]
-fn lane_blocks_do_not_allocate() {
-    use priceguard::batch::Columns;
-    use priceguard::Field;
-    let policy = Policy::from_toml_str(LANES_POLICY).unwrap();
-    let n = 256;
+/// Rows of `LANES_POLICY`'s block tests (minor units, times in seconds).
+struct LaneRows {
+    proposed: Vec<i64>,
+    current: Vec<i64>,
+    cost: Vec<i64>,
+    last: Vec<i64>,
+}
+
+fn lane_rows(n: usize) -> LaneRows {
+    let n = n as i64;
     let cost: Vec<i64> = (0..n).map(|i| 500 + 13 * i).collect();
     let current: Vec<i64> = cost.iter().map(|c| c * 3 / 2).collect();
     // Mostly near the live price, every tenth one doubled.
@@ -336,6 +340,26 @@ fn lane_blocks_do_not_allocate() {
         .map(|(c, i)| if i % 10 == 3 { 2 * c } else { c + i % 50 - 25 })
         .collect();
     let last: Vec<i64> = (0..n).map(|i| 1_800_000_000 - 97 * i).collect();
+    LaneRows {
+        proposed,
+        current,
+        cost,
+        last,
+    }
+}
+
+#[test]
+fn lane_blocks_do_not_allocate() {
+    use priceguard::batch::Columns;
+    use priceguard::Field;
+    let policy = Policy::from_toml_str(LANES_POLICY).unwrap();
+    let n = 256;
+    let LaneRows {
+        proposed,
+        current,
+        cost,
+        last,
+    } = lane_rows(n as usize);
     let now = vec![1_800_000_000_i64; n as usize];
     let reference: Vec<i64> = current.clone();
     let units: Vec<i64> = (0..n).map(|i| 1 + i % 7).collect();
@@ -385,14 +409,12 @@ fn float_blocks_do_not_allocate() {
     let toml = LANES_POLICY.split("[breaker]").next().unwrap();
     let policy = Policy::from_toml_str(toml).unwrap();
     let n = 256usize;
-    let cost: Vec<i64> = (0..n as i64).map(|i| 500 + 13 * i).collect();
-    let current: Vec<i64> = cost.iter().map(|c| c * 3 / 2).collect();
-    let proposed: Vec<i64> = current
-        .iter()
-        .zip(0..)
-        .map(|(c, i)| if i % 10 == 3 { 2 * c } else { c + i % 50 - 25 })
-        .collect();
-    let last: Vec<i64> = (0..n as i64).map(|i| 1_800_000_000 - 97 * i).collect();
+    let LaneRows {
+        proposed,
+        current,
+        cost,
+        last,
+    } = lane_rows(n);
     let promo = |i: usize| i.is_multiple_of(4);
     let units: Vec<i64> = (0..n as i64).map(|i| 1 + i % 7).collect();
     let major = |v: &[i64], scale: f64, some: &dyn Fn(usize) -> bool| -> Vec<f64> {
