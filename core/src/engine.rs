@@ -516,7 +516,9 @@ fn evaluate_impl(
     if ending_moved {
         binding |= 1 << Rule::PriceEnding as u8;
     }
-    if snapped != proposal && price == snapped {
+    // Back at P through `min_change`, the snap no longer decides the price
+    // either (C6): an ending had moved it off the snapped value.
+    if snapped != proposal && price == snapped && !min_change_applied {
         binding |= 1 << Rule::Tick as u8;
     }
     if pinned == Some(price) {

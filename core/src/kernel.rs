@@ -1093,7 +1093,9 @@ impl Prepared {
             binding |= lo_rules & mask(price == lo);
             binding |= hi_rules & mask(price == hi);
         }
-        binding |= (1 << Rule::Tick as u8) & mask((snapped != p) & (price == snapped));
+        // Not when `min_change` set the price back to P (C6; see `engine`).
+        binding |= (1 << Rule::Tick as u8)
+            & mask((snapped != p) & (price == snapped) & !min_change_applied);
         binding |= (1 << Rule::PriceEnding as u8) & mask(ending_moved);
 
         let (outcome, reason) = if price == p {

@@ -15,7 +15,7 @@
 mod reference;
 
 use priceguard::testkit::{arb_item, arb_policy};
-use priceguard::{Decision, Item, Outcome, Policy};
+use priceguard::{Decision, Item, Outcome, Policy, Rule};
 use proptest::prelude::*;
 use proptest::test_runner::Config;
 
@@ -183,6 +183,31 @@ fn ending_tie_after_snapping_goes_down() {
 #[test]
 fn off_tick_pin_reason_is_pinned() {
     agree(CHF, Item::new(2000).with_pinned_price(1237));
+}
+
+/// C6: an off-tick proposal snapped onto P, moved off it by an ending and
+/// back to P by `min_change`: the published price is `min_change`'s, so
+/// only `min_change` is binding (the snap was undone by the ending).
+#[test]
+fn min_change_back_to_a_snapped_proposal_binds_alone() {
+    let toml = format!(
+        "{CHF}[change]\nmin_change = '0.0727'\n\
+         [endings]\nallowed = ['4.95', '2.5']\nmodulus = '5'\n"
+    );
+    let item = Item::new(10_553).with_current_price(10_555);
+    // `evaluate` takes the prepared kernel; the general engine too.
+    agree(&toml, item);
+    let policy = Policy::from_toml_str(&toml).unwrap();
+    let engine =
+        priceguard::evaluate_rules(policy.rules_for(None), &item, priceguard::Budget::None);
+    let reference = reference::evaluate(&policy, &item);
+    assert_eq!(
+        engine,
+        reference,
+        "{}",
+        describe(&policy, &item, &engine, &reference)
+    );
+    assert_eq!(engine.binding.iter().collect::<Vec<_>>(), [Rule::MinChange]);
 }
 
 /// M3: `reference_price x expected_units <= 2^61` is valid; exactly 2^61 too.
