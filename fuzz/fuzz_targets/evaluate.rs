@@ -2,6 +2,11 @@
 //! every invariant of `priceguard::testkit::check_invariants`. The same
 //! items as columns (`evaluate_columns`, whose kernel decides most rows
 //! itself) give exactly the decisions and summary of `evaluate_batch`.
+//! And as float64 columns in major units (`evaluate_float_blocks`, the
+//! Python float64 batch's path), with arbitrary doubles (NaN, infinities,
+//! values off the minor unit, half a minor unit) injected where the
+//! item's mask says: every row the float path decides is one whose every
+//! value converts exactly, and gets `evaluate`'s decision for it.
 #![no_main]
 
 use arbitrary::Arbitrary;
@@ -10,7 +15,8 @@ use priceguard::policy::spec::{
     ApprovalSpec, BoundsSpec, BreakerSpec, ChangeSpec, Dec, EmergencySpec, EndingsSpec, MarginSpec,
     MarketSpec, PromotionSpec, SegmentSpec,
 };
-use priceguard::{CampaignId, Decision, Field, Item, Policy, PolicySpec};
+use priceguard::batch::{FloatColumns, TimeColumn};
+use priceguard::{BatchSummary, CampaignId, Decision, Field, Item, Policy, PolicySpec};
 use rust_decimal::Decimal;
 
 #[derive(Arbitrary, Debug)]
@@ -147,7 +153,167 @@ fn item(raw: &[i64; 17], mask: u32) -> Item {
     it
 }
 
+/// Mask bits (above the 16 field bits and the campaign bit 20; the top
+/// three bits pick the block they apply in) that
+/// replace a float column's value in a row with the raw bits of the
+/// input's value for that field (any double: NaN, infinities, subnormals,
+/// huge): proposed, current, cost, reference, units.
+const RAW_BITS: [(u32, usize); 5] = [(21, 16), (22, 0), (23, 1), (24, 5), (25, 6)];
+/// Mask bit that moves the proposal half a minor unit up (a tie).
+const HALF_TICK: u32 = 26;
+/// Mask bit that makes the row's units 2.5 (not whole).
+const HALF_UNIT: u32 = 27;
+
+/// The float path against `evaluate`. The input's policy without the
+/// rules the block path leaves to the rows path (so that it has one), on
+/// rows of plausible prices made from the input's values (most of which
+/// take the common path), as float64 columns in major units with odd
+/// doubles injected where a row's mask says: `evaluate_float_blocks`
+/// decides only rows whose every value converts exactly, and gives each
+/// `evaluate`'s decision for the converted item, and their summary.
+fn check_float_blocks(input: &Input) {
+    const BLOCK: usize = 64;
+    let mut sp = spec(input);
+    sp.tick = None;
+    sp.breaker = None;
+    sp.emergency = None;
+    sp.endings = None;
+    sp.approval = None;
+    sp.segments = Vec::new();
+    sp.market = None;
+    if let Some(c) = sp.change.as_mut() {
+        c.max_changes = None;
+        c.window_secs = None;
+        c.window_increase = None;
+        c.window_decrease = None;
+        c.min_change = None;
+    }
+    let Ok(policy) = Policy::from_spec(sp) else {
+        return;
+    };
+    let raw: Vec<&([i64; 17], u32)> = input.items.iter().take(64).collect();
+    if raw.is_empty() {
+        return;
+    }
+    const NOW: i64 = 1_800_000_000;
+    let n = 64 * 3 + 5;
+    let digits = policy.currency().minor_units();
+    let scale = 10f64.powi(i32::from(digits));
+    let major = |v: i64| v as f64 / scale;
+    let has = |mask: u32, f: Field| mask & (1 << Field::ALL.iter().position(|x| *x == f).unwrap_or(31)) != 0;
+    let mut cols: [Vec<f64>; 5] = Default::default();
+    let (mut now, mut last) = (Vec::new(), Vec::new());
+    for r in 0..n {
+        let (vals, mask) = raw[r % raw.len()];
+        let mask = *mask;
+        let v = |f: Field| vals[Field::ALL.iter().position(|x| *x == f).unwrap_or(16)];
+        let p = 1 + vals[16].rem_euclid(1_000_000);
+        let opt = |f: Field, value: i64| if has(mask, f) { major(value) } else { f64::NAN };
+        let mut row = [
+            major(p),
+            opt(Field::CurrentPrice, (p + v(Field::CurrentPrice).rem_euclid(p + 1) - p / 2).max(1)),
+            opt(Field::UnitCost, v(Field::UnitCost).rem_euclid(p + 1)),
+            opt(Field::ReferencePrice, p + v(Field::ReferencePrice).rem_euclid(p + 1)),
+            if has(mask, Field::ExpectedUnits) {
+                (1 + v(Field::ExpectedUnits).rem_euclid(1000)) as f64
+            } else {
+                f64::NAN
+            },
+        ];
+        // The odd values go into one block (the top three mask bits say
+        // which, if any), so the other blocks can still be decided.
+        let odd = (mask >> 29) as usize == r / BLOCK;
+        if odd && mask & (1 << HALF_TICK) != 0 {
+            row[0] += 0.5 / scale;
+        }
+        if odd && mask & (1 << HALF_UNIT) != 0 {
+            row[4] = 2.5;
+        }
+        for (k, (bit, at)) in RAW_BITS.iter().enumerate() {
+            if odd && mask & (1 << bit) != 0 {
+                row[k] = f64::from_bits(vals[*at] as u64);
+            }
+        }
+        for (c, v) in cols.iter_mut().zip(row) {
+            c.push(v);
+        }
+        now.push(NOW);
+        last.push(NOW - v(Field::LastChangeAt).rem_euclid(200_000) + 1000);
+    }
+    // A column is given when some row has a value in it.
+    let given = |k: usize| cols[k].iter().any(|v| !v.is_nan()).then_some(cols[k].as_slice());
+    let with_now = raw.iter().any(|(_, m)| has(*m, Field::Now));
+    let with_last = raw.iter().any(|(_, m)| has(*m, Field::LastChangeAt));
+    let fc = FloatColumns {
+        proposed_price: &cols[0],
+        current_price: given(1),
+        unit_cost: given(2),
+        reference_price: given(3),
+        expected_units: given(4),
+        now: with_now.then_some(TimeColumn::Values(&now)),
+        last_change_at: with_last.then_some(TimeColumn::Values(&last)),
+    };
+    let mut got = vec![Decision::default(); n];
+    let mut summary = BatchSummary::default();
+    let mut decided = Vec::new();
+    let mut from = 0;
+    while from + BLOCK <= n {
+        let Some(b) = policy.evaluate_float_blocks(&fc, from, got.as_mut_slice()) else {
+            return;
+        };
+        assert_eq!(b.rows % BLOCK, 0, "not whole blocks");
+        assert!(from + b.rows <= n, "decided past the end");
+        summary.merge(&b.summary);
+        decided.extend(from..from + b.rows);
+        from += b.rows + BLOCK;
+    }
+    let cur = policy.currency();
+    let mut its = Vec::new();
+    for &r in &decided {
+        let money = |v: f64| -> Option<i64> {
+            if v.is_nan() {
+                return None;
+            }
+            match cur.float_to_minor(v) {
+                Ok(m) => Some(m),
+                Err(e) => panic!("row {r}: decided from {v:?}, which converts to an error: {e}"),
+            }
+        };
+        let p = money(cols[0][r]).unwrap_or_else(|| panic!("row {r}: decided without a proposal"));
+        let units = cols[4][r];
+        let units = (!units.is_nan()).then(|| {
+            priceguard::money::float_to_minor(units, 0)
+                .unwrap_or_else(|e| panic!("row {r}: decided from units {units:?}: {e}"))
+        });
+        let mut it = Item::new(p);
+        for (f, v) in [
+            (Field::CurrentPrice, money(cols[1][r])),
+            (Field::UnitCost, money(cols[2][r])),
+            (Field::ReferencePrice, money(cols[3][r])),
+            (Field::ExpectedUnits, units),
+            (Field::Now, with_now.then_some(now[r])),
+            (Field::LastChangeAt, with_last.then_some(last[r])),
+        ] {
+            if let Some(v) = v {
+                assert!(it.set(f, v), "row {r}: decided with {f:?} = {v}, out of range");
+            }
+        }
+        let want = policy.evaluate(&it);
+        assert_eq!(
+            got[r], want,
+            "row {r} decided from floats differs\nfloats: {:?}\nitem: {it:?}\npolicy: {:?}",
+            cols.iter().map(|c| c[r]).collect::<Vec<_>>(),
+            policy.spec()
+        );
+        its.push(it);
+    }
+    let mut out = vec![Decision::default(); its.len()];
+    let want = policy.evaluate_batch(&its, &mut out).unwrap();
+    assert_eq!(summary, want, "float blocks' summary differs\npolicy: {:?}", policy.spec());
+}
+
 fuzz_target!(|input: Input| {
+    check_float_blocks(&input);
     let Ok(policy) = Policy::from_spec(spec(&input)) else {
         return;
     };
