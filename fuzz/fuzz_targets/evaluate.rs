@@ -2,11 +2,13 @@
 //! every invariant of `priceguard::testkit::check_invariants`. The same
 //! items as columns (`evaluate_columns`, whose kernel decides most rows
 //! itself) give exactly the decisions and summary of `evaluate_batch`.
-//! And as float64 columns in major units (`evaluate_float_blocks`, the
-//! Python float64 batch's path), with arbitrary doubles (NaN, infinities,
-//! values off the minor unit, half a minor unit) injected where the
-//! item's mask says: every row the float path decides is one whose every
-//! value converts exactly, and gets `evaluate`'s decision for it.
+//! And the float64 block path (`evaluate_float_blocks`, the Python float64
+//! batch's), under the input's policy less the rules it leaves to the rows
+//! path, on rows made from the input's values as float64 major units, with
+//! odd doubles (NaN, infinities, subnormals, values off the minor unit,
+//! half a minor unit, fractional units) injected where a row's mask says:
+//! every row it decides is one whose every value converts exactly, and
+//! gets `evaluate`'s decision for it (see `check_float_blocks`).
 #![no_main]
 
 use arbitrary::Arbitrary;
