@@ -12,7 +12,7 @@ mod input;
 mod parse;
 pub mod spec;
 
-pub use error::PolicyError;
+pub use error::{PolicyError, PolicyErrorKind, MAX_POLICY_BYTES};
 pub use input::FieldError;
 #[cfg(feature = "serde")]
 pub use parse::{spec_from_json, spec_from_toml, toml_offset};
@@ -110,12 +110,22 @@ impl Policy {
     }
 
     /// Reads a policy file: JSON when the name ends in `.json`, else TOML.
+    /// Refuses a file larger than [`MAX_POLICY_BYTES`] and anything that is
+    /// not a regular file; [`PolicyError::kind`] tells a missing file from a
+    /// bad one.
     #[cfg(feature = "serde")]
     pub fn from_path(path: impl AsRef<std::path::Path>) -> Result<Policy, PolicyError> {
+        Policy::from_path_limited(path, MAX_POLICY_BYTES)
+    }
+
+    /// [`Policy::from_path`] with a caller's cap on the file size in bytes.
+    #[cfg(feature = "serde")]
+    pub fn from_path_limited(
+        path: impl AsRef<std::path::Path>,
+        max_bytes: u64,
+    ) -> Result<Policy, PolicyError> {
         let path = path.as_ref();
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            PolicyError::new("", alloc::format!("cannot read `{}`: {e}", path.display()))
-        })?;
+        let text = read_policy_text(path, max_bytes)?;
         if path
             .extension()
             .is_some_and(|e| e.eq_ignore_ascii_case("json"))
@@ -273,4 +283,55 @@ impl Policy {
             self.budget_view(item, Some(budgets.as_slice())),
         )
     }
+}
+
+/// Reads a policy file's text: a regular file of at most `max_bytes` bytes,
+/// in UTF-8. The read itself is bounded too, so a file that grows while it
+/// is read (or lies about its size) cannot take more than the cap.
+#[cfg(feature = "std")]
+pub fn read_policy_text(path: &std::path::Path, max_bytes: u64) -> Result<String, PolicyError> {
+    use std::io::Read;
+    let shown = path.display();
+    let io = |e: std::io::Error| {
+        let kind = if e.kind() == std::io::ErrorKind::NotFound {
+            PolicyErrorKind::NotFound
+        } else {
+            PolicyErrorKind::Io
+        };
+        PolicyError::with_kind(kind, "", alloc::format!("cannot read `{shown}`: {e}"))
+    };
+    let file = std::fs::File::open(path).map_err(io)?;
+    let meta = file.metadata().map_err(io)?;
+    if !meta.is_file() {
+        return Err(PolicyError::with_kind(
+            PolicyErrorKind::NotAFile,
+            "",
+            alloc::format!("`{shown}` is not a regular file"),
+        ));
+    }
+    let too_large = || {
+        PolicyError::with_kind(
+            PolicyErrorKind::TooLarge,
+            "",
+            alloc::format!("`{shown}` is larger than the policy size cap of {max_bytes} bytes"),
+        )
+    };
+    if meta.len() > max_bytes {
+        return Err(too_large());
+    }
+    let mut bytes = Vec::new();
+    file.take(max_bytes.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(io)?;
+    if bytes.len() as u64 > max_bytes {
+        return Err(too_large());
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        PolicyError::with_kind(
+            PolicyErrorKind::Encoding,
+            "",
+            alloc::format!("`{shown}` is not UTF-8 (invalid byte at offset {at})"),
+        )
+    })
 }
