@@ -1235,6 +1235,11 @@ impl Lanes {
         let cap = CAP.with(core::cell::Cell::get);
         #[cfg(not(all(test, feature = "testkit", not(miri))))]
         let cap = 2u8;
+        // The label is used only where a SIMD copy can be dispatched to.
+        #[cfg_attr(
+            not(all(feature = "std", target_arch = "x86_64", not(miri))),
+            allow(unused_labels)
+        )]
         let (ok, copy) = 'run: {
             #[cfg(all(feature = "std", target_arch = "x86_64", not(miri)))]
             {
