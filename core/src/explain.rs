@@ -8,7 +8,9 @@ use rust_decimal::Decimal;
 
 use crate::compiled::Ratio;
 use crate::decision::{Decision, Outcome, Reason};
-use crate::item::Item;
+use crate::engine::MAX_UNITS;
+use crate::item::{Field, Item};
+use crate::money::{Currency, MAX_MONEY};
 use crate::policy::Policy;
 use crate::rules::{bounds, Rule};
 
@@ -26,6 +28,52 @@ fn factor(r: Option<Ratio>) -> String {
     )
 }
 
+/// Why the engine refuses `item`'s value of `field` (docs/spec.md §6 bad
+/// input), in the words every interface uses after the value: `must be
+/// greater than zero`, `must not be negative`, `must be at least 1`, `is
+/// more than 1000000000`, `times reference_price is beyond the supported
+/// range` or `is beyond the supported range`.
+///
+/// `field` is the one a decision names in `invalid_field`; the text is
+/// `is not a valid value` for a field the engine never refuses by value.
+///
+/// ```
+/// use priceguard::{invalid_reason, Field, Item};
+/// let item = Item::new(0);
+/// assert_eq!(invalid_reason(Field::ProposedPrice, &item), "must be greater than zero");
+/// let item = Item::new(100).with_unit_cost(-1);
+/// assert_eq!(invalid_reason(Field::UnitCost, &item), "must not be negative");
+/// ```
+pub fn invalid_reason(field: Field, item: &Item) -> String {
+    let Some(value) = item.get(field) else {
+        return String::from("is missing or not a valid value");
+    };
+    match field {
+        Field::UnitCost if value < 0 => String::from("must not be negative"),
+        Field::ExpectedUnits if value < 1 => String::from("must be at least 1"),
+        Field::ExpectedUnits if value > MAX_UNITS => format!("is more than {MAX_UNITS}"),
+        Field::ExpectedUnits => String::from("times reference_price is beyond the supported range"),
+        Field::Now | Field::LastChangeAt | Field::ChangesInWindow if value < 0 => {
+            String::from("must not be negative")
+        }
+        f if f.is_money() && f != Field::UnitCost && value <= 0 => {
+            String::from("must be greater than zero")
+        }
+        f if f.is_money() && value > MAX_MONEY => String::from("is beyond the supported range"),
+        _ => String::from("is not a valid value"),
+    }
+}
+
+/// `field: `value` reason`, the value as money in `cur` for money fields.
+fn invalid_message(field: Field, item: &Item, cur: Currency) -> String {
+    let why = invalid_reason(field, item);
+    match item.get(field) {
+        Some(v) if field.is_money() => format!("{field}: `{}` {why}", cur.format(v)),
+        Some(v) => format!("{field}: `{v}` {why}"),
+        None => format!("{field} {why}"),
+    }
+}
+
 impl Decision {
     /// One sentence saying what happened and why, e.g. `proposed 12.49
     /// raised to 14.38 by margin (15 % over cost 12.22)`.
@@ -37,7 +85,7 @@ impl Decision {
         let proposed = m(Some(item.proposed_price()));
         let mut s = match (self.outcome, self.reason) {
             (Outcome::Rejected, Reason::InvalidInput) => match self.invalid_field {
-                Some(f) => format!("rejected: `{f}` is not a valid value"),
+                Some(f) => format!("rejected: {}", invalid_message(f, item, cur)),
                 None => String::from("rejected: invalid input"),
             },
             (Outcome::Rejected, reason) => format!(

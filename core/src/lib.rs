@@ -1,4 +1,4 @@
-#![doc = include_str!("../../README.md")]
+#![doc = include_str!("../README.md")]
 #![no_std]
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
@@ -50,6 +50,8 @@ pub use rules::{Class, ClassSet, Rule, RuleSet};
 pub use batch::{BatchError, BatchSummary, Budgets, DecisionSink};
 #[cfg(feature = "alloc")]
 pub use lanes::DecisionRows;
+#[cfg(feature = "alloc")]
+pub use explain::invalid_reason;
 #[cfg(feature = "alloc")]
 pub use ledger::{BudgetLedger, LedgerError, Reservation};
 #[cfg(feature = "alloc")]
