@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The main job, end to end: build the CLI, make a realistic 50k-row proposals
-# file for examples/policy.toml, guard it, and print the summary.
+# The main job, end to end: build the command line, make a realistic
+# 50k-row proposals file for examples/policy.toml, guard it, and print the
+# summary.
 #
 #   scripts/demo.sh            # 50 000 rows
 #   ROWS=1000000 scripts/demo.sh
@@ -12,13 +13,21 @@ cd "$(dirname "$0")/.."
 ROWS="${ROWS:-50000}"
 SEED="${SEED:-7}"
 TARGET="${CARGO_TARGET_DIR:-target}"
-
-cargo build --release --quiet -p priceguard-cli
 PG="$TARGET/release/priceguard"
+
+# The first build compiles about 60 crates (a few minutes on 2 cores):
+# show cargo's own progress instead of a silent wait.
+echo "== building the priceguard command (cargo build --release -p priceguard-cli)"
+started=$SECONDS
+cargo build --release -p priceguard-cli
+echo "   built in $((SECONDS - started)) s: $PG"
 mkdir -p target
 
-echo "== the policy"
-"$PG" validate examples/policy.toml | sed -n 1,4p
+echo
+echo "== the policy: examples/policy.toml"
+# The rules the top level enforces (the per-segment overrides follow them).
+summary="$("$PG" validate examples/policy.toml)"
+awk '/^segments/ { exit } { print }' <<<"$summary"
 echo
 echo "== $ROWS proposals (seed $SEED) -> target/sample.csv"
 "$PG" sample --rows "$ROWS" --seed "$SEED" --output target/sample.csv
