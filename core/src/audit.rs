@@ -370,6 +370,37 @@ impl core::fmt::Display for Tampered {
     }
 }
 
+/// A log whose last line has no line break and is the start of the next
+/// record: what a crash (or a full disk) in the middle of an append leaves.
+/// Every whole record before it checks out. This is not tampering, but the
+/// log is not intact either: it cannot be continued until the incomplete
+/// line is removed (truncate the file to [`CutShort::valid_len`] bytes).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CutShort {
+    /// Whole records before the incomplete line.
+    pub records: u64,
+    /// SHA-256 of the last whole record's line ([`GENESIS`] when none).
+    pub head: [u8; 32],
+    /// Bytes of the log up to and including the last whole record's line
+    /// break.
+    pub valid_len: u64,
+    /// Bytes of the incomplete line after them.
+    pub partial_len: u64,
+}
+
+impl core::fmt::Display for CutShort {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(
+            f,
+            "cut short after its last whole record, record {}: line {} is an incomplete record of {} bytes, as a crash during an append leaves (the {} bytes before it check out)",
+            self.records,
+            self.records + 1,
+            self.partial_len,
+            self.valid_len
+        )
+    }
+}
+
 /// Why a log could not be verified.
 #[cfg(feature = "serde")]
 #[derive(Debug)]
@@ -378,6 +409,9 @@ pub enum VerifyError {
     Io(std::io::Error),
     /// The log was edited: the first line that does not check out.
     Tampered(Tampered),
+    /// The log ends in an incomplete record after whole ones that check
+    /// out: an append was interrupted.
+    CutShort(CutShort),
 }
 
 #[cfg(feature = "serde")]
@@ -386,6 +420,7 @@ impl core::fmt::Display for VerifyError {
         match self {
             VerifyError::Io(e) => write!(f, "cannot read the log: {e}"),
             VerifyError::Tampered(t) => t.fmt(f),
+            VerifyError::CutShort(c) => c.fmt(f),
         }
     }
 }
@@ -399,6 +434,7 @@ fn tampered(line: u64, problem: String) -> VerifyError {
 }
 
 /// The length of `,"hash":"<64 hex>"}` at the end of every record line.
+#[cfg(feature = "serde")]
 const HASH_SUFFIX_LEN: usize = 9 + 64 + 2;
 
 /// Checks one line against its position and the previous line's hash.
@@ -469,6 +505,11 @@ fn check_line(n: u64, line: &[u8], prev: &[u8; 32]) -> Result<(), String> {
 ///
 /// Returns the number of records and the head hash when every line checks
 /// out; [`VerifyError::Tampered`] names the first line that does not.
+/// A last line without a line break that is the start of the next record
+/// (its `seq` and `prev` as far as they go) is what an interrupted append
+/// leaves: [`VerifyError::CutShort`], once the whole records before it
+/// check out (and match `anchor` when given). Any other last line without a
+/// line break is tampering.
 #[cfg(feature = "serde")]
 pub fn verify(
     mut reader: impl std::io::BufRead,
@@ -480,6 +521,8 @@ pub fn verify(
     let mut prev = GENESIS;
     let mut n: u64 = 0;
     let mut anchored_at = (anchor == Some(GENESIS)).then_some(0u64);
+    let mut valid_len: u64 = 0;
+    let mut partial_len: u64 = 0;
     loop {
         line.clear();
         let read = reader
@@ -488,13 +531,28 @@ pub fn verify(
         if read == 0 {
             break;
         }
-        n += 1;
         if line.last() != Some(&b'\n') {
+            // The start every record `n + 1` written after `prev` has.
+            let start = format!(
+                "{{\"seq\":{},\"prev\":\"{}\",\"evaluated_at\":\"",
+                n + 1,
+                hex(&prev)
+            );
+            let start = start.as_bytes();
+            if line.starts_with(start) || start.starts_with(&line) {
+                partial_len = read as u64;
+                break;
+            }
             return Err(tampered(
-                n,
-                String::from("no line break at the end: the log was cut or edited"),
+                n + 1,
+                format!(
+                    "no line break at the end, and the line is not the start of record {}: the log was edited",
+                    n + 1
+                ),
             ));
         }
+        n += 1;
+        valid_len += read as u64;
         line.pop();
         if line.is_empty() {
             return Err(tampered(
@@ -526,6 +584,14 @@ pub fn verify(
                 ))
             }
         }
+    }
+    if partial_len > 0 {
+        return Err(VerifyError::CutShort(CutShort {
+            records: n,
+            head: prev,
+            valid_len,
+            partial_len,
+        }));
     }
     Ok(Verified {
         records: n,

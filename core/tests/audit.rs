@@ -343,9 +343,69 @@ fn forged_appended_lines_are_named() {
     let (line, problem) = tamper_report(&cut, Some(chain.head()));
     assert_eq!(line, 2);
     assert!(problem.contains("cut"), "{problem}");
-    // A cut in the middle of a line.
-    let (line, _) = tamper_report(&log[..log.len() - 10], None);
-    assert_eq!(line, 3);
+    // A cut in the middle of a line is an interrupted append, not
+    // tampering: see `a_log_cut_mid_record_is_cut_short`.
+    assert!(matches!(
+        audit::verify(log[..log.len() - 10].as_bytes(), None),
+        Err(VerifyError::CutShort(_))
+    ));
+}
+
+/// What a crash in the middle of an append leaves: the whole records check
+/// out and the last line is the start of the next one. Reported as cut
+/// short (with the length to truncate to), never as intact nor tampered.
+#[test]
+fn a_log_cut_mid_record_is_cut_short() {
+    let (_, log, chain) = log_of(3);
+    let ls = lines(&log);
+    let whole = join(&ls[..2]);
+    let third = &ls[2];
+    // Anywhere in the third record, its line break included.
+    for cut in [1, 7, 20, 90, third.len() - 1, third.len()] {
+        let text = format!("{whole}{}", &third[..cut]);
+        match audit::verify(text.as_bytes(), None) {
+            Err(VerifyError::CutShort(c)) => {
+                assert_eq!(c.records, 2, "cut at {cut}");
+                assert_eq!(c.valid_len, whole.len() as u64);
+                assert_eq!(c.partial_len, cut as u64);
+                assert_eq!(c.head, audit::sha256(ls[1].as_bytes()));
+                let msg = c.to_string();
+                assert!(msg.contains("cut short after its last whole record"), "{msg}");
+                assert!(msg.contains("line 3"), "{msg}");
+            }
+            other => panic!("cut at {cut}: {other:?}"),
+        }
+    }
+    // A first record cut short: no whole record.
+    match audit::verify(&ls[0].as_bytes()[..30], None) {
+        Err(VerifyError::CutShort(c)) => assert_eq!((c.records, c.valid_len), (0, 0)),
+        other => panic!("{other:?}"),
+    }
+    // Anchored at the last whole record: still cut short.
+    let anchored = audit::sha256(ls[1].as_bytes());
+    let text = format!("{whole}{}", &third[..40]);
+    assert!(matches!(
+        audit::verify(text.as_bytes(), Some(anchored)),
+        Err(VerifyError::CutShort(_))
+    ));
+    // Anchored at the cut record: the whole records fall short of the head.
+    let (line, problem) = tamper_report(&text, Some(chain.head()));
+    assert_eq!(line, 2);
+    assert!(problem.contains("cut"), "{problem}");
+    // A last line without a line break that is not the next record's start
+    // is tampering: another `seq`, another `prev`, or anything else.
+    for tail in [
+        third.replacen("\"seq\":3", "\"seq\":4", 1),
+        third.replacen("\"prev\":\"", "\"prev\":\"0", 1),
+        String::from("garbage"),
+        String::from(" "),
+    ] {
+        let (line, problem) = tamper_report(&format!("{whole}{tail}"), None);
+        assert_eq!(line, 3, "{tail}");
+        assert!(problem.contains("not the start of record 3"), "{problem}");
+    }
+    // Cutting the third line back to its own line break is intact.
+    assert_eq!(audit::verify(whole.as_bytes(), None).unwrap().records, 2);
 }
 
 #[test]

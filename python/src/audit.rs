@@ -84,6 +84,9 @@ fn verify_file(path: &str, anchor: Option<[u8; 32]>) -> PyResult<(u64, [u8; 32])
             "audit log `{path}` was tampered with: {t}"
         ))),
         Err(VerifyError::Io(e)) => Err(io_error(path, &e)),
+        Err(VerifyError::CutShort(c)) => {
+            Err(PyValueError::new_err(format!("audit log `{path}` was {c}")))
+        }
     }
 }
 
