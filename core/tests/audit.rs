@@ -346,7 +346,7 @@ fn forged_appended_lines_are_named() {
     // A cut in the middle of a line is an interrupted append, not
     // tampering: see `a_log_cut_mid_record_is_cut_short`.
     assert!(matches!(
-        audit::verify(log[..log.len() - 10].as_bytes(), None),
+        audit::verify(&log.as_bytes()[..log.len() - 10], None),
         Err(VerifyError::CutShort(_))
     ));
 }
@@ -370,7 +370,10 @@ fn a_log_cut_mid_record_is_cut_short() {
                 assert_eq!(c.partial_len, cut as u64);
                 assert_eq!(c.head, audit::sha256(ls[1].as_bytes()));
                 let msg = c.to_string();
-                assert!(msg.contains("cut short after its last whole record"), "{msg}");
+                assert!(
+                    msg.contains("cut short after its last whole record"),
+                    "{msg}"
+                );
                 assert!(msg.contains("line 3"), "{msg}");
             }
             other => panic!("cut at {cut}: {other:?}"),
