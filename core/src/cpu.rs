@@ -1,4 +1,5 @@
-//! Which SIMD copies of the vectorised loops this CPU can run.
+//! Which SIMD copies of the vectorised loops this CPU can run, and the one
+//! place that runs them.
 //!
 //! The columnar kernel (`lanes`) and the float conversions of
 //! [`crate::money`] are compiled up to three times: portable, AVX2 and
@@ -8,6 +9,13 @@
 //! way to rule a SIMD copy out when chasing a problem, and how the Python
 //! tests run every copy. Every copy gives the same answers (tests compare
 //! them with each other and with the general engine).
+//!
+//! This module is the only one in the crate allowed `unsafe` code
+//! (`#![deny(unsafe_code)]` holds everywhere else): a vectorised loop is a
+//! [`Kernel`] whose body is written once, and [`run`] calls it through a
+//! `#[target_feature]` function of the copy the CPU has, after checking
+//! that it has it. (memchr's `unsafe_ifunc!` and pulp's `WithSimd` are the
+//! same idea.)
 
 /// The SIMD copies of the vectorised loops (see [`simd`]), narrowest
 /// first.
@@ -44,6 +52,62 @@ pub fn simd() -> Simd {
     #[cfg(not(all(feature = "std", target_arch = "x86_64", not(miri))))]
     {
         Simd::Portable
+    }
+}
+
+/// A loop to run in the widest SIMD copy the CPU allows. The body is
+/// written once, in [`Kernel::run`], which must be `#[inline(always)]`
+/// (with everything it calls on the hot path) so that each copy compiles
+/// it for its own instruction set.
+pub(crate) trait Kernel {
+    /// What the loop returns.
+    type Output;
+    /// The loop itself.
+    fn run(self) -> Self::Output;
+}
+
+/// Runs `kernel` in the widest copy that both this CPU (see [`simd`]) and
+/// `cap` allow, and says which copy that was. `cap` is for tests and
+/// benches that pin a copy; everything else passes [`Simd::Avx512`].
+#[inline]
+#[cfg_attr(
+    not(all(feature = "std", target_arch = "x86_64", not(miri))),
+    allow(unused_variables)
+)]
+pub(crate) fn run<K: Kernel>(kernel: K, cap: Simd) -> (K::Output, Simd) {
+    #[cfg(all(feature = "std", target_arch = "x86_64", not(miri)))]
+    match simd().min(cap) {
+        // SAFETY: `simd()` reports AVX-512 F, DQ, BW and VL only when the
+        // CPU has all four (`detect::ask`).
+        Simd::Avx512 => return (unsafe { copies::avx512(kernel) }, Simd::Avx512),
+        // SAFETY: `simd()` reports AVX2 or wider only when the CPU has AVX2.
+        Simd::Avx2 => return (unsafe { copies::avx2(kernel) }, Simd::Avx2),
+        Simd::Portable => {}
+    }
+    (kernel.run(), Simd::Portable)
+}
+
+#[cfg(all(feature = "std", target_arch = "x86_64", not(miri)))]
+mod copies {
+    use super::Kernel;
+
+    /// `kernel` compiled for AVX2 (four 64-bit lanes per instruction).
+    ///
+    /// # Safety
+    /// The CPU must support AVX2.
+    #[target_feature(enable = "avx2")]
+    pub(super) unsafe fn avx2<K: Kernel>(kernel: K) -> K::Output {
+        kernel.run()
+    }
+
+    /// `kernel` compiled for AVX-512 (eight lanes per instruction, mask
+    /// registers, and the 64-bit multiply and conversions AVX2 lacks).
+    ///
+    /// # Safety
+    /// The CPU must support AVX-512 F, DQ, BW and VL.
+    #[target_feature(enable = "avx512f,avx512dq,avx512bw,avx512vl")]
+    pub(super) unsafe fn avx512<K: Kernel>(kernel: K) -> K::Output {
+        kernel.run()
     }
 }
 

@@ -1183,40 +1183,6 @@ impl Lanes {
         Some(())
     }
 
-    /// [`Lanes::block_body`] compiled for AVX2.
-    ///
-    /// # Safety
-    /// The CPU must support AVX2.
-    #[cfg(all(feature = "std", target_arch = "x86_64", not(miri)))]
-    #[target_feature(enable = "avx2")]
-    unsafe fn block_avx2(
-        &self,
-        src: Source<'_, '_>,
-        s: usize,
-        out: &mut DecisionRows,
-        scratch: &mut Scratch,
-    ) -> bool {
-        self.block_body(src, s, out, scratch)
-    }
-
-    /// [`Lanes::block_body`] compiled for AVX-512 (eight rows per
-    /// instruction, compares into mask registers, and the 64-bit integer
-    /// multiply and conversions AVX2 lacks).
-    ///
-    /// # Safety
-    /// The CPU must support AVX-512 F, DQ, BW and VL.
-    #[cfg(all(feature = "std", target_arch = "x86_64", not(miri)))]
-    #[target_feature(enable = "avx512f,avx512dq,avx512bw,avx512vl")]
-    unsafe fn block_avx512(
-        &self,
-        src: Source<'_, '_>,
-        s: usize,
-        out: &mut DecisionRows,
-        scratch: &mut Scratch,
-    ) -> bool {
-        self.block_body(src, s, out, scratch)
-    }
-
     /// Decides rows `s..s + BLOCK` into `out` when every one of them takes
     /// the common path; `false` (and `out.len() == 0`) sends the block to
     /// the rows path.
@@ -1235,30 +1201,22 @@ impl Lanes {
         let cap = CAP.with(core::cell::Cell::get);
         #[cfg(not(all(test, feature = "testkit", not(miri))))]
         let cap = 2u8;
-        // The label is used only where a SIMD copy can be dispatched to.
-        #[cfg_attr(
-            not(all(feature = "std", target_arch = "x86_64", not(miri))),
-            allow(unused_labels)
-        )]
-        let (ok, copy) = 'run: {
-            #[cfg(all(feature = "std", target_arch = "x86_64", not(miri)))]
-            {
-                match crate::cpu::simd() {
-                    crate::Simd::Avx512 if cap >= 2 => {
-                        // SAFETY: the CPU has AVX-512 F, DQ, BW and VL.
-                        let ok = unsafe { self.block_avx512(src, s, out, scratch) };
-                        break 'run (ok, 2usize);
-                    }
-                    crate::Simd::Avx512 | crate::Simd::Avx2 if cap >= 1 => {
-                        // SAFETY: the CPU has AVX2 (AVX-512 F implies it).
-                        let ok = unsafe { self.block_avx2(src, s, out, scratch) };
-                        break 'run (ok, 1);
-                    }
-                    _ => {}
-                }
-            }
-            (self.block_body(src, s, out, scratch), 0)
+        let cap = match cap {
+            0 => crate::Simd::Portable,
+            1 => crate::Simd::Avx2,
+            _ => crate::Simd::Avx512,
         };
+        let (ok, copy) = crate::cpu::run(
+            Block {
+                lanes: self,
+                src,
+                s,
+                out,
+                scratch,
+            },
+            cap,
+        );
+        let copy = copy as usize;
         #[cfg(all(test, feature = "testkit", not(miri)))]
         if ok {
             use core::sync::atomic::Ordering::Relaxed;
@@ -1270,6 +1228,25 @@ impl Lanes {
         }
         let _ = (cap, copy);
         ok
+    }
+}
+
+/// [`Lanes::block_body`] as a [`crate::cpu::Kernel`]: one body, compiled
+/// for each SIMD copy.
+struct Block<'l, 'a, 'b, 'o> {
+    lanes: &'l Lanes,
+    src: Source<'a, 'b>,
+    s: usize,
+    out: &'o mut DecisionRows,
+    scratch: &'o mut Scratch,
+}
+
+impl crate::cpu::Kernel for Block<'_, '_, '_, '_> {
+    type Output = bool;
+    #[inline(always)]
+    fn run(self) -> bool {
+        self.lanes
+            .block_body(self.src, self.s, self.out, self.scratch)
     }
 }
 

@@ -1,6 +1,8 @@
 #![doc = include_str!("../README.md")]
 #![no_std]
 #![deny(missing_docs)]
+// `unsafe` lives in one module, `cpu` (the SIMD dispatch).
+#![deny(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 #[cfg(feature = "alloc")]
@@ -11,6 +13,7 @@ extern crate std;
 #[cfg(all(test, not(feature = "alloc")))]
 extern crate alloc;
 
+#[allow(unsafe_code)]
 pub mod cpu;
 mod currency_table;
 

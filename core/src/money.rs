@@ -108,7 +108,7 @@ impl fmt::Display for Currency {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum MoneyError {
     /// Not a decimal number.
-    #[error("not a decimal number")]
+    #[error("is not a decimal number")]
     Syntax,
     /// More fractional digits than the currency's minor units.
     #[error("has more than {0} decimal places")]
@@ -259,50 +259,32 @@ pub fn float_to_minor(value: f64, digits: u8) -> Result<i64, MoneyError> {
 /// and the caller calls [`float_to_minor`]. Returns how many are fast.
 /// Only the first `min(src.len(), dst.len(), fast.len())` values are read.
 pub fn floats_to_minor(src: &[f64], digits: u8, dst: &mut [i64], fast: &mut [bool]) -> usize {
-    #[cfg(all(feature = "std", target_arch = "x86_64", not(miri)))]
-    {
-        match crate::cpu::simd() {
-            // SAFETY: the CPU has AVX-512 F, DQ, BW and VL.
-            crate::Simd::Avx512 => {
-                return unsafe { floats_to_minor_avx512(src, digits, dst, fast) }
-            }
-            // SAFETY: the CPU has AVX2.
-            crate::Simd::Avx2 => return unsafe { floats_to_minor_avx2(src, digits, dst, fast) },
-            crate::Simd::Portable => {}
-        }
+    crate::cpu::run(
+        ToMinor {
+            src,
+            digits,
+            dst,
+            fast,
+        },
+        crate::Simd::Avx512,
+    )
+    .0
+}
+
+/// [`floats_to_minor`]'s loop, for every SIMD copy.
+struct ToMinor<'a> {
+    src: &'a [f64],
+    digits: u8,
+    dst: &'a mut [i64],
+    fast: &'a mut [bool],
+}
+
+impl crate::cpu::Kernel for ToMinor<'_> {
+    type Output = usize;
+    #[inline(always)]
+    fn run(self) -> usize {
+        floats_to_minor_body(self.src, self.digits, self.dst, self.fast)
     }
-    floats_to_minor_body(src, digits, dst, fast)
-}
-
-/// [`floats_to_minor`] compiled for AVX2 (four values per instruction).
-///
-/// # Safety
-/// The CPU must support AVX2.
-#[cfg(all(feature = "std", target_arch = "x86_64", not(miri)))]
-#[target_feature(enable = "avx2")]
-unsafe fn floats_to_minor_avx2(
-    src: &[f64],
-    digits: u8,
-    dst: &mut [i64],
-    fast: &mut [bool],
-) -> usize {
-    floats_to_minor_body(src, digits, dst, fast)
-}
-
-/// [`floats_to_minor`] compiled for AVX-512 (eight values per
-/// instruction, and a native double-to-integer conversion).
-///
-/// # Safety
-/// The CPU must support AVX-512 F, DQ, BW and VL.
-#[cfg(all(feature = "std", target_arch = "x86_64", not(miri)))]
-#[target_feature(enable = "avx512f,avx512dq,avx512bw,avx512vl")]
-unsafe fn floats_to_minor_avx512(
-    src: &[f64],
-    digits: u8,
-    dst: &mut [i64],
-    fast: &mut [bool],
-) -> usize {
-    floats_to_minor_body(src, digits, dst, fast)
 }
 
 #[inline(always)]
@@ -381,21 +363,32 @@ pub(crate) fn pow10(digits: u8) -> Option<f64> {
 /// first `min(src.len(), dst.len(), flags.len())` values are read; returns
 /// how many are fast.
 pub fn floats_to_minor_flags(src: &[f64], digits: u8, dst: &mut [i64], flags: &mut [u8]) -> usize {
-    #[cfg(all(feature = "std", target_arch = "x86_64", not(miri)))]
-    {
-        match crate::cpu::simd() {
-            // SAFETY: the CPU has AVX-512 F, DQ, BW and VL.
-            crate::Simd::Avx512 => {
-                return unsafe { floats_to_minor_flags_avx512(src, digits, dst, flags) }
-            }
-            // SAFETY: the CPU has AVX2.
-            crate::Simd::Avx2 => {
-                return unsafe { floats_to_minor_flags_avx2(src, digits, dst, flags) }
-            }
-            crate::Simd::Portable => {}
-        }
+    crate::cpu::run(
+        ToMinorFlags {
+            src,
+            digits,
+            dst,
+            flags,
+        },
+        crate::Simd::Avx512,
+    )
+    .0
+}
+
+/// [`floats_to_minor_flags`]' loop, for every SIMD copy.
+struct ToMinorFlags<'a> {
+    src: &'a [f64],
+    digits: u8,
+    dst: &'a mut [i64],
+    flags: &'a mut [u8],
+}
+
+impl crate::cpu::Kernel for ToMinorFlags<'_> {
+    type Output = usize;
+    #[inline(always)]
+    fn run(self) -> usize {
+        floats_to_minor_flags_body(self.src, self.digits, self.dst, self.flags)
     }
-    floats_to_minor_flags_body(src, digits, dst, flags)
 }
 
 /// [`floats_to_minor_flags`]: `dst` holds the exact minor units.
@@ -404,36 +397,6 @@ pub const FLAG_FAST: u8 = 1;
 pub const FLAG_NAN: u8 = 0;
 /// [`floats_to_minor_flags`]: neither; convert it with [`float_to_minor`].
 pub const FLAG_LOOK: u8 = 2;
-
-/// [`floats_to_minor_flags`] compiled for AVX2.
-///
-/// # Safety
-/// The CPU must support AVX2.
-#[cfg(all(feature = "std", target_arch = "x86_64", not(miri)))]
-#[target_feature(enable = "avx2")]
-unsafe fn floats_to_minor_flags_avx2(
-    src: &[f64],
-    digits: u8,
-    dst: &mut [i64],
-    flags: &mut [u8],
-) -> usize {
-    floats_to_minor_flags_body(src, digits, dst, flags)
-}
-
-/// [`floats_to_minor_flags`] compiled for AVX-512.
-///
-/// # Safety
-/// The CPU must support AVX-512 F, DQ, BW and VL.
-#[cfg(all(feature = "std", target_arch = "x86_64", not(miri)))]
-#[target_feature(enable = "avx512f,avx512dq,avx512bw,avx512vl")]
-unsafe fn floats_to_minor_flags_avx512(
-    src: &[f64],
-    digits: u8,
-    dst: &mut [i64],
-    flags: &mut [u8],
-) -> usize {
-    floats_to_minor_flags_body(src, digits, dst, flags)
-}
 
 #[inline(always)]
 fn floats_to_minor_flags_body(src: &[f64], digits: u8, dst: &mut [i64], flags: &mut [u8]) -> usize {
@@ -696,37 +659,92 @@ mod tests {
         &'static str,
         fn(&[f64], u8, &mut [i64], &mut [bool], &mut [i64], &mut [u8]) -> (usize, usize),
     )> {
-        let mut v: alloc::vec::Vec<(
-            &'static str,
-            fn(&[f64], u8, &mut [i64], &mut [bool], &mut [i64], &mut [u8]) -> (usize, usize),
-        )> = alloc::vec![("portable", |s, d, a, f, b, g| {
-            (
-                floats_to_minor_body(s, d, a, f),
-                floats_to_minor_flags_body(s, d, b, g),
-            )
-        })];
-        #[cfg(all(feature = "std", target_arch = "x86_64", not(miri)))]
+        use crate::Simd;
+        fn at(
+            level: Simd,
+        ) -> fn(&[f64], u8, &mut [i64], &mut [bool], &mut [i64], &mut [u8]) -> (usize, usize)
         {
-            if crate::cpu::simd() >= crate::Simd::Avx2 {
-                // SAFETY (in the closure): the CPU has AVX2.
-                v.push(("avx2", |s, d, a, f, b, g| unsafe {
+            match level {
+                Simd::Portable => |s, d, a, f, b, g| {
                     (
-                        floats_to_minor_avx2(s, d, a, f),
-                        floats_to_minor_flags_avx2(s, d, b, g),
+                        run(
+                            ToMinor {
+                                src: s,
+                                digits: d,
+                                dst: a,
+                                fast: f,
+                            },
+                            Simd::Portable,
+                        ),
+                        run(
+                            ToMinorFlags {
+                                src: s,
+                                digits: d,
+                                dst: b,
+                                flags: g,
+                            },
+                            Simd::Portable,
+                        ),
                     )
-                }));
-            }
-            if crate::cpu::simd() == crate::Simd::Avx512 {
-                // SAFETY (in the closure): the CPU has AVX-512 F, DQ, BW, VL.
-                v.push(("avx512", |s, d, a, f, b, g| unsafe {
+                },
+                Simd::Avx2 => |s, d, a, f, b, g| {
                     (
-                        floats_to_minor_avx512(s, d, a, f),
-                        floats_to_minor_flags_avx512(s, d, b, g),
+                        run(
+                            ToMinor {
+                                src: s,
+                                digits: d,
+                                dst: a,
+                                fast: f,
+                            },
+                            Simd::Avx2,
+                        ),
+                        run(
+                            ToMinorFlags {
+                                src: s,
+                                digits: d,
+                                dst: b,
+                                flags: g,
+                            },
+                            Simd::Avx2,
+                        ),
                     )
-                }));
+                },
+                Simd::Avx512 => |s, d, a, f, b, g| {
+                    (
+                        run(
+                            ToMinor {
+                                src: s,
+                                digits: d,
+                                dst: a,
+                                fast: f,
+                            },
+                            Simd::Avx512,
+                        ),
+                        run(
+                            ToMinorFlags {
+                                src: s,
+                                digits: d,
+                                dst: b,
+                                flags: g,
+                            },
+                            Simd::Avx512,
+                        ),
+                    )
+                },
             }
         }
-        v
+        /// Runs `kernel` at exactly `level`: the copies under test must be
+        /// the ones asked for, not a narrower one.
+        fn run<K: crate::cpu::Kernel>(kernel: K, level: Simd) -> K::Output {
+            let (out, ran) = crate::cpu::run(kernel, level);
+            assert_eq!(ran, level, "asked for the {} copy", level.name());
+            out
+        }
+        [Simd::Portable, Simd::Avx2, Simd::Avx512]
+            .into_iter()
+            .filter(|&l| l <= crate::cpu::simd())
+            .map(|l| (l.name(), at(l)))
+            .collect()
     }
 
     /// The slice conversion agrees with `float_to_minor` on every value it
