@@ -9,8 +9,9 @@ use priceguard::audit::{self, VerifyError};
 
 use crate::CliError;
 
-/// Verifies `path`; exit 0 when intact, 1 when tampered with. An
-/// unreadable log or a bad `--head` is a [`CliError`] (exit 2).
+/// Verifies `path`; exit 0 when intact, 1 when tampered with, 3 when cut
+/// short by an interrupted append. An unreadable log or a bad `--head` is
+/// a [`CliError`] (exit 2).
 pub fn verify(path: &Path, head: Option<&str>) -> Result<ExitCode, CliError> {
     let name = path.display();
     let anchor = head
@@ -40,6 +41,15 @@ pub fn verify(path: &Path, head: Option<&str>) -> Result<ExitCode, CliError> {
         Err(VerifyError::Tampered(t)) => {
             let _ = writeln!(out, "`{name}`: tampered: {t}");
             Ok(ExitCode::from(1))
+        }
+        Err(VerifyError::CutShort(c)) => {
+            let _ = writeln!(
+                out,
+                "`{name}`: {c}; head of the whole records {}. To continue the log, cut it back to its whole records: truncate -s {} `{name}`",
+                audit::to_hex(&c.head),
+                c.valid_len
+            );
+            Ok(ExitCode::from(3))
         }
         Err(VerifyError::Io(e)) => Err(CliError::new(format!("cannot read `{name}`: {e}"))),
     }

@@ -13,37 +13,25 @@ use priceguard::{Class, Decision, Outcome, Policy, Reason, Rule};
 
 use crate::eval::{pipeline_staged, Evaluator, Parsed, Stats, Work};
 use crate::format::Format;
+use crate::output::Output;
 use crate::read::Chunk;
 use crate::read::RowReader;
 use crate::write::{money_text, push_check_header, CheckRowWriter};
 use crate::{load_policy, now_arg, CheckArgs, CliError};
 
-/// Refuses an output path that names the input file: creating it would
-/// truncate the rows before they are read.
-pub fn ensure_distinct(input: &Path, output: Option<&Path>) -> Result<(), CliError> {
+/// Refuses an output path (given by `flag`) that names the input file:
+/// replacing it would lose the rows being read.
+pub fn ensure_distinct(input: &Path, output: Option<&Path>, flag: &str) -> Result<(), CliError> {
     let Some(out) = output else { return Ok(()) };
     if let (Ok(a), Ok(b)) = (std::fs::canonicalize(input), std::fs::canonicalize(out)) {
         if a == b {
             return Err(CliError::new(format!(
-                "--output `{}` is the input file: write the decisions elsewhere",
+                "{flag} `{}` is the input file: write it elsewhere",
                 out.display()
             )));
         }
     }
     Ok(())
-}
-
-/// Where output goes: a file or standard output. Callers write whole
-/// chunks of formatted rows, so no further buffering is needed.
-pub fn open_output(path: Option<&Path>) -> Result<Box<dyn Write>, CliError> {
-    Ok(match path {
-        Some(p) if p.as_os_str() != "-" => {
-            let f = File::create(p)
-                .map_err(|e| CliError::new(format!("cannot write `{}`: {e}", p.display())))?;
-            Box::new(f)
-        }
-        _ => Box::new(io::stdout().lock()),
-    })
 }
 
 /// Writes `buf` to `out` and clears it.
@@ -52,14 +40,6 @@ pub fn flush_buf(out: &mut dyn Write, buf: &mut Vec<u8>, name: &str) -> Result<(
         .map_err(|e| CliError::new(format!("cannot write {name}: {e}")))?;
     buf.clear();
     Ok(())
-}
-
-/// The output's name for messages.
-pub fn output_name(path: Option<&Path>) -> String {
-    match path {
-        Some(p) if p.as_os_str() != "-" => format!("`{}`", p.display()),
-        _ => String::from("standard output"),
-    }
 }
 
 /// A progress bar over the input's bytes, shown only on a terminal and
@@ -83,20 +63,24 @@ pub fn run(args: &CheckArgs) -> Result<(), CliError> {
     let now = now_arg(args.now)?;
     let in_format = Format::for_input(&args.input, args.format)?;
     let out_format = Format::for_output(args.output.as_deref(), args.format, in_format);
-    let (reader, size) = RowReader::open(&args.input, in_format)?;
-    ensure_distinct(&args.input, args.output.as_deref())?;
-    let mut out = open_output(args.output.as_deref())?;
-    let out_name = output_name(args.output.as_deref());
+    let (reader, size) = RowReader::open(&args.input, in_format, args.max_line_bytes)?;
+    ensure_distinct(&args.input, args.output.as_deref(), "--output")?;
+    ensure_distinct(&args.input, args.metrics.as_deref(), "--metrics")?;
+    ensure_distinct(&args.input, args.audit.as_deref(), "--audit")?;
+    // The audit log first: a log that cannot be continued stops the run
+    // before anything is written.
+    let mut audit = match &args.audit {
+        Some(path) => Some(AuditFile::open(path)?),
+        None => None,
+    };
+    let mut out = Output::open(args.output.as_deref())?;
+    let out_name = out.name().to_string();
     let bar = progress(size, args.quiet);
     let start = Instant::now();
 
     let digits = policy.currency().minor_units();
     let stamp = PolicyStamp::of(&policy);
     let metrics = Metrics::new();
-    let mut audit = match &args.audit {
-        Some(path) => Some(AuditFile::open(path)?),
-        None => None,
-    };
     let mut eval = Evaluator::new(&policy);
     if args.metrics.is_some() {
         eval = eval.with_metrics(&metrics);
@@ -144,16 +128,24 @@ pub fn run(args: &CheckArgs) -> Result<(), CliError> {
         Ok(())
     })?;
     flush_buf(&mut out, &mut buf, &out_name)?;
-    out.flush()
-        .map_err(|e| CliError::new(format!("cannot write {out_name}: {e}")))?;
-    drop(out);
     let audit_note = match audit {
         Some(a) => Some(a.finish()?),
         None => None,
     };
-    if let Some(path) = &args.metrics {
-        std::fs::write(path, metrics.render())
-            .map_err(|e| CliError::new(format!("cannot write `{}`: {e}", path.display())))?;
+    let metrics_out = match &args.metrics {
+        Some(path) => {
+            let mut m = Output::file(path)?;
+            let name = m.name().to_string();
+            m.write_all(metrics.render().as_bytes())
+                .map_err(|e| CliError::new(format!("cannot write {name}: {e}")))?;
+            Some(m)
+        }
+        None => None,
+    };
+    // Every output is complete: only now do they replace the old files.
+    out.commit()?;
+    if let Some(m) = metrics_out {
+        m.commit()?;
     }
     if let Some(bar) = bar {
         bar.finish_and_clear();
@@ -350,6 +342,12 @@ impl AuditFile {
                     return Err(CliError::new(format!(
                     "--audit `{name}`: the log was tampered with ({t}): refusing to append to it"
                 )))
+                }
+                Err(VerifyError::CutShort(c)) => {
+                    return Err(CliError::new(format!(
+                        "--audit `{name}`: the log was {c}: refusing to append to it; check it with `priceguard audit verify` and cut it back to its whole records (truncate -s {} `{name}`) to continue it",
+                        c.valid_len
+                    )))
                 }
                 Err(VerifyError::Io(e)) => {
                     return Err(CliError::new(format!("--audit: cannot read `{name}`: {e}")))

@@ -1,16 +1,38 @@
 //! The CSV reader of the command line: one dialect (`,` delimiter, `"`
-//! quotes doubled inside quoted fields, records ending at `\n`, a leading
-//! UTF-8 byte order mark skipped), read the way the `csv` crate reads it
-//! with `Terminator::Any(b'\n')` and `flexible(true)`: the same fields,
-//! blank lines skipped, and the same line numbers (a record's line is one
-//! plus the line breaks consumed before its read began, so blank lines
-//! before a record do not count). `\r` is an ordinary byte.
+//! quotes doubled inside quoted fields, a leading UTF-8 byte order mark
+//! skipped) in which **every physical line is one record**: no field holds
+//! a line break, so a stray quote can never swallow the lines after it.
+//! Each line is read the way the `csv` crate reads that line alone
+//! (`flexible(true)`): the same fields. A quote still open at the end of
+//! its line ends the record there and marks it [`Fault::OpenQuote`] (the
+//! field is named, the row is rejected, reading resumes on the next line).
+//! A line longer than the cap is skipped to its line break without being
+//! held in memory and marked [`Fault::TooLong`]. Blank lines (nothing but
+//! ASCII whitespace) are not records. A record's line is its 1-based
+//! physical line number. `\r` is an ordinary byte.
 //!
 //! Records without a quote, nearly all of them, are found eight bytes at a
 //! time and copied whole into the chunk's buffer; records with a quote go
 //! through the byte-at-a-time state machine of the dialect.
 
 use std::io::{self, Read};
+
+/// Why a line could not be read into fields.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Fault {
+    /// The line was read into fields.
+    #[default]
+    None,
+    /// A quote opened in field `field` (0-based) was still open at the end
+    /// of the line: the record holds the fields up to and including it.
+    OpenQuote {
+        /// 0-based index of the field whose quote was left open.
+        field: usize,
+    },
+    /// The line is longer than the cap: it was skipped to its line break
+    /// and the record holds one empty field.
+    TooLong,
+}
 
 /// Rows read from CSV: every field's bytes in one buffer, each field
 /// followed by one separator byte, so a field is `data[end_before + 1..end]`.
@@ -23,6 +45,8 @@ pub struct Records {
     ends: Vec<usize>,
     /// Index in `ends` of each row's first field, and one past the last row.
     firsts: Vec<usize>,
+    /// Per row: whether its line could be read into fields.
+    faults: Vec<Fault>,
 }
 
 impl Default for Records {
@@ -38,6 +62,7 @@ impl Records {
             data: vec![b'\n'],
             ends: vec![0],
             firsts: vec![1],
+            faults: Vec::new(),
         }
     }
 
@@ -46,6 +71,7 @@ impl Records {
         self.data.truncate(1);
         self.ends.truncate(1);
         self.firsts.truncate(1);
+        self.faults.clear();
     }
 
     /// Rows held.
@@ -94,12 +120,18 @@ impl Records {
         self.data.get(before + 1..end)
     }
 
+    /// Whether row `i`'s line could be read into fields.
+    pub fn fault(&self, i: usize) -> Fault {
+        self.faults.get(i).copied().unwrap_or_default()
+    }
+
     /// Drops the last row.
     pub fn pop(&mut self) {
         if self.firsts.len() < 2 {
             return;
         }
         self.firsts.pop();
+        self.faults.pop();
         let first = self.firsts.last().copied().unwrap_or(1);
         self.ends.truncate(first);
         let data_end = self.ends.last().map_or(1, |e| e + 1);
@@ -116,8 +148,15 @@ impl Records {
     /// Ends the row being written.
     #[inline]
     fn end_row(&mut self) {
+        self.end_row_with(Fault::None);
+    }
+
+    /// Ends the row being written, marked with `fault`.
+    #[inline]
+    fn end_row_with(&mut self, fault: Fault) {
         self.end_field(b'\n');
         self.firsts.push(self.ends.len());
+        self.faults.push(fault);
     }
 
     /// Forgets a partly written row (its fields past `ends_len`).
@@ -224,13 +263,25 @@ enum State {
 }
 
 /// Stores the record at the start of `input` (which does not start with
-/// `\n`), byte by byte.
+/// `\n`), byte by byte. The record ends at the first `\n` whatever the
+/// state: a quote still open there marks it [`Fault::OpenQuote`].
 fn scan_quoted(input: &[u8], eof: bool, out: &mut Records) -> Scan {
     let mut state = State::StartField;
-    let mut lines = 0;
+    let first_end = out.ends.len();
+    let open = |state: State, out: &Records| {
+        if state == State::InQuoted {
+            Fault::OpenQuote {
+                field: out.ends.len() - first_end,
+            }
+        } else {
+            Fault::None
+        }
+    };
     for (i, &b) in input.iter().enumerate() {
         if b == b'\n' {
-            lines += 1;
+            let fault = open(state, out);
+            out.end_row_with(fault);
+            return Scan::Record(i + 1, 1);
         }
         state = match (state, b) {
             (State::StartField, b'"') => State::InQuoted,
@@ -247,10 +298,6 @@ fn scan_quoted(input: &[u8], eof: bool, out: &mut Records) -> Scan {
                 out.end_field(b',');
                 State::StartField
             }
-            (_, b'\n') => {
-                out.end_row();
-                return Scan::Record(i + 1, lines);
-            }
             (_, _) => {
                 out.data.push(b);
                 State::InField
@@ -260,9 +307,13 @@ fn scan_quoted(input: &[u8], eof: bool, out: &mut Records) -> Scan {
     if !eof {
         return Scan::NeedMore;
     }
-    out.end_row();
-    Scan::Record(input.len(), lines)
+    let fault = open(state, out);
+    out.end_row_with(fault);
+    Scan::Record(input.len(), 0)
 }
+
+/// The default cap on one line's bytes (1 MiB, `--max-line-bytes`).
+pub const DEFAULT_MAX_LINE: usize = 1 << 20;
 
 /// Reads records from a byte stream.
 pub struct CsvReader {
@@ -278,10 +329,12 @@ pub struct CsvReader {
     bytes: u64,
     /// Whether the byte order mark check was done.
     began: bool,
+    /// Most bytes of one line, its line break not counted.
+    max_line: usize,
 }
 
 impl CsvReader {
-    /// A reader of `input`.
+    /// A reader of `input` with lines of at most [`DEFAULT_MAX_LINE`] bytes.
     pub fn new(input: Box<dyn Read + Send>) -> CsvReader {
         CsvReader::with_capacity(input, 1 << 16)
     }
@@ -297,7 +350,16 @@ impl CsvReader {
             line: 1,
             bytes: 0,
             began: false,
+            max_line: DEFAULT_MAX_LINE,
         }
+    }
+
+    /// Caps one line at `max_line` bytes (its line break not counted): a
+    /// longer line becomes a [`Fault::TooLong`] record. The buffer never
+    /// grows past about twice the cap.
+    pub fn with_max_line(mut self, max_line: usize) -> CsvReader {
+        self.max_line = max_line.max(1);
+        self
     }
 
     /// Bytes consumed so far.
@@ -337,6 +399,24 @@ impl CsvReader {
         self.line += lines;
     }
 
+    /// Consumes the rest of the current line, its line break included,
+    /// without keeping it: the buffer does not grow.
+    fn skip_line(&mut self) -> io::Result<()> {
+        loop {
+            let input = self.buf.get(self.start..self.end).unwrap_or(&[]);
+            if let Some(p) = input.iter().position(|&b| b == b'\n') {
+                self.consume(p + 1, 1);
+                return Ok(());
+            }
+            let n = input.len();
+            self.consume(n, 0);
+            if self.eof {
+                return Ok(());
+            }
+            self.refill()?;
+        }
+    }
+
     /// Appends the next record to `out`; its line, or `None` at the end.
     pub fn read_record(&mut self, out: &mut Records) -> io::Result<Option<u64>> {
         if !self.began {
@@ -353,9 +433,9 @@ impl CsvReader {
             }
             self.began = true;
         }
-        let line = self.line;
         let (data_len, ends_len) = (out.data.len(), out.ends.len());
         loop {
+            let line = self.line;
             let input = self.buf.get(self.start..self.end).unwrap_or(&[]);
             // Line breaks before a record are blank lines: skipped.
             let blank = input.iter().take_while(|&&b| b == b'\n').count();
@@ -380,11 +460,33 @@ impl CsvReader {
             };
             match scan {
                 Scan::Record(n, lines) => {
+                    let text = input.get(..n - lines as usize).unwrap_or(&[]);
+                    if text.len() > self.max_line {
+                        out.pop();
+                        out.rollback(data_len, ends_len);
+                        self.consume(n, lines);
+                        out.end_row_with(Fault::TooLong);
+                        return Ok(Some(line));
+                    }
+                    // A line of nothing but whitespace is not a record.
+                    if text.iter().all(u8::is_ascii_whitespace) {
+                        out.pop();
+                        out.rollback(data_len, ends_len);
+                        self.consume(n, lines);
+                        continue;
+                    }
                     self.consume(n, lines);
                     return Ok(Some(line));
                 }
                 Scan::NeedMore => {
                     out.rollback(data_len, ends_len);
+                    if self.end - self.start > self.max_line {
+                        // Longer than the cap with no line break yet: skip
+                        // to the next one rather than buffer the line.
+                        self.skip_line()?;
+                        out.end_row_with(Fault::TooLong);
+                        return Ok(Some(line));
+                    }
                     self.refill()?;
                 }
             }
@@ -414,14 +516,20 @@ mod tests {
         }
     }
 
-    /// Every record with its line, as this reader reads them.
-    fn ours(data: &[u8], capacity: usize, step: usize) -> Vec<(u64, Vec<Vec<u8>>)> {
+    /// Every record with its line and fault, as this reader reads them
+    /// with lines capped at `max_line` bytes.
+    fn ours_capped(
+        data: &[u8],
+        capacity: usize,
+        step: usize,
+        max_line: usize,
+    ) -> Vec<(u64, Vec<Vec<u8>>, Fault)> {
         let input = Trickle {
             data: data.to_vec(),
             pos: 0,
             step,
         };
-        let mut r = CsvReader::with_capacity(Box::new(input), capacity);
+        let mut r = CsvReader::with_capacity(Box::new(input), capacity).with_max_line(max_line);
         let mut recs = Records::new();
         let mut out = Vec::new();
         while let Some(line) = r.read_record(&mut recs).unwrap() {
@@ -431,41 +539,108 @@ mod tests {
             for (k, f) in fields.iter().enumerate() {
                 assert_eq!(recs.field(i, k), Some(&f[..]));
             }
-            out.push((line, fields));
+            out.push((line, fields, recs.fault(i)));
         }
         assert_eq!(r.bytes_read(), data.len() as u64);
+        // The buffer stays within about twice the cap (or the capacity).
+        assert!(
+            r.buf.len() <= (2 * max_line + 16).max(capacity),
+            "{}",
+            r.buf.len()
+        );
         out
     }
 
-    /// Every record with its line, as the `csv` crate reads them.
+    /// Every record with its line, as this reader reads them.
+    fn ours(data: &[u8], capacity: usize, step: usize) -> Vec<(u64, Vec<Vec<u8>>)> {
+        ours_capped(data, capacity, step, DEFAULT_MAX_LINE)
+            .into_iter()
+            .map(|(line, fields, _)| (line, fields))
+            .collect()
+    }
+
+    /// Every record with its line, as the `csv` crate reads each physical
+    /// line alone: a line of nothing but ASCII whitespace is no record, any
+    /// other line exactly one (a byte order mark at the very start skipped).
     fn reference(data: &[u8]) -> Vec<(u64, Vec<Vec<u8>>)> {
-        let mut rdr = csv::ReaderBuilder::new()
-            .has_headers(false)
-            .flexible(true)
-            .terminator(csv::Terminator::Any(b'\n'))
-            .from_reader(Cursor::new(data.to_vec()));
-        let mut rec = csv::ByteRecord::new();
+        let data = data.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(data);
         let mut out = Vec::new();
-        while rdr.read_byte_record(&mut rec).unwrap() {
-            let line = rec.position().map_or(0, |p| p.line());
-            out.push((line, rec.iter().map(<[u8]>::to_vec).collect()));
+        for (k, line) in data.split(|&b| b == b'\n').enumerate() {
+            if line.iter().all(u8::is_ascii_whitespace) {
+                continue;
+            }
+            let mut rdr = csv::ReaderBuilder::new()
+                .has_headers(false)
+                .flexible(true)
+                .terminator(csv::Terminator::Any(b'\n'))
+                .from_reader(Cursor::new([&b"-\n"[..], line].concat()));
+            let mut rec = csv::ByteRecord::new();
+            // The crate skips a byte order mark only at the start of its
+            // input: a first line keeps one inside the file's lines as data.
+            assert!(rdr.read_byte_record(&mut rec).unwrap());
+            assert!(rdr.read_byte_record(&mut rec).unwrap());
+            out.push((k as u64 + 1, rec.iter().map(<[u8]>::to_vec).collect()));
+            assert!(!rdr.read_byte_record(&mut rec).unwrap(), "{line:?}");
         }
         out
     }
 
     #[test]
     fn reads_the_dialect() {
-        let data = b"\xEF\xBB\xBFsku,p\r\n\n\"A,1\",\"x\"\"y\"\n\nB,\"q\"z,a\"b\n\"multi\nline\",2\nlast,\"open";
-        let got = ours(data, 8, 3);
-        let want: Vec<(u64, Vec<Vec<u8>>)> = vec![
-            (1, vec![b"sku".to_vec(), b"p\r".to_vec()]),
-            (2, vec![b"A,1".to_vec(), b"x\"y".to_vec()]),
-            (4, vec![b"B".to_vec(), b"qz".to_vec(), b"a\"b".to_vec()]),
-            (6, vec![b"multi\nline".to_vec(), b"2".to_vec()]),
-            (8, vec![b"last".to_vec(), b"open".to_vec()]),
+        let data = b"\xEF\xBB\xBFsku,p\r\n\n\"A,1\",\"x\"\"y\"\n \t\r\nB,\"q\"z,a\"b\n\"multi\nline\",2\nlast,\"open";
+        let got = ours_capped(data, 8, 3, DEFAULT_MAX_LINE);
+        let ok = Fault::None;
+        let want: Vec<(u64, Vec<Vec<u8>>, Fault)> = vec![
+            (1, vec![b"sku".to_vec(), b"p\r".to_vec()], ok),
+            (3, vec![b"A,1".to_vec(), b"x\"y".to_vec()], ok),
+            (5, vec![b"B".to_vec(), b"qz".to_vec(), b"a\"b".to_vec()], ok),
+            // A quote open at the end of its line ends the record there.
+            (6, vec![b"multi".to_vec()], Fault::OpenQuote { field: 0 }),
+            (7, vec![b"line\"".to_vec(), b"2".to_vec()], ok),
+            (
+                8,
+                vec![b"last".to_vec(), b"open".to_vec()],
+                Fault::OpenQuote { field: 1 },
+            ),
         ];
         assert_eq!(got, want);
-        assert_eq!(got, reference(data));
+        let plain: Vec<(u64, Vec<Vec<u8>>)> = want.into_iter().map(|(l, f, _)| (l, f)).collect();
+        assert_eq!(plain, reference(data));
+    }
+
+    /// A line over the cap is one `TooLong` record, skipped without being
+    /// held (the buffer stays small), and the next line is read as usual.
+    #[test]
+    fn lines_over_the_cap_are_skipped() {
+        let mut data = b"sku,p\n".to_vec();
+        data.extend(std::iter::repeat_n(b'x', 5000));
+        data.extend_from_slice(b",\"9\n");
+        data.extend_from_slice(b"A,1\n");
+        data.extend(std::iter::repeat_n(b'y', 41));
+        data.extend_from_slice(b"\nB,\"2\"\n");
+        data.extend(std::iter::repeat_n(b' ', 41));
+        data.extend_from_slice(b"\n0123456789012345678901234567890123456789");
+        for (capacity, step) in [(8, 1), (16, 7), (64, 5000), (1 << 16, 1 << 20)] {
+            let got = ours_capped(&data, capacity, step, 40);
+            let too = Fault::TooLong;
+            let ok = Fault::None;
+            let want: Vec<(u64, Vec<Vec<u8>>, Fault)> = vec![
+                (1, vec![b"sku".to_vec(), b"p".to_vec()], ok),
+                (2, vec![Vec::new()], too),
+                (3, vec![b"A".to_vec(), b"1".to_vec()], ok),
+                (4, vec![Vec::new()], too),
+                (5, vec![b"B".to_vec(), b"2".to_vec()], ok),
+                // Over the cap even though blank: every line over it is a row.
+                (6, vec![Vec::new()], too),
+                // Exactly the cap, without a final line break.
+                (
+                    7,
+                    vec![b"0123456789012345678901234567890123456789".to_vec()],
+                    ok,
+                ),
+            ];
+            assert_eq!(got, want, "capacity {capacity}, step {step}");
+        }
     }
 
     #[test]
@@ -478,6 +653,10 @@ mod tests {
             ours(b"a,", 8, 8),
             vec![(1, vec![b"a".to_vec(), Vec::new()])]
         );
+        for data in [&b" \n\t\r\n"[..], b"\xEF\xBB\xBF  \r\n", b"\r"] {
+            assert!(ours(data, 8, 1).is_empty());
+            assert!(reference(data).is_empty());
+        }
     }
 
     #[test]
@@ -509,7 +688,7 @@ mod tests {
 
     /// Random inputs over the bytes that matter to the dialect, read with
     /// small buffers and short reads: the same records and lines as the
-    /// `csv` crate.
+    /// `csv` crate reading each line alone.
     #[test]
     fn agrees_with_the_csv_crate_on_random_inputs() {
         let mut rng = rand_pcg::Pcg64::seed_from_u64(5);

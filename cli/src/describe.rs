@@ -2,7 +2,7 @@
 //! column; for a good one, say in plain words what it enforces.
 
 use std::fmt::Write as _;
-use std::io::{self, Write};
+
 use std::path::Path;
 
 use priceguard::{CompiledRules, Currency, Policy, Ratio};
@@ -291,8 +291,5 @@ pub fn describe(policy: &Policy) -> String {
 /// Runs `validate`.
 pub fn run(file: &Path) -> Result<(), CliError> {
     let policy = load_policy(file)?;
-    io::stdout()
-        .lock()
-        .write_all(describe(&policy).as_bytes())
-        .map_err(|e| CliError::new(format!("cannot write standard output: {e}")))
+    crate::output::write_stdout(describe(&policy).as_bytes())
 }

@@ -3,14 +3,14 @@
 //! row.
 
 use std::fmt::Write as _;
-use std::io::{self, Write};
 
 use priceguard::rules::RULE_COUNT;
 use priceguard::{Decision, Outcome, Rule};
 
-use crate::check::{ensure_distinct, flush_buf, open_output, output_name, top_rules};
+use crate::check::{ensure_distinct, flush_buf, top_rules};
 use crate::eval::{pipeline, Evaluator};
 use crate::format::Format;
+use crate::output::{self, Output};
 use crate::read::RowReader;
 use crate::write::{money_text, push_diff_header, push_diff_row, DiffRow};
 use crate::{load_policy, now_arg, CliError, DiffArgs};
@@ -118,13 +118,17 @@ pub fn run(args: &DiffArgs) -> Result<(), CliError> {
     let now = now_arg(args.now)?;
     let in_format = Format::for_input(&args.input, args.format)?;
     let out_format = Format::for_output(args.output.as_deref(), args.format, in_format);
-    let (reader, _) = RowReader::open(&args.input, in_format)?;
-    ensure_distinct(&args.input, args.output.as_deref())?;
+    let (reader, _) = RowReader::open(&args.input, in_format, args.max_line_bytes)?;
+    ensure_distinct(&args.input, args.output.as_deref(), "--output")?;
+    // The report goes to standard output: it must be open before any work.
+    output::ensure_stdout_open()?;
     let mut out = match &args.output {
-        Some(p) => Some(open_output(Some(p))?),
+        Some(p) => Some(Output::open(Some(p))?),
         None => None,
     };
-    let out_name = output_name(args.output.as_deref());
+    let out_name = out
+        .as_ref()
+        .map_or_else(String::new, |o| o.name().to_string());
     let digits = live.currency().minor_units();
 
     let mut a = Evaluator::new(&live);
@@ -161,21 +165,16 @@ pub fn run(args: &DiffArgs) -> Result<(), CliError> {
             }
         }
         if let Some(out) = out.as_mut() {
-            flush_buf(out.as_mut(), &mut buf, &out_name)?;
+            flush_buf(out, &mut buf, &out_name)?;
         }
         Ok(())
     })?;
     if let Some(mut out) = out {
-        flush_buf(out.as_mut(), &mut buf, &out_name)?;
-        out.flush()
-            .map_err(|e| CliError::new(format!("cannot write {out_name}: {e}")))?;
+        flush_buf(&mut out, &mut buf, &out_name)?;
+        out.commit()?;
     }
     let report = report(&stats, &a, &b, digits);
-    io::stdout()
-        .lock()
-        .write_all(report.as_bytes())
-        .map_err(|e| CliError::new(format!("cannot write standard output: {e}")))?;
-    Ok(())
+    output::write_stdout(report.as_bytes())
 }
 
 fn report(s: &DiffStats, a: &Evaluator<'_>, b: &Evaluator<'_>, digits: u8) -> String {

@@ -1,6 +1,5 @@
 //! `priceguard explain`: one item, its decision as JSON and in a sentence.
 
-use std::io::{self, Write};
 use std::path::Path;
 
 use priceguard::{Decision, Reason};
@@ -58,8 +57,5 @@ pub fn run(policy: &Path, item: &str, now: Option<u64>) -> Result<(), CliError> 
     );
     buf.extend_from_slice(sentence.as_bytes());
     buf.push(b'\n');
-    io::stdout()
-        .lock()
-        .write_all(&buf)
-        .map_err(|e| CliError::new(format!("cannot write standard output: {e}")))
+    crate::output::write_stdout(&buf)
 }

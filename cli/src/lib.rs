@@ -19,6 +19,7 @@ pub mod eval;
 pub mod explain;
 pub mod fast;
 pub mod format;
+pub mod output;
 pub mod read;
 pub mod sample;
 pub mod write;
@@ -50,18 +51,22 @@ whole file and a campaign never spends more than it holds. The circuit breaker (
 each chunk on its own: when too many rows of a chunk violate a hard or financial rule, every row of
 that chunk is held with reason `circuit_open` (the summary counts such chunks).
 
-Output: one decision per input row, in input order, with the columns sku, outcome, price, lower,
+Output: one decision per input line (blank lines aside), in input order, with the columns sku, outcome, price, lower,
 upper, violated, binding, relaxed, reason, promo_spend, unmet, needs_approval, line, error, policy,
 policy_version, policy_hash (the policy's content hash). A row that cannot be read is `rejected` /
-`invalid_input` with its line and an error naming the field; the run goes on. Unknown CSV columns
-refuse the file.
+`invalid_input` with its line and an error naming the field; the run goes on: a quote left open at
+the end of its line (no field may hold a line break), a line that is not UTF-8 or longer than
+--max-line-bytes (1 MiB by default), a JSON line that is not an object. Unknown CSV columns refuse
+the file. --output and --metrics are written to a temporary file renamed over the target once the
+run succeeded: a failed run leaves them untouched.
 
 --audit FILE appends one hash-chained JSON record per decision (see docs/audit.md); check it with
 `priceguard audit verify FILE`. --metrics FILE writes the decision counters in the Prometheus text
 format.
 
 Exit status: 0 when the run completed (whatever the decisions), 2 when the policy or a file cannot
-be used.";
+be used, an output cannot be written (a closed standard output, a full disk, a broken pipe) or the
+audit log is tampered with or cut short.";
 
 /// Arguments of `check`.
 #[derive(clap::Args, Debug)]
@@ -94,6 +99,10 @@ pub struct CheckArgs {
     /// Write decision counters in the Prometheus text format to this file
     #[arg(long)]
     metrics: Option<PathBuf>,
+    /// Longest line read, in bytes (its line break not counted): a longer
+    /// line is skipped and becomes an `invalid_input` row
+    #[arg(long, default_value_t = csvscan::DEFAULT_MAX_LINE, value_parser = parse_max_line)]
+    max_line_bytes: usize,
 }
 
 /// Arguments of `diff`.
@@ -120,6 +129,17 @@ pub struct DiffArgs {
     /// Rows per batch
     #[arg(long, default_value_t = eval::DEFAULT_CHUNK, value_parser = parse_chunk_size)]
     chunk_size: usize,
+    /// Longest line read, in bytes (its line break not counted): a longer
+    /// line is skipped and becomes an `invalid_input` row
+    #[arg(long, default_value_t = csvscan::DEFAULT_MAX_LINE, value_parser = parse_max_line)]
+    max_line_bytes: usize,
+}
+
+fn parse_max_line(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(n) if (1..=1 << 30).contains(&n) => Ok(n),
+        _ => Err(format!("`{s}` is not a whole number from 1 to 1073741824")),
+    }
 }
 
 fn parse_chunk_size(s: &str) -> Result<usize, String> {

@@ -75,7 +75,13 @@ line that does not check out (edited, removed, inserted, reordered or forged). A
 tell a log cut at the end or extended by someone who rewrote the chain: give --head, the head hash
 printed when the log was written (kept somewhere the log's writer cannot change), to catch those.
 
-Exit status: 0 when the log is intact, 1 when it was tampered with, 2 when it cannot be read.";
+A last line without a line break that is the start of the next record is what a crash or a full
+disk in the middle of an append leaves: the log is reported as cut short after its last whole
+record (exit 3), with the length to truncate it to; `check --audit` refuses to continue such a log
+until it is cut back. Any other unterminated last line is tampering.
+
+Exit status: 0 when the log is intact, 1 when it was tampered with, 2 when it cannot be read, 3
+when it was cut short after its last whole record.";
 
 /// `audit` subcommands.
 #[derive(Subcommand, Debug)]

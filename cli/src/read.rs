@@ -10,13 +10,13 @@ use std::borrow::Cow;
 
 use serde_json::value::RawValue;
 
-use crate::csvscan::{CsvReader, Records};
+use crate::csvscan::{CsvReader, Fault, Records, DEFAULT_MAX_LINE};
 use crate::fast;
 use crate::format::Format;
 use crate::CliError;
 
 /// Why one row cannot be evaluated: the message names the field when
-/// there is one (`unit_cost: \`abc\` not a decimal number`).
+/// there is one (`unit_cost: \`abc\` is not a decimal number`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RowError {
     /// The offending field, when one is to blame.
@@ -58,6 +58,13 @@ struct JsonRow {
 impl JsonRow {
     fn fields(&self) -> &[(Field, String)] {
         self.fields.get(..self.len).unwrap_or(&[])
+    }
+
+    /// Makes this row one that cannot be used, for `error`.
+    fn fail(&mut self, error: RowError) {
+        self.sku.clear();
+        self.len = 0;
+        self.error = Some(error);
     }
 }
 
@@ -103,6 +110,8 @@ pub struct Chunk {
     /// How each column is read (CSV).
     kinds: Vec<Column>,
     sku_col: usize,
+    /// The line cap, for the message of a line longer than it.
+    max_line: usize,
 }
 
 impl Chunk {
@@ -165,11 +174,23 @@ impl Chunk {
                 let Some((data, bounds)) = recs.row(i) else {
                     return Err(RowError::row("missing row"));
                 };
+                match recs.fault(i) {
+                    Fault::None => {}
+                    Fault::TooLong => return Err(too_long(self.max_line)),
+                    Fault::OpenQuote { field } => {
+                        let why = "has a quote that is not closed before the end of the line (no field may hold a line break)";
+                        return Err(match self.columns.get(field).copied().flatten() {
+                            Some(f) => RowError::field(f, why),
+                            None => RowError::row(format!("field {} {why}", field + 1)),
+                        });
+                    }
+                }
                 let n = bounds.len() - 1;
                 if n != self.kinds.len() {
+                    let header = self.kinds.len();
                     return Err(RowError::row(format!(
-                        "has {n} fields but the header has {}",
-                        self.kinds.len()
+                        "the row has {n} field{} but the header has {header}",
+                        if n == 1 { "" } else { "s" }
                     )));
                 }
                 let digits = policy.currency().minor_units();
@@ -182,6 +203,9 @@ impl Chunk {
                             let sku = data.get(start..end).unwrap_or(&[]);
                             if trim_bytes(sku).is_empty() {
                                 return Err(RowError::field(Field::Sku, "is required"));
+                            }
+                            if std::str::from_utf8(sku).is_err() {
+                                return Err(RowError::field(Field::Sku, "is not valid UTF-8"));
                             }
                             continue;
                         }
@@ -263,12 +287,67 @@ fn trim_bytes(b: &[u8]) -> &[u8] {
     b.trim_ascii()
 }
 
+/// The error of a line longer than the cap.
+fn too_long(max_line: usize) -> RowError {
+    RowError::row(format!(
+        "the line is longer than the cap of {max_line} bytes (--max-line-bytes)"
+    ))
+}
+
+/// Reads one line, its `\n` included, into `buf`, keeping at most
+/// `max_line` bytes of it: a longer line is consumed to its line break
+/// without being held, and `buf` is left empty. Returns the bytes consumed
+/// (0 at the end of the input) and whether the line was longer than the cap.
+fn read_line_capped(
+    reader: &mut dyn BufRead,
+    buf: &mut Vec<u8>,
+    max_line: usize,
+) -> io::Result<(usize, bool)> {
+    let mut total = 0;
+    let mut long = false;
+    loop {
+        let avail = match reader.fill_buf() {
+            Ok(b) => b,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if avail.is_empty() {
+            break;
+        }
+        let (part, done) = match avail.iter().position(|&b| b == b'\n') {
+            Some(p) => (avail.get(..=p).unwrap_or(avail), true),
+            None => (avail, false),
+        };
+        let n = part.len();
+        if !long {
+            // Room for the cap and the line break.
+            if buf.len() + n <= max_line.saturating_add(1) {
+                buf.extend_from_slice(part);
+            } else {
+                long = true;
+                buf.clear();
+            }
+        }
+        reader.consume(n);
+        total += n;
+        if done {
+            break;
+        }
+    }
+    let text = buf.strip_suffix(b"\n").unwrap_or(buf);
+    if text.len() > max_line {
+        long = true;
+        buf.clear();
+    }
+    Ok((total, long))
+}
+
 enum Source {
     Csv(CsvReader),
     Json {
         reader: Box<dyn BufRead + Send>,
         line: u64,
-        buf: String,
+        buf: Vec<u8>,
     },
 }
 
@@ -279,6 +358,7 @@ pub struct RowReader {
     sku_col: usize,
     name: String,
     bytes: u64,
+    max_line: usize,
 }
 
 /// Opens `path` (`-` for standard input), returning the reader and the
@@ -297,27 +377,61 @@ impl RowReader {
     /// Opens `path` in `format`. A CSV header is checked at once: every
     /// column must be a SPEC §3 field, `sku` and `proposed_price` must be
     /// there, none twice.
-    pub fn open(path: &Path, format: Format) -> Result<(RowReader, Option<u64>), CliError> {
+    /// Lines longer than `max_line` bytes become rejected rows.
+    pub fn open(
+        path: &Path,
+        format: Format,
+        max_line: usize,
+    ) -> Result<(RowReader, Option<u64>), CliError> {
         let (input, size) = open_input(path)?;
-        let reader = RowReader::from_reader(input, &path.display().to_string(), format)?;
+        let reader =
+            RowReader::from_reader_capped(input, &path.display().to_string(), format, max_line)?;
         Ok((reader, size))
     }
 
-    /// Reads rows from any byte stream (`name` is used in messages); the
-    /// CSV header is checked at once as in [`RowReader::open`].
+    /// Reads rows from any byte stream (`name` is used in messages) with
+    /// the default line cap; the CSV header is checked at once as in
+    /// [`RowReader::open`].
     pub fn from_reader(
         input: Box<dyn Read + Send>,
         name: &str,
         format: Format,
     ) -> Result<RowReader, CliError> {
+        RowReader::from_reader_capped(input, name, format, DEFAULT_MAX_LINE)
+    }
+
+    /// [`RowReader::from_reader`] with lines capped at `max_line` bytes
+    /// (their line break not counted).
+    pub fn from_reader_capped(
+        input: Box<dyn Read + Send>,
+        name: &str,
+        format: Format,
+        max_line: usize,
+    ) -> Result<RowReader, CliError> {
         let name = name.to_string();
+        let max_line = max_line.max(1);
         let reader = match format {
             Format::Csv => {
-                let mut rdr = CsvReader::new(input);
+                let mut rdr = CsvReader::new(input).with_max_line(max_line);
                 let mut header = Records::new();
                 rdr.read_record(&mut header).map_err(|e| {
                     CliError::new(format!("cannot read the header of `{name}`: {e}"))
                 })?;
+                match header.fault(0) {
+                    Fault::None => {}
+                    Fault::TooLong => {
+                        return Err(CliError::new(format!(
+                            "`{name}`: the header {}",
+                            too_long(max_line).message.trim_start_matches("the line ")
+                        )))
+                    }
+                    Fault::OpenQuote { field } => {
+                        return Err(CliError::new(format!(
+                            "`{name}`: column {} of the header has a quote that is not closed before the end of the line",
+                            field + 1
+                        )))
+                    }
+                }
                 let (columns, sku_col) = parse_header(&header, &name)?;
                 RowReader {
                     source: Source::Csv(rdr),
@@ -325,18 +439,20 @@ impl RowReader {
                     sku_col,
                     name,
                     bytes: 0,
+                    max_line,
                 }
             }
             Format::Jsonl => RowReader {
                 source: Source::Json {
                     reader: Box::new(BufReader::with_capacity(1 << 16, input)),
                     line: 0,
-                    buf: String::new(),
+                    buf: Vec::new(),
                 },
                 columns: Vec::new(),
                 sku_col: 0,
                 name,
                 bytes: 0,
+                max_line,
             },
         };
         Ok(reader)
@@ -354,6 +470,7 @@ impl RowReader {
             columns: self.columns.clone(),
             kinds: self.columns.iter().map(|c| Column::of(*c)).collect(),
             sku_col: self.sku_col,
+            max_line: self.max_line,
         }
     }
 
@@ -368,39 +485,31 @@ impl RowReader {
     /// Appends the next row of the input to `chunk`; `false` at the end.
     pub fn read_row(&mut self, chunk: &mut Chunk) -> Result<bool, CliError> {
         match (&mut self.source, &mut chunk.rows) {
-            (Source::Csv(rdr), Rows::Csv(recs)) => loop {
+            // Blank lines are skipped by the CSV reader itself.
+            (Source::Csv(rdr), Rows::Csv(recs)) => {
                 let Some(line) = rdr
                     .read_record(recs)
                     .map_err(|e| CliError::new(format!("cannot read `{}`: {e}", self.name)))?
                 else {
                     return Ok(false);
                 };
-                // A blank line (or one holding only `\r`) is not a row.
-                let last = recs.len() - 1;
-                let blank = recs.field_count(last) == 1
-                    && recs
-                        .field(last, 0)
-                        .is_some_and(|f| trim_bytes(f).is_empty());
-                if blank {
-                    recs.pop();
-                    continue;
-                }
                 chunk.lines.push(line);
                 chunk.len += 1;
-                return Ok(true);
-            },
+                Ok(true)
+            }
             (Source::Json { reader, line, buf }, Rows::Json(rows)) => loop {
                 buf.clear();
-                let n = reader
-                    .read_line(buf)
+                let (n, long) = read_line_capped(reader.as_mut(), buf, self.max_line)
                     .map_err(|e| CliError::new(format!("cannot read `{}`: {e}", self.name)))?;
                 if n == 0 {
                     return Ok(false);
                 }
                 self.bytes += n as u64;
                 *line += 1;
-                let text = buf.trim();
-                if text.is_empty() {
+                // A line of nothing but ASCII whitespace is not a row (as
+                // in CSV); any other line is exactly one row.
+                let text = buf.trim_ascii();
+                if text.is_empty() && !long {
                     continue;
                 }
                 if rows.len() <= chunk.len {
@@ -409,7 +518,20 @@ impl RowReader {
                 let Some(row) = rows.get_mut(chunk.len) else {
                     return Ok(false);
                 };
-                parse_json_row(text, row);
+                if long {
+                    row.fail(too_long(self.max_line));
+                } else {
+                    match std::str::from_utf8(text) {
+                        Ok(text) => parse_json_row(text, row),
+                        Err(e) => {
+                            row.fail(RowError::row(format!(
+                                "the line is not valid UTF-8 (byte {} of the line)",
+                                e.valid_up_to() + 1
+                            )));
+                            sku_of(&String::from_utf8_lossy(text), row);
+                        }
+                    }
+                }
                 chunk.lines.push(*line);
                 chunk.len += 1;
                 return Ok(true);
@@ -568,11 +690,46 @@ struct SkuOnly<'a> {
     sku: Option<&'a RawValue>,
 }
 
-/// Parses one JSON line into `row` (reusing its buffers).
+/// Keeps the sku of a line that is otherwise refused, when it is an object
+/// that has one, so the row can be found.
+fn sku_of(text: &str, row: &mut JsonRow) {
+    if !text.trim_start().starts_with('{') {
+        return;
+    }
+    if let Ok(SkuOnly { sku: Some(v) }) = serde_json::from_str::<SkuOnly<'_>>(text) {
+        if let Ok(Some(s)) = raw_text(Field::Sku, v) {
+            row.sku.push_str(s.trim());
+        }
+    }
+}
+
+/// What a JSON value that is not an object is, from its first byte.
+fn json_kind(text: &str) -> &'static str {
+    match text.as_bytes().first() {
+        Some(b'[') => "an array",
+        Some(b'"') => "a string",
+        Some(b't' | b'f') => "a boolean",
+        Some(b'n') => "null",
+        Some(b'-' | b'0'..=b'9') => "a number",
+        _ => "not JSON",
+    }
+}
+
+/// Parses one JSON line into `row` (reusing its buffers). Only an object
+/// of field names is a row: serde would read an array positionally
+/// (`["A","12.00"]` as sku and proposed_price), which must never happen.
 fn parse_json_row(text: &str, row: &mut JsonRow) {
     row.sku.clear();
     row.len = 0;
     row.error = None;
+    let text = text.trim_ascii();
+    if !text.starts_with('{') {
+        row.error = Some(RowError::row(format!(
+            "not a JSON object: the line is {} (each line must be one object of field names)",
+            json_kind(text)
+        )));
+        return;
+    }
     let parsed = match serde_json::from_str::<JsonItem<'_>>(text) {
         Ok(m) => m,
         Err(e) => {
@@ -590,11 +747,7 @@ fn parse_json_row(text: &str, row: &mut JsonRow) {
                 },
             ));
             // Keep the sku when the line has one, so the row can be found.
-            if let Ok(SkuOnly { sku: Some(v) }) = serde_json::from_str::<SkuOnly<'_>>(text) {
-                if let Ok(Some(s)) = raw_text(Field::Sku, v) {
-                    row.sku.push_str(s.trim());
-                }
-            }
+            sku_of(text, row);
             return;
         }
     };
@@ -645,5 +798,6 @@ pub fn chunk_from_json(text: &str) -> Chunk {
         columns: Vec::new(),
         kinds: Vec::new(),
         sku_col: 0,
+        max_line: DEFAULT_MAX_LINE,
     }
 }

@@ -2,14 +2,14 @@
 //! deterministic for a seed (PCG-64, whose output is stable across
 //! platforms and versions).
 
-use std::io::Write;
 use std::path::Path;
 
 use rand::{Rng, SeedableRng};
 use rand_pcg::Pcg64;
 
-use crate::check::{flush_buf, open_output, output_name};
+use crate::check::flush_buf;
 use crate::format::Format;
+use crate::output::Output;
 use crate::read::COLUMNS;
 use crate::write::{push_json_str, push_money};
 use crate::CliError;
@@ -204,8 +204,8 @@ pub fn run(
     format: Option<Format>,
 ) -> Result<(), CliError> {
     let format = Format::for_output(output, format, Format::Csv);
-    let mut out = open_output(output)?;
-    let name = output_name(output);
+    let mut out = Output::open(output)?;
+    let name = out.name().to_string();
     let mut g = Gen {
         rng: Pcg64::seed_from_u64(seed),
         fields: Vec::new(),
@@ -250,10 +250,9 @@ pub fn run(
             }
         }
         if buf.len() > (1 << 20) - 4096 {
-            flush_buf(out.as_mut(), &mut buf, &name)?;
+            flush_buf(&mut out, &mut buf, &name)?;
         }
     }
-    flush_buf(out.as_mut(), &mut buf, &name)?;
-    out.flush()
-        .map_err(|e| CliError::new(format!("cannot write {name}: {e}")))
+    flush_buf(&mut out, &mut buf, &name)?;
+    out.commit()
 }

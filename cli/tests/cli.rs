@@ -261,7 +261,7 @@ fn check_jsonl_money_as_strings_lists_as_arrays_absent_as_null() {
     assert_eq!(rows[7]["reason"], "invalid_input");
     assert_eq!(
         rows[7]["error"],
-        "current_price: `2.9e0` not a decimal number"
+        "current_price: `2.9e0` is not a decimal number"
     );
     // A key given twice is refused rather than one of them silently winning.
     assert_eq!(rows[8]["reason"], "invalid_input");
@@ -800,12 +800,14 @@ fn bom_crlf_and_quoted_fields_are_read() {
 }
 
 #[test]
-fn multi_line_and_long_quoted_fields_keep_their_rows_and_lines() {
+fn every_line_is_one_row_and_long_quoted_fields_keep_their_lines() {
     let dir = TempDir::new().unwrap();
     let policy = write(&dir, "p.toml", POLICY);
-    // A sku with a line break, a blank line, a sku longer than the
-    // reader's 64 KiB buffer (the record spans several reads), a row with
-    // a quote inside an unquoted field, and a last row without a line end.
+    // A quoted sku broken by a line break (no field may hold one: two rows,
+    // the first with its quote left open), a blank line, a sku longer than
+    // the reader's 64 KiB buffer (the record spans several reads), a row
+    // with a quote inside an unquoted field, and a last row without a line
+    // end.
     let long = "L".repeat(200_000);
     let text = format!(
         "sku,proposed_price,unit_cost\n\"M\nN\",12.49,12.22\n\n\"{long}\",\"19.99\",10.00\nQ\"1,12.49,1x\nZ,12.49,12.22"
@@ -823,25 +825,33 @@ fn multi_line_and_long_quoted_fields_keep_their_rows_and_lines() {
         .success();
     let rows = read_csv(&out);
     let header = csv_header(&out);
-    let (line, outcome, error) = (
+    let (line, outcome, reason, error) = (
         col(&header, "line"),
         col(&header, "outcome"),
+        col(&header, "reason"),
         col(&header, "error"),
     );
-    assert_eq!(rows.len(), 4);
-    assert_eq!(&rows[0][0], "M\nN");
+    assert_eq!(rows.len(), 5);
+    assert_eq!(&rows[0][0], "M");
     assert_eq!(&rows[0][line], "2");
-    assert_eq!(rows[1][0].len(), 200_000);
-    assert_eq!(&rows[1][outcome], "accepted");
-    // Lines count from the end of the row before: the blank line is not
-    // counted (as the csv crate counted them).
-    assert_eq!(&rows[1][line], "4");
-    assert_eq!(&rows[2][0], "Q\"1");
-    assert_eq!(&rows[2][outcome], "rejected");
-    assert_eq!(&rows[2][error], "unit_cost: `1x` not a decimal number");
-    assert_eq!(&rows[2][line], "6");
-    assert_eq!(&rows[3][0], "Z");
-    assert_eq!(&rows[3][line], "7");
+    assert_eq!(&rows[0][reason], "invalid_input");
+    assert_eq!(
+        &rows[0][error],
+        "sku: has a quote that is not closed before the end of the line (no field may hold a line break)"
+    );
+    assert_eq!(&rows[1][0], "N\"");
+    assert_eq!(&rows[1][line], "3");
+    assert_ne!(&rows[1][reason], "invalid_input");
+    assert_eq!(rows[2][0].len(), 200_000);
+    assert_eq!(&rows[2][outcome], "accepted");
+    // Lines are physical lines: the blank line 4 counts.
+    assert_eq!(&rows[2][line], "5");
+    assert_eq!(&rows[3][0], "Q\"1");
+    assert_eq!(&rows[3][outcome], "rejected");
+    assert_eq!(&rows[3][error], "unit_cost: `1x` is not a decimal number");
+    assert_eq!(&rows[3][line], "6");
+    assert_eq!(&rows[4][0], "Z");
+    assert_eq!(&rows[4][line], "7");
 }
 
 #[test]
