@@ -375,7 +375,7 @@ fn decide_columns(policy: &Policy, items: &[Item]) -> Recorder {
     let owned = OwnedColumns::of(items);
     let mut rec = Recorder::new(items.len());
     policy
-        .evaluate_columns_into(&owned.columns(), &mut rec, &mut Budgets::new(&policy))
+        .evaluate_columns_into(&owned.columns(), &mut rec, &mut Budgets::new(policy))
         .unwrap();
     rec
 }
