@@ -26,7 +26,8 @@ use core::ops::Range;
 use crate::batch::{Column, Columns};
 use crate::compiled::{CompiledRules, Endings, Ratio};
 use crate::decision::{Decision, Outcome, Reason};
-use crate::engine::{mask, MAX_UNITS, NO_HI, NO_LO};
+use crate::engine::MAX_UNITS;
+use crate::rules::{mask, NO_HI, NO_LO};
 use crate::item::{Field, Item};
 use crate::lanes::{DecisionRows, LaneInputs, LaneRules, Lanes, Scratch, Source, BLOCK};
 use crate::money::{ceil_money_to_tick, floor_money_to_tick, snap_half_even, wide_mul, MAX_MONEY};
@@ -1266,7 +1267,7 @@ trait Sink {
 /// With every class kept, `lo` is the largest lower bound (or the tick)
 /// and `hi` the smallest upper one, so a rule attains `lo` exactly when
 /// its class's largest lower bound is `lo` and the rule attains that:
-/// the per-class bookkeeping of [`Bounds`](crate::engine::Bounds) gives the same sets.
+/// the per-class bookkeeping of [`Bounds`](crate::rules::Bounds) gives the same sets.
 #[derive(Clone, Copy, Debug)]
 struct Named {
     /// The price the rules are checked against.
@@ -1314,7 +1315,7 @@ impl Sink for Named {
 }
 
 /// The bounds' intersection alone: a max, a min and a rule bit per bound,
-/// all in registers (the fast path's first pass; [`Bounds`](crate::engine::Bounds) keeps per class
+/// all in registers (the fast path's first pass; [`Bounds`](crate::rules::Bounds) keeps per class
 /// and per rule what the decision's rule sets need).
 #[derive(Clone, Copy, Debug)]
 struct Span {

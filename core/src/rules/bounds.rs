@@ -1,9 +1,9 @@
 //! Hard bounds: `min_price`, `max_price`, `map`.
 
 use crate::compiled::CompiledRules;
-use crate::engine::Bounds;
 use crate::item::Item;
 use crate::money::{ceil_money_to_tick, floor_money_to_tick};
+use crate::rules::Bounds;
 use crate::rules::Rule;
 
 /// The effective minimum: the larger of the policy's and the item's.

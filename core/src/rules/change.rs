@@ -1,11 +1,11 @@
 //! Stability rules: change-rate limits and holds against the current price.
 
 use crate::compiled::{CompiledRules, Ratio};
-use crate::engine::Bounds;
 use crate::item::Item;
 use crate::money::{
     ceil_money_to_tick, ceil_ratio_to_tick, floor_money_to_tick, floor_ratio_to_tick, wide_mul,
 };
+use crate::rules::Bounds;
 use crate::rules::Rule;
 
 /// `floor_T(x (1 + up))`; `up` is at most a policy factor, so `den + num` fits.

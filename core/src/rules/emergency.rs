@@ -1,9 +1,9 @@
 //! Hard emergency cap: price <= baseline x (1 + cap) while emergency mode is on.
 
 use crate::compiled::CompiledRules;
-use crate::engine::Bounds;
 use crate::item::Item;
 use crate::money::{clamp_bound, floor_ratio_to_tick, floor_to_tick};
+use crate::rules::Bounds;
 use crate::rules::Rule;
 
 /// hi = floor_T(baseline x (1 + cap)). The caller has already held items

@@ -1,9 +1,9 @@
 //! Financial cost floors: `margin`, `markup`, `unit_margin`.
 
 use crate::compiled::CompiledRules;
-use crate::engine::Bounds;
 use crate::item::Item;
 use crate::money::{ceil_money_to_tick, ceil_ratio_to_tick, ceil_to_tick, clamp_bound};
+use crate::rules::Bounds;
 use crate::rules::Rule;
 
 /// `margin`: lo = ceil_T(c / (1 - m)), so that (p - c) / p >= m;

@@ -1,9 +1,9 @@
 //! Market rules: bounds as multiples of a competitor price.
 
 use crate::compiled::CompiledRules;
-use crate::engine::Bounds;
 use crate::item::Item;
 use crate::money::{ceil_ratio_to_tick, floor_ratio_to_tick};
+use crate::rules::Bounds;
 use crate::rules::Rule;
 
 /// `competitor_floor`: lo = ceil_T(K x min_index);

@@ -8,11 +8,19 @@ use core::fmt;
 
 pub(crate) mod bounds;
 pub(crate) mod change;
+mod custom;
 pub(crate) mod emergency;
 pub(crate) mod endings;
 pub(crate) mod margin;
 pub(crate) mod market;
 pub(crate) mod promotion;
+mod record;
+
+pub use custom::{CustomBound, CustomRule, CUSTOM_BASE, MAX_CUSTOM_RULES};
+#[cfg(feature = "alloc")]
+pub(crate) use record::mask;
+pub use record::Budget;
+pub(crate) use record::{Bounds, NO_HI, NO_LO};
 
 /// A rule class. Conflicts are resolved by relaxing whole classes in the
 /// policy's priority order (SPEC §5).
@@ -256,7 +264,7 @@ impl RuleSet {
     /// evaluated with.
     pub fn custom_names<'a>(
         self,
-        rules: &'a [&'a dyn crate::engine::CustomRule],
+        rules: &'a [&'a dyn CustomRule],
     ) -> impl Iterator<Item = &'static str> + 'a {
         self.custom_indices()
             .filter_map(|i| rules.get(i).map(|r| r.name()))

@@ -1,10 +1,10 @@
 //! Financial promotion floors: `max_discount` and `promo_budget`.
 
 use crate::compiled::CompiledRules;
-use crate::engine::{Bounds, Budget};
 use crate::item::Item;
 use crate::money::{ceil_ratio_to_tick, ceil_to_tick, clamp_bound, wide_mul};
 use crate::rules::Rule;
+use crate::rules::{Bounds, Budget};
 
 /// `max_discount`: lo = ceil_T(R x (1 - d));
 /// `promo_budget`: spend(p) = (R - p) x units <= B, so lo = ceil_T(R - B / units).
