@@ -288,8 +288,69 @@ pub fn describe(policy: &Policy) -> String {
     out
 }
 
+/// The warning `validate` gives when `bounds.max_price` is not set (for
+/// the policy's own rules or a segment's): without it a price is capped
+/// only by what the item brings (docs/spec.md §5), so an item that brings
+/// nothing, such as a new listing without current_price, is rejected as
+/// `unbounded`, or published with no cap under `allow_unbounded`.
+pub fn max_price_warning(policy: &Policy) -> Option<String> {
+    let mut missing = Vec::new();
+    let base = policy.rules_for(None);
+    if base.max_price.is_none() {
+        missing.push(String::from("the policy's own rules"));
+    }
+    for id in policy.segment_ids() {
+        let r = policy.rules_for(Some(id));
+        if r.max_price.is_none() {
+            missing.push(format!("segment {id}"));
+        }
+    }
+    if missing.is_empty() {
+        return None;
+    }
+    let r = if base.max_price.is_none() {
+        base
+    } else {
+        policy
+            .segment_ids()
+            .map(|id| policy.rules_for(Some(id)))
+            .find(|r| r.max_price.is_none())
+            .unwrap_or(base)
+    };
+    let mut caps = vec![String::from("its own max_price")];
+    if r.max_increase.is_some() {
+        caps.push(String::from("a current_price (change.max_increase)"));
+    }
+    if r.window_increase.is_some() {
+        caps.push(String::from(
+            "a window_anchor_price (change.window_increase)",
+        ));
+    }
+    if r.max_index.is_some() {
+        caps.push(String::from("a competitor_price (market.max_index)"));
+    }
+    if r.emergency_cap.is_some() {
+        caps.push(String::from("a baseline_price (emergency)"));
+    }
+    let then = if r.allow_unbounded {
+        "is published with no upper bound at all (allow_unbounded = true)"
+    } else {
+        "is not priced: it is rejected as `unbounded`, or held at its current price when it has one"
+    };
+    Some(format!(
+        "warning: `bounds.max_price` is not set ({}): a price is capped only by what the item brings: {}. An item with none of these (a new listing without current_price, say) {then}.",
+        missing.join(", "),
+        caps.join(", ")
+    ))
+}
+
 /// Runs `validate`.
 pub fn run(file: &Path) -> Result<(), CliError> {
     let policy = load_policy(file)?;
-    crate::output::write_stdout(describe(&policy).as_bytes())
+    crate::output::write_stdout(describe(&policy).as_bytes())?;
+    if let Some(w) = max_price_warning(&policy) {
+        // A warning only: the policy is valid and the exit status stays 0.
+        eprintln!("priceguard: {w}");
+    }
+    Ok(())
 }

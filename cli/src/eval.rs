@@ -6,7 +6,7 @@
 use priceguard::metrics::Metrics;
 use priceguard::rules::RULE_COUNT;
 use priceguard::{
-    BatchSummary, Budgets, Decision, Field, Item, Outcome, Policy, Reason, Rule, RuleSet, MAX_MONEY,
+    BatchSummary, Budgets, Decision, Field, Item, Outcome, Policy, Reason, Rule, RuleSet,
 };
 
 use std::sync::mpsc;
@@ -403,26 +403,11 @@ impl<'p> Evaluator<'p> {
 }
 
 /// Why the engine refused a value that parsed: names the field and the
-/// text as written.
+/// text as written, then the reason in the words every interface uses
+/// ([`priceguard::invalid_reason`]).
 pub fn engine_invalid_message(field: Field, raw: Option<String>, item: &Item) -> String {
-    let value = item.get(field).unwrap_or(0);
-    let text = raw.unwrap_or_else(|| value.to_string());
-    let why = match field {
-        Field::UnitCost if value < 0 => "must not be negative".to_string(),
-        Field::ExpectedUnits if value < 1 => "must be at least 1".to_string(),
-        Field::ExpectedUnits if value > priceguard::engine::MAX_UNITS => {
-            format!("is more than {}", priceguard::engine::MAX_UNITS)
-        }
-        Field::ExpectedUnits => "times reference_price is beyond the supported range".to_string(),
-        Field::Now | Field::LastChangeAt | Field::ChangesInWindow => {
-            "must not be negative".to_string()
-        }
-        f if f.is_money() && value <= 0 && f != Field::UnitCost => {
-            "must be greater than zero".to_string()
-        }
-        f if f.is_money() && value > MAX_MONEY => "is beyond the supported range".to_string(),
-        _ => "is not a valid value".to_string(),
-    };
+    let text = raw.unwrap_or_else(|| item.get(field).unwrap_or(0).to_string());
+    let why = priceguard::invalid_reason(field, item);
     format!("{field}: `{text}` {why}")
 }
 

@@ -51,14 +51,15 @@ whole file and a campaign never spends more than it holds. The circuit breaker (
 each chunk on its own: when too many rows of a chunk violate a hard or financial rule, every row of
 that chunk is held with reason `circuit_open` (the summary counts such chunks).
 
-Output: one decision per input line (blank lines aside), in input order, with the columns sku, outcome, price, lower,
-upper, violated, binding, relaxed, reason, promo_spend, unmet, needs_approval, line, error, policy,
-policy_version, policy_hash (the policy's content hash). A row that cannot be read is `rejected` /
-`invalid_input` with its line and an error naming the field; the run goes on: a quote left open at
-the end of its line (no field may hold a line break), a line that is not UTF-8 or longer than
---max-line-bytes (1 MiB by default), a JSON line that is not an object. Unknown CSV columns refuse
-the file. --output and --metrics are written to a temporary file renamed over the target once the
-run succeeded: a failed run leaves them untouched.
+Output: one decision per input line (blank lines aside), in input order, with the columns sku,
+outcome, price, lower, upper, violated, binding, relaxed, reason, promo_spend, unmet,
+needs_approval, line, error, policy, policy_version, policy_hash (the policy's content hash). A
+row that cannot be read is `rejected` / `invalid_input` with its line and an error naming the
+field, and the run goes on: a quote left open at the end of its line (no field may hold a line
+break), a line that is not UTF-8 or longer than --max-line-bytes (1 MiB by default), a JSON line
+that is not an object. Unknown CSV columns refuse the file. --output and --metrics are written to
+a temporary file renamed over the target once the run succeeded: a failed run leaves them as they
+were.
 
 --audit FILE appends one hash-chained JSON record per decision (see docs/audit.md); check it with
 `priceguard audit verify FILE`. --metrics FILE writes the decision counters in the Prometheus text

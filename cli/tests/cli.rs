@@ -889,3 +889,75 @@ fn missing_input_is_a_one_line_error() {
                 .unwrap(),
         );
 }
+
+/// Without `bounds.max_price` a policy is valid, but `validate` warns on
+/// stderr what happens to an item that brings no upper bound; the engine
+/// does exactly that (checked with `explain`), and the exit status stays 0.
+#[test]
+fn validate_warns_when_max_price_is_not_set() {
+    let dir = TempDir::new().unwrap();
+    let capped = write(&dir, "capped.toml", POLICY);
+    bin()
+        .args(["validate"])
+        .arg(&capped)
+        .assert()
+        .success()
+        .stderr(predicate::str::is_empty());
+    let open = write(
+        &dir,
+        "open.toml",
+        "name = \"open\"\ncurrency = \"USD\"\n[bounds]\nmin_price = \"1\"\n[change]\nmax_increase = \"0.10\"\n",
+    );
+    bin()
+        .args(["validate"])
+        .arg(&open)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("valid"))
+        .stderr(
+            predicate::str::contains("warning: `bounds.max_price` is not set")
+                .and(predicate::str::contains(
+                    "a current_price (change.max_increase)",
+                ))
+                .and(predicate::str::contains("rejected as `unbounded`")),
+        );
+    let explain = |policy: &Path, item: &str| -> String {
+        let out = bin()
+            .args(["explain", "--policy"])
+            .arg(policy)
+            .args(["--item", item])
+            .output()
+            .unwrap();
+        String::from_utf8(out.stdout).unwrap()
+    };
+    // A new listing is rejected as unbounded; its own max_price or a
+    // current_price caps it.
+    let new = explain(&open, r#"{"sku":"N","proposed_price":"12.00"}"#);
+    assert!(new.contains("\"reason\":\"unbounded\""), "{new}");
+    let own = explain(
+        &open,
+        r#"{"sku":"N","proposed_price":"12.00","max_price":"20"}"#,
+    );
+    assert!(own.contains("\"outcome\":\"accepted\""), "{own}");
+    let live = explain(
+        &open,
+        r#"{"sku":"N","proposed_price":"12.00","current_price":"11.00"}"#,
+    );
+    assert!(live.contains("\"outcome\":\"accepted\""), "{live}");
+    // Under allow_unbounded nothing caps it.
+    let loose = write(
+        &dir,
+        "loose.toml",
+        "name = \"loose\"\ncurrency = \"USD\"\nallow_unbounded = true\n[bounds]\nmin_price = \"1\"\n",
+    );
+    bin()
+        .args(["validate"])
+        .arg(&loose)
+        .assert()
+        .success()
+        .stderr(predicate::str::contains(
+            "published with no upper bound at all",
+        ));
+    let far = explain(&loose, r#"{"sku":"N","proposed_price":"99999.00"}"#);
+    assert!(far.contains("\"outcome\":\"accepted\""), "{far}");
+}
