@@ -19,9 +19,10 @@ it, in exact decimal money. Fail closed, always.
 ('adjusted', Decimal('14.38'), 'margin')
 """
 
-from __future__ import annotations
-
-import enum
+# No `from __future__ import annotations` and only underscore names for
+# helper modules here: every public name of the package is in `__all__`
+# (tests/test_bad_input.py checks `dir(priceguard)`).
+import enum as _enum
 
 # Also adds the audit attributes (content_hash, policy_hash, write_audit, ...).
 from priceguard._audit import Metrics, verify_audit, write_audit
@@ -40,10 +41,10 @@ from priceguard._native import (
     simd,
     rule_names,
 )
-from priceguard._policy import BatchResult, Policy
+from priceguard._policy import MAX_POLICY_BYTES, BatchResult, Policy, PolicyFileNotFoundError
 
 
-class Outcome(enum.IntEnum):
+class Outcome(_enum.IntEnum):
     """Outcome codes of `BatchResult.outcome` (the `outcome` strings of `Decision`)."""
 
     ACCEPTED = 0
@@ -55,6 +56,7 @@ class Outcome(enum.IntEnum):
 __all__ = [
     "CLASSES",
     "FIELDS",
+    "MAX_POLICY_BYTES",
     "OUTCOMES",
     "REASONS",
     "RULES",
@@ -64,6 +66,7 @@ __all__ = [
     "Outcome",
     "Policy",
     "PolicyError",
+    "PolicyFileNotFoundError",
     "__version__",
     "class_names",
     "reason_name",

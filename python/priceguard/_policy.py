@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import datetime
 import decimal
+import errno
 import json
 import os
-from typing import TYPE_CHECKING, Any, Literal, Mapping, Optional, Union
+from typing import TYPE_CHECKING, Any, Literal, Mapping, Optional, Union, overload
 
 import numpy as np
 
@@ -20,8 +21,31 @@ from priceguard import _native
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
+    import polars as pl
+    import pyarrow as pa
 
 Money = Literal["major", "minor"]
+#: What to do with a column (or item key) that is not a docs/spec.md §3
+#: field: `"forbid"` (the default) raises `ValueError` naming it and the
+#: nearest field, `"ignore"` skips it (for frames that carry other data).
+Extra = Literal["forbid", "ignore"]
+
+#: The default cap on a policy file's size in bytes (4 MiB).
+MAX_POLICY_BYTES: int = _native.MAX_POLICY_BYTES
+
+
+class PolicyFileNotFoundError(FileNotFoundError, _native.PolicyError):
+    """`Policy.from_file` was given a path where there is no file.
+
+    A `FileNotFoundError` (so `errno`, `filename` and `except OSError` work)
+    and a `PolicyError` (so `except PolicyError` keeps working).
+    """
+
+    kind: str
+    path: str
+    line: Optional[int]
+    column: Optional[int]
+    reason: str
 
 #: SPEC §3 fields of an item, in the engine's bit order (`sku` excluded).
 ITEM_FIELDS = tuple(f for f in _native.FIELDS if f != "sku")
@@ -81,9 +105,29 @@ class Policy:
         return cls(_native.NativePolicy.from_json(text))
 
     @classmethod
-    def from_file(cls, path: Union[str, os.PathLike[str]]) -> Policy:
-        """Reads a policy file: JSON when the name ends in `.json`, else TOML."""
-        return cls(_native.NativePolicy.from_file(os.fspath(path)))
+    def from_file(cls, path: Union[str, os.PathLike[str]], *, max_bytes: int = MAX_POLICY_BYTES) -> Policy:
+        """Reads a policy file: JSON when the name ends in `.json`, else TOML.
+
+        A missing file raises `PolicyFileNotFoundError`, a `FileNotFoundError`
+        (and `PolicyError`) whose `filename` is `path`. Anything that is not
+        a regular file (a directory, `/dev/zero`), a file larger than
+        `max_bytes` (default `MAX_POLICY_BYTES`, 4 MiB), a file that is not
+        UTF-8 or cannot be read raises `PolicyError`; its `kind` says which
+        (`"not_a_file"`, `"too_large"`, `"encoding"`, `"io"`; `"syntax"` and
+        `"invalid"` for the text).
+        """
+        shown = os.fspath(path)
+        if isinstance(max_bytes, bool) or not isinstance(max_bytes, int) or max_bytes < 0:
+            raise ValueError(f"max_bytes must be a whole number of bytes, not `{max_bytes!r}`")
+        try:
+            return cls(_native.NativePolicy.from_file(shown, max_bytes))
+        except _native.PolicyError as e:
+            if getattr(e, "kind", None) != "not_found":
+                raise
+            missing = PolicyFileNotFoundError(errno.ENOENT, "no such policy file", shown)
+            for k in ("kind", "path", "line", "column", "reason"):
+                setattr(missing, k, getattr(e, k, None))
+            raise missing from None
 
     @classmethod
     def from_dict(cls, spec: Mapping[str, Any]) -> Policy:
@@ -149,17 +193,19 @@ class Policy:
 
     # -- evaluation ---------------------------------------------------------
 
-    def evaluate(self, item: Mapping[str, Any]) -> _native.Decision:
-        """Evaluates one item: a mapping of SPEC §3 field names.
+    def evaluate(self, item: Mapping[str, Any], *, extra: Extra = "forbid") -> _native.Decision:
+        """Evaluates one item: a mapping of docs/spec.md §3 field names.
 
         Money may be `Decimal`, `str`, `int` (major units: 12 is 12.00) or
         `float` (rounded half-even to the minor unit after reading its
-        shortest repr, so 2.675 is 2.68). `None` is absent. A value that
-        cannot be used (too many decimals, NaN, a negative count, ...) gives a
-        `rejected` decision with reason `invalid_input` naming the field. An
-        unknown key raises `ValueError`.
+        shortest repr, so 2.675 is 2.68). `None`, a float NaN and `pandas.NA`
+        are absent (as in a batch column). A value that cannot be used (too
+        many decimals, infinity, a numpy float32, a negative count, ...)
+        gives a `rejected` decision with reason `invalid_input` naming the
+        field; `explain()` says why. An unknown key raises `ValueError`
+        naming the nearest field, unless `extra="ignore"`.
         """
-        return self._native.evaluate(item)
+        return self._native.evaluate(item, _ignore_extra(extra))
 
     def evaluate_batch(
         self,
@@ -183,18 +229,26 @@ class Policy:
         pinned_price: Any = None,
         money: Money = "major",
     ) -> BatchResult:
-        """Evaluates a batch given as columns, in input order (SPEC §7).
+        """Evaluates a batch given as columns, in input order (docs/spec.md §7).
 
         Each field is a 1-d array (numpy, numpy masked, pandas or polars) or a
-        scalar that applies to every item. With `money="major"` money arrays
-        are float64 in major units (NaN is absent; rounded half-even to the
-        minor unit) or integers in major units; with `money="minor"` they are
-        integers in minor units. `campaign` is str values, `segment` whole
+        scalar (a number, `Decimal`, `str`, 0-d array) that applies to every
+        item. Arrays are paired by position, so all arrays must have the same
+        length: a length-1 array is not broadcast. pandas Series are not
+        aligned by label: two Series whose indexes differ raise `ValueError`
+        naming both (align them first, or use `evaluate_frame`).
+
+        With `money="major"` money arrays are float64 in major units (NaN is
+        absent; rounded half-even to the minor unit) or integers in major
+        units; with `money="minor"` they are integers in minor units. float32
+        (and other non-float64 floats) are refused: a float32 cannot hold
+        every price to the cent. `campaign` is str values, `segment` whole
         numbers, `now` / `last_change_at` unix seconds (or datetime64).
         Masked / NA entries are absent. Budgets are consumed in input order
         and the circuit breaker judges the whole batch. Items that cannot be
-        read become `rejected` / `invalid_input`; mismatched lengths or an
-        unusable dtype raise `ValueError` before any work.
+        read become `rejected` / `invalid_input`; mismatched lengths,
+        misaligned Series or an unusable dtype raise `ValueError` before any
+        work.
         """
         given = {
             "proposed_price": proposed_price,
@@ -223,18 +277,22 @@ class Policy:
         minor = money == "minor"
         if given.get("proposed_price") is None:
             raise ValueError("`proposed_price` is required")
-        cols = {k: _Column.read(k, v) for k, v in given.items() if v is not None}
-        cols = {k: c for k, c in cols.items() if c is not None}
+        _check_aligned(given)
+        read = {k: _Column.read(k, v) for k, v in given.items() if v is not None}
+        cols = {k: c for k, c in read.items() if c is not None}
         if "proposed_price" not in cols:
             raise ValueError("`proposed_price` is required")
-        lengths = {k: len(c.values) for k, c in cols.items() if c.is_array and len(c.values) != 1}
+        # Arrays are paired by position: every one must have the batch's
+        # length. Only scalars apply to every item; a length-1 array next to
+        # longer ones is a mistake more often than a constant.
+        lengths = {k: len(c.values) for k, c in cols.items() if c.is_array}
         if len(set(lengths.values())) > 1:
             shown = ", ".join(f"`{k}` {n}" for k, n in lengths.items())
-            raise ValueError(f"columns have different lengths: {shown}")
-        if lengths:
-            n = next(iter(lengths.values()))
-        else:
-            n = max((len(c.values) for c in cols.values() if c.is_array), default=1)
+            raise ValueError(
+                f"columns have different lengths: {shown} (arrays are paired by position; "
+                "only a scalar applies to every item)"
+            )
+        n = next(iter(lengths.values()), 1)
         prepared = (c.prepare(self._native, minor, n) for c in cols.values())
         spec = [p for p in prepared if p is not None]
         raw = self._native._evaluate_batch(n, minor, spec)
@@ -242,20 +300,36 @@ class Policy:
         result._source = (self, n, spec)  # for policy_hash and write_audit (priceguard/_audit.py)
         return result
 
-    def evaluate_frame(self, frame: Any, *, money: Money = "major", now: Any = None) -> Any:
-        """Evaluates a pandas (or polars) DataFrame with SPEC §3 column names.
+    @overload
+    def evaluate_frame(
+        self, frame: pd.DataFrame, *, money: Money = "major", now: Any = None, extra: Extra = "forbid"
+    ) -> pd.DataFrame: ...
 
-        Columns that are not item fields are ignored, except `sku`, which is
-        copied to the result. `now` supplies the time for every row when the
-        frame has no `now` column. Returns a DataFrame of the same kind with
-        one decision per row (same index for pandas): `sku`, `outcome`,
-        `price`, `lower`, `upper`, `violated`, `binding`, `unmet`, `relaxed`
-        (`;`-joined names), `reason`, `promo_spend`, `needs_approval`,
-        `invalid_field`, in nullable dtypes.
+    @overload
+    def evaluate_frame(
+        self, frame: pl.DataFrame, *, money: Money = "major", now: Any = None, extra: Extra = "forbid"
+    ) -> pl.DataFrame: ...
+
+    def evaluate_frame(
+        self, frame: Any, *, money: Money = "major", now: Any = None, extra: Extra = "forbid"
+    ) -> Any:
+        """Evaluates a pandas (or polars) DataFrame with docs/spec.md §3 column names.
+
+        `sku` is copied to the result. A column that is not an item field
+        raises `ValueError` naming it and the nearest field (`max_prce`: did
+        you mean `max_price`?), unless `extra="ignore"`, which skips such
+        columns. `now` supplies the time for every row when the frame has no
+        `now` column. Returns a DataFrame of the same kind with one decision
+        per row (same index for pandas): `sku`, `outcome`, `price`, `lower`,
+        `upper`, `violated`, `binding`, `unmet`, `relaxed` (`;`-joined
+        names), `reason`, `promo_spend`, `needs_approval`, `invalid_field`,
+        in nullable dtypes.
         """
+        ignore = _ignore_extra(extra)
         module = type(frame).__module__.split(".")[0]
         if module == "polars":
             names = list(frame.columns)
+            _check_columns(names, ignore)
             given = {k: frame.get_column(k) for k in names if k in ITEM_FIELDS}
             if now is not None and "now" not in given:
                 given["now"] = now
@@ -266,6 +340,7 @@ class Policy:
             return result._to_polars(sku)
         if not (hasattr(frame, "columns") and hasattr(frame, "index")):
             raise TypeError(f"expected a pandas or polars DataFrame, not `{type(frame).__name__}`")
+        _check_columns(list(frame.columns), ignore)
         given = {str(k): frame[k] for k in frame.columns if str(k) in ITEM_FIELDS}
         if now is not None and "now" not in given:
             given["now"] = now
@@ -277,20 +352,22 @@ class Policy:
             out.insert(0, "sku", frame["sku"].to_numpy())
         return out
 
-    def evaluate_arrow(self, data: Any) -> Any:
+    def evaluate_arrow(self, data: Any, *, extra: Extra = "forbid") -> pa.Table:
         """Evaluates Arrow data: a pyarrow Table or RecordBatch, a polars or
         pandas DataFrame, a DuckDB result, ... (anything with the Arrow
         PyCapsule interface, `__arrow_c_stream__` or `__arrow_c_array__`).
 
-        Columns with SPEC §3 names are read in place (other columns are
-        ignored, `sku` is copied to the result). Money columns may be:
+        Columns with docs/spec.md §3 names are read in place (`sku` is
+        copied to the result). Any other column raises `ValueError` naming
+        it and the nearest field, unless `extra="ignore"`, which skips it.
+        Money columns may be:
 
         - `decimal128(p, s)`, any scale: exact. More fractional digits than
           the currency has is `invalid_input` for that row, except trailing
           zeros (`14.300` is 14.30; docs/semantics.md M1);
         - an integer type: minor units (`1249` is 12.49 USD);
-        - `float64`: major units, rounded half-even (M2); NaN is
-          `invalid_input`.
+        - `float64`: major units, rounded half-even (M2); NaN is absent, as
+          in `evaluate` and `evaluate_batch`.
 
         Nulls are absent values. Counts and ids may be integers, whole
         `float64` or `decimal128` values; `now` / `last_change_at` also
@@ -307,12 +384,13 @@ class Policy:
         `unmet_mask` (int64, the `evaluate_batch` masks) and `relaxed_mask`
         (int8). Money is `decimal128(38, s)` at the currency's scale.
         """
+        ignore = _ignore_extra(extra)
         if not (hasattr(data, "__arrow_c_stream__") or hasattr(data, "__arrow_c_array__")):
             raise TypeError(
                 "evaluate_arrow needs Arrow data (an object with `__arrow_c_stream__` or "
                 f"`__arrow_c_array__`), not `{type(data).__name__}`"
             )
-        return self._native._evaluate_arrow(data)
+        return self._native._evaluate_arrow(data, None, ignore)
 
 
 class _Column:
@@ -349,6 +427,7 @@ class _Column:
             if kind in "iu":
                 value = value.to_numpy(dtype=np.int64, na_value=0)
             elif kind == "f":
+                _refuse_narrow_float(field, dtype)
                 value = value.to_numpy(dtype=np.float64, na_value=np.nan)
             elif kind == "M":
                 value = value.to_numpy(dtype="datetime64[s]")
@@ -382,10 +461,6 @@ class _Column:
             return self._scalar(native, minor)
         arr: np.ndarray = self.values
         mask = self.mask
-        if len(arr) == 1 and n != 1:
-            if mask is not None and bool(mask[0]):
-                return None  # one absent value for every item: the column is absent
-            return _Column(field, arr[0].item() if hasattr(arr[0], "item") else arr[0], None, False)._scalar(native, minor)
         kind = arr.dtype.kind
         is_money = field in _MONEY_FIELDS
         if field == "campaign":
@@ -395,6 +470,7 @@ class _Column:
             mask = absent if mask is None else (mask | absent)
             return (field, ids, _mask_or_none(mask), False)
         if kind == "f":
+            _refuse_narrow_float(field, arr.dtype)
             if is_money and minor:
                 raise ValueError(
                     f'`{field}` has dtype `{arr.dtype}` but money="minor" needs integer minor units'
@@ -426,6 +502,8 @@ class _Column:
             if v.tzinfo is None:
                 raise ValueError(f"`{field}` is a naive datetime; give it a timezone or pass unix seconds")
             return (field, int(v.timestamp()), None, False)
+        if isinstance(v, np.floating):
+            _refuse_narrow_float(field, v.dtype)
         if isinstance(v, np.generic):
             v = v.item()
         if field == "campaign":
@@ -460,6 +538,53 @@ class _Column:
                 return (field, _BAD, None, False)
             return (field, int(d), None, False)
         raise ValueError(f"`{field}` cannot be a `{type(v).__name__}`")
+
+
+def _ignore_extra(extra: str) -> bool:
+    if extra not in ("forbid", "ignore"):
+        raise ValueError(f'extra must be "forbid" or "ignore", not `{extra!r}`')
+    return extra == "ignore"
+
+
+def _check_columns(names: list[Any], ignore: bool) -> None:
+    """Refuses a column that is neither an item field nor `sku` (a typo such
+    as `max_prce` must not silently drop a bound), naming the nearest field."""
+    if ignore:
+        return
+    for k in names:
+        if not isinstance(k, str) or (k not in ITEM_FIELDS and k != "sku"):
+            message = _native._unknown_field("column", str(k))
+            raise ValueError(f'{message} (pass extra="ignore" to skip columns that are not item fields)')
+
+
+def _check_aligned(given: Mapping[str, Any]) -> None:
+    """Refuses pandas Series whose indexes differ: the batch pairs values by
+    position, and pairing `A`'s price with `B`'s cost would publish a price
+    under the wrong floor."""
+    first: Optional[tuple[str, Any]] = None
+    for k, v in given.items():
+        index = getattr(v, "index", None)
+        if v is None or type(v).__module__.split(".")[0] != "pandas" or index is None or not hasattr(index, "equals"):
+            continue
+        if first is None:
+            first = (k, index)
+        elif not first[1].equals(index):
+            raise ValueError(
+                f"`{first[0]}` and `{k}` are pandas Series with different indexes; evaluate_batch pairs "
+                f"values by position, not by label: align them first (e.g. `{k}.reindex({first[0]}.index)`) "
+                "or pass one DataFrame to evaluate_frame"
+            )
+
+
+def _refuse_narrow_float(field: str, dtype: Any) -> None:
+    """float32 (or float16, longdouble) is refused in every door: a float32
+    cannot hold every price to the cent (above 2**24 minor units, 167,772.16
+    USD, it skips cents), and widening it would invent digits."""
+    if getattr(dtype, "itemsize", 8) != 8:
+        raise ValueError(
+            f"`{field}` has dtype `{dtype}`; only float64 floats are read (a float32 cannot hold every "
+            "price to the cent): give float64, integer or Decimal values"
+        )
 
 
 def _is_na_scalar(value: Any) -> bool:

@@ -41,7 +41,7 @@ import threading
 from typing import TYPE_CHECKING, Any, Iterator, Literal
 
 from priceguard import _native
-from priceguard._policy import Policy
+from priceguard._policy import Extra, Policy, _check_columns, _ignore_extra
 
 if TYPE_CHECKING:  # pragma: no cover
     import pyarrow as pa
@@ -131,12 +131,16 @@ def guard(
     *,
     budget_mode: BudgetMode = "refuse",
     breaker_mode: BreakerMode = "refuse",
+    extra: Extra = "forbid",
 ) -> DataFrame:
     """Applies `policy` to every row of `df` on the executors.
 
-    `df` has SPEC §3 column names (read as `Policy.evaluate_arrow` reads
-    them: `DecimalType` money exactly, integer money as minor units,
-    `DoubleType` money as major units rounded half-even; null is absent).
+    `df` has docs/spec.md §3 column names (read as `Policy.evaluate_arrow`
+    reads them: `DecimalType` money exactly, integer money as minor units,
+    `DoubleType` money as major units rounded half-even; null and NaN are
+    absent). A column that is not an item field (nor `sku`) raises
+    `ValueError` naming it and the nearest field, before any work, unless
+    `extra="ignore"`: such columns are then carried through unread.
     Returns a DataFrame with every column of `df` followed by the decision
     columns (`DECISION_COLUMNS`); a name clash raises `ValueError`.
 
@@ -159,6 +163,7 @@ def guard(
     if clash:
         shown = ", ".join(f"`{c}`" for c in clash)
         raise ValueError(f"the DataFrame already has decision column names: {shown}; rename them first")
+    _check_columns(list(df.columns), _ignore_extra(extra))
     if "proposed_price" not in df.columns:
         raise ValueError("the DataFrame has no `proposed_price` column")
     if policy.has_breaker and breaker_mode == "refuse":
@@ -202,7 +207,8 @@ def guard(
         for b in batches:
             if b.num_rows == 0:
                 continue
-            t = p._native._evaluate_arrow(b, state)
+            # The columns were checked on the driver; the others ride along.
+            t = p._native._evaluate_arrow(b, state, True)
             if "sku" in t.column_names:
                 t = t.drop_columns(["sku"])
             src = b if isinstance(b, pa.Table) else pa.Table.from_batches([b])

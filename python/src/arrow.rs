@@ -17,10 +17,13 @@
 //!   fractional digits than the currency has is `invalid_input` for that
 //!   row (docs/semantics.md M1), except trailing zeros (`14.300` is 14.30);
 //! - an integer type: minor units;
-//! - `float64`: major units, rounded half-even like every float (M2); NaN
-//!   is `invalid_input` (a null is the absent marker here).
+//! - `float64`: major units, rounded half-even like every float (M2).
 //!
-//! Nulls are absent values.
+//! Nulls are absent values, and so is a float64 NaN: it is pandas' and
+//! numpy's missing marker, and `evaluate` and `evaluate_batch` read it as
+//! absent too, so one value gets one answer in every Python door
+//! (docs/spec.md §6). A column that is not a docs/spec.md §3 field is an
+//! error unless the caller asked to ignore such columns.
 
 use std::sync::{Arc, Mutex};
 
@@ -88,13 +91,24 @@ fn pow10(k: u32) -> Option<i128> {
 }
 
 /// Decides how each SPEC §3 column of `schema` is read; the first wrong
-/// type, a duplicate or a missing `proposed_price` is an error.
-fn plan(schema: &Schema, cur: Currency) -> PyResult<(Vec<Plan>, Option<usize>)> {
+/// type, a duplicate or a missing `proposed_price` is an error, and so is
+/// a column that is not a field unless `ignore_extra`.
+fn plan(
+    schema: &Schema,
+    cur: Currency,
+    ignore_extra: bool,
+) -> PyResult<(Vec<Plan>, Option<usize>)> {
     let mut plans: Vec<Plan> = Vec::new();
     let mut sku = None;
     for (index, f) in schema.fields().iter().enumerate() {
         let Some(field) = Field::from_name(f.name()) else {
-            continue;
+            if ignore_extra {
+                continue;
+            }
+            return Err(PyValueError::new_err(format!(
+                "{} (pass extra=\"ignore\" to skip columns that are not item fields)",
+                crate::unknown_field("column", f.name())
+            )));
         };
         if plans.iter().any(|p| p.field == field) || (field == Field::Sku && sku.is_some()) {
             return Err(PyValueError::new_err(format!(
@@ -252,16 +266,20 @@ fn convert(
             let a = arr
                 .as_primitive_opt::<Float64Type>()
                 .ok_or_else(|| internal("float64"))?;
-            each!(a.values(), |v: f64| cur
-                .float_to_minor(v)
-                .map_or(Val::Bad, Val::Set));
+            each!(a.values(), |v: f64| if v.is_nan() {
+                Val::Absent
+            } else {
+                cur.float_to_minor(v).map_or(Val::Bad, Val::Set)
+            });
         }
         Read::FloatCount => {
             let a = arr
                 .as_primitive_opt::<Float64Type>()
                 .ok_or_else(|| internal("float64"))?;
             each!(a.values(), |v: f64| {
-                if v.is_finite() && v.fract() == 0.0 && v.abs() <= 9.0e15 {
+                if v.is_nan() {
+                    Val::Absent
+                } else if v.is_finite() && v.fract() == 0.0 && v.abs() <= 9.0e15 {
                     Val::Set(v as i64)
                 } else {
                     Val::Bad
@@ -948,12 +966,13 @@ pub(crate) fn evaluate<'py>(
     slf: &Bound<'py, NativePolicy>,
     data: &Bound<'py, PyAny>,
     state: Option<&Bound<'py, ArrowBudgets>>,
+    ignore_extra: bool,
 ) -> PyResult<Bound<'py, PyAny>> {
     let policy = &slf.get().inner;
     // Import every batch first (zero-copy: the buffers stay where the
     // producer put them), then work without the GIL.
     let (in_schema, batches) = crate::arrow_ffi::import(data)?;
-    let (plans, sku) = plan(&in_schema, policy.currency())?;
+    let (plans, sku) = plan(&in_schema, policy.currency(), ignore_extra)?;
     let scale = i8::try_from(policy.currency().minor_units()).unwrap_or(i8::MAX);
     let schema = out_schema(scale, sku.map(|i| in_schema.field(i)));
     let (outputs, _summary) = match state {

@@ -41,61 +41,140 @@ fn read_decimal(obj: &Bound<'_, PyAny>) -> Option<Decimal> {
         .or_else(|| Decimal::from_scientific(&text).ok())
 }
 
-/// Sets `field` of `item` from `obj`. `None` leaves it absent. `Err(())`
-/// means the value cannot be read: the item is `invalid_input` naming
-/// `field`.
+/// Why a value cannot be used, in the words of the command line:
+/// `field: `text` reason` (docs/spec.md §6 bad input).
+pub(crate) type Refusal = String;
+
+fn refuse(field: Field, text: &str, why: &str) -> Refusal {
+    format!("{field}: `{text}` {why}")
+}
+
+/// The value's `str()`, for messages.
+fn shown(obj: &Bound<'_, PyAny>) -> String {
+    obj.str()
+        .and_then(|s| s.to_cow().map(|c| c.into_owned()))
+        .unwrap_or_else(|_| String::from("?"))
+}
+
+/// `Some(bits)` when `obj` is a numpy float scalar narrower or wider than
+/// float64 (`float16`, `float32`, `longdouble`): refused everywhere, since
+/// a float32 cannot hold every price to the cent (docs/spec.md §6).
+fn other_float_bits(obj: &Bound<'_, PyAny>) -> Option<usize> {
+    let dtype = obj.getattr("dtype").ok()?;
+    let kind: String = dtype.getattr("kind").ok()?.extract().ok()?;
+    let size: usize = dtype.getattr("itemsize").ok()?.extract().ok()?;
+    (kind == "f" && size != 8).then_some(size * 8)
+}
+
+/// A float NaN (numpy's float64 scalar is a Python float too), `pandas.NA`
+/// or `NaT`: the missing markers a pandas row carries, read as absent as
+/// the batch reads them in a column.
+fn is_missing_marker(obj: &Bound<'_, PyAny>) -> bool {
+    if obj.is_instance_of::<PyFloat>() {
+        return obj.extract::<f64>().is_ok_and(f64::is_nan);
+    }
+    obj.get_type()
+        .name()
+        .is_ok_and(|n| n == "NAType" || n == "NaTType")
+}
+
+/// Sets `field` of `item` from `obj`. `None` and a float NaN (the missing
+/// marker of pandas and numpy, read the same way in a batch column) leave
+/// it absent. `Err(why)` means the value cannot be used: the item is
+/// `invalid_input` naming `field`, and `why` is the sentence
+/// `Decision.explain` gives.
 pub(crate) fn set_field(
     policy: &Policy,
     item: &mut Item,
     field: Field,
     obj: &Bound<'_, PyAny>,
-) -> Result<(), ()> {
-    if obj.is_none() {
+) -> Result<(), Refusal> {
+    let required = || format!("{field}: is required");
+    if obj.is_none() || is_missing_marker(obj) {
         if field == Field::ProposedPrice {
-            return Err(());
+            return Err(required());
         }
         return Ok(());
     }
     if field == Field::Campaign {
-        let name = obj.cast::<PyString>().map_err(|_| ())?;
-        let name = name.to_cow().map_err(|_| ())?;
+        let Ok(name) = obj.cast::<PyString>() else {
+            return Err(refuse(field, &shown(obj), "is not a campaign name (a str)"));
+        };
+        let name = name
+            .to_cow()
+            .map_err(|_| refuse(field, "?", "is not valid text"))?;
         *item = item.with_campaign(policy.campaign_id(&name));
         return Ok(());
     }
+    let fe = |e: priceguard::FieldError| e.to_string();
     // `True` is an int to Python but never a price or a count.
     if obj.is_instance_of::<PyBool>() {
-        return Err(());
+        return Err(refuse(field, &shown(obj), "is not a number"));
     }
     if obj.is_instance_of::<PyInt>() {
-        let v: i64 = obj.extract().map_err(|_| ())?;
-        // An int is major units for money (12 is 12.00), a plain count otherwise.
-        return policy
-            .set_field_decimal(item, field, Decimal::from(v))
-            .map_err(|_| ());
+        // An int is major units for money (12 is 12.00), a plain count
+        // otherwise. One beyond i64 is read as text, for the same message
+        // as the command line gives (`is beyond the supported range`).
+        return match obj.extract::<i64>() {
+            Ok(v) => policy
+                .set_field_decimal(item, field, Decimal::from(v))
+                .map_err(fe),
+            Err(_) => text_refusal(policy, item, field, &shown(obj)),
+        };
     }
     if obj.is_instance_of::<PyFloat>() {
-        let v: f64 = obj.extract().map_err(|_| ())?;
-        // NaN is refused here: only float *columns* use it as "absent".
-        return policy.set_field_float(item, field, v).map_err(|_| ());
+        let v: f64 = obj
+            .extract()
+            .map_err(|_| refuse(field, &shown(obj), "is not a number"))?;
+        return policy.set_field_float(item, field, v).map_err(fe);
     }
     if let Ok(s) = obj.cast::<PyString>() {
         // Exactly as every other interface reads text (a blank is absent,
         // except for the required `proposed_price`).
-        let s = s.to_cow().map_err(|_| ())?;
-        return policy.set_field_text(item, field, &s).map_err(|_| ());
+        let s = s
+            .to_cow()
+            .map_err(|_| refuse(field, "?", "is not valid text"))?;
+        return policy.set_field_text(item, field, &s).map_err(fe);
     }
     let py = obj.py();
     if let Ok(cls) = decimal_class(py) {
         if obj.is_instance(cls.as_any()).unwrap_or(false) {
-            let d = read_decimal(obj).ok_or(())?;
-            return policy.set_field_decimal(item, field, d).map_err(|_| ());
+            let text = shown(obj);
+            let Some(d) = read_decimal(obj) else {
+                return Err(refuse(field, &text, "is not a finite number"));
+            };
+            return policy.set_field_decimal(item, field, d).map_err(fe);
         }
     }
-    // numpy scalars and other numbers: through their exact text form.
-    if let Ok(d) = obj.str().and_then(|s| s.to_cow().map(|c| c.into_owned())) {
-        if let Ok(v) = Decimal::from_str(&d) {
-            return policy.set_field_decimal(item, field, v).map_err(|_| ());
-        }
+    if let Some(bits) = other_float_bits(obj) {
+        return Err(refuse(
+            field,
+            &shown(obj),
+            &format!("is a float{bits}; give a float64, Decimal, str or int"),
+        ));
     }
-    Err(())
+    // numpy integer scalars and other numbers: through their exact text form.
+    let text = shown(obj);
+    if let Ok(v) = Decimal::from_str(&text) {
+        return policy.set_field_decimal(item, field, v).map_err(fe);
+    }
+    Err(refuse(
+        field,
+        &text,
+        &format!(
+            "is a `{}`, not a number",
+            obj.get_type()
+                .name()
+                .map_or_else(|_| String::from("?"), |n| n.to_string())
+        ),
+    ))
+}
+
+/// The command line's message for a value that does not fit an `i64`.
+fn text_refusal(policy: &Policy, item: &mut Item, field: Field, text: &str) -> Result<(), Refusal> {
+    let mut scratch = *item;
+    match policy.set_field_text(&mut scratch, field, text) {
+        Err(e) => Err(e.to_string()),
+        Ok(()) => Err(refuse(field, text, "is beyond the supported range")),
+    }
 }

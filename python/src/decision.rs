@@ -15,6 +15,9 @@ pub struct Decision {
     pub(crate) item: Item,
     pub(crate) policy: Py<NativePolicy>,
     pub(crate) sku: Option<Py<PyAny>>,
+    /// Why a value could not be read (`proposed_price: `abc` not a decimal
+    /// number`), when the item never reached the engine.
+    pub(crate) refusal: Option<String>,
 }
 
 impl Decision {
@@ -117,7 +120,11 @@ impl Decision {
 
     /// One sentence saying what happened and why.
     fn explain(&self) -> String {
-        self.decision.explain(&self.policy.get().inner, &self.item)
+        match &self.refusal {
+            // The engine never saw the value, so only the reader can say why.
+            Some(why) => format!("rejected: {why}"),
+            None => self.decision.explain(&self.policy.get().inner, &self.item),
+        }
     }
 
     /// The decision as a plain dict (SPEC §6 keys, plus `sku`).

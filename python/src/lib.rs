@@ -34,12 +34,29 @@ pyo3::create_exception!(
      file), `line` and `column` locate it in a TOML file when known."
 );
 
-/// Raises a [`PolicyError`] carrying the path, line and column of `e`.
+/// The `PolicyError.kind` string of a core error kind.
+fn kind_name(kind: priceguard::policy::PolicyErrorKind) -> &'static str {
+    use priceguard::policy::PolicyErrorKind as K;
+    match kind {
+        K::Invalid => "invalid",
+        K::Syntax => "syntax",
+        K::NotFound => "not_found",
+        K::NotAFile => "not_a_file",
+        K::TooLarge => "too_large",
+        K::Encoding => "encoding",
+        K::Io => "io",
+        // A kind added to the core later: still an error, just unnamed here.
+        _ => "other",
+    }
+}
+
+/// Raises a [`PolicyError`] carrying the kind, path, line and column of `e`.
 pub(crate) fn policy_error(py: Python<'_>, e: &priceguard::PolicyError) -> PyErr {
     let err = PolicyError::new_err(e.to_string());
     let value = err.value(py);
     let set = |k: &str, v: Bound<'_, PyAny>| value.setattr(k, v);
     let fill = || -> PyResult<()> {
+        set("kind", kind_name(e.kind).into_pyobject(py)?.into_any())?;
         set("path", e.path.clone().into_pyobject(py)?.into_any())?;
         set("line", e.line.into_pyobject(py)?.into_any())?;
         set("column", e.column.into_pyobject(py)?.into_any())?;
@@ -49,6 +66,93 @@ pub(crate) fn policy_error(py: Python<'_>, e: &priceguard::PolicyError) -> PyErr
     match fill() {
         Ok(()) => err,
         Err(other) => other,
+    }
+}
+
+/// The known name nearest to `name` (a typo such as `max_prce`, or a
+/// different case), if one is close enough to be the likely intent.
+pub(crate) fn nearest_field(name: &str) -> Option<&'static str> {
+    let lower = name.to_ascii_lowercase();
+    let (best, dist) = priceguard::Field::SPEC_ORDER
+        .iter()
+        .map(|f| (f.name(), edit_distance(&lower, f.name())))
+        .min_by_key(|(_, d)| *d)?;
+    // At most a third of the name wrong, and always allow two edits.
+    (dist <= (best.len() / 3).max(2)).then_some(best)
+}
+
+/// Edits (insert, delete, substitute, swap two neighbours) from `a` to
+/// `b`: the optimal string alignment distance, over bytes (field names are
+/// ASCII; a non-ASCII name is simply far from all of them). Twenty lines
+/// here rather than a crate for one error message.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    // Out of the table reads as "very far" (never happens: the rows have
+    // b.len() + 1 entries), so no index can panic.
+    let at = |row: &[usize], k: usize| row.get(k).copied().unwrap_or(usize::MAX / 2);
+    // Three rows of the dynamic programme: i - 2, i - 1 and i.
+    let mut before: Vec<usize> = vec![0; b.len() + 1];
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    let mut cur: Vec<usize> = vec![0; b.len() + 1];
+    for (i, &x) in a.iter().enumerate() {
+        if let Some(c) = cur.first_mut() {
+            *c = i + 1;
+        }
+        for (j, &y) in b.iter().enumerate() {
+            let mut d = (at(&prev, j) + usize::from(x != y))
+                .min(at(&prev, j + 1) + 1)
+                .min(at(&cur, j) + 1);
+            let swapped = i > 0 && j > 0 && a.get(i - 1) == Some(&y) && b.get(j - 1) == Some(&x);
+            if swapped {
+                d = d.min(at(&before, j - 1) + 1);
+            }
+            if let Some(c) = cur.get_mut(j + 1) {
+                *c = d;
+            }
+        }
+        std::mem::swap(&mut before, &mut prev);
+        std::mem::swap(&mut prev, &mut cur);
+    }
+    at(&prev, b.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{edit_distance, nearest_field};
+
+    #[test]
+    fn distances() {
+        assert_eq!(edit_distance("max_prce", "max_price"), 1);
+        assert_eq!(edit_distance("unit_csot", "unit_cost"), 1);
+        assert_eq!(edit_distance("", "abc"), 3);
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+        assert_eq!(edit_distance("same", "same"), 0);
+    }
+
+    #[test]
+    fn nearest() {
+        assert_eq!(nearest_field("max_prce"), Some("max_price"));
+        assert_eq!(nearest_field("Unit_Cost"), Some("unit_cost"));
+        assert_eq!(nearest_field("proposed"), None);
+        assert_eq!(nearest_field("title"), None);
+    }
+}
+
+/// `unknown {what} `name`; did you mean `nearest`?` (or, with no near
+/// name, the list of known names).
+pub(crate) fn unknown_field(what: &str, name: &str) -> String {
+    match nearest_field(name) {
+        Some(near) => format!("unknown {what} `{name}`; did you mean `{near}`?"),
+        None => {
+            let names: Vec<&str> = priceguard::Field::SPEC_ORDER
+                .iter()
+                .map(|f| f.name())
+                .collect();
+            format!(
+                "unknown {what} `{name}` (the docs/spec.md §3 names are: {})",
+                names.join(", ")
+            )
+        }
     }
 }
 
@@ -108,6 +212,13 @@ mod _native {
         priceguard::simd().name()
     }
 
+    /// The message for a name that is not a docs/spec.md §3 field
+    /// (`what` is e.g. `"column"`), naming the nearest field.
+    #[pyfunction]
+    fn _unknown_field(what: &str, name: &str) -> String {
+        super::unknown_field(what, name)
+    }
+
     /// The name of a reason code (`""` for 0, no reason).
     #[pyfunction]
     fn reason_name(code: u32) -> PyResult<&'static str> {
@@ -152,6 +263,7 @@ mod _native {
             PyTuple::new(py, Field::ALL.iter().map(|f| f.name()))?,
         )?;
         m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+        m.add("MAX_POLICY_BYTES", priceguard::policy::MAX_POLICY_BYTES)?;
         Ok(())
     }
 }

@@ -7,7 +7,7 @@ use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyMapping, PyString, PyTuple};
 
-use crate::convert::{money_to_py, set_field};
+use crate::convert::{money_to_py, set_field, Refusal};
 use crate::decision::Decision;
 use crate::policy_error;
 
@@ -23,14 +23,18 @@ fn wrap(py: Python<'_>, r: Result<Policy, priceguard::PolicyError>) -> PyResult<
         .map_err(|e| policy_error(py, &e))
 }
 
-/// An item read from a mapping (or the first field that cannot be used)
-/// and its `sku`, if any.
-type ReadItem = (Result<Item, Field>, Option<Py<PyAny>>);
+/// An item read from a mapping (or the first field that cannot be used,
+/// with why) and its `sku`, if any.
+type ReadItem = (Result<Item, (Field, Refusal)>, Option<Py<PyAny>>);
 
 /// Reads a Python mapping into an item. `Err(field)` names the first field
 /// that cannot be used; unknown keys are a `ValueError` (a typo such as
 /// `unit_cst` must not silently drop a cost).
-fn read_item(policy: &Policy, mapping: &Bound<'_, PyAny>) -> PyResult<ReadItem> {
+fn read_item(
+    policy: &Policy,
+    mapping: &Bound<'_, PyAny>,
+    ignore_extra: bool,
+) -> PyResult<ReadItem> {
     let pairs: Vec<(Bound<'_, PyAny>, Bound<'_, PyAny>)> = if let Ok(d) = mapping.cast::<PyDict>() {
         d.iter().collect()
     } else if let Ok(m) = mapping.cast::<PyMapping>() {
@@ -42,13 +46,13 @@ fn read_item(policy: &Policy, mapping: &Bound<'_, PyAny>) -> PyResult<ReadItem> 
         v
     } else {
         return Err(PyTypeError::new_err(format!(
-            "an item must be a mapping of SPEC §3 field names, not `{}`",
+            "an item must be a mapping of docs/spec.md §3 field names, not `{}`",
             mapping.get_type().name()?
         )));
     };
     let mut item = Item::new(0);
     let mut sku = None;
-    let mut bad: Option<Field> = None;
+    let mut bad: Option<(Field, Refusal)> = None;
     // Fields are applied in `Field` order so the first bad one is reported
     // the same way whatever order the mapping has.
     let mut slots: [Option<Bound<'_, PyAny>>; Field::ALL.len()] = Default::default();
@@ -61,8 +65,15 @@ fn read_item(policy: &Policy, mapping: &Bound<'_, PyAny>) -> PyResult<ReadItem> 
             ))
         })?;
         let key = key.to_cow()?;
-        let field = Field::from_name(&key)
-            .ok_or_else(|| PyValueError::new_err(format!("unknown item field `{key}`")))?;
+        let Some(field) = Field::from_name(&key) else {
+            if ignore_extra {
+                continue;
+            }
+            return Err(PyValueError::new_err(crate::unknown_field(
+                "item field",
+                &key,
+            )));
+        };
         if field == Field::Sku {
             if !v.is_none() {
                 sku = Some(v.unbind());
@@ -81,13 +92,15 @@ fn read_item(policy: &Policy, mapping: &Bound<'_, PyAny>) -> PyResult<ReadItem> 
     );
     for field in order {
         let Some(Some(v)) = slots.get(field as usize) else {
-            if field == Field::ProposedPrice {
-                bad = bad.or(Some(field));
+            if field == Field::ProposedPrice && bad.is_none() {
+                bad = Some((field, format!("{field}: is required")));
             }
             continue;
         };
-        if set_field(policy, &mut item, field, v).is_err() {
-            bad = bad.or(Some(field));
+        if let Err(why) = set_field(policy, &mut item, field, v) {
+            if bad.is_none() {
+                bad = Some((field, why));
+            }
         }
     }
     Ok((bad.map_or(Ok(item), Err), sku))
@@ -121,10 +134,12 @@ impl NativePolicy {
         )
     }
 
-    /// Reads a policy file: JSON when the name ends in `.json`, else TOML.
+    /// Reads a policy file: JSON when the name ends in `.json`, else TOML;
+    /// a regular file of at most `max_bytes` bytes.
     #[staticmethod]
-    fn from_file(py: Python<'_>, path: PathBuf) -> PyResult<NativePolicy> {
-        wrap(py, Policy::from_path(path))
+    #[pyo3(signature = (path, max_bytes=priceguard::policy::MAX_POLICY_BYTES))]
+    fn from_file(py: Python<'_>, path: PathBuf, max_bytes: u64) -> PyResult<NativePolicy> {
+        wrap(py, Policy::from_path_limited(path, max_bytes))
     }
 
     /// The policy's name.
@@ -196,19 +211,30 @@ impl NativePolicy {
             .collect()
     }
 
-    /// Evaluates one item given as a mapping of SPEC §3 field names.
-    fn evaluate(slf: &Bound<'_, Self>, item: &Bound<'_, PyAny>) -> PyResult<Decision> {
+    /// Evaluates one item given as a mapping of SPEC §3 field names; a key
+    /// that is not one is an error unless `ignore_extra`.
+    #[pyo3(signature = (item, ignore_extra=false))]
+    fn evaluate(
+        slf: &Bound<'_, Self>,
+        item: &Bound<'_, PyAny>,
+        ignore_extra: bool,
+    ) -> PyResult<Decision> {
         let policy = &slf.get().inner;
-        let (item, sku) = read_item(policy, item)?;
-        let (decision, item) = match item {
-            Ok(item) => (policy.evaluate(&item), item),
-            Err(field) => (priceguard::Decision::invalid(field), Item::new(0)),
+        let (item, sku) = read_item(policy, item, ignore_extra)?;
+        let (decision, item, refusal) = match item {
+            Ok(item) => (policy.evaluate(&item), item, None),
+            Err((field, why)) => (
+                priceguard::Decision::invalid(field),
+                Item::new(0),
+                Some(why),
+            ),
         };
         Ok(Decision {
             decision,
             item,
             policy: slf.clone().unbind(),
             sku,
+            refusal,
         })
     }
 
@@ -228,14 +254,16 @@ impl NativePolicy {
 
     /// The entry point behind `priceguard.Policy.evaluate_arrow`: any
     /// object with the Arrow PyCapsule interface in, a pyarrow table out.
-    /// `budgets` carries promotion budgets across calls.
-    #[pyo3(signature = (data, budgets=None))]
+    /// `budgets` carries promotion budgets across calls; `ignore_extra`
+    /// skips columns that are not item fields instead of refusing them.
+    #[pyo3(signature = (data, budgets=None, ignore_extra=false))]
     fn _evaluate_arrow<'py>(
         slf: &Bound<'py, Self>,
         data: &Bound<'py, PyAny>,
         budgets: Option<&Bound<'py, crate::arrow::ArrowBudgets>>,
+        ignore_extra: bool,
     ) -> PyResult<Bound<'py, PyAny>> {
-        crate::arrow::evaluate(slf.py(), slf, data, budgets)
+        crate::arrow::evaluate(slf.py(), slf, data, budgets, ignore_extra)
     }
 
     fn __repr__(&self) -> String {

@@ -192,8 +192,8 @@ def test_int64_minor_and_float64_major(policy: priceguard.Policy) -> None:
     # 2.675 is read as typed and rounded half-even to 2.68 (M2).
     d = policy.evaluate({"proposed_price": "20.00", "unit_cost": 2.675}).to_dict()
     assert row(out, 1)["price"] == d["price"]
-    # NaN is not a value: invalid_input (a null is the absent marker here).
-    assert (row(out, 2)["reason"], row(out, 2)["invalid_field"]) == ("invalid_input", "unit_cost")
+    # NaN is absent, as in evaluate and evaluate_batch: no cost.
+    assert (row(out, 2)["reason"], row(out, 2)["invalid_field"]) == ("missing_cost", None)
     # Other integer widths are minor units too.
     t32 = pa.table({"proposed_price": pa.array([1249], type=pa.int32()), "unit_cost": pa.array([1222], type=pa.uint16())})
     assert row(policy.evaluate_arrow(t32), 0)["price"] == Decimal("14.38")

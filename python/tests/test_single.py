@@ -187,7 +187,7 @@ def test_from_file(tmp_path: Path, policy: Policy) -> None:
     for path in (t, j, str(t)):
         p = Policy.from_file(path)
         assert p.evaluate({"proposed_price": "12.49", "unit_cost": "12.22"}).price == Decimal("14.38")
-    with pytest.raises(PolicyError, match="cannot read"):
+    with pytest.raises(PolicyError, match="no such policy file"):
         Policy.from_file(tmp_path / "missing.toml")
 
 
