@@ -52,11 +52,11 @@ pub use rules::{Class, ClassSet, Rule, RuleSet};
 #[cfg(feature = "alloc")]
 pub use batch::{BatchError, BatchSummary, Budgets, DecisionSink};
 #[cfg(feature = "alloc")]
-pub use lanes::DecisionRows;
-#[cfg(feature = "alloc")]
 pub use explain::invalid_reason;
 #[cfg(feature = "alloc")]
-pub use ledger::{BudgetLedger, LedgerError, Reservation};
+pub use lanes::DecisionRows;
+#[cfg(feature = "alloc")]
+pub use ledger::{BudgetLedger, LedgerError, Reservation, ReservationTicket};
 #[cfg(feature = "alloc")]
 pub use policy::{Breaker, FieldError, Policy, PolicyError, PolicySpec};
 

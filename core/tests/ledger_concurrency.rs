@@ -44,10 +44,10 @@ fn eight_threads_never_overspend_raw_reservations() {
                     let amount = 1 + ((t * 7 + i) % 13);
                     match ledger.reserve(id, amount) {
                         Ok(r) => {
-                            mine += r.amount;
+                            mine += r.amount();
                             if i % 5 == 0 {
                                 // Give some back, commit the rest.
-                                mine -= r.amount;
+                                mine -= r.amount();
                                 ledger.release(r).unwrap();
                             } else {
                                 ledger.commit(r).unwrap();
@@ -102,9 +102,9 @@ fn eight_threads_evaluating_with_the_ledger_never_overspend() {
                         .with_campaign(id);
                     let (d, r) = policy.evaluate_reserving(&item, &ledger);
                     if let Some(r) = r {
-                        assert_eq!(Some(r.amount), d.promo_spend);
+                        assert_eq!(Some(r.amount()), d.promo_spend);
                         assert!(matches!(d.outcome, Outcome::Accepted | Outcome::Adjusted));
-                        total.fetch_add(r.amount, Ordering::SeqCst);
+                        total.fetch_add(r.amount(), Ordering::SeqCst);
                         ledger.commit(r).unwrap();
                     }
                 }
@@ -125,30 +125,36 @@ fn eight_threads_evaluating_with_the_ledger_never_overspend() {
 
 #[test]
 fn settling_more_than_was_reserved_is_refused() {
-    use priceguard::Reservation;
+    use priceguard::ReservationTicket;
     let policy = Policy::from_toml_str(POLICY).unwrap();
     let id = policy.campaign_id("flash");
     let ledger = BudgetLedger::new(&policy);
     let r = ledger.reserve(id, 500).unwrap();
-    // A forged duplicate of the same reservation.
-    let twin = Reservation {
-        campaign: id,
-        amount: 500,
-    };
-    ledger.release(r).unwrap();
-    assert_eq!(ledger.release(twin), Err(LedgerError::NotReserved));
+    // A copy of the same reservation, settled after the original.
+    let ticket = r.into_ticket();
+    let twin = ticket;
+    ledger.release_ticket(ticket).unwrap();
+    assert_eq!(
+        ledger.release_ticket(twin),
+        Err(LedgerError::AlreadySettled)
+    );
+    assert_eq!(ledger.commit_ticket(twin), Err(LedgerError::AlreadySettled));
     assert_eq!(ledger.remaining(id), Some(100_000));
     assert_eq!(ledger.reserved(id), Some(0));
+    // A forged ticket: more than was reserved, or no token at all.
     let r = ledger.reserve(id, 100).unwrap();
+    let t = r.into_ticket();
     assert_eq!(
-        ledger.commit(Reservation {
-            campaign: id,
-            amount: 101
-        }),
+        ledger.commit_ticket(ReservationTicket { amount: 101, ..t }),
         Err(LedgerError::NotReserved)
     );
-    ledger.commit(r).unwrap();
+    assert_eq!(
+        ledger.commit_ticket(ReservationTicket { token: 0, ..t }),
+        Err(LedgerError::NotReserved)
+    );
+    ledger.commit_ticket(t).unwrap();
     assert_eq!(ledger.remaining(id), Some(99_900));
+    assert_eq!(ledger.reserved(id), Some(0));
     assert_eq!(ledger.reserve(id, -1), Err(LedgerError::NegativeAmount));
     assert_eq!(
         ledger.reserve(priceguard::CampaignId(7), 1),
