@@ -199,6 +199,16 @@ enum priceguard_result
    */
   PRICEGUARD_RESULT_POLICY_IO = 101,
   /**
+   * The policy path names something that is not a regular file (a
+   * directory, a device such as `/dev/zero`, a pipe).
+   */
+  PRICEGUARD_RESULT_POLICY_NOT_A_FILE = 102,
+  /**
+   * The policy file is larger than the size cap (4 MiB, or the
+   * `max_bytes` of `priceguard_policy_from_path_limited`).
+   */
+  PRICEGUARD_RESULT_POLICY_TOO_LARGE = 103,
+  /**
    * The money text is not a plain decimal number.
    */
   PRICEGUARD_RESULT_MONEY_SYNTAX = 200,
@@ -223,13 +233,23 @@ enum priceguard_result
    */
   PRICEGUARD_RESULT_NEGATIVE_AMOUNT = 302,
   /**
-   * A reservation settles more than the campaign has reserved.
+   * The reservation is not one this ledger made: its token, campaign or
+   * amount differs from what was reserved.
    */
   PRICEGUARD_RESULT_NOT_RESERVED = 303,
   /**
    * The ledger was created from a different policy handle.
    */
   PRICEGUARD_RESULT_LEDGER_POLICY_MISMATCH = 304,
+  /**
+   * The reservation was already committed or released: each settles once.
+   */
+  PRICEGUARD_RESULT_ALREADY_SETTLED = 305,
+  /**
+   * The ledger holds as many outstanding reservations as it can
+   * (`priceguard_ledger_new_with_capacity`); settle some first.
+   */
+  PRICEGUARD_RESULT_TOO_MANY_RESERVATIONS = 306,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -851,8 +871,12 @@ typedef struct priceguard_batch_summary {
 /**
  * Budget taken from a campaign by `priceguard_ledger_reserve` or
  * `priceguard_policy_evaluate_reserving`. Settle each reservation exactly
- * once with `priceguard_ledger_commit` or `priceguard_ledger_release`; a
- * reservation of `amount == 0` needs no settling (settling it does nothing).
+ * once with `priceguard_ledger_commit` or `priceguard_ledger_release`: the
+ * ledger knows each one by its `token`, so settling a copy again gives
+ * `PRICEGUARD_RESULT_ALREADY_SETTLED` and a changed copy
+ * `PRICEGUARD_RESULT_NOT_RESERVED`, and the budget is untouched. When
+ * nothing was reserved (`token == 0`, `amount == 0`) settling does nothing.
+ * Treat the struct as opaque data: copy it, never edit it.
  */
 typedef struct priceguard_reservation {
   /**
@@ -863,12 +887,17 @@ typedef struct priceguard_reservation {
    * Minor units reserved.
    */
   int64_t amount;
+  /**
+   * Names this reservation in its ledger (slot and generation); 0 when
+   * nothing is reserved.
+   */
+  uint64_t token;
 } priceguard_reservation;
 
 /**
  * Every code, for the message function and the tests.
  */
-#define priceguard_result_ALL { priceguard_result_Ok, priceguard_result_NullParameter, priceguard_result_InvalidUtf8, priceguard_result_BufferTooSmall, priceguard_result_InvalidArgument, priceguard_result_Panic, priceguard_result_PolicyInvalid, priceguard_result_PolicyIo, priceguard_result_MoneySyntax, priceguard_result_MoneyTooPrecise, priceguard_result_MoneyOutOfRange, priceguard_result_UnknownCampaign, priceguard_result_InsufficientBudget, priceguard_result_NegativeAmount, priceguard_result_NotReserved, priceguard_result_LedgerPolicyMismatch, }
+#define priceguard_result_ALL { PRICEGUARD_RESULT_OK, PRICEGUARD_RESULT_NULL_PARAMETER, PRICEGUARD_RESULT_INVALID_UTF8, PRICEGUARD_RESULT_BUFFER_TOO_SMALL, PRICEGUARD_RESULT_INVALID_ARGUMENT, PRICEGUARD_RESULT_PANIC, PRICEGUARD_RESULT_POLICY_INVALID, PRICEGUARD_RESULT_POLICY_IO, PRICEGUARD_RESULT_POLICY_NOT_A_FILE, PRICEGUARD_RESULT_POLICY_TOO_LARGE, PRICEGUARD_RESULT_MONEY_SYNTAX, PRICEGUARD_RESULT_MONEY_TOO_PRECISE, PRICEGUARD_RESULT_MONEY_OUT_OF_RANGE, PRICEGUARD_RESULT_UNKNOWN_CAMPAIGN, PRICEGUARD_RESULT_INSUFFICIENT_BUDGET, PRICEGUARD_RESULT_NEGATIVE_AMOUNT, PRICEGUARD_RESULT_NOT_RESERVED, PRICEGUARD_RESULT_LEDGER_POLICY_MISMATCH, PRICEGUARD_RESULT_ALREADY_SETTLED, PRICEGUARD_RESULT_TOO_MANY_RESERVATIONS, }
 
 #ifdef __cplusplus
 extern "C" {
@@ -1005,8 +1034,9 @@ priceguard_result priceguard_metrics_render(const struct priceguard_metrics *met
                                             size_t *out_n);
 
 /**
- * Creates a ledger holding each campaign's full configured budget. The
- * ledger keeps its own reference to the policy.
+ * Creates a ledger holding each campaign's full configured budget, with
+ * room for 65536 outstanding reservations. The ledger keeps its own
+ * reference to the policy.
  *
  * # Safety
  *
@@ -1014,6 +1044,21 @@ priceguard_result priceguard_metrics_render(const struct priceguard_metrics *met
  */
 priceguard_result priceguard_ledger_new(const struct priceguard_policy *policy,
                                         struct priceguard_ledger **ledger_out);
+
+/**
+ * As `priceguard_ledger_new`, with room for `max_reservations`
+ * outstanding (reserved, not yet settled) reservations, from 1 to
+ * 16777215 (`PRICEGUARD_RESULT_INVALID_ARGUMENT` otherwise).
+ * Reserving beyond that gives `PRICEGUARD_RESULT_TOO_MANY_RESERVATIONS`
+ * until some are settled. Each slot costs 24 bytes.
+ *
+ * # Safety
+ *
+ * As `priceguard_ledger_new`.
+ */
+priceguard_result priceguard_ledger_new_with_capacity(const struct priceguard_policy *policy,
+                                                      size_t max_reservations,
+                                                      struct priceguard_ledger **ledger_out);
 
 /**
  * Releases a ledger. NULL does nothing. No thread may use it afterwards.
@@ -1050,7 +1095,7 @@ priceguard_result priceguard_ledger_reserved(const struct priceguard_ledger *led
 /**
  * Atomically takes `amount` minor units from `campaign`, or fails without
  * changing anything (`INSUFFICIENT_BUDGET`, `UNKNOWN_CAMPAIGN`,
- * `NEGATIVE_AMOUNT`).
+ * `NEGATIVE_AMOUNT`, `TOO_MANY_RESERVATIONS`).
  *
  * # Safety
  *
@@ -1062,9 +1107,12 @@ priceguard_result priceguard_ledger_reserve(const struct priceguard_ledger *ledg
                                             struct priceguard_reservation *reservation_out);
 
 /**
- * Makes a reservation final: the spend stays taken. Settle each
- * reservation once; an `amount` of 0 does nothing. Settling more than the
- * campaign has reserved gives `PRICEGUARD_RESULT_NOT_RESERVED`.
+ * Makes a reservation final: the spend stays taken. Each reservation
+ * settles once: settling it (or a copy) again gives
+ * `PRICEGUARD_RESULT_ALREADY_SETTLED`; a reservation this ledger did not
+ * make, or one whose fields were changed, gives
+ * `PRICEGUARD_RESULT_NOT_RESERVED`. Neither touches the budget. The empty
+ * reservation (`token` 0, `amount` 0) does nothing.
  *
  * # Safety
  *
@@ -1075,7 +1123,7 @@ priceguard_result priceguard_ledger_commit(const struct priceguard_ledger *ledge
 
 /**
  * Returns a reservation's spend to its campaign (publishing failed).
- * Settle each reservation once; an `amount` of 0 does nothing.
+ * Settles once, as `priceguard_ledger_commit`.
  *
  * # Safety
  *
@@ -1087,8 +1135,8 @@ priceguard_result priceguard_ledger_release(const struct priceguard_ledger *ledg
 /**
  * Evaluates one item against the ledger's remaining budget and reserves
  * its promotion spend atomically: concurrent callers can never overspend.
- * Writes the decision and the reservation to settle (amount 0 and
- * campaign `PRICEGUARD_CAMPAIGN_UNKNOWN` when nothing was reserved).
+ * Writes the decision and the reservation to settle (token 0, amount 0
+ * and campaign `PRICEGUARD_CAMPAIGN_UNKNOWN` when nothing was reserved).
  * `ledger` must come from this `policy` handle
  * (`PRICEGUARD_RESULT_LEDGER_POLICY_MISMATCH` otherwise).
  *
@@ -1207,8 +1255,14 @@ priceguard_result priceguard_policy_from_json(const uint8_t *json,
 /**
  * Reads a policy file: JSON when the name ends in `.json` (any case),
  * else TOML. `path` is a NUL-terminated file name (bytes, as the OS takes
- * them). A file that cannot be read gives `PRICEGUARD_RESULT_POLICY_IO`;
- * otherwise as `priceguard_policy_from_toml`.
+ * them). The file must be a regular file of at most 4 MiB: a directory, a
+ * device such as `/dev/zero` or a pipe gives
+ * `PRICEGUARD_RESULT_POLICY_NOT_A_FILE`, a larger file
+ * `PRICEGUARD_RESULT_POLICY_TOO_LARGE` (see
+ * `priceguard_policy_from_path_limited`), a file that cannot be read
+ * `PRICEGUARD_RESULT_POLICY_IO`, one that is not UTF-8
+ * `PRICEGUARD_RESULT_INVALID_UTF8`; otherwise as
+ * `priceguard_policy_from_toml`.
  *
  * # Safety
  *
@@ -1219,6 +1273,21 @@ priceguard_result priceguard_policy_from_path(const char *path,
                                               char *error_out,
                                               size_t error_len,
                                               const struct priceguard_policy **policy_out);
+
+/**
+ * As `priceguard_policy_from_path`, refusing a file larger than
+ * `max_bytes` bytes (`PRICEGUARD_RESULT_POLICY_TOO_LARGE`) instead of
+ * 4 MiB. The read itself stops at the cap, whatever the file claims.
+ *
+ * # Safety
+ *
+ * As `priceguard_policy_from_path`.
+ */
+priceguard_result priceguard_policy_from_path_limited(const char *path,
+                                                      uint64_t max_bytes,
+                                                      char *error_out,
+                                                      size_t error_len,
+                                                      const struct priceguard_policy **policy_out);
 
 /**
  * Releases a policy handle. NULL does nothing. Ledgers created from the

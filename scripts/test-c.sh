@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Builds libpriceguard (debug) and runs the C ABI tests: the API test (every
-# function and error path), the shared vectors, the 8-thread test, the header
-# as C++17, each plain, under ASan+UBSan and under valgrind; the ffi crate's
+# function and error path), the shared vectors, the 8-thread test, every
+# macro of the header (the list generated from the header), the header as
+# C++17, each plain, under ASan+UBSan and under valgrind; the ffi crate's
 # Rust unit tests; the header freshness check when the pinned cbindgen is
-# installed; and the examples/c program. Works on a fresh Debian machine
+# installed; and the examples/c program, built exactly as docs/c-api.md says
+# (a release build, then `make -C examples/c run` and `run-static`). Works on a fresh Debian machine
 # (installs gcc, g++, make, python3, valgrind, pkg-config when missing).
 set -euo pipefail
 
@@ -55,11 +57,14 @@ vectors=(tests/vectors/*.json tests/c/vectors/*.json)
 python3 tests/c/gen_vectors.py "$build/vectors_table.h" "${vectors[@]}"
 echo "${#vectors[@]} vector files"
 
+step "macro list (every #define of include/priceguard.h)"
+python3 tests/c/gen_macros.py include/priceguard.h "$build/macros_table.h"
+
 CFLAGS=(-std=c11 -Wall -Wextra -Wpedantic -Werror -g -Iinclude -Itests/c -I"$build")
 LINK_SO=(-L"$lib" -lpriceguard -Wl,-rpath,"$lib" -lpthread)
 LINK_A=("$lib/libpriceguard.a" -lpthread -ldl -lm)
 SAN=(-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer)
-tests=(api vectors threads)
+tests=(api vectors threads macros)
 
 step "compile (C11, -Wpedantic -Werror; header also as C++17)"
 for t in "${tests[@]}"; do
@@ -88,10 +93,17 @@ VG=(valgrind --quiet --error-exitcode=1 --leak-check=full --errors-for-leak-kind
 run "${VG[@]}" "$build/test_api"
 run "${VG[@]}" "$build/test_vectors"
 run "${VG[@]}" "$build/test_threads" 5
+run "${VG[@]}" "$build/test_macros"
 
-step "examples/c"
-run make -s -C examples/c clean all LIBDIR="$lib"
-run make -s -C examples/c run LIBDIR="$lib"
+step "examples/c, as docs/c-api.md documents it"
+cargo build --release -p priceguard-ffi
+make -s -C examples/c clean
+run make -s -C examples/c run
+run make -s -C examples/c run-static
+# The explanation of a value the library refuses is specific.
+run grep -q 'G7,rejected,,invalid_input,,,"rejected: proposed_price: `0.00` must be greater than zero"' \
+  <(make -s -C examples/c run)
+make -s -C examples/c clean
 
 if ((${#failed[@]})); then
   step "FAILED:"

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use priceguard::{BudgetLedger, CampaignId, LedgerError, Policy, Reservation};
+use priceguard::{BudgetLedger, CampaignId, LedgerError, Policy, Reservation, ReservationTicket};
 
 use crate::policy::{policy_arc, policy_ref, priceguard_policy};
 use crate::priceguard_result;
@@ -48,25 +48,34 @@ fn code(e: LedgerError) -> priceguard_result {
         LedgerError::UnknownCampaign => priceguard_result::UnknownCampaign,
         LedgerError::Insufficient { .. } => priceguard_result::InsufficientBudget,
         LedgerError::NegativeAmount => priceguard_result::NegativeAmount,
-        LedgerError::NotReserved => priceguard_result::NotReserved,
+        LedgerError::AlreadySettled => priceguard_result::AlreadySettled,
+        LedgerError::TooManyReservations => priceguard_result::TooManyReservations,
+        // `NotReserved` and any later error: the reservation was refused.
+        _ => priceguard_result::NotReserved,
     }
 }
 
 fn c_reservation(r: Option<Reservation>) -> priceguard_reservation {
     match r {
-        Some(r) => priceguard_reservation {
-            campaign: r.campaign.0,
-            amount: r.amount,
-        },
+        Some(r) => {
+            let t = r.into_ticket();
+            priceguard_reservation {
+                campaign: t.campaign.0,
+                amount: t.amount,
+                token: t.token,
+            }
+        }
         None => priceguard_reservation {
             campaign: PRICEGUARD_CAMPAIGN_UNKNOWN,
             amount: 0,
+            token: 0,
         },
     }
 }
 
-/// Creates a ledger holding each campaign's full configured budget. The
-/// ledger keeps its own reference to the policy.
+/// Creates a ledger holding each campaign's full configured budget, with
+/// room for 65536 outstanding reservations. The ledger keeps its own
+/// reference to the policy.
 ///
 /// # Safety
 ///
@@ -76,11 +85,39 @@ pub unsafe extern "C" fn priceguard_ledger_new(
     policy: *const priceguard_policy,
     ledger_out: *mut *mut priceguard_ledger,
 ) -> priceguard_result {
+    // SAFETY: forwarded caller contract.
+    unsafe {
+        priceguard_ledger_new_with_capacity(
+            policy,
+            priceguard::ledger::DEFAULT_MAX_RESERVATIONS,
+            ledger_out,
+        )
+    }
+}
+
+/// As `priceguard_ledger_new`, with room for `max_reservations`
+/// outstanding (reserved, not yet settled) reservations, from 1 to
+/// 16777215 (`PRICEGUARD_RESULT_INVALID_ARGUMENT` otherwise).
+/// Reserving beyond that gives `PRICEGUARD_RESULT_TOO_MANY_RESERVATIONS`
+/// until some are settled. Each slot costs 24 bytes.
+///
+/// # Safety
+///
+/// As `priceguard_ledger_new`.
+#[no_mangle]
+pub unsafe extern "C" fn priceguard_ledger_new_with_capacity(
+    policy: *const priceguard_policy,
+    max_reservations: usize,
+    ledger_out: *mut *mut priceguard_ledger,
+) -> priceguard_result {
     ffi_boundary! {
         check_out!(policy, ledger_out);
+        if max_reservations == 0 || max_reservations > priceguard::ledger::MAX_RESERVATIONS {
+            return priceguard_result::InvalidArgument;
+        }
         // SAFETY: non-NULL and live (caller contract).
         let policy = unsafe { policy_arc(policy) };
-        let inner = BudgetLedger::new(&policy);
+        let inner = BudgetLedger::with_capacity(&policy, max_reservations);
         let raw = Box::into_raw(Box::new(Ledger { policy, inner })).cast::<priceguard_ledger>();
         // SAFETY: checked non-NULL, valid for a write.
         unsafe { ledger_out.write(raw) };
@@ -156,7 +193,7 @@ pub unsafe extern "C" fn priceguard_ledger_reserved(
 
 /// Atomically takes `amount` minor units from `campaign`, or fails without
 /// changing anything (`INSUFFICIENT_BUDGET`, `UNKNOWN_CAMPAIGN`,
-/// `NEGATIVE_AMOUNT`).
+/// `NEGATIVE_AMOUNT`, `TOO_MANY_RESERVATIONS`).
 ///
 /// # Safety
 ///
@@ -182,40 +219,36 @@ pub unsafe extern "C" fn priceguard_ledger_reserve(
     }
 }
 
-/// Checks a reservation from C before settling it: zero is a no-op,
-/// negative or more than the campaign has reserved is refused.
+/// Settles a reservation from C once, by its token. The empty reservation
+/// (token 0, amount 0) is a no-op.
 fn settle(
     l: &Ledger,
     r: &priceguard_reservation,
-    f: impl FnOnce(&BudgetLedger, Reservation) -> Result<(), LedgerError>,
+    f: impl FnOnce(&BudgetLedger, ReservationTicket) -> Result<(), LedgerError>,
 ) -> priceguard_result {
-    if r.amount == 0 {
+    if r.token == 0 && r.amount == 0 {
         return priceguard_result::Ok;
     }
     if r.amount < 0 {
         return priceguard_result::NegativeAmount;
     }
-    let campaign = CampaignId(r.campaign);
-    match l.inner.reserved(campaign) {
-        None => return priceguard_result::UnknownCampaign,
-        Some(held) if held < r.amount => return priceguard_result::NotReserved,
-        Some(_) => {}
-    }
-    match f(
-        &l.inner,
-        Reservation {
-            campaign,
-            amount: r.amount,
-        },
-    ) {
+    let ticket = ReservationTicket {
+        campaign: CampaignId(r.campaign),
+        amount: r.amount,
+        token: r.token,
+    };
+    match f(&l.inner, ticket) {
         Ok(()) => priceguard_result::Ok,
         Err(e) => code(e),
     }
 }
 
-/// Makes a reservation final: the spend stays taken. Settle each
-/// reservation once; an `amount` of 0 does nothing. Settling more than the
-/// campaign has reserved gives `PRICEGUARD_RESULT_NOT_RESERVED`.
+/// Makes a reservation final: the spend stays taken. Each reservation
+/// settles once: settling it (or a copy) again gives
+/// `PRICEGUARD_RESULT_ALREADY_SETTLED`; a reservation this ledger did not
+/// make, or one whose fields were changed, gives
+/// `PRICEGUARD_RESULT_NOT_RESERVED`. Neither touches the budget. The empty
+/// reservation (`token` 0, `amount` 0) does nothing.
 ///
 /// # Safety
 ///
@@ -228,12 +261,12 @@ pub unsafe extern "C" fn priceguard_ledger_commit(
     ffi_boundary! {
         let l = try_ledger!(ledger);
         let r = try_ref!(reservation);
-        settle(l, r, BudgetLedger::commit)
+        settle(l, r, BudgetLedger::commit_ticket)
     }
 }
 
 /// Returns a reservation's spend to its campaign (publishing failed).
-/// Settle each reservation once; an `amount` of 0 does nothing.
+/// Settles once, as `priceguard_ledger_commit`.
 ///
 /// # Safety
 ///
@@ -246,14 +279,14 @@ pub unsafe extern "C" fn priceguard_ledger_release(
     ffi_boundary! {
         let l = try_ledger!(ledger);
         let r = try_ref!(reservation);
-        settle(l, r, BudgetLedger::release)
+        settle(l, r, BudgetLedger::release_ticket)
     }
 }
 
 /// Evaluates one item against the ledger's remaining budget and reserves
 /// its promotion spend atomically: concurrent callers can never overspend.
-/// Writes the decision and the reservation to settle (amount 0 and
-/// campaign `PRICEGUARD_CAMPAIGN_UNKNOWN` when nothing was reserved).
+/// Writes the decision and the reservation to settle (token 0, amount 0
+/// and campaign `PRICEGUARD_CAMPAIGN_UNKNOWN` when nothing was reserved).
 /// `ledger` must come from this `policy` handle
 /// (`PRICEGUARD_RESULT_LEDGER_POLICY_MISMATCH` otherwise).
 ///

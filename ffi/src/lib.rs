@@ -52,6 +52,12 @@ pub enum priceguard_result {
     PolicyInvalid = 100,
     /// The policy file cannot be read.
     PolicyIo = 101,
+    /// The policy path names something that is not a regular file (a
+    /// directory, a device such as `/dev/zero`, a pipe).
+    PolicyNotAFile = 102,
+    /// The policy file is larger than the size cap (4 MiB, or the
+    /// `max_bytes` of `priceguard_policy_from_path_limited`).
+    PolicyTooLarge = 103,
     /// The money text is not a plain decimal number.
     MoneySyntax = 200,
     /// The money text has more decimal places than the policy currency.
@@ -64,15 +70,21 @@ pub enum priceguard_result {
     InsufficientBudget = 301,
     /// A negative amount was given to the ledger.
     NegativeAmount = 302,
-    /// A reservation settles more than the campaign has reserved.
+    /// The reservation is not one this ledger made: its token, campaign or
+    /// amount differs from what was reserved.
     NotReserved = 303,
     /// The ledger was created from a different policy handle.
     LedgerPolicyMismatch = 304,
+    /// The reservation was already committed or released: each settles once.
+    AlreadySettled = 305,
+    /// The ledger holds as many outstanding reservations as it can
+    /// (`priceguard_ledger_new_with_capacity`); settle some first.
+    TooManyReservations = 306,
 }
 
 impl priceguard_result {
     /// Every code, for the message function and the tests.
-    pub const ALL: [priceguard_result; 16] = [
+    pub const ALL: [priceguard_result; 20] = [
         priceguard_result::Ok,
         priceguard_result::NullParameter,
         priceguard_result::InvalidUtf8,
@@ -81,6 +93,8 @@ impl priceguard_result {
         priceguard_result::Panic,
         priceguard_result::PolicyInvalid,
         priceguard_result::PolicyIo,
+        priceguard_result::PolicyNotAFile,
+        priceguard_result::PolicyTooLarge,
         priceguard_result::MoneySyntax,
         priceguard_result::MoneyTooPrecise,
         priceguard_result::MoneyOutOfRange,
@@ -89,6 +103,8 @@ impl priceguard_result {
         priceguard_result::NegativeAmount,
         priceguard_result::NotReserved,
         priceguard_result::LedgerPolicyMismatch,
+        priceguard_result::AlreadySettled,
+        priceguard_result::TooManyReservations,
     ];
 
     /// The result with this code.
@@ -111,6 +127,8 @@ impl priceguard_result {
             }
             priceguard_result::PolicyInvalid => "the policy is invalid",
             priceguard_result::PolicyIo => "the policy file cannot be read",
+            priceguard_result::PolicyNotAFile => "the policy path is not a regular file",
+            priceguard_result::PolicyTooLarge => "the policy file is larger than the size cap",
             priceguard_result::MoneySyntax => "money is not a plain decimal number",
             priceguard_result::MoneyTooPrecise => {
                 "money has more decimal places than the policy currency"
@@ -119,8 +137,10 @@ impl priceguard_result {
             priceguard_result::UnknownCampaign => "unknown campaign",
             priceguard_result::InsufficientBudget => "insufficient budget",
             priceguard_result::NegativeAmount => "negative amount",
-            priceguard_result::NotReserved => "more than is reserved",
+            priceguard_result::NotReserved => "no such reservation in this ledger",
             priceguard_result::LedgerPolicyMismatch => "the ledger belongs to a different policy",
+            priceguard_result::AlreadySettled => "the reservation was already settled",
+            priceguard_result::TooManyReservations => "too many outstanding reservations",
         }
     }
 }
@@ -184,6 +204,10 @@ mod tests {
         assert_eq!(priceguard_result::Panic as u32, 5);
         assert_eq!(priceguard_result::PolicyInvalid as u32, 100);
         assert_eq!(priceguard_result::LedgerPolicyMismatch as u32, 304);
+        assert_eq!(priceguard_result::PolicyNotAFile as u32, 102);
+        assert_eq!(priceguard_result::PolicyTooLarge as u32, 103);
+        assert_eq!(priceguard_result::AlreadySettled as u32, 305);
+        assert_eq!(priceguard_result::TooManyReservations as u32, 306);
         for r in priceguard_result::ALL {
             assert_eq!(priceguard_result::from_code(r as u32), Some(r));
             assert!(r.message().len() < 128);

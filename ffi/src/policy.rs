@@ -3,6 +3,7 @@
 use std::ffi::{c_char, CStr};
 use std::sync::Arc;
 
+use priceguard::policy::{PolicyErrorKind, MAX_POLICY_BYTES};
 use priceguard::{Decision, Item, Policy, PolicyError};
 
 use crate::buffer::{text, write_detail, write_whole};
@@ -57,7 +58,15 @@ macro_rules! try_policy {
 }
 
 fn invalid(e: &PolicyError) -> (priceguard_result, String) {
-    (priceguard_result::PolicyInvalid, e.to_string())
+    let code = match e.kind {
+        PolicyErrorKind::NotFound | PolicyErrorKind::Io => priceguard_result::PolicyIo,
+        PolicyErrorKind::NotAFile => priceguard_result::PolicyNotAFile,
+        PolicyErrorKind::TooLarge => priceguard_result::PolicyTooLarge,
+        PolicyErrorKind::Encoding => priceguard_result::InvalidUtf8,
+        // Syntax, Invalid and any later kind of a policy that was read.
+        _ => priceguard_result::PolicyInvalid,
+    };
+    (code, e.to_string())
 }
 
 /// Shared tail of the loaders: detail on failure, handle on success.
@@ -176,8 +185,14 @@ pub unsafe extern "C" fn priceguard_policy_from_json(
 
 /// Reads a policy file: JSON when the name ends in `.json` (any case),
 /// else TOML. `path` is a NUL-terminated file name (bytes, as the OS takes
-/// them). A file that cannot be read gives `PRICEGUARD_RESULT_POLICY_IO`;
-/// otherwise as `priceguard_policy_from_toml`.
+/// them). The file must be a regular file of at most 4 MiB: a directory, a
+/// device such as `/dev/zero` or a pipe gives
+/// `PRICEGUARD_RESULT_POLICY_NOT_A_FILE`, a larger file
+/// `PRICEGUARD_RESULT_POLICY_TOO_LARGE` (see
+/// `priceguard_policy_from_path_limited`), a file that cannot be read
+/// `PRICEGUARD_RESULT_POLICY_IO`, one that is not UTF-8
+/// `PRICEGUARD_RESULT_INVALID_UTF8`; otherwise as
+/// `priceguard_policy_from_toml`.
 ///
 /// # Safety
 ///
@@ -186,6 +201,33 @@ pub unsafe extern "C" fn priceguard_policy_from_json(
 #[no_mangle]
 pub unsafe extern "C" fn priceguard_policy_from_path(
     path: *const c_char,
+    error_out: *mut c_char,
+    error_len: usize,
+    policy_out: *mut *const priceguard_policy,
+) -> priceguard_result {
+    // SAFETY: forwarded caller contract.
+    unsafe {
+        priceguard_policy_from_path_limited(
+            path,
+            MAX_POLICY_BYTES,
+            error_out,
+            error_len,
+            policy_out,
+        )
+    }
+}
+
+/// As `priceguard_policy_from_path`, refusing a file larger than
+/// `max_bytes` bytes (`PRICEGUARD_RESULT_POLICY_TOO_LARGE`) instead of
+/// 4 MiB. The read itself stops at the cap, whatever the file claims.
+///
+/// # Safety
+///
+/// As `priceguard_policy_from_path`.
+#[no_mangle]
+pub unsafe extern "C" fn priceguard_policy_from_path_limited(
+    path: *const c_char,
+    max_bytes: u64,
     error_out: *mut c_char,
     error_len: usize,
     policy_out: *mut *const priceguard_policy,
@@ -199,18 +241,7 @@ pub unsafe extern "C" fn priceguard_policy_from_path(
         }
         // SAFETY: non-NULL and NUL-terminated (caller contract).
         let cpath = unsafe { CStr::from_ptr(path) };
-        let path = path_of(cpath);
-        let result = match std::fs::read(&path) {
-            Err(e) => Err((priceguard_result::PolicyIo, format!("cannot read `{}`: {e}", path.display()))),
-            Ok(bytes) => match std::str::from_utf8(&bytes) {
-                Err(_) => Err(utf8_detail(&format!("`{}`", path.display()), &bytes)),
-                Ok(t) => {
-                    let json = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json"));
-                    let parsed = if json { Policy::from_json_str(t) } else { Policy::from_toml_str(t) };
-                    parsed.map_err(|e| invalid(&e))
-                }
-            },
-        };
+        let result = Policy::from_path_limited(path_of(cpath), max_bytes).map_err(|e| invalid(&e));
         // SAFETY: forwarded caller contract.
         unsafe { finish(result, error_out, error_len, policy_out) }
     }

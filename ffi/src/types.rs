@@ -353,8 +353,12 @@ pub struct priceguard_batch_summary {
 
 /// Budget taken from a campaign by `priceguard_ledger_reserve` or
 /// `priceguard_policy_evaluate_reserving`. Settle each reservation exactly
-/// once with `priceguard_ledger_commit` or `priceguard_ledger_release`; a
-/// reservation of `amount == 0` needs no settling (settling it does nothing).
+/// once with `priceguard_ledger_commit` or `priceguard_ledger_release`: the
+/// ledger knows each one by its `token`, so settling a copy again gives
+/// `PRICEGUARD_RESULT_ALREADY_SETTLED` and a changed copy
+/// `PRICEGUARD_RESULT_NOT_RESERVED`, and the budget is untouched. When
+/// nothing was reserved (`token == 0`, `amount == 0`) settling does nothing.
+/// Treat the struct as opaque data: copy it, never edit it.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct priceguard_reservation {
@@ -362,6 +366,9 @@ pub struct priceguard_reservation {
     pub campaign: u32,
     /// Minor units reserved.
     pub amount: i64,
+    /// Names this reservation in its ledger (slot and generation); 0 when
+    /// nothing is reserved.
+    pub token: u64,
 }
 
 /// The engine's item for a C item; `None` when `present` has an unknown bit.

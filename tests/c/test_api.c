@@ -70,11 +70,15 @@ static void test_version_and_messages(void) {
   CHECK_RESULT(priceguard_result_message(PRICEGUARD_RESULT_OK, buf, sizeof buf, &n), PRICEGUARD_RESULT_OK);
   CHECK(streq(buf, "success") && n == 7);
   /* Every code has a message that fits in 128 bytes. */
-  const uint32_t codes[] = {0, 1, 2, 3, 4, 5, 100, 101, 200, 201, 202, 300, 301, 302, 303, 304};
+  const priceguard_result codes[] = priceguard_result_ALL;
+  CHECK(sizeof codes / sizeof codes[0] == 20);
   for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
     CHECK_RESULT(priceguard_result_message(codes[i], buf, sizeof buf, &n), PRICEGUARD_RESULT_OK);
     CHECK(n > 0 && n == strlen(buf));
   }
+  /* Published values: never reused. */
+  CHECK(PRICEGUARD_RESULT_POLICY_NOT_A_FILE == 102 && PRICEGUARD_RESULT_POLICY_TOO_LARGE == 103);
+  CHECK(PRICEGUARD_RESULT_ALREADY_SETTLED == 305 && PRICEGUARD_RESULT_TOO_MANY_RESERVATIONS == 306);
   CHECK_RESULT(priceguard_result_message(PRICEGUARD_RESULT_POLICY_INVALID, buf, sizeof buf, &n), PRICEGUARD_RESULT_OK);
   CHECK(streq(buf, "the policy is invalid"));
   /* A too-small message buffer: truncated, NUL-terminated, told so. */
@@ -149,6 +153,20 @@ static void test_loading_errors(void) {
                PRICEGUARD_RESULT_POLICY_INVALID);
   CHECK(strstr(err, "bogus") != NULL);
 
+  /* A policy or a table written as a JSON array (fields by position) is refused. */
+  const char positional[] = "[\"p\",\"1\",\"USD\",null,null,false,false,{\"min_price\":\"1\",\"max_price\":\"100\"}]";
+  CHECK_RESULT(priceguard_policy_from_json(U8(positional), strlen(positional), err, sizeof err, &p),
+               PRICEGUARD_RESULT_POLICY_INVALID);
+  CHECK(streq(err, "a policy must be a JSON object, not an array (line 1, column 1)"));
+  const char positional_bounds[] = "{\"name\":\"p\",\"currency\":\"USD\",\"bounds\":[\"1\",\"100\"]}";
+  CHECK_RESULT(priceguard_policy_from_json(U8(positional_bounds), strlen(positional_bounds), err, sizeof err, &p),
+               PRICEGUARD_RESULT_POLICY_INVALID);
+  CHECK(strstr(err, "bounds: must be an object, not an array") == err);
+  const char toml_array[] = "name = \"p\"\ncurrency = \"USD\"\nbounds = [\"1\", \"100\"]\n";
+  CHECK_RESULT(priceguard_policy_from_toml(U8(toml_array), strlen(toml_array), err, sizeof err, &p),
+               PRICEGUARD_RESULT_POLICY_INVALID);
+  CHECK(strstr(err, "bounds: must be a table, not an array") == err);
+
   /* Unknown currency. */
   const char xyz[] = "name = \"x\"\ncurrency = \"XYZ\"\n[bounds]\nmin_price = \"1\"\nmax_price = \"9\"\n";
   CHECK_RESULT(priceguard_policy_from_toml(U8(xyz), strlen(xyz), err, sizeof err, &p),
@@ -168,6 +186,17 @@ static void test_loading_errors(void) {
   CHECK_RESULT(priceguard_policy_from_path("x.toml", err, sizeof err, NULL), PRICEGUARD_RESULT_NULL_PARAMETER);
   CHECK_RESULT(priceguard_policy_from_path("/nonexistent/policy.toml", err, sizeof err, &p), PRICEGUARD_RESULT_POLICY_IO);
   CHECK(strstr(err, "/nonexistent/policy.toml") != NULL);
+
+  /* Not a regular file: refused before reading, never read until EOF. */
+  CHECK_RESULT(priceguard_policy_from_path("/dev/zero", err, sizeof err, &p), PRICEGUARD_RESULT_POLICY_NOT_A_FILE);
+  CHECK(streq(err, "`/dev/zero` is not a regular file"));
+  CHECK_RESULT(priceguard_policy_from_path("/tmp", err, sizeof err, &p), PRICEGUARD_RESULT_POLICY_NOT_A_FILE);
+  CHECK_RESULT(priceguard_policy_from_path_limited("/dev/zero", UINT64_MAX, err, sizeof err, &p),
+               PRICEGUARD_RESULT_POLICY_NOT_A_FILE);
+  CHECK_RESULT(priceguard_policy_from_path_limited(NULL, 10, err, sizeof err, &p), PRICEGUARD_RESULT_NULL_PARAMETER);
+  CHECK_RESULT(priceguard_policy_from_path_limited("x.toml", 10, err, sizeof err, NULL),
+               PRICEGUARD_RESULT_NULL_PARAMETER);
+  CHECK(p == (const priceguard_policy *)0x1);
 }
 
 static void test_files(void) {
@@ -206,6 +235,13 @@ static void test_files(void) {
   p = NULL;
   CHECK_RESULT(priceguard_policy_from_path(bad_path, err, sizeof err, &p), PRICEGUARD_RESULT_INVALID_UTF8);
   CHECK(p == NULL);
+  /* A file over the caller's cap; the same file under a cap it fits. */
+  CHECK_RESULT(priceguard_policy_from_path_limited(toml_path, 16, err, sizeof err, &p), PRICEGUARD_RESULT_POLICY_TOO_LARGE);
+  CHECK(p == NULL && strstr(err, "16 bytes") != NULL);
+  CHECK_RESULT(priceguard_policy_from_path_limited(toml_path, sizeof POLICY_TOML, err, sizeof err, &p),
+               PRICEGUARD_RESULT_OK);
+  priceguard_policy_free(p);
+  p = NULL;
   remove(toml_path);
   remove(json_path);
   remove(bad_path);
@@ -359,7 +395,25 @@ static void test_evaluate(const priceguard_policy *p) {
   CHECK(d.outcome == PRICEGUARD_OUTCOME_REJECTED && d.reason == PRICEGUARD_REASON_INVALID_INPUT);
   CHECK((d.present & PRICEGUARD_DECISION_HAS_INVALID_FIELD) && d.invalid_field == PRICEGUARD_FIELD_UNIT_COST);
   CHECK_RESULT(priceguard_decision_explain(p, &item, &d, buf, sizeof buf, &n), PRICEGUARD_RESULT_OK);
-  CHECK(strstr(buf, "unit_cost") != NULL);
+  CHECK(streq(buf, "rejected: unit_cost: `-0.01` must not be negative"));
+  /* The explanation gives the specific reason for each kind of bad value. */
+  item.present = 0;
+  item.proposed_price = 0;
+  CHECK_RESULT(priceguard_policy_evaluate(p, &item, &d), PRICEGUARD_RESULT_OK);
+  CHECK_RESULT(priceguard_decision_explain(p, &item, &d, buf, sizeof buf, &n), PRICEGUARD_RESULT_OK);
+  CHECK(streq(buf, "rejected: proposed_price: `0.00` must be greater than zero"));
+  item.proposed_price = 1000;
+  item.present = PRICEGUARD_HAS_REFERENCE_PRICE | PRICEGUARD_HAS_EXPECTED_UNITS;
+  item.reference_price = 2000;
+  item.expected_units = 0;
+  CHECK_RESULT(priceguard_policy_evaluate(p, &item, &d), PRICEGUARD_RESULT_OK);
+  CHECK_RESULT(priceguard_decision_explain(p, &item, &d, buf, sizeof buf, &n), PRICEGUARD_RESULT_OK);
+  CHECK(streq(buf, "rejected: expected_units: `0` must be at least 1"));
+  item.present = PRICEGUARD_HAS_NOW;
+  item.now = -1;
+  CHECK_RESULT(priceguard_policy_evaluate(p, &item, &d), PRICEGUARD_RESULT_OK);
+  CHECK_RESULT(priceguard_decision_explain(p, &item, &d, buf, sizeof buf, &n), PRICEGUARD_RESULT_OK);
+  CHECK(streq(buf, "rejected: now: `-1` must not be negative"));
 
   /* Unknown presence bits, NULLs: call errors, output untouched. */
   memset(&d, 0x5a, sizeof d);
@@ -454,15 +508,23 @@ static void test_ledger(const priceguard_policy *p, const priceguard_policy *oth
   CHECK_RESULT(priceguard_ledger_reserved(l, spring, NULL), PRICEGUARD_RESULT_NULL_PARAMETER);
   CHECK_RESULT(priceguard_ledger_reserved(l, 9, &v), PRICEGUARD_RESULT_UNKNOWN_CAMPAIGN);
 
-  /* Settling more than is reserved, negative, unknown; zero is a no-op. */
-  priceguard_reservation too_much = {spring, 2501};
+  CHECK(r.token != 0);
+
+  /* Settling a changed copy, a forged one, negative, unknown: refused;
+   * the empty reservation is a no-op. */
+  priceguard_reservation too_much = r;
+  too_much.amount = 2501;
   CHECK_RESULT(priceguard_ledger_commit(l, &too_much), PRICEGUARD_RESULT_NOT_RESERVED);
-  priceguard_reservation negative = {spring, -5};
+  priceguard_reservation forged = {spring, 2500, 0};
+  CHECK_RESULT(priceguard_ledger_commit(l, &forged), PRICEGUARD_RESULT_NOT_RESERVED);
+  priceguard_reservation negative = {spring, -5, r.token};
   CHECK_RESULT(priceguard_ledger_release(l, &negative), PRICEGUARD_RESULT_NEGATIVE_AMOUNT);
-  priceguard_reservation unknown = {55, 5};
+  priceguard_reservation unknown = {55, 5, r.token};
   CHECK_RESULT(priceguard_ledger_release(l, &unknown), PRICEGUARD_RESULT_UNKNOWN_CAMPAIGN);
-  priceguard_reservation zero = {PRICEGUARD_CAMPAIGN_UNKNOWN, 0};
+  priceguard_reservation zero = {PRICEGUARD_CAMPAIGN_UNKNOWN, 0, 0};
   CHECK_RESULT(priceguard_ledger_commit(l, &zero), PRICEGUARD_RESULT_OK);
+  CHECK_RESULT(priceguard_ledger_reserved(l, spring, &v), PRICEGUARD_RESULT_OK);
+  CHECK(v == 2500);
   CHECK_RESULT(priceguard_ledger_commit(NULL, &r), PRICEGUARD_RESULT_NULL_PARAMETER);
   CHECK_RESULT(priceguard_ledger_commit(l, NULL), PRICEGUARD_RESULT_NULL_PARAMETER);
   CHECK_RESULT(priceguard_ledger_release(NULL, &r), PRICEGUARD_RESULT_NULL_PARAMETER);
@@ -478,6 +540,41 @@ static void test_ledger(const priceguard_policy *p, const priceguard_policy *oth
   CHECK(v == 9000);
   CHECK_RESULT(priceguard_ledger_reserved(l, spring, &v), PRICEGUARD_RESULT_OK);
   CHECK(v == 0);
+  /* Settled once: a second commit or release of it is refused. */
+  CHECK_RESULT(priceguard_ledger_commit(l, &r), PRICEGUARD_RESULT_ALREADY_SETTLED);
+  CHECK_RESULT(priceguard_ledger_release(l, &r), PRICEGUARD_RESULT_ALREADY_SETTLED);
+
+  /* A double release while another reservation is outstanding: with only
+   * the campaign's reserved total checked, it returned the other one's
+   * budget, and 14.00 could be spent from 10.00 left. */
+  priceguard_reservation a, b, c;
+  CHECK_RESULT(priceguard_ledger_reserve(l, spring, 4000, &a), PRICEGUARD_RESULT_OK);
+  CHECK_RESULT(priceguard_ledger_reserve(l, spring, 4000, &b), PRICEGUARD_RESULT_OK);
+  priceguard_reservation a_copy = a;
+  CHECK_RESULT(priceguard_ledger_release(l, &a), PRICEGUARD_RESULT_OK);
+  CHECK_RESULT(priceguard_ledger_release(l, &a_copy), PRICEGUARD_RESULT_ALREADY_SETTLED);
+  CHECK_RESULT(priceguard_ledger_commit(l, &a_copy), PRICEGUARD_RESULT_ALREADY_SETTLED);
+  CHECK_RESULT(priceguard_ledger_remaining(l, spring, &v), PRICEGUARD_RESULT_OK);
+  CHECK(v == 5000);
+  CHECK_RESULT(priceguard_ledger_reserved(l, spring, &v), PRICEGUARD_RESULT_OK);
+  CHECK(v == 4000);
+  CHECK_RESULT(priceguard_ledger_reserve(l, spring, 5001, &c), PRICEGUARD_RESULT_INSUFFICIENT_BUDGET);
+  CHECK_RESULT(priceguard_ledger_reserve(l, spring, 5000, &c), PRICEGUARD_RESULT_OK);
+  CHECK_RESULT(priceguard_ledger_commit(l, &b), PRICEGUARD_RESULT_OK);
+  CHECK_RESULT(priceguard_ledger_commit(l, &c), PRICEGUARD_RESULT_OK);
+  CHECK_RESULT(priceguard_ledger_remaining(l, spring, &v), PRICEGUARD_RESULT_OK);
+  CHECK(v == 0);
+  CHECK_RESULT(priceguard_ledger_reserved(l, spring, &v), PRICEGUARD_RESULT_OK);
+  CHECK(v == 0);
+  /* A reservation belongs to its ledger. */
+  priceguard_ledger *l2 = NULL;
+  CHECK_RESULT(priceguard_ledger_new(p, &l2), PRICEGUARD_RESULT_OK);
+  CHECK_RESULT(priceguard_ledger_reserve(l2, autumn, 100, &a), PRICEGUARD_RESULT_OK);
+  CHECK_RESULT(priceguard_ledger_release(l, &a), PRICEGUARD_RESULT_NOT_RESERVED);
+  CHECK_RESULT(priceguard_ledger_remaining(l, autumn, &v), PRICEGUARD_RESULT_OK);
+  CHECK(v == 500);
+  CHECK_RESULT(priceguard_ledger_release(l2, &a), PRICEGUARD_RESULT_OK);
+  priceguard_ledger_free(l2);
 
   /* Evaluate with the ledger: autumn holds 5.00; each item would spend 3.00. */
   priceguard_item item;
@@ -503,7 +600,7 @@ static void test_ledger(const priceguard_policy *p, const priceguard_policy *oth
   /* Nothing to spend: an empty reservation. */
   item.present = PRICEGUARD_HAS_UNIT_COST;
   CHECK_RESULT(priceguard_policy_evaluate_reserving(p, l, &item, &d, &r), PRICEGUARD_RESULT_OK);
-  CHECK(r.amount == 0 && r.campaign == PRICEGUARD_CAMPAIGN_UNKNOWN);
+  CHECK(r.amount == 0 && r.token == 0 && r.campaign == PRICEGUARD_CAMPAIGN_UNKNOWN);
   CHECK_RESULT(priceguard_ledger_commit(l, &r), PRICEGUARD_RESULT_OK);
 
   CHECK_RESULT(priceguard_policy_evaluate_reserving(other, l, &item, &d, &r), PRICEGUARD_RESULT_LEDGER_POLICY_MISMATCH);
@@ -515,6 +612,34 @@ static void test_ledger(const priceguard_policy *p, const priceguard_policy *oth
   item.present = 1u << 20;
   CHECK_RESULT(priceguard_policy_evaluate_reserving(p, l, &item, &d, &r), PRICEGUARD_RESULT_INVALID_ARGUMENT);
 
+  priceguard_ledger_free(l);
+}
+
+static void test_ledger_capacity(const priceguard_policy *p) {
+  priceguard_ledger *l = NULL;
+  priceguard_reservation r1, r2, r3;
+  uint32_t spring = 0;
+  CHECK_RESULT(priceguard_policy_campaign_id(p, U8("spring"), 6, &spring), PRICEGUARD_RESULT_OK);
+  CHECK_RESULT(priceguard_ledger_new_with_capacity(p, 0, &l), PRICEGUARD_RESULT_INVALID_ARGUMENT);
+  CHECK_RESULT(priceguard_ledger_new_with_capacity(p, 16777216, &l), PRICEGUARD_RESULT_INVALID_ARGUMENT);
+  CHECK_RESULT(priceguard_ledger_new_with_capacity(NULL, 2, &l), PRICEGUARD_RESULT_NULL_PARAMETER);
+  CHECK_RESULT(priceguard_ledger_new_with_capacity(p, 2, NULL), PRICEGUARD_RESULT_NULL_PARAMETER);
+  CHECK_RESULT(priceguard_ledger_new_with_capacity(p, 2, &l), PRICEGUARD_RESULT_OK);
+  CHECK_RESULT(priceguard_ledger_reserve(l, spring, 10, &r1), PRICEGUARD_RESULT_OK);
+  CHECK_RESULT(priceguard_ledger_reserve(l, spring, 20, &r2), PRICEGUARD_RESULT_OK);
+  CHECK_RESULT(priceguard_ledger_reserve(l, spring, 30, &r3), PRICEGUARD_RESULT_TOO_MANY_RESERVATIONS);
+  int64_t v = 0;
+  CHECK_RESULT(priceguard_ledger_remaining(l, spring, &v), PRICEGUARD_RESULT_OK);
+  CHECK(v == 10000 - 30);
+  CHECK_RESULT(priceguard_ledger_commit(l, &r1), PRICEGUARD_RESULT_OK);
+  /* The freed slot is reused; the settled token does not settle the new one. */
+  CHECK_RESULT(priceguard_ledger_reserve(l, spring, 10, &r3), PRICEGUARD_RESULT_OK);
+  CHECK(r3.token != r1.token);
+  CHECK_RESULT(priceguard_ledger_release(l, &r1), PRICEGUARD_RESULT_ALREADY_SETTLED);
+  CHECK_RESULT(priceguard_ledger_release(l, &r2), PRICEGUARD_RESULT_OK);
+  CHECK_RESULT(priceguard_ledger_release(l, &r3), PRICEGUARD_RESULT_OK);
+  CHECK_RESULT(priceguard_ledger_remaining(l, spring, &v), PRICEGUARD_RESULT_OK);
+  CHECK(v == 10000 - 10);
   priceguard_ledger_free(l);
 }
 
@@ -632,6 +757,7 @@ int main(void) {
   test_evaluate(usd);
   test_batch(usd);
   test_ledger(usd, jpy);
+  test_ledger_capacity(usd);
   test_ledger_outlives_policy();
   test_audit(usd);
   priceguard_policy_free(usd);

@@ -300,14 +300,22 @@ pub fn read_policy_text(path: &std::path::Path, max_bytes: u64) -> Result<String
         };
         PolicyError::with_kind(kind, "", alloc::format!("cannot read `{shown}`: {e}"))
     };
-    let file = std::fs::File::open(path).map_err(io)?;
-    let meta = file.metadata().map_err(io)?;
-    if !meta.is_file() {
-        return Err(PolicyError::with_kind(
+    let not_a_file = || {
+        PolicyError::with_kind(
             PolicyErrorKind::NotAFile,
             "",
             alloc::format!("`{shown}` is not a regular file"),
-        ));
+        )
+    };
+    // Checked before opening too: opening a FIFO blocks until a writer
+    // comes, and a policy path must never hang the caller.
+    if !std::fs::metadata(path).map_err(io)?.is_file() {
+        return Err(not_a_file());
+    }
+    let file = std::fs::File::open(path).map_err(io)?;
+    let meta = file.metadata().map_err(io)?;
+    if !meta.is_file() {
+        return Err(not_a_file());
     }
     let too_large = || {
         PolicyError::with_kind(
