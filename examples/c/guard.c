@@ -32,10 +32,22 @@ static size_t split(char *line, char **cells, size_t max) {
   return n;
 }
 
-/* Reads a money cell: 1 present, 0 empty, -1 unreadable. */
-static int money(const priceguard_policy *p, const char *cell, int64_t *out) {
+/* Reads a money cell: 1 present, 0 empty, -1 unreadable (`*why` says why). */
+static int money(const priceguard_policy *p, const char *cell, int64_t *out, const char **why) {
   if (cell == NULL || cell[0] == 0) return 0;
-  return priceguard_money_parse(p, (const uint8_t *)cell, strlen(cell), out) == PRICEGUARD_RESULT_OK ? 1 : -1;
+  switch (priceguard_money_parse(p, (const uint8_t *)cell, strlen(cell), out)) {
+  case PRICEGUARD_RESULT_OK:
+    return 1;
+  case PRICEGUARD_RESULT_MONEY_TOO_PRECISE:
+    *why = "has more decimal places than the policy currency";
+    return -1;
+  case PRICEGUARD_RESULT_MONEY_OUT_OF_RANGE:
+    *why = "is beyond the supported range";
+    return -1;
+  default:
+    *why = "is not a decimal number";
+    return -1;
+  }
 }
 
 static void print_money(const priceguard_policy *p, const priceguard_decision *d, uint32_t bit, int64_t v) {
@@ -107,8 +119,9 @@ int main(int argc, char **argv) {
     int64_t *slots[N_COLS] = {NULL, &item.proposed_price, &item.current_price, &item.unit_cost};
     uint32_t bits[N_COLS] = {0, 0, PRICEGUARD_HAS_CURRENT_PRICE, PRICEGUARD_HAS_UNIT_COST};
     int bad = -1;
+    const char *bad_why = "is required";
     for (int c = COL_PROPOSED; c < N_COLS && bad < 0; c++) {
-      int got = money(policy, v[c], slots[c]);
+      int got = money(policy, v[c], slots[c], &bad_why);
       if (got < 0 || (got == 0 && c == COL_PROPOSED)) bad = c;
       if (got > 0) item.present |= bits[c];
     }
@@ -117,7 +130,9 @@ int main(int argc, char **argv) {
     char why[1024] = "";
     size_t n = 0;
     if (bad >= 0) {
-      printf("%s,rejected,,invalid_input,,,\"`%s` is not a valid value\"\n", v[COL_SKU], priceguard_field_name(FIELDS[bad]));
+      /* The shape of the library's own explanation: field: `value` reason. */
+      printf("%s,rejected,,invalid_input,,,\"rejected: %s: `%s` %s\"\n", v[COL_SKU], priceguard_field_name(FIELDS[bad]),
+             v[bad] ? v[bad] : "", bad_why);
       continue;
     }
     if (priceguard_policy_evaluate(policy, &item, &d) != PRICEGUARD_RESULT_OK) {
