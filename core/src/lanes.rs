@@ -38,7 +38,7 @@ use crate::batch::{Column, HARD_OR_FINANCIAL};
 use crate::compiled::Ratio;
 use crate::decision::{Decision, Outcome, Reason};
 use crate::engine::MAX_UNITS;
-use crate::rules::{ClassSet, Rule, RuleSet};
+use crate::rules::{ClassSet, Factor, Rule, RuleSet};
 
 // Outcomes as `Lanes::decide` derives them from reasons.
 const _: () = assert!(
@@ -354,24 +354,23 @@ impl Lanes {
         if r.other || r.tick != 1 {
             return None;
         }
-        let opt =
-            |x: Option<Ratio>, f: fn(Ratio) -> Option<(i64, i64)>| -> Result<Option<Map>, ()> {
-                match x {
-                    None => Ok(None),
-                    Some(x) => {
-                        let (a, b) = f(x).ok_or(())?;
-                        Map::new(a, b).map(Some).ok_or(())
-                    }
+        // Each rule's factor comes from its family (`rules/<family>.rs`).
+        use crate::rules::{change, margin, promotion};
+        let opt = |x: Option<Ratio>, f: fn(Ratio) -> Factor| -> Result<Option<Map>, ()> {
+            match x {
+                None => Ok(None),
+                Some(x) => {
+                    let (a, b) = f(x).narrow().ok_or(())?;
+                    Map::new(a, b).map(Some).ok_or(())
                 }
-            };
-        let up = |x: Ratio| Some((x.den.checked_add(x.num)?, x.den));
-        let down = |x: Ratio| Some((x.den.checked_sub(x.num)?, x.den));
+            }
+        };
         let built = (|| -> Result<Lanes, ()> {
-            let margin = opt(r.min_margin, |m| Some((m.den, m.den.checked_sub(m.num)?)))?;
-            let markup = opt(r.min_markup, up)?;
-            let discount = opt(r.max_discount, down)?;
-            let increase = opt(r.max_increase, up)?;
-            let decrease = opt(r.max_decrease, down)?;
+            let margin = opt(r.min_margin, margin::margin_factor)?;
+            let markup = opt(r.min_markup, margin::markup_factor)?;
+            let discount = opt(r.max_discount, promotion::discount_factor)?;
+            let increase = opt(r.max_increase, change::increase_factor)?;
+            let decrease = opt(r.max_decrease, change::decrease_factor)?;
             let mut limit = LIMIT_CAP;
             for map in [margin, markup, discount, increase, decrease]
                 .into_iter()

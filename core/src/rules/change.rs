@@ -2,22 +2,21 @@
 
 use crate::compiled::{CompiledRules, Ratio};
 use crate::item::Item;
-use crate::money::{
-    ceil_money_to_tick, ceil_ratio_to_tick, floor_money_to_tick, floor_ratio_to_tick, wide_mul,
-};
+use crate::money::{ceil_money_to_tick, floor_money_to_tick, wide_mul};
 use crate::rules::Bounds;
-use crate::rules::Rule;
+use crate::rules::{Factor, Rule};
 
-/// `floor_T(x (1 + up))`; `up` is at most a policy factor, so `den + num` fits.
-#[inline(always)]
-fn up_bound(x: i64, up: Ratio, t: i64) -> i64 {
-    floor_ratio_to_tick(x, up.den.saturating_add(up.num), up.den, t)
+/// `max_increase` and `window_increase`: the ceiling is `x × (1 + up)`.
+#[inline]
+pub(crate) fn increase_factor(up: Ratio) -> Factor {
+    Factor::plus(up.num, up.den)
 }
 
-/// `ceil_T(x (1 - down))`; validation keeps `down <= 1`.
-#[inline(always)]
-fn down_bound(x: i64, down: Ratio, t: i64) -> i64 {
-    ceil_ratio_to_tick(x, down.den - down.num, down.den, t)
+/// `max_decrease` and `window_decrease`: the floor is `x × (1 - down)`;
+/// validation keeps `down <= 1`.
+#[inline]
+pub(crate) fn decrease_factor(down: Ratio) -> Factor {
+    Factor::minus(down.num, down.den)
 }
 
 /// `max_increase` / `max_decrease` against P, `max_step`, `window_increase`
@@ -30,10 +29,10 @@ pub(crate) fn apply(r: &CompiledRules, item: &Item, b: &mut Bounds) {
     };
     let t = r.tick;
     if let Some(up) = r.max_increase {
-        b.upper(Rule::MaxIncrease, up_bound(current, up, t));
+        b.upper(Rule::MaxIncrease, increase_factor(up).floor(current, t));
     }
     if let Some(down) = r.max_decrease {
-        b.lower(Rule::MaxDecrease, down_bound(current, down, t));
+        b.lower(Rule::MaxDecrease, decrease_factor(down).ceil(current, t));
     }
     if let Some(step) = r.max_step {
         // P <= 10^15 and the step is policy money: no overflow.
@@ -49,10 +48,10 @@ pub(crate) fn apply(r: &CompiledRules, item: &Item, b: &mut Bounds) {
     if r.window_increase.is_some() || r.window_decrease.is_some() {
         let w = item.window_anchor_price().unwrap_or(current);
         if let Some(up) = r.window_increase {
-            b.upper(Rule::WindowIncrease, up_bound(w, up, t));
+            b.upper(Rule::WindowIncrease, increase_factor(up).floor(w, t));
         }
         if let Some(down) = r.window_decrease {
-            b.lower(Rule::WindowDecrease, down_bound(w, down, t));
+            b.lower(Rule::WindowDecrease, decrease_factor(down).ceil(w, t));
         }
     }
     if cooling_down(r, item) {

@@ -1,12 +1,29 @@
 //! Financial cost floors: `margin`, `markup`, `unit_margin`.
 
-use crate::compiled::CompiledRules;
+use crate::compiled::{CompiledRules, Ratio};
 use crate::item::Item;
-use crate::money::{ceil_money_to_tick, ceil_ratio_to_tick, ceil_to_tick, clamp_bound};
+use crate::money::{ceil_money_to_tick, ceil_to_tick, clamp_bound};
 use crate::rules::Bounds;
-use crate::rules::Rule;
+use crate::rules::{Factor, Rule};
 
-/// `margin`: lo = ceil_T(c / (1 - m)), so that (p - c) / p >= m;
+/// `margin`: the price whose gross margin over cost `c` is `m` is
+/// `c / (1 - m)`, so the floor is `c × den / (den - num)`; validation keeps
+/// `m < 1`.
+#[inline]
+pub(crate) fn margin_factor(m: Ratio) -> Factor {
+    Factor {
+        num: i128::from(m.den),
+        den: i128::from(m.den) - i128::from(m.num),
+    }
+}
+
+/// `markup`: the floor is `c × (1 + k)`.
+#[inline]
+pub(crate) fn markup_factor(k: Ratio) -> Factor {
+    Factor::plus(k.num, k.den)
+}
+
+/// `margin`: lo = ceil_T(c / (1 - m));
 /// `markup`: lo = ceil_T(c x (1 + k));
 /// `unit_margin`: lo = ceil_T(c + u).
 /// Items without `unit_cost` never reach here: they are held as `missing_cost`.
@@ -17,22 +34,21 @@ pub(crate) fn apply(r: &CompiledRules, item: &Item, b: &mut Bounds) {
     };
     let t = r.tick;
     if let Some(m) = r.min_margin {
-        // c / (1 - num/den) = c * den / (den - num); validation keeps num < den.
-        b.lower(Rule::Margin, ceil_ratio_to_tick(c, m.den, m.den - m.num, t));
+        b.lower(Rule::Margin, margin_factor(m).ceil(c, t));
     }
     if let Some(k) = r.min_markup {
-        let v = match k.den.checked_add(k.num) {
-            Some(f) => ceil_ratio_to_tick(c, f, k.den, t),
-            None => clamp_bound(ceil_to_tick(i128::from(c) * (k.d() + k.n()), k.d(), t)),
-        };
-        b.lower(Rule::Markup, v);
+        b.lower(Rule::Markup, markup_factor(k).ceil(c, t));
     }
     if let Some(u) = r.min_unit_margin {
-        // c <= 10^15 and u is policy money: the sum fits.
-        let v = match c.checked_add(u) {
-            Some(s) => ceil_money_to_tick(s, t),
-            None => clamp_bound(ceil_to_tick(i128::from(c) + i128::from(u), 1, t)),
-        };
-        b.lower(Rule::UnitMargin, v);
+        b.lower(Rule::UnitMargin, unit_margin_floor(c, u, t));
+    }
+}
+
+/// `unit_margin`: `ceil_T(c + u)`.
+#[inline(always)]
+pub(crate) fn unit_margin_floor(c: i64, u: i64, t: i64) -> i64 {
+    match c.checked_add(u) {
+        Some(s) => ceil_money_to_tick(s, t),
+        None => clamp_bound(ceil_to_tick(i128::from(c) + i128::from(u), 1, t)),
     }
 }

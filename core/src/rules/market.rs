@@ -1,10 +1,15 @@
 //! Market rules: bounds as multiples of a competitor price.
 
-use crate::compiled::CompiledRules;
+use crate::compiled::{CompiledRules, Ratio};
 use crate::item::Item;
-use crate::money::{ceil_ratio_to_tick, floor_ratio_to_tick};
 use crate::rules::Bounds;
-use crate::rules::Rule;
+use crate::rules::{Factor, Rule};
+
+/// `competitor_floor` and `competitor_ceiling`: `K × index`.
+#[inline]
+pub(crate) fn index_factor(index: Ratio) -> Factor {
+    Factor::of(index.num, index.den)
+}
 
 /// `competitor_floor`: lo = ceil_T(K x min_index);
 /// `competitor_ceiling`: hi = floor_T(K x max_index).
@@ -15,15 +20,9 @@ pub(crate) fn apply(r: &CompiledRules, item: &Item, b: &mut Bounds) {
         return;
     };
     if let Some(min) = r.min_index {
-        b.lower(
-            Rule::CompetitorFloor,
-            ceil_ratio_to_tick(k, min.num, min.den, r.tick),
-        );
+        b.lower(Rule::CompetitorFloor, index_factor(min).ceil(k, r.tick));
     }
     if let Some(max) = r.max_index {
-        b.upper(
-            Rule::CompetitorCeiling,
-            floor_ratio_to_tick(k, max.num, max.den, r.tick),
-        );
+        b.upper(Rule::CompetitorCeiling, index_factor(max).floor(k, r.tick));
     }
 }

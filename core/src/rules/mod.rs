@@ -6,6 +6,10 @@
 
 use core::fmt;
 
+use crate::money::{
+    ceil_ratio_to_tick, ceil_to_tick, clamp_bound, floor_ratio_to_tick, floor_to_tick,
+};
+
 pub(crate) mod bounds;
 pub(crate) mod change;
 mod custom;
@@ -21,6 +25,80 @@ pub use custom::{CustomBound, CustomRule, CUSTOM_BASE, MAX_CUSTOM_RULES};
 pub(crate) use record::mask;
 pub use record::Budget;
 pub(crate) use record::{Bounds, NO_HI, NO_LO};
+
+/// `x × num / den`: how a rule family scales one input (a cost, the current
+/// price, a reference or competitor price) into a bound. The family's file
+/// is the only place that says what `num` and `den` are for its rule; each
+/// evaluator computes the product in its own arithmetic (exactly here, as a
+/// scaled reciprocal in the row kernel, in doubles in the SIMD lanes) and
+/// rounds it onto the tick on the rule's safe side.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Factor {
+    pub(crate) num: i128,
+    pub(crate) den: i128,
+}
+
+impl Factor {
+    /// `x × (den + num) / den` for a fraction `num / den`: "up by the fraction".
+    #[inline]
+    pub(crate) fn plus(num: i64, den: i64) -> Factor {
+        Factor {
+            num: i128::from(den) + i128::from(num),
+            den: i128::from(den),
+        }
+    }
+
+    /// `x × (den - num) / den`: "down by the fraction".
+    #[inline]
+    pub(crate) fn minus(num: i64, den: i64) -> Factor {
+        Factor {
+            num: i128::from(den) - i128::from(num),
+            den: i128::from(den),
+        }
+    }
+
+    /// `x × a / b`.
+    #[inline]
+    pub(crate) fn of(a: i64, b: i64) -> Factor {
+        Factor {
+            num: i128::from(a),
+            den: i128::from(b),
+        }
+    }
+
+    /// The factor as two `i64`, for the evaluators that need them
+    /// (`None` sends the policy to the general engine).
+    #[inline]
+    pub(crate) fn narrow(self) -> Option<(i64, i64)> {
+        Some((i64::try_from(self.num).ok()?, i64::try_from(self.den).ok()?))
+    }
+
+    /// `ceil_T(x × num / den)`, exact, clamped to ±2^62 (a lower bound).
+    #[inline(always)]
+    pub(crate) fn ceil(self, x: i64, tick: i64) -> i64 {
+        match self.narrow() {
+            Some((a, b)) => ceil_ratio_to_tick(x, a, b, tick),
+            None => clamp_bound(ceil_to_tick(
+                i128::from(x).saturating_mul(self.num),
+                self.den,
+                tick,
+            )),
+        }
+    }
+
+    /// `floor_T(x × num / den)`, exact, clamped to ±2^62 (an upper bound).
+    #[inline(always)]
+    pub(crate) fn floor(self, x: i64, tick: i64) -> i64 {
+        match self.narrow() {
+            Some((a, b)) => floor_ratio_to_tick(x, a, b, tick),
+            None => clamp_bound(floor_to_tick(
+                i128::from(x).saturating_mul(self.num),
+                self.den,
+                tick,
+            )),
+        }
+    }
+}
 
 /// A rule class. Conflicts are resolved by relaxing whole classes in the
 /// policy's priority order (SPEC §5).

@@ -1,10 +1,16 @@
 //! Financial promotion floors: `max_discount` and `promo_budget`.
 
-use crate::compiled::CompiledRules;
+use crate::compiled::{CompiledRules, Ratio};
 use crate::item::Item;
-use crate::money::{ceil_ratio_to_tick, ceil_to_tick, clamp_bound, wide_mul};
-use crate::rules::Rule;
+use crate::money::{ceil_to_tick, clamp_bound, wide_mul};
 use crate::rules::{Bounds, Budget};
+use crate::rules::{Factor, Rule};
+
+/// `max_discount`: the floor is `R × (1 - d)`; validation keeps `d <= 1`.
+#[inline]
+pub(crate) fn discount_factor(d: Ratio) -> Factor {
+    Factor::minus(d.num, d.den)
+}
 
 /// `max_discount`: lo = ceil_T(R x (1 - d));
 /// `promo_budget`: spend(p) = (R - p) x units <= B, so lo = ceil_T(R - B / units).
@@ -15,10 +21,9 @@ pub(crate) fn apply(r: &CompiledRules, item: &Item, budget: Budget, b: &mut Boun
         return;
     };
     if let Some(d) = r.max_discount {
-        // Validation keeps d <= 1: den - num does not overflow.
         b.lower(
             Rule::MaxDiscount,
-            ceil_ratio_to_tick(reference, d.den - d.num, d.den, r.tick),
+            discount_factor(d).ceil(reference, r.tick),
         );
     }
     if let (Budget::Remaining(remaining), Some(units)) = (budget, item.expected_units()) {
