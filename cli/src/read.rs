@@ -605,7 +605,9 @@ fn raw_text<'a>(field: Field, raw: &'a RawValue) -> Result<Option<Cow<'a, str>>,
             // Escapes need an owned string.
             Err(_) => serde_json::from_str::<String>(text)
                 .map(|s| Some(Cow::Owned(s)))
-                .map_err(|e| RowError::field(field, format!("`{text}` {e}"))),
+                .map_err(|e| {
+                    RowError::field(field, format!("`{text}` is not a valid JSON string ({e})"))
+                }),
         },
         Some(b'-' | b'0'..=b'9') => Ok(Some(Cow::Borrowed(text))),
         Some(b'n') => Ok(None),
@@ -743,7 +745,7 @@ fn parse_json_row(text: &str, row: &mut JsonRow) {
                         .unwrap_or(reason)
                         .to_string()
                 } else {
-                    format!("not a JSON object: {reason}")
+                    format!("the line is not valid JSON: {reason}")
                 },
             ));
             // Keep the sku when the line has one, so the row can be found.
