@@ -111,7 +111,12 @@ cargo test --workspace --exclude priceguard-python --benches --no-run
 cargo test -p priceguard --features parallel --benches --no-run
 
 step "docs build with no warnings"
-RUSTDOCFLAGS="-D warnings" cargo doc --no-deps -p priceguard -p priceguard-cli -p priceguard-ffi --quiet
+# One at a time: the C library's lib is also named `priceguard`, and so is
+# the command, so their doc pages would land on the same path.
+for crate in "-p priceguard" "-p priceguard-ffi" "-p priceguard-cli --lib"; do
+  # shellcheck disable=SC2086
+  RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --quiet $crate
+done
 
 step "MSRV: the published crates build with Rust 1.89"
 have_toolchain 1.89 || rustup toolchain install 1.89 --profile minimal

@@ -12,7 +12,7 @@
 //!
 //! This module is the only one in the crate allowed `unsafe` code
 //! (`#![deny(unsafe_code)]` holds everywhere else): a vectorised loop is a
-//! [`Kernel`] whose body is written once, and [`run`] calls it through a
+//! `Kernel` whose body is written once, and `run` calls it through a
 //! `#[target_feature]` function of the copy the CPU has, after checking
 //! that it has it. (memchr's `unsafe_ifunc!` and pulp's `WithSimd` are the
 //! same idea.)

@@ -3,7 +3,7 @@
 use super::Class;
 use crate::item::Item;
 
-/// First bit of custom rules in a [`RuleSet`].
+/// First bit of custom rules in a [`RuleSet`](super::RuleSet).
 pub const CUSTOM_BASE: usize = 32;
 /// Most custom rules one evaluation composes.
 pub const MAX_CUSTOM_RULES: usize = 32;
