@@ -400,6 +400,20 @@ fn a_closed_standard_output_is_an_error() {
             stderr(&o)
         );
     }
+    // diff writes its report there: with stdout closed it stops before
+    // anything is written, leaving an existing --output as it was.
+    let out = write(&dir, "side.csv", OLD);
+    let o = Command::new("sh")
+        .arg("-c")
+        .arg("exec \"$0\" \"$@\" >&-")
+        .arg(EXE)
+        .args(["diff", "--policy", s(&p), "--candidate", s(&p)])
+        .args(["--input", s(&input), "--output", s(&out)])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("standard output is closed"));
+    assert_eq!(fs::read(&out).unwrap(), OLD);
     // Sending it to /dev/null on purpose is fine.
     let o = Command::new(EXE)
         .args(["check", "-q", "--policy", s(&p), "--input", s(&input)])
