@@ -9,10 +9,10 @@
 //! rule of the row in one pass, in registers):
 //!
 //! - Money is held as `f64` **integers**. Every value a block admits is
-//!   below [`Map::limit`] (at most 2^48 minor units, and small enough
+//!   below [`LaneFactor::limit`] (at most 2^48 minor units, and small enough
 //!   that `value * numerator < 2^53`), so every sum, product, comparison
 //!   and conversion below is exact: nothing is rounded except in
-//!   [`Map::ceil`] / [`Map::floor`], which correct their estimate with an
+//!   [`LaneFactor::ceil`] / [`LaneFactor::floor`], which correct their estimate with an
 //!   exact remainder. An absent value is `NaN`, which every comparison
 //!   and every `max`/`min` below ignores, so "the rule does not apply to
 //!   this row" needs no branch. A rule the policy does not use has
@@ -110,18 +110,19 @@ fn min(a: f64, b: f64) -> f64 {
     }
 }
 
-/// `x -> x * a / d` rounded up or down to an integer, for integer
-/// `0 <= x` with `x * a < 2^53`.
+/// A rule family's [`Factor`] as the lanes compute it: `x -> x * a / d`
+/// rounded up or down to an integer, for integer `0 <= x` with
+/// `x * a < 2^53`.
 #[derive(Clone, Copy, Debug)]
-struct Map {
+struct LaneFactor {
     a: f64,
     d: f64,
     inv: f64,
 }
 
-impl Map {
+impl LaneFactor {
     /// A rule the policy does not use: every result is `NaN`.
-    const NONE: Map = Map {
+    const NONE: LaneFactor = LaneFactor {
         a: f64::NAN,
         d: f64::NAN,
         inv: f64::NAN,
@@ -129,14 +130,14 @@ impl Map {
 
     /// The map for `x * a / b`, `None` when `a / b` is too large to keep
     /// products exact for useful prices.
-    fn new(a: i64, b: i64) -> Option<Map> {
+    fn new(a: i64, b: i64) -> Option<LaneFactor> {
         if a < 0 || b <= 0 || a > 1 << 20 || b > 1 << 40 {
             return None;
         }
         let g = gcd(a.unsigned_abs(), b.unsigned_abs()).max(1);
         let (a, b) = (a.unsigned_abs() / g, b.unsigned_abs() / g);
         let (a, d) = (a as f64, b as f64);
-        Some(Map { a, d, inv: 1.0 / d })
+        Some(LaneFactor { a, d, inv: 1.0 / d })
     }
 
     /// `ceil(x * a / d)`.
@@ -153,7 +154,7 @@ impl Map {
         q + if r > 0.0 { 1.0 } else { 0.0 }
     }
 
-    /// `floor(x * a / d)` (see [`Map::ceil`]).
+    /// `floor(x * a / d)` (see [`LaneFactor::ceil`]).
     #[inline(always)]
     fn floor(&self, x: f64) -> f64 {
         let n = x * self.a;
@@ -308,7 +309,7 @@ pub(crate) struct LaneRules {
 pub(crate) struct Lanes {
     /// Money values `v` with `(v - lo) >> shift != 0` take the rows path
     /// (`lo`: the smallest value the column may hold, 0 or 1), so every
-    /// value the lanes take is below [`Map::limit`] and 2^48
+    /// value the lanes take is below [`LaneFactor::limit`] and 2^48
     /// (`lo + 2^shift <= limit`): a block's values are checked with one
     /// OR over its rows instead of two compares and a select per row.
     shift: u32,
@@ -337,12 +338,12 @@ struct Params {
     /// The policy's hard bounds (already on the tick).
     min_price: f64,
     max_price: f64,
-    margin: Map,
-    markup: Map,
+    margin: LaneFactor,
+    markup: LaneFactor,
     unit_margin: f64,
-    discount: Map,
-    increase: Map,
-    decrease: Map,
+    discount: LaneFactor,
+    increase: LaneFactor,
+    decrease: LaneFactor,
     max_step: f64,
 }
 
@@ -356,12 +357,12 @@ impl Lanes {
         }
         // Each rule's factor comes from its family (`rules/<family>.rs`).
         use crate::rules::{change, margin, promotion};
-        let opt = |x: Option<Ratio>, f: fn(Ratio) -> Factor| -> Result<Option<Map>, ()> {
+        let opt = |x: Option<Ratio>, f: fn(Ratio) -> Factor| -> Result<Option<LaneFactor>, ()> {
             match x {
                 None => Ok(None),
                 Some(x) => {
                     let (a, b) = f(x).narrow().ok_or(())?;
-                    Map::new(a, b).map(Some).ok_or(())
+                    LaneFactor::new(a, b).map(Some).ok_or(())
                 }
             }
         };
@@ -388,7 +389,7 @@ impl Lanes {
                 }
             }
             let nan = |v: Option<i64>| v.map_or(f64::NAN, to_f);
-            let map = |m: Option<Map>| m.unwrap_or(Map::NONE);
+            let map = |m: Option<LaneFactor>| m.unwrap_or(LaneFactor::NONE);
             // Priority order: hard first (P2), then financial and stability
             // in the policy's order (no market rule takes the lanes).
             let pos = |c: crate::rules::Class| r.priority.iter().position(|x| *x == c).ok_or(());
@@ -406,7 +407,7 @@ impl Lanes {
             } else {
                 HARD_ATT | STABILITY_ATT
             };
-            // 2^shift <= limit - 1 (limit >= 2^32: see `Map::limit`).
+            // 2^shift <= limit - 1 (limit >= 2^32: see `LaneFactor::limit`).
             let shift = 63 - (limit - 1).leading_zeros();
             Ok(Lanes {
                 shift,
@@ -1301,7 +1302,7 @@ mod tests {
         assert_eq!(round(7.25), 7.0);
     }
 
-    /// `Map::ceil` / `Map::floor` against exact integer division, at the
+    /// `LaneFactor::ceil` / `LaneFactor::floor` against exact integer division, at the
     /// edges of their range and on awkward divisors.
     #[test]
     fn maps_round_exactly() {
@@ -1315,7 +1316,7 @@ mod tests {
             (1, 1),
         ];
         for (a, b) in cases {
-            let map = Map::new(a, b).unwrap();
+            let map = LaneFactor::new(a, b).unwrap();
             let g = gcd(a as u64, b as u64) as i64;
             let (ra, rb) = (a / g, b / g);
             let lim = map.limit();
