@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# Regenerates include/priceguard.h from ffi/ with the pinned cbindgen.
+# Regenerates include/priceguard.h from ffi/ with the pinned cbindgen, and
+# its copy ffi/include/priceguard.h that the priceguard-ffi package ships
+# (a package cannot take files from outside its crate).
 #   scripts/gen-header.sh          write the header
-#   scripts/gen-header.sh --check  fail when the committed header is stale (CI)
+#   scripts/gen-header.sh --check  fail when a committed header is stale (CI)
 set -euo pipefail
 
 CBINDGEN_VERSION=0.29.4
 root="$(cd "$(dirname "$0")/.." && pwd)"
-header="$root/include/priceguard.h"
+headers=("$root/include/priceguard.h" "$root/ffi/include/priceguard.h")
 
 if ! command -v cbindgen >/dev/null 2>&1 || [[ "$(cbindgen --version)" != "cbindgen $CBINDGEN_VERSION" ]]; then
   echo "installing cbindgen $CBINDGEN_VERSION" >&2
@@ -54,16 +56,20 @@ PY
 
 case "${1:-}" in
   --check)
-    if ! diff -u "$header" "$tmp"; then
-      echo "include/priceguard.h is stale: run scripts/gen-header.sh and commit it" >&2
-      exit 1
-    fi
-    echo "include/priceguard.h is up to date"
+    for header in "${headers[@]}"; do
+      if ! diff -u "$header" "$tmp"; then
+        echo "${header#"$root"/} is stale: run scripts/gen-header.sh and commit it" >&2
+        exit 1
+      fi
+      echo "${header#"$root"/} is up to date"
+    done
     ;;
   "")
-    mkdir -p "$(dirname "$header")"
-    cp "$tmp" "$header"
-    echo "wrote include/priceguard.h"
+    for header in "${headers[@]}"; do
+      mkdir -p "$(dirname "$header")"
+      cp "$tmp" "$header"
+      echo "wrote ${header#"$root"/}"
+    done
     ;;
   *)
     echo "usage: $0 [--check]" >&2
