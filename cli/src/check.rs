@@ -67,14 +67,15 @@ pub fn run(args: &CheckArgs) -> Result<(), CliError> {
     ensure_distinct(&args.input, args.output.as_deref(), "--output")?;
     ensure_distinct(&args.input, args.metrics.as_deref(), "--metrics")?;
     ensure_distinct(&args.input, args.audit.as_deref(), "--audit")?;
-    // The audit log first: a log that cannot be continued stops the run
-    // before anything is written.
+    // The output first (a closed standard output stops the run before an
+    // audit log is created); it replaces nothing until the run succeeded,
+    // so a log that cannot be continued leaves the old file as it was.
+    let mut out = Output::open(args.output.as_deref())?;
+    let out_name = out.name().to_string();
     let mut audit = match &args.audit {
         Some(path) => Some(AuditFile::open(path)?),
         None => None,
     };
-    let mut out = Output::open(args.output.as_deref())?;
-    let out_name = out.name().to_string();
     let bar = progress(size, args.quiet);
     let start = Instant::now();
 
