@@ -141,7 +141,19 @@ struct Case {
 
 /// Compares one case; pushes a line per mismatching field.
 fn compare(file: &str, case: &Case, policy: &Policy, d: &Decision, errors: &mut Vec<String>) {
-    let actual = actual_fields(policy, d);
+    let mut actual = actual_fields(policy, d);
+    // `explain` (optional): the decision's sentence, for a readable item.
+    if case.expect.contains_key("explain") {
+        match case.item {
+            Ok(item) => {
+                actual.insert("explain".into(), Value::String(d.explain(policy, &item)));
+            }
+            Err(_) => errors.push(format!(
+                "{file}: case `{}`: `explain` needs an item whose values are all readable",
+                case.name
+            )),
+        }
+    }
     for key in case.expect.keys() {
         assert!(
             actual.contains_key(key),
@@ -161,7 +173,7 @@ fn compare(file: &str, case: &Case, policy: &Policy, d: &Decision, errors: &mut 
             (Some(v), _) => v.clone(),
             (None, "unmet") => Value::Array(vec![]),
             (None, "needs_approval") => Value::Bool(false),
-            (None, _) => continue, // invalid_field: checked only when present
+            (None, _) => continue, // invalid_field, explain: checked only when present
         };
         if &want != got {
             errors.push(format!(

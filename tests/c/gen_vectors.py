@@ -149,14 +149,14 @@ def main():
                 if key not in e:
                     sys.exit("%s: expect lacks `%s`" % (where, key))
             case_rows.append(
-                "  {%s, %s, %d, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %d, %s}" % (
+                "  {%s, %s, %d, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %d, %s, %s}" % (
                     c_str(case["name"]), vname, len(vals),
                     c_str(e["outcome"]), c_str(e["price"]), c_str(e["lower"]),
                     c_str(e["upper"]), c_str(e["promo_spend"]),
                     c_str(names(e["violated"], where)), c_str(names(e["binding"], where)),
                     c_str(names(e.get("unmet", []), where)), c_str(names(e["relaxed"], where)),
                     c_str(e["reason"]), 1 if e.get("needs_approval", False) else 0,
-                    c_str(e.get("invalid_field"))))
+                    c_str(e.get("invalid_field")), c_str(e.get("explain"))))
         parts.append("static const vec_case cases_%d[%d] = {\n%s\n};\n" % (
             fi, len(case_rows), ",\n".join(case_rows)))
         tripped = bool(doc.get("summary", {}).get("breaker_tripped", False))

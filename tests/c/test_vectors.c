@@ -26,6 +26,7 @@ typedef struct vec_case {
   const char *violated, *binding, *unmet, *relaxed, *reason;
   int needs_approval;
   const char *invalid_field; /* NULL: not checked */
+  const char *explain;       /* NULL: not checked (any sentence will do) */
 } vec_case;
 
 typedef struct vec_file {
@@ -266,6 +267,11 @@ static void run_file(const vec_file *f, size_t *total) {
       if (bad[i] < 0 &&
           priceguard_decision_explain(p, &items[next - 1], &d, sentence, sizeof sentence, &n) != PRICEGUARD_RESULT_OK) {
         fail(f, &f->cases[i], "explain", "a sentence", "an error");
+      } else if (f->cases[i].explain) {
+        if (bad[i] >= 0)
+          fail(f, &f->cases[i], "explain", "an item whose values are all readable", "an unreadable one");
+        else
+          check_str(f, &f->cases[i], "explain", f->cases[i].explain, sentence);
       }
     }
   }
