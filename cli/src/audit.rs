@@ -45,7 +45,7 @@ pub fn verify(path: &Path, head: Option<&str>) -> Result<ExitCode, CliError> {
         Err(VerifyError::CutShort(c)) => {
             let _ = writeln!(
                 out,
-                "`{name}`: {c}; head of the whole records {}. To continue the log, cut it back to its whole records: truncate -s {} `{name}`",
+                "`{name}`: {c}; head of the whole records {}. To continue the log, cut it back to its first {} bytes, its whole records (`truncate -s BYTES FILE`)",
                 audit::to_hex(&c.head),
                 c.valid_len
             );

@@ -346,7 +346,7 @@ impl AuditFile {
                 }
                 Err(VerifyError::CutShort(c)) => {
                     return Err(CliError::new(format!(
-                        "--audit `{name}`: the log was {c}: refusing to append to it; check it with `priceguard audit verify` and cut it back to its whole records (truncate -s {} `{name}`) to continue it",
+                        "--audit `{name}`: the log was {c}: refusing to append to it; to continue it, cut it back to its first {} bytes, its whole records (`truncate -s BYTES FILE`)",
                         c.valid_len
                     )))
                 }

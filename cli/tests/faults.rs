@@ -611,7 +611,10 @@ fn an_audit_log_cut_mid_record_is_cut_short() {
         stdout.contains("cut short after its last whole record, record 2"),
         "{stdout}"
     );
-    assert!(stdout.contains(&format!("truncate -s {whole}")), "{stdout}");
+    assert!(
+        stdout.contains(&format!("cut it back to its first {whole} bytes")),
+        "{stdout}"
+    );
     assert!(!stdout.contains("tampered"), "{stdout}");
     // Tampering is another status and message.
     let mut edited = full.clone();
