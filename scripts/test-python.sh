@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
-# Builds the Python package `priceguard` (python/) into the repository's
-# .venv and runs its pytest suite. Works on a fresh machine by itself:
+# Builds the Python package `priceguard` (python/) once, as a release wheel,
+# and tests that wheel: installed into the repository's .venv for mypy and
+# pytest, and into a fresh virtualenv by scripts/check-wheel.sh (the
+# install a user gets, without extras). Works on a fresh machine by itself:
 # creates .venv when missing and installs python/requirements-dev.txt.
 #
 #   scripts/test-python.sh [pytest args...]
+#
+# For quick iterations use `cd python && ../.venv/bin/maturin develop` and
+# `../.venv/bin/python -m pytest` instead.
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -32,9 +37,18 @@ if [[ -s "$spark_reqs" ]]; then
     spark_pid=$!
 fi
 
-echo "test-python: building the extension (maturin develop --release)"
-cd "$repo/python"
-"$venv/bin/maturin" develop --release --quiet
+# One compile: the wheel that check-wheel.sh installs is the one tested here.
+echo "test-python: building the wheel (maturin build --release)"
+wheels="$repo/target/wheels"
+rm -f "$wheels"/priceguard-*.whl
+start=$SECONDS
+(cd "$repo/python" && "$venv/bin/maturin" build --release --quiet --out "$wheels")
+wheel="$(ls "$wheels"/priceguard-*.whl)"
+echo "test-python: built $(basename "$wheel") in $((SECONDS - start)) s"
+"${pip[@]}" --force-reinstall --no-deps "$wheel"
+# A `maturin develop` build left in the source tree would shadow nothing now
+# (its .pth went with the reinstall), but remove it so nothing can load it.
+rm -f "$repo"/python/priceguard/_native*.so
 
 if [[ -n "$spark_pid" ]]; then
     echo "test-python: waiting for pyspark"
@@ -42,5 +56,16 @@ if [[ -n "$spark_pid" ]]; then
 fi
 rm -f "$spark_reqs"
 
+echo "test-python: mypy --strict (the package and the README's examples)"
+(cd "$repo/python" && "$venv/bin/python" tests/readme_examples.py --mypy)
+
+echo "test-python: checking the wheel in a fresh virtualenv"
+start=$SECONDS
+"$repo/scripts/check-wheel.sh" "$wheel"
+echo "test-python: check-wheel took $((SECONDS - start)) s"
+
 echo "test-python: running pytest"
-exec "$venv/bin/python" -m pytest "$@"
+cd "$repo/python"
+# The `pytest` script, not `python -m pytest`: the latter would put python/
+# (the source package, without the extension) first on sys.path.
+exec "$venv/bin/pytest" "$@"

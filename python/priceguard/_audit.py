@@ -144,15 +144,17 @@ def _metrics_record_batch(self: Metrics, result: BatchResult) -> None:
     )
 
 
-Policy.content_hash = property(_policy_content_hash)  # type: ignore[attr-defined]
-Decision.policy_name = property(_decision_policy_name)  # type: ignore[attr-defined]
-Decision.policy_version = property(_decision_policy_version)  # type: ignore[attr-defined]
-Decision.policy_hash = property(_decision_policy_hash)  # type: ignore[attr-defined]
-Decision.to_json = _decision_to_json  # type: ignore[attr-defined]
-BatchResult.policy_name = property(_batch_policy_name)  # type: ignore[attr-defined]
-BatchResult.policy_version = property(_batch_policy_version)  # type: ignore[attr-defined]
-BatchResult.policy_hash = property(_batch_policy_hash)  # type: ignore[attr-defined]
-BatchResult.write_audit = _batch_write_audit  # type: ignore[attr-defined]
-Metrics.record_batch = _metrics_record_batch  # type: ignore[attr-defined]
+# setattr: the stubs and class bodies declare these for type checkers
+# (priceguard/_native.pyi, priceguard/_policy.py); here they get their code.
+setattr(Policy, "content_hash", property(_policy_content_hash))
+setattr(Decision, "policy_name", property(_decision_policy_name))
+setattr(Decision, "policy_version", property(_decision_policy_version))
+setattr(Decision, "policy_hash", property(_decision_policy_hash))
+setattr(Decision, "to_json", _decision_to_json)
+setattr(BatchResult, "policy_name", property(_batch_policy_name))
+setattr(BatchResult, "policy_version", property(_batch_policy_version))
+setattr(BatchResult, "policy_hash", property(_batch_policy_hash))
+setattr(BatchResult, "write_audit", _batch_write_audit)
+setattr(Metrics, "record_batch", _metrics_record_batch)
 
 __all__ = ["Metrics", "verify_audit", "write_audit"]

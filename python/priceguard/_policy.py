@@ -13,11 +13,12 @@ import decimal
 import errno
 import json
 import os
-from typing import TYPE_CHECKING, Any, Literal, Mapping, Optional, Union, overload
+from typing import TYPE_CHECKING, Any, Literal, Mapping, Optional, Sequence, Union, overload
 
 import numpy as np
 
 from priceguard import _native
+from priceguard._extras import require
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -86,6 +87,11 @@ class Policy:
     """
 
     __slots__ = ("_native",)
+
+    if TYPE_CHECKING:  # pragma: no cover - set by priceguard/_audit.py
+
+        @property
+        def content_hash(self) -> str: ...
 
     def __init__(self, native: _native.NativePolicy) -> None:
         if not isinstance(native, _native.NativePolicy):
@@ -390,6 +396,7 @@ class Policy:
                 "evaluate_arrow needs Arrow data (an object with `__arrow_c_stream__` or "
                 f"`__arrow_c_array__`), not `{type(data).__name__}`"
             )
+        require("pyarrow", "evaluate_arrow")  # the result is a pyarrow.Table
         return self._native._evaluate_arrow(data, None, ignore)
 
 
@@ -606,8 +613,8 @@ def _campaign_ids(native: _native.NativePolicy, arr: np.ndarray) -> tuple[np.nda
     try:
         import pandas as pd
 
-        codes, uniques = pd.factorize(arr.astype(object, copy=False), use_na_sentinel=True)
-        uniques = list(uniques)
+        codes, found = pd.factorize(arr.astype(object, copy=False), use_na_sentinel=True)
+        uniques: list[Any] = list(found)
     except ImportError:  # pragma: no cover - pandas is optional
         index: dict[Any, int] = {}
         codes = np.empty(len(arr), dtype=np.int64)
@@ -663,6 +670,38 @@ class BatchResult:
         "minor_units",
         "_source",
     )
+
+    price: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+    promo_spend: np.ndarray
+    price_valid: Optional[np.ndarray]
+    lower_valid: Optional[np.ndarray]
+    upper_valid: Optional[np.ndarray]
+    promo_spend_valid: Optional[np.ndarray]
+    outcome: np.ndarray
+    reason: np.ndarray
+    violated: np.ndarray
+    binding: np.ndarray
+    unmet: np.ndarray
+    relaxed: np.ndarray
+    needs_approval: np.ndarray
+    invalid_field: np.ndarray
+    summary: dict[str, Any]
+    money: str
+    currency: str
+    minor_units: int
+    _source: Optional[tuple[Policy, int, list[Any]]]
+
+    if TYPE_CHECKING:  # pragma: no cover - set by priceguard/_audit.py
+
+        @property
+        def policy_name(self) -> str: ...
+        @property
+        def policy_version(self) -> str: ...
+        @property
+        def policy_hash(self) -> str: ...
+        def write_audit(self, path: Union[str, os.PathLike[str]], skus: Optional[Sequence[Any]] = None) -> str: ...
 
     def __init__(self, raw: dict[str, Any], money: str, currency: str, minor_units: int) -> None:
         for k in ("price", "lower", "upper", "promo_spend"):
@@ -740,6 +779,7 @@ class BatchResult:
     def to_pandas(self, index: Any = None) -> pd.DataFrame:
         """The decisions as a DataFrame with nullable dtypes (`Float64` or
         `Int64` money, `string` names, `boolean` flags)."""
+        require("pandas", "BatchResult.to_pandas")
         import pandas as pd
 
         names = self._names()
@@ -752,7 +792,8 @@ class BatchResult:
         cols["promo_spend"] = self._pandas_money(pd, "promo_spend")
         cols["needs_approval"] = pd.array(self.needs_approval, dtype="boolean")
         cols["invalid_field"] = pd.array(names["invalid_field"], dtype="string")
-        return pd.DataFrame(cols, index=index)
+        out: pd.DataFrame = pd.DataFrame(cols, index=index)
+        return out
 
     def _pandas_money(self, pd: Any, name: str) -> Any:
         arr = getattr(self, name)

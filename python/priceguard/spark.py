@@ -41,6 +41,7 @@ import threading
 from typing import TYPE_CHECKING, Any, Iterator, Literal
 
 from priceguard import _native
+from priceguard._extras import require
 from priceguard._policy import Extra, Policy, _check_columns, _ignore_extra
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -151,6 +152,7 @@ def guard(
     `"partition"` judges each partition as its own batch. See the module
     documentation for why.
     """
+    require("pyspark", "priceguard.spark.guard")
     from pyspark.sql import types as T
 
     if not isinstance(policy, Policy):

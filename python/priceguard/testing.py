@@ -22,10 +22,13 @@ from __future__ import annotations
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any, Mapping, Optional
 
-from hypothesis import strategies as st
+from priceguard._extras import require
 
-from priceguard import Policy
-from priceguard._native import Decision
+require("hypothesis", "priceguard.testing")
+from hypothesis import strategies as st  # noqa: E402
+
+from priceguard import Policy  # noqa: E402
+from priceguard._native import Decision  # noqa: E402
 
 __all__ = ["check_invariants", "items", "policies"]
 
@@ -228,11 +231,13 @@ def check_invariants(policy: Policy, item: Mapping[str, Any], decision: Decision
     bounds = rules.get("bounds", {})
     floors = [bounds.get("min_price"), item.get("min_price"), item.get("map_price")]
     for f in floors:
-        if f is not None:
-            assert price >= _read(f, digits), f"hard floor {f} broken: {where}"
+        floor = _read(f, digits)
+        if floor is not None:
+            assert price >= floor, f"hard floor {f} broken: {where}"
     for c in [bounds.get("max_price"), item.get("max_price")]:
-        if c is not None:
-            assert price <= _read(c, digits), f"hard ceiling {c} broken: {where}"
+        ceiling = _read(c, digits)
+        if ceiling is not None:
+            assert price <= ceiling, f"hard ceiling {c} broken: {where}"
     cost = _read(item.get("unit_cost"), digits)
     margin = rules.get("margin", {})
     if cost is not None and "financial" not in d.relaxed:

@@ -294,10 +294,13 @@ def test_explain_gives_the_reason(policy: Policy) -> None:
 # -- the package's namespace ------------------------------------------------------------
 
 
-def test_dir_shows_only_the_public_names() -> None:
-    # A fresh interpreter: other tests import priceguard.spark and .testing.
+def test_dir_shows_only_the_public_names(tmp_path: Path) -> None:
+    # A fresh interpreter (other tests import priceguard.spark and .testing),
+    # away from the source tree so it imports the installed package.
     code = "import priceguard, json; print(json.dumps(sorted(dir(priceguard))))"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=os.environ)
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=os.environ, cwd=tmp_path
+    )
     names = json.loads(out.stdout)
     assert "annotations" not in names and "enum" not in names
     public = {n for n in names if not n.startswith("_")}
