@@ -178,6 +178,14 @@ fn file_errors_have_their_own_kinds() {
     {
         let e = Policy::from_path("/dev/zero").unwrap_err();
         assert_eq!(e.kind, PolicyErrorKind::NotAFile, "{e}");
+        // A named pipe is refused before it is opened: opening one for
+        // reading would wait for a writer forever.
+        let fifo = dir.join("policy.toml");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        if made.is_ok_and(|s| s.success()) {
+            let e = Policy::from_path(&fifo).unwrap_err();
+            assert_eq!(e.kind, PolicyErrorKind::NotAFile, "{e}");
+        }
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
