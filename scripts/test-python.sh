@@ -5,7 +5,7 @@
 # install a user gets, without extras). Works on a fresh machine by itself:
 # creates .venv when missing and installs python/requirements-dev.txt.
 #
-#   scripts/test-python.sh [pytest args...]
+#   scripts/test-python.sh [pytest args...]   # e.g. -k bad_input test_batch.py
 #
 # For quick iterations use `cd python && ../.venv/bin/maturin develop` and
 # `../.venv/bin/python -m pytest` instead.
@@ -65,7 +65,10 @@ start=$SECONDS
 echo "test-python: check-wheel took $((SECONDS - start)) s"
 
 echo "test-python: running pytest"
-cd "$repo/python"
-# The `pytest` script, not `python -m pytest`: the latter would put python/
-# (the source package, without the extension) first on sys.path.
+# From python/tests, with the `pytest` script (not `python -m pytest`): the
+# tests and the processes they start (Spark workers, SIMD subprocesses) must
+# import the installed wheel, never python/priceguard/ (the source package,
+# without the extension), which a current directory of python/ would put
+# first on sys.path. Name test files relative to python/tests.
+cd "$repo/python/tests"
 exec "$venv/bin/pytest" "$@"
