@@ -230,7 +230,7 @@ fn produce(
 
 /// Streams `reader` through `consume`, chunk by chunk, in input order.
 /// Reading and parsing run on a second thread while the caller's thread
-/// evaluates and writes; at most [`IN_FLIGHT`] chunks exist, so memory
+/// evaluates and writes; at most `IN_FLIGHT` chunks exist, so memory
 /// stays flat whatever the file size.
 pub fn pipeline(
     reader: RowReader,
@@ -267,7 +267,7 @@ pub fn pipeline(
 /// parsing, then `middle` (evaluation, in input order), then `last` on the
 /// caller's thread (formatting and writing, in input order). Each stage
 /// works on its own chunk, so the work of a chunk spreads over the cores;
-/// at most [`IN_FLIGHT_STAGED`] chunks exist.
+/// at most `IN_FLIGHT_STAGED` chunks exist.
 pub fn pipeline_staged(
     reader: RowReader,
     policies: &[&Policy],

@@ -6,6 +6,7 @@
 //! See `cli/README.md` for the commands. Exit status: 0 when the run
 //! completed (whatever the decisions), 2 with a one-line message when the
 //! policy or a file cannot be used.
+#![forbid(unsafe_code)]
 
 use std::fmt;
 use std::path::PathBuf;

@@ -194,13 +194,10 @@ pub fn ensure_stdout_open() -> Result<(), CliError> {
 fn stdout_closed() -> bool {
     use std::os::fd::AsFd;
     use std::os::unix::fs::{FileTypeExt, MetadataExt};
-    // SAFETY: F_GETFL only reads the flags of descriptor 1; it touches no
-    // memory.
-    let flags = unsafe { libc::fcntl(libc::STDOUT_FILENO, libc::F_GETFL) };
-    if flags == -1 {
+    let Ok(flags) = rustix::fs::fcntl_getfl(io::stdout().as_fd()) else {
         return true;
-    }
-    if flags & libc::O_ACCMODE != libc::O_RDWR {
+    };
+    if !flags.contains(rustix::fs::OFlags::RDWR) {
         return false;
     }
     let Ok(fd) = io::stdout().as_fd().try_clone_to_owned() else {
