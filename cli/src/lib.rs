@@ -76,7 +76,7 @@ pub struct CheckArgs {
     /// Policy file (TOML, or JSON when it ends in .json)
     #[arg(long)]
     policy: PathBuf,
-    /// Proposals: CSV with a header of SPEC field names, or JSON lines (`-` for standard input)
+    /// Proposals: CSV with a header of docs/spec.md §3 field names, or JSON lines (`-` for standard input)
     #[arg(long)]
     input: PathBuf,
     /// Decisions file; standard output when absent

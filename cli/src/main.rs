@@ -42,7 +42,7 @@ enum Command {
         /// Policy file (TOML, or JSON when it ends in .json)
         #[arg(long)]
         policy: PathBuf,
-        /// The item as a JSON object of SPEC field names, e.g.
+        /// The item as a JSON object of docs/spec.md §3 field names, e.g.
         /// '{"sku":"A1","proposed_price":"12.49","unit_cost":"12.22"}'
         #[arg(long)]
         item: String,

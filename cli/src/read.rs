@@ -1,4 +1,4 @@
-//! Reading proposals: CSV (header of SPEC §3 field names) or JSON lines,
+//! Reading proposals: CSV (header of docs/spec.md §3 field names) or JSON lines,
 //! streamed in chunks whose buffers are reused so memory stays flat.
 
 use std::fs::File;
@@ -41,7 +41,7 @@ impl RowError {
     }
 }
 
-/// The column names a CSV header may use, in SPEC §3 order.
+/// The column names a CSV header may use, in docs/spec.md §3 order.
 pub const COLUMNS: [Field; 18] = Field::SPEC_ORDER;
 
 /// One JSON line, parsed: its sku and field texts, or why it is unusable.
@@ -375,7 +375,7 @@ pub fn open_input(path: &Path) -> Result<(Box<dyn Read + Send>, Option<u64>), Cl
 
 impl RowReader {
     /// Opens `path` in `format`. A CSV header is checked at once: every
-    /// column must be a SPEC §3 field, `sku` and `proposed_price` must be
+    /// column must be a docs/spec.md §3 field, `sku` and `proposed_price` must be
     /// there, none twice.
     /// Lines longer than `max_line` bytes become rejected rows.
     pub fn open(
@@ -618,7 +618,7 @@ fn raw_text<'a>(field: Field, raw: &'a RawValue) -> Result<Option<Cow<'a, str>>,
     }
 }
 
-/// One JSON line: every SPEC §3 field, unknown and repeated keys refused
+/// One JSON line: every docs/spec.md §3 field, unknown and repeated keys refused
 /// (a key given twice must not silently pick one of its values).
 #[derive(serde::Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -1,5 +1,5 @@
 //! The CSV and JSON lines readers and writers round-trip every field of
-//! SPEC §3 (items) and §6 (decisions): a file read by the command gives the
+//! docs/spec.md §3 (items) and §6 (decisions): a file read by the command gives the
 //! items the library's builder gives, and the decisions written are the
 //! library's decisions, field by field.
 #![allow(

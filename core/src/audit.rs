@@ -167,7 +167,7 @@ pub fn push_policy_json(out: &mut String, stamp: &PolicyStamp) {
 }
 
 /// Appends the item as a JSON object: `sku` when given, then every present
-/// field in SPEC order; money as decimal strings with the currency's digits,
+/// field in docs/spec.md §3 order; money as decimal strings with the currency's digits,
 /// the campaign by name, times and counts as numbers.
 pub fn push_item_json(out: &mut String, policy: &Policy, sku: Option<&str>, item: &Item) {
     out.push('{');

@@ -1,5 +1,5 @@
 //! Batches: decisions into a caller buffer, budgets consumed in input
-//! order, and the circuit breaker (SPEC §7).
+//! order, and the circuit breaker (docs/spec.md §7).
 
 use crate::decision::{Decision, Outcome, Reason};
 use crate::item::{Field, Item};
@@ -151,7 +151,7 @@ impl Policy {
         }))
     }
 
-    /// The breaker over the whole batch (SPEC §7), then the summary. When
+    /// The breaker over the whole batch (docs/spec.md §7), then the summary. When
     /// it trips, every valid item is held at its current price
     /// (`current_of(i)`), keeping its `violated`, and budgets are restored.
     fn finish(

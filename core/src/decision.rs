@@ -1,4 +1,4 @@
-//! The decision for one item (SPEC §6).
+//! The decision for one item (docs/spec.md §6).
 
 use core::fmt;
 

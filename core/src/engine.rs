@@ -1,4 +1,4 @@
-//! Combining rules into a decision (SPEC §5, §6): the hot path.
+//! Combining rules into a decision (docs/spec.md §5, §6): the hot path.
 //!
 //! Everything here works on integers in minor units, allocates nothing and
 //! cannot panic: arithmetic is done in `i128` on inputs bounded by
@@ -20,7 +20,7 @@ pub const MAX_UNITS: i64 = 1_000_000_000;
 
 /// Whether every value of the item is in range: one pass with no early
 /// exit, so that the usual valid item costs a few compares. When it says
-/// no, [`validate_ordered`] names the first bad field in SPEC order.
+/// no, [`validate_ordered`] names the first bad field in docs/spec.md §3 order.
 #[inline(always)]
 fn quick_valid(item: &Item) -> bool {
     // 1 <= v <= MAX_MONEY as one unsigned compare.
@@ -56,7 +56,7 @@ fn quick_valid(item: &Item) -> bool {
     ok
 }
 
-/// Checks the item's own values (SPEC §6 bad input).
+/// Checks the item's own values (docs/spec.md §6 bad input).
 #[inline]
 fn validate(item: &Item) -> Result<(), Field> {
     if quick_valid(item) {
@@ -65,11 +65,11 @@ fn validate(item: &Item) -> Result<(), Field> {
     validate_ordered(item)
 }
 
-/// Names the first bad field in SPEC §3 order.
+/// Names the first bad field in docs/spec.md §3 order.
 #[cold]
 #[inline(never)]
 fn validate_ordered(item: &Item) -> Result<(), Field> {
-    // Fields are checked in SPEC §3 table order, so the first bad one in
+    // Fields are checked in docs/spec.md §3 table order, so the first bad one in
     // that order is named, whatever interface read the item.
     let price = |field: Field, v: Option<i64>| match v {
         Some(v) if v <= 0 || v > MAX_MONEY => Err(field),
@@ -99,7 +99,7 @@ fn validate_ordered(item: &Item) -> Result<(), Field> {
         }
         if let Some(r) = item.reference_price() {
             // The whole reference value must fit comfortably in i64 so that
-            // spends never overflow: R x u <= 2^61 (docs/semantics.md M3).
+            // spends never overflow: R x u <= 2^61 (docs/spec.md M3).
             if wide_mul(r, u) > 1_i128 << 61 {
                 return Err(Field::ExpectedUnits);
             }
@@ -206,7 +206,7 @@ fn evaluate_impl(
     }
 
     // Walk the classes in priority order, relaxing a class whose bounds
-    // would empty the interval (SPEC §5.2). The floor of everything is one tick.
+    // would empty the interval (docs/spec.md §5.2). The floor of everything is one tick.
     let (mut lo, mut hi) = (t, NO_HI);
     let mut kept = ClassSet::EMPTY;
     let mut relaxed = ClassSet::EMPTY;

@@ -1,4 +1,4 @@
-//! One proposal to evaluate (SPEC §3), in integer minor units.
+//! One proposal to evaluate (docs/spec.md §3), in integer minor units.
 
 use core::fmt;
 
@@ -67,7 +67,7 @@ impl Field {
         Field::Sku,
     ];
 
-    /// Every field in SPEC §3 table order: the order in which inputs are
+    /// Every field in docs/spec.md §3 table order: the order in which inputs are
     /// read and checked, so the first bad field named is the same in every
     /// interface.
     pub const SPEC_ORDER: [Field; 18] = [
@@ -91,7 +91,7 @@ impl Field {
         Field::PinnedPrice,
     ];
 
-    /// The SPEC §3 name.
+    /// The docs/spec.md §3 name.
     pub const fn name(self) -> &'static str {
         match self {
             Field::CurrentPrice => "current_price",
@@ -115,7 +115,7 @@ impl Field {
         }
     }
 
-    /// The field with this SPEC §3 name.
+    /// The field with this docs/spec.md §3 name.
     pub fn from_name(name: &str) -> Option<Field> {
         Field::ALL.into_iter().find(|f| f.name() == name)
     }

@@ -323,7 +323,7 @@ pub(crate) struct Lanes {
     /// The attaining bits of the rules that come first in the priority
     /// order: all of them when financial rules come before stability
     /// rules (then the lowest bit of a side's attaining rules is the rule
-    /// the SPEC names, R4/R5: first class, then lowest code, and codes
+    /// docs/spec.md C5 names: first class, then lowest code, and codes
     /// run hard, financial, stability), else the hard and stability ones
     /// (those first, and the financial ones only when none of them
     /// attains).

@@ -1,4 +1,4 @@
-//! A thread-safe promotion budget ledger for concurrent callers (SPEC §7).
+//! A thread-safe promotion budget ledger for concurrent callers (docs/spec.md §7).
 //!
 //! Fixed capacity, lock-free: one pair of atomics per campaign and one
 //! state word per outstanding reservation. A caller reserves the spend of

@@ -605,7 +605,7 @@ pub(crate) fn floor_money_to_tick(x: i64, tick: i64) -> i64 {
 }
 
 /// Snaps `value` minor units to the nearest multiple of `tick`, ties to the
-/// even multiple (SPEC §2).
+/// even multiple (docs/spec.md §2).
 #[inline]
 pub fn snap_half_even(value: i64, tick: i64) -> i64 {
     if tick <= 1 {

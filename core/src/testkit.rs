@@ -747,8 +747,8 @@ fn rd(r: Ratio) -> i128 {
     i128::from(r.den)
 }
 
-/// SPEC §6 and docs/semantics.md M3: the first field out of range, in the
-/// order of the SPEC §3 table, or `None` when the item is valid.
+/// docs/spec.md §6 and docs/spec.md M3: the first field out of range, in the
+/// order of the docs/spec.md §3 table, or `None` when the item is valid.
 fn first_invalid(item: &Item) -> Option<Field> {
     let price_ok = |v: i64| v > 0 && v <= MAX_MONEY;
     if !price_ok(item.proposed_price()) {
@@ -782,7 +782,7 @@ struct Bound {
     hi: Option<i128>,
 }
 
-/// Every bound a rule sets for this item (SPEC §4), independently of the
+/// Every bound a rule sets for this item (docs/spec.md §4), independently of the
 /// engine. Promotion budgets are taken at their configured amount, the
 /// loosest the item can see.
 fn bounds(policy: &Policy, r: &CompiledRules, item: &Item) -> Vec<Bound> {

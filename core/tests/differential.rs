@@ -156,7 +156,7 @@ fn reference_follows_the_documented_examples() {
 }
 
 // Regressions for disagreements the differential test found (see the
-// report); each is a minimal case with the SPEC / semantics clause.
+// report); each is a minimal case with the docs/spec.md clause.
 
 /// R6: `min_change` applies when it is the only stability rule (the class
 /// has no bound, so it is not relaxed).

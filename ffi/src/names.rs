@@ -128,7 +128,7 @@ pub extern "C" fn priceguard_class_name(class: u32) -> *const c_char {
     }
 }
 
-/// The SPEC name of a `priceguard_field` (`"unit_cost"`), or NULL for an
+/// The docs/spec.md §3 name of a `priceguard_field` (`"unit_cost"`), or NULL for an
 /// unknown value. A static string: do not free it.
 #[no_mangle]
 pub extern "C" fn priceguard_field_name(field: u32) -> *const c_char {

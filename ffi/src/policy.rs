@@ -432,7 +432,7 @@ fn evaluate_one(p: &Policy, item: &Item) -> Decision {
     p.evaluate(item)
 }
 
-/// Evaluates `len` items as one batch (SPEC §7): decision `i` for item `i`
+/// Evaluates `len` items as one batch (docs/spec.md §7): decision `i` for item `i`
 /// into `decisions_out[i]`, budgets consumed in input order, the circuit
 /// breaker applied, counts into `*summary_out`. `items` and
 /// `decisions_out` may be NULL when `len` is 0. Nothing is written unless

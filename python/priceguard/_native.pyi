@@ -13,7 +13,7 @@ REASONS: dict[int, str]
 CLASSES: dict[int, str]
 #: outcome names by code
 OUTCOMES: tuple[str, str, str, str]
-#: SPEC §3 field names by field code (`invalid_field` codes)
+#: docs/spec.md §3 field names by field code (`invalid_field` codes)
 FIELDS: tuple[str, ...]
 #: the default cap on a policy file's size, in bytes (4 MiB)
 MAX_POLICY_BYTES: int
@@ -46,7 +46,7 @@ def release_buffers() -> int:
     ...
 
 class Decision:
-    """The decision for one item (SPEC §6)."""
+    """The decision for one item (docs/spec.md §6)."""
 
     @property
     def outcome(self) -> str: ...

@@ -11,7 +11,7 @@ compiles it once and caches it.
 
 Promotion budgets
 -----------------
-A campaign budget is consumed "in input order" (SPEC §7), but a Spark
+A campaign budget is consumed "in input order" (docs/spec.md §7), but a Spark
 DataFrame has no single input order: its partitions run at the same time, on
 different machines, and in an order that changes from run to run. Nothing
 shared by all partitions can be updated cheaply per row, so there is no exact
@@ -28,7 +28,7 @@ equivalent of the single-process answer. `budget_mode` chooses what to do:
 
 Circuit breaker
 ---------------
-The breaker judges a whole batch (SPEC §7). `breaker_mode="refuse"` (the
+The breaker judges a whole batch (docs/spec.md §7). `breaker_mode="refuse"` (the
 default) refuses a policy with a breaker; `"partition"` lets each partition be
 judged as its own batch (all of a partition's rows are collected first).
 """

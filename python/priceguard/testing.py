@@ -11,7 +11,7 @@
 
 `policies()` draws random valid policies, `items(policy)` random items for one
 policy (money as `Decimal` in its currency, campaigns from its budgets), and
-`check_invariants` asserts what must hold for every decision (SPEC §4-§6):
+`check_invariants` asserts what must hold for every decision (docs/spec.md §4-§6):
 published prices within the hard bounds and on the tick, financial floors kept
 unless relaxed, held means the current price, accepted means the proposal,
 rejected means no price, and so on. Requires `hypothesis`.

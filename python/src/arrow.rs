@@ -12,10 +12,10 @@
 //! breaker judges the whole input at once, so all rows are converted first
 //! and evaluated as one batch.
 //!
-//! Money columns (SPEC §3 names) may be:
+//! Money columns (docs/spec.md §3 names) may be:
 //! - `decimal128(p, s)`: exact; rescaled to the currency's minor unit. More
 //!   fractional digits than the currency has is `invalid_input` for that
-//!   row (docs/semantics.md M1), except trailing zeros (`14.300` is 14.30);
+//!   row (docs/spec.md M1), except trailing zeros (`14.300` is 14.30);
 //! - an integer type: minor units;
 //! - `float64`: major units, rounded half-even like every float (M2).
 //!
@@ -90,7 +90,7 @@ fn pow10(k: u32) -> Option<i128> {
     10_i128.checked_pow(k)
 }
 
-/// Decides how each SPEC §3 column of `schema` is read; the first wrong
+/// Decides how each docs/spec.md §3 column of `schema` is read; the first wrong
 /// type, a duplicate or a missing `proposed_price` is an error, and so is
 /// a column that is not a field unless `ignore_extra`.
 fn plan(
@@ -127,8 +127,8 @@ fn plan(
             "the data has no `proposed_price` column",
         ));
     }
-    // Fields are read in SPEC order so the first bad one named is the same
-    // as in every other interface (docs/semantics.md M3).
+    // Fields are read in docs/spec.md §3 order so the first bad one named is the same
+    // as in every other interface (docs/spec.md M3).
     let rank = |f: Field| Field::SPEC_ORDER.iter().position(|x| *x == f);
     plans.sort_by_key(|p| rank(p.field));
     Ok((plans, sku))
@@ -882,7 +882,7 @@ fn run(
 }
 
 /// A policy with a circuit breaker: every row is converted first and
-/// evaluated as one batch, as SPEC §7 says.
+/// evaluated as one batch, as docs/spec.md §7 says.
 fn run_whole(
     ctx: &Ctx<'_>,
     batches: &[RecordBatch],

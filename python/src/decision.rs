@@ -1,4 +1,4 @@
-//! `priceguard.Decision`: the SPEC §6 decision for one item.
+//! `priceguard.Decision`: the docs/spec.md §6 decision for one item.
 
 use priceguard::{Class, Item, Rule};
 use pyo3::prelude::*;
@@ -7,7 +7,7 @@ use pyo3::types::{PyDict, PyTuple};
 use crate::convert::money_to_py;
 use crate::policy::NativePolicy;
 
-/// The decision for one item (SPEC §6). Money is `decimal.Decimal` with the
+/// The decision for one item (docs/spec.md §6). Money is `decimal.Decimal` with the
 /// currency's digits, or `None`.
 #[pyclass(module = "priceguard", frozen)]
 pub struct Decision {
@@ -127,7 +127,7 @@ impl Decision {
         }
     }
 
-    /// The decision as a plain dict (SPEC §6 keys, plus `sku`).
+    /// The decision as a plain dict (docs/spec.md §6 keys, plus `sku`).
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let d = PyDict::new(py);
         d.set_item("sku", self.sku(py))?;

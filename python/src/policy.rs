@@ -194,7 +194,7 @@ impl NativePolicy {
         self.inner.breaker().is_some()
     }
 
-    /// The policy model as JSON text (the schema of SPEC §8).
+    /// The policy model as JSON text (the schema of docs/spec.md §8).
     fn to_json(&self) -> PyResult<String> {
         serde_json::to_string(self.inner.spec())
             .map_err(|e| PyValueError::new_err(format!("cannot serialize the policy: {e}")))
@@ -211,7 +211,7 @@ impl NativePolicy {
             .collect()
     }
 
-    /// Evaluates one item given as a mapping of SPEC §3 field names; a key
+    /// Evaluates one item given as a mapping of docs/spec.md §3 field names; a key
     /// that is not one is an error unless `ignore_extra`.
     #[pyo3(signature = (item, ignore_extra=false))]
     fn evaluate(

@@ -29,7 +29,7 @@ pub const MAX_CAMPAIGNS: usize = 256;
 /// Most entries in `segments`.
 pub const MAX_SEGMENTS: usize = 1024;
 
-/// The batch circuit breaker (SPEC §7).
+/// The batch circuit breaker (docs/spec.md §7).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Breaker {
     /// Trip when more than this share of a batch violates a hard or financial rule.

@@ -1,5 +1,5 @@
-//! The policy file's data model (SPEC §8): what TOML and JSON deserialize
-//! into, before validation. Keys are exactly the SPEC's; unknown keys are
+//! The policy file's data model (docs/spec.md §8): what TOML and JSON deserialize
+//! into, before validation. Keys are exactly those of docs/spec.md §8; unknown keys are
 //! refused.
 
 use alloc::collections::BTreeMap;

@@ -101,7 +101,7 @@ impl Factor {
 }
 
 /// A rule class. Conflicts are resolved by relaxing whole classes in the
-/// policy's priority order (SPEC §5).
+/// policy's priority order (docs/spec.md §5).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[repr(u8)]
 pub enum Class {

@@ -1,7 +1,7 @@
 //! A reference evaluator, for tests only.
 //!
-//! Written for obviousness, not speed, straight from `shared/SPEC.md` and
-//! `docs/semantics.md` (section numbers in the comments). It reads the
+//! Written for obviousness, not speed, straight from `docs/spec.md`
+//! (section numbers in the comments). It reads the
 //! policy's parameters through `Policy::rules_for` and `Policy::budget`,
 //! and computes everything else itself with exact rationals
 //! (`BigRational`): no engine code is called or copied. Differential tests
@@ -32,19 +32,19 @@ fn to_i64(v: &BigInt) -> i64 {
         .unwrap_or(if v.is_negative() { i64::MIN } else { i64::MAX })
 }
 
-/// SPEC §2 `ceil_T(x)`: the least multiple of the tick that is >= x.
+/// docs/spec.md §2 `ceil_T(x)`: the least multiple of the tick that is >= x.
 fn ceil_t(x: &Q, tick: i64) -> i64 {
     let k = (x / q(tick)).ceil().to_integer();
     to_i64(&(k * BigInt::from(tick)))
 }
 
-/// SPEC §2 `floor_T(x)`: the greatest multiple of the tick that is <= x.
+/// docs/spec.md §2 `floor_T(x)`: the greatest multiple of the tick that is <= x.
 fn floor_t(x: &Q, tick: i64) -> i64 {
     let k = (x / q(tick)).floor().to_integer();
     to_i64(&(k * BigInt::from(tick)))
 }
 
-/// SPEC §2: the nearest multiple of the tick, ties to the even multiple.
+/// docs/spec.md §2: the nearest multiple of the tick, ties to the even multiple.
 fn snap_half_even(x: i64, tick: i64) -> i64 {
     let v = q(x) / q(tick);
     let down = v.floor().to_integer();
@@ -56,8 +56,8 @@ fn snap_half_even(x: i64, tick: i64) -> i64 {
     to_i64(&(k * BigInt::from(tick)))
 }
 
-/// SPEC §6 bad input, semantics M3: the first field out of range, walking
-/// `proposed_price` and then the SPEC §3 table in its order.
+/// docs/spec.md §6 bad input, docs/spec.md M3: the first field out of range, walking
+/// `proposed_price` and then the docs/spec.md §3 table in its order.
 fn first_invalid(item: &Item) -> Option<Field> {
     let price_ok = |v: i64| v > 0 && v <= MAX_MONEY;
     if !price_ok(item.proposed_price()) {
@@ -170,7 +170,7 @@ pub fn evaluate(policy: &Policy, item: &Item) -> Decision {
     evaluate_with(policy, item, budget)
 }
 
-/// Every rule's bound for the item (SPEC §4, semantics R1-R5).
+/// Every rule's bound for the item (docs/spec.md §4, docs/spec.md R1-R5).
 fn rule_bounds(r: &CompiledRules, item: &Item, remaining: Option<(i64, i64)>) -> Vec<Bound> {
     let t = r.tick;
     let mut out = Vec::new();
@@ -361,7 +361,7 @@ pub fn evaluate_with(policy: &Policy, item: &Item, budget: CampaignBudget) -> De
     let proposal = pinned.unwrap_or(item.proposed_price());
     let bounds = rule_bounds(r, item, draws);
 
-    // SPEC §5.1-5.3: walk the classes in priority order from [one tick, +inf)
+    // docs/spec.md §5.1-5.3: walk the classes in priority order from [one tick, +inf)
     let mut lo = t;
     let mut hi: Option<i64> = None;
     let mut kept: Vec<Class> = Vec::new();
@@ -392,7 +392,7 @@ pub fn evaluate_with(policy: &Policy, item: &Item, budget: CampaignBudget) -> De
     let in_kept = |b: &&Bound| kept.contains(&b.rule.class());
     let kept_bounds: Vec<&Bound> = bounds.iter().filter(in_kept).collect();
 
-    // SPEC §8: a campaign item whose financial class was relaxed is held
+    // docs/spec.md §8: a campaign item whose financial class was relaxed is held
     if draws.is_some() && relaxed.contains(Class::Financial) {
         return whole_item(current, Reason::Rule(Rule::PromoBudget));
     }
@@ -408,12 +408,12 @@ pub fn evaluate_with(policy: &Policy, item: &Item, budget: CampaignBudget) -> De
         return whole_item(current, Reason::Infeasible);
     }
 
-    // SPEC §5.4: a kept hold decides the price (cooldown before max_changes)
+    // docs/spec.md §5.4: a kept hold decides the price (cooldown before max_changes)
     let hold = [Rule::Cooldown, Rule::MaxChanges]
         .into_iter()
         .find(|rule| kept_bounds.iter().any(|b| b.rule == *rule));
 
-    // SPEC §2 and §5.5: snap, then clamp
+    // docs/spec.md §2 and §5.5: snap, then clamp
     let snapped = snap_half_even(proposal, t);
     let mut price = snapped.max(lo);
     if let Some(h) = hi {
@@ -594,7 +594,7 @@ pub fn evaluate_with(policy: &Policy, item: &Item, budget: CampaignBudget) -> De
     }
 }
 
-/// A reference batch (SPEC §7, B1, B2): budgets consumed in input order by
+/// A reference batch (docs/spec.md §7, B1, B2): budgets consumed in input order by
 /// accepted and adjusted campaign items; the breaker judged on the whole.
 pub fn evaluate_batch(policy: &Policy, items: &[Item]) -> (Vec<Decision>, bool) {
     let mut remaining: Vec<(String, i64)> = policy
