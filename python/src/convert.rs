@@ -66,13 +66,16 @@ fn other_float_bits(obj: &Bound<'_, PyAny>) -> Option<usize> {
     (kind == "f" && size != 8).then_some(size * 8)
 }
 
-/// A float NaN (numpy's float64 scalar is a Python float too), `pandas.NA`
-/// or `NaT`: the missing markers a pandas row carries, read as absent as
-/// the batch reads them in a column.
-fn is_missing_marker(obj: &Bound<'_, PyAny>) -> bool {
-    if obj.is_instance_of::<PyFloat>() {
-        return obj.extract::<f64>().is_ok_and(f64::is_nan);
-    }
+/// A float NaN (numpy's float64 scalar is a Python float too): the
+/// missing marker of pandas and numpy, read as absent as the batch reads
+/// it in a column.
+fn is_nan(obj: &Bound<'_, PyAny>) -> bool {
+    obj.is_instance_of::<PyFloat>() && obj.extract::<f64>().is_ok_and(f64::is_nan)
+}
+
+/// `pandas.NA` or `NaT`, the other markers a pandas row carries. Only asked
+/// of values no common type matched, so the hot path never looks.
+fn is_pandas_missing(obj: &Bound<'_, PyAny>) -> bool {
     obj.get_type()
         .name()
         .is_ok_and(|n| n == "NAType" || n == "NaTType")
@@ -89,15 +92,21 @@ pub(crate) fn set_field(
     field: Field,
     obj: &Bound<'_, PyAny>,
 ) -> Result<(), Refusal> {
-    let required = || format!("{field}: is required");
-    if obj.is_none() || is_missing_marker(obj) {
+    let absent = || {
         if field == Field::ProposedPrice {
-            return Err(required());
+            Err(format!("{field}: is required"))
+        } else {
+            Ok(())
         }
-        return Ok(());
+    };
+    if obj.is_none() || is_nan(obj) {
+        return absent();
     }
     if field == Field::Campaign {
         let Ok(name) = obj.cast::<PyString>() else {
+            if is_pandas_missing(obj) {
+                return absent();
+            }
             return Err(refuse(field, &shown(obj), "is not a campaign name (a str)"));
         };
         let name = name
@@ -145,6 +154,9 @@ pub(crate) fn set_field(
             };
             return policy.set_field_decimal(item, field, d).map_err(fe);
         }
+    }
+    if is_pandas_missing(obj) {
+        return absent();
     }
     if let Some(bits) = other_float_bits(obj) {
         return Err(refuse(
