@@ -173,9 +173,13 @@ def test_missing_policy_file_is_file_not_found(tmp_path: Path) -> None:
     assert isinstance(e.value, priceguard.PolicyFileNotFoundError)
 
 
-@pytest.mark.parametrize("path", ["/dev/zero", "directory"])
+@pytest.mark.parametrize("path", ["/dev/zero", "directory", "fifo"])
 def test_a_policy_path_that_is_not_a_file(tmp_path: Path, path: str) -> None:
     target = tmp_path if path == "directory" else Path(path)
+    if path == "fifo":
+        # A named pipe with no writer: refused, not waited on.
+        target = tmp_path / "policy.toml"
+        os.mkfifo(target)
     if not target.exists():  # pragma: no cover - every Linux has /dev/zero
         pytest.skip(f"{target} does not exist here")
     with pytest.raises(PolicyError, match="is not a regular file") as e:
