@@ -27,12 +27,12 @@ use crate::batch::{Column, Columns};
 use crate::compiled::{CompiledRules, Endings, Ratio};
 use crate::decision::{Decision, Outcome, Reason};
 use crate::engine::MAX_UNITS;
-use crate::rules::{mask, NO_HI, NO_LO};
 use crate::item::{Field, Item};
 use crate::lanes::{DecisionRows, LaneInputs, LaneRules, Lanes, Scratch, Source, BLOCK};
 use crate::money::{ceil_money_to_tick, floor_money_to_tick, snap_half_even, wide_mul, MAX_MONEY};
 use crate::policy::Policy;
 use crate::rules::{class_mask, endings, promotion, Class, ClassSet, Rule, RuleSet};
+use crate::rules::{mask, NO_HI, NO_LO};
 
 /// Receives the kernel's decisions (a trait rather than a closure so that
 /// the batch's sink is inlined into the kernel's loop).
@@ -147,14 +147,18 @@ impl Scaled {
         })
     }
 
-    /// `ceil_T(x * a / b)` for `0 <= x <= x_max`, which the row's
-    /// validation makes sure of (see [`Limits`]): larger inputs take the
-    /// general engine before any bound is computed.
+    /// `ceil_T(x * a / b)` for `0 <= x <= x_max`. Callers pass only
+    /// values that admission ([`Prepared::valid_row`],
+    /// [`Prepared::valid_item`]) has checked against [`Limits`], in every
+    /// build, and [`Prepared::new`] proves once per policy that those
+    /// limits are within every map's `x_max` (see [`Prepared::limits_cover`]):
+    /// larger inputs take the general engine before any bound is computed.
     #[inline(always)]
     fn ceil(&self, x: i64) -> i64 {
+        // A tripwire for the proof above; the release check is admission.
+        debug_assert!(x as u64 <= self.x_max);
         // x * a <= PRODUCT_LIMIT exactly when x <= x_max: the product
         // cannot wrap.
-        debug_assert!(x as u64 <= self.x_max);
         let n = (x as u64).wrapping_mul(self.a);
         // ceil(n / d) = floor((n + d - 1) / d), with n <= 2^61 and
         // d <= 2^61 (see `new`): the numerator stays below 2^62.
@@ -531,7 +535,37 @@ impl Prepared {
         })();
         let mut k = k.ok()?;
         k.limits = Limits::new(&k);
-        Some(k)
+        // The proof that `Scaled::ceil` and `floor` never see an input
+        // beyond their range, checked when the policy is compiled: without
+        // it, no fast path.
+        k.limits_cover().then_some(k)
+    }
+
+    /// Whether admission bounds every input a prepared map multiplies by
+    /// that map's `x_max` (and every price by `MAX_MONEY`): the limit
+    /// [`Prepared::valid_row`] and [`Prepared::valid_item`] apply to each
+    /// field is at most the `x_max` of every map [`Prepared::collect`]
+    /// calls with that field. [`Limits::new`] builds them so; this checks
+    /// it, map by map, against the call sites, so that a map added to
+    /// `collect` without its limit turns the fast path off instead of
+    /// computing a wrapped product.
+    fn limits_cover(&self) -> bool {
+        let Limits {
+            prices: [current, reference, anchor, competitor],
+            cost,
+        } = self.limits;
+        let fits = |limit: u64, maps: &[Option<Scaled>]| {
+            limit <= MAX_MONEY as u64 && maps.iter().flatten().all(|s| limit <= s.x_max)
+        };
+        fits(cost, &[self.margin, self.markup])
+            && fits(reference, &[self.discount])
+            // The window maps read the live price when the row has no anchor.
+            && fits(
+                current,
+                &[self.increase, self.decrease, self.window_up, self.window_down],
+            )
+            && fits(anchor, &[self.window_up, self.window_down])
+            && fits(competitor, &[self.index_lo, self.index_hi])
     }
 
     /// `item`'s decision when the fast path covers it: no campaign, pin,
@@ -1431,6 +1465,70 @@ mod tests {
             }
         }
         assert!(Magic::new(0).is_none());
+    }
+
+    /// The limits admission applies cover every map, for every compiled
+    /// policy and segment (`Prepared::new` refuses a fast path otherwise,
+    /// so each one that exists must pass).
+    #[test]
+    fn admission_limits_cover_every_map() {
+        let mut runner = proptest::test_runner::TestRunner::new(Config {
+            cases: 500,
+            failure_persistence: None,
+            ..Config::default()
+        });
+        runner
+            .run(&kernel_policy(), |policy| {
+                for segment in core::iter::once(None).chain(policy.segment_ids().map(Some)) {
+                    if let (_, Some(p)) = policy.prepared_for(segment) {
+                        prop_assert!(p.limits_cover());
+                    }
+                }
+                Ok(())
+            })
+            .unwrap();
+    }
+
+    /// A row whose value is valid (within MAX_MONEY) but beyond what a
+    /// prepared map of its policy may multiply is refused at admission and
+    /// decided by the general engine, which is exact there.
+    #[test]
+    fn rows_beyond_a_maps_range_take_the_engine() {
+        let policy = Policy::from_toml_str(
+            "name = \"t\"\ncurrency = \"JPY\"\n[bounds]\nmin_price = \"1\"\n\
+             max_price = \"1000000000000000\"\n[margin]\nmin_margin = \"0.9999\"\n\
+             [change]\nmax_increase = \"0.0001\"\nmax_decrease = \"0.0001\"\n",
+        )
+        .unwrap();
+        let (_, prepared) = policy.prepared_for(None);
+        let prepared = prepared.unwrap();
+        // The maps' ranges are below MAX_MONEY here, so admission matters.
+        let [l_current, ..] = prepared.limits.prices;
+        assert!(l_current < MAX_MONEY as u64 && prepared.limits.cost < MAX_MONEY as u64);
+        assert!(prepared.limits_cover());
+        // Limits looser than a map's range are caught when the policy is
+        // compiled, not by products that wrap.
+        let mut loose = *prepared;
+        loose.limits = Limits {
+            prices: [MAX_MONEY as u64; 4],
+            cost: MAX_MONEY as u64,
+        };
+        assert!(!loose.limits_cover());
+        let big = 500_000_000_000_000;
+        assert!(big > l_current as i64 && big > prepared.limits.cost as i64 && big <= MAX_MONEY);
+        let small = 1_000;
+        for (current, cost) in [(big, small), (small, big), (big, big)] {
+            let item = Item::new(big)
+                .with_current_price(current)
+                .with_unit_cost(cost);
+            assert!(!prepared.valid_item(&item), "{item:?}");
+            assert!(prepared.evaluate_item(&item).is_none(), "{item:?}");
+            assert_eq!(policy.evaluate(&item), engine(&policy, &item));
+        }
+        // Within the ranges the kernel decides.
+        let item = Item::new(small).with_current_price(small).with_unit_cost(0);
+        assert!(prepared.valid_item(&item));
+        assert_eq!(prepared.evaluate_item(&item), Some(engine(&policy, &item)));
     }
 
     /// Random valid policies without the features that turn the kernel off.
