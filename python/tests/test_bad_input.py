@@ -164,6 +164,15 @@ def test_positional_json_policy_is_refused() -> None:
     assert e.value.kind == "syntax"
 
 
+def test_policy_error_kind_tells_text_problems_apart() -> None:
+    with pytest.raises(PolicyError) as e:
+        Policy.from_toml("name = ")
+    assert e.value.kind == "syntax"
+    with pytest.raises(PolicyError) as e:
+        Policy.from_toml(TOML.replace('min_margin = "0.15"', 'min_margin = "2"'))
+    assert (e.value.kind, e.value.path) == ("invalid", "margin.min_margin")
+
+
 def test_missing_policy_file_is_file_not_found(tmp_path: Path) -> None:
     path = tmp_path / "missing.toml"
     with pytest.raises(FileNotFoundError) as e:
