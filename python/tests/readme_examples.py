@@ -1,6 +1,6 @@
 """The ```python examples of python/README.md: extracted, run, type-checked.
 
-    python tests/readme_examples.py --mypy   # mypy --strict on the package and every example
+    python tests/readme_examples.py --mypy   # mypy --strict on the package, every example and these tests
 
 `tests/test_readme.py` runs the examples that need no outside files and
 checks the results their comments show.
@@ -68,7 +68,10 @@ def mypy() -> int:
             head = "" if "policy = " in code else PREAMBLE
             path.write_text(head + code, encoding="utf-8")
             files.append(str(path))
-        cmd = [sys.executable, "-m", "mypy", "--config-file", str(PYTHON_DIR / "pyproject.toml"), "priceguard", *files]
+        # The package, the examples, and the tests of what this file and
+        # the bad-input section of the README promise.
+        ours = ["tests/test_bad_input.py", "tests/test_readme.py", "tests/readme_examples.py"]
+        cmd = [sys.executable, "-m", "mypy", "--config-file", str(PYTHON_DIR / "pyproject.toml"), "priceguard", *ours, *files]
         return subprocess.run(cmd, cwd=PYTHON_DIR).returncode
 
 

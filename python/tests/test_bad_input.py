@@ -70,12 +70,13 @@ def test_unknown_column_polars(policy: Policy) -> None:
 
 @pytest.mark.parametrize("kind", ["table", "record_batch", "pandas", "polars"])
 def test_unknown_column_arrow(policy: Policy, kind: str) -> None:
-    data: Any = {
+    makers: dict[str, Callable[[], Any]] = {
         "table": lambda: pa.table(typo_frame()),
         "record_batch": lambda: pa.record_batch(typo_frame()),
         "pandas": lambda: pd.DataFrame(typo_frame()),
         "polars": lambda: pl.DataFrame(typo_frame()),
-    }[kind]()
+    }
+    data = makers[kind]()
     with pytest.raises(ValueError, match=TYPO):
         policy.evaluate_arrow(data)
 
@@ -98,7 +99,7 @@ def test_extra_ignore_opts_out(policy: Policy) -> None:
     d = policy.evaluate({"proposed_price": "12.49", "unit_cost": "12.22", "title": "a hat"}, extra="ignore")
     assert d.price == Decimal("14.38")
     with pytest.raises(ValueError, match='extra must be "forbid" or "ignore"'):
-        policy.evaluate_frame(df, extra="allow")  # type: ignore[arg-type]
+        policy.evaluate_frame(df, extra="allow")  # type: ignore[call-overload]
     with pytest.raises(ValueError, match='extra must be "forbid" or "ignore"'):
         policy.evaluate_arrow(pa.table({"proposed_price": [1.0]}), extra="Ignore")  # type: ignore[arg-type]
 
@@ -223,8 +224,8 @@ def doors(policy: Policy, field: str, value: Any) -> dict[str, Any]:
     base: dict[str, Any] = {"proposed_price": 20.0, "unit_cost": 10.0, "reference_price": 25.0, "now": NOW}
     item = {**base, field: value}
     single = {k: v for k, v in policy.evaluate(item).to_dict().items() if k != "sku"}
-    as_numpy = {k: np.array([v]) for k, v in item.items()}
-    as_pandas = {k: pd.Series([v]) for k, v in item.items()}
+    as_numpy: dict[str, Any] = {k: np.array([v]) for k, v in item.items()}
+    as_pandas: dict[str, Any] = {k: pd.Series([v]) for k, v in item.items()}
     arrow = policy.evaluate_arrow(pa.table({k: pa.array([float(v)], type=pa.float64()) for k, v in item.items()}))
     row = {k: arrow.column(k)[0].as_py() for k in single}
     for k in ("violated", "binding", "unmet", "relaxed"):
