@@ -1212,7 +1212,7 @@ const char *priceguard_outcome_name(uint32_t outcome);
 const char *priceguard_class_name(uint32_t class_);
 
 /**
- * The SPEC name of a `priceguard_field` (`"unit_cost"`), or NULL for an
+ * The docs/spec.md §3 name of a `priceguard_field` (`"unit_cost"`), or NULL for an
  * unknown value. A static string: do not free it.
  */
 const char *priceguard_field_name(uint32_t field);
@@ -1385,7 +1385,7 @@ priceguard_result priceguard_policy_evaluate(const struct priceguard_policy *pol
                                              struct priceguard_decision *decision_out);
 
 /**
- * Evaluates `len` items as one batch (SPEC §7): decision `i` for item `i`
+ * Evaluates `len` items as one batch (docs/spec.md §7): decision `i` for item `i`
  * into `decisions_out[i]`, budgets consumed in input order, the circuit
  * breaker applied, counts into `*summary_out`. `items` and
  * `decisions_out` may be NULL when `len` is 0. Nothing is written unless
