@@ -60,6 +60,7 @@ impl Reservation {
 /// a copy settled again, or a ticket whose campaign or amount does not
 /// match what was reserved, is refused without touching the budget.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[must_use = "a ticket holds budget until it is committed or released"]
 pub struct ReservationTicket {
     /// The campaign the budget was taken from.
     pub campaign: CampaignId,
