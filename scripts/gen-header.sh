@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
-# Regenerates include/priceguard.h from ffi/ with the pinned cbindgen, and
-# its copy ffi/include/priceguard.h that the priceguard-ffi package ships
-# (a package cannot take files from outside its crate).
+# Regenerates include/priceguard.h from ffi/ with the pinned cbindgen. The
+# priceguard-ffi package ships it through the symlink ffi/include/priceguard.h
+# (a package cannot take files from outside its crate; cargo follows links).
 #   scripts/gen-header.sh          write the header
 #   scripts/gen-header.sh --check  fail when a committed header is stale (CI)
 set -euo pipefail
 
 CBINDGEN_VERSION=0.29.4
 root="$(cd "$(dirname "$0")/.." && pwd)"
-headers=("$root/include/priceguard.h" "$root/ffi/include/priceguard.h")
+headers=("$root/include/priceguard.h")
 
 if ! command -v cbindgen >/dev/null 2>&1 || [[ "$(cbindgen --version)" != "cbindgen $CBINDGEN_VERSION" ]]; then
   echo "installing cbindgen $CBINDGEN_VERSION" >&2
