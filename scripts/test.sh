@@ -124,8 +124,22 @@ CARGO_TARGET_DIR=target/msrv cargo +1.89 check --quiet -p priceguard -p pricegua
 CARGO_TARGET_DIR=target/msrv cargo +1.89 check --quiet -p priceguard --no-default-features
 
 step "the three crates package and verify"
+# Cargo unpacks the core's package into CARGO_HOME/registry/src to verify
+# the crates that depend on it, and reuses a copy left there by an earlier
+# run even when the core has changed since. Verify with a fresh unpack area
+# that shares the downloaded index and crates.
+cargo_home="${CARGO_HOME:-$HOME/.cargo}"
+pkg_home="$(mktemp -d)"
+mkdir -p "$pkg_home/registry"
+for d in index cache; do
+  if [ -d "$cargo_home/registry/$d" ]; then ln -s "$cargo_home/registry/$d" "$pkg_home/registry/$d"; fi
+done
+for f in config.toml config credentials.toml; do
+  if [ -f "$cargo_home/$f" ]; then cp "$cargo_home/$f" "$pkg_home/"; fi
+done
 # --allow-dirty: CI runs in a fresh clone, but a developer may have edits.
-cargo package --quiet --allow-dirty -p priceguard -p priceguard-ffi -p priceguard-cli
+CARGO_HOME="$pkg_home" cargo package --quiet --allow-dirty -p priceguard -p priceguard-ffi -p priceguard-cli
+rm -rf "$pkg_home"
 
 for extra in scripts/check-header.sh scripts/test-c.sh scripts/test-python.sh fuzz/smoke.sh scripts/test-miri.sh; do
   if [ -x "$extra" ]; then
