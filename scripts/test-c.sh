@@ -7,7 +7,21 @@
 # installed; and the examples/c program, built exactly as docs/c-api.md says
 # (a release build, then `make -C examples/c run` and `run-static`). Works on a fresh Debian machine
 # (installs gcc, g++, make, python3, valgrind, pkg-config when missing).
+#
+#   scripts/test-c.sh                  everything above
+#   scripts/test-c.sh --vectors-only   only the shared vectors through the C ABI
+#                                      (what scripts/test.sh --quick runs)
 set -euo pipefail
+
+vectors_only=0
+case "${1:-}" in
+  "") ;;
+  --vectors-only) vectors_only=1 ;;
+  *)
+    echo "usage: scripts/test-c.sh [--vectors-only]" >&2
+    exit 2
+    ;;
+esac
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -41,6 +55,21 @@ lib="$target/debug"
 build="$root/tests/c/build"
 mkdir -p "$build"
 
+step "vectors table"
+shopt -s nullglob
+vectors=(tests/vectors/*.json tests/c/vectors/*.json)
+python3 tests/c/gen_vectors.py "$build/vectors_table.h" "${vectors[@]}"
+echo "${#vectors[@]} vector files"
+
+CFLAGS=(-std=c11 -Wall -Wextra -Wpedantic -Werror -g -Iinclude -Itests/c -I"$build")
+LINK_SO=(-L"$lib" -lpriceguard -Wl,-rpath,"$lib" -lpthread)
+
+if ((vectors_only)); then
+  gcc "${CFLAGS[@]}" tests/c/test_vectors.c -o "$build/test_vectors" "${LINK_SO[@]}"
+  step "shared vectors through the C ABI"
+  exec "$build/test_vectors"
+fi
+
 step "cargo test -p priceguard-ffi (boundary, NULL handling, code tables)"
 cargo test -p priceguard-ffi --quiet
 
@@ -51,17 +80,10 @@ else
   echo "cbindgen 0.29.4 not installed: skipping the freshness check (CI runs scripts/gen-header.sh --check)"
 fi
 
-step "vectors table"
-shopt -s nullglob
-vectors=(tests/vectors/*.json tests/c/vectors/*.json)
-python3 tests/c/gen_vectors.py "$build/vectors_table.h" "${vectors[@]}"
-echo "${#vectors[@]} vector files"
 
 step "macro list (every #define of include/priceguard.h)"
 python3 tests/c/gen_macros.py include/priceguard.h "$build/macros_table.h"
 
-CFLAGS=(-std=c11 -Wall -Wextra -Wpedantic -Werror -g -Iinclude -Itests/c -I"$build")
-LINK_SO=(-L"$lib" -lpriceguard -Wl,-rpath,"$lib" -lpthread)
 LINK_A=("$lib/libpriceguard.a" -lpthread -ldl -lm)
 SAN=(-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer)
 tests=(api vectors threads macros)
