@@ -7,6 +7,10 @@ use crate::kernel::{Emit, Kernel};
 use crate::lanes::DecisionRows;
 use crate::policy::{Policy, MAX_CAMPAIGNS};
 use crate::rules::{class_mask, Class};
+#[cfg(feature = "parallel")]
+use crate::schedule::Schedule;
+#[cfg(feature = "parallel")]
+use std::vec::Vec;
 
 /// Remaining promotion budget per campaign, fixed capacity, no heap.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -808,6 +812,15 @@ impl DecisionSink for [Decision] {
     }
 }
 
+/// The pieces' counts added up (their order does not matter).
+#[cfg(feature = "parallel")]
+fn merged(tallies: Result<Vec<Tally>, core::convert::Infallible>) -> Tally {
+    match tallies {
+        Ok(t) => t.into_iter().fold(Tally::default(), Tally::merge),
+        Err(never) => match never {},
+    }
+}
+
 #[cfg(feature = "parallel")]
 impl Policy {
     /// [`Policy::evaluate_columns`] on all cores (rayon): the same
@@ -831,7 +844,6 @@ impl Policy {
         out: &mut [Decision],
         budgets: &mut Budgets,
     ) -> Result<BatchSummary, BatchError> {
-        use rayon::prelude::*;
         /// Rows per parallel task: big enough to amortise scheduling.
         const CHUNK: usize = 8192;
         if cols.len() != out.len() {
@@ -848,15 +860,14 @@ impl Policy {
             .column(Field::Campaign)
             .filter(|_| self.campaign_count() > 0);
         let draws = |i: usize| campaign.is_some_and(|c| c.present(i));
-        let mut tally = out
-            .par_chunks_mut(CHUNK)
-            .enumerate()
-            .map(|(c, chunk)| {
-                let start = c * CHUNK;
-                let rows = start..start + chunk.len();
+        let tallies = Schedule::rayon(CHUNK).run(
+            cols.len(),
+            budgets,
+            &mut *out,
+            |rows, chunk: &mut [Decision], unused| {
+                let start = rows.start;
                 let mut tally = Tally::default();
-                // Rows here draw on no budget: these are never consumed.
-                let mut unused = Budgets::new(self);
+                // Rows here draw on no budget: `unused` is never consumed.
                 let mut emit = |i: usize, d: &Decision| {
                     if !draws(i) {
                         tally.add(d);
@@ -869,7 +880,7 @@ impl Policy {
                     if draws(i) {
                         Decision::default()
                     } else {
-                        self.general_row(cols, given, i, &mut unused)
+                        self.general_row(cols, given, i, unused)
                     }
                 };
                 match &kernel {
@@ -881,9 +892,10 @@ impl Policy {
                         }
                     }
                 }
-                tally
-            })
-            .reduce(Tally::default, Tally::merge);
+                Ok::<_, core::convert::Infallible>(tally)
+            },
+        );
+        let mut tally = merged(tallies);
         if let Some(c) = campaign {
             for (i, slot) in out.iter_mut().enumerate() {
                 if c.present(i) {
@@ -921,7 +933,6 @@ impl Policy {
         out: &mut [Decision],
         budgets: &mut Budgets,
     ) -> Result<BatchSummary, BatchError> {
-        use rayon::prelude::*;
         /// Items per parallel task: big enough to amortise scheduling.
         const CHUNK: usize = 4096;
         if items.len() != out.len() {
@@ -933,11 +944,13 @@ impl Policy {
         let before = budgets.clone();
         let has_budgets = self.campaign_count() > 0;
         let draws = |item: &Item| has_budgets && item.campaign().is_some();
-        let mut tally = items
-            .par_chunks(CHUNK)
-            .zip(out.par_chunks_mut(CHUNK))
-            .map(|(items, out)| {
+        let tallies = Schedule::rayon(CHUNK).run(
+            items.len(),
+            budgets,
+            &mut *out,
+            |rows, out: &mut [Decision], _unused| {
                 let mut tally = Tally::default();
+                let items = items.get(rows).unwrap_or(&[]);
                 for (item, slot) in items.iter().zip(out.iter_mut()) {
                     if !draws(item) {
                         let d = self.evaluate(item);
@@ -945,9 +958,10 @@ impl Policy {
                         *slot = d;
                     }
                 }
-                tally
-            })
-            .reduce(Tally::default, Tally::merge);
+                Ok::<_, core::convert::Infallible>(tally)
+            },
+        );
+        let mut tally = merged(tallies);
         if has_budgets {
             for (item, slot) in items.iter().zip(out.iter_mut()) {
                 if draws(item) {

@@ -38,6 +38,8 @@ pub mod batch;
 mod explain;
 #[cfg(feature = "alloc")]
 pub mod ledger;
+#[cfg(feature = "std")]
+pub mod schedule;
 #[cfg(feature = "alloc")]
 pub mod policy;
 
