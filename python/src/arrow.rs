@@ -39,6 +39,7 @@ use arrow_array::{
 use arrow_buffer::{Buffer, NullBuffer, OffsetBuffer, ScalarBuffer};
 use arrow_schema::{DataType, Field as ArrowField, Schema, SchemaRef, TimeUnit};
 use priceguard::batch::Columns;
+use priceguard::schedule::Schedule;
 use priceguard::{BatchSummary, Budgets, Class, Currency, Decision, Field, Policy, Rule};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
@@ -814,8 +815,8 @@ fn batch_error(e: priceguard::BatchError) -> PyErr {
 ///
 /// Rows are independent unless they draw on a campaign budget (consumed
 /// in input order) or the policy has a circuit breaker (which judges every
-/// row): without either, large batches are split into contiguous ranges
-/// evaluated on several threads, with the same result.
+/// row): without either, core's scheduler splits a large batch into one
+/// contiguous range per thread, with the same result.
 fn run(
     policy: &Policy,
     plans: &[Plan],
@@ -837,45 +838,20 @@ fn run(
     if policy.breaker().is_some() {
         return run_whole(&ctx, batches, budgets);
     }
-    let uses_budgets =
+    let draws_budgets =
         policy.campaign_count() > 0 && plans.iter().any(|p| p.field == Field::Campaign);
     for b in batches {
         let n = b.num_rows();
-        let threads = if uses_budgets {
-            1
-        } else {
-            crate::batch::threads_for(n)
-        };
-        if threads <= 1 {
-            let (o, s) = run_range(&ctx, b, 0, n, budgets)?;
+        // One output batch per thread, as many as the work was cut into
+        // (rows taken in order, so the output keeps the input's order).
+        let parts = Schedule::for_batch(policy, n, draws_budgets, n)
+            .even(n)
+            .run(n, budgets, (), |rows, (), budgets| {
+                run_range(&ctx, b, rows.start, rows.len(), budgets)
+            })?;
+        for (o, s) in parts {
             summary.merge(&s);
             outputs.push(o);
-            continue;
-        }
-        let per = n.div_ceil(threads);
-        let ctx = &ctx;
-        let results = std::thread::scope(|scope| {
-            let mut handles = Vec::with_capacity(threads);
-            let mut start = 0;
-            while start < n {
-                let len = per.min(n - start);
-                handles.push(scope.spawn(move || {
-                    let mut fresh = Budgets::new(policy);
-                    run_range(ctx, b, start, len, &mut fresh)
-                }));
-                start += len;
-            }
-            handles.into_iter().map(|h| h.join()).collect::<Vec<_>>()
-        });
-        for r in results {
-            match r {
-                Ok(Ok((o, s))) => {
-                    summary.merge(&s);
-                    outputs.push(o);
-                }
-                Ok(Err(e)) => return Err(e),
-                Err(_) => return Err(PyValueError::new_err("an Arrow worker failed")),
-            }
         }
     }
     Ok((outputs, summary))

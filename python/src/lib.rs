@@ -20,10 +20,13 @@ mod arrow;
 mod arrow_ffi;
 mod audit;
 mod batch;
+mod columns;
 mod convert;
 mod decision;
 mod outbuf;
 mod policy;
+mod run;
+mod sink;
 mod stream;
 
 pyo3::create_exception!(

@@ -27,6 +27,9 @@ use std::collections::VecDeque;
 use std::sync::{Mutex, OnceLock};
 
 use numpy::ndarray::ArrayView1;
+use pyo3::types::PyDict;
+
+use crate::sink::{MoneySink, Sink};
 use numpy::{IntoPyArray, PyArray1};
 use pyo3::prelude::*;
 
@@ -309,3 +312,121 @@ fn advise_huge(addr: usize, len: usize) {
 
 #[cfg(not(target_os = "linux"))]
 fn advise_huge(_: usize, _: usize) {}
+
+/// A money output column: float64 major units with NaN for none, or int64
+/// minor units with a validity array.
+pub(crate) struct MoneyOut {
+    minor: bool,
+    major: OutCol<f64>,
+    raw: OutCol<i64>,
+    /// 0 / 1, handed to numpy as bool (see `OutCol::into_bool_pyarray`).
+    valid: OutCol<u8>,
+}
+
+impl MoneyOut {
+    fn new(minor: bool, n: usize) -> MoneyOut {
+        MoneyOut {
+            minor,
+            major: OutCol::zeroed(if minor { 0 } else { n }),
+            raw: OutCol::zeroed(if minor { n } else { 0 }),
+            valid: OutCol::zeroed(if minor { n } else { 0 }),
+        }
+    }
+
+    fn sink(&mut self, per_major: f64) -> MoneySink<'_> {
+        MoneySink {
+            minor: self.minor,
+            per_major,
+            major: &mut self.major,
+            raw: &mut self.raw,
+            valid: &mut self.valid,
+        }
+    }
+
+    pub(crate) fn export<'py>(
+        self,
+        py: Python<'py>,
+        dict: &Bound<'py, PyDict>,
+        name: &str,
+    ) -> PyResult<()> {
+        if self.minor {
+            dict.set_item(name, self.raw.into_pyarray(py)?)?;
+            dict.set_item(format!("{name}_valid"), self.valid.into_bool_pyarray(py)?)?;
+        } else {
+            dict.set_item(name, self.major.into_pyarray(py)?)?;
+        }
+        Ok(())
+    }
+}
+
+/// The output arrays of a whole batch.
+pub(crate) struct Outputs {
+    pub(crate) price: MoneyOut,
+    pub(crate) lower: MoneyOut,
+    pub(crate) upper: MoneyOut,
+    pub(crate) promo_spend: MoneyOut,
+    pub(crate) outcome: OutCol<u8>,
+    pub(crate) reason: OutCol<u8>,
+    pub(crate) violated: OutCol<u64>,
+    pub(crate) binding: OutCol<u64>,
+    pub(crate) unmet: OutCol<u64>,
+    pub(crate) relaxed: OutCol<u8>,
+    /// 0 / 1, handed to numpy as bool.
+    pub(crate) needs_approval: OutCol<u8>,
+    pub(crate) invalid_field: OutCol<i8>,
+    pub(crate) rows: usize,
+}
+
+impl Outputs {
+    pub(crate) fn new(minor: bool, n: usize) -> Outputs {
+        Outputs {
+            rows: n,
+            price: MoneyOut::new(minor, n),
+            lower: MoneyOut::new(minor, n),
+            upper: MoneyOut::new(minor, n),
+            promo_spend: MoneyOut::new(minor, n),
+            outcome: OutCol::zeroed(n),
+            reason: OutCol::zeroed(n),
+            violated: OutCol::zeroed(n),
+            binding: OutCol::zeroed(n),
+            unmet: OutCol::zeroed(n),
+            relaxed: OutCol::zeroed(n),
+            needs_approval: OutCol::zeroed(n),
+            invalid_field: {
+                let mut v = OutCol::zeroed(n);
+                // A recycled buffer gets -1 written for every row anyway
+                // (`Sink::dirty`); only fresh zeros need it here.
+                if !v.dirty {
+                    v.fill(-1);
+                }
+                v
+            },
+        }
+    }
+
+    pub(crate) fn sink(&mut self, per_major: f64) -> Sink<'_> {
+        let dirty = self.unmet.dirty || self.relaxed.dirty || self.needs_approval.dirty;
+        let dirty_invalid = self.invalid_field.dirty;
+        Sink {
+            price: self.price.sink(per_major),
+            lower: self.lower.sink(per_major),
+            upper: self.upper.sink(per_major),
+            promo_spend: self.promo_spend.sink(per_major),
+            outcome: &mut self.outcome,
+            reason: &mut self.reason,
+            violated: &mut self.violated,
+            binding: &mut self.binding,
+            unmet: &mut self.unmet,
+            relaxed: &mut self.relaxed,
+            needs_approval: &mut self.needs_approval,
+            invalid_field: &mut self.invalid_field,
+            dirty,
+            dirty_invalid,
+            stream: self.rows >= STREAM_MIN_ROWS,
+        }
+    }
+}
+
+/// Batches from this size write blocks of results with streaming stores:
+/// their outputs (about 51 bytes a row) are several times any cache.
+const STREAM_MIN_ROWS: usize = 256 * 1024;

@@ -1,0 +1,273 @@
+//! Runs a numpy batch with the GIL released: each worker converts its rows
+//! chunk by chunk (`columns`) and has core decide them straight into its
+//! range of the output arrays (`sink`); the workers, the cut of the batch
+//! and what stays serial are core's scheduler's (`priceguard::schedule`).
+
+use priceguard::batch::{Columns, FloatColumns};
+use priceguard::schedule::Schedule;
+use priceguard::{BatchSummary, Budgets, Decision, DecisionRows, DecisionSink, Field, Policy};
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+
+use crate::columns::{convert, float_columns, float_range, ChunkColumn, Column, NO_BAD};
+use crate::outbuf::Outputs;
+use crate::sink::{Sink, BLOCK};
+use crate::stream;
+
+/// Items per chunk: the chunk's items and decisions stay in L2.
+pub(crate) const CHUNK: usize = 1024;
+
+/// The decisions of one chunk, written straight into the output arrays at
+/// `at..`, with the field of a value that could not be read named.
+struct ChunkSink<'s, 'a> {
+    sink: &'s mut Sink<'a>,
+    at: usize,
+    bad: &'s [u8],
+    /// Some row of the chunk has a value that cannot be read (else no
+    /// block of rows needs checking).
+    any_bad: bool,
+}
+
+impl DecisionSink for ChunkSink<'_, '_> {
+    fn rows(&self) -> usize {
+        self.bad.len()
+    }
+
+    #[inline(always)]
+    fn put(&mut self, i: usize, decision: &Decision) {
+        match self.bad.get(i) {
+            Some(&b) if b != NO_BAD => {
+                // Rejected in place as an invalid proposal (never counted by
+                // the breaker, never spending budget); the field is named here.
+                let mut d = *decision;
+                d.invalid_field = Field::ALL.get(usize::from(b)).copied();
+                self.sink.put(self.at + i, &d);
+            }
+            _ => self.sink.put(self.at + i, decision),
+        }
+    }
+
+    #[inline]
+    fn put_rows(&mut self, start: usize, rows: &DecisionRows) {
+        let clean = !self.any_bad
+            || self
+                .bad
+                .get(start..start + rows.len())
+                .is_some_and(|b| b.iter().all(|b| *b == NO_BAD));
+        if clean {
+            self.sink.put_rows(self.at + start, rows);
+        } else {
+            for j in 0..rows.len() {
+                self.put(start + j, &rows.decision(j));
+            }
+        }
+    }
+}
+
+/// The float block path's [`DecisionSink`]: a range's rows, straight into
+/// its [`Sink`].
+struct RangeSink<'s, 'a> {
+    sink: &'s mut Sink<'a>,
+    rows: usize,
+}
+
+impl DecisionSink for RangeSink<'_, '_> {
+    fn rows(&self) -> usize {
+        self.rows
+    }
+
+    fn put(&mut self, i: usize, decision: &Decision) {
+        self.sink.put(i, decision);
+    }
+
+    #[inline]
+    fn put_rows(&mut self, start: usize, rows: &DecisionRows) {
+        self.sink.put_rows(start, rows);
+    }
+}
+
+/// Blocks the float path may miss before the rest of a range is
+/// converted instead: a miss costs a block read twice and a small batch
+/// through the conversion, so a range where many blocks need the rows
+/// path goes the plain way.
+#[inline]
+fn too_many_misses(misses: usize, blocks: usize) -> bool {
+    misses.saturating_mul(16) > blocks.saturating_add(64)
+}
+
+/// Evaluates items `start..start + len` (in chunks of `chunk`) into `sink`,
+/// which covers exactly that range, consuming `budgets` in order.
+///
+/// With `float` (the batch's columns as the float block path reads them:
+/// see [`float_columns`]), blocks of 64 rows are decided straight from the
+/// caller's floats while they can be ([`Policy::evaluate_float_blocks`]),
+/// and only a block that cannot be is converted and evaluated as below.
+#[allow(clippy::too_many_arguments)]
+fn run_range(
+    policy: &Policy,
+    cols: &[Column<'_>],
+    float: Option<&FloatColumns<'_>>,
+    start: usize,
+    len: usize,
+    chunk: usize,
+    budgets: &mut Budgets,
+    mut sink: Sink<'_>,
+) -> Result<BatchSummary, priceguard::BatchError> {
+    let cur = policy.currency();
+    let chunk = chunk.min(len).max(1);
+    let mut converted: Vec<ChunkColumn> = cols
+        .iter()
+        .map(|c| ChunkColumn {
+            field: c.field,
+            vals: Vec::with_capacity(chunk),
+            bits: Vec::with_capacity(chunk.div_ceil(8)),
+            full: false,
+            borrowed: None,
+            flags: Vec::new(),
+        })
+        .collect();
+    let mut bad = vec![NO_BAD; chunk];
+    let mut summary = BatchSummary::default();
+    let mut done = 0;
+    let mut float = float.and_then(|f| float_range(f, start, len));
+    let (mut blocks, mut misses) = (0usize, 0usize);
+    while done < len {
+        let mut k = (len - done).min(chunk);
+        if let Some(fc) = &float {
+            let mut out = RangeSink {
+                sink: &mut sink,
+                rows: len,
+            };
+            match policy.evaluate_float_blocks(fc, done, &mut out) {
+                Some(b) => {
+                    summary.merge(&b.summary);
+                    done += b.rows;
+                    blocks += b.rows / BLOCK;
+                    if done >= len {
+                        break;
+                    }
+                    // The block it stopped at (or the tail) through the
+                    // conversion below.
+                    misses += 1;
+                    k = (len - done).min(BLOCK);
+                    if too_many_misses(misses, blocks) {
+                        float = None;
+                    }
+                }
+                // No float path for this policy: whole chunks below.
+                None => float = None,
+            }
+        }
+        let Some(bad) = bad.get_mut(..k) else {
+            break;
+        };
+        bad.fill(NO_BAD);
+        for (col, out) in cols.iter().zip(converted.iter_mut()) {
+            convert(col, cur, start + done, k, out, bad);
+        }
+        let Some(proposed_at) = converted
+            .iter()
+            .position(|c| c.field == Field::ProposedPrice)
+        else {
+            break;
+        };
+        // A row with a value that cannot be read goes to the engine as an
+        // invalid proposal (zero), so it is rejected in place.
+        //
+        // An OR over every byte, with no early exit, so that it vectorises:
+        // `any` compared a byte at a time (2.5 % of a one-thread profile).
+        let any_bad = bad.iter().fold(0u8, |acc, b| acc | (b ^ NO_BAD)) != 0;
+        if let Some(p) = converted.get_mut(proposed_at) {
+            if any_bad {
+                if let Some(src) = p.borrowed.take() {
+                    p.vals.clear();
+                    p.vals.extend_from_slice(src);
+                }
+                for (v, b) in p.vals.iter_mut().zip(bad.iter()) {
+                    if *b != NO_BAD {
+                        *v = 0;
+                    }
+                }
+            }
+        }
+        let mut columns = match converted.get(proposed_at) {
+            Some(p) => Columns::new(p.values()),
+            None => break,
+        };
+        for c in converted.iter().filter(|c| c.field != Field::ProposedPrice) {
+            let bits = (!c.full).then_some(c.bits.as_slice());
+            columns = columns.with(c.field, c.values(), bits).map_err(|_| {
+                priceguard::BatchError::LengthMismatch {
+                    items: k,
+                    out: c.values().len(),
+                }
+            })?;
+        }
+        let mut out = ChunkSink {
+            sink: &mut sink,
+            at: done,
+            bad,
+            any_bad,
+        };
+        let s = policy.evaluate_columns_into(&columns, &mut out, budgets)?;
+        summary.merge(&s);
+        done += k;
+    }
+    // Streaming stores (`Sink::put_rows_stream`) are weakly ordered: make
+    // them visible before the range counts as done.
+    stream::fence();
+    Ok(summary)
+}
+
+/// Rows a worker takes at a time (32 chunks): pieces handed out as
+/// workers free up rather than one range per thread, so that on a shared
+/// machine a thread that loses its core for a while does not hold up the
+/// batch while the other one idles.
+const PIECE: usize = 32 * CHUNK;
+
+/// Runs the batch on plain slices; no Python involved (the GIL is released).
+///
+/// Core's scheduler decides how: serial when rows draw on a campaign
+/// budget (consumed in input order) or the policy has a circuit breaker
+/// (then the whole batch is one chunk, which the breaker judges as a
+/// whole); else pieces of the batch on several threads. The result is the
+/// same as one pass.
+pub(crate) fn run(
+    policy: &Policy,
+    n: usize,
+    cols: &[Column<'_>],
+    outs: &mut Outputs,
+) -> PyResult<(BatchSummary, Budgets)> {
+    let per_major = policy.currency().minor_per_major() as f64;
+    let mut budgets = Budgets::new(policy);
+    let whole = policy.breaker().is_some();
+    let float = if whole { None } else { float_columns(cols) };
+    let float = float.as_ref();
+    let chunk = if whole { n } else { CHUNK };
+    let draws_budgets =
+        policy.campaign_count() > 0 && cols.iter().any(|c| c.field == Field::Campaign);
+    let parts = Schedule::for_batch(policy, n, draws_budgets, PIECE)
+        .run(
+            n,
+            &mut budgets,
+            outs.sink(per_major),
+            |rows, sink, budgets| {
+                run_range(
+                    policy,
+                    cols,
+                    float,
+                    rows.start,
+                    rows.len(),
+                    chunk,
+                    budgets,
+                    sink,
+                )
+            },
+        )
+        .map_err(|e| PyValueError::new_err(e.to_string()))?;
+    let mut summary = BatchSummary::default();
+    for s in &parts {
+        summary.merge(s);
+    }
+    Ok((summary, budgets))
+}
