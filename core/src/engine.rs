@@ -346,10 +346,8 @@ fn evaluate_impl(
     };
 
     let needs_approval = match (r.max_auto_change, current) {
-        (Some(limit), Some(p)) if outcome != Outcome::Held => {
-            // |price - p| < 2^63 (both in 0..=2^62), so the products are exact.
-            let diff = (price - p).abs();
-            wide_mul(diff, limit.den) > wide_mul(limit.num, p)
+        (Some(limit), Some(cur)) if outcome != Outcome::Held => {
+            change::needs_approval(limit, cur, price)
         }
         _ => false,
     };

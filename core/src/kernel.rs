@@ -31,7 +31,9 @@ use crate::item::{Field, Item};
 use crate::lanes::{DecisionRows, LaneInputs, LaneRules, Lanes, Scratch, Source, BLOCK};
 use crate::money::{ceil_money_to_tick, floor_money_to_tick, snap_half_even, wide_mul, MAX_MONEY};
 use crate::policy::Policy;
-use crate::rules::{class_mask, endings, promotion, Class, ClassSet, Rule, RuleSet};
+use crate::rules::{
+    change, class_mask, endings, margin, market, promotion, Class, ClassSet, Factor, Rule, RuleSet,
+};
 use crate::rules::{mask, NO_HI, NO_LO};
 
 /// Receives the kernel's decisions (a trait rather than a closure so that
@@ -184,20 +186,14 @@ fn gcd(mut a: u64, mut b: u64) -> u64 {
     a
 }
 
-/// `x (1 + r)` as a [`Scaled`] (`None` when `den + num` overflows: the
-/// engine saturates there, and the kernel leaves such policies to it).
-fn up(r: Ratio, t: i64) -> Option<Scaled> {
-    Scaled::new(r.den.checked_add(r.num)?, r.den, t)
-}
-
-/// `x (1 - r)` as a [`Scaled`] (policy validation keeps `r <= 1`).
-fn down(r: Ratio, t: i64) -> Option<Scaled> {
-    Scaled::new(r.den.checked_sub(r.num)?, r.den, t)
-}
-
-/// `x r` as a [`Scaled`].
-fn times(r: Ratio, t: i64) -> Option<Scaled> {
-    Scaled::new(r.num, r.den, t)
+/// A rule family's factor (`rules/<family>.rs`) as a [`Scaled`] map on
+/// ticks of `t`; `None` when it does not fit one (the general engine then
+/// takes the policy).
+fn scaled<T: Copy>(f: fn(T) -> Factor, t: i64) -> impl Fn(T) -> Option<Scaled> {
+    move |x| {
+        let (a, b) = f(x).narrow()?;
+        Scaled::new(a, b, t)
+    }
 }
 
 /// Whether a window ratio `w` makes a bound never tighter than the change
@@ -232,23 +228,6 @@ fn bounded(v: Option<i64>) -> Result<Option<i64>, ()> {
         Some(x) if !(0..=PRODUCT_LIMIT as i64).contains(&x) => Err(()),
         _ => Ok(v),
     }
-}
-
-/// `x * y` widened, for non-negative operands: one unsigned multiply
-/// (the signed `wide_mul` fixes up the high word for signs).
-#[inline(always)]
-fn wide_mul_u(x: u64, y: u64) -> u128 {
-    u128::from(x).wrapping_mul(u128::from(y))
-}
-
-/// [`change::within_band`] for the kernel's values, all non-negative (the
-/// live price and the price are validated or within the interval, a
-/// ratio is never negative): the difference as `abs_diff` and unsigned
-/// products, with no overflow checks or sign fix-ups.
-#[inline(always)]
-fn within_band(band: Ratio, current: i64, price: i64) -> bool {
-    let diff = price.abs_diff(current);
-    (diff > 0) & (wide_mul_u(diff, band.den as u64) < wide_mul_u(band.num as u64, current as u64))
 }
 
 /// `ceil_money_to_tick(x, t)` for `|x| < 2^62`, where its clamp does nothing.
@@ -479,24 +458,23 @@ impl Prepared {
                 needs_cost: r.needs_cost(),
                 min_price: r.min_price.map(|m| ceil_money_to_tick(m, t)),
                 max_price: r.max_price.map(|m| floor_money_to_tick(m, t)),
-                // c / (1 - m) = c * den / (den - num).
-                margin: prep(r.min_margin, |m| Scaled::new(m.den, m.den - m.num, t))?,
-                markup: prep(r.min_markup, |k| up(k, t))?,
+                margin: prep(r.min_margin, scaled(margin::margin_factor, t))?,
+                markup: prep(r.min_markup, scaled(margin::markup_factor, t))?,
                 unit_margin: bounded(r.min_unit_margin)?,
-                discount: prep(r.max_discount, |d| down(d, t))?,
-                increase: prep(r.max_increase, |u| up(u, t))?,
-                decrease: prep(r.max_decrease, |d| down(d, t))?,
+                discount: prep(r.max_discount, scaled(promotion::discount_factor, t))?,
+                increase: prep(r.max_increase, scaled(change::increase_factor, t))?,
+                decrease: prep(r.max_decrease, scaled(change::decrease_factor, t))?,
                 max_step: bounded(r.max_step)?,
-                window_up: prep(r.window_increase, |u| up(u, t))?,
-                window_down: prep(r.window_decrease, |d| down(d, t))?,
+                window_up: prep(r.window_increase, scaled(change::increase_factor, t))?,
+                window_down: prep(r.window_decrease, scaled(change::decrease_factor, t))?,
                 window: r.window_increase.is_some() || r.window_decrease.is_some(),
                 window_dominated: at_least(r.window_increase, r.max_increase)
                     && at_least(r.window_decrease, r.max_decrease),
                 cooldown: r.cooldown_secs,
                 max_changes: r.max_changes,
                 min_change: r.min_change,
-                index_lo: prep(r.min_index, |m| times(m, t))?,
-                index_hi: prep(r.max_index, |m| times(m, t))?,
+                index_lo: prep(r.min_index, scaled(market::index_factor, t))?,
+                index_hi: prep(r.max_index, scaled(market::index_factor, t))?,
                 max_auto_change: r.max_auto_change,
                 endings: r.endings,
                 ending_bits: r
@@ -1092,7 +1070,7 @@ impl Prepared {
         if let (Some(cur), Some(band)) = (current, self.min_change) {
             // A branch, not a select: most moves are outside the band, and
             // then nothing below changes.
-            if !hold && lo <= cur && cur <= hi && within_band(band, cur, price) {
+            if !hold && lo <= cur && cur <= hi && change::within_band(band, cur, price) {
                 price = cur;
                 min_change_applied = true;
                 // The ending's move was undone: it no longer decides the price.
@@ -1159,9 +1137,7 @@ impl Prepared {
 
         let needs_approval = match (self.max_auto_change, current) {
             (Some(limit), Some(cur)) if outcome != Outcome::Held => {
-                // All non-negative: unsigned products (see `within_band`).
-                wide_mul_u(price.abs_diff(cur), limit.den as u64)
-                    > wide_mul_u(limit.num as u64, cur as u64)
+                change::needs_approval(limit, cur, price)
             }
             _ => false,
         };

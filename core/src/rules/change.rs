@@ -2,7 +2,7 @@
 
 use crate::compiled::{CompiledRules, Ratio};
 use crate::item::Item;
-use crate::money::{ceil_money_to_tick, floor_money_to_tick, wide_mul};
+use crate::money::{ceil_money_to_tick, floor_money_to_tick};
 use crate::rules::Bounds;
 use crate::rules::{Factor, Rule};
 
@@ -90,11 +90,28 @@ pub(crate) fn within_min_change(r: &CompiledRules, current: i64, price: i64) -> 
 }
 
 /// Whether `price` differs from `current` by less than `band x current`
-/// (and is not `current` itself).
+/// (and is not `current` itself). Every evaluator's `min_change` check.
 #[inline(always)]
 pub(crate) fn within_band(band: Ratio, current: i64, price: i64) -> bool {
-    // Both in 0..=2^62: the difference and the widened products are exact.
-    let diff = (price - current).abs();
+    let diff = price.abs_diff(current);
     // `&`, not `&&`: both sides are cheap, and no branch on data.
-    (diff > 0) & (wide_mul(diff, band.den) < wide_mul(band.num, current))
+    (diff > 0) & (wide_mul_u(diff, band.den as u64) < wide_mul_u(band.num as u64, current as u64))
+}
+
+/// `approval.max_auto_change`: whether `price` moves more than
+/// `limit x current` from the live price, so that a person must approve
+/// it. The evaluators ask it for accepted and adjusted decisions with a
+/// live price (held decisions and new listings are never flagged).
+#[inline(always)]
+pub(crate) fn needs_approval(limit: Ratio, current: i64, price: i64) -> bool {
+    wide_mul_u(price.abs_diff(current), limit.den as u64)
+        > wide_mul_u(limit.num as u64, current as u64)
+}
+
+/// `x * y` widened, for the non-negative operands above (prices are
+/// positive, ratios never negative): one unsigned multiply, no sign
+/// fix-ups or overflow checks (the widened product always fits).
+#[inline(always)]
+fn wide_mul_u(x: u64, y: u64) -> u128 {
+    u128::from(x).wrapping_mul(u128::from(y))
 }
