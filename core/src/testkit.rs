@@ -75,7 +75,7 @@ use crate::policy::spec::{
     MarketSpec, PromotionSpec, SegmentSpec,
 };
 use crate::policy::{Policy, PolicyError, PolicySpec};
-use crate::rules::{Class, Rule};
+use crate::rules::{change, margin, market, promotion, Class, Factor, Rule};
 
 /// A decision that breaks an invariant, with what was expected and seen.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -747,6 +747,16 @@ fn rd(r: Ratio) -> i128 {
     i128::from(r.den)
 }
 
+/// `ceil_T(x × f)` in exact `i128`, unclamped, with the rule family's factor.
+fn up_t(x: i128, f: Factor, t: i64) -> i128 {
+    ceil_t(x.saturating_mul(f.num), f.den, t)
+}
+
+/// `floor_T(x × f)` in exact `i128`, unclamped.
+fn down_t(x: i128, f: Factor, t: i64) -> i128 {
+    floor_t(x.saturating_mul(f.num), f.den, t)
+}
+
 /// docs/spec.md §6 and docs/spec.md M3: the first field out of range, in the
 /// order of the docs/spec.md §3 table, or `None` when the item is valid.
 fn first_invalid(item: &Item) -> Option<Field> {
@@ -807,10 +817,10 @@ fn bounds(policy: &Policy, r: &CompiledRules, item: &Item) -> Vec<Bound> {
     }
     if let Some(c) = item.unit_cost().map(i128::from) {
         if let Some(m) = r.min_margin {
-            lower(Rule::Margin, ceil_t(c * rd(m), rd(m) - rn(m), t));
+            lower(Rule::Margin, up_t(c, margin::margin_factor(m), t));
         }
         if let Some(k) = r.min_markup {
-            lower(Rule::Markup, ceil_t(c * (rd(k) + rn(k)), rd(k), t));
+            lower(Rule::Markup, up_t(c, margin::markup_factor(k), t));
         }
         if let Some(u) = r.min_unit_margin {
             lower(Rule::UnitMargin, ceil_t(c + i128::from(u), 1, t));
@@ -818,7 +828,10 @@ fn bounds(policy: &Policy, r: &CompiledRules, item: &Item) -> Vec<Bound> {
     }
     let promo = item.reference_price().map(i128::from);
     if let (Some(rp), Some(x)) = (promo, r.max_discount) {
-        lower(Rule::MaxDiscount, ceil_t(rp * (rd(x) - rn(x)), rd(x), t));
+        lower(
+            Rule::MaxDiscount,
+            up_t(rp, promotion::discount_factor(x), t),
+        );
     }
     if let (Some(rp), Some(id), Some(u)) = (promo, item.campaign(), item.expected_units()) {
         if let Some(b) = policy.budget(id) {
@@ -843,7 +856,7 @@ fn bounds(policy: &Policy, r: &CompiledRules, item: &Item) -> Vec<Bound> {
     if let (Some(cap), Some(b)) = (r.emergency_cap, item.baseline_price()) {
         upper(
             Rule::EmergencyCap,
-            floor_t(i128::from(b) * (rd(cap) + rn(cap)), rd(cap), t),
+            down_t(i128::from(b), Factor::plus(cap.num, cap.den), t),
         );
     }
     let pinned = item.pinned_price().is_some();
@@ -853,13 +866,13 @@ fn bounds(policy: &Policy, r: &CompiledRules, item: &Item) -> Vec<Bound> {
             out.push(Bound {
                 rule: Rule::MaxIncrease,
                 lo: None,
-                hi: Some(floor_t(p * (rd(x) + rn(x)), rd(x), t)),
+                hi: Some(down_t(p, change::increase_factor(x), t)),
             });
         }
         if let Some(x) = r.max_decrease {
             out.push(Bound {
                 rule: Rule::MaxDecrease,
-                lo: Some(ceil_t(p * (rd(x) - rn(x)), rd(x), t)),
+                lo: Some(up_t(p, change::decrease_factor(x), t)),
                 hi: None,
             });
         }
@@ -874,13 +887,13 @@ fn bounds(policy: &Policy, r: &CompiledRules, item: &Item) -> Vec<Bound> {
             out.push(Bound {
                 rule: Rule::WindowIncrease,
                 lo: None,
-                hi: Some(floor_t(w * (rd(x) + rn(x)), rd(x), t)),
+                hi: Some(down_t(w, change::increase_factor(x), t)),
             });
         }
         if let Some(x) = r.window_decrease {
             out.push(Bound {
                 rule: Rule::WindowDecrease,
-                lo: Some(ceil_t(w * (rd(x) - rn(x)), rd(x), t)),
+                lo: Some(up_t(w, change::decrease_factor(x), t)),
                 hi: None,
             });
         }
@@ -910,7 +923,7 @@ fn bounds(policy: &Policy, r: &CompiledRules, item: &Item) -> Vec<Bound> {
         if let Some(x) = r.min_index {
             out.push(Bound {
                 rule: Rule::CompetitorFloor,
-                lo: Some(ceil_t(k * rn(x), rd(x), t)),
+                lo: Some(up_t(k, market::index_factor(x), t)),
                 hi: None,
             });
         }
@@ -918,7 +931,7 @@ fn bounds(policy: &Policy, r: &CompiledRules, item: &Item) -> Vec<Bound> {
             out.push(Bound {
                 rule: Rule::CompetitorCeiling,
                 lo: None,
-                hi: Some(floor_t(k * rn(x), rd(x), t)),
+                hi: Some(down_t(k, market::index_factor(x), t)),
             });
         }
     }
