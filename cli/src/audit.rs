@@ -52,5 +52,7 @@ pub fn verify(path: &Path, head: Option<&str>) -> Result<ExitCode, CliError> {
             Ok(ExitCode::from(3))
         }
         Err(VerifyError::Io(e)) => Err(CliError::new(format!("cannot read `{name}`: {e}"))),
+        // A verdict this build does not know is no proof the log is whole.
+        Err(e) => Err(CliError::new(format!("`{name}`: not verified: {e}"))),
     }
 }

@@ -353,6 +353,11 @@ impl AuditFile {
                 Err(VerifyError::Io(e)) => {
                     return Err(CliError::new(format!("--audit: cannot read `{name}`: {e}")))
                 }
+                Err(e) => {
+                    return Err(CliError::new(format!(
+                        "--audit `{name}`: not verified ({e}): refusing to append to it"
+                    )))
+                }
             },
             Err(e) if e.kind() == io::ErrorKind::NotFound => AuditChain::new(),
             Err(e) => return Err(CliError::new(format!("--audit: cannot read `{name}`: {e}"))),

@@ -404,6 +404,7 @@ impl core::fmt::Display for CutShort {
 /// Why a log could not be verified.
 #[cfg(feature = "serde")]
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum VerifyError {
     /// The log could not be read.
     Io(std::io::Error),

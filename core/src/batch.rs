@@ -94,6 +94,7 @@ impl BatchSummary {
 
 /// A batch that cannot run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum BatchError {
     /// The output buffer's length differs from the input's.
     #[error("output holds {out} decisions but the batch has {items} items")]
@@ -328,6 +329,7 @@ pub struct Columns<'a> {
 
 /// A column that cannot join a [`Columns`] batch.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum ColumnsError {
     /// The column's length differs from `proposed_price`'s.
     #[error("column `{field}` holds {len} values but the batch has {items} rows")]

@@ -20,6 +20,7 @@
 /// The SIMD copies of the vectorised loops (see [`simd`]), narrowest
 /// first.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
 pub enum Simd {
     /// Plain code for any CPU (the compiler still uses what the build
     /// target allows, SSE2 on x86-64).

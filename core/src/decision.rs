@@ -52,6 +52,7 @@ impl fmt::Display for Outcome {
 
 /// The primary reason for a decision.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Reason {
     /// Accepted as proposed: nothing to explain.
     None,

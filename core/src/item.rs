@@ -5,6 +5,7 @@ use core::fmt;
 /// An item field, for presence bits and for naming the field of a bad input.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[repr(u8)]
+#[non_exhaustive]
 pub enum Field {
     /// `current_price`
     CurrentPrice = 0,

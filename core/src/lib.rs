@@ -38,10 +38,10 @@ pub mod batch;
 mod explain;
 #[cfg(feature = "alloc")]
 pub mod ledger;
-#[cfg(feature = "std")]
-pub mod schedule;
 #[cfg(feature = "alloc")]
 pub mod policy;
+#[cfg(feature = "std")]
+pub mod schedule;
 
 pub use compiled::{CompiledRules, Endings, Ratio};
 pub use cpu::{simd, Simd};

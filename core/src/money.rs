@@ -106,6 +106,7 @@ impl fmt::Display for Currency {
 
 /// Why a money value was refused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum MoneyError {
     /// Not a decimal number.
     #[error("is not a decimal number")]

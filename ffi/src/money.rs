@@ -46,6 +46,8 @@ pub unsafe extern "C" fn priceguard_money_parse(
             Err(MoneyError::Syntax | MoneyError::NotFinite) => priceguard_result::MoneySyntax,
             Err(MoneyError::TooPrecise(_)) => priceguard_result::MoneyTooPrecise,
             Err(MoneyError::OutOfRange) => priceguard_result::MoneyOutOfRange,
+            // A kind this build does not know: still not a number it can use.
+            Err(_) => priceguard_result::MoneySyntax,
         }
     }
 }

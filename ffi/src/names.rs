@@ -4,8 +4,10 @@ use std::ffi::{c_char, CStr};
 
 use priceguard::{Class, Field, Outcome, Reason, Rule};
 
-fn rule_cstr(r: Rule) -> &'static CStr {
-    match r {
+/// `None` for a rule this table does not name yet (the crate's tests check
+/// that every rule has its name here).
+fn rule_cstr(r: Rule) -> Option<&'static CStr> {
+    Some(match r {
         Rule::MinPrice => c"min_price",
         Rule::MaxPrice => c"max_price",
         Rule::Map => c"map",
@@ -28,13 +30,14 @@ fn rule_cstr(r: Rule) -> &'static CStr {
         Rule::PriceEnding => c"price_ending",
         Rule::Tick => c"tick",
         Rule::Pinned => c"pinned",
-    }
+        _ => return None,
+    })
 }
 
-fn reason_cstr(r: Reason) -> &'static CStr {
-    match r {
+fn reason_cstr(r: Reason) -> Option<&'static CStr> {
+    Some(match r {
         Reason::None => c"",
-        Reason::Rule(rule) => rule_cstr(rule),
+        Reason::Rule(rule) => return rule_cstr(rule),
         Reason::Infeasible => c"infeasible",
         Reason::MissingCost => c"missing_cost",
         Reason::InvalidInput => c"invalid_input",
@@ -42,7 +45,8 @@ fn reason_cstr(r: Reason) -> &'static CStr {
         Reason::Freeze => c"freeze",
         Reason::Unbounded => c"unbounded",
         Reason::Custom(_) => c"custom",
-    }
+        _ => return None,
+    })
 }
 
 fn outcome_cstr(o: Outcome) -> &'static CStr {
@@ -64,8 +68,8 @@ fn class_cstr(c: Class) -> &'static CStr {
     }
 }
 
-fn field_cstr(f: Field) -> &'static CStr {
-    match f {
+fn field_cstr(f: Field) -> Option<&'static CStr> {
+    Some(match f {
         Field::CurrentPrice => c"current_price",
         Field::UnitCost => c"unit_cost",
         Field::MinPrice => c"min_price",
@@ -84,7 +88,8 @@ fn field_cstr(f: Field) -> &'static CStr {
         Field::PinnedPrice => c"pinned_price",
         Field::ProposedPrice => c"proposed_price",
         Field::Sku => c"sku",
-    }
+        _ => return None,
+    })
 }
 
 fn ptr(s: Option<&'static CStr>) -> *const c_char {
@@ -96,7 +101,7 @@ fn ptr(s: Option<&'static CStr>) -> *const c_char {
 #[no_mangle]
 pub extern "C" fn priceguard_rule_name(code: u32) -> *const c_char {
     ffi_boundary! {
-        ptr(u8::try_from(code).ok().and_then(Rule::from_code).map(rule_cstr))
+        ptr(u8::try_from(code).ok().and_then(Rule::from_code).and_then(rule_cstr))
     }
 }
 
@@ -106,7 +111,7 @@ pub extern "C" fn priceguard_rule_name(code: u32) -> *const c_char {
 #[no_mangle]
 pub extern "C" fn priceguard_reason_name(code: u32) -> *const c_char {
     ffi_boundary! {
-        ptr(Reason::from_code(code).map(reason_cstr))
+        ptr(Reason::from_code(code).and_then(reason_cstr))
     }
 }
 
@@ -133,7 +138,7 @@ pub extern "C" fn priceguard_class_name(class: u32) -> *const c_char {
 #[no_mangle]
 pub extern "C" fn priceguard_field_name(field: u32) -> *const c_char {
     ffi_boundary! {
-        ptr(Field::ALL.get(field as usize).copied().map(field_cstr))
+        ptr(Field::ALL.get(field as usize).copied().and_then(field_cstr))
     }
 }
 

@@ -73,68 +73,77 @@ fn spec(i: &Input) -> PolicySpec {
     ];
     let prio = priorities[usize::from(i.priority % 4)];
     let has_window = i.max_changes.is_some() || i.window_increase.is_some() || i.window_decrease.is_some();
-    PolicySpec {
-        name: "fuzz".into(),
-        version: Some("1".into()),
-        currency: code.into(),
-        tick: (i.tick % 3 > 0 && digits > 0).then(|| money(if i.tick % 3 == 1 { 5 } else { 10 })),
-        priority: Some(prio.iter().map(|s| s.to_string()).collect()),
-        allow_unbounded: i.allow_unbounded,
-        freeze: i.freeze,
-        bounds: Some(BoundsSpec {
-            min_price: i.min_price.map(money),
-            max_price: i.max_price.map(money),
-        }),
-        margin: Some(MarginSpec {
-            min_margin: i.min_margin.map(|v| frac(v % 1000, 3)),
-            min_markup: i.min_markup.map(|v| frac(v, 3)),
-            min_unit_margin: i.min_unit_margin.map(|v| money(u32::from(v))),
-        }),
-        change: Some(ChangeSpec {
-            max_increase: i.max_increase.map(|v| frac(v, 3)),
-            max_decrease: i.max_decrease.map(|v| frac(v % 1001, 3)),
-            max_step: i.max_step.map(money),
-            cooldown_secs: i.cooldown.map(u64::from),
-            max_changes: i.max_changes.map(u64::from),
-            window_secs: has_window.then_some(86_400),
-            window_increase: i.window_increase.map(|v| frac(v, 3)),
-            window_decrease: i.window_decrease.map(|v| frac(v % 1001, 3)),
-            min_change: i.min_change.map(|v| frac(u16::from(v % 100), 3)),
-        }),
-        promotion: Some(PromotionSpec {
-            max_discount: i.max_discount.map(|v| frac(v % 1001, 3)),
-            budgets: i.budget.map(|b| [("c".to_string(), money(b))].into_iter().collect()),
-        }),
-        market: Some(MarketSpec {
-            min_index: i.min_index.map(|v| frac(v.max(1), 3)),
-            max_index: i.max_index.map(|v| frac(v.max(1), 3)),
-        }),
-        emergency: i.cap.map(|v| EmergencySpec { cap: Some(frac(v, 3)) }),
-        endings: i.endings.map(|(a, b)| EndingsSpec {
-            allowed: Some(vec![money(u32::from(a % 100)), money(u32::from(b % 100))]),
-            modulus: Some(money(100)),
-        }),
-        breaker: i.breaker.map(|(r, m)| BreakerSpec {
-            max_violation_ratio: Some(frac(u16::from(r % 101), 2)),
-            min_batch: Some(u64::from(m.max(1))),
-        }),
-        approval: i.approval.map(|v| ApprovalSpec {
-            max_auto_change: Some(frac(v.max(1), 3)),
-        }),
-        segments: i
-            .segment_margin
-            .map(|v| {
-                vec![SegmentSpec {
-                    id: 1,
-                    margin: Some(MarginSpec {
-                        min_margin: Some(frac(v % 1000, 3)),
-                        ..MarginSpec::default()
-                    }),
-                    ..SegmentSpec::default()
-                }]
-            })
-            .unwrap_or_default(),
-    }
+    // The spec types are #[non_exhaustive]: built from their defaults.
+    let mut s = PolicySpec::default();
+    s.name = "fuzz".into();
+    s.version = Some("1".into());
+    s.currency = code.into();
+    s.tick = (i.tick % 3 > 0 && digits > 0).then(|| money(if i.tick % 3 == 1 { 5 } else { 10 }));
+    s.priority = Some(prio.iter().map(|s| s.to_string()).collect());
+    s.allow_unbounded = i.allow_unbounded;
+    s.freeze = i.freeze;
+    let mut bounds = BoundsSpec::default();
+    bounds.min_price = i.min_price.map(money);
+    bounds.max_price = i.max_price.map(money);
+    s.bounds = Some(bounds);
+    let mut margin = MarginSpec::default();
+    margin.min_margin = i.min_margin.map(|v| frac(v % 1000, 3));
+    margin.min_markup = i.min_markup.map(|v| frac(v, 3));
+    margin.min_unit_margin = i.min_unit_margin.map(|v| money(u32::from(v)));
+    s.margin = Some(margin);
+    let mut change = ChangeSpec::default();
+    change.max_increase = i.max_increase.map(|v| frac(v, 3));
+    change.max_decrease = i.max_decrease.map(|v| frac(v % 1001, 3));
+    change.max_step = i.max_step.map(money);
+    change.cooldown_secs = i.cooldown.map(u64::from);
+    change.max_changes = i.max_changes.map(u64::from);
+    change.window_secs = has_window.then_some(86_400);
+    change.window_increase = i.window_increase.map(|v| frac(v, 3));
+    change.window_decrease = i.window_decrease.map(|v| frac(v % 1001, 3));
+    change.min_change = i.min_change.map(|v| frac(u16::from(v % 100), 3));
+    s.change = Some(change);
+    let mut promotion = PromotionSpec::default();
+    promotion.max_discount = i.max_discount.map(|v| frac(v % 1001, 3));
+    promotion.budgets = i.budget.map(|b| [("c".to_string(), money(b))].into_iter().collect());
+    s.promotion = Some(promotion);
+    let mut market = MarketSpec::default();
+    market.min_index = i.min_index.map(|v| frac(v.max(1), 3));
+    market.max_index = i.max_index.map(|v| frac(v.max(1), 3));
+    s.market = Some(market);
+    s.emergency = i.cap.map(|v| {
+        let mut e = EmergencySpec::default();
+        e.cap = Some(frac(v, 3));
+        e
+    });
+    s.endings = i.endings.map(|(a, b)| {
+        let mut e = EndingsSpec::default();
+        e.allowed = Some(vec![money(u32::from(a % 100)), money(u32::from(b % 100))]);
+        e.modulus = Some(money(100));
+        e
+    });
+    s.breaker = i.breaker.map(|(r, m)| {
+        let mut b = BreakerSpec::default();
+        b.max_violation_ratio = Some(frac(u16::from(r % 101), 2));
+        b.min_batch = Some(u64::from(m.max(1)));
+        b
+    });
+    s.approval = i.approval.map(|v| {
+        let mut a = ApprovalSpec::default();
+        a.max_auto_change = Some(frac(v.max(1), 3));
+        a
+    });
+    s.segments = i
+        .segment_margin
+        .map(|v| {
+            let mut margin = MarginSpec::default();
+            margin.min_margin = Some(frac(v % 1000, 3));
+            let mut seg = SegmentSpec::default();
+            seg.id = 1;
+            seg.margin = Some(margin);
+            vec![seg]
+        })
+        .unwrap_or_default();
+    s
 }
 
 fn item(raw: &[i64; 17], mask: u32) -> Item {

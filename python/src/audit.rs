@@ -87,6 +87,10 @@ fn verify_file(path: &str, anchor: Option<[u8; 32]>) -> PyResult<(u64, [u8; 32])
         Err(VerifyError::CutShort(c)) => {
             Err(PyValueError::new_err(format!("audit log `{path}` was {c}")))
         }
+        // A verdict this build does not know is no proof the log is whole.
+        Err(e) => Err(PyValueError::new_err(format!(
+            "audit log `{path}` not verified: {e}"
+        ))),
     }
 }
 

@@ -218,7 +218,8 @@ impl<'a> Sink<'a> {
                 priceguard::Simd::Avx512 => return unsafe { self.put_rows_avx512(at, rows) },
                 // SAFETY: the CPU has AVX2.
                 priceguard::Simd::Avx2 => return unsafe { self.put_rows_avx2(at, rows) },
-                priceguard::Simd::Portable => {}
+                // Portable, or a copy this binding has no writer for.
+                _ => {}
             }
         }
         self.put_rows_body(at, rows);

@@ -12,6 +12,7 @@ use crate::money::MoneyError;
 
 /// A field value that cannot be read.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct FieldError {
     /// The field.
     pub field: Field,

@@ -31,6 +31,7 @@ impl core::fmt::Display for Dec {
 #[derive(Clone, Debug, Default, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Deserialize, serde::Serialize))]
 #[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
+#[non_exhaustive]
 pub struct BoundsSpec {
     /// Absolute minimum price.
     #[cfg_attr(
@@ -50,6 +51,7 @@ pub struct BoundsSpec {
 #[derive(Clone, Debug, Default, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Deserialize, serde::Serialize))]
 #[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
+#[non_exhaustive]
 pub struct MarginSpec {
     /// Gross margin floor, a fraction below 1.
     #[cfg_attr(
@@ -75,6 +77,7 @@ pub struct MarginSpec {
 #[derive(Clone, Debug, Default, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Deserialize, serde::Serialize))]
 #[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
+#[non_exhaustive]
 pub struct ChangeSpec {
     /// Largest increase per change, fraction of P.
     #[cfg_attr(
@@ -137,6 +140,7 @@ pub struct ChangeSpec {
 #[derive(Clone, Debug, Default, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Deserialize, serde::Serialize))]
 #[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
+#[non_exhaustive]
 pub struct PromotionSpec {
     /// Deepest discount off `reference_price`, fraction.
     #[cfg_attr(
@@ -156,6 +160,7 @@ pub struct PromotionSpec {
 #[derive(Clone, Debug, Default, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Deserialize, serde::Serialize))]
 #[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
+#[non_exhaustive]
 pub struct MarketSpec {
     /// Floor as a multiple of `competitor_price`.
     #[cfg_attr(
@@ -175,6 +180,7 @@ pub struct MarketSpec {
 #[derive(Clone, Debug, Default, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Deserialize, serde::Serialize))]
 #[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
+#[non_exhaustive]
 pub struct EmergencySpec {
     /// When present: price <= baseline x (1 + cap).
     #[cfg_attr(
@@ -188,6 +194,7 @@ pub struct EmergencySpec {
 #[derive(Clone, Debug, Default, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Deserialize, serde::Serialize))]
 #[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
+#[non_exhaustive]
 pub struct EndingsSpec {
     /// Allowed endings, e.g. `["0.99"]`.
     #[cfg_attr(
@@ -207,6 +214,7 @@ pub struct EndingsSpec {
 #[derive(Clone, Debug, Default, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Deserialize, serde::Serialize))]
 #[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
+#[non_exhaustive]
 pub struct BreakerSpec {
     /// Largest tolerated share of violating items.
     #[cfg_attr(
@@ -226,6 +234,7 @@ pub struct BreakerSpec {
 #[derive(Clone, Debug, Default, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Deserialize, serde::Serialize))]
 #[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
+#[non_exhaustive]
 pub struct ApprovalSpec {
     /// Moves larger than this fraction of P are flagged `needs_approval`.
     #[cfg_attr(
@@ -240,6 +249,7 @@ pub struct ApprovalSpec {
 #[derive(Clone, Debug, Default, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Deserialize, serde::Serialize))]
 #[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
+#[non_exhaustive]
 pub struct SegmentSpec {
     /// The `segment` value of the items it applies to.
     pub id: u32,
@@ -297,6 +307,7 @@ pub struct SegmentSpec {
 #[derive(Clone, Debug, Default, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Deserialize, serde::Serialize))]
 #[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
+#[non_exhaustive]
 pub struct PolicySpec {
     /// Policy name, stamped on decisions.
     pub name: String,

@@ -205,6 +205,7 @@ macro_rules! rules {
         /// ABI and the bit in a [`RuleSet`]; codes are never reused.
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
         #[repr(u8)]
+        #[non_exhaustive]
         pub enum Rule {
             $( $(#[$doc])* $variant = $code, )*
         }
