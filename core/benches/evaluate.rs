@@ -11,8 +11,9 @@
 mod common;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use priceguard::batch::{Columns, FloatColumns, TimeColumn};
-use priceguard::{Budgets, Decision, DecisionRows, DecisionSink, Field, Item, Policy};
+use priceguard::batch::Columns;
+use priceguard::binding::{DecisionRows, FloatColumns, TimeColumn};
+use priceguard::{Budgets, Decision, DecisionSink, Field, Item, Policy};
 use std::hint::black_box;
 
 use common::{make, BENCH_POLICY, NOW};

@@ -623,6 +623,7 @@ impl Policy {
 /// `expected_units` a whole number, `NaN` where a row has no value; the
 /// times are integers, present in every row. Every given column must be
 /// as long as `proposed_price`.
+#[doc(hidden)]
 #[derive(Clone, Copy, Debug)]
 pub struct FloatColumns<'a> {
     /// `proposed_price`; `NaN` is a missing proposal (never decided here).
@@ -642,6 +643,7 @@ pub struct FloatColumns<'a> {
 }
 
 /// A time column of [`FloatColumns`] (seconds).
+#[doc(hidden)]
 #[derive(Clone, Copy, Debug)]
 pub enum TimeColumn<'a> {
     /// One value per row.
@@ -651,6 +653,7 @@ pub enum TimeColumn<'a> {
 }
 
 /// What [`Policy::evaluate_float_blocks`] decided.
+#[doc(hidden)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct FloatBlocks {
     /// Rows decided, from the first row asked for on: a multiple of 64.
@@ -686,6 +689,7 @@ impl Policy {
     /// then use `evaluate_columns_into` for the whole batch. No campaign
     /// or segment column is read: a batch with either cannot use this.
     /// Allocates nothing.
+    #[doc(hidden)]
     pub fn evaluate_float_blocks<S: DecisionSink + ?Sized>(
         &self,
         cols: &FloatColumns<'_>,
@@ -793,6 +797,7 @@ pub trait DecisionSink {
     /// same decisions `put` would receive one by one (which is what the
     /// default does). Override it to copy whole columns at once.
     #[inline]
+    #[doc(hidden)]
     fn put_rows(&mut self, start: usize, rows: &DecisionRows) {
         for j in 0..rows.len() {
             self.put(start + j, &rows.decision(j));

@@ -35,6 +35,9 @@ pub mod audit;
 #[cfg(feature = "alloc")]
 pub mod batch;
 #[cfg(feature = "alloc")]
+#[doc(hidden)]
+pub mod binding;
+#[cfg(feature = "alloc")]
 mod explain;
 #[cfg(feature = "alloc")]
 pub mod ledger;
@@ -55,8 +58,6 @@ pub use rules::{Class, ClassSet, Rule, RuleSet};
 pub use batch::{BatchError, BatchSummary, Budgets, DecisionSink};
 #[cfg(feature = "alloc")]
 pub use explain::invalid_reason;
-#[cfg(feature = "alloc")]
-pub use lanes::DecisionRows;
 #[cfg(feature = "alloc")]
 pub use ledger::{BudgetLedger, LedgerError, Reservation, ReservationTicket};
 #[cfg(feature = "alloc")]

@@ -363,6 +363,7 @@ pub(crate) fn pow10(digits: u8) -> Option<f64> {
 /// as one `u64` tell the caller at once whether any needs a look. Only the
 /// first `min(src.len(), dst.len(), flags.len())` values are read; returns
 /// how many are fast.
+#[doc(hidden)]
 pub fn floats_to_minor_flags(src: &[f64], digits: u8, dst: &mut [i64], flags: &mut [u8]) -> usize {
     crate::cpu::run(
         ToMinorFlags {
@@ -393,10 +394,13 @@ impl crate::cpu::Kernel for ToMinorFlags<'_> {
 }
 
 /// [`floats_to_minor_flags`]: `dst` holds the exact minor units.
+#[doc(hidden)]
 pub const FLAG_FAST: u8 = 1;
 /// [`floats_to_minor_flags`]: the value is NaN.
+#[doc(hidden)]
 pub const FLAG_NAN: u8 = 0;
 /// [`floats_to_minor_flags`]: neither; convert it with [`float_to_minor`].
+#[doc(hidden)]
 pub const FLAG_LOOK: u8 = 2;
 
 #[inline(always)]

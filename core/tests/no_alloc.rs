@@ -402,7 +402,8 @@ fn lane_blocks_do_not_allocate() {
 
 #[test]
 fn float_blocks_do_not_allocate() {
-    use priceguard::batch::{Columns, FloatColumns, TimeColumn};
+    use priceguard::batch::Columns;
+    use priceguard::binding::{FloatColumns, TimeColumn};
     use priceguard::Field;
     // The block policy without its breaker (which the float path leaves
     // to `evaluate_columns_into`).

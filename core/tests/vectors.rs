@@ -19,10 +19,9 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use priceguard::batch::{Columns, FloatColumns, TimeColumn};
-use priceguard::{
-    Budgets, ClassSet, Decision, DecisionRows, DecisionSink, Field, Item, Policy, RuleSet,
-};
+use priceguard::batch::Columns;
+use priceguard::binding::{DecisionRows, FloatColumns, TimeColumn};
+use priceguard::{Budgets, ClassSet, Decision, DecisionSink, Field, Item, Policy, RuleSet};
 use serde_json::Value;
 
 /// The suite may grow, never silently shrink.

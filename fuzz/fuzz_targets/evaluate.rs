@@ -17,7 +17,7 @@ use priceguard::policy::spec::{
     ApprovalSpec, BoundsSpec, BreakerSpec, ChangeSpec, Dec, EmergencySpec, EndingsSpec, MarginSpec,
     MarketSpec, PromotionSpec, SegmentSpec,
 };
-use priceguard::batch::{FloatColumns, TimeColumn};
+use priceguard::binding::{FloatColumns, TimeColumn};
 use priceguard::{BatchSummary, CampaignId, Decision, Field, Item, Policy, PolicySpec};
 use rust_decimal::Decimal;
 

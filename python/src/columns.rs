@@ -3,8 +3,7 @@
 //! validity bits that core's `Columns` reads, one chunk of rows at a time,
 //! and the float64 columns core's float block path reads as they are.
 
-use priceguard::batch::{FloatColumns, TimeColumn};
-use priceguard::money::{FLAG_FAST, FLAG_LOOK, FLAG_NAN};
+use priceguard::binding::{FloatColumns, TimeColumn, FLAG_FAST, FLAG_LOOK, FLAG_NAN};
 use priceguard::{Currency, Field};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
@@ -263,7 +262,7 @@ pub(crate) fn convert<'a>(
                 } else {
                     0
                 };
-                let fast = priceguard::money::floats_to_minor_flags(
+                let fast = priceguard::binding::floats_to_minor_flags(
                     src,
                     digits,
                     &mut out.vals,

@@ -3,9 +3,10 @@
 //! range of the output arrays (`sink`); the workers, the cut of the batch
 //! and what stays serial are core's scheduler's (`priceguard::schedule`).
 
-use priceguard::batch::{Columns, FloatColumns};
+use priceguard::batch::Columns;
+use priceguard::binding::{DecisionRows, FloatColumns};
 use priceguard::schedule::Schedule;
-use priceguard::{BatchSummary, Budgets, Decision, DecisionRows, DecisionSink, Field, Policy};
+use priceguard::{BatchSummary, Budgets, Decision, DecisionSink, Field, Policy};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 

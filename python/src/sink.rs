@@ -2,8 +2,9 @@
 //! by row, or 64 rows at a time column by column, and the split of the
 //! arrays into the ranges core's scheduler hands each worker.
 
+use priceguard::binding::DecisionRows;
 use priceguard::schedule::SplitSink;
-use priceguard::{Decision, DecisionRows};
+use priceguard::Decision;
 
 /// Rows in a block of the kernel's `put_rows` (64; a longer call takes the
 /// plain path).

@@ -20,7 +20,7 @@
 #[cfg(target_arch = "x86_64")]
 use crate::sink::{minor_block, Sink, BLOCK};
 #[cfg(target_arch = "x86_64")]
-use priceguard::DecisionRows;
+use priceguard::binding::DecisionRows;
 
 /// Copies `src` into `dst` (same length), with streaming stores when `dst`
 /// starts on a 32-byte boundary and both are a whole number of 32-byte
