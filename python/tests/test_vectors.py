@@ -78,7 +78,10 @@ def test_vectors_evaluate(path: Path) -> None:
         pytest.skip("a batch file: its cases depend on each other (checked through evaluate_batch)")
     for case in spec["cases"]:
         d = policy.evaluate(case["item"])
-        check(d.to_dict(), case["expect"], f"{path.name} / {case['name']} (evaluate)")
+        where = f"{path.name} / {case['name']} (evaluate)"
+        check(d.to_dict(), case["expect"], where)
+        if "explain" in case["expect"]:
+            assert d.explain() == case["expect"]["explain"], where
 
 
 def exact_minor(v: Any, digits: int) -> Optional[int]:
