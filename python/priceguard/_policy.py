@@ -48,7 +48,7 @@ class PolicyFileNotFoundError(FileNotFoundError, _native.PolicyError):
     column: Optional[int]
     reason: str
 
-#: SPEC §3 fields of an item, in the engine's bit order (`sku` excluded).
+#: docs/spec.md §3 fields of an item, in the engine's bit order (`sku` excluded).
 ITEM_FIELDS = tuple(f for f in _native.FIELDS if f != "sku")
 _MONEY_FIELDS = frozenset(
     {
@@ -102,7 +102,7 @@ class Policy:
 
     @classmethod
     def from_toml(cls, text: str) -> Policy:
-        """Parses, validates and compiles a TOML policy (SPEC §8)."""
+        """Parses, validates and compiles a TOML policy (docs/spec.md §8)."""
         return cls(_native.NativePolicy.from_toml(text))
 
     @classmethod
@@ -372,7 +372,7 @@ class Policy:
 
         - `decimal128(p, s)`, any scale: exact. More fractional digits than
           the currency has is `invalid_input` for that row, except trailing
-          zeros (`14.300` is 14.30; docs/semantics.md M1);
+          zeros (`14.300` is 14.30; docs/spec.md M1);
         - an integer type: minor units (`1249` is 12.49 USD);
         - `float64`: major units, rounded half-even (M2); NaN is absent, as
           in `evaluate` and `evaluate_batch`.
@@ -381,7 +381,7 @@ class Policy:
         `float64` or `decimal128` values; `now` / `last_change_at` also
         timestamps (whole seconds, rounded down); `campaign` strings or a
         dictionary of strings. A column of another type raises `ValueError`
-        before any work. All rows are one batch (SPEC §7): budgets are
+        before any work. All rows are one batch (docs/spec.md §7): budgets are
         consumed in input order and the circuit breaker judges every row.
 
         Returns a `pyarrow.Table` with one row per input row, in order:

@@ -1,5 +1,5 @@
-//! Reading one Python value into one item field, the way SPEC §3 and
-//! `docs/semantics.md` M1/M2 say: `Decimal`, `int` (major units), `str`
+//! Reading one Python value into one item field, the way docs/spec.md §3 and
+//! docs/spec.md M1/M2 say: `Decimal`, `int` (major units), `str`
 //! and `float` (rounded half-even to the minor unit) for money; whole
 //! numbers for counts and times; a name for `campaign`.
 
