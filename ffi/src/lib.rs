@@ -3,9 +3,8 @@
 //!
 //! Every exported name starts with `priceguard_` (functions, types) or
 //! `PRICEGUARD_` (constants, enum values). Every export runs inside
-//! [`ffi_boundary!`], so a panic becomes [`priceguard_result::Panic`]
-//! instead of unwinding into C. This is the only crate of the workspace
-//! with `unsafe` code; each block says why it is sound.
+//! `ffi_boundary!`, so a panic becomes [`priceguard_result::Panic`]
+//! instead of unwinding into C. Each `unsafe` block says why it is sound.
 //!
 //! See `docs/c-api.md` for the conventions (ownership, NULL, threads,
 //! errors, buffers).
