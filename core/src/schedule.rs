@@ -191,29 +191,62 @@ impl Schedule {
             pieces.push((start..start + len, mine));
             start += len;
         }
-        // One task per piece: an idle worker steals the next pieces, so a
-        // thread that loses its core for a while (a shared machine) does
-        // not hold up the batch.
-        let go = |pieces: Vec<(Range<usize>, S)>| {
-            pieces
-                .into_par_iter()
-                .with_max_len(1)
-                .map(|(rows, part)| work(rows, part, &mut budgets.clone()))
-                .collect::<Result<Vec<R>, E>>()
-        };
+        let run = |(rows, part): (Range<usize>, S)| work(rows, part, &mut budgets.clone());
         match self.workers {
-            Workers::Current => go(pieces),
+            // One task per piece: an idle worker of the caller's pool
+            // steals the next pieces, as rayon's own iterators do.
+            Workers::Current => pieces.into_par_iter().with_max_len(1).map(run).collect(),
             Workers::Own => match pool::get(self.threads) {
-                Some(p) => p.install(|| go(pieces)),
+                Some(p) => queue(&p, pieces, run),
                 // No threads could be started: the same pieces, in order,
                 // on this thread.
-                None => pieces
-                    .into_iter()
-                    .map(|(rows, part)| work(rows, part, &mut budgets.clone()))
-                    .collect(),
+                None => pieces.into_iter().map(run).collect(),
             },
         }
     }
+}
+
+/// The pieces on every thread of `pool` at once, each taking the next
+/// piece as it frees up, so a thread that loses its core for a while (a
+/// shared machine) does not hold up the batch. Every thread is woken at
+/// the start (a broadcast), as threads started for the batch would be,
+/// rather than one after the other as rayon's iterators split the work.
+#[cfg(feature = "parallel")]
+fn queue<S, R, E>(
+    pool: &rayon::ThreadPool,
+    pieces: Vec<(Range<usize>, S)>,
+    run: impl Fn((Range<usize>, S)) -> Result<R, E> + Sync,
+) -> Result<Vec<R>, E>
+where
+    S: Send,
+    R: Send,
+    E: Send,
+{
+    use std::sync::{Mutex, PoisonError};
+    let count = pieces.len();
+    // Popped from the end: the first piece first.
+    let queue = Mutex::new(pieces.into_iter().enumerate().rev().collect::<Vec<_>>());
+    let per_thread = pool.broadcast(|_| {
+        let mut done = Vec::new();
+        loop {
+            let next = queue.lock().unwrap_or_else(PoisonError::into_inner).pop();
+            let Some((k, piece)) = next else {
+                return done;
+            };
+            let r = run(piece);
+            let failed = r.is_err();
+            done.push((k, r));
+            if failed {
+                return done;
+            }
+        }
+    });
+    let mut all: Vec<(usize, Result<R, E>)> = per_thread.into_iter().flatten().collect();
+    all.sort_unstable_by_key(|(k, _)| *k);
+    // A thread stops early only after an error, which is then returned
+    // (the first in input order); else every piece was run.
+    debug_assert!(all.len() == count || all.iter().any(|(_, r)| r.is_err()));
+    all.into_iter().map(|(_, r)| r).collect()
 }
 
 /// Threads of the rayon pool the caller runs in (1 without `parallel`).
