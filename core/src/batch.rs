@@ -1,60 +1,21 @@
 //! Batches: decisions into a caller buffer, budgets consumed in input
 //! order, and the circuit breaker (docs/spec.md §7).
 
+pub use crate::budgets::Budgets;
+use crate::columns::{gather, Column};
+pub use crate::columns::{Columns, ColumnsError};
 use crate::decision::{Decision, Outcome, Reason};
-use crate::item::{Field, Item};
+#[cfg(feature = "parallel")]
+use crate::item::Field;
+use crate::item::Item;
 use crate::kernel::{Emit, Kernel};
 use crate::lanes::DecisionRows;
-use crate::policy::{Policy, MAX_CAMPAIGNS};
-use crate::rules::{class_mask, Class};
+use crate::policy::Policy;
+use crate::rules::HARD_OR_FINANCIAL;
 #[cfg(feature = "parallel")]
 use crate::schedule::Schedule;
 #[cfg(feature = "parallel")]
 use std::vec::Vec;
-
-/// Remaining promotion budget per campaign, fixed capacity, no heap.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Budgets {
-    remaining: [i64; MAX_CAMPAIGNS],
-    len: usize,
-}
-
-impl Budgets {
-    /// Every campaign's full configured budget.
-    pub fn new(policy: &Policy) -> Budgets {
-        let mut remaining = [0; MAX_CAMPAIGNS];
-        let mut len = 0;
-        for (slot, (_, b)) in remaining.iter_mut().zip(policy.campaigns()) {
-            *slot = b;
-            len += 1;
-        }
-        Budgets { remaining, len }
-    }
-
-    /// Remaining budgets indexed by [`CampaignId`](crate::CampaignId).
-    pub fn as_slice(&self) -> &[i64] {
-        self.remaining.get(..self.len).unwrap_or(&[])
-    }
-
-    /// Remaining budget of one campaign.
-    pub fn remaining(&self, id: crate::CampaignId) -> Option<i64> {
-        self.as_slice().get(id.0 as usize).copied()
-    }
-
-    #[inline]
-    fn consume(&mut self, item: &Item, d: &Decision) {
-        if !d.is_change() || item.reference_price().is_none() {
-            return;
-        }
-        if let (Some(id), Some(spend)) = (item.campaign(), d.promo_spend) {
-            if (id.0 as usize) < self.len {
-                if let Some(slot) = self.remaining.get_mut(id.0 as usize) {
-                    *slot = slot.saturating_sub(spend);
-                }
-            }
-        }
-    }
-}
 
 /// What a batch did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -106,7 +67,17 @@ pub enum BatchError {
     },
 }
 
-pub(crate) const HARD_OR_FINANCIAL: u64 = class_mask(Class::Hard) | class_mask(Class::Financial);
+impl Policy {
+    /// Evaluates one item against explicit remaining budgets.
+    #[inline]
+    pub fn evaluate_with_budgets(&self, item: &Item, budgets: &Budgets) -> Decision {
+        crate::engine::evaluate_rules(
+            self.rules_for(item.segment()),
+            item,
+            self.budget_view(item, Some(budgets.as_slice())),
+        )
+    }
+}
 
 impl Policy {
     /// Evaluates `items` into `out` in input order, each campaign starting
@@ -261,217 +232,6 @@ impl Tally {
     }
 }
 
-/// One optional input column of a [`Columns`] batch.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Column<'a> {
-    pub(crate) field: Field,
-    pub(crate) values: &'a [i64],
-    pub(crate) validity: Option<&'a [u8]>,
-}
-
-impl Column<'_> {
-    /// Whether row `i` has a value.
-    #[inline(always)]
-    pub(crate) fn present(&self, i: usize) -> bool {
-        match self.validity {
-            None => true,
-            Some(bits) => bits.get(i / 8).copied().unwrap_or(0) & (1 << (i % 8)) != 0,
-        }
-    }
-
-    /// Row `i`'s value, if it has one.
-    #[inline(always)]
-    pub(crate) fn get(&self, i: usize) -> Option<i64> {
-        if self.present(i) {
-            self.values.get(i).copied()
-        } else {
-            None
-        }
-    }
-}
-
-/// A structure-of-arrays batch for columnar callers (Arrow, Polars,
-/// NumPy): one `&[i64]` per field, money in minor units of the policy
-/// currency, `campaign` as the raw [`CampaignId`](crate::CampaignId) value
-/// and `segment` as the segment id.
-///
-/// A column that is not given is absent for every row. A given column may
-/// carry a validity bitmap in the Arrow layout (bit `i % 8` of byte
-/// `i / 8` set when row `i` is present, least significant bit first); a
-/// column without one is present in every row. A `campaign` or `segment`
-/// value outside `0..=u32::MAX` makes that row `invalid_input`, naming the
-/// field. Every column is checked to have the batch's length when added.
-///
-/// ```
-/// use priceguard::batch::Columns;
-/// use priceguard::{Decision, Field, Policy};
-///
-/// let policy = Policy::from_toml_str(r#"
-///     name = "cols"
-///     currency = "USD"
-///     bounds = { min_price = "1", max_price = "100" }
-/// "#).unwrap();
-/// let proposed = [1249, 20000, 500];
-/// let current = [1299, 1999, 0];
-/// let current_valid = [0b011]; // row 2 is a new listing
-/// let cols = Columns::new(&proposed)
-///     .with(Field::CurrentPrice, &current, Some(&current_valid))
-///     .unwrap();
-/// let mut out = vec![Decision::default(); 3];
-/// policy.evaluate_columns(&cols, &mut out).unwrap();
-/// assert_eq!(out[1].price, Some(10000));
-/// ```
-#[derive(Clone, Debug)]
-pub struct Columns<'a> {
-    proposed: &'a [i64],
-    columns: [Option<Column<'a>>; 16],
-}
-
-/// A column that cannot join a [`Columns`] batch.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum ColumnsError {
-    /// The column's length differs from `proposed_price`'s.
-    #[error("column `{field}` holds {len} values but the batch has {items} rows")]
-    Length {
-        /// The column.
-        field: Field,
-        /// Its length.
-        len: usize,
-        /// Rows in the batch.
-        items: usize,
-    },
-    /// The validity bitmap has fewer than one bit per row.
-    #[error(
-        "validity bitmap of column `{field}` holds {bytes} bytes but {items} rows need {needed}"
-    )]
-    Validity {
-        /// The column.
-        field: Field,
-        /// Bytes given.
-        bytes: usize,
-        /// Rows in the batch.
-        items: usize,
-        /// Bytes needed.
-        needed: usize,
-    },
-    /// `proposed_price` is given to [`Columns::new`]; `sku` is not an engine input.
-    #[error("column `{0}` cannot be added with `with`")]
-    NotOptional(Field),
-}
-
-impl<'a> Columns<'a> {
-    /// A batch of `proposed.len()` rows with no optional column.
-    pub fn new(proposed: &'a [i64]) -> Columns<'a> {
-        Columns {
-            proposed,
-            columns: [None; 16],
-        }
-    }
-
-    /// Rows in the batch.
-    pub fn len(&self) -> usize {
-        self.proposed.len()
-    }
-
-    /// Whether the batch has no rows.
-    pub fn is_empty(&self) -> bool {
-        self.proposed.is_empty()
-    }
-
-    /// Adds (or replaces) the column of an optional `field`, with an
-    /// optional Arrow-style validity bitmap.
-    pub fn with(
-        mut self,
-        field: Field,
-        values: &'a [i64],
-        validity: Option<&'a [u8]>,
-    ) -> Result<Columns<'a>, ColumnsError> {
-        let items = self.len();
-        if values.len() != items {
-            return Err(ColumnsError::Length {
-                field,
-                len: values.len(),
-                items,
-            });
-        }
-        if let Some(bits) = validity {
-            let needed = items.div_ceil(8);
-            if bits.len() < needed {
-                return Err(ColumnsError::Validity {
-                    field,
-                    bytes: bits.len(),
-                    items,
-                    needed,
-                });
-            }
-        }
-        let slot = self
-            .columns
-            .get_mut(field as usize)
-            .ok_or(ColumnsError::NotOptional(field))?;
-        *slot = Some(Column {
-            field,
-            values,
-            validity,
-        });
-        Ok(self)
-    }
-
-    /// `proposed_price`.
-    pub(crate) fn proposed(&self) -> &'a [i64] {
-        self.proposed
-    }
-
-    /// `field`'s column, if given.
-    pub(crate) fn column(&self, field: Field) -> Option<Column<'a>> {
-        self.columns.get(field as usize).copied().flatten()
-    }
-
-    /// Row `i` as an [`Item`], or the field whose value no item can hold.
-    #[inline]
-    pub fn item(&self, i: usize) -> Result<Item, Field> {
-        let mut item = Item::new(self.proposed.get(i).copied().unwrap_or(0));
-        for col in self.columns.iter().flatten() {
-            if let Some(v) = col.get(i) {
-                if !item.set(col.field, v) {
-                    return Err(col.field);
-                }
-            }
-        }
-        Ok(item)
-    }
-
-    /// The given columns, in field order, for the row loop.
-    fn given(&self) -> ([Column<'a>; 16], usize) {
-        let mut given = [Column {
-            field: Field::ProposedPrice,
-            values: &[],
-            validity: None,
-        }; 16];
-        let mut n = 0;
-        for (slot, col) in given.iter_mut().zip(self.columns.iter().flatten()) {
-            *slot = *col;
-            n += 1;
-        }
-        (given, n)
-    }
-}
-
-/// Row `i` of `cols` from the given columns only.
-#[inline(always)]
-fn gather(proposed: &[i64], given: &[Column<'_>], i: usize) -> Result<Item, Field> {
-    let mut item = Item::new(proposed.get(i).copied().unwrap_or(0));
-    for col in given {
-        if let Some(v) = col.get(i) {
-            if !item.set(col.field, v) {
-                return Err(col.field);
-            }
-        }
-    }
-    Ok(item)
-}
-
 impl Policy {
     /// Evaluates a columnar batch into `out`, row by row in input order:
     /// the same decisions and summary as [`Policy::evaluate_batch`] on the
@@ -523,7 +283,7 @@ impl Policy {
         let before = budgets.clone();
         let (given, k) = cols.given();
         let given = given.get(..k).unwrap_or(&[]);
-        let kernel = Kernel::new(self, cols);
+        let kernel = Kernel::new(self.prepared_for(None).1, cols);
         let mut tally = Tally::default();
         self.columns_pass(
             cols,
@@ -862,7 +622,7 @@ impl Policy {
         let before = budgets.clone();
         let (given, k) = cols.given();
         let given = given.get(..k).unwrap_or(&[]);
-        let kernel = Kernel::new(self, cols);
+        let kernel = Kernel::new(self.prepared_for(None).1, cols);
         let campaign = cols
             .column(Field::Campaign)
             .filter(|_| self.campaign_count() > 0);

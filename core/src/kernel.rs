@@ -23,14 +23,13 @@
 
 use core::ops::Range;
 
-use crate::batch::{Column, Columns};
+use crate::columns::{Column, Columns};
 use crate::compiled::{CompiledRules, Endings, Ratio};
 use crate::decision::{Decision, Outcome, Reason};
 use crate::engine::MAX_UNITS;
 use crate::item::{Field, Item};
 use crate::lanes::{DecisionRows, LaneInputs, LaneRules, Lanes, Scratch, Source, BLOCK};
 use crate::money::{ceil_money_to_tick, floor_money_to_tick, snap_half_even, wide_mul, MAX_MONEY};
-use crate::policy::Policy;
 use crate::rules::{
     change, class_mask, endings, margin, market, promotion, Class, ClassSet, Factor, Rule, RuleSet,
 };
@@ -633,12 +632,12 @@ struct RowValues {
 }
 
 impl<'a> Kernel<'a> {
-    /// The kernel for `cols` under `policy`'s base rules, or `None` when
-    /// the policy has no prepared form (see [`Prepared::new`]) or the
+    /// The kernel for `cols` under a policy's prepared base rules, or `None`
+    /// when the policy has no prepared form (see [`Prepared::new`]) or the
     /// batch has a column it does not read (item bounds, MAP, baseline,
     /// pin).
-    pub(crate) fn new(policy: &Policy, cols: &Columns<'a>) -> Option<Kernel<'a>> {
-        let rules = *policy.prepared_for(None).1?;
+    pub(crate) fn new(prepared: Option<&Prepared>, cols: &Columns<'a>) -> Option<Kernel<'a>> {
+        let rules = *prepared?;
         let col = |f: Field| cols.column(f);
         for f in [
             Field::MinPrice,
@@ -1373,6 +1372,7 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)]
 
     use super::*;
+    use crate::policy::Policy;
     use crate::testkit::{arb_item, arb_policy_spec};
     use crate::Item;
     use alloc::vec;
@@ -1621,7 +1621,7 @@ mod tests {
             for (f, v, bits) in &owned {
                 cols = cols.with(*f, v, Some(bits)).unwrap();
             }
-            let kernel = Kernel::new(&policy, &cols).unwrap();
+            let kernel = Kernel::new(policy.prepared_for(None).1, &cols).unwrap();
             let mut got = Vec::new();
             kernel.run(
                 0..items.len(),

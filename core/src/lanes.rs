@@ -34,10 +34,11 @@
 // six arrays would hide the arithmetic.
 #![allow(clippy::indexing_slicing, clippy::needless_range_loop)]
 
-use crate::batch::{Column, HARD_OR_FINANCIAL};
+use crate::columns::Column;
 use crate::compiled::Ratio;
 use crate::decision::{Decision, Outcome, Reason};
 use crate::engine::MAX_UNITS;
+use crate::rules::HARD_OR_FINANCIAL;
 use crate::rules::{ClassSet, Factor, Rule, RuleSet};
 
 // Outcomes as `Lanes::decide` derives them from reasons.
@@ -1545,7 +1546,7 @@ mod tests {
 
             // Blocks that start off a byte of the validity bitmaps (the
             // kernel over rows 5..): the same decisions again.
-            if let Some(kernel) = crate::kernel::Kernel::new(&policy, &cols) {
+            if let Some(kernel) = crate::kernel::Kernel::new(policy.prepared_for(None).1, &cols) {
                 let from = 5.min(n - start);
                 let mut seen = 0;
                 let lanes_before = LANE_ROWS.load(Ordering::Relaxed);

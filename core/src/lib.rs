@@ -38,6 +38,10 @@ pub mod batch;
 #[doc(hidden)]
 pub mod binding;
 #[cfg(feature = "alloc")]
+mod budgets;
+#[cfg(feature = "alloc")]
+mod columns;
+#[cfg(feature = "alloc")]
 mod explain;
 #[cfg(feature = "alloc")]
 pub mod ledger;

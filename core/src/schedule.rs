@@ -14,7 +14,7 @@
 use core::ops::Range;
 use std::vec::Vec;
 
-use crate::batch::Budgets;
+use crate::budgets::Budgets;
 use crate::policy::Policy;
 
 /// An output that can be cut at a row: each worker of a parallel batch

@@ -273,16 +273,6 @@ impl Policy {
             custom,
         )
     }
-
-    /// Evaluates one item against explicit remaining budgets.
-    #[inline]
-    pub fn evaluate_with_budgets(&self, item: &Item, budgets: &crate::batch::Budgets) -> Decision {
-        evaluate_rules(
-            self.rules_for(item.segment()),
-            item,
-            self.budget_view(item, Some(budgets.as_slice())),
-        )
-    }
 }
 
 /// Reads a policy file's text: a regular file of at most `max_bytes` bytes,

@@ -1,8 +1,8 @@
 //! Hard bounds: `min_price`, `max_price`, `map`.
 
-use crate::compiled::CompiledRules;
 use crate::item::Item;
 use crate::money::{ceil_money_to_tick, floor_money_to_tick};
+use crate::rules::params::CompiledRules;
 use crate::rules::Bounds;
 use crate::rules::Rule;
 

@@ -1,8 +1,8 @@
 //! Stability rules: change-rate limits and holds against the current price.
 
-use crate::compiled::{CompiledRules, Ratio};
 use crate::item::Item;
 use crate::money::{ceil_money_to_tick, floor_money_to_tick};
+use crate::rules::params::{CompiledRules, Ratio};
 use crate::rules::Bounds;
 use crate::rules::{Factor, Rule};
 

@@ -1,7 +1,7 @@
 //! Hard emergency cap: price <= baseline x (1 + cap) while emergency mode is on.
 
-use crate::compiled::CompiledRules;
 use crate::item::Item;
+use crate::rules::params::CompiledRules;
 use crate::rules::Bounds;
 use crate::rules::{Factor, Rule};
 

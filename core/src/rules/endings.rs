@@ -1,6 +1,6 @@
 //! Cosmetic price endings: `endings.allowed` modulo `endings.modulus`.
 
-use crate::compiled::Endings;
+use crate::rules::params::Endings;
 
 /// Whether `price` ends in an allowed residue.
 #[inline]

@@ -1,8 +1,8 @@
 //! Financial cost floors: `margin`, `markup`, `unit_margin`.
 
-use crate::compiled::{CompiledRules, Ratio};
 use crate::item::Item;
 use crate::money::{ceil_money_to_tick, ceil_to_tick, clamp_bound};
+use crate::rules::params::{CompiledRules, Ratio};
 use crate::rules::Bounds;
 use crate::rules::{Factor, Rule};
 

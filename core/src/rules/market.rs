@@ -1,7 +1,7 @@
 //! Market rules: bounds as multiples of a competitor price.
 
-use crate::compiled::{CompiledRules, Ratio};
 use crate::item::Item;
+use crate::rules::params::{CompiledRules, Ratio};
 use crate::rules::Bounds;
 use crate::rules::{Factor, Rule};
 

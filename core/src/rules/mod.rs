@@ -17,6 +17,7 @@ pub(crate) mod emergency;
 pub(crate) mod endings;
 pub(crate) mod margin;
 pub(crate) mod market;
+pub(crate) mod params;
 pub(crate) mod promotion;
 mod record;
 
@@ -410,6 +411,10 @@ pub const fn class_mask(class: Class) -> u64 {
         Class::Cosmetic => CLASS_MASKS[4],
     }
 }
+
+/// The rules whose violation counts towards the circuit breaker.
+#[cfg(feature = "alloc")]
+pub(crate) const HARD_OR_FINANCIAL: u64 = class_mask(Class::Hard) | class_mask(Class::Financial);
 
 const fn compute_class_mask(class: Class) -> u64 {
     let mut mask = 0u64;

@@ -1,8 +1,8 @@
 //! Financial promotion floors: `max_discount` and `promo_budget`.
 
-use crate::compiled::{CompiledRules, Ratio};
 use crate::item::Item;
 use crate::money::{ceil_to_tick, clamp_bound, wide_mul};
+use crate::rules::params::{CompiledRules, Ratio};
 use crate::rules::{Bounds, Budget};
 use crate::rules::{Factor, Rule};
 

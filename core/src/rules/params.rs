@@ -1,0 +1,167 @@
+//! The compiled, flat form of a policy's rules for one segment: integers in
+//! minor units and exact rationals, `Copy`, no strings, no maps.
+
+use rust_decimal::Decimal;
+
+use super::Class;
+
+/// An exact non-negative fraction `num / den` with `den = 10^scale`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Ratio {
+    /// Numerator.
+    pub num: i64,
+    /// Denominator, a power of ten.
+    pub den: i64,
+}
+
+impl Ratio {
+    /// Zero.
+    pub const ZERO: Ratio = Ratio { num: 0, den: 1 };
+
+    /// The most decimal places a policy fraction may have.
+    pub const MAX_SCALE: u32 = 12;
+
+    /// The exact fraction of a decimal with at most [`Ratio::MAX_SCALE`]
+    /// decimal places and a numerator that fits `i64`.
+    pub fn from_decimal(value: Decimal) -> Option<Ratio> {
+        let v = value.normalize();
+        if v.scale() > Ratio::MAX_SCALE || v.is_sign_negative() && !v.is_zero() {
+            return None;
+        }
+        let num = i64::try_from(v.mantissa()).ok()?;
+        let den = 10_i64.checked_pow(v.scale())?;
+        Some(Ratio { num, den })
+    }
+
+    /// The fraction as a decimal.
+    pub fn to_decimal(self) -> Decimal {
+        let scale = self.den.ilog10();
+        Decimal::new(self.num, scale)
+    }
+
+    /// `num` as `i128`.
+    #[cfg(feature = "alloc")]
+    #[inline]
+    pub(crate) fn n(self) -> i128 {
+        i128::from(self.num)
+    }
+
+    /// `den` as `i128`.
+    #[cfg(feature = "alloc")]
+    #[inline]
+    pub(crate) fn d(self) -> i128 {
+        i128::from(self.den)
+    }
+}
+
+/// Most allowed endings in `endings.allowed`.
+pub const MAX_ENDINGS: usize = 16;
+
+/// Allowed price endings modulo a modulus, in minor units.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Endings {
+    /// The modulus (default one major unit).
+    pub modulus: i64,
+    /// Allowed residues, sorted ascending; only the first `count` are used.
+    pub allowed: [i64; MAX_ENDINGS],
+    /// Number of allowed residues.
+    pub count: u8,
+}
+
+impl Endings {
+    /// The allowed residues.
+    pub fn residues(&self) -> &[i64] {
+        self.allowed.get(..usize::from(self.count)).unwrap_or(&[])
+    }
+}
+
+/// Every rule parameter that applies to one segment, compiled.
+///
+/// Money is in minor units, fractions are exact [`Ratio`]s, durations are
+/// seconds. `None` switches a rule off.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct CompiledRules {
+    /// Tick in minor units (>= 1).
+    pub tick: i64,
+    /// Class order; `Hard` first.
+    pub priority: [Class; 4],
+    /// Kill switch.
+    pub freeze: bool,
+    /// Permit an interval with no upper bound or no floor above one tick.
+    pub allow_unbounded: bool,
+    /// `bounds.min_price`.
+    pub min_price: Option<i64>,
+    /// `bounds.max_price`.
+    pub max_price: Option<i64>,
+    /// `emergency.cap`.
+    pub emergency_cap: Option<Ratio>,
+    /// `margin.min_margin`.
+    pub min_margin: Option<Ratio>,
+    /// `margin.min_markup`.
+    pub min_markup: Option<Ratio>,
+    /// `margin.min_unit_margin`.
+    pub min_unit_margin: Option<i64>,
+    /// `promotion.max_discount`.
+    pub max_discount: Option<Ratio>,
+    /// `change.max_increase`.
+    pub max_increase: Option<Ratio>,
+    /// `change.max_decrease`.
+    pub max_decrease: Option<Ratio>,
+    /// `change.max_step`.
+    pub max_step: Option<i64>,
+    /// `change.cooldown_secs`.
+    pub cooldown_secs: Option<i64>,
+    /// `change.max_changes`.
+    pub max_changes: Option<i64>,
+    /// `change.window_increase`.
+    pub window_increase: Option<Ratio>,
+    /// `change.window_decrease`.
+    pub window_decrease: Option<Ratio>,
+    /// `change.min_change`.
+    pub min_change: Option<Ratio>,
+    /// `market.min_index`.
+    pub min_index: Option<Ratio>,
+    /// `market.max_index`.
+    pub max_index: Option<Ratio>,
+    /// `endings`.
+    pub endings: Option<Endings>,
+    /// `approval.max_auto_change`.
+    pub max_auto_change: Option<Ratio>,
+}
+
+impl CompiledRules {
+    /// Rules with only a tick and the default priority: everything off.
+    pub const fn empty(tick: i64) -> CompiledRules {
+        CompiledRules {
+            tick,
+            priority: Class::ORDERED,
+            freeze: false,
+            allow_unbounded: false,
+            min_price: None,
+            max_price: None,
+            emergency_cap: None,
+            min_margin: None,
+            min_markup: None,
+            min_unit_margin: None,
+            max_discount: None,
+            max_increase: None,
+            max_decrease: None,
+            max_step: None,
+            cooldown_secs: None,
+            max_changes: None,
+            window_increase: None,
+            window_decrease: None,
+            min_change: None,
+            min_index: None,
+            max_index: None,
+            endings: None,
+            max_auto_change: None,
+        }
+    }
+
+    /// Whether a rule needing `unit_cost` is on.
+    #[inline]
+    pub const fn needs_cost(&self) -> bool {
+        self.min_margin.is_some() || self.min_markup.is_some() || self.min_unit_margin.is_some()
+    }
+}
