@@ -417,7 +417,7 @@ pub(crate) struct Prepared {
     /// price), each window bound is never tighter than the change limit
     /// on the same side: a ratio at least as large under the same
     /// monotone rounding. The first pass ([`Span`]), which only needs the
-    /// interval, then skips both (see [`Sink::ALL`]).
+    /// interval, then skips both (see [`BoundSink::ALL`]).
     window_dominated: bool,
     cooldown: Option<i64>,
     max_changes: Option<i64>,
@@ -1167,7 +1167,7 @@ impl Prepared {
     /// MAX_MONEY and within the prepared maps' [`Limits`], so no product
     /// is too large.
     #[inline(always)]
-    fn collect<B: Sink>(&self, v: &impl Row, b: &mut B) {
+    fn collect<B: BoundSink>(&self, v: &impl Row, b: &mut B) {
         let current = v.get(Field::CurrentPrice);
         let cost = v.get(Field::UnitCost);
         let reference = v.get(Field::ReferencePrice);
@@ -1258,7 +1258,7 @@ impl Prepared {
 }
 
 /// Where [`Prepared::collect`] records each rule's bound.
-trait Sink {
+trait BoundSink {
     /// Whether the sink needs every rule's bound; when not, only the
     /// interval and the hold rules' bits matter, and a bound that can
     /// never be the interval's end may be left out.
@@ -1305,7 +1305,7 @@ impl Named {
     }
 }
 
-impl Sink for Named {
+impl BoundSink for Named {
     const ALL: bool = true;
 
     #[inline(always)]
@@ -1349,7 +1349,7 @@ impl Span {
     }
 }
 
-impl Sink for Span {
+impl BoundSink for Span {
     const ALL: bool = false;
 
     #[inline(always)]
