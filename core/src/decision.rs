@@ -232,3 +232,28 @@ impl Default for Decision {
         Decision::rejected(Reason::None)
     }
 }
+
+/// The outcome and reason of a decision that publishes `price`, the last
+/// step every evaluator takes: accepted when the price is the proposal;
+/// held when a kept hold (`cooldown`, `max_changes`) or `min_change` set
+/// it back to the live price; else adjusted, for the rule `adjusted_by`
+/// names (asked only then: finding it is the dear part).
+#[inline(always)]
+pub(crate) fn outcome_of(
+    price: i64,
+    proposal: i64,
+    hold: Option<Rule>,
+    min_change_applied: bool,
+    adjusted_by: impl FnOnce() -> Reason,
+) -> (Outcome, Reason) {
+    if price == proposal {
+        (Outcome::Accepted, Reason::None)
+    } else if let Some(rule) = hold {
+        // A kept hold pins the interval to [P, P], so the price is P.
+        (Outcome::Held, Reason::Rule(rule))
+    } else if min_change_applied {
+        (Outcome::Held, Reason::Rule(Rule::MinChange))
+    } else {
+        (Outcome::Adjusted, adjusted_by())
+    }
+}

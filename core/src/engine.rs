@@ -6,7 +6,7 @@
 //! closed.
 
 use crate::compiled::CompiledRules;
-use crate::decision::{Decision, Outcome, Reason};
+use crate::decision::{outcome_of, Decision, Outcome, Reason};
 use crate::item::{Field, Item};
 use crate::money::{ceil_money_to_tick, floor_money_to_tick, snap_half_even, wide_mul, MAX_MONEY};
 use crate::rules::{
@@ -313,37 +313,35 @@ fn evaluate_impl(
         binding |= 1 << Rule::Pinned as u8;
     }
 
-    let (outcome, reason) = if price == item.proposed_price() {
-        (Outcome::Accepted, Reason::None)
-    } else if let Some(rule) = hold {
-        // A kept hold pins the interval to [P, P], so the price is P.
-        (Outcome::Held, Reason::Rule(rule))
-    } else if min_change_applied {
-        (Outcome::Held, Reason::Rule(Rule::MinChange))
-    } else {
-        let source = if clamped_lo {
-            b.source_of(lo, false, &r.priority, kept)
-        } else if clamped_hi {
-            b.source_of(hi, true, &r.priority, kept)
-        } else {
-            None
-        };
-        let reason = match source {
-            Some(code) if code >= CUSTOM_BASE => {
-                Reason::Custom(u8::try_from(code - CUSTOM_BASE).unwrap_or(u8::MAX))
+    let (outcome, reason) = outcome_of(
+        price,
+        item.proposed_price(),
+        hold,
+        min_change_applied,
+        || {
+            let source = if clamped_lo {
+                b.source_of(lo, false, &r.priority, kept)
+            } else if clamped_hi {
+                b.source_of(hi, true, &r.priority, kept)
+            } else {
+                None
+            };
+            match source {
+                Some(code) if code >= CUSTOM_BASE => {
+                    Reason::Custom(u8::try_from(code - CUSTOM_BASE).unwrap_or(u8::MAX))
+                }
+                Some(code) => Reason::Rule(
+                    u8::try_from(code)
+                        .ok()
+                        .and_then(Rule::from_code)
+                        .unwrap_or(Rule::Tick),
+                ),
+                None if ending_moved => Reason::Rule(Rule::PriceEnding),
+                None if pinned.is_some() => Reason::Rule(Rule::Pinned),
+                None => Reason::Rule(Rule::Tick),
             }
-            Some(code) => Reason::Rule(
-                u8::try_from(code)
-                    .ok()
-                    .and_then(Rule::from_code)
-                    .unwrap_or(Rule::Tick),
-            ),
-            None if ending_moved => Reason::Rule(Rule::PriceEnding),
-            None if pinned.is_some() => Reason::Rule(Rule::Pinned),
-            None => Reason::Rule(Rule::Tick),
-        };
-        (Outcome::Adjusted, reason)
-    };
+        },
+    );
 
     let needs_approval = match (r.max_auto_change, current) {
         (Some(limit), Some(cur)) if outcome != Outcome::Held => {

@@ -25,7 +25,7 @@ use core::ops::Range;
 
 use crate::columns::{Column, Columns};
 use crate::compiled::{CompiledRules, Endings, Ratio};
-use crate::decision::{Decision, Outcome, Reason};
+use crate::decision::{outcome_of, Decision, Outcome, Reason};
 use crate::engine::MAX_UNITS;
 use crate::item::{Field, Item};
 use crate::lanes::{DecisionRows, LaneInputs, LaneRules, Lanes, Scratch, Source, BLOCK};
@@ -1110,28 +1110,26 @@ impl Prepared {
             (Outcome::Held, Reason::Rule(Rule::Cooldown))
         } else if max_changes {
             (Outcome::Held, Reason::Rule(Rule::MaxChanges))
-        } else if min_change_applied {
-            (Outcome::Held, Reason::Rule(Rule::MinChange))
         } else {
-            // The first kept class in priority order whose bound on the
-            // clamped side is the interval's own, and its lowest rule (a
-            // class's rules have its own codes, `class_mask`). Only an
-            // adjusted decision names it, so it is looked for only here.
-            let side = if clamped_lo { lo_rules } else { hi_rules };
-            let mut source = 0u64;
-            for class in *order {
-                let m = side & class_mask(class);
-                source |= m & mask(source == 0);
-            }
-            let source = match (clamped_lo | clamped_hi) && source != 0 {
-                true => u8::try_from(source.trailing_zeros())
-                    .ok()
-                    .and_then(Rule::from_code)
-                    .unwrap_or(Rule::Tick),
-                false if ending_moved => Rule::PriceEnding,
-                false => Rule::Tick,
-            };
-            (Outcome::Adjusted, Reason::Rule(source))
+            outcome_of(price, p, None, min_change_applied, || {
+                // The first kept class in priority order whose bound on
+                // the clamped side is the interval's own, and its lowest
+                // rule (a class's rules have its own codes, `class_mask`).
+                let side = if clamped_lo { lo_rules } else { hi_rules };
+                let mut source = 0u64;
+                for class in *order {
+                    let m = side & class_mask(class);
+                    source |= m & mask(source == 0);
+                }
+                Reason::Rule(match (clamped_lo | clamped_hi) && source != 0 {
+                    true => u8::try_from(source.trailing_zeros())
+                        .ok()
+                        .and_then(Rule::from_code)
+                        .unwrap_or(Rule::Tick),
+                    false if ending_moved => Rule::PriceEnding,
+                    false => Rule::Tick,
+                })
+            })
         };
 
         let needs_approval = match (self.max_auto_change, current) {
