@@ -26,8 +26,8 @@ mod decision;
 mod outbuf;
 mod policy;
 mod run;
-mod sink;
 mod stream;
+mod writer;
 
 pyo3::create_exception!(
     priceguard,

@@ -29,7 +29,7 @@ use std::sync::{Mutex, OnceLock};
 use numpy::ndarray::ArrayView1;
 use pyo3::types::PyDict;
 
-use crate::sink::{MoneySink, Sink};
+use crate::writer::{MoneyWriter, Writer};
 use numpy::{IntoPyArray, PyArray1};
 use pyo3::prelude::*;
 
@@ -333,8 +333,8 @@ impl MoneyOut {
         }
     }
 
-    fn sink(&mut self, per_major: f64) -> MoneySink<'_> {
-        MoneySink {
+    fn sink(&mut self, per_major: f64) -> MoneyWriter<'_> {
+        MoneyWriter {
             minor: self.minor,
             per_major,
             major: &mut self.major,
@@ -395,7 +395,7 @@ impl Outputs {
             invalid_field: {
                 let mut v = OutCol::zeroed(n);
                 // A recycled buffer gets -1 written for every row anyway
-                // (`Sink::dirty`); only fresh zeros need it here.
+                // (`Writer::dirty`); only fresh zeros need it here.
                 if !v.dirty {
                     v.fill(-1);
                 }
@@ -404,10 +404,10 @@ impl Outputs {
         }
     }
 
-    pub(crate) fn sink(&mut self, per_major: f64) -> Sink<'_> {
+    pub(crate) fn sink(&mut self, per_major: f64) -> Writer<'_> {
         let dirty = self.unmet.dirty || self.relaxed.dirty || self.needs_approval.dirty;
         let dirty_invalid = self.invalid_field.dirty;
-        Sink {
+        Writer {
             price: self.price.sink(per_major),
             lower: self.lower.sink(per_major),
             upper: self.upper.sink(per_major),

@@ -12,8 +12,8 @@ use pyo3::prelude::*;
 
 use crate::columns::{convert, float_columns, float_range, ChunkColumn, Column, NO_BAD};
 use crate::outbuf::Outputs;
-use crate::sink::{Sink, BLOCK};
 use crate::stream;
+use crate::writer::{Writer, BLOCK};
 
 /// Items per chunk: the chunk's items and decisions stay in L2.
 pub(crate) const CHUNK: usize = 1024;
@@ -21,7 +21,7 @@ pub(crate) const CHUNK: usize = 1024;
 /// The decisions of one chunk, written straight into the output arrays at
 /// `at..`, with the field of a value that could not be read named.
 struct ChunkSink<'s, 'a> {
-    sink: &'s mut Sink<'a>,
+    sink: &'s mut Writer<'a>,
     at: usize,
     bad: &'s [u8],
     /// Some row of the chunk has a value that cannot be read (else no
@@ -66,9 +66,9 @@ impl DecisionSink for ChunkSink<'_, '_> {
 }
 
 /// The float block path's [`DecisionSink`]: a range's rows, straight into
-/// its [`Sink`].
+/// its [`Writer`].
 struct RangeSink<'s, 'a> {
-    sink: &'s mut Sink<'a>,
+    sink: &'s mut Writer<'a>,
     rows: usize,
 }
 
@@ -112,7 +112,7 @@ fn run_range(
     len: usize,
     chunk: usize,
     budgets: &mut Budgets,
-    mut sink: Sink<'_>,
+    mut sink: Writer<'_>,
 ) -> Result<BatchSummary, priceguard::BatchError> {
     let cur = policy.currency();
     let chunk = chunk.min(len).max(1);
@@ -214,7 +214,7 @@ fn run_range(
         summary.merge(&s);
         done += k;
     }
-    // Streaming stores (`Sink::put_rows_stream`) are weakly ordered: make
+    // Streaming stores (`Writer::put_rows_stream`) are weakly ordered: make
     // them visible before the range counts as done.
     stream::fence();
     Ok(summary)

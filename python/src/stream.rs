@@ -18,7 +18,7 @@
 //! before its results are handed to another thread.
 
 #[cfg(target_arch = "x86_64")]
-use crate::sink::{minor_block, Sink, BLOCK};
+use crate::writer::{minor_block, Writer, BLOCK};
 #[cfg(target_arch = "x86_64")]
 use priceguard::binding::DecisionRows;
 
@@ -67,8 +67,8 @@ pub(crate) fn fence() {}
 
 /// The streaming-store writer of a range of the output arrays.
 #[cfg(target_arch = "x86_64")]
-impl Sink<'_> {
-    /// [`Sink::put_rows`] with streaming stores: each column's block is
+impl Writer<'_> {
+    /// [`Writer::put_rows`] with streaming stores: each column's block is
     /// read from `rows` (or, for minor-unit money, built on the stack),
     /// then written a cache line at a time without reading the lines
     /// first. Float64 money keeps plain stores (measured: streaming it was

@@ -21,7 +21,7 @@ pub(crate) fn minor_block(raw: &mut [i64], valid: &mut [u8], v: &[i64], none: i6
 }
 
 /// A range of a money output column.
-pub(crate) struct MoneySink<'a> {
+pub(crate) struct MoneyWriter<'a> {
     pub(crate) minor: bool,
     pub(crate) per_major: f64,
     pub(crate) major: &'a mut [f64],
@@ -34,21 +34,21 @@ fn split_slice<T>(s: &mut [T], k: usize) -> (&mut [T], &mut [T]) {
     s.split_at_mut(k)
 }
 
-impl<'a> MoneySink<'a> {
-    fn split(self, k: usize) -> (MoneySink<'a>, MoneySink<'a>) {
+impl<'a> MoneyWriter<'a> {
+    fn split(self, k: usize) -> (MoneyWriter<'a>, MoneyWriter<'a>) {
         let (m0, m1) = split_slice(self.major, k);
         let (r0, r1) = split_slice(self.raw, k);
         let (v0, v1) = split_slice(self.valid, k);
         let (minor, per_major) = (self.minor, self.per_major);
         (
-            MoneySink {
+            MoneyWriter {
                 minor,
                 per_major,
                 major: m0,
                 raw: r0,
                 valid: v0,
             },
-            MoneySink {
+            MoneyWriter {
                 minor,
                 per_major,
                 major: m1,
@@ -92,11 +92,11 @@ impl<'a> MoneySink<'a> {
 }
 
 /// A range of the output arrays: what one worker writes.
-pub(crate) struct Sink<'a> {
-    pub(crate) price: MoneySink<'a>,
-    pub(crate) lower: MoneySink<'a>,
-    pub(crate) upper: MoneySink<'a>,
-    pub(crate) promo_spend: MoneySink<'a>,
+pub(crate) struct Writer<'a> {
+    pub(crate) price: MoneyWriter<'a>,
+    pub(crate) lower: MoneyWriter<'a>,
+    pub(crate) upper: MoneyWriter<'a>,
+    pub(crate) promo_spend: MoneyWriter<'a>,
     pub(crate) outcome: &'a mut [u8],
     pub(crate) reason: &'a mut [u8],
     pub(crate) violated: &'a mut [u64],
@@ -117,9 +117,9 @@ pub(crate) struct Sink<'a> {
     pub(crate) stream: bool,
 }
 
-impl<'a> Sink<'a> {
+impl<'a> Writer<'a> {
     /// The first `k` items and the rest.
-    fn split(self, k: usize) -> (Sink<'a>, Sink<'a>) {
+    fn split(self, k: usize) -> (Writer<'a>, Writer<'a>) {
         let (p0, p1) = self.price.split(k);
         let (l0, l1) = self.lower.split(k);
         let (u0, u1) = self.upper.split(k);
@@ -133,7 +133,7 @@ impl<'a> Sink<'a> {
         let (a0, a1) = split_slice(self.needs_approval, k);
         let (f0, f1) = split_slice(self.invalid_field, k);
         (
-            Sink {
+            Writer {
                 price: p0,
                 lower: l0,
                 upper: u0,
@@ -150,7 +150,7 @@ impl<'a> Sink<'a> {
                 dirty_invalid: self.dirty_invalid,
                 stream: self.stream,
             },
-            Sink {
+            Writer {
                 price: p1,
                 lower: l1,
                 upper: u1,
@@ -226,7 +226,7 @@ impl<'a> Sink<'a> {
         self.put_rows_body(at, rows);
     }
 
-    /// [`Sink::put_rows`] compiled for AVX-512 (eight rows an
+    /// [`Writer::put_rows`] compiled for AVX-512 (eight rows an
     /// instruction and a native integer-to-double conversion; the
     /// streaming stores stay 32 bytes wide).
     ///
@@ -243,7 +243,7 @@ impl<'a> Sink<'a> {
         }
     }
 
-    /// [`Sink::put_rows`] compiled for AVX2.
+    /// [`Writer::put_rows`] compiled for AVX2.
     ///
     /// # Safety
     /// The CPU must support AVX2.
@@ -293,7 +293,7 @@ impl<'a> Sink<'a> {
     }
 }
 
-impl SplitSink for Sink<'_> {
+impl SplitSink for Writer<'_> {
     fn split_at(self, row: usize) -> (Self, Self) {
         self.split(row)
     }
