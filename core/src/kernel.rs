@@ -444,7 +444,38 @@ impl Prepared {
     /// engine does (freeze, an emergency cap, a parameter too large to
     /// prepare).
     pub(crate) fn new(r: &CompiledRules) -> Option<Prepared> {
-        if r.freeze || r.emergency_cap.is_some() || r.tick <= 0 {
+        // Every parameter, named without `..`: a rule added to
+        // `CompiledRules` does not compile until the fast paths either
+        // prepare it below or leave its policies to the general engine
+        // here (and in `LaneRules::other` for the lanes), so no fast path
+        // can ignore a rule it does not know.
+        let CompiledRules {
+            tick: _,
+            priority: _,
+            freeze,
+            allow_unbounded: _,
+            min_price: _,
+            max_price: _,
+            emergency_cap,
+            min_margin: _,
+            min_markup: _,
+            min_unit_margin: _,
+            max_discount: _,
+            max_increase: _,
+            max_decrease: _,
+            max_step: _,
+            cooldown_secs: _,
+            max_changes: _,
+            window_increase: _,
+            window_decrease: _,
+            min_change: _,
+            min_index: _,
+            max_index: _,
+            endings: _,
+            max_auto_change: _,
+        } = *r;
+        // Only the general engine decides these.
+        if freeze || emergency_cap.is_some() || r.tick <= 0 {
             return None;
         }
         let t = r.tick;
