@@ -4,34 +4,9 @@ use std::ffi::{c_char, CStr};
 
 use priceguard::{Class, Field, Outcome, Reason, Rule};
 
-/// `None` for a rule this table does not name yet (the crate's tests check
-/// that every rule has its name here).
+/// The rule's name from the core, which writes each name once.
 fn rule_cstr(r: Rule) -> Option<&'static CStr> {
-    Some(match r {
-        Rule::MinPrice => c"min_price",
-        Rule::MaxPrice => c"max_price",
-        Rule::Map => c"map",
-        Rule::EmergencyCap => c"emergency_cap",
-        Rule::Margin => c"margin",
-        Rule::Markup => c"markup",
-        Rule::UnitMargin => c"unit_margin",
-        Rule::MaxDiscount => c"max_discount",
-        Rule::PromoBudget => c"promo_budget",
-        Rule::MaxIncrease => c"max_increase",
-        Rule::MaxDecrease => c"max_decrease",
-        Rule::MaxStep => c"max_step",
-        Rule::WindowIncrease => c"window_increase",
-        Rule::WindowDecrease => c"window_decrease",
-        Rule::Cooldown => c"cooldown",
-        Rule::MaxChanges => c"max_changes",
-        Rule::MinChange => c"min_change",
-        Rule::CompetitorFloor => c"competitor_floor",
-        Rule::CompetitorCeiling => c"competitor_ceiling",
-        Rule::PriceEnding => c"price_ending",
-        Rule::Tick => c"tick",
-        Rule::Pinned => c"pinned",
-        _ => return None,
-    })
+    Some(r.c_name())
 }
 
 fn reason_cstr(r: Reason) -> Option<&'static CStr> {

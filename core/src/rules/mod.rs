@@ -220,6 +220,21 @@ macro_rules! rules {
                 match self { $(Rule::$variant => $name,)* }
             }
 
+            /// [`Rule::name`] as a NUL-terminated C string, for the C ABI
+            /// (written here once, so the C library has no table of its own).
+            pub const fn c_name(self) -> &'static core::ffi::CStr {
+                match self {
+                    $(Rule::$variant => match core::ffi::CStr::from_bytes_with_nul(
+                        concat!($name, "\0").as_bytes(),
+                    ) {
+                        Ok(c) => c,
+                        // Unreachable: a rule name has no NUL (a test checks
+                        // every c_name against name).
+                        Err(_) => c"",
+                    },)*
+                }
+            }
+
             /// The class the rule belongs to.
             pub const fn class(self) -> Class {
                 match self { $(Rule::$variant => Class::$class,)* }
@@ -428,4 +443,18 @@ const fn compute_class_mask(class: Class) -> u64 {
         code += 1;
     }
     mask
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Rule;
+
+    /// The C ABI's names are the rules' names, NUL-terminated.
+    #[test]
+    fn every_c_name_is_the_name() {
+        for r in Rule::ALL {
+            assert_eq!(r.c_name().to_str(), Ok(r.name()), "{r:?}");
+            assert!(!r.name().is_empty());
+        }
+    }
 }
