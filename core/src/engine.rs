@@ -10,7 +10,7 @@ use crate::decision::{outcome_of, Decision, Outcome, Reason};
 use crate::item::{Field, Item};
 use crate::money::{ceil_money_to_tick, floor_money_to_tick, snap_half_even, wide_mul, MAX_MONEY};
 use crate::rules::{
-    bounds, change, emergency, endings, margin, market, promotion, Class, ClassSet, Rule, RuleSet,
+    bounds, change, emergency, endings, promotion, Class, ClassSet, Exact, Formulas, Rule, RuleSet,
 };
 use crate::rules::{Bounds, NO_HI, NO_LO};
 pub use crate::rules::{Budget, CustomBound, CustomRule, CUSTOM_BASE, MAX_CUSTOM_RULES};
@@ -177,15 +177,16 @@ fn evaluate_impl(
     let proposal = pinned.unwrap_or(item.proposed_price());
     let t = r.tick;
 
+    // Exact arithmetic holds every parameter: `None` cannot happen, and
+    // would fail closed.
+    let Some(formulas) = Formulas::<Exact>::new(r) else {
+        return Decision::hold_or_reject(current, Reason::Infeasible);
+    };
     let mut b = Bounds::new(proposal);
     bounds::apply(r, item, &mut b);
     emergency::apply(r, item, &mut b);
-    margin::apply(r, item, &mut b);
-    promotion::apply(r, item, budget, &mut b);
-    if pinned.is_none() {
-        change::apply(r, item, &mut b);
-        market::apply(r, item, &mut b);
-    }
+    formulas.collect(item, t, pinned.is_none(), &mut b);
+    promotion::budget(item, budget, t, &mut b);
     for (i, rule) in custom.iter().enumerate() {
         if pinned.is_some()
             && matches!(
@@ -242,11 +243,9 @@ fn evaluate_impl(
         return Decision::hold_or_reject(current, Reason::Infeasible);
     }
 
-    let stability_kept = kept.contains(Class::Stability);
-    let hold = if stability_kept && b.set & (1 << Rule::Cooldown as u8) != 0 {
-        Some(Rule::Cooldown)
-    } else if stability_kept && b.set & (1 << Rule::MaxChanges as u8) != 0 {
-        Some(Rule::MaxChanges)
+    // A hold's rules are stability rules: they hold only with the class kept.
+    let hold = if kept.contains(Class::Stability) {
+        change::hold_of(b.set)
     } else {
         None
     };

@@ -31,7 +31,8 @@ use crate::item::{Field, Item};
 use crate::lanes::{DecisionRows, LaneInputs, LaneRules, Lanes, Scratch, Source, BLOCK};
 use crate::money::{ceil_money_to_tick, floor_money_to_tick, snap_half_even, wide_mul, MAX_MONEY};
 use crate::rules::{
-    change, class_mask, endings, margin, market, promotion, Class, ClassSet, Factor, Rule, RuleSet,
+    change, class_mask, endings, promotion, BoundSink, Class, ClassSet, Factor, Formulas, Row,
+    Rule, RuleSet, Scale,
 };
 use crate::rules::{mask, NO_HI, NO_LO};
 
@@ -185,67 +186,32 @@ fn gcd(mut a: u64, mut b: u64) -> u64 {
     a
 }
 
-/// A rule family's factor (`rules/<family>.rs`) as a [`Scaled`] map on
-/// ticks of `t`; `None` when it does not fit one (the general engine then
-/// takes the policy).
-fn scaled<T: Copy>(f: fn(T) -> Factor, t: i64) -> impl Fn(T) -> Option<Scaled> {
-    move |x| {
-        let (a, b) = f(x).narrow()?;
-        Scaled::new(a, b, t)
+/// The kernel's arithmetic for the family files' factors: a present
+/// factor that does not fit a [`Scaled`] map, or a money offset beyond
+/// `PRODUCT_LIMIT` (validation allows none today), sends the policy to
+/// the general engine.
+impl Scale for Scaled {
+    #[inline]
+    fn new(f: Factor, tick: i64) -> Option<Scaled> {
+        let (a, b) = f.narrow()?;
+        Scaled::new(a, b, tick)
     }
-}
 
-/// Whether a window ratio `w` makes a bound never tighter than the change
-/// limit `c` on the same side, whatever the live price: `w` absent (no
-/// bound), or both present with `w >= c`. For an increase, `x (1 + w)`
-/// is then at least `x (1 + c)`; for a decrease `x (1 - w)` at most
-/// `x (1 - c)`; `floor_T` and `ceil_T` keep the order.
-fn at_least(w: Option<Ratio>, c: Option<Ratio>) -> bool {
-    match (w, c) {
-        (None, _) => true,
-        (Some(_), None) => false,
-        // Denominators are positive (powers of ten).
-        (Some(w), Some(c)) => w.n() * c.d() >= c.n() * w.d(),
+    /// One in `0..=PRODUCT_LIMIT` keeps every sum with a valid price below
+    /// 2^62.
+    #[inline]
+    fn offset_ok(v: i64) -> bool {
+        (0..=PRODUCT_LIMIT as i64).contains(&v)
     }
-}
 
-/// Turns an optional rule parameter into an optional prepared map,
-/// failing the whole kernel when a present parameter cannot be prepared.
-fn prep<T: Copy>(v: Option<T>, f: impl Fn(T) -> Option<Scaled>) -> Result<Option<Scaled>, ()> {
-    match v {
-        None => Ok(None),
-        Some(x) => f(x).map(Some).ok_or(()),
+    #[inline(always)]
+    fn ceil(&self, x: i64) -> i64 {
+        Scaled::ceil(self, x)
     }
-}
 
-/// A money parameter the fast path adds to a validated price: one in
-/// `0..=PRODUCT_LIMIT` keeps every sum below 2^62, so the sum needs no
-/// overflow check and the engine's clamp to ±2^62 is the identity. Larger
-/// ones (validation allows none today) turn the kernel off.
-fn bounded(v: Option<i64>) -> Result<Option<i64>, ()> {
-    match v {
-        Some(x) if !(0..=PRODUCT_LIMIT as i64).contains(&x) => Err(()),
-        _ => Ok(v),
-    }
-}
-
-/// `ceil_money_to_tick(x, t)` for `|x| < 2^62`, where its clamp does nothing.
-#[inline(always)]
-fn ceil_tick(x: i64, t: i64) -> i64 {
-    if t == 1 {
-        x
-    } else {
-        ceil_money_to_tick(x, t)
-    }
-}
-
-/// `floor_money_to_tick(x, t)` for `|x| < 2^62`.
-#[inline(always)]
-fn floor_tick(x: i64, t: i64) -> i64 {
-    if t == 1 {
-        x
-    } else {
-        floor_money_to_tick(x, t)
+    #[inline(always)]
+    fn floor(&self, x: i64) -> i64 {
+        Scaled::floor(self, x)
     }
 }
 
@@ -284,22 +250,31 @@ struct Limits {
 }
 
 impl Limits {
+    /// The tightest `x_max` of the factors that multiply each field (every
+    /// limit at most MAX_MONEY).
     fn new(p: &Prepared) -> Limits {
-        let lim = |maps: &[Option<Scaled>]| {
-            maps.iter()
-                .flatten()
-                .map(|s| s.x_max)
-                .fold(MAX_MONEY as u64, u64::min)
+        let mut l = Limits {
+            prices: [MAX_MONEY as u64; 4],
+            cost: MAX_MONEY as u64,
         };
-        let window = [p.window_up, p.window_down];
-        Limits {
-            prices: [
-                lim(&[p.increase, p.decrease, window[0], window[1]]),
-                lim(&[p.discount]),
-                lim(&window),
-                lim(&[p.index_lo, p.index_hi]),
-            ],
-            cost: lim(&[p.margin, p.markup]),
+        p.formulas.each_factor(|field, s| {
+            if let Some(limit) = l.of(field) {
+                *limit = (*limit).min(s.x_max);
+            }
+        });
+        l
+    }
+
+    /// The limit of `field`, for the fields a factor may multiply.
+    fn of(&mut self, field: Field) -> Option<&mut u64> {
+        let [current, reference, anchor, competitor] = &mut self.prices;
+        match field {
+            Field::CurrentPrice => Some(current),
+            Field::ReferencePrice => Some(reference),
+            Field::WindowAnchorPrice => Some(anchor),
+            Field::CompetitorPrice => Some(competitor),
+            Field::UnitCost => Some(&mut self.cost),
+            _ => None,
         }
     }
 }
@@ -403,27 +378,9 @@ pub(crate) struct Prepared {
     /// `ceil_T(min_price)` / `floor_T(max_price)` of the policy.
     min_price: Option<i64>,
     max_price: Option<i64>,
-    margin: Option<Scaled>,
-    markup: Option<Scaled>,
-    unit_margin: Option<i64>,
-    discount: Option<Scaled>,
-    increase: Option<Scaled>,
-    decrease: Option<Scaled>,
-    max_step: Option<i64>,
-    window_up: Option<Scaled>,
-    window_down: Option<Scaled>,
-    window: bool,
-    /// Whether, with no anchor (the window then starts from the live
-    /// price), each window bound is never tighter than the change limit
-    /// on the same side: a ratio at least as large under the same
-    /// monotone rounding. The first pass ([`Span`]), which only needs the
-    /// interval, then skips both (see [`BoundSink::ALL`]).
-    window_dominated: bool,
-    cooldown: Option<i64>,
-    max_changes: Option<i64>,
+    /// The rules the family files define, in the kernel's arithmetic.
+    formulas: Formulas<Scaled>,
     min_change: Option<Ratio>,
-    index_lo: Option<Scaled>,
-    index_hi: Option<Scaled>,
     max_auto_change: Option<Ratio>,
     endings: Option<Endings>,
     /// `endings` as the modulus's reciprocal and a bitmask of the allowed
@@ -488,23 +445,8 @@ impl Prepared {
                 needs_cost: r.needs_cost(),
                 min_price: r.min_price.map(|m| ceil_money_to_tick(m, t)),
                 max_price: r.max_price.map(|m| floor_money_to_tick(m, t)),
-                margin: prep(r.min_margin, scaled(margin::margin_factor, t))?,
-                markup: prep(r.min_markup, scaled(margin::markup_factor, t))?,
-                unit_margin: bounded(r.min_unit_margin)?,
-                discount: prep(r.max_discount, scaled(promotion::discount_factor, t))?,
-                increase: prep(r.max_increase, scaled(change::increase_factor, t))?,
-                decrease: prep(r.max_decrease, scaled(change::decrease_factor, t))?,
-                max_step: bounded(r.max_step)?,
-                window_up: prep(r.window_increase, scaled(change::increase_factor, t))?,
-                window_down: prep(r.window_decrease, scaled(change::decrease_factor, t))?,
-                window: r.window_increase.is_some() || r.window_decrease.is_some(),
-                window_dominated: at_least(r.window_increase, r.max_increase)
-                    && at_least(r.window_decrease, r.max_decrease),
-                cooldown: r.cooldown_secs,
-                max_changes: r.max_changes,
+                formulas: Formulas::new(r).ok_or(())?,
                 min_change: r.min_change,
-                index_lo: prep(r.min_index, scaled(market::index_factor, t))?,
-                index_hi: prep(r.max_index, scaled(market::index_factor, t))?,
                 max_auto_change: r.max_auto_change,
                 endings: r.endings,
                 ending_bits: r
@@ -558,22 +500,17 @@ impl Prepared {
     /// `collect` without its limit turns the fast path off instead of
     /// computing a wrapped product.
     fn limits_cover(&self) -> bool {
-        let Limits {
-            prices: [current, reference, anchor, competitor],
-            cost,
-        } = self.limits;
-        let fits = |limit: u64, maps: &[Option<Scaled>]| {
-            limit <= MAX_MONEY as u64 && maps.iter().flatten().all(|s| limit <= s.x_max)
-        };
-        fits(cost, &[self.margin, self.markup])
-            && fits(reference, &[self.discount])
-            // The window maps read the live price when the row has no anchor.
-            && fits(
-                current,
-                &[self.increase, self.decrease, self.window_up, self.window_down],
-            )
-            && fits(anchor, &[self.window_up, self.window_down])
-            && fits(competitor, &[self.index_lo, self.index_hi])
+        let mut limits = self.limits;
+        let prices_ok = limits
+            .prices
+            .iter()
+            .chain([&limits.cost])
+            .all(|l| *l <= MAX_MONEY as u64);
+        let mut ok = prices_ok;
+        self.formulas.each_factor(|field, s| {
+            ok &= limits.of(field).is_some_and(|l| *l <= s.x_max);
+        });
+        ok
     }
 
     /// `item`'s decision when the fast path covers it: no campaign, pin,
@@ -593,34 +530,6 @@ impl Prepared {
         // The priority order is read at run time: only an adjusted
         // decision walks it, so one copy of the code serves all six.
         self.decide(item, &self.priority)
-    }
-}
-
-/// A row's inputs as [`Prepared::collect`] and [`Prepared::decide`] read
-/// them: the proposal, and each optional value by its [`Field`]. An
-/// [`Item`] answers from its presence mask and stored values, so a single
-/// evaluation tests one bit of one word per field instead of carrying an
-/// `Option` (a flag register or a spill) per value.
-trait Row {
-    /// The proposed price.
-    fn p(&self) -> i64;
-    /// The value of `f` (one of the fields the kernel reads), if present.
-    fn get(&self, f: Field) -> Option<i64>;
-}
-
-impl Row for Item {
-    #[inline(always)]
-    fn p(&self) -> i64 {
-        self.proposed_price()
-    }
-
-    #[inline(always)]
-    fn get(&self, f: Field) -> Option<i64> {
-        if self.presence() & f.bit() != 0 {
-            Some(self.raw(f))
-        } else {
-            None
-        }
     }
 }
 
@@ -1054,10 +963,10 @@ impl Prepared {
             return None;
         }
 
-        // A hold's rules are stability rules, kept with the class.
-        let cooldown = span.set & (1 << Rule::Cooldown as u8) != 0;
-        let max_changes = span.set & (1 << Rule::MaxChanges as u8) != 0;
-        let hold = cooldown | max_changes;
+        // A hold's rules are stability rules, kept with the class (every
+        // class is kept here).
+        let hold_rule = change::hold_of(span.set);
+        let hold = hold_rule.is_some();
 
         let snapped = if t == 1 { p } else { snap_half_even(p, t) };
         // lo <= hi (the walk keeps only non-empty intervals): clamp without
@@ -1135,33 +1044,25 @@ impl Prepared {
             & mask((snapped != p) & (price == snapped) & !min_change_applied);
         binding |= (1 << Rule::PriceEnding as u8) & mask(ending_moved);
 
-        let (outcome, reason) = if price == p {
-            (Outcome::Accepted, Reason::None)
-        } else if cooldown {
-            (Outcome::Held, Reason::Rule(Rule::Cooldown))
-        } else if max_changes {
-            (Outcome::Held, Reason::Rule(Rule::MaxChanges))
-        } else {
-            outcome_of(price, p, None, min_change_applied, || {
-                // The first kept class in priority order whose bound on
-                // the clamped side is the interval's own, and its lowest
-                // rule (a class's rules have its own codes, `class_mask`).
-                let side = if clamped_lo { lo_rules } else { hi_rules };
-                let mut source = 0u64;
-                for class in *order {
-                    let m = side & class_mask(class);
-                    source |= m & mask(source == 0);
-                }
-                Reason::Rule(match (clamped_lo | clamped_hi) && source != 0 {
-                    true => u8::try_from(source.trailing_zeros())
-                        .ok()
-                        .and_then(Rule::from_code)
-                        .unwrap_or(Rule::Tick),
-                    false if ending_moved => Rule::PriceEnding,
-                    false => Rule::Tick,
-                })
+        let (outcome, reason) = outcome_of(price, p, hold_rule, min_change_applied, || {
+            // The first kept class in priority order whose bound on
+            // the clamped side is the interval's own, and its lowest
+            // rule (a class's rules have its own codes, `class_mask`).
+            let side = if clamped_lo { lo_rules } else { hi_rules };
+            let mut source = 0u64;
+            for class in *order {
+                let m = side & class_mask(class);
+                source |= m & mask(source == 0);
+            }
+            Reason::Rule(match (clamped_lo | clamped_hi) && source != 0 {
+                true => u8::try_from(source.trailing_zeros())
+                    .ok()
+                    .and_then(Rule::from_code)
+                    .unwrap_or(Rule::Tick),
+                false if ending_moved => Rule::PriceEnding,
+                false => Rule::Tick,
             })
-        };
+        });
 
         let needs_approval = match (self.max_auto_change, current) {
             (Some(limit), Some(cur)) if outcome != Outcome::Held => {
@@ -1197,15 +1098,6 @@ impl Prepared {
     /// is too large.
     #[inline(always)]
     fn collect<B: BoundSink>(&self, v: &impl Row, b: &mut B) {
-        let current = v.get(Field::CurrentPrice);
-        let cost = v.get(Field::UnitCost);
-        let reference = v.get(Field::ReferencePrice);
-        let now = v.get(Field::Now);
-        let last = v.get(Field::LastChangeAt);
-        let changes = v.get(Field::ChangesInWindow);
-        let anchor = v.get(Field::WindowAnchorPrice);
-        let competitor = v.get(Field::CompetitorPrice);
-        let t = self.tick;
         // A `Span` starts from these (see `Span::new`).
         if B::ALL {
             if let Some(m) = self.min_price {
@@ -1215,87 +1107,8 @@ impl Prepared {
                 b.upper(Rule::MaxPrice, m);
             }
         }
-        if let Some(c) = cost {
-            if let Some(s) = &self.margin {
-                b.lower(Rule::Margin, s.ceil(c));
-            }
-            if let Some(s) = &self.markup {
-                b.lower(Rule::Markup, s.ceil(c));
-            }
-            if let Some(u) = self.unit_margin {
-                // 0 <= c <= MAX_MONEY and 0 <= u <= PRODUCT_LIMIT (`new`):
-                // no overflow, and the engine's clamp is the identity.
-                b.lower(Rule::UnitMargin, ceil_tick(c.wrapping_add(u), t));
-            }
-        }
-        if let Some(s) = &self.discount {
-            if let Some(r) = reference {
-                b.lower(Rule::MaxDiscount, s.ceil(r));
-            }
-        }
-        if let Some(cur) = current {
-            if let Some(s) = &self.increase {
-                b.upper(Rule::MaxIncrease, s.floor(cur));
-            }
-            if let Some(s) = &self.decrease {
-                b.lower(Rule::MaxDecrease, s.ceil(cur));
-            }
-            if let Some(step) = self.max_step {
-                // 1 <= cur <= MAX_MONEY and 0 <= step <= PRODUCT_LIMIT
-                // (`new`): the engine's saturation and clamp do nothing.
-                b.lower(Rule::MaxStep, ceil_tick(cur.wrapping_sub(step), t));
-                b.upper(Rule::MaxStep, floor_tick(cur.wrapping_add(step), t));
-            }
-            // The first pass skips window bounds that cannot be the
-            // interval's end (see `window_dominated`); the second names them.
-            if self.window && (B::ALL || anchor.is_some() || !self.window_dominated) {
-                let w = anchor.unwrap_or(cur);
-                if let Some(s) = &self.window_up {
-                    b.upper(Rule::WindowIncrease, s.floor(w));
-                }
-                if let Some(s) = &self.window_down {
-                    b.lower(Rule::WindowDecrease, s.ceil(w));
-                }
-            }
-            if let (Some(cd), Some(l)) = (self.cooldown, last) {
-                let cooling = match now {
-                    // Both are validated non-negative: no overflow.
-                    Some(n) => n.wrapping_sub(l) < cd,
-                    None => true,
-                };
-                if cooling {
-                    b.lower(Rule::Cooldown, cur);
-                    b.upper(Rule::Cooldown, cur);
-                }
-            }
-            if let Some(max) = self.max_changes {
-                if changes.unwrap_or(0) >= max {
-                    b.lower(Rule::MaxChanges, cur);
-                    b.upper(Rule::MaxChanges, cur);
-                }
-            }
-        }
-        if let Some(k) = competitor {
-            if let Some(s) = &self.index_lo {
-                b.lower(Rule::CompetitorFloor, s.ceil(k));
-            }
-            if let Some(s) = &self.index_hi {
-                b.upper(Rule::CompetitorCeiling, s.floor(k));
-            }
-        }
+        self.formulas.collect(v, self.tick, true, b);
     }
-}
-
-/// Where [`Prepared::collect`] records each rule's bound.
-trait BoundSink {
-    /// Whether the sink needs every rule's bound; when not, only the
-    /// interval and the hold rules' bits matter, and a bound that can
-    /// never be the interval's end may be left out.
-    const ALL: bool;
-    /// A lower bound of `rule`.
-    fn lower(&mut self, rule: Rule, v: i64);
-    /// An upper bound of `rule`.
-    fn upper(&mut self, rule: Rule, v: i64);
 }
 
 /// The rules a decision names, given the interval `[lo, hi]` that the

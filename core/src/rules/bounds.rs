@@ -3,8 +3,7 @@
 use crate::item::Item;
 use crate::money::{ceil_money_to_tick, floor_money_to_tick};
 use crate::rules::params::CompiledRules;
-use crate::rules::Bounds;
-use crate::rules::Rule;
+use crate::rules::{BoundSink, Rule};
 
 /// The effective minimum: the larger of the policy's and the item's.
 #[inline]
@@ -28,7 +27,7 @@ pub(crate) fn effective_max(r: &CompiledRules, item: &Item) -> Option<i64> {
 /// `max_price`: hi = floor_T(min(policy max, item max));
 /// `map`: lo = ceil_T(map_price).
 #[inline]
-pub(crate) fn apply(r: &CompiledRules, item: &Item, b: &mut Bounds) {
+pub(crate) fn apply(r: &CompiledRules, item: &Item, b: &mut impl BoundSink) {
     let t = r.tick;
     if let Some(m) = effective_min(r, item) {
         b.lower(Rule::MinPrice, ceil_money_to_tick(m, t));

@@ -1,10 +1,8 @@
 //! Stability rules: change-rate limits and holds against the current price.
 
-use crate::item::Item;
-use crate::money::{ceil_money_to_tick, floor_money_to_tick};
+use crate::item::Field;
 use crate::rules::params::{CompiledRules, Ratio};
-use crate::rules::Bounds;
-use crate::rules::{Factor, Rule};
+use crate::rules::{offset, offset_ceil, offset_floor, scale, BoundSink, Factor, Row, Rule, Scale};
 
 /// `max_increase` and `window_increase`: the ceiling is `x × (1 + up)`.
 #[inline]
@@ -19,64 +17,138 @@ pub(crate) fn decrease_factor(down: Ratio) -> Factor {
     Factor::minus(down.num, down.den)
 }
 
-/// `max_increase` / `max_decrease` against P, `max_step`, `window_increase`
-/// / `window_decrease` against W (default P), and the holds `cooldown` and
-/// `max_changes` as the bound [P, P]. Skipped for a new listing (no P).
-#[inline]
-pub(crate) fn apply(r: &CompiledRules, item: &Item, b: &mut Bounds) {
-    let Some(current) = item.current_price() else {
-        return;
-    };
-    let t = r.tick;
-    if let Some(up) = r.max_increase {
-        b.upper(Rule::MaxIncrease, increase_factor(up).floor(current, t));
+/// The rules that hold an item at its live price (the bound [P, P]). When
+/// more than one holds it, the decision names the lowest code.
+pub(crate) const HOLDS: u64 = (1 << Rule::Cooldown as u8) | (1 << Rule::MaxChanges as u8);
+
+/// The hold that decides an item whose kept rules set `set`.
+#[inline(always)]
+pub(crate) fn hold_of(set: u64) -> Option<Rule> {
+    let holds = set & HOLDS;
+    if holds == 0 {
+        None
+    } else {
+        Rule::from_code(holds.trailing_zeros() as u8)
     }
-    if let Some(down) = r.max_decrease {
-        b.lower(Rule::MaxDecrease, decrease_factor(down).ceil(current, t));
+}
+
+/// The family's parameters in arithmetic `S`.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Change<S> {
+    pub(crate) increase: Option<S>,
+    pub(crate) decrease: Option<S>,
+    pub(crate) max_step: Option<i64>,
+    pub(crate) window_up: Option<S>,
+    pub(crate) window_down: Option<S>,
+    /// Whether either window rule is on.
+    pub(crate) window: bool,
+    /// Whether, with no anchor (the window then starts from the live
+    /// price), each window bound is never tighter than the change limit
+    /// on the same side: a ratio at least as large under the same
+    /// monotone rounding. A sink that only needs the interval (see
+    /// [`BoundSink::ALL`]) then skips both.
+    pub(crate) window_dominated: bool,
+    pub(crate) cooldown: Option<i64>,
+    pub(crate) max_changes: Option<i64>,
+}
+
+impl<S: Scale> Change<S> {
+    #[inline(always)]
+    pub(crate) fn new(r: &CompiledRules) -> Option<Change<S>> {
+        let t = r.tick;
+        Some(Change {
+            increase: scale(r.max_increase, increase_factor, t)?,
+            decrease: scale(r.max_decrease, decrease_factor, t)?,
+            max_step: offset::<S>(r.max_step)?,
+            window_up: scale(r.window_increase, increase_factor, t)?,
+            window_down: scale(r.window_decrease, decrease_factor, t)?,
+            window: r.window_increase.is_some() || r.window_decrease.is_some(),
+            window_dominated: at_least(r.window_increase, r.max_increase)
+                && at_least(r.window_decrease, r.max_decrease),
+            cooldown: r.cooldown_secs,
+            max_changes: r.max_changes,
+        })
     }
-    if let Some(step) = r.max_step {
-        // P <= 10^15 and the step is policy money: no overflow.
-        b.lower(
-            Rule::MaxStep,
-            ceil_money_to_tick(current.saturating_sub(step), t),
-        );
-        b.upper(
-            Rule::MaxStep,
-            floor_money_to_tick(current.saturating_add(step), t),
-        );
-    }
-    if r.window_increase.is_some() || r.window_decrease.is_some() {
-        let w = item.window_anchor_price().unwrap_or(current);
-        if let Some(up) = r.window_increase {
-            b.upper(Rule::WindowIncrease, increase_factor(up).floor(w, t));
+
+    /// `max_increase` / `max_decrease` against P, `max_step`,
+    /// `window_increase` / `window_decrease` against W (default P), and the
+    /// holds `cooldown` and `max_changes` as the bound [P, P]. Skipped for
+    /// a new listing (no P).
+    #[inline(always)]
+    pub(crate) fn collect<B: BoundSink>(&self, v: &impl Row, t: i64, b: &mut B) {
+        let Some(cur) = v.get(Field::CurrentPrice) else {
+            return;
+        };
+        if let Some(s) = &self.increase {
+            b.upper(Rule::MaxIncrease, s.floor(cur));
         }
-        if let Some(down) = r.window_decrease {
-            b.lower(Rule::WindowDecrease, decrease_factor(down).ceil(w, t));
+        if let Some(s) = &self.decrease {
+            b.lower(Rule::MaxDecrease, s.ceil(cur));
+        }
+        if let Some(step) = self.max_step {
+            b.lower(Rule::MaxStep, offset_ceil(cur, step.wrapping_neg(), t));
+            b.upper(Rule::MaxStep, offset_floor(cur, step, t));
+        }
+        if self.window {
+            let anchor = v.get(Field::WindowAnchorPrice);
+            if B::ALL || anchor.is_some() || !self.window_dominated {
+                let w = anchor.unwrap_or(cur);
+                if let Some(s) = &self.window_up {
+                    b.upper(Rule::WindowIncrease, s.floor(w));
+                }
+                if let Some(s) = &self.window_down {
+                    b.lower(Rule::WindowDecrease, s.ceil(w));
+                }
+            }
+        }
+        if let (Some(cd), Some(last)) = (self.cooldown, v.get(Field::LastChangeAt)) {
+            if cooling(cd, last, v.get(Field::Now)) {
+                b.lower(Rule::Cooldown, cur);
+                b.upper(Rule::Cooldown, cur);
+            }
+        }
+        if let Some(max) = self.max_changes {
+            if v.get(Field::ChangesInWindow).unwrap_or(0) >= max {
+                b.lower(Rule::MaxChanges, cur);
+                b.upper(Rule::MaxChanges, cur);
+            }
         }
     }
-    if cooling_down(r, item) {
-        b.lower(Rule::Cooldown, current);
-        b.upper(Rule::Cooldown, current);
-    }
-    if let Some(max) = r.max_changes {
-        if item.changes_in_window().unwrap_or(0) >= max {
-            b.lower(Rule::MaxChanges, current);
-            b.upper(Rule::MaxChanges, current);
+
+    pub(crate) fn each_factor(&self, f: &mut impl FnMut(Field, &S)) {
+        for s in [&self.increase, &self.decrease].into_iter().flatten() {
+            f(Field::CurrentPrice, s);
+        }
+        // With no anchor the window starts from the live price.
+        for s in [&self.window_up, &self.window_down].into_iter().flatten() {
+            f(Field::CurrentPrice, s);
+            f(Field::WindowAnchorPrice, s);
         }
     }
 }
 
-/// Whether the cooldown holds the item: `now - last_change_at < cooldown`.
-/// An item that changed at a known time but carries no `now` is held: the
-/// engine cannot prove the cooldown is over (fail closed).
-#[inline]
-pub(crate) fn cooling_down(r: &CompiledRules, item: &Item) -> bool {
-    let (Some(cooldown), Some(last)) = (r.cooldown_secs, item.last_change_at()) else {
-        return false;
-    };
-    match item.now() {
+/// Whether a window ratio `w` makes a bound never tighter than the change
+/// limit `c` on the same side, whatever the live price: `w` absent (no
+/// bound), or both present with `w >= c`. For an increase, `x (1 + w)`
+/// is then at least `x (1 + c)`; for a decrease `x (1 - w)` at most
+/// `x (1 - c)`; `floor_T` and `ceil_T` keep the order.
+fn at_least(w: Option<Ratio>, c: Option<Ratio>) -> bool {
+    match (w, c) {
+        (None, _) => true,
+        (Some(_), None) => false,
+        // Denominators are positive (powers of ten).
+        (Some(w), Some(c)) => w.n() * c.d() >= c.n() * w.d(),
+    }
+}
+
+/// `now - last < cooldown`. An item that changed at a known time but
+/// carries no `now` is held: the engine cannot prove the cooldown is over
+/// (fail closed).
+#[inline(always)]
+fn cooling(cooldown: i64, last: i64, now: Option<i64>) -> bool {
+    match now {
         // Both validated non-negative: the difference cannot overflow.
-        Some(now) => now - last < cooldown,
+        Some(now) => now.wrapping_sub(last) < cooldown,
         None => true,
     }
 }

@@ -2,13 +2,12 @@
 
 use crate::item::Item;
 use crate::rules::params::CompiledRules;
-use crate::rules::Bounds;
-use crate::rules::{Factor, Rule};
+use crate::rules::{BoundSink, Factor, Rule};
 
 /// hi = floor_T(baseline x (1 + cap)). The caller has already held items
 /// without a `baseline_price`.
 #[inline]
-pub(crate) fn apply(r: &CompiledRules, item: &Item, b: &mut Bounds) {
+pub(crate) fn apply(r: &CompiledRules, item: &Item, b: &mut impl BoundSink) {
     if let (Some(cap), Some(base)) = (r.emergency_cap, item.baseline_price()) {
         let v = Factor::plus(cap.num, cap.den).floor(base, r.tick);
         b.upper(Rule::EmergencyCap, v);

@@ -1,10 +1,8 @@
 //! Financial cost floors: `margin`, `markup`, `unit_margin`.
 
-use crate::item::Item;
-use crate::money::{ceil_money_to_tick, ceil_to_tick, clamp_bound};
+use crate::item::Field;
 use crate::rules::params::{CompiledRules, Ratio};
-use crate::rules::Bounds;
-use crate::rules::{Factor, Rule};
+use crate::rules::{offset, offset_ceil, scale, BoundSink, Factor, Row, Rule, Scale};
 
 /// `margin`: the price whose gross margin over cost `c` is `m` is
 /// `c / (1 - m)`, so the floor is `c × den / (den - num)`; validation keeps
@@ -23,32 +21,48 @@ pub(crate) fn markup_factor(k: Ratio) -> Factor {
     Factor::plus(k.num, k.den)
 }
 
-/// `margin`: lo = ceil_T(c / (1 - m));
-/// `markup`: lo = ceil_T(c x (1 + k));
-/// `unit_margin`: lo = ceil_T(c + u).
-/// Items without `unit_cost` never reach here: they are held as `missing_cost`.
-#[inline]
-pub(crate) fn apply(r: &CompiledRules, item: &Item, b: &mut Bounds) {
-    let Some(c) = item.unit_cost() else {
-        return;
-    };
-    let t = r.tick;
-    if let Some(m) = r.min_margin {
-        b.lower(Rule::Margin, margin_factor(m).ceil(c, t));
-    }
-    if let Some(k) = r.min_markup {
-        b.lower(Rule::Markup, markup_factor(k).ceil(c, t));
-    }
-    if let Some(u) = r.min_unit_margin {
-        b.lower(Rule::UnitMargin, unit_margin_floor(c, u, t));
-    }
+/// The family's parameters in arithmetic `S`.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Margin<S> {
+    pub(crate) margin: Option<S>,
+    pub(crate) markup: Option<S>,
+    pub(crate) unit_margin: Option<i64>,
 }
 
-/// `unit_margin`: `ceil_T(c + u)`.
-#[inline(always)]
-pub(crate) fn unit_margin_floor(c: i64, u: i64, t: i64) -> i64 {
-    match c.checked_add(u) {
-        Some(s) => ceil_money_to_tick(s, t),
-        None => clamp_bound(ceil_to_tick(i128::from(c) + i128::from(u), 1, t)),
+impl<S: Scale> Margin<S> {
+    #[inline(always)]
+    pub(crate) fn new(r: &CompiledRules) -> Option<Margin<S>> {
+        Some(Margin {
+            margin: scale(r.min_margin, margin_factor, r.tick)?,
+            markup: scale(r.min_markup, markup_factor, r.tick)?,
+            unit_margin: offset::<S>(r.min_unit_margin)?,
+        })
+    }
+
+    /// `margin`: lo = ceil_T(c / (1 - m));
+    /// `markup`: lo = ceil_T(c x (1 + k));
+    /// `unit_margin`: lo = ceil_T(c + u).
+    /// Items without `unit_cost` never reach here when the policy has one
+    /// of these: they are held as `missing_cost`.
+    #[inline(always)]
+    pub(crate) fn collect(&self, v: &impl Row, t: i64, b: &mut impl BoundSink) {
+        let Some(c) = v.get(Field::UnitCost) else {
+            return;
+        };
+        if let Some(s) = &self.margin {
+            b.lower(Rule::Margin, s.ceil(c));
+        }
+        if let Some(s) = &self.markup {
+            b.lower(Rule::Markup, s.ceil(c));
+        }
+        if let Some(u) = self.unit_margin {
+            b.lower(Rule::UnitMargin, offset_ceil(c, u, t));
+        }
+    }
+
+    pub(crate) fn each_factor(&self, f: &mut impl FnMut(Field, &S)) {
+        for s in [&self.margin, &self.markup].into_iter().flatten() {
+            f(Field::UnitCost, s);
+        }
     }
 }

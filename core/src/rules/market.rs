@@ -1,9 +1,8 @@
 //! Market rules: bounds as multiples of a competitor price.
 
-use crate::item::Item;
+use crate::item::Field;
 use crate::rules::params::{CompiledRules, Ratio};
-use crate::rules::Bounds;
-use crate::rules::{Factor, Rule};
+use crate::rules::{scale, BoundSink, Factor, Row, Rule, Scale};
 
 /// `competitor_floor` and `competitor_ceiling`: `K × index`.
 #[inline]
@@ -11,18 +10,41 @@ pub(crate) fn index_factor(index: Ratio) -> Factor {
     Factor::of(index.num, index.den)
 }
 
-/// `competitor_floor`: lo = ceil_T(K x min_index);
-/// `competitor_ceiling`: hi = floor_T(K x max_index).
-/// Skipped without a `competitor_price`.
-#[inline]
-pub(crate) fn apply(r: &CompiledRules, item: &Item, b: &mut Bounds) {
-    let Some(k) = item.competitor_price() else {
-        return;
-    };
-    if let Some(min) = r.min_index {
-        b.lower(Rule::CompetitorFloor, index_factor(min).ceil(k, r.tick));
+/// The family's parameters in arithmetic `S`.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Market<S> {
+    pub(crate) floor: Option<S>,
+    pub(crate) ceiling: Option<S>,
+}
+
+impl<S: Scale> Market<S> {
+    #[inline(always)]
+    pub(crate) fn new(r: &CompiledRules) -> Option<Market<S>> {
+        Some(Market {
+            floor: scale(r.min_index, index_factor, r.tick)?,
+            ceiling: scale(r.max_index, index_factor, r.tick)?,
+        })
     }
-    if let Some(max) = r.max_index {
-        b.upper(Rule::CompetitorCeiling, index_factor(max).floor(k, r.tick));
+
+    /// `competitor_floor`: lo = ceil_T(K x min_index);
+    /// `competitor_ceiling`: hi = floor_T(K x max_index).
+    /// Skipped without a `competitor_price`.
+    #[inline(always)]
+    pub(crate) fn collect(&self, v: &impl Row, b: &mut impl BoundSink) {
+        let Some(k) = v.get(Field::CompetitorPrice) else {
+            return;
+        };
+        if let Some(s) = &self.floor {
+            b.lower(Rule::CompetitorFloor, s.ceil(k));
+        }
+        if let Some(s) = &self.ceiling {
+            b.upper(Rule::CompetitorCeiling, s.floor(k));
+        }
+    }
+
+    pub(crate) fn each_factor(&self, f: &mut impl FnMut(Field, &S)) {
+        for s in [&self.floor, &self.ceiling].into_iter().flatten() {
+            f(Field::CompetitorPrice, s);
+        }
     }
 }

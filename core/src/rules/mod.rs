@@ -6,9 +6,12 @@
 
 use core::fmt;
 
+use crate::item::{Field, Item};
 use crate::money::{
-    ceil_ratio_to_tick, ceil_to_tick, clamp_bound, floor_ratio_to_tick, floor_to_tick,
+    ceil_money_to_tick, ceil_ratio_to_tick, ceil_to_tick, clamp_bound, floor_money_to_tick,
+    floor_ratio_to_tick, floor_to_tick, MAX_MONEY,
 };
+use params::CompiledRules;
 
 pub(crate) mod bounds;
 pub(crate) mod change;
@@ -98,6 +101,189 @@ impl Factor {
                 tick,
             )),
         }
+    }
+}
+
+/// How an evaluator computes a rule family's [`Factor`] on the policy's
+/// tick: `ceil_T(x × num / den)` for a lower bound, `floor_T` for an upper
+/// one. [`Exact`] is the general engine's `i128` arithmetic; the row
+/// kernel has a scaled reciprocal. The family files build their
+/// parameters and record their bounds once, generic over this trait, so
+/// every evaluator computes the same rule from the same definition.
+pub(crate) trait Scale: Copy {
+    /// `f` on ticks of `tick`, or `None` when this arithmetic cannot hold
+    /// it (the policy then takes the general engine).
+    fn new(f: Factor, tick: i64) -> Option<Self>;
+    /// Whether a money parameter `v` that a rule adds to or subtracts from
+    /// a valid price (`unit_margin`, `max_step`) is in this arithmetic's
+    /// range: at most [`MAX_MONEY`] (policy validation allows no more), so
+    /// the sum or difference with a price is far inside ±2^62 and needs no
+    /// clamp (see [`offset_ceil`]).
+    fn offset_ok(v: i64) -> bool;
+    /// `ceil_T(x × num / den)`, a lower bound.
+    fn ceil(&self, x: i64) -> i64;
+    /// `floor_T(x × num / den)`, an upper bound.
+    fn floor(&self, x: i64) -> i64;
+}
+
+/// The general engine's arithmetic: exact, any factor, clamped to ±2^62.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Exact {
+    f: Factor,
+    tick: i64,
+}
+
+impl Scale for Exact {
+    #[inline(always)]
+    fn new(f: Factor, tick: i64) -> Option<Exact> {
+        Some(Exact { f, tick })
+    }
+
+    #[inline(always)]
+    fn offset_ok(v: i64) -> bool {
+        (0..=MAX_MONEY).contains(&v)
+    }
+
+    #[inline(always)]
+    fn ceil(&self, x: i64) -> i64 {
+        self.f.ceil(x, self.tick)
+    }
+
+    #[inline(always)]
+    fn floor(&self, x: i64) -> i64 {
+        self.f.floor(x, self.tick)
+    }
+}
+
+/// An optional parameter's factor in arithmetic `S`: `Some(None)` when
+/// the parameter is absent, `None` when `S` cannot hold it.
+#[inline(always)]
+pub(crate) fn scale<S: Scale, T>(v: Option<T>, f: fn(T) -> Factor, tick: i64) -> Option<Option<S>> {
+    match v {
+        None => Some(None),
+        Some(x) => S::new(f(x), tick).map(Some),
+    }
+}
+
+/// An optional money parameter that a rule adds to a price, when `S`
+/// can hold it (see [`Scale::offset_ok`]).
+#[inline(always)]
+pub(crate) fn offset<S: Scale>(v: Option<i64>) -> Option<Option<i64>> {
+    match v {
+        Some(x) if !S::offset_ok(x) => None,
+        _ => Some(v),
+    }
+}
+
+/// `ceil_T(x + u)` for a valid price or cost `x` and an offset `u` that
+/// [`Scale::offset_ok`] admitted (`|x + u| <= 2 × MAX_MONEY`): no overflow
+/// and no clamp, so none is computed.
+#[inline(always)]
+pub(crate) fn offset_ceil(x: i64, u: i64, t: i64) -> i64 {
+    let v = x.wrapping_add(u);
+    if t == 1 {
+        v
+    } else {
+        ceil_money_to_tick(v, t)
+    }
+}
+
+/// `floor_T(x + u)`, as [`offset_ceil`].
+#[inline(always)]
+pub(crate) fn offset_floor(x: i64, u: i64, t: i64) -> i64 {
+    let v = x.wrapping_add(u);
+    if t == 1 {
+        v
+    } else {
+        floor_money_to_tick(v, t)
+    }
+}
+
+/// Where the family files record each rule's bound: the general engine's
+/// per-class [`Bounds`], or the row kernel's passes.
+pub(crate) trait BoundSink {
+    /// Whether the sink needs every rule's bound; when not, only the
+    /// interval and the hold rules' bits matter, and a bound that can
+    /// never be the interval's end may be left out.
+    const ALL: bool;
+    /// A lower bound of `rule`.
+    fn lower(&mut self, rule: Rule, v: i64);
+    /// An upper bound of `rule`.
+    fn upper(&mut self, rule: Rule, v: i64);
+}
+
+/// One item's inputs as the family files read them: the proposal, and
+/// each optional value by its [`Field`]. An [`Item`] answers from its
+/// presence mask; the row kernel from its columns.
+pub(crate) trait Row {
+    /// The proposed price.
+    fn p(&self) -> i64;
+    /// The value of `f`, if present.
+    fn get(&self, f: Field) -> Option<i64>;
+}
+
+impl Row for Item {
+    #[inline(always)]
+    fn p(&self) -> i64 {
+        self.proposed_price()
+    }
+
+    #[inline(always)]
+    fn get(&self, f: Field) -> Option<i64> {
+        if self.presence() & f.bit() != 0 {
+            Some(self.raw(f))
+        } else {
+            None
+        }
+    }
+}
+
+/// The rules every evaluator computes alike (the cost floors, the
+/// promotion discount, the change limits and holds, the market bounds),
+/// each family's parameters prepared in arithmetic `S` by the family's
+/// own file. The general engine adds what only it decides (item bounds,
+/// MAP, the emergency cap, campaign budgets, custom rules).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Formulas<S> {
+    pub(crate) margin: margin::Margin<S>,
+    pub(crate) promotion: promotion::Discount<S>,
+    pub(crate) change: change::Change<S>,
+    pub(crate) market: market::Market<S>,
+}
+
+impl<S: Scale> Formulas<S> {
+    /// `r`'s parameters in arithmetic `S`, or `None` when one does not fit it.
+    #[inline(always)]
+    pub(crate) fn new(r: &CompiledRules) -> Option<Formulas<S>> {
+        Some(Formulas {
+            margin: margin::Margin::new(r)?,
+            promotion: promotion::Discount::new(r)?,
+            change: change::Change::new(r)?,
+            market: market::Market::new(r)?,
+        })
+    }
+
+    /// Records every rule's bound for `v` into `b`. `moving` is false for a
+    /// pinned price, which bypasses the stability and market classes
+    /// (docs/spec.md §5.6).
+    #[inline(always)]
+    pub(crate) fn collect(&self, v: &impl Row, tick: i64, moving: bool, b: &mut impl BoundSink) {
+        self.margin.collect(v, tick, b);
+        self.promotion.collect(v, b);
+        if moving {
+            self.change.collect(v, tick, b);
+            self.market.collect(v, b);
+        }
+    }
+
+    /// Every prepared factor with the field it multiplies, for the row
+    /// kernel's admission limits (an input beyond a factor's range takes
+    /// the general engine).
+    pub(crate) fn each_factor(&self, mut f: impl FnMut(Field, &S)) {
+        self.margin.each_factor(&mut f);
+        self.promotion.each_factor(&mut f);
+        self.change.each_factor(&mut f);
+        self.market.each_factor(&mut f);
     }
 }
 

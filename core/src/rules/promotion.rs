@@ -1,10 +1,9 @@
 //! Financial promotion floors: `max_discount` and `promo_budget`.
 
-use crate::item::Item;
+use crate::item::{Field, Item};
 use crate::money::{ceil_to_tick, clamp_bound, wide_mul};
 use crate::rules::params::{CompiledRules, Ratio};
-use crate::rules::{Bounds, Budget};
-use crate::rules::{Factor, Rule};
+use crate::rules::{scale, BoundSink, Budget, Factor, Row, Rule, Scale};
 
 /// `max_discount`: the floor is `R × (1 - d)`; validation keeps `d <= 1`.
 #[inline]
@@ -12,33 +11,57 @@ pub(crate) fn discount_factor(d: Ratio) -> Factor {
     Factor::minus(d.num, d.den)
 }
 
-/// `max_discount`: lo = ceil_T(R x (1 - d));
-/// `promo_budget`: spend(p) = (R - p) x units <= B, so lo = ceil_T(R - B / units).
-/// Only for items on promotion (with a `reference_price`).
+/// `max_discount` in arithmetic `S`.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Discount<S> {
+    pub(crate) max_discount: Option<S>,
+}
+
+impl<S: Scale> Discount<S> {
+    #[inline(always)]
+    pub(crate) fn new(r: &CompiledRules) -> Option<Discount<S>> {
+        Some(Discount {
+            max_discount: scale(r.max_discount, discount_factor, r.tick)?,
+        })
+    }
+
+    /// `max_discount`: lo = ceil_T(R x (1 - d)), for items on promotion
+    /// (with a `reference_price`).
+    #[inline(always)]
+    pub(crate) fn collect(&self, v: &impl Row, b: &mut impl BoundSink) {
+        if let (Some(s), Some(r)) = (&self.max_discount, v.get(Field::ReferencePrice)) {
+            b.lower(Rule::MaxDiscount, s.ceil(r));
+        }
+    }
+
+    pub(crate) fn each_factor(&self, f: &mut impl FnMut(Field, &S)) {
+        if let Some(s) = &self.max_discount {
+            f(Field::ReferencePrice, s);
+        }
+    }
+}
+
+/// `promo_budget`: spend(p) = (R - p) x units <= B, so lo = ceil_T(R - B / units),
+/// for an item on promotion that draws on a campaign (the general engine
+/// alone decides those: the budget is shared state).
 #[inline]
-pub(crate) fn apply(r: &CompiledRules, item: &Item, budget: Budget, b: &mut Bounds) {
-    let Some(reference) = item.reference_price() else {
+pub(crate) fn budget(item: &Item, budget: Budget, tick: i64, b: &mut impl BoundSink) {
+    let (Some(reference), Budget::Remaining(remaining), Some(units)) =
+        (item.reference_price(), budget, item.expected_units())
+    else {
         return;
     };
-    if let Some(d) = r.max_discount {
-        b.lower(
-            Rule::MaxDiscount,
-            discount_factor(d).ceil(reference, r.tick),
-        );
-    }
-    if let (Budget::Remaining(remaining), Some(units)) = (budget, item.expected_units()) {
-        let u = i128::from(units);
-        // (R*u - B) / u; a budget that covers the whole reference price
-        // still yields a (non-positive) bound, so the rule is reported.
-        b.lower(
-            Rule::PromoBudget,
-            clamp_bound(ceil_to_tick(
-                wide_mul(reference, units) - i128::from(remaining),
-                u,
-                r.tick,
-            )),
-        );
-    }
+    let u = i128::from(units);
+    // (R*u - B) / u; a budget that covers the whole reference price
+    // still yields a (non-positive) bound, so the rule is reported.
+    b.lower(
+        Rule::PromoBudget,
+        clamp_bound(ceil_to_tick(
+            wide_mul(reference, units) - i128::from(remaining),
+            u,
+            tick,
+        )),
+    );
 }
 
 /// `(R - price) x units`, never negative, for a promoted item with a forecast.

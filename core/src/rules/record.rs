@@ -1,7 +1,7 @@
 //! The bounds one item's rules set, as every rule family records them and
 //! every evaluator reads them; and what a rule may know of its campaign.
 
-use super::{Class, ClassSet, Rule};
+use super::{BoundSink, Class, ClassSet, Rule};
 
 /// What the item's campaign has left, as seen by one evaluation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -58,18 +58,6 @@ impl Bounds {
             lo_at: [0; 5],
             hi_at: [0; 5],
         }
-    }
-
-    /// Records a lower bound (already clamped to ±2^62) for `rule`.
-    #[inline(always)]
-    pub(crate) fn lower(&mut self, rule: Rule, v: i64) {
-        self.lower_code(rule as usize, rule.class(), v);
-    }
-
-    /// Records an upper bound (already clamped to ±2^62) for `rule`.
-    #[inline(always)]
-    pub(crate) fn upper(&mut self, rule: Rule, v: i64) {
-        self.upper_code(rule as usize, rule.class(), v);
     }
 
     // Branch-free: which bound is tightest is data, and data branches
@@ -163,5 +151,19 @@ impl Bounds {
             }
         }
         None
+    }
+}
+
+impl BoundSink for Bounds {
+    const ALL: bool = true;
+
+    #[inline(always)]
+    fn lower(&mut self, rule: Rule, v: i64) {
+        self.lower_code(rule as usize, rule.class(), v);
+    }
+
+    #[inline(always)]
+    fn upper(&mut self, rule: Rule, v: i64) {
+        self.upper_code(rule as usize, rule.class(), v);
     }
 }
