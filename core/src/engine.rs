@@ -6,14 +6,13 @@
 //! closed.
 
 use crate::compiled::CompiledRules;
-use crate::decision::{outcome_of, Decision, Outcome, Reason};
+use crate::decision::{Decision, Reason};
 use crate::item::{Field, Item};
-use crate::money::{ceil_money_to_tick, floor_money_to_tick, snap_half_even, wide_mul, MAX_MONEY};
-use crate::rules::{
-    bounds, change, emergency, endings, promotion, Class, ClassSet, Exact, Formulas, Rule, RuleSet,
-};
+use crate::money::{ceil_money_to_tick, floor_money_to_tick, wide_mul, MAX_MONEY};
+use crate::rules::{bounds, change, emergency, promotion, Class, ClassSet, Exact, Formulas, Rule};
 use crate::rules::{Bounds, NO_HI, NO_LO};
 pub use crate::rules::{Budget, CustomBound, CustomRule, CUSTOM_BASE, MAX_CUSTOM_RULES};
+use crate::tail::{self, Ends, Tail, TailRules};
 
 /// The most units a forecast may carry.
 pub const MAX_UNITS: i64 = 1_000_000_000;
@@ -250,117 +249,68 @@ fn evaluate_impl(
         None
     };
 
-    let snapped = snap_half_even(proposal, t);
-    let mut price = snapped.clamp(lo, hi);
-    let clamped_lo = snapped < lo;
-    let clamped_hi = snapped > hi;
-
-    let mut violated = b.violated;
-    let mut binding = 0u64;
-    let mut unmet = RuleSet::EMPTY;
-    if proposal % t != 0 {
-        violated |= 1 << Rule::Tick as u8;
-    }
-
-    let mut ending_moved = false;
-    if let (Some(e), None) = (r.endings.as_ref(), pinned) {
-        if !endings::is_allowed(e, proposal) {
-            violated |= 1 << Rule::PriceEnding as u8;
-        }
-        if hold.is_none() && !endings::is_allowed(e, price) {
-            // Ties go to the proposal's side, and to the lower ending when the
-            // price is the snapped proposal (R7): compare with the snapped
-            // proposal, not the raw one, which may sit off the tick above it.
-            match endings::nearest(e, price, lo, hi, snapped > price) {
-                Some(p) => {
-                    ending_moved = p != price;
-                    price = p;
-                }
-                None => unmet.insert(Rule::PriceEnding),
-            }
-        }
-    }
-
-    let mut min_change_applied = false;
-    if let (Some(p), None, None) = (current, pinned, hold) {
-        // Not `stability_kept`: with `min_change` as the only stability rule
-        // the class sets no bound, so it is neither kept nor relaxed (R6).
-        if !relaxed.contains(Class::Stability)
-            && change::within_min_change(r, p, price)
-            && lo <= p
-            && p <= hi
-        {
-            price = p;
-            min_change_applied = true;
-            // The ending's move was undone: it no longer decides the price.
-            ending_moved = false;
-            violated |= 1 << Rule::MinChange as u8;
-            binding |= 1 << Rule::MinChange as u8;
-        }
-    }
-
-    binding |= b.binding_at(price, kept);
-    if ending_moved {
-        binding |= 1 << Rule::PriceEnding as u8;
-    }
-    // Back at P through `min_change`, the snap no longer decides the price
-    // either (C6): an ending had moved it off the snapped value.
-    if snapped != proposal && price == snapped && !min_change_applied {
-        binding |= 1 << Rule::Tick as u8;
-    }
-    if pinned == Some(price) {
-        binding |= 1 << Rule::Pinned as u8;
-    }
-
-    let (outcome, reason) = outcome_of(
-        price,
-        item.proposed_price(),
+    let tail = Tail {
+        proposed: item.proposed_price(),
+        judged: proposal,
+        pinned: pinned.is_some(),
+        tick: t,
+        lo,
+        hi,
         hold,
-        min_change_applied,
-        || {
-            let source = if clamped_lo {
-                b.source_of(lo, false, &r.priority, kept)
-            } else if clamped_hi {
-                b.source_of(hi, true, &r.priority, kept)
-            } else {
-                None
-            };
-            match source {
-                Some(code) if code >= CUSTOM_BASE => {
-                    Reason::Custom(u8::try_from(code - CUSTOM_BASE).unwrap_or(u8::MAX))
-                }
-                Some(code) => Reason::Rule(
-                    u8::try_from(code)
-                        .ok()
-                        .and_then(Rule::from_code)
-                        .unwrap_or(Rule::Tick),
-                ),
-                None if ending_moved => Reason::Rule(Rule::PriceEnding),
-                None if pinned.is_some() => Reason::Rule(Rule::Pinned),
-                None => Reason::Rule(Rule::Tick),
-            }
-        },
-    );
-
-    let needs_approval = match (r.max_auto_change, current) {
-        (Some(limit), Some(cur)) if outcome != Outcome::Held => {
-            change::needs_approval(limit, cur, price)
-        }
-        _ => false,
-    };
-
-    Decision {
-        outcome,
-        reason,
-        price: Some(price),
-        lower: Some(lo),
-        upper: if hi == NO_HI { None } else { Some(hi) },
-        violated: RuleSet(violated),
-        binding: RuleSet(binding),
-        unmet,
         relaxed,
-        promo_spend: promotion::spend(item, price),
-        needs_approval,
-        invalid_field: None,
+    };
+    let rules = TailRules {
+        min_change: r.min_change,
+        max_auto_change: r.max_auto_change,
+    };
+    let endings = if pinned.is_none() {
+        r.endings.as_ref()
+    } else {
+        None
+    };
+    let mut ends = EngineEnds {
+        b: &b,
+        order: &r.priority,
+        kept,
+    };
+    tail::finish(tail, &rules, item, &mut ends, endings)
+}
+
+/// The general engine's bounds, kept per class, as the tail reads them.
+struct EngineEnds<'a> {
+    b: &'a Bounds,
+    order: &'a [Class; 4],
+    kept: ClassSet,
+}
+
+impl Ends for EngineEnds<'_> {
+    #[inline]
+    fn name(&mut self, lo: i64, hi: i64) -> (u64, u64, u64) {
+        (
+            self.b.violated,
+            self.b.rules_at(lo, false, self.kept),
+            self.b.rules_at(hi, true, self.kept),
+        )
+    }
+
+    #[inline]
+    fn violated_inside(&self) -> u64 {
+        // Every rule the judged price breaks, relaxed classes' too.
+        self.b.violated
+    }
+
+    #[inline]
+    fn source(&self, _: u64, v: i64, upper: bool) -> Option<Reason> {
+        let code = self.b.source_of(v, upper, self.order, self.kept)?;
+        Some(if code >= CUSTOM_BASE {
+            Reason::Custom(u8::try_from(code - CUSTOM_BASE).unwrap_or(u8::MAX))
+        } else {
+            Reason::Rule(
+                u8::try_from(code)
+                    .ok()
+                    .and_then(Rule::from_code)
+                    .unwrap_or(Rule::Tick),
+            )
+        })
     }
 }

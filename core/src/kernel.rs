@@ -24,17 +24,17 @@
 use core::ops::Range;
 
 use crate::columns::{Column, Columns};
-use crate::compiled::{CompiledRules, Endings, Ratio};
-use crate::decision::{outcome_of, Decision, Outcome, Reason};
+use crate::compiled::{CompiledRules, Endings};
+use crate::decision::{Decision, Reason};
 use crate::engine::MAX_UNITS;
 use crate::item::{Field, Item};
 use crate::lanes::{DecisionRows, LaneInputs, LaneRules, Lanes, Scratch, Source, BLOCK};
-use crate::money::{ceil_money_to_tick, floor_money_to_tick, snap_half_even, wide_mul, MAX_MONEY};
+use crate::money::{ceil_money_to_tick, floor_money_to_tick, wide_mul, MAX_MONEY};
 use crate::rules::{
-    change, class_mask, endings, promotion, BoundSink, Class, ClassSet, Factor, Formulas, Row,
-    Rule, RuleSet, Scale,
+    change, class_mask, endings, BoundSink, Class, ClassSet, Factor, Formulas, Row, Rule, Scale,
 };
 use crate::rules::{mask, NO_HI, NO_LO};
+use crate::tail::{self, EndingCheck, Ends, Tail, TailRules};
 
 /// Receives the kernel's decisions (a trait rather than a closure so that
 /// the batch's sink is inlined into the kernel's loop).
@@ -380,8 +380,8 @@ pub(crate) struct Prepared {
     max_price: Option<i64>,
     /// The rules the family files define, in the kernel's arithmetic.
     formulas: Formulas<Scaled>,
-    min_change: Option<Ratio>,
-    max_auto_change: Option<Ratio>,
+    /// `min_change` and `max_auto_change`.
+    tail: TailRules,
     endings: Option<Endings>,
     /// `endings` as the modulus's reciprocal and a bitmask of the allowed
     /// residues, when the modulus is at most 128 (one major unit of a
@@ -446,8 +446,10 @@ impl Prepared {
                 min_price: r.min_price.map(|m| ceil_money_to_tick(m, t)),
                 max_price: r.max_price.map(|m| floor_money_to_tick(m, t)),
                 formulas: Formulas::new(r).ok_or(())?,
-                min_change: r.min_change,
-                max_auto_change: r.max_auto_change,
+                tail: TailRules {
+                    min_change: r.min_change,
+                    max_auto_change: r.max_auto_change,
+                },
                 endings: r.endings,
                 ending_bits: r
                     .endings
@@ -936,7 +938,6 @@ impl Prepared {
     #[inline(always)]
     fn decide(&self, v: &impl Row, order: &[Class; 4]) -> Option<Decision> {
         let p = v.p();
-        let current = v.get(Field::CurrentPrice);
 
         let t = self.tick;
         // First the interval alone: the walk, the clamp and the common
@@ -965,131 +966,32 @@ impl Prepared {
 
         // A hold's rules are stability rules, kept with the class (every
         // class is kept here).
-        let hold_rule = change::hold_of(span.set);
-        let hold = hold_rule.is_some();
+        let hold = change::hold_of(span.set);
 
-        let snapped = if t == 1 { p } else { snap_half_even(p, t) };
-        // lo <= hi (the walk keeps only non-empty intervals): clamp without
-        // its panicking check.
-        let mut price = snapped.max(lo).min(hi);
-        let clamped_lo = snapped < lo;
-        let clamped_hi = snapped > hi;
-        let mut violated = 0u64;
-        let mut binding = 0u64;
-        if t != 1 && p % t != 0 {
-            violated |= 1 << Rule::Tick as u8;
-        }
-
-        // Endings come after clamping (R7): the nearest allowed ending in
-        // the interval, ties to the proposal's side; none is `unmet`.
-        let mut ending_moved = false;
-        let mut unmet = 0u64;
-        if let Some(e) = &self.endings {
-            let p_allowed = self.ending_allowed(e, p);
-            if !p_allowed {
-                violated |= 1 << Rule::PriceEnding as u8;
-            }
-            let allowed = if price == p {
-                p_allowed
-            } else {
-                self.ending_allowed(e, price)
-            };
-            if !hold && !allowed {
-                match self.nearest_ending(e, price, lo, hi, snapped > price) {
-                    Some(x) => {
-                        ending_moved = x != price;
-                        price = x;
-                    }
-                    None => unmet |= 1 << Rule::PriceEnding as u8,
-                }
-            }
-        }
-
-        let mut min_change_applied = false;
-        if let (Some(cur), Some(band)) = (current, self.min_change) {
-            // A branch, not a select: most moves are outside the band, and
-            // then nothing below changes.
-            if !hold && lo <= cur && cur <= hi && change::within_band(band, cur, price) {
-                price = cur;
-                min_change_applied = true;
-                // The ending's move was undone: it no longer decides the price.
-                ending_moved = false;
-                let bit = 1u64 << Rule::MinChange as u8;
-                violated |= bit;
-                binding |= bit;
-            }
-        }
-
-        // Kept classes' bounds are within [lo, hi], so a rule's bound can
-        // equal the price only if it equals the interval's own bound: fold
-        // the rules attaining `lo` and `hi` once, for `binding` and for
-        // the reason's source rule.
-        //
-        // A proposal inside the interval breaks no kept rule, and when
-        // neither it nor the price touches an end and nothing was clamped,
-        // no rule is named: the bounds are not collected again.
-        let (mut lo_rules, mut hi_rules) = (0u64, 0u64);
-        let inside = (lo < p) & (p < hi) & (lo < price) & (price < hi);
-        if !(inside & !clamped_lo & !clamped_hi) {
-            let mut named = Named::new(p, lo, hi);
-            self.collect(v, &mut named);
-            violated |= named.violated;
-            lo_rules = named.lo_rules;
-            hi_rules = named.hi_rules;
-            binding |= lo_rules & mask(price == lo);
-            binding |= hi_rules & mask(price == hi);
-        }
-        // Not when `min_change` set the price back to P (C6; see `engine`).
-        binding |= (1 << Rule::Tick as u8)
-            & mask((snapped != p) & (price == snapped) & !min_change_applied);
-        binding |= (1 << Rule::PriceEnding as u8) & mask(ending_moved);
-
-        let (outcome, reason) = outcome_of(price, p, hold_rule, min_change_applied, || {
-            // The first kept class in priority order whose bound on
-            // the clamped side is the interval's own, and its lowest
-            // rule (a class's rules have its own codes, `class_mask`).
-            let side = if clamped_lo { lo_rules } else { hi_rules };
-            let mut source = 0u64;
-            for class in *order {
-                let m = side & class_mask(class);
-                source |= m & mask(source == 0);
-            }
-            Reason::Rule(match (clamped_lo | clamped_hi) && source != 0 {
-                true => u8::try_from(source.trailing_zeros())
-                    .ok()
-                    .and_then(Rule::from_code)
-                    .unwrap_or(Rule::Tick),
-                false if ending_moved => Rule::PriceEnding,
-                false => Rule::Tick,
-            })
-        });
-
-        let needs_approval = match (self.max_auto_change, current) {
-            (Some(limit), Some(cur)) if outcome != Outcome::Held => {
-                change::needs_approval(limit, cur, price)
-            }
-            _ => false,
-        };
-        let promo_spend = promotion::spend_of(
-            v.get(Field::ReferencePrice),
-            v.get(Field::ExpectedUnits),
-            price,
-        );
-
-        Some(Decision {
-            outcome,
-            reason,
-            price: Some(price),
-            lower: Some(lo),
-            upper: if hi == NO_HI { None } else { Some(hi) },
-            violated: RuleSet(violated),
-            binding: RuleSet(binding),
-            unmet: RuleSet(unmet),
+        let tail = Tail {
+            proposed: p,
+            judged: p,
+            pinned: false,
+            tick: t,
+            lo,
+            hi,
+            hold,
             relaxed: ClassSet::EMPTY,
-            promo_spend,
-            needs_approval,
-            invalid_field: None,
-        })
+        };
+        let endings = self.endings.as_ref().map(|e| FastEndings { k: self, e });
+        let mut ends = KernelEnds {
+            k: self,
+            v,
+            p,
+            order,
+        };
+        Some(tail::finish(
+            tail,
+            &self.tail,
+            v,
+            &mut ends,
+            endings.as_ref(),
+        ))
     }
     /// Records every base rule's bound for row `v` into `b` (the same
     /// bounds, in the same order, as the general engine's rules). `v` is
@@ -1108,6 +1010,59 @@ impl Prepared {
             }
         }
         self.formulas.collect(v, self.tick, true, b);
+    }
+}
+
+/// The kernel's rules at the interval's ends: collected again, into a
+/// [`Named`], only when the tail asks (every class is kept here).
+struct KernelEnds<'a, R> {
+    k: &'a Prepared,
+    v: &'a R,
+    p: i64,
+    order: &'a [Class; 4],
+}
+
+impl<R: Row> Ends for KernelEnds<'_, R> {
+    #[inline(always)]
+    fn name(&mut self, lo: i64, hi: i64) -> (u64, u64, u64) {
+        let mut named = Named::new(self.p, lo, hi);
+        self.k.collect(self.v, &mut named);
+        (named.violated, named.lo_rules, named.hi_rules)
+    }
+
+    #[inline(always)]
+    fn violated_inside(&self) -> u64 {
+        0
+    }
+
+    #[inline(always)]
+    fn source(&self, at: u64, _: i64, _: bool) -> Option<Reason> {
+        // The first class in priority order with a rule at the end, and
+        // its lowest rule (a class's rules have its own codes, `class_mask`).
+        let mut source = 0u64;
+        for class in *self.order {
+            let m = at & class_mask(class);
+            source |= m & mask(source == 0);
+        }
+        Rule::from_code(source.trailing_zeros() as u8).map(Reason::Rule)
+    }
+}
+
+/// The policy's endings with the kernel's bitmask checks.
+struct FastEndings<'a> {
+    k: &'a Prepared,
+    e: &'a Endings,
+}
+
+impl EndingCheck for FastEndings<'_> {
+    #[inline(always)]
+    fn allowed(&self, price: i64) -> bool {
+        self.k.ending_allowed(self.e, price)
+    }
+
+    #[inline(always)]
+    fn nearest(&self, price: i64, lo: i64, hi: i64, prefer_up: bool) -> Option<i64> {
+        self.k.nearest_ending(self.e, price, lo, hi, prefer_up)
     }
 }
 

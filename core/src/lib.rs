@@ -29,6 +29,7 @@ mod lanes;
 pub mod metrics;
 pub mod money;
 pub mod rules;
+mod tail;
 
 #[cfg(feature = "alloc")]
 pub mod audit;

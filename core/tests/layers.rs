@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 /// Bottom first. A module may use modules of its own layer or below.
 const LAYERS: &[&[&str]] = &[
     &["currency_table", "item", "cpu", "money"],
-    &["rules", "compiled", "decision", "metrics"],
+    &["rules", "compiled", "decision", "metrics", "tail"],
     &["columns", "engine", "lanes", "kernel"],
     &["policy"],
     &["budgets", "schedule", "batch"],

@@ -153,14 +153,6 @@ fn cooling(cooldown: i64, last: i64, now: Option<i64>) -> bool {
     }
 }
 
-/// `min_change`: whether `price` differs from P by less than the band
-/// `min_change x P` (and is not P itself).
-#[inline]
-pub(crate) fn within_min_change(r: &CompiledRules, current: i64, price: i64) -> bool {
-    r.min_change
-        .is_some_and(|band| within_band(band, current, price))
-}
-
 /// Whether `price` differs from `current` by less than `band x current`
 /// (and is not `current` itself). Every evaluator's `min_change` check.
 #[inline(always)]

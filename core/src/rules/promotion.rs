@@ -66,12 +66,6 @@ pub(crate) fn budget(item: &Item, budget: Budget, tick: i64, b: &mut impl BoundS
 
 /// `(R - price) x units`, never negative, for a promoted item with a forecast.
 #[inline]
-pub(crate) fn spend(item: &Item, price: i64) -> Option<i64> {
-    spend_of(item.reference_price(), item.expected_units(), price)
-}
-
-/// [`spend`] from the reference price and forecast themselves.
-#[inline]
 pub(crate) fn spend_of(reference: Option<i64>, units: Option<i64>, price: i64) -> Option<i64> {
     let per_unit = reference?.saturating_sub(price).max(0);
     per_unit.checked_mul(units?)

@@ -27,7 +27,7 @@ pub(crate) fn mask(c: bool) -> u64 {
 /// the tightest lower and upper bound and the rules attaining them, the
 /// rules that set any bound, and the rules the proposal breaks. Nothing is
 /// scanned afterwards: the relaxation walk, `violated`, `binding` and the
-/// reason's source rule all read these few words (see `binding_at`).
+/// reason's source rule all read these few words (see `rules_at`).
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Bounds {
     /// The price the rules are checked against (the pin, else the proposal).
@@ -100,23 +100,21 @@ impl Bounds {
         )
     }
 
-    /// Rules of the `kept` classes with a bound equal to `price`, for a price
-    /// inside the kept interval `[lo, hi]`. Every kept rule's lower bound is
-    /// at most its class's, which is at most `lo <= price`, so it equals
-    /// `price` exactly when it attains its class's bound and that equals
-    /// `price`; likewise above.
+    /// Rules of the `kept` classes whose lower (or upper) bound is `v`,
+    /// the kept interval's own bound: a kept rule's bound is at most its
+    /// class's, which is at most the interval's, so it equals `v` exactly
+    /// when it attains its class's bound and that equals `v`.
     #[inline]
-    pub(crate) fn binding_at(&self, price: i64, kept: ClassSet) -> u64 {
+    pub(crate) fn rules_at(&self, v: i64, upper: bool, kept: ClassSet) -> u64 {
+        let (bounds, at) = if upper {
+            (&self.hi, &self.hi_at)
+        } else {
+            (&self.lo, &self.lo_at)
+        };
         let mut out = 0;
         for c in 0..4 {
-            if kept.0 & (1 << c) == 0 {
-                continue;
-            }
-            if self.lo.get(c).copied() == Some(price) {
-                out |= self.lo_at.get(c).copied().unwrap_or(0);
-            }
-            if self.hi.get(c).copied() == Some(price) {
-                out |= self.hi_at.get(c).copied().unwrap_or(0);
+            if kept.0 & (1 << c) != 0 && bounds.get(c).copied() == Some(v) {
+                out |= at.get(c).copied().unwrap_or(0);
             }
         }
         out
