@@ -28,10 +28,13 @@ use crate::compiled::{CompiledRules, Endings};
 use crate::decision::{Decision, Reason};
 use crate::engine::MAX_UNITS;
 use crate::item::{Field, Item};
-use crate::lanes::{DecisionRows, LaneInputs, LaneRules, Lanes, Scratch, Source, BLOCK};
+use crate::lanes::{
+    DecisionRows, LaneInputs, LaneRules, Lanes, Scratch, Source, BLOCK, LANE_RULES,
+};
 use crate::money::{ceil_money_to_tick, floor_money_to_tick, wide_mul, MAX_MONEY};
 use crate::rules::{
     change, class_mask, endings, BoundSink, Class, ClassSet, Factor, Formulas, Row, Rule, Scale,
+    FORMULA_RULES,
 };
 use crate::rules::{mask, NO_HI, NO_LO};
 use crate::tail::{self, EndingCheck, Ends, Tail, TailRules};
@@ -401,38 +404,18 @@ impl Prepared {
     /// engine does (freeze, an emergency cap, a parameter too large to
     /// prepare).
     pub(crate) fn new(r: &CompiledRules) -> Option<Prepared> {
-        // Every parameter, named without `..`: a rule added to
-        // `CompiledRules` does not compile until the fast paths either
-        // prepare it below or leave its policies to the general engine
-        // here (and in `LaneRules::other` for the lanes), so no fast path
-        // can ignore a rule it does not know.
-        let CompiledRules {
-            tick: _,
-            priority: _,
-            freeze,
-            allow_unbounded: _,
-            min_price: _,
-            max_price: _,
-            emergency_cap,
-            min_margin: _,
-            min_markup: _,
-            min_unit_margin: _,
-            max_discount: _,
-            max_increase: _,
-            max_decrease: _,
-            max_step: _,
-            cooldown_secs: _,
-            max_changes: _,
-            window_increase: _,
-            window_decrease: _,
-            min_change: _,
-            min_index: _,
-            max_index: _,
-            endings: _,
-            max_auto_change: _,
-        } = *r;
-        // Only the general engine decides these.
-        if freeze || emergency_cap.is_some() || r.tick <= 0 {
+        // The rules the row kernel decides: the families' formulas, the
+        // policy's own price bounds, and the tail's endings and
+        // `min_change`. A policy with any other rule (the emergency cap, or
+        // one added to `CompiledRules` without a family formula here) is
+        // the general engine's, so no fast path ignores a rule it does not
+        // know.
+        const KERNEL_RULES: u64 = FORMULA_RULES
+            | (1 << Rule::MinPrice as u8)
+            | (1 << Rule::MaxPrice as u8)
+            | (1 << Rule::PriceEnding as u8)
+            | (1 << Rule::MinChange as u8);
+        if r.freeze || r.rules().bits() & !KERNEL_RULES != 0 || r.tick <= 0 {
             return None;
         }
         let t = r.tick;
@@ -470,14 +453,7 @@ impl Prepared {
                     max_decrease: r.max_decrease,
                     max_step: r.max_step,
                     cooldown: r.cooldown_secs,
-                    other: r.max_changes.is_some()
-                        || r.window_increase.is_some()
-                        || r.window_decrease.is_some()
-                        || r.min_change.is_some()
-                        || r.min_index.is_some()
-                        || r.max_index.is_some()
-                        || r.endings.is_some()
-                        || r.max_auto_change.is_some(),
+                    other: r.rules().bits() & !LANE_RULES != 0 || r.max_auto_change.is_some(),
                 }),
                 limits: Limits {
                     prices: [0; 4],

@@ -283,6 +283,18 @@ const _: () = {
     assert!(LOWER_ATT & UPPER_ATT == BIT[COOLDOWN_LO]);
 };
 
+/// The rules the lanes decide; a policy with any other takes the rows path.
+pub(crate) const LANE_RULES: u64 = (1 << Rule::MinPrice as u8)
+    | (1 << Rule::MaxPrice as u8)
+    | (1 << Rule::Margin as u8)
+    | (1 << Rule::Markup as u8)
+    | (1 << Rule::UnitMargin as u8)
+    | (1 << Rule::MaxDiscount as u8)
+    | (1 << Rule::MaxIncrease as u8)
+    | (1 << Rule::MaxDecrease as u8)
+    | (1 << Rule::MaxStep as u8)
+    | (1 << Rule::Cooldown as u8);
+
 /// The parameters the lanes need, from one segment's compiled rules.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct LaneRules {
@@ -300,8 +312,8 @@ pub(crate) struct LaneRules {
     pub(crate) max_decrease: Option<Ratio>,
     pub(crate) max_step: Option<i64>,
     pub(crate) cooldown: Option<i64>,
-    /// Anything else the policy does (endings, `min_change`, windows,
-    /// `max_changes`, competitor index, approval, freeze, emergency).
+    /// Anything else the policy does: a rule outside [`LANE_RULES`], or
+    /// approval.
     pub(crate) other: bool,
 }
 

@@ -32,6 +32,15 @@ pub(crate) fn hold_of(set: u64) -> Option<Rule> {
     }
 }
 
+/// The rules [`Change::collect`] records (`min_change` is the decision
+/// tail's: see [`within_band`]).
+pub(crate) const RULES: u64 = (1 << Rule::MaxIncrease as u8)
+    | (1 << Rule::MaxDecrease as u8)
+    | (1 << Rule::MaxStep as u8)
+    | (1 << Rule::WindowIncrease as u8)
+    | (1 << Rule::WindowDecrease as u8)
+    | HOLDS;
+
 /// The family's parameters in arithmetic `S`.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Change<S> {

@@ -21,6 +21,10 @@ pub(crate) fn markup_factor(k: Ratio) -> Factor {
     Factor::plus(k.num, k.den)
 }
 
+/// The rules [`Margin::collect`] records.
+pub(crate) const RULES: u64 =
+    (1 << Rule::Margin as u8) | (1 << Rule::Markup as u8) | (1 << Rule::UnitMargin as u8);
+
 /// The family's parameters in arithmetic `S`.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Margin<S> {

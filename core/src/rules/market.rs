@@ -10,6 +10,10 @@ pub(crate) fn index_factor(index: Ratio) -> Factor {
     Factor::of(index.num, index.den)
 }
 
+/// The rules [`Market::collect`] records.
+pub(crate) const RULES: u64 =
+    (1 << Rule::CompetitorFloor as u8) | (1 << Rule::CompetitorCeiling as u8);
+
 /// The family's parameters in arithmetic `S`.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Market<S> {

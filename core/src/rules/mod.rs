@@ -251,6 +251,10 @@ pub(crate) struct Formulas<S> {
     pub(crate) market: market::Market<S>,
 }
 
+/// The rules [`Formulas::collect`] records, from each family's list.
+pub(crate) const FORMULA_RULES: u64 =
+    margin::RULES | promotion::RULES | change::RULES | market::RULES;
+
 impl<S: Scale> Formulas<S> {
     /// `r`'s parameters in arithmetic `S`, or `None` when one does not fit it.
     #[inline(always)]

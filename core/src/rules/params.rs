@@ -3,7 +3,7 @@
 
 use rust_decimal::Decimal;
 
-use super::Class;
+use super::{Class, Rule, RuleSet};
 
 /// An exact non-negative fraction `num / den` with `den = 10^scale`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -157,6 +157,66 @@ impl CompiledRules {
             endings: None,
             max_auto_change: None,
         }
+    }
+
+    /// The rules the policy switches on (those an item's own values bring
+    /// in, such as `map` or `promo_budget`, are not among them). An
+    /// evaluator compares this with the rules it decides, so that it
+    /// leaves a policy with any other rule to the general engine.
+    pub fn rules(&self) -> RuleSet {
+        // Every parameter, named without `..`: a new one does not compile
+        // until it says which rule it switches on.
+        let CompiledRules {
+            tick: _,
+            priority: _,
+            freeze: _,
+            allow_unbounded: _,
+            min_price,
+            max_price,
+            emergency_cap,
+            min_margin,
+            min_markup,
+            min_unit_margin,
+            max_discount,
+            max_increase,
+            max_decrease,
+            max_step,
+            cooldown_secs,
+            max_changes,
+            window_increase,
+            window_decrease,
+            min_change,
+            min_index,
+            max_index,
+            endings,
+            max_auto_change: _,
+        } = *self;
+        let mut set = RuleSet::EMPTY;
+        for (on, rule) in [
+            (min_price.is_some(), Rule::MinPrice),
+            (max_price.is_some(), Rule::MaxPrice),
+            (emergency_cap.is_some(), Rule::EmergencyCap),
+            (min_margin.is_some(), Rule::Margin),
+            (min_markup.is_some(), Rule::Markup),
+            (min_unit_margin.is_some(), Rule::UnitMargin),
+            (max_discount.is_some(), Rule::MaxDiscount),
+            (max_increase.is_some(), Rule::MaxIncrease),
+            (max_decrease.is_some(), Rule::MaxDecrease),
+            (max_step.is_some(), Rule::MaxStep),
+            (cooldown_secs.is_some(), Rule::Cooldown),
+            (max_changes.is_some(), Rule::MaxChanges),
+            (window_increase.is_some(), Rule::WindowIncrease),
+            (window_decrease.is_some(), Rule::WindowDecrease),
+            (min_change.is_some(), Rule::MinChange),
+            (min_index.is_some(), Rule::CompetitorFloor),
+            (max_index.is_some(), Rule::CompetitorCeiling),
+            (endings.is_some(), Rule::PriceEnding),
+        ] {
+            if on {
+                set.insert(rule);
+            }
+        }
+        set
     }
 
     /// Whether a rule needing `unit_cost` is on.

@@ -11,6 +11,10 @@ pub(crate) fn discount_factor(d: Ratio) -> Factor {
     Factor::minus(d.num, d.den)
 }
 
+/// The rules [`Discount::collect`] records (`promo_budget` is the
+/// general engine's alone: see [`budget`]).
+pub(crate) const RULES: u64 = 1 << Rule::MaxDiscount as u8;
+
 /// `max_discount` in arithmetic `S`.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Discount<S> {
