@@ -255,5 +255,10 @@ pub(crate) fn rule_detail(policy: &Policy, item: &Item, rule: Rule) -> String {
         },
         Rule::Tick => format!("tick {}", cur.format(r.tick)),
         Rule::Pinned => format!("pinned by a merchandiser at {}", m(item.pinned_price())),
+        Rule::MaxMarkup => format!(
+            "markup at most {} over cost {}",
+            pct(r.max_markup),
+            m(item.unit_cost())
+        ),
     }
 }

@@ -459,6 +459,7 @@ impl Prepared {
             emergency_cap,
             min_margin: _,
             min_markup: _,
+            max_markup,
             min_unit_margin: _,
             max_discount: _,
             max_increase: _,
@@ -475,7 +476,7 @@ impl Prepared {
             max_auto_change: _,
         } = *r;
         // Only the general engine decides these.
-        if freeze || emergency_cap.is_some() || r.tick <= 0 {
+        if freeze || emergency_cap.is_some() || max_markup.is_some() || r.tick <= 0 {
             return None;
         }
         let t = r.tick;

@@ -1,4 +1,5 @@
-//! Financial cost floors: `margin`, `markup`, `unit_margin`.
+//! Financial cost bounds: the floors `margin`, `markup`, `unit_margin` and
+//! the cap `max_markup`.
 
 use crate::item::Item;
 use crate::money::{ceil_money_to_tick, ceil_to_tick, clamp_bound};
@@ -17,7 +18,7 @@ pub(crate) fn margin_factor(m: Ratio) -> Factor {
     }
 }
 
-/// `markup`: the floor is `c × (1 + k)`.
+/// `markup`: the floor is `c × (1 + k)`; `max_markup`: the cap is `c × (1 + k)`.
 #[inline]
 pub(crate) fn markup_factor(k: Ratio) -> Factor {
     Factor::plus(k.num, k.den)
@@ -25,7 +26,8 @@ pub(crate) fn markup_factor(k: Ratio) -> Factor {
 
 /// `margin`: lo = ceil_T(c / (1 - m));
 /// `markup`: lo = ceil_T(c x (1 + k));
-/// `unit_margin`: lo = ceil_T(c + u).
+/// `unit_margin`: lo = ceil_T(c + u);
+/// `max_markup`: hi = floor_T(c x (1 + k)), skipped when c = 0 (docs/spec.md R10).
 /// Items without `unit_cost` never reach here: they are held as `missing_cost`.
 #[inline]
 pub(crate) fn apply(r: &CompiledRules, item: &Item, b: &mut Bounds) {
@@ -41,6 +43,11 @@ pub(crate) fn apply(r: &CompiledRules, item: &Item, b: &mut Bounds) {
     }
     if let Some(u) = r.min_unit_margin {
         b.lower(Rule::UnitMargin, unit_margin_floor(c, u, t));
+    }
+    if let Some(k) = r.max_markup {
+        if c > 0 {
+            b.upper(Rule::MaxMarkup, markup_factor(k).floor(c, t));
+        }
     }
 }
 

@@ -99,6 +99,8 @@ pub struct CompiledRules {
     pub min_margin: Option<Ratio>,
     /// `margin.min_markup`.
     pub min_markup: Option<Ratio>,
+    /// `margin.max_markup`.
+    pub max_markup: Option<Ratio>,
     /// `margin.min_unit_margin`.
     pub min_unit_margin: Option<i64>,
     /// `promotion.max_discount`.
@@ -142,6 +144,7 @@ impl CompiledRules {
             emergency_cap: None,
             min_margin: None,
             min_markup: None,
+            max_markup: None,
             min_unit_margin: None,
             max_discount: None,
             max_increase: None,
@@ -162,6 +165,9 @@ impl CompiledRules {
     /// Whether a rule needing `unit_cost` is on.
     #[inline]
     pub const fn needs_cost(&self) -> bool {
-        self.min_margin.is_some() || self.min_markup.is_some() || self.min_unit_margin.is_some()
+        self.min_margin.is_some()
+            || self.min_markup.is_some()
+            || self.max_markup.is_some()
+            || self.min_unit_margin.is_some()
     }
 }
