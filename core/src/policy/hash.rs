@@ -11,7 +11,7 @@ use crate::compiled::{CompiledRules, Endings, Ratio};
 
 /// Domain tag and version of the canonical encoding. A change to the
 /// encoding changes the tag, so old and new hashes never collide.
-const TAG: &[u8] = b"priceguard policy v1\0";
+const TAG: &[u8] = b"priceguard policy v2\0";
 
 /// Feeds the canonical encoding into a hasher.
 struct Canon(Sha256);
@@ -82,6 +82,7 @@ impl Canon {
             emergency_cap,
             min_margin,
             min_markup,
+            max_markup,
             min_unit_margin,
             max_discount,
             max_increase,
@@ -106,7 +107,7 @@ impl Canon {
         for money in [min_price, max_price] {
             self.opt(money, Canon::i64);
         }
-        for ratio in [emergency_cap, min_margin, min_markup] {
+        for ratio in [emergency_cap, min_margin, min_markup, max_markup] {
             self.opt(ratio, Canon::ratio);
         }
         self.opt(min_unit_margin, Canon::i64);
