@@ -228,10 +228,19 @@ fn arb_margin(plan: CurrencyPlan) -> BoxedStrategy<MarginSpec> {
             0.3,
             prop_oneof![3 => arb_money(plan, 1, t / 5), 1 => Just(money(plan, 0))].boxed(),
         ),
+        // Mostly above what the floors drawn here need (docs/spec.md §8.2
+        // refuses a cap under min_markup or under the min_margin floor);
+        // sometimes low, so the cap binds and conflicts with the floors.
+        opt(
+            0.2,
+            prop_oneof![1 => arb_fraction(0, 30_000), 3 => arb_fraction(90_000, 1_000_000)]
+                .boxed(),
+        ),
     )
-        .prop_map(|(min_margin, min_markup, min_unit_margin)| MarginSpec {
+        .prop_map(|(min_margin, min_markup, min_unit_margin, max_markup)| MarginSpec {
             min_margin,
             min_markup,
+            max_markup,
             min_unit_margin,
         })
         .boxed()
@@ -857,6 +866,13 @@ fn bounds(policy: &Policy, r: &CompiledRules, item: &Item) -> Vec<Bound> {
         upper(
             Rule::EmergencyCap,
             down_t(i128::from(b), Factor::plus(cap.num, cap.den), t),
+        );
+    }
+    // docs/spec.md R10: no cap over a zero cost.
+    if let (Some(k), Some(c)) = (r.max_markup, item.unit_cost().filter(|c| *c > 0)) {
+        upper(
+            Rule::MaxMarkup,
+            down_t(i128::from(c), margin::markup_factor(k), t),
         );
     }
     let pinned = item.pinned_price().is_some();

@@ -213,6 +213,14 @@ fn rule_bounds(r: &CompiledRules, item: &Item, remaining: Option<(i64, i64)>) ->
         if let Some(u) = r.min_unit_margin {
             add(Rule::UnitMargin, Some(ceil_t(&(&c + q(u)), t)), None);
         }
+        // R10: a markup over a zero cost is undefined, so no cap.
+        if let Some(k) = r.max_markup.filter(|_| c > q(0)) {
+            add(
+                Rule::MaxMarkup,
+                None,
+                Some(floor_t(&(&c * (q(1) + frac(k))), t)),
+            );
+        }
     }
     if let Some(rp) = item.reference_price() {
         if let Some(d) = r.max_discount {
@@ -339,8 +347,10 @@ pub fn evaluate_with(policy: &Policy, item: &Item, budget: CampaignBudget) -> De
     if r.freeze {
         return whole_item(current, Reason::Freeze);
     }
-    let cost_rules =
-        r.min_margin.is_some() || r.min_markup.is_some() || r.min_unit_margin.is_some();
+    let cost_rules = r.min_margin.is_some()
+        || r.min_markup.is_some()
+        || r.max_markup.is_some()
+        || r.min_unit_margin.is_some();
     if cost_rules && item.unit_cost().is_none() {
         return whole_item(current, Reason::MissingCost);
     }
