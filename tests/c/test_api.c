@@ -97,7 +97,9 @@ static void test_version_and_messages(void) {
 static void test_names(void) {
   CHECK(streq(priceguard_rule_name(PRICEGUARD_RULE_MARGIN), "margin"));
   CHECK(streq(priceguard_rule_name(PRICEGUARD_RULE_PINNED), "pinned"));
-  CHECK(priceguard_rule_name(22) == NULL);
+  CHECK(streq(priceguard_rule_name(PRICEGUARD_RULE_MAX_MARKUP), "max_markup"));
+  CHECK(streq(priceguard_reason_name(PRICEGUARD_REASON_MAX_MARKUP), "max_markup"));
+  CHECK(priceguard_rule_name(23) == NULL);
   CHECK(priceguard_rule_name(UINT32_MAX) == NULL);
   CHECK(streq(priceguard_reason_name(PRICEGUARD_REASON_NONE), ""));
   CHECK(streq(priceguard_reason_name(PRICEGUARD_REASON_MARGIN), "margin"));
