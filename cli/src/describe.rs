@@ -83,6 +83,16 @@ fn rule_lines(
             ),
         ));
     }
+    if let Some(x) = r.max_markup {
+        v.push((
+            "max_markup",
+            format!(
+                "markup of at most {} over unit_cost: price <= unit_cost x (1 + {}); items with unit_cost 0 are not capped by it; items without unit_cost are held",
+                pct_ratio(x),
+                dec(x)
+            ),
+        ));
+    }
     if let Some(x) = r.min_unit_margin {
         v.push((
             "unit_margin",
