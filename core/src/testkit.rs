@@ -233,16 +233,17 @@ fn arb_margin(plan: CurrencyPlan) -> BoxedStrategy<MarginSpec> {
         // sometimes low, so the cap binds and conflicts with the floors.
         opt(
             0.2,
-            prop_oneof![1 => arb_fraction(0, 30_000), 3 => arb_fraction(90_000, 1_000_000)]
-                .boxed(),
+            prop_oneof![1 => arb_fraction(0, 30_000), 3 => arb_fraction(90_000, 1_000_000)].boxed(),
         ),
     )
-        .prop_map(|(min_margin, min_markup, min_unit_margin, max_markup)| MarginSpec {
-            min_margin,
-            min_markup,
-            max_markup,
-            min_unit_margin,
-        })
+        .prop_map(
+            |(min_margin, min_markup, min_unit_margin, max_markup)| MarginSpec {
+                min_margin,
+                min_markup,
+                max_markup,
+                min_unit_margin,
+            },
+        )
         .boxed()
 }
 
