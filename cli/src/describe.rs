@@ -328,6 +328,10 @@ pub fn max_price_warning(policy: &Policy) -> Option<String> {
             .unwrap_or(base)
     };
     let mut caps = vec![String::from("its own max_price")];
+    if r.max_markup.is_some() {
+        // docs/spec.md R10: no cap over a zero cost.
+        caps.push(String::from("a unit_cost above 0 (margin.max_markup)"));
+    }
     if r.max_increase.is_some() {
         caps.push(String::from("a current_price (change.max_increase)"));
     }
