@@ -1542,6 +1542,7 @@ mod tests {
         arb_policy_spec().prop_filter_map("refused", |mut s| {
             s.freeze = false;
             s.emergency = None;
+            s.margin.iter_mut().for_each(|m| m.max_markup = None);
             Policy::from_spec(s).ok()
         })
     }
