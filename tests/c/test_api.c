@@ -105,7 +105,7 @@ static void test_names(void) {
   CHECK(streq(priceguard_reason_name(PRICEGUARD_REASON_MARGIN), "margin"));
   CHECK(streq(priceguard_reason_name(PRICEGUARD_REASON_INVALID_INPUT), "invalid_input"));
   CHECK(streq(priceguard_reason_name(PRICEGUARD_REASON_UNBOUNDED), "unbounded"));
-  CHECK(priceguard_reason_name(23) == NULL && priceguard_reason_name(70) == NULL);
+  CHECK(priceguard_reason_name(24) == NULL && priceguard_reason_name(70) == NULL);
   CHECK(streq(priceguard_outcome_name(PRICEGUARD_OUTCOME_HELD), "held"));
   CHECK(priceguard_outcome_name(4) == NULL);
   CHECK(streq(priceguard_class_name(PRICEGUARD_CLASS_STABILITY), "stability"));
