@@ -426,6 +426,10 @@ enum priceguard_rule
    * `pinned` (cosmetic).
    */
   PRICEGUARD_RULE_PINNED = 21,
+  /**
+   * `max_markup` (financial).
+   */
+  PRICEGUARD_RULE_MAX_MARKUP = 22,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -536,6 +540,10 @@ enum priceguard_reason
    * Rule `pinned`.
    */
   PRICEGUARD_REASON_PINNED = 22,
+  /**
+   * Rule `max_markup`.
+   */
+  PRICEGUARD_REASON_MAX_MARKUP = 23,
   /**
    * `infeasible`: the hard class alone admits no price.
    */

@@ -83,6 +83,16 @@ fn rule_lines(
             ),
         ));
     }
+    if let Some(x) = r.max_markup {
+        v.push((
+            "max_markup",
+            format!(
+                "markup of at most {} over unit_cost: price <= unit_cost x (1 + {}); items with unit_cost 0 are not capped by it; items without unit_cost are held",
+                pct_ratio(x),
+                dec(x)
+            ),
+        ));
+    }
     if let Some(x) = r.min_unit_margin {
         v.push((
             "unit_margin",
@@ -318,6 +328,10 @@ pub fn max_price_warning(policy: &Policy) -> Option<String> {
             .unwrap_or(base)
     };
     let mut caps = vec![String::from("its own max_price")];
+    if r.max_markup.is_some() {
+        // docs/spec.md R10: no cap over a zero cost.
+        caps.push(String::from("a unit_cost above 0 (margin.max_markup)"));
+    }
     if r.max_increase.is_some() {
         caps.push(String::from("a current_price (change.max_increase)"));
     }

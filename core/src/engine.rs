@@ -211,8 +211,18 @@ fn evaluate_impl(
     let mut kept = ClassSet::EMPTY;
     let mut relaxed = ClassSet::EMPTY;
     let mut lower_source = false;
+    let mut unmet = 0u64;
     for class in r.priority {
-        let (cl, ch) = b.class_bounds(class);
+        let (cl, mut ch) = b.class_bounds(class);
+        if class == Class::Financial && cl > ch {
+            // The cost floors win inside their class: a cap (`max_markup`)
+            // below them yields and is reported unmet, rather than
+            // emptying the class and relaxing the floors with it
+            // (docs/spec.md R10). Selling below cost is the failure the
+            // floors exist to stop; a cap that cannot be met is not.
+            unmet |= b.hi_at.get(Class::Financial as usize).copied().unwrap_or(0);
+            ch = NO_HI;
+        }
         let has_lo = cl != NO_LO;
         if !has_lo && ch == NO_HI {
             continue;
@@ -258,6 +268,7 @@ fn evaluate_impl(
         hi,
         hold,
         relaxed,
+        unmet,
     };
     let rules = TailRules {
         min_change: r.min_change,

@@ -122,6 +122,9 @@ impl Decision {
         if self.unmet.contains(Rule::PriceEnding) {
             s.push_str("; no allowed price ending fits the interval");
         }
+        if self.unmet.contains(Rule::MaxMarkup) {
+            s.push_str("; max_markup is below the cost floors and yields to them");
+        }
         if self.needs_approval {
             let r = policy.rules_for(item.segment());
             s.push_str(&format!(
@@ -255,5 +258,10 @@ pub(crate) fn rule_detail(policy: &Policy, item: &Item, rule: Rule) -> String {
         },
         Rule::Tick => format!("tick {}", cur.format(r.tick)),
         Rule::Pinned => format!("pinned by a merchandiser at {}", m(item.pinned_price())),
+        Rule::MaxMarkup => format!(
+            "markup at most {} over cost {}",
+            pct(r.max_markup),
+            m(item.unit_cost())
+        ),
     }
 }

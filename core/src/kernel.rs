@@ -953,6 +953,7 @@ impl Prepared {
             hi,
             hold,
             relaxed: ClassSet::EMPTY,
+            unmet: 0,
         };
         let endings = self.endings.as_ref().map(|e| FastEndings { k: self, e });
         let mut ends = KernelEnds {

@@ -57,6 +57,9 @@ pub(crate) struct Tail {
     /// The kept hold rule that decides, if any.
     pub(crate) hold: Option<Rule>,
     pub(crate) relaxed: ClassSet,
+    /// Rules the walk found it could not meet (a cap below its class's
+    /// floors).
+    pub(crate) unmet: u64,
 }
 
 /// The policy's parameters the tail reads, kept together so that an
@@ -88,7 +91,7 @@ pub(crate) fn finish(
         hi,
         hold,
         relaxed,
-        ..
+        unmet,
     } = s;
     let current = row.get(Field::CurrentPrice);
     let snapped = if t == 1 { p } else { snap_half_even(p, t) };
@@ -99,7 +102,7 @@ pub(crate) fn finish(
     let clamped_hi = snapped > hi;
     let mut violated = 0u64;
     let mut binding = 0u64;
-    let mut unmet = 0u64;
+    let mut unmet = unmet;
     if t != 1 && p % t != 0 {
         violated |= 1 << Rule::Tick as u8;
     }

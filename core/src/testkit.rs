@@ -228,12 +228,22 @@ fn arb_margin(plan: CurrencyPlan) -> BoxedStrategy<MarginSpec> {
             0.3,
             prop_oneof![3 => arb_money(plan, 1, t / 5), 1 => Just(money(plan, 0))].boxed(),
         ),
+        // Mostly above what the floors drawn here need (docs/spec.md §8.2
+        // refuses a cap under min_markup or under the min_margin floor);
+        // sometimes low, so the cap binds and conflicts with the floors.
+        opt(
+            0.2,
+            prop_oneof![1 => arb_fraction(0, 30_000), 3 => arb_fraction(90_000, 1_000_000)].boxed(),
+        ),
     )
-        .prop_map(|(min_margin, min_markup, min_unit_margin)| MarginSpec {
-            min_margin,
-            min_markup,
-            min_unit_margin,
-        })
+        .prop_map(
+            |(min_margin, min_markup, min_unit_margin, max_markup)| MarginSpec {
+                min_margin,
+                min_markup,
+                max_markup,
+                min_unit_margin,
+            },
+        )
         .boxed()
 }
 
@@ -859,6 +869,13 @@ fn bounds(policy: &Policy, r: &CompiledRules, item: &Item) -> Vec<Bound> {
             down_t(i128::from(b), Factor::plus(cap.num, cap.den), t),
         );
     }
+    // docs/spec.md R10: no cap over a zero cost.
+    if let (Some(k), Some(c)) = (r.max_markup, item.unit_cost().filter(|c| *c > 0)) {
+        upper(
+            Rule::MaxMarkup,
+            down_t(i128::from(c), margin::markup_factor(k), t),
+        );
+    }
     let pinned = item.pinned_price().is_some();
     if let (Some(p), false) = (item.current_price().map(i128::from), pinned) {
         let w = item.window_anchor_price().map_or(p, i128::from);
@@ -1073,11 +1090,32 @@ pub fn check_invariants(
                 std::format!("lower {lo} below one tick {}", r.tick),
             );
         }
-        // every bound of every class that was not relaxed
-        for b in bounds(policy, r, item) {
+        // every bound of every class that was not relaxed, but a financial
+        // cap that yields to a higher financial floor (docs/spec.md R10)
+        let all = bounds(policy, r, item);
+        let fin_floor = all
+            .iter()
+            .filter(|b| b.rule.class() == Class::Financial)
+            .filter_map(|b| b.lo)
+            .max();
+        for b in &all {
             let class = b.rule.class();
             if d.relaxed.contains(class) {
                 continue;
+            }
+            if class == Class::Financial && d.unmet.contains(b.rule) {
+                if let Some(hi) = b.hi {
+                    if fin_floor.is_some_and(|f| f > hi) {
+                        continue;
+                    }
+                    return violation(
+                        "cap_yield",
+                        std::format!(
+                            "`{}` {hi} reported unmet with no financial floor above it",
+                            b.rule.name()
+                        ),
+                    );
+                }
             }
             let p = i128::from(price);
             if b.lo.is_some_and(|lo| p < lo) || b.hi.is_some_and(|hi| p > hi) {

@@ -116,6 +116,7 @@ fn any_rule_change_changes_the_hash() {
         ("margin.min_margin", "0.19".into()),
         ("margin.min_unit_margin", "0.51".into()),
         ("margin.min_markup", "0.1".into()),
+        ("margin.max_markup", "3".into()),
         ("change.max_increase", "0.11".into()),
         ("change.max_decrease", "0.21".into()),
         ("change.max_step", "151".into()),

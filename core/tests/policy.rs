@@ -197,6 +197,54 @@ fn unbounded_policies_are_refused_unless_allowed() {
     Policy::from_toml_str("name = \"t\"\ncurrency = \"USD\"\nallow_unbounded = true\n").unwrap();
 }
 
+/// `margin.max_markup` (docs/spec.md §8.1, §8.2): a fraction in [0, 100],
+/// not below `min_markup`, not under the `min_margin` floor for every cost;
+/// an upper-bound source but not a lower one.
+#[test]
+fn max_markup_is_checked_against_the_other_margin_keys() {
+    let e = err_toml(&format!("{MIN}[margin]\nmax_markup = \"-0.1\"\n"));
+    assert_eq!(e.path, "margin.max_markup");
+    assert_eq!(e.message, "-0.1 is negative");
+    let e = err_toml(&format!("{MIN}[margin]\nmax_markup = \"100.5\"\n"));
+    assert_eq!(e.path, "margin.max_markup");
+    assert_eq!(e.message, "100.5 is above 100");
+    let e = err_toml(&format!(
+        "{MIN}[margin]\nmin_markup = \"0.30\"\nmax_markup = \"0.2\"\n"
+    ));
+    assert_eq!(e.path, "margin.max_markup");
+    assert_eq!(e.message, "0.2 is below margin.min_markup 0.3");
+    // Equal is allowed: the interval is the single exact price c x (1 + k).
+    Policy::from_toml_str(&format!(
+        "{MIN}[margin]\nmin_markup = \"0.3\"\nmax_markup = \"0.30\"\n"
+    ))
+    .unwrap();
+    // (1 + 0.9) x (1 - 0.5) = 0.95 < 1: the cap is always under the floor.
+    let e = err_toml(&format!(
+        "{MIN}[margin]\nmin_margin = \"0.5\"\nmax_markup = \"0.9\"\n"
+    ));
+    assert_eq!(e.path, "margin.max_markup");
+    assert!(e.message.contains("margin.min_margin 0.5"), "{e}");
+    // (1 + 1) x (1 - 0.5) = 1: the cap equals the floor, allowed.
+    Policy::from_toml_str(&format!(
+        "{MIN}[margin]\nmin_margin = \"0.5\"\nmax_markup = \"1\"\n"
+    ))
+    .unwrap();
+    // Checked after the segment merge, naming the segment.
+    let e = err_toml(&format!(
+        "{MIN}[margin]\nmin_markup = \"0.3\"\nmax_markup = \"1\"\n[[segments]]\nid = 4\nmargin = {{ max_markup = \"0.25\" }}\n"
+    ));
+    assert_eq!(e.path, "segments[0].margin.max_markup");
+    assert_eq!(e.message, "0.25 is below margin.min_markup 0.3");
+    // An upper source, not a lower one.
+    Policy::from_toml_str(
+        "name = \"t\"\ncurrency = \"USD\"\n[margin]\nmin_margin = \"0.1\"\nmax_markup = \"3\"\n",
+    )
+    .unwrap();
+    let e = err_toml("name = \"t\"\ncurrency = \"USD\"\n[margin]\nmax_markup = \"3\"\n");
+    assert_eq!(e.path, "bounds.min_price");
+    assert!(e.message.starts_with("no lower bound source"), "{e}");
+}
+
 #[test]
 fn segment_errors_name_the_segment() {
     let e = err_toml(&format!(

@@ -135,7 +135,7 @@ mod tests {
                 Some(r.name())
             );
         }
-        assert_eq!(s(priceguard_rule_name(22)), None);
+        assert_eq!(s(priceguard_rule_name(23)), None);
         assert_eq!(s(priceguard_rule_name(u32::MAX)), None);
         for code in 0..100 {
             assert_eq!(

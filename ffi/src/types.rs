@@ -136,6 +136,8 @@ pub enum priceguard_rule {
     Tick = 20,
     /// `pinned` (cosmetic).
     Pinned = 21,
+    /// `max_markup` (financial).
+    MaxMarkup = 22,
 }
 
 /// The primary reason of a decision (`priceguard_decision.reason`): 0 for
@@ -189,6 +191,8 @@ pub enum priceguard_reason {
     Tick = 21,
     /// Rule `pinned`.
     Pinned = 22,
+    /// Rule `max_markup`.
+    MaxMarkup = 23,
     /// `infeasible`: the hard class alone admits no price.
     Infeasible = 64,
     /// `missing_cost`: a cost rule applies but the item has no `unit_cost`.
@@ -511,7 +515,7 @@ pub(crate) fn from_summary(s: &BatchSummary) -> priceguard_batch_summary {
 
 #[cfg(test)]
 /// The core rule of each C rule code, for the tests that keep them in step.
-pub(crate) const RULES: [(priceguard_rule, Rule); 22] = [
+pub(crate) const RULES: [(priceguard_rule, Rule); 23] = [
     (priceguard_rule::MinPrice, Rule::MinPrice),
     (priceguard_rule::MaxPrice, Rule::MaxPrice),
     (priceguard_rule::Map, Rule::Map),
@@ -534,6 +538,7 @@ pub(crate) const RULES: [(priceguard_rule, Rule); 22] = [
     (priceguard_rule::PriceEnding, Rule::PriceEnding),
     (priceguard_rule::Tick, Rule::Tick),
     (priceguard_rule::Pinned, Rule::Pinned),
+    (priceguard_rule::MaxMarkup, Rule::MaxMarkup),
 ];
 
 /// The core class of each C class code.
@@ -568,6 +573,7 @@ mod tests {
             (priceguard_reason::Freeze, Reason::Freeze),
             (priceguard_reason::Unbounded, Reason::Unbounded),
             (priceguard_reason::Pinned, Reason::Rule(Rule::Pinned)),
+            (priceguard_reason::MaxMarkup, Reason::Rule(Rule::MaxMarkup)),
             (priceguard_reason::MinPrice, Reason::Rule(Rule::MinPrice)),
         ];
         for (c, r) in others {

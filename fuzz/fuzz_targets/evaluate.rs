@@ -32,6 +32,7 @@ struct Input {
     max_price: Option<u32>,
     min_margin: Option<u16>,
     min_markup: Option<u16>,
+    max_markup: Option<u16>,
     min_unit_margin: Option<u16>,
     max_increase: Option<u16>,
     max_decrease: Option<u16>,
@@ -89,6 +90,7 @@ fn spec(i: &Input) -> PolicySpec {
     let mut margin = MarginSpec::default();
     margin.min_margin = i.min_margin.map(|v| frac(v % 1000, 3));
     margin.min_markup = i.min_markup.map(|v| frac(v, 3));
+    margin.max_markup = i.max_markup.map(|v| frac(v, 3));
     margin.min_unit_margin = i.min_unit_margin.map(|v| money(u32::from(v)));
     s.margin = Some(margin);
     let mut change = ChangeSpec::default();

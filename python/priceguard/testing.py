@@ -64,6 +64,11 @@ def _spec(draw: Any, currencies: tuple[str, ...], budgets: bool, breaker: bool) 
     if draw(st.booleans()):
         margin["min_markup"] = draw(_frac(0, 80))
     if draw(st.booleans()):
+        # At least 2.50: above every min_markup drawn here (at most 0.80) and
+        # never under a min_margin floor (up to 0.70 in a segment), since
+        # (1 + 2.5) x (1 - 0.7) >= 1 (docs/spec.md §8.2).
+        margin["max_markup"] = draw(_frac(250, 400))
+    if draw(st.booleans()):
         margin["min_unit_margin"] = draw(_money(digits, 0, 5 * unit))
     if margin:
         spec["margin"] = margin
@@ -247,6 +252,9 @@ def check_invariants(policy: Policy, item: Mapping[str, Any], decision: Decision
         if "min_markup" in margin:
             k = Decimal(margin["min_markup"])
             assert price >= cost * (1 + k), f"markup {k} broken: {where}"
+        if "max_markup" in margin and cost > 0:
+            k = Decimal(margin["max_markup"])
+            assert price <= cost * (1 + k), f"markup cap {k} broken: {where}"
         if "min_unit_margin" in margin:
             u = Decimal(margin["min_unit_margin"])
             assert price >= cost + u, f"unit margin {u} broken: {where}"

@@ -97,13 +97,15 @@ static void test_version_and_messages(void) {
 static void test_names(void) {
   CHECK(streq(priceguard_rule_name(PRICEGUARD_RULE_MARGIN), "margin"));
   CHECK(streq(priceguard_rule_name(PRICEGUARD_RULE_PINNED), "pinned"));
-  CHECK(priceguard_rule_name(22) == NULL);
+  CHECK(streq(priceguard_rule_name(PRICEGUARD_RULE_MAX_MARKUP), "max_markup"));
+  CHECK(streq(priceguard_reason_name(PRICEGUARD_REASON_MAX_MARKUP), "max_markup"));
+  CHECK(priceguard_rule_name(23) == NULL);
   CHECK(priceguard_rule_name(UINT32_MAX) == NULL);
   CHECK(streq(priceguard_reason_name(PRICEGUARD_REASON_NONE), ""));
   CHECK(streq(priceguard_reason_name(PRICEGUARD_REASON_MARGIN), "margin"));
   CHECK(streq(priceguard_reason_name(PRICEGUARD_REASON_INVALID_INPUT), "invalid_input"));
   CHECK(streq(priceguard_reason_name(PRICEGUARD_REASON_UNBOUNDED), "unbounded"));
-  CHECK(priceguard_reason_name(23) == NULL && priceguard_reason_name(70) == NULL);
+  CHECK(priceguard_reason_name(24) == NULL && priceguard_reason_name(70) == NULL);
   CHECK(streq(priceguard_outcome_name(PRICEGUARD_OUTCOME_HELD), "held"));
   CHECK(priceguard_outcome_name(4) == NULL);
   CHECK(streq(priceguard_class_name(PRICEGUARD_CLASS_STABILITY), "stability"));

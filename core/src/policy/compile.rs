@@ -141,6 +141,9 @@ fn apply_tables(
         if let Some(v) = m.min_markup {
             rules.min_markup = Some(fraction(&p("margin.min_markup"), v, Upper::Factor, false)?);
         }
+        if let Some(v) = m.max_markup {
+            rules.max_markup = Some(fraction(&p("margin.max_markup"), v, Upper::Factor, false)?);
+        }
         if let Some(v) = m.min_unit_margin {
             rules.min_unit_margin = Some(ctx.non_negative_money(&p("margin.min_unit_margin"), v)?);
         }
@@ -356,6 +359,34 @@ fn check_merged(
             ));
         }
     }
+    if let (Some(lo), Some(hi)) = (r.min_markup, r.max_markup) {
+        if i128::from(hi.num) * i128::from(lo.den) < i128::from(lo.num) * i128::from(hi.den) {
+            return Err(PolicyError::new(
+                p("margin.max_markup"),
+                format!(
+                    "{} is below margin.min_markup {}",
+                    hi.to_decimal(),
+                    lo.to_decimal()
+                ),
+            ));
+        }
+    }
+    if let (Some(m), Some(k)) = (r.min_margin, r.max_markup) {
+        // The cap c (1 + k) is under the floor c / (1 - m) for every cost
+        // exactly when (1 + k)(1 - m) < 1 (docs/spec.md §8.2).
+        let (kn, kd) = (i128::from(k.num), i128::from(k.den));
+        let (mn, md) = (i128::from(m.num), i128::from(m.den));
+        if (kd + kn) * (md - mn) < kd * md {
+            return Err(PolicyError::new(
+                p("margin.max_markup"),
+                format!(
+                    "{} with margin.min_margin {} puts the cap under the margin floor for every cost: (1 + max_markup) x (1 - min_margin) < 1",
+                    k.to_decimal(),
+                    m.to_decimal()
+                ),
+            ));
+        }
+    }
     if window_secs.is_none() {
         for (key, on) in [
             ("change.max_changes", r.max_changes.is_some()),
@@ -371,9 +402,15 @@ fn check_merged(
         }
     }
     if !r.allow_unbounded {
-        let lower = r.min_price.is_some() || r.needs_cost();
-        let upper =
-            r.max_price.is_some() || r.max_increase.is_some() || r.window_increase.is_some();
+        // `max_markup` needs a cost too, but it is a cap, not a floor.
+        let lower = r.min_price.is_some()
+            || r.min_margin.is_some()
+            || r.min_markup.is_some()
+            || r.min_unit_margin.is_some();
+        let upper = r.max_price.is_some()
+            || r.max_markup.is_some()
+            || r.max_increase.is_some()
+            || r.window_increase.is_some();
         if !lower {
             return Err(PolicyError::new(
                 p("bounds.min_price"),
@@ -383,7 +420,7 @@ fn check_merged(
         if !upper {
             return Err(PolicyError::new(
                 p("bounds.max_price"),
-                "no upper bound source (bounds.max_price, change.max_increase or change.window_increase): nothing would cap the price; add one or set allow_unbounded = true",
+                "no upper bound source (bounds.max_price, margin.max_markup, change.max_increase or change.window_increase): nothing would cap the price; add one or set allow_unbounded = true",
             ));
         }
     }

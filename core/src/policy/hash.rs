@@ -82,6 +82,7 @@ impl Canon {
             emergency_cap,
             min_margin,
             min_markup,
+            max_markup,
             min_unit_margin,
             max_discount,
             max_increase,
@@ -127,6 +128,13 @@ impl Canon {
         }
         self.opt(endings, Canon::endings);
         self.opt(max_auto_change, Canon::ratio);
+        // Keys added after v1 are encoded only when set, each after its
+        // name: a policy that does not use them keeps its v1 hash, so
+        // audit logs stamped before the key existed still verify.
+        if let Some(k) = max_markup {
+            self.str("margin.max_markup");
+            self.ratio(k);
+        }
     }
 }
 

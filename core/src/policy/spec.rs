@@ -65,6 +65,12 @@ pub struct MarginSpec {
         serde(default, skip_serializing_if = "Option::is_none")
     )]
     pub min_markup: Option<Dec>,
+    /// Markup cap over cost, a fraction.
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
+    pub max_markup: Option<Dec>,
     /// Money over cost.
     #[cfg_attr(
         feature = "serde",

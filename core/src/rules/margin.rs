@@ -1,4 +1,5 @@
-//! Financial cost floors: `margin`, `markup`, `unit_margin`.
+//! Financial cost bounds: the floors `margin`, `markup`, `unit_margin` and
+//! the cap `max_markup`.
 
 use crate::item::Field;
 use crate::rules::params::{CompiledRules, Ratio};
@@ -15,15 +16,17 @@ pub(crate) fn margin_factor(m: Ratio) -> Factor {
     }
 }
 
-/// `markup`: the floor is `c × (1 + k)`.
+/// `markup`: the floor is `c × (1 + k)`; `max_markup`: the cap is `c × (1 + k)`.
 #[inline]
 pub(crate) fn markup_factor(k: Ratio) -> Factor {
     Factor::plus(k.num, k.den)
 }
 
 /// The rules [`Margin::collect`] records.
-pub(crate) const RULES: u64 =
-    (1 << Rule::Margin as u8) | (1 << Rule::Markup as u8) | (1 << Rule::UnitMargin as u8);
+pub(crate) const RULES: u64 = (1 << Rule::Margin as u8)
+    | (1 << Rule::Markup as u8)
+    | (1 << Rule::UnitMargin as u8)
+    | (1 << Rule::MaxMarkup as u8);
 
 /// The family's parameters in arithmetic `S`.
 #[derive(Clone, Copy, Debug)]
@@ -31,6 +34,7 @@ pub(crate) struct Margin<S> {
     pub(crate) margin: Option<S>,
     pub(crate) markup: Option<S>,
     pub(crate) unit_margin: Option<i64>,
+    pub(crate) max_markup: Option<S>,
 }
 
 impl<S: Scale> Margin<S> {
@@ -40,12 +44,15 @@ impl<S: Scale> Margin<S> {
             margin: scale(r.min_margin, margin_factor, r.tick)?,
             markup: scale(r.min_markup, markup_factor, r.tick)?,
             unit_margin: offset::<S>(r.min_unit_margin)?,
+            max_markup: scale(r.max_markup, markup_factor, r.tick)?,
         })
     }
 
     /// `margin`: lo = ceil_T(c / (1 - m));
     /// `markup`: lo = ceil_T(c x (1 + k));
-    /// `unit_margin`: lo = ceil_T(c + u).
+    /// `unit_margin`: lo = ceil_T(c + u);
+    /// `max_markup`: hi = floor_T(c x (1 + k)), skipped when c = 0
+    /// (docs/spec.md R10).
     /// Items without `unit_cost` never reach here when the policy has one
     /// of these: they are held as `missing_cost`.
     #[inline(always)]
@@ -62,10 +69,19 @@ impl<S: Scale> Margin<S> {
         if let Some(u) = self.unit_margin {
             b.lower(Rule::UnitMargin, offset_ceil(c, u, t));
         }
+        if let Some(s) = &self.max_markup {
+            // A markup over no cost means nothing: no cap.
+            if c > 0 {
+                b.upper(Rule::MaxMarkup, s.floor(c));
+            }
+        }
     }
 
     pub(crate) fn each_factor(&self, f: &mut impl FnMut(Field, &S)) {
-        for s in [&self.margin, &self.markup].into_iter().flatten() {
+        for s in [&self.margin, &self.markup, &self.max_markup]
+            .into_iter()
+            .flatten()
+        {
             f(Field::UnitCost, s);
         }
     }

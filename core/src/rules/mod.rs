@@ -488,10 +488,12 @@ rules! {
     Tick = 20, "tick", Cosmetic;
     /// A merchandiser's pinned price replaced the proposal.
     Pinned = 21, "pinned", Cosmetic;
+    /// Markup cap `c (1 + k)`: an upper bound from cost.
+    MaxMarkup = 22, "max_markup", Financial;
 }
 
 /// Number of rules (one past the highest code).
-pub const RULE_COUNT: usize = 22;
+pub const RULE_COUNT: usize = 23;
 
 impl fmt::Display for Rule {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -99,6 +99,8 @@ pub struct CompiledRules {
     pub min_margin: Option<Ratio>,
     /// `margin.min_markup`.
     pub min_markup: Option<Ratio>,
+    /// `margin.max_markup`.
+    pub max_markup: Option<Ratio>,
     /// `margin.min_unit_margin`.
     pub min_unit_margin: Option<i64>,
     /// `promotion.max_discount`.
@@ -142,6 +144,7 @@ impl CompiledRules {
             emergency_cap: None,
             min_margin: None,
             min_markup: None,
+            max_markup: None,
             min_unit_margin: None,
             max_discount: None,
             max_increase: None,
@@ -176,6 +179,7 @@ impl CompiledRules {
             emergency_cap,
             min_margin,
             min_markup,
+            max_markup,
             min_unit_margin,
             max_discount,
             max_increase,
@@ -198,6 +202,7 @@ impl CompiledRules {
             (emergency_cap.is_some(), Rule::EmergencyCap),
             (min_margin.is_some(), Rule::Margin),
             (min_markup.is_some(), Rule::Markup),
+            (max_markup.is_some(), Rule::MaxMarkup),
             (min_unit_margin.is_some(), Rule::UnitMargin),
             (max_discount.is_some(), Rule::MaxDiscount),
             (max_increase.is_some(), Rule::MaxIncrease),
@@ -222,6 +227,9 @@ impl CompiledRules {
     /// Whether a rule needing `unit_cost` is on.
     #[inline]
     pub const fn needs_cost(&self) -> bool {
-        self.min_margin.is_some() || self.min_markup.is_some() || self.min_unit_margin.is_some()
+        self.min_margin.is_some()
+            || self.min_markup.is_some()
+            || self.max_markup.is_some()
+            || self.min_unit_margin.is_some()
     }
 }

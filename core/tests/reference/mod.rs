@@ -213,6 +213,14 @@ fn rule_bounds(r: &CompiledRules, item: &Item, remaining: Option<(i64, i64)>) ->
         if let Some(u) = r.min_unit_margin {
             add(Rule::UnitMargin, Some(ceil_t(&(&c + q(u)), t)), None);
         }
+        // R10: a markup over a zero cost is undefined, so no cap.
+        if let Some(k) = r.max_markup.filter(|_| c > q(0)) {
+            add(
+                Rule::MaxMarkup,
+                None,
+                Some(floor_t(&(&c * (q(1) + frac(k))), t)),
+            );
+        }
     }
     if let Some(rp) = item.reference_price() {
         if let Some(d) = r.max_discount {
@@ -339,8 +347,10 @@ pub fn evaluate_with(policy: &Policy, item: &Item, budget: CampaignBudget) -> De
     if r.freeze {
         return whole_item(current, Reason::Freeze);
     }
-    let cost_rules =
-        r.min_margin.is_some() || r.min_markup.is_some() || r.min_unit_margin.is_some();
+    let cost_rules = r.min_margin.is_some()
+        || r.min_markup.is_some()
+        || r.max_markup.is_some()
+        || r.min_unit_margin.is_some();
     if cost_rules && item.unit_cost().is_none() {
         return whole_item(current, Reason::MissingCost);
     }
@@ -360,6 +370,28 @@ pub fn evaluate_with(policy: &Policy, item: &Item, budget: CampaignBudget) -> De
     let pinned = item.pinned_price();
     let proposal = pinned.unwrap_or(item.proposed_price());
     let bounds = rule_bounds(r, item, draws);
+    // R10: inside the financial class the floors win; caps below the
+    // class's largest floor yield (the tightest is reported unmet) and
+    // take no part in the walk.
+    let financial = |b: &&Bound| b.rule.class() == Class::Financial;
+    let fin_lo = bounds.iter().filter(financial).filter_map(|b| b.lo).max();
+    let fin_hi = bounds.iter().filter(financial).filter_map(|b| b.hi).min();
+    let mut yielded = RuleSet::EMPTY;
+    let walk_bounds: Vec<Bound> = match (fin_lo, fin_hi) {
+        (Some(l), Some(h)) if l > h => {
+            for b in bounds.iter().filter(financial) {
+                if b.hi == Some(h) {
+                    yielded.insert(b.rule);
+                }
+            }
+            bounds
+                .iter()
+                .filter(|b| !(b.rule.class() == Class::Financial && b.hi.is_some()))
+                .copied()
+                .collect()
+        }
+        _ => bounds.clone(),
+    };
 
     // docs/spec.md §5.1-5.3: walk the classes in priority order from [one tick, +inf)
     let mut lo = t;
@@ -367,7 +399,10 @@ pub fn evaluate_with(policy: &Policy, item: &Item, budget: CampaignBudget) -> De
     let mut kept: Vec<Class> = Vec::new();
     let mut relaxed = ClassSet::EMPTY;
     for class in r.priority {
-        let of_class: Vec<&Bound> = bounds.iter().filter(|b| b.rule.class() == class).collect();
+        let of_class: Vec<&Bound> = walk_bounds
+            .iter()
+            .filter(|b| b.rule.class() == class)
+            .collect();
         if of_class.is_empty() {
             continue;
         }
@@ -390,7 +425,7 @@ pub fn evaluate_with(policy: &Policy, item: &Item, budget: CampaignBudget) -> De
         }
     }
     let in_kept = |b: &&Bound| kept.contains(&b.rule.class());
-    let kept_bounds: Vec<&Bound> = bounds.iter().filter(in_kept).collect();
+    let kept_bounds: Vec<&Bound> = walk_bounds.iter().filter(in_kept).collect();
 
     // docs/spec.md §8: a campaign item whose financial class was relaxed is held
     if draws.is_some() && relaxed.contains(Class::Financial) {
@@ -434,7 +469,7 @@ pub fn evaluate_with(policy: &Policy, item: &Item, budget: CampaignBudget) -> De
     }
 
     // R7 endings: not for pins, not for held prices
-    let mut unmet = RuleSet::EMPTY;
+    let mut unmet = yielded;
     let mut ending_moved = false;
     if r.endings.is_some() && pinned.is_none() {
         if !allowed_ending(r, proposal) {
