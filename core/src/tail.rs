@@ -179,21 +179,27 @@ pub(crate) fn finish(
     binding |= (1 << Rule::PriceEnding as u8) & crate::rules::mask(ending_moved);
     binding |= (1 << Rule::Pinned as u8) & crate::rules::mask(pinned & (price == p));
 
-    let (outcome, reason) = outcome_of(price, proposed, hold, min_change_applied, || {
-        let source = if clamped_lo {
-            ends.source(lo_rules, lo, false)
-        } else if clamped_hi {
-            ends.source(hi_rules, hi, true)
-        } else {
-            None
-        };
-        match source {
-            Some(reason) => reason,
-            None if ending_moved => Reason::Rule(Rule::PriceEnding),
-            None if pinned => Reason::Rule(Rule::Pinned),
-            None => Reason::Rule(Rule::Tick),
-        }
-    });
+    // The common case first: an accepted price names no rule, and the
+    // source closure's captures need not be built for it.
+    let (outcome, reason) = if price == proposed {
+        (Outcome::Accepted, Reason::None)
+    } else {
+        outcome_of(price, proposed, hold, min_change_applied, || {
+            let source = if clamped_lo {
+                ends.source(lo_rules, lo, false)
+            } else if clamped_hi {
+                ends.source(hi_rules, hi, true)
+            } else {
+                None
+            };
+            match source {
+                Some(reason) => reason,
+                None if ending_moved => Reason::Rule(Rule::PriceEnding),
+                None if pinned => Reason::Rule(Rule::Pinned),
+                None => Reason::Rule(Rule::Tick),
+            }
+        })
+    };
 
     let needs_approval = match (rules.max_auto_change, current) {
         (Some(limit), Some(cur)) if outcome != Outcome::Held => {
