@@ -34,6 +34,7 @@ pub(crate) fn hold_of(set: u64) -> Option<Rule> {
 
 /// The rules [`Change::collect`] records (`min_change` is the decision
 /// tail's: see [`within_band`]).
+#[cfg_attr(not(feature = "alloc"), allow(dead_code))] // read by the row kernel (alloc)
 pub(crate) const RULES: u64 = (1 << Rule::MaxIncrease as u8)
     | (1 << Rule::MaxDecrease as u8)
     | (1 << Rule::MaxStep as u8)
@@ -124,6 +125,7 @@ impl<S: Scale> Change<S> {
         }
     }
 
+    #[cfg_attr(not(feature = "alloc"), allow(dead_code))] // read by the row kernel (alloc)
     pub(crate) fn each_factor(&self, f: &mut impl FnMut(Field, &S)) {
         for s in [&self.increase, &self.decrease].into_iter().flatten() {
             f(Field::CurrentPrice, s);

@@ -23,6 +23,7 @@ pub(crate) fn markup_factor(k: Ratio) -> Factor {
 }
 
 /// The rules [`Margin::collect`] records.
+#[cfg_attr(not(feature = "alloc"), allow(dead_code))] // read by the row kernel (alloc)
 pub(crate) const RULES: u64 = (1 << Rule::Margin as u8)
     | (1 << Rule::Markup as u8)
     | (1 << Rule::UnitMargin as u8)
@@ -77,6 +78,7 @@ impl<S: Scale> Margin<S> {
         }
     }
 
+    #[cfg_attr(not(feature = "alloc"), allow(dead_code))] // read by the row kernel (alloc)
     pub(crate) fn each_factor(&self, f: &mut impl FnMut(Field, &S)) {
         for s in [&self.margin, &self.markup, &self.max_markup]
             .into_iter()

@@ -11,6 +11,7 @@ pub(crate) fn index_factor(index: Ratio) -> Factor {
 }
 
 /// The rules [`Market::collect`] records.
+#[cfg_attr(not(feature = "alloc"), allow(dead_code))] // read by the row kernel (alloc)
 pub(crate) const RULES: u64 =
     (1 << Rule::CompetitorFloor as u8) | (1 << Rule::CompetitorCeiling as u8);
 
@@ -46,6 +47,7 @@ impl<S: Scale> Market<S> {
         }
     }
 
+    #[cfg_attr(not(feature = "alloc"), allow(dead_code))] // read by the row kernel (alloc)
     pub(crate) fn each_factor(&self, f: &mut impl FnMut(Field, &S)) {
         for s in [&self.floor, &self.ceiling].into_iter().flatten() {
             f(Field::CompetitorPrice, s);

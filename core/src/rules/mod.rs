@@ -25,7 +25,6 @@ pub(crate) mod promotion;
 mod record;
 
 pub use custom::{CustomBound, CustomRule, CUSTOM_BASE, MAX_CUSTOM_RULES};
-#[cfg(feature = "alloc")]
 pub(crate) use record::mask;
 pub use record::Budget;
 pub(crate) use record::{Bounds, NO_HI, NO_LO};
@@ -217,6 +216,7 @@ pub(crate) trait BoundSink {
 /// presence mask; the row kernel from its columns.
 pub(crate) trait Row {
     /// The proposed price.
+    #[cfg_attr(not(feature = "alloc"), allow(dead_code))] // read by the row kernel (alloc)
     fn p(&self) -> i64;
     /// The value of `f`, if present.
     fn get(&self, f: Field) -> Option<i64>;
@@ -252,6 +252,7 @@ pub(crate) struct Formulas<S> {
 }
 
 /// The rules [`Formulas::collect`] records, from each family's list.
+#[cfg_attr(not(feature = "alloc"), allow(dead_code))] // read by the row kernel (alloc)
 pub(crate) const FORMULA_RULES: u64 =
     margin::RULES | promotion::RULES | change::RULES | market::RULES;
 
@@ -283,6 +284,7 @@ impl<S: Scale> Formulas<S> {
     /// Every prepared factor with the field it multiplies, for the row
     /// kernel's admission limits (an input beyond a factor's range takes
     /// the general engine).
+    #[cfg_attr(not(feature = "alloc"), allow(dead_code))] // read by the row kernel (alloc)
     pub(crate) fn each_factor(&self, mut f: impl FnMut(Field, &S)) {
         self.margin.each_factor(&mut f);
         self.promotion.each_factor(&mut f);

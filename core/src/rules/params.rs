@@ -40,14 +40,12 @@ impl Ratio {
     }
 
     /// `num` as `i128`.
-    #[cfg(feature = "alloc")]
     #[inline]
     pub(crate) fn n(self) -> i128 {
         i128::from(self.num)
     }
 
     /// `den` as `i128`.
-    #[cfg(feature = "alloc")]
     #[inline]
     pub(crate) fn d(self) -> i128 {
         i128::from(self.den)

@@ -13,6 +13,7 @@ pub(crate) fn discount_factor(d: Ratio) -> Factor {
 
 /// The rules [`Discount::collect`] records (`promo_budget` is the
 /// general engine's alone: see [`budget`]).
+#[cfg_attr(not(feature = "alloc"), allow(dead_code))] // read by the row kernel (alloc)
 pub(crate) const RULES: u64 = 1 << Rule::MaxDiscount as u8;
 
 /// `max_discount` in arithmetic `S`.
@@ -38,6 +39,7 @@ impl<S: Scale> Discount<S> {
         }
     }
 
+    #[cfg_attr(not(feature = "alloc"), allow(dead_code))] // read by the row kernel (alloc)
     pub(crate) fn each_factor(&self, f: &mut impl FnMut(Field, &S)) {
         if let Some(s) = &self.max_discount {
             f(Field::ReferencePrice, s);
