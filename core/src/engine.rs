@@ -260,7 +260,6 @@ fn evaluate_impl(
     };
 
     let tail = Tail {
-        proposed: item.proposed_price(),
         judged: proposal,
         pinned: pinned.is_some(),
         tick: t,

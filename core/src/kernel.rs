@@ -472,11 +472,13 @@ impl Prepared {
     /// Whether admission bounds every input a prepared map multiplies by
     /// that map's `x_max` (and every price by `MAX_MONEY`): the limit
     /// [`Prepared::valid_row`] and [`Prepared::valid_item`] apply to each
-    /// field is at most the `x_max` of every map [`Prepared::collect`]
-    /// calls with that field. [`Limits::new`] builds them so; this checks
-    /// it, map by map, against the call sites, so that a map added to
-    /// `collect` without its limit turns the fast path off instead of
-    /// computing a wrapped product.
+    /// field is at most the `x_max` of every factor the families list
+    /// with that field (`each_factor`). [`Limits::new`] builds them so;
+    /// this checks the limits actually held, so that a factor on a field
+    /// admission has no limit for turns the fast path off instead of
+    /// computing a wrapped product. A factor `collect` uses but
+    /// `each_factor` does not list is caught by the `debug_assert` of
+    /// [`Scaled::ceil`] under the property tests.
     fn limits_cover(&self) -> bool {
         let mut limits = self.limits;
         let prices_ok = limits
@@ -945,7 +947,6 @@ impl Prepared {
         let hold = change::hold_of(span.set);
 
         let tail = Tail {
-            proposed: p,
             judged: p,
             pinned: false,
             tick: t,
@@ -956,12 +957,7 @@ impl Prepared {
             unmet: 0,
         };
         let endings = self.endings.as_ref().map(|e| FastEndings { k: self, e });
-        let mut ends = KernelEnds {
-            k: self,
-            v,
-            p,
-            order,
-        };
+        let mut ends = KernelEnds { k: self, v, order };
         Some(tail::finish(
             tail,
             &self.tail,
@@ -995,14 +991,13 @@ impl Prepared {
 struct KernelEnds<'a, R> {
     k: &'a Prepared,
     v: &'a R,
-    p: i64,
     order: &'a [Class; 4],
 }
 
 impl<R: Row> Ends for KernelEnds<'_, R> {
     #[inline(always)]
     fn name(&mut self, lo: i64, hi: i64) -> (u64, u64, u64) {
-        let mut named = Named::new(self.p, lo, hi);
+        let mut named = Named::new(self.v.p(), lo, hi);
         self.k.collect(self.v, &mut named);
         (named.violated, named.lo_rules, named.hi_rules)
     }

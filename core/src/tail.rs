@@ -15,7 +15,7 @@ use crate::compiled::{Endings, Ratio};
 use crate::decision::{outcome_of, Decision, Outcome, Reason};
 use crate::item::Field;
 use crate::money::snap_half_even;
-use crate::rules::{change, endings, promotion, ClassSet, Row, Rule, RuleSet, NO_HI};
+use crate::rules::{change, endings, mask, promotion, Class, ClassSet, Row, Rule, RuleSet, NO_HI};
 
 /// The rules at the kept interval's ends, as an evaluator knows them.
 pub(crate) trait Ends {
@@ -45,8 +45,6 @@ pub(crate) trait EndingCheck {
 /// One item's state once the walk has kept `[lo, hi]`.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Tail {
-    /// The item's proposed price (the outcome compares with it).
-    pub(crate) proposed: i64,
     /// The price the rules judge: the pin, else the proposal.
     pub(crate) judged: i64,
     pub(crate) pinned: bool,
@@ -83,7 +81,6 @@ pub(crate) fn finish(
     endings: Option<&impl EndingCheck>,
 ) -> Decision {
     let Tail {
-        proposed,
         judged: p,
         pinned,
         tick: t,
@@ -93,6 +90,8 @@ pub(crate) fn finish(
         relaxed,
         unmet,
     } = s;
+    // The outcome compares the price with the proposal, not the pin.
+    let proposed = row.p();
     let current = row.get(Field::CurrentPrice);
     let snapped = if t == 1 { p } else { snap_half_even(p, t) };
     // lo <= hi (the walk keeps only non-empty intervals): clamp without
@@ -139,7 +138,7 @@ pub(crate) fn finish(
         // Not "stability kept": with `min_change` as the only stability
         // rule the class sets no bound, so it is neither kept nor relaxed
         // (R6). A branch, not a select: most moves are outside the band.
-        if !relaxed.contains(crate::rules::Class::Stability)
+        if !relaxed.contains(Class::Stability)
             && lo <= cur
             && cur <= hi
             && change::within_band(band, cur, price)
@@ -169,15 +168,15 @@ pub(crate) fn finish(
         violated |= v;
         lo_rules = l;
         hi_rules = h;
-        binding |= lo_rules & crate::rules::mask(price == lo);
-        binding |= hi_rules & crate::rules::mask(price == hi);
+        binding |= lo_rules & mask(price == lo);
+        binding |= hi_rules & mask(price == hi);
     }
     // Back at P through `min_change`, the snap no longer decides the price
     // either (C6): an ending had moved it off the snapped value.
-    binding |= (1 << Rule::Tick as u8)
-        & crate::rules::mask((snapped != p) & (price == snapped) & !min_change_applied);
-    binding |= (1 << Rule::PriceEnding as u8) & crate::rules::mask(ending_moved);
-    binding |= (1 << Rule::Pinned as u8) & crate::rules::mask(pinned & (price == p));
+    binding |=
+        (1 << Rule::Tick as u8) & mask((snapped != p) & (price == snapped) & !min_change_applied);
+    binding |= (1 << Rule::PriceEnding as u8) & mask(ending_moved);
+    binding |= (1 << Rule::Pinned as u8) & mask(pinned & (price == p));
 
     // The common case first: an accepted price names no rule, and the
     // source closure's captures need not be built for it.

@@ -216,7 +216,6 @@ pub(crate) trait BoundSink {
 /// presence mask; the row kernel from its columns.
 pub(crate) trait Row {
     /// The proposed price.
-    #[cfg_attr(not(feature = "alloc"), allow(dead_code))] // read by the row kernel (alloc)
     fn p(&self) -> i64;
     /// The value of `f`, if present.
     fn get(&self, f: Field) -> Option<i64>;
