@@ -185,8 +185,8 @@ pub fn push_item_json(out: &mut String, policy: &Policy, sku: Option<&str>, item
         first = false;
         push_json_str(out, field.name());
         out.push(':');
-        if field.is_money() {
-            push_money(out, policy, Some(v));
+        if let Some(a) = item.amount(field) {
+            let _ = write!(out, "\"{}\"", policy.currency().format_amount(a));
         } else if field == Field::Campaign {
             match item.campaign().and_then(|id| policy.campaign_name(id)) {
                 Some(name) => push_json_str(out, name),
@@ -223,7 +223,16 @@ pub fn push_decision_json(out: &mut String, policy: &Policy, d: &Decision) {
     out.push_str(",\"reason\":");
     push_json_str(out, d.reason.name());
     out.push_str(",\"promo_spend\":");
-    push_money(out, policy, d.promo_spend);
+    match d.promo_spend {
+        Some(units) => {
+            let a = crate::money::Amount {
+                units,
+                scale: d.spend_scale,
+            };
+            let _ = write!(out, "\"{}\"", policy.currency().format_amount(a));
+        }
+        None => out.push_str("null"),
+    }
     out.push_str(",\"unmet\":");
     push_rules(out, d.unmet);
     out.push_str(",\"needs_approval\":");

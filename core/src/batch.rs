@@ -123,7 +123,7 @@ impl Policy {
             *slot = d;
         }
         Ok(self.finish(tally, out, budgets, before, |i| {
-            items.get(i).and_then(Item::current_price)
+            items.get(i).and_then(Item::current_price_minor)
         }))
     }
 
@@ -311,9 +311,9 @@ impl Policy {
                     &mut replay,
                     &mut |i: usize, d: &Decision| {
                         let held = circuit_open(d, || {
-                            gather(cols.proposed, given, i)
+                            gather(cols, given, i)
                                 .ok()
-                                .and_then(|item| item.current_price())
+                                .and_then(|item| item.current_price_minor())
                         });
                         again.add(&held);
                         sink.put(i, &held);
@@ -364,7 +364,7 @@ impl Policy {
         i: usize,
         budgets: &mut Budgets,
     ) -> Decision {
-        match gather(cols.proposed, given, i) {
+        match gather(cols, given, i) {
             Err(field) => Decision::invalid(field),
             Ok(item) if self.campaign_count() > 0 && item.campaign().is_some() => {
                 let d = self.evaluate_with_budgets(&item, budgets);
@@ -673,9 +673,9 @@ impl Policy {
             }
         }
         Ok(self.finish(tally, out, budgets, before, |i| {
-            gather(cols.proposed, given, i)
+            gather(cols, given, i)
                 .ok()
-                .and_then(|item| item.current_price())
+                .and_then(|item| item.current_price_minor())
         }))
     }
 
@@ -740,7 +740,7 @@ impl Policy {
             }
         }
         Ok(self.finish(tally, out, budgets, before, |i| {
-            items.get(i).and_then(Item::current_price)
+            items.get(i).and_then(Item::current_price_minor)
         }))
     }
 }

@@ -39,7 +39,7 @@ impl Budgets {
         if !d.is_change() || item.reference_price().is_none() {
             return;
         }
-        if let (Some(id), Some(spend)) = (item.campaign(), d.promo_spend) {
+        if let (Some(id), Some(spend)) = (item.campaign(), d.promo_spend_minor()) {
             if (id.0 as usize) < self.len {
                 if let Some(slot) = self.remaining.get_mut(id.0 as usize) {
                     *slot = slot.saturating_sub(spend);

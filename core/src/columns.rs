@@ -68,6 +68,9 @@ impl Column<'_> {
 pub struct Columns<'a> {
     pub(crate) proposed: &'a [i64],
     columns: [Option<Column<'a>>; 16],
+    /// Per row, the digits beyond the minor unit of the row's money
+    /// columns (see [`Columns::with_scales`]); `None`: whole minor units.
+    pub(crate) scales: Option<&'a [u8]>,
 }
 
 /// A column that cannot join a [`Columns`] batch.
@@ -109,6 +112,7 @@ impl<'a> Columns<'a> {
         Columns {
             proposed,
             columns: [None; 16],
+            scales: None,
         }
     }
 
@@ -161,6 +165,47 @@ impl<'a> Columns<'a> {
         Ok(self)
     }
 
+    /// Gives each row's scale: row `i`'s money values (the proposal and
+    /// every money column) are in `10^-scales[i]` minor units, as
+    /// [`Item::with_scale`] says (docs/spec.md M1). Rows with scale 0 are
+    /// whole minor units and take every fast path; finer rows are decided
+    /// exactly by the general engine. Fails when `scales` is not one byte
+    /// a row.
+    ///
+    /// ```
+    /// use priceguard::batch::Columns;
+    /// use priceguard::{Decision, Field, Policy};
+    ///
+    /// let policy = Policy::from_toml_str(r#"
+    ///     name = "fine"
+    ///     currency = "USD"
+    ///     bounds = { min_price = "1", max_price = "100" }
+    ///     margin = { min_margin = "0.15" }
+    /// "#).unwrap();
+    /// // Row 1: cost 3.9694 (hundredths of a cent), proposal 4.50.
+    /// let proposed = [499, 45000];
+    /// let cost = [300, 39694];
+    /// let scales = [0, 2];
+    /// let cols = Columns::new(&proposed)
+    ///     .with(Field::UnitCost, &cost, None).unwrap()
+    ///     .with_scales(&scales).unwrap();
+    /// let mut out = vec![Decision::default(); 2];
+    /// policy.evaluate_columns(&cols, &mut out).unwrap();
+    /// // 3.9694 / 0.85 = 4.66988..., so the floor is 4.67, not 4.68.
+    /// assert_eq!(out[1].price, Some(467));
+    /// ```
+    pub fn with_scales(mut self, scales: &'a [u8]) -> Result<Columns<'a>, ColumnsError> {
+        if scales.len() != self.len() {
+            return Err(ColumnsError::Length {
+                field: Field::ProposedPrice,
+                len: scales.len(),
+                items: self.len(),
+            });
+        }
+        self.scales = Some(scales);
+        Ok(self)
+    }
+
     /// `proposed_price`.
     pub(crate) fn proposed(&self) -> &'a [i64] {
         self.proposed
@@ -174,7 +219,8 @@ impl<'a> Columns<'a> {
     /// Row `i` as an [`Item`], or the field whose value no item can hold.
     #[inline]
     pub fn item(&self, i: usize) -> Result<Item, Field> {
-        let mut item = Item::new(self.proposed.get(i).copied().unwrap_or(0));
+        let mut item = Item::new(self.proposed.get(i).copied().unwrap_or(0))
+            .with_scale(row_scale(self.scales, i));
         for col in self.columns.iter().flatten() {
             if let Some(v) = col.get(i) {
                 if !item.set(col.field, v) {
@@ -203,8 +249,9 @@ impl<'a> Columns<'a> {
 
 /// Row `i` of `cols` from the given columns only.
 #[inline(always)]
-pub(crate) fn gather(proposed: &[i64], given: &[Column<'_>], i: usize) -> Result<Item, Field> {
-    let mut item = Item::new(proposed.get(i).copied().unwrap_or(0));
+pub(crate) fn gather(cols: &Columns<'_>, given: &[Column<'_>], i: usize) -> Result<Item, Field> {
+    let mut item =
+        Item::new(cols.proposed.get(i).copied().unwrap_or(0)).with_scale(row_scale(cols.scales, i));
     for col in given {
         if let Some(v) = col.get(i) {
             if !item.set(col.field, v) {
@@ -213,4 +260,10 @@ pub(crate) fn gather(proposed: &[i64], given: &[Column<'_>], i: usize) -> Result
         }
     }
     Ok(item)
+}
+
+/// Row `i`'s scale (0 without a scales column).
+#[inline(always)]
+pub(crate) fn row_scale(scales: Option<&[u8]>, i: usize) -> u8 {
+    scales.and_then(|s| s.get(i).copied()).unwrap_or(0)
 }

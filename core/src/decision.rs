@@ -175,8 +175,13 @@ pub struct Decision {
     /// Classes dropped to resolve a conflict.
     pub relaxed: ClassSet,
     /// `(reference - price) x expected_units` for a promoted item with a
-    /// forecast, never negative; `None` otherwise.
+    /// forecast, never negative; `None` otherwise. Exact: in `10^-spend_scale`
+    /// minor units (whole minor units unless the item's reference price
+    /// has finer digits, docs/spec.md M1).
     pub promo_spend: Option<i64>,
+    /// Digits beyond the minor unit in `promo_spend`: `0` unless the
+    /// spend is finer than the currency.
+    pub spend_scale: u8,
     /// The published price moves more than `approval.max_auto_change` from
     /// the current price: a person should review it.
     pub needs_approval: bool,
@@ -198,6 +203,7 @@ impl Decision {
             unmet: RuleSet::EMPTY,
             relaxed: ClassSet::EMPTY,
             promo_spend: None,
+            spend_scale: 0,
             needs_approval: false,
             invalid_field: None,
         }
@@ -218,6 +224,34 @@ impl Decision {
             d.price = Some(p);
         }
         d
+    }
+
+    /// The decision for an item evaluated in `10^-scale` minor units,
+    /// brought back to minor units: prices and the interval are on the
+    /// tick and divide exactly, except a hold at a finer current price,
+    /// which rounds half to even; the spend stays exact ([`Decision::spend_scale`]).
+    #[must_use]
+    pub fn to_minor(mut self, scale: u8) -> Decision {
+        if scale == 0 {
+            return self;
+        }
+        let m = |v: Option<i64>| v.map(|v| crate::money::round_to_minor(v, scale));
+        self.price = m(self.price);
+        self.lower = m(self.lower);
+        self.upper = m(self.upper);
+        if let Some(s) = self.promo_spend {
+            let a = crate::money::Amount { units: s, scale }.reduced();
+            self.promo_spend = Some(a.units);
+            self.spend_scale = a.scale;
+        }
+        self
+    }
+
+    /// `promo_spend` in whole minor units, rounded up: what a budget is
+    /// charged, so that finer spends never add up past a campaign's budget.
+    pub fn promo_spend_minor(&self) -> Option<i64> {
+        self.promo_spend
+            .map(|s| crate::money::ceil_to_minor(s, self.spend_scale))
     }
 
     /// Whether the price may be published at a new value

@@ -8,7 +8,9 @@
 use crate::compiled::CompiledRules;
 use crate::decision::{Decision, Reason};
 use crate::item::{Field, Item};
-use crate::money::{ceil_money_to_tick, floor_money_to_tick, wide_mul, MAX_MONEY};
+use crate::money::{
+    ceil_money_to_tick, floor_money_to_tick, pow10_i64, wide_mul, MAX_MONEY, MAX_SCALE,
+};
 use crate::rules::{bounds, change, emergency, promotion, Class, ClassSet, Exact, Formulas, Rule};
 use crate::rules::{Bounds, NO_HI, NO_LO};
 pub use crate::rules::{Budget, CustomBound, CustomRule, CUSTOM_BASE, MAX_CUSTOM_RULES};
@@ -21,9 +23,9 @@ pub const MAX_UNITS: i64 = 1_000_000_000;
 /// exit, so that the usual valid item costs a few compares. When it says
 /// no, [`validate_ordered`] names the first bad field in docs/spec.md §3 order.
 #[inline(always)]
-fn quick_valid(item: &Item) -> bool {
-    // 1 <= v <= MAX_MONEY as one unsigned compare.
-    let price = |v: i64| (v.wrapping_sub(1) as u64) < MAX_MONEY as u64;
+fn quick_valid(item: &Item, max_money: i64) -> bool {
+    // 1 <= v <= max_money as one unsigned compare.
+    let price = |v: i64| (v.wrapping_sub(1) as u64) < max_money as u64;
     let opt_price = |v: Option<i64>| v.is_none_or(price);
     let opt_not_negative = |v: Option<i64>| v.is_none_or(|v| v >= 0);
     let mut ok = price(item.proposed_price());
@@ -33,7 +35,7 @@ fn quick_valid(item: &Item) -> bool {
     ok &= opt_price(item.current_price());
     ok &= item
         .unit_cost()
-        .is_none_or(|c| (c as u64) <= MAX_MONEY as u64);
+        .is_none_or(|c| (c as u64) <= max_money as u64);
     ok &= opt_price(item.min_price());
     ok &= opt_price(item.max_price());
     ok &= opt_price(item.map_price());
@@ -57,21 +59,21 @@ fn quick_valid(item: &Item) -> bool {
 
 /// Checks the item's own values (docs/spec.md §6 bad input).
 #[inline]
-fn validate(item: &Item) -> Result<(), Field> {
-    if quick_valid(item) {
+fn validate(item: &Item, max_money: i64) -> Result<(), Field> {
+    if quick_valid(item, max_money) {
         return Ok(());
     }
-    validate_ordered(item)
+    validate_ordered(item, max_money)
 }
 
 /// Names the first bad field in docs/spec.md §3 order.
 #[cold]
 #[inline(never)]
-fn validate_ordered(item: &Item) -> Result<(), Field> {
+fn validate_ordered(item: &Item, max_money: i64) -> Result<(), Field> {
     // Fields are checked in docs/spec.md §3 table order, so the first bad one in
     // that order is named, whatever interface read the item.
     let price = |field: Field, v: Option<i64>| match v {
-        Some(v) if v <= 0 || v > MAX_MONEY => Err(field),
+        Some(v) if v <= 0 || v > max_money => Err(field),
         _ => Ok(()),
     };
     let not_negative = |field: Field, v: Option<i64>| match v {
@@ -84,7 +86,7 @@ fn validate_ordered(item: &Item) -> Result<(), Field> {
     }
     price(Field::CurrentPrice, item.current_price())?;
     if let Some(c) = item.unit_cost() {
-        if !(0..=MAX_MONEY).contains(&c) {
+        if !(0..=max_money).contains(&c) {
             return Err(Field::UnitCost);
         }
     }
@@ -152,7 +154,56 @@ fn evaluate_impl(
     budget: Budget,
     custom: &[&dyn CustomRule],
 ) -> Decision {
-    if let Err(field) = validate(item) {
+    if item.scale() != 0 {
+        return evaluate_fine(r, item, budget, custom);
+    }
+    evaluate_at(r, item, budget, custom, MAX_MONEY)
+}
+
+/// An item carrying digits finer than the currency (docs/spec.md M1):
+/// evaluated exactly against the policy's rules rescaled to its unit, and
+/// the decision's prices brought back to minor units (on the tick they
+/// divide exactly; a hold at a finer current price rounds half to even).
+#[cold]
+#[inline(never)]
+fn evaluate_fine(
+    r: &CompiledRules,
+    item: &Item,
+    budget: Budget,
+    custom: &[&dyn CustomRule],
+) -> Decision {
+    let item = item.normalized();
+    let k = item.scale();
+    if k == 0 {
+        return evaluate_at(r, &item, budget, custom, MAX_MONEY);
+    }
+    if k > MAX_SCALE {
+        return Decision::invalid(Field::ProposedPrice);
+    }
+    let f = pow10_i64(k);
+    let budget = match budget {
+        Budget::Remaining(b) => Budget::Remaining(b.saturating_mul(f)),
+        b => b,
+    };
+    let d = evaluate_at(
+        &r.scaled(f),
+        &item,
+        budget,
+        custom,
+        MAX_MONEY.saturating_mul(f),
+    );
+    d.to_minor(k)
+}
+
+#[inline(always)]
+fn evaluate_at(
+    r: &CompiledRules,
+    item: &Item,
+    budget: Budget,
+    custom: &[&dyn CustomRule],
+    max_money: i64,
+) -> Decision {
+    if let Err(field) = validate(item, max_money) {
         return Decision::invalid(field);
     }
     let current = item.current_price();
@@ -246,7 +297,7 @@ fn evaluate_impl(
     if !r.allow_unbounded && (hi == NO_HI || !lower_source) {
         return Decision::hold_or_reject(current, Reason::Unbounded);
     }
-    if lo > MAX_MONEY {
+    if lo > max_money {
         // Floors above the supported range (a huge cost): no price can be
         // published, and none should be proposed back (M3).
         return Decision::hold_or_reject(current, Reason::Infeasible);

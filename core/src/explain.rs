@@ -10,7 +10,7 @@ use crate::compiled::Ratio;
 use crate::decision::{Decision, Outcome, Reason};
 use crate::engine::MAX_UNITS;
 use crate::item::{Field, Item};
-use crate::money::{Currency, MAX_MONEY};
+use crate::money::{pow10_i64, snap_half_even, Amount, Currency, MAX_MONEY};
 use crate::policy::Policy;
 use crate::rules::{bounds, Rule};
 
@@ -59,7 +59,11 @@ pub fn invalid_reason(field: Field, item: &Item) -> String {
         f if f.is_money() && f != Field::UnitCost && value <= 0 => {
             String::from("must be greater than zero")
         }
-        f if f.is_money() && value > MAX_MONEY => String::from("is beyond the supported range"),
+        f if f.is_money()
+            && i128::from(value) > i128::from(MAX_MONEY) * i128::from(pow10_i64(item.scale())) =>
+        {
+            String::from("is beyond the supported range")
+        }
         _ => String::from("is not a valid value"),
     }
 }
@@ -68,7 +72,13 @@ pub fn invalid_reason(field: Field, item: &Item) -> String {
 fn invalid_message(field: Field, item: &Item, cur: Currency) -> String {
     let why = invalid_reason(field, item);
     match item.get(field) {
-        Some(v) if field.is_money() => format!("{field}: `{}` {why}", cur.format(v)),
+        Some(units) if field.is_money() => format!(
+            "{field}: `{}` {why}",
+            cur.format_amount(Amount {
+                units,
+                scale: item.scale()
+            })
+        ),
         Some(v) => format!("{field}: `{v}` {why}"),
         None => format!("{field} {why}"),
     }
@@ -82,8 +92,25 @@ impl Decision {
         let m = |v: Option<i64>| {
             v.map_or_else(|| String::from("none"), |v| format!("{}", cur.format(v)))
         };
-        let proposed = m(Some(item.proposed_price()));
-        let mut s = match (self.outcome, self.reason) {
+        let k = item.scale();
+        let mi = |units: i64| format!("{}", cur.format_amount(Amount { units, scale: k }));
+        // The proposal as given, then its snap to the tick when it is off
+        // it: "proposed 19.4373, snapped to 19.44, raised to 19.99 by ...".
+        let judged = item.pinned_price().unwrap_or(item.proposed_price());
+        let tick = policy.rules_for(item.segment()).tick;
+        let unit = pow10_i64(k).saturating_mul(tick);
+        let snapped = snap_half_even(judged, unit) / pow10_i64(k);
+        let off_tick = judged % unit != 0 && item.pinned_price().is_none();
+        let proposed = if off_tick && self.outcome != Outcome::Rejected {
+            format!(
+                "{}, snapped to {},",
+                mi(item.proposed_price()),
+                m(Some(snapped))
+            )
+        } else {
+            mi(item.proposed_price())
+        };
+        let s = match (self.outcome, self.reason) {
             (Outcome::Rejected, Reason::InvalidInput) => match self.invalid_field {
                 Some(f) => format!("rejected: {}", invalid_message(f, item, cur)),
                 None => String::from("rejected: invalid input"),
@@ -100,11 +127,24 @@ impl Decision {
             (Outcome::Accepted, _) => format!("proposed {proposed} accepted"),
             (Outcome::Adjusted, reason) => {
                 let price = self.price.unwrap_or(0);
-                let verb = if price > item.proposed_price() {
-                    "raised"
+                let from = if off_tick {
+                    snapped
                 } else {
-                    "lowered"
+                    crate::money::round_to_minor(item.proposed_price(), k)
                 };
+                if off_tick && price == snapped {
+                    return self.with_notes(
+                        policy,
+                        item,
+                        format!(
+                            "proposed {} snapped to {} by {}",
+                            mi(item.proposed_price()),
+                            m(self.price),
+                            self.reason_phrase(policy, item, reason)
+                        ),
+                    );
+                }
+                let verb = if price > from { "raised" } else { "lowered" };
                 format!(
                     "proposed {proposed} {verb} to {} by {}",
                     m(self.price),
@@ -112,6 +152,15 @@ impl Decision {
                 )
             }
         };
+        self.with_notes(policy, item, s)
+    }
+
+    /// The sentence's clauses after the outcome: relaxed classes, unmet
+    /// rules, approval.
+    fn with_notes(&self, policy: &Policy, item: &Item, mut s: String) -> String {
+        let k = item.scale();
+        let cur = policy.currency();
+        let mi = |units: i64| format!("{}", cur.format_amount(Amount { units, scale: k }));
         if !self.relaxed.is_empty() {
             let names: Vec<&str> = self.relaxed.iter().map(|c| c.name()).collect();
             s.push_str(&format!(
@@ -130,7 +179,8 @@ impl Decision {
             s.push_str(&format!(
                 "; needs approval: moves more than {} from current {}",
                 pct(r.max_auto_change),
-                m(item.current_price())
+                item.current_price()
+                    .map_or_else(|| String::from("none"), mi)
             ));
         }
         s
@@ -159,32 +209,45 @@ impl Decision {
 pub(crate) fn rule_detail(policy: &Policy, item: &Item, rule: Rule) -> String {
     let r = policy.rules_for(item.segment());
     let cur = policy.currency();
+    // Policy money is in minor units; the item's in its own scale (M1).
     let m =
         |v: Option<i64>| v.map_or_else(|| String::from("none"), |v| format!("{}", cur.format(v)));
-    let p = m(item.current_price());
+    let k = item.scale();
+    let mi = |v: Option<i64>| {
+        v.map_or_else(
+            || String::from("none"),
+            |units| format!("{}", cur.format_amount(Amount { units, scale: k })),
+        )
+    };
+    let at_item = r.scaled(pow10_i64(k));
+    let p = mi(item.current_price());
     match rule {
-        Rule::MinPrice => format!("minimum {}", m(bounds::effective_min(r, item))),
-        Rule::MaxPrice => format!("maximum {}", m(bounds::effective_max(r, item))),
-        Rule::Map => format!("minimum advertised price {}", m(item.map_price())),
+        Rule::MinPrice => format!("minimum {}", mi(bounds::effective_min(&at_item, item))),
+        Rule::MaxPrice => format!("maximum {}", mi(bounds::effective_max(&at_item, item))),
+        Rule::Map => format!("minimum advertised price {}", mi(item.map_price())),
         Rule::EmergencyCap => match item.baseline_price() {
             Some(b) => format!(
                 "at most {} over baseline {}",
                 pct(r.emergency_cap),
-                m(Some(b))
+                mi(Some(b))
             ),
             None => String::from("emergency mode is on and the item has no baseline_price"),
         },
-        Rule::Margin => format!("{} over cost {}", pct(r.min_margin), m(item.unit_cost())),
+        Rule::Margin => format!("{} over cost {}", pct(r.min_margin), mi(item.unit_cost())),
         Rule::Markup => format!(
             "markup {} over cost {}",
             pct(r.min_markup),
-            m(item.unit_cost())
+            mi(item.unit_cost())
         ),
-        Rule::UnitMargin => format!("cost {} plus {}", m(item.unit_cost()), m(r.min_unit_margin)),
+        Rule::UnitMargin => format!(
+            "cost {} plus {}",
+            mi(item.unit_cost()),
+            m(r.min_unit_margin)
+        ),
         Rule::MaxDiscount => format!(
             "at most {} off reference {}",
             pct(r.max_discount),
-            m(item.reference_price())
+            mi(item.reference_price())
         ),
         Rule::PromoBudget => {
             let name = item
@@ -208,12 +271,12 @@ pub(crate) fn rule_detail(policy: &Policy, item: &Item, rule: Rule) -> String {
         Rule::WindowIncrease => format!(
             "at most {} above window anchor {}",
             pct(r.window_increase),
-            m(item.window_anchor_price().or(item.current_price()))
+            mi(item.window_anchor_price().or(item.current_price()))
         ),
         Rule::WindowDecrease => format!(
             "at most {} below window anchor {}",
             pct(r.window_decrease),
-            m(item.window_anchor_price().or(item.current_price()))
+            mi(item.window_anchor_price().or(item.current_price()))
         ),
         Rule::Cooldown => match (item.now(), item.last_change_at(), r.cooldown_secs) {
             (Some(now), Some(last), Some(c)) => {
@@ -234,12 +297,12 @@ pub(crate) fn rule_detail(policy: &Policy, item: &Item, rule: Rule) -> String {
         Rule::CompetitorFloor => format!(
             "at least {} x competitor {}",
             factor(r.min_index),
-            m(item.competitor_price())
+            mi(item.competitor_price())
         ),
         Rule::CompetitorCeiling => format!(
             "at most {} x competitor {}",
             factor(r.max_index),
-            m(item.competitor_price())
+            mi(item.competitor_price())
         ),
         Rule::PriceEnding => match r.endings {
             Some(e) => {
@@ -257,11 +320,11 @@ pub(crate) fn rule_detail(policy: &Policy, item: &Item, rule: Rule) -> String {
             None => String::from("price endings"),
         },
         Rule::Tick => format!("tick {}", cur.format(r.tick)),
-        Rule::Pinned => format!("pinned by a merchandiser at {}", m(item.pinned_price())),
+        Rule::Pinned => format!("pinned by a merchandiser at {}", mi(item.pinned_price())),
         Rule::MaxMarkup => format!(
             "markup at most {} over cost {}",
             pct(r.max_markup),
-            m(item.unit_cost())
+            mi(item.unit_cost())
         ),
     }
 }

@@ -2,6 +2,10 @@
 
 use core::fmt;
 
+#[cfg(doc)]
+use crate::money::MAX_SCALE;
+use crate::money::{pow10_i64, Amount};
+
 /// An item field, for presence bits and for naming the field of a bad input.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[repr(u8)]
@@ -182,6 +186,9 @@ pub struct Item {
     present: u32,
     campaign: u32,
     segment: u32,
+    /// Money is in `10^-scale` minor units (docs/spec.md M1); in the
+    /// padding before the first `i64`, so items stay the same size.
+    scale: u8,
     proposed_price: i64,
     current_price: i64,
     unit_cost: i64,
@@ -284,6 +291,7 @@ impl Item {
             values;
         Item {
             present,
+            scale: 0,
             campaign: campaign & (keep(present, Field::Campaign) as u32),
             segment: segment & (keep(present, Field::Segment) as u32),
             proposed_price,
@@ -311,6 +319,7 @@ impl Item {
     pub const fn new(proposed_price: i64) -> Item {
         Item {
             present: 0,
+            scale: 0,
             campaign: 0,
             segment: 0,
             proposed_price,
@@ -407,6 +416,136 @@ impl Item {
         }
     }
 
+    /// Digits beyond the currency's minor unit that the item's money
+    /// carries: every money field (the proposal too) is a count of
+    /// `10^-scale` minor units. `0`, whole minor units, for most items.
+    #[inline]
+    pub const fn scale(&self) -> u8 {
+        self.scale
+    }
+
+    /// Declares that the item's money values are in `10^-scale` minor units
+    /// (at most [`MAX_SCALE`]; a larger scale makes the item
+    /// `invalid_input`). The values are not changed: use
+    /// [`Item::set_amount`] to mix amounts of different scales.
+    ///
+    /// ```
+    /// use priceguard::Item;
+    /// // 19.4373 USD proposed, 3.9694 cost: hundredths of a cent.
+    /// let item = Item::new(194373).with_unit_cost(39694).with_scale(2);
+    /// assert_eq!(item.scale(), 2);
+    /// ```
+    #[must_use]
+    pub const fn with_scale(mut self, scale: u8) -> Item {
+        self.scale = scale;
+        self
+    }
+
+    /// A money field (or the proposal) as an exact [`Amount`].
+    pub const fn amount(&self, field: Field) -> Option<Amount> {
+        if !field.is_money() {
+            return None;
+        }
+        let v = match field {
+            Field::ProposedPrice => self.proposed_price,
+            _ if self.present & field.bit() != 0 => self.raw(field),
+            _ => return None,
+        };
+        Some(Amount {
+            units: v,
+            scale: self.scale,
+        })
+    }
+
+    /// Sets a money field (or the proposal) to an exact amount, raising
+    /// the item's [`scale`](Item::scale) when the amount is finer (every
+    /// money value is rescaled, exactly). Fails, leaving the item as it
+    /// was, when `field` is not money, or when a value would not fit 64
+    /// bits at the new scale: the error names the field that does not
+    /// fit.
+    ///
+    /// ```
+    /// use priceguard::{money::Amount, Field, Item};
+    /// let mut item = Item::new(1999); // 19.99
+    /// item.set_amount(Field::UnitCost, Amount { units: 39694, scale: 2 }).unwrap();
+    /// assert_eq!((item.proposed_price(), item.unit_cost(), item.scale()), (199900, Some(39694), 2));
+    /// ```
+    pub fn set_amount(&mut self, field: Field, amount: Amount) -> Result<(), Field> {
+        if !field.is_money() {
+            return Err(field);
+        }
+        let amount = amount.reduced();
+        let mut next = *self;
+        if amount.scale > self.scale {
+            let f = pow10_i64(amount.scale - self.scale);
+            for g in Field::ALL {
+                if !g.is_money() {
+                    continue;
+                }
+                let Some(v) = self.get(g) else { continue };
+                let Some(w) = v.checked_mul(f) else {
+                    return Err(g);
+                };
+                next.set(g, w);
+            }
+            next.scale = amount.scale;
+        }
+        let Some(v) = amount.at_scale(next.scale) else {
+            return Err(field);
+        };
+        next.set(field, v);
+        *self = next;
+        Ok(())
+    }
+
+    /// The same item at the least scale that holds every money value
+    /// exactly: an item whose values are all whole minor units comes back
+    /// at scale 0, where every fast path takes it.
+    #[must_use]
+    pub fn normalized(&self) -> Item {
+        if self.scale == 0 {
+            return *self;
+        }
+        let mut drop = self.scale;
+        for g in Field::ALL {
+            if !g.is_money() {
+                continue;
+            }
+            let Some(mut v) = self.get(g) else { continue };
+            let mut z = 0;
+            while z < drop && v % 10 == 0 {
+                v /= 10;
+                z += 1;
+            }
+            drop = z;
+            if drop == 0 {
+                return *self;
+            }
+        }
+        let mut out = *self;
+        let f = pow10_i64(drop);
+        for g in Field::ALL {
+            if g.is_money() {
+                if let Some(v) = self.get(g) {
+                    out.set(g, v / f);
+                }
+            }
+        }
+        out.scale = self.scale - drop;
+        out
+    }
+
+    /// The current price in minor units, rounded half to even when the
+    /// item carries finer digits: the price a hold publishes (M1).
+    pub fn current_price_minor(&self) -> Option<i64> {
+        let v = self.current_price()?;
+        Some(if self.scale == 0 {
+            v
+        } else {
+            crate::money::round_to_minor(v, self.scale)
+        })
+    }
+
     /// The presence mask: bit [`Field::bit`] set for each present optional field.
     pub const fn presence(&self) -> u32 {
         self.present
@@ -422,7 +561,7 @@ impl Item {
     pub const fn without(self, field: Field) -> Item {
         // Rebuilt through `from_parts`, which stores absent values as zero:
         // the item compares and hashes equal to one never given the field.
-        Item::from_parts(
+        let mut item = Item::from_parts(
             self.present & !field.bit(),
             self.campaign,
             self.segment,
@@ -443,7 +582,9 @@ impl Item {
                 self.competitor_price,
                 self.pinned_price,
             ],
-        )
+        );
+        item.scale = self.scale;
+        item
     }
 
     /// Sets a numeric field by name-independent [`Field`]. `campaign` takes

@@ -359,6 +359,9 @@ pub(crate) struct Kernel<'a> {
     inputs: Inputs<'a>,
     /// Columns whose presence sends a row to the general engine.
     divert: [Option<Column<'a>>; 4],
+    /// Per-row scales: a row finer than the minor unit goes to the
+    /// general engine.
+    scales: Option<&'a [u8]>,
     rules: Prepared,
     /// The block path's columns, when the policy has one and the batch
     /// has no column it does not read.
@@ -504,7 +507,7 @@ impl Prepared {
             | Field::MaxPrice.bit()
             | Field::MapPrice.bit()
             | Field::BaselinePrice.bit();
-        if item.presence() & DIVERT != 0 || !self.valid_item(item) {
+        if item.presence() & DIVERT != 0 || item.scale() != 0 || !self.valid_item(item) {
             return None;
         }
         // The priority order is read at run time: only an adjusted
@@ -597,6 +600,7 @@ impl<'a> Kernel<'a> {
                     now: inputs.now,
                     last_change: inputs.last_change,
                     divert: [divert[0], divert[1]],
+                    scales: cols.scales,
                 },
             )),
             _ => None,
@@ -605,6 +609,7 @@ impl<'a> Kernel<'a> {
             proposed: cols.proposed(),
             inputs,
             divert,
+            scales: cols.scales,
             rules,
             lanes,
         })
@@ -720,6 +725,9 @@ impl<'a> Kernel<'a> {
             if c.present(i) {
                 return None;
             }
+        }
+        if crate::columns::row_scale(self.scales, i) != 0 {
+            return None;
         }
         let v = RowValues {
             p: *proposed.get(i)?,

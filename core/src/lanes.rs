@@ -457,6 +457,9 @@ pub(crate) struct LaneInputs<'a> {
     pub(crate) last_change: Option<Column<'a>>,
     /// Columns whose presence sends a row (so its block) to the rows path.
     pub(crate) divert: [Option<Column<'a>>; 2],
+    /// Per-row scales: a block with a row finer than the minor unit goes
+    /// to the rows path.
+    pub(crate) scales: Option<&'a [u8]>,
 }
 
 /// Decisions of consecutive rows as columns, for
@@ -576,6 +579,7 @@ impl DecisionRows {
             unmet: RuleSet::EMPTY,
             relaxed: ClassSet::EMPTY,
             promo_spend: (spend >= 0).then_some(spend),
+            spend_scale: 0,
             needs_approval: false,
             invalid_field: None,
         }
@@ -925,6 +929,11 @@ impl Lanes {
                 Some(bits) => presence(bits, s)?,
                 None => !0,
             };
+        }
+        if let Some(sc) = inp.scales {
+            let sc: &[u8; BLOCK] = sc.get(s..s + BLOCK)?.try_into().ok()?;
+            // One OR a byte: the compiler folds it into a few vector ops.
+            slow |= u64::from(sc.iter().fold(0u8, |a, &b| a | b) != 0);
         }
         {
             let p: &[i64; BLOCK] = proposed.get(s..s + BLOCK)?.try_into().ok()?;

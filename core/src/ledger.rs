@@ -393,7 +393,7 @@ impl Policy {
         for _ in 0..RETRIES {
             let left = ledger.remaining(campaign).unwrap_or(0);
             let d = self.evaluate_against(item, left);
-            let spend = match d.promo_spend {
+            let spend = match d.promo_spend_minor() {
                 Some(s) if d.is_change() && s > 0 => s,
                 _ => return (d, None),
             };
@@ -406,7 +406,10 @@ impl Policy {
             }
         }
         (
-            Decision::hold_or_reject(item.current_price(), Reason::Rule(crate::Rule::PromoBudget)),
+            Decision::hold_or_reject(
+                item.current_price_minor(),
+                Reason::Rule(crate::Rule::PromoBudget),
+            ),
             None,
         )
     }

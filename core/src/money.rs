@@ -89,6 +89,31 @@ impl Currency {
         floats_to_minor(src, self.minor_units, dst, fast)
     }
 
+    /// Reads a decimal string into an [`Amount`] (see [`parse_amount`]):
+    /// digits finer than the currency are kept, never refused (M1).
+    pub fn parse_amount(&self, text: &str, how: Digits) -> Result<Amount, MoneyError> {
+        parse_amount(text.trim(), self.minor_units, how)
+    }
+
+    /// An exact decimal as an [`Amount`] (see [`decimal_to_amount`]).
+    pub fn decimal_to_amount(&self, value: Decimal, how: Digits) -> Result<Amount, MoneyError> {
+        decimal_to_amount(value, self.minor_units, how)
+    }
+
+    /// A float as an [`Amount`] (see [`float_to_amount`]).
+    pub fn float_to_amount(&self, value: f64, how: Digits) -> Result<Amount, MoneyError> {
+        float_to_amount(value, self.minor_units, how)
+    }
+
+    /// Displays an amount exactly: the currency's digits and any finer
+    /// ones it has (`"19.4373"`, `"14.30"`).
+    pub fn format_amount(&self, amount: Amount) -> FormattedAmount {
+        FormattedAmount {
+            amount,
+            digits: self.minor_units,
+        }
+    }
+
     /// Displays `minor` with exactly the currency's digits (`"14.30"`, JPY `"1430"`).
     pub fn format(&self, minor: i64) -> FormattedMoney {
         FormattedMoney {
@@ -145,6 +170,333 @@ impl fmt::Display for FormattedMoney {
                 abs % scale,
                 width = usize::from(self.digits)
             )?;
+        }
+        Ok(())
+    }
+}
+
+/// The most decimal digits an item's money keeps beyond the currency's
+/// minor unit (docs/spec.md M1): USD amounts are exact to 8 decimal places.
+pub const MAX_SCALE: u8 = 6;
+
+/// `10^k` as an `i64`, for `k <= 18`; saturates beyond.
+#[inline]
+pub const fn pow10_i64(k: u8) -> i64 {
+    let mut v: i64 = 1;
+    let mut i = 0;
+    while i < k {
+        v = v.saturating_mul(10);
+        i += 1;
+    }
+    v
+}
+
+/// How digits past [`MAX_SCALE`] are treated when an amount is read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Digits {
+    /// Rounded half to even to [`MAX_SCALE`] digits beyond the minor unit:
+    /// costs, current prices, bounds and every other input (M1).
+    Exact,
+    /// Kept for the snap to the tick: digits past [`MAX_SCALE`] are folded
+    /// into an odd last digit ("round to odd"), which lies strictly
+    /// between the same multiples of `10^-(MAX_SCALE - 1)` minor units as
+    /// the number given, so the snap, and every comparison with a price on
+    /// the tick, is the one the full number gets. For `proposed_price`
+    /// and `pinned_price`.
+    Snapped,
+}
+
+impl Digits {
+    /// How `field` keeps its digits.
+    pub const fn of(field: crate::item::Field) -> Digits {
+        match field {
+            crate::item::Field::ProposedPrice | crate::item::Field::PinnedPrice => Digits::Snapped,
+            _ => Digits::Exact,
+        }
+    }
+}
+
+/// A money amount as an item holds it: `units` of `10^-scale` minor units
+/// (`scale` at most [`MAX_SCALE`]). `Amount { units: 194373, scale: 2 }` is
+/// 19.4373 USD; whole minor units have `scale == 0`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Amount {
+    /// The value in `10^-scale` minor units.
+    pub units: i64,
+    /// Digits beyond the currency's minor unit, `0..=MAX_SCALE`.
+    pub scale: u8,
+}
+
+impl Amount {
+    /// Whole minor units.
+    pub const fn minor(units: i64) -> Amount {
+        Amount { units, scale: 0 }
+    }
+
+    /// The same value with trailing zero digits dropped: the least scale
+    /// that holds it exactly.
+    pub const fn reduced(self) -> Amount {
+        let mut a = self;
+        while a.scale > 0 && a.units % 10 == 0 {
+            a.units /= 10;
+            a.scale -= 1;
+        }
+        a
+    }
+
+    /// The value at `scale` (not below the amount's own), `None` on overflow.
+    pub const fn at_scale(self, scale: u8) -> Option<i64> {
+        if scale < self.scale {
+            return None;
+        }
+        self.units.checked_mul(pow10_i64(scale - self.scale))
+    }
+
+    /// Whether the amount is within [`MAX_MONEY`] minor units in magnitude.
+    pub const fn in_range(self) -> bool {
+        let limit = MAX_MONEY as i128 * pow10_i64(self.scale) as i128;
+        (self.units as i128).abs() <= limit
+    }
+}
+
+/// `10^-scale` fractional digits beyond an `i128` accumulator's, rounded as
+/// `how` says: `value` is the number's digits up to `keep` fractional
+/// digits, `rest_nonzero` whether any digit past them is not zero,
+/// `first_rest` the first digit past them, `rest_after_first` whether any
+/// digit after that one is non-zero.
+#[inline]
+fn round_digits(value: i128, first_rest: u8, rest_after_first: bool, how: Digits) -> i128 {
+    let rest_nonzero = first_rest != 0 || rest_after_first;
+    if !rest_nonzero {
+        return value;
+    }
+    match how {
+        Digits::Exact => {
+            let up = first_rest > 5 || (first_rest == 5 && (rest_after_first || value % 2 != 0));
+            if up {
+                value + 1
+            } else {
+                value
+            }
+        }
+        Digits::Snapped => {
+            if value % 2 == 0 {
+                value + 1
+            } else {
+                value
+            }
+        }
+    }
+}
+
+/// Reads a decimal number, in major units of a currency with `digits`
+/// decimals, as an [`Amount`]: an optional sign, digits with an optional
+/// fraction, and an optional exponent (`1e-05`, as Python writes small
+/// floats). Digits past [`MAX_SCALE`] beyond the minor unit are treated
+/// as `how` says; a magnitude beyond [`MAX_MONEY`] minor units, or one
+/// that does not fit 64 bits at its scale, is out of range.
+pub fn parse_amount(text: &str, digits: u8, how: Digits) -> Result<Amount, MoneyError> {
+    let bytes = text.as_bytes();
+    let (neg, body) = match bytes.first() {
+        Some(b'-') => (true, bytes.get(1..).unwrap_or_default()),
+        Some(b'+') => (false, bytes.get(1..).unwrap_or_default()),
+        _ => (false, bytes),
+    };
+    // Split off an exponent.
+    let (mantissa, exp) = match body.iter().position(|&b| b == b'e' || b == b'E') {
+        Some(i) => {
+            let e = body.get(i + 1..).unwrap_or_default();
+            let (eneg, ed) = match e.first() {
+                Some(b'-') => (true, e.get(1..).unwrap_or_default()),
+                Some(b'+') => (false, e.get(1..).unwrap_or_default()),
+                _ => (false, e),
+            };
+            if ed.is_empty() || ed.len() > 4 || !ed.iter().all(u8::is_ascii_digit) {
+                return Err(MoneyError::Syntax);
+            }
+            let mut v: i32 = 0;
+            for &d in ed {
+                v = v * 10 + i32::from(d - b'0');
+            }
+            (body.get(..i).unwrap_or_default(), if eneg { -v } else { v })
+        }
+        None => (body, 0),
+    };
+    let mut seen_digit = false;
+    let mut seen_point = false;
+    for &b in mantissa {
+        match b {
+            b'0'..=b'9' => seen_digit = true,
+            b'.' if !seen_point => seen_point = true,
+            _ => return Err(MoneyError::Syntax),
+        }
+    }
+    if !seen_digit {
+        return Err(MoneyError::Syntax);
+    }
+    // The digit at position `i` of the mantissa (digits only) has weight
+    // 10^(int_len - 1 - i + exp) major units; keep `keep` fractional
+    // digits of the minor unit's grid: 10^-(digits + MAX_SCALE) major.
+    let keep = i32::from(digits) + i32::from(MAX_SCALE);
+    let int_len = mantissa.iter().take_while(|&&b| b != b'.').count() as i32;
+    let mut value: i128 = 0;
+    let mut first_rest: Option<u8> = None;
+    let mut rest_after_first = false;
+    let mut pos: i32 = int_len - 1 + exp; // power of ten of the next digit
+                                          // A value needs at most 19 + keep digits before overflow matters.
+    let limit: i128 = i128::from(MAX_MONEY) * 10_i128.pow(u32::from(MAX_SCALE)) * 10;
+    for &b in mantissa {
+        if b == b'.' {
+            continue;
+        }
+        let d = b - b'0';
+        if pos >= -keep {
+            value = value * 10 + i128::from(d);
+            if value > limit {
+                return Err(MoneyError::OutOfRange);
+            }
+        } else if first_rest.is_none() {
+            first_rest = Some(d);
+        } else {
+            rest_after_first |= d != 0;
+        }
+        pos -= 1;
+    }
+    // Digits that stop before the grid: scale up to it.
+    while pos >= -keep {
+        value *= 10;
+        if value > limit {
+            return Err(MoneyError::OutOfRange);
+        }
+        pos -= 1;
+    }
+    let value = round_digits(value, first_rest.unwrap_or(0), rest_after_first, how);
+    let signed = if neg { -value } else { value };
+    amount_from_grid(signed)
+}
+
+/// An [`Amount`] from a value in `10^-MAX_SCALE` minor units, reduced,
+/// range-checked.
+fn amount_from_grid(value: i128) -> Result<Amount, MoneyError> {
+    let mut v = value;
+    let mut scale = MAX_SCALE;
+    while scale > 0 && v % 10 == 0 {
+        v /= 10;
+        scale -= 1;
+    }
+    let units = i64::try_from(v).map_err(|_| MoneyError::OutOfRange)?;
+    let a = Amount { units, scale };
+    if !a.in_range() {
+        return Err(MoneyError::OutOfRange);
+    }
+    Ok(a)
+}
+
+/// An exact decimal, in major units with `digits` decimals, as an [`Amount`]
+/// (see [`parse_amount`]).
+pub fn decimal_to_amount(value: Decimal, digits: u8, how: Digits) -> Result<Amount, MoneyError> {
+    let keep = u32::from(digits) + u32::from(MAX_SCALE);
+    let v = value.normalize();
+    if v.scale() <= keep {
+        let m = v
+            .mantissa()
+            .checked_mul(10_i128.pow(keep - v.scale()))
+            .ok_or(MoneyError::OutOfRange)?;
+        return amount_from_grid(m);
+    }
+    // More digits than kept: split the mantissa at the grid.
+    let drop = v.scale() - keep;
+    let m = v.mantissa();
+    let neg = m < 0;
+    let a = m.unsigned_abs();
+    let p = 10_u128.pow(drop);
+    let kept = i128::try_from(a / p).map_err(|_| MoneyError::OutOfRange)?;
+    let rest = a % p;
+    let first = u8::try_from(rest / (p / 10)).unwrap_or(9);
+    let after = !rest.is_multiple_of(p / 10);
+    let r = round_digits(kept, first, after, how);
+    amount_from_grid(if neg { -r } else { r })
+}
+
+/// A binary float, in major units with `digits` decimals, as an
+/// [`Amount`]: read as its shortest round-trip decimal (`0.1` is 0.1,
+/// `13.580160000000001` is that), then as [`parse_amount`]. NaN and
+/// infinities are refused.
+pub fn float_to_amount(value: f64, digits: u8, how: Digits) -> Result<Amount, MoneyError> {
+    if !value.is_finite() {
+        return Err(MoneyError::NotFinite);
+    }
+    // Whole minor units, almost every real price: no formatting.
+    if let Some(&pow) = POW10.get(usize::from(digits)) {
+        if value.abs() <= 1e16 {
+            let nearest = (value * pow).round_ties_even_compat();
+            if nearest.abs() <= MAX_MONEY as f64 && nearest / pow == value {
+                return Ok(Amount::minor(nearest as i64));
+            }
+        }
+    }
+    if value.abs() > 1e16 {
+        return Err(MoneyError::OutOfRange);
+    }
+    // `Display` prints the shortest round-trip digits, never an exponent.
+    let mut buf = Buf::<400>::new();
+    fmt::write(&mut buf, format_args!("{value}")).map_err(|_| MoneyError::OutOfRange)?;
+    parse_amount(buf.as_str(), digits, how)
+}
+
+/// A fixed-size text buffer: float formatting without allocating.
+struct Buf<const N: usize> {
+    bytes: [u8; N],
+    len: usize,
+}
+
+impl<const N: usize> Buf<N> {
+    const fn new() -> Self {
+        Buf {
+            bytes: [0; N],
+            len: 0,
+        }
+    }
+
+    fn as_str(&self) -> &str {
+        core::str::from_utf8(self.bytes.get(..self.len).unwrap_or_default()).unwrap_or("")
+    }
+}
+
+impl<const N: usize> fmt::Write for Buf<N> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        let end = self.len.checked_add(s.len()).ok_or(fmt::Error)?;
+        self.bytes
+            .get_mut(self.len..end)
+            .ok_or(fmt::Error)?
+            .copy_from_slice(s.as_bytes());
+        self.len = end;
+        Ok(())
+    }
+}
+
+/// An amount rendered exactly, with the currency's digits and as many more
+/// as it has (`19.4373`, `14.30`), see [`Currency::format_amount`].
+#[derive(Clone, Copy, Debug)]
+pub struct FormattedAmount {
+    amount: Amount,
+    digits: u8,
+}
+
+impl fmt::Display for FormattedAmount {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let a = self.amount.reduced();
+        let total = self.digits + a.scale;
+        let neg = a.units < 0;
+        let abs = a.units.unsigned_abs();
+        let scale = 10_u64.pow(u32::from(total));
+        if neg {
+            f.write_str("-")?;
+        }
+        write!(f, "{}", abs / scale)?;
+        if total > 0 {
+            write!(f, ".{:0width$}", abs % scale, width = usize::from(total))?;
         }
         Ok(())
     }
@@ -607,6 +959,26 @@ pub(crate) fn floor_money_to_tick(x: i64, tick: i64) -> i64 {
         return x.clamp(-BOUND_LIMIT, BOUND_LIMIT);
     }
     floor_ratio_to_tick(x, 1, 1, tick)
+}
+
+/// `value` in `10^-scale` minor units, rounded half to even to whole minor
+/// units.
+#[inline]
+pub fn round_to_minor(value: i64, scale: u8) -> i64 {
+    if scale == 0 {
+        return value;
+    }
+    snap_half_even(value, pow10_i64(scale)) / pow10_i64(scale)
+}
+
+/// `value` in `10^-scale` minor units rounded up to whole minor units.
+#[inline]
+pub fn ceil_to_minor(value: i64, scale: u8) -> i64 {
+    if scale == 0 {
+        return value;
+    }
+    let f = pow10_i64(scale);
+    value.div_euclid(f) + i64::from(value.rem_euclid(f) != 0)
 }
 
 /// Snaps `value` minor units to the nearest multiple of `tick`, ties to the

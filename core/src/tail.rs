@@ -222,6 +222,7 @@ pub(crate) fn finish(
             row.get(Field::ExpectedUnits),
             price,
         ),
+        spend_scale: 0,
         needs_approval,
         invalid_field: None,
     }

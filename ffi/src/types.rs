@@ -493,6 +493,7 @@ pub(crate) fn to_decision(c: &priceguard_decision) -> Result<Decision, priceguar
         unmet: RuleSet(c.unmet),
         relaxed: ClassSet(relaxed),
         promo_spend: opt(c.promo_spend, PRICEGUARD_DECISION_HAS_PROMO_SPEND),
+        spend_scale: 0,
         needs_approval: c.needs_approval,
         invalid_field,
     })

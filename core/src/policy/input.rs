@@ -8,7 +8,7 @@ use rust_decimal::Decimal;
 
 use super::Policy;
 use crate::item::{Field, Item};
-use crate::money::MoneyError;
+use crate::money::{Amount, Digits, MoneyError};
 
 /// A field value that cannot be read.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -41,8 +41,10 @@ fn money_err(field: Field, text: &str, e: MoneyError) -> FieldError {
 }
 
 impl Policy {
-    /// Sets `field` of `item` from its text form: money as a plain decimal
-    /// in the policy currency (no more digits than the currency has),
+    /// Sets `field` of `item` from its text form: money as a decimal in
+    /// major units of the policy currency, of any precision (docs/spec.md
+    /// M1: digits finer than the currency are kept exactly, raising the
+    /// item's [`scale`](Item::scale)),
     /// counts and times as whole numbers, `campaign` as a name resolved
     /// against the policy, `segment` as a whole number. An empty string
     /// leaves the field absent. `sku` is not an item field and is refused.
@@ -67,10 +69,11 @@ impl Policy {
                 Ok(())
             }
             f if f.is_money() => {
-                let v = crate::money::parse_minor(t, self.currency().minor_units())
+                let a = self
+                    .currency()
+                    .parse_amount(t, Digits::of(f))
                     .map_err(|e| money_err(f, t, e))?;
-                item.set(f, v);
-                Ok(())
+                set_amount(item, f, a, t)
             }
             f => {
                 let v = parse_whole(t)
@@ -92,12 +95,11 @@ impl Policy {
         value: Decimal,
     ) -> Result<(), FieldError> {
         if field.is_money() {
-            let v = self
+            let a = self
                 .currency()
-                .decimal_to_minor(value)
+                .decimal_to_amount(value, Digits::of(field))
                 .map_err(|e| err(field, alloc::format!("`{value}` {e}")))?;
-            item.set(field, v);
-            return Ok(());
+            return set_amount(item, field, a, value);
         }
         let n = value.normalize();
         if n.scale() != 0 {
@@ -121,7 +123,8 @@ impl Policy {
     }
 
     /// Sets a money or count `field` from a float: money in major units is
-    /// rounded half-even to the minor unit; counts must be whole. NaN is
+    /// read as its shortest round-trip decimal, then as text is (M1);
+    /// counts must be whole. NaN is
     /// absent for callers that use it as a missing marker, so it is
     /// refused here: test for it before calling.
     pub fn set_field_float(
@@ -131,12 +134,11 @@ impl Policy {
         value: f64,
     ) -> Result<(), FieldError> {
         if field.is_money() {
-            let v = self
+            let a = self
                 .currency()
-                .float_to_minor(value)
+                .float_to_amount(value, Digits::of(field))
                 .map_err(|e| err(field, alloc::format!("`{value}` {e}")))?;
-            item.set(field, v);
-            return Ok(());
+            return set_amount(item, field, a, value);
         }
         // `f64::fract` and `abs` need std; a round trip through i64 is exact
         // for whole numbers within +-9e15 and works in no_std.
@@ -167,4 +169,21 @@ fn parse_whole(t: &str) -> Option<i64> {
         return None;
     }
     i64::try_from(d.mantissa()).ok()
+}
+
+/// Puts an amount into the item, naming the field that no longer fits 64
+/// bits when the item's scale rises.
+fn set_amount(
+    item: &mut Item,
+    field: Field,
+    a: Amount,
+    shown: impl fmt::Display,
+) -> Result<(), FieldError> {
+    item.set_amount(field, a).map_err(|f| {
+        if f == field {
+            err(f, alloc::format!("`{shown}` {}", MoneyError::OutOfRange))
+        } else {
+            err(f, "is beyond the supported range at the item's precision")
+        }
+    })
 }

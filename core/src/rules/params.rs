@@ -160,6 +160,81 @@ impl CompiledRules {
         }
     }
 
+    /// The same rules for items whose money is in `10^-k` minor units,
+    /// `factor = 10^k`: every money parameter (the tick, price bounds, unit
+    /// margin, step, endings) is multiplied by `factor`, saturating, and
+    /// fractions are unchanged. Evaluating a finer item against these
+    /// rules is evaluating it exactly against the policy (docs/spec.md M1).
+    #[must_use]
+    pub fn scaled(&self, factor: i64) -> CompiledRules {
+        // Every parameter, named without `..`: a new money parameter must
+        // say here whether it scales.
+        let CompiledRules {
+            tick,
+            priority,
+            freeze,
+            allow_unbounded,
+            min_price,
+            max_price,
+            emergency_cap,
+            min_margin,
+            min_markup,
+            max_markup,
+            min_unit_margin,
+            max_discount,
+            max_increase,
+            max_decrease,
+            max_step,
+            cooldown_secs,
+            max_changes,
+            window_increase,
+            window_decrease,
+            min_change,
+            min_index,
+            max_index,
+            endings,
+            max_auto_change,
+        } = *self;
+        let money = |v: i64| v.saturating_mul(factor);
+        let endings = endings.map(|e| {
+            let mut allowed = e.allowed;
+            for a in &mut allowed {
+                *a = money(*a);
+            }
+            Endings {
+                modulus: money(e.modulus),
+                allowed,
+                count: e.count,
+            }
+        });
+        CompiledRules {
+            tick: money(tick),
+            priority,
+            freeze,
+            allow_unbounded,
+            min_price: min_price.map(money),
+            max_price: max_price.map(money),
+            emergency_cap,
+            min_margin,
+            min_markup,
+            max_markup,
+            min_unit_margin: min_unit_margin.map(money),
+            max_discount,
+            max_increase,
+            max_decrease,
+            max_step: max_step.map(money),
+            cooldown_secs,
+            max_changes,
+            window_increase,
+            window_decrease,
+            min_change,
+            min_index,
+            max_index,
+            endings,
+            max_auto_change,
+        }
+    }
+
     /// The rules the policy switches on (those an item's own values bring
     /// in, such as `map` or `promo_budget`, are not among them). An
     /// evaluator compares this with the rules it decides, so that it

@@ -124,6 +124,7 @@ fn whole_item(current: Option<i64>, reason: Reason) -> Decision {
         unmet: RuleSet::EMPTY,
         relaxed: ClassSet::EMPTY,
         promo_spend: None,
+        spend_scale: 0,
         needs_approval: false,
         invalid_field: None,
     }
@@ -624,6 +625,7 @@ pub fn evaluate_with(policy: &Policy, item: &Item, budget: CampaignBudget) -> De
         unmet,
         relaxed,
         promo_spend,
+        spend_scale: 0,
         needs_approval,
         invalid_field: None,
     }

@@ -1,0 +1,161 @@
+//! Inputs finer than the currency (docs/spec.md M1): read exactly, decided
+//! exactly, the same from text, floats and decimals.
+
+#![allow(clippy::unwrap_used)]
+use priceguard::money::{Amount, Digits};
+use priceguard::{Currency, Field, Item, Outcome, Policy, Reason, Rule};
+use rust_decimal::Decimal;
+
+fn policy(extra: &str) -> Policy {
+    Policy::from_toml_str(&format!(
+        "name = \"fine\"\ncurrency = \"USD\"\n[bounds]\nmin_price = \"1\"\nmax_price = \"1000\"\n{extra}"
+    ))
+    .unwrap()
+}
+
+fn item(p: &Policy, fields: &[(Field, &str)]) -> Item {
+    let mut it = Item::new(0);
+    for (f, t) in fields {
+        p.set_field_text(&mut it, *f, t).unwrap();
+    }
+    it
+}
+
+#[test]
+fn amounts_parse_exactly() {
+    let usd = Currency::from_code("USD").unwrap();
+    let a = |t: &str| usd.parse_amount(t, Digits::Exact).unwrap();
+    assert_eq!(
+        a("19.4373"),
+        Amount {
+            units: 194373,
+            scale: 2
+        }
+    );
+    assert_eq!(
+        a("19.99"),
+        Amount {
+            units: 1999,
+            scale: 0
+        }
+    );
+    assert_eq!(
+        a("19.990000000"),
+        Amount {
+            units: 1999,
+            scale: 0
+        }
+    );
+    assert_eq!(
+        a("13.580160000000001"),
+        Amount {
+            units: 1358016,
+            scale: 3
+        }
+    );
+    assert_eq!(a("0.000000005"), Amount { units: 0, scale: 0 }); // half to even: 0
+    assert_eq!(a("0.000000015"), Amount { units: 2, scale: 6 });
+    assert_eq!(a("1e-05"), Amount { units: 1, scale: 3 });
+    assert_eq!(
+        a("1.5E2"),
+        Amount {
+            units: 15000,
+            scale: 0
+        }
+    );
+    let s = |t: &str| usd.parse_amount(t, Digits::Snapped).unwrap();
+    // Round to odd keeps the side of every tie.
+    assert_eq!(
+        s("19.435000000001"),
+        Amount {
+            units: 1943500001,
+            scale: 6
+        }
+    );
+    assert_eq!(
+        s("19.435"),
+        Amount {
+            units: 19435,
+            scale: 1
+        }
+    );
+    assert!(usd.parse_amount("1.2.3", Digits::Exact).is_err());
+    assert!(usd
+        .parse_amount("10000000000000.01", Digits::Exact)
+        .is_err());
+}
+
+#[test]
+fn one_number_any_form() {
+    let usd = Currency::from_code("USD").unwrap();
+    for (t, f) in [
+        ("19.4373", 19.4373f64),
+        ("13.580160000000001", 13.580160000000001),
+        ("3.9694", 3.9694),
+        ("0.1", 0.1),
+        ("2.675", 2.675),
+        ("1.9999999999999998", 1.9999999999999998),
+    ] {
+        for how in [Digits::Exact, Digits::Snapped] {
+            let text = usd.parse_amount(t, how).unwrap();
+            let float = usd.float_to_amount(f, how).unwrap();
+            let dec = usd
+                .decimal_to_amount(t.parse::<Decimal>().unwrap(), how)
+                .unwrap();
+            assert_eq!(text, float, "{t}");
+            assert_eq!(text, dec, "{t}");
+        }
+    }
+}
+
+#[test]
+fn landed_cost_floor_is_exact() {
+    let p = policy("[margin]\nmin_margin = \"0.15\"\n");
+    let it = item(
+        &p,
+        &[(Field::ProposedPrice, "4.70"), (Field::UnitCost, "3.9694")],
+    );
+    let d = p.evaluate(&it);
+    // 3.9694 / 0.85 = 4.66988.. -> 4.67 (rounding the cost first gave 4.68).
+    let it = it.with_proposed_price(400 * 100);
+    let d2 = p.evaluate(&it);
+    assert_eq!(d.outcome, Outcome::Accepted);
+    assert_eq!(d2.price, Some(467));
+    assert_eq!(d2.reason, Reason::Rule(Rule::Margin));
+}
+
+#[test]
+fn sub_cent_proposal_snaps() {
+    let p = policy("");
+    let it = item(&p, &[(Field::ProposedPrice, "19.4373")]);
+    let d = p.evaluate(&it);
+    assert_eq!(d.price, Some(1944));
+    assert_eq!(d.outcome, Outcome::Adjusted);
+    assert_eq!(d.reason, Reason::Rule(Rule::Tick));
+    assert!(d.violated.contains(Rule::Tick) && d.binding.contains(Rule::Tick));
+    assert_eq!(
+        d.explain(&p, &it),
+        "proposed 19.4373 snapped to 19.44 by tick (tick 0.01)"
+    );
+    let it = item(&p, &[(Field::ProposedPrice, "0.0049")]);
+    let d = p.evaluate(&it);
+    assert_eq!(d.price, Some(100), "{d:?}");
+}
+
+#[test]
+fn fine_spend_is_exact_and_budget_charged_up() {
+    let p = policy("[promotion]\nmax_discount = \"0.5\"\n");
+    let it = item(
+        &p,
+        &[
+            (Field::ProposedPrice, "15.00"),
+            (Field::ReferencePrice, "19.4373"),
+            (Field::ExpectedUnits, "10"),
+        ],
+    );
+    let d = p.evaluate(&it);
+    assert_eq!(d.price, Some(1500));
+    // (19.4373 - 15.00) x 10 = 44.373, exactly.
+    assert_eq!((d.promo_spend, d.spend_scale), (Some(44373), 1));
+    assert_eq!(d.promo_spend_minor(), Some(4438));
+}
