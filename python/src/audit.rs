@@ -334,6 +334,7 @@ pub fn _audit_append_batch(
             unmet: RuleSet(*unmet.as_slice()?.get(i).ok_or_else(bad)?),
             relaxed: ClassSet(*relaxed.as_slice()?.get(i).ok_or_else(bad)?),
             promo_spend: money_at(3, i)?,
+            spend_scale: 0,
             needs_approval: *approval.as_slice()?.get(i).ok_or_else(bad)?,
             invalid_field: usize::try_from(f)
                 .ok()
