@@ -964,6 +964,7 @@ mod tests {
                     unmet: rules(&mut rng),
                     relaxed: ClassSet(rng.random()),
                     promo_spend: opt(&mut rng),
+                    spend_scale: 0,
                     needs_approval: rng.random(),
                     invalid_field: None,
                 };
