@@ -206,6 +206,18 @@ fn evaluate_at(
     if let Err(field) = validate(item, max_money) {
         return Decision::invalid(field);
     }
+    // A proposal or pin that snaps to zero is no price at all (docs/spec.md
+    // §2.3): refused, not clamped up into the interval. Both are at least
+    // one unit here, so only a tick above one unit can do it.
+    if r.tick > 1 {
+        let zero = |v: i64| v <= r.tick / 2;
+        if zero(item.proposed_price()) {
+            return Decision::invalid(Field::ProposedPrice);
+        }
+        if item.pinned_price().is_some_and(zero) {
+            return Decision::invalid(Field::PinnedPrice);
+        }
+    }
     let current = item.current_price();
     if r.freeze {
         return Decision::hold_or_reject(current, Reason::Freeze);

@@ -64,6 +64,11 @@ pub fn invalid_reason(field: Field, item: &Item) -> String {
         {
             String::from("is beyond the supported range")
         }
+        // In range and positive: the only way left for a price to be
+        // refused is a snap to zero on a tick above one minor unit.
+        Field::ProposedPrice | Field::PinnedPrice => {
+            String::from("snaps to zero on the policy's tick")
+        }
         _ => String::from("is not a valid value"),
     }
 }

@@ -844,7 +844,10 @@ impl Prepared {
         } = *v;
         // The engine's validation, as one pass.
         let [l_current, l_reference, l_anchor, l_competitor] = self.limits.prices;
+        // A proposal that snaps to zero is invalid (docs/spec.md §2.3):
+        // the engine names it.
         let mut ok = ok_price(Some(p), MAX_MONEY as u64)
+            & (p > self.tick / 2)
             & ok_price(current, l_current)
             & ok_price(reference, l_reference);
         ok &= cost.is_none_or(|c| (c as u64) <= self.limits.cost);
@@ -870,7 +873,9 @@ impl Prepared {
         let present = item.presence();
         let has = |f: Field| present & f.bit() != 0;
         let bad_price = |v: i64, limit: u64| (v.wrapping_sub(1) as u64) >= limit;
-        if bad_price(item.proposed_price(), MAX_MONEY as u64) {
+        if bad_price(item.proposed_price(), MAX_MONEY as u64)
+            || item.proposed_price() <= self.tick / 2
+        {
             return false;
         }
         // Unrolled: an iterator over (field, limit) pairs built the pairs

@@ -139,7 +139,8 @@ fn sub_cent_proposal_snaps() {
     );
     let it = item(&p, &[(Field::ProposedPrice, "0.0049")]);
     let d = p.evaluate(&it);
-    assert_eq!(d.price, Some(100), "{d:?}");
+    // 0.0049 snaps to 0.00: no price at all.
+    assert_eq!(d.invalid_field, Some(Field::ProposedPrice), "{d:?}");
 }
 
 #[test]
@@ -158,4 +159,24 @@ fn fine_spend_is_exact_and_budget_charged_up() {
     // (19.4373 - 15.00) x 10 = 44.373, exactly.
     assert_eq!((d.promo_spend, d.spend_scale), (Some(44373), 1));
     assert_eq!(d.promo_spend_minor(), Some(4438));
+}
+
+#[test]
+fn a_proposal_that_snaps_to_zero_is_invalid() {
+    let p = Policy::from_toml_str(
+        "name = \"chf\"\ncurrency = \"CHF\"\ntick = \"0.05\"\n[bounds]\nmin_price = \"1\"\nmax_price = \"100\"\n",
+    )
+    .unwrap();
+    for (t, invalid) in [("0.025", true), ("0.02", true), ("0.0251", false), ("0.03", false)] {
+        let it = item(&p, &[(Field::ProposedPrice, t)]);
+        let d = p.evaluate(&it);
+        assert_eq!(d.reason == Reason::InvalidInput, invalid, "{t}: {d:?}");
+        if invalid {
+            assert_eq!(d.invalid_field, Some(Field::ProposedPrice));
+            assert_eq!(
+                d.explain(&p, &it),
+                format!("rejected: proposed_price: `{t}` snaps to zero on the policy's tick")
+            );
+        }
+    }
 }
