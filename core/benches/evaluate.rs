@@ -212,6 +212,34 @@ fn batch(c: &mut Criterion) {
                     .unwrap()
             })
         });
+        // A model's proposals, as the shared workload's real mix has them:
+        // dollars with 4 decimals, half a cent either side (docs/spec.md
+        // M1: snapped to the cent, the float path reads them too).
+        let mut rng = common::Rng::new(11);
+        let fp4: Vec<f64> = fp
+            .iter()
+            .map(|&v| ((v + rng.uniform(-0.005, 0.005)) * 1e4).round() / 1e4)
+            .collect();
+        let fcols4 = FloatColumns {
+            proposed_price: &fp4,
+            ..fcols
+        };
+        let decided = policy
+            .evaluate_float_blocks(&fcols4, 0, &mut soa)
+            .unwrap()
+            .rows;
+        assert_eq!(
+            decided,
+            n - n % 64,
+            "the float path stopped early on 4 decimals"
+        );
+        g.bench_function(format!("columns_float_4dp/{n}"), |b| {
+            b.iter(|| {
+                policy
+                    .evaluate_float_blocks(black_box(&fcols4), 0, &mut soa)
+                    .unwrap()
+            })
+        });
         #[cfg(feature = "parallel")]
         g.bench_function(format!("columns_parallel/{n}"), |b| {
             b.iter(|| {

@@ -588,7 +588,13 @@ impl DecisionRows {
 
 /// A block's inputs as lanes: money as exact doubles (`NaN` absent).
 struct Loaded {
+    /// The proposal as the rules judge it: the minor units when it is
+    /// whole, else halfway between the two minor units around it, which
+    /// compares with every whole bound exactly as the proposal does.
     p: [f64; BLOCK],
+    /// The proposal snapped to the tick (one minor unit), half to even:
+    /// `p` itself when whole. Read only by blocks with a finer proposal.
+    s: [f64; BLOCK],
     current: [f64; BLOCK],
     cost: [f64; BLOCK],
     reference: [f64; BLOCK],
@@ -672,6 +678,7 @@ impl Default for Scratch {
         Scratch {
             x: Loaded {
                 p: [0.0; BLOCK],
+                s: [0.0; BLOCK],
                 current: [0.0; BLOCK],
                 cost: [0.0; BLOCK],
                 reference: [0.0; BLOCK],
@@ -890,6 +897,71 @@ fn load_float_money<const REQUIRED: bool>(
     Some((slow, word))
 }
 
+/// Extra decimals of a float proposal the block path reads: four beyond
+/// the minor unit (a model's dollars with 4 decimals are cents with 2).
+const PROPOSAL_DIGITS: f64 = 10_000.0;
+
+/// Reads rows `s..s + BLOCK` of the float64 proposals into `x.p` and
+/// `x.s` (see [`Loaded`]): as [`load_float_money`] does for a required
+/// column, and also a proposal with up to four decimals beyond the minor
+/// unit, which the engine snaps half to even. Returns the slow word and
+/// whether any proposal is finer than the minor unit; `None` when the
+/// column is shorter than the block.
+///
+/// A float `v` is taken as the decimal `r / 10^(digits + 4)` when `r` is
+/// `v x 10^(digits + 4)` rounded and dividing back gives `v` again
+/// (IEEE division is correctly rounded, so that decimal round-trips to
+/// `v`), with `|r| < 2^50`: the grid step is then at least eight ulps of
+/// `v`, so no other decimal with as few digits rounds to `v`, and that
+/// decimal is `v`'s shortest round-trip form, the one every other door
+/// reads (`float_to_amount`). Any other float stops the block.
+#[inline(always)]
+fn load_float_proposal(
+    col: &[f64],
+    s: usize,
+    pow: f64,
+    shift: u32,
+    x: &mut Loaded,
+) -> Option<(u64, bool)> {
+    const LIMIT: f64 = 1_125_899_906_842_624.0; // 2^50
+                                                // Whole minor units, almost every block: the plain loader alone.
+    let (slow, _) = load_float_money::<true>(Some(col), s, pow, 1, shift, &mut x.p)?;
+    if slow == 0 {
+        return Some((0, false));
+    }
+    let vals: &[f64; BLOCK] = col.get(s..s + BLOCK)?.try_into().ok()?;
+    let hi_f = (1i64 << shift) as f64 + 1.0;
+    let fine_pow = pow * PROPOSAL_DIGITS;
+    let (mut slow, mut fine) = (0u64, 0u64);
+    for j in 0..BLOCK {
+        let v = vals[j];
+        let (minor, exact) = crate::money::nearest_minor(v, pow);
+        let r = crate::money::round_half_even_f64(v * fine_pow);
+        let on_grid = (r.abs() < LIMIT) & (r / fine_pow == v);
+        // Minor units with four decimals: exact (|q| < 2^37, and the
+        // division of whole numbers is correctly rounded).
+        let q = r / PROPOSAL_DIGITS;
+        let snapped = crate::money::round_half_even_f64(q);
+        let judged = floor_f64(q) + 0.5;
+        let is_fine = !exact & on_grid;
+        let good = (exact | on_grid)
+            & (sel(m(exact), minor, snapped) >= 1.0)
+            & (sel(m(exact), minor, snapped) < hi_f);
+        slow |= u64::from(!good);
+        fine |= u64::from(is_fine);
+        x.p[j] = sel(m(exact), minor, judged);
+        x.s[j] = sel(m(exact), minor, snapped);
+    }
+    Some((slow, fine != 0))
+}
+
+/// `floor(x)` for `|x| < 2^51`, in no_std.
+#[inline(always)]
+fn floor_f64(x: f64) -> f64 {
+    let r = crate::money::round_half_even_f64(x);
+    r - f64::from(u8::from(r > x))
+}
+
 impl Lanes {
     /// Decides rows `s..s + BLOCK` of `proposed` / `inp` into `out`, or
     /// returns `false` when any of them must take the rows path (then
@@ -951,7 +1023,7 @@ impl Lanes {
         // The rows a cooldown can hold: it is on, and they have a current
         // price and a last change (a word a block, not three masks a row).
         let cools = last.present & currents & 0u64.wrapping_sub(self.cooldown.is_some().into());
-        self.finish(x, slow, units, now, last, cools, out)
+        self.finish(x, false, slow, units, now, last, cools, out)
     }
 
     /// The rest of a block once its money is loaded (`slow` so far): the
@@ -961,6 +1033,7 @@ impl Lanes {
     fn finish<U: UnitsIn>(
         &self,
         x: &mut Loaded,
+        fine: bool,
         mut slow: u64,
         units: U,
         now: Raw<'_>,
@@ -979,10 +1052,11 @@ impl Lanes {
         if slow != 0 {
             return None;
         }
-        if self.rare {
-            self.decide::<true>(x, out)
-        } else {
-            self.decide::<false>(x, out)
+        match (self.rare, fine) {
+            (true, false) => self.decide::<true, false>(x, out),
+            (false, false) => self.decide::<false, false>(x, out),
+            (true, true) => self.decide::<true, true>(x, out),
+            (false, true) => self.decide::<false, true>(x, out),
         }
     }
 
@@ -998,7 +1072,7 @@ impl Lanes {
     ) -> Option<()> {
         let (shift, pow) = (self.shift, inp.pow);
         let Scratch { x } = scratch;
-        let mut slow = load_float_money::<true>(Some(inp.proposed), s, pow, 1, shift, &mut x.p)?.0;
+        let (mut slow, fine) = load_float_proposal(inp.proposed, s, pow, shift, x)?;
         let (range, currents) =
             load_float_money::<false>(inp.current, s, pow, 1, shift, &mut x.current)?;
         slow |= range;
@@ -1013,9 +1087,9 @@ impl Lanes {
                 let units = FloatUnits {
                     vals: col.get(s..s + BLOCK)?.try_into().ok()?,
                 };
-                self.finish(x, slow, units, now, last, cools, out)
+                self.finish(x, fine, slow, units, now, last, cools, out)
             }
-            None => self.finish(x, slow, Raw::ABSENT, now, last, cools, out),
+            None => self.finish(x, fine, slow, Raw::ABSENT, now, last, cools, out),
         }
     }
 
@@ -1075,8 +1149,14 @@ impl Lanes {
     /// loop on the policies most callers run). Skipping them with a
     /// `continue` instead stopped the loop vectorising.
     #[inline(always)]
-    fn decide<const RARE: bool>(&self, x: &Loaded, out: &mut DecisionRows) -> Option<()> {
+    fn decide<const RARE: bool, const FINE: bool>(
+        &self,
+        x: &Loaded,
+        out: &mut DecisionRows,
+    ) -> Option<()> {
         const COOLDOWN: i64 = 1 + Rule::Cooldown as i64;
+        const TICK: i64 = 1 + Rule::Tick as i64;
+        const TICK_BIT: u64 = 1 << Rule::Tick as u8;
         let c = &self.params;
         let bounded = m(!self.allow_unbounded);
         let mut bad = 0u64;
@@ -1086,6 +1166,8 @@ impl Lanes {
         out.len = BLOCK;
         for j in 0..BLOCK {
             let p = x.p[j];
+            // The snapped proposal, which is clamped; `p` is judged.
+            let snapped = if FINE { x.s[j] } else { p };
             let (current, cost, reference) = (x.current[j], x.cost[j], x.reference[j]);
             let cooling = sel(x.cooling[j], current, f64::NAN);
             // Each slot's bound (`NaN` where it does not apply): a ratio
@@ -1124,7 +1206,7 @@ impl Lanes {
             // decides the block row by row instead.
             let unbounded = m((hi == f64::INFINITY) | (lowest == f64::NEG_INFINITY));
             bad |= m(lo > hi) | (bounded & unbounded);
-            let price = min(max(p, lo), hi);
+            let price = min(max(snapped, lo), hi);
             // Each slot's rule where the proposal violates it (low half)
             // and its attaining bit where its bound is the price (high
             // half). A lower bound is at most `lo` and an upper one at
@@ -1141,11 +1223,19 @@ impl Lanes {
             }
             let violated = acc & u64::from(u32::MAX);
             let att = acc >> 32;
-            let binding = if RARE {
+            let mut binding = if RARE {
                 (att & !ALIAS) | ((att & ALIAS) >> 1)
             } else {
                 att
             };
+            let mut violated = violated;
+            // A finer proposal breaks the tick, and the snap binds where
+            // the price is the snapped proposal (C6).
+            let off = m(FINE & (snapped != p));
+            if FINE {
+                violated |= off & TICK_BIT;
+                binding |= off & m(price == snapped) & TICK_BIT;
+            }
             out.binding[j] = binding;
             out.violated[j] = violated;
             out.price[j] = to_i(price);
@@ -1158,7 +1248,7 @@ impl Lanes {
             // first in priority order, the lowest bit of those of the first
             // classes (see `Lanes::first`). Its position is the exponent of
             // the bit as a double. Garbage where the price did not move.
-            let side = att & sel_u(m(p < lo), LOWER_ATT, UPPER_ATT);
+            let side = att & sel_u(m(snapped < lo), LOWER_ATT, UPPER_ATT);
             let pri = side & self.first;
             let r = sel_u(m(pri == 0), side, pri);
             let low = r & r.wrapping_neg();
@@ -1176,6 +1266,13 @@ impl Lanes {
             let moved = m(price != p) as i64;
             let held = moved & x.cooling[j] as i64;
             let adjusted = moved & !held;
+            if FINE {
+                // Moved only by the snap (the snapped proposal is inside
+                // the interval): the reason is the tick, as the engine's
+                // unclamped adjustment says.
+                let inside = m((lo <= snapped) & (snapped <= hi)) as i64;
+                source = (TICK & inside) | (source & !inside);
+            }
             n_violators = n_violators.wrapping_add(u64::from(violated & HARD_OR_FINANCIAL != 0));
             out.reason[j] = ((source & adjusted) | (COOLDOWN & held)) as u8;
             // (reference - price)^+ x units, exact: reference x units < 2^52
@@ -1810,6 +1907,7 @@ mod tests {
 
     static FLOAT_ROWS: AtomicU64 = AtomicU64::new(0);
     static FLOAT_ALL: AtomicU64 = AtomicU64::new(0);
+    static FLOAT_FINE: AtomicU64 = AtomicU64::new(0);
     static FLOAT_BY_CAP: [AtomicU64; 3] = [AtomicU64::new(0), AtomicU64::new(0), AtomicU64::new(0)];
 
     proptest! {
@@ -1829,8 +1927,11 @@ mod tests {
             ),
             times in 0u8..4,
             cap in 0u8..3,
+            fine in proptest::collection::vec(0u8..12, 64..400),
+            fine_share in 0u8..4,
         ) {
             use crate::batch::{FloatColumns, TimeColumn};
+            use crate::money::{float_to_amount, round_to_minor, Digits};
             CAP.with(|c| c.set(cap));
             const NOW: i64 = 1_800_000_050;
             let n = rows.len();
@@ -1851,7 +1952,30 @@ mod tests {
             };
             let last = (times != 3).then_some(TimeColumn::Values(&last_vals));
             let col = |k: usize| -> Vec<f64> { money.iter().map(|m| m[k]).collect() };
-            let (p, cur, cost, reference) = (col(0), col(1), col(2), col(3));
+            let (mut p, cur, cost, reference) = (col(0), col(1), col(2), col(3));
+            // A model's proposals: dollars with up to four decimals (or
+            // more), on a share of the rows, ties to the half cent too.
+            for (i, v) in p.iter_mut().enumerate() {
+                let f = usize::from(fine.get(i).copied().unwrap_or(0));
+                // On the float path's grid (micro-dollars: up to four
+                // decimals past the cent), as a model writes them: the
+                // nearest double to the decimal.
+                const ON: [i64; 8] = [3700, -4900, 5000, -5000, 100, 9950, -2500, 0];
+                // Off it: the engine reads them, the float path stops.
+                const OFF: [f64; 2] = [0.0050001, 0.00000123];
+                let cents = (*v * 100.0).round();
+                if !(cents / 100.0 == *v && cents.abs() < 1e12) {
+                    continue;
+                }
+                let on = |k: usize| ((cents as i64) * 10_000 + ON[k % ON.len()]) as f64 / 1e6;
+                match fine_share {
+                    1 if f < 3 => *v = on(f),
+                    2 => *v = on(f),
+                    3 if f == 11 => *v += OFF[i % 2],
+                    3 => *v = on(f),
+                    _ => {}
+                }
+            }
             let fc = FloatColumns {
                 proposed_price: &p,
                 current_price: Some(&cur),
@@ -1861,11 +1985,20 @@ mod tests {
                 now,
                 last_change_at: last,
             };
-            // Each row as the integer path's caller reads it: the item, or
-            // `None` when a value needs a look one by one.
-            let items: Vec<Option<Item>> = (0..n)
+            // Each row as the integer path's caller reads it: the item with
+            // its proposal snapped to the cent, the item as the engine
+            // reads it (the proposal exact), and whether the float path
+            // can read the proposal (at most four decimals past the cent,
+            // within 2^50 of those units); or `None` when another value
+            // needs a look one by one.
+            let read: Vec<Option<(Item, Item, bool)>> = (0..n)
                 .map(|i| {
-                    let mut it = Item::new(read_float(p[i], 2).ok()??);
+                    let a = float_to_amount(p[i], 2, Digits::Snapped).ok()?;
+                    let snapped = round_to_minor(a.units, a.scale);
+                    let on_grid = a.scale == 0
+                        || (a.scale <= 4
+                            && a.units.unsigned_abs() < (1u64 << 50) / 10u64.pow(u32::from(4 - a.scale)));
+                    let mut it = Item::new(snapped);
                     let vals = [
                         read_float(cur[i], 2).ok()?,
                         read_float(cost[i], 2).ok()?,
@@ -1885,9 +2018,14 @@ mod tests {
                             }
                         }
                     }
-                    Some(it)
+                    let mut exact = it;
+                    exact.set_amount(Field::ProposedPrice, a).ok()?;
+                    Some((it, exact, on_grid))
                 })
                 .collect();
+            let items: Vec<Option<Item>> =
+                read.iter().map(|r| r.and_then(|(it, _, on)| on.then_some(it))).collect();
+            let exact: Vec<Option<Item>> = read.iter().map(|r| r.map(|(_, e, _)| e)).collect();
             let mut got = vec![crate::Decision::default(); n];
             let mut decided = vec![false; n];
             let mut from = 0;
@@ -1942,7 +2080,8 @@ mod tests {
                 };
                 if decided[s] {
                     prop_assert!(int_lanes, "block at {} decided from floats only", s);
-                    let its: Vec<Item> = block.iter().flatten().copied().collect();
+                    let its: Vec<Item> = exact[s..s + BLOCK].iter().flatten().copied().collect();
+                    prop_assert_eq!(its.len(), BLOCK);
                     for (j, it) in its.iter().enumerate() {
                         let engine = crate::engine::evaluate_rules(
                             policy.rules_for(None),
@@ -1962,6 +2101,10 @@ mod tests {
             }
             prop_assert_eq!(summary, want_summary);
             let rows_decided = decided.iter().filter(|d| **d).count() as u64;
+            let fine_decided = (0..n)
+                .filter(|&i| decided[i] && exact[i].is_some_and(|e| e.scale() > 0))
+                .count() as u64;
+            FLOAT_FINE.fetch_add(fine_decided, Ordering::Relaxed);
             FLOAT_ROWS.fetch_add(rows_decided, Ordering::Relaxed);
             FLOAT_ALL.fetch_add(n as u64, Ordering::Relaxed);
             FLOAT_BY_CAP[usize::from(cap)].fetch_add(rows_decided, Ordering::Relaxed);
@@ -1986,6 +2129,12 @@ mod tests {
             let n = n.load(Ordering::Relaxed);
             assert!(n > 1_000, "cap {cap}: {n} rows");
         }
+        // Proposals finer than the cent are decided by the float path too.
+        let fine = FLOAT_FINE.load(Ordering::Relaxed);
+        assert!(
+            fine > 1_000,
+            "the float path decided {fine} finer proposals"
+        );
     }
 
     /// The comparison above is not vacuous: the lanes decide a good share

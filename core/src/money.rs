@@ -699,6 +699,13 @@ fn fast_parts(v: f64, pow: f64) -> (f64, f64, bool) {
     (t, nearest, ok)
 }
 
+/// `x` rounded to an integer, ties to even, for `|x| < 2^51` (larger
+/// values are already integers); branch-free, for the block loops.
+#[inline(always)]
+pub(crate) fn round_half_even_f64(x: f64) -> f64 {
+    (x + ROUNDER) - ROUNDER
+}
+
 /// `10^digits` as a double, for digits a currency can have.
 #[cfg(feature = "alloc")]
 #[inline]

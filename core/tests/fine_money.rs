@@ -167,7 +167,12 @@ fn a_proposal_that_snaps_to_zero_is_invalid() {
         "name = \"chf\"\ncurrency = \"CHF\"\ntick = \"0.05\"\n[bounds]\nmin_price = \"1\"\nmax_price = \"100\"\n",
     )
     .unwrap();
-    for (t, invalid) in [("0.025", true), ("0.02", true), ("0.0251", false), ("0.03", false)] {
+    for (t, invalid) in [
+        ("0.025", true),
+        ("0.02", true),
+        ("0.0251", false),
+        ("0.03", false),
+    ] {
         let it = item(&p, &[(Field::ProposedPrice, t)]);
         let d = p.evaluate(&it);
         assert_eq!(d.reason == Reason::InvalidInput, invalid, "{t}: {d:?}");
