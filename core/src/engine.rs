@@ -9,7 +9,7 @@ use crate::compiled::CompiledRules;
 use crate::decision::{Decision, Reason};
 use crate::item::{Field, Item};
 use crate::money::{
-    ceil_money_to_tick, floor_money_to_tick, pow10_i64, wide_mul, MAX_MONEY, MAX_SCALE,
+    ceil_money_to_tick, floor_money_to_tick, max_units, pow10_i64, wide_mul, MAX_MONEY, MAX_SCALE,
 };
 use crate::rules::{bounds, change, emergency, promotion, Class, ClassSet, Exact, Formulas, Rule};
 use crate::rules::{Bounds, NO_HI, NO_LO};
@@ -185,13 +185,7 @@ fn evaluate_fine(
         Budget::Remaining(b) => Budget::Remaining(b.saturating_mul(f)),
         b => b,
     };
-    let d = evaluate_at(
-        &r.scaled(f),
-        &item,
-        budget,
-        custom,
-        MAX_MONEY.saturating_mul(f),
-    );
+    let d = evaluate_at(&r.scaled(f), &item, budget, custom, max_units(k));
     d.to_minor(k)
 }
 

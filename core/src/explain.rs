@@ -10,7 +10,7 @@ use crate::compiled::Ratio;
 use crate::decision::{Decision, Outcome, Reason};
 use crate::engine::MAX_UNITS;
 use crate::item::{Field, Item};
-use crate::money::{pow10_i64, snap_half_even, Amount, Currency, MAX_MONEY};
+use crate::money::{pow10_i64, snap_half_even, Amount, Currency};
 use crate::policy::Policy;
 use crate::rules::{bounds, Rule};
 
@@ -59,9 +59,7 @@ pub fn invalid_reason(field: Field, item: &Item) -> String {
         f if f.is_money() && f != Field::UnitCost && value <= 0 => {
             String::from("must be greater than zero")
         }
-        f if f.is_money()
-            && i128::from(value) > i128::from(MAX_MONEY) * i128::from(pow10_i64(item.scale())) =>
-        {
+        f if f.is_money() && value > crate::money::max_units(item.scale()) => {
             String::from("is beyond the supported range")
         }
         // In range and positive: the only way left for a price to be

@@ -4,7 +4,7 @@ use core::fmt;
 
 #[cfg(doc)]
 use crate::money::MAX_SCALE;
-use crate::money::{pow10_i64, Amount};
+use crate::money::{pow10_i64, Amount, Digits};
 
 /// An item field, for presence bits and for naming the field of a bad input.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -141,6 +141,17 @@ impl Field {
                 | Field::PinnedPrice
                 | Field::ProposedPrice
         )
+    }
+
+    /// How a money value of this field keeps digits past
+    /// [`MAX_SCALE`](crate::money::MAX_SCALE): the proposal and the pin
+    /// keep what their snap to the tick needs, every other field is
+    /// rounded half to even (docs/spec.md M1).
+    pub const fn digits(self) -> Digits {
+        match self {
+            Field::ProposedPrice | Field::PinnedPrice => Digits::Snapped,
+            _ => Digits::Exact,
+        }
     }
 
     /// The presence bit, for the optional fields.

@@ -191,6 +191,19 @@ pub const fn pow10_i64(k: u8) -> i64 {
     v
 }
 
+/// The largest magnitude of an item's money at `scale`, in its units:
+/// [`MAX_MONEY`] minor units, but at most `2^61` units, so that every sum
+/// and rounding onto the tick stays far inside 64 bits (docs/spec.md M3:
+/// at scale 6, about 2.3 x 10^12 minor units).
+pub const fn max_units(scale: u8) -> i64 {
+    let limit = MAX_MONEY.saturating_mul(pow10_i64(scale));
+    if limit < 1 << 61 {
+        limit
+    } else {
+        1 << 61
+    }
+}
+
 /// How digits past [`MAX_SCALE`] are treated when an amount is read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -203,18 +216,8 @@ pub enum Digits {
     /// between the same multiples of `10^-(MAX_SCALE - 1)` minor units as
     /// the number given, so the snap, and every comparison with a price on
     /// the tick, is the one the full number gets. For `proposed_price`
-    /// and `pinned_price`.
+    /// and `pinned_price` (see `Field::digits`).
     Snapped,
-}
-
-impl Digits {
-    /// How `field` keeps its digits.
-    pub const fn of(field: crate::item::Field) -> Digits {
-        match field {
-            crate::item::Field::ProposedPrice | crate::item::Field::PinnedPrice => Digits::Snapped,
-            _ => Digits::Exact,
-        }
-    }
 }
 
 /// A money amount as an item holds it: `units` of `10^-scale` minor units
@@ -253,10 +256,9 @@ impl Amount {
         self.units.checked_mul(pow10_i64(scale - self.scale))
     }
 
-    /// Whether the amount is within [`MAX_MONEY`] minor units in magnitude.
+    /// Whether the amount is within [`max_units`] of its scale in magnitude.
     pub const fn in_range(self) -> bool {
-        let limit = MAX_MONEY as i128 * pow10_i64(self.scale) as i128;
-        (self.units as i128).abs() <= limit
+        self.units.unsigned_abs() <= max_units(self.scale) as u64
     }
 }
 

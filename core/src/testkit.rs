@@ -69,7 +69,7 @@ use rust_decimal::Decimal;
 use crate::compiled::{CompiledRules, Ratio};
 use crate::decision::{Decision, Outcome, Reason};
 use crate::item::{CampaignId, Field, Item};
-use crate::money::MAX_MONEY;
+use crate::money::{pow10_i64, MAX_MONEY, MAX_SCALE};
 use crate::policy::spec::{
     ApprovalSpec, BoundsSpec, BreakerSpec, ChangeSpec, Dec, EmergencySpec, EndingsSpec, MarginSpec,
     MarketSpec, PromotionSpec, SegmentSpec,
@@ -549,7 +549,49 @@ fn build_item(values: &[(Field, Option<i64>)], proposed: i64) -> Item {
 /// unit, [`MAX_MONEY`], zero, negatives and `i64` limits (the invalid
 /// paths), campaigns the policy budgets and ones it does not, segments it
 /// lists and ones it does not.
+///
+/// A fifth of the items carry money finer than the currency (docs/spec.md
+/// M1): one to four more digits, with every money value rescaled and some
+/// given digits of their own.
 pub fn arb_item(policy: &Policy) -> impl Strategy<Value = Item> {
+    (
+        arb_minor_item(policy),
+        proptest::option::weighted(
+            0.2,
+            (
+                1u8..=4,
+                proptest::array::uniform12(proptest::option::of(0i64..10_000)),
+            ),
+        ),
+    )
+        .prop_map(|(item, fine)| match fine {
+            Some((k, digits)) => finer(item, k, digits),
+            None => item,
+        })
+}
+
+/// `item` at `k` more digits: every money value times `10^k`, plus the
+/// low digits `extra` gives it (for the first twelve money fields, in
+/// [`Field::ALL`] order, proposal last), kept positive where it was.
+fn finer(item: Item, k: u8, extra: [Option<i64>; 12]) -> Item {
+    let f = pow10_i64(k);
+    let mut out = item.with_scale(k);
+    let money = Field::ALL.into_iter().filter(|g| g.is_money()).zip(extra);
+    for (g, low) in money {
+        let Some(v) = item.get(g) else { continue };
+        let scaled = v.saturating_mul(f);
+        let low = low.map_or(0, |d| d % f);
+        let w = if scaled > 0 {
+            scaled.saturating_add(low)
+        } else {
+            scaled
+        };
+        out.set(g, w);
+    }
+    out
+}
+
+fn arb_minor_item(policy: &Policy) -> impl Strategy<Value = Item> {
     let typical = typical_price(policy);
     let mut campaigns: Vec<u32> = policy
         .campaigns()
@@ -769,15 +811,20 @@ fn down_t(x: i128, f: Factor, t: i64) -> i128 {
 
 /// docs/spec.md §6 and docs/spec.md M3: the first field out of range, in the
 /// order of the docs/spec.md §3 table, or `None` when the item is valid.
-fn first_invalid(item: &Item) -> Option<Field> {
-    let price_ok = |v: i64| v > 0 && v <= MAX_MONEY;
+fn first_invalid(item: &Item, tick: i64) -> Option<Field> {
+    // In the item's own units (docs/spec.md M1): the range scales with it.
+    let max = crate::money::max_units(item.scale());
+    if item.scale() > MAX_SCALE {
+        return Some(Field::ProposedPrice);
+    }
+    let price_ok = |v: i64| v > 0 && v <= max;
     if !price_ok(item.proposed_price()) {
         return Some(Field::ProposedPrice);
     }
     for f in Field::ALL {
         let Some(v) = item.get(f) else { continue };
         let ok = match f {
-            Field::UnitCost => (0..=MAX_MONEY).contains(&v),
+            Field::UnitCost => (0..=max).contains(&v),
             Field::ExpectedUnits => {
                 (1..=1_000_000_000).contains(&v)
                     && item
@@ -791,6 +838,13 @@ fn first_invalid(item: &Item) -> Option<Field> {
         if !ok {
             return Some(f);
         }
+    }
+    // A proposal or pin that snaps to zero on the tick (docs/spec.md §2.3).
+    if item.proposed_price() <= tick / 2 {
+        return Some(Field::ProposedPrice);
+    }
+    if item.pinned_price().is_some_and(|p| p <= tick / 2) {
+        return Some(Field::PinnedPrice);
     }
     None
 }
@@ -844,7 +898,10 @@ fn bounds(policy: &Policy, r: &CompiledRules, item: &Item) -> Vec<Bound> {
         );
     }
     if let (Some(rp), Some(id), Some(u)) = (promo, item.campaign(), item.expected_units()) {
-        if let Some(b) = policy.budget(id) {
+        if let Some(b) = policy
+            .budget(id)
+            .map(|b| b.saturating_mul(pow10_i64(item.scale())))
+        {
             let u = i128::from(u);
             lower(Rule::PromoBudget, ceil_t(rp * u - i128::from(b), u, t));
         }
@@ -971,12 +1028,54 @@ pub fn check_invariants(
     item: &Item,
     decision: &Decision,
 ) -> Result<(), InvariantViolation> {
-    let d = decision;
-    let r = policy.rules_for(item.segment());
+    // Everything is checked in the item's own units (docs/spec.md M1): the
+    // rules scaled to them, and the decision's prices, which are on the
+    // tick, scaled back exactly; a price equal to the current price
+    // rounded to the minor unit, on a hold, is the current price itself.
+    // The engine reads an item at its least scale (`Item::normalized`):
+    // its limits are those of the values, not of how they were written.
+    let item = &item.normalized();
+    let k = item.scale();
+    let f = pow10_i64(k);
+    let r = &policy.rules_for(item.segment()).scaled(f);
     let current = item.current_price();
+    let current_minor = item.current_price_minor();
+    let held = decision.outcome == Outcome::Held;
+    let fine = |v: Option<i64>| {
+        v.map(|v| match current {
+            Some(c) if held && k > 0 && Some(v) == current_minor => c,
+            _ => v.saturating_mul(f),
+        })
+    };
+    let mut at_item = *decision;
+    at_item.price = fine(decision.price);
+    at_item.lower = fine(decision.lower);
+    at_item.upper = fine(decision.upper);
+    if k > 0 {
+        if decision.spend_scale > k {
+            return violation(
+                "promo_spend",
+                std::format!(
+                    "spend scale {} finer than the item's {k}",
+                    decision.spend_scale
+                ),
+            );
+        }
+        at_item.promo_spend = decision
+            .promo_spend
+            .map(|s| s.saturating_mul(pow10_i64(k - decision.spend_scale)));
+        at_item.spend_scale = k;
+    }
+    let d = &at_item;
+    if d.spend_scale != k {
+        return violation(
+            "promo_spend",
+            std::format!("spend scale {} for an item at scale {k}", d.spend_scale),
+        );
+    }
 
     // invalid input is exactly the out-of-range items
-    let invalid = first_invalid(item);
+    let invalid = first_invalid(item, r.tick);
     if invalid.is_some() != (d.reason == Reason::InvalidInput) {
         return violation(
             "invalid_input",

@@ -33,6 +33,7 @@ fn policy_and_items() -> impl Strategy<Value = (Policy, Vec<Item>)> {
 /// The items as one value column and one validity bitmap per optional field.
 struct Owned {
     proposed: Vec<i64>,
+    scales: Vec<u8>,
     values: Vec<(Field, Vec<i64>, Vec<u8>)>,
 }
 
@@ -57,6 +58,7 @@ fn to_columns(items: &[Item], with_bitmaps: bool) -> Owned {
     }
     Owned {
         proposed: items.iter().map(Item::proposed_price).collect(),
+        scales: items.iter().map(Item::scale).collect(),
         values,
     }
 }
@@ -65,7 +67,7 @@ fn to_columns(items: &[Item], with_bitmaps: bool) -> Owned {
 /// `item` without item bounds, MAP, baseline and pin, the columns that
 /// send a whole columnar batch to the general engine.
 fn without_item_bounds(item: &Item) -> Item {
-    let mut out = Item::new(item.proposed_price());
+    let mut out = Item::new(item.proposed_price()).with_scale(item.scale());
     for field in Field::ALL.iter().copied().take(16) {
         let skip = matches!(
             field,
@@ -83,7 +85,10 @@ fn without_item_bounds(item: &Item) -> Item {
 }
 
 fn columns(owned: &Owned, with_bitmaps: bool) -> Columns<'_> {
-    let mut cols = Columns::new(&owned.proposed);
+    // Each row's scale: finer rows (docs/spec.md M1) are decided exactly.
+    let mut cols = Columns::new(&owned.proposed)
+        .with_scales(&owned.scales)
+        .unwrap();
     for (field, v, bits) in &owned.values {
         let all = bits
             .iter()

@@ -115,7 +115,9 @@ proptest! {
             if !d.is_change() || price > MAX_MONEY {
                 continue;
             }
-            let again = policy.evaluate(&item.with_proposed_price(price));
+            // In the item's own units (a finer item's proposal is too).
+            let unit = priceguard::money::pow10_i64(item.scale());
+            let again = policy.evaluate(&item.with_proposed_price(price * unit));
             prop_assert_eq!(
                 again.outcome, Outcome::Accepted,
                 "first {:?}\nagain {:?}\n--- policy ---\n{}\n--- item ---\n{:?}",

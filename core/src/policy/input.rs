@@ -8,7 +8,7 @@ use rust_decimal::Decimal;
 
 use super::Policy;
 use crate::item::{Field, Item};
-use crate::money::{Amount, Digits, MoneyError};
+use crate::money::{Amount, MoneyError};
 
 /// A field value that cannot be read.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -71,7 +71,7 @@ impl Policy {
             f if f.is_money() => {
                 let a = self
                     .currency()
-                    .parse_amount(t, Digits::of(f))
+                    .parse_amount(t, f.digits())
                     .map_err(|e| money_err(f, t, e))?;
                 set_amount(item, f, a, t)
             }
@@ -97,7 +97,7 @@ impl Policy {
         if field.is_money() {
             let a = self
                 .currency()
-                .decimal_to_amount(value, Digits::of(field))
+                .decimal_to_amount(value, field.digits())
                 .map_err(|e| err(field, alloc::format!("`{value}` {e}")))?;
             return set_amount(item, field, a, value);
         }
@@ -136,7 +136,7 @@ impl Policy {
         if field.is_money() {
             let a = self
                 .currency()
-                .float_to_amount(value, Digits::of(field))
+                .float_to_amount(value, field.digits())
                 .map_err(|e| err(field, alloc::format!("`{value}` {e}")))?;
             return set_amount(item, field, a, value);
         }
