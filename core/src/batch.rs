@@ -5,9 +5,7 @@ pub use crate::budgets::Budgets;
 use crate::columns::{gather, Column};
 pub use crate::columns::{Columns, ColumnsError};
 use crate::decision::{Decision, Outcome, Reason};
-#[cfg(feature = "parallel")]
-use crate::item::Field;
-use crate::item::Item;
+use crate::item::{Field, Item};
 use crate::kernel::{Emit, Kernel};
 use crate::lanes::DecisionRows;
 use crate::policy::Policy;
@@ -341,12 +339,12 @@ impl Policy {
         match kernel {
             Some(k) => k.run(
                 0..k.len(),
-                |i| self.general_row(cols, given, i, budgets),
+                |i| self.general_row(cols, given, i, budgets, true),
                 emit,
             ),
             None => {
                 for i in 0..cols.len() {
-                    let d = self.general_row(cols, given, i, budgets);
+                    let d = self.general_row(cols, given, i, budgets, false);
                     emit.emit(i, &d);
                 }
             }
@@ -363,6 +361,7 @@ impl Policy {
         given: &[Column<'_>],
         i: usize,
         budgets: &mut Budgets,
+        kernel_tried: bool,
     ) -> Decision {
         match gather(cols, given, i) {
             Err(field) => Decision::invalid(field),
@@ -371,6 +370,13 @@ impl Policy {
                 budgets.consume(&item, &d);
                 d
             }
+            // The row kernel (or the lanes) already left this row: straight
+            // to the general engine, not through the kernel a second time.
+            Ok(item) if kernel_tried => crate::engine::evaluate_rules(
+                self.rules_for(item.segment()),
+                &item,
+                self.budget_view(&item, None),
+            ),
             Ok(item) => self.evaluate(&item),
         }
     }
@@ -509,16 +515,86 @@ impl Policy {
         let mut scratch = Scratch::default();
         let mut tally = Tally::default();
         let mut i = from;
-        while i + BLOCK <= n && lanes.block(Source::Floats(&inp), i, &mut out, &mut scratch) {
-            tally.add_rows(&out);
-            sink.put_rows(i, &out);
+        while i + BLOCK <= n {
+            let Some(left) = lanes.block(Source::Floats(&inp), i, &mut out, &mut scratch) else {
+                break;
+            };
+            let mut emit = Tallied {
+                tally: &mut tally,
+                sink: &mut *sink,
+            };
+            if left == 0 {
+                emit.emit_rows(i, &out);
+            } else {
+                // The rows the lanes leave (a class to relax, an unbounded
+                // interval) are read from their floats as every door reads
+                // them and decided by the engine: they cost only
+                // themselves. Every value of the block passed the lanes'
+                // loaders, so each reads.
+                let mut items = [Item::new(0); BLOCK];
+                for (j, slot) in items.iter_mut().enumerate() {
+                    if left >> j & 1 != 0 {
+                        match self.float_row(cols, i + j) {
+                            Some(item) => *slot = item,
+                            None => return Some(self.float_blocks_done(from, i, tally)),
+                        }
+                    }
+                }
+                crate::kernel::emit_around(
+                    &mut out,
+                    i,
+                    left,
+                    &mut |k: usize| self.evaluate(items.get(k - i).unwrap_or(&Item::new(0))),
+                    &mut emit,
+                );
+            }
             i += BLOCK;
         }
+        Some(self.float_blocks_done(from, i, tally))
+    }
+
+    /// What [`Policy::evaluate_float_blocks`] reports when it stops at row `i`.
+    fn float_blocks_done(&self, from: usize, i: usize, tally: Tally) -> FloatBlocks {
         let rows = i.saturating_sub(from);
-        Some(FloatBlocks {
+        FloatBlocks {
             rows,
             summary: tally.summary(rows),
-        })
+        }
+    }
+
+    /// Row `i` of float columns as an item, read as
+    /// [`Policy::set_field_float`] reads each value (`NaN` absent); `None`
+    /// when a value does not read.
+    fn float_row(&self, cols: &FloatColumns<'_>, i: usize) -> Option<Item> {
+        let mut item = Item::new(0);
+        self.set_field_float(
+            &mut item,
+            Field::ProposedPrice,
+            *cols.proposed_price.get(i)?,
+        )
+        .ok()?;
+        for (field, col) in [
+            (Field::CurrentPrice, cols.current_price),
+            (Field::UnitCost, cols.unit_cost),
+            (Field::ReferencePrice, cols.reference_price),
+            (Field::ExpectedUnits, cols.expected_units),
+        ] {
+            if let Some(v) = col.and_then(|c| c.get(i)).copied().filter(|v| !v.is_nan()) {
+                self.set_field_float(&mut item, field, v).ok()?;
+            }
+        }
+        for (field, col) in [
+            (Field::Now, cols.now),
+            (Field::LastChangeAt, cols.last_change_at),
+        ] {
+            let v = match col {
+                None => continue,
+                Some(TimeColumn::Same(v)) => v,
+                Some(TimeColumn::Values(vals)) => *vals.get(i)?,
+            };
+            item.set(field, v);
+        }
+        Some(item)
     }
 }
 
@@ -647,7 +723,7 @@ impl Policy {
                     if draws(i) {
                         Decision::default()
                     } else {
-                        self.general_row(cols, given, i, unused)
+                        self.general_row(cols, given, i, unused, kernel.is_some())
                     }
                 };
                 match &kernel {
@@ -666,7 +742,7 @@ impl Policy {
         if let Some(c) = campaign {
             for (i, slot) in out.iter_mut().enumerate() {
                 if c.present(i) {
-                    let d = self.general_row(cols, given, i, budgets);
+                    let d = self.general_row(cols, given, i, budgets, false);
                     tally.add(&d);
                     *slot = d;
                 }

@@ -632,20 +632,20 @@ impl<'a> Kernel<'a> {
         // One copy of the loop per priority order, so the class walk is
         // straight-line code over values the compiler keeps in registers.
         match self.rules.order {
-            0 => self.run_in::<0, _>(rows, slow, emit),
-            1 => self.run_in::<1, _>(rows, slow, emit),
-            2 => self.run_in::<2, _>(rows, slow, emit),
-            3 => self.run_in::<3, _>(rows, slow, emit),
-            4 => self.run_in::<4, _>(rows, slow, emit),
-            _ => self.run_in::<5, _>(rows, slow, emit),
+            0 => self.run_in::<0, _, _>(rows, slow, emit),
+            1 => self.run_in::<1, _, _>(rows, slow, emit),
+            2 => self.run_in::<2, _, _>(rows, slow, emit),
+            3 => self.run_in::<3, _, _>(rows, slow, emit),
+            4 => self.run_in::<4, _, _>(rows, slow, emit),
+            _ => self.run_in::<5, _, _>(rows, slow, emit),
         }
     }
 
     #[inline(never)]
-    fn run_in<const O: u8, E: Emit>(
+    fn run_in<const O: u8, E: Emit, S: FnMut(usize) -> Decision>(
         &self,
         rows: Range<usize>,
-        mut slow: impl FnMut(usize) -> Decision,
+        mut slow: S,
         emit: &mut E,
     ) {
         // Every column re-sliced to exactly the batch's rows, so that the
@@ -687,7 +687,7 @@ impl<'a> Kernel<'a> {
             return;
         };
         // Row by row: the kernel's decision, else the general engine's.
-        let mut by_rows = |range: Range<usize>, emit: &mut E| {
+        let by_rows = |range: Range<usize>, emit: &mut E, slow: &mut S| {
             for i in range {
                 if self.row::<O>(&inp, proposed, i, emit).is_none() {
                     let d = slow(i);
@@ -700,15 +700,18 @@ impl<'a> Kernel<'a> {
             let mut out = DecisionRows::default();
             let mut scratch = Scratch::default();
             while i + BLOCK <= rows.end {
-                if lanes.block(Source::Ints(proposed, li), i, &mut out, &mut scratch) {
-                    emit.emit_rows(i, &out);
-                } else {
-                    by_rows(i..i + BLOCK, emit);
+                match lanes.block(Source::Ints(proposed, li), i, &mut out, &mut scratch) {
+                    Some(0) => emit.emit_rows(i, &out),
+                    // Rows the lanes leave (a class to relax, an unbounded
+                    // interval) cost only themselves: the engine decides
+                    // them, which the row kernel would hand them to anyway.
+                    Some(left) => emit_around(&mut out, i, left, &mut slow, emit),
+                    None => by_rows(i..i + BLOCK, emit, &mut slow),
                 }
                 i += BLOCK;
             }
         }
-        by_rows(i..rows.end, emit);
+        by_rows(i..rows.end, emit, &mut slow);
     }
 
     /// Row `i`'s decision when it is on the fast path; `None` sends it to
@@ -1435,5 +1438,37 @@ mod tests {
         } else {
             assert!(fast * 10 > rows, "kernel decided {fast} of {rows} rows");
         }
+    }
+}
+
+/// Emits a block the lanes decided but for the rows in `left` (bit `j`:
+/// row `start + j`), in row order: each run of decided rows as columns
+/// (a window on `out`), each left row through `slow`.
+#[inline(never)]
+pub(crate) fn emit_around<E: Emit>(
+    out: &mut DecisionRows,
+    start: usize,
+    left: u64,
+    slow: &mut impl FnMut(usize) -> Decision,
+    emit: &mut E,
+) {
+    let mut j = 0usize;
+    while j < BLOCK {
+        let rest = left >> j;
+        if rest & 1 != 0 {
+            let d = slow(start + j);
+            emit.emit(start + j, &d);
+            j += 1;
+            continue;
+        }
+        // Decided rows up to the next left one (or the block's end).
+        let n = if rest == 0 {
+            BLOCK - j
+        } else {
+            rest.trailing_zeros() as usize
+        };
+        out.select(j, j + n);
+        emit.emit_rows(start + j, out);
+        j += n;
     }
 }

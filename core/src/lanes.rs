@@ -470,6 +470,8 @@ pub(crate) struct LaneInputs<'a> {
 /// unmet, needs no approval and names no invalid field.
 #[derive(Clone, Debug)]
 pub struct DecisionRows {
+    /// The rows are `off..off + len` of the arrays (see [`DecisionRows::select`]).
+    off: usize,
     len: usize,
     price: [i64; BLOCK],
     lower: [i64; BLOCK],
@@ -484,11 +486,16 @@ pub struct DecisionRows {
     /// separate pass over `outcome` and `violated` cost 11 instructions a
     /// row in code not built for AVX2).
     pub(crate) counts: [u64; 3],
+    /// For a block with rows left to the rows path: bit `j` set where row
+    /// `j` is adjusted, held, violates a hard or financial rule, so that
+    /// [`DecisionRows::select`] counts a window with three popcounts.
+    marks: [u64; 3],
 }
 
 impl Default for DecisionRows {
     fn default() -> Self {
         DecisionRows {
+            off: 0,
             len: 0,
             price: [0; BLOCK],
             lower: [0; BLOCK],
@@ -499,6 +506,7 @@ impl Default for DecisionRows {
             reason: [0; BLOCK],
             promo_spend: [0; BLOCK],
             counts: [0; 3],
+            marks: [0; 3],
         }
     }
 }
@@ -516,51 +524,76 @@ impl DecisionRows {
 
     /// Each row's published price (minor units).
     pub fn price(&self) -> &[i64] {
-        self.price.get(..self.len).unwrap_or(&[])
+        self.price.get(self.off..self.off + self.len).unwrap_or(&[])
     }
 
     /// Each row's allowed interval's lower end (minor units).
     pub fn lower(&self) -> &[i64] {
-        self.lower.get(..self.len).unwrap_or(&[])
+        self.lower.get(self.off..self.off + self.len).unwrap_or(&[])
     }
 
     /// Each row's allowed interval's upper end (minor units), `i64::MAX`
     /// where the interval has none (`Decision::upper` is `None`).
     pub fn upper(&self) -> &[i64] {
-        self.upper.get(..self.len).unwrap_or(&[])
+        self.upper.get(self.off..self.off + self.len).unwrap_or(&[])
     }
 
     /// Each row's violated rules ([`RuleSet`] bits).
     pub fn violated(&self) -> &[u64] {
-        self.violated.get(..self.len).unwrap_or(&[])
+        self.violated
+            .get(self.off..self.off + self.len)
+            .unwrap_or(&[])
     }
 
     /// Each row's binding rules ([`RuleSet`] bits).
     pub fn binding(&self) -> &[u64] {
-        self.binding.get(..self.len).unwrap_or(&[])
+        self.binding
+            .get(self.off..self.off + self.len)
+            .unwrap_or(&[])
     }
 
     /// Each row's outcome, as its code (`Outcome as u8`).
     pub fn outcome(&self) -> &[u8] {
-        self.outcome.get(..self.len).unwrap_or(&[])
+        self.outcome
+            .get(self.off..self.off + self.len)
+            .unwrap_or(&[])
     }
 
     /// Each row's reason, as its code ([`Reason::code`]; these all fit a
     /// byte).
     pub fn reason(&self) -> &[u8] {
-        self.reason.get(..self.len).unwrap_or(&[])
+        self.reason
+            .get(self.off..self.off + self.len)
+            .unwrap_or(&[])
     }
 
     /// Each row's promotion spend (minor units), `-1` where none
     /// (`Decision::promo_spend` is `None`).
     pub fn promo_spend(&self) -> &[i64] {
-        self.promo_spend.get(..self.len).unwrap_or(&[])
+        self.promo_spend
+            .get(self.off..self.off + self.len)
+            .unwrap_or(&[])
+    }
+
+    /// Narrows the rows to `a..b` of the block, with their counts: the
+    /// rows the lanes decided between rows they left to the rows path
+    /// (no copy: the accessors read the window).
+    pub(crate) fn select(&mut self, a: usize, b: usize) {
+        let (a, b) = (a.min(BLOCK), b.min(BLOCK).max(a.min(BLOCK)));
+        self.off = a;
+        self.len = b - a;
+        let window = if b - a == BLOCK {
+            !0
+        } else {
+            ((1u64 << (b - a)) - 1) << a
+        };
+        self.counts = self.marks.map(|m| u64::from((m & window).count_ones()));
     }
 
     /// Row `j` as a [`Decision`] (`j < len()`).
     #[inline]
     pub fn decision(&self, j: usize) -> Decision {
-        let at = j.min(BLOCK - 1);
+        let at = (self.off + j).min(BLOCK - 1);
         let upper = self.upper[at];
         let spend = self.promo_spend[at];
         Decision {
@@ -973,12 +1006,11 @@ impl Lanes {
         s: usize,
         out: &mut DecisionRows,
         scratch: &mut Scratch,
-    ) -> bool {
+    ) -> Option<u64> {
         match src {
             Source::Ints(proposed, inp) => self.block_inner(proposed, inp, s, out, scratch),
             Source::Floats(inp) => self.float_block_inner(inp, s, out, scratch),
         }
-        .is_some()
     }
 
     #[inline(always)]
@@ -989,7 +1021,7 @@ impl Lanes {
         s: usize,
         out: &mut DecisionRows,
         scratch: &mut Scratch,
-    ) -> Option<()> {
+    ) -> Option<u64> {
         let shift = self.shift;
         let Scratch { x } = scratch;
         // Nonzero when a row must take the rows path.
@@ -1040,7 +1072,7 @@ impl Lanes {
         last: Raw<'_>,
         cools: u64,
         out: &mut DecisionRows,
-    ) -> Option<()> {
+    ) -> Option<u64> {
         // Time columns without a validity bitmap and a cooldown that may
         // hold every row (the common case) need no validity bits in the
         // loop.
@@ -1069,7 +1101,7 @@ impl Lanes {
         s: usize,
         out: &mut DecisionRows,
         scratch: &mut Scratch,
-    ) -> Option<()> {
+    ) -> Option<u64> {
         let (shift, pow) = (self.shift, inp.pow);
         let Scratch { x } = scratch;
         let (mut slow, fine) = load_float_proposal(inp.proposed, s, pow, shift, x)?;
@@ -1153,7 +1185,7 @@ impl Lanes {
         &self,
         x: &Loaded,
         out: &mut DecisionRows,
-    ) -> Option<()> {
+    ) -> Option<u64> {
         const COOLDOWN: i64 = 1 + Rule::Cooldown as i64;
         const TICK: i64 = 1 + Rule::Tick as i64;
         const TICK_BIT: u64 = 1 << Rule::Tick as u8;
@@ -1205,7 +1237,8 @@ impl Lanes {
             // A row that would relax a class or is unbounded: the caller
             // decides the block row by row instead.
             let unbounded = m((hi == f64::INFINITY) | (lowest == f64::NEG_INFINITY));
-            bad |= m(lo > hi) | (bounded & unbounded);
+            // Bit `j`: this row is left to the rows path, alone.
+            bad |= (m(lo > hi) | (bounded & unbounded)) & (1u64 << j);
             let price = min(max(snapped, lo), hi);
             // Each slot's rule where the proposal violates it (low half)
             // and its attaining bit where its bound is the price (high
@@ -1282,7 +1315,19 @@ impl Lanes {
             out.promo_spend[j] = to_i(spend) | m(spend.is_nan()) as i64;
         }
         if bad != 0 {
-            return None;
+            // The block's counts are not used: `DecisionRows::select`
+            // counts each window from these marks.
+            let mut marks = [0u64; 3];
+            for j in 0..BLOCK {
+                let r = out.reason[j];
+                let held = i64::from(r) == COOLDOWN;
+                out.outcome[j] = u8::from(r != 0) + u8::from(held);
+                marks[0] |= u64::from((r != 0) & !held) << j;
+                marks[1] |= u64::from(held) << j;
+                marks[2] |= u64::from(out.violated[j] & HARD_OR_FINANCIAL != 0) << j;
+            }
+            out.marks = marks;
+            return Some(bad);
         }
         // Each outcome from its reason (none: accepted; `cooldown`: held;
         // else adjusted), and their counts, 32 rows an instruction on the
@@ -1299,7 +1344,7 @@ impl Lanes {
         }
         let n_adjusted = n_moved.wrapping_sub(n_held);
         out.counts = [n_adjusted.into(), n_held.into(), n_violators];
-        Some(())
+        Some(0)
     }
 
     /// Decides rows `s..s + BLOCK` into `out` when every one of them takes
@@ -1312,8 +1357,9 @@ impl Lanes {
         s: usize,
         out: &mut DecisionRows,
         scratch: &mut Scratch,
-    ) -> bool {
+    ) -> Option<u64> {
         out.len = 0;
+        out.off = 0;
         // The widest copy this thread may take: 2 any, 1 up to AVX2, 0 the
         // portable one (tests pin each in turn; elsewhere always 2).
         #[cfg(all(test, feature = "testkit", not(miri)))]
@@ -1337,12 +1383,17 @@ impl Lanes {
         );
         let copy = copy as usize;
         #[cfg(all(test, feature = "testkit", not(miri)))]
-        if ok {
+        if let Some(left) = ok {
             use core::sync::atomic::Ordering::Relaxed;
-            LANE_ROWS.fetch_add(BLOCK as u64, Relaxed);
-            THREAD_ROWS.with(|n| n.set(n.get() + BLOCK as u64));
+            let decided = BLOCK as u64 - u64::from(left.count_ones());
+            LANE_ROWS.fetch_add(decided, Relaxed);
+            THREAD_ROWS.with(|n| n.set(n.get() + decided));
+            THREAD_BLOCKS.with(|n| n.set(n.get() + 1));
+            if left != 0 {
+                PARTIAL_ROWS.fetch_add(decided, Relaxed);
+            }
             if let Some(rows) = COPY_ROWS.get(copy) {
-                rows.fetch_add(BLOCK as u64, Relaxed);
+                rows.fetch_add(decided, Relaxed);
             }
         }
         let _ = (cap, copy);
@@ -1361,9 +1412,9 @@ struct Block<'l, 'a, 'b, 'o> {
 }
 
 impl crate::cpu::Kernel for Block<'_, '_, '_, '_> {
-    type Output = bool;
+    type Output = Option<u64>;
     #[inline(always)]
-    fn run(self) -> bool {
+    fn run(self) -> Option<u64> {
         self.lanes
             .block_body(self.src, self.s, self.out, self.scratch)
     }
@@ -1372,6 +1423,10 @@ impl crate::cpu::Kernel for Block<'_, '_, '_, '_> {
 /// Rows the lanes decided (tests check the comparisons are not vacuous).
 #[cfg(all(test, feature = "testkit", not(miri)))]
 pub(crate) static LANE_ROWS: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(0);
+
+/// Of those, rows decided in blocks that left some rows to the rows path.
+#[cfg(all(test, feature = "testkit", not(miri)))]
+static PARTIAL_ROWS: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(0);
 
 /// Of those, rows each copy decided: portable, AVX2, AVX-512.
 #[cfg(all(test, feature = "testkit", not(miri)))]
@@ -1390,6 +1445,8 @@ std::thread_local! {
     /// Rows the lanes decided on this thread (tests running alongside
     /// do not count).
     static THREAD_ROWS: core::cell::Cell<u64> = const { core::cell::Cell::new(0) };
+    /// Blocks the lanes took on this thread, wholly or but for some rows.
+    static THREAD_BLOCKS: core::cell::Cell<u64> = const { core::cell::Cell::new(0) };
 }
 
 // Left out under miri like the kernel's: generating policies in the
@@ -2048,7 +2105,7 @@ mod tests {
                 // Whether the integer block path decides the converted block.
                 let int_lanes = block.iter().all(Option::is_some) && {
                     let its: Vec<Item> = block.iter().flatten().copied().collect();
-                    let before = THREAD_ROWS.with(core::cell::Cell::get);
+                    let before = THREAD_BLOCKS.with(core::cell::Cell::get);
                     let mut out = vec![crate::Decision::default(); BLOCK];
                     policy.evaluate_batch(&its, &mut out).unwrap();
                     let cols_p: Vec<i64> = its.iter().map(|it| it.proposed_price()).collect();
@@ -2076,7 +2133,7 @@ mod tests {
                     }
                     let mut got_int = vec![crate::Decision::default(); BLOCK];
                     policy.evaluate_columns(&cols, &mut got_int).unwrap();
-                    THREAD_ROWS.with(core::cell::Cell::get) - before == BLOCK as u64
+                    THREAD_BLOCKS.with(core::cell::Cell::get) - before == 1
                 };
                 if decided[s] {
                     prop_assert!(int_lanes, "block at {} decided from floats only", s);
@@ -2144,6 +2201,13 @@ mod tests {
         lanes_match_the_engine();
         let (rows, all) = (ROWS.load(Ordering::Relaxed), ALL.load(Ordering::Relaxed));
         assert!(rows * 5 > all, "lanes decided {rows} of {all} rows");
+        // And blocks with rows left to the rows path (a class to relax)
+        // were decided around them, compared with the engine row by row.
+        let partial = PARTIAL_ROWS.load(Ordering::Relaxed);
+        assert!(
+            partial > 1_000,
+            "lanes decided {partial} rows around left ones"
+        );
         // And blocks off a bitmap byte boundary were decided by the lanes.
         let unaligned = UNALIGNED.load(Ordering::Relaxed);
         assert!(

@@ -69,11 +69,22 @@ pub struct Workload {
     pub now: Vec<i64>,
     /// Validity bitmap of `reference` and `expected_units` (promoted rows).
     pub promo_valid: Vec<u8>,
+    /// The real mix only: the model's float64 proposal in dollars with 4
+    /// decimals (`proposed` is it snapped to the cent); empty otherwise.
+    pub proposed_major: Vec<f64>,
 }
 
 /// `make(n, seed)` of workload.py: about 5 % wild proposals (x0.01 or x10),
 /// 10 % of items on promotion, a third changed price within the hour.
 pub fn make(n: usize, seed: u64) -> Workload {
+    make_mix(n, seed, false)
+}
+
+/// `make(n, seed, mix="real")` of workload.py when `real`: the same
+/// catalogue, plus about 3 % of items whose cost rose past what
+/// `max_increase` allows (their stability class is relaxed) and the
+/// model's proposals as dollars with 4 decimals (`proposed_major`).
+pub fn make_mix(n: usize, seed: u64, real: bool) -> Workload {
     let mut rng = Rng::new(seed);
     let mut w = Workload {
         proposed: Vec::with_capacity(n),
@@ -84,6 +95,7 @@ pub fn make(n: usize, seed: u64) -> Workload {
         last_change_at: Vec::with_capacity(n),
         now: vec![NOW; n],
         promo_valid: vec![0; n.div_ceil(8)],
+        proposed_major: Vec::new(),
     };
     for i in 0..n {
         let cost = rng.int(100, 10_000);
@@ -97,6 +109,18 @@ pub fn make(n: usize, seed: u64) -> Workload {
         }
         let promo = rng.f64() < 0.10;
         let units = rng.int(1, 500);
+        let mut cost = cost;
+        if real {
+            // the margin floor lands 15-40 % above the current price
+            if rng.f64() < 0.03 {
+                cost = (current as f64 * rng.uniform(0.98, 1.19)).round_ties_even() as i64;
+            }
+            let major = ((proposed as f64 / 100.0 + rng.uniform(-0.005, 0.005)) * 1e4)
+                .round_ties_even()
+                / 1e4;
+            proposed = ((major * 100.0).round_ties_even() as i64).max(1);
+            w.proposed_major.push(major);
+        }
         w.proposed.push(proposed);
         w.current.push(current);
         w.cost.push(cost);
