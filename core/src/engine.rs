@@ -6,7 +6,7 @@
 //! closed.
 
 use crate::compiled::CompiledRules;
-use crate::decision::{Decision, Reason};
+use crate::decision::{Decision, Outcome, Reason};
 use crate::item::{Field, Item};
 use crate::money::{
     ceil_money_to_tick, floor_money_to_tick, max_units, pow10_i64, wide_mul, MAX_MONEY, MAX_SCALE,
@@ -185,7 +185,14 @@ fn evaluate_fine(
         Budget::Remaining(b) => Budget::Remaining(b.saturating_mul(f)),
         b => b,
     };
-    let d = evaluate_at(&r.scaled(f), &item, budget, custom, max_units(k));
+    let mut d = evaluate_at(&r.scaled(f), &item, budget, custom, max_units(k));
+    if d.outcome == Outcome::Accepted && d.price.is_some_and(|p| p % f != 0) {
+        // The proposal is the finer current price a hold keeps: what is
+        // published is that price rounded to the minor unit, which is not
+        // the proposal, so the item is held, by the hold that kept it.
+        d.outcome = Outcome::Held;
+        d.reason = change::hold_of(d.binding.0).map_or(Reason::Rule(Rule::Tick), Reason::Rule);
+    }
     d.to_minor(k)
 }
 

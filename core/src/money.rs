@@ -359,7 +359,15 @@ pub fn parse_amount(text: &str, digits: u8, how: Digits) -> Result<Amount, Money
                 return Err(MoneyError::OutOfRange);
             }
         } else if first_rest.is_none() {
-            first_rest = Some(d);
+            // The first digit past the grid is at `-keep - 1`; an
+            // exponent can start the digits further out (`7e-10`), and
+            // the implied zeros before them are that first digit.
+            if pos == -keep - 1 {
+                first_rest = Some(d);
+            } else {
+                first_rest = Some(0);
+                rest_after_first |= d != 0;
+            }
         } else {
             rest_after_first |= d != 0;
         }

@@ -56,6 +56,15 @@ fn amounts_parse_exactly() {
     assert_eq!(a("0.000000005"), Amount { units: 0, scale: 0 }); // half to even: 0
     assert_eq!(a("0.000000015"), Amount { units: 2, scale: 6 });
     assert_eq!(a("1e-05"), Amount { units: 1, scale: 3 });
+    // Digits an exponent puts past the first rounded place: below half.
+    assert_eq!(a("7e-10"), Amount { units: 0, scale: 0 });
+    assert_eq!(a("5.1e-10"), Amount { units: 0, scale: 0 });
+    assert_eq!(a("6e-9"), Amount { units: 1, scale: 6 });
+    let jpy = Currency::from_code("JPY").unwrap();
+    assert_eq!(
+        jpy.parse_amount("51e-09", Digits::Exact),
+        Ok(Amount { units: 0, scale: 0 })
+    );
     assert_eq!(
         a("1.5E2"),
         Amount {
@@ -184,4 +193,23 @@ fn a_proposal_that_snaps_to_zero_is_invalid() {
             );
         }
     }
+}
+
+#[test]
+fn a_hold_at_a_finer_current_price_is_held_not_accepted() {
+    let p = policy("[change]\ncooldown_secs = 3600\nmax_increase = \"0.5\"\n");
+    let it = item(
+        &p,
+        &[
+            (Field::ProposedPrice, "19.4373"),
+            (Field::CurrentPrice, "19.4373"),
+            (Field::Now, "1000"),
+            (Field::LastChangeAt, "999"),
+        ],
+    );
+    let d = p.evaluate(&it);
+    // Published: the current price rounded to the cent, which is not the
+    // proposal: held by the cooldown.
+    assert_eq!((d.outcome, d.price), (Outcome::Held, Some(1944)));
+    assert_eq!(d.reason, Reason::Rule(Rule::Cooldown));
 }

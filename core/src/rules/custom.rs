@@ -8,8 +8,11 @@ pub const CUSTOM_BASE: usize = 32;
 /// Most custom rules one evaluation composes.
 pub const MAX_CUSTOM_RULES: usize = 32;
 
-/// A bound a custom rule sets for one item, in minor units. The engine
-/// rounds it onto the tick in the safe direction (lower up, upper down).
+/// A bound a custom rule sets for one item, in the item's own units:
+/// minor units, or `10^-scale` minor units for an item whose money is
+/// finer ([`Item::scale`], docs/spec.md M1), the units its values are read
+/// in. The engine rounds it onto the tick in the safe direction (lower
+/// up, upper down).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct CustomBound {
     /// Lower bound, if any.
@@ -56,6 +59,7 @@ pub trait CustomRule {
     fn name(&self) -> &'static str;
     /// The class it belongs to (`Cosmetic` is treated as `Market`).
     fn class(&self) -> Class;
-    /// The bounds for `item`, in minor units of the policy currency.
+    /// The bounds for `item`, in the units of its money values (minor
+    /// units unless [`Item::scale`] says finer; see [`CustomBound`]).
     fn bounds(&self, item: &Item) -> CustomBound;
 }
