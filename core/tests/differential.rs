@@ -155,6 +155,61 @@ fn reference_follows_the_documented_examples() {
     );
 }
 
+/// docs/spec.md M1: the reference reads an item's finer digits as the
+/// number they are (checks the reference, then that the engine agrees).
+#[test]
+fn reference_follows_the_fine_money_examples() {
+    let fine = |policy: &str, item: Item, price: Option<i64>, reason: &str| {
+        let d = reference_says(policy, item, price, reason);
+        agree(policy, item);
+        d
+    };
+    // 19.4373 (hundredths of a cent) snaps to 19.44.
+    let d = fine(USD, Item::new(194_373).with_scale(2), Some(1944), "tick");
+    assert_eq!(d.outcome, Outcome::Adjusted);
+    // Cost 3.9694: 3.9694 / 0.85 = 4.66988..., so the floor is 4.67.
+    let margin = format!("{USD}[margin]\nmin_margin = '0.15'\n");
+    let d = fine(
+        &margin,
+        Item::new(40_000).with_unit_cost(39_694).with_scale(2),
+        Some(467),
+        "margin",
+    );
+    assert_eq!(d.lower, Some(467));
+    // A hold at 12.345 publishes 12.34 (half to even), its interval too.
+    let cooldown = format!("{USD}[change]\ncooldown_secs = 3600\n");
+    let d = fine(
+        &cooldown,
+        Item::new(14_000)
+            .with_current_price(12_345)
+            .with_last_change_at(100)
+            .with_now(200)
+            .with_scale(1),
+        Some(1234),
+        "cooldown",
+    );
+    assert_eq!(
+        (d.outcome, d.lower, d.upper),
+        (Outcome::Held, Some(1234), Some(1234))
+    );
+    // (19.4373 - 15.00) x 10 = 44.373: exact, in tenths of a cent.
+    let promo = format!("{USD}[promotion]\nmax_discount = '0.5'\n");
+    let d = fine(
+        &promo,
+        Item::new(150_000)
+            .with_reference_price(194_373)
+            .with_expected_units(10)
+            .with_scale(2),
+        Some(1500),
+        "",
+    );
+    assert_eq!((d.promo_spend, d.spend_scale), (Some(44_373), 1));
+    // More than six digits beyond the cent: not an item (M1).
+    let d = reference_says(USD, Item::new(1).with_scale(7), None, "invalid_input");
+    assert_eq!(d.invalid_field, Some(priceguard::Field::ProposedPrice));
+    agree(USD, Item::new(1).with_scale(7));
+}
+
 // Regressions for disagreements the differential test found (see the
 // report); each is a minimal case with the docs/spec.md clause.
 

@@ -6,18 +6,27 @@
 //! and computes everything else itself with exact rationals
 //! (`BigRational`): no engine code is called or copied. Differential tests
 //! compare it with the engine field by field.
+//!
+//! Money is an exact rational number of minor units throughout. An item's
+//! money values are `units / 10^scale` minor units (`Item::scale`,
+//! docs/spec.md M1): the reference never rescales the policy, it reads each
+//! value as the number it is, snaps the proposal to the tick from that
+//! number, and rounds only what the decision publishes.
 
 #![allow(dead_code)]
 
 use num_bigint::BigInt;
 use num_rational::BigRational;
-use num_traits::{Signed, ToPrimitive, Zero};
+use num_traits::{One, Signed, ToPrimitive, Zero};
 use priceguard::{
     Class, ClassSet, CompiledRules, Decision, Field, Item, Outcome, Policy, Ratio, Reason, Rule,
     RuleSet, MAX_MONEY,
 };
 
 type Q = BigRational;
+
+/// docs/spec.md M1: at most six digits beyond the minor unit.
+const MAX_DIGITS: u32 = 6;
 
 fn q(v: i64) -> Q {
     Q::from_integer(BigInt::from(v))
@@ -32,83 +41,163 @@ fn to_i64(v: &BigInt) -> i64 {
         .unwrap_or(if v.is_negative() { i64::MIN } else { i64::MAX })
 }
 
+fn pow10(k: u32) -> BigInt {
+    num_traits::pow(BigInt::from(10), k as usize)
+}
+
+/// `units` of `10^-scale` minor units, as minor units.
+fn money(units: i64, scale: u32) -> Q {
+    Q::new(BigInt::from(units), pow10(scale))
+}
+
+/// The fewest digits beyond the minor unit that hold `x` exactly, when
+/// there are at most `max` of them.
+fn digits_of(x: &Q, max: u32) -> Option<u32> {
+    (0..=max).find(|&k| (x * Q::from_integer(pow10(k))).is_integer())
+}
+
+/// An exact amount as whole minor units, when it is one.
+fn whole(x: &Q) -> i64 {
+    to_i64(&x.to_integer())
+}
+
+/// Rounds half to even to the minor unit (docs/spec.md M1: what a hold at
+/// a finer current price publishes).
+fn round_half_even(x: &Q) -> i64 {
+    let down = x.floor().to_integer();
+    let rest = x - Q::from_integer(down.clone());
+    let half = Q::new(BigInt::from(1), BigInt::from(2));
+    let down_is_even = (&down % BigInt::from(2)).is_zero();
+    let up = rest > half || (rest == half && !down_is_even);
+    to_i64(&if up { down + 1 } else { down })
+}
+
 /// docs/spec.md §2 `ceil_T(x)`: the least multiple of the tick that is >= x.
-fn ceil_t(x: &Q, tick: i64) -> i64 {
+fn ceil_t(x: &Q, tick: i64) -> Q {
     let k = (x / q(tick)).ceil().to_integer();
-    to_i64(&(k * BigInt::from(tick)))
+    Q::from_integer(k * BigInt::from(tick))
 }
 
 /// docs/spec.md §2 `floor_T(x)`: the greatest multiple of the tick that is <= x.
-fn floor_t(x: &Q, tick: i64) -> i64 {
+fn floor_t(x: &Q, tick: i64) -> Q {
     let k = (x / q(tick)).floor().to_integer();
-    to_i64(&(k * BigInt::from(tick)))
+    Q::from_integer(k * BigInt::from(tick))
 }
 
-/// docs/spec.md §2: the nearest multiple of the tick, ties to the even multiple.
-fn snap_half_even(x: i64, tick: i64) -> i64 {
-    let v = q(x) / q(tick);
+/// docs/spec.md §2.3: the nearest multiple of the tick to the exact value,
+/// ties to the even multiple.
+fn snap_half_even(x: &Q, tick: i64) -> Q {
+    let v = x / q(tick);
     let down = v.floor().to_integer();
     let rest = v - Q::from_integer(down.clone());
     let half = Q::new(BigInt::from(1), BigInt::from(2));
     let down_is_even = (&down % BigInt::from(2)).is_zero();
     let up = rest > half || (rest == half && !down_is_even);
     let k = if up { down + 1 } else { down };
-    to_i64(&(k * BigInt::from(tick)))
+    Q::from_integer(k * BigInt::from(tick))
+}
+
+/// The item's money as exact amounts (docs/spec.md M1).
+#[derive(Clone, Copy, Debug)]
+struct Reading<'a> {
+    item: &'a Item,
+    scale: u32,
+}
+
+impl Reading<'_> {
+    fn get(&self, field: Field) -> Option<Q> {
+        self.item.get(field).map(|v| money(v, self.scale))
+    }
+    fn proposed(&self) -> Q {
+        money(self.item.proposed_price(), self.scale)
+    }
+    fn current(&self) -> Option<Q> {
+        self.get(Field::CurrentPrice)
+    }
+    /// The item's units: `10^-k` minor units, `k` the most digits beyond
+    /// the minor unit any of its money values needs; `None` when some
+    /// value needs more than six (docs/spec.md M1).
+    fn digits(&self) -> Option<u32> {
+        let mut k = 0;
+        for field in Field::ALL {
+            if !(field.is_money() || field == Field::ProposedPrice) {
+                continue;
+            }
+            if let Some(v) = self.get(field) {
+                k = k.max(digits_of(&v, MAX_DIGITS)?);
+            }
+        }
+        Some(k)
+    }
 }
 
 /// docs/spec.md §6 bad input, docs/spec.md M3: the first field out of range, walking
 /// `proposed_price` and then the docs/spec.md §3 table in its order.
-fn first_invalid(item: &Item) -> Option<Field> {
-    let price_ok = |v: i64| v > 0 && v <= MAX_MONEY;
-    if !price_ok(item.proposed_price()) {
+/// Money is judged by its exact value; `R x u` in the item's units.
+fn first_invalid(m: &Reading<'_>, digits: u32) -> Option<Field> {
+    let item = m.item;
+    let max = q(MAX_MONEY);
+    let price_ok = |v: &Q| v > &Q::zero() && v <= &max;
+    if !price_ok(&m.proposed()) {
         return Some(Field::ProposedPrice);
     }
-    type Check<'a> = (Field, Option<i64>, &'a dyn Fn(i64) -> bool);
-    let checks: [Check; 14] = [
-        (Field::CurrentPrice, item.current_price(), &price_ok),
-        (Field::UnitCost, item.unit_cost(), &|v| {
-            (0..=MAX_MONEY).contains(&v)
-        }),
-        (Field::MinPrice, item.min_price(), &price_ok),
-        (Field::MaxPrice, item.max_price(), &price_ok),
-        (Field::MapPrice, item.map_price(), &price_ok),
-        (Field::ReferencePrice, item.reference_price(), &price_ok),
-        (Field::ExpectedUnits, item.expected_units(), &|u| {
-            let in_range = (1..=1_000_000_000).contains(&u);
-            // reference_price x expected_units <= 2^61
-            let product_ok = match item.reference_price() {
-                Some(r) => i128::from(r) * i128::from(u) <= 1_i128 << 61,
-                None => true,
-            };
-            in_range && product_ok
-        }),
-        (Field::Now, item.now(), &|v| v >= 0),
-        (Field::LastChangeAt, item.last_change_at(), &|v| v >= 0),
-        (Field::ChangesInWindow, item.changes_in_window(), &|v| {
-            v >= 0
-        }),
-        (
-            Field::WindowAnchorPrice,
-            item.window_anchor_price(),
-            &price_ok,
-        ),
-        (Field::BaselinePrice, item.baseline_price(), &price_ok),
-        (Field::CompetitorPrice, item.competitor_price(), &price_ok),
-        (Field::PinnedPrice, item.pinned_price(), &price_ok),
+    let money_fields = [
+        Field::CurrentPrice,
+        Field::UnitCost,
+        Field::MinPrice,
+        Field::MaxPrice,
+        Field::MapPrice,
+        Field::ReferencePrice,
     ];
-    for (field, value, ok) in checks {
-        if let Some(v) = value {
-            if !ok(v) {
+    for field in money_fields {
+        if let Some(v) = m.get(field) {
+            let ok = if field == Field::UnitCost {
+                v >= Q::zero() && v <= max
+            } else {
+                price_ok(&v)
+            };
+            if !ok {
                 return Some(field);
             }
         }
     }
-    None
+    if let Some(u) = item.expected_units() {
+        let in_range = (1..=1_000_000_000).contains(&u);
+        // reference_price x expected_units <= 2^61, in the item's units
+        let product_ok = match m.get(Field::ReferencePrice) {
+            Some(r) => {
+                r * Q::from_integer(pow10(digits)) * q(u)
+                    <= Q::from_integer(BigInt::from(1_i64 << 61))
+            }
+            None => true,
+        };
+        if !(in_range && product_ok) {
+            return Some(Field::ExpectedUnits);
+        }
+    }
+    for (field, v) in [
+        (Field::Now, item.now()),
+        (Field::LastChangeAt, item.last_change_at()),
+        (Field::ChangesInWindow, item.changes_in_window()),
+    ] {
+        if v.is_some_and(|v| v < 0) {
+            return Some(field);
+        }
+    }
+    [
+        Field::WindowAnchorPrice,
+        Field::BaselinePrice,
+        Field::CompetitorPrice,
+        Field::PinnedPrice,
+    ]
+    .into_iter()
+    .find(|&field| m.get(field).is_some_and(|v| !price_ok(&v)))
 }
 
 /// A decision for the whole item, with no interval (C7): held at the
-/// current price, or rejected for a new listing (C2).
-fn whole_item(current: Option<i64>, reason: Reason) -> Decision {
+/// current price, or rejected for a new listing (C2). A finer current
+/// price is published rounded half to even to the minor unit (M1).
+fn whole_item(current: Option<&Q>, reason: Reason) -> Decision {
     Decision {
         outcome: if current.is_some() {
             Outcome::Held
@@ -116,7 +205,7 @@ fn whole_item(current: Option<i64>, reason: Reason) -> Decision {
             Outcome::Rejected
         },
         reason,
-        price: current,
+        price: current.map(round_half_even),
         lower: None,
         upper: None,
         violated: RuleSet::EMPTY,
@@ -130,21 +219,27 @@ fn whole_item(current: Option<i64>, reason: Reason) -> Decision {
     }
 }
 
-/// One rule's bound (a hold is the bound `[P, P]`, R5).
-#[derive(Clone, Copy, Debug)]
+fn invalid(field: Field) -> Decision {
+    let mut d = whole_item(None, Reason::InvalidInput);
+    d.invalid_field = Some(field);
+    d
+}
+
+/// One rule's bound (a hold is the bound `[P, P]`, R5), exact.
+#[derive(Clone, Debug)]
 struct Bound {
     rule: Rule,
-    lo: Option<i64>,
-    hi: Option<i64>,
+    lo: Option<Q>,
+    hi: Option<Q>,
 }
 
 impl Bound {
-    fn broken_by(&self, x: i64) -> bool {
-        self.lo.is_some_and(|lo| x < lo) || self.hi.is_some_and(|hi| x > hi)
+    fn broken_by(&self, x: &Q) -> bool {
+        self.lo.as_ref().is_some_and(|lo| x < lo) || self.hi.as_ref().is_some_and(|hi| x > hi)
     }
 
-    fn equals(&self, x: i64) -> bool {
-        self.lo == Some(x) || self.hi == Some(x)
+    fn equals(&self, x: &Q) -> bool {
+        self.lo.as_ref() == Some(x) || self.hi.as_ref() == Some(x)
     }
 }
 
@@ -155,7 +250,7 @@ pub enum CampaignBudget {
     NoCampaign,
     /// The item names a campaign the policy does not budget.
     Unknown,
-    /// What is left of its budget.
+    /// What is left of its budget, whole minor units.
     Remaining(i64),
 }
 
@@ -171,43 +266,51 @@ pub fn evaluate(policy: &Policy, item: &Item) -> Decision {
     evaluate_with(policy, item, budget)
 }
 
-/// Every rule's bound for the item (docs/spec.md §4, docs/spec.md R1-R5).
-fn rule_bounds(r: &CompiledRules, item: &Item, remaining: Option<(i64, i64)>) -> Vec<Bound> {
+/// Every rule's bound for the item (docs/spec.md §4, docs/spec.md R1-R5):
+/// exact rationals rounded once onto the tick; holds at P as it is.
+fn rule_bounds(r: &CompiledRules, m: &Reading<'_>, remaining: Option<(i64, i64)>) -> Vec<Bound> {
+    let item = m.item;
     let t = r.tick;
+    let one = Q::one();
     let mut out = Vec::new();
-    let mut add = |rule: Rule, lo: Option<i64>, hi: Option<i64>| out.push(Bound { rule, lo, hi });
+    let mut add = |rule: Rule, lo: Option<Q>, hi: Option<Q>| out.push(Bound { rule, lo, hi });
 
     // hard
-    let min = [r.min_price, item.min_price()].into_iter().flatten().max();
-    if let Some(m) = min {
-        add(Rule::MinPrice, Some(ceil_t(&q(m), t)), None);
+    let min = [r.min_price.map(q), m.get(Field::MinPrice)]
+        .into_iter()
+        .flatten()
+        .max();
+    if let Some(v) = min {
+        add(Rule::MinPrice, Some(ceil_t(&v, t)), None);
     }
-    let max = [r.max_price, item.max_price()].into_iter().flatten().min();
-    if let Some(m) = max {
-        add(Rule::MaxPrice, None, Some(floor_t(&q(m), t)));
+    let max = [r.max_price.map(q), m.get(Field::MaxPrice)]
+        .into_iter()
+        .flatten()
+        .min();
+    if let Some(v) = max {
+        add(Rule::MaxPrice, None, Some(floor_t(&v, t)));
     }
-    if let Some(m) = item.map_price() {
-        add(Rule::Map, Some(ceil_t(&q(m), t)), None);
+    if let Some(v) = m.get(Field::MapPrice) {
+        add(Rule::Map, Some(ceil_t(&v, t)), None);
     }
-    if let (Some(cap), Some(b)) = (r.emergency_cap, item.baseline_price()) {
-        let hi = q(b) * (q(1) + frac(cap));
+    if let (Some(cap), Some(b)) = (r.emergency_cap, m.get(Field::BaselinePrice)) {
+        let hi = b * (&one + frac(cap));
         add(Rule::EmergencyCap, None, Some(floor_t(&hi, t)));
     }
 
     // financial
-    if let Some(c) = item.unit_cost() {
-        let c = q(c);
-        if let Some(m) = r.min_margin {
+    if let Some(c) = m.get(Field::UnitCost) {
+        if let Some(x) = r.min_margin {
             add(
                 Rule::Margin,
-                Some(ceil_t(&(&c / (q(1) - frac(m))), t)),
+                Some(ceil_t(&(&c / (&one - frac(x))), t)),
                 None,
             );
         }
         if let Some(k) = r.min_markup {
             add(
                 Rule::Markup,
-                Some(ceil_t(&(&c * (q(1) + frac(k))), t)),
+                Some(ceil_t(&(&c * (&one + frac(k))), t)),
                 None,
             );
         }
@@ -215,25 +318,25 @@ fn rule_bounds(r: &CompiledRules, item: &Item, remaining: Option<(i64, i64)>) ->
             add(Rule::UnitMargin, Some(ceil_t(&(&c + q(u)), t)), None);
         }
         // R10: a markup over a zero cost is undefined, so no cap.
-        if let Some(k) = r.max_markup.filter(|_| c > q(0)) {
+        if let Some(k) = r.max_markup.filter(|_| c > Q::zero()) {
             add(
                 Rule::MaxMarkup,
                 None,
-                Some(floor_t(&(&c * (q(1) + frac(k))), t)),
+                Some(floor_t(&(&c * (&one + frac(k))), t)),
             );
         }
     }
-    if let Some(rp) = item.reference_price() {
+    if let Some(rp) = m.get(Field::ReferencePrice) {
         if let Some(d) = r.max_discount {
             add(
                 Rule::MaxDiscount,
-                Some(ceil_t(&(q(rp) * (q(1) - frac(d))), t)),
+                Some(ceil_t(&(&rp * (&one - frac(d))), t)),
                 None,
             );
         }
         if let Some((b, u)) = remaining {
             // R2: lo = ceil_T((R x u - B) / u)
-            let lo = (q(rp) * q(u) - q(b)) / q(u);
+            let lo = (&rp * q(u) - q(b)) / q(u);
             add(Rule::PromoBudget, Some(ceil_t(&lo, t)), None);
         }
     }
@@ -244,19 +347,18 @@ fn rule_bounds(r: &CompiledRules, item: &Item, remaining: Option<(i64, i64)>) ->
     }
 
     // stability: needs the current price (R1)
-    if let Some(p) = item.current_price() {
-        let pq = q(p);
+    if let Some(p) = m.current() {
         if let Some(up) = r.max_increase {
             add(
                 Rule::MaxIncrease,
                 None,
-                Some(floor_t(&(&pq * (q(1) + frac(up))), t)),
+                Some(floor_t(&(&p * (&one + frac(up))), t)),
             );
         }
         if let Some(down) = r.max_decrease {
             add(
                 Rule::MaxDecrease,
-                Some(ceil_t(&(&pq * (q(1) - frac(down))), t)),
+                Some(ceil_t(&(&p * (&one - frac(down))), t)),
                 None,
             );
         }
@@ -264,23 +366,23 @@ fn rule_bounds(r: &CompiledRules, item: &Item, remaining: Option<(i64, i64)>) ->
             // R3
             add(
                 Rule::MaxStep,
-                Some(ceil_t(&(&pq - q(step)), t)),
-                Some(floor_t(&(&pq + q(step)), t)),
+                Some(ceil_t(&(&p - q(step)), t)),
+                Some(floor_t(&(&p + q(step)), t)),
             );
         }
         // R4: against the anchor, or P without one
-        let w = q(item.window_anchor_price().unwrap_or(p));
+        let w = m.get(Field::WindowAnchorPrice).unwrap_or_else(|| p.clone());
         if let Some(up) = r.window_increase {
             add(
                 Rule::WindowIncrease,
                 None,
-                Some(floor_t(&(&w * (q(1) + frac(up))), t)),
+                Some(floor_t(&(&w * (&one + frac(up))), t)),
             );
         }
         if let Some(down) = r.window_decrease {
             add(
                 Rule::WindowDecrease,
-                Some(ceil_t(&(&w * (q(1) - frac(down))), t)),
+                Some(ceil_t(&(&w * (&one - frac(down))), t)),
                 None,
             );
         }
@@ -293,23 +395,23 @@ fn rule_bounds(r: &CompiledRules, item: &Item, remaining: Option<(i64, i64)>) ->
                     Some(now) => i128::from(now) - i128::from(last) < i128::from(cooldown),
                 };
                 if recent {
-                    add(Rule::Cooldown, Some(p), Some(p));
+                    add(Rule::Cooldown, Some(p.clone()), Some(p.clone()));
                 }
             }
         }
         if let Some(max) = r.max_changes {
             if item.changes_in_window().unwrap_or(0) >= max {
-                add(Rule::MaxChanges, Some(p), Some(p));
+                add(Rule::MaxChanges, Some(p.clone()), Some(p.clone()));
             }
         }
     }
 
     // market: needs the competitor price
-    if let Some(k) = item.competitor_price() {
+    if let Some(k) = m.get(Field::CompetitorPrice) {
         if let Some(i) = r.min_index {
             add(
                 Rule::CompetitorFloor,
-                Some(ceil_t(&(q(k) * frac(i)), t)),
+                Some(ceil_t(&(&k * frac(i)), t)),
                 None,
             );
         }
@@ -317,18 +419,23 @@ fn rule_bounds(r: &CompiledRules, item: &Item, remaining: Option<(i64, i64)>) ->
             add(
                 Rule::CompetitorCeiling,
                 None,
-                Some(floor_t(&(q(k) * frac(i)), t)),
+                Some(floor_t(&(&k * frac(i)), t)),
             );
         }
     }
     out
 }
 
-/// Whether `x` ends in an allowed residue (R7).
-fn allowed_ending(r: &CompiledRules, x: i64) -> bool {
+/// Whether `x` ends in an allowed residue (R7); a value finer than the
+/// minor unit never does.
+fn allowed_ending(r: &CompiledRules, x: &Q) -> bool {
     match &r.endings {
         None => true,
-        Some(e) => e.residues().contains(&x.rem_euclid(e.modulus)),
+        Some(e) => {
+            let m = q(e.modulus);
+            let rest = x - (x / &m).floor() * &m;
+            e.residues().iter().any(|a| q(*a) == rest)
+        }
     }
 }
 
@@ -337,26 +444,31 @@ pub fn evaluate_with(policy: &Policy, item: &Item, budget: CampaignBudget) -> De
     // I2: unknown segments use the policy's own rules
     let r = policy.rules_for(item.segment());
     let t = r.tick;
-    let current = item.current_price();
+    let m = Reading {
+        item,
+        scale: u32::from(item.scale()),
+    };
+    let current = m.current();
 
-    // C1, in order
-    if let Some(field) = first_invalid(item) {
-        let mut d = whole_item(None, Reason::InvalidInput);
-        d.invalid_field = Some(field);
-        return d;
+    // C1, in order; M1: at most six digits beyond the minor unit
+    let Some(digits) = m.digits() else {
+        return invalid(Field::ProposedPrice);
+    };
+    if let Some(field) = first_invalid(&m, digits) {
+        return invalid(field);
     }
     if r.freeze {
-        return whole_item(current, Reason::Freeze);
+        return whole_item(current.as_ref(), Reason::Freeze);
     }
     let cost_rules = r.min_margin.is_some()
         || r.min_markup.is_some()
         || r.max_markup.is_some()
         || r.min_unit_margin.is_some();
     if cost_rules && item.unit_cost().is_none() {
-        return whole_item(current, Reason::MissingCost);
+        return whole_item(current.as_ref(), Reason::MissingCost);
     }
     if r.emergency_cap.is_some() && item.baseline_price().is_none() {
-        return whole_item(current, Reason::Rule(Rule::EmergencyCap));
+        return whole_item(current.as_ref(), Reason::Rule(Rule::EmergencyCap));
     }
     // I1: a campaign matters only for an item on promotion
     let on_promotion = item.reference_price().is_some();
@@ -364,39 +476,48 @@ pub fn evaluate_with(policy: &Policy, item: &Item, budget: CampaignBudget) -> De
     if on_promotion && item.campaign().is_some() {
         match (budget, item.expected_units()) {
             (CampaignBudget::Remaining(b), Some(u)) => draws = Some((b, u)),
-            _ => return whole_item(current, Reason::Rule(Rule::PromoBudget)),
+            _ => return whole_item(current.as_ref(), Reason::Rule(Rule::PromoBudget)),
         }
     }
 
-    let pinned = item.pinned_price();
-    let proposal = pinned.unwrap_or(item.proposed_price());
-    let bounds = rule_bounds(r, item, draws);
+    let pinned = m.get(Field::PinnedPrice);
+    let proposed = m.proposed();
+    let proposal = pinned.clone().unwrap_or_else(|| proposed.clone());
+    let bounds = rule_bounds(r, &m, draws);
     // R10: inside the financial class the floors win; caps below the
     // class's largest floor yield (the tightest is reported unmet) and
     // take no part in the walk.
     let financial = |b: &&Bound| b.rule.class() == Class::Financial;
-    let fin_lo = bounds.iter().filter(financial).filter_map(|b| b.lo).max();
-    let fin_hi = bounds.iter().filter(financial).filter_map(|b| b.hi).min();
+    let fin_lo = bounds
+        .iter()
+        .filter(financial)
+        .filter_map(|b| b.lo.clone())
+        .max();
+    let fin_hi = bounds
+        .iter()
+        .filter(financial)
+        .filter_map(|b| b.hi.clone())
+        .min();
     let mut yielded = RuleSet::EMPTY;
     let walk_bounds: Vec<Bound> = match (fin_lo, fin_hi) {
         (Some(l), Some(h)) if l > h => {
             for b in bounds.iter().filter(financial) {
-                if b.hi == Some(h) {
+                if b.hi.as_ref() == Some(&h) {
                     yielded.insert(b.rule);
                 }
             }
             bounds
                 .iter()
                 .filter(|b| !(b.rule.class() == Class::Financial && b.hi.is_some()))
-                .copied()
+                .cloned()
                 .collect()
         }
         _ => bounds.clone(),
     };
 
     // docs/spec.md §5.1-5.3: walk the classes in priority order from [one tick, +inf)
-    let mut lo = t;
-    let mut hi: Option<i64> = None;
+    let mut lo = q(t);
+    let mut hi: Option<Q> = None;
     let mut kept: Vec<Class> = Vec::new();
     let mut relaxed = ClassSet::EMPTY;
     for class in r.priority {
@@ -407,20 +528,23 @@ pub fn evaluate_with(policy: &Policy, item: &Item, budget: CampaignBudget) -> De
         if of_class.is_empty() {
             continue;
         }
-        let class_lo = of_class.iter().filter_map(|b| b.lo).max();
-        let class_hi = of_class.iter().filter_map(|b| b.hi).min();
-        let new_lo = lo.max(class_lo.unwrap_or(lo));
-        let new_hi = match (hi, class_hi) {
+        let class_lo = of_class.iter().filter_map(|b| b.lo.clone()).max();
+        let class_hi = of_class.iter().filter_map(|b| b.hi.clone()).min();
+        let new_lo = match class_lo {
+            Some(l) => lo.clone().max(l),
+            None => lo.clone(),
+        };
+        let new_hi = match (hi.clone(), class_hi) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         };
-        let empty = new_hi.is_some_and(|h| new_lo > h);
+        let empty = new_hi.as_ref().is_some_and(|h| &new_lo > h);
         if !empty {
             lo = new_lo;
             hi = new_hi;
             kept.push(class);
         } else if class == Class::Hard {
-            return whole_item(current, Reason::Infeasible);
+            return whole_item(current.as_ref(), Reason::Infeasible);
         } else {
             relaxed.insert(class);
         }
@@ -430,18 +554,18 @@ pub fn evaluate_with(policy: &Policy, item: &Item, budget: CampaignBudget) -> De
 
     // docs/spec.md §8: a campaign item whose financial class was relaxed is held
     if draws.is_some() && relaxed.contains(Class::Financial) {
-        return whole_item(current, Reason::Rule(Rule::PromoBudget));
+        return whole_item(current.as_ref(), Reason::Rule(Rule::PromoBudget));
     }
     // C3: no upper bound, or no lower bound source, among the kept classes
     let has_upper = kept_bounds.iter().any(|b| b.hi.is_some());
     let has_lower = kept_bounds.iter().any(|b| b.lo.is_some());
     let bounded = has_upper && has_lower;
     if !r.allow_unbounded && !bounded {
-        return whole_item(current, Reason::Unbounded);
+        return whole_item(current.as_ref(), Reason::Unbounded);
     }
     // M3: a floor above the supported money range publishes nothing
-    if lo > MAX_MONEY {
-        return whole_item(current, Reason::Infeasible);
+    if lo > q(MAX_MONEY) {
+        return whole_item(current.as_ref(), Reason::Infeasible);
     }
 
     // docs/spec.md §5.4: a kept hold decides the price (cooldown before max_changes)
@@ -449,23 +573,23 @@ pub fn evaluate_with(policy: &Policy, item: &Item, budget: CampaignBudget) -> De
         .into_iter()
         .find(|rule| kept_bounds.iter().any(|b| b.rule == *rule));
 
-    // docs/spec.md §2 and §5.5: snap, then clamp
-    let snapped = snap_half_even(proposal, t);
-    let mut price = snapped.max(lo);
-    if let Some(h) = hi {
-        price = price.min(h);
+    // docs/spec.md §2.3 and §5.5: snap the exact proposal, then clamp
+    let snapped = snap_half_even(&proposal, t);
+    let mut price = snapped.clone().max(lo.clone());
+    if let Some(h) = &hi {
+        price = price.min(h.clone());
     }
     let clamped_up = snapped < lo;
-    let clamped_down = hi.is_some_and(|h| snapped > h);
+    let clamped_down = hi.as_ref().is_some_and(|h| &snapped > h);
 
     // C6 violated: every rule (kept or relaxed) the proposal breaks
     let mut violated = RuleSet::EMPTY;
     for b in &bounds {
-        if b.broken_by(proposal) {
+        if b.broken_by(&proposal) {
             violated.insert(b.rule);
         }
     }
-    if proposal % t != 0 {
+    if !(&proposal / q(t)).is_integer() {
         violated.insert(Rule::Tick);
     }
 
@@ -473,32 +597,33 @@ pub fn evaluate_with(policy: &Policy, item: &Item, budget: CampaignBudget) -> De
     let mut unmet = yielded;
     let mut ending_moved = false;
     if r.endings.is_some() && pinned.is_none() {
-        if !allowed_ending(r, proposal) {
+        if !allowed_ending(r, &proposal) {
             violated.insert(Rule::PriceEnding);
         }
-        if hold.is_none() && !allowed_ending(r, price) {
+        if hold.is_none() && !allowed_ending(r, &price) {
             let e = r
                 .endings
                 .as_ref()
-                .map(|e| (e.modulus, e.residues().to_vec()));
-            let (m, residues) = e.unwrap_or((1, Vec::new()));
+                .map(|e| (q(e.modulus), e.residues().to_vec()));
+            let (md, residues) = e.unwrap_or((Q::one(), Vec::new()));
             // nearest allowed at or below, and at or above, the price
+            let modulo = |x: Q| &x - (&x / &md).floor() * &md;
             let below = residues
                 .iter()
-                .map(|a| price - (price - a).rem_euclid(m))
+                .map(|a| &price - modulo(&price - q(*a)))
                 .max();
             let above = residues
                 .iter()
-                .map(|a| price + (a - price).rem_euclid(m))
+                .map(|a| &price + modulo(q(*a) - &price))
                 .min();
-            let below = below.filter(|x| *x >= lo);
-            let above = above.filter(|x| hi.is_none_or(|h| *x <= h));
+            let below = below.filter(|x| x >= &lo);
+            let above = above.filter(|x| hi.as_ref().is_none_or(|h| x <= h));
             let choice = match (below, above) {
                 (None, None) => None,
                 (Some(b), None) => Some(b),
                 (None, Some(a)) => Some(a),
                 (Some(b), Some(a)) => {
-                    let (db, da) = (price - b, a - price);
+                    let (db, da) = (&price - &b, &a - &price);
                     if db < da {
                         Some(b)
                     } else if da < db {
@@ -524,12 +649,12 @@ pub fn evaluate_with(policy: &Policy, item: &Item, budget: CampaignBudget) -> De
 
     // R6 min_change: last; not after a hold, for a pin, or when stability was relaxed
     let mut min_change_applied = false;
-    if let (Some(p), Some(band), None, None) = (current, r.min_change, pinned, hold) {
-        let p_inside = p >= lo && hi.is_none_or(|h| p <= h);
-        let moved = (q(price) - q(p)).abs();
-        let small = moved > q(0) && moved < q(p) * frac(band);
+    if let (Some(p), Some(band), None, None) = (&current, r.min_change, &pinned, hold) {
+        let p_inside = p >= &lo && hi.as_ref().is_none_or(|h| p <= h);
+        let moved = (&price - p).abs();
+        let small = moved > Q::zero() && moved < p * frac(band);
         if !relaxed.contains(Class::Stability) && p_inside && small {
-            price = p;
+            price = p.clone();
             min_change_applied = true;
             violated.insert(Rule::MinChange);
         }
@@ -538,7 +663,7 @@ pub fn evaluate_with(policy: &Policy, item: &Item, budget: CampaignBudget) -> De
     // C6 binding: kept rules whose bound equals the price, and what moved it
     let mut binding = RuleSet::EMPTY;
     for b in &kept_bounds {
-        if b.equals(price) {
+        if b.equals(&price) {
             binding.insert(b.rule);
         }
     }
@@ -553,12 +678,12 @@ pub fn evaluate_with(policy: &Policy, item: &Item, budget: CampaignBudget) -> De
             binding.insert(Rule::Tick);
         }
     }
-    if pinned == Some(price) {
+    if pinned.as_ref() == Some(&price) {
         binding.insert(Rule::Pinned);
     }
 
     // C4 outcome, C5 reason
-    let (outcome, reason) = if price == item.proposed_price() {
+    let (outcome, reason) = if price == proposed {
         (Outcome::Accepted, Reason::None)
     } else if let Some(rule) = hold {
         (Outcome::Held, Reason::Rule(rule))
@@ -576,7 +701,7 @@ pub fn evaluate_with(policy: &Policy, item: &Item, budget: CampaignBudget) -> De
                 for rule in Rule::ALL.iter().filter(|x| x.class() == class) {
                     for b in bounds.iter().filter(|b| b.rule == *rule) {
                         let hit = if clamped_up {
-                            b.lo == Some(lo)
+                            b.lo.as_ref() == Some(&lo)
                         } else {
                             b.hi == hi
                         };
@@ -598,41 +723,47 @@ pub fn evaluate_with(policy: &Policy, item: &Item, budget: CampaignBudget) -> De
     };
 
     // C8 approval
-    let needs_approval = match (r.max_auto_change, current) {
+    let needs_approval = match (r.max_auto_change, &current) {
         (Some(limit), Some(p)) if matches!(outcome, Outcome::Accepted | Outcome::Adjusted) => {
-            (q(price) - q(p)).abs() > q(p) * frac(limit)
+            (&price - p).abs() > p * frac(limit)
         }
         _ => false,
     };
 
-    // R2 spend: max(0, R - price) x u
-    let promo_spend = match (item.reference_price(), item.expected_units()) {
+    // R2 spend: max(0, R - price) x u, exact (M1): in 10^-s minor units
+    // for the fewest digits s that hold it
+    let (promo_spend, spend_scale) = match (m.get(Field::ReferencePrice), item.expected_units()) {
         (Some(rp), Some(u)) => {
-            let s = (q(rp) - q(price)).max(q(0)) * q(u);
-            Some(to_i64(&s.to_integer()))
+            let s = (rp - &price).max(Q::zero()) * q(u);
+            let k = digits_of(&s, MAX_DIGITS).unwrap_or(MAX_DIGITS);
+            let units = whole(&(s * Q::from_integer(pow10(k))));
+            (Some(units), u8::try_from(k).unwrap_or(u8::MAX))
         }
-        _ => None,
+        _ => (None, 0),
     };
 
+    // M1: prices on the tick are whole minor units; a hold (or min_change)
+    // at a finer current price publishes it rounded half to even
     Decision {
         outcome,
         reason,
-        price: Some(price),
-        lower: Some(lo),
-        upper: hi,
+        price: Some(round_half_even(&price)),
+        lower: Some(round_half_even(&lo)),
+        upper: hi.as_ref().map(round_half_even),
         violated,
         binding,
         unmet,
         relaxed,
         promo_spend,
-        spend_scale: 0,
+        spend_scale,
         needs_approval,
         invalid_field: None,
     }
 }
 
 /// A reference batch (docs/spec.md §7, B1, B2): budgets consumed in input order by
-/// accepted and adjusted campaign items; the breaker judged on the whole.
+/// accepted and adjusted campaign items, each charged its spend rounded up
+/// to the minor unit; the breaker judged on the whole.
 pub fn evaluate_batch(policy: &Policy, items: &[Item]) -> (Vec<Decision>, bool) {
     let mut remaining: Vec<(String, i64)> = policy
         .campaigns()
@@ -653,8 +784,9 @@ pub fn evaluate_batch(policy: &Policy, items: &[Item]) -> (Vec<Decision>, bool) 
         let spends = matches!(d.outcome, Outcome::Accepted | Outcome::Adjusted)
             && item.reference_price().is_some();
         if let (true, Some(n), Some(s)) = (spends, name, d.promo_spend) {
+            let charged = money(s, u32::from(d.spend_scale)).ceil().to_integer();
             if let Some(slot) = remaining.iter_mut().find(|(c, _)| c == n) {
-                slot.1 -= s;
+                slot.1 -= to_i64(&charged);
             }
         }
         out.push(d);
@@ -673,7 +805,10 @@ pub fn evaluate_batch(policy: &Policy, items: &[Item]) -> (Vec<Decision>, bool) 
             tripped = true;
             for (d, item) in out.iter_mut().zip(items) {
                 if d.reason != Reason::InvalidInput {
-                    let mut h = whole_item(item.current_price(), Reason::CircuitOpen);
+                    let current = item
+                        .get(Field::CurrentPrice)
+                        .map(|v| money(v, u32::from(item.scale())));
+                    let mut h = whole_item(current.as_ref(), Reason::CircuitOpen);
                     h.violated = d.violated;
                     *d = h;
                 }
