@@ -191,7 +191,11 @@ fn evaluate_fine(
         // published is that price rounded to the minor unit, which is not
         // the proposal, so the item is held, by the hold that kept it.
         d.outcome = Outcome::Held;
-        d.reason = change::hold_of(d.binding.0).map_or(Reason::Rule(Rule::Tick), Reason::Rule);
+        d.reason = Reason::Rule(match change::hold_of(d.binding.0) {
+            Some(rule) => rule,
+            None if d.binding.contains(Rule::MinChange) => Rule::MinChange,
+            None => Rule::Tick,
+        });
     }
     d.to_minor(k)
 }

@@ -134,9 +134,12 @@ impl Reading<'_> {
 /// docs/spec.md §6 bad input, docs/spec.md M3: the first field out of range, walking
 /// `proposed_price` and then the docs/spec.md §3 table in its order.
 /// Money is judged by its exact value; `R x u` in the item's units.
-fn first_invalid(m: &Reading<'_>, digits: u32) -> Option<Field> {
+fn first_invalid(m: &Reading<'_>, digits: u32, tick: i64) -> Option<Field> {
     let item = m.item;
     let max = q(MAX_MONEY);
+    // M1, M3: a value is also at most 2^61 units of the item's precision.
+    let units_cap = Q::new(BigInt::from(1_i64 << 61), pow10(digits));
+    let max = if units_cap < max { units_cap } else { max };
     let price_ok = |v: &Q| v > &Q::zero() && v <= &max;
     if !price_ok(&m.proposed()) {
         return Some(Field::ProposedPrice);
@@ -184,14 +187,27 @@ fn first_invalid(m: &Reading<'_>, digits: u32) -> Option<Field> {
             return Some(field);
         }
     }
-    [
+    let bad = [
         Field::WindowAnchorPrice,
         Field::BaselinePrice,
         Field::CompetitorPrice,
         Field::PinnedPrice,
     ]
     .into_iter()
-    .find(|&field| m.get(field).is_some_and(|v| !price_ok(&v)))
+    .find(|&field| m.get(field).is_some_and(|v| !price_ok(&v)));
+    if bad.is_some() {
+        return bad;
+    }
+    // §2.3: a proposal or pin that snaps to zero is no price.
+    if snap_half_even(&m.proposed(), tick) <= Q::zero() {
+        return Some(Field::ProposedPrice);
+    }
+    if m.get(Field::PinnedPrice)
+        .is_some_and(|p| snap_half_even(&p, tick) <= Q::zero())
+    {
+        return Some(Field::PinnedPrice);
+    }
+    None
 }
 
 /// A decision for the whole item, with no interval (C7): held at the
@@ -454,7 +470,7 @@ pub fn evaluate_with(policy: &Policy, item: &Item, budget: CampaignBudget) -> De
     let Some(digits) = m.digits() else {
         return invalid(Field::ProposedPrice);
     };
-    if let Some(field) = first_invalid(&m, digits) {
+    if let Some(field) = first_invalid(&m, digits, t) {
         return invalid(field);
     }
     if r.freeze {
@@ -683,8 +699,13 @@ pub fn evaluate_with(policy: &Policy, item: &Item, budget: CampaignBudget) -> De
     }
 
     // C4 outcome, C5 reason
-    let (outcome, reason) = if price == proposed {
+    // M1: a finer price (only a kept current price is one) is published
+    // rounded to the minor unit, so it is never the proposal as given.
+    let whole_minor = price.is_integer();
+    let (outcome, reason) = if price == proposed && whole_minor {
         (Outcome::Accepted, Reason::None)
+    } else if price == proposed && hold.is_none() && !min_change_applied {
+        (Outcome::Held, Reason::Rule(Rule::Tick))
     } else if let Some(rule) = hold {
         (Outcome::Held, Reason::Rule(rule))
     } else if min_change_applied {
