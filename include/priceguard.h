@@ -1348,7 +1348,7 @@ priceguard_result priceguard_amount_format(const struct priceguard_policy *polic
  * # Safety
  *
  * `item` NULL or valid for reads and writes; `item_scale` NULL or valid
- * for a read and a write.
+ * for a read and a write, and not inside `*item`.
  */
 priceguard_result priceguard_item_set_amount(struct priceguard_item *item,
                                              uint8_t *item_scale,

@@ -266,7 +266,7 @@ pub unsafe extern "C" fn priceguard_amount_format(
 /// # Safety
 ///
 /// `item` NULL or valid for reads and writes; `item_scale` NULL or valid
-/// for a read and a write.
+/// for a read and a write, and not inside `*item`.
 #[no_mangle]
 pub unsafe extern "C" fn priceguard_item_set_amount(
     item: *mut priceguard_item,
@@ -277,30 +277,34 @@ pub unsafe extern "C" fn priceguard_item_set_amount(
 ) -> priceguard_result {
     ffi_boundary! {
         check_out!(item, item_scale);
-        // SAFETY: non-NULL and valid for reads and writes (caller contract);
-        // no other reference to either exists during the call.
-        let (c, s) = unsafe { (&mut *item, &mut *item_scale) };
+        // SAFETY: non-NULL and valid for reads (caller contract). Copies,
+        // so no reference into caller memory is held while it is written.
+        let (mut c, s) = unsafe { (item.read(), item_scale.read()) };
         let Some(f) = money_field(field) else {
             return priceguard_result::InvalidArgument;
         };
-        if scale > PRICEGUARD_MAX_SCALE || *s > PRICEGUARD_MAX_SCALE {
+        if scale > PRICEGUARD_MAX_SCALE || s > PRICEGUARD_MAX_SCALE {
             return priceguard_result::InvalidArgument;
         }
-        let Some(engine) = to_item(c) else {
+        let Some(engine) = to_item(&c) else {
             return priceguard_result::InvalidArgument;
         };
-        let mut engine = engine.with_scale(*s);
+        let mut engine = engine.with_scale(s);
         if engine.set_amount(f, Amount { units, scale }).is_err() {
             return priceguard_result::MoneyOutOfRange;
         }
         for g in Field::ALL {
             if g.is_money() {
                 if let Some(v) = engine.get(g) {
-                    set_c_money(c, g, v);
+                    set_c_money(&mut c, g, v);
                 }
             }
         }
-        *s = engine.scale();
+        // SAFETY: non-NULL and valid for writes (caller contract).
+        unsafe {
+            item.write(c);
+            item_scale.write(engine.scale());
+        }
         priceguard_result::Ok
     }
 }
