@@ -17,7 +17,10 @@
  *   const char * (names, version) are static: never free them.
  * - Text in: pointer + length, UTF-8, no NUL needed (paths: NUL-terminated).
  *   Text out: NUL-terminated in caller buffers.
- * - Money: int64_t minor units of the policy currency (cents for USD).
+ * - Money: int64_t minor units of the policy currency (cents for USD). The
+ *   *_scaled calls take and return money in 10^-scale minor units (scale 0
+ *   to PRICEGUARD_MAX_SCALE) for amounts finer than the currency; the
+ *   priceguard_amount_* functions convert text and doubles to such amounts.
  * - Threads: a priceguard_policy is immutable and may be shared by any
  *   number of threads; a priceguard_ledger is safe to share (atomic
  *   reservations, never overspent). Nothing uses thread-local state.
@@ -156,6 +159,14 @@
 #define PRICEGUARD_CAMPAIGN_UNKNOWN UINT32_MAX
 
 /**
+ * The most digits beyond the minor unit a scaled call takes
+ * (`priceguard_policy_evaluate_scaled` and the `priceguard_amount_*`
+ * functions): money in `10^-6` minor units is exact to 8 decimal places
+ * in USD. A larger scale is `PRICEGUARD_RESULT_INVALID_ARGUMENT`.
+ */
+#define PRICEGUARD_MAX_SCALE 6
+
+/**
  * The outcome of every fallible call. Codes are explicit and never
  * reused; new codes may be added. `PRICEGUARD_RESULT_OK` is zero.
  * `priceguard_result_message` describes a code in words.
@@ -213,13 +224,20 @@ enum priceguard_result
    */
   PRICEGUARD_RESULT_MONEY_SYNTAX = 200,
   /**
-   * The money text has more decimal places than the policy currency.
+   * The money text has more decimal places than the policy currency
+   * (`priceguard_money_parse`, the minor-unit entry point; see
+   * `priceguard_amount_parse` for finer digits).
    */
   PRICEGUARD_RESULT_MONEY_TOO_PRECISE = 201,
   /**
-   * The money amount is beyond the supported range (10^15 minor units).
+   * The money amount is beyond the supported range (10^15 minor units),
+   * or does not fit 64 bits at the scale asked for.
    */
   PRICEGUARD_RESULT_MONEY_OUT_OF_RANGE = 202,
+  /**
+   * The money value is a NaN or an infinity.
+   */
+  PRICEGUARD_RESULT_MONEY_NOT_FINITE = 203,
   /**
    * The campaign id is not one of the policy's campaigns.
    */
@@ -693,7 +711,8 @@ typedef struct priceguard_policy priceguard_policy;
 
 /**
  * One proposal with its context. Money is `int64_t` minor units of the
- * policy currency (cents for USD, yen for JPY). Every field but
+ * policy currency (cents for USD, yen for JPY); in the `*_scaled` calls,
+ * `10^-scale` minor units (hundredths of a cent at scale 2). Every field but
  * `proposed_price` is optional: set its `PRICEGUARD_HAS_*` bit in
  * `present`, or the value is ignored. Zero-initialise and fill in.
  * Out-of-range values are not an error of the call: they make the
@@ -820,7 +839,8 @@ typedef struct priceguard_decision {
    */
   uint64_t unmet;
   /**
-   * `(reference_price - price) * expected_units` for a promoted item, never negative.
+   * `(reference_price - price) * expected_units` for a promoted item, never
+   * negative; exact in the `*_scaled` calls (in the item's units).
    */
   int64_t promo_spend;
   /**
@@ -905,7 +925,7 @@ typedef struct priceguard_reservation {
 /**
  * Every code, for the message function and the tests.
  */
-#define priceguard_result_ALL { PRICEGUARD_RESULT_OK, PRICEGUARD_RESULT_NULL_PARAMETER, PRICEGUARD_RESULT_INVALID_UTF8, PRICEGUARD_RESULT_BUFFER_TOO_SMALL, PRICEGUARD_RESULT_INVALID_ARGUMENT, PRICEGUARD_RESULT_PANIC, PRICEGUARD_RESULT_POLICY_INVALID, PRICEGUARD_RESULT_POLICY_IO, PRICEGUARD_RESULT_POLICY_NOT_A_FILE, PRICEGUARD_RESULT_POLICY_TOO_LARGE, PRICEGUARD_RESULT_MONEY_SYNTAX, PRICEGUARD_RESULT_MONEY_TOO_PRECISE, PRICEGUARD_RESULT_MONEY_OUT_OF_RANGE, PRICEGUARD_RESULT_UNKNOWN_CAMPAIGN, PRICEGUARD_RESULT_INSUFFICIENT_BUDGET, PRICEGUARD_RESULT_NEGATIVE_AMOUNT, PRICEGUARD_RESULT_NOT_RESERVED, PRICEGUARD_RESULT_LEDGER_POLICY_MISMATCH, PRICEGUARD_RESULT_ALREADY_SETTLED, PRICEGUARD_RESULT_TOO_MANY_RESERVATIONS, }
+#define priceguard_result_ALL { PRICEGUARD_RESULT_OK, PRICEGUARD_RESULT_NULL_PARAMETER, PRICEGUARD_RESULT_INVALID_UTF8, PRICEGUARD_RESULT_BUFFER_TOO_SMALL, PRICEGUARD_RESULT_INVALID_ARGUMENT, PRICEGUARD_RESULT_PANIC, PRICEGUARD_RESULT_POLICY_INVALID, PRICEGUARD_RESULT_POLICY_IO, PRICEGUARD_RESULT_POLICY_NOT_A_FILE, PRICEGUARD_RESULT_POLICY_TOO_LARGE, PRICEGUARD_RESULT_MONEY_SYNTAX, PRICEGUARD_RESULT_MONEY_TOO_PRECISE, PRICEGUARD_RESULT_MONEY_OUT_OF_RANGE, PRICEGUARD_RESULT_MONEY_NOT_FINITE, PRICEGUARD_RESULT_UNKNOWN_CAMPAIGN, PRICEGUARD_RESULT_INSUFFICIENT_BUDGET, PRICEGUARD_RESULT_NEGATIVE_AMOUNT, PRICEGUARD_RESULT_NOT_RESERVED, PRICEGUARD_RESULT_LEDGER_POLICY_MISMATCH, PRICEGUARD_RESULT_ALREADY_SETTLED, PRICEGUARD_RESULT_TOO_MANY_RESERVATIONS, }
 
 #ifdef __cplusplus
 extern "C" {
@@ -985,6 +1005,26 @@ priceguard_result priceguard_decision_to_json(const struct priceguard_policy *po
                                               char *buf,
                                               size_t len,
                                               size_t *written);
+
+/**
+ * As `priceguard_decision_to_json`, for an item and its decision from
+ * `priceguard_policy_evaluate_scaled` at `scale`: the item's money is
+ * written exactly (`"19.4373"`), the decision's prices with the
+ * currency's digits and `promo_spend` exactly. A decision whose price or
+ * interval is not whole minor units at `scale`, or a scale beyond
+ * `PRICEGUARD_MAX_SCALE`, gives `PRICEGUARD_RESULT_INVALID_ARGUMENT`.
+ *
+ * # Safety
+ *
+ * As `priceguard_decision_to_json`.
+ */
+priceguard_result priceguard_decision_to_json_scaled(const struct priceguard_policy *policy,
+                                                     const struct priceguard_item *item,
+                                                     uint8_t scale,
+                                                     const struct priceguard_decision *decision,
+                                                     char *buf,
+                                                     size_t len,
+                                                     size_t *written);
 
 /**
  * Creates counters, all zero.
@@ -1160,12 +1200,37 @@ priceguard_result priceguard_policy_evaluate_reserving(const struct priceguard_p
                                                        struct priceguard_reservation *reservation_out);
 
 /**
+ * As `priceguard_policy_evaluate_reserving`, for an item whose money is
+ * in `10^-scale` minor units (see `priceguard_policy_evaluate_scaled`;
+ * the decision comes back in the same units). The reservation is in whole
+ * minor units, as the ledger keeps budgets: a finer spend is reserved
+ * rounded up to the minor unit, so finer spends never add up past a
+ * campaign's budget. `PRICEGUARD_RESULT_INVALID_ARGUMENT` for a scale
+ * beyond `PRICEGUARD_MAX_SCALE`; `MONEY_OUT_OF_RANGE` when a decision's
+ * value does not fit 64 bits at `scale` (then nothing is reserved or
+ * written).
+ *
+ * # Safety
+ *
+ * As `priceguard_policy_evaluate_reserving`.
+ */
+priceguard_result priceguard_policy_evaluate_reserving_scaled(const struct priceguard_policy *policy,
+                                                              const struct priceguard_ledger *ledger,
+                                                              const struct priceguard_item *item,
+                                                              uint8_t scale,
+                                                              struct priceguard_decision *decision_out,
+                                                              struct priceguard_reservation *reservation_out);
+
+/**
  * Parses a plain decimal (`"14.30"`, `"-0.5"`; `len` bytes, no NUL
- * needed, surrounding spaces ignored) in the policy currency into minor
- * units, exactly as every interface reads money: more decimal places than
- * the currency has is `PRICEGUARD_RESULT_MONEY_TOO_PRECISE` (never
- * rounded), no exponents or separators (`MONEY_SYNTAX`), at most 10^15
- * minor units in magnitude (`MONEY_OUT_OF_RANGE`).
+ * needed, surrounding spaces ignored) in the policy currency into whole
+ * minor units: the entry point for `priceguard_policy_evaluate` and its
+ * minor-unit items. More decimal places than the currency has is
+ * `PRICEGUARD_RESULT_MONEY_TOO_PRECISE` (never rounded), no exponents or
+ * separators (`MONEY_SYNTAX`), at most 10^15 minor units in magnitude
+ * (`MONEY_OUT_OF_RANGE`). Money with finer digits (`"19.4373"`, `"1e-05"`)
+ * is read by `priceguard_amount_parse` and decided by
+ * `priceguard_policy_evaluate_scaled`.
  *
  * # Safety
  *
@@ -1193,6 +1258,103 @@ priceguard_result priceguard_money_format(const struct priceguard_policy *policy
                                           char *buf,
                                           size_t len,
                                           size_t *out_n);
+
+/**
+ * Reads money text of any precision (`"19.4373"`, `"14.30"`, `"1e-05"`,
+ * as pricing models and pandas write it; `len` bytes, no NUL needed,
+ * surrounding spaces ignored) in the policy currency as an amount:
+ * `*units_out` units of `10^-*scale_out` minor units, at the least scale
+ * that holds it (`"19.4373"` in USD is 194373 at scale 2, `"14.30"` is
+ * 1430 at scale 0). `field` (a `priceguard_field`, a money one) says how
+ * digits past `PRICEGUARD_MAX_SCALE` beyond the minor unit are kept,
+ * exactly as every interface reads that field (docs/spec.md M1):
+ * `proposed_price` and `pinned_price` keep what their snap to the tick
+ * needs, every other field rounds half to even. Put the amount into an
+ * item with `priceguard_item_set_amount`.
+ *
+ * `PRICEGUARD_RESULT_MONEY_SYNTAX` for text that is not a decimal number
+ * (separators, `"N/A"`), `MONEY_OUT_OF_RANGE` beyond 10^15 minor units
+ * in magnitude, `INVALID_ARGUMENT` for a field that is not money.
+ *
+ * # Safety
+ *
+ * `policy` NULL or live; `text_ptr` valid for `len` bytes; `units_out`
+ * and `scale_out` NULL or valid for a write.
+ */
+priceguard_result priceguard_amount_parse(const struct priceguard_policy *policy,
+                                          const uint8_t *text_ptr,
+                                          size_t len,
+                                          uint32_t field,
+                                          int64_t *units_out,
+                                          uint8_t *scale_out);
+
+/**
+ * Reads a binary float, in major units of the policy currency, as an
+ * amount (see `priceguard_amount_parse`): the float's shortest round-trip
+ * decimal is read as text is, so `0.1` is 0.1 and `13.580160000000001`
+ * (what pandas writes for 13.58016) is that number, never the binary
+ * float's long expansion. The same number gives the same decision as
+ * text, a float or a whole-minor-unit integer. A NaN or an infinity is
+ * `PRICEGUARD_RESULT_MONEY_NOT_FINITE` (test for a NaN used as a missing
+ * marker first); `MONEY_OUT_OF_RANGE` and `INVALID_ARGUMENT` as there.
+ *
+ * # Safety
+ *
+ * `policy` NULL or live; `units_out` and `scale_out` NULL or valid for a
+ * write.
+ */
+priceguard_result priceguard_amount_from_double(const struct priceguard_policy *policy,
+                                                double value,
+                                                uint32_t field,
+                                                int64_t *units_out,
+                                                uint8_t *scale_out);
+
+/**
+ * Formats `units` of `10^-scale` minor units of the policy currency
+ * exactly: the currency's digits and as many more as the amount has
+ * (`194373` at scale 2 is `"19.4373"`, `144000` at scale 2 is `"14.40"`
+ * in USD) into `buf`, as `priceguard_money_format` does (32 bytes always
+ * suffice). A scale beyond `PRICEGUARD_MAX_SCALE` is
+ * `PRICEGUARD_RESULT_INVALID_ARGUMENT`.
+ *
+ * # Safety
+ *
+ * `policy` NULL or live; `buf` NULL or valid for `len` bytes; `out_n`
+ * NULL or valid for a write.
+ */
+priceguard_result priceguard_amount_format(const struct priceguard_policy *policy,
+                                           int64_t units,
+                                           uint8_t scale,
+                                           char *buf,
+                                           size_t len,
+                                           size_t *out_n);
+
+/**
+ * Sets money field `field` (a `priceguard_field`: `proposed_price` or an
+ * optional money field, whose presence bit is set) of an item whose money
+ * is in `10^-*item_scale` minor units to the amount `units` at `scale`,
+ * as `priceguard_amount_parse` gives it. When the amount is finer than
+ * the item, every money value the item holds (the proposal and each
+ * present money field) is rescaled exactly and `*item_scale` raised to
+ * the amount's scale; other fields are not touched. Start from a
+ * zero-initialised item with `*item_scale` 0, set each value, then pass
+ * `*item_scale` to `priceguard_policy_evaluate_scaled`.
+ *
+ * `PRICEGUARD_RESULT_MONEY_OUT_OF_RANGE` when a value would not fit 64
+ * bits at the new scale, `INVALID_ARGUMENT` for a field that is not
+ * money, a scale beyond `PRICEGUARD_MAX_SCALE` or an item with an unknown
+ * presence bit; on any error the item and `*item_scale` are unchanged.
+ *
+ * # Safety
+ *
+ * `item` NULL or valid for reads and writes; `item_scale` NULL or valid
+ * for a read and a write, and not inside `*item`.
+ */
+priceguard_result priceguard_item_set_amount(struct priceguard_item *item,
+                                             uint8_t *item_scale,
+                                             uint32_t field,
+                                             int64_t units,
+                                             uint8_t scale);
 
 /**
  * The stable name of a `priceguard_rule` code (`"margin"`), or NULL for
@@ -1412,6 +1574,66 @@ priceguard_result priceguard_policy_evaluate_batch(const struct priceguard_polic
                                                    struct priceguard_batch_summary *summary_out);
 
 /**
+ * As `priceguard_policy_evaluate`, for an item whose money (every money
+ * field and the proposal) is in `10^-scale` minor units, `scale` from 0
+ * (whole minor units: the same decision as `priceguard_policy_evaluate`)
+ * to `PRICEGUARD_MAX_SCALE`: 19.4373 USD is `proposed_price = 194373`
+ * with `scale = 2` (`priceguard_amount_parse` and
+ * `priceguard_item_set_amount` build such items from text,
+ * `priceguard_amount_from_double` from floats). The item is decided
+ * exactly (docs/spec.md M1): the proposal and a pin snap to the tick half
+ * to even, every other value is used as given.
+ *
+ * The decision's money comes back in the same `10^-scale` minor units:
+ * `price`, `lower` and `upper` lie on the tick (a hold at a finer current
+ * price publishes it rounded half to even to the minor unit), so they are
+ * whole minor units times `10^scale`; `promo_spend` is exact (a finer
+ * reference price gives a finer spend; a budget is charged it rounded up
+ * to the minor unit). Format them with `priceguard_amount_format`.
+ *
+ * `PRICEGUARD_RESULT_INVALID_ARGUMENT` for a scale beyond
+ * `PRICEGUARD_MAX_SCALE` (a mistake of the call, like an unknown presence
+ * bit, not a value of the item); `MONEY_OUT_OF_RANGE` in the rare case a
+ * decision's value does not fit 64 bits at `scale` (a price above about
+ * 9.2 * 10^18 / 10^scale minor units). Nothing is written then.
+ *
+ * # Safety
+ *
+ * As `priceguard_policy_evaluate`.
+ */
+priceguard_result priceguard_policy_evaluate_scaled(const struct priceguard_policy *policy,
+                                                    const struct priceguard_item *item,
+                                                    uint8_t scale,
+                                                    struct priceguard_decision *decision_out);
+
+/**
+ * As `priceguard_policy_evaluate_batch`, for items whose money is in
+ * `10^-scales[i]` minor units, item by item (see
+ * `priceguard_policy_evaluate_scaled`); decision `i` comes back in item
+ * `i`'s units. A scale per item, not one for the batch: each item keeps
+ * the least scale its values need, so a large price at scale 0 and a
+ * finer cost at scale 4 share a batch without bringing every value to the
+ * finest scale, where a large one would no longer fit 64 bits. Whole
+ * minor units (scale 0) take the batch fast paths.
+ *
+ * `PRICEGUARD_RESULT_INVALID_ARGUMENT` when any scale is beyond
+ * `PRICEGUARD_MAX_SCALE`, `MONEY_OUT_OF_RANGE` when a decision's value
+ * does not fit 64 bits at its item's scale; nothing is written unless the
+ * call succeeds.
+ *
+ * # Safety
+ *
+ * As `priceguard_policy_evaluate_batch`; `scales` valid for reads of
+ * `len` bytes (NULL only when `len == 0`).
+ */
+priceguard_result priceguard_policy_evaluate_batch_scaled(const struct priceguard_policy *policy,
+                                                          const struct priceguard_item *items,
+                                                          const uint8_t *scales,
+                                                          size_t len,
+                                                          struct priceguard_decision *decisions_out,
+                                                          struct priceguard_batch_summary *summary_out);
+
+/**
  * Writes one sentence explaining `decision` for `item` under `policy`,
  * e.g. `proposed 12.49 raised to 14.38 by margin (15 % over cost 12.22)`,
  * into `buf` as `priceguard_policy_name` does (whole or
@@ -1430,6 +1652,26 @@ priceguard_result priceguard_decision_explain(const struct priceguard_policy *po
                                               char *buf,
                                               size_t len,
                                               size_t *out_n);
+
+/**
+ * As `priceguard_decision_explain`, for an item and its decision from
+ * `priceguard_policy_evaluate_scaled` at `scale`: the proposal is named
+ * as given and its snap, e.g. `proposed 19.4373 snapped to 19.44 by tick
+ * (tick 0.01)`. A decision whose price or interval is not whole minor
+ * units at `scale` (none from a scaled call is), or a scale beyond
+ * `PRICEGUARD_MAX_SCALE`, gives `PRICEGUARD_RESULT_INVALID_ARGUMENT`.
+ *
+ * # Safety
+ *
+ * As `priceguard_decision_explain`.
+ */
+priceguard_result priceguard_decision_explain_scaled(const struct priceguard_policy *policy,
+                                                     const struct priceguard_item *item,
+                                                     uint8_t scale,
+                                                     const struct priceguard_decision *decision,
+                                                     char *buf,
+                                                     size_t len,
+                                                     size_t *out_n);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -395,6 +395,7 @@ impl<'p> Evaluator<'p> {
         let field = d.invalid_field?;
         let item = parsed.items.get(i)?;
         Some(engine_invalid_message(
+            self.policy,
             field,
             chunk.raw_text(i, field),
             item,
@@ -403,10 +404,19 @@ impl<'p> Evaluator<'p> {
 }
 
 /// Why the engine refused a value that parsed: names the field and the
-/// text as written, then the reason in the words every interface uses
+/// text as written (or, without one, the value: money exactly at the
+/// item's scale), then the reason in the words every interface uses
 /// ([`priceguard::invalid_reason`]).
-pub fn engine_invalid_message(field: Field, raw: Option<String>, item: &Item) -> String {
-    let text = raw.unwrap_or_else(|| item.get(field).unwrap_or(0).to_string());
+pub fn engine_invalid_message(
+    policy: &Policy,
+    field: Field,
+    raw: Option<String>,
+    item: &Item,
+) -> String {
+    let text = raw.unwrap_or_else(|| match item.amount(field) {
+        Some(a) => policy.currency().format_amount(a).to_string(),
+        None => item.get(field).unwrap_or(0).to_string(),
+    });
     let why = priceguard::invalid_reason(field, item);
     format!("{field}: `{text}` {why}")
 }

@@ -22,9 +22,12 @@ pub fn run(policy: &Path, item: &str, now: Option<u64>) -> Result<(), CliError> 
         Ok(it) => {
             let d = policy.evaluate(&it);
             let error = match (d.reason, d.invalid_field) {
-                (Reason::InvalidInput, Some(f)) => {
-                    Some(engine_invalid_message(f, chunk.raw_text(0, f), &it))
-                }
+                (Reason::InvalidInput, Some(f)) => Some(engine_invalid_message(
+                    &policy,
+                    f,
+                    chunk.raw_text(0, f),
+                    &it,
+                )),
                 _ => None,
             };
             let sentence = d.explain(&policy, &it);

@@ -5,6 +5,7 @@ use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::Path;
 
+use priceguard::money::Amount;
 use priceguard::{Field, Item, Policy};
 use std::borrow::Cow;
 
@@ -222,8 +223,18 @@ impl Chunk {
                                     fast::money(data.get(start..end).unwrap_or(&[]), digits)
                                 })
                             {
-                                item.set(field, v);
-                                continue;
+                                // Whole minor units. Once a finer value has
+                                // raised the item's scale, every value is
+                                // put in at that scale, as set_field_text
+                                // does; one that no longer fits takes the
+                                // general path, which words the error.
+                                if item.scale() == 0 {
+                                    item.set(field, v);
+                                    continue;
+                                }
+                                if item.set_amount(field, Amount::minor(v)).is_ok() {
+                                    continue;
+                                }
                             }
                             field
                         }

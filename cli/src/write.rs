@@ -1,8 +1,10 @@
 //! Writing decisions: CSV or JSON lines, money as decimal strings with the
-//! currency's digits. Rows are formatted by hand into a reused byte buffer
-//! (no per-row allocation).
+//! currency's digits (`promo_spend` exactly, with any finer digits it
+//! has). Rows are formatted by hand into a reused byte buffer (no per-row
+//! allocation).
 
 use priceguard::audit::PolicyStamp;
+use priceguard::money::Amount;
 use priceguard::rules::RULE_COUNT;
 use priceguard::{ClassSet, Decision, Rule, RuleSet};
 
@@ -175,6 +177,41 @@ pub fn push_json_str(buf: &mut Vec<u8>, text: &[u8]) {
     buf.push(b'"');
 }
 
+/// `promo_spend` as the digits to print: its units and the fraction
+/// digits they carry, the currency's and any finer ones the spend has
+/// (docs/spec.md M1), trailing zeros beyond the currency's dropped, as
+/// [`priceguard::Currency::format_amount`] prints it (`44.373`, `12.00`).
+#[inline(always)]
+fn spend(d: &Decision, digits: u8) -> Option<(i64, u8)> {
+    let units = d.promo_spend?;
+    if d.spend_scale == 0 {
+        return Some((units, digits));
+    }
+    let a = Amount {
+        units,
+        scale: d.spend_scale,
+    }
+    .reduced();
+    Some((a.units, digits + a.scale))
+}
+
+fn push_opt_spend_csv(buf: &mut Vec<u8>, d: &Decision, digits: u8) {
+    if let Some((v, digits)) = spend(d, digits) {
+        push_money(buf, v, digits);
+    }
+}
+
+fn push_opt_spend_json(buf: &mut Vec<u8>, d: &Decision, digits: u8) {
+    match spend(d, digits) {
+        Some((v, digits)) => {
+            buf.push(b'"');
+            push_money(buf, v, digits);
+            buf.push(b'"');
+        }
+        None => buf.extend_from_slice(b"null"),
+    }
+}
+
 fn push_opt_money_csv(buf: &mut Vec<u8>, v: Option<i64>, digits: u8) {
     if let Some(v) = v {
         push_money(buf, v, digits);
@@ -211,7 +248,7 @@ pub fn push_decision_csv(buf: &mut Vec<u8>, d: &Decision, digits: u8) {
     buf.push(b',');
     buf.extend_from_slice(d.reason.name().as_bytes());
     buf.push(b',');
-    push_opt_money_csv(buf, d.promo_spend, digits);
+    push_opt_spend_csv(buf, d, digits);
     buf.push(b',');
     push_rules(buf, d.unmet, b";", false);
     buf.push(b',');
@@ -238,7 +275,7 @@ pub fn push_decision_json(buf: &mut Vec<u8>, d: &Decision, digits: u8) {
     buf.extend_from_slice(b"],\"reason\":\"");
     buf.extend_from_slice(d.reason.name().as_bytes());
     buf.extend_from_slice(b"\",\"promo_spend\":");
-    push_opt_money_json(buf, d.promo_spend, digits);
+    push_opt_spend_json(buf, d, digits);
     buf.extend_from_slice(b",\"unmet\":[");
     push_rules(buf, d.unmet, b",", true);
     buf.extend_from_slice(b"],\"needs_approval\":");
@@ -603,7 +640,10 @@ impl CheckRowWriter {
             w.name(t.classes.get(usize::from(d.relaxed.0))?)?;
             let reason = t.reasons.get(usize::try_from(d.reason.code()).ok()?)?;
             w.name(reason.as_ref()?)?;
-            w.opt_money(d.promo_spend, digits)?;
+            if let Some((v, digits)) = spend(d, digits) {
+                w.money(v, digits)?;
+            }
+            w.byte(b',')?;
             w.rules(&t.rules, d.unmet)?;
             w.name(if d.needs_approval {
                 &t.approval.1
@@ -964,7 +1004,11 @@ mod tests {
                     unmet: rules(&mut rng),
                     relaxed: ClassSet(rng.random()),
                     promo_spend: opt(&mut rng),
-                    spend_scale: 0,
+                    spend_scale: if rng.random_bool(0.7) {
+                        0
+                    } else {
+                        rng.random_range(1..=6)
+                    },
                     needs_approval: rng.random(),
                     invalid_field: None,
                 };
@@ -1009,6 +1053,63 @@ mod tests {
             }
         }
         assert!(fast > 5000, "the fast path took only {fast} rows");
+    }
+
+    /// `promo_spend` is written exactly, as `Currency::format_amount`
+    /// prints it, in both formats and on the fast CSV path.
+    #[test]
+    fn promo_spend_is_written_exactly() {
+        use priceguard::Currency;
+        let stamp = PolicyStamp {
+            name: String::from("p"),
+            version: String::new(),
+            hash: String::from("00"),
+        };
+        for (code, units, scale) in [
+            ("USD", 44_373, 1),
+            ("USD", 1_200, 0),
+            ("USD", 443_730, 2),
+            ("USD", 5, 6),
+            ("USD", -7, 3),
+            ("JPY", 12_345, 2),
+            ("KWD", 1, 6),
+            ("KWD", 0, 4),
+        ] {
+            let cur = Currency::from_code(code).unwrap();
+            let digits = cur.minor_units();
+            let d = Decision {
+                promo_spend: Some(units),
+                spend_scale: scale,
+                ..Decision::default()
+            };
+            let want = cur.format_amount(Amount { units, scale }).to_string();
+            let mut b = Vec::new();
+            push_decision_csv(&mut b, &d, digits);
+            let csv = String::from_utf8(b).unwrap();
+            assert_eq!(csv.split(',').nth(8), Some(want.as_str()), "{csv}");
+            let mut b = Vec::new();
+            push_decision_json(&mut b, &d, digits);
+            let json: serde_json::Value =
+                serde_json::from_slice(&[b"{", &b[..], b"}"].concat()).unwrap();
+            assert_eq!(json["promo_spend"], want.as_str());
+            let mut w = CheckRowWriter::new(Format::Csv, digits, &stamp);
+            let mut fast = Vec::new();
+            assert!(w.push_csv_fast(&mut fast, b"A", &d, 1));
+            let mut general = Vec::new();
+            push_check_row(
+                &mut general,
+                Format::Csv,
+                digits,
+                &CheckRow {
+                    sku: b"A",
+                    decision: &d,
+                    line: 1,
+                    error: None,
+                    policy: &stamp,
+                },
+            );
+            assert_eq!(fast, general);
+        }
     }
 
     #[test]

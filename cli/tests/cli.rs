@@ -235,11 +235,12 @@ fn check_jsonl_money_as_strings_lists_as_arrays_absent_as_null() {
     assert_eq!(a1["needs_approval"], false);
     assert_eq!(a1["line"], 1);
     assert_eq!(rows[1]["line"], 3);
-    assert_eq!(rows[1]["reason"], "invalid_input");
-    assert_eq!(
-        rows[1]["error"],
-        "proposed_price: `12.345` has more than 2 decimal places"
-    );
+    // Digits finer than the currency are read, never refused (docs/spec.md
+    // M1): the proposal snaps to the tick, half to even.
+    assert_eq!(rows[1]["outcome"], "adjusted");
+    assert_eq!(rows[1]["price"], "12.34");
+    assert_eq!(rows[1]["reason"], "tick");
+    assert_eq!(rows[1]["error"], serde_json::Value::Null);
     assert_eq!(rows[2]["line"], 4);
     assert!(rows[2]["error"]
         .as_str()
@@ -257,12 +258,11 @@ fn check_jsonl_money_as_strings_lists_as_arrays_absent_as_null() {
         rows[6]["error"],
         "unit_cost: `true` is not a string or a number"
     );
-    // Numbers are read as written: an exponent is not a plain decimal.
-    assert_eq!(rows[7]["reason"], "invalid_input");
-    assert_eq!(
-        rows[7]["error"],
-        "current_price: `2.9e0` is not a decimal number"
-    );
+    // Numbers are read from their text, an exponent included (as Python
+    // writes small floats), never through a binary float.
+    assert_eq!(rows[7]["reason"], "missing_cost");
+    assert_eq!(rows[7]["price"], "2.90");
+    assert_eq!(rows[7]["error"], serde_json::Value::Null);
     // A key given twice is refused rather than one of them silently winning.
     assert_eq!(rows[8]["reason"], "invalid_input");
     assert!(

@@ -1,7 +1,10 @@
 //! The CSV and JSON lines readers and writers round-trip every field of
 //! docs/spec.md §3 (items) and §6 (decisions): a file read by the command gives the
 //! items the library's builder gives, and the decisions written are the
-//! library's decisions, field by field.
+//! library's decisions, field by field. A quarter of the money values
+//! carry digits finer than the currency (docs/spec.md M1), mixed with whole
+//! cents in any column order, so the CSV fast path and the general reader
+//! are shown to build the items `Item::set_amount` builds.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -13,6 +16,7 @@ use std::fs;
 use std::path::Path;
 
 use assert_cmd::Command;
+use priceguard::money::Amount;
 use priceguard::{Budgets, Decision, Field, Item, Policy};
 use tempfile::TempDir;
 
@@ -46,14 +50,29 @@ impl Mix {
     }
 }
 
-fn money(minor: i64) -> String {
-    format!("{}.{:02}", minor / 100, minor % 100)
+/// `minor` cents as an amount, a quarter of the time with 1 to 4 more
+/// digits (`12.3456`), and its text.
+fn money(g: &mut Mix, policy: &Policy, minor: i64) -> (Amount, String) {
+    let a = if g.chance(25) {
+        let scale = 1 + g.below(4) as u8;
+        let f = 10_i64.pow(u32::from(scale));
+        Amount {
+            units: minor * f + g.below(f as u64),
+            scale,
+        }
+    } else {
+        Amount::minor(minor)
+    };
+    (a, policy.currency().format_amount(a).to_string())
 }
 
 /// Rows with every field present in some rows and absent in others, and
 /// the items the library's builder makes of them.
 fn rows(policy: &Policy, n: usize) -> (Vec<Vec<String>>, Vec<Item>) {
     let mut g = Mix(11);
+    // Which values carry finer digits, apart from `g` so the rows stay as
+    // they were.
+    let mut fine = Mix(23);
     let mut rows = Vec::new();
     let mut items = Vec::new();
     for i in 0..n {
@@ -61,11 +80,14 @@ fn rows(policy: &Policy, n: usize) -> (Vec<Vec<String>>, Vec<Item>) {
         let mut row = vec![String::new(); FIELDS.len()];
         let proposed = (current as f64 * (0.7 + g.below(60) as f64 / 100.0)) as i64 + 1;
         row[0] = format!("RT-{i}");
-        row[1] = money(proposed);
-        let mut item = Item::new(proposed);
-        let set_money = |row: &mut Vec<String>, item: &mut Item, k: usize, f: Field, v: i64| {
-            row[k] = money(v);
-            item.set(f, v);
+        let mut item = Item::new(0);
+        let (a, text) = money(&mut fine, policy, proposed);
+        row[1] = text;
+        item.set_amount(Field::ProposedPrice, a).unwrap();
+        let mut set_money = |row: &mut Vec<String>, item: &mut Item, k: usize, f: Field, v: i64| {
+            let (a, text) = money(&mut fine, policy, v);
+            row[k] = text;
+            item.set_amount(f, a).unwrap();
         };
         if g.chance(90) {
             set_money(&mut row, &mut item, 2, Field::CurrentPrice, current);
@@ -196,7 +218,13 @@ fn from_decision(policy: &Policy, d: &Decision) -> Text {
         binding: d.binding.iter().map(|r| r.name().to_string()).collect(),
         relaxed: d.relaxed.iter().map(|c| c.name().to_string()).collect(),
         reason: d.reason.name().to_string(),
-        promo_spend: m(d.promo_spend),
+        promo_spend: d.promo_spend.map(|units| {
+            let a = Amount {
+                units,
+                scale: d.spend_scale,
+            };
+            policy.currency().format_amount(a).to_string()
+        }),
         unmet: d.unmet.iter().map(|r| r.name().to_string()).collect(),
         needs_approval: d.needs_approval,
     }
@@ -322,6 +350,8 @@ fn csv_and_jsonl_round_trip_every_item_and_decision_field() {
     policy
         .evaluate_batch_with(&items, &mut expect, &mut Budgets::new(&policy))
         .unwrap();
+    assert!(items.iter().filter(|i| i.scale() > 0).count() > n / 2);
+    assert!(expect.iter().any(|d| d.spend_scale > 0));
     let expect: Vec<Text> = expect.iter().map(|d| from_decision(&policy, d)).collect();
     let changed = expect.iter().filter(|t| t.outcome == "adjusted").count();
     assert!(changed > 100, "rows should exercise the rules");

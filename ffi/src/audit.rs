@@ -10,7 +10,8 @@ use crate::buffer::write_whole;
 use crate::policy::{policy_ref, priceguard_policy};
 use crate::priceguard_result;
 use crate::types::{
-    priceguard_batch_summary, priceguard_decision, priceguard_item, to_decision, to_item,
+    priceguard_batch_summary, priceguard_decision, priceguard_item, to_decision,
+    to_decision_scaled, to_item, to_item_scaled,
 };
 
 /// Bytes of a policy content hash (SHA-256).
@@ -101,6 +102,48 @@ pub unsafe extern "C" fn priceguard_decision_to_json(
             return priceguard_result::InvalidArgument;
         };
         let d = match to_decision(c_decision) {
+            Ok(d) => d,
+            Err(code) => return code,
+        };
+        let mut s = String::with_capacity(1024);
+        push_decision_record(&mut s, p, &PolicyStamp::of(p), None, &item, &d);
+        // SAFETY: forwarded caller contract.
+        unsafe { write_whole(&s, buf, len, written) }
+    }
+}
+
+/// As `priceguard_decision_to_json`, for an item and its decision from
+/// `priceguard_policy_evaluate_scaled` at `scale`: the item's money is
+/// written exactly (`"19.4373"`), the decision's prices with the
+/// currency's digits and `promo_spend` exactly. A decision whose price or
+/// interval is not whole minor units at `scale`, or a scale beyond
+/// `PRICEGUARD_MAX_SCALE`, gives `PRICEGUARD_RESULT_INVALID_ARGUMENT`.
+///
+/// # Safety
+///
+/// As `priceguard_decision_to_json`.
+#[no_mangle]
+pub unsafe extern "C" fn priceguard_decision_to_json_scaled(
+    policy: *const priceguard_policy,
+    item: *const priceguard_item,
+    scale: u8,
+    decision: *const priceguard_decision,
+    buf: *mut c_char,
+    len: usize,
+    written: *mut usize,
+) -> priceguard_result {
+    ffi_boundary! {
+        // SAFETY: the export's contract makes the handle NULL or live.
+        let Some(p) = (unsafe { policy_ref(policy) }) else {
+            return priceguard_result::NullParameter;
+        };
+        let c_item = try_ref!(item);
+        let c_decision = try_ref!(decision);
+        check_out!(buf, written);
+        let Some(item) = to_item_scaled(c_item, scale) else {
+            return priceguard_result::InvalidArgument;
+        };
+        let d = match to_decision_scaled(c_decision, scale) {
             Ok(d) => d,
             Err(code) => return code,
         };

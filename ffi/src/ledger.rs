@@ -8,7 +8,8 @@ use crate::policy::{policy_arc, policy_ref, priceguard_policy};
 use crate::priceguard_result;
 use crate::types::PRICEGUARD_CAMPAIGN_UNKNOWN;
 use crate::types::{
-    priceguard_decision, priceguard_item, priceguard_reservation, to_item, write_decision,
+    priceguard_decision, priceguard_item, priceguard_reservation, scale_decision, to_item,
+    to_item_scaled, write_decision,
 };
 
 /// Remaining and reserved budget per campaign of one policy. Safe to share:
@@ -317,6 +318,59 @@ pub unsafe extern "C" fn priceguard_policy_evaluate_reserving(
             return priceguard_result::InvalidArgument;
         };
         let (d, r) = p.evaluate_reserving(&item, &l.inner);
+        // SAFETY: both checked non-NULL, valid for a write.
+        unsafe {
+            write_decision(&d, decision_out);
+            reservation_out.write(c_reservation(r));
+        }
+        priceguard_result::Ok
+    }
+}
+
+/// As `priceguard_policy_evaluate_reserving`, for an item whose money is
+/// in `10^-scale` minor units (see `priceguard_policy_evaluate_scaled`;
+/// the decision comes back in the same units). The reservation is in whole
+/// minor units, as the ledger keeps budgets: a finer spend is reserved
+/// rounded up to the minor unit, so finer spends never add up past a
+/// campaign's budget. `PRICEGUARD_RESULT_INVALID_ARGUMENT` for a scale
+/// beyond `PRICEGUARD_MAX_SCALE`; `MONEY_OUT_OF_RANGE` when a decision's
+/// value does not fit 64 bits at `scale` (then nothing is reserved or
+/// written).
+///
+/// # Safety
+///
+/// As `priceguard_policy_evaluate_reserving`.
+#[no_mangle]
+pub unsafe extern "C" fn priceguard_policy_evaluate_reserving_scaled(
+    policy: *const priceguard_policy,
+    ledger: *const priceguard_ledger,
+    item: *const priceguard_item,
+    scale: u8,
+    decision_out: *mut priceguard_decision,
+    reservation_out: *mut priceguard_reservation,
+) -> priceguard_result {
+    ffi_boundary! {
+        // SAFETY: the export's contract makes the handle NULL or live.
+        let Some(p) = (unsafe { policy_ref(policy) }) else {
+            return priceguard_result::NullParameter;
+        };
+        let l = try_ledger!(ledger);
+        let c = try_ref!(item);
+        check_out!(decision_out, reservation_out);
+        if !std::ptr::eq(Arc::as_ptr(&l.policy), p) {
+            return priceguard_result::LedgerPolicyMismatch;
+        }
+        let Some(item) = to_item_scaled(c, scale) else {
+            return priceguard_result::InvalidArgument;
+        };
+        let (d, r) = p.evaluate_reserving(&item, &l.inner);
+        let Some(d) = scale_decision(d, scale) else {
+            // Give the budget back: the caller gets no decision to publish.
+            if let Some(r) = r {
+                let _ = l.inner.release(r);
+            }
+            return priceguard_result::MoneyOutOfRange;
+        };
         // SAFETY: both checked non-NULL, valid for a write.
         unsafe {
             write_decision(&d, decision_out);

@@ -59,10 +59,15 @@ pub enum priceguard_result {
     PolicyTooLarge = 103,
     /// The money text is not a plain decimal number.
     MoneySyntax = 200,
-    /// The money text has more decimal places than the policy currency.
+    /// The money text has more decimal places than the policy currency
+    /// (`priceguard_money_parse`, the minor-unit entry point; see
+    /// `priceguard_amount_parse` for finer digits).
     MoneyTooPrecise = 201,
-    /// The money amount is beyond the supported range (10^15 minor units).
+    /// The money amount is beyond the supported range (10^15 minor units),
+    /// or does not fit 64 bits at the scale asked for.
     MoneyOutOfRange = 202,
+    /// The money value is a NaN or an infinity.
+    MoneyNotFinite = 203,
     /// The campaign id is not one of the policy's campaigns.
     UnknownCampaign = 300,
     /// The campaign has less budget left than requested.
@@ -83,7 +88,7 @@ pub enum priceguard_result {
 
 impl priceguard_result {
     /// Every code, for the message function and the tests.
-    pub const ALL: [priceguard_result; 20] = [
+    pub const ALL: [priceguard_result; 21] = [
         priceguard_result::Ok,
         priceguard_result::NullParameter,
         priceguard_result::InvalidUtf8,
@@ -97,6 +102,7 @@ impl priceguard_result {
         priceguard_result::MoneySyntax,
         priceguard_result::MoneyTooPrecise,
         priceguard_result::MoneyOutOfRange,
+        priceguard_result::MoneyNotFinite,
         priceguard_result::UnknownCampaign,
         priceguard_result::InsufficientBudget,
         priceguard_result::NegativeAmount,
@@ -133,6 +139,7 @@ impl priceguard_result {
                 "money has more decimal places than the policy currency"
             }
             priceguard_result::MoneyOutOfRange => "money is beyond the supported range",
+            priceguard_result::MoneyNotFinite => "money is not a finite number",
             priceguard_result::UnknownCampaign => "unknown campaign",
             priceguard_result::InsufficientBudget => "insufficient budget",
             priceguard_result::NegativeAmount => "negative amount",
@@ -207,6 +214,7 @@ mod tests {
         assert_eq!(priceguard_result::PolicyTooLarge as u32, 103);
         assert_eq!(priceguard_result::AlreadySettled as u32, 305);
         assert_eq!(priceguard_result::TooManyReservations as u32, 306);
+        assert_eq!(priceguard_result::MoneyNotFinite as u32, 203);
         for r in priceguard_result::ALL {
             assert_eq!(priceguard_result::from_code(r as u32), Some(r));
             assert!(r.message().len() < 128);

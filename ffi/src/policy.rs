@@ -9,8 +9,8 @@ use priceguard::{Decision, Item, Policy, PolicyError};
 use crate::buffer::{text, write_detail, write_whole};
 use crate::priceguard_result;
 use crate::types::{
-    from_summary, priceguard_batch_summary, priceguard_decision, priceguard_item, to_decision,
-    to_item, write_decision,
+    from_summary, priceguard_batch_summary, priceguard_decision, priceguard_item, scale_decision,
+    to_decision, to_decision_scaled, to_item, to_item_scaled, write_decision,
 };
 
 /// A validated, compiled policy. Immutable: one handle may be used by any
@@ -488,6 +488,130 @@ pub unsafe extern "C" fn priceguard_policy_evaluate_batch(
     }
 }
 
+/// As `priceguard_policy_evaluate`, for an item whose money (every money
+/// field and the proposal) is in `10^-scale` minor units, `scale` from 0
+/// (whole minor units: the same decision as `priceguard_policy_evaluate`)
+/// to `PRICEGUARD_MAX_SCALE`: 19.4373 USD is `proposed_price = 194373`
+/// with `scale = 2` (`priceguard_amount_parse` and
+/// `priceguard_item_set_amount` build such items from text,
+/// `priceguard_amount_from_double` from floats). The item is decided
+/// exactly (docs/spec.md M1): the proposal and a pin snap to the tick half
+/// to even, every other value is used as given.
+///
+/// The decision's money comes back in the same `10^-scale` minor units:
+/// `price`, `lower` and `upper` lie on the tick (a hold at a finer current
+/// price publishes it rounded half to even to the minor unit), so they are
+/// whole minor units times `10^scale`; `promo_spend` is exact (a finer
+/// reference price gives a finer spend; a budget is charged it rounded up
+/// to the minor unit). Format them with `priceguard_amount_format`.
+///
+/// `PRICEGUARD_RESULT_INVALID_ARGUMENT` for a scale beyond
+/// `PRICEGUARD_MAX_SCALE` (a mistake of the call, like an unknown presence
+/// bit, not a value of the item); `MONEY_OUT_OF_RANGE` in the rare case a
+/// decision's value does not fit 64 bits at `scale` (a price above about
+/// 9.2 * 10^18 / 10^scale minor units). Nothing is written then.
+///
+/// # Safety
+///
+/// As `priceguard_policy_evaluate`.
+#[no_mangle]
+pub unsafe extern "C" fn priceguard_policy_evaluate_scaled(
+    policy: *const priceguard_policy,
+    item: *const priceguard_item,
+    scale: u8,
+    decision_out: *mut priceguard_decision,
+) -> priceguard_result {
+    ffi_boundary! {
+        let p = try_policy!(policy);
+        let c = try_ref!(item);
+        check_out!(decision_out);
+        let Some(item) = to_item_scaled(c, scale) else {
+            return priceguard_result::InvalidArgument;
+        };
+        let Some(d) = scale_decision(evaluate_one(p, &item), scale) else {
+            return priceguard_result::MoneyOutOfRange;
+        };
+        // SAFETY: checked non-NULL, valid for a write.
+        unsafe { write_decision(&d, decision_out) };
+        priceguard_result::Ok
+    }
+}
+
+/// As `priceguard_policy_evaluate_batch`, for items whose money is in
+/// `10^-scales[i]` minor units, item by item (see
+/// `priceguard_policy_evaluate_scaled`); decision `i` comes back in item
+/// `i`'s units. A scale per item, not one for the batch: each item keeps
+/// the least scale its values need, so a large price at scale 0 and a
+/// finer cost at scale 4 share a batch without bringing every value to the
+/// finest scale, where a large one would no longer fit 64 bits. Whole
+/// minor units (scale 0) take the batch fast paths.
+///
+/// `PRICEGUARD_RESULT_INVALID_ARGUMENT` when any scale is beyond
+/// `PRICEGUARD_MAX_SCALE`, `MONEY_OUT_OF_RANGE` when a decision's value
+/// does not fit 64 bits at its item's scale; nothing is written unless the
+/// call succeeds.
+///
+/// # Safety
+///
+/// As `priceguard_policy_evaluate_batch`; `scales` valid for reads of
+/// `len` bytes (NULL only when `len == 0`).
+#[no_mangle]
+pub unsafe extern "C" fn priceguard_policy_evaluate_batch_scaled(
+    policy: *const priceguard_policy,
+    items: *const priceguard_item,
+    scales: *const u8,
+    len: usize,
+    decisions_out: *mut priceguard_decision,
+    summary_out: *mut priceguard_batch_summary,
+) -> priceguard_result {
+    ffi_boundary! {
+        let p = try_policy!(policy);
+        check_out!(summary_out);
+        if len > 0 && (items.is_null() || scales.is_null() || decisions_out.is_null()) {
+            return priceguard_result::NullParameter;
+        }
+        let (c_items, c_scales): (&[priceguard_item], &[u8]) = if len == 0 {
+            (&[], &[])
+        } else {
+            // SAFETY: non-NULL and valid for `len` reads each (caller contract).
+            unsafe {
+                (
+                    std::slice::from_raw_parts(items, len),
+                    std::slice::from_raw_parts(scales, len),
+                )
+            }
+        };
+        let mut engine_items = Vec::with_capacity(len);
+        for (c, &scale) in c_items.iter().zip(c_scales) {
+            match to_item_scaled(c, scale) {
+                Some(i) => engine_items.push(i),
+                None => return priceguard_result::InvalidArgument,
+            }
+        }
+        let mut out = vec![Decision::default(); len];
+        let Ok(summary) = p.evaluate_batch(&engine_items, &mut out) else {
+            return priceguard_result::InvalidArgument;
+        };
+        for (d, &scale) in out.iter_mut().zip(c_scales) {
+            match scale_decision(*d, scale) {
+                Some(s) => *d = s,
+                None => return priceguard_result::MoneyOutOfRange,
+            }
+        }
+        if len > 0 {
+            // SAFETY: non-NULL and valid for `len` writes, disjoint from `items` (caller contract).
+            let dst = unsafe { std::slice::from_raw_parts_mut(decisions_out, len) };
+            for (slot, d) in dst.iter_mut().zip(&out) {
+                // SAFETY: `slot` is a live, exclusive reference.
+                unsafe { write_decision(d, slot) };
+            }
+        }
+        // SAFETY: checked non-NULL, valid for a write.
+        unsafe { summary_out.write(from_summary(&summary)) };
+        priceguard_result::Ok
+    }
+}
+
 /// Writes one sentence explaining `decision` for `item` under `policy`,
 /// e.g. `proposed 12.49 raised to 14.38 by margin (15 % over cost 12.22)`,
 /// into `buf` as `priceguard_policy_name` does (whole or
@@ -517,6 +641,44 @@ pub unsafe extern "C" fn priceguard_decision_explain(
             return priceguard_result::InvalidArgument;
         };
         let d = match to_decision(c_decision) {
+            Ok(d) => d,
+            Err(code) => return code,
+        };
+        let s = d.explain(p, &item);
+        // SAFETY: forwarded caller contract.
+        unsafe { write_whole(&s, buf, len, out_n) }
+    }
+}
+
+/// As `priceguard_decision_explain`, for an item and its decision from
+/// `priceguard_policy_evaluate_scaled` at `scale`: the proposal is named
+/// as given and its snap, e.g. `proposed 19.4373 snapped to 19.44 by tick
+/// (tick 0.01)`. A decision whose price or interval is not whole minor
+/// units at `scale` (none from a scaled call is), or a scale beyond
+/// `PRICEGUARD_MAX_SCALE`, gives `PRICEGUARD_RESULT_INVALID_ARGUMENT`.
+///
+/// # Safety
+///
+/// As `priceguard_decision_explain`.
+#[no_mangle]
+pub unsafe extern "C" fn priceguard_decision_explain_scaled(
+    policy: *const priceguard_policy,
+    item: *const priceguard_item,
+    scale: u8,
+    decision: *const priceguard_decision,
+    buf: *mut c_char,
+    len: usize,
+    out_n: *mut usize,
+) -> priceguard_result {
+    ffi_boundary! {
+        let p = try_policy!(policy);
+        let c_item = try_ref!(item);
+        let c_decision = try_ref!(decision);
+        check_out!(buf, out_n);
+        let Some(item) = to_item_scaled(c_item, scale) else {
+            return priceguard_result::InvalidArgument;
+        };
+        let d = match to_decision_scaled(c_decision, scale) {
             Ok(d) => d,
             Err(code) => return code,
         };

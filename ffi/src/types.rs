@@ -1,6 +1,7 @@
 //! The `#[repr(C)]` values that cross the boundary: items, decisions,
 //! batch summaries, reservations, and the code enums.
 
+use priceguard::money::{pow10_i64, Amount};
 #[cfg(test)]
 use priceguard::Rule;
 use priceguard::{BatchSummary, Class, ClassSet, Decision, Field, Item, Outcome, Reason, RuleSet};
@@ -251,7 +252,8 @@ pub enum priceguard_field {
 }
 
 /// One proposal with its context. Money is `int64_t` minor units of the
-/// policy currency (cents for USD, yen for JPY). Every field but
+/// policy currency (cents for USD, yen for JPY); in the `*_scaled` calls,
+/// `10^-scale` minor units (hundredths of a cent at scale 2). Every field but
 /// `proposed_price` is optional: set its `PRICEGUARD_HAS_*` bit in
 /// `present`, or the value is ignored. Zero-initialise and fill in.
 /// Out-of-range values are not an error of the call: they make the
@@ -322,7 +324,8 @@ pub struct priceguard_decision {
     pub binding: u64,
     /// Rules the published price does not satisfy although kept (`price_ending`).
     pub unmet: u64,
-    /// `(reference_price - price) * expected_units` for a promoted item, never negative.
+    /// `(reference_price - price) * expected_units` for a promoted item, never
+    /// negative; exact in the `*_scaled` calls (in the item's units).
     pub promo_spend: i64,
     /// For `invalid_input`: the first offending `priceguard_field`.
     pub invalid_field: u32,
@@ -405,6 +408,110 @@ pub(crate) fn to_item(c: &priceguard_item) -> Option<Item> {
             c.pinned_price,
         ],
     ))
+}
+
+/// The most digits beyond the minor unit a scaled call takes
+/// (`priceguard_policy_evaluate_scaled` and the `priceguard_amount_*`
+/// functions): money in `10^-6` minor units is exact to 8 decimal places
+/// in USD. A larger scale is `PRICEGUARD_RESULT_INVALID_ARGUMENT`.
+pub const PRICEGUARD_MAX_SCALE: u8 = 6;
+
+/// The engine's item for a C item whose money is in `10^-scale` minor
+/// units, at the least scale that holds its values (whole minor units take
+/// every fast path); `None` for an unknown presence bit or a scale beyond
+/// [`PRICEGUARD_MAX_SCALE`].
+#[inline]
+pub(crate) fn to_item_scaled(c: &priceguard_item, scale: u8) -> Option<Item> {
+    if scale > PRICEGUARD_MAX_SCALE {
+        return None;
+    }
+    let item = to_item(c)?;
+    if scale == 0 {
+        return Some(item);
+    }
+    Some(item.with_scale(scale).normalized())
+}
+
+/// A decision's money in `10^-scale` minor units, as a scaled call returns
+/// it: prices and the interval (whole minor units) multiplied out, the
+/// spend (exact, never finer than the item) brought to `scale`. `None`
+/// when a value does not fit 64 bits at that scale.
+pub(crate) fn scale_decision(mut d: Decision, scale: u8) -> Option<Decision> {
+    if scale == 0 && d.spend_scale == 0 {
+        return Some(d);
+    }
+    let f = pow10_i64(scale);
+    let up = |v: Option<i64>| match v {
+        Some(v) => v.checked_mul(f).map(Some),
+        None => Some(None),
+    };
+    d.price = up(d.price)?;
+    d.lower = up(d.lower)?;
+    d.upper = up(d.upper)?;
+    if let Some(units) = d.promo_spend {
+        let spend = Amount {
+            units,
+            scale: d.spend_scale,
+        };
+        d.promo_spend = Some(spend.at_scale(scale)?);
+    }
+    d.spend_scale = scale;
+    Some(d)
+}
+
+/// The engine's decision for a C decision from a scaled call: prices and
+/// the interval back to minor units (they must divide exactly, as those
+/// of a scaled call do), the spend exact at its least scale.
+pub(crate) fn to_decision_scaled(
+    c: &priceguard_decision,
+    scale: u8,
+) -> Result<Decision, priceguard_result> {
+    let bad = priceguard_result::InvalidArgument;
+    if scale > PRICEGUARD_MAX_SCALE {
+        return Err(bad);
+    }
+    let mut d = to_decision(c)?;
+    if scale == 0 {
+        return Ok(d);
+    }
+    let f = pow10_i64(scale);
+    let down = |v: Option<i64>| match v {
+        Some(v) if v % f != 0 => Err(bad),
+        v => Ok(v.map(|v| v / f)),
+    };
+    d.price = down(d.price)?;
+    d.lower = down(d.lower)?;
+    d.upper = down(d.upper)?;
+    if let Some(units) = d.promo_spend {
+        let spend = Amount { units, scale }.reduced();
+        d.promo_spend = Some(spend.units);
+        d.spend_scale = spend.scale;
+    }
+    Ok(d)
+}
+
+/// Sets money field `field` of a C item (its presence bit too);
+/// `proposed_price` has no bit. Other fields are left alone.
+pub(crate) fn set_c_money(c: &mut priceguard_item, field: Field, v: i64) {
+    let slot = match field {
+        Field::ProposedPrice => {
+            c.proposed_price = v;
+            return;
+        }
+        Field::CurrentPrice => &mut c.current_price,
+        Field::UnitCost => &mut c.unit_cost,
+        Field::MinPrice => &mut c.min_price,
+        Field::MaxPrice => &mut c.max_price,
+        Field::MapPrice => &mut c.map_price,
+        Field::ReferencePrice => &mut c.reference_price,
+        Field::WindowAnchorPrice => &mut c.window_anchor_price,
+        Field::BaselinePrice => &mut c.baseline_price,
+        Field::CompetitorPrice => &mut c.competitor_price,
+        Field::PinnedPrice => &mut c.pinned_price,
+        _ => return,
+    };
+    *slot = v;
+    c.present |= field.bit();
 }
 
 /// Writes the C form of a decision to `out`, field by field.
@@ -720,6 +827,49 @@ mod tests {
             ..c
         })
         .is_none());
+    }
+
+    #[test]
+    fn max_scale_is_the_cores() {
+        assert_eq!(PRICEGUARD_MAX_SCALE, priceguard::money::MAX_SCALE);
+    }
+
+    #[test]
+    fn scaled_decisions_round_trip() {
+        let d = Decision {
+            price: Some(1944),
+            lower: Some(589),
+            upper: None,
+            promo_spend: Some(54_373),
+            spend_scale: 1,
+            ..Decision::default()
+        };
+        let c = scale_decision(d, 2).map(|d| from_decision(&d)).unwrap();
+        assert_eq!(
+            (c.price, c.lower, c.promo_spend),
+            (194_400, 58_900, 543_730)
+        );
+        assert_eq!(to_decision_scaled(&c, 2), Ok(d));
+        // Prices that are not whole minor units did not come from a scaled call.
+        let odd = priceguard_decision {
+            price: 194_373,
+            ..c
+        };
+        assert_eq!(
+            to_decision_scaled(&odd, 2),
+            Err(priceguard_result::InvalidArgument)
+        );
+        assert_eq!(
+            to_decision_scaled(&c, 7),
+            Err(priceguard_result::InvalidArgument)
+        );
+        // Too large for 64 bits at the scale.
+        let big = Decision {
+            price: Some(i64::MAX / 10),
+            ..Decision::default()
+        };
+        assert_eq!(scale_decision(big, 2), None);
+        assert_eq!(scale_decision(big, 0), Some(big));
     }
 
     #[test]

@@ -30,6 +30,12 @@ enum Op {
     Identity(u8),
     Campaign(Vec<u8>),
     Ledger(u32, i64, u8),
+    EvaluateScaled(RawItem, u8, u8),
+    BatchScaled(Vec<(RawItem, u8)>),
+    AmountParse(Vec<u8>, u32, bool),
+    AmountDouble(f64, u32),
+    AmountFormat(i64, u8, u8),
+    ItemSetAmount(RawItem, u8, u32, i64, u8),
 }
 
 #[derive(Arbitrary, Debug, Clone, Copy)]
@@ -231,6 +237,111 @@ fuzz_target!(|data: &[u8]| {
                     let _ = priceguard_policy_campaign_id(policy, name.as_ptr(), name.len(), &mut id);
                     let mut count = 0usize;
                     let _ = priceguard_policy_campaign_count(policy, &mut count);
+                }
+                Op::EvaluateScaled(raw, scale, len) => {
+                    let item = to_c(&raw);
+                    let scale = scale % 9; // mostly valid, sometimes beyond PRICEGUARD_MAX_SCALE
+                    let mut d = priceguard_decision::default();
+                    let r = priceguard_policy_evaluate_scaled(policy, &item, scale, &mut d);
+                    if scale > PRICEGUARD_MAX_SCALE {
+                        assert_ne!(r, priceguard_result::Ok, "a scale beyond the maximum was taken");
+                    }
+                    if r == priceguard_result::Ok {
+                        let mut again = priceguard_decision::default();
+                        assert_eq!(
+                            priceguard_policy_evaluate_scaled(policy, &item, scale, &mut again),
+                            priceguard_result::Ok
+                        );
+                        assert_eq!(d, again, "evaluation is deterministic");
+                        if scale == 0 {
+                            let mut plain = priceguard_decision::default();
+                            assert_eq!(priceguard_policy_evaluate(policy, &item, &mut plain), priceguard_result::Ok);
+                            assert_eq!(d, plain, "scale 0 is the minor-unit call");
+                        }
+                        let mut buf = Guarded::new(len);
+                        let mut n = 0usize;
+                        let e = priceguard_decision_explain_scaled(policy, &item, scale, &d, buf.ptr(), buf.len, &mut n);
+                        buf.check();
+                        assert_ne!(e, priceguard_result::InvalidArgument, "a scaled decision explains itself");
+                        let _ = priceguard_decision_to_json_scaled(policy, &item, scale, &d, buf.ptr(), buf.len, &mut n);
+                        buf.check();
+                        if let Some(m) = ptr::NonNull::new(ledger) {
+                            let mut res = priceguard_reservation::default();
+                            let r = priceguard_policy_evaluate_reserving_scaled(
+                                policy,
+                                m.as_ptr(),
+                                &item,
+                                scale,
+                                &mut d,
+                                &mut res,
+                            );
+                            if r == priceguard_result::Ok && res.amount > 0 {
+                                reservations.push(res);
+                            }
+                        }
+                    }
+                }
+                Op::BatchScaled(raws) => {
+                    let items: Vec<priceguard_item> = raws.iter().take(64).map(|(r, _)| to_c(r)).collect();
+                    let scales: Vec<u8> = raws.iter().take(64).map(|(_, s)| s % 8).collect();
+                    let mut out = vec![priceguard_decision::default(); items.len()];
+                    let mut summary = priceguard_batch_summary::default();
+                    let r = priceguard_policy_evaluate_batch_scaled(
+                        policy,
+                        items.as_ptr(),
+                        scales.as_ptr(),
+                        items.len(),
+                        out.as_mut_ptr(),
+                        &mut summary,
+                    );
+                    if r == priceguard_result::Ok {
+                        assert_eq!(summary.items, items.len() as u64);
+                    }
+                }
+                Op::AmountParse(text, field, null_text) => {
+                    let (mut units, mut scale) = (0i64, 0u8);
+                    let p = if null_text { ptr::null() } else { text.as_ptr() };
+                    let r = priceguard_amount_parse(policy, p, text.len(), field % 20, &mut units, &mut scale);
+                    if r == priceguard_result::Ok {
+                        assert!(scale <= PRICEGUARD_MAX_SCALE);
+                        // What is printed reads back as the same amount.
+                        let mut buf = [0 as c_char; 32];
+                        let mut n = 0usize;
+                        let f = priceguard_amount_format(policy, units, scale, buf.as_mut_ptr(), buf.len(), &mut n);
+                        assert_eq!(f, priceguard_result::Ok);
+                        let (mut u2, mut s2) = (0i64, 0u8);
+                        let back = priceguard_amount_parse(policy, buf.as_ptr().cast(), n, field % 20, &mut u2, &mut s2);
+                        assert_eq!((back, u2, s2), (priceguard_result::Ok, units, scale), "format, parse");
+                    }
+                }
+                Op::AmountDouble(value, field) => {
+                    let (mut units, mut scale) = (0i64, 0u8);
+                    let r = priceguard_amount_from_double(policy, value, field % 20, &mut units, &mut scale);
+                    if r == priceguard_result::Ok {
+                        assert!(value.is_finite() && scale <= PRICEGUARD_MAX_SCALE);
+                    }
+                }
+                Op::AmountFormat(units, scale, len) => {
+                    let mut buf = Guarded::new(len);
+                    let mut n = 0usize;
+                    let r = priceguard_amount_format(policy, units, scale % 8, buf.ptr(), buf.len, &mut n);
+                    buf.check();
+                    if r == priceguard_result::Ok {
+                        assert!(n < buf.len && n < 32);
+                        assert_eq!(buf.bytes[n], 0, "NUL-terminated");
+                    }
+                }
+                Op::ItemSetAmount(raw, item_scale, field, units, scale) => {
+                    let mut item = to_c(&raw);
+                    let before = item;
+                    let mut s = item_scale % 8;
+                    let s_before = s;
+                    let r = priceguard_item_set_amount(&mut item, &mut s, field % 20, units, scale % 8);
+                    if r == priceguard_result::Ok {
+                        assert!(s >= s_before && s <= PRICEGUARD_MAX_SCALE);
+                    } else {
+                        assert_eq!((item, s), (before, s_before), "changed on an error");
+                    }
                 }
                 Op::Ledger(campaign, amount, action) => {
                     if ledger.is_null() {

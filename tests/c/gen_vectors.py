@@ -4,11 +4,22 @@
     gen_vectors.py OUT.h FILE.json...
 
 The C runner (test_vectors.c) includes OUT.h, so the C side needs no JSON
-library. Money stays text: the runner reads it with priceguard_money_parse,
-exactly as the Rust runner reads it with Policy::set_field_text. Fields
-are listed in Field::ALL order so the first unreadable one is reported.
+library. Money stays text: the runner reads it with priceguard_amount_parse
+(and, for cases whose money is all whole minor units, also with
+priceguard_money_parse), exactly as the Rust runner reads it with
+Policy::set_field_text. Fields are listed in Field::ALL order so the first
+unreadable one is reported.
+
+Float form (tests/vectors/README.md): each money text t is also written as
+a C double literal, repr(float(t)), which the compiler reads back to the
+same double; the runner hands it to priceguard_amount_from_double. A case
+has a float form when every money text satisfies
+Decimal(repr(float(t))) == Decimal(t) and it does not say
+"forms": ["text"]; a batch file runs in float form only when every case has
+one (leaving a case out would change the batch).
 """
 import json
+import math
 import sys
 from decimal import Decimal, InvalidOperation
 
@@ -85,6 +96,30 @@ def parse_whole(t):
 K_MONEY, K_INT, K_CAMPAIGN, K_INVALID = 0, 1, 2, 3
 
 
+def float_literal(text):
+    """The C literal of the double nearest to money text `text` when that
+    double is exactly the text's number, else None (no float form)."""
+    try:
+        f = float(text)
+        exact = math.isfinite(f) and Decimal(repr(f)) == Decimal(text)
+    except (ValueError, InvalidOperation):
+        return None
+    return repr(f) if exact else None
+
+
+def has_float_form(case, where):
+    forms = case.get("forms")
+    if forms is not None:
+        if not isinstance(forms, list) or not set(forms) <= {"text", "float"}:
+            sys.exit("%s: `forms` must be a list of \"text\" and \"float\"" % where)
+        if "float" not in forms:
+            return False
+    for name, v in case["item"].items():
+        if name in MONEY and v is not None and float_literal(as_text(v).strip()) is None:
+            return False
+    return True
+
+
 def values_of(item, where):
     for key in item:
         if key != "sku" and key not in FIELD_CODE:
@@ -97,18 +132,18 @@ def values_of(item, where):
         code = FIELD_CODE[name]
         if text == "":
             if name == "proposed_price":
-                vals.append((code, K_INVALID, None, 0))
+                vals.append((code, K_INVALID, None, 0, None))
             continue
         if name == "campaign":
-            vals.append((code, K_CAMPAIGN, text, 0))
+            vals.append((code, K_CAMPAIGN, text, 0, None))
         elif name in MONEY:
-            vals.append((code, K_MONEY, text, 0))
+            vals.append((code, K_MONEY, text, 0, float_literal(text)))
         else:
             v = parse_whole(text)
             if v is None or (name == "segment" and not 0 <= v <= 2**32 - 1):
-                vals.append((code, K_INVALID, None, 0))
+                vals.append((code, K_INVALID, None, 0, None))
             else:
-                vals.append((code, K_INT, None, v))
+                vals.append((code, K_INT, None, v, None))
     return vals
 
 
@@ -135,22 +170,26 @@ def main():
         policy = json.dumps(plain["policy"], separators=(",", ":"), ensure_ascii=False)
         parts.append(c_bytes("policy_%d" % fi, policy))
         case_rows = []
+        floats = [has_float_form(case, "%s: case `%s`" % (short, case.get("name"))) for case in doc["cases"]]
+        if doc.get("batch", False) and not all(floats):
+            floats = [False] * len(floats)
         for ci, case in enumerate(doc["cases"]):
             where = "%s: case `%s`" % (short, case.get("name"))
             vals = values_of(case["item"], where)
             vname = "values_%d_%d" % (fi, ci)
             parts.append("static const vec_value %s[%d] = {\n%s\n};\n" % (
                 vname, max(len(vals), 1),
-                ",\n".join("  {%d, %d, %s, INT64_C(%d)}" % (c, k, c_str(t), v) for c, k, t, v in vals)
-                or "  {0, 0, NULL, 0}"))
+                ",\n".join("  {%d, %d, %s, INT64_C(%d), %s}" % (c, k, c_str(t), v, d or "0.0")
+                            for c, k, t, v, d in vals)
+                or "  {0, 0, NULL, 0, 0.0}"))
             e = case["expect"]
             for key in ("outcome", "price", "lower", "upper", "promo_spend", "violated",
                         "binding", "relaxed", "reason"):
                 if key not in e:
                     sys.exit("%s: expect lacks `%s`" % (where, key))
             case_rows.append(
-                "  {%s, %s, %d, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %d, %s, %s}" % (
-                    c_str(case["name"]), vname, len(vals),
+                "  {%s, %s, %d, %d, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %d, %s, %s}" % (
+                    c_str(case["name"]), vname, len(vals), 1 if floats[ci] else 0,
                     c_str(e["outcome"]), c_str(e["price"]), c_str(e["lower"]),
                     c_str(e["upper"]), c_str(e["promo_spend"]),
                     c_str(names(e["violated"], where)), c_str(names(e["binding"], where)),

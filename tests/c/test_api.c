@@ -1,4 +1,5 @@
 /* Calls every function of priceguard.h, every error path included. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,7 +72,7 @@ static void test_version_and_messages(void) {
   CHECK(streq(buf, "success") && n == 7);
   /* Every code has a message that fits in 128 bytes. */
   const priceguard_result codes[] = priceguard_result_ALL;
-  CHECK(sizeof codes / sizeof codes[0] == 20);
+  CHECK(sizeof codes / sizeof codes[0] == 21);
   for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
     CHECK_RESULT(priceguard_result_message(codes[i], buf, sizeof buf, &n), PRICEGUARD_RESULT_OK);
     CHECK(n > 0 && n == strlen(buf));
@@ -79,6 +80,7 @@ static void test_version_and_messages(void) {
   /* Published values: never reused. */
   CHECK(PRICEGUARD_RESULT_POLICY_NOT_A_FILE == 102 && PRICEGUARD_RESULT_POLICY_TOO_LARGE == 103);
   CHECK(PRICEGUARD_RESULT_ALREADY_SETTLED == 305 && PRICEGUARD_RESULT_TOO_MANY_RESERVATIONS == 306);
+  CHECK(PRICEGUARD_RESULT_MONEY_NOT_FINITE == 203);
   CHECK_RESULT(priceguard_result_message(PRICEGUARD_RESULT_POLICY_INVALID, buf, sizeof buf, &n), PRICEGUARD_RESULT_OK);
   CHECK(streq(buf, "the policy is invalid"));
   /* A too-small message buffer: truncated, NUL-terminated, told so. */
@@ -341,6 +343,315 @@ static void test_money(const priceguard_policy *usd, const priceguard_policy *jp
   CHECK_RESULT(priceguard_money_format(NULL, 1, buf, sizeof buf, &n), PRICEGUARD_RESULT_NULL_PARAMETER);
   CHECK_RESULT(priceguard_money_format(usd, 1, NULL, sizeof buf, &n), PRICEGUARD_RESULT_NULL_PARAMETER);
   CHECK_RESULT(priceguard_money_format(usd, 1, buf, sizeof buf, NULL), PRICEGUARD_RESULT_NULL_PARAMETER);
+}
+
+/* Reads `text` as an amount of `field`; fails the check on an error. */
+static void amount(const priceguard_policy *p, const char *text, uint32_t field, int64_t *units, uint8_t *scale) {
+  CHECK_RESULT(priceguard_amount_parse(p, U8(text), strlen(text), field, units, scale), PRICEGUARD_RESULT_OK);
+}
+
+/* Sets `field` of `item` (money in 10^-*scale minor units) from text. */
+static void set_text(const priceguard_policy *p, priceguard_item *item, uint8_t *scale, uint32_t field,
+                     const char *text) {
+  int64_t u = 0;
+  uint8_t s = 0;
+  amount(p, text, field, &u, &s);
+  CHECK_RESULT(priceguard_item_set_amount(item, scale, field, u, s), PRICEGUARD_RESULT_OK);
+}
+
+/* `units` at `scale` formatted into `buf` (32 bytes). */
+static const char *fmt(const priceguard_policy *p, int64_t units, uint8_t scale, char *buf) {
+  size_t n = 0;
+  if (priceguard_amount_format(p, units, scale, buf, 32, &n) != PRICEGUARD_RESULT_OK) return "<format failed>";
+  return buf;
+}
+
+static void test_amounts(const priceguard_policy *usd, const priceguard_policy *jpy) {
+  int64_t u = 7;
+  uint8_t s = 9;
+  /* Text of any precision, exponents as Python writes them. */
+  amount(usd, "19.4373", PRICEGUARD_FIELD_PROPOSED_PRICE, &u, &s);
+  CHECK(u == 194373 && s == 2);
+  amount(usd, " 14.30 ", PRICEGUARD_FIELD_UNIT_COST, &u, &s);
+  CHECK(u == 1430 && s == 0);
+  amount(usd, "1e-05", PRICEGUARD_FIELD_UNIT_COST, &u, &s);
+  CHECK(u == 1 && s == 3);
+  amount(usd, "13.580160000000001", PRICEGUARD_FIELD_UNIT_COST, &u, &s);
+  CHECK(u == 1358016 && s == 3);
+  /* Past 6 digits beyond the cent: a cost rounds half to even, the
+   * proposal keeps an odd last digit so its snap is the full number's. */
+  amount(usd, "1.000000005", PRICEGUARD_FIELD_UNIT_COST, &u, &s);
+  CHECK(u == 100 && s == 0);
+  amount(usd, "1.000000005", PRICEGUARD_FIELD_PROPOSED_PRICE, &u, &s);
+  CHECK(u == 100000001 && s == 6);
+  amount(jpy, "1249.5", PRICEGUARD_FIELD_PROPOSED_PRICE, &u, &s);
+  CHECK(u == 12495 && s == 1);
+  u = 7;
+  s = 9;
+  CHECK_RESULT(priceguard_amount_parse(usd, U8("abc"), 3, PRICEGUARD_FIELD_UNIT_COST, &u, &s),
+               PRICEGUARD_RESULT_MONEY_SYNTAX);
+  CHECK_RESULT(priceguard_amount_parse(usd, U8("1,299.00"), 8, PRICEGUARD_FIELD_UNIT_COST, &u, &s),
+               PRICEGUARD_RESULT_MONEY_SYNTAX);
+  CHECK_RESULT(priceguard_amount_parse(usd, U8("1e20"), 4, PRICEGUARD_FIELD_UNIT_COST, &u, &s),
+               PRICEGUARD_RESULT_MONEY_OUT_OF_RANGE);
+  CHECK_RESULT(priceguard_amount_parse(usd, U8("1"), 1, PRICEGUARD_FIELD_NOW, &u, &s),
+               PRICEGUARD_RESULT_INVALID_ARGUMENT);
+  CHECK_RESULT(priceguard_amount_parse(usd, U8("1"), 1, 99, &u, &s), PRICEGUARD_RESULT_INVALID_ARGUMENT);
+  CHECK_RESULT(priceguard_amount_parse(usd, U8("1\xff"), 2, PRICEGUARD_FIELD_UNIT_COST, &u, &s),
+               PRICEGUARD_RESULT_INVALID_UTF8);
+  CHECK_RESULT(priceguard_amount_parse(NULL, U8("1"), 1, PRICEGUARD_FIELD_UNIT_COST, &u, &s),
+               PRICEGUARD_RESULT_NULL_PARAMETER);
+  CHECK_RESULT(priceguard_amount_parse(usd, NULL, 0, PRICEGUARD_FIELD_UNIT_COST, &u, &s),
+               PRICEGUARD_RESULT_NULL_PARAMETER);
+  CHECK_RESULT(priceguard_amount_parse(usd, U8("1"), 1, PRICEGUARD_FIELD_UNIT_COST, NULL, &s),
+               PRICEGUARD_RESULT_NULL_PARAMETER);
+  CHECK_RESULT(priceguard_amount_parse(usd, U8("1"), 1, PRICEGUARD_FIELD_UNIT_COST, &u, NULL),
+               PRICEGUARD_RESULT_NULL_PARAMETER);
+  CHECK(u == 7 && s == 9);
+  /* The minor-unit entry point still refuses extra digits. */
+  CHECK_RESULT(priceguard_money_parse(usd, U8("19.4373"), 7, &u), PRICEGUARD_RESULT_MONEY_TOO_PRECISE);
+
+  /* Doubles: their shortest round-trip decimal, read as text is. */
+  CHECK_RESULT(priceguard_amount_from_double(usd, 19.4373, PRICEGUARD_FIELD_PROPOSED_PRICE, &u, &s),
+               PRICEGUARD_RESULT_OK);
+  CHECK(u == 194373 && s == 2);
+  CHECK_RESULT(priceguard_amount_from_double(usd, 13.580160000000001, PRICEGUARD_FIELD_UNIT_COST, &u, &s),
+               PRICEGUARD_RESULT_OK);
+  CHECK(u == 1358016 && s == 3);
+  CHECK_RESULT(priceguard_amount_from_double(usd, 0.1, PRICEGUARD_FIELD_UNIT_COST, &u, &s), PRICEGUARD_RESULT_OK);
+  CHECK(u == 10 && s == 0);
+  CHECK_RESULT(priceguard_amount_from_double(usd, 1e-05, PRICEGUARD_FIELD_UNIT_COST, &u, &s), PRICEGUARD_RESULT_OK);
+  CHECK(u == 1 && s == 3);
+  u = 7;
+  s = 9;
+  CHECK_RESULT(priceguard_amount_from_double(usd, NAN, PRICEGUARD_FIELD_UNIT_COST, &u, &s),
+               PRICEGUARD_RESULT_MONEY_NOT_FINITE);
+  CHECK_RESULT(priceguard_amount_from_double(usd, -INFINITY, PRICEGUARD_FIELD_PROPOSED_PRICE, &u, &s),
+               PRICEGUARD_RESULT_MONEY_NOT_FINITE);
+  CHECK_RESULT(priceguard_amount_from_double(usd, 1e20, PRICEGUARD_FIELD_UNIT_COST, &u, &s),
+               PRICEGUARD_RESULT_MONEY_OUT_OF_RANGE);
+  CHECK_RESULT(priceguard_amount_from_double(usd, 1.0, PRICEGUARD_FIELD_SEGMENT, &u, &s),
+               PRICEGUARD_RESULT_INVALID_ARGUMENT);
+  CHECK_RESULT(priceguard_amount_from_double(NULL, 1.0, PRICEGUARD_FIELD_UNIT_COST, &u, &s),
+               PRICEGUARD_RESULT_NULL_PARAMETER);
+  CHECK_RESULT(priceguard_amount_from_double(usd, 1.0, PRICEGUARD_FIELD_UNIT_COST, NULL, &s),
+               PRICEGUARD_RESULT_NULL_PARAMETER);
+  CHECK_RESULT(priceguard_amount_from_double(usd, 1.0, PRICEGUARD_FIELD_UNIT_COST, &u, NULL),
+               PRICEGUARD_RESULT_NULL_PARAMETER);
+  CHECK(u == 7 && s == 9);
+
+  /* Formatting: the currency's digits and every finer one. */
+  char buf[32];
+  size_t n = 0;
+  CHECK(streq(fmt(usd, 194373, 2, buf), "19.4373"));
+  CHECK(streq(fmt(usd, 144000, 2, buf), "14.40"));
+  CHECK(streq(fmt(usd, 5, 0, buf), "0.05"));
+  CHECK(streq(fmt(jpy, 12495, 1, buf), "1249.5"));
+  CHECK(streq(fmt(usd, INT64_MIN, 6, buf), "-92233720368.54775808"));
+  CHECK_RESULT(priceguard_amount_format(usd, 194373, 2, buf, 7, &n), PRICEGUARD_RESULT_BUFFER_TOO_SMALL);
+  CHECK(n == 7);
+  CHECK_RESULT(priceguard_amount_format(usd, 1, 7, buf, sizeof buf, &n), PRICEGUARD_RESULT_INVALID_ARGUMENT);
+  CHECK_RESULT(priceguard_amount_format(NULL, 1, 0, buf, sizeof buf, &n), PRICEGUARD_RESULT_NULL_PARAMETER);
+  CHECK_RESULT(priceguard_amount_format(usd, 1, 0, NULL, sizeof buf, &n), PRICEGUARD_RESULT_NULL_PARAMETER);
+  CHECK_RESULT(priceguard_amount_format(usd, 1, 0, buf, sizeof buf, NULL), PRICEGUARD_RESULT_NULL_PARAMETER);
+
+  /* Building an item: a finer amount raises the item's scale, exactly. */
+  priceguard_item item;
+  memset(&item, 0, sizeof item);
+  uint8_t scale = 0;
+  set_text(usd, &item, &scale, PRICEGUARD_FIELD_PROPOSED_PRICE, "19.99");
+  CHECK(item.proposed_price == 1999 && scale == 0 && item.present == 0);
+  set_text(usd, &item, &scale, PRICEGUARD_FIELD_UNIT_COST, "3.9694");
+  CHECK(item.proposed_price == 199900 && item.unit_cost == 39694 && scale == 2);
+  CHECK(item.present == PRICEGUARD_HAS_UNIT_COST);
+  set_text(usd, &item, &scale, PRICEGUARD_FIELD_CURRENT_PRICE, "15");
+  CHECK(item.current_price == 150000 && scale == 2);
+  CHECK(item.present == (PRICEGUARD_HAS_UNIT_COST | PRICEGUARD_HAS_CURRENT_PRICE));
+  /* Errors change nothing. */
+  priceguard_item before = item;
+  CHECK_RESULT(priceguard_item_set_amount(&item, &scale, PRICEGUARD_FIELD_NOW, 1, 0),
+               PRICEGUARD_RESULT_INVALID_ARGUMENT);
+  CHECK_RESULT(priceguard_item_set_amount(&item, &scale, PRICEGUARD_FIELD_UNIT_COST, 1, 7),
+               PRICEGUARD_RESULT_INVALID_ARGUMENT);
+  uint8_t bad_scale = 7;
+  CHECK_RESULT(priceguard_item_set_amount(&item, &bad_scale, PRICEGUARD_FIELD_UNIT_COST, 1, 0),
+               PRICEGUARD_RESULT_INVALID_ARGUMENT);
+  CHECK_RESULT(priceguard_item_set_amount(NULL, &scale, PRICEGUARD_FIELD_UNIT_COST, 1, 0),
+               PRICEGUARD_RESULT_NULL_PARAMETER);
+  CHECK_RESULT(priceguard_item_set_amount(&item, NULL, PRICEGUARD_FIELD_UNIT_COST, 1, 0),
+               PRICEGUARD_RESULT_NULL_PARAMETER);
+  CHECK(memcmp(&item, &before, sizeof item) == 0 && scale == 2 && bad_scale == 7);
+  item.present |= 1u << 20;
+  CHECK_RESULT(priceguard_item_set_amount(&item, &scale, PRICEGUARD_FIELD_UNIT_COST, 1, 0),
+               PRICEGUARD_RESULT_INVALID_ARGUMENT);
+  /* A value that no longer fits 64 bits at the finer scale. */
+  memset(&item, 0, sizeof item);
+  item.proposed_price = INT64_MAX / 5;
+  scale = 0;
+  before = item;
+  CHECK_RESULT(priceguard_item_set_amount(&item, &scale, PRICEGUARD_FIELD_UNIT_COST, 1, 1),
+               PRICEGUARD_RESULT_MONEY_OUT_OF_RANGE);
+  CHECK(memcmp(&item, &before, sizeof item) == 0 && scale == 0);
+}
+
+static void test_scaled(const priceguard_policy *p) {
+  priceguard_item item;
+  priceguard_decision d;
+  uint8_t scale = 0;
+  char buf[1024], m[32];
+  size_t n = 0;
+
+  /* A model's 19.4373 snaps to 19.44 on the cent tick. */
+  memset(&item, 0, sizeof item);
+  set_text(p, &item, &scale, PRICEGUARD_FIELD_PROPOSED_PRICE, "19.4373");
+  set_text(p, &item, &scale, PRICEGUARD_FIELD_UNIT_COST, "5.00");
+  CHECK(scale == 2);
+  CHECK_RESULT(priceguard_policy_evaluate_scaled(p, &item, scale, &d), PRICEGUARD_RESULT_OK);
+  CHECK(d.outcome == PRICEGUARD_OUTCOME_ADJUSTED && d.reason == PRICEGUARD_REASON_TICK);
+  CHECK((d.present & PRICEGUARD_DECISION_HAS_PRICE) && d.price == 194400);
+  CHECK(streq(fmt(p, d.price, scale, m), "19.44"));
+  CHECK(d.violated == (UINT64_C(1) << PRICEGUARD_RULE_TICK) && d.binding == (UINT64_C(1) << PRICEGUARD_RULE_TICK));
+  CHECK_RESULT(priceguard_decision_explain_scaled(p, &item, scale, &d, buf, sizeof buf, &n), PRICEGUARD_RESULT_OK);
+  CHECK(streq(buf, "proposed 19.4373 snapped to 19.44 by tick (tick 0.01)") && n == strlen(buf));
+  CHECK_RESULT(priceguard_decision_to_json_scaled(p, &item, scale, &d, buf, sizeof buf, &n), PRICEGUARD_RESULT_OK);
+  CHECK(strstr(buf, "\"proposed_price\":\"19.4373\"") != NULL);
+  CHECK(strstr(buf, "\"price\":\"19.44\"") != NULL && n == strlen(buf));
+  /* A decision that is not whole cents at the scale came from elsewhere. */
+  priceguard_decision odd = d;
+  odd.price = 194373;
+  CHECK_RESULT(priceguard_decision_explain_scaled(p, &item, scale, &odd, buf, sizeof buf, &n),
+               PRICEGUARD_RESULT_INVALID_ARGUMENT);
+  CHECK_RESULT(priceguard_decision_to_json_scaled(p, &item, scale, &odd, buf, sizeof buf, &n),
+               PRICEGUARD_RESULT_INVALID_ARGUMENT);
+
+  /* A landed cost of 3.9694 with min_margin 0.15: 3.9694 / 0.85 = 4.6699, so 4.67. */
+  memset(&item, 0, sizeof item);
+  scale = 0;
+  set_text(p, &item, &scale, PRICEGUARD_FIELD_PROPOSED_PRICE, "4.50");
+  set_text(p, &item, &scale, PRICEGUARD_FIELD_UNIT_COST, "3.9694");
+  CHECK_RESULT(priceguard_policy_evaluate_scaled(p, &item, scale, &d), PRICEGUARD_RESULT_OK);
+  CHECK(d.outcome == PRICEGUARD_OUTCOME_ADJUSTED && d.reason == PRICEGUARD_REASON_MARGIN);
+  CHECK(streq(fmt(p, d.price, scale, m), "4.67") && streq(fmt(p, d.lower, scale, m), "4.67"));
+  CHECK(streq(fmt(p, d.upper, scale, m), "5000.00"));
+
+  /* An exact promotion spend: (20.4373 - 15.00) x 10 = 54.373. */
+  memset(&item, 0, sizeof item);
+  scale = 0;
+  set_text(p, &item, &scale, PRICEGUARD_FIELD_PROPOSED_PRICE, "15.00");
+  set_text(p, &item, &scale, PRICEGUARD_FIELD_UNIT_COST, "1.00");
+  set_text(p, &item, &scale, PRICEGUARD_FIELD_REFERENCE_PRICE, "20.4373");
+  uint32_t spring = 0;
+  CHECK_RESULT(priceguard_policy_campaign_id(p, U8("spring"), 6, &spring), PRICEGUARD_RESULT_OK);
+  item.campaign = spring;
+  item.expected_units = 10;
+  item.present |= PRICEGUARD_HAS_CAMPAIGN | PRICEGUARD_HAS_EXPECTED_UNITS;
+  CHECK_RESULT(priceguard_policy_evaluate_scaled(p, &item, scale, &d), PRICEGUARD_RESULT_OK);
+  CHECK(d.outcome == PRICEGUARD_OUTCOME_ACCEPTED && streq(fmt(p, d.price, scale, m), "15.00"));
+  CHECK((d.present & PRICEGUARD_DECISION_HAS_PROMO_SPEND) && d.promo_spend == 543730);
+  CHECK(streq(fmt(p, d.promo_spend, scale, m), "54.373"));
+  CHECK(streq(fmt(p, d.lower, scale, m), "10.44"));
+  CHECK_RESULT(priceguard_decision_to_json_scaled(p, &item, scale, &d, buf, sizeof buf, &n), PRICEGUARD_RESULT_OK);
+  CHECK(strstr(buf, "\"promo_spend\":\"54.373\"") != NULL);
+  /* Through a ledger: the budget is charged the spend rounded up, 54.38. */
+  priceguard_ledger *l = NULL;
+  priceguard_reservation r;
+  int64_t left = 0;
+  CHECK_RESULT(priceguard_ledger_new(p, &l), PRICEGUARD_RESULT_OK);
+  CHECK_RESULT(priceguard_policy_evaluate_reserving_scaled(p, l, &item, scale, &d, &r), PRICEGUARD_RESULT_OK);
+  CHECK(d.promo_spend == 543730 && r.campaign == spring && r.amount == 5438);
+  CHECK_RESULT(priceguard_ledger_remaining(l, spring, &left), PRICEGUARD_RESULT_OK);
+  CHECK(left == 10000 - 5438);
+  CHECK_RESULT(priceguard_ledger_release(l, &r), PRICEGUARD_RESULT_OK);
+  CHECK_RESULT(priceguard_policy_evaluate_reserving_scaled(p, l, &item, 7, &d, &r),
+               PRICEGUARD_RESULT_INVALID_ARGUMENT);
+  CHECK_RESULT(priceguard_policy_evaluate_reserving_scaled(NULL, l, &item, scale, &d, &r),
+               PRICEGUARD_RESULT_NULL_PARAMETER);
+  CHECK_RESULT(priceguard_policy_evaluate_reserving_scaled(p, l, &item, scale, NULL, &r),
+               PRICEGUARD_RESULT_NULL_PARAMETER);
+  CHECK_RESULT(priceguard_ledger_remaining(l, spring, &left), PRICEGUARD_RESULT_OK);
+  CHECK(left == 10000);
+  priceguard_ledger_free(l);
+
+  /* A hold at a finer current price publishes it rounded half to even. */
+  memset(&item, 0, sizeof item);
+  scale = 0;
+  set_text(p, &item, &scale, PRICEGUARD_FIELD_PROPOSED_PRICE, "12.00");
+  set_text(p, &item, &scale, PRICEGUARD_FIELD_CURRENT_PRICE, "12.345");
+  CHECK_RESULT(priceguard_policy_evaluate_scaled(p, &item, scale, &d), PRICEGUARD_RESULT_OK);
+  CHECK(d.outcome == PRICEGUARD_OUTCOME_HELD && d.reason == PRICEGUARD_REASON_MISSING_COST);
+  CHECK(streq(fmt(p, d.price, scale, m), "12.34"));
+
+  /* Scale 0 is priceguard_policy_evaluate. */
+  priceguard_decision plain;
+  memset(&item, 0, sizeof item);
+  item.proposed_price = 1249;
+  item.unit_cost = 1222;
+  item.present = PRICEGUARD_HAS_UNIT_COST;
+  CHECK_RESULT(priceguard_policy_evaluate_scaled(p, &item, 0, &d), PRICEGUARD_RESULT_OK);
+  CHECK_RESULT(priceguard_policy_evaluate(p, &item, &plain), PRICEGUARD_RESULT_OK);
+  CHECK(decision_eq(&d, &plain));
+  /* Whole cents given at a finer scale decide the same, in that scale's units. */
+  priceguard_item wide = item;
+  wide.proposed_price *= 1000;
+  wide.unit_cost *= 1000;
+  CHECK_RESULT(priceguard_policy_evaluate_scaled(p, &wide, 3, &d), PRICEGUARD_RESULT_OK);
+  CHECK(d.price == plain.price * 1000 && d.lower == plain.lower * 1000 && d.reason == plain.reason);
+
+  /* A scale beyond PRICEGUARD_MAX_SCALE is refused; nothing is written. */
+  memset(&d, 0x5a, sizeof d);
+  priceguard_decision untouched = d;
+  CHECK(PRICEGUARD_MAX_SCALE == 6);
+  CHECK_RESULT(priceguard_policy_evaluate_scaled(p, &item, PRICEGUARD_MAX_SCALE + 1, &d),
+               PRICEGUARD_RESULT_INVALID_ARGUMENT);
+  CHECK_RESULT(priceguard_policy_evaluate_scaled(p, &item, 255, &d), PRICEGUARD_RESULT_INVALID_ARGUMENT);
+  CHECK_RESULT(priceguard_decision_explain_scaled(p, &item, 7, &plain, buf, sizeof buf, &n),
+               PRICEGUARD_RESULT_INVALID_ARGUMENT);
+  CHECK_RESULT(priceguard_decision_to_json_scaled(p, &item, 7, &plain, buf, sizeof buf, &n),
+               PRICEGUARD_RESULT_INVALID_ARGUMENT);
+  CHECK_RESULT(priceguard_policy_evaluate_scaled(NULL, &item, 0, &d), PRICEGUARD_RESULT_NULL_PARAMETER);
+  CHECK_RESULT(priceguard_policy_evaluate_scaled(p, NULL, 0, &d), PRICEGUARD_RESULT_NULL_PARAMETER);
+  CHECK_RESULT(priceguard_policy_evaluate_scaled(p, &item, 0, NULL), PRICEGUARD_RESULT_NULL_PARAMETER);
+  item.present = 1u << 16;
+  CHECK_RESULT(priceguard_policy_evaluate_scaled(p, &item, 2, &d), PRICEGUARD_RESULT_INVALID_ARGUMENT);
+  CHECK(memcmp(&d, &untouched, sizeof d) == 0);
+
+  /* A batch with a scale per item: each decision in its item's units, as alone. */
+  priceguard_item items[3];
+  uint8_t scales[3] = {0, 0, 0};
+  priceguard_decision out[3];
+  priceguard_batch_summary sum;
+  memset(items, 0, sizeof items);
+  set_text(p, &items[0], &scales[0], PRICEGUARD_FIELD_PROPOSED_PRICE, "19.4373");
+  set_text(p, &items[0], &scales[0], PRICEGUARD_FIELD_UNIT_COST, "5");
+  set_text(p, &items[1], &scales[1], PRICEGUARD_FIELD_PROPOSED_PRICE, "12.49");
+  set_text(p, &items[1], &scales[1], PRICEGUARD_FIELD_UNIT_COST, "12.22");
+  set_text(p, &items[2], &scales[2], PRICEGUARD_FIELD_PROPOSED_PRICE, "4.5");
+  set_text(p, &items[2], &scales[2], PRICEGUARD_FIELD_UNIT_COST, "3.9694");
+  CHECK(scales[0] == 2 && scales[1] == 0 && scales[2] == 2);
+  CHECK_RESULT(priceguard_policy_evaluate_batch_scaled(p, items, scales, 3, out, &sum), PRICEGUARD_RESULT_OK);
+  CHECK(sum.items == 3 && sum.adjusted == 3);
+  for (int i = 0; i < 3; i++) {
+    priceguard_decision one;
+    CHECK_RESULT(priceguard_policy_evaluate_scaled(p, &items[i], scales[i], &one), PRICEGUARD_RESULT_OK);
+    CHECK(decision_eq(&one, &out[i]));
+  }
+  CHECK(streq(fmt(p, out[0].price, scales[0], m), "19.44") && streq(fmt(p, out[1].price, scales[1], m), "14.38"));
+  CHECK(streq(fmt(p, out[2].price, scales[2], m), "4.67"));
+  CHECK_RESULT(priceguard_policy_evaluate_batch_scaled(p, NULL, NULL, 0, NULL, &sum), PRICEGUARD_RESULT_OK);
+  CHECK(sum.items == 0);
+  CHECK_RESULT(priceguard_policy_evaluate_batch_scaled(p, items, NULL, 3, out, &sum),
+               PRICEGUARD_RESULT_NULL_PARAMETER);
+  CHECK_RESULT(priceguard_policy_evaluate_batch_scaled(NULL, items, scales, 3, out, &sum),
+               PRICEGUARD_RESULT_NULL_PARAMETER);
+  CHECK_RESULT(priceguard_policy_evaluate_batch_scaled(p, items, scales, 3, out, NULL),
+               PRICEGUARD_RESULT_NULL_PARAMETER);
+  memset(out, 0x11, sizeof out);
+  priceguard_decision snapshot[3];
+  memcpy(snapshot, out, sizeof out);
+  scales[1] = 7;
+  CHECK_RESULT(priceguard_policy_evaluate_batch_scaled(p, items, scales, 3, out, &sum),
+               PRICEGUARD_RESULT_INVALID_ARGUMENT);
+  CHECK(memcmp(out, snapshot, sizeof out) == 0);
 }
 
 static void test_evaluate(const priceguard_policy *p) {
@@ -756,7 +1067,9 @@ int main(void) {
                PRICEGUARD_RESULT_OK);
   test_identity(usd);
   test_money(usd, jpy);
+  test_amounts(usd, jpy);
   test_evaluate(usd);
+  test_scaled(usd);
   test_batch(usd);
   test_ledger(usd, jpy);
   test_ledger_capacity(usd);
