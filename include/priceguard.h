@@ -1341,20 +1341,24 @@ priceguard_result priceguard_amount_format(const struct priceguard_policy *polic
  * `*item_scale` to `priceguard_policy_evaluate_scaled`.
  *
  * `PRICEGUARD_RESULT_MONEY_OUT_OF_RANGE` when a value would not fit 64
- * bits at the new scale, `INVALID_ARGUMENT` for a field that is not
+ * bits at the new scale: `*bad_field_out` (when not NULL) then names the
+ * value that does not fit, which may be one set before (a finer value
+ * raises the scale of every other), `INVALID_ARGUMENT` for a field that is not
  * money, a scale beyond `PRICEGUARD_MAX_SCALE` or an item with an unknown
  * presence bit; on any error the item and `*item_scale` are unchanged.
  *
  * # Safety
  *
  * `item` NULL or valid for reads and writes; `item_scale` NULL or valid
- * for a read and a write, and not inside `*item`.
+ * for a read and a write, and not inside `*item`; `bad_field_out` NULL
+ * or valid for a write.
  */
 priceguard_result priceguard_item_set_amount(struct priceguard_item *item,
                                              uint8_t *item_scale,
                                              uint32_t field,
                                              int64_t units,
-                                             uint8_t scale);
+                                             uint8_t scale,
+                                             uint32_t *bad_field_out);
 
 /**
  * The stable name of a `priceguard_rule` code (`"margin"`), or NULL for

@@ -265,7 +265,9 @@ impl Chunk {
                         .map_err(|_| RowError::field(field, "is not valid UTF-8"))?;
                     policy
                         .set_field_text(&mut item, field, text)
-                        .map_err(|e| RowError::field(field, e.message))?;
+                        // The field the error names: a finer value can make
+                        // another, already read, too large (M1).
+                        .map_err(|e| RowError::field(e.field, e.message))?;
                 }
             }
             Rows::Json(rows) => {
@@ -278,7 +280,7 @@ impl Chunk {
                     proposed |= *field == Field::ProposedPrice;
                     policy
                         .set_field_text(&mut item, *field, text)
-                        .map_err(|e| RowError::field(*field, e.message))?;
+                        .map_err(|e| RowError::field(e.field, e.message))?;
                 }
                 if !proposed {
                     return Err(RowError::field(Field::ProposedPrice, "is required"));

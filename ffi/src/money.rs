@@ -3,7 +3,7 @@
 
 use std::ffi::c_char;
 
-use priceguard::money::{Amount, Digits};
+use priceguard::money::Amount;
 use priceguard::{Field, MoneyError};
 
 use crate::buffer::{text, write_whole};
@@ -161,7 +161,7 @@ pub unsafe extern "C" fn priceguard_amount_parse(
         let Some(f) = money_field(field) else {
             return priceguard_result::InvalidArgument;
         };
-        match p.currency().parse_amount(t, Digits::of(f)) {
+        match p.currency().parse_amount(t, f.digits()) {
             Ok(a) => {
                 // SAFETY: both checked non-NULL, valid for a write.
                 unsafe { write_amount(a, units_out, scale_out) };
@@ -202,7 +202,7 @@ pub unsafe extern "C" fn priceguard_amount_from_double(
         let Some(f) = money_field(field) else {
             return priceguard_result::InvalidArgument;
         };
-        match p.currency().float_to_amount(value, Digits::of(f)) {
+        match p.currency().float_to_amount(value, f.digits()) {
             Ok(a) => {
                 // SAFETY: both checked non-NULL, valid for a write.
                 unsafe { write_amount(a, units_out, scale_out) };
@@ -259,14 +259,17 @@ pub unsafe extern "C" fn priceguard_amount_format(
 /// `*item_scale` to `priceguard_policy_evaluate_scaled`.
 ///
 /// `PRICEGUARD_RESULT_MONEY_OUT_OF_RANGE` when a value would not fit 64
-/// bits at the new scale, `INVALID_ARGUMENT` for a field that is not
+/// bits at the new scale: `*bad_field_out` (when not NULL) then names the
+/// value that does not fit, which may be one set before (a finer value
+/// raises the scale of every other), `INVALID_ARGUMENT` for a field that is not
 /// money, a scale beyond `PRICEGUARD_MAX_SCALE` or an item with an unknown
 /// presence bit; on any error the item and `*item_scale` are unchanged.
 ///
 /// # Safety
 ///
 /// `item` NULL or valid for reads and writes; `item_scale` NULL or valid
-/// for a read and a write, and not inside `*item`.
+/// for a read and a write, and not inside `*item`; `bad_field_out` NULL
+/// or valid for a write.
 #[no_mangle]
 pub unsafe extern "C" fn priceguard_item_set_amount(
     item: *mut priceguard_item,
@@ -274,6 +277,7 @@ pub unsafe extern "C" fn priceguard_item_set_amount(
     field: u32,
     units: i64,
     scale: u8,
+    bad_field_out: *mut u32,
 ) -> priceguard_result {
     ffi_boundary! {
         check_out!(item, item_scale);
@@ -290,7 +294,11 @@ pub unsafe extern "C" fn priceguard_item_set_amount(
             return priceguard_result::InvalidArgument;
         };
         let mut engine = engine.with_scale(s);
-        if engine.set_amount(f, Amount { units, scale }).is_err() {
+        if let Err(bad) = engine.set_amount(f, Amount { units, scale }) {
+            if !bad_field_out.is_null() {
+                // SAFETY: non-NULL and valid for a write (caller contract).
+                unsafe { bad_field_out.write(bad as u32) };
+            }
             return priceguard_result::MoneyOutOfRange;
         }
         for g in Field::ALL {
@@ -393,7 +401,9 @@ mod tests {
         for &(f, t) in values {
             let (u, s) = parse(p, t, f).unwrap();
             // SAFETY: live locals.
-            let r = unsafe { priceguard_item_set_amount(&mut c, &mut scale, f as u32, u, s) };
+            let r = unsafe {
+                priceguard_item_set_amount(&mut c, &mut scale, f as u32, u, s, std::ptr::null_mut())
+            };
             assert_eq!(r, priceguard_result::Ok, "{f} {t}");
         }
         (c, scale)
@@ -480,20 +490,34 @@ mod tests {
             ..priceguard_item::default()
         };
         let mut s = 0;
+        let mut bad = u32::MAX;
         // SAFETY: live locals.
-        let r =
-            unsafe { priceguard_item_set_amount(&mut big, &mut s, Field::UnitCost as u32, 1, 1) };
+        let r = unsafe {
+            priceguard_item_set_amount(&mut big, &mut s, Field::UnitCost as u32, 1, 1, &mut bad)
+        };
         assert_eq!(r, priceguard_result::MoneyOutOfRange);
+        // The proposal set before is what no longer fits, not the cost.
+        assert_eq!(bad, Field::ProposedPrice as u32);
         assert_eq!(
             (big.proposed_price, big.present, s),
             (1_000_000_000_000_000_000, 0, 0)
         );
         // SAFETY: live locals.
-        let r =
-            unsafe { priceguard_item_set_amount(&mut big, &mut s, Field::UnitCost as u32, 1, 7) };
+        let r = unsafe {
+            priceguard_item_set_amount(
+                &mut big,
+                &mut s,
+                Field::UnitCost as u32,
+                1,
+                7,
+                std::ptr::null_mut(),
+            )
+        };
         assert_eq!(r, priceguard_result::InvalidArgument);
         // SAFETY: NULL is checked.
-        let r = unsafe { priceguard_item_set_amount(std::ptr::null_mut(), &mut s, 1, 1, 0) };
+        let r = unsafe {
+            priceguard_item_set_amount(std::ptr::null_mut(), &mut s, 1, 1, 0, std::ptr::null_mut())
+        };
         assert_eq!(r, priceguard_result::NullParameter);
         // SAFETY: the handle is live and freed once.
         unsafe { priceguard_policy_free(p) };

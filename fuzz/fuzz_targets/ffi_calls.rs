@@ -336,10 +336,14 @@ fuzz_target!(|data: &[u8]| {
                     let before = item;
                     let mut s = item_scale % 8;
                     let s_before = s;
-                    let r = priceguard_item_set_amount(&mut item, &mut s, field % 20, units, scale % 8);
+                    let mut bad_field = u32::MAX;
+                    let r = priceguard_item_set_amount(&mut item, &mut s, field % 20, units, scale % 8, &mut bad_field);
                     if r == priceguard_result::Ok {
                         assert!(s >= s_before && s <= PRICEGUARD_MAX_SCALE);
                     } else {
+                        if r == priceguard_result::MoneyOutOfRange {
+                            assert!(bad_field < 17, "names a money field: {bad_field}");
+                        }
                         assert_eq!((item, s), (before, s_before), "changed on an error");
                     }
                 }

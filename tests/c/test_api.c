@@ -356,7 +356,7 @@ static void set_text(const priceguard_policy *p, priceguard_item *item, uint8_t 
   int64_t u = 0;
   uint8_t s = 0;
   amount(p, text, field, &u, &s);
-  CHECK_RESULT(priceguard_item_set_amount(item, scale, field, u, s), PRICEGUARD_RESULT_OK);
+  CHECK_RESULT(priceguard_item_set_amount(item, scale, field, u, s, NULL), PRICEGUARD_RESULT_OK);
 }
 
 /* `units` at `scale` formatted into `buf` (32 bytes). */
@@ -469,29 +469,32 @@ static void test_amounts(const priceguard_policy *usd, const priceguard_policy *
   CHECK(item.present == (PRICEGUARD_HAS_UNIT_COST | PRICEGUARD_HAS_CURRENT_PRICE));
   /* Errors change nothing. */
   priceguard_item before = item;
-  CHECK_RESULT(priceguard_item_set_amount(&item, &scale, PRICEGUARD_FIELD_NOW, 1, 0),
+  CHECK_RESULT(priceguard_item_set_amount(&item, &scale, PRICEGUARD_FIELD_NOW, 1, 0, NULL),
                PRICEGUARD_RESULT_INVALID_ARGUMENT);
-  CHECK_RESULT(priceguard_item_set_amount(&item, &scale, PRICEGUARD_FIELD_UNIT_COST, 1, 7),
+  CHECK_RESULT(priceguard_item_set_amount(&item, &scale, PRICEGUARD_FIELD_UNIT_COST, 1, 7, NULL),
                PRICEGUARD_RESULT_INVALID_ARGUMENT);
   uint8_t bad_scale = 7;
-  CHECK_RESULT(priceguard_item_set_amount(&item, &bad_scale, PRICEGUARD_FIELD_UNIT_COST, 1, 0),
+  CHECK_RESULT(priceguard_item_set_amount(&item, &bad_scale, PRICEGUARD_FIELD_UNIT_COST, 1, 0, NULL),
                PRICEGUARD_RESULT_INVALID_ARGUMENT);
-  CHECK_RESULT(priceguard_item_set_amount(NULL, &scale, PRICEGUARD_FIELD_UNIT_COST, 1, 0),
+  CHECK_RESULT(priceguard_item_set_amount(NULL, &scale, PRICEGUARD_FIELD_UNIT_COST, 1, 0, NULL),
                PRICEGUARD_RESULT_NULL_PARAMETER);
-  CHECK_RESULT(priceguard_item_set_amount(&item, NULL, PRICEGUARD_FIELD_UNIT_COST, 1, 0),
+  CHECK_RESULT(priceguard_item_set_amount(&item, NULL, PRICEGUARD_FIELD_UNIT_COST, 1, 0, NULL),
                PRICEGUARD_RESULT_NULL_PARAMETER);
   CHECK(memcmp(&item, &before, sizeof item) == 0 && scale == 2 && bad_scale == 7);
   item.present |= 1u << 20;
-  CHECK_RESULT(priceguard_item_set_amount(&item, &scale, PRICEGUARD_FIELD_UNIT_COST, 1, 0),
+  CHECK_RESULT(priceguard_item_set_amount(&item, &scale, PRICEGUARD_FIELD_UNIT_COST, 1, 0, NULL),
                PRICEGUARD_RESULT_INVALID_ARGUMENT);
   /* A value that no longer fits 64 bits at the finer scale. */
   memset(&item, 0, sizeof item);
   item.proposed_price = INT64_MAX / 5;
   scale = 0;
   before = item;
-  CHECK_RESULT(priceguard_item_set_amount(&item, &scale, PRICEGUARD_FIELD_UNIT_COST, 1, 1),
+  uint32_t bad = UINT32_MAX;
+  CHECK_RESULT(priceguard_item_set_amount(&item, &scale, PRICEGUARD_FIELD_UNIT_COST, 1, 1, &bad),
                PRICEGUARD_RESULT_MONEY_OUT_OF_RANGE);
   CHECK(memcmp(&item, &before, sizeof item) == 0 && scale == 0);
+  /* The proposal set before no longer fits, not the cost being set. */
+  CHECK(bad == PRICEGUARD_FIELD_PROPOSED_PRICE);
 }
 
 static void test_scaled(const priceguard_policy *p) {

@@ -160,8 +160,10 @@ static int64_t build_item(const priceguard_policy *p, const vec_case *c, form m,
                                 ? priceguard_amount_from_double(p, v->number, v->field, &units, &s)
                                 : priceguard_amount_parse(p, (const uint8_t *)v->text, strlen(v->text), v->field,
                                                           &units, &s);
-      if (r != PRICEGUARD_RESULT_OK || priceguard_item_set_amount(it, scale, v->field, units, s) != PRICEGUARD_RESULT_OK)
-        return v->field;
+      if (r != PRICEGUARD_RESULT_OK) return v->field;
+      /* A finer value can make one set before too large: that one is named. */
+      uint32_t bad = v->field;
+      if (priceguard_item_set_amount(it, scale, v->field, units, s, &bad) != PRICEGUARD_RESULT_OK) return bad;
       continue;
     }
     if (v->kind == K_MONEY) {
