@@ -485,6 +485,12 @@ impl Item {
         if !field.is_money() {
             return Err(field);
         }
+        // Whole minor units into an item of whole minor units: every door's
+        // common case.
+        if amount.scale == 0 && self.scale == 0 {
+            self.set(field, amount.units);
+            return Ok(());
+        }
         let amount = amount.reduced();
         let mut next = *self;
         if amount.scale > self.scale {

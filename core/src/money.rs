@@ -299,6 +299,12 @@ fn round_digits(value: i128, first_rest: u8, rest_after_first: bool, how: Digits
 /// as `how` says; a magnitude beyond [`MAX_MONEY`] minor units, or one
 /// that does not fit 64 bits at its scale, is out of range.
 pub fn parse_amount(text: &str, digits: u8, how: Digits) -> Result<Amount, MoneyError> {
+    // Whole minor units, almost every value: the plain reader (no 128-bit
+    // arithmetic). It refuses finer digits and exponents, which the
+    // general reader below takes.
+    if let Ok(v) = parse_minor(text, digits) {
+        return Ok(Amount::minor(v));
+    }
     let bytes = text.as_bytes();
     let (neg, body) = match bytes.first() {
         Some(b'-') => (true, bytes.get(1..).unwrap_or_default()),
@@ -389,13 +395,25 @@ pub fn parse_amount(text: &str, digits: u8, how: Digits) -> Result<Amount, Money
 /// An [`Amount`] from a value in `10^-MAX_SCALE` minor units, reduced,
 /// range-checked.
 fn amount_from_grid(value: i128) -> Result<Amount, MoneyError> {
-    let mut v = value;
-    let mut scale = MAX_SCALE;
+    // In range, the value fits 64 bits times 10^6: reduce it in 64 bits
+    // when it fits there (a 128-bit division is a library call).
+    let (mut v, mut scale) = match i64::try_from(value) {
+        Ok(v) => (v, MAX_SCALE),
+        Err(_) => {
+            let mut v = value;
+            let mut scale = MAX_SCALE;
+            while scale > 0 && v % 10 == 0 {
+                v /= 10;
+                scale -= 1;
+            }
+            (i64::try_from(v).map_err(|_| MoneyError::OutOfRange)?, scale)
+        }
+    };
     while scale > 0 && v % 10 == 0 {
         v /= 10;
         scale -= 1;
     }
-    let units = i64::try_from(v).map_err(|_| MoneyError::OutOfRange)?;
+    let units = v;
     let a = Amount { units, scale };
     if !a.in_range() {
         return Err(MoneyError::OutOfRange);
