@@ -497,9 +497,14 @@ class _Column:
             values = np.ascontiguousarray(secs.astype(np.int64))
             mask = nat if mask is None else (mask | nat)
             return (field, values, _mask_or_none(mask), False)
+        if is_money and kind in "OU":
+            # Decimal or str values (an object, string or Arrow decimal
+            # column): read exactly in the extension, each value as
+            # `evaluate` reads it (docs/spec.md M1).
+            values = np.ascontiguousarray(arr, dtype=object)
+            return (field, values, _mask_or_none(mask), False)
         what = "money" if is_money else "whole numbers"
-        hint = " (convert Decimal or str columns with Decimal scaling to int64 minor units)" if is_money else ""
-        raise ValueError(f"`{field}` has dtype `{arr.dtype}`; expected {what}{hint}")
+        raise ValueError(f"`{field}` has dtype `{arr.dtype}`; expected {what}")
 
     def _scalar(self, native: _native.NativePolicy, minor: bool) -> Optional[tuple[str, Any, Any, bool]]:
         field, v = self.field, self.values
@@ -530,19 +535,17 @@ class _Column:
                 raise ValueError(f'`{field}` is a float but money="minor" needs integer minor units')
             return (field, v, None, False)
         if isinstance(v, (str, decimal.Decimal)):
-            # Exact: Decimal and text are read the way single items are, then
-            # handed over in minor units (money) or as whole numbers.
+            if field in _MONEY_FIELDS:
+                # Exact, digits finer than the currency too: read in the
+                # extension the way single items are (docs/spec.md M1).
+                return (field, v, None, False)
+            # Counts: whole numbers only.
             try:
                 d = decimal.Decimal(v.strip() if isinstance(v, str) else v)
             except decimal.InvalidOperation:
                 return (field, _BAD, None, False)
             if not d.is_finite():
                 return (field, _BAD, None, False)
-            if field in _MONEY_FIELDS:
-                scaled = d.scaleb(native.minor_units)
-                if scaled != scaled.to_integral_value():
-                    return (field, _BAD, None, False)
-                return (field, int(scaled), None, True) if abs(scaled) < 2**62 else (field, _BAD, None, False)
             if d != d.to_integral_value() or abs(d) >= 2**62:
                 return (field, _BAD, None, False)
             return (field, int(d), None, False)

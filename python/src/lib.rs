@@ -16,6 +16,7 @@
 
 use pyo3::prelude::*;
 
+mod amounts;
 mod arrow;
 mod arrow_ffi;
 mod audit;

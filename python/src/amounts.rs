@@ -1,0 +1,211 @@
+//! Money finer than the currency's minor unit (docs/spec.md M1), as every
+//! door of the package reads and writes it.
+//!
+//! - Reading: each value of a column becomes an exact [`Amount`], a count
+//!   of `10^-scale` minor units with the least scale that holds it (0 for
+//!   whole minor units, almost every real price). [`unify`] then brings
+//!   every money value of a row to the row's scale, the largest of its
+//!   values' (as `Item::set_amount` would, so a row is the item
+//!   `Item::normalized` gives), for `Columns::with_scales`. A chunk whose
+//!   values are all whole minor units has no scales at all and keeps every
+//!   fast path.
+//! - Writing: `promo_spend` is exact in `10^-spend_scale` minor units
+//!   ([`spend_f64`], [`amount_decimal`]).
+
+use priceguard::money::{pow10_i64, Amount};
+use priceguard::{Field, Item, Policy};
+use pyo3::prelude::*;
+
+use crate::convert::set_field;
+
+/// A per-row scale byte meaning "no value" (an absent value of an
+/// [`Amount`] column read from Python objects).
+pub(crate) const ABSENT: u8 = 0xFE;
+/// A per-row scale byte meaning "a value that cannot be used".
+pub(crate) const BAD: u8 = 0xFF;
+
+/// One Python value of a money `field` as an [`Amount`] with its state
+/// packed in the scale byte: `(units, scale)`, `(0, ABSENT)` or
+/// `(0, BAD)`. Read exactly as `Policy.evaluate` reads it (through
+/// `set_field` on a scratch item): `Decimal` and `str` exactly, `int` as
+/// major units, `float` through its shortest repr, `None`, NaN and
+/// `pandas.NA` absent, float32 refused.
+pub(crate) fn read_amount(policy: &Policy, field: Field, obj: &Bound<'_, PyAny>) -> (i64, u8) {
+    let mut item = Item::new(0);
+    if set_field(policy, &mut item, field, obj).is_err() {
+        // A missing proposal is refused by `set_field` ("is required"):
+        // the columns name it bad too.
+        return (0, BAD);
+    }
+    match item.amount(field) {
+        Some(a) => {
+            let a = a.reduced();
+            (a.units, a.scale)
+        }
+        None => (0, ABSENT),
+    }
+}
+
+/// One money column of a chunk of rows, for [`unify`].
+pub(crate) struct MoneyCol<'c> {
+    pub(crate) field: Field,
+    /// Values in `10^-scales[r]` minor units (whole minor units without
+    /// `scales`).
+    pub(crate) vals: &'c mut [i64],
+    /// Arrow-style validity bits (bit set: a value); `None`: every row.
+    pub(crate) valid: Option<&'c [u8]>,
+    /// Each row's scale; `None`: every value in whole minor units.
+    pub(crate) scales: Option<&'c [u8]>,
+}
+
+#[inline(always)]
+fn has(valid: Option<&[u8]>, r: usize) -> bool {
+    valid.is_none_or(|b| b.get(r / 8).is_some_and(|byte| byte >> (r % 8) & 1 == 1))
+}
+
+#[inline(always)]
+fn own(scales: Option<&[u8]>, r: usize) -> u8 {
+    scales.and_then(|s| s.get(r)).copied().unwrap_or(0)
+}
+
+/// The rank of a field in docs/spec.md §3 order: of two bad fields of a
+/// row, the one read first is named (M3).
+pub(crate) fn spec_rank(field: Field) -> usize {
+    Field::SPEC_ORDER
+        .iter()
+        .position(|f| *f == field)
+        .unwrap_or(usize::MAX)
+}
+
+/// Brings every money value of rows `0..n` to its row's scale: the largest
+/// scale among the row's values. Returns `false`, changing nothing, when
+/// every value is whole minor units; else `rows` holds each row's scale
+/// (for `Columns::with_scales`) and every column's values are rescaled.
+///
+/// A value that no longer fits 64 bits at its row's scale makes the row
+/// unusable: `bad(row, field)` names the field `Policy.evaluate` would
+/// (the values set one by one in docs/spec.md §3 order with
+/// `Item::set_amount`).
+pub(crate) fn unify(
+    cols: &mut [MoneyCol<'_>],
+    rows: &mut Vec<u8>,
+    n: usize,
+    mut bad: impl FnMut(usize, Field),
+) -> bool {
+    if cols.iter().all(|c| c.scales.is_none()) {
+        return false;
+    }
+    rows.clear();
+    rows.resize(n, 0);
+    let mut any = false;
+    for c in cols.iter() {
+        let Some(s) = c.scales else { continue };
+        for (r, (row, &sc)) in rows.iter_mut().zip(s).enumerate() {
+            if sc > *row && has(c.valid, r) {
+                *row = sc;
+                any = true;
+            }
+        }
+    }
+    if !any {
+        return false;
+    }
+    // Rows with a value that does not fit at the row's scale (rare: only
+    // amounts near the range's end with many digits): named before any
+    // value is changed, from the values as read.
+    let mut over: Vec<usize> = Vec::new();
+    for c in cols.iter() {
+        for (r, (&row, &v)) in rows.iter().zip(c.vals.iter()).enumerate() {
+            let sc = own(c.scales, r);
+            if row > sc && has(c.valid, r) && v.checked_mul(pow10_i64(row - sc)).is_none() {
+                over.push(r);
+            }
+        }
+    }
+    if !over.is_empty() {
+        over.sort_unstable();
+        over.dedup();
+        let mut order: Vec<usize> = (0..cols.len()).collect();
+        order.sort_by_key(|&i| cols.get(i).map_or(usize::MAX, |c| spec_rank(c.field)));
+        for &r in &over {
+            let mut item = Item::new(0);
+            let mut named = None;
+            for c in order.iter().filter_map(|&i| cols.get(i)) {
+                if !has(c.valid, r) {
+                    continue;
+                }
+                let Some(&units) = c.vals.get(r) else {
+                    continue;
+                };
+                let a = Amount {
+                    units,
+                    scale: own(c.scales, r),
+                };
+                if let Err(f) = item.set_amount(c.field, a) {
+                    named = Some(f);
+                    break;
+                }
+            }
+            // Set one by one, some value fails to fit; the field of the
+            // first column that does not is the fallback.
+            let f = named.or_else(|| {
+                order.iter().filter_map(|&i| cols.get(i)).find_map(|c| {
+                    let sc = own(c.scales, r);
+                    let row = rows.get(r).copied().unwrap_or(0);
+                    let v = c.vals.get(r).copied().unwrap_or(0);
+                    (row > sc && has(c.valid, r) && v.checked_mul(pow10_i64(row - sc)).is_none())
+                        .then_some(c.field)
+                })
+            });
+            if let Some(f) = f {
+                bad(r, f);
+            }
+        }
+    }
+    for c in cols.iter_mut() {
+        let (scales, valid) = (c.scales, c.valid);
+        for (r, (v, &row)) in c.vals.iter_mut().zip(rows.iter()).enumerate() {
+            let sc = own(scales, r);
+            if row > sc && has(valid, r) {
+                // Saturated only in a row named bad above.
+                *v = v.saturating_mul(pow10_i64(row - sc));
+            }
+        }
+    }
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+    use super::*;
+
+    #[test]
+    fn unify_rescales_rows_and_names_overflow() {
+        let mut proposed = [1999, 194_373, 1_000_000_000_000_000];
+        let mut cost = [1000, 50, 1];
+        let cost_scales = [0, 0, 6];
+        let p_scales = [0, 2, 0];
+        let mut rows = Vec::new();
+        let mut named = Vec::new();
+        let mut cols = [
+            MoneyCol {
+                field: Field::ProposedPrice,
+                vals: &mut proposed,
+                valid: None,
+                scales: Some(&p_scales),
+            },
+            MoneyCol {
+                field: Field::UnitCost,
+                vals: &mut cost,
+                valid: None,
+                scales: Some(&cost_scales),
+            },
+        ];
+        assert!(unify(&mut cols, &mut rows, 3, |r, f| named.push((r, f))));
+        assert_eq!(rows, [0, 2, 6]);
+        assert_eq!(proposed[..2], [1999, 194_373]);
+        assert_eq!(cost[..2], [1000, 5000]);
+        assert_eq!(named, [(2, Field::ProposedPrice)]);
+    }
+}
