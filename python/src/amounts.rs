@@ -12,8 +12,8 @@
 //! - Writing: `promo_spend` is exact in `10^-spend_scale` minor units
 //!   ([`spend_f64`], [`amount_decimal`]).
 
-use priceguard::money::{pow10_i64, Amount};
-use priceguard::{Field, Item, Policy};
+use priceguard::money::{pow10_i64, Amount, Digits, MAX_SCALE};
+use priceguard::{Currency, Field, Item, MoneyError, Policy};
 use pyo3::prelude::*;
 
 use crate::convert::set_field;
@@ -43,6 +43,67 @@ pub(crate) fn read_amount(policy: &Policy, field: Field, obj: &Bound<'_, PyAny>)
             (a.units, a.scale)
         }
         None => (0, ABSENT),
+    }
+}
+
+/// A `decimal128` / `decimal256` value (`digits` of it given as `text`
+/// when it does not fit 128 bits), at Arrow scale `scale`, in major units
+/// of `cur`, as an [`Amount`]: exact up to [`MAX_SCALE`] digits beyond
+/// the minor unit, finer digits as `how` says, through the same reading
+/// as text (`Currency::parse_amount`).
+pub(crate) fn decimal_amount(
+    cur: Currency,
+    v: i128,
+    scale: i8,
+    how: Digits,
+) -> Result<Amount, MoneyError> {
+    let digits = i32::from(cur.minor_units());
+    let s = i32::from(scale);
+    let a = if s <= digits {
+        // Whole minor units: v x 10^(digits - s).
+        let k = u32::try_from(digits - s).map_err(|_| MoneyError::OutOfRange)?;
+        let m = 10_i128
+            .checked_pow(k)
+            .and_then(|p| v.checked_mul(p))
+            .or(if v == 0 { Some(0) } else { None })
+            .ok_or(MoneyError::OutOfRange)?;
+        Amount::minor(i64::try_from(m).map_err(|_| MoneyError::OutOfRange)?)
+    } else if s - digits <= i32::from(MAX_SCALE) {
+        // `s - digits` digits beyond the minor unit, kept exactly.
+        let extra = u8::try_from(s - digits).map_err(|_| MoneyError::OutOfRange)?;
+        Amount {
+            units: i64::try_from(v).map_err(|_| MoneyError::OutOfRange)?,
+            scale: extra,
+        }
+        .reduced()
+    } else {
+        // More digits than an item keeps: rounded as text would be.
+        return cur.parse_amount(&decimal_text(&v.to_string(), scale), how);
+    };
+    if a.in_range() {
+        Ok(a)
+    } else {
+        Err(MoneyError::OutOfRange)
+    }
+}
+
+/// The decimal text of an unscaled integer `digits` (`"-12345"`) at
+/// Arrow scale `scale` (`"-123.45"` at 2; `"1234500"` at -2).
+pub(crate) fn decimal_text(digits: &str, scale: i8) -> String {
+    let (sign, body) = match digits.strip_prefix('-') {
+        Some(b) => ("-", b),
+        None => ("", digits),
+    };
+    if scale <= 0 {
+        let zeros = "0".repeat(usize::from(scale.unsigned_abs()));
+        return format!("{sign}{body}{zeros}");
+    }
+    let s = usize::from(scale.unsigned_abs());
+    if body.len() > s {
+        let (int, frac) = body.split_at(body.len() - s);
+        format!("{sign}{int}.{frac}")
+    } else {
+        format!("{sign}0.{}{body}", "0".repeat(s - body.len()))
     }
 }
 
@@ -179,6 +240,46 @@ pub(crate) fn unify(
 mod tests {
     #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
     use super::*;
+
+    fn usd() -> Currency {
+        Currency::from_code("USD").unwrap()
+    }
+
+    #[test]
+    fn decimals_of_any_scale() {
+        let a = |v: i128, s: i8| decimal_amount(usd(), v, s, Digits::Exact);
+        assert_eq!(a(1999, 2), Ok(Amount::minor(1999)));
+        assert_eq!(a(19, 0), Ok(Amount::minor(1900)));
+        assert_eq!(a(2, -1), Ok(Amount::minor(2000)));
+        assert_eq!(
+            a(19_437_300, 6),
+            Ok(Amount {
+                units: 194_373,
+                scale: 2
+            })
+        );
+        assert_eq!(a(19_990_000, 6), Ok(Amount::minor(1999)));
+        // Nine digits beyond the cent: rounded half to even at eight.
+        assert_eq!(a(1_000_000_005, 9), Ok(Amount::minor(100)));
+        assert_eq!(
+            a(1_000_000_015, 9),
+            Ok(Amount {
+                units: 100_000_002,
+                scale: 6
+            })
+        );
+        assert_eq!(a(10_i128.pow(30), 2), Err(MoneyError::OutOfRange));
+        assert_eq!(a(0, -40), Ok(Amount::minor(0)));
+        assert_eq!(a(1, -40), Err(MoneyError::OutOfRange));
+    }
+
+    #[test]
+    fn decimal_texts() {
+        assert_eq!(decimal_text("-12345", 2), "-123.45");
+        assert_eq!(decimal_text("5", 3), "0.005");
+        assert_eq!(decimal_text("12", -2), "1200");
+        assert_eq!(decimal_text("-7", 1), "-0.7");
+    }
 
     #[test]
     fn unify_rescales_rows_and_names_overflow() {
