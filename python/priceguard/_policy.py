@@ -674,6 +674,7 @@ class BatchResult:
         "currency",
         "minor_units",
         "_source",
+        "_fine_spend",
     )
 
     price: np.ndarray
@@ -697,6 +698,10 @@ class BatchResult:
     currency: str
     minor_units: int
     _source: Optional[tuple[Policy, int, list[Any]]]
+    #: The exact `promo_spend` of rows where it is finer than the minor
+    #: unit: `(rows, units, scales)` arrays, the spend of `rows[j]` being
+    #: `units[j]` x 10**-`scales[j]` minor units (usually empty).
+    _fine_spend: tuple[np.ndarray, np.ndarray, np.ndarray]
 
     if TYPE_CHECKING:  # pragma: no cover - set by priceguard/_audit.py
 
@@ -728,6 +733,8 @@ class BatchResult:
         self.currency = currency
         self.minor_units = minor_units
         self._source: Optional[tuple[Policy, int, list[Any]]] = None
+        empty = np.zeros(0, dtype=np.int64)
+        self._fine_spend = raw.get("promo_spend_fine", (empty, empty, np.zeros(0, dtype=np.uint8)))
 
     def __len__(self) -> int:
         return len(self.outcome)
@@ -740,6 +747,13 @@ class BatchResult:
         )
 
     def _money_decimal(self, name: str, i: int) -> Optional[decimal.Decimal]:
+        if name == "promo_spend" and len(self._fine_spend[0]):
+            rows, units, scales = self._fine_spend
+            j = int(np.searchsorted(rows, i))
+            if j < len(rows) and int(rows[j]) == i:
+                # Finer than the minor unit: the exact spend, with the
+                # currency's digits and its own finer ones.
+                return decimal.Decimal(int(units[j])).scaleb(-(self.minor_units + int(scales[j])))
         arr = getattr(self, name)
         if self.money == "minor":
             if not getattr(self, f"{name}_valid")[i]:

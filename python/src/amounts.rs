@@ -16,7 +16,7 @@ use priceguard::money::{pow10_i64, Amount, Digits, MAX_SCALE};
 use priceguard::{Currency, Field, Item, MoneyError, Policy};
 use pyo3::prelude::*;
 
-use crate::convert::set_field;
+use crate::convert::{decimal_class, set_field};
 
 /// A per-row scale byte meaning "no value" (an absent value of an
 /// [`Amount`] column read from Python objects).
@@ -236,6 +236,46 @@ pub(crate) fn unify(
     true
 }
 
+/// The float64 nearest the exact amount `units` x `10^-scale` minor units
+/// of `cur` (correctly rounded: an exact integer over an exact power of
+/// ten, or the decimal text parsed).
+pub(crate) fn spend_f64(cur: Currency, units: i64, scale: u8) -> f64 {
+    /// The powers of ten a float64 holds exactly.
+    const POW10: [f64; 23] = [
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+        1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+    ];
+    let k = usize::from(cur.minor_units()) + usize::from(scale);
+    if let (true, Some(p)) = (units.unsigned_abs() <= 1 << 53, POW10.get(k)) {
+        return units as f64 / p;
+    }
+    cur.format_amount(Amount { units, scale })
+        .to_string()
+        .parse()
+        .unwrap_or(f64::NAN)
+}
+
+/// `decimal.Decimal` of an exact amount, with the currency's digits and as
+/// many finer ones as it has (`Decimal('44.373')`, `Decimal('14.30')`).
+pub(crate) fn amount_decimal<'py>(
+    py: Python<'py>,
+    cur: Currency,
+    amount: Option<Amount>,
+) -> PyResult<Bound<'py, PyAny>> {
+    match amount {
+        None => Ok(py.None().into_bound(py)),
+        Some(a) => decimal_class(py)?.call1((cur.format_amount(a).to_string(),)),
+    }
+}
+
+/// A decision's exact `promo_spend`.
+pub(crate) fn spend_amount(d: &priceguard::Decision) -> Option<Amount> {
+    d.promo_spend.map(|units| Amount {
+        units,
+        scale: d.spend_scale,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
@@ -308,5 +348,13 @@ mod tests {
         assert_eq!(proposed[..2], [1999, 194_373]);
         assert_eq!(cost[..2], [1000, 5000]);
         assert_eq!(named, [(2, Field::ProposedPrice)]);
+    }
+
+    #[test]
+    fn spends_as_floats() {
+        assert_eq!(spend_f64(usd(), 44_373, 1), 44.373);
+        assert_eq!(spend_f64(usd(), 1999, 0), 19.99);
+        let big = spend_f64(usd(), 123_456_789_012_345_678, 6);
+        assert_eq!(big, "1234567890.12345678".parse::<f64>().unwrap());
     }
 }

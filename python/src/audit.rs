@@ -299,8 +299,9 @@ fn array<'py, T: numpy::Element>(
 
 /// Appends one record per row of a batch to the log at `path`: `spec` is
 /// what `_evaluate_batch` was given, `out` the decision arrays with money
-/// as int64 minor units and `<name>_valid` masks; `(appended, records in
-/// all, head hash)`.
+/// as int64 minor units and `<name>_valid` masks, and
+/// `promo_spend_fine` the exact spends finer than the minor unit (rows,
+/// units, scales); `(appended, records in all, head hash)`.
 #[pyfunction]
 #[pyo3(signature = (policy, path, n, spec, skus, out, unix_ms))]
 #[allow(clippy::too_many_arguments)]
@@ -337,6 +338,23 @@ pub fn _audit_append_batch(
         let ok = *ok.as_slice()?.get(i).ok_or_else(bad)?;
         Ok(ok.then_some(*v.as_slice()?.get(i).ok_or_else(bad)?))
     };
+    // Exact spends finer than the minor unit, by row.
+    let mut fine: std::collections::HashMap<usize, (i64, u8)> = std::collections::HashMap::new();
+    if let Some(f) = out.get_item("promo_spend_fine")? {
+        let (rows, units, scales): (
+            PyReadonlyArray1<'_, i64>,
+            PyReadonlyArray1<'_, i64>,
+            PyReadonlyArray1<'_, u8>,
+        ) = f.extract()?;
+        for ((r, u), s) in rows
+            .as_slice()?
+            .iter()
+            .zip(units.as_slice()?)
+            .zip(scales.as_slice()?)
+        {
+            fine.insert(usize::try_from(*r).map_err(|_| bad())?, (*u, *s));
+        }
+    }
     let stamp = PolicyStamp::of(p);
     let (file, mut chain) = open_log(path)?;
     let before = chain.records();
@@ -345,7 +363,7 @@ pub fn _audit_append_batch(
         let o = *outcome.as_slice()?.get(i).ok_or_else(bad)?;
         let r = *reason.as_slice()?.get(i).ok_or_else(bad)?;
         let f = *invalid.as_slice()?.get(i).ok_or_else(bad)?;
-        let d = CoreDecision {
+        let mut d = CoreDecision {
             outcome: *Outcome::ALL.get(usize::from(o)).ok_or_else(bad)?,
             reason: Reason::from_code(u32::from(r)).ok_or_else(bad)?,
             price: money_at(0, i)?,
@@ -362,6 +380,10 @@ pub fn _audit_append_batch(
                 .ok()
                 .and_then(|f| Field::ALL.get(f).copied()),
         };
+        if let Some(&(units, scale)) = fine.get(&i) {
+            d.promo_spend = Some(units);
+            d.spend_scale = scale;
+        }
         let item = if d.reason == Reason::InvalidInput {
             None
         } else {

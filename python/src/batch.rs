@@ -11,7 +11,7 @@
 //! batch). A policy with a circuit breaker judges the whole batch at
 //! once, so it is evaluated as one chunk.
 
-use numpy::{PyArray1, PyArrayMethods, PyReadonlyArray1};
+use numpy::{IntoPyArray, PyArray1, PyArrayMethods, PyReadonlyArray1};
 use priceguard::{Budgets, Field, Outcome, Policy};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
@@ -194,6 +194,7 @@ pub(crate) fn evaluate<'py>(
         needs_approval,
         invalid_field,
         rows: _,
+        fine_spends,
     } = outs;
     price.export(py, &dict, "price")?;
     lower.export(py, &dict, "lower")?;
@@ -207,6 +208,23 @@ pub(crate) fn evaluate<'py>(
     dict.set_item("relaxed", relaxed.into_pyarray(py)?)?;
     dict.set_item("needs_approval", needs_approval.into_bool_pyarray(py)?)?;
     dict.set_item("invalid_field", invalid_field.into_pyarray(py)?)?;
+    // The exact spends finer than the minor unit, by row (usually none).
+    let mut fine = fine_spends.into_inner().unwrap_or_default();
+    fine.sort_unstable();
+    let rows: Vec<i64> = fine
+        .iter()
+        .map(|f| i64::try_from(f.0).unwrap_or(i64::MAX))
+        .collect();
+    let units: Vec<i64> = fine.iter().map(|f| f.1).collect();
+    let scales: Vec<u8> = fine.iter().map(|f| f.2).collect();
+    dict.set_item(
+        "promo_spend_fine",
+        (
+            rows.into_pyarray(py),
+            units.into_pyarray(py),
+            scales.into_pyarray(py),
+        ),
+    )?;
 
     let s = PyDict::new(py);
     s.set_item("items", summary.items)?;

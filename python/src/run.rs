@@ -281,7 +281,6 @@ pub(crate) fn run(
     cols: &[Column<'_>],
     outs: &mut Outputs,
 ) -> PyResult<(BatchSummary, Budgets)> {
-    let per_major = policy.currency().minor_per_major() as f64;
     let mut budgets = Budgets::new(policy);
     let whole = policy.breaker().is_some();
     let float = if whole { None } else { float_columns(cols) };
@@ -293,7 +292,7 @@ pub(crate) fn run(
         .run(
             n,
             &mut budgets,
-            outs.sink(per_major),
+            outs.sink(policy.currency()),
             |rows, sink, budgets| {
                 run_range(
                     policy,
