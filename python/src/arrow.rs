@@ -240,21 +240,22 @@ fn convert(
             let vals: &[i128] = a.values();
             if !field.is_money() {
                 each!(vals, |v: i128| whole_decimal(v, scale));
-            } else if i32::from(scale) <= i32::from(cur.minor_units()) {
-                // Whole minor units (the common case, the currency's own
-                // scale): one multiply by a power of ten found once.
-                let m = pow10((i32::from(cur.minor_units()) - i32::from(scale)).unsigned_abs());
-                each!(vals, |v: i128| {
-                    let minor = match m {
-                        Some(m) => v.checked_mul(m),
-                        // Beyond 10^38 only zero still fits.
-                        None => (v == 0).then_some(0),
-                    };
-                    match minor.and_then(|x| i64::try_from(x).ok()) {
-                        Some(x) if Amount::minor(x).in_range() => Val::Set(x, 0),
-                        _ => Val::Bad,
-                    }
-                });
+            } else if i32::from(scale) == i32::from(cur.minor_units()) {
+                // The currency's own scale, the common case: minor units.
+                each!(vals, |v: i128| whole_minor(v));
+            } else if i32::from(scale) < i32::from(cur.minor_units()) {
+                // Whole minor units: one multiply by a power of ten.
+                match pow10((i32::from(cur.minor_units()) - i32::from(scale)).unsigned_abs()) {
+                    Some(m) => each!(vals, |v: i128| v
+                        .checked_mul(m)
+                        .map_or(Val::Bad, whole_minor)),
+                    // Beyond 10^38 only zero still fits.
+                    None => each!(vals, |v: i128| if v == 0 {
+                        Val::Set(0, 0)
+                    } else {
+                        Val::Bad
+                    }),
+                }
             } else {
                 each!(vals, |v: i128| amount(decimal_amount(cur, v, scale, how)));
             }
@@ -334,6 +335,16 @@ fn convert(
         Read::CampaignName => convert_campaign(policy, arr, start, out)?,
     }
     Ok(())
+}
+
+/// An amount in whole minor units, within [`priceguard::MAX_MONEY`].
+#[inline(always)]
+fn whole_minor(v: i128) -> Val {
+    if v.unsigned_abs() <= priceguard::MAX_MONEY.unsigned_abs() as u128 {
+        Val::Set(v as i64, 0)
+    } else {
+        Val::Bad
+    }
 }
 
 /// A count, time or id given as a decimal: whole numbers only (trailing
@@ -439,6 +450,22 @@ struct ColBuf {
     fine: bool,
 }
 
+impl ColBuf {
+    /// Row `row` holds a value finer than the minor unit, at `scale`: the
+    /// column's scales are made (all 0) on its first such value.
+    #[cold]
+    fn mark_fine(&mut self, row: usize, scale: u8) {
+        if !self.fine {
+            self.scales.clear();
+            self.scales.resize(self.vals.len(), 0);
+            self.fine = true;
+        }
+        if let Some(slot) = self.scales.get_mut(row) {
+            *slot = scale;
+        }
+    }
+}
+
 impl Cols {
     fn new(plans: &[Plan]) -> Cols {
         Cols {
@@ -510,16 +537,7 @@ impl Cols {
                             c.missing = c.missing.saturating_sub(1);
                         }
                         if sc != 0 {
-                            // Finer than the minor unit: the column's
-                            // scales are made on its first such value.
-                            if !c.fine {
-                                c.scales.clear();
-                                c.scales.resize(c.vals.len(), 0);
-                                c.fine = true;
-                            }
-                            if let Some(slot) = c.scales.get_mut(row) {
-                                *slot = sc;
-                            }
+                            c.mark_fine(row, sc);
                         }
                         true
                     }
@@ -759,8 +777,15 @@ impl Money {
     /// [`SPEND_EXTRA`] digits beyond the minor unit.
     #[inline]
     fn push_spend(&mut self, v: Option<i64>, scale: u8) {
-        let to = 10_i128.pow(u32::from(SPEND_EXTRA.saturating_sub(scale)));
-        self.vals.push(i128::from(v.unwrap_or(0)) * to);
+        /// Whole minor units at `SPEND_EXTRA` digits beyond them.
+        const WHOLE: i128 = 10_i128.pow(SPEND_EXTRA as u32);
+        let to = if scale == 0 {
+            WHOLE
+        } else {
+            10_i128.pow(u32::from(SPEND_EXTRA.saturating_sub(scale)))
+        };
+        // At most 2^63 x 10^6: far inside an i128.
+        self.vals.push(i128::from(v.unwrap_or(0)).wrapping_mul(to));
         self.valid.push(v.is_some());
     }
 

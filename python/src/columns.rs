@@ -112,7 +112,7 @@ fn conv_amount(units: i64, scale: u8) -> Val {
 
 /// Records that row `r` of a `k`-row chunk holds a value at `scale` (> 0):
 /// the column's scales are made (all 0) on the chunk's first such value.
-#[inline]
+#[cold]
 fn mark_fine(scales: &mut Vec<u8>, fine: &mut bool, k: usize, r: usize, scale: u8) {
     if !*fine {
         scales.clear();
