@@ -1,6 +1,7 @@
 //! Reading one Python value into one item field, the way docs/spec.md §3 and
 //! docs/spec.md M1/M2 say: `Decimal`, `int` (major units), `str`
-//! and `float` (rounded half-even to the minor unit) for money; whole
+//! and `float` (its shortest repr) for money, of any precision (digits
+//! finer than the currency raise the item's scale, exactly); whole
 //! numbers for counts and times; a name for `campaign`.
 
 use std::str::FromStr;
