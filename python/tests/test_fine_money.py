@@ -155,9 +155,10 @@ def test_scalars_and_object_columns(policy: Policy) -> None:
         for cost in ("10.0001", Decimal("10.0001"), np.array(["10.0001"], dtype=object), np.array([Decimal("10.0001")])):
             r = policy.evaluate_batch(proposed_price=proposed, unit_cost=cost, money=money)
             assert r.decision(0) == want, (money, cost)
-    r = policy.evaluate_batch(proposed_price=np.array(["12", "abc", None, "0.001"], dtype=object), unit_cost=0.5)
+    r = policy.evaluate_batch(proposed_price=np.array(["12", "abc", None, "12.345"], dtype=object), unit_cost=0.5)
     assert [r.decision(i)["invalid_field"] for i in range(4)] == [None, "proposed_price", "proposed_price", None]
-    assert r.decision(3)["outcome"] == "adjusted"  # 0.001 snaps to 0.00, clamped up to 0.99
+    # 12.345 is half a cent from two ticks: ties to the even one.
+    assert (r.decision(3)["outcome"], r.decision(3)["price"]) == ("adjusted", Decimal("12.34"))
 
 
 def test_promo_spend_exact_in_every_output(policy: Policy, tmp_path: Path) -> None:
