@@ -203,13 +203,17 @@ class Policy:
         """Evaluates one item: a mapping of docs/spec.md §3 field names.
 
         Money may be `Decimal`, `str`, `int` (major units: 12 is 12.00) or
-        `float` (rounded half-even to the minor unit after reading its
-        shortest repr, so 2.675 is 2.68). `None`, a float NaN and `pandas.NA`
-        are absent (as in a batch column). A value that cannot be used (too
-        many decimals, infinity, a numpy float32, a negative count, ...)
-        gives a `rejected` decision with reason `invalid_input` naming the
-        field; `explain()` says why. An unknown key raises `ValueError`
-        naming the nearest field, unless `extra="ignore"`.
+        `float` (read as its shortest repr, so 19.4373 is 19.4373), of any
+        precision (docs/spec.md M1, M2): a proposed or pinned price is
+        snapped to the tick, ties to even (19.4373 becomes 19.44); other
+        amounts are used exactly to six digits beyond the minor unit, finer
+        digits rounded half to even. `promo_spend` is exact. `None`, a
+        float NaN and `pandas.NA` are absent (as in a batch column). A
+        value that cannot be used (infinity, a numpy float32, a negative
+        count, ...) gives a `rejected` decision with reason
+        `invalid_input` naming the field; `explain()` says why. An unknown
+        key raises `ValueError` naming the nearest field, unless
+        `extra="ignore"`.
         """
         if extra == "forbid":  # the hot path: no helper call
             return self._native.evaluate(item, False)
@@ -247,10 +251,14 @@ class Policy:
         naming both (align them first, or use `evaluate_frame`).
 
         With `money="major"` money arrays are float64 in major units (NaN is
-        absent; rounded half-even to the minor unit) or integers in major
-        units; with `money="minor"` they are integers in minor units. float32
-        (and other non-float64 floats) are refused: a float32 cannot hold
-        every price to the cent. `campaign` is str values, `segment` whole
+        absent; each float read exactly through its shortest repr, as
+        `evaluate` reads it), integers in major units, or `Decimal` / `str`
+        values (object, string or Arrow-decimal columns; read exactly);
+        with `money="minor"` integer arrays are minor units (`Decimal` /
+        `str` values stay major units). Digits finer than the currency are
+        kept (docs/spec.md M1): rows with such values are decided exactly,
+        the others on the fast paths. float32 (and other non-float64
+        floats) are refused: a float32 cannot hold every price to the cent. `campaign` is str values, `segment` whole
         numbers, `now` / `last_change_at` unix seconds (or datetime64).
         Masked / NA entries are absent. Budgets are consumed in input order
         and the circuit breaker judges the whole batch. Items that cannot be
@@ -323,10 +331,14 @@ class Policy:
     ) -> Any:
         """Evaluates a pandas (or polars) DataFrame with docs/spec.md §3 column names.
 
-        `sku` is copied to the result. A column that is not an item field
-        raises `ValueError` naming it and the nearest field (`max_prce`: did
-        you mean `max_price`?), unless `extra="ignore"`, which skips such
-        columns. `now` supplies the time for every row when the frame has no
+        Money columns are read as `evaluate_batch` reads them: float64
+        (each float exactly, through its shortest repr), integers, or
+        `Decimal` / `str` values (object, `string`, Arrow-decimal, polars
+        `Decimal` / `String` columns), digits finer than the currency kept
+        (docs/spec.md M1). `sku` is copied to the result. A column that is
+        not an item field raises `ValueError` naming it and the nearest
+        field (`max_prce`: did you mean `max_price`?), unless
+        `extra="ignore"`, which skips such columns. `now` supplies the time for every row when the frame has no
         `now` column. Returns a DataFrame of the same kind with one decision
         per row (same index for pandas): `sku`, `outcome`, `price`, `lower`,
         `upper`, `violated`, `binding`, `unmet`, `relaxed` (`;`-joined
@@ -370,12 +382,13 @@ class Policy:
         it and the nearest field, unless `extra="ignore"`, which skips it.
         Money columns may be:
 
-        - `decimal128(p, s)`, any scale: exact. More fractional digits than
-          the currency has is `invalid_input` for that row, except trailing
-          zeros (`14.300` is 14.30; docs/spec.md M1);
+        - `decimal128(p, s)` or `decimal256(p, s)`, any scale: exact, digits
+          finer than the currency too (docs/spec.md M1; `decimal128(18, 6)`
+          19.437300 is 19.4373, a proposal snapped to the tick);
         - an integer type: minor units (`1249` is 12.49 USD);
-        - `float64`: major units, rounded half-even (M2); NaN is absent, as
-          in `evaluate` and `evaluate_batch`.
+        - `float64`: major units, each float read exactly through its
+          shortest repr (M2); NaN is absent, as in `evaluate` and
+          `evaluate_batch`.
 
         Nulls are absent values. Counts and ids may be integers, whole
         `float64` or `decimal128` values; `now` / `last_change_at` also
@@ -390,7 +403,10 @@ class Policy:
         `reason` (`""` for none), `promo_spend`, `needs_approval`,
         `invalid_field`, and the bitmasks `violated_mask`, `binding_mask`,
         `unmet_mask` (int64, the `evaluate_batch` masks) and `relaxed_mask`
-        (int8). Money is `decimal128(38, s)` at the currency's scale.
+        (int8). Money is `decimal128(38, s)` at the currency's scale, except
+        `promo_spend`: `decimal128(38, s + 6)`, which holds the exact spend
+        (finer than the currency when a reference price is) whatever the
+        data.
         """
         ignore = _ignore_extra(extra)
         if not (hasattr(data, "__arrow_c_stream__") or hasattr(data, "__arrow_c_array__")):
@@ -497,9 +513,14 @@ class _Column:
             values = np.ascontiguousarray(secs.astype(np.int64))
             mask = nat if mask is None else (mask | nat)
             return (field, values, _mask_or_none(mask), False)
+        if is_money and kind in "OU":
+            # Decimal or str values (an object, string or Arrow decimal
+            # column): read exactly in the extension, each value as
+            # `evaluate` reads it (docs/spec.md M1).
+            values = np.ascontiguousarray(arr, dtype=object)
+            return (field, values, _mask_or_none(mask), False)
         what = "money" if is_money else "whole numbers"
-        hint = " (convert Decimal or str columns with Decimal scaling to int64 minor units)" if is_money else ""
-        raise ValueError(f"`{field}` has dtype `{arr.dtype}`; expected {what}{hint}")
+        raise ValueError(f"`{field}` has dtype `{arr.dtype}`; expected {what}")
 
     def _scalar(self, native: _native.NativePolicy, minor: bool) -> Optional[tuple[str, Any, Any, bool]]:
         field, v = self.field, self.values
@@ -530,19 +551,17 @@ class _Column:
                 raise ValueError(f'`{field}` is a float but money="minor" needs integer minor units')
             return (field, v, None, False)
         if isinstance(v, (str, decimal.Decimal)):
-            # Exact: Decimal and text are read the way single items are, then
-            # handed over in minor units (money) or as whole numbers.
+            if field in _MONEY_FIELDS:
+                # Exact, digits finer than the currency too: read in the
+                # extension the way single items are (docs/spec.md M1).
+                return (field, v, None, False)
+            # Counts: whole numbers only.
             try:
                 d = decimal.Decimal(v.strip() if isinstance(v, str) else v)
             except decimal.InvalidOperation:
                 return (field, _BAD, None, False)
             if not d.is_finite():
                 return (field, _BAD, None, False)
-            if field in _MONEY_FIELDS:
-                scaled = d.scaleb(native.minor_units)
-                if scaled != scaled.to_integral_value():
-                    return (field, _BAD, None, False)
-                return (field, int(scaled), None, True) if abs(scaled) < 2**62 else (field, _BAD, None, False)
             if d != d.to_integral_value() or abs(d) >= 2**62:
                 return (field, _BAD, None, False)
             return (field, int(d), None, False)
@@ -640,7 +659,10 @@ class BatchResult:
 
     Money arrays (`price`, `lower`, `upper`, `promo_spend`) are float64 in
     major units with NaN for none when the batch was given `money="major"`,
-    else int64 minor units with boolean `*_valid` arrays. `outcome` is uint8
+    else int64 minor units with boolean `*_valid` arrays. A `promo_spend`
+    finer than the minor unit (docs/spec.md M1) is the nearest float64, or
+    in int64 minor units rounded up (what the budget is charged);
+    `decision(i)` gives it exactly. `outcome` is uint8
     (`priceguard.Outcome`), `reason` uint8 codes (`priceguard.reason_name`),
     `violated` / `binding` / `unmet` uint64 rule bitmasks
     (`priceguard.rule_names`), `relaxed` a uint8 class bitmask
@@ -671,6 +693,7 @@ class BatchResult:
         "currency",
         "minor_units",
         "_source",
+        "_fine_spend",
     )
 
     price: np.ndarray
@@ -694,6 +717,10 @@ class BatchResult:
     currency: str
     minor_units: int
     _source: Optional[tuple[Policy, int, list[Any]]]
+    #: The exact `promo_spend` of rows where it is finer than the minor
+    #: unit: `(rows, units, scales)` arrays, the spend of `rows[j]` being
+    #: `units[j]` x 10**-`scales[j]` minor units (usually empty).
+    _fine_spend: tuple[np.ndarray, np.ndarray, np.ndarray]
 
     if TYPE_CHECKING:  # pragma: no cover - set by priceguard/_audit.py
 
@@ -725,6 +752,8 @@ class BatchResult:
         self.currency = currency
         self.minor_units = minor_units
         self._source: Optional[tuple[Policy, int, list[Any]]] = None
+        empty = np.zeros(0, dtype=np.int64)
+        self._fine_spend = raw.get("promo_spend_fine", (empty, empty, np.zeros(0, dtype=np.uint8)))
 
     def __len__(self) -> int:
         return len(self.outcome)
@@ -737,6 +766,13 @@ class BatchResult:
         )
 
     def _money_decimal(self, name: str, i: int) -> Optional[decimal.Decimal]:
+        if name == "promo_spend" and len(self._fine_spend[0]):
+            rows, units, scales = self._fine_spend
+            j = int(np.searchsorted(rows, i))
+            if j < len(rows) and int(rows[j]) == i:
+                # Finer than the minor unit: the exact spend, with the
+                # currency's digits and its own finer ones.
+                return decimal.Decimal(int(units[j])).scaleb(-(self.minor_units + int(scales[j])))
         arr = getattr(self, name)
         if self.money == "minor":
             if not getattr(self, f"{name}_valid")[i]:

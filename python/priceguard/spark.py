@@ -101,10 +101,16 @@ def split_budgets(policy: Policy, parts: int) -> dict[str, Any]:
     return spec
 
 
+#: Digits of `promo_spend` beyond the currency's: the exact spend, finer
+#: than the currency when a reference price is (docs/spec.md M1), always fits.
+SPEND_EXTRA_DIGITS = 6
+
+
 def _decision_fields(minor_units: int) -> list[Any]:
     from pyspark.sql import types as T
 
     money = T.DecimalType(38, minor_units)
+    spend = T.DecimalType(38, minor_units + SPEND_EXTRA_DIGITS)
     names = T.ArrayType(T.StringType(), containsNull=False)
     return [
         T.StructField("outcome", T.StringType(), False),
@@ -116,7 +122,7 @@ def _decision_fields(minor_units: int) -> list[Any]:
         T.StructField("unmet", names, False),
         T.StructField("relaxed", names, False),
         T.StructField("reason", T.StringType(), False),
-        T.StructField("promo_spend", money, True),
+        T.StructField("promo_spend", spend, True),
         T.StructField("needs_approval", T.BooleanType(), False),
         T.StructField("invalid_field", T.StringType(), True),
         T.StructField("violated_mask", T.LongType(), False),
@@ -137,13 +143,17 @@ def guard(
     """Applies `policy` to every row of `df` on the executors.
 
     `df` has docs/spec.md §3 column names (read as `Policy.evaluate_arrow`
-    reads them: `DecimalType` money exactly, integer money as minor units,
-    `DoubleType` money as major units rounded half-even; null and NaN are
+    reads them: `DecimalType` money of any scale exactly, integer money as
+    minor units, `DoubleType` money as major units read through each
+    double's shortest repr (docs/spec.md M1/M2: digits finer than the
+    currency are kept, the proposal snapped to the tick); null and NaN are
     absent). A column that is not an item field (nor `sku`) raises
     `ValueError` naming it and the nearest field, before any work, unless
     `extra="ignore"`: such columns are then carried through unread.
     Returns a DataFrame with every column of `df` followed by the decision
-    columns (`DECISION_COLUMNS`); a name clash raises `ValueError`.
+    columns (`DECISION_COLUMNS`); a name clash raises `ValueError`. Money is
+    `DecimalType(38, s)` at the currency's scale `s`, except `promo_spend`:
+    `DecimalType(38, s + 6)`, which holds the exact spend whatever the data.
 
     `budget_mode`: `"refuse"` (default) refuses a policy with campaign
     budgets; `"split"` gives each partition `budget // partitions` minor

@@ -13,11 +13,19 @@
 //! and evaluated as one batch.
 //!
 //! Money columns (docs/spec.md §3 names) may be:
-//! - `decimal128(p, s)`: exact; rescaled to the currency's minor unit. More
-//!   fractional digits than the currency has is `invalid_input` for that
-//!   row (docs/spec.md M1), except trailing zeros (`14.300` is 14.30);
+//! - `decimal128(p, s)` or `decimal256(p, s)`, any scale: exact
+//!   (docs/spec.md M1). Digits finer than the currency are kept, up to six
+//!   beyond the minor unit (a proposal's further digits still decide its
+//!   snap to the tick); each row's money is then brought to one scale
+//!   (`amounts::unify`) for `Columns::with_scales`;
 //! - an integer type: minor units;
-//! - `float64`: major units, rounded half-even like every float (M2).
+//! - `float64`: major units, read exactly through each float's shortest
+//!   repr like every float (M2).
+//!
+//! Output money is `decimal128(38, s)` at the currency's scale `s`, except
+//! `promo_spend`: `decimal128(38, s + 6)`, a fixed scale that holds every
+//! exact spend (finer than the currency when a reference price is, M1),
+//! whatever the data.
 //!
 //! Nulls are absent values, and so is a float64 NaN: it is pandas' and
 //! numpy's missing marker, and `evaluate` and `evaluate_batch` read it as
@@ -29,21 +37,23 @@ use std::sync::{Arc, Mutex};
 
 use arrow_array::cast::AsArray;
 use arrow_array::types::{
-    Decimal128Type, Float64Type, Int16Type, Int32Type, Int64Type, Int8Type, UInt16Type, UInt32Type,
-    UInt64Type, UInt8Type,
+    Decimal128Type, Decimal256Type, Float64Type, Int16Type, Int32Type, Int64Type, Int8Type,
+    UInt16Type, UInt32Type, UInt64Type, UInt8Type,
 };
 use arrow_array::{
     Array, ArrayRef, BooleanArray, Decimal128Array, Int64Array, Int8Array, ListArray, RecordBatch,
     StringArray,
 };
-use arrow_buffer::{Buffer, NullBuffer, OffsetBuffer, ScalarBuffer};
+use arrow_buffer::{i256, Buffer, NullBuffer, OffsetBuffer, ScalarBuffer};
 use arrow_schema::{DataType, Field as ArrowField, Schema, SchemaRef, TimeUnit};
 use priceguard::batch::Columns;
+use priceguard::money::{Amount, Digits, MAX_SCALE};
 use priceguard::schedule::Schedule;
-use priceguard::{BatchSummary, Budgets, Class, Currency, Decision, Field, Policy, Rule};
+use priceguard::{BatchSummary, Budgets, Class, Decision, Field, MoneyError, Policy, Rule};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
+use crate::amounts::{decimal_amount, decimal_text, spec_rank, unify, MoneyCol};
 use crate::policy::NativePolicy;
 
 /// Items per chunk: the chunk's items and decisions stay in L2.
@@ -52,22 +62,30 @@ const CHUNK: usize = 1024;
 /// Digits of the output `decimal128` money columns.
 const MONEY_PRECISION: u8 = 38;
 
-/// One converted value.
+/// Digits of the output `promo_spend` beyond the currency's: every exact
+/// spend fits (docs/spec.md M1: amounts keep six digits beyond the minor
+/// unit, and a spend has no more digits than its reference price).
+const SPEND_EXTRA: u8 = MAX_SCALE;
+
+/// One converted value: `Set(units, scale)`, in `10^-scale` minor units
+/// for money (scale 0 for everything else).
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Val {
     Absent,
-    Set(i64),
+    Set(i64, u8),
     Bad,
 }
 
 /// How a column's Arrow type is read; decided once from the schema.
 #[derive(Clone, Copy, Debug)]
 enum Read {
-    /// `decimal128` with `shift` = target scale - column scale.
-    Decimal { shift: i32 },
+    /// `decimal128` at Arrow scale `scale`.
+    Decimal { scale: i8 },
+    /// `decimal256` at Arrow scale `scale`.
+    Decimal256 { scale: i8 },
     /// Any integer type, taken as is (money: minor units).
     Int,
-    /// `float64` money in major units, rounded half-even.
+    /// `float64` money in major units, read exactly (shortest repr).
     FloatMoney,
     /// `float64` counts, times, ids: whole numbers only.
     FloatCount,
@@ -94,11 +112,7 @@ fn pow10(k: u32) -> Option<i128> {
 /// Decides how each docs/spec.md §3 column of `schema` is read; the first wrong
 /// type, a duplicate or a missing `proposed_price` is an error, and so is
 /// a column that is not a field unless `ignore_extra`.
-fn plan(
-    schema: &Schema,
-    cur: Currency,
-    ignore_extra: bool,
-) -> PyResult<(Vec<Plan>, Option<usize>)> {
+fn plan(schema: &Schema, ignore_extra: bool) -> PyResult<(Vec<Plan>, Option<usize>)> {
     let mut plans: Vec<Plan> = Vec::new();
     let mut sku = None;
     for (index, f) in schema.fields().iter().enumerate() {
@@ -120,7 +134,7 @@ fn plan(
             sku = Some(index);
             continue;
         }
-        let read = read_for(field, f.data_type(), cur)?;
+        let read = read_for(field, f.data_type())?;
         plans.push(Plan { field, index, read });
     }
     if !plans.iter().any(|p| p.field == Field::ProposedPrice) {
@@ -139,7 +153,7 @@ fn is_string(t: &DataType) -> bool {
     matches!(t, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View)
 }
 
-fn read_for(field: Field, t: &DataType, cur: Currency) -> PyResult<Read> {
+fn read_for(field: Field, t: &DataType) -> PyResult<Read> {
     let wrong = |expected: &str| {
         PyValueError::new_err(format!(
             "the column `{field}` has Arrow type `{t}`; expected {expected}"
@@ -155,59 +169,55 @@ fn read_for(field: Field, t: &DataType, cur: Currency) -> PyResult<Read> {
             _ => Err(wrong("campaign names (string or dictionary of strings)")),
         };
     }
-    let target = if field.is_money() {
-        i32::from(cur.minor_units())
-    } else {
-        0
-    };
-    let read = match t {
-        DataType::Decimal128(_, scale) => Read::Decimal {
-            shift: target - i32::from(*scale),
-        },
-        DataType::Int8
-        | DataType::Int16
-        | DataType::Int32
-        | DataType::Int64
-        | DataType::UInt8
-        | DataType::UInt16
-        | DataType::UInt32
-        | DataType::UInt64 => Read::Int,
-        DataType::Float64 if field.is_money() => Read::FloatMoney,
-        DataType::Float64 => Read::FloatCount,
-        DataType::Timestamp(unit, _) if matches!(field, Field::Now | Field::LastChangeAt) => {
-            Read::Timestamp {
-                per_second: match unit {
-                    TimeUnit::Second => 1,
-                    TimeUnit::Millisecond => 1_000,
-                    TimeUnit::Microsecond => 1_000_000,
-                    TimeUnit::Nanosecond => 1_000_000_000,
-                },
+    let read =
+        match t {
+            DataType::Decimal128(_, scale) => Read::Decimal { scale: *scale },
+            DataType::Decimal256(_, scale) => Read::Decimal256 { scale: *scale },
+            DataType::Int8
+            | DataType::Int16
+            | DataType::Int32
+            | DataType::Int64
+            | DataType::UInt8
+            | DataType::UInt16
+            | DataType::UInt32
+            | DataType::UInt64 => Read::Int,
+            DataType::Float64 if field.is_money() => Read::FloatMoney,
+            DataType::Float64 => Read::FloatCount,
+            DataType::Timestamp(unit, _) if matches!(field, Field::Now | Field::LastChangeAt) => {
+                Read::Timestamp {
+                    per_second: match unit {
+                        TimeUnit::Second => 1,
+                        TimeUnit::Millisecond => 1_000,
+                        TimeUnit::Microsecond => 1_000_000,
+                        TimeUnit::Nanosecond => 1_000_000_000,
+                    },
+                }
             }
-        }
-        _ if field.is_money() => {
-            return Err(wrong(
-                "decimal128, an integer type (minor units) or float64 (major units)",
-            ))
-        }
-        _ if matches!(field, Field::Now | Field::LastChangeAt) => {
-            return Err(wrong(
-                "timestamp, an integer type (unix seconds) or float64",
-            ))
-        }
-        _ => return Err(wrong("decimal128, an integer type or float64")),
-    };
+            _ if field.is_money() => return Err(wrong(
+                "decimal128, decimal256, an integer type (minor units) or float64 (major units)",
+            )),
+            _ if matches!(field, Field::Now | Field::LastChangeAt) => {
+                return Err(wrong(
+                    "timestamp, an integer type (unix seconds) or float64",
+                ))
+            }
+            _ => return Err(wrong("decimal128, decimal256, an integer type or float64")),
+        };
     Ok(read)
 }
 
-/// Converts rows `start..start + out.len()` of one column into `out`.
+/// Converts rows `start..start + out.len()` of one column (of `field`)
+/// into `out`.
 fn convert(
     policy: &Policy,
+    field: Field,
     read: Read,
     arr: &dyn Array,
     start: usize,
     out: &mut [Val],
 ) -> PyResult<()> {
     let cur = policy.currency();
+    let how = Digits::of(field);
     let k = out.len();
     let nulls = arr.logical_nulls();
     let absent = |i: usize| nulls.as_ref().is_some_and(|n| n.is_null(start + i));
@@ -219,34 +229,50 @@ fn convert(
             }
         }};
     }
-    let int = |v: i128| i64::try_from(v).map_or(Val::Bad, Val::Set);
+    let int = |v: i128| i64::try_from(v).map_or(Val::Bad, |x| Val::Set(x, 0));
+    let amount = |r: Result<Amount, MoneyError>| r.map_or(Val::Bad, |a| Val::Set(a.units, a.scale));
     match read {
         Read::AllNull => out.fill(Val::Absent),
-        Read::Decimal { shift } => {
+        Read::Decimal { scale } => {
             let a = arr
                 .as_primitive_opt::<Decimal128Type>()
                 .ok_or_else(|| internal("decimal128"))?;
             let vals: &[i128] = a.values();
-            if shift >= 0 {
-                let m = pow10(shift.unsigned_abs());
-                // Beyond 10^38 only zero still fits.
-                each!(vals, |v: i128| match m {
-                    Some(m) => v.checked_mul(m).map_or(Val::Bad, int),
-                    None if v == 0 => Val::Set(0),
-                    None => Val::Bad,
-                });
+            if !field.is_money() {
+                each!(vals, |v: i128| whole_decimal(v, scale));
+            } else if i32::from(scale) == i32::from(cur.minor_units()) {
+                // The currency's own scale, the common case: minor units.
+                each!(vals, |v: i128| whole_minor(v));
+            } else if i32::from(scale) < i32::from(cur.minor_units()) {
+                // Whole minor units: one multiply by a power of ten.
+                match pow10((i32::from(cur.minor_units()) - i32::from(scale)).unsigned_abs()) {
+                    Some(m) => each!(vals, |v: i128| v
+                        .checked_mul(m)
+                        .map_or(Val::Bad, whole_minor)),
+                    // Beyond 10^38 only zero still fits.
+                    None => each!(vals, |v: i128| if v == 0 {
+                        Val::Set(0, 0)
+                    } else {
+                        Val::Bad
+                    }),
+                }
             } else {
-                // More digits than the currency has: exact only when the
-                // extra digits are zeros (M1).
-                let d = pow10(shift.unsigned_abs());
-                each!(vals, |v: i128| match d {
-                    Some(d) if v % d == 0 => int(v / d),
-                    Some(_) => Val::Bad,
-                    // Beyond 10^38: only zero has that many trailing zeros.
-                    None if v == 0 => Val::Set(0),
-                    None => Val::Bad,
-                });
+                each!(vals, |v: i128| amount(decimal_amount(cur, v, scale, how)));
             }
+        }
+        Read::Decimal256 { scale } => {
+            let a = arr
+                .as_primitive_opt::<Decimal256Type>()
+                .ok_or_else(|| internal("decimal256"))?;
+            let vals: &[i256] = a.values();
+            each!(vals, |v: i256| match (v.to_i128(), field.is_money()) {
+                (Some(x), true) => amount(decimal_amount(cur, x, scale, how)),
+                (Some(x), false) => whole_decimal(x, scale),
+                // Beyond 128 bits: a money value may still be in range
+                // with enough fractional digits; read as its text.
+                (None, true) => amount(cur.parse_amount(&decimal_text(&v.to_string(), scale), how)),
+                (None, false) => Val::Bad,
+            });
         }
         Read::Int => {
             macro_rules! ints {
@@ -270,7 +296,7 @@ fn convert(
             each!(a.values(), |v: f64| if v.is_nan() {
                 Val::Absent
             } else {
-                cur.float_to_minor(v).map_or(Val::Bad, Val::Set)
+                amount(cur.float_to_amount(v, how))
             });
         }
         Read::FloatCount => {
@@ -281,7 +307,7 @@ fn convert(
                 if v.is_nan() {
                     Val::Absent
                 } else if v.is_finite() && v.fract() == 0.0 && v.abs() <= 9.0e15 {
-                    Val::Set(v as i64)
+                    Val::Set(v as i64, 0)
                 } else {
                     Val::Bad
                 }
@@ -304,11 +330,35 @@ fn convert(
                 _ => return Err(internal("timestamp")),
             };
             // Whole seconds, rounded down (a time before 1970 stays before).
-            each!(vals, |v: i64| Val::Set(v.div_euclid(per_second)));
+            each!(vals, |v: i64| Val::Set(v.div_euclid(per_second), 0));
         }
         Read::CampaignName => convert_campaign(policy, arr, start, out)?,
     }
     Ok(())
+}
+
+/// An amount in whole minor units, within [`priceguard::MAX_MONEY`].
+#[inline(always)]
+fn whole_minor(v: i128) -> Val {
+    if v.unsigned_abs() <= priceguard::MAX_MONEY.unsigned_abs() as u128 {
+        Val::Set(v as i64, 0)
+    } else {
+        Val::Bad
+    }
+}
+
+/// A count, time or id given as a decimal: whole numbers only (trailing
+/// zeros are fine: `3.00` is 3).
+fn whole_decimal(v: i128, scale: i8) -> Val {
+    let int = |v: i128| i64::try_from(v).map_or(Val::Bad, |x| Val::Set(x, 0));
+    let k = pow10(u32::from(scale.unsigned_abs()));
+    match (scale >= 0, k) {
+        (true, Some(d)) if v % d == 0 => int(v / d),
+        (false, Some(m)) => v.checked_mul(m).map_or(Val::Bad, int),
+        // Beyond 10^38: only zero fits either way.
+        (_, None) if v == 0 => Val::Set(0, 0),
+        _ => Val::Bad,
+    }
 }
 
 fn internal(what: &str) -> PyErr {
@@ -317,7 +367,7 @@ fn internal(what: &str) -> PyErr {
 
 fn campaign_val(policy: &Policy, name: Option<&str>) -> Val {
     name.map_or(Val::Absent, |n| {
-        Val::Set(i64::from(policy.campaign_id(n).0))
+        Val::Set(i64::from(policy.campaign_id(n).0), 0)
     })
 }
 
@@ -380,7 +430,40 @@ fn string_at(arr: &dyn Array, i: usize) -> Option<Option<&str>> {
 /// invalid proposal), so it is rejected in place: never counted by the
 /// breaker, never spending budget; the field is named afterwards.
 struct Cols {
-    cols: Vec<(Field, Vec<i64>, Vec<u8>, usize)>,
+    cols: Vec<ColBuf>,
+    /// Each row's scale, when some money value is finer than the minor unit.
+    row_scales: Vec<u8>,
+}
+
+/// One planned column's converted rows.
+struct ColBuf {
+    field: Field,
+    /// Values (money in `10^-scales[r]` minor units; 0 where absent).
+    vals: Vec<i64>,
+    /// Validity bits.
+    bits: Vec<u8>,
+    /// Rows without a value.
+    missing: usize,
+    /// Each row's scale, when `fine`.
+    scales: Vec<u8>,
+    /// Some value is finer than the minor unit.
+    fine: bool,
+}
+
+impl ColBuf {
+    /// Row `row` holds a value finer than the minor unit, at `scale`: the
+    /// column's scales are made (all 0) on its first such value.
+    #[cold]
+    fn mark_fine(&mut self, row: usize, scale: u8) {
+        if !self.fine {
+            self.scales.clear();
+            self.scales.resize(self.vals.len(), 0);
+            self.fine = true;
+        }
+        if let Some(slot) = self.scales.get_mut(row) {
+            *slot = scale;
+        }
+    }
 }
 
 impl Cols {
@@ -388,19 +471,29 @@ impl Cols {
         Cols {
             cols: plans
                 .iter()
-                .map(|p| (p.field, Vec::new(), Vec::new(), 0))
+                .map(|p| ColBuf {
+                    field: p.field,
+                    vals: Vec::new(),
+                    bits: Vec::new(),
+                    missing: 0,
+                    scales: Vec::new(),
+                    fine: false,
+                })
                 .collect(),
+            row_scales: Vec::new(),
         }
     }
 
     /// `n` rows, every one absent.
     fn reset(&mut self, n: usize) {
-        for (_, vals, bits, missing) in &mut self.cols {
-            vals.clear();
-            vals.resize(n, 0);
-            bits.clear();
-            bits.resize(n.div_ceil(8), 0);
-            *missing = n;
+        for c in &mut self.cols {
+            c.vals.clear();
+            c.vals.resize(n, 0);
+            c.bits.clear();
+            c.bits.resize(n.div_ceil(8), 0);
+            c.missing = n;
+            c.scales.clear();
+            c.fine = false;
         }
     }
 
@@ -420,24 +513,35 @@ impl Cols {
         vals: &mut [Val],
     ) -> PyResult<()> {
         let vals = vals.get_mut(..k).unwrap_or(&mut []);
-        for (p, (field, out, bits, missing)) in plans.iter().zip(self.cols.iter_mut()) {
-            convert(policy, p.read, batch.column(p.index).as_ref(), start, vals)?;
+        for (p, c) in plans.iter().zip(self.cols.iter_mut()) {
+            convert(
+                policy,
+                p.field,
+                p.read,
+                batch.column(p.index).as_ref(),
+                start,
+                vals,
+            )?;
             let ids = matches!(p.field, Field::Campaign | Field::Segment);
             for (r, v) in vals.iter().enumerate() {
                 let row = at + r;
                 let ok = match *v {
                     // Ids must fit u32, as `Item::set` requires.
-                    Val::Set(x) if ids && u32::try_from(x).is_err() => false,
-                    Val::Set(x) => {
-                        if let (Some(slot), Some(byte)) = (out.get_mut(row), bits.get_mut(row / 8))
+                    Val::Set(x, _) if ids && u32::try_from(x).is_err() => false,
+                    Val::Set(x, sc) => {
+                        if let (Some(slot), Some(byte)) =
+                            (c.vals.get_mut(row), c.bits.get_mut(row / 8))
                         {
                             *slot = x;
                             *byte |= 1 << (row % 8);
-                            *missing = missing.saturating_sub(1);
+                            c.missing = c.missing.saturating_sub(1);
+                        }
+                        if sc != 0 {
+                            c.mark_fine(row, sc);
                         }
                         true
                     }
-                    Val::Absent => *field != Field::ProposedPrice,
+                    Val::Absent => c.field != Field::ProposedPrice,
                     Val::Bad => false,
                 };
                 if let (false, Some(b)) = (ok, bad.get_mut(row)) {
@@ -451,18 +555,40 @@ impl Cols {
     }
 
     /// Evaluates rows `0..n` (converted by `fill`) into `out`, drawing on
-    /// `budgets`.
+    /// `budgets`. A row whose money no longer fits 64 bits at its scale is
+    /// named in `bad` too.
     fn evaluate(
         &mut self,
         policy: &Policy,
         n: usize,
-        bad: &[Option<Field>],
+        bad: &mut [Option<Field>],
         out: &mut [Decision],
         budgets: &mut Budgets,
     ) -> PyResult<BatchSummary> {
-        for (field, vals, _, _) in &mut self.cols {
-            if *field == Field::ProposedPrice {
-                for (v, b) in vals.iter_mut().zip(bad) {
+        // Values finer than the minor unit: each row's money at one scale.
+        let fine = self.cols.iter().any(|c| c.fine) && {
+            let mut money: Vec<MoneyCol<'_>> = self
+                .cols
+                .iter_mut()
+                .filter(|c| c.field.is_money())
+                .map(|c| MoneyCol {
+                    field: c.field,
+                    vals: c.vals.get_mut(..n).unwrap_or(&mut []),
+                    valid: (c.missing > 0).then_some(c.bits.as_slice()),
+                    scales: c.fine.then_some(c.scales.as_slice()),
+                })
+                .collect();
+            unify(&mut money, &mut self.row_scales, n, |r, f| {
+                if let Some(b) = bad.get_mut(r) {
+                    if b.is_none_or(|old| spec_rank(f) < spec_rank(old)) {
+                        *b = Some(f);
+                    }
+                }
+            })
+        };
+        for c in &mut self.cols {
+            if c.field == Field::ProposedPrice {
+                for (v, b) in c.vals.iter_mut().zip(bad.iter()) {
                     if b.is_some() {
                         *v = 0;
                     }
@@ -472,17 +598,22 @@ impl Cols {
         let proposed = self
             .cols
             .iter()
-            .find(|c| c.0 == Field::ProposedPrice)
-            .and_then(|c| c.1.get(..n))
+            .find(|c| c.field == Field::ProposedPrice)
+            .and_then(|c| c.vals.get(..n))
             .ok_or_else(|| PyValueError::new_err("no `proposed_price` column"))?;
         let mut columns = Columns::new(proposed);
-        for (field, vals, bits, missing) in &self.cols {
-            if *field == Field::ProposedPrice {
+        if fine {
+            columns = columns
+                .with_scales(self.row_scales.get(..n).unwrap_or(&[]))
+                .map_err(|e| PyValueError::new_err(e.to_string()))?;
+        }
+        for c in &self.cols {
+            if c.field == Field::ProposedPrice {
                 continue;
             }
-            let validity = (*missing > 0).then_some(bits.as_slice());
+            let validity = (c.missing > 0).then_some(c.bits.as_slice());
             columns = columns
-                .with(*field, vals.get(..n).unwrap_or(&[]), validity)
+                .with(c.field, c.vals.get(..n).unwrap_or(&[]), validity)
                 .map_err(|e| PyValueError::new_err(e.to_string()))?;
         }
         let out = out.get_mut(..n).unwrap_or(&mut []);
@@ -642,6 +773,22 @@ impl Money {
         self.valid.push(v.is_some());
     }
 
+    /// A decision's exact spend (`units` x `10^-scale` minor units) at
+    /// [`SPEND_EXTRA`] digits beyond the minor unit.
+    #[inline]
+    fn push_spend(&mut self, v: Option<i64>, scale: u8) {
+        /// Whole minor units at `SPEND_EXTRA` digits beyond them.
+        const WHOLE: i128 = 10_i128.pow(SPEND_EXTRA as u32);
+        let to = if scale == 0 {
+            WHOLE
+        } else {
+            10_i128.pow(u32::from(SPEND_EXTRA.saturating_sub(scale)))
+        };
+        // At most 2^63 x 10^6: far inside an i128.
+        self.vals.push(i128::from(v.unwrap_or(0)).wrapping_mul(to));
+        self.valid.push(v.is_some());
+    }
+
     fn finish(self, scale: i8) -> PyResult<ArrayRef> {
         let nulls = NullBuffer::from(self.valid);
         let nulls = (nulls.null_count() > 0).then_some(nulls);
@@ -680,7 +827,7 @@ impl Out {
         self.price.push(d.price);
         self.lower.push(d.lower);
         self.upper.push(d.upper);
-        self.promo_spend.push(d.promo_spend);
+        self.promo_spend.push_spend(d.promo_spend, d.spend_scale);
         self.violated.push(d.violated.0, &t.rules);
         self.binding.push(d.binding.0, &t.rules);
         self.unmet.push(d.unmet.0, &t.rules);
@@ -712,7 +859,7 @@ impl Out {
         cols.push(self.unmet.finish()?);
         cols.push(self.relaxed.finish()?);
         cols.push(Arc::new(self.reason.finish()?));
-        cols.push(self.promo_spend.finish(scale)?);
+        cols.push(self.promo_spend.finish(spend_scale(scale))?);
         cols.push(Arc::new(BooleanArray::from(self.needs_approval)));
         let invalid: StringArray = self
             .invalid_field
@@ -729,9 +876,15 @@ impl Out {
     }
 }
 
+/// The Arrow scale of the output `promo_spend` for a currency scale.
+fn spend_scale(scale: i8) -> i8 {
+    scale.saturating_add(i8::try_from(SPEND_EXTRA).unwrap_or(i8::MAX))
+}
+
 /// The schema of the decisions (with the input's `sku` field first, if any).
 fn out_schema(scale: i8, sku: Option<&ArrowField>) -> SchemaRef {
     let money = DataType::Decimal128(MONEY_PRECISION, scale);
+    let spend = DataType::Decimal128(MONEY_PRECISION, spend_scale(scale));
     let names = DataType::List(item_field());
     let mut fields: Vec<ArrowField> = Vec::with_capacity(18);
     if let Some(s) = sku {
@@ -747,7 +900,7 @@ fn out_schema(scale: i8, sku: Option<&ArrowField>) -> SchemaRef {
         ArrowField::new("unmet", names.clone(), false),
         ArrowField::new("relaxed", names, false),
         ArrowField::new("reason", DataType::Utf8, false),
-        ArrowField::new("promo_spend", money, true),
+        ArrowField::new("promo_spend", spend, true),
         ArrowField::new("needs_approval", DataType::Boolean, false),
         ArrowField::new("invalid_field", DataType::Utf8, true),
         ArrowField::new("violated_mask", DataType::Int64, false),
@@ -881,7 +1034,7 @@ fn run_whole(
         }
     }
     let mut out = vec![Decision::default(); total];
-    let summary = cols.evaluate(policy, total, &bad, &mut out, budgets)?;
+    let summary = cols.evaluate(policy, total, &mut bad, &mut out, budgets)?;
     name_invalid(&mut out, &bad);
     let mut outputs = Vec::with_capacity(batches.len());
     let mut at = 0;
@@ -948,7 +1101,7 @@ pub(crate) fn evaluate<'py>(
     // Import every batch first (zero-copy: the buffers stay where the
     // producer put them), then work without the GIL.
     let (in_schema, batches) = crate::arrow_ffi::import(data)?;
-    let (plans, sku) = plan(&in_schema, policy.currency(), ignore_extra)?;
+    let (plans, sku) = plan(&in_schema, ignore_extra)?;
     let scale = i8::try_from(policy.currency().minor_units()).unwrap_or(i8::MAX);
     let schema = out_schema(scale, sku.map(|i| in_schema.field(i)));
     let (outputs, _summary) = match state {
@@ -980,23 +1133,51 @@ mod tests {
     use super::*;
 
     #[test]
-    fn decimal_rescale() {
+    fn decimals_of_any_scale() {
         let policy = Policy::from_toml_str(
             "name = \"t\"\ncurrency = \"USD\"\n[bounds]\nmin_price = \"1\"\nmax_price = \"100\"\n",
         )
         .unwrap();
+        let cost = |read: Read, a: &dyn Array| {
+            let mut out = vec![Val::Absent; a.len()];
+            convert(&policy, Field::UnitCost, read, a, 0, &mut out).unwrap();
+            out
+        };
+        // 14.3000 is whole cents; 14.3010 keeps its tenth of a cent.
         let a = Decimal128Array::from(vec![Some(143_000), Some(143_010), None])
             .with_precision_and_scale(10, 4)
             .unwrap();
-        let mut out = [Val::Absent; 3];
-        convert(&policy, Read::Decimal { shift: -2 }, &a, 0, &mut out).unwrap();
-        assert_eq!(out, [Val::Set(1430), Val::Bad, Val::Absent]);
-        // A scale so negative that 10^shift overflows: only zero fits.
+        assert_eq!(
+            cost(Read::Decimal { scale: 4 }, &a),
+            [Val::Set(1430, 0), Val::Set(14301, 1), Val::Absent]
+        );
+        // A scale so negative that 10^-scale overflows: only zero fits.
         let b = Decimal128Array::from(vec![Some(0), Some(1)]);
-        let mut out = [Val::Absent; 2];
-        convert(&policy, Read::Decimal { shift: 40 }, &b, 0, &mut out).unwrap();
-        assert_eq!(out, [Val::Set(0), Val::Bad]);
-        convert(&policy, Read::Decimal { shift: -40 }, &b, 0, &mut out).unwrap();
-        assert_eq!(out, [Val::Set(0), Val::Bad]);
+        assert_eq!(
+            cost(Read::Decimal { scale: -40 }, &b),
+            [Val::Set(0, 0), Val::Bad]
+        );
+        // Forty decimals: 1e-40 is below the eighth decimal, rounded to 0.
+        assert_eq!(
+            cost(Read::Decimal { scale: 40 }, &b),
+            [Val::Set(0, 0), Val::Set(0, 0)]
+        );
+        // decimal256: beyond 128 bits, read through its text.
+        let big = i256::from_i128(3_969_400_000_000_000_000_000_000_000_000_000_000)
+            .wrapping_mul(i256::from_i128(1_000_000));
+        let c = arrow_array::Decimal256Array::from(vec![Some(i256::from_i128(39_694)), Some(big)])
+            .with_precision_and_scale(76, 4)
+            .unwrap();
+        assert_eq!(
+            cost(Read::Decimal256 { scale: 4 }, &c),
+            [Val::Set(39_694, 2), Val::Bad]
+        );
+        let d = arrow_array::Decimal256Array::from(vec![Some(big)])
+            .with_precision_and_scale(76, 42)
+            .unwrap();
+        assert_eq!(
+            cost(Read::Decimal256 { scale: 42 }, &d),
+            [Val::Set(39_694, 2)]
+        );
     }
 }

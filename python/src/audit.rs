@@ -6,14 +6,16 @@
 use std::fs::{File, OpenOptions};
 use std::io::{BufReader, Write};
 
-use numpy::{PyReadonlyArray1, PyUntypedArrayMethods};
+use numpy::{PyArray1, PyArrayMethods, PyReadonlyArray1, PyUntypedArrayMethods};
 use priceguard::audit::{self, AuditChain, PolicyStamp, VerifyError};
 use priceguard::metrics::Metrics as CoreMetrics;
+use priceguard::money::Amount;
 use priceguard::{ClassSet, Decision as CoreDecision, Field, Item, Outcome, Reason, RuleSet};
 use pyo3::exceptions::{PyOSError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::PyDict;
+use pyo3::types::{PyDict, PyFloat, PyInt};
 
+use crate::convert::set_field;
 use crate::decision::Decision;
 use crate::policy::NativePolicy;
 
@@ -192,6 +194,10 @@ enum Values {
     Ints(Vec<i64>),
     Float(f64),
     Int(i64),
+    /// Money as Python objects (`Decimal`, `str`, ...), read as
+    /// `Policy.evaluate` reads them.
+    Objects(Vec<Py<PyAny>>),
+    Object(Py<PyAny>),
 }
 
 struct Col {
@@ -214,10 +220,14 @@ fn read_col(spec: &Bound<'_, PyAny>) -> PyResult<Col> {
         Values::Floats(a.as_slice()?.to_vec())
     } else if let Ok(a) = values.extract::<PyReadonlyArray1<'_, i64>>() {
         Values::Ints(a.as_slice()?.to_vec())
-    } else if let Ok(v) = values.extract::<i64>() {
-        Values::Int(v)
-    } else {
+    } else if let Ok(a) = values.cast::<PyArray1<Py<PyAny>>>() {
+        Values::Objects(a.to_vec()?)
+    } else if values.is_instance_of::<PyInt>() {
+        Values::Int(values.extract::<i64>()?)
+    } else if values.is_instance_of::<PyFloat>() {
         Values::Float(values.extract::<f64>()?)
+    } else {
+        Values::Object(values.clone().unbind())
     };
     let mask = mask
         .map(|m| m.as_slice().map(<[bool]>::to_vec))
@@ -230,8 +240,9 @@ fn read_col(spec: &Bound<'_, PyAny>) -> PyResult<Col> {
     })
 }
 
-/// Item `i` as the batch read it; `None` when a value cannot be read.
-fn item_at(policy: &priceguard::Policy, cols: &[Col], i: usize) -> Option<Item> {
+/// Item `i` as the batch read it (money exactly, docs/spec.md M1);
+/// `None` when a value cannot be read.
+fn item_at(py: Python<'_>, policy: &priceguard::Policy, cols: &[Col], i: usize) -> Option<Item> {
     let mut item = Item::new(0);
     for c in cols {
         if c.mask
@@ -245,6 +256,14 @@ fn item_at(policy: &priceguard::Policy, cols: &[Col], i: usize) -> Option<Item> 
             Values::Ints(v) => (None, Some(*v.get(i)?)),
             Values::Float(v) => (Some(*v), None),
             Values::Int(v) => (None, Some(*v)),
+            Values::Objects(v) => {
+                set_field(policy, &mut item, c.field, v.get(i)?.bind(py)).ok()?;
+                continue;
+            }
+            Values::Object(v) => {
+                set_field(policy, &mut item, c.field, v.bind(py)).ok()?;
+                continue;
+            }
         };
         let ok = match (float, int) {
             (Some(f), _) if f.is_nan() => true,
@@ -254,7 +273,8 @@ fn item_at(policy: &priceguard::Policy, cols: &[Col], i: usize) -> Option<Item> 
                 item = item.with_campaign(priceguard::CampaignId(id));
                 true
             }
-            (None, Some(v)) if c.minor => item.set(c.field, v),
+            // Raising the scale if an earlier value was finer.
+            (None, Some(v)) if c.minor => item.set_amount(c.field, Amount::minor(v)).is_ok(),
             (None, Some(v)) => policy
                 .set_field_decimal(&mut item, c.field, rust_decimal::Decimal::from(v))
                 .is_ok(),
@@ -279,11 +299,14 @@ fn array<'py, T: numpy::Element>(
 
 /// Appends one record per row of a batch to the log at `path`: `spec` is
 /// what `_evaluate_batch` was given, `out` the decision arrays with money
-/// as int64 minor units and `<name>_valid` masks; `(appended, records in
-/// all, head hash)`.
+/// as int64 minor units and `<name>_valid` masks, and
+/// `promo_spend_fine` the exact spends finer than the minor unit (rows,
+/// units, scales); `(appended, records in all, head hash)`.
 #[pyfunction]
 #[pyo3(signature = (policy, path, n, spec, skus, out, unix_ms))]
+#[allow(clippy::too_many_arguments)]
 pub fn _audit_append_batch(
+    py: Python<'_>,
     policy: &NativePolicy,
     path: &str,
     n: usize,
@@ -315,6 +338,23 @@ pub fn _audit_append_batch(
         let ok = *ok.as_slice()?.get(i).ok_or_else(bad)?;
         Ok(ok.then_some(*v.as_slice()?.get(i).ok_or_else(bad)?))
     };
+    // Exact spends finer than the minor unit, by row.
+    let mut fine: std::collections::HashMap<usize, (i64, u8)> = std::collections::HashMap::new();
+    if let Some(f) = out.get_item("promo_spend_fine")? {
+        let (rows, units, scales): (
+            PyReadonlyArray1<'_, i64>,
+            PyReadonlyArray1<'_, i64>,
+            PyReadonlyArray1<'_, u8>,
+        ) = f.extract()?;
+        for ((r, u), s) in rows
+            .as_slice()?
+            .iter()
+            .zip(units.as_slice()?)
+            .zip(scales.as_slice()?)
+        {
+            fine.insert(usize::try_from(*r).map_err(|_| bad())?, (*u, *s));
+        }
+    }
     let stamp = PolicyStamp::of(p);
     let (file, mut chain) = open_log(path)?;
     let before = chain.records();
@@ -323,7 +363,7 @@ pub fn _audit_append_batch(
         let o = *outcome.as_slice()?.get(i).ok_or_else(bad)?;
         let r = *reason.as_slice()?.get(i).ok_or_else(bad)?;
         let f = *invalid.as_slice()?.get(i).ok_or_else(bad)?;
-        let d = CoreDecision {
+        let mut d = CoreDecision {
             outcome: *Outcome::ALL.get(usize::from(o)).ok_or_else(bad)?,
             reason: Reason::from_code(u32::from(r)).ok_or_else(bad)?,
             price: money_at(0, i)?,
@@ -340,10 +380,14 @@ pub fn _audit_append_batch(
                 .ok()
                 .and_then(|f| Field::ALL.get(f).copied()),
         };
+        if let Some(&(units, scale)) = fine.get(&i) {
+            d.promo_spend = Some(units);
+            d.spend_scale = scale;
+        }
         let item = if d.reason == Reason::InvalidInput {
             None
         } else {
-            item_at(p, &cols, i)
+            item_at(py, p, &cols, i)
         };
         let sku = skus.as_ref().and_then(|s| s.get(i).cloned().flatten());
         chain.push_record(

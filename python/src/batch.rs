@@ -11,14 +11,15 @@
 //! batch). A policy with a circuit breaker judges the whole batch at
 //! once, so it is evaluated as one chunk.
 
-use numpy::{PyArray1, PyArrayMethods, PyReadonlyArray1};
+use numpy::{IntoPyArray, PyArray1, PyArrayMethods, PyReadonlyArray1};
 use priceguard::{Budgets, Field, Outcome, Policy};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
 
-use crate::columns::{kind_for, Column, Values};
-use crate::convert::money_to_py;
+use crate::amounts::read_amount;
+use crate::columns::{kind_for, Column, Kind, Values};
+use crate::convert::{decimal_class, money_to_py};
 use crate::outbuf::Outputs;
 use crate::run::run;
 
@@ -28,6 +29,30 @@ enum Held<'py> {
     I64(PyReadonlyArray1<'py, i64>),
     ScalarF64(f64),
     ScalarI64(i64),
+    /// Money from Python objects (`Decimal`, `str`, ...), read exactly
+    /// with the GIL held, before the work: units and scales.
+    Amounts(Vec<i64>, Vec<u8>),
+    ScalarAmount(i64, u8),
+}
+
+/// Reads a money column of Python objects (an object array) exactly, as
+/// `Policy.evaluate` reads each value (`amounts::read_amount`).
+pub(crate) fn read_objects(
+    policy: &Policy,
+    field: Field,
+    values: &Bound<'_, PyArray1<Py<PyAny>>>,
+) -> PyResult<(Vec<i64>, Vec<u8>)> {
+    let py = values.py();
+    let ro = values.try_readonly()?;
+    let view = ro.as_array();
+    let mut units = Vec::with_capacity(view.len());
+    let mut scales = Vec::with_capacity(view.len());
+    for obj in view.iter() {
+        let (u, s) = read_amount(policy, field, obj.bind(py));
+        units.push(u);
+        scales.push(s);
+    }
+    Ok((units, scales))
 }
 
 fn len_error(field: Field, what: &str, got: usize, n: usize) -> PyErr {
@@ -71,6 +96,12 @@ pub(crate) fn evaluate<'py>(
             Held::ScalarF64(values.extract()?)
         } else if values.is_instance_of::<PyInt>() {
             Held::ScalarI64(values.extract()?)
+        } else if let (true, Ok(a)) = (field.is_money(), values.cast::<PyArray1<Py<PyAny>>>()) {
+            let (u, s) = read_objects(policy, field, a)?;
+            Held::Amounts(u, s)
+        } else if field.is_money() && (values.is_instance_of::<PyString>() || is_decimal(&values)) {
+            let (u, s) = read_amount(policy, field, &values);
+            Held::ScalarAmount(u, s)
         } else {
             return Err(PyValueError::new_err(format!(
                 "`{field}` must be a 1-d float64 or int64 array or a scalar, not `{}`",
@@ -93,6 +124,27 @@ pub(crate) fn evaluate<'py>(
     let mut cols = Vec::with_capacity(held.len());
     for (field, v, mask, col_minor) in &held {
         let (values, float) = match v {
+            Held::Amounts(u, s) => {
+                if u.len() != n {
+                    return Err(len_error(*field, "array", u.len(), n));
+                }
+                cols.push(Column {
+                    field: *field,
+                    kind: Kind::Exact,
+                    values: Values::Amounts(u, s),
+                    mask: mask_slice(*field, mask.as_ref(), n)?,
+                });
+                continue;
+            }
+            Held::ScalarAmount(u, s) => {
+                cols.push(Column {
+                    field: *field,
+                    kind: Kind::Exact,
+                    values: Values::ScalarAmount(*u, *s),
+                    mask: None,
+                });
+                continue;
+            }
             Held::F64(a) => {
                 let s = a
                     .as_slice()
@@ -114,18 +166,7 @@ pub(crate) fn evaluate<'py>(
             Held::ScalarF64(v) => (Values::ScalarF64(*v), true),
             Held::ScalarI64(v) => (Values::ScalarI64(*v), false),
         };
-        let mask = match mask {
-            None => None,
-            Some(m) => {
-                let s = m
-                    .as_slice()
-                    .map_err(|e| PyValueError::new_err(format!("`{field}` mask: {e}")))?;
-                if s.len() != n {
-                    return Err(len_error(*field, "mask", s.len(), n));
-                }
-                Some(s)
-            }
-        };
+        let mask = mask_slice(*field, mask.as_ref(), n)?;
         cols.push(Column {
             field: *field,
             kind: kind_for(*field, *col_minor, float)?,
@@ -153,6 +194,7 @@ pub(crate) fn evaluate<'py>(
         needs_approval,
         invalid_field,
         rows: _,
+        fine_spends,
     } = outs;
     price.export(py, &dict, "price")?;
     lower.export(py, &dict, "lower")?;
@@ -166,6 +208,23 @@ pub(crate) fn evaluate<'py>(
     dict.set_item("relaxed", relaxed.into_pyarray(py)?)?;
     dict.set_item("needs_approval", needs_approval.into_bool_pyarray(py)?)?;
     dict.set_item("invalid_field", invalid_field.into_pyarray(py)?)?;
+    // The exact spends finer than the minor unit, by row (usually none).
+    let mut fine = fine_spends.into_inner().unwrap_or_default();
+    fine.sort_unstable();
+    let rows: Vec<i64> = fine
+        .iter()
+        .map(|f| i64::try_from(f.0).unwrap_or(i64::MAX))
+        .collect();
+    let units: Vec<i64> = fine.iter().map(|f| f.1).collect();
+    let scales: Vec<u8> = fine.iter().map(|f| f.2).collect();
+    dict.set_item(
+        "promo_spend_fine",
+        (
+            rows.into_pyarray(py),
+            units.into_pyarray(py),
+            scales.into_pyarray(py),
+        ),
+    )?;
 
     let s = PyDict::new(py);
     s.set_item("items", summary.items)?;
@@ -179,6 +238,29 @@ pub(crate) fn evaluate<'py>(
     s.set_item("budgets_remaining", budget_dict(py, policy, &budgets)?)?;
     dict.set_item("summary", s)?;
     Ok(dict)
+}
+
+/// A column's absent mask as a slice of `n` flags.
+fn mask_slice<'a>(
+    field: Field,
+    mask: Option<&'a PyReadonlyArray1<'_, bool>>,
+    n: usize,
+) -> PyResult<Option<&'a [bool]>> {
+    let Some(m) = mask else {
+        return Ok(None);
+    };
+    let s = m
+        .as_slice()
+        .map_err(|e| PyValueError::new_err(format!("`{field}` mask: {e}")))?;
+    if s.len() != n {
+        return Err(len_error(field, "mask", s.len(), n));
+    }
+    Ok(Some(s))
+}
+
+/// Whether `obj` is a `decimal.Decimal`.
+pub(crate) fn is_decimal(obj: &Bound<'_, PyAny>) -> bool {
+    decimal_class(obj.py()).is_ok_and(|c| obj.is_instance(c.as_any()).unwrap_or(false))
 }
 
 /// `{campaign: remaining budget as Decimal}` after the batch.

@@ -1,10 +1,20 @@
 //! Conversion of a numpy batch's input columns (float64 or int64 arrays,
-//! scalars, bool masks) into the int64 minor-unit columns with Arrow-style
-//! validity bits that core's `Columns` reads, one chunk of rows at a time,
-//! and the float64 columns core's float block path reads as they are.
+//! exact amounts read from Python objects, scalars, bool masks) into the
+//! int64 columns with Arrow-style validity bits that core's `Columns`
+//! reads, one chunk of rows at a time, and the float64 columns core's
+//! float block path reads as they are.
+//!
+//! Money is read exactly (docs/spec.md M1): a value finer than the minor
+//! unit (a float64 `19.4373`, a `Decimal('3.9694')`) is kept as a count of
+//! `10^-scale` minor units with its scale beside it, and `amounts::unify`
+//! brings each row's values to one scale afterwards. A chunk of whole
+//! minor units has no scales and takes the paths it always did.
 
 use priceguard::binding::{FloatColumns, TimeColumn, FLAG_FAST, FLAG_LOOK, FLAG_NAN};
+use priceguard::money::Digits;
 use priceguard::{Currency, Field};
+
+use crate::amounts::{ABSENT, BAD};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
@@ -18,12 +28,18 @@ pub(crate) enum Values<'a> {
     I64(&'a [i64]),
     ScalarF64(f64),
     ScalarI64(i64),
+    /// Exact money read from Python objects (`amounts::read_amount`):
+    /// units and per-row scales, `ABSENT` / `BAD` in the scale byte.
+    Amounts(&'a [i64], &'a [u8]),
+    /// One such value for every row.
+    ScalarAmount(i64, u8),
 }
 
 /// How a column's numbers become an item field.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Kind {
-    /// float64 money in major units, rounded half-even; NaN absent.
+    /// float64 money in major units, read exactly through each float's
+    /// shortest repr (docs/spec.md M2); NaN absent.
     MajorF64,
     /// integer money in major units (12 is 12.00).
     MajorI64,
@@ -33,6 +49,8 @@ pub(crate) enum Kind {
     CountF64,
     /// int64 counts, times, ids (campaign as a raw id).
     CountI64,
+    /// Money already read exactly ([`Values::Amounts`], [`Values::ScalarAmount`]).
+    Exact,
 }
 
 pub(crate) struct Column<'a> {
@@ -43,27 +61,28 @@ pub(crate) struct Column<'a> {
     pub(crate) mask: Option<&'a [bool]>,
 }
 
-/// One converted value.
+/// One converted value: `Set(units, scale)`, in `10^-scale` minor units
+/// for money (scale 0 for everything else).
 #[derive(Clone, Copy)]
 enum Val {
     Absent,
-    Set(i64),
+    Set(i64, u8),
     Bad,
 }
 
 #[inline]
-fn conv_f64(kind: Kind, cur: Currency, v: f64) -> Val {
+fn conv_f64(kind: Kind, field: Field, cur: Currency, v: f64) -> Val {
     if v.is_nan() {
         return Val::Absent;
     }
     match kind {
-        Kind::MajorF64 => match cur.float_to_minor(v) {
-            Ok(m) => Val::Set(m),
+        Kind::MajorF64 => match cur.float_to_amount(v, Digits::of(field)) {
+            Ok(a) => Val::Set(a.units, a.scale),
             Err(_) => Val::Bad,
         },
         _ => {
             if v.is_finite() && v.fract() == 0.0 && v.abs() <= 9.0e15 {
-                Val::Set(v as i64)
+                Val::Set(v as i64, 0)
             } else {
                 Val::Bad
             }
@@ -75,10 +94,33 @@ fn conv_f64(kind: Kind, cur: Currency, v: f64) -> Val {
 fn conv_i64(kind: Kind, per_major: i64, v: i64) -> Val {
     match kind {
         Kind::MajorI64 => match v.checked_mul(per_major) {
-            Some(m) if m.unsigned_abs() <= priceguard::MAX_MONEY.unsigned_abs() => Val::Set(m),
+            Some(m) if m.unsigned_abs() <= priceguard::MAX_MONEY.unsigned_abs() => Val::Set(m, 0),
             _ => Val::Bad,
         },
-        _ => Val::Set(v),
+        _ => Val::Set(v, 0),
+    }
+}
+
+#[inline]
+fn conv_amount(units: i64, scale: u8) -> Val {
+    match scale {
+        ABSENT => Val::Absent,
+        BAD => Val::Bad,
+        s => Val::Set(units, s),
+    }
+}
+
+/// Records that row `r` of a `k`-row chunk holds a value at `scale` (> 0):
+/// the column's scales are made (all 0) on the chunk's first such value.
+#[cold]
+fn mark_fine(scales: &mut Vec<u8>, fine: &mut bool, k: usize, r: usize, scale: u8) {
+    if !*fine {
+        scales.clear();
+        scales.resize(k, 0);
+        *fine = true;
+    }
+    if let Some(s) = scales.get_mut(r) {
+        *s = scale;
     }
 }
 
@@ -95,12 +137,40 @@ pub(crate) struct ChunkColumn<'a> {
     pub(crate) borrowed: Option<&'a [i64]>,
     /// Scratch for the float conversion: each row's `FLAG_*`.
     pub(crate) flags: Vec<u8>,
+    /// Each row's scale (the value is in `10^-scale` minor units), when
+    /// `fine`; unused otherwise.
+    pub(crate) scales: Vec<u8>,
+    /// Some value of the chunk is finer than the minor unit.
+    pub(crate) fine: bool,
 }
 
 impl ChunkColumn<'_> {
-    /// The chunk's values in minor units.
+    /// An empty column for chunks of up to `chunk` rows.
+    pub(crate) fn new(field: Field, chunk: usize) -> Self {
+        ChunkColumn {
+            field,
+            vals: Vec::with_capacity(chunk),
+            bits: Vec::with_capacity(chunk.div_ceil(8)),
+            full: false,
+            borrowed: None,
+            flags: Vec::new(),
+            scales: Vec::new(),
+            fine: false,
+        }
+    }
+
+    /// The chunk's values (in minor units, or `10^-scales[r]` of them).
     pub(crate) fn values(&self) -> &[i64] {
         self.borrowed.unwrap_or(&self.vals)
+    }
+
+    /// The values as an owned, writable copy (a borrowed input is copied).
+    pub(crate) fn values_mut(&mut self) -> &mut [i64] {
+        if let Some(src) = self.borrowed.take() {
+            self.vals.clear();
+            self.vals.extend_from_slice(src);
+        }
+        &mut self.vals
     }
 }
 
@@ -177,18 +247,22 @@ pub(crate) fn convert<'a>(
     out.bits.resize(k.div_ceil(8), 0);
     out.full = false;
     out.borrowed = None;
+    out.fine = false;
     let ids = matches!(field, Field::Campaign | Field::Segment);
     let mut put = |r: usize, v: Val| {
         let v = match v {
             // Ids must fit u32, as `Item::set` requires.
-            Val::Set(x) if ids && u32::try_from(x).is_err() => Val::Bad,
+            Val::Set(x, _) if ids && u32::try_from(x).is_err() => Val::Bad,
             v => v,
         };
         match v {
-            Val::Set(x) => {
+            Val::Set(x, s) => {
                 if let (Some(slot), Some(byte)) = (out.vals.get_mut(r), out.bits.get_mut(r / 8)) {
                     *slot = x;
                     *byte |= 1 << (r % 8);
+                }
+                if s != 0 {
+                    mark_fine(&mut out.scales, &mut out.fine, k, r, s);
                 }
             }
             Val::Absent if field != Field::ProposedPrice => {}
@@ -275,13 +349,14 @@ pub(crate) fn convert<'a>(
                 }
                 // A missing `proposed_price` is bad, not absent.
                 let proposed = field == Field::ProposedPrice;
-                for ((((byte, fl), vals), srcs), bads) in out
+                for (g, ((((byte, fl), vals), srcs), bads)) in out
                     .bits
                     .iter_mut()
                     .zip(out.flags.chunks(8))
                     .zip(out.vals.chunks_mut(8))
                     .zip(src.chunks(8))
                     .zip(bad.chunks_mut(8))
+                    .enumerate()
                 {
                     let (fast_bits, look) = flag_group(fl, proposed);
                     *byte = fast_bits;
@@ -294,10 +369,15 @@ pub(crate) fn convert<'a>(
                         if f == FLAG_FAST || (f == FLAG_NAN && !proposed) {
                             continue;
                         }
-                        match conv_f64(kind, cur, v) {
-                            Val::Set(m) => {
+                        match conv_f64(kind, field, cur, v) {
+                            Val::Set(m, s) => {
                                 *slot = m;
                                 *byte |= 1 << j;
+                                // Finer than the minor unit (19.4373):
+                                // kept exactly, at its scale.
+                                if s != 0 {
+                                    mark_fine(&mut out.scales, &mut out.fine, k, g * 8 + j, s);
+                                }
                             }
                             // Absent; `proposed_price` cannot be.
                             Val::Absent if !proposed => {}
@@ -307,17 +387,23 @@ pub(crate) fn convert<'a>(
                 }
                 return;
             }
-            (Values::ScalarF64(_) | Values::ScalarI64(_), _) => {
+            (Values::ScalarF64(_) | Values::ScalarI64(_) | Values::ScalarAmount(..), _) => {
                 let v = match col.values {
-                    Values::ScalarF64(v) => conv_f64(kind, cur, v),
+                    Values::ScalarF64(v) => conv_f64(kind, field, cur, v),
                     Values::ScalarI64(v) => conv_i64(kind, per_major, v),
+                    Values::ScalarAmount(u, s) => conv_amount(u, s),
                     _ => Val::Bad,
                 };
                 match v {
-                    Val::Set(x) => {
+                    Val::Set(x, s) => {
                         out.vals.fill(x);
                         out.bits.fill(u8::MAX);
                         out.full = true;
+                        if s != 0 {
+                            out.scales.clear();
+                            out.scales.resize(k, s);
+                            out.fine = true;
+                        }
                     }
                     Val::Absent if field != Field::ProposedPrice => {}
                     Val::Absent | Val::Bad => bad.iter_mut().for_each(&mut mark_bad),
@@ -335,7 +421,7 @@ pub(crate) fn convert<'a>(
                     if absent(r) {
                         Val::Absent
                     } else {
-                        conv_f64(kind, cur, v)
+                        conv_f64(kind, field, cur, v)
                     },
                 );
             }
@@ -353,13 +439,33 @@ pub(crate) fn convert<'a>(
             }
         }
         Values::ScalarF64(v) => {
-            let v = conv_f64(kind, cur, v);
+            let v = conv_f64(kind, field, cur, v);
             for r in 0..k {
                 put(r, v);
             }
         }
         Values::ScalarI64(v) => {
             let v = conv_i64(kind, per_major, v);
+            for r in 0..k {
+                put(r, v);
+            }
+        }
+        Values::Amounts(units, scales) => {
+            let units = units.get(start..end).unwrap_or(&[]);
+            let scales = scales.get(start..end).unwrap_or(&[]);
+            for (r, (&u, &s)) in units.iter().zip(scales).enumerate() {
+                put(
+                    r,
+                    if absent(r) {
+                        Val::Absent
+                    } else {
+                        conv_amount(u, s)
+                    },
+                );
+            }
+        }
+        Values::ScalarAmount(u, s) => {
+            let v = conv_amount(u, s);
             for r in 0..k {
                 put(r, v);
             }

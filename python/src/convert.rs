@@ -1,6 +1,7 @@
 //! Reading one Python value into one item field, the way docs/spec.md §3 and
 //! docs/spec.md M1/M2 say: `Decimal`, `int` (major units), `str`
-//! and `float` (rounded half-even to the minor unit) for money; whole
+//! and `float` (its shortest repr) for money, of any precision (digits
+//! finer than the currency raise the item's scale, exactly); whole
 //! numbers for counts and times; a name for `campaign`.
 
 use std::str::FromStr;
@@ -83,18 +84,19 @@ fn is_pandas_missing(obj: &Bound<'_, PyAny>) -> bool {
 
 /// Sets `field` of `item` from `obj`. `None` and a float NaN (the missing
 /// marker of pandas and numpy, read the same way in a batch column) leave
-/// it absent. `Err(why)` means the value cannot be used: the item is
-/// `invalid_input` naming `field`, and `why` is the sentence
-/// `Decision.explain` gives.
+/// it absent. `Err((named, why))` means the value cannot be used: the
+/// item is `invalid_input` naming `named` (`field`, or the field that no
+/// longer fits 64 bits when a finer value raises the item's scale), and
+/// `why` is the sentence `Decision.explain` gives.
 pub(crate) fn set_field(
     policy: &Policy,
     item: &mut Item,
     field: Field,
     obj: &Bound<'_, PyAny>,
-) -> Result<(), Refusal> {
+) -> Result<(), (Field, Refusal)> {
     let absent = || {
         if field == Field::ProposedPrice {
-            Err(format!("{field}: is required"))
+            Err((field, format!("{field}: is required")))
         } else {
             Ok(())
         }
@@ -107,18 +109,21 @@ pub(crate) fn set_field(
             if is_pandas_missing(obj) {
                 return absent();
             }
-            return Err(refuse(field, &shown(obj), "is not a campaign name (a str)"));
+            return Err((
+                field,
+                refuse(field, &shown(obj), "is not a campaign name (a str)"),
+            ));
         };
         let name = name
             .to_cow()
-            .map_err(|_| refuse(field, "?", "is not valid text"))?;
+            .map_err(|_| (field, refuse(field, "?", "is not valid text")))?;
         *item = item.with_campaign(policy.campaign_id(&name));
         return Ok(());
     }
-    let fe = |e: priceguard::FieldError| e.to_string();
+    let fe = |e: priceguard::FieldError| (e.field, e.to_string());
     // `True` is an int to Python but never a price or a count.
     if obj.is_instance_of::<PyBool>() {
-        return Err(refuse(field, &shown(obj), "is not a number"));
+        return Err((field, refuse(field, &shown(obj), "is not a number")));
     }
     if obj.is_instance_of::<PyInt>() {
         // An int is major units for money (12 is 12.00), a plain count
@@ -134,7 +139,7 @@ pub(crate) fn set_field(
     if obj.is_instance_of::<PyFloat>() {
         let v: f64 = obj
             .extract()
-            .map_err(|_| refuse(field, &shown(obj), "is not a number"))?;
+            .map_err(|_| (field, refuse(field, &shown(obj), "is not a number")))?;
         return policy.set_field_float(item, field, v).map_err(fe);
     }
     if let Ok(s) = obj.cast::<PyString>() {
@@ -142,7 +147,7 @@ pub(crate) fn set_field(
         // except for the required `proposed_price`).
         let s = s
             .to_cow()
-            .map_err(|_| refuse(field, "?", "is not valid text"))?;
+            .map_err(|_| (field, refuse(field, "?", "is not valid text")))?;
         return policy.set_field_text(item, field, &s).map_err(fe);
     }
     let py = obj.py();
@@ -150,7 +155,7 @@ pub(crate) fn set_field(
         if obj.is_instance(cls.as_any()).unwrap_or(false) {
             let text = shown(obj);
             let Some(d) = read_decimal(obj) else {
-                return Err(refuse(field, &text, "is not a finite number"));
+                return Err((field, refuse(field, &text, "is not a finite number")));
             };
             return policy.set_field_decimal(item, field, d).map_err(fe);
         }
@@ -159,10 +164,13 @@ pub(crate) fn set_field(
         return absent();
     }
     if let Some(bits) = other_float_bits(obj) {
-        return Err(refuse(
+        return Err((
             field,
-            &shown(obj),
-            &format!("is a float{bits}; give a float64, Decimal, str or int"),
+            refuse(
+                field,
+                &shown(obj),
+                &format!("is a float{bits}; give a float64, Decimal, str or int"),
+            ),
         ));
     }
     // numpy integer scalars and other numbers: through their exact text form.
@@ -170,23 +178,31 @@ pub(crate) fn set_field(
     if let Ok(v) = Decimal::from_str(&text) {
         return policy.set_field_decimal(item, field, v).map_err(fe);
     }
-    Err(refuse(
+    Err((
         field,
-        &text,
-        &format!(
-            "is a `{}`, not a number",
-            obj.get_type()
-                .name()
-                .map_or_else(|_| String::from("?"), |n| n.to_string())
+        refuse(
+            field,
+            &text,
+            &format!(
+                "is a `{}`, not a number",
+                obj.get_type()
+                    .name()
+                    .map_or_else(|_| String::from("?"), |n| n.to_string())
+            ),
         ),
     ))
 }
 
 /// The command line's message for a value that does not fit an `i64`.
-fn text_refusal(policy: &Policy, item: &mut Item, field: Field, text: &str) -> Result<(), Refusal> {
+fn text_refusal(
+    policy: &Policy,
+    item: &mut Item,
+    field: Field,
+    text: &str,
+) -> Result<(), (Field, Refusal)> {
     let mut scratch = *item;
     match policy.set_field_text(&mut scratch, field, text) {
-        Err(e) => Err(e.to_string()),
-        Ok(()) => Err(refuse(field, text, "is beyond the supported range")),
+        Err(e) => Err((e.field, e.to_string())),
+        Ok(()) => Err((field, refuse(field, text, "is beyond the supported range"))),
     }
 }

@@ -4,11 +4,13 @@ use priceguard::{Class, Item, Rule};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyTuple};
 
+use crate::amounts::{amount_decimal, spend_amount};
 use crate::convert::money_to_py;
 use crate::policy::NativePolicy;
 
 /// The decision for one item (docs/spec.md §6). Money is `decimal.Decimal` with the
-/// currency's digits, or `None`.
+/// currency's digits, or `None`; `promo_spend` is exact, with finer digits
+/// when the item's reference price has them (docs/spec.md M1).
 #[pyclass(module = "priceguard", frozen)]
 pub struct Decision {
     pub(crate) decision: priceguard::Decision,
@@ -56,10 +58,15 @@ impl Decision {
         self.money(py, self.decision.upper)
     }
 
-    /// `(reference - price) x expected_units` for a promoted item.
+    /// `(reference - price) x expected_units` for a promoted item, exact
+    /// (`Decimal('44.373')` for a reference price of 19.4373 USD).
     #[getter]
     fn promo_spend<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        self.money(py, self.decision.promo_spend)
+        amount_decimal(
+            py,
+            self.policy.get().inner.currency(),
+            spend_amount(&self.decision),
+        )
     }
 
     /// Rules whose bound the proposal broke, in rule-code order.
@@ -192,8 +199,11 @@ impl Decision {
                 .collect();
             s.push_str(&format!(", relaxed={}", tuple_text(&v)));
         }
-        if d.promo_spend.is_some() {
-            s.push_str(&format!(", promo_spend={}", m(d.promo_spend)));
+        if let Some(a) = spend_amount(d) {
+            s.push_str(&format!(
+                ", promo_spend=Decimal('{}')",
+                cur.format_amount(a)
+            ));
         }
         if d.needs_approval {
             s.push_str(", needs_approval=True");

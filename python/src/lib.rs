@@ -3,9 +3,12 @@
 //! re-exports and wraps it; see `python/README.md`.
 //!
 //! Conventions:
-//! - money crosses as `decimal.Decimal` for single items and as numpy
-//!   float64 (major units, NaN = absent) or int64 (minor units) columns for
-//!   batches; inside, everything is `i64` minor units as in the core crate;
+//! - money crosses as `decimal.Decimal` (or `str`, `int`, `float`) for
+//!   single items and as numpy float64 (major units, NaN = absent), int64
+//!   (minor units) or object (`Decimal`, `str`) columns for batches; inside,
+//!   an amount is an `i64` count of `10^-scale` minor units as in the core
+//!   crate (scale 0, whole minor units, for almost every value; finer
+//!   digits are kept exactly, docs/spec.md M1: `amounts.rs`);
 //! - a batch converts its columns into `Item`s, evaluates them and fills
 //!   the output arrays with the GIL released, creating no Python object per
 //!   item;
@@ -16,6 +19,7 @@
 
 use pyo3::prelude::*;
 
+mod amounts;
 mod arrow;
 mod arrow_ffi;
 mod audit;

@@ -29,7 +29,7 @@ use std::sync::{Mutex, OnceLock};
 use numpy::ndarray::ArrayView1;
 use pyo3::types::PyDict;
 
-use crate::writer::{MoneyWriter, Writer};
+use crate::writer::{FineSpends, MoneyWriter, Writer};
 use numpy::{IntoPyArray, PyArray1};
 use pyo3::prelude::*;
 
@@ -375,12 +375,15 @@ pub(crate) struct Outputs {
     pub(crate) needs_approval: OutCol<u8>,
     pub(crate) invalid_field: OutCol<i8>,
     pub(crate) rows: usize,
+    /// The exact `promo_spend` of rows where it is finer than the minor unit.
+    pub(crate) fine_spends: FineSpends,
 }
 
 impl Outputs {
     pub(crate) fn new(minor: bool, n: usize) -> Outputs {
         Outputs {
             rows: n,
+            fine_spends: FineSpends::default(),
             price: MoneyOut::new(minor, n),
             lower: MoneyOut::new(minor, n),
             upper: MoneyOut::new(minor, n),
@@ -404,7 +407,8 @@ impl Outputs {
         }
     }
 
-    pub(crate) fn sink(&mut self, per_major: f64) -> Writer<'_> {
+    pub(crate) fn sink(&mut self, cur: priceguard::Currency) -> Writer<'_> {
+        let per_major = cur.minor_per_major() as f64;
         let dirty = self.unmet.dirty || self.relaxed.dirty || self.needs_approval.dirty;
         let dirty_invalid = self.invalid_field.dirty;
         Writer {
@@ -420,6 +424,9 @@ impl Outputs {
             relaxed: &mut self.relaxed,
             needs_approval: &mut self.needs_approval,
             invalid_field: &mut self.invalid_field,
+            base: 0,
+            cur,
+            fine: &self.fine_spends,
             dirty,
             dirty_invalid,
             stream: self.rows >= STREAM_MIN_ROWS,

@@ -97,9 +97,9 @@ fn read_item(
             }
             continue;
         };
-        if let Err(why) = set_field(policy, &mut item, field, v) {
+        if let Err((named, why)) = set_field(policy, &mut item, field, v) {
             if bad.is_none() {
-                bad = Some((field, why));
+                bad = Some((named, why));
             }
         }
     }

@@ -10,6 +10,7 @@ use priceguard::{BatchSummary, Budgets, Decision, DecisionSink, Field, Policy};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
+use crate::amounts::{spec_rank, unify, MoneyCol};
 use crate::columns::{convert, float_columns, float_range, ChunkColumn, Column, NO_BAD};
 use crate::outbuf::Outputs;
 use crate::stream;
@@ -118,16 +119,11 @@ fn run_range(
     let chunk = chunk.min(len).max(1);
     let mut converted: Vec<ChunkColumn> = cols
         .iter()
-        .map(|c| ChunkColumn {
-            field: c.field,
-            vals: Vec::with_capacity(chunk),
-            bits: Vec::with_capacity(chunk.div_ceil(8)),
-            full: false,
-            borrowed: None,
-            flags: Vec::new(),
-        })
+        .map(|c| ChunkColumn::new(c.field, chunk))
         .collect();
     let mut bad = vec![NO_BAD; chunk];
+    // Each row's scale, for a chunk with money finer than the minor unit.
+    let mut row_scales: Vec<u8> = Vec::new();
     let mut summary = BatchSummary::default();
     let mut done = 0;
     let mut float = float.and_then(|f| float_range(f, start, len));
@@ -166,6 +162,9 @@ fn run_range(
         for (col, out) in cols.iter().zip(converted.iter_mut()) {
             convert(col, cur, start + done, k, out, bad);
         }
+        // Values finer than the minor unit: each row's money at one scale.
+        let fine = converted.iter().any(|c| c.fine)
+            && unify_chunk(&mut converted, &mut row_scales, k, bad);
         let Some(proposed_at) = converted
             .iter()
             .position(|c| c.field == Field::ProposedPrice)
@@ -195,6 +194,14 @@ fn run_range(
             Some(p) => Columns::new(p.values()),
             None => break,
         };
+        if fine {
+            columns = columns
+                .with_scales(row_scales.get(..k).unwrap_or(&[]))
+                .map_err(|_| priceguard::BatchError::LengthMismatch {
+                    items: k,
+                    out: row_scales.len(),
+                })?;
+        }
         for c in converted.iter().filter(|c| c.field != Field::ProposedPrice) {
             let bits = (!c.full).then_some(c.bits.as_slice());
             columns = columns.with(c.field, c.values(), bits).map_err(|_| {
@@ -220,6 +227,41 @@ fn run_range(
     Ok(summary)
 }
 
+/// Brings the money of each row of a converted chunk (`k` rows) to the
+/// row's scale (`amounts::unify`), naming in `bad` a row whose value no
+/// longer fits. `false` when every value is whole minor units after all.
+fn unify_chunk(
+    converted: &mut [ChunkColumn],
+    rows: &mut Vec<u8>,
+    k: usize,
+    bad: &mut [u8],
+) -> bool {
+    // Values may change: a borrowed input is copied first (in chunks with
+    // a finer value only).
+    for c in converted.iter_mut().filter(|c| c.field.is_money()) {
+        c.values_mut();
+    }
+    let mut money: Vec<MoneyCol<'_>> = Vec::new();
+    for c in converted.iter_mut().filter(|c| c.field.is_money()) {
+        money.push(MoneyCol {
+            field: c.field,
+            vals: c.vals.get_mut(..k).unwrap_or(&mut []),
+            valid: (!c.full).then_some(c.bits.as_slice()),
+            scales: c.fine.then_some(c.scales.as_slice()),
+        });
+    }
+    unify(&mut money, rows, k, |r, f| {
+        if let Some(b) = bad.get_mut(r) {
+            let earlier = Field::ALL
+                .get(usize::from(*b))
+                .is_some_and(|old| spec_rank(*old) < spec_rank(f));
+            if *b == NO_BAD || !earlier {
+                *b = f as u8;
+            }
+        }
+    })
+}
+
 /// Rows a worker takes at a time (32 chunks): pieces handed out as
 /// workers free up rather than one range per thread, so that on a shared
 /// machine a thread that loses its core for a while does not hold up the
@@ -239,7 +281,6 @@ pub(crate) fn run(
     cols: &[Column<'_>],
     outs: &mut Outputs,
 ) -> PyResult<(BatchSummary, Budgets)> {
-    let per_major = policy.currency().minor_per_major() as f64;
     let mut budgets = Budgets::new(policy);
     let whole = policy.breaker().is_some();
     let float = if whole { None } else { float_columns(cols) };
@@ -251,7 +292,7 @@ pub(crate) fn run(
         .run(
             n,
             &mut budgets,
-            outs.sink(per_major),
+            outs.sink(policy.currency()),
             |rows, sink, budgets| {
                 run_range(
                     policy,

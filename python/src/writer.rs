@@ -2,9 +2,17 @@
 //! by row, or 64 rows at a time column by column, and the split of the
 //! arrays into the ranges core's scheduler hands each worker.
 
+use std::sync::Mutex;
+
 use priceguard::binding::DecisionRows;
 use priceguard::schedule::SplitSink;
-use priceguard::Decision;
+use priceguard::{Currency, Decision};
+
+/// Rows whose `promo_spend` is finer than the minor unit, exactly:
+/// `(row, units, scale)`, the spend being `units` x `10^-scale` minor
+/// units. Such rows are rare (a reference price with finer digits), so
+/// the arrays keep their one value per row and this list the exact ones.
+pub(crate) type FineSpends = Mutex<Vec<(usize, i64, u8)>>;
 
 /// Rows in a block of the kernel's `put_rows` (64; a longer call takes the
 /// plain path).
@@ -105,6 +113,11 @@ pub(crate) struct Writer<'a> {
     pub(crate) relaxed: &'a mut [u8],
     pub(crate) needs_approval: &'a mut [u8],
     pub(crate) invalid_field: &'a mut [i8],
+    /// The batch's row of this range's first row.
+    pub(crate) base: usize,
+    pub(crate) cur: Currency,
+    /// Every writer's exact finer spends.
+    pub(crate) fine: &'a FineSpends,
     /// `unmet`, `relaxed` or `needs_approval` is a recycled buffer (see
     /// `outbuf`): they are written for every row, not only where a row
     /// differs from the usual zero (which leaves a fresh array's untouched
@@ -146,6 +159,9 @@ impl<'a> Writer<'a> {
                 relaxed: x0,
                 needs_approval: a0,
                 invalid_field: f0,
+                base: self.base,
+                cur: self.cur,
+                fine: self.fine,
                 dirty: self.dirty,
                 dirty_invalid: self.dirty_invalid,
                 stream: self.stream,
@@ -163,6 +179,9 @@ impl<'a> Writer<'a> {
                 relaxed: x1,
                 needs_approval: a1,
                 invalid_field: f1,
+                base: self.base + k,
+                cur: self.cur,
+                fine: self.fine,
                 dirty: self.dirty,
                 dirty_invalid: self.dirty_invalid,
                 stream: self.stream,
@@ -176,7 +195,11 @@ impl<'a> Writer<'a> {
         self.price.put(at, d.price);
         self.lower.put(at, d.lower);
         self.upper.put(at, d.upper);
-        self.promo_spend.put(at, d.promo_spend);
+        if d.spend_scale == 0 {
+            self.promo_spend.put(at, d.promo_spend);
+        } else {
+            self.put_fine_spend(at, d);
+        }
         macro_rules! col {
             ($vec:ident, $v:expr) => {
                 if let Some(x) = self.$vec.get_mut(at) {
@@ -204,6 +227,31 @@ impl<'a> Writer<'a> {
         }
         if self.dirty_invalid || d.invalid_field.is_some() {
             col!(invalid_field, d.invalid_field.map_or(-1, |f| f as i8));
+        }
+    }
+
+    /// A `promo_spend` finer than the minor unit (docs/spec.md M1): float64
+    /// major units get the float nearest the exact value, int64 minor units
+    /// the spend rounded up (what the campaign's budget is charged); the
+    /// exact value goes to the list of fine spends.
+    #[cold]
+    #[inline(never)]
+    fn put_fine_spend(&mut self, at: usize, d: &Decision) {
+        let Some(units) = d.promo_spend else {
+            self.promo_spend.put(at, None);
+            return;
+        };
+        let m = &mut self.promo_spend;
+        if m.minor {
+            if let (Some(r), Some(ok)) = (m.raw.get_mut(at), m.valid.get_mut(at)) {
+                *r = d.promo_spend_minor().unwrap_or(0);
+                *ok = 1;
+            }
+        } else if let Some(x) = m.major.get_mut(at) {
+            *x = crate::amounts::spend_f64(self.cur, units, d.spend_scale);
+        }
+        if let Ok(mut list) = self.fine.lock() {
+            list.push((self.base + at, units, d.spend_scale));
         }
     }
 

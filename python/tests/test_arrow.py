@@ -1,6 +1,7 @@
-"""`Policy.evaluate_arrow`: Arrow columns in (decimal128 of any scale, integer
-minor units, float64 major units, nulls), a pyarrow table of decisions out,
-equal to `evaluate_batch` row by row and to the shared vectors."""
+"""`Policy.evaluate_arrow`: Arrow columns in (decimal128 and decimal256 of any
+scale, integer minor units, float64 major units, nulls), a pyarrow table of
+decisions out, equal to `evaluate_batch` row by row and to the shared
+vectors, with money finer than the currency read exactly (docs/spec.md M1)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import pytest
 
 import priceguard
 from conftest import DATA, VECTORS
-from test_vectors import check
+from test_vectors import case_forms, check
 
 pa = pytest.importorskip("pyarrow", reason="pyarrow is not installed")
 
@@ -59,11 +60,25 @@ def dec(values: list[Optional[str]], scale: int, precision: int = 38) -> Any:
     return pa.array([None if v is None else Decimal(v) for v in values], type=pa.decimal128(precision, scale))
 
 
+def exact(v: Optional[Decimal], digits: int) -> Optional[Decimal]:
+    """An amount written as `Decision` writes it: the currency's digits and
+    as many finer ones as it has (`50.00000000` is `50.00`, `44.37300000`
+    is `44.373`)."""
+    if v is None:
+        return None
+    unit = Decimal(1).scaleb(-digits)
+    n = v.normalize()
+    exponent = n.as_tuple().exponent
+    return n.quantize(unit) if isinstance(exponent, int) and exponent > -digits else n
+
+
 def row(t: Any, i: int) -> dict[str, Any]:
-    """Row `i` of a decision table as a dict shaped like `Decision.to_dict()`."""
+    """Row `i` of a decision table as a dict shaped like `Decision.to_dict()`
+    (`promo_spend`, at the currency's scale plus six, written exactly)."""
     r = {k: t.column(k)[i].as_py() for k in t.column_names}
     for k in ("violated", "binding", "unmet", "relaxed"):
         r[k] = tuple(r[k])
+    r["promo_spend"] = exact(r["promo_spend"], t.schema.field("price").type.scale)
     return r
 
 
@@ -104,6 +119,8 @@ def test_output_schema(policy: priceguard.Policy) -> None:
         "relaxed_mask",
     ]
     assert t.schema.field("price").type == pa.decimal128(38, 2)
+    # The exact spend: the currency's digits and the six an input may add.
+    assert t.schema.field("promo_spend").type == pa.decimal128(38, 8)
     assert t.schema.field("violated").type == pa.list_(pa.field("item", pa.string(), nullable=False))
     assert t.schema.field("violated_mask").type == pa.int64()
     assert t.schema.field("relaxed_mask").type == pa.int8()
@@ -127,30 +144,25 @@ def test_decimal_scales(policy: priceguard.Policy, scale: int) -> None:
 
 
 def test_decimal_extra_digits(policy: priceguard.Policy) -> None:
-    # 12.4900 is exact (trailing zeros); 12.4901 has a digit USD does not have.
+    """Digits finer than the currency are kept (docs/spec.md M1): 12.4900 is
+    12.49; a proposal of 12.4901 snaps to 12.49; a cost of 12.2151 needs
+    14.37072.. so 14.38."""
     t = pa.table(
         {
-            "proposed_price": dec(["12.4900", "12.4901", "12.4900"], 4),
-            "unit_cost": dec(["1.0000", "1.0000", "0.0050"], 4),
+            "proposed_price": dec(["12.4900", "12.4951", "12.4900"], 4),
+            "unit_cost": dec(["1.0000", "1.0000", "12.2151"], 4),
         }
     )
     out = policy.evaluate_arrow(t)
-    assert row(out, 0)["outcome"] == "accepted"
-    assert row(out, 0)["price"] == Decimal("12.49")
-    assert (row(out, 1)["outcome"], row(out, 1)["reason"], row(out, 1)["invalid_field"]) == (
-        "rejected",
-        "invalid_input",
-        "proposed_price",
-    )
-    assert (row(out, 2)["reason"], row(out, 2)["invalid_field"]) == ("invalid_input", "unit_cost")
-    # The same as exact text through the single-item path.
-    for i, (p, c) in enumerate([("12.4900", "1.0000"), ("12.4901", "1.0000"), ("12.4900", "0.0050")]):
+    assert (row(out, 0)["outcome"], row(out, 0)["price"]) == ("accepted", Decimal("12.49"))
+    assert (row(out, 1)["outcome"], row(out, 1)["reason"], row(out, 1)["price"]) == ("adjusted", "tick", Decimal("12.50"))
+    assert (row(out, 2)["reason"], row(out, 2)["price"]) == ("margin", Decimal("14.38"))
+    # The same as exact text through the single-item path, and as decimal256.
+    for i, (p, c) in enumerate([("12.4900", "1.0000"), ("12.4951", "1.0000"), ("12.4900", "12.2151")]):
         d = policy.evaluate({"proposed_price": p, "unit_cost": c}).to_dict()
-        assert (d["outcome"], d["reason"], d["invalid_field"]) == (
-            row(out, i)["outcome"],
-            row(out, i)["reason"],
-            row(out, i)["invalid_field"],
-        )
+        assert {k: row(out, i)[k] for k in d if k != "sku"} == {k: v for k, v in d.items() if k != "sku"}
+    wide = pa.table({k: c.cast(pa.decimal256(60, 4)) for k, c in zip(t.column_names, t.columns)})
+    assert policy.evaluate_arrow(wide).equals(out)
 
 
 def test_decimal_scale_zero_and_negative_jpy() -> None:
@@ -158,8 +170,9 @@ def test_decimal_scale_zero_and_negative_jpy() -> None:
     t = pa.table({"proposed_price": dec(["1249", "1249.0", "1249.5"], 1)})
     out = jpy.evaluate_arrow(t)
     assert out.schema.field("price").type == pa.decimal128(38, 0)
-    assert [row(out, i)["price"] for i in range(3)] == [Decimal(1249), Decimal(1249), None]
-    assert row(out, 2)["invalid_field"] == "proposed_price"
+    # Half a yen is kept and snapped to the yen tick, ties to even (§2.3).
+    assert [row(out, i)["price"] for i in range(3)] == [Decimal(1249), Decimal(1249), Decimal(1250)]
+    assert row(out, 2)["reason"] == "tick"
     neg = pa.array([Decimal("1.2E+3")], type=pa.decimal128(5, -2))
     assert row(jpy.evaluate_arrow(pa.table({"proposed_price": neg})), 0)["price"] == Decimal(1200)
 
@@ -189,7 +202,7 @@ def test_int64_minor_and_float64_major(policy: priceguard.Policy) -> None:
     )
     out = policy.evaluate_arrow(t)
     assert row(out, 0)["price"] == Decimal("14.38")
-    # 2.675 is read as typed and rounded half-even to 2.68 (M2).
+    # 2.675 is read as typed, exactly (M1, M2), as `evaluate` reads it.
     d = policy.evaluate({"proposed_price": "20.00", "unit_cost": 2.675}).to_dict()
     assert row(out, 1)["price"] == d["price"]
     # NaN is absent, as in evaluate and evaluate_batch: no cost.
@@ -332,9 +345,17 @@ def load(path: Path) -> dict[str, Any]:
     return json.loads(path.read_text(), parse_float=Decimal)
 
 
-def arrow_table(items: list[dict[str, Any]]) -> Optional[Any]:
-    """The items as an Arrow table (money as decimal128 at the scale the text
-    has, counts as int64), or None when a value has no decimal form."""
+#: The Arrow forms of a vector's money: decimal128 at the scale its text
+#: has, decimal128 and decimal256 at the currency's scale plus six (the
+#: digits an item keeps, docs/spec.md M1) where every value fits it, and
+#: float64 where the case has a float form (test_vectors.case_forms).
+ARROW_FORMS = ("text", "decimal128", "decimal256", "float")
+
+
+def arrow_table(items: list[dict[str, Any]], form: str = "text", digits: int = 2) -> Optional[Any]:
+    """The items as an Arrow table, money in `form` (see `ARROW_FORMS`;
+    `digits`: the currency's), counts as int64; None when a value has no
+    such form."""
     keys = sorted({k for it in items for k in it})
     cols = {}
     for k in keys:
@@ -350,13 +371,24 @@ def arrow_table(items: list[dict[str, Any]]) -> Optional[Any]:
             return None
         if any(d is not None and not d.is_finite() for d in ds):
             return None
-        if k in MONEY:
+        if k in MONEY and form == "float":
+            floats = [None if d is None else float(d) for d in ds]
+            if any(f is not None and d is not None and Decimal(repr(f)) != d for f, d in zip(floats, ds)):
+                return None
+            cols[k] = pa.array(floats, type=pa.float64())
+        elif k in MONEY:
             scale = max((-d.as_tuple().exponent for d in ds if d is not None), default=2)
-            digits = max((len(d.as_tuple().digits) for d in ds if d is not None), default=1)
-            if digits - min(0, scale) > 38 or scale > 38:
+            width = max((len(d.as_tuple().digits) for d in ds if d is not None), default=1)
+            if form != "text":
+                if scale > digits + 6:
+                    return None
+                scale = digits + 6
+            precision = 76 if form == "decimal256" else 38
+            if width - min(0, scale) > precision or scale > precision:
                 return None
             try:
-                cols[k] = pa.array(ds, type=pa.decimal128(38, max(scale, 0)))
+                kind = pa.decimal256 if form == "decimal256" else pa.decimal128
+                cols[k] = pa.array(ds, type=kind(precision, max(scale, 0)))
             except (pa.ArrowInvalid, ArithmeticError):
                 return None
         else:
@@ -366,29 +398,43 @@ def arrow_table(items: list[dict[str, Any]]) -> Optional[Any]:
     return pa.table(cols)
 
 
+def arrow_forms(cases: list[dict[str, Any]]) -> list[str]:
+    """The Arrow forms `cases` run in (float64 only where each has a float form)."""
+    floats = all("float" in case_forms(c) for c in cases)
+    return [f for f in ARROW_FORMS if f != "float" or floats]
+
+
 @pytest.mark.parametrize("path", FILES, ids=[f.name for f in FILES])
 def test_vectors_arrow(path: Path) -> None:
-    """Batch files as one table; other files case by case (a table of one row)."""
+    """Batch files as one table; other files case by case (a table of one
+    row); in each Arrow form of their money."""
     spec = load(path)
     policy = priceguard.Policy.from_dict(spec["policy"])
+    digits = policy.minor_units
     cases = spec["cases"]
     if spec.get("batch"):
-        t = arrow_table([c["item"] for c in cases])
-        assert t is not None, f"{path.name}: a batch file must use readable values"
-        out = policy.evaluate_arrow(t)
-        for i, case in enumerate(cases):
-            check(row(out, i), case["expect"], f"{path.name} / {case['name']} (arrow batch)")
+        ran = 0
+        for form in arrow_forms(cases):
+            t = arrow_table([c["item"] for c in cases], form, digits)
+            if t is None:
+                continue
+            out = policy.evaluate_arrow(t)
+            for i, case in enumerate(cases):
+                check(row(out, i), case["expect"], f"{path.name} / {case['name']} (arrow batch, {form})")
+            ran += 1
+        assert ran > 0, f"{path.name}: a batch file must use readable values"
         return
     ran = 0
     for case in cases:
-        t = arrow_table([case["item"]])
-        if t is None:
-            continue
-        if "proposed_price" not in t.column_names:
-            with pytest.raises(ValueError, match="proposed_price"):
-                policy.evaluate_arrow(t)
-            continue
-        out = policy.evaluate_arrow(t)
-        check(row(out, 0), case["expect"], f"{path.name} / {case['name']} (arrow)")
-        ran += 1
+        for form in arrow_forms([case]):
+            t = arrow_table([case["item"]], form, digits)
+            if t is None:
+                continue
+            if "proposed_price" not in t.column_names:
+                with pytest.raises(ValueError, match="proposed_price"):
+                    policy.evaluate_arrow(t)
+                continue
+            out = policy.evaluate_arrow(t)
+            check(row(out, 0), case["expect"], f"{path.name} / {case['name']} (arrow, {form})")
+            ran += 1
     assert ran > 0 or not cases, f"{path.name}: no case had an Arrow form"

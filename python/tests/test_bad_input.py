@@ -285,7 +285,6 @@ def test_float32_is_refused_in_every_door(policy: Policy) -> None:
 
 EXPLAINED: list[tuple[dict[str, Any], str]] = [
     ({"proposed_price": "abc"}, "rejected: proposed_price: `abc` is not a decimal number"),
-    ({"proposed_price": "12.345"}, "rejected: proposed_price: `12.345` has more than 2 decimal places"),
     ({"proposed_price": 2**70}, f"rejected: proposed_price: `{2**70}` is beyond the supported range"),
     ({"proposed_price": 0}, "rejected: proposed_price: `0.00` must be greater than zero"),
     ({"proposed_price": "20", "unit_cost": -1}, "rejected: unit_cost: `-1.00` must not be negative"),

@@ -6,6 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 import numpy as np
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -96,18 +97,20 @@ def test_float_and_minor_paths_agree(case: tuple[Policy, list[dict[str, Any]]]) 
     assert major.summary == minor.summary
 
 
-@given(st.floats(min_value=0.01, max_value=1e9, allow_nan=False), st.sampled_from(["USD", "JPY", "KWD"]))
-def test_floats_round_half_even_from_their_shortest_repr(x: float, currency: str) -> None:
+@given(st.floats(min_value=0.0001, max_value=1e9, allow_nan=False), st.sampled_from(["USD", "JPY", "KWD"]))
+def test_float_proposals_snap_from_their_shortest_repr(x: float, currency: str) -> None:
+    """A float proposal is its shortest repr (docs/spec.md M2), snapped to
+    the tick half to even (§2.3, M1), in the single and the batch door."""
     p = Policy.from_dict({"name": "f", "currency": currency, "allow_unbounded": True})
     digits = p.minor_units
     want = Decimal(repr(x)).quantize(Decimal(1).scaleb(-digits), rounding="ROUND_HALF_EVEN")
     d = p.evaluate({"proposed_price": x})
     r = p.evaluate_batch(proposed_price=np.array([x]))
-    if want <= 0:
-        assert d.outcome == "rejected" and r.outcome[0] == priceguard.Outcome.REJECTED
-        return
-    assert d.price == want
-    assert Decimal(repr(float(r.price[0]))).quantize(Decimal(1).scaleb(-digits)) == want
+    alone = d.to_dict()
+    del alone["sku"]
+    assert r.decision(0) == alone
+    if want > 0:
+        assert d.price == want
 
 
 NUMERIC = [f for f in FIELDS if f != "campaign"]
@@ -157,3 +160,80 @@ def test_float_columns_with_gaps_and_bad_values_match_single(case: Any) -> None:
         want = policy.evaluate(item).to_dict()
         del want["sku"]
         assert r.decision(i) == want, f"masked item {i}: {item}"
+
+
+# -- money finer than the currency: one number, one decision, every door ------
+
+
+@st.composite
+def fine_policy_and_items(draw: Any) -> tuple[Policy, list[dict[str, Any]]]:
+    """Items whose money has up to six digits beyond the minor unit (M1)."""
+    policy, batch = draw(policy_and_items(budgets=False, campaigns=False))
+    digits = policy.minor_units
+    for item in batch:
+        for k in sorted(MONEY & item.keys()):
+            if draw(st.booleans()):
+                extra = draw(st.integers(1, 6))
+                units = draw(st.integers(-(10**extra) + 1, 10**extra - 1))
+                item[k] = Decimal(item[k]) + Decimal(units).scaleb(-(digits + extra))
+        item.pop("sku", None)
+    return policy, batch
+
+
+def _decided(r: Any, n: int) -> list[dict[str, Any]]:
+    return [r.decision(i) for i in range(n)]
+
+
+@given(fine_policy_and_items())
+def test_sub_unit_money_one_decision_in_every_door(case: tuple[Policy, list[dict[str, Any]]]) -> None:
+    """The same sub-unit amounts as str, Decimal and float (where the float
+    is the same number), through `evaluate`, `evaluate_batch` (float64 and
+    object columns) and `evaluate_arrow` (decimal128 and decimal256 at the
+    currency's scale plus six, float64): the same decisions."""
+    pa = pytest.importorskip("pyarrow")
+    from test_arrow import row
+
+    policy, batch = case
+    n, digits = len(batch), policy.minor_units
+    keys = sorted({k for it in batch for k in it})
+    money = [k for k in keys if k in MONEY]
+    want = []
+    for item in batch:
+        d = policy.evaluate({k: str(v) if k in MONEY else v for k, v in item.items()}).to_dict()
+        del d["sku"]
+        want.append(d)
+    for form in (Decimal, str):
+        for item, w in zip(batch, want):
+            d = policy.evaluate({k: form(v) if k in MONEY else v for k, v in item.items()}).to_dict()
+            del d["sku"]
+            assert d == w, (form, item)
+    floats_ok = all(Decimal(repr(float(it[k]))) == Decimal(it[k]) for it in batch for k in money if k in it)
+    counts = {
+        k: np.ma.masked_array(np.array([it.get(k, 0) for it in batch], dtype=np.int64), mask=[k not in it for it in batch])
+        for k in keys
+        if k not in MONEY
+    }
+
+    def objects(conv: Any) -> dict[str, Any]:
+        return {k: np.array([None if k not in it else conv(it[k]) for it in batch] + [None], dtype=object)[:-1] for k in money}
+
+    assert _decided(policy.evaluate_batch(**objects(str), **counts), n) == want
+    assert _decided(policy.evaluate_batch(**objects(Decimal), **counts), n) == want
+    if floats_ok:
+        for item, w in zip(batch, want):
+            d = policy.evaluate({k: float(v) if k in MONEY else v for k, v in item.items()}).to_dict()
+            del d["sku"]
+            assert d == w, ("float", item)
+        floats = {k: np.array([float(it[k]) if k in it else np.nan for it in batch]) for k in money}
+        assert _decided(policy.evaluate_batch(**floats, **counts), n) == want
+    tables = []
+    for kind, precision in ((pa.decimal128, 38), (pa.decimal256, 76)):
+        cols = {k: pa.array([it.get(k) for it in batch], type=kind(precision, digits + 6)) for k in money}
+        tables.append(cols)
+    if floats_ok:
+        tables.append({k: pa.array([float(it[k]) if k in it else None for it in batch], type=pa.float64()) for k in money})
+    for cols in tables:
+        cols.update({k: pa.array([it.get(k) for it in batch], type=pa.int64()) for k in counts})
+        out = policy.evaluate_arrow(pa.table(cols))
+        got = [{k: row(out, i)[k] for k in want[i]} for i in range(n)]
+        assert got == want, next(iter(cols.values())).type

@@ -68,9 +68,16 @@ def test_margin_example(policy: Policy) -> None:
         ("20", "20.00"),
         (20, "20.00"),  # an int is major units
         (20.0, "20.00"),
-        (2.675, "2.68"),  # shortest repr 2.675, half-even to 2.68
-        (0.125 + 20, "20.12"),  # 20.125 ties to even
+        # A float is its shortest repr, exactly (docs/spec.md M2); the
+        # proposal snaps to the tick, ties to even (§2.3).
+        (2.675, "2.68"),
+        (0.125 + 20, "20.12"),
         (20.135, "20.14"),
+        # Digits finer than the cent are kept, then snapped (M1).
+        ("19.4373", "19.44"),
+        (Decimal("19.4349999"), "19.43"),
+        (19.435000001, "19.44"),
+        (13.580160000000001, "13.58"),
     ],
 )
 def test_money_kinds(policy: Policy, value: object, price: str) -> None:
@@ -81,7 +88,6 @@ def test_money_kinds(policy: Policy, value: object, price: str) -> None:
 @pytest.mark.parametrize(
     "field, value",
     [
-        ("proposed_price", "12.491"),  # more digits than USD has
         ("proposed_price", "abc"),
         ("proposed_price", float("nan")),
         ("proposed_price", float("inf")),

@@ -74,13 +74,16 @@ def spark() -> Iterator[Any]:
 
 
 def frame(spark: Any, rows: int = ROWS) -> Any:
-    """Deterministic rows: decimal128 money at two scales, float64 money with
-    nulls, int counts, campaign names."""
+    """Deterministic rows: decimal128 money at three scales, with digits
+    finer than the cent (docs/spec.md M1: a model's 4-decimal proposals in
+    a third of the rows, costs in hundredths of a cent), float64 money with
+    nulls and tenths of a cent, int counts, campaign names."""
     return spark.range(0, rows, numPartitions=PARTITIONS).selectExpr(
         "concat('S', id) AS sku",
-        "CAST((id * 7919 % 20000 + 60) / 100 AS DECIMAL(12, 2)) AS proposed_price",
-        "CAST((id * 31 % 15000) / 100 AS DECIMAL(14, 4)) AS unit_cost",
-        "CASE WHEN id % 10 = 0 THEN NULL ELSE (id * 17 % 20000 + 60) / 100.0 END AS current_price",
+        "CAST(CASE WHEN id % 3 = 0 THEN (id * 7919 % 2000000 + 6000) / 10000"
+        " ELSE (id * 7919 % 20000 + 60) / 100 END AS DECIMAL(18, 6)) AS proposed_price",
+        "CAST((id * 31 % 1500000) / 10000 AS DECIMAL(14, 4)) AS unit_cost",
+        "CASE WHEN id % 10 = 0 THEN NULL ELSE (id * 17 % 200000 + 600) / 1000.0 END AS current_price",
         "CAST((id * 7919 % 20000 + 500) / 100 AS DECIMAL(12, 2)) AS reference_price",
         "CAST(id % 5 + 1 AS INT) AS expected_units",
         "CASE id % 7 WHEN 0 THEN 'spring' WHEN 1 THEN 'summer' ELSE NULL END AS campaign",
@@ -109,6 +112,9 @@ def test_guard_equals_single_process(spark: Any) -> None:
         assert g.equals(w), f"`{name}` differs between Spark and the single process"
     outcomes = set(got.column("outcome").to_pylist())
     assert {"accepted", "adjusted"} <= outcomes
+    # Finer money is decided, not refused.
+    assert "invalid_input" not in set(got.column("reason").to_pylist())
+    assert out.schema["promo_spend"].dataType.scale == 8
 
 
 def test_split_never_overspends(spark: Any) -> None:

@@ -3,8 +3,11 @@
 A case alone is a batch of one row, which never reaches the SIMD block
 kernel or the float64 block path. Here every single-item case (without a
 campaign, whose copies would share one budget) is tiled to a 64-row block
-and run through `evaluate_batch` (float64 major units and int64 minor units)
-and `evaluate_arrow`; every row must get the case's decision.
+and run through `evaluate_batch` (float64 major units, str and Decimal object
+columns, int64 minor units) and `evaluate_arrow` (each Arrow form of the
+money); every row must get the case's decision. Cases with money finer than
+the currency reach the float block path's fallback (rows converted to exact
+amounts with per-row scales) this way.
 `test_every_simd_level` runs the same test again in a process held to each
 narrower SIMD copy the CPU has (`PRICEGUARD_SIMD`).
 """
@@ -19,8 +22,8 @@ from pathlib import Path
 import pytest
 
 import priceguard
-from test_arrow import arrow_table, row
-from test_vectors import FILES, check, columns, ids, load
+from test_arrow import arrow_forms, arrow_table, row
+from test_vectors import FILES, batch_forms, case_forms, check, columns, ids, load
 
 BLOCK = 64
 LEVELS = ["portable", "avx2", "avx512"]
@@ -46,18 +49,21 @@ def test_vectors_tiled(path: Path) -> None:
     for case in tiled_cases(spec):
         items = [case["item"]] * BLOCK
         for money in ("major", "minor"):
-            cols = columns(items, policy.minor_units, money)
-            if cols is None:
+            for form in batch_forms(money, case_forms(case)):
+                cols = columns(items, policy.minor_units, form)
+                if cols is None:
+                    continue
+                r = policy.evaluate_batch(**cols, money=money)
+                for i in range(BLOCK):
+                    check(r.decision(i), case["expect"], f"{path.name} / {case['name']} (64 rows, {money}, {form}, row {i})")
+                ran += 1
+        for form in arrow_forms([case]):
+            t = arrow_table(items, form, policy.minor_units)
+            if t is None:
                 continue
-            r = policy.evaluate_batch(**cols, money=money)
-            for i in range(BLOCK):
-                check(r.decision(i), case["expect"], f"{path.name} / {case['name']} (64 rows, {money}, row {i})")
-            ran += 1
-        t = arrow_table(items)
-        if t is not None:
             out = policy.evaluate_arrow(t)
             for i in range(BLOCK):
-                check(row(out, i), case["expect"], f"{path.name} / {case['name']} (64 Arrow rows, row {i})")
+                check(row(out, i), case["expect"], f"{path.name} / {case['name']} (64 Arrow rows, {form}, row {i})")
             ran += 1
     if tiled_cases(spec):
         assert ran > 0, f"{path.name}: no case had a column form"
