@@ -47,7 +47,7 @@ use arrow_array::{
 use arrow_buffer::{i256, Buffer, NullBuffer, OffsetBuffer, ScalarBuffer};
 use arrow_schema::{DataType, Field as ArrowField, Schema, SchemaRef, TimeUnit};
 use priceguard::batch::Columns;
-use priceguard::money::{Amount, Digits, MAX_SCALE};
+use priceguard::money::{Amount, MAX_SCALE};
 use priceguard::schedule::Schedule;
 use priceguard::{BatchSummary, Budgets, Class, Decision, Field, MoneyError, Policy, Rule};
 use pyo3::exceptions::PyValueError;
@@ -217,7 +217,7 @@ fn convert(
     out: &mut [Val],
 ) -> PyResult<()> {
     let cur = policy.currency();
-    let how = Digits::of(field);
+    let how = field.digits();
     let k = out.len();
     let nulls = arr.logical_nulls();
     let absent = |i: usize| nulls.as_ref().is_some_and(|n| n.is_null(start + i));

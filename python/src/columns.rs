@@ -11,7 +11,6 @@
 //! minor units has no scales and takes the paths it always did.
 
 use priceguard::binding::{FloatColumns, TimeColumn, FLAG_FAST, FLAG_LOOK, FLAG_NAN};
-use priceguard::money::Digits;
 use priceguard::{Currency, Field};
 
 use crate::amounts::{ABSENT, BAD};
@@ -76,7 +75,7 @@ fn conv_f64(kind: Kind, field: Field, cur: Currency, v: f64) -> Val {
         return Val::Absent;
     }
     match kind {
-        Kind::MajorF64 => match cur.float_to_amount(v, Digits::of(field)) {
+        Kind::MajorF64 => match cur.float_to_amount(v, field.digits()) {
             Ok(a) => Val::Set(a.units, a.scale),
             Err(_) => Val::Bad,
         },
