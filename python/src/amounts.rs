@@ -70,12 +70,18 @@ pub(crate) fn decimal_amount(
         Amount::minor(i64::try_from(m).map_err(|_| MoneyError::OutOfRange)?)
     } else if s - digits <= i32::from(MAX_SCALE) {
         // `s - digits` digits beyond the minor unit, kept exactly.
-        let extra = u8::try_from(s - digits).map_err(|_| MoneyError::OutOfRange)?;
+        let mut extra = u8::try_from(s - digits).map_err(|_| MoneyError::OutOfRange)?;
+        // Trailing zeros dropped before the 64-bit check: 200000000000.000001
+        // at Arrow scale 8 is 2 x 10^19 + 100, but 2 x 10^17 + 1 at its own.
+        let mut v = v;
+        while extra > 0 && v % 10 == 0 {
+            v /= 10;
+            extra -= 1;
+        }
         Amount {
             units: i64::try_from(v).map_err(|_| MoneyError::OutOfRange)?,
             scale: extra,
         }
-        .reduced()
     } else {
         // More digits than an item keeps: rounded as text would be.
         return cur.parse_amount(&decimal_text(&v.to_string(), scale), how);
