@@ -729,6 +729,7 @@ fn fast_parts(v: f64, pow: f64) -> (f64, f64, bool) {
 
 /// `x` rounded to an integer, ties to even, for `|x| < 2^51` (larger
 /// values are already integers); branch-free, for the block loops.
+#[cfg_attr(not(feature = "alloc"), allow(dead_code))]
 #[inline(always)]
 pub(crate) fn round_half_even_f64(x: f64) -> f64 {
     (x + ROUNDER) - ROUNDER

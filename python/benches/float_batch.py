@@ -15,7 +15,11 @@ best wall ns per item are printed):
   through the conversion to exact amounts (`columns::convert`);
 - `int64 minor`: the same rows as int64 cents (`money="minor"`);
 - `float64, costs 4 more decimals`: costs such as 3.9694, decided exactly
-  row by row (the engine's path for finer items).
+  row by row (the engine's path for finer items);
+- `float64, proposals 4 decimals`: a model's proposals in dollars with 4
+  decimals (19.4373), which the block path snaps to the cent itself
+  (docs/spec.md M1, B2c): issue 23 asks this to stay within 1.5x of
+  `float64 cents, block path` in the same run.
 
 A benchmark, not a test: it asserts nothing about time. Compare builds by
 running it with each in the same session.
@@ -75,6 +79,7 @@ def main() -> None:
     }
     minor = {"proposed_price": proposed_c, "current_price": current_c, "unit_cost": cost_c}
     fine = dict(cents, unit_cost=np.round(cost_c / 100 + rng.integers(1, 99, n) / 10_000, 4))
+    model = dict(cents, proposed_price=np.round(proposed_c / 100 + rng.uniform(-0.005, 0.005, n), 4))
     windows = np.zeros(n, dtype=np.int64)
     policy = priceguard.Policy.from_toml(POLICY)
 
@@ -83,6 +88,7 @@ def main() -> None:
         ("float64 cents, converted", lambda: policy.evaluate_batch(**cents, changes_in_window=windows)),
         ("int64 minor", lambda: policy.evaluate_batch(**minor, money="minor")),
         ("float64, costs 4 more decimals", lambda: policy.evaluate_batch(**fine)),
+        ("float64, proposals 4 decimals", lambda: policy.evaluate_batch(**model)),
     ]
     for name, fn in cases:
         times = timed(fn, args.repeat)
