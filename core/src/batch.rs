@@ -532,8 +532,10 @@ impl Policy {
                 // themselves. Every value of the block passed the lanes'
                 // loaders, so each reads.
                 let mut items = [Item::new(0); BLOCK];
+                // Rows the lanes decided with a class relaxed need no item.
+                let engine_rows = left & !out.relaxed_rows();
                 for (j, slot) in items.iter_mut().enumerate() {
-                    if left >> j & 1 != 0 {
+                    if engine_rows >> j & 1 != 0 {
                         match self.float_row(cols, i + j) {
                             Some(item) => *slot = item,
                             None => return Some(self.float_blocks_done(from, i, tally)),

@@ -144,7 +144,7 @@ impl Field {
     }
 
     /// How a money value of this field keeps digits past
-    /// [`MAX_SCALE`](crate::money::MAX_SCALE): the proposal and the pin
+    /// [`MAX_SCALE`]: the proposal and the pin
     /// keep what their snap to the tick needs, every other field is
     /// rounded half to even (docs/spec.md M1).
     pub const fn digits(self) -> Digits {

@@ -1452,11 +1452,18 @@ pub(crate) fn emit_around<E: Emit>(
     slow: &mut impl FnMut(usize) -> Decision,
     emit: &mut E,
 ) {
+    // Rows the lanes decided but that relaxed a class go one by one too,
+    // from the block (a run of columns carries no relaxed classes).
+    let decided_alone = out.relaxed_rows();
     let mut j = 0usize;
     while j < BLOCK {
         let rest = left >> j;
         if rest & 1 != 0 {
-            let d = slow(start + j);
+            let d = if decided_alone >> j & 1 != 0 {
+                out.decision_at(j)
+            } else {
+                slow(start + j)
+            };
             emit.emit(start + j, &d);
             j += 1;
             continue;

@@ -244,6 +244,7 @@ const ALIAS: u64 = 1 << 12;
 const LOWER_ATT: u64 = side_bits(true);
 const UPPER_ATT: u64 = side_bits(false);
 const HARD_ATT: u64 = class_bits(crate::rules::Class::Hard);
+const FINANCIAL_ATT: u64 = class_bits(crate::rules::Class::Financial);
 const STABILITY_ATT: u64 = class_bits(crate::rules::Class::Stability);
 
 const fn side_bits(lower: bool) -> u64 {
@@ -333,6 +334,9 @@ pub(crate) struct Lanes {
     /// [`Lanes::decide`] leaves out otherwise).
     rare: bool,
     cooldown: Option<i64>,
+    /// Financial comes before stability in the priority order (hard is
+    /// always first): the order a row's class walk relaxes in.
+    fin_first: bool,
     /// The attaining bits of the rules that come first in the priority
     /// order: all of them when financial rules come before stability
     /// rules (then the lowest bit of a side's attaining rules is the rule
@@ -439,6 +443,7 @@ impl Lanes {
                 },
                 rare: markup.is_some() || r.min_unit_margin.is_some() || r.max_step.is_some(),
                 cooldown: r.cooldown,
+                fin_first: fin < stab,
                 first,
             })
         })();
@@ -490,6 +495,13 @@ pub struct DecisionRows {
     /// `j` is adjusted, held, violates a hard or financial rule, so that
     /// [`DecisionRows::select`] counts a window with three popcounts.
     marks: [u64; 3],
+    /// Per row, the classes it relaxed (`ClassSet` bits).
+    relaxed: [u8; BLOCK],
+    /// Rows decided here that relaxed a class: handed over one by one (a
+    /// run of columns carries no relaxed classes).
+    rel: u64,
+    /// `relaxed` holds a row's classes from an earlier block.
+    relaxed_dirty: bool,
 }
 
 impl Default for DecisionRows {
@@ -507,6 +519,9 @@ impl Default for DecisionRows {
             promo_spend: [0; BLOCK],
             counts: [0; 3],
             marks: [0; 3],
+            relaxed: [0; BLOCK],
+            rel: 0,
+            relaxed_dirty: false,
         }
     }
 }
@@ -593,7 +608,18 @@ impl DecisionRows {
     /// Row `j` as a [`Decision`] (`j < len()`).
     #[inline]
     pub fn decision(&self, j: usize) -> Decision {
-        let at = (self.off + j).min(BLOCK - 1);
+        self.decision_at(self.off + j)
+    }
+
+    /// The rows (bits of the block) decided here that relaxed a class,
+    /// which [`crate::kernel::emit_around`] hands over one by one.
+    pub(crate) fn relaxed_rows(&self) -> u64 {
+        self.rel
+    }
+
+    /// Row `at` of the block, whatever window [`DecisionRows::select`] set.
+    pub(crate) fn decision_at(&self, at: usize) -> Decision {
+        let at = at.min(BLOCK - 1);
         let upper = self.upper[at];
         let spend = self.promo_spend[at];
         Decision {
@@ -610,7 +636,7 @@ impl DecisionRows {
             violated: RuleSet(self.violated[at]),
             binding: RuleSet(self.binding[at]),
             unmet: RuleSet::EMPTY,
-            relaxed: ClassSet::EMPTY,
+            relaxed: ClassSet(self.relaxed[at]),
             promo_spend: (spend >= 0).then_some(spend),
             spend_scale: 0,
             needs_approval: false,
@@ -1163,6 +1189,201 @@ impl Lanes {
         slow
     }
 
+    /// Row `j` of a block: its bounds, interval, price, violated and
+    /// binding rules, reason and spend into `out`; returns all ones when
+    /// the row is bad (a class to relax or an unbounded interval without
+    /// `WALK`; with it, an infeasible hard class or an unbounded interval
+    /// after the walk) and 1 when it violates a hard or financial rule.
+    /// One definition for the block loop (`WALK` false, vectorised) and
+    /// the rows that relax a class (`WALK` true, one at a time).
+    #[inline(always)]
+    fn row<const RARE: bool, const FINE: bool, const WALK: bool>(
+        &self,
+        x: &Loaded,
+        j: usize,
+        out: &mut DecisionRows,
+    ) -> (u64, u64) {
+        const COOLDOWN: i64 = 1 + Rule::Cooldown as i64;
+        const TICK: i64 = 1 + Rule::Tick as i64;
+        const TICK_BIT: u64 = 1 << Rule::Tick as u8;
+        let c = &self.params;
+        let bounded = m(!self.allow_unbounded);
+        let p = x.p[j];
+        // The snapped proposal, which is clamped; `p` is judged.
+        let snapped = if FINE { x.s[j] } else { p };
+        let (current, cost, reference) = (x.current[j], x.cost[j], x.reference[j]);
+        let cooling = sel(x.cooling[j], current, f64::NAN);
+        // Each slot's bound (`NaN` where it does not apply): a ratio
+        // of a column rounded up for a lower bound, down for an upper
+        // one. The engine saturates `current - step` and rounds it to
+        // the tick (one): below one it is still a bound.
+        let mut b = [f64::NAN; SLOTS];
+        b[MIN_PRICE] = c.min_price;
+        b[MAX_PRICE] = c.max_price;
+        b[MARGIN] = c.margin.ceil(cost);
+        if RARE {
+            b[MARKUP] = c.markup.ceil(cost);
+            b[UNIT_MARGIN] = cost + c.unit_margin;
+            b[STEP_DOWN] = current - c.max_step;
+            b[STEP_UP] = current + c.max_step;
+        }
+        b[MAX_DISCOUNT] = c.discount.ceil(reference);
+        b[MAX_INCREASE] = c.increase.floor(current);
+        b[MAX_DECREASE] = c.decrease.ceil(current);
+        b[COOLDOWN_LO] = cooling;
+        b[COOLDOWN_HI] = cooling;
+        // Without `WALK` every class is kept: the interval is the
+        // intersection of every bound, and a row that would relax a class
+        // is marked bad (`lo > hi`). `lowest` stays -inf when no lower
+        // bound applies.
+        let mut lowest = f64::NEG_INFINITY;
+        let mut hi = f64::INFINITY;
+        for k in 0..SLOTS {
+            if SLOT_RULES[k].1 {
+                lowest = max(lowest, b[k]);
+            } else {
+                hi = min(hi, b[k]);
+            }
+        }
+        let mut lo = max(1.0, lowest);
+        let mut unbounded = m((hi == f64::INFINITY) | (lowest == f64::NEG_INFINITY));
+        let mut bad = m(lo > hi) | (bounded & unbounded);
+        // The kept classes, as masks, and the classes relaxed.
+        let (mut fin_ok, mut st_ok, mut relaxed) = (!0u64, !0u64, 0u8);
+        if WALK {
+            // The walk of docs/spec.md §5.2 over the three classes the
+            // lanes hold, hard first: a class whose bounds would empty the
+            // interval is relaxed. Only for the few rows marked bad above,
+            // one at a time: in the block loop it cost a third more
+            // instructions a row.
+            let (mut cl, mut ch) = ([f64::NEG_INFINITY; 3], [f64::INFINITY; 3]);
+            for k in 0..SLOTS {
+                let c = SLOT_RULES[k].0.class() as usize;
+                if let (Some(l), Some(h)) = (cl.get_mut(c), ch.get_mut(c)) {
+                    if SLOT_RULES[k].1 {
+                        *l = max(*l, b[k]);
+                    } else {
+                        *h = min(*h, b[k]);
+                    }
+                }
+            }
+            let (fin, stab) = ((cl[1], ch[1]), (cl[2], ch[2]));
+            let order = if self.fin_first {
+                [fin, stab]
+            } else {
+                [stab, fin]
+            };
+            let (mut l, mut h) = (max(1.0, cl[0]), ch[0]);
+            let hard_empty = l > h;
+            let mut kept = [true; 2];
+            let mut has_lo = cl[0] > f64::NEG_INFINITY;
+            for (i, (cl, ch)) in order.into_iter().enumerate() {
+                let (nl, nh) = (max(l, cl), min(h, ch));
+                if nl <= nh {
+                    (l, h) = (nl, nh);
+                    has_lo |= cl > f64::NEG_INFINITY;
+                } else {
+                    kept[i] = false;
+                }
+            }
+            let (f_kept, s_kept) = if self.fin_first {
+                (kept[0], kept[1])
+            } else {
+                (kept[1], kept[0])
+            };
+            fin_ok = m(f_kept);
+            st_ok = m(s_kept);
+            relaxed = (u8::from(!f_kept) << crate::rules::Class::Financial as u8)
+                | (u8::from(!s_kept) << crate::rules::Class::Stability as u8);
+            (lo, hi) = (l, h);
+            unbounded = m((h == f64::INFINITY) | !has_lo);
+            bad = m(hard_empty) | (bounded & unbounded);
+        }
+        let price = min(max(snapped, lo), hi);
+        // Each slot's rule where the proposal violates it (low half)
+        // and its attaining bit where its bound is the price (high
+        // half). A lower bound is at most `lo` and an upper one at
+        // least `hi`, so a bound equal to the price is one the price
+        // attains on its side: the binding rules.
+        let mut acc = 0u64;
+        for k in 0..SLOTS {
+            let v = if SLOT_RULES[k].1 {
+                m(p < b[k])
+            } else {
+                m(p > b[k])
+            };
+            acc |= (v & BIT[k]) | (m(b[k] == price) & (ATT[k] << 32));
+        }
+        let violated = acc & u64::from(u32::MAX);
+        // Only kept classes' rules bind (C6) and name the reason (C5).
+        let att = if WALK {
+            (acc >> 32) & (HARD_ATT | (fin_ok & FINANCIAL_ATT) | (st_ok & STABILITY_ATT))
+        } else {
+            acc >> 32
+        };
+        let mut binding = if RARE {
+            (att & !ALIAS) | ((att & ALIAS) >> 1)
+        } else {
+            att
+        };
+        let mut violated = violated;
+        // A finer proposal breaks the tick, and the snap binds where
+        // the price is the snapped proposal (C6).
+        let off = m(FINE & (snapped != p));
+        if FINE {
+            violated |= off & TICK_BIT;
+            binding |= off & m(price == snapped) & TICK_BIT;
+        }
+        out.binding[j] = binding;
+        out.violated[j] = violated;
+        out.price[j] = to_i(price);
+        out.lower[j] = to_i(lo);
+        let open = m(hi == f64::INFINITY) as i64;
+        out.upper[j] = (i64::MAX & open) | (to_i(hi) & !open);
+        // The rule that decided a clamped price: of the rules attaining
+        // the clamped side (a moved price not raised to `lo` was lowered
+        // to `hi`), the
+        // first in priority order, the lowest bit of those of the first
+        // classes (see `Lanes::first`). Its position is the exponent of
+        // the bit as a double. Garbage where the price did not move.
+        let side = att & sel_u(m(snapped < lo), LOWER_ATT, UPPER_ATT);
+        let pri = side & self.first;
+        let r = sel_u(m(pri == 0), side, pri);
+        let low = r & r.wrapping_neg();
+        let exponent = (to_f(low as i64).to_bits() >> 52) as i64;
+        // `Reason::Rule(r)` is `1 + r as u8`.
+        let mut source = exponent.wrapping_sub(1022);
+        if RARE {
+            // The upper `max_step` slot's bit 12 names `max_step` (11).
+            source = source.wrapping_sub(i64::from(source == 13));
+        }
+        // Accepted (no reason) unless moved; held by a cooldown, else
+        // adjusted by the source rule (never `cooldown`: its bounds
+        // are `NaN` on a row that is not cooling down). The outcome
+        // follows from the reason, after the loop.
+        let moved = m(price != p) as i64;
+        // A cooldown holds only with the stability class kept.
+        let held = moved & (x.cooling[j] & st_ok) as i64;
+        let adjusted = moved & !held;
+        if FINE {
+            // Moved only by the snap (the snapped proposal is inside
+            // the interval): the reason is the tick, as the engine's
+            // unclamped adjustment says.
+            let inside = m((lo <= snapped) & (snapped <= hi)) as i64;
+            source = (TICK & inside) | (source & !inside);
+        }
+        out.reason[j] = ((source & adjusted) | (COOLDOWN & held)) as u8;
+        // (reference - price)^+ x units, exact: reference x units < 2^52
+        // (`NaN`, so `-1`, where the row has no reference or no
+        // forecast: `max` keeps a `NaN` first operand).
+        let spend = max(reference - price, 0.0) * x.units[j];
+        out.promo_spend[j] = to_i(spend) | m(spend.is_nan()) as i64;
+        if WALK {
+            out.relaxed[j] = relaxed;
+        }
+        (bad, u64::from(violated & HARD_OR_FINANCIAL != 0))
+    }
+
     /// The decisions of a block none of whose rows is slow, or `None` when
     /// one of them turns out to be off the common path.
     ///
@@ -1187,132 +1408,36 @@ impl Lanes {
         out: &mut DecisionRows,
     ) -> Option<u64> {
         const COOLDOWN: i64 = 1 + Rule::Cooldown as i64;
-        const TICK: i64 = 1 + Rule::Tick as i64;
-        const TICK_BIT: u64 = 1 << Rule::Tick as u8;
-        let c = &self.params;
-        let bounded = m(!self.allow_unbounded);
         let mut bad = 0u64;
         // A wrapping sum of at most 64 ones: no overflow, and no overflow
         // check to stop the loop from vectorising.
         let mut n_violators = 0u64;
         out.len = BLOCK;
+        if out.relaxed_dirty {
+            out.relaxed = [0; BLOCK];
+            out.relaxed_dirty = false;
+        }
         for j in 0..BLOCK {
-            let p = x.p[j];
-            // The snapped proposal, which is clamped; `p` is judged.
-            let snapped = if FINE { x.s[j] } else { p };
-            let (current, cost, reference) = (x.current[j], x.cost[j], x.reference[j]);
-            let cooling = sel(x.cooling[j], current, f64::NAN);
-            // Each slot's bound (`NaN` where it does not apply): a ratio
-            // of a column rounded up for a lower bound, down for an upper
-            // one. The engine saturates `current - step` and rounds it to
-            // the tick (one): below one it is still a bound.
-            let mut b = [f64::NAN; SLOTS];
-            b[MIN_PRICE] = c.min_price;
-            b[MAX_PRICE] = c.max_price;
-            b[MARGIN] = c.margin.ceil(cost);
-            if RARE {
-                b[MARKUP] = c.markup.ceil(cost);
-                b[UNIT_MARGIN] = cost + c.unit_margin;
-                b[STEP_DOWN] = current - c.max_step;
-                b[STEP_UP] = current + c.max_step;
+            let (row_bad, violator) = self.row::<RARE, FINE, false>(x, j, out);
+            // Bit `j`: this row relaxes a class or is unbounded.
+            bad |= row_bad & (1u64 << j);
+            n_violators = n_violators.wrapping_add(violator);
+        }
+        out.rel = 0;
+        if bad != 0 {
+            // Each such row again, alone, with the class walk: decided
+            // here with its relaxed classes, unless its hard class is
+            // infeasible or its interval unbounded (left to the engine).
+            let mut left = 0u64;
+            let mut rows = bad;
+            while rows != 0 {
+                let j = rows.trailing_zeros() as usize;
+                rows &= rows - 1;
+                let (row_bad, _) = self.row::<RARE, FINE, true>(x, j, out);
+                left |= (row_bad & 1) << j;
             }
-            b[MAX_DISCOUNT] = c.discount.ceil(reference);
-            b[MAX_INCREASE] = c.increase.floor(current);
-            b[MAX_DECREASE] = c.decrease.ceil(current);
-            b[COOLDOWN_LO] = cooling;
-            b[COOLDOWN_HI] = cooling;
-            // Every class is kept (the lanes only see feasible rows): the
-            // interval is the intersection of every bound. `lowest` stays
-            // -inf when no lower bound applies.
-            let mut lowest = f64::NEG_INFINITY;
-            let mut hi = f64::INFINITY;
-            for k in 0..SLOTS {
-                if SLOT_RULES[k].1 {
-                    lowest = max(lowest, b[k]);
-                } else {
-                    hi = min(hi, b[k]);
-                }
-            }
-            let lo = max(1.0, lowest);
-            // A row that would relax a class or is unbounded: the caller
-            // decides the block row by row instead.
-            let unbounded = m((hi == f64::INFINITY) | (lowest == f64::NEG_INFINITY));
-            // Bit `j`: this row is left to the rows path, alone.
-            bad |= (m(lo > hi) | (bounded & unbounded)) & (1u64 << j);
-            let price = min(max(snapped, lo), hi);
-            // Each slot's rule where the proposal violates it (low half)
-            // and its attaining bit where its bound is the price (high
-            // half). A lower bound is at most `lo` and an upper one at
-            // least `hi`, so a bound equal to the price is one the price
-            // attains on its side: the binding rules.
-            let mut acc = 0u64;
-            for k in 0..SLOTS {
-                let v = if SLOT_RULES[k].1 {
-                    m(p < b[k])
-                } else {
-                    m(p > b[k])
-                };
-                acc |= (v & BIT[k]) | (m(b[k] == price) & (ATT[k] << 32));
-            }
-            let violated = acc & u64::from(u32::MAX);
-            let att = acc >> 32;
-            let mut binding = if RARE {
-                (att & !ALIAS) | ((att & ALIAS) >> 1)
-            } else {
-                att
-            };
-            let mut violated = violated;
-            // A finer proposal breaks the tick, and the snap binds where
-            // the price is the snapped proposal (C6).
-            let off = m(FINE & (snapped != p));
-            if FINE {
-                violated |= off & TICK_BIT;
-                binding |= off & m(price == snapped) & TICK_BIT;
-            }
-            out.binding[j] = binding;
-            out.violated[j] = violated;
-            out.price[j] = to_i(price);
-            out.lower[j] = to_i(lo);
-            let open = m(hi == f64::INFINITY) as i64;
-            out.upper[j] = (i64::MAX & open) | (to_i(hi) & !open);
-            // The rule that decided a clamped price: of the rules attaining
-            // the clamped side (a moved price not raised to `lo` was lowered
-            // to `hi`), the
-            // first in priority order, the lowest bit of those of the first
-            // classes (see `Lanes::first`). Its position is the exponent of
-            // the bit as a double. Garbage where the price did not move.
-            let side = att & sel_u(m(snapped < lo), LOWER_ATT, UPPER_ATT);
-            let pri = side & self.first;
-            let r = sel_u(m(pri == 0), side, pri);
-            let low = r & r.wrapping_neg();
-            let exponent = (to_f(low as i64).to_bits() >> 52) as i64;
-            // `Reason::Rule(r)` is `1 + r as u8`.
-            let mut source = exponent.wrapping_sub(1022);
-            if RARE {
-                // The upper `max_step` slot's bit 12 names `max_step` (11).
-                source = source.wrapping_sub(i64::from(source == 13));
-            }
-            // Accepted (no reason) unless moved; held by a cooldown, else
-            // adjusted by the source rule (never `cooldown`: its bounds
-            // are `NaN` on a row that is not cooling down). The outcome
-            // follows from the reason, after the loop.
-            let moved = m(price != p) as i64;
-            let held = moved & x.cooling[j] as i64;
-            let adjusted = moved & !held;
-            if FINE {
-                // Moved only by the snap (the snapped proposal is inside
-                // the interval): the reason is the tick, as the engine's
-                // unclamped adjustment says.
-                let inside = m((lo <= snapped) & (snapped <= hi)) as i64;
-                source = (TICK & inside) | (source & !inside);
-            }
-            n_violators = n_violators.wrapping_add(u64::from(violated & HARD_OR_FINANCIAL != 0));
-            out.reason[j] = ((source & adjusted) | (COOLDOWN & held)) as u8;
-            // (reference - price)^+ x units, exact: reference x units < 2^52
-            // (`NaN`, so `-1`, where the row has no reference or no
-            // forecast: `max` keeps a `NaN` first operand).
-            let spend = max(reference - price, 0.0) * x.units[j];
-            out.promo_spend[j] = to_i(spend) | m(spend.is_nan()) as i64;
+            out.rel = bad & !left;
+            out.relaxed_dirty = true;
         }
         if bad != 0 {
             // The block's counts are not used: `DecisionRows::select`
@@ -1385,13 +1510,14 @@ impl Lanes {
         #[cfg(all(test, feature = "testkit", not(miri)))]
         if let Some(left) = ok {
             use core::sync::atomic::Ordering::Relaxed;
-            let decided = BLOCK as u64 - u64::from(left.count_ones());
+            let decided = BLOCK as u64 - u64::from((left & !out.rel).count_ones());
             LANE_ROWS.fetch_add(decided, Relaxed);
             THREAD_ROWS.with(|n| n.set(n.get() + decided));
             THREAD_BLOCKS.with(|n| n.set(n.get() + 1));
             if left != 0 {
                 PARTIAL_ROWS.fetch_add(decided, Relaxed);
             }
+            RELAXED_ROWS.fetch_add(u64::from(out.rel.count_ones()), Relaxed);
             if let Some(rows) = COPY_ROWS.get(copy) {
                 rows.fetch_add(decided, Relaxed);
             }
@@ -1427,6 +1553,10 @@ pub(crate) static LANE_ROWS: core::sync::atomic::AtomicU64 = core::sync::atomic:
 /// Of those, rows decided in blocks that left some rows to the rows path.
 #[cfg(all(test, feature = "testkit", not(miri)))]
 static PARTIAL_ROWS: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(0);
+
+/// Of those, rows that relaxed a class.
+#[cfg(all(test, feature = "testkit", not(miri)))]
+static RELAXED_ROWS: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(0);
 
 /// Of those, rows each copy decided: portable, AVX2, AVX-512.
 #[cfg(all(test, feature = "testkit", not(miri)))]
@@ -2207,6 +2337,13 @@ mod tests {
         assert!(
             partial > 1_000,
             "lanes decided {partial} rows around left ones"
+        );
+        // And rows that relaxed a class were decided by the lanes (the
+        // comparison with the engine covers them).
+        let relaxed = RELAXED_ROWS.load(Ordering::Relaxed);
+        assert!(
+            relaxed > 100,
+            "lanes decided {relaxed} rows that relaxed a class"
         );
         // And blocks off a bitmap byte boundary were decided by the lanes.
         let unaligned = UNALIGNED.load(Ordering::Relaxed);
