@@ -16,7 +16,7 @@ use priceguard::binding::{DecisionRows, FloatColumns, TimeColumn};
 use priceguard::{Budgets, Decision, DecisionSink, Field, Item, Policy};
 use std::hint::black_box;
 
-use common::{make, BENCH_POLICY, NOW};
+use common::{make, make_mix, BENCH_POLICY, NOW};
 
 const EXAMPLE_POLICY: &str = include_str!("../../examples/policy.toml");
 
@@ -237,6 +237,55 @@ fn batch(c: &mut Criterion) {
             b.iter(|| {
                 policy
                     .evaluate_float_blocks(black_box(&fcols4), 0, &mut soa)
+                    .unwrap()
+            })
+        });
+        // The shared workload's real mix (benches/common `make_mix`): 3 % of
+        // rows relax their stability class, proposals carry 4 decimals.
+        // Same columns, ints and floats.
+        let r = make_mix(n, 7, true);
+        let rcols = Columns::new(&r.proposed)
+            .with(Field::CurrentPrice, &r.current, None)
+            .unwrap()
+            .with(Field::UnitCost, &r.cost, None)
+            .unwrap()
+            .with(Field::ReferencePrice, &r.reference, Some(&r.promo_valid))
+            .unwrap()
+            .with(
+                Field::ExpectedUnits,
+                &r.expected_units,
+                Some(&r.promo_valid),
+            )
+            .unwrap()
+            .with(Field::Now, &r.now, None)
+            .unwrap()
+            .with(Field::LastChangeAt, &r.last_change_at, None)
+            .unwrap();
+        g.bench_function(format!("columns_real/{n}"), |b| {
+            b.iter(|| {
+                let mut budgets = Budgets::new(&policy);
+                policy
+                    .evaluate_columns_into(black_box(&rcols), &mut soa, &mut budgets)
+                    .unwrap()
+            })
+        });
+        let rcur = major(&r.current, None, 100.0);
+        let rcost = major(&r.cost, None, 100.0);
+        let rref = major(&r.reference, Some(&r.promo_valid), 100.0);
+        let runits = major(&r.expected_units, Some(&r.promo_valid), 1.0);
+        let rf = FloatColumns {
+            proposed_price: &r.proposed_major,
+            current_price: Some(&rcur),
+            unit_cost: Some(&rcost),
+            reference_price: Some(&rref),
+            expected_units: Some(&runits),
+            now: Some(TimeColumn::Same(NOW)),
+            last_change_at: Some(TimeColumn::Values(&r.last_change_at)),
+        };
+        g.bench_function(format!("columns_float_real/{n}"), |b| {
+            b.iter(|| {
+                policy
+                    .evaluate_float_blocks(black_box(&rf), 0, &mut soa)
                     .unwrap()
             })
         });
