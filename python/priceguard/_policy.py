@@ -13,7 +13,7 @@ import decimal
 import errno
 import json
 import os
-from typing import TYPE_CHECKING, Any, Literal, Mapping, Optional, Sequence, Union, overload
+from typing import TYPE_CHECKING, Any, Callable, Literal, Mapping, Optional, Sequence, Union, overload
 
 import numpy as np
 
@@ -801,17 +801,19 @@ class BatchResult:
             "invalid_field": None if f < 0 else _native.FIELDS[f],
         }
 
-    def _names(self) -> dict[str, np.ndarray]:
-        """Object arrays of names for the code and bitmask columns."""
-        out: dict[str, np.ndarray] = {}
-        outcomes = np.array(_native.OUTCOMES, dtype=object)
-        out["outcome"] = outcomes[self.outcome]
+    def _coded(self) -> dict[str, tuple[np.ndarray, list[Optional[str]]]]:
+        """The code and bitmask columns as `(indices, names)`: row `i` is
+        `names[indices[i]]`, each distinct code named once. A DataFrame's
+        string column is then one take from a short table, not a Python
+        object per row."""
+        out: dict[str, tuple[np.ndarray, list[Optional[str]]]] = {}
+        out["outcome"] = (self.outcome, list(_native.OUTCOMES))
         for k in ("violated", "binding", "unmet"):
-            out[k] = _decode(getattr(self, k), lambda m: ";".join(_native.rule_names(m)))
-        out["relaxed"] = _decode(self.relaxed, lambda m: ";".join(_native.class_names(m)))
-        out["reason"] = _decode(self.reason, _native.reason_name)
-        fields = np.array(list(_native.FIELDS) + [None], dtype=object)
-        out["invalid_field"] = fields[np.where(self.invalid_field < 0, len(_native.FIELDS), self.invalid_field)]
+            out[k] = _code_table(getattr(self, k), lambda m: ";".join(_native.rule_names(m)))
+        out["relaxed"] = _code_table(self.relaxed, lambda m: ";".join(_native.class_names(m)))
+        out["reason"] = _code_table(self.reason, _native.reason_name)
+        fields: list[Optional[str]] = [*_native.FIELDS, None]
+        out["invalid_field"] = (np.where(self.invalid_field < 0, len(_native.FIELDS), self.invalid_field), fields)
         return out
 
     def to_pandas(self, index: Any = None) -> pd.DataFrame:
@@ -820,17 +822,27 @@ class BatchResult:
         require("pandas", "BatchResult.to_pandas")
         import pandas as pd
 
-        names = self._names()
+        coded = self._coded()
+        string = pd.StringDtype()  # what `dtype="string"` means, looked up once
+
+        def names(k: str) -> Any:
+            # The `string` array of the few names, then one take per row
+            # (an Arrow take with pyarrow-backed strings): the same values
+            # and dtype as `pd.array(object_array, dtype="string")`.
+            indices, table = coded[k]
+            return pd.array(table, dtype=string).take(indices)
+
         cols: dict[str, Any] = {}
-        cols["outcome"] = pd.array(names["outcome"], dtype="string")
+        cols["outcome"] = names("outcome")
         for k in ("price", "lower", "upper"):
             cols[k] = self._pandas_money(pd, k)
         for k in ("violated", "binding", "unmet", "relaxed", "reason"):
-            cols[k] = pd.array(names[k], dtype="string")
+            cols[k] = names(k)
         cols["promo_spend"] = self._pandas_money(pd, "promo_spend")
         cols["needs_approval"] = pd.array(self.needs_approval, dtype="boolean")
-        cols["invalid_field"] = pd.array(names["invalid_field"], dtype="string")
-        out: pd.DataFrame = pd.DataFrame(cols, index=index)
+        cols["invalid_field"] = names("invalid_field")
+        # The arrays above are this frame's own: no second copy.
+        out: pd.DataFrame = pd.DataFrame(cols, index=index, copy=False)
         return out
 
     def _pandas_money(self, pd: Any, name: str) -> Any:
@@ -842,18 +854,24 @@ class BatchResult:
     def _to_polars(self, sku: Any = None) -> Any:
         import polars as pl
 
-        names = self._names()
+        coded = self._coded()
+
+        def names(k: str) -> Any:
+            # The few names, then one gather per row (not a str per row).
+            indices, table = coded[k]
+            return pl.Series(k, table, dtype=pl.Utf8).gather(indices)
+
         cols: dict[str, Any] = {}
         if sku is not None:
             cols["sku"] = sku
-        cols["outcome"] = pl.Series("outcome", names["outcome"].tolist(), dtype=pl.Utf8)
+        cols["outcome"] = names("outcome")
         for k in ("price", "lower", "upper"):
             cols[k] = self._polars_money(pl, k)
         for k in ("violated", "binding", "unmet", "relaxed", "reason"):
-            cols[k] = pl.Series(k, names[k].tolist(), dtype=pl.Utf8)
+            cols[k] = names(k)
         cols["promo_spend"] = self._polars_money(pl, "promo_spend")
         cols["needs_approval"] = pl.Series("needs_approval", self.needs_approval)
-        cols["invalid_field"] = pl.Series("invalid_field", names["invalid_field"].tolist(), dtype=pl.Utf8)
+        cols["invalid_field"] = names("invalid_field")
         return pl.DataFrame(cols)
 
     def _polars_money(self, pl: Any, name: str) -> Any:
@@ -864,10 +882,38 @@ class BatchResult:
         return pl.Series(name, arr, nan_to_null=True)
 
 
-def _decode(codes: np.ndarray, name: Any) -> np.ndarray:
-    """Maps each distinct code once (a batch has few distinct masks)."""
+#: Codes below this are named through a dense table (one `bincount`, no sort).
+_DENSE_CODES = 1 << 16
+
+
+def _code_table(codes: np.ndarray, name: Callable[[int], str]) -> tuple[np.ndarray, list[Optional[str]]]:
+    """`(indices, names)` with `names[indices[i]] == name(codes[i])`, `name`
+    called once per distinct code (a batch has few distinct masks).
+
+    Small codes (every `relaxed` and `reason`, and masks of the first 16
+    rules) index a dense table directly: a `bincount` finds the codes
+    present, O(n) where `np.unique` sorted (115 ns per row). Larger masks
+    are factorized by hash (pandas), or sorted when pandas is missing."""
     if len(codes) == 0:
-        return np.array([], dtype=object)
-    uniq, inverse = np.unique(codes, return_inverse=True)
-    table = np.array([name(int(u)) for u in uniq], dtype=object)
-    return table[inverse.reshape(-1)]
+        return np.zeros(0, dtype=np.intp), []
+    hi = int(codes.max())
+    if hi < _DENSE_CODES:
+        indices = codes if codes.dtype.itemsize <= 4 else codes.astype(np.intp)
+        table: list[Optional[str]] = [""] * (hi + 1)
+        for c in np.flatnonzero(np.bincount(indices, minlength=hi + 1)).tolist():
+            table[c] = name(c)
+        return indices, table
+    try:
+        import pandas as pd
+    except ImportError:
+        uniq, inverse = np.unique(codes, return_inverse=True)
+        return inverse.reshape(-1), [name(int(u)) for u in uniq]
+    inverse, uniq = pd.factorize(codes, sort=False)
+    return inverse, [name(int(u)) for u in uniq]
+
+
+def _decode(codes: np.ndarray, name: Callable[[int], str]) -> np.ndarray:
+    """Object array of `name(code)` per row (each distinct code named once)."""
+    indices, table = _code_table(codes, name)
+    out: np.ndarray = np.array(table, dtype=object)[indices]
+    return out
