@@ -454,13 +454,16 @@ class _Column:
             elif kind == "f":
                 _refuse_narrow_float(field, dtype)
                 value = value.to_numpy(dtype=np.float64, na_value=np.nan)
+                # Missing values are NaN now, and NaN is absent: no mask
+                # (a masked float column leaves the float block path).
+                mask = None
             elif kind == "M":
                 value = value.to_numpy(dtype="datetime64[s]")
             elif kind == "b":
                 raise ValueError(f"`{field}` has dtype `{dtype}`; expected numbers")
             else:
                 value = value.to_numpy(dtype=object)
-            if not mask.any():
+            if mask is not None and not mask.any():
                 mask = None
         elif isinstance(value, np.ma.MaskedArray):
             mask = np.ma.getmaskarray(value)
@@ -501,7 +504,13 @@ class _Column:
                     f'`{field}` has dtype `{arr.dtype}` but money="minor" needs integer minor units'
                 )
             values = np.ascontiguousarray(arr, dtype=np.float64)
-            return (field, values, _mask_or_none(mask), False)
+            if mask is not None and mask.any():
+                # NaN is absent: the masked rows as NaN, and no mask. A
+                # masked float column leaves the float block path for the
+                # row path (a pandas frame with NaN in `reference_price`
+                # took 590 ns/item instead of 60).
+                values = np.where(mask, np.nan, values)
+            return (field, values, None, False)
         if kind in "iu":
             if kind == "u" and arr.dtype.itemsize == 8 and arr.size and int(arr.max()) > _I64_MAX:
                 raise ValueError(f"`{field}` has values beyond the int64 range")

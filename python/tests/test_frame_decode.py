@@ -158,3 +158,37 @@ def test_to_polars_equals_the_list_reference() -> None:
         assert got[k].dtype == pl.Utf8
         assert got[k].to_list() == [None if v is pd.NA else v for v in want[k].tolist()]
 
+
+def test_masked_float_columns_decide_as_nan() -> None:
+    """A mask on a float64 column is NaN (absent) under the mask, even over
+    a value; a pandas frame's missing floats likewise: same decisions."""
+    rng = np.random.default_rng(3)
+    n = 2000
+    policy = priceguard.Policy.from_toml(
+        'name = "t"\nversion = "1"\ncurrency = "USD"\n[bounds]\nmin_price = "0.99"\nmax_price = "5000"\n'
+        '[promotion]\nmax_discount = "0.50"\n[change]\nmax_decrease = "0.20"\n'
+    )
+    current = rng.integers(100, 10_000, n) / 100
+    proposed = current * rng.uniform(0.3, 1.3, n)
+    gone = rng.random(n) < 0.6
+    no_proposal = gone & (rng.random(n) < 0.05)
+    nan = np.where(gone, np.nan, current)
+    masked = policy.evaluate_batch(
+        proposed_price=np.ma.masked_array(proposed, mask=no_proposal),
+        current_price=current,
+        reference_price=np.ma.masked_array(np.where(gone, 1e9, current), mask=gone),
+    ).to_pandas()
+    plain = policy.evaluate_batch(
+        proposed_price=np.where(no_proposal, np.nan, proposed), current_price=current, reference_price=nan,
+    ).to_pandas()
+    pd.testing.assert_frame_equal(masked, plain, check_exact=True)
+    assert masked["outcome"].nunique() > 1
+    assert masked["invalid_field"].eq("proposed_price").sum() == no_proposal.sum() > 0
+    frame = policy.evaluate_frame(
+        pd.DataFrame({
+            "proposed_price": pd.array(np.where(no_proposal, np.nan, proposed), dtype="Float64"),
+            "current_price": current,
+            "reference_price": pd.Series(nan),
+        })
+    )
+    pd.testing.assert_frame_equal(frame, plain, check_exact=True)
