@@ -356,6 +356,10 @@ class Policy:
             if "proposed_price" not in given:
                 raise ValueError("the frame has no `proposed_price` column")
             result = self._batch(given, money)
+            # The result is this call's own: the inputs it keeps (filled
+            # copies, masks) for write_audit can go before the frame is built.
+            result._source = None
+            del given
             sku = frame.get_column("sku") if "sku" in names else None
             return result._to_polars(sku)
         if not (hasattr(frame, "columns") and hasattr(frame, "index")):
@@ -367,7 +371,9 @@ class Policy:
         if "proposed_price" not in given:
             raise ValueError("the frame has no `proposed_price` column")
         result = self._batch(given, money)
-        out = result.to_pandas(index=frame.index)
+        result._source = None  # as above: no audit of this call's own result
+        del given
+        out = result._pandas(frame.index, consume=True)
         if "sku" in frame.columns:
             out.insert(0, "sku", frame["sku"].to_numpy())
         return out
@@ -437,13 +443,22 @@ class _Column:
         module = type(value).__module__.split(".")[0]
         mask: Optional[np.ndarray] = None
         if module == "polars":
-            mask = np.asarray(value.is_null().to_numpy(), dtype=bool)
             dtype = value.dtype
-            if dtype.is_numeric():
+            if dtype.is_numeric() and value.null_count() == 0:
+                # Read in place: no filled copy, no mask.
+                value = value.to_numpy()
+            elif str(dtype) == "Float64":
+                # Nulls as NaN (absent), no mask: one copy, and the float
+                # block path (a mask would leave it).
+                value = value.fill_null(float("nan")).to_numpy()
+            elif dtype.is_numeric():
+                mask = np.asarray(value.is_null().to_numpy(), dtype=bool)
                 value = value.fill_null(0).to_numpy()
             elif dtype.is_temporal():
+                mask = np.asarray(value.is_null().to_numpy(), dtype=bool)
                 value = value.cast(int).fill_null(0).to_numpy()
             else:
+                mask = np.asarray(value.is_null().to_numpy(), dtype=bool)
                 value = value.to_numpy()
         elif module == "pandas" or (hasattr(value, "isna") and hasattr(value, "to_numpy")):
             mask = np.asarray(value.isna(), dtype=bool)
@@ -810,75 +825,100 @@ class BatchResult:
             "invalid_field": None if f < 0 else _native.FIELDS[f],
         }
 
-    def _coded(self) -> dict[str, tuple[np.ndarray, list[Optional[str]]]]:
-        """The code and bitmask columns as `(indices, names)`: row `i` is
+    def _coded(self, k: str) -> tuple[np.ndarray, list[Optional[str]]]:
+        """A code or bitmask column as `(indices, names)`: row `i` is
         `names[indices[i]]`, each distinct code named once. A DataFrame's
         string column is then one take from a short table, not a Python
         object per row."""
-        out: dict[str, tuple[np.ndarray, list[Optional[str]]]] = {}
-        out["outcome"] = (self.outcome, list(_native.OUTCOMES))
-        for k in ("violated", "binding", "unmet"):
-            out[k] = _code_table(getattr(self, k), lambda m: ";".join(_native.rule_names(m)))
-        out["relaxed"] = _code_table(self.relaxed, lambda m: ";".join(_native.class_names(m)))
-        out["reason"] = _code_table(self.reason, _native.reason_name)
+        if k == "outcome":
+            return (self.outcome, list(_native.OUTCOMES))
+        if k in ("violated", "binding", "unmet"):
+            return _code_table(getattr(self, k), lambda m: ";".join(_native.rule_names(m)))
+        if k == "relaxed":
+            return _code_table(self.relaxed, lambda m: ";".join(_native.class_names(m)))
+        if k == "reason":
+            return _code_table(self.reason, _native.reason_name)
         fields: list[Optional[str]] = [*_native.FIELDS, None]
-        out["invalid_field"] = (np.where(self.invalid_field < 0, len(_native.FIELDS), self.invalid_field), fields)
-        return out
+        return (np.where(self.invalid_field < 0, len(_native.FIELDS), self.invalid_field), fields)
+
+    def _let_go(self, k: str) -> None:
+        """Drops this result's array `k` (a result consumed into a frame:
+        its memory is freed, or recycled, as soon as the frame's column is
+        built, so the peak is the frame, not the frame and the result)."""
+        arr = getattr(self, k)
+        setattr(self, k, arr[:0].copy())
 
     def to_pandas(self, index: Any = None) -> pd.DataFrame:
         """The decisions as a DataFrame with nullable dtypes (`Float64` or
         `Int64` money, `string` names, `boolean` flags)."""
+        return self._pandas(index, consume=False)
+
+    def _pandas(self, index: Any, consume: bool) -> pd.DataFrame:
+        """`to_pandas`; `consume`: the frame takes this result's arrays
+        (money without a copy) and empties the result (`evaluate_frame`)."""
         require("pandas", "BatchResult.to_pandas")
         import pandas as pd
 
-        coded = self._coded()
         string = pd.StringDtype()  # what `dtype="string"` means, looked up once
 
         def names(k: str) -> Any:
             # The `string` array of the few names, then one take per row
             # (an Arrow take with pyarrow-backed strings): the same values
             # and dtype as `pd.array(object_array, dtype="string")`.
-            indices, table = coded[k]
-            return pd.array(table, dtype=string).take(indices)
+            indices, table = self._coded(k)
+            col = pd.array(table, dtype=string).take(indices)
+            del indices
+            if consume:
+                self._let_go(k)
+            return col
 
         cols: dict[str, Any] = {}
         cols["outcome"] = names("outcome")
         for k in ("price", "lower", "upper"):
-            cols[k] = self._pandas_money(pd, k)
+            cols[k] = self._pandas_money(pd, k, consume)
         for k in ("violated", "binding", "unmet", "relaxed", "reason"):
             cols[k] = names(k)
-        cols["promo_spend"] = self._pandas_money(pd, "promo_spend")
+        cols["promo_spend"] = self._pandas_money(pd, "promo_spend", consume)
         cols["needs_approval"] = pd.array(self.needs_approval, dtype="boolean")
         cols["invalid_field"] = names("invalid_field")
         # The arrays above are this frame's own: no second copy.
         out: pd.DataFrame = pd.DataFrame(cols, index=index, copy=False)
         return out
 
-    def _pandas_money(self, pd: Any, name: str) -> Any:
+    def _pandas_money(self, pd: Any, name: str, consume: bool = False) -> Any:
         arr = getattr(self, name)
+        if not consume:
+            arr = arr.copy()
         if self.money == "minor":
-            return pd.arrays.IntegerArray(arr.copy(), ~getattr(self, f"{name}_valid"))
-        return pd.arrays.FloatingArray(arr.copy(), np.isnan(arr))
+            return pd.arrays.IntegerArray(arr, ~getattr(self, f"{name}_valid"))
+        return pd.arrays.FloatingArray(arr, np.isnan(arr))
 
     def _to_polars(self, sku: Any = None) -> Any:
+        """The decisions as a polars DataFrame; empties this result (`evaluate_frame`'s own)."""
         import polars as pl
-
-        coded = self._coded()
 
         def names(k: str) -> Any:
             # The few names, then one gather per row (not a str per row).
-            indices, table = coded[k]
-            return pl.Series(k, table, dtype=pl.Utf8).gather(indices)
+            indices, table = self._coded(k)
+            col = pl.Series(k, table, dtype=pl.Utf8).gather(indices)
+            del indices
+            self._let_go(k)
+            return col
+
+        def money(k: str) -> Any:
+            col = self._polars_money(pl, k)
+            self._let_go(k)
+            return col
 
         cols: dict[str, Any] = {}
         if sku is not None:
             cols["sku"] = sku
         cols["outcome"] = names("outcome")
         for k in ("price", "lower", "upper"):
-            cols[k] = self._polars_money(pl, k)
+            cols[k] = money(k)
         for k in ("violated", "binding", "unmet", "relaxed", "reason"):
             cols[k] = names(k)
-        cols["promo_spend"] = self._polars_money(pl, "promo_spend")
+        cols["promo_spend"] = money("promo_spend")
         cols["needs_approval"] = pl.Series("needs_approval", self.needs_approval)
         cols["invalid_field"] = names("invalid_field")
         return pl.DataFrame(cols)
@@ -907,7 +947,7 @@ def _code_table(codes: np.ndarray, name: Callable[[int], str]) -> tuple[np.ndarr
         return np.zeros(0, dtype=np.intp), []
     hi = int(codes.max())
     if hi < _DENSE_CODES:
-        indices = codes if codes.dtype.itemsize <= 4 else codes.astype(np.intp)
+        indices = codes if codes.dtype.itemsize <= 4 else codes.astype(np.int32)
         table: list[Optional[str]] = [""] * (hi + 1)
         for c in np.flatnonzero(np.bincount(indices, minlength=hi + 1)).tolist():
             table[c] = name(c)

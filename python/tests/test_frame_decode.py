@@ -152,8 +152,8 @@ def test_to_pandas_equals_the_object_array_reference(money: str, n: int) -> None
 def test_to_polars_equals_the_list_reference() -> None:
     pl = pytest.importorskip("polars")
     r = random_batch(3000, "major")
-    got = r._to_polars()
     want = old_to_pandas(r)
+    got = r._to_polars()  # consumes r (evaluate_frame's own result)
     for k in ("outcome", "violated", "binding", "unmet", "relaxed", "reason", "invalid_field"):
         assert got[k].dtype == pl.Utf8
         assert got[k].to_list() == [None if v is pd.NA else v for v in want[k].tolist()]
