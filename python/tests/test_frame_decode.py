@@ -192,3 +192,25 @@ def test_masked_float_columns_decide_as_nan() -> None:
         })
     )
     pd.testing.assert_frame_equal(frame, plain, check_exact=True)
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.int8, np.int32, np.int64])
+def test_take_names_writes_each_rows_name(dtype: Any) -> None:
+    pa = pytest.importorskip("pyarrow")
+    rng = np.random.default_rng(5)
+    table = ["", "accepted", None, "margin;max_increase;tick", "é"]
+    for n in (0, 1, 1000):
+        idx = rng.integers(0, len(table), n).astype(dtype)
+        got = _native._take_names([("c", idx, table)]).column(0)
+        assert got.type == pa.large_string()
+        assert got.to_pylist() == [table[i] for i in idx]
+    all_set = _native._take_names([("c", np.array([1, 0, 1], dtype=dtype), ["a", "b"])]).column(0)
+    assert all_set.null_count == 0 and all_set.to_pylist() == ["b", "a", "b"]
+
+
+def test_take_names_refuses_an_index_outside_the_table() -> None:
+    for bad in (np.array([0, 2], dtype=np.int64), np.array([-1], dtype=np.int32)):
+        with pytest.raises(ValueError, match="outside its table"):
+            _native._take_names([("c", bad, ["a", "b"])])
+    with pytest.raises(ValueError, match="name indices"):
+        _native._take_names([("c", np.arange(10, dtype=np.int64)[::2], ["a"] * 10)])
