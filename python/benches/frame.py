@@ -9,10 +9,11 @@ run by run:
 - priceguard `evaluate_batch` on the frame's columns (no DataFrame out);
 - `BatchResult.to_pandas` of that result;
 - `evaluate_frame`, pandas float64 columns in, pandas DataFrame out;
-- `evaluate_frame` on a polars DataFrame (when polars is installed);
+- `evaluate_frame` on a polars DataFrame (when polars is installed).
 
-and the peak resident memory each frame path added over its input frame.
-This is a benchmark, not a test: it asserts nothing about time.
+Peak memory: python/benches/mem.py (each path in a fresh process; here
+memory freed by an earlier run would hide it). This is a benchmark, not a
+test: it asserts nothing about time.
 
     .venv/bin/python python/benches/frame.py [--n 1000000] [--repeat 7] [--mix real]
 """
@@ -33,30 +34,6 @@ import pandas as pd
 import priceguard
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-def rss(field: str) -> int:
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith(field):
-                return int(line.split()[1]) * 1024
-    return 0
-
-
-def peak_added(fn: Callable[[], Any]) -> tuple[int, Any]:
-    """Peak RSS bytes added while `fn` runs (VmHWM reset first; Linux)."""
-    gc.collect()
-    with open("/proc/self/clear_refs", "w") as f:
-        f.write("5")
-    before = rss("VmRSS:")
-    out = fn()
-    return rss("VmHWM:") - before, out
-
-
-def frame_bytes(df: Any) -> int:
-    if hasattr(df, "memory_usage"):
-        return int(df.memory_usage(deep=False, index=False).sum())
-    return int(df.estimated_size())
 
 
 def main() -> int:
@@ -97,7 +74,7 @@ def main() -> int:
             pframe = pl.from_pandas(frame)
             paths["evaluate_frame, polars"] = lambda: policy.evaluate_frame(pframe, now=now)
         except ImportError:
-            pframe = None
+            pass
         times: dict[str, list[float]] = {k: [] for k in paths}
         for _ in range(args.repeat):
             for name, fn in paths.items():
@@ -112,15 +89,6 @@ def main() -> int:
         for name, ts in times.items():
             med = statistics.median(ts)
             print(f"{name:34} {med:>10.1f} {min(ts):>8.1f} {peer / med:>9.2f}x")
-        for name, fr in (("evaluate_frame, pandas", frame), ("evaluate_frame, polars", pframe)):
-            if fr is None:
-                continue
-            fn = paths[name]
-            added, out = peak_added(fn)
-            io = frame_bytes(fr) + frame_bytes(out)
-            print(f"{name}: peak RSS added {added / 2**20:.1f} MiB; input {frame_bytes(fr) / 2**20:.1f} MiB "
-                  f"+ output {frame_bytes(out) / 2**20:.1f} MiB; added / (input + output) {added / io:.2f}")
-            del out
         print()
     return 0
 
