@@ -41,6 +41,12 @@ def simd() -> str:
     """The SIMD copy in use: "avx512", "avx2" or "portable" (capped by PRICEGUARD_SIMD)."""
     ...
 
+def _take_names(columns: list[tuple[str, Any, list[Optional[str]]]]) -> Any:
+    """A pyarrow.Table of large_string columns, one per `(name, indices, table)`:
+    row i is `table[indices[i]]` (None: null); `indices` a contiguous uint8, int8,
+    int32 or int64 numpy array."""
+    ...
+
 def release_buffers() -> int:
     """Empties the pool of recycled batch output buffers; returns the bytes released."""
     ...

@@ -27,6 +27,7 @@ mod batch;
 mod columns;
 mod convert;
 mod decision;
+mod names;
 mod outbuf;
 mod policy;
 mod run;
@@ -202,6 +203,17 @@ mod _native {
             py,
             ClassSet(mask).iter().map(Class::name).collect::<Vec<_>>(),
         )
+    }
+
+    /// A `pyarrow.Table` of `large_string` columns, one per `(name,
+    /// indices, table)`: row `i` is `table[indices[i]]` (`None`: null).
+    /// `indices` is a contiguous uint8, int8, int32 or int64 array.
+    #[pyfunction]
+    fn _take_names<'py>(
+        py: Python<'py>,
+        columns: Vec<(String, Bound<'py, PyAny>, Vec<Option<String>>)>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        super::names::take_names(py, columns)
     }
 
     /// Empties the pool of recycled batch output buffers (see

@@ -251,3 +251,45 @@ def test_every_simd_copy_gives_the_same_batch(cap: str, tmp_path: Path) -> None:
     for a in ARRAYS:
         np.testing.assert_array_equal(got["f_" + a], getattr(mine, a), err_msg=a)
         np.testing.assert_array_equal(got["m_" + a], getattr(mine_m, a), err_msg=a)
+
+
+POOL_SIZED_FROM_CALL = """
+import gc, json, sys
+import numpy as np
+import priceguard
+sys.path.insert(0, sys.argv[1])
+from test_buffers import BLOCK_POLICY
+policy = priceguard.Policy.from_toml(BLOCK_POLICY)
+n = 4_600_000  # outputs of about 280 MB: past the 256 MiB default
+p = np.full(n, 12.5)
+r = policy.evaluate_batch(proposed_price=p, current_price=p, unit_cost=p / 2, now=10**9)
+out = sum(a.nbytes for a in (r.price, r.lower, r.upper, r.promo_spend, r.outcome, r.reason, r.violated,
+                             r.binding, r.unmet, r.relaxed, r.needs_approval, r.invalid_field))
+del r
+gc.collect()
+big = priceguard.release_buffers()
+r = policy.evaluate_batch(proposed_price=p, current_price=p, unit_cost=p / 2, now=10**9)
+del r
+small = policy.evaluate_batch(proposed_price=p[:100_000], current_price=p[:100_000], unit_cost=p[:100_000], now=10**9)
+after_small = priceguard.release_buffers()
+print(json.dumps(dict(out=out, big=big, after_small=after_small)))
+"""
+
+
+def test_the_pool_holds_a_batch_larger_than_its_default() -> None:
+    """Unless `PRICEGUARD_BUFFER_POOL_MB` is set, the pool is sized from
+    the latest batch: a batch past 256 MiB is kept whole for the next one
+    (no fresh pages), and a smaller batch after it trims the pool back."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "PRICEGUARD_BUFFER_POOL_MB"}
+    got = json.loads(subprocess.run(
+        [sys.executable, "-c", POOL_SIZED_FROM_CALL, str(Path(__file__).parent)],
+        env=env, check=True, capture_output=True, text=True,
+    ).stdout)
+    assert got["out"] > 256 << 20
+    assert got["big"] >= got["out"]
+    assert got["after_small"] <= 256 << 20
