@@ -45,29 +45,65 @@ impl RowError {
 /// The column names a CSV header may use, in docs/spec.md §3 order.
 pub const COLUMNS: [Field; 18] = Field::SPEC_ORDER;
 
-/// One JSON line, parsed: its sku and field texts, or why it is unusable.
+/// Where a field's text lies in [`JsonRow::buf`]: `start..end`.
+type Span = Option<(u32, u32)>;
+
+/// One JSON line, parsed: the line itself, and where its sku and field
+/// texts lie in it (or why it is unusable). Its buffer is reused from one
+/// chunk to the next, so a line costs no allocation; field values are
+/// read into the item straight from the line's bytes.
 #[derive(Clone, Debug, Default)]
 struct JsonRow {
-    sku: String,
-    /// Field texts; only the first `len` belong to this row (the rest are
-    /// buffers kept for reuse).
-    fields: Vec<(Field, String)>,
-    len: usize,
+    /// The line as read, then the texts it needs that are not in it as
+    /// written (a string with escapes, unescaped; the sku of a line that
+    /// is not UTF-8, made valid).
+    buf: Vec<u8>,
+    /// Each field's text (the sku's trimmed), by `Field as usize`.
+    fields: [Span; 18],
     error: Option<RowError>,
 }
 
+/// A row buffer grown past this by a long line is dropped rather than
+/// kept for the next line (a chunk holds thousands of rows).
+const KEEP_LINE: usize = 1 << 16;
+
 impl JsonRow {
-    fn fields(&self) -> &[(Field, String)] {
-        self.fields.get(..self.len).unwrap_or(&[])
+    /// The text of `field`, when present.
+    fn text(&self, field: Field) -> Option<&[u8]> {
+        let (s, e) = self.fields.get(field as usize).copied().flatten()?;
+        self.buf.get(s as usize..e as usize)
+    }
+
+    /// The sku as given (empty when absent).
+    fn sku(&self) -> &[u8] {
+        self.text(Field::Sku).unwrap_or(&[])
     }
 
     /// Makes this row one that cannot be used, for `error`.
     fn fail(&mut self, error: RowError) {
-        self.sku.clear();
-        self.len = 0;
+        self.fields = [None; 18];
         self.error = Some(error);
     }
 }
+
+/// How each field of [`JSON_ORDER`] is read.
+// Indexing in a constant fails the build, never the program.
+#[allow(clippy::indexing_slicing)]
+const JSON_KINDS: [Column; 17] = {
+    let mut kinds = [Column::Unknown; 17];
+    let mut k = 0;
+    while k < 17 {
+        let f = JSON_ORDER[k];
+        kinds[k] = match f {
+            Field::Sku => Column::Sku,
+            Field::Campaign => Column::Text(f),
+            _ if f.is_money() => Column::Money(f),
+            _ => Column::Whole(f),
+        };
+        k += 1;
+    }
+    kinds
+};
 
 enum Rows {
     Csv(Records),
@@ -144,7 +180,7 @@ impl Chunk {
     pub fn sku(&self, i: usize) -> &[u8] {
         match &self.rows {
             Rows::Csv(recs) => recs.field(i, self.sku_col).map_or(&[][..], trim_bytes),
-            Rows::Json(rows) => rows.get(i).map_or(&[][..], |r| r.sku.as_bytes()),
+            Rows::Json(rows) => rows.get(i).map_or(&[][..], JsonRow::sku),
         }
     }
 
@@ -158,10 +194,8 @@ impl Chunk {
             }
             Rows::Json(rows) => rows
                 .get(i)?
-                .fields()
-                .iter()
-                .find(|(f, _)| *f == field)
-                .map(|(_, t)| t.clone()),
+                .text(field)
+                .map(|t| String::from_utf8_lossy(t).into_owned()),
         }
     }
 
@@ -275,14 +309,58 @@ impl Chunk {
                 if let Some(e) = &row.error {
                     return Err(e.clone());
                 }
-                let mut proposed = false;
-                for (field, text) in row.fields() {
-                    proposed |= *field == Field::ProposedPrice;
+                let data = row.buf.as_slice();
+                let digits = policy.currency().minor_units();
+                // As the CSV branch reads its fields: plain numbers from
+                // the line's bytes, anything else through set_field_text.
+                for (field, kind) in JSON_ORDER.into_iter().zip(JSON_KINDS) {
+                    let Some((start, end)) = row.fields.get(field as usize).copied().flatten()
+                    else {
+                        continue;
+                    };
+                    let (start, end) = (start as usize, end as usize);
+                    match kind {
+                        Column::Money(field) => {
+                            if let Some(v) =
+                                fast::short_money(data, start, end, digits).or_else(|| {
+                                    fast::money(data.get(start..end).unwrap_or(&[]), digits)
+                                })
+                            {
+                                if item.scale() == 0 {
+                                    item.set(field, v);
+                                    continue;
+                                }
+                                if item.set_amount(field, Amount::minor(v)).is_ok() {
+                                    continue;
+                                }
+                            }
+                        }
+                        Column::Whole(field) => {
+                            if let Some(v) = fast::long_whole(data, start, end)
+                                .or_else(|| fast::whole(data.get(start..end).unwrap_or(&[])))
+                            {
+                                if item.set(field, v) {
+                                    continue;
+                                }
+                            }
+                        }
+                        Column::Text(_) | Column::Sku | Column::Unknown => {}
+                    }
+                    // The line was checked to be UTF-8 and a span never
+                    // splits a character.
+                    let text = std::str::from_utf8(data.get(start..end).unwrap_or(&[]))
+                        .map_err(|_| RowError::field(field, "is not valid UTF-8"))?;
                     policy
-                        .set_field_text(&mut item, *field, text)
+                        .set_field_text(&mut item, field, text)
                         .map_err(|e| RowError::field(e.field, e.message))?;
                 }
-                if !proposed {
+                if row
+                    .fields
+                    .get(Field::ProposedPrice as usize)
+                    .copied()
+                    .flatten()
+                    .is_none()
+                {
                     return Err(RowError::field(Field::ProposedPrice, "is required"));
                 }
             }
@@ -360,7 +438,6 @@ enum Source {
     Json {
         reader: Box<dyn BufRead + Send>,
         line: u64,
-        buf: Vec<u8>,
     },
 }
 
@@ -459,7 +536,6 @@ impl RowReader {
                 source: Source::Json {
                     reader: Box::new(BufReader::with_capacity(1 << 16, input)),
                     line: 0,
-                    buf: Vec::new(),
                 },
                 columns: Vec::new(),
                 sku_col: 0,
@@ -510,45 +586,41 @@ impl RowReader {
                 chunk.len += 1;
                 Ok(true)
             }
-            (Source::Json { reader, line, buf }, Rows::Json(rows)) => loop {
-                buf.clear();
-                let (n, long) = read_line_capped(reader.as_mut(), buf, self.max_line)
-                    .map_err(|e| CliError::new(format!("cannot read `{}`: {e}", self.name)))?;
-                if n == 0 {
-                    return Ok(false);
-                }
-                self.bytes += n as u64;
-                *line += 1;
-                // A line of nothing but ASCII whitespace is not a row (as
-                // in CSV); any other line is exactly one row.
-                let text = buf.trim_ascii();
-                if text.is_empty() && !long {
-                    continue;
-                }
+            (Source::Json { reader, line }, Rows::Json(rows)) => {
                 if rows.len() <= chunk.len {
                     rows.push(JsonRow::default());
                 }
                 let Some(row) = rows.get_mut(chunk.len) else {
                     return Ok(false);
                 };
-                if long {
-                    row.fail(too_long(self.max_line));
-                } else {
-                    match std::str::from_utf8(text) {
-                        Ok(text) => parse_json_row(text, row),
-                        Err(e) => {
-                            row.fail(RowError::row(format!(
-                                "the line is not valid UTF-8 (byte {} of the line)",
-                                e.valid_up_to() + 1
-                            )));
-                            sku_of(&String::from_utf8_lossy(text), row);
-                        }
-                    }
+                if row.buf.capacity() > KEEP_LINE {
+                    row.buf = Vec::new();
                 }
-                chunk.lines.push(*line);
-                chunk.len += 1;
-                return Ok(true);
-            },
+                // The line is read into the row's own buffer, where its
+                // fields stay until the row is read into items.
+                loop {
+                    row.buf.clear();
+                    let (n, long) = read_line_capped(reader.as_mut(), &mut row.buf, self.max_line)
+                        .map_err(|e| CliError::new(format!("cannot read `{}`: {e}", self.name)))?;
+                    if n == 0 {
+                        return Ok(false);
+                    }
+                    self.bytes += n as u64;
+                    *line += 1;
+                    // A line of nothing but ASCII whitespace is not a row
+                    // (as in CSV); any other line is exactly one row.
+                    if long {
+                        row.fail(too_long(self.max_line));
+                    } else if row.buf.trim_ascii().is_empty() {
+                        continue;
+                    } else {
+                        parse_json_line(row, true);
+                    }
+                    chunk.lines.push(*line);
+                    chunk.len += 1;
+                    return Ok(true);
+                }
+            }
             _ => Err(CliError::new(
                 "internal error: chunk does not match its reader",
             )),
@@ -889,15 +961,53 @@ struct SkuOnly<'a> {
     sku: Option<&'a RawValue>,
 }
 
-/// Keeps the sku of a line that is otherwise refused, when it is an object
-/// that has one, so the row can be found.
-fn sku_of(text: &str, row: &mut JsonRow) {
+/// The sku of a line that is otherwise refused, when it is an object that
+/// has one, so the row can be found.
+fn sku_of(text: &str) -> Option<Cow<'_, str>> {
     if !text.trim_start().starts_with('{') {
-        return;
+        return None;
     }
-    if let Ok(SkuOnly { sku: Some(v) }) = serde_json::from_str::<SkuOnly<'_>>(text) {
-        if let Ok(Some(s)) = raw_text(Field::Sku, v) {
-            row.sku.push_str(s.trim());
+    match serde_json::from_str::<SkuOnly<'_>>(text) {
+        Ok(SkuOnly { sku: Some(v) }) => raw_text(Field::Sku, v).ok().flatten(),
+        _ => None,
+    }
+}
+
+/// `text` trimmed, still borrowed when it was.
+fn trim_cow(text: Cow<'_, str>) -> Cow<'_, str> {
+    match text {
+        Cow::Borrowed(t) => Cow::Borrowed(t.trim()),
+        Cow::Owned(t) => Cow::Owned(t.trim().to_string()),
+    }
+}
+
+/// Where `text` lies in `base`, when it is a slice of it.
+fn span_in(base: &[u8], text: &str) -> Span {
+    let start = (text.as_ptr() as usize).checked_sub(base.as_ptr() as usize)?;
+    let end = start.checked_add(text.len())?;
+    if end > base.len() {
+        return None;
+    }
+    Some((u32::try_from(start).ok()?, u32::try_from(end).ok()?))
+}
+
+/// The texts of a line being parsed: spans of the line, and texts that
+/// are not in it (appended to the row's buffer once the line is read).
+struct Found<'a> {
+    fields: [Span; 18],
+    owned: Vec<(Field, String)>,
+    base: &'a [u8],
+}
+
+impl Found<'_> {
+    fn put(&mut self, field: Field, text: Cow<'_, str>) {
+        let span = match &text {
+            Cow::Borrowed(t) => span_in(self.base, t),
+            Cow::Owned(_) => None,
+        };
+        match (span, self.fields.get_mut(field as usize)) {
+            (Some(span), Some(slot)) => *slot = Some(span),
+            _ => self.owned.push((field, text.into_owned())),
         }
     }
 }
@@ -914,58 +1024,78 @@ fn json_kind(text: &str) -> &'static str {
     }
 }
 
-/// Parses one JSON line into `row` (reusing its buffers). Only an object
-/// of field names is a row: serde would read an array positionally
-/// (`["A","12.00"]` as sku and proposed_price), which must never happen.
-fn parse_json_row(text: &str, row: &mut JsonRow) {
-    parse_json_row_with(text, row, true);
+/// Parses the JSON line in `row.buf` (its line break included or not)
+/// into `row`. Only an object of field names is a row: serde would read
+/// an array positionally (`["A","12.00"]` as sku and proposed_price), which
+/// must never happen. With `fast` false (for tests) every line is read by
+/// serde.
+fn parse_json_line(row: &mut JsonRow, fast: bool) {
+    let JsonRow { buf, fields, error } = row;
+    let mut found = Found {
+        fields: [None; 18],
+        owned: Vec::new(),
+        base: buf,
+    };
+    *error = read_json_line(&mut found, fast).err();
+    *fields = found.fields;
+    for (field, text) in found.owned {
+        let start = buf.len();
+        buf.extend_from_slice(text.as_bytes());
+        // Only the sku of a line longer than 1 GiB (past the cap of
+        // `--max-line-bytes`) made valid UTF-8 could end beyond 4 GiB: the
+        // row is refused anyway and then shows no sku.
+        let span = u32::try_from(start).ok().zip(u32::try_from(buf.len()).ok());
+        if let Some(slot) = fields.get_mut(field as usize) {
+            *slot = span;
+        }
+    }
 }
 
-/// [`parse_json_row`], with the serde-free reading of common lines or
-/// (`fast` false, for tests) without it.
-fn parse_json_row_with(text: &str, row: &mut JsonRow, fast: bool) {
-    row.sku.clear();
-    row.len = 0;
-    row.error = None;
-    let text = text.trim_ascii();
+/// Reads the line `found.base` into `found`; the row's error, when it is
+/// unusable (its sku is still found when it has one).
+fn read_json_line(found: &mut Found<'_>, fast: bool) -> Result<(), RowError> {
+    let text = found.base.trim_ascii();
+    let text = match std::str::from_utf8(text) {
+        Ok(text) => text,
+        Err(e) => {
+            let lossy = String::from_utf8_lossy(text);
+            if let Some(sku) = sku_of(&lossy) {
+                found.put(Field::Sku, Cow::Owned(sku.trim().to_string()));
+            }
+            return Err(RowError::row(format!(
+                "the line is not valid UTF-8 (byte {} of the line)",
+                e.valid_up_to() + 1
+            )));
+        }
+    };
     if !text.starts_with('{') {
-        row.error = Some(RowError::row(format!(
+        return Err(RowError::row(format!(
             "not a JSON object: the line is {} (each line must be one object of field names)",
             json_kind(text)
         )));
-        return;
     }
     if let Some(values) = scan_flat(text).filter(|_| fast) {
-        // The common line, read without serde: the same fields, in the same
-        // order, as the serde reading below gives.
-        if let Some(Some(Some(sku))) = values.get(Field::Sku as usize) {
-            row.sku.push_str(sku.trim());
-        }
-        for field in JSON_ORDER {
-            let Some(Some(Some(t))) = values.get(field as usize) else {
+        // The common line, read without serde: the same fields as the
+        // serde reading below gives.
+        for (k, value) in values.into_iter().enumerate() {
+            let (Some(field), Some(Some(t))) = (Field::ALL.get(k), value) else {
                 continue;
             };
-            match row.fields.get_mut(row.len) {
-                Some((f, buf)) => {
-                    *f = field;
-                    buf.clear();
-                    buf.push_str(t);
-                }
-                None => row.fields.push((field, t.to_string())),
-            }
-            row.len += 1;
+            let t = if *field == Field::Sku { t.trim() } else { t };
+            found.put(*field, Cow::Borrowed(t));
         }
-        if row.sku.is_empty() {
-            row.error = Some(RowError::field(Field::Sku, "is required"));
-        }
-        return;
+        return sku_present(found);
     }
     let parsed = match serde_json::from_str::<JsonItem<'_>>(text) {
         Ok(m) => m,
         Err(e) => {
+            // Keep the sku when the line has one, so the row can be found.
+            if let Some(sku) = sku_of(text) {
+                found.put(Field::Sku, trim_cow(sku));
+            }
             let msg = e.to_string();
             let reason = msg.split(" at line ").next().unwrap_or(&msg);
-            row.error = Some(RowError::row(
+            return Err(RowError::row(
                 if reason.starts_with("unknown field") || reason.starts_with("duplicate field") {
                     reason
                         .split(", expected")
@@ -976,51 +1106,44 @@ fn parse_json_row_with(text: &str, row: &mut JsonRow, fast: bool) {
                     format!("the line is not valid JSON: {reason}")
                 },
             ));
-            // Keep the sku when the line has one, so the row can be found.
-            sku_of(text, row);
-            return;
         }
     };
     if let Some(v) = parsed.sku {
-        match raw_text(Field::Sku, v) {
-            Ok(Some(s)) => row.sku.push_str(s.trim()),
-            Ok(None) => {}
-            Err(e) => {
-                row.error = Some(e);
-                return;
-            }
+        if let Some(s) = raw_text(Field::Sku, v)? {
+            found.put(Field::Sku, trim_cow(s));
         }
     }
     for (field, v) in parsed.values() {
         let Some(v) = v else { continue };
-        match raw_text(field, v) {
-            Ok(Some(t)) => {
-                match row.fields.get_mut(row.len) {
-                    Some((f, buf)) => {
-                        *f = field;
-                        buf.clear();
-                        buf.push_str(&t);
-                    }
-                    None => row.fields.push((field, t.into_owned())),
-                }
-                row.len += 1;
-            }
-            Ok(None) => {}
-            Err(e) => {
-                row.error = Some(e);
-                return;
-            }
+        if let Some(t) = raw_text(field, v)? {
+            found.put(field, t);
         }
     }
-    if row.sku.is_empty() {
-        row.error = Some(RowError::field(Field::Sku, "is required"));
+    sku_present(found)
+}
+
+/// The error of a row without a sku (an empty one is none).
+fn sku_present(found: &Found<'_>) -> Result<(), RowError> {
+    let empty = match found.fields.get(Field::Sku as usize).copied().flatten() {
+        Some((s, e)) => s == e,
+        None => !found
+            .owned
+            .iter()
+            .any(|(f, t)| *f == Field::Sku && !t.is_empty()),
+    };
+    if empty {
+        return Err(RowError::field(Field::Sku, "is required"));
     }
+    Ok(())
 }
 
 /// A one-row chunk from one JSON object (for `explain`).
 pub fn chunk_from_json(text: &str) -> Chunk {
-    let mut row = JsonRow::default();
-    parse_json_row(text, &mut row);
+    let mut row = JsonRow {
+        buf: text.as_bytes().to_vec(),
+        ..JsonRow::default()
+    };
+    parse_json_line(&mut row, true);
     Chunk {
         rows: Rows::Json(vec![row]),
         lines: vec![1],
@@ -1038,13 +1161,28 @@ mod json_tests {
     use super::*;
     use proptest::prelude::*;
 
-    /// What a parsed row holds, for comparing the two readings.
+    /// What a parsed row holds, for comparing the two readings: its sku,
+    /// its fields' texts in the order they are read, its error.
     fn seen(text: &str, fast: bool) -> (String, Vec<(Field, String)>, Option<String>) {
-        let mut row = JsonRow::default();
-        parse_json_row_with(text, &mut row, fast);
+        let mut row = JsonRow {
+            buf: text.as_bytes().to_vec(),
+            ..JsonRow::default()
+        };
+        parse_json_line(&mut row, fast);
+        let fields = if row.error.is_some() {
+            Vec::new()
+        } else {
+            JSON_ORDER
+                .iter()
+                .filter_map(|f| {
+                    let t = row.text(*f)?;
+                    Some((*f, String::from_utf8(t.to_vec()).unwrap()))
+                })
+                .collect()
+        };
         (
-            row.sku.clone(),
-            row.fields().to_vec(),
+            String::from_utf8_lossy(row.sku()).into_owned(),
+            fields,
             row.error.as_ref().map(|e| format!("{e:?}")),
         )
     }
@@ -1101,6 +1239,90 @@ mod json_tests {
         }
     }
 
+    /// A value as a CSV field and as a JSON value (a string, or a number
+    /// as written when it is one).
+    fn cell() -> impl Strategy<Value = (String, bool)> {
+        let text = prop_oneof![
+            6 => "[0-9]{1,5}\\.[0-9]{2}",
+            3 => "[0-9]{1,4}(\\.[0-9]{1,6})?",
+            2 => "-?[0-9]{1,3}(\\.[0-9]{1,3})?",
+            2 => "1[0-9]{9}",
+            1 => "[0-9]{1,2}[eE][+-]?[0-9]",
+            1 => "9{14,20}(\\.9{1,2})?",
+            1 => Just(String::new()),
+            1 => Just(" 5".to_string()),
+            1 => Just("+5".to_string()),
+            1 => Just(".5".to_string()),
+            1 => Just("N/A".to_string()),
+            1 => Just("spring".to_string()),
+        ];
+        (text, any::<bool>())
+    }
+
+    /// Reads one row given as a CSV file and as a JSON line: the item, or
+    /// the error, from each.
+    fn both(row: &[(Field, String, bool)], policy: &Policy) -> [Result<Item, RowError>; 2] {
+        let mut header = vec!["sku"];
+        let mut csv = vec!["SKU-1".to_string()];
+        let mut json = vec![r#""sku":"SKU-1""#.to_string()];
+        for (field, text, bare) in row {
+            header.push(field.name());
+            csv.push(text.clone());
+            let number =
+                !text.is_empty() && json_number_end(text.as_bytes(), 0) == Some(text.len());
+            json.push(if *bare && number {
+                format!("\"{}\":{text}", field.name())
+            } else {
+                format!("\"{}\":\"{text}\"", field.name())
+            });
+        }
+        let csv = format!("{}\n{}\n", header.join(","), csv.join(","));
+        let json = format!("{{{}}}\n", json.join(","));
+        [(csv, Format::Csv), (json, Format::Jsonl)].map(|(text, format)| {
+            let input: Box<dyn Read + Send> = Box::new(io::Cursor::new(text.into_bytes()));
+            let mut reader = RowReader::from_reader(input, "t", format).unwrap();
+            let mut chunk = reader.new_chunk();
+            assert!(reader.read_row(&mut chunk).unwrap());
+            chunk.item(0, policy, Some(1_795_000_000))
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 3000, failure_persistence: None, ..ProptestConfig::default() })]
+
+        /// The same row read from CSV and from JSON lines gives the same
+        /// item (so the same decision) or the same error: both read plain
+        /// numbers from the line's bytes and leave the rest to
+        /// set_field_text, in the same field order.
+        #[test]
+        fn json_and_csv_rows_read_alike(
+            proposed in cell(),
+            rest in proptest::collection::vec(cell(), 17),
+            present in proptest::collection::vec(any::<bool>(), 17),
+            cents in any::<bool>(),
+        ) {
+            let policy = Policy::from_toml_str(if cents {
+                "name = \"p\"\ncurrency = \"USD\"\n[bounds]\nmin_price = \"0.99\"\nmax_price = \"5000\"\n"
+            } else {
+                "name = \"p\"\ncurrency = \"JPY\"\n[bounds]\nmin_price = \"1\"\nmax_price = \"500000\"\n"
+            })
+            .unwrap();
+            // Fields in the order JSON lines are read (the CSV header's
+            // order is the order CSV reads them in).
+            let mut row = vec![(Field::ProposedPrice, proposed.0, proposed.1)];
+            for ((field, (text, bare)), on) in JSON_ORDER.iter().skip(1).zip(rest).zip(present) {
+                if on {
+                    row.push((*field, text, bare));
+                }
+            }
+            let [csv, json] = both(&row, &policy);
+            prop_assert_eq!(&csv, &json, "{:?}", row);
+            if let (Ok(a), Ok(b)) = (&csv, &json) {
+                prop_assert_eq!(policy.evaluate(a), policy.evaluate(b));
+            }
+        }
+    }
+
     /// The fast reading takes the common line (the comparison above is
     /// not only of lines it leaves to serde).
     #[test]
@@ -1114,6 +1336,13 @@ mod json_tests {
         assert!(scan_flat(r#"{"sku":"a","sku":"b"}"#).is_none());
         for f in Field::ALL {
             assert_eq!(field_of_key(f.name()), Some(f));
+        }
+        // The fast reading finds a field by its index in Field::ALL.
+        for (k, f) in Field::ALL.iter().enumerate() {
+            assert_eq!(*f as usize, k);
+        }
+        for (f, kind) in JSON_ORDER.iter().zip(JSON_KINDS) {
+            assert_eq!(kind, Column::of(Some(*f)));
         }
         assert!(scan_flat(r#"{"sku":"a"} x"#).is_none());
     }
