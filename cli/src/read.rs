@@ -405,7 +405,7 @@ fn read_line_capped(
         if avail.is_empty() {
             break;
         }
-        let (part, done) = match avail.iter().position(|&b| b == b'\n') {
+        let (part, done) = match memchr::memchr(b'\n', avail) {
             Some(p) => (avail.get(..=p).unwrap_or(avail), true),
             None => (avail, false),
         };
@@ -533,6 +533,9 @@ impl RowReader {
                 }
             }
             Format::Jsonl => RowReader {
+                // A row's spans into its line are 32-bit (the command
+                // line caps lines at 1 GiB already).
+                max_line: max_line.min(1 << 30),
                 source: Source::Json {
                     reader: Box::new(BufReader::with_capacity(1 << 16, input)),
                     line: 0,
@@ -541,7 +544,6 @@ impl RowReader {
                 sku_col: 0,
                 name,
                 bytes: 0,
-                max_line,
             },
         };
         Ok(reader)
@@ -792,9 +794,45 @@ const JSON_ORDER: [Field; 17] = [
 ];
 
 /// Each field's value in a JSON line, by `Field as usize`: `Some(None)`
-/// for `null`, `Some(Some(text))` for a string's contents or a number as
-/// written.
-type FlatValues<'a> = [Option<Option<&'a str>>; 18];
+/// for `null`, `Some(Some(start..end))` for where a string's contents or a
+/// number as written lie in the line.
+type FlatValues = [Option<Option<(usize, usize)>>; 18];
+
+/// Eight copies of byte `b`.
+const fn splat(b: u8) -> u64 {
+    u64::from_ne_bytes([b; 8])
+}
+
+/// The first byte from `start` that ends a plain string's contents: a
+/// quote, a backslash or a control character (which only a string that
+/// serde must read has), eight bytes at a time.
+#[inline(always)]
+fn string_end(b: &[u8], start: usize) -> Option<usize> {
+    const HIGH: u64 = splat(0x80);
+    let mut i = start;
+    while let Some(w) = b.get(i..).and_then(|r| r.first_chunk::<8>()) {
+        let x = u64::from_le_bytes(*w);
+        let q = x ^ splat(b'"');
+        let e = x ^ splat(b'\\');
+        // A zero byte of q or e, or a byte below 0x20 in x: the lowest set
+        // high bit is the first such byte (borrows only carry upwards).
+        let hit = (q.wrapping_sub(splat(1)) & !q)
+            | (e.wrapping_sub(splat(1)) & !e)
+            | (x.wrapping_sub(splat(0x20)) & !x);
+        let hit = hit & HIGH;
+        if hit != 0 {
+            return Some(i + (hit.trailing_zeros() / 8) as usize);
+        }
+        i += 8;
+    }
+    while let Some(&c) = b.get(i) {
+        if c == b'"' || c == b'\\' || c < 0x20 {
+            return Some(i);
+        }
+        i += 1;
+    }
+    None
+}
 
 /// Reads the common JSON line without serde: one flat object whose keys
 /// are field names without escapes, each at most once, and whose values
@@ -803,8 +841,10 @@ type FlatValues<'a> = [Option<Option<&'a str>>; 18];
 /// (an escape, an unknown or repeated key, a nested value, a malformed
 /// number, trailing text): the serde reading then decides the line, with
 /// its error messages. Serde on every line was most of the time a JSON
-/// file took, 4.7 times a CSV file's.
-fn scan_flat(text: &str) -> Option<FlatValues<'_>> {
+/// file took, 4.7 times a CSV file's. Values are given as byte ranges of
+/// `text`, which start and end at ASCII bytes (so at character
+/// boundaries).
+fn scan_flat(text: &str) -> Option<FlatValues> {
     let b = text.as_bytes();
     let mut i = 0usize;
     let ws = |i: &mut usize| {
@@ -812,20 +852,18 @@ fn scan_flat(text: &str) -> Option<FlatValues<'_>> {
             *i += 1;
         }
     };
-    // A string's contents from the byte after its opening quote; `None`
-    // at an escape or a control character.
-    let string = |i: &mut usize| -> Option<&str> {
+    // A string's contents from the byte after its opening quote, to its
+    // closing quote; `None` at an escape or a control character.
+    let string = |i: &mut usize| -> Option<(usize, usize)> {
         let start = *i;
-        let len = memchr::memchr(b'"', b.get(start..)?)?;
-        let raw = b.get(start..start + len)?;
-        // An escape or a control character: serde's reading.
-        if raw.iter().any(|&c| c == b'\\' || c < 0x20) {
+        let end = string_end(b, start)?;
+        if b.get(end) != Some(&b'"') {
             return None;
         }
-        *i = start + len + 1;
-        text.get(start..start + len)
+        *i = end + 1;
+        Some((start, end))
     };
-    let mut out: FlatValues<'_> = [None; 18];
+    let mut out: FlatValues = [None; 18];
     ws(&mut i);
     if b.get(i) != Some(&b'{') {
         return None;
@@ -840,7 +878,8 @@ fn scan_flat(text: &str) -> Option<FlatValues<'_>> {
                 return None;
             }
             i += 1;
-            let field = field_of_key(string(&mut i)?)?;
+            let (ks, ke) = string(&mut i)?;
+            let field = field_of_key(b.get(ks..ke)?)?;
             let slot = out.get_mut(field as usize)?;
             if slot.is_some() {
                 return None;
@@ -866,7 +905,7 @@ fn scan_flat(text: &str) -> Option<FlatValues<'_>> {
                 b'-' | b'0'..=b'9' => {
                     let start = i;
                     i = json_number_end(b, i)?;
-                    Some(text.get(start..i)?)
+                    Some((start, i))
                 }
                 _ => return None,
             });
@@ -891,26 +930,26 @@ fn scan_flat(text: &str) -> Option<FlatValues<'_>> {
 /// The field a JSON key names (a `match`, which the compiler turns into
 /// a few length and word compares: `Field::from_name` compared each name
 /// in turn).
-fn field_of_key(key: &str) -> Option<Field> {
+fn field_of_key(key: &[u8]) -> Option<Field> {
     Some(match key {
-        "sku" => Field::Sku,
-        "proposed_price" => Field::ProposedPrice,
-        "current_price" => Field::CurrentPrice,
-        "unit_cost" => Field::UnitCost,
-        "min_price" => Field::MinPrice,
-        "max_price" => Field::MaxPrice,
-        "map_price" => Field::MapPrice,
-        "reference_price" => Field::ReferencePrice,
-        "expected_units" => Field::ExpectedUnits,
-        "campaign" => Field::Campaign,
-        "now" => Field::Now,
-        "last_change_at" => Field::LastChangeAt,
-        "changes_in_window" => Field::ChangesInWindow,
-        "window_anchor_price" => Field::WindowAnchorPrice,
-        "baseline_price" => Field::BaselinePrice,
-        "competitor_price" => Field::CompetitorPrice,
-        "segment" => Field::Segment,
-        "pinned_price" => Field::PinnedPrice,
+        b"sku" => Field::Sku,
+        b"proposed_price" => Field::ProposedPrice,
+        b"current_price" => Field::CurrentPrice,
+        b"unit_cost" => Field::UnitCost,
+        b"min_price" => Field::MinPrice,
+        b"max_price" => Field::MaxPrice,
+        b"map_price" => Field::MapPrice,
+        b"reference_price" => Field::ReferencePrice,
+        b"expected_units" => Field::ExpectedUnits,
+        b"campaign" => Field::Campaign,
+        b"now" => Field::Now,
+        b"last_change_at" => Field::LastChangeAt,
+        b"changes_in_window" => Field::ChangesInWindow,
+        b"window_anchor_price" => Field::WindowAnchorPrice,
+        b"baseline_price" => Field::BaselinePrice,
+        b"competitor_price" => Field::CompetitorPrice,
+        b"segment" => Field::Segment,
+        b"pinned_price" => Field::PinnedPrice,
         _ => return None,
     })
 }
@@ -1074,15 +1113,28 @@ fn read_json_line(found: &mut Found<'_>, fast: bool) -> Result<(), RowError> {
             json_kind(text)
         )));
     }
-    if let Some(values) = scan_flat(text).filter(|_| fast) {
+    // Where the text starts in the line (always within the cap of
+    // `--max-line-bytes`, so the spans fit 32 bits).
+    let at = span_in(found.base, text).map(|(s, _)| s);
+    if let (Some(values), Some(at)) = (scan_flat(text).filter(|_| fast), at) {
         // The common line, read without serde: the same fields as the
         // serde reading below gives.
-        for (k, value) in values.into_iter().enumerate() {
-            let (Some(field), Some(Some(t))) = (Field::ALL.get(k), value) else {
+        for ((value, slot), field) in values.into_iter().zip(&mut found.fields).zip(Field::ALL) {
+            let Some(Some((start, end))) = value else {
                 continue;
             };
-            let t = if *field == Field::Sku { t.trim() } else { t };
-            found.put(*field, Cow::Borrowed(t));
+            if field == Field::Sku {
+                continue;
+            }
+            *slot = u32::try_from(start)
+                .ok()
+                .zip(u32::try_from(end).ok())
+                .and_then(|(s, e)| Some((at.checked_add(s)?, at.checked_add(e)?)));
+        }
+        if let Some(Some(Some((start, end)))) = values.get(Field::Sku as usize) {
+            if let Some(sku) = text.get(*start..*end) {
+                found.put(Field::Sku, Cow::Borrowed(sku.trim()));
+            }
         }
         return sku_present(found);
     }
@@ -1329,13 +1381,14 @@ mod json_tests {
     fn common_lines_take_the_fast_reading() {
         let line = r#"{"sku":"SKU-1","proposed_price":"9.97","current_price":9.99,"now":"1795000000","campaign":null}"#;
         let v = scan_flat(line).unwrap();
-        assert_eq!(v[Field::Sku as usize], Some(Some("SKU-1")));
-        assert_eq!(v[Field::CurrentPrice as usize], Some(Some("9.99")));
-        assert_eq!(v[Field::Campaign as usize], Some(None));
+        let text = |f: Field| v[f as usize].map(|t| t.map(|(s, e)| &line[s..e]));
+        assert_eq!(text(Field::Sku), Some(Some("SKU-1")));
+        assert_eq!(text(Field::CurrentPrice), Some(Some("9.99")));
+        assert_eq!(text(Field::Campaign), Some(None));
         assert!(scan_flat(r#"{"sku":"a\"b"}"#).is_none());
         assert!(scan_flat(r#"{"sku":"a","sku":"b"}"#).is_none());
         for f in Field::ALL {
-            assert_eq!(field_of_key(f.name()), Some(f));
+            assert_eq!(field_of_key(f.name().as_bytes()), Some(f));
         }
         // The fast reading finds a field by its index in Field::ALL.
         for (k, f) in Field::ALL.iter().enumerate() {
