@@ -793,11 +793,6 @@ const JSON_ORDER: [Field; 17] = [
     Field::PinnedPrice,
 ];
 
-/// Each field's value in a JSON line, by `Field as usize`: `Some(None)`
-/// for `null`, `Some(Some(start..end))` for where a string's contents or a
-/// number as written lie in the line.
-type FlatValues = [Option<Option<(usize, usize)>>; 18];
-
 /// Eight copies of byte `b`.
 const fn splat(b: u8) -> u64 {
     u64::from_ne_bytes([b; 8])
@@ -837,63 +832,78 @@ fn string_end(b: &[u8], start: usize) -> Option<usize> {
 /// Reads the common JSON line without serde: one flat object whose keys
 /// are field names without escapes, each at most once, and whose values
 /// are strings without escapes or control characters, JSON numbers or
-/// `null`, with JSON whitespace between tokens. `None` for anything else
+/// `null`, with JSON whitespace between tokens. `false` for anything else
 /// (an escape, an unknown or repeated key, a nested value, a malformed
 /// number, trailing text): the serde reading then decides the line, with
 /// its error messages. Serde on every line was most of the time a JSON
-/// file took, 4.7 times a CSV file's. Values are given as byte ranges of
-/// `text`, which start and end at ASCII bytes (so at character
-/// boundaries).
-fn scan_flat(text: &str) -> Option<FlatValues> {
-    let b = text.as_bytes();
-    let mut i = 0usize;
+/// file took, 4.7 times a CSV file's. Each value read (a string's
+/// contents or a number as written; nothing for `null`) is put in `out`
+/// as a byte range of `text` moved up by `at`; those ranges start and end
+/// at ASCII bytes, so at character boundaries. `out` is left partly
+/// written when the answer is `false`.
+fn scan_flat(text: &str, at: u32, out: &mut [Span; 18]) -> bool {
+    scan_flat_bytes(text.as_bytes(), at, out).is_some()
+}
+
+/// [`scan_flat`] on the line's bytes; `None` for `false`.
+#[inline(always)]
+fn scan_flat_bytes(b: &[u8], at: u32, out: &mut [Span; 18]) -> Option<()> {
     let ws = |i: &mut usize| {
         while matches!(b.get(*i), Some(b' ' | b'\t' | b'\n' | b'\r')) {
             *i += 1;
         }
     };
-    // A string's contents from the byte after its opening quote, to its
-    // closing quote; `None` at an escape or a control character.
-    let string = |i: &mut usize| -> Option<(usize, usize)> {
-        let start = *i;
-        let end = string_end(b, start)?;
-        if b.get(end) != Some(&b'"') {
-            return None;
+    // The byte at `i` once JSON whitespace is skipped (most lines have
+    // none between tokens: one compare).
+    let next = |i: &mut usize| -> Option<u8> {
+        let c = *b.get(*i)?;
+        if c > b' ' {
+            return Some(c);
         }
-        *i = end + 1;
-        Some((start, end))
+        ws(i);
+        b.get(*i).copied()
     };
-    let mut out: FlatValues = [None; 18];
-    ws(&mut i);
-    if b.get(i) != Some(&b'{') {
+    // A string's contents from the byte after its opening quote to its
+    // closing quote; `None` at an escape or a control character.
+    let string = |start: usize| -> Option<(usize, usize)> {
+        let end = string_end(b, start)?;
+        (b.get(end) == Some(&b'"')).then_some((start, end))
+    };
+    let span = |start: usize, end: usize| -> Span {
+        let s = at.checked_add(u32::try_from(start).ok()?)?;
+        let e = at.checked_add(u32::try_from(end).ok()?)?;
+        Some((s, e))
+    };
+    let mut i = 0usize;
+    let mut seen = 0u32;
+    if next(&mut i)? != b'{' {
         return None;
     }
     i += 1;
-    ws(&mut i);
-    if b.get(i) == Some(&b'}') {
+    if next(&mut i)? == b'}' {
         i += 1;
     } else {
         loop {
             if b.get(i) != Some(&b'"') {
                 return None;
             }
-            i += 1;
-            let (ks, ke) = string(&mut i)?;
+            let (ks, ke) = string(i + 1)?;
+            i = ke + 1;
             let field = field_of_key(b.get(ks..ke)?)?;
-            let slot = out.get_mut(field as usize)?;
-            if slot.is_some() {
+            let bit = 1u32 << (field as u32);
+            if seen & bit != 0 {
                 return None;
             }
-            ws(&mut i);
-            if b.get(i) != Some(&b':') {
+            seen |= bit;
+            if next(&mut i)? != b':' {
                 return None;
             }
             i += 1;
-            ws(&mut i);
-            *slot = Some(match *b.get(i)? {
+            let value = match next(&mut i)? {
                 b'"' => {
-                    i += 1;
-                    Some(string(&mut i)?)
+                    let (s, e) = string(i + 1)?;
+                    i = e + 1;
+                    Some(span(s, e)?)
                 }
                 b'n' => {
                     if b.get(i..i + 4)? != b"null" {
@@ -905,15 +915,17 @@ fn scan_flat(text: &str) -> Option<FlatValues> {
                 b'-' | b'0'..=b'9' => {
                     let start = i;
                     i = json_number_end(b, i)?;
-                    Some((start, i))
+                    Some(span(start, i)?)
                 }
                 _ => return None,
-            });
-            ws(&mut i);
-            match *b.get(i)? {
+            };
+            *out.get_mut(field as usize)? = value;
+            match next(&mut i)? {
                 b',' => {
                     i += 1;
-                    ws(&mut i);
+                    if next(&mut i)? != b'"' {
+                        return None;
+                    }
                 }
                 b'}' => {
                     i += 1;
@@ -924,7 +936,7 @@ fn scan_flat(text: &str) -> Option<FlatValues> {
         }
     }
     ws(&mut i);
-    (i == b.len()).then_some(out)
+    (i == b.len()).then_some(())
 }
 
 /// The field a JSON key names (a `match`, which the compiler turns into
@@ -1116,27 +1128,23 @@ fn read_json_line(found: &mut Found<'_>, fast: bool) -> Result<(), RowError> {
     // Where the text starts in the line (always within the cap of
     // `--max-line-bytes`, so the spans fit 32 bits).
     let at = span_in(found.base, text).map(|(s, _)| s);
-    if let (Some(values), Some(at)) = (scan_flat(text).filter(|_| fast), at) {
-        // The common line, read without serde: the same fields as the
-        // serde reading below gives.
-        for ((value, slot), field) in values.into_iter().zip(&mut found.fields).zip(Field::ALL) {
-            let Some(Some((start, end))) = value else {
-                continue;
-            };
-            if field == Field::Sku {
-                continue;
+    if let (true, Some(at)) = (fast, at) {
+        if scan_flat(text, at, &mut found.fields) {
+            // The common line, read without serde: the same fields as
+            // the serde reading below gives, the sku trimmed.
+            let sku = found
+                .fields
+                .get_mut(Field::Sku as usize)
+                .and_then(Option::take);
+            if let Some((s, e)) = sku {
+                let range = s.saturating_sub(at) as usize..e.saturating_sub(at) as usize;
+                if let Some(sku) = text.get(range) {
+                    found.put(Field::Sku, Cow::Borrowed(sku.trim()));
+                }
             }
-            *slot = u32::try_from(start)
-                .ok()
-                .zip(u32::try_from(end).ok())
-                .and_then(|(s, e)| Some((at.checked_add(s)?, at.checked_add(e)?)));
+            return sku_present(found);
         }
-        if let Some(Some(Some((start, end)))) = values.get(Field::Sku as usize) {
-            if let Some(sku) = text.get(*start..*end) {
-                found.put(Field::Sku, Cow::Borrowed(sku.trim()));
-            }
-        }
-        return sku_present(found);
+        found.fields = [None; 18];
     }
     let parsed = match serde_json::from_str::<JsonItem<'_>>(text) {
         Ok(m) => m,
@@ -1380,13 +1388,17 @@ mod json_tests {
     #[test]
     fn common_lines_take_the_fast_reading() {
         let line = r#"{"sku":"SKU-1","proposed_price":"9.97","current_price":9.99,"now":"1795000000","campaign":null}"#;
-        let v = scan_flat(line).unwrap();
-        let text = |f: Field| v[f as usize].map(|t| t.map(|(s, e)| &line[s..e]));
-        assert_eq!(text(Field::Sku), Some(Some("SKU-1")));
-        assert_eq!(text(Field::CurrentPrice), Some(Some("9.99")));
-        assert_eq!(text(Field::Campaign), Some(None));
-        assert!(scan_flat(r#"{"sku":"a\"b"}"#).is_none());
-        assert!(scan_flat(r#"{"sku":"a","sku":"b"}"#).is_none());
+        let scan = |line: &str| {
+            let mut v = [None; 18];
+            scan_flat(line, 0, &mut v).then_some(v)
+        };
+        let v = scan(line).unwrap();
+        let text = |f: Field| v[f as usize].map(|(s, e)| &line[s as usize..e as usize]);
+        assert_eq!(text(Field::Sku), Some("SKU-1"));
+        assert_eq!(text(Field::CurrentPrice), Some("9.99"));
+        assert_eq!(text(Field::Campaign), None);
+        assert!(scan(r#"{"sku":"a\"b"}"#).is_none());
+        assert!(scan(r#"{"sku":"a","sku":"b"}"#).is_none());
         for f in Field::ALL {
             assert_eq!(field_of_key(f.name().as_bytes()), Some(f));
         }
@@ -1397,6 +1409,6 @@ mod json_tests {
         for (f, kind) in JSON_ORDER.iter().zip(JSON_KINDS) {
             assert_eq!(kind, Column::of(Some(*f)));
         }
-        assert!(scan_flat(r#"{"sku":"a"} x"#).is_none());
+        assert!(scan(r#"{"sku":"a"} x"#).is_none());
     }
 }
