@@ -67,6 +67,11 @@ enum Command {
         /// Output format, overriding the output file's extension
         #[arg(long, value_enum)]
         format: Option<Format>,
+        /// Workload: `clean`, or `real` (proposals with 4 decimals, as a
+        /// model's float output, and about 3 % of rows whose cost rose past
+        /// max_increase, so the stability rules relax)
+        #[arg(long, value_enum, default_value_t = sample::Mix::Clean)]
+        mix: sample::Mix,
     },
 }
 
@@ -112,7 +117,8 @@ fn run(cli: Cli) -> Result<ExitCode, CliError> {
             seed,
             output,
             format,
-        } => sample::run(rows, seed, output.as_deref(), format),
+            mix,
+        } => sample::run(rows, seed, output.as_deref(), format, mix),
     };
     done.map(|()| ExitCode::SUCCESS)
 }

@@ -17,10 +17,24 @@ use crate::CliError;
 /// The sample's clock: every row is evaluated around this time.
 const NOW: i64 = 1_795_000_000;
 
+/// Which workload `sample` writes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum Mix {
+    /// Proposals in whole cents, unit costs at a segment-typical margin
+    /// below the live price.
+    #[default]
+    Clean,
+    /// As a pricing model's output: proposals with 4 decimals (finer than
+    /// the currency), and about 3 % of rows whose unit cost rose past
+    /// max_increase, so the margin floor relaxes the stability rules.
+    Real,
+}
+
 /// One generated row: `(column, text)` for each present field.
 struct Gen {
     rng: Pcg64,
     fields: Vec<(usize, Vec<u8>)>,
+    mix: Mix,
 }
 
 fn cents(x: f64) -> i64 {
@@ -100,6 +114,14 @@ impl Gen {
         let cost = cents(cost_f).max(1);
         let margin = self.uniform(m_lo, m_hi);
         let current = charm(cents(cost_f / (1.0 - margin)));
+        // The real mix: a cost that rose to 95-115 % of the live price, so
+        // the margin floor lies above what max_increase allows. (Every
+        // extra draw is in the real mix only: the clean file is unchanged.)
+        let cost = if self.mix == Mix::Real && self.chance(0.03) {
+            cents(current as f64 / 100.0 * self.uniform(0.95, 1.15)).max(1)
+        } else {
+            cost
+        };
         let new_listing = self.chance(0.02);
         let has_cost = !self.chance(0.005);
         if has_cost {
@@ -138,7 +160,15 @@ impl Gen {
             };
             self.text(col("campaign"), campaign);
         }
-        self.money(col("proposed_price"), proposed);
+        if self.mix == Mix::Real {
+            // A float proposal in dollars, written to 4 decimals.
+            let fine = proposed * 100 + self.rng.random_range(-50..50_i64);
+            let mut b = Vec::with_capacity(12);
+            push_money(&mut b, fine.max(1), 4);
+            self.fields.push((col("proposed_price"), b));
+        } else {
+            self.money(col("proposed_price"), proposed);
+        }
         if self.chance(0.04) {
             self.money(col("min_price"), charm(cents(cost_f * 1.3)));
         }
@@ -202,6 +232,7 @@ pub fn run(
     seed: u64,
     output: Option<&Path>,
     format: Option<Format>,
+    mix: Mix,
 ) -> Result<(), CliError> {
     let format = Format::for_output(output, format, Format::Csv);
     let mut out = Output::open(output)?;
@@ -209,6 +240,7 @@ pub fn run(
     let mut g = Gen {
         rng: Pcg64::seed_from_u64(seed),
         fields: Vec::new(),
+        mix,
     };
     let mut buf = Vec::with_capacity(1 << 20);
     if format == Format::Csv {

@@ -770,6 +770,72 @@ fn sample_is_deterministic_and_matches_the_example_policy() {
     }
 }
 
+/// `sample --mix real`: proposals carry 4 decimals, more rows relax the
+/// stability rules than in the clean mix, and its CSV and JSON lines read
+/// to the same decisions (the finer-than-cent path of both readers).
+#[test]
+fn real_mix_sample_has_fine_proposals_and_relaxed_rows() {
+    let dir = TempDir::new().unwrap();
+    let check = |mix: &str, format: &str| {
+        let a = bin()
+            .args([
+                "sample", "--rows", "4000", "--seed", "5", "--mix", mix, "--format", format,
+            ])
+            .assert()
+            .success();
+        let text = String::from_utf8(a.get_output().stdout.clone()).unwrap();
+        let input = write(&dir, &format!("{mix}.{format}"), &text);
+        let out = dir.path().join(format!("{mix}-{format}.csv"));
+        bin()
+            .args(["check", "-q", "--now", "1795000100", "--policy"])
+            .arg(root().join("examples/policy.toml"))
+            .arg("--input")
+            .arg(&input)
+            .arg("--output")
+            .arg(&out)
+            .assert()
+            .success();
+        let h = csv_header(&out);
+        let rows: Vec<Vec<String>> = read_csv(&out)
+            .iter()
+            .map(|r| {
+                r.iter()
+                    .enumerate()
+                    .filter(|(i, _)| *i != col(&h, "line"))
+                    .map(|(_, v)| v.to_string())
+                    .collect()
+            })
+            .collect();
+        let relaxed = col(&h, "relaxed") - usize::from(col(&h, "line") < col(&h, "relaxed"));
+        let stability = rows
+            .iter()
+            .filter(|r| r[relaxed].contains("stability"))
+            .count();
+        (text, rows, stability)
+    };
+    let (clean, clean_rows, clean_stability) = check("clean", "csv");
+    let (real, real_rows, real_stability) = check("real", "csv");
+    let (_, json_rows, _) = check("real", "jsonl");
+    assert_eq!(clean_rows.len(), 4000);
+    assert_eq!(real_rows, json_rows);
+    // About 3 % of rows more (new listings, with no live price, do not relax).
+    assert!(
+        real_stability > clean_stability + 60,
+        "{real_stability} against {clean_stability}"
+    );
+    let fine = |text: &str| {
+        text.lines()
+            .skip(1)
+            .filter(|l| {
+                let p = l.split(',').nth(1).unwrap_or("");
+                p.split('.').nth(1).is_some_and(|f| f.len() == 4)
+            })
+            .count()
+    };
+    assert_eq!(fine(&clean), 0);
+    assert!(fine(&real) > 3900, "{}", fine(&real));
+}
+
 #[test]
 fn bom_crlf_and_quoted_fields_are_read() {
     let dir = TempDir::new().unwrap();
