@@ -7,8 +7,9 @@
 //! path, on rows made from the input's values as float64 major units, with
 //! odd doubles (NaN, infinities, subnormals, values off the minor unit,
 //! half a minor unit, fractional units) injected where a row's mask says:
-//! every row it decides is one whose every value converts exactly, and
-//! gets `evaluate`'s decision for it (see `check_float_blocks`).
+//! every row it decides is one whose every value reads (as every door
+//! reads a float: exactly, docs/spec.md M1), and gets `evaluate`'s
+//! decision for it (see `check_float_blocks`).
 #![no_main]
 
 use arbitrary::Arbitrary;
@@ -280,30 +281,27 @@ fn check_float_blocks(input: &Input) {
         decided.extend(from..from + b.rows);
         from += b.rows + BLOCK;
     }
-    let cur = policy.currency();
     let mut its = Vec::new();
     for &r in &decided {
-        let money = |v: f64| -> Option<i64> {
-            if v.is_nan() {
-                return None;
-            }
-            match cur.float_to_minor(v) {
-                Ok(m) => Some(m),
-                Err(e) => panic!("row {r}: decided from {v:?}, which converts to an error: {e}"),
-            }
-        };
-        let p = money(cols[0][r]).unwrap_or_else(|| panic!("row {r}: decided without a proposal"));
-        let units = cols[4][r];
-        let units = (!units.is_nan()).then(|| {
-            priceguard::money::float_to_minor(units, 0)
-                .unwrap_or_else(|e| panic!("row {r}: decided from units {units:?}: {e}"))
-        });
-        let mut it = Item::new(p);
+        // Each value read as every door reads a float (docs/spec.md M1,
+        // M2): exactly, a proposal with finer digits snapped by the engine.
+        let mut it = Item::new(0);
         for (f, v) in [
-            (Field::CurrentPrice, money(cols[1][r])),
-            (Field::UnitCost, money(cols[2][r])),
-            (Field::ReferencePrice, money(cols[3][r])),
-            (Field::ExpectedUnits, units),
+            (Field::ProposedPrice, cols[0][r]),
+            (Field::CurrentPrice, cols[1][r]),
+            (Field::UnitCost, cols[2][r]),
+            (Field::ReferencePrice, cols[3][r]),
+            (Field::ExpectedUnits, cols[4][r]),
+        ] {
+            if v.is_nan() {
+                assert!(f != Field::ProposedPrice, "row {r}: decided without a proposal");
+                continue;
+            }
+            if let Err(e) = policy.set_field_float(&mut it, f, v) {
+                panic!("row {r}: decided from {f:?} = {v:?}, which does not read: {e}");
+            }
+        }
+        for (f, v) in [
             (Field::Now, with_now.then_some(now[r])),
             (Field::LastChangeAt, with_last.then_some(last[r])),
         ] {
