@@ -305,6 +305,11 @@ pub fn parse_amount(text: &str, digits: u8, how: Digits) -> Result<Amount, Money
     if let Ok(v) = parse_minor(text, digits) {
         return Ok(Amount::minor(v));
     }
+    // A plain decimal with at most six digits past the minor unit (a
+    // model's 19.4373): exact in 64 bits, no rounding to do.
+    if let Some(a) = short_fine(text.as_bytes(), digits) {
+        return a;
+    }
     let bytes = text.as_bytes();
     let (neg, body) = match bytes.first() {
         Some(b'-') => (true, bytes.get(1..).unwrap_or_default()),
@@ -390,6 +395,44 @@ pub fn parse_amount(text: &str, digits: u8, how: Digits) -> Result<Amount, Money
     let value = round_digits(value, first_rest.unwrap_or(0), rest_after_first, how);
     let signed = if neg { -value } else { value };
     amount_from_grid(signed)
+}
+
+/// [`parse_amount`] for plain text (an optional sign, digits, a point
+/// and at most `digits + MAX_SCALE` fractional digits, 18 digits in all):
+/// the value needs no rounding and fits 64 bits. `None` for any other
+/// text, which the general reader takes.
+fn short_fine(bytes: &[u8], digits: u8) -> Option<Result<Amount, MoneyError>> {
+    let (neg, body) = match bytes.first() {
+        Some(b'-') => (true, bytes.get(1..)?),
+        Some(b'+') => (false, bytes.get(1..)?),
+        _ => (false, bytes),
+    };
+    let point = body.iter().position(|&b| b == b'.')?;
+    let (int, frac) = (body.get(..point)?, body.get(point + 1..)?);
+    let frac_digits = u8::try_from(frac.len()).ok()?;
+    if int.is_empty() && frac.is_empty() {
+        return None;
+    }
+    if frac_digits <= digits || frac_digits > digits + MAX_SCALE || int.len() + frac.len() > 18 {
+        return None;
+    }
+    let mut v: i64 = 0;
+    for &b in int.iter().chain(frac) {
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        v = v * 10 + i64::from(b - b'0');
+    }
+    let a = Amount {
+        units: if neg { -v } else { v },
+        scale: frac_digits - digits,
+    }
+    .reduced();
+    Some(if a.in_range() {
+        Ok(a)
+    } else {
+        Err(MoneyError::OutOfRange)
+    })
 }
 
 /// An [`Amount`] from a value in `10^-MAX_SCALE` minor units, reduced,

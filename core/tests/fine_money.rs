@@ -213,3 +213,42 @@ fn a_hold_at_a_finer_current_price_is_held_not_accepted() {
     assert_eq!((d.outcome, d.price), (Outcome::Held, Some(1944)));
     assert_eq!(d.reason, Reason::Rule(Rule::Cooldown));
 }
+
+/// The short reader for plain finer text gives what the general reader
+/// gives, on every shape around its limits.
+#[test]
+fn short_and_general_readings_agree() {
+    use priceguard::money::parse_amount;
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut next = || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    for _ in 0..20_000 {
+        let digits = (next() % 4) as u8;
+        let int_len = (next() % 14) as usize;
+        let frac_len = (next() % 12) as usize;
+        let mut t = String::new();
+        match next() % 4 {
+            0 => t.push('-'),
+            1 => t.push('+'),
+            _ => {}
+        }
+        for _ in 0..int_len {
+            t.push(char::from(b'0' + (next() % 10) as u8));
+        }
+        t.push('.');
+        for _ in 0..frac_len {
+            t.push(char::from(b'0' + (next() % 10) as u8));
+        }
+        for how in [Digits::Exact, Digits::Snapped] {
+            let got = parse_amount(&t, digits, how);
+            // The general reader, reached through an exponent form of the
+            // same number (which the short reader never takes).
+            let general = parse_amount(&format!("{t}e0"), digits, how);
+            assert_eq!(got, general, "{t} at {digits} digits");
+        }
+    }
+}
