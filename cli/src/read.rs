@@ -1239,6 +1239,16 @@ mod json_tests {
     use super::*;
     use proptest::prelude::*;
 
+    /// The serde-free reading lists the fields in `JSON_ORDER`, the serde
+    /// one in `JsonItem::values`: the two lists are one order, so both
+    /// readings name the same first bad field.
+    #[test]
+    fn json_order_is_the_serde_readings_order() {
+        let item: JsonItem<'_> = serde_json::from_str("{}").unwrap();
+        let order: Vec<Field> = item.values().iter().map(|(f, _)| *f).collect();
+        assert_eq!(order, JSON_ORDER.to_vec());
+    }
+
     /// What a parsed row holds, for comparing the two readings: its sku,
     /// its fields' texts in the order they are read, its error.
     fn seen(text: &str, fast: bool) -> (String, Vec<(Field, String)>, Option<String>) {
