@@ -41,6 +41,12 @@ def simd() -> str:
     """The SIMD copy in use: "avx512", "avx2" or "portable" (capped by PRICEGUARD_SIMD)."""
     ...
 
+def _dense_codes(codes: Any) -> tuple[Any, list[int]]:
+    """`(codes, uniques)`: the distinct non-negative values of a contiguous uint8,
+    int8, int32, int64 or uint64 array, ascending, and each row's index among
+    them (-1 for a negative value), as int8, int16 or int32."""
+    ...
+
 def _take_names(columns: list[tuple[str, Any, list[Optional[str]]]]) -> Any:
     """A pyarrow.Table of large_string columns, one per `(name, indices, table)`:
     row i is `table[indices[i]]` (None: null); `indices` a contiguous uint8, int8,

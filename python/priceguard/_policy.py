@@ -30,6 +30,12 @@ Money = Literal["major", "minor"]
 #: field: `"forbid"` (the default) raises `ValueError` naming it and the
 #: nearest field, `"ignore"` skips it (for frames that carry other data).
 Extra = Literal["forbid", "ignore"]
+#: How a DataFrame holds the name columns (`outcome`, `violated`, `binding`,
+#: `unmet`, `relaxed`, `reason`, `invalid_field`): `"category"` (the
+#: default) as categoricals whose categories are the names present, one
+#: small code a row; `"string"` as pandas' `string` dtype (polars `Utf8`),
+#: one string a row, which costs several times more to build and hold.
+Labels = Literal["category", "string"]
 
 #: The default cap on a policy file's size in bytes (4 MiB).
 MAX_POLICY_BYTES: int = _native.MAX_POLICY_BYTES
@@ -318,16 +324,34 @@ class Policy:
 
     @overload
     def evaluate_frame(
-        self, frame: pd.DataFrame, *, money: Money = "major", now: Any = None, extra: Extra = "forbid"
+        self,
+        frame: pd.DataFrame,
+        *,
+        money: Money = "major",
+        now: Any = None,
+        extra: Extra = "forbid",
+        labels: Labels = "category",
     ) -> pd.DataFrame: ...
 
     @overload
     def evaluate_frame(
-        self, frame: pl.DataFrame, *, money: Money = "major", now: Any = None, extra: Extra = "forbid"
+        self,
+        frame: pl.DataFrame,
+        *,
+        money: Money = "major",
+        now: Any = None,
+        extra: Extra = "forbid",
+        labels: Labels = "category",
     ) -> pl.DataFrame: ...
 
     def evaluate_frame(
-        self, frame: Any, *, money: Money = "major", now: Any = None, extra: Extra = "forbid"
+        self,
+        frame: Any,
+        *,
+        money: Money = "major",
+        now: Any = None,
+        extra: Extra = "forbid",
+        labels: Labels = "category",
     ) -> Any:
         """Evaluates a pandas (or polars) DataFrame with docs/spec.md §3 column names.
 
@@ -343,9 +367,13 @@ class Policy:
         per row (same index for pandas): `sku`, `outcome`, `price`, `lower`,
         `upper`, `violated`, `binding`, `unmet`, `relaxed` (`;`-joined
         names), `reason`, `promo_spend`, `needs_approval`, `invalid_field`,
-        in nullable dtypes.
+        in nullable dtypes. The name columns are categoricals (pandas
+        `category`, polars `Enum`) of the names present, or with
+        `labels="string"` pandas `string` / polars `Utf8` columns; either
+        way the same values (`df.outcome == "accepted"`).
         """
         ignore = _ignore_extra(extra)
+        _check_labels(labels)
         module = type(frame).__module__.split(".")[0]
         if module == "polars":
             names = list(frame.columns)
@@ -361,7 +389,7 @@ class Policy:
             result._source = None
             del given
             sku = frame.get_column("sku") if "sku" in names else None
-            return result._to_polars(sku)
+            return result._to_polars(sku, labels)
         if not (hasattr(frame, "columns") and hasattr(frame, "index")):
             raise TypeError(f"expected a pandas or polars DataFrame, not `{type(frame).__name__}`")
         _check_columns(list(frame.columns), ignore)
@@ -373,7 +401,7 @@ class Policy:
         result = self._batch(given, money)
         result._source = None  # as above: no audit of this call's own result
         del given
-        out = result._pandas(frame.index, consume=True)
+        out = result._pandas(frame.index, consume=True, labels=labels)
         if "sku" in frame.columns:
             out.insert(0, "sku", frame["sku"].to_numpy())
         return out
@@ -596,6 +624,11 @@ def _ignore_extra(extra: str) -> bool:
     if extra not in ("forbid", "ignore"):
         raise ValueError(f'extra must be "forbid" or "ignore", not `{extra!r}`')
     return extra == "ignore"
+
+
+def _check_labels(labels: str) -> None:
+    if labels not in ("category", "string"):
+        raise ValueError(f'labels must be "category" or "string", not `{labels!r}`')
 
 
 def _check_columns(names: list[Any], ignore: bool) -> None:
@@ -848,22 +881,54 @@ class BatchResult:
         arr = getattr(self, k)
         setattr(self, k, arr[:0].copy())
 
-    def to_pandas(self, index: Any = None) -> pd.DataFrame:
+    def to_pandas(self, index: Any = None, *, labels: Labels = "category") -> pd.DataFrame:
         """The decisions as a DataFrame with nullable dtypes (`Float64` or
-        `Int64` money, `string` names, `boolean` flags)."""
-        return self._pandas(index, consume=False)
+        `Int64` money, `boolean` flags); the name columns are `category`
+        (the names present), or `string` with `labels="string"`."""
+        _check_labels(labels)
+        return self._pandas(index, consume=False, labels=labels)
 
-    def _pandas(self, index: Any, consume: bool) -> pd.DataFrame:
+    def _categories(self, k: str) -> tuple[np.ndarray, list[str]]:
+        """A code or bitmask column as a categorical's `(codes, categories)`:
+        the names present, in code order, and each row's index among them
+        (-1, missing, for no `invalid_field`)."""
+        if k == "outcome":
+            return (self.outcome, list(_native.OUTCOMES))
+        codes, uniques = _native._dense_codes(np.ascontiguousarray(getattr(self, k)))
+        name: Callable[[int], str]
+        if k in ("violated", "binding", "unmet"):
+            name = lambda m: ";".join(_native.rule_names(m))  # noqa: E731
+        elif k == "relaxed":
+            name = lambda m: ";".join(_native.class_names(m))  # noqa: E731
+        elif k == "reason":
+            name = _native.reason_name
+        else:
+            name = lambda f: _native.FIELDS[f]  # noqa: E731
+        return (codes, [name(u) for u in uniques])
+
+    def _pandas(self, index: Any, consume: bool, labels: Labels = "category") -> pd.DataFrame:
         """`to_pandas`; `consume`: the frame takes this result's arrays
         (money without a copy) and empties the result (`evaluate_frame`)."""
         require("pandas", "BatchResult.to_pandas")
         import pandas as pd
 
+        if labels == "category":
+            def names(k: str) -> Any:
+                # One small code a row and the few names: no string a row.
+                codes, categories = self._categories(k)
+                col = pd.Categorical.from_codes(codes, dtype=pd.CategoricalDtype(categories))
+                del codes
+                if consume:
+                    self._let_go(k)
+                return col
+
+            return self._pandas_frame(pd, index, consume, names)
+
         string = pd.StringDtype()  # what `dtype="string"` means, looked up once
         arrow = string.storage == "pyarrow"
         wrap: Any = type(pd.array([], dtype=string))
 
-        def names(k: str) -> Any:
+        def strings(k: str) -> Any:
             # The few names, then one per row: pyarrow-backed strings
             # written by the extension (offsets and bytes, 2-3 ns a row
             # where an Arrow take cost 11-13), else a take from the
@@ -880,6 +945,9 @@ class BatchResult:
                 self._let_go(k)
             return col
 
+        return self._pandas_frame(pd, index, consume, strings)
+
+    def _pandas_frame(self, pd: Any, index: Any, consume: bool, names: Callable[[str], Any]) -> pd.DataFrame:
         cols: dict[str, Any] = {}
         cols["outcome"] = names("outcome")
         for k in ("price", "lower", "upper"):
@@ -901,15 +969,24 @@ class BatchResult:
             return pd.arrays.IntegerArray(arr, ~getattr(self, f"{name}_valid"))
         return pd.arrays.FloatingArray(arr, np.isnan(arr))
 
-    def _to_polars(self, sku: Any = None) -> Any:
+    def _to_polars(self, sku: Any = None, labels: Labels = "category") -> Any:
         """The decisions as a polars DataFrame; empties this result (`evaluate_frame`'s own)."""
         import polars as pl
 
         def names(k: str) -> Any:
             # The few names, then one gather per row (not a str per row).
-            indices, table = self._coded(k)
-            col = pl.Series(k, table, dtype=pl.Utf8).gather(indices)
-            del indices
+            if labels == "category":
+                codes, categories = self._categories(k)
+                missing = codes < 0
+                idx = pl.Series(np.where(missing, 0, codes).astype(np.uint32))
+                if missing.any():
+                    idx = idx.scatter(np.flatnonzero(missing), None)
+                col = pl.Series(k, categories, dtype=pl.Enum(categories)).gather(idx)
+                del codes, idx
+            else:
+                indices, table = self._coded(k)
+                col = pl.Series(k, table, dtype=pl.Utf8).gather(indices)
+                del indices
             self._let_go(k)
             return col
 

@@ -216,6 +216,18 @@ mod _native {
         super::names::take_names(py, columns)
     }
 
+    /// `(codes, uniques)`: the distinct non-negative values of a contiguous
+    /// uint8, int8, int32, int64 or uint64 array, ascending, and each row's
+    /// index among them (`-1` for a negative value), as int8, int16 or
+    /// int32: a categorical column's codes and categories.
+    #[pyfunction]
+    fn _dense_codes<'py>(
+        py: Python<'py>,
+        codes: &Bound<'py, PyAny>,
+    ) -> PyResult<(Bound<'py, PyAny>, Vec<i64>)> {
+        super::names::dense_codes(py, codes)
+    }
+
     /// Empties the pool of recycled batch output buffers (see
     /// `PRICEGUARD_BUFFER_POOL_MB`); returns the bytes released.
     #[pyfunction]

@@ -88,3 +88,197 @@ pub(crate) fn take_names<'py>(
         .map_err(|e| PyValueError::new_err(format!("cannot build the name columns: {e}")))?;
     crate::arrow_ffi::export(py, schema, vec![batch])
 }
+
+/// A code column's element, as the `i64` [`dense`] works in.
+trait Code: Copy + Send + Sync {
+    /// A one-byte type, numbered through a direct table.
+    const BYTE: bool = false;
+    fn value(self) -> i64;
+}
+
+impl Code for u8 {
+    const BYTE: bool = true;
+    fn value(self) -> i64 {
+        self.into()
+    }
+}
+
+impl Code for i8 {
+    const BYTE: bool = true;
+    fn value(self) -> i64 {
+        self.into()
+    }
+}
+
+impl Code for i32 {
+    fn value(self) -> i64 {
+        self.into()
+    }
+}
+
+impl Code for i64 {
+    fn value(self) -> i64 {
+        self
+    }
+}
+
+impl Code for u64 {
+    /// The caller refuses values above `i64::MAX` first; one that slipped
+    /// through would read as negative, that is null, never as another code.
+    fn value(self) -> i64 {
+        self as i64
+    }
+}
+
+const EMPTY: i64 = -1;
+
+/// Numbers each row's value by first appearance (`-1` for a negative
+/// value) into `N`, giving up (`None`) past `limit` distinct values; the
+/// values in order of first appearance. One pass, the lookup inline: a
+/// direct table for byte columns, else open addressing in 8 times the
+/// slots `limit` can fill, so it never grows.
+fn first_codes<T: Code, N: TryFrom<i32> + Copy + Default>(
+    codes: &[T],
+    limit: usize,
+) -> Option<(Vec<N>, Vec<i64>)> {
+    let n = |c: i32| N::try_from(c).unwrap_or_default();
+    let mut out: Vec<N> = Vec::with_capacity(codes.len());
+    let mut uniques: Vec<i64> = Vec::new();
+    let bits = (limit.max(1) * 8)
+        .next_power_of_two()
+        .trailing_zeros()
+        .max(1);
+    let mask = (1usize << bits) - 1;
+    let mut slots: Vec<(i64, i32)> = vec![(EMPTY, -1); if T::BYTE { 384 } else { mask + 1 }];
+    let (mut last, mut last_code) = (EMPTY, -1i32);
+    for &c in codes {
+        let v = c.value();
+        if v != last {
+            last = v;
+            last_code = if v < 0 {
+                -1
+            } else {
+                // Fibonacci hashing: masks differ in high and low bits alike.
+                let mut at = if T::BYTE {
+                    (v + 128) as usize
+                } else {
+                    ((v as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - bits)) as usize
+                };
+                loop {
+                    // `at` is masked to the table (a byte value indexes
+                    // one of 384 slots); `None` would give up, not panic.
+                    let slot = slots.get_mut(at)?;
+                    if slot.0 == v {
+                        break slot.1;
+                    }
+                    if slot.0 == EMPTY {
+                        if uniques.len() == limit {
+                            return None;
+                        }
+                        let code = uniques.len() as i32;
+                        *slot = (v, code);
+                        uniques.push(v);
+                        break code;
+                    }
+                    at = (at + 1) & mask;
+                }
+            };
+        }
+        out.push(n(last_code));
+    }
+    Some((out, uniques))
+}
+
+/// The distinct values of `codes` (negative values excepted), ascending,
+/// and each row's position among them (`-1` for a negative value) in the
+/// narrowest of int8, int16, int32 that holds them: what a categorical
+/// column is made of. One numbering pass by first appearance, then a
+/// renumbering by a table of `k` entries, so the categories come out
+/// sorted without sorting rows.
+fn dense<'py, T: Code>(py: Python<'py>, codes: &[T]) -> (Bound<'py, PyAny>, Vec<i64>) {
+    use numpy::IntoPyArray;
+    fn sorted<N: TryFrom<i32> + TryInto<i32> + Copy + Default>(
+        (mut out, uniques): (Vec<N>, Vec<i64>),
+    ) -> (Vec<N>, Vec<i64>) {
+        let mut order: Vec<(i64, usize)> = uniques.iter().copied().zip(0..).collect();
+        order.sort_unstable();
+        let mut rank = vec![N::default(); order.len()];
+        for (r, &(_, k)) in order.iter().enumerate() {
+            if let Some(slot) = rank.get_mut(k) {
+                *slot = N::try_from(i32::try_from(r).unwrap_or(i32::MAX)).unwrap_or_default();
+            }
+        }
+        for c in &mut out {
+            if let Some(&r) = (*c)
+                .try_into()
+                .ok()
+                .and_then(|k: i32| rank.get(usize::try_from(k).ok()?))
+            {
+                *c = r;
+            }
+        }
+        (out, order.into_iter().map(|(u, _)| u).collect())
+    }
+    py.detach(|| {
+        if let Some(r) = first_codes::<T, i8>(codes, i8::MAX as usize) {
+            return Ok(sorted(r));
+        }
+        if let Some(r) = first_codes::<T, i16>(codes, i16::MAX as usize) {
+            return Err(Ok(sorted(r)));
+        }
+        // More than 32,767 distinct values: not a batch's masks, but
+        // still answered, through a map that grows with them.
+        let mut seen: std::collections::HashMap<i64, i32> = std::collections::HashMap::new();
+        let mut uniques = Vec::new();
+        let out: Vec<i32> = codes
+            .iter()
+            .map(|&c| {
+                let v = c.value();
+                if v < 0 {
+                    return -1;
+                }
+                *seen.entry(v).or_insert_with(|| {
+                    uniques.push(v);
+                    i32::try_from(uniques.len() - 1).unwrap_or(i32::MAX)
+                })
+            })
+            .collect();
+        Err(Err(sorted((out, uniques))))
+    })
+    .map_or_else(
+        |wide| match wide {
+            Ok((c, u)) => (c.into_pyarray(py).into_any(), u),
+            Err((c, u)) => (c.into_pyarray(py).into_any(), u),
+        },
+        |(c, u)| (c.into_pyarray(py).into_any(), u),
+    )
+}
+
+/// [`dense`] of a contiguous uint8, int8, int32, int64 or uint64 array (a
+/// uint64 value above `i64::MAX` is refused: masks never set bit 63). The
+/// codes come back as the narrowest of int8, int16, int32 that holds them,
+/// the dtype pandas would give a categorical's codes anyway.
+pub(crate) fn dense_codes<'py>(
+    py: Python<'py>,
+    codes: &Bound<'py, PyAny>,
+) -> PyResult<(Bound<'py, PyAny>, Vec<i64>)> {
+    let contiguous = |e| PyValueError::new_err(format!("codes: {e}"));
+    Ok(
+        if let Ok(a) = codes.extract::<PyReadonlyArray1<'py, u8>>() {
+            dense(py, a.as_slice().map_err(contiguous)?)
+        } else if let Ok(a) = codes.extract::<PyReadonlyArray1<'py, i8>>() {
+            dense(py, a.as_slice().map_err(contiguous)?)
+        } else if let Ok(a) = codes.extract::<PyReadonlyArray1<'py, i32>>() {
+            dense(py, a.as_slice().map_err(contiguous)?)
+        } else if let Ok(a) = codes.extract::<PyReadonlyArray1<'py, u64>>() {
+            let s = a.as_slice().map_err(contiguous)?;
+            if s.iter().any(|&v| v > i64::MAX as u64) {
+                return Err(PyValueError::new_err("codes: a value above 2^63 - 1"));
+            }
+            dense(py, s)
+        } else {
+            let a = codes.extract::<PyReadonlyArray1<'py, i64>>()?;
+            dense(py, a.as_slice().map_err(contiguous)?)
+        },
+    )
+}

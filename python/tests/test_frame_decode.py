@@ -1,6 +1,7 @@
 """The name columns of `to_pandas` / `evaluate_frame`, built from a table of
-the distinct codes and one take, against a straightforward reference: one
-name per row, then `pd.array(..., dtype="string")` as before."""
+the distinct codes and one take (`labels="string"`) or as categoricals
+(the default), against a straightforward reference: one name per row,
+then `pd.array(..., dtype="string")` as before."""
 
 from __future__ import annotations
 
@@ -135,13 +136,30 @@ def random_batch(n: int, money: str) -> priceguard.BatchResult:
     )
 
 
+NAME_COLUMNS = ("outcome", "violated", "binding", "unmet", "relaxed", "reason", "invalid_field")
+
+
 @pytest.mark.parametrize("money", ["major", "minor"])
 @pytest.mark.parametrize("n", [0, 1, 5000])
 def test_to_pandas_equals_the_object_array_reference(money: str, n: int) -> None:
     r = random_batch(n, money)
-    got, want = r.to_pandas(), old_to_pandas(r)
+    got, want = r.to_pandas(labels="string"), old_to_pandas(r)
     pd.testing.assert_frame_equal(got, want, check_exact=True)
     assert got.dtypes.tolist() == want.dtypes.tolist()
+    # The default: the same values as categoricals of the names present.
+    cat = r.to_pandas()
+    for k in NAME_COLUMNS:
+        assert isinstance(cat[k].dtype, pd.CategoricalDtype), k
+        assert cat[k].astype(object).where(cat[k].notna(), None).tolist() == [
+            None if v is pd.NA else v for v in want[k].tolist()
+        ], k
+        assert cat[k].cat.categories.is_unique
+        if k == "outcome":  # every outcome, in code order, present or not
+            assert cat[k].cat.categories.tolist() == list(_native.OUTCOMES)
+        else:
+            assert set(cat[k].cat.categories) == set(want[k].dropna().unique()), k
+    others = [k for k in want.columns if k not in NAME_COLUMNS]
+    pd.testing.assert_frame_equal(cat[others], want[others], check_exact=True)
     if n > 1000:
         # The data reaches both tables: dense small codes and hashed masks past bit 16.
         assert got["outcome"].nunique() >= 3
@@ -149,14 +167,50 @@ def test_to_pandas_equals_the_object_array_reference(money: str, n: int) -> None
         assert got["invalid_field"].notna().any() and got["invalid_field"].isna().any()
 
 
-def test_to_polars_equals_the_list_reference() -> None:
+@pytest.mark.parametrize("labels", ["category", "string"])
+def test_to_polars_equals_the_list_reference(labels: Any) -> None:
     pl = pytest.importorskip("polars")
     r = random_batch(3000, "major")
     want = old_to_pandas(r)
-    got = r._to_polars()  # consumes r (evaluate_frame's own result)
-    for k in ("outcome", "violated", "binding", "unmet", "relaxed", "reason", "invalid_field"):
-        assert got[k].dtype == pl.Utf8
+    got = r._to_polars(labels=labels)  # consumes r (evaluate_frame's own result)
+    for k in NAME_COLUMNS:
+        if labels == "string":
+            assert got[k].dtype == pl.Utf8
+        else:
+            assert isinstance(got[k].dtype, pl.Enum), k
         assert got[k].to_list() == [None if v is pd.NA else v for v in want[k].tolist()]
+
+
+@pytest.mark.parametrize(
+    "codes",
+    [
+        np.zeros(0, dtype=np.uint64),
+        np.zeros(1000, dtype=np.uint8),
+        np.array([5, -1, 5, 0, -1], dtype=np.int8),
+        np.array([2**63 - 1, 0, 3, 2**63 - 1], dtype=np.uint64),
+        np.random.default_rng(1).choice(np.array([0, 1 << 20, 16, (1 << 20) | 16, 1 << 40], dtype=np.uint64), 10_000),
+        np.random.default_rng(2).integers(0, 256, 5000).astype(np.uint8),  # past int8's 127 categories
+        np.random.default_rng(3).integers(0, 40_000, 100_000).astype(np.int64),  # past int16's
+        np.arange(300, dtype=np.int32)[::-1].copy(),
+    ],
+    ids=lambda c: f"{c.dtype}-{len(c)}",
+)
+def test_dense_codes_equal_a_sorting_reference(codes: np.ndarray) -> None:
+    got, uniques = _native._dense_codes(codes)
+    values = codes.astype(np.int64)
+    present = values >= 0
+    want_uniques = np.unique(values[present])
+    assert uniques == want_uniques.tolist()
+    want = np.full(len(codes), -1, dtype=np.int64)
+    want[present] = np.searchsorted(want_uniques, values[present])
+    assert got.astype(np.int64).tolist() == want.tolist()
+    k = len(uniques)
+    assert got.dtype == (np.int8 if k <= 127 else np.int16 if k <= 32767 else np.int32)
+
+
+def test_dense_codes_refuse_a_mask_past_bit_62() -> None:
+    with pytest.raises(ValueError, match="above 2\\^63"):
+        _native._dense_codes(np.array([0, 2**63], dtype=np.uint64))
 
 
 def test_masked_float_columns_decide_as_nan() -> None:
