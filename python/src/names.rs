@@ -94,6 +94,10 @@ trait Code: Copy + Send + Sync {
     /// A one-byte type, numbered through a direct table.
     const BYTE: bool = false;
     fn value(self) -> i64;
+    /// The low byte (the whole value of a byte type).
+    fn byte(self) -> u8 {
+        self.value() as u8
+    }
 }
 
 impl Code for u8 {
@@ -132,41 +136,88 @@ impl Code for u64 {
 
 const EMPTY: i64 = -1;
 
+/// A categorical's code type: int8, int16 or int32.
+trait Narrow: TryFrom<i32> + TryInto<i32> + Copy + Default + Send + numpy::Element {
+    const BYTES: usize;
+    /// The code's low byte (all of an int8's).
+    fn low_byte(self) -> u8;
+}
+
+impl Narrow for i8 {
+    const BYTES: usize = 1;
+    fn low_byte(self) -> u8 {
+        self as u8
+    }
+}
+
+impl Narrow for i16 {
+    const BYTES: usize = 2;
+    fn low_byte(self) -> u8 {
+        self as u8
+    }
+}
+
+impl Narrow for i32 {
+    const BYTES: usize = 4;
+    fn low_byte(self) -> u8 {
+        self as u8
+    }
+}
+
 /// Numbers each row's value by first appearance (`-1` for a negative
 /// value) into `N`, giving up (`None`) past `limit` distinct values; the
 /// values in order of first appearance. One pass, the lookup inline: a
 /// direct table for byte columns, else open addressing in 8 times the
 /// slots `limit` can fill, so it never grows.
-fn first_codes<T: Code, N: TryFrom<i32> + Copy + Default>(
-    codes: &[T],
-    limit: usize,
-) -> Option<(Vec<N>, Vec<i64>)> {
+fn first_codes<T: Code, N: Narrow>(codes: &[T], limit: usize) -> Option<(Vec<N>, Vec<i64>)> {
     let n = |c: i32| N::try_from(c).unwrap_or_default();
-    let mut out: Vec<N> = Vec::with_capacity(codes.len());
+    // Written in place, not pushed: no capacity check a row.
+    let mut out: Vec<N> = vec![N::default(); codes.len()];
     let mut uniques: Vec<i64> = Vec::new();
     let bits = (limit.max(1) * 8)
         .next_power_of_two()
         .trailing_zeros()
         .max(1);
     let mask = (1usize << bits) - 1;
-    let mut slots: Vec<(i64, i32)> = vec![(EMPTY, -1); if T::BYTE { 384 } else { mask + 1 }];
-    let (mut last, mut last_code) = (EMPTY, -1i32);
-    for &c in codes {
+    let mut slots: Vec<(i64, i32)> = vec![(EMPTY, -1); if T::BYTE { 0 } else { mask + 1 }];
+    if T::BYTE {
+        // A direct table by the value's byte; `seen` marks the bytes met.
+        let mut table = [N::default(); 256];
+        let mut seen = [false; 256];
+        for (&c, o) in codes.iter().zip(out.iter_mut()) {
+            let b = usize::from(c.byte());
+            if !seen.get(b).copied().unwrap_or(true) {
+                let v = c.value();
+                let code = if v < 0 {
+                    -1
+                } else {
+                    if uniques.len() == limit {
+                        return None;
+                    }
+                    uniques.push(v);
+                    i32::try_from(uniques.len() - 1).ok()?
+                };
+                *table.get_mut(b)? = n(code);
+                *seen.get_mut(b)? = true;
+            }
+            *o = table.get(b).copied().unwrap_or_default();
+        }
+        return Some((out, uniques));
+    }
+    let (mut last, mut last_code) = (EMPTY, n(-1));
+    for (&c, o) in codes.iter().zip(out.iter_mut()) {
         let v = c.value();
         if v != last {
             last = v;
-            last_code = if v < 0 {
+            last_code = n(if v < 0 {
                 -1
             } else {
                 // Fibonacci hashing: masks differ in high and low bits alike.
-                let mut at = if T::BYTE {
-                    (v + 128) as usize
-                } else {
-                    ((v as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - bits)) as usize
-                };
+                let mut at =
+                    ((v as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - bits)) as usize;
                 loop {
-                    // `at` is masked to the table (a byte value indexes
-                    // one of 384 slots); `None` would give up, not panic.
+                    // `at` is masked to the table; `None` would give up,
+                    // not panic.
                     let slot = slots.get_mut(at)?;
                     if slot.0 == v {
                         break slot.1;
@@ -182,9 +233,9 @@ fn first_codes<T: Code, N: TryFrom<i32> + Copy + Default>(
                     }
                     at = (at + 1) & mask;
                 }
-            };
+            });
         }
-        out.push(n(last_code));
+        *o = last_code;
     }
     Some((out, uniques))
 }
@@ -197,9 +248,7 @@ fn first_codes<T: Code, N: TryFrom<i32> + Copy + Default>(
 /// sorted without sorting rows.
 fn dense<'py, T: Code>(py: Python<'py>, codes: &[T]) -> (Bound<'py, PyAny>, Vec<i64>) {
     use numpy::IntoPyArray;
-    fn sorted<N: TryFrom<i32> + TryInto<i32> + Copy + Default>(
-        (mut out, uniques): (Vec<N>, Vec<i64>),
-    ) -> (Vec<N>, Vec<i64>) {
+    fn sorted<N: Narrow>((mut out, uniques): (Vec<N>, Vec<i64>)) -> (Vec<N>, Vec<i64>) {
         let mut order: Vec<(i64, usize)> = uniques.iter().copied().zip(0..).collect();
         order.sort_unstable();
         let mut rank = vec![N::default(); order.len()];
@@ -208,13 +257,33 @@ fn dense<'py, T: Code>(py: Python<'py>, codes: &[T]) -> (Bound<'py, PyAny>, Vec<
                 *slot = N::try_from(i32::try_from(r).unwrap_or(i32::MAX)).unwrap_or_default();
             }
         }
-        for c in &mut out {
-            if let Some(&r) = (*c)
-                .try_into()
-                .ok()
-                .and_then(|k: i32| rank.get(usize::try_from(k).ok()?))
-            {
-                *c = r;
+        if order.iter().enumerate().all(|(r, &(_, k))| r == k) {
+            // First appearance was ascending already (often: 0 comes first).
+        } else if N::BYTES == 1 {
+            // A table indexed by the code's byte: -1 (255) stays -1.
+            let mut table = [N::default(); 256];
+            for (b, t) in table.iter_mut().enumerate() {
+                let k = i32::from(b as u8 as i8);
+                *t = N::try_from(k).unwrap_or_default();
+                if let Some(&r) = usize::try_from(k).ok().and_then(|k| rank.get(k)) {
+                    *t = r;
+                }
+            }
+            for c in &mut out {
+                *c = table
+                    .get(usize::from(c.low_byte()))
+                    .copied()
+                    .unwrap_or_default();
+            }
+        } else {
+            for c in &mut out {
+                if let Some(&r) = (*c)
+                    .try_into()
+                    .ok()
+                    .and_then(|k: i32| rank.get(usize::try_from(k).ok()?))
+                {
+                    *c = r;
+                }
             }
         }
         (out, order.into_iter().map(|(u, _)| u).collect())
