@@ -16,7 +16,7 @@ use priceguard::binding::{DecisionRows, FloatColumns, TimeColumn};
 use priceguard::{Budgets, Decision, DecisionSink, Field, Item, Policy};
 use std::hint::black_box;
 
-use common::{make, make_mix, BENCH_POLICY, NOW};
+use common::{make, make_mix, make_relaxed, BENCH_POLICY, NOW};
 
 const EXAMPLE_POLICY: &str = include_str!("../../examples/policy.toml");
 
@@ -266,6 +266,33 @@ fn batch(c: &mut Criterion) {
                 let mut budgets = Budgets::new(&policy);
                 policy
                     .evaluate_columns_into(black_box(&rcols), &mut soa, &mut budgets)
+                    .unwrap()
+            })
+        });
+        // 5 % of rows relaxed: the second bound (1.6x the clean mix).
+        let r5 = make_relaxed(n, 7, true, 0.05);
+        let r5cols = Columns::new(&r5.proposed)
+            .with(Field::CurrentPrice, &r5.current, None)
+            .unwrap()
+            .with(Field::UnitCost, &r5.cost, None)
+            .unwrap()
+            .with(Field::ReferencePrice, &r5.reference, Some(&r5.promo_valid))
+            .unwrap()
+            .with(
+                Field::ExpectedUnits,
+                &r5.expected_units,
+                Some(&r5.promo_valid),
+            )
+            .unwrap()
+            .with(Field::Now, &r5.now, None)
+            .unwrap()
+            .with(Field::LastChangeAt, &r5.last_change_at, None)
+            .unwrap();
+        g.bench_function(format!("columns_relaxed5/{n}"), |b| {
+            b.iter(|| {
+                let mut budgets = Budgets::new(&policy);
+                policy
+                    .evaluate_columns_into(black_box(&r5cols), &mut soa, &mut budgets)
                     .unwrap()
             })
         });

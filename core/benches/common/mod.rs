@@ -85,6 +85,12 @@ pub fn make(n: usize, seed: u64) -> Workload {
 /// `max_increase` allows (their stability class is relaxed) and the
 /// model's proposals as dollars with 4 decimals (`proposed_major`).
 pub fn make_mix(n: usize, seed: u64, real: bool) -> Workload {
+    make_relaxed(n, seed, real, 0.03)
+}
+
+/// [`make_mix`] with `share` of the items (instead of 3 %) relaxed when
+/// `real`: the second bound is 5 %.
+pub fn make_relaxed(n: usize, seed: u64, real: bool, share: f64) -> Workload {
     let mut rng = Rng::new(seed);
     let mut w = Workload {
         proposed: Vec::with_capacity(n),
@@ -112,7 +118,7 @@ pub fn make_mix(n: usize, seed: u64, real: bool) -> Workload {
         let mut cost = cost;
         if real {
             // the margin floor lands 15-40 % above the current price
-            if rng.f64() < 0.03 {
+            if rng.f64() < share {
                 cost = (current as f64 * rng.uniform(0.98, 1.19)).round_ties_even() as i64;
             }
             let major = ((proposed as f64 / 100.0 + rng.uniform(-0.005, 0.005)) * 1e4)
