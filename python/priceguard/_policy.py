@@ -922,7 +922,7 @@ class BatchResult:
                     self._let_go(k)
                 return col
 
-            return self._pandas_frame(pd, index, consume, names)
+            return self._pandas_frame(index, consume, names)
 
         string = pd.StringDtype()  # what `dtype="string"` means, looked up once
         arrow = string.storage == "pyarrow"
@@ -945,9 +945,11 @@ class BatchResult:
                 self._let_go(k)
             return col
 
-        return self._pandas_frame(pd, index, consume, strings)
+        return self._pandas_frame(index, consume, strings)
 
-    def _pandas_frame(self, pd: Any, index: Any, consume: bool, names: Callable[[str], Any]) -> pd.DataFrame:
+    def _pandas_frame(self, index: Any, consume: bool, names: Callable[[str], Any]) -> pd.DataFrame:
+        import pandas as pd
+
         cols: dict[str, Any] = {}
         cols["outcome"] = names("outcome")
         for k in ("price", "lower", "upper"):
