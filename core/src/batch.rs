@@ -5,6 +5,7 @@ pub use crate::budgets::Budgets;
 use crate::columns::{gather, Column};
 pub use crate::columns::{Columns, ColumnsError};
 use crate::decision::{Decision, Outcome, Reason};
+use crate::group::{resolve_groups, GroupError, GroupRow, GroupScratch, GroupSummary, LadderNote};
 use crate::item::{Field, Item};
 use crate::kernel::{Emit, Kernel};
 use crate::lanes::DecisionRows;
@@ -820,5 +821,110 @@ impl Policy {
         Ok(self.finish(tally, out, budgets, before, |i| {
             items.get(i).and_then(Item::current_price_minor)
         }))
+    }
+}
+
+/// The batch-level counts after the group pass changed some decisions:
+/// outcomes and approvals are counted again (`violators` stays the solo
+/// count: group rules are neither hard nor financial).
+fn recount(summary: &mut BatchSummary, out: &[Decision]) {
+    let mut again = Tally::default();
+    for d in out {
+        again.add(d);
+    }
+    summary.outcomes = again.outcomes;
+    summary.needs_approval = again.needs_approval;
+}
+
+fn group_len_error(e: BatchError) -> GroupError {
+    match e {
+        BatchError::LengthMismatch { items, out } => GroupError::LengthMismatch {
+            items,
+            rows: items,
+            out,
+        },
+    }
+}
+
+impl Policy {
+    /// Evaluates `items` alone ([`Policy::evaluate_batch`]), then fits the
+    /// groups their `rows` describe onto the policy's `[ladder]`
+    /// ([`resolve_groups`](crate::group::resolve_groups), docs/spec.md
+    /// §10). `rows[i]` places item `i` in a group, or `None`. The batch is
+    /// the unit: a group is solved from the rows it holds, so a door that
+    /// splits input into batches must keep each group in one (or refuse
+    /// with [`GroupError::SplitGroup`]). Allocates the pass's scratch; see
+    /// [`Policy::evaluate_batch_grouped_with`] for the allocation-free form.
+    pub fn evaluate_batch_grouped(
+        &self,
+        items: &[Item],
+        rows: &[Option<GroupRow>],
+        out: &mut [Decision],
+    ) -> Result<(BatchSummary, GroupSummary), GroupError> {
+        let mut budgets = Budgets::new(self);
+        let need = rows.iter().filter(|r| r.is_some()).count();
+        let mut scratch = alloc::vec![GroupScratch::default(); need];
+        self.evaluate_batch_grouped_with(items, rows, out, &mut budgets, &mut scratch, None)
+    }
+
+    /// [`Policy::evaluate_batch_grouped`] with caller budgets, caller
+    /// scratch (at least one slot per grouped row) and optional
+    /// [`LadderNote`]s (one slot per row) for
+    /// [`Decision::explain_ladder`]. Allocates nothing.
+    pub fn evaluate_batch_grouped_with(
+        &self,
+        items: &[Item],
+        rows: &[Option<GroupRow>],
+        out: &mut [Decision],
+        budgets: &mut Budgets,
+        scratch: &mut [GroupScratch],
+        notes: Option<&mut [Option<LadderNote>]>,
+    ) -> Result<(BatchSummary, GroupSummary), GroupError> {
+        if rows.len() != items.len() {
+            return Err(GroupError::LengthMismatch {
+                items: items.len(),
+                rows: rows.len(),
+                out: out.len(),
+            });
+        }
+        let mut summary = self
+            .evaluate_batch_with(items, out, budgets)
+            .map_err(group_len_error)?;
+        let ladder = self.ladder().unwrap_or_default();
+        let item = |i: usize| items.get(i).copied().unwrap_or(Item::new(1));
+        let groups = resolve_groups(self, &ladder, item, rows, out, scratch, notes)?;
+        recount(&mut summary, out);
+        Ok((summary, groups))
+    }
+
+    /// [`Policy::evaluate_batch_grouped_with`] for a columnar batch: the
+    /// rows decided alone as [`Policy::evaluate_columns_with`] does, then
+    /// the group pass. Allocates nothing.
+    pub fn evaluate_columns_grouped(
+        &self,
+        cols: &Columns<'_>,
+        rows: &[Option<GroupRow>],
+        out: &mut [Decision],
+        budgets: &mut Budgets,
+        scratch: &mut [GroupScratch],
+        notes: Option<&mut [Option<LadderNote>]>,
+    ) -> Result<(BatchSummary, GroupSummary), GroupError> {
+        if rows.len() != cols.len() {
+            return Err(GroupError::LengthMismatch {
+                items: cols.len(),
+                rows: rows.len(),
+                out: out.len(),
+            });
+        }
+        let mut summary = self
+            .evaluate_columns_with(cols, out, budgets)
+            .map_err(group_len_error)?;
+        let ladder = self.ladder().unwrap_or_default();
+        // A row that is no item was rejected alone and leaves its chain
+        // before the pass reads it.
+        let item = |i: usize| cols.item(i).unwrap_or(Item::new(1));
+        let groups = resolve_groups(self, &ladder, item, rows, out, scratch, notes)?;
+        recount(&mut summary, out);
+        Ok((summary, groups))
     }
 }

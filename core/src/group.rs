@@ -1,0 +1,499 @@
+//! The group pass (docs/spec.md §10): after every item is decided alone,
+//! the members of each group are fitted onto their ladder, or the whole
+//! group keeps its current prices.
+//!
+//! Group information stays beside the items ([`GroupRow`], one per row),
+//! so [`Item`] and the solo hot path do not grow. The pass sorts row
+//! indices by (group, rank) in caller scratch, so the order of rows in the
+//! input never changes a decision, and allocates nothing.
+
+use core::fmt;
+
+use crate::compiled::CompiledRules;
+use crate::decision::{Decision, Outcome, Reason};
+use crate::item::{Field, Item};
+use crate::rules::ladder::{Ladder, MAX_PACK_SIZE};
+use crate::rules::{endings, Rule, RuleSet, NO_HI, NO_LO};
+
+/// Where a row sits in a group: the door interns the `group` text into a
+/// dense id, and reads `rank` and `pack_size` as given.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub struct GroupRow {
+    /// The group id (equal ids are one group).
+    pub group: u32,
+    /// The row's rank in its group; `None` when missing (the whole group
+    /// is then `invalid_input`, field `rank`).
+    pub rank: Option<i64>,
+    /// Units in the pack, for `unit_price` (1 to [`MAX_PACK_SIZE`]).
+    pub pack_size: Option<u64>,
+}
+
+impl GroupRow {
+    /// A row of `group` at `rank`, without a pack size.
+    pub const fn new(group: u32, rank: i64) -> GroupRow {
+        GroupRow {
+            group,
+            rank: Some(rank),
+            pack_size: None,
+        }
+    }
+
+    /// A row of `group` that names no rank.
+    pub const fn unranked(group: u32) -> GroupRow {
+        GroupRow {
+            group,
+            rank: None,
+            pack_size: None,
+        }
+    }
+
+    /// With `pack_size` units in the pack.
+    #[must_use]
+    pub const fn with_pack_size(mut self, units: u64) -> GroupRow {
+        self.pack_size = Some(units);
+        self
+    }
+}
+
+/// One slot of the pass's working memory; give [`resolve_groups`] at least
+/// one per grouped row.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct GroupScratch {
+    row: usize,
+    lo: i64,
+    hi: i64,
+}
+
+/// What the group pass did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct GroupSummary {
+    /// Groups seen.
+    pub groups: u64,
+    /// Groups in which the ladder moved at least one price.
+    pub adjusted: u64,
+    /// Groups held whole because no price set satisfies their ladder.
+    pub held: u64,
+    /// Groups refused for a missing or duplicate rank or a bad pack size.
+    pub invalid: u64,
+    /// Items whose price the ladder moved.
+    pub moved: u64,
+}
+
+/// Why the ladder moved one item: the edge rule and the neighbour it
+/// binds against, for [`Decision::explain_ladder`](crate::Decision).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct LadderNote {
+    /// The price the item was decided at alone.
+    pub own: i64,
+    /// The edge rule that moved it.
+    pub rule: Rule,
+    /// The neighbour's row index.
+    pub neighbour: usize,
+    /// Whether the neighbour is the next rank up (else the one below).
+    pub neighbour_above: bool,
+    /// The neighbour's published price.
+    pub neighbour_price: i64,
+}
+
+/// A group pass that cannot run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum GroupError {
+    /// Items, group rows and decisions differ in length.
+    LengthMismatch {
+        /// Items given.
+        items: usize,
+        /// Group rows given.
+        rows: usize,
+        /// Decision slots given.
+        out: usize,
+    },
+    /// The scratch holds fewer slots than there are grouped rows.
+    ScratchTooSmall {
+        /// Slots needed.
+        need: usize,
+        /// Slots given.
+        got: usize,
+    },
+    /// A group's rows arrive in more than one batch. A door that streams
+    /// batches returns this (naming the group) rather than decide half a
+    /// group: a batch is the unit a ladder is solved in.
+    SplitGroup {
+        /// The group's id as the door interned it.
+        group: u32,
+    },
+}
+
+impl fmt::Display for GroupError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            GroupError::LengthMismatch { items, rows, out } => write!(
+                f,
+                "{items} items, {rows} group rows and {out} decision slots differ"
+            ),
+            GroupError::ScratchTooSmall { need, got } => {
+                write!(f, "group scratch holds {got} slots but {need} are needed")
+            }
+            GroupError::SplitGroup { group } => write!(
+                f,
+                "group {group} is split across batches; all of a group's rows must be in one batch"
+            ),
+        }
+    }
+}
+
+#[cfg(feature = "std")]
+impl std::error::Error for GroupError {}
+
+/// The rules an item is judged by, from its segment (a policy, or one set
+/// of compiled rules for every item).
+pub trait Segments {
+    /// The rules for items of `segment`.
+    fn rules_for(&self, segment: Option<u32>) -> &CompiledRules;
+}
+
+impl Segments for CompiledRules {
+    fn rules_for(&self, _: Option<u32>) -> &CompiledRules {
+        self
+    }
+}
+
+#[cfg(feature = "alloc")]
+impl Segments for crate::policy::Policy {
+    fn rules_for(&self, segment: Option<u32>) -> &CompiledRules {
+        crate::policy::Policy::rules_for(self, segment)
+    }
+}
+
+/// `solve`'s flags for `publish`: no allowed ending fits the range.
+const NO_ENDING: i64 = 1;
+/// The nearest allowed ending moved the price off the edge's bound.
+const ENDING_MOVED: i64 = 2;
+
+/// Whether a decision's price is fixed for the ladder: a hold (its
+/// current price is what stays) or a change drawing on a campaign (the
+/// budget was consumed at that price).
+#[inline]
+fn fixed(item: &Item, d: &Decision) -> bool {
+    d.outcome == Outcome::Held || (item.campaign().is_some() && d.is_change())
+}
+
+/// The proposal in whole minor units, when it is one.
+#[inline]
+fn proposal_minor(item: &Item) -> Option<i64> {
+    let p = item.proposed_price();
+    let k = crate::money::pow10_i64(item.scale());
+    (p % k == 0).then(|| p / k)
+}
+
+/// Runs the group pass over decisions already made alone (`out`, one per
+/// row): rows with `Some` group info form chains by (group, rank); rows
+/// with `None` are left as they are. `item(i)` gives row `i`'s item.
+/// Writes a [`LadderNote`] for every moved row into `notes` when given
+/// (one slot per row; others are set to `None`). Allocates nothing.
+#[allow(clippy::too_many_arguments)] // the pass's inputs, each a slice the door owns
+pub fn resolve_groups<S: Segments + ?Sized>(
+    rules: &S,
+    ladder: &Ladder,
+    item: impl Fn(usize) -> Item,
+    rows: &[Option<GroupRow>],
+    out: &mut [Decision],
+    scratch: &mut [GroupScratch],
+    mut notes: Option<&mut [Option<LadderNote>]>,
+) -> Result<GroupSummary, GroupError> {
+    let n = rows.len();
+    if out.len() != n || notes.as_ref().is_some_and(|s| s.len() != n) {
+        return Err(GroupError::LengthMismatch {
+            items: n,
+            rows: n,
+            out: out.len(),
+        });
+    }
+    let need = rows.iter().filter(|r| r.is_some()).count();
+    if scratch.len() < need {
+        return Err(GroupError::ScratchTooSmall {
+            need,
+            got: scratch.len(),
+        });
+    }
+    if let Some(s) = notes.as_deref_mut() {
+        s.fill(None);
+    }
+    let scratch = scratch.get_mut(..need).unwrap_or_default();
+    let mut k = 0;
+    for (i, r) in rows.iter().enumerate() {
+        if r.is_some() {
+            if let Some(s) = scratch.get_mut(k) {
+                s.row = i;
+            }
+            k += 1;
+        }
+    }
+    let key = |s: &GroupScratch| {
+        let r = rows.get(s.row).copied().flatten();
+        (r.map(|r| r.group), r.and_then(|r| r.rank), s.row)
+    };
+    // The row index breaks ties, so equal ranks (refused below) sort alike
+    // in any input order too.
+    scratch.sort_unstable_by_key(key);
+
+    let mut summary = GroupSummary::default();
+    let group_of = |s: &GroupScratch| rows.get(s.row).copied().flatten().map(|r| r.group);
+    for chain in scratch.chunk_by_mut(|a, b| group_of(a) == group_of(b)) {
+        summary.groups += 1;
+        if let Some(field) = bad_group(rows, chain) {
+            summary.invalid += 1;
+            for s in chain.iter() {
+                if let Some(d) = out.get_mut(s.row) {
+                    // An item refused on its own keeps its first bad field.
+                    if d.reason != Reason::InvalidInput {
+                        *d = Decision::invalid(field);
+                    }
+                }
+            }
+            continue;
+        }
+        // Rejected items leave the chain.
+        let mut m = 0;
+        for t in 0..chain.len() {
+            let row = chain.get(t).map_or(usize::MAX, |s| s.row);
+            if out.get(row).is_some_and(|d| d.outcome != Outcome::Rejected) {
+                chain.swap(m, t);
+                m += 1;
+            }
+        }
+        let Some(chain) = chain.get_mut(..m).filter(|c| !c.is_empty()) else {
+            continue;
+        };
+        let pack = |row: usize| rows.get(row).copied().flatten().and_then(|r| r.pack_size);
+        let feasible = solve(rules, ladder, &item, out, chain, pack);
+        if !feasible {
+            summary.held += 1;
+            for s in chain.iter() {
+                let it = item(s.row);
+                if let Some(d) = out.get_mut(s.row) {
+                    if d.outcome != Outcome::Held {
+                        let mut h =
+                            Decision::hold_or_reject(it.current_price_minor(), Reason::Ladder);
+                        h.violated = d.violated;
+                        *d = h;
+                    }
+                }
+            }
+            continue;
+        }
+        let moved = publish(rules, ladder, &item, out, chain, pack, notes.as_deref_mut());
+        summary.moved += moved;
+        summary.adjusted += u64::from(moved > 0);
+    }
+    Ok(summary)
+}
+
+/// The field that makes a whole group `invalid_input`, if any: a missing
+/// or repeated rank, or a pack size outside 1 to [`MAX_PACK_SIZE`].
+fn bad_group(rows: &[Option<GroupRow>], chain: &[GroupScratch]) -> Option<Field> {
+    let row = |s: &GroupScratch| rows.get(s.row).copied().flatten();
+    let mut prev: Option<i64> = None;
+    for s in chain {
+        let rank = row(s).and_then(|r| r.rank)?;
+        if prev == Some(rank) {
+            return Some(Field::Rank);
+        }
+        prev = Some(rank);
+    }
+    if chain.iter().any(|s| row(s).and_then(|r| r.rank).is_none()) {
+        return Some(Field::Rank);
+    }
+    chain
+        .iter()
+        .any(|s| {
+            row(s)
+                .and_then(|r| r.pack_size)
+                .is_some_and(|p| p == 0 || p > MAX_PACK_SIZE)
+        })
+        .then_some(Field::PackSize)
+}
+
+/// A member's interval and the tick its bounds are rounded onto: a fixed
+/// point is `[p, p]` judged on the minor unit (a held current price may be
+/// off the tick), any other member its decision's `[lower, upper]` on its
+/// rules' tick.
+fn interval<S: Segments + ?Sized>(rules: &S, it: &Item, d: &Decision) -> (i64, i64, i64) {
+    let own = d.price.unwrap_or(0);
+    if fixed(it, d) {
+        (own, own, 1)
+    } else {
+        let tick = rules.rules_for(it.segment()).tick;
+        (d.lower.unwrap_or(NO_LO), d.upper.unwrap_or(NO_HI), tick)
+    }
+}
+
+/// The backward then the forward pass over one chain of kept members,
+/// sorted by rank. Leaves each member's published price in `lo`; `false`
+/// when some range is empty.
+fn solve<S: Segments + ?Sized>(
+    rules: &S,
+    ladder: &Ladder,
+    item: &impl Fn(usize) -> Item,
+    out: &[Decision],
+    chain: &mut [GroupScratch],
+    pack: impl Fn(usize) -> Option<u64>,
+) -> bool {
+    let dec = |row: usize| out.get(row).copied().unwrap_or_default();
+    // Backward: F_top = I_top; F_i = I_i narrowed by what F_j needs.
+    let mut next: Option<(i64, i64, Option<u64>)> = None;
+    for s in chain.iter_mut().rev() {
+        let it = item(s.row);
+        let (mut lo, mut hi, tick) = interval(rules, &it, &dec(s.row));
+        let size = pack(s.row);
+        if let Some((lo_j, hi_j, size_j)) = next {
+            let e = ladder.edge(size, size_j);
+            lo = lo.max(e.below_lo(lo_j, tick));
+            hi = hi.min(e.below_hi(hi_j, tick));
+        }
+        if lo > hi {
+            return false;
+        }
+        s.lo = lo;
+        s.hi = hi;
+        next = Some((lo, hi, size));
+    }
+    // Forward: each own price clamped into what the rank below leaves it.
+    let mut prev: Option<(i64, Option<u64>)> = None;
+    for s in chain.iter_mut() {
+        let it = item(s.row);
+        let d = dec(s.row);
+        let (_, _, tick) = interval(rules, &it, &d);
+        let size = pack(s.row);
+        let (mut lo, mut hi) = (s.lo, s.hi);
+        if let Some((p_i, size_i)) = prev {
+            let e = ladder.edge(size_i, size);
+            lo = lo.max(e.above_lo(p_i, tick));
+            hi = hi.min(e.above_hi(p_i, tick));
+        }
+        if lo > hi {
+            return false;
+        }
+        let own = d.price.unwrap_or(lo);
+        let clamped = own.clamp(lo, hi);
+        let mut p = clamped;
+        let mut flags = 0;
+        if p != own && !fixed(&it, &d) {
+            // A moved price takes the nearest allowed ending inside the range.
+            if let Some(e) = rules.rules_for(it.segment()).endings.as_ref() {
+                let up = proposal_minor(&it).is_some_and(|q| q > p);
+                match endings::nearest(e, p, lo, hi, up) {
+                    Some(v) => p = v,
+                    None => flags |= NO_ENDING,
+                }
+                if p != clamped {
+                    flags |= ENDING_MOVED;
+                }
+            }
+        }
+        s.lo = p;
+        // `hi` is free now: it carries the endings' flags to `publish`.
+        s.hi = flags;
+        prev = Some((p, size));
+    }
+    true
+}
+
+/// Writes the published prices `solve` left in `lo` into the decisions of
+/// the members that moved; returns how many moved.
+fn publish<S: Segments + ?Sized>(
+    rules: &S,
+    ladder: &Ladder,
+    item: &impl Fn(usize) -> Item,
+    out: &mut [Decision],
+    chain: &[GroupScratch],
+    pack: impl Fn(usize) -> Option<u64>,
+    mut notes: Option<&mut [Option<LadderNote>]>,
+) -> u64 {
+    let mut moved = 0;
+    for (t, s) in chain.iter().enumerate() {
+        let Some(d) = out.get(s.row).copied() else {
+            continue;
+        };
+        let own = d.price.unwrap_or(s.lo);
+        let p = s.lo;
+        if p == own {
+            continue;
+        }
+        moved += 1;
+        let it = item(s.row);
+        let size = pack(s.row);
+        let below = t.checked_sub(1).and_then(|u| chain.get(u));
+        let above = chain.get(t + 1);
+        let edge_below = below.map(|b| ladder.edge(pack(b.row), size));
+        let edge_above = above.map(|a| ladder.edge(size, pack(a.row)));
+        // The edges the own price broke against the published neighbours:
+        // those moved it.
+        let broke_below = match (below, edge_below) {
+            (Some(b), Some(e)) => e.broken(b.lo, own),
+            _ => RuleSet::EMPTY,
+        };
+        let broke_above = match (above, edge_above) {
+            (Some(a), Some(e)) => e.broken(own, a.lo),
+            _ => RuleSet::EMPTY,
+        };
+        let broke = RuleSet(broke_below.0 | broke_above.0);
+        let r = rules.rules_for(it.segment());
+        let mut nd = d;
+        nd.price = Some(p);
+        nd.outcome = if proposal_minor(&it) == Some(p) {
+            Outcome::Accepted
+        } else {
+            Outcome::Adjusted
+        };
+        nd.violated = RuleSet(d.violated.0 | broke.0);
+        let mut binding = broke;
+        if s.hi & ENDING_MOVED != 0 {
+            binding.insert(Rule::PriceEnding);
+        }
+        nd.binding = binding;
+        if s.hi & NO_ENDING != 0 {
+            nd.unmet.insert(Rule::PriceEnding);
+        } else {
+            nd.unmet = RuleSet(nd.unmet.0 & !(1 << Rule::PriceEnding as u8));
+        }
+        let (rule, nb, up) = match (broke_below.iter().next(), broke_above.iter().next()) {
+            (Some(rule), _) => (rule, below, false),
+            (None, Some(rule)) => (rule, above, true),
+            (None, None) => (
+                Rule::LadderGap,
+                below.or(above),
+                above.is_some() && below.is_none(),
+            ),
+        };
+        nd.reason = if nd.outcome == Outcome::Accepted {
+            Reason::None
+        } else {
+            Reason::Rule(rule)
+        };
+        nd.needs_approval = match (r.max_auto_change, it.current_price_minor()) {
+            (Some(limit), Some(cur)) if cur > 0 => {
+                crate::rules::change::needs_approval(limit, cur, p)
+            }
+            _ => false,
+        };
+        if let (Some(slots), Some(nb)) = (notes.as_deref_mut(), nb) {
+            if let Some(slot) = slots.get_mut(s.row) {
+                *slot = Some(LadderNote {
+                    own,
+                    rule,
+                    neighbour: nb.row,
+                    neighbour_above: up,
+                    neighbour_price: nb.lo,
+                });
+            }
+        }
+        if let Some(slot) = out.get_mut(s.row) {
+            *slot = nd;
+        }
+    }
+    moved
+}
