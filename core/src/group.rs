@@ -298,14 +298,15 @@ fn bad_group(rows: &[Option<GroupRow>], chain: &[GroupScratch]) -> Option<Field>
     let row = |s: &GroupScratch| rows.get(s.row).copied().flatten();
     let mut prev: Option<i64> = None;
     for s in chain {
-        let rank = row(s).and_then(|r| r.rank)?;
+        // Sorted by rank, so a missing rank comes first and a repeat is
+        // next to its twin.
+        let Some(rank) = row(s).and_then(|r| r.rank) else {
+            return Some(Field::Rank);
+        };
         if prev == Some(rank) {
             return Some(Field::Rank);
         }
         prev = Some(rank);
-    }
-    if chain.iter().any(|s| row(s).and_then(|r| r.rank).is_none()) {
-        return Some(Field::Rank);
     }
     chain
         .iter()
