@@ -63,6 +63,26 @@ pub struct GroupScratch {
     row: usize,
     lo: i64,
     hi: i64,
+    rank: i64,
+    group: u32,
+    ranked: bool,
+}
+
+impl GroupScratch {
+    /// The sort key: group, then missing ranks first, then rank.
+    #[inline]
+    fn key(&self) -> (u32, bool, i64) {
+        (self.group, self.ranked, self.rank)
+    }
+
+    /// Fills the slot from row `i`'s group info.
+    #[inline]
+    fn set(&mut self, i: usize, r: &GroupRow) {
+        self.row = i;
+        self.group = r.group;
+        self.rank = r.rank.unwrap_or(0);
+        self.ranked = r.rank.is_some();
+    }
 }
 
 /// What the group pass did.
@@ -223,26 +243,10 @@ pub fn resolve_groups<S: Segments + ?Sized>(
         s.fill(None);
     }
     let scratch = scratch.get_mut(..need).unwrap_or_default();
-    let mut k = 0;
-    for (i, r) in rows.iter().enumerate() {
-        if r.is_some() {
-            if let Some(s) = scratch.get_mut(k) {
-                s.row = i;
-            }
-            k += 1;
-        }
-    }
-    let key = |s: &GroupScratch| {
-        let r = rows.get(s.row).copied().flatten();
-        (r.map(|r| r.group), r.and_then(|r| r.rank), s.row)
-    };
-    // The row index breaks ties, so equal ranks (refused below) sort alike
-    // in any input order too.
-    scratch.sort_unstable_by_key(key);
+    sort_rows(rows, scratch);
 
     let mut summary = GroupSummary::default();
-    let group_of = |s: &GroupScratch| rows.get(s.row).copied().flatten().map(|r| r.group);
-    for chain in scratch.chunk_by_mut(|a, b| group_of(a) == group_of(b)) {
+    for chain in scratch.chunk_by_mut(|a, b| a.group == b.group) {
         summary.groups += 1;
         if let Some(field) = bad_group(rows, chain) {
             summary.invalid += 1;
@@ -292,26 +296,92 @@ pub fn resolve_groups<S: Segments + ?Sized>(
     Ok(summary)
 }
 
+/// Sorts the grouped rows' indices by (group, rank) into `scratch`, one
+/// slot per grouped row, whatever the input order. Dense group ids (below
+/// the number of grouped rows, as a door that interns group names gives)
+/// take a counting sort by group, O(n), then a sort of each group by rank;
+/// other ids a comparison sort. Input already in order is only checked.
+fn sort_rows(rows: &[Option<GroupRow>], scratch: &mut [GroupScratch]) {
+    let mut slots = scratch.iter_mut();
+    let mut max_group = 0;
+    for (i, r) in rows.iter().enumerate() {
+        if let Some(r) = r {
+            if let Some(s) = slots.next() {
+                s.set(i, r);
+                max_group = max_group.max(r.group);
+            }
+        }
+    }
+    if scratch.windows(2).all(|w| match w {
+        [a, b] => a.key() <= b.key(),
+        _ => true,
+    }) {
+        return;
+    }
+    let n = scratch.len();
+    if (max_group as usize) >= n {
+        // Equal keys are repeated ranks, refused whole: their order does
+        // not matter.
+        scratch.sort_unstable_by_key(GroupScratch::key);
+        return;
+    }
+    // Counting sort by group: `hi` of slot g counts, then places, group g;
+    // `lo` of slot k receives the row that lands at position k.
+    for s in scratch.iter_mut() {
+        s.hi = 0;
+    }
+    for k in 0..n {
+        let g = scratch.get(k).map_or(0, |s| s.group as usize);
+        if let Some(c) = scratch.get_mut(g) {
+            c.hi += 1;
+        }
+    }
+    let mut start = 0;
+    for s in scratch.iter_mut().take(max_group as usize + 1) {
+        let c = s.hi;
+        s.hi = start;
+        start += c;
+    }
+    for k in 0..n {
+        let (g, row) = scratch.get(k).map_or((0, 0), |s| (s.group as usize, s.row));
+        let pos = scratch.get_mut(g).map_or(0, |c| {
+            c.hi += 1;
+            c.hi - 1
+        });
+        if let Some(d) = usize::try_from(pos).ok().and_then(|p| scratch.get_mut(p)) {
+            d.lo = row as i64;
+        }
+    }
+    for s in scratch.iter_mut() {
+        let i = s.lo as usize;
+        if let Some(r) = rows.get(i).copied().flatten() {
+            s.set(i, &r);
+        }
+    }
+    for chain in scratch.chunk_by_mut(|a, b| a.group == b.group) {
+        chain.sort_unstable_by_key(GroupScratch::key);
+    }
+}
+
 /// The field that makes a whole group `invalid_input`, if any: a missing
 /// or repeated rank, or a pack size outside 1 to [`MAX_PACK_SIZE`].
 fn bad_group(rows: &[Option<GroupRow>], chain: &[GroupScratch]) -> Option<Field> {
-    let row = |s: &GroupScratch| rows.get(s.row).copied().flatten();
-    let mut prev: Option<i64> = None;
-    for s in chain {
-        // Sorted by rank, so a missing rank comes first and a repeat is
-        // next to its twin.
-        let Some(rank) = row(s).and_then(|r| r.rank) else {
-            return Some(Field::Rank);
-        };
-        if prev == Some(rank) {
-            return Some(Field::Rank);
-        }
-        prev = Some(rank);
+    // Sorted by rank with missing ranks first, so a repeat is next to its
+    // twin.
+    if chain.first().is_some_and(|s| !s.ranked)
+        || chain.windows(2).any(|w| match w {
+            [a, b] => a.rank == b.rank,
+            _ => false,
+        })
+    {
+        return Some(Field::Rank);
     }
     chain
         .iter()
         .any(|s| {
-            row(s)
+            rows.get(s.row)
+                .copied()
+                .flatten()
                 .and_then(|r| r.pack_size)
                 .is_some_and(|p| p == 0 || p > MAX_PACK_SIZE)
         })

@@ -79,7 +79,8 @@ fn arb_policy() -> impl Strategy<Value = Policy> {
         )
 }
 
-/// One row: an item and its group info.
+/// One row: an item and its group info. Group ids are mostly dense (the
+/// counting sort) and sometimes huge (the comparison sort).
 fn arb_row() -> impl Strategy<Value = (Item, Option<GroupRow>)> {
     (
         prop_oneof![20 => 100i64..20_000, 1 => Just(0i64)],
@@ -89,7 +90,7 @@ fn arb_row() -> impl Strategy<Value = (Item, Option<GroupRow>)> {
         prop::option::of(100i64..20_000),
         prop_oneof![
             1 => Just(None),
-            6 => (0u32..3, prop_oneof![12 => (0i64..8).prop_map(Some), 1 => Just(None)],
+            6 => (prop_oneof![6 => 0u32..3, 1 => Just(4_000_000_000u32)], prop_oneof![12 => (0i64..8).prop_map(Some), 1 => Just(None)],
                   prop_oneof![2 => Just(None), 3 => (1u64..13).prop_map(Some), 1 => Just(Some(0u64))])
                 .prop_map(Some),
         ],
