@@ -338,6 +338,10 @@ enum priceguard_class
    * Price endings and tick snapping.
    */
   PRICEGUARD_CLASS_COSMETIC = 4,
+  /**
+   * Cross-item rules within a group (ladders, pack sizes).
+   */
+  PRICEGUARD_CLASS_GROUP = 5,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -448,6 +452,18 @@ enum priceguard_rule
    * `max_markup` (financial).
    */
   PRICEGUARD_RULE_MAX_MARKUP = 22,
+  /**
+   * `ladder_gap` (group).
+   */
+  PRICEGUARD_RULE_LADDER_GAP = 23,
+  /**
+   * `ladder_max_gap` (group).
+   */
+  PRICEGUARD_RULE_LADDER_MAX_GAP = 24,
+  /**
+   * `unit_price` (group).
+   */
+  PRICEGUARD_RULE_UNIT_PRICE = 25,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -563,6 +579,18 @@ enum priceguard_reason
    */
   PRICEGUARD_REASON_MAX_MARKUP = 23,
   /**
+   * Rule `ladder_gap`.
+   */
+  PRICEGUARD_REASON_LADDER_GAP = 24,
+  /**
+   * Rule `ladder_max_gap`.
+   */
+  PRICEGUARD_REASON_LADDER_MAX_GAP = 25,
+  /**
+   * Rule `unit_price`.
+   */
+  PRICEGUARD_REASON_UNIT_PRICE = 26,
+  /**
    * `infeasible`: the hard class alone admits no price.
    */
   PRICEGUARD_REASON_INFEASIBLE = 64,
@@ -586,6 +614,10 @@ enum priceguard_reason
    * `unbounded`: no rule bounds the price on one side.
    */
   PRICEGUARD_REASON_UNBOUNDED = 69,
+  /**
+   * `ladder`: the item's group ladder admits no prices; the group is held.
+   */
+  PRICEGUARD_REASON_LADDER = 70,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -676,6 +708,18 @@ enum priceguard_field
    * `sku` (never in `priceguard_item`; named by callers' parsers)
    */
   PRICEGUARD_FIELD_SKU = 17,
+  /**
+   * `group` (beside the item, for the group pass)
+   */
+  PRICEGUARD_FIELD_GROUP = 18,
+  /**
+   * `rank` (beside the item, for the group pass)
+   */
+  PRICEGUARD_FIELD_RANK = 19,
+  /**
+   * `pack_size` (beside the item, for the group pass)
+   */
+  PRICEGUARD_FIELD_PACK_SIZE = 20,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L

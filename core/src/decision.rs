@@ -71,6 +71,9 @@ pub enum Reason {
     /// The interval has no upper bound (or no floor above one tick) and the
     /// policy does not say `allow_unbounded`.
     Unbounded,
+    /// The item's group ladder admits no price for every member together,
+    /// so the whole group keeps its current prices.
+    Ladder,
     /// Custom rule `i` of the list the item was evaluated with decided it.
     Custom(u8),
 }
@@ -88,6 +91,7 @@ impl Reason {
             Reason::CircuitOpen => 67,
             Reason::Freeze => 68,
             Reason::Unbounded => 69,
+            Reason::Ladder => 70,
             Reason::Custom(i) => 100 + i as u32,
         }
     }
@@ -102,6 +106,7 @@ impl Reason {
             67 => Some(Reason::CircuitOpen),
             68 => Some(Reason::Freeze),
             69 => Some(Reason::Unbounded),
+            70 => Some(Reason::Ladder),
             c if c >= 100 && c < 132 => Some(Reason::Custom((c - 100) as u8)),
             c if c >= 1 && c <= 63 => match Rule::from_code((c - 1) as u8) {
                 Some(r) => Some(Reason::Rule(r)),
@@ -122,6 +127,7 @@ impl Reason {
             Reason::CircuitOpen => "circuit_open",
             Reason::Freeze => "freeze",
             Reason::Unbounded => "unbounded",
+            Reason::Ladder => "ladder",
             Reason::Custom(_) => "custom",
         }
     }
@@ -139,6 +145,7 @@ impl Reason {
             Reason::CircuitOpen,
             Reason::Freeze,
             Reason::Unbounded,
+            Reason::Ladder,
         ]
         .into_iter()
         .find(|r| r.name() == name)

@@ -9,6 +9,7 @@ use rust_decimal::Decimal;
 use crate::compiled::Ratio;
 use crate::decision::{Decision, Outcome, Reason};
 use crate::engine::MAX_UNITS;
+use crate::group::LadderNote;
 use crate::item::{Field, Item};
 use crate::money::{pow10_i64, snap_half_even, Amount, Currency};
 use crate::policy::Policy;
@@ -158,6 +159,73 @@ impl Decision {
         self.with_notes(policy, item, s)
     }
 
+    /// [`Decision::explain`] for a row the group pass moved, naming the
+    /// neighbour whose edge set its price, e.g. `raised 14.99 to 15.75 to
+    /// stay 5 % above SKU-1 (rank 1, 15.00)`. `note` is the pass's
+    /// [`LadderNote`] for the row; `sku`, `rank` and `pack_size` are the
+    /// neighbour's (the row `note.neighbour`). A decision the pass did not
+    /// move is explained as [`Decision::explain`] does.
+    pub fn explain_ladder(
+        &self,
+        policy: &Policy,
+        item: &Item,
+        note: &LadderNote,
+        sku: &str,
+        rank: i64,
+        pack_size: Option<u64>,
+    ) -> String {
+        let moved = self.price.is_some_and(|p| p != note.own);
+        let Some(price) = self.price.filter(|_| moved && self.is_change()) else {
+            return self.explain(policy, item);
+        };
+        let cur = policy.currency();
+        let m = |v: i64| format!("{}", cur.format(v));
+        let l = policy.ladder().unwrap_or_default();
+        let verb = if price > note.own {
+            "raised"
+        } else {
+            "lowered"
+        };
+        let q = m(note.neighbour_price);
+        let pack = pack_size.map_or_else(String::new, |u| format!(", pack of {u}"));
+        let who = format!("{sku} (rank {rank}, {q}{pack})");
+        let why = match (note.rule, note.neighbour_above) {
+            (Rule::LadderGap, false) => format!("to stay {} above {who}", pct(l.min_gap)),
+            (Rule::LadderGap, true) => format!("so that {who} stays {} above it", pct(l.min_gap)),
+            (Rule::LadderMaxGap, false) => {
+                format!("to stay at most {} above {who}", pct(l.max_gap))
+            }
+            (Rule::LadderMaxGap, true) => {
+                format!("so that {who} stays at most {} above it", pct(l.max_gap))
+            }
+            (Rule::UnitPrice, false) => format!(
+                "to keep its unit price at least {} below that of {who}",
+                pct(l.min_unit_saving)
+            ),
+            (Rule::UnitPrice, true) => format!(
+                "so that the unit price of {who} stays at least {} below its own",
+                pct(l.min_unit_saving)
+            ),
+            (r, _) => format!("by {} against {who}", r.name()),
+        };
+        let own = m(note.own);
+        let head = match crate::money::pow10_i64(item.scale()) {
+            k if item.proposed_price() == note.own.saturating_mul(k) => String::new(),
+            _ => format!(
+                "proposed {}, decided alone at {own}; ",
+                cur.format_amount(Amount {
+                    units: item.proposed_price(),
+                    scale: item.scale()
+                })
+            ),
+        };
+        self.with_notes(
+            policy,
+            item,
+            format!("{head}{verb} {own} to {} {why}", m(price)),
+        )
+    }
+
     /// The sentence's clauses after the outcome: relaxed classes, unmet
     /// rules, approval.
     fn with_notes(&self, policy: &Policy, item: &Item, mut s: String) -> String {
@@ -204,6 +272,9 @@ impl Decision {
             Reason::Unbounded => {
                 String::from("unbounded (no rule bounds the price on one side and the policy does not allow that)")
             }
+            Reason::Ladder => String::from(
+                "ladder (no set of prices satisfies the group's ladder, so the whole group keeps its prices)",
+            ),
         }
     }
 }
@@ -224,7 +295,20 @@ pub(crate) fn rule_detail(policy: &Policy, item: &Item, rule: Rule) -> String {
     };
     let at_item = r.scaled(pow10_i64(k));
     let p = mi(item.current_price());
+    let ladder = policy.ladder().unwrap_or_default();
     match rule {
+        Rule::LadderGap => format!(
+            "each rank at least {} above the rank below",
+            pct(ladder.min_gap)
+        ),
+        Rule::LadderMaxGap => format!(
+            "each rank at most {} above the rank below",
+            pct(ladder.max_gap)
+        ),
+        Rule::UnitPrice => format!(
+            "a larger pack's unit price at least {} below the smaller pack's",
+            pct(ladder.min_unit_saving)
+        ),
         Rule::MinPrice => format!("minimum {}", mi(bounds::effective_min(&at_item, item))),
         Rule::MaxPrice => format!("maximum {}", mi(bounds::effective_max(&at_item, item))),
         Rule::Map => format!("minimum advertised price {}", mi(item.map_price())),

@@ -47,11 +47,18 @@ pub enum Field {
     ProposedPrice = 16,
     /// `sku` (the engine never sees it; named by edge parsers)
     Sku = 17,
+    /// `group`: the group id a row belongs to (beside the item, docs/spec.md §10)
+    Group = 18,
+    /// `rank`: the row's place in its group's ladder
+    Rank = 19,
+    /// `pack_size`: units in the row's pack
+    PackSize = 20,
 }
 
 impl Field {
-    /// Every optional field, in bit order, then `proposed_price` and `sku`.
-    pub const ALL: [Field; 18] = [
+    /// Every optional field, in bit order, then `proposed_price` and `sku`,
+    /// then the group fields (so `ALL[code]` is the field with that code).
+    pub const ALL: [Field; 21] = [
         Field::CurrentPrice,
         Field::UnitCost,
         Field::MinPrice,
@@ -70,7 +77,14 @@ impl Field {
         Field::PinnedPrice,
         Field::ProposedPrice,
         Field::Sku,
+        Field::Group,
+        Field::Rank,
+        Field::PackSize,
     ];
+
+    /// The fields that place a row in a group (docs/spec.md §10). They live
+    /// beside the item, not in it, so they are not in [`Field::SPEC_ORDER`].
+    pub const GROUP_FIELDS: [Field; 3] = [Field::Group, Field::Rank, Field::PackSize];
 
     /// Every field in docs/spec.md §3 table order: the order in which inputs are
     /// read and checked, so the first bad field named is the same in every
@@ -117,6 +131,9 @@ impl Field {
             Field::PinnedPrice => "pinned_price",
             Field::ProposedPrice => "proposed_price",
             Field::Sku => "sku",
+            Field::Group => "group",
+            Field::Rank => "rank",
+            Field::PackSize => "pack_size",
         }
     }
 
@@ -407,7 +424,7 @@ impl Item {
     pub(crate) const fn raw(&self, field: Field) -> i64 {
         match field {
             Field::ProposedPrice => self.proposed_price,
-            Field::Sku => 0,
+            Field::Sku | Field::Group | Field::Rank | Field::PackSize => 0,
             Field::Campaign => self.campaign as i64,
             Field::Segment => self.segment as i64,
             Field::CurrentPrice => self.current_price,
@@ -613,7 +630,7 @@ impl Item {
                 self.proposed_price = value;
                 return true;
             }
-            Field::Sku => return false,
+            Field::Sku | Field::Group | Field::Rank | Field::PackSize => return false,
             Field::Campaign | Field::Segment => {
                 let Ok(v) = u32::try_from(value) else {
                     return false;
@@ -650,7 +667,7 @@ impl Item {
     pub fn get(&self, field: Field) -> Option<i64> {
         match field {
             Field::ProposedPrice => Some(self.proposed_price),
-            Field::Sku => None,
+            Field::Sku | Field::Group | Field::Rank | Field::PackSize => None,
             _ => self.has(field).then(|| self.raw(field)),
         }
     }

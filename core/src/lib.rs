@@ -20,6 +20,7 @@ mod currency_table;
 pub mod compiled;
 pub mod decision;
 pub mod engine;
+pub mod group;
 pub mod item;
 #[cfg(feature = "alloc")]
 mod kernel;
@@ -55,8 +56,12 @@ pub use compiled::{CompiledRules, Endings, Ratio};
 pub use cpu::{simd, Simd};
 pub use decision::{Decision, Outcome, Reason};
 pub use engine::{evaluate_rules, Budget};
+pub use group::{
+    resolve_groups, GroupError, GroupRow, GroupScratch, GroupSummary, LadderNote, Member, Segments,
+};
 pub use item::{CampaignId, Field, Item};
 pub use money::{Currency, MoneyError, MAX_MONEY};
+pub use rules::ladder::{Ladder, MAX_PACK_SIZE};
 pub use rules::{Class, ClassSet, Rule, RuleSet};
 
 #[cfg(feature = "alloc")]

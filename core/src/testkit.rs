@@ -449,6 +449,7 @@ pub fn arb_policy_spec() -> impl Strategy<Value = PolicySpec> {
                         endings: base.endings,
                         breaker,
                         approval: base.approval,
+                        ladder: None,
                         segments,
                     }
                 },

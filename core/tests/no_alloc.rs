@@ -486,3 +486,60 @@ fn float_blocks_do_not_allocate() {
     assert!(summary.count(Outcome::Held) >= 1 && summary.count(Outcome::Adjusted) >= 1);
     assert!(out.iter().any(|d| d.promo_spend.is_some()));
 }
+
+/// The grouped batch with caller scratch and notes allocates nothing
+/// either: the pass sorts row indices in the scratch.
+#[test]
+fn grouped_batch_does_not_allocate() {
+    use priceguard::{GroupRow, GroupScratch};
+    let policy = Policy::from_toml_str(
+        "name = \"g\"\ncurrency = \"USD\"\n[bounds]\nmin_price = \"1\"\nmax_price = \"1000\"\n\
+         [endings]\nallowed = [\"0.49\", \"0.99\"]\n[ladder]\nmin_gap = \"0.05\"\nmax_gap = \"0.5\"\n",
+    )
+    .unwrap();
+    // Groups of three in reverse rank order, some needing a move, one
+    // infeasible (a capped top), one with a repeated rank.
+    let n = 60;
+    let items: Vec<Item> = (0..n)
+        .map(|i| {
+            let it = Item::new(1000 + (i as i64 % 7) * 40).with_current_price(999);
+            // Group 1: rank 1 (row 5) at least 10.00, rank 3 (row 3) at most 9.00.
+            match i {
+                5 => it.with_min_price(1000),
+                3 => it.with_max_price(900),
+                _ => it,
+            }
+        })
+        .collect();
+    let rows: Vec<Option<GroupRow>> = (0..n)
+        .map(|i| match i {
+            10 | 11 => Some(GroupRow::new(1000, 1)),
+            _ if i % 10 == 9 => None,
+            _ => Some(GroupRow::new((i / 3) as u32, 3 - (i % 3) as i64)),
+        })
+        .collect();
+    let mut out = vec![Decision::default(); n];
+    let mut scratch = vec![GroupScratch::default(); n];
+    let mut notes = vec![None; n];
+    let mut budgets = Budgets::new(&policy);
+    let (count, summary) = allocations_in(|| {
+        policy
+            .evaluate_batch_grouped_with(
+                &items,
+                &rows,
+                &mut out,
+                &mut budgets,
+                &mut scratch,
+                Some(&mut notes),
+            )
+            .unwrap()
+    });
+    assert_eq!(count, 0, "the grouped batch allocated {count} times");
+    let (_, groups) = summary;
+    // The batch really took the pass's paths.
+    assert!(
+        groups.adjusted > 0 && groups.held > 0 && groups.invalid > 0,
+        "{groups:?}"
+    );
+    assert!(out.iter().any(|d| d.reason == Reason::Ladder));
+}

@@ -335,3 +335,62 @@ fn jpy_kwd_and_chf_ticks() {
     );
     assert_eq!(e.message, "0.5 has more than 0 decimal places for JPY");
 }
+
+const LADDER_BASE: &str =
+    "name = \"l\"\ncurrency = \"USD\"\n[bounds]\nmin_price = \"1\"\nmax_price = \"100\"\n";
+
+/// `[ladder]` is read as exact fractions, in TOML and JSON alike, and
+/// changes the policy hash only when present.
+#[test]
+fn ladder_table_loads_in_both_forms() {
+    let toml = format!(
+        "{LADDER_BASE}[ladder]\nmin_gap = \"0.05\"\nmax_gap = 0.5\nmin_unit_saving = \"0.10\"\n"
+    );
+    let p = Policy::from_toml_str(&toml).unwrap();
+    let l = p.ladder().unwrap();
+    assert_eq!(l.min_gap.map(|r| (r.num, r.den)), Some((5, 100)));
+    assert_eq!(l.max_gap.map(|r| (r.num, r.den)), Some((5, 10)));
+    assert_eq!(l.min_unit_saving.map(|r| (r.num, r.den)), Some((1, 10)));
+    let json = r#"{"name":"l","currency":"USD","bounds":{"min_price":"1","max_price":"100"},
+        "ladder":{"min_gap":"0.050","max_gap":"0.5","min_unit_saving":"0.1"}}"#;
+    let j = Policy::from_json_str(json).unwrap();
+    assert_eq!(p.content_hash(), j.content_hash());
+    let without = Policy::from_toml_str(LADDER_BASE).unwrap();
+    assert_eq!(without.ladder(), None);
+    assert_ne!(without.content_hash(), p.content_hash());
+}
+
+/// Each bad `[ladder]` value is refused naming its key.
+#[test]
+fn ladder_table_errors_name_the_key() {
+    for (body, path, message) in [
+        ("min_gap = \"-0.1\"", "ladder.min_gap", "-0.1 is negative"),
+        ("max_gap = \"101\"", "ladder.max_gap", "101 is above 100"),
+        (
+            "min_unit_saving = \"1\"",
+            "ladder.min_unit_saving",
+            "1 is 1 or above",
+        ),
+        (
+            "min_gap = \"0.2\"\nmax_gap = \"0.1\"",
+            "ladder.max_gap",
+            "0.1 is below ladder.min_gap 0.2: no price could satisfy both",
+        ),
+        (
+            "",
+            "ladder",
+            "sets no rule (min_gap, max_gap or min_unit_saving)",
+        ),
+    ] {
+        let e = err_toml(&format!("{LADDER_BASE}[ladder]\n{body}\n"));
+        assert_eq!(e.path, path, "{body}");
+        assert_eq!(e.message, message, "{body}");
+    }
+    let e = err_toml(&format!("{LADDER_BASE}[ladder]\nmin_gapp = \"0.1\"\n"));
+    assert!(e.message.contains("unknown field `min_gapp`"), "{e}");
+    // Policy-wide: a segment cannot carry it.
+    let e = err_toml(&format!(
+        "{LADDER_BASE}[[segments]]\nid = 1\nladder = {{ min_gap = \"0.1\" }}\n"
+    ));
+    assert!(e.message.contains("unknown field `ladder`"), "{e}");
+}

@@ -19,6 +19,7 @@ fn reason_cstr(r: Reason) -> Option<&'static CStr> {
         Reason::CircuitOpen => c"circuit_open",
         Reason::Freeze => c"freeze",
         Reason::Unbounded => c"unbounded",
+        Reason::Ladder => c"ladder",
         Reason::Custom(_) => c"custom",
         _ => return None,
     })
@@ -40,6 +41,7 @@ fn class_cstr(c: Class) -> &'static CStr {
         Class::Stability => c"stability",
         Class::Market => c"market",
         Class::Cosmetic => c"cosmetic",
+        Class::Group => c"group",
     }
 }
 
@@ -63,6 +65,9 @@ fn field_cstr(f: Field) -> Option<&'static CStr> {
         Field::PinnedPrice => c"pinned_price",
         Field::ProposedPrice => c"proposed_price",
         Field::Sku => c"sku",
+        Field::Group => c"group",
+        Field::Rank => c"rank",
+        Field::PackSize => c"pack_size",
         _ => return None,
     })
 }
@@ -135,7 +140,7 @@ mod tests {
                 Some(r.name())
             );
         }
-        assert_eq!(s(priceguard_rule_name(23)), None);
+        assert_eq!(s(priceguard_rule_name(26)), None);
         assert_eq!(s(priceguard_rule_name(u32::MAX)), None);
         for code in 0..100 {
             assert_eq!(
@@ -150,10 +155,10 @@ mod tests {
         for (c, k) in crate::types::CLASSES {
             assert_eq!(s(priceguard_class_name(c as u32)), Some(k.name()));
         }
-        assert_eq!(s(priceguard_class_name(5)), None);
+        assert_eq!(s(priceguard_class_name(6)), None);
         for f in Field::ALL {
             assert_eq!(s(priceguard_field_name(f as u32)), Some(f.name()));
         }
-        assert_eq!(s(priceguard_field_name(18)), None);
+        assert_eq!(s(priceguard_field_name(21)), None);
     }
 }

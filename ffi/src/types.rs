@@ -86,6 +86,8 @@ pub enum priceguard_class {
     Market = 3,
     /// Price endings and tick snapping.
     Cosmetic = 4,
+    /// Cross-item rules within a group (ladders, pack sizes).
+    Group = 5,
 }
 
 /// A rule's stable code: bit `UINT64_C(1) << code` in the `violated`,
@@ -139,6 +141,12 @@ pub enum priceguard_rule {
     Pinned = 21,
     /// `max_markup` (financial).
     MaxMarkup = 22,
+    /// `ladder_gap` (group).
+    LadderGap = 23,
+    /// `ladder_max_gap` (group).
+    LadderMaxGap = 24,
+    /// `unit_price` (group).
+    UnitPrice = 25,
 }
 
 /// The primary reason of a decision (`priceguard_decision.reason`): 0 for
@@ -194,6 +202,12 @@ pub enum priceguard_reason {
     Pinned = 22,
     /// Rule `max_markup`.
     MaxMarkup = 23,
+    /// Rule `ladder_gap`.
+    LadderGap = 24,
+    /// Rule `ladder_max_gap`.
+    LadderMaxGap = 25,
+    /// Rule `unit_price`.
+    UnitPrice = 26,
     /// `infeasible`: the hard class alone admits no price.
     Infeasible = 64,
     /// `missing_cost`: a cost rule applies but the item has no `unit_cost`.
@@ -206,6 +220,8 @@ pub enum priceguard_reason {
     Freeze = 68,
     /// `unbounded`: no rule bounds the price on one side.
     Unbounded = 69,
+    /// `ladder`: the item's group ladder admits no prices; the group is held.
+    Ladder = 70,
 }
 
 /// An item field (`priceguard_decision.invalid_field`); for the optional
@@ -249,6 +265,12 @@ pub enum priceguard_field {
     ProposedPrice = 16,
     /// `sku` (never in `priceguard_item`; named by callers' parsers)
     Sku = 17,
+    /// `group` (beside the item, for the group pass)
+    Group = 18,
+    /// `rank` (beside the item, for the group pass)
+    Rank = 19,
+    /// `pack_size` (beside the item, for the group pass)
+    PackSize = 20,
 }
 
 /// One proposal with its context. Money is `int64_t` minor units of the
@@ -623,7 +645,7 @@ pub(crate) fn from_summary(s: &BatchSummary) -> priceguard_batch_summary {
 
 #[cfg(test)]
 /// The core rule of each C rule code, for the tests that keep them in step.
-pub(crate) const RULES: [(priceguard_rule, Rule); 23] = [
+pub(crate) const RULES: [(priceguard_rule, Rule); 26] = [
     (priceguard_rule::MinPrice, Rule::MinPrice),
     (priceguard_rule::MaxPrice, Rule::MaxPrice),
     (priceguard_rule::Map, Rule::Map),
@@ -647,15 +669,19 @@ pub(crate) const RULES: [(priceguard_rule, Rule); 23] = [
     (priceguard_rule::Tick, Rule::Tick),
     (priceguard_rule::Pinned, Rule::Pinned),
     (priceguard_rule::MaxMarkup, Rule::MaxMarkup),
+    (priceguard_rule::LadderGap, Rule::LadderGap),
+    (priceguard_rule::LadderMaxGap, Rule::LadderMaxGap),
+    (priceguard_rule::UnitPrice, Rule::UnitPrice),
 ];
 
 /// The core class of each C class code.
-pub(crate) const CLASSES: [(priceguard_class, Class); 5] = [
+pub(crate) const CLASSES: [(priceguard_class, Class); 6] = [
     (priceguard_class::Hard, Class::Hard),
     (priceguard_class::Financial, Class::Financial),
     (priceguard_class::Stability, Class::Stability),
     (priceguard_class::Market, Class::Market),
     (priceguard_class::Cosmetic, Class::Cosmetic),
+    (priceguard_class::Group, Class::Group),
 ];
 
 #[cfg(test)]
@@ -680,6 +706,8 @@ mod tests {
             (priceguard_reason::CircuitOpen, Reason::CircuitOpen),
             (priceguard_reason::Freeze, Reason::Freeze),
             (priceguard_reason::Unbounded, Reason::Unbounded),
+            (priceguard_reason::Ladder, Reason::Ladder),
+            (priceguard_reason::UnitPrice, Reason::Rule(Rule::UnitPrice)),
             (priceguard_reason::Pinned, Reason::Rule(Rule::Pinned)),
             (priceguard_reason::MaxMarkup, Reason::Rule(Rule::MaxMarkup)),
             (priceguard_reason::MinPrice, Reason::Rule(Rule::MinPrice)),
@@ -898,7 +926,7 @@ mod tests {
         );
         assert_eq!(
             to_decision(&priceguard_decision {
-                invalid_field: 18,
+                invalid_field: 21,
                 ..c
             }),
             Err(priceguard_result::InvalidArgument)

@@ -717,13 +717,7 @@ impl Tables {
             }
         }
         let mut classes = [""; 64];
-        for c in [
-            Class::Hard,
-            Class::Financial,
-            Class::Stability,
-            Class::Market,
-            Class::Cosmetic,
-        ] {
+        for c in Class::ALL {
             if let Some(slot) = classes.get_mut(c.bit().trailing_zeros() as usize) {
                 *slot = c.name();
             }

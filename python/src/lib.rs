@@ -275,13 +275,7 @@ mod _native {
         }
         m.add("REASONS", reasons)?;
         let classes = PyDict::new(py);
-        for c in [
-            Class::Hard,
-            Class::Financial,
-            Class::Stability,
-            Class::Market,
-            Class::Cosmetic,
-        ] {
+        for c in Class::ALL {
             classes.set_item(c as u8, c.name())?;
         }
         m.add("CLASSES", classes)?;

@@ -10,10 +10,11 @@ use alloc::vec::Vec;
 use rust_decimal::Decimal;
 
 use super::error::PolicyError;
-use super::spec::{Dec, EndingsSpec, PolicySpec, SegmentSpec};
+use super::spec::{Dec, EndingsSpec, LadderSpec, PolicySpec, SegmentSpec};
 use super::{Breaker, Policy, MAX_CAMPAIGNS, MAX_SEGMENTS};
 use crate::compiled::{CompiledRules, Endings, Ratio, MAX_ENDINGS};
 use crate::money::{Currency, MoneyError};
+use crate::rules::ladder::Ladder;
 use crate::rules::Class;
 
 /// Largest factor accepted for increase-like fractions (markup, caps,
@@ -565,6 +566,11 @@ pub(crate) fn compile(spec: PolicySpec) -> Result<Policy, PolicyError> {
         });
     }
 
+    let ladder = match &spec.ladder {
+        Some(l) => Some(ladder(l)?),
+        None => None,
+    };
+
     if spec.segments.len() > MAX_SEGMENTS {
         return Err(PolicyError::new(
             "segments",
@@ -619,6 +625,34 @@ pub(crate) fn compile(spec: PolicySpec) -> Result<Policy, PolicyError> {
         budgets,
         breaker,
         window_secs: base_window,
+        ladder,
         spec,
     })
+}
+
+/// `[ladder]`: each fraction like the other tables' fractions, then the
+/// contradictions between them.
+fn ladder(l: &LadderSpec) -> Result<Ladder, PolicyError> {
+    let frac = |path: &str, v: Option<Dec>, upper: Upper| match v {
+        Some(v) => fraction(path, v, upper, false).map(Some),
+        None => Ok(None),
+    };
+    let min_gap = frac("ladder.min_gap", l.min_gap, Upper::Factor)?;
+    let max_gap = frac("ladder.max_gap", l.max_gap, Upper::Factor)?;
+    let min_unit_saving = frac("ladder.min_unit_saving", l.min_unit_saving, Upper::BelowOne)?;
+    if let (Some(lo), Some(hi)) = (l.min_gap, l.max_gap) {
+        if hi.0 < lo.0 {
+            return Err(PolicyError::new(
+                "ladder.max_gap",
+                format!("{hi} is below ladder.min_gap {lo}: no price could satisfy both"),
+            ));
+        }
+    }
+    if min_gap.is_none() && max_gap.is_none() && min_unit_saving.is_none() {
+        return Err(PolicyError::new(
+            "ladder",
+            "sets no rule (min_gap, max_gap or min_unit_saving)",
+        ));
+    }
+    Ok(Ladder::new(min_gap, max_gap, min_unit_saving))
 }

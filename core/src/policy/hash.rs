@@ -159,6 +159,7 @@ impl Policy {
             budgets,
             breaker,
             window_secs,
+            ladder,
             spec: _,
         } = self;
         let mut h = Canon(Sha256::new());
@@ -180,6 +181,14 @@ impl Policy {
         }
         h.opt(*breaker, Canon::breaker);
         h.opt(*window_secs, Canon::i64);
+        // Added after v1: encoded only when set, after its name, so a
+        // policy without it keeps its v1 hash.
+        if let Some(l) = ladder {
+            h.str("ladder");
+            for r in [l.min_gap, l.max_gap, l.min_unit_saving] {
+                h.opt(r, Canon::ratio);
+            }
+        }
         h.0.finalize().into()
     }
 

@@ -63,7 +63,9 @@ impl Policy {
             return Ok(());
         }
         match field {
-            Field::Sku => Err(err(field, "is not an item field")),
+            Field::Sku | Field::Group | Field::Rank | Field::PackSize => {
+                Err(err(field, "is not an item field"))
+            }
             Field::Campaign => {
                 *item = item.with_campaign(self.campaign_id(t));
                 Ok(())
@@ -111,7 +113,7 @@ impl Policy {
         let v = i64::try_from(n.mantissa())
             .map_err(|_| err(field, alloc::format!("`{value}` is out of range")))?;
         match field {
-            Field::Sku | Field::Campaign => Err(err(field, "is not numeric")),
+            Field::Sku | Field::Campaign | Field::Group => Err(err(field, "is not numeric")),
             f => {
                 if item.set(f, v) {
                     Ok(())

@@ -83,6 +83,7 @@ pub struct Policy {
     budgets: Vec<i64>,
     breaker: Option<Breaker>,
     window_secs: Option<i64>,
+    ladder: Option<crate::rules::ladder::Ladder>,
     spec: PolicySpec,
 }
 
@@ -164,6 +165,11 @@ impl Policy {
     /// The batch circuit breaker, when configured.
     pub fn breaker(&self) -> Option<Breaker> {
         self.breaker
+    }
+
+    /// The `[ladder]` table, when configured (docs/spec.md §10).
+    pub fn ladder(&self) -> Option<crate::rules::ladder::Ladder> {
+        self.ladder
     }
 
     /// `change.window_secs`, when configured.

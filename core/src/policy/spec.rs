@@ -250,6 +250,34 @@ pub struct ApprovalSpec {
     pub max_auto_change: Option<Dec>,
 }
 
+/// `[ladder]`: the group rules between the ranks of a group (docs/spec.md
+/// §10). Policy-wide: a segment cannot change it.
+#[derive(Clone, Debug, Default, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Deserialize, serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
+#[non_exhaustive]
+pub struct LadderSpec {
+    /// The next rank costs at least `1 + min_gap` times the one below, fraction.
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
+    pub min_gap: Option<Dec>,
+    /// The next rank costs at most `1 + max_gap` times the one below, fraction.
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
+    pub max_gap: Option<Dec>,
+    /// A larger pack's unit price is at least this fraction below the
+    /// smaller pack's (below 1).
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
+    pub min_unit_saving: Option<Dec>,
+}
+
 /// One entry of `segments`: an id and rule tables that override the
 /// policy's, key by key.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -401,6 +429,12 @@ pub struct PolicySpec {
         serde(default, skip_serializing_if = "Option::is_none")
     )]
     pub approval: Option<ApprovalSpec>,
+    /// `[ladder]`
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
+    pub ladder: Option<LadderSpec>,
     /// `[[segments]]`
     #[cfg_attr(
         feature = "serde",

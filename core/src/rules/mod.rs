@@ -18,6 +18,7 @@ pub(crate) mod change;
 mod custom;
 pub(crate) mod emergency;
 pub(crate) mod endings;
+pub mod ladder;
 pub(crate) mod margin;
 pub(crate) mod market;
 pub(crate) mod params;
@@ -305,11 +306,26 @@ pub enum Class {
     Stability = 2,
     /// Competitor-relative bounds.
     Market = 3,
-    /// Price endings and tick snapping: applied last, never relaxed.
+    /// Price endings and tick snapping: applied last among the per-item
+    /// classes, never relaxed.
     Cosmetic = 4,
+    /// Cross-item rules between the members of a group (ladders, pack
+    /// sizes): applied after every per-item class, to the group as a whole,
+    /// never relaxed and not part of priority ordering.
+    Group = 5,
 }
 
 impl Class {
+    /// Every class, in code order.
+    pub const ALL: [Class; 6] = [
+        Class::Hard,
+        Class::Financial,
+        Class::Stability,
+        Class::Market,
+        Class::Cosmetic,
+        Class::Group,
+    ];
+
     /// The four classes that take part in priority ordering.
     pub const ORDERED: [Class; 4] = [
         Class::Hard,
@@ -326,20 +342,13 @@ impl Class {
             Class::Stability => "stability",
             Class::Market => "market",
             Class::Cosmetic => "cosmetic",
+            Class::Group => "group",
         }
     }
 
     /// Parses a class name.
     pub fn from_name(name: &str) -> Option<Class> {
-        [
-            Class::Hard,
-            Class::Financial,
-            Class::Stability,
-            Class::Market,
-            Class::Cosmetic,
-        ]
-        .into_iter()
-        .find(|c| c.name() == name)
+        Class::ALL.into_iter().find(|c| c.name() == name)
     }
 
     /// The bit of this class in a [`ClassSet`].
@@ -379,15 +388,7 @@ impl ClassSet {
 
     /// The classes in the set, in class order.
     pub fn iter(self) -> impl Iterator<Item = Class> {
-        [
-            Class::Hard,
-            Class::Financial,
-            Class::Stability,
-            Class::Market,
-            Class::Cosmetic,
-        ]
-        .into_iter()
-        .filter(move |c| self.contains(*c))
+        Class::ALL.into_iter().filter(move |c| self.contains(*c))
     }
 }
 
@@ -491,10 +492,16 @@ rules! {
     Pinned = 21, "pinned", Cosmetic;
     /// Markup cap `c (1 + k)`: an upper bound from cost.
     MaxMarkup = 22, "max_markup", Financial;
+    /// A group's next rank costs at least `1 + ladder.min_gap` times the one below.
+    LadderGap = 23, "ladder_gap", Group;
+    /// A group's next rank costs at most `1 + ladder.max_gap` times the one below.
+    LadderMaxGap = 24, "ladder_max_gap", Group;
+    /// A larger pack's unit price is at least `ladder.min_unit_saving` below the smaller's.
+    UnitPrice = 25, "unit_price", Group;
 }
 
 /// Number of rules (one past the highest code).
-pub const RULE_COUNT: usize = 23;
+pub const RULE_COUNT: usize = 26;
 
 impl fmt::Display for Rule {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -600,12 +607,13 @@ impl Iterator for RuleIter {
 
 /// Bitmask of the rules in each class, indexed by `Class as usize`,
 /// computed at compile time.
-pub(crate) const CLASS_MASKS: [u64; 5] = [
+pub(crate) const CLASS_MASKS: [u64; 6] = [
     compute_class_mask(Class::Hard),
     compute_class_mask(Class::Financial),
     compute_class_mask(Class::Stability),
     compute_class_mask(Class::Market),
     compute_class_mask(Class::Cosmetic),
+    compute_class_mask(Class::Group),
 ];
 
 /// Bitmask of the rules in a class.
@@ -617,6 +625,7 @@ pub const fn class_mask(class: Class) -> u64 {
         Class::Stability => CLASS_MASKS[2],
         Class::Market => CLASS_MASKS[3],
         Class::Cosmetic => CLASS_MASKS[4],
+        Class::Group => CLASS_MASKS[5],
     }
 }
 

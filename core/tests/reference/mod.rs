@@ -23,6 +23,8 @@ use priceguard::{
     RuleSet, MAX_MONEY,
 };
 
+pub mod group;
+
 type Q = BigRational;
 
 /// docs/spec.md M1: at most six digits beyond the minor unit.
