@@ -448,6 +448,20 @@ enum priceguard_rule
    * `max_markup` (financial).
    */
   PRICEGUARD_RULE_MAX_MARKUP = 22,
+  /**
+   * `prior_price` (hard): a promotion's "was" price above the lowest
+   * price of the disclosure window.
+   */
+  PRICEGUARD_RULE_PRIOR_PRICE = 26,
+  /**
+   * `promo_spell` (financial): a promotion too long or too soon after
+   * the last: no discount.
+   */
+  PRICEGUARD_RULE_PROMO_SPELL = 27,
+  /**
+   * `oscillation` (stability): a price that keeps changing direction.
+   */
+  PRICEGUARD_RULE_OSCILLATION = 28,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -563,6 +577,18 @@ enum priceguard_reason
    */
   PRICEGUARD_REASON_MAX_MARKUP = 23,
   /**
+   * Rule `prior_price`.
+   */
+  PRICEGUARD_REASON_PRIOR_PRICE = 27,
+  /**
+   * Rule `promo_spell`.
+   */
+  PRICEGUARD_REASON_PROMO_SPELL = 28,
+  /**
+   * Rule `oscillation`.
+   */
+  PRICEGUARD_REASON_OSCILLATION = 29,
+  /**
    * `infeasible`: the hard class alone admits no price.
    */
   PRICEGUARD_REASON_INFEASIBLE = 64,
@@ -586,6 +612,11 @@ enum priceguard_reason
    * `unbounded`: no rule bounds the price on one side.
    */
   PRICEGUARD_REASON_UNBOUNDED = 69,
+  /**
+   * `competitor_quality`: too few trustworthy competitor quotes back
+   * `competitor_price` and the policy requires them.
+   */
+  PRICEGUARD_REASON_COMPETITOR_QUALITY = 71,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -676,6 +707,26 @@ enum priceguard_field
    * `sku` (never in `priceguard_item`; named by callers' parsers)
    */
   PRICEGUARD_FIELD_SKU = 17,
+  /**
+   * `prior_low_price` (history summary; not yet in `priceguard_item`)
+   */
+  PRICEGUARD_FIELD_PRIOR_LOW_PRICE = 18,
+  /**
+   * `promo_started_at` (history summary; not yet in `priceguard_item`)
+   */
+  PRICEGUARD_FIELD_PROMO_STARTED_AT = 19,
+  /**
+   * `last_promo_ended_at` (history summary; not yet in `priceguard_item`)
+   */
+  PRICEGUARD_FIELD_LAST_PROMO_ENDED_AT = 20,
+  /**
+   * `reversals_in_window` (history summary; not yet in `priceguard_item`)
+   */
+  PRICEGUARD_FIELD_REVERSALS_IN_WINDOW = 21,
+  /**
+   * `competitor_quotes` (history summary; not yet in `priceguard_item`)
+   */
+  PRICEGUARD_FIELD_COMPETITOR_QUOTES = 22,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L

@@ -41,7 +41,7 @@ fn an_item_without_a_field_equals_one_never_given_it() {
         );
         checked += 1;
     }
-    assert_eq!(checked, 16);
+    assert_eq!(checked, Field::ALL.len() - 2);
     // The proposal is not optional: `without` leaves it alone.
     let item = Item::new(1249);
     assert_eq!(item.without(Field::ProposedPrice), item);

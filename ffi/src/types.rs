@@ -139,6 +139,14 @@ pub enum priceguard_rule {
     Pinned = 21,
     /// `max_markup` (financial).
     MaxMarkup = 22,
+    /// `prior_price` (hard): a promotion's "was" price above the lowest
+    /// price of the disclosure window.
+    PriorPrice = 26,
+    /// `promo_spell` (financial): a promotion too long or too soon after
+    /// the last: no discount.
+    PromoSpell = 27,
+    /// `oscillation` (stability): a price that keeps changing direction.
+    Oscillation = 28,
 }
 
 /// The primary reason of a decision (`priceguard_decision.reason`): 0 for
@@ -194,6 +202,12 @@ pub enum priceguard_reason {
     Pinned = 22,
     /// Rule `max_markup`.
     MaxMarkup = 23,
+    /// Rule `prior_price`.
+    PriorPrice = 27,
+    /// Rule `promo_spell`.
+    PromoSpell = 28,
+    /// Rule `oscillation`.
+    Oscillation = 29,
     /// `infeasible`: the hard class alone admits no price.
     Infeasible = 64,
     /// `missing_cost`: a cost rule applies but the item has no `unit_cost`.
@@ -206,6 +220,9 @@ pub enum priceguard_reason {
     Freeze = 68,
     /// `unbounded`: no rule bounds the price on one side.
     Unbounded = 69,
+    /// `competitor_quality`: too few trustworthy competitor quotes back
+    /// `competitor_price` and the policy requires them.
+    CompetitorQuality = 71,
 }
 
 /// An item field (`priceguard_decision.invalid_field`); for the optional
@@ -249,6 +266,16 @@ pub enum priceguard_field {
     ProposedPrice = 16,
     /// `sku` (never in `priceguard_item`; named by callers' parsers)
     Sku = 17,
+    /// `prior_low_price` (history summary; not yet in `priceguard_item`)
+    PriorLowPrice = 18,
+    /// `promo_started_at` (history summary; not yet in `priceguard_item`)
+    PromoStartedAt = 19,
+    /// `last_promo_ended_at` (history summary; not yet in `priceguard_item`)
+    LastPromoEndedAt = 20,
+    /// `reversals_in_window` (history summary; not yet in `priceguard_item`)
+    ReversalsInWindow = 21,
+    /// `competitor_quotes` (history summary; not yet in `priceguard_item`)
+    CompetitorQuotes = 22,
 }
 
 /// One proposal with its context. Money is `int64_t` minor units of the
@@ -603,6 +630,8 @@ pub(crate) fn to_decision(c: &priceguard_decision) -> Result<Decision, priceguar
         spend_scale: 0,
         needs_approval: c.needs_approval,
         invalid_field,
+        // The C decision does not carry it yet (interface work).
+        lawful_reference: None,
     })
 }
 
@@ -623,7 +652,7 @@ pub(crate) fn from_summary(s: &BatchSummary) -> priceguard_batch_summary {
 
 #[cfg(test)]
 /// The core rule of each C rule code, for the tests that keep them in step.
-pub(crate) const RULES: [(priceguard_rule, Rule); 23] = [
+pub(crate) const RULES: [(priceguard_rule, Rule); 26] = [
     (priceguard_rule::MinPrice, Rule::MinPrice),
     (priceguard_rule::MaxPrice, Rule::MaxPrice),
     (priceguard_rule::Map, Rule::Map),
@@ -647,6 +676,9 @@ pub(crate) const RULES: [(priceguard_rule, Rule); 23] = [
     (priceguard_rule::Tick, Rule::Tick),
     (priceguard_rule::Pinned, Rule::Pinned),
     (priceguard_rule::MaxMarkup, Rule::MaxMarkup),
+    (priceguard_rule::PriorPrice, Rule::PriorPrice),
+    (priceguard_rule::PromoSpell, Rule::PromoSpell),
+    (priceguard_rule::Oscillation, Rule::Oscillation),
 ];
 
 /// The core class of each C class code.
@@ -683,6 +715,22 @@ mod tests {
             (priceguard_reason::Pinned, Reason::Rule(Rule::Pinned)),
             (priceguard_reason::MaxMarkup, Reason::Rule(Rule::MaxMarkup)),
             (priceguard_reason::MinPrice, Reason::Rule(Rule::MinPrice)),
+            (
+                priceguard_reason::PriorPrice,
+                Reason::Rule(Rule::PriorPrice),
+            ),
+            (
+                priceguard_reason::PromoSpell,
+                Reason::Rule(Rule::PromoSpell),
+            ),
+            (
+                priceguard_reason::Oscillation,
+                Reason::Rule(Rule::Oscillation),
+            ),
+            (
+                priceguard_reason::CompetitorQuality,
+                Reason::CompetitorQuality,
+            ),
         ];
         for (c, r) in others {
             assert_eq!(c as u32, r.code());

@@ -16,6 +16,7 @@ use params::CompiledRules;
 pub(crate) mod bounds;
 pub(crate) mod change;
 mod custom;
+pub(crate) mod disclosure;
 pub(crate) mod emergency;
 pub(crate) mod endings;
 pub(crate) mod margin;
@@ -491,10 +492,18 @@ rules! {
     Pinned = 21, "pinned", Cosmetic;
     /// Markup cap `c (1 + k)`: an upper bound from cost.
     MaxMarkup = 22, "max_markup", Financial;
+    /// A promotion's "was" price above the lowest price of the disclosure
+    /// window before it: held.
+    PriorPrice = 26, "prior_price", Hard;
+    /// A promotion run too long, or started too soon after the last: no
+    /// discount off the reference price.
+    PromoSpell = 27, "promo_spell", Financial;
+    /// A price that keeps changing direction (a repricer war): held.
+    Oscillation = 28, "oscillation", Stability;
 }
 
 /// Number of rules (one past the highest code).
-pub const RULE_COUNT: usize = 23;
+pub const RULE_COUNT: usize = 29;
 
 impl fmt::Display for Rule {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
