@@ -262,11 +262,9 @@ fn evaluate_at(
     // The history rules (docs/spec.md §11). `prior_price` is hard: an
     // unlawful "was" price keeps the live price, whatever else holds.
     if let Some(lawful) = disclosure::held(r, item) {
+        // A whole-item hold: no interval, `violated` or `binding` (C7).
         let mut d = Decision::hold_or_reject(current, Reason::Rule(Rule::PriorPrice));
         d.lawful_reference = lawful;
-        if lawful.is_some() {
-            d.violated.insert(Rule::PriorPrice);
-        }
         return d;
     }
     // A pin bypasses the market class, so its gate too.

@@ -353,7 +353,7 @@ pub(crate) fn rule_detail(policy: &Policy, item: &Item, rule: Rule) -> String {
                     mi(item.reference_price())
                 ),
                 (Some(_), Some(low)) => format!(
-                    "was {} is above the {days}-day low {} (lawful reference {})",
+                    "was {} is above the {days}-day low {}; lawful reference {}",
                     mi(item.reference_price()),
                     mi(Some(low)),
                     m(Some(crate::money::floor_to_minor(low, k)))

@@ -572,7 +572,6 @@ pub fn evaluate_with(policy: &Policy, item: &Item, budget: CampaignBudget) -> De
             None => return whole_item(current.as_ref(), Reason::Rule(Rule::PriorPrice)),
             Some(l) if rp > l => {
                 let mut d = whole_item(current.as_ref(), Reason::Rule(Rule::PriorPrice));
-                d.violated.insert(Rule::PriorPrice);
                 // In minor units, rounded down: still lawful.
                 d.lawful_reference = Some(whole(&l.floor()));
                 return d;
