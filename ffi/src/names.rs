@@ -19,6 +19,7 @@ fn reason_cstr(r: Reason) -> Option<&'static CStr> {
         Reason::CircuitOpen => c"circuit_open",
         Reason::Freeze => c"freeze",
         Reason::Unbounded => c"unbounded",
+        Reason::CompetitorQuality => c"competitor_quality",
         Reason::Custom(_) => c"custom",
         _ => return None,
     })
@@ -63,6 +64,11 @@ fn field_cstr(f: Field) -> Option<&'static CStr> {
         Field::PinnedPrice => c"pinned_price",
         Field::ProposedPrice => c"proposed_price",
         Field::Sku => c"sku",
+        Field::PriorLowPrice => c"prior_low_price",
+        Field::PromoStartedAt => c"promo_started_at",
+        Field::LastPromoEndedAt => c"last_promo_ended_at",
+        Field::ReversalsInWindow => c"reversals_in_window",
+        Field::CompetitorQuotes => c"competitor_quotes",
         _ => return None,
     })
 }

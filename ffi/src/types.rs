@@ -946,7 +946,7 @@ mod tests {
         );
         assert_eq!(
             to_decision(&priceguard_decision {
-                invalid_field: 18,
+                invalid_field: Field::ALL.len() as u32,
                 ..c
             }),
             Err(priceguard_result::InvalidArgument)
