@@ -338,10 +338,6 @@ enum priceguard_class
    * Price endings and tick snapping.
    */
   PRICEGUARD_CLASS_COSMETIC = 4,
-  /**
-   * Cross-item rules within a group (ladders, pack sizes).
-   */
-  PRICEGUARD_CLASS_GROUP = 5,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -453,17 +449,19 @@ enum priceguard_rule
    */
   PRICEGUARD_RULE_MAX_MARKUP = 22,
   /**
-   * `ladder_gap` (group).
+   * `prior_price` (hard): a promotion's "was" price above the lowest
+   * price of the disclosure window.
    */
-  PRICEGUARD_RULE_LADDER_GAP = 23,
+  PRICEGUARD_RULE_PRIOR_PRICE = 26,
   /**
-   * `ladder_max_gap` (group).
+   * `promo_spell` (financial): a promotion too long or too soon after
+   * the last: no discount.
    */
-  PRICEGUARD_RULE_LADDER_MAX_GAP = 24,
+  PRICEGUARD_RULE_PROMO_SPELL = 27,
   /**
-   * `unit_price` (group).
+   * `oscillation` (stability): a price that keeps changing direction.
    */
-  PRICEGUARD_RULE_UNIT_PRICE = 25,
+  PRICEGUARD_RULE_OSCILLATION = 28,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -579,17 +577,17 @@ enum priceguard_reason
    */
   PRICEGUARD_REASON_MAX_MARKUP = 23,
   /**
-   * Rule `ladder_gap`.
+   * Rule `prior_price`.
    */
-  PRICEGUARD_REASON_LADDER_GAP = 24,
+  PRICEGUARD_REASON_PRIOR_PRICE = 27,
   /**
-   * Rule `ladder_max_gap`.
+   * Rule `promo_spell`.
    */
-  PRICEGUARD_REASON_LADDER_MAX_GAP = 25,
+  PRICEGUARD_REASON_PROMO_SPELL = 28,
   /**
-   * Rule `unit_price`.
+   * Rule `oscillation`.
    */
-  PRICEGUARD_REASON_UNIT_PRICE = 26,
+  PRICEGUARD_REASON_OSCILLATION = 29,
   /**
    * `infeasible`: the hard class alone admits no price.
    */
@@ -615,9 +613,10 @@ enum priceguard_reason
    */
   PRICEGUARD_REASON_UNBOUNDED = 69,
   /**
-   * `ladder`: the item's group ladder admits no prices; the group is held.
+   * `competitor_quality`: too few trustworthy competitor quotes back
+   * `competitor_price` and the policy requires them.
    */
-  PRICEGUARD_REASON_LADDER = 70,
+  PRICEGUARD_REASON_COMPETITOR_QUALITY = 71,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -709,17 +708,25 @@ enum priceguard_field
    */
   PRICEGUARD_FIELD_SKU = 17,
   /**
-   * `group` (beside the item, for the group pass)
+   * `prior_low_price` (history summary; not yet in `priceguard_item`)
    */
-  PRICEGUARD_FIELD_GROUP = 18,
+  PRICEGUARD_FIELD_PRIOR_LOW_PRICE = 18,
   /**
-   * `rank` (beside the item, for the group pass)
+   * `promo_started_at` (history summary; not yet in `priceguard_item`)
    */
-  PRICEGUARD_FIELD_RANK = 19,
+  PRICEGUARD_FIELD_PROMO_STARTED_AT = 19,
   /**
-   * `pack_size` (beside the item, for the group pass)
+   * `last_promo_ended_at` (history summary; not yet in `priceguard_item`)
    */
-  PRICEGUARD_FIELD_PACK_SIZE = 20,
+  PRICEGUARD_FIELD_LAST_PROMO_ENDED_AT = 20,
+  /**
+   * `reversals_in_window` (history summary; not yet in `priceguard_item`)
+   */
+  PRICEGUARD_FIELD_REVERSALS_IN_WINDOW = 21,
+  /**
+   * `competitor_quotes` (history summary; not yet in `priceguard_item`)
+   */
+  PRICEGUARD_FIELD_COMPETITOR_QUOTES = 22,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L

@@ -43,7 +43,10 @@ impl RowError {
 }
 
 /// The column names a CSV header may use, in docs/spec.md §3 order.
-pub const COLUMNS: [Field; 18] = Field::SPEC_ORDER;
+pub const COLUMNS: [Field; Field::SPEC_ORDER.len()] = Field::SPEC_ORDER;
+
+/// One span slot per field code.
+const SLOTS: usize = Field::ALL.len();
 
 /// Where a field's text lies in [`JsonRow::buf`]: `start..end`.
 type Span = Option<(u32, u32)>;
@@ -59,7 +62,7 @@ struct JsonRow {
     /// is not UTF-8, made valid).
     buf: Vec<u8>,
     /// Each field's text (the sku's trimmed), by `Field as usize`.
-    fields: [Span; 18],
+    fields: [Span; SLOTS],
     error: Option<RowError>,
 }
 
@@ -81,7 +84,7 @@ impl JsonRow {
 
     /// Makes this row one that cannot be used, for `error`.
     fn fail(&mut self, error: RowError) {
-        self.fields = [None; 18];
+        self.fields = [None; SLOTS];
         self.error = Some(error);
     }
 }
@@ -89,10 +92,10 @@ impl JsonRow {
 /// How each field of [`JSON_ORDER`] is read.
 // Indexing in a constant fails the build, never the program.
 #[allow(clippy::indexing_slicing)]
-const JSON_KINDS: [Column; 17] = {
-    let mut kinds = [Column::Unknown; 17];
+const JSON_KINDS: [Column; JSON_ORDER.len()] = {
+    let mut kinds = [Column::Unknown; JSON_ORDER.len()];
     let mut k = 0;
-    while k < 17 {
+    while k < JSON_ORDER.len() {
         let f = JSON_ORDER[k];
         kinds[k] = match f {
             Field::Sku => Column::Sku,
@@ -746,10 +749,20 @@ struct JsonItem<'a> {
     segment: Option<&'a RawValue>,
     #[serde(borrow, default)]
     pinned_price: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    prior_low_price: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    promo_started_at: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    last_promo_ended_at: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    reversals_in_window: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    competitor_quotes: Option<&'a RawValue>,
 }
 
 impl<'a> JsonItem<'a> {
-    fn values(&self) -> [(Field, Option<&'a RawValue>); 17] {
+    fn values(&self) -> [(Field, Option<&'a RawValue>); JSON_ORDER.len()] {
         [
             (Field::ProposedPrice, self.proposed_price),
             (Field::CurrentPrice, self.current_price),
@@ -768,12 +781,17 @@ impl<'a> JsonItem<'a> {
             (Field::CompetitorPrice, self.competitor_price),
             (Field::Segment, self.segment),
             (Field::PinnedPrice, self.pinned_price),
+            (Field::PriorLowPrice, self.prior_low_price),
+            (Field::PromoStartedAt, self.promo_started_at),
+            (Field::LastPromoEndedAt, self.last_promo_ended_at),
+            (Field::ReversalsInWindow, self.reversals_in_window),
+            (Field::CompetitorQuotes, self.competitor_quotes),
         ]
     }
 }
 
 /// The order [`JsonItem::values`] gives the fields in.
-const JSON_ORDER: [Field; 17] = [
+const JSON_ORDER: [Field; 22] = [
     Field::ProposedPrice,
     Field::CurrentPrice,
     Field::UnitCost,
@@ -791,6 +809,11 @@ const JSON_ORDER: [Field; 17] = [
     Field::CompetitorPrice,
     Field::Segment,
     Field::PinnedPrice,
+    Field::PriorLowPrice,
+    Field::PromoStartedAt,
+    Field::LastPromoEndedAt,
+    Field::ReversalsInWindow,
+    Field::CompetitorQuotes,
 ];
 
 /// Eight copies of byte `b`.
@@ -841,13 +864,13 @@ fn string_end(b: &[u8], start: usize) -> Option<usize> {
 /// as a byte range of `text` moved up by `at`; those ranges start and end
 /// at ASCII bytes, so at character boundaries. `out` is left partly
 /// written when the answer is `false`.
-fn scan_flat(text: &str, at: u32, out: &mut [Span; 18]) -> bool {
+fn scan_flat(text: &str, at: u32, out: &mut [Span; SLOTS]) -> bool {
     scan_flat_bytes(text.as_bytes(), at, out).is_some()
 }
 
 /// [`scan_flat`] on the line's bytes; `None` for `false`.
 #[inline(always)]
-fn scan_flat_bytes(b: &[u8], at: u32, out: &mut [Span; 18]) -> Option<()> {
+fn scan_flat_bytes(b: &[u8], at: u32, out: &mut [Span; SLOTS]) -> Option<()> {
     let ws = |i: &mut usize| {
         while matches!(b.get(*i), Some(b' ' | b'\t' | b'\n' | b'\r')) {
             *i += 1;
@@ -961,10 +984,13 @@ fn key_at(b: &[u8], i: usize) -> Option<(Field, usize)> {
         b'p' => keys!(
             b"proposed_price\"" => Field::ProposedPrice,
             b"pinned_price\"" => Field::PinnedPrice,
+            b"prior_low_price\"" => Field::PriorLowPrice,
+            b"promo_started_at\"" => Field::PromoStartedAt,
         ),
         b'c' => keys!(
             b"current_price\"" => Field::CurrentPrice,
             b"competitor_price\"" => Field::CompetitorPrice,
+            b"competitor_quotes\"" => Field::CompetitorQuotes,
             b"changes_in_window\"" => Field::ChangesInWindow,
             b"campaign\"" => Field::Campaign,
         ),
@@ -974,10 +1000,16 @@ fn key_at(b: &[u8], i: usize) -> Option<(Field, usize)> {
             b"min_price\"" => Field::MinPrice,
             b"map_price\"" => Field::MapPrice,
         ),
-        b'r' => keys!(b"reference_price\"" => Field::ReferencePrice),
+        b'r' => keys!(
+            b"reference_price\"" => Field::ReferencePrice,
+            b"reversals_in_window\"" => Field::ReversalsInWindow,
+        ),
         b'e' => keys!(b"expected_units\"" => Field::ExpectedUnits),
         b'n' => keys!(b"now\"" => Field::Now),
-        b'l' => keys!(b"last_change_at\"" => Field::LastChangeAt),
+        b'l' => keys!(
+            b"last_change_at\"" => Field::LastChangeAt,
+            b"last_promo_ended_at\"" => Field::LastPromoEndedAt,
+        ),
         b'w' => keys!(b"window_anchor_price\"" => Field::WindowAnchorPrice),
         b'b' => keys!(b"baseline_price\"" => Field::BaselinePrice),
         _ => None,
@@ -1063,7 +1095,7 @@ fn span_in(base: &[u8], text: &str) -> Span {
 /// The texts of a line being parsed: spans of the line, and texts that
 /// are not in it (appended to the row's buffer once the line is read).
 struct Found<'a> {
-    fields: [Span; 18],
+    fields: [Span; SLOTS],
     owned: Vec<(Field, String)>,
     base: &'a [u8],
 }
@@ -1101,7 +1133,7 @@ fn json_kind(text: &str) -> &'static str {
 fn parse_json_line(row: &mut JsonRow, fast: bool) {
     let JsonRow { buf, fields, error } = row;
     let mut found = Found {
-        fields: [None; 18],
+        fields: [None; SLOTS],
         owned: Vec::new(),
         base: buf,
     };
@@ -1162,7 +1194,7 @@ fn read_json_line(found: &mut Found<'_>, fast: bool) -> Result<(), RowError> {
             }
             return sku_present(found);
         }
-        found.fields = [None; 18];
+        found.fields = [None; SLOTS];
     }
     let parsed = match serde_json::from_str::<JsonItem<'_>>(text) {
         Ok(m) => m,
@@ -1426,7 +1458,7 @@ mod json_tests {
     fn common_lines_take_the_fast_reading() {
         let line = r#"{"sku":"SKU-1","proposed_price":"9.97","current_price":9.99,"now":"1795000000","campaign":null}"#;
         let scan = |line: &str| {
-            let mut v = [None; 18];
+            let mut v = [None; SLOTS];
             scan_flat(line, 0, &mut v).then_some(v)
         };
         let v = scan(line).unwrap();

@@ -1011,6 +1011,7 @@ mod tests {
                     },
                     needs_approval: rng.random(),
                     invalid_field: None,
+                    lawful_reference: None,
                 };
                 let len = rng.random_range(0..40);
                 // Mostly plain skus, some with bytes that need quotes.

@@ -33,6 +33,9 @@ impl Column<'_> {
     }
 }
 
+/// One slot per field code; `proposed_price` and `sku` are never filled.
+const SLOTS: usize = Field::ALL.len();
+
 /// A structure-of-arrays batch for columnar callers (Arrow, Polars,
 /// NumPy): one `&[i64]` per field, money in minor units of the policy
 /// currency, `campaign` as the raw [`CampaignId`](crate::CampaignId) value
@@ -67,7 +70,7 @@ impl Column<'_> {
 #[derive(Clone, Debug)]
 pub struct Columns<'a> {
     pub(crate) proposed: &'a [i64],
-    columns: [Option<Column<'a>>; 16],
+    columns: [Option<Column<'a>>; SLOTS],
     /// Per row, the digits beyond the minor unit of the row's money
     /// columns (see [`Columns::with_scales`]); `None`: whole minor units.
     pub(crate) scales: Option<&'a [u8]>,
@@ -111,7 +114,7 @@ impl<'a> Columns<'a> {
     pub fn new(proposed: &'a [i64]) -> Columns<'a> {
         Columns {
             proposed,
-            columns: [None; 16],
+            columns: [None; SLOTS],
             scales: None,
         }
     }
@@ -152,6 +155,9 @@ impl<'a> Columns<'a> {
                     needed,
                 });
             }
+        }
+        if matches!(field, Field::ProposedPrice | Field::Sku) {
+            return Err(ColumnsError::NotOptional(field));
         }
         let slot = self
             .columns
@@ -232,12 +238,12 @@ impl<'a> Columns<'a> {
     }
 
     /// The given columns, in field order, for the row loop.
-    pub(crate) fn given(&self) -> ([Column<'a>; 16], usize) {
+    pub(crate) fn given(&self) -> ([Column<'a>; SLOTS], usize) {
         let mut given = [Column {
             field: Field::ProposedPrice,
             values: &[],
             validity: None,
-        }; 16];
+        }; SLOTS];
         let mut n = 0;
         for (slot, col) in given.iter_mut().zip(self.columns.iter().flatten()) {
             *slot = *col;

@@ -74,6 +74,10 @@ pub enum Reason {
     /// The item's group ladder admits no price for every member together,
     /// so the whole group keeps its current prices.
     Ladder,
+    /// The market rules apply but too few trustworthy competitor quotes
+    /// back `competitor_price` (`market.min_quotes` with
+    /// `market.required`).
+    CompetitorQuality,
     /// Custom rule `i` of the list the item was evaluated with decided it.
     Custom(u8),
 }
@@ -92,6 +96,7 @@ impl Reason {
             Reason::Freeze => 68,
             Reason::Unbounded => 69,
             Reason::Ladder => 70,
+            Reason::CompetitorQuality => 71,
             Reason::Custom(i) => 100 + i as u32,
         }
     }
@@ -107,6 +112,7 @@ impl Reason {
             68 => Some(Reason::Freeze),
             69 => Some(Reason::Unbounded),
             70 => Some(Reason::Ladder),
+            71 => Some(Reason::CompetitorQuality),
             c if c >= 100 && c < 132 => Some(Reason::Custom((c - 100) as u8)),
             c if c >= 1 && c <= 63 => match Rule::from_code((c - 1) as u8) {
                 Some(r) => Some(Reason::Rule(r)),
@@ -128,6 +134,7 @@ impl Reason {
             Reason::Freeze => "freeze",
             Reason::Unbounded => "unbounded",
             Reason::Ladder => "ladder",
+            Reason::CompetitorQuality => "competitor_quality",
             Reason::Custom(_) => "custom",
         }
     }
@@ -146,6 +153,7 @@ impl Reason {
             Reason::Freeze,
             Reason::Unbounded,
             Reason::Ladder,
+            Reason::CompetitorQuality,
         ]
         .into_iter()
         .find(|r| r.name() == name)
@@ -194,6 +202,11 @@ pub struct Decision {
     pub needs_approval: bool,
     /// For `invalid_input`: the first offending field.
     pub invalid_field: Option<Field>,
+    /// For an item held by `prior_price`: the highest "was" price the
+    /// promotion may show (docs/spec.md §11.2), in minor units (rounded
+    /// down from finer digits, so it stays lawful); `None` otherwise, and
+    /// when `prior_low_price` is missing. 16 bytes of the decision.
+    pub lawful_reference: Option<i64>,
 }
 
 impl Decision {
@@ -213,6 +226,7 @@ impl Decision {
             spend_scale: 0,
             needs_approval: false,
             invalid_field: None,
+            lawful_reference: None,
         }
     }
 
@@ -246,6 +260,10 @@ impl Decision {
         self.price = m(self.price);
         self.lower = m(self.lower);
         self.upper = m(self.upper);
+        // Down, never up: a "was" price above the lawful one is the breach.
+        self.lawful_reference = self
+            .lawful_reference
+            .map(|v| crate::money::floor_to_minor(v, scale));
         if let Some(s) = self.promo_spend {
             let a = crate::money::Amount { units: s, scale }.reduced();
             self.promo_spend = Some(a.units);

@@ -11,7 +11,10 @@ use crate::item::{Field, Item};
 use crate::money::{
     ceil_money_to_tick, floor_money_to_tick, max_units, pow10_i64, wide_mul, MAX_MONEY, MAX_SCALE,
 };
-use crate::rules::{bounds, change, emergency, promotion, Class, ClassSet, Exact, Formulas, Rule};
+use crate::rules::market::{quote_gate, Quotes};
+use crate::rules::{
+    bounds, change, disclosure, emergency, promotion, Class, ClassSet, Exact, Formulas, Rule,
+};
 use crate::rules::{Bounds, NO_HI, NO_LO};
 pub use crate::rules::{Budget, CustomBound, CustomRule, CUSTOM_BASE, MAX_CUSTOM_RULES};
 use crate::tail::{self, Ends, Tail, TailRules};
@@ -54,6 +57,13 @@ fn quick_valid(item: &Item, max_money: i64) -> bool {
     ok &= opt_price(item.baseline_price());
     ok &= opt_price(item.competitor_price());
     ok &= opt_price(item.pinned_price());
+    if item.presence() & crate::item::HISTORY_BITS != 0 {
+        ok &= opt_price(item.prior_low_price());
+        ok &= opt_not_negative(item.promo_started_at());
+        ok &= opt_not_negative(item.last_promo_ended_at());
+        ok &= opt_not_negative(item.reversals_in_window());
+        ok &= opt_not_negative(item.competitor_quotes());
+    }
     ok
 }
 
@@ -113,6 +123,11 @@ fn validate_ordered(item: &Item, max_money: i64) -> Result<(), Field> {
     price(Field::BaselinePrice, item.baseline_price())?;
     price(Field::CompetitorPrice, item.competitor_price())?;
     price(Field::PinnedPrice, item.pinned_price())?;
+    price(Field::PriorLowPrice, item.prior_low_price())?;
+    not_negative(Field::PromoStartedAt, item.promo_started_at())?;
+    not_negative(Field::LastPromoEndedAt, item.last_promo_ended_at())?;
+    not_negative(Field::ReversalsInWindow, item.reversals_in_window())?;
+    not_negative(Field::CompetitorQuotes, item.competitor_quotes())?;
     Ok(())
 }
 
@@ -244,6 +259,33 @@ fn evaluate_at(
     let proposal = pinned.unwrap_or(item.proposed_price());
     let t = r.tick;
 
+    // The history rules (docs/spec.md §11). `prior_price` is hard: an
+    // unlawful "was" price keeps the live price, whatever else holds.
+    if let Some(lawful) = disclosure::held(r, item) {
+        // A whole-item hold: no interval, `violated` or `binding` (C7).
+        let mut d = Decision::hold_or_reject(current, Reason::Rule(Rule::PriorPrice));
+        d.lawful_reference = lawful;
+        return d;
+    }
+    // A pin bypasses the market class, so its gate too.
+    let quotes = if pinned.is_none() {
+        quote_gate(r, item)
+    } else {
+        Quotes::Trusted
+    };
+    if quotes == Quotes::Hold {
+        return Decision::hold_or_reject(current, Reason::CompetitorQuality);
+    }
+    // Too few quotes and not required: the market rules skip the item, as
+    // they skip one with no competitor price.
+    let untrusted;
+    let item = if quotes == Quotes::Skip {
+        untrusted = item.without(Field::CompetitorPrice);
+        &untrusted
+    } else {
+        item
+    };
+
     // Exact arithmetic holds every parameter: `None` cannot happen, and
     // would fail closed.
     let Some(formulas) = Formulas::<Exact>::new(r) else {
@@ -254,6 +296,11 @@ fn evaluate_at(
     emergency::apply(r, item, &mut b);
     formulas.collect(item, t, pinned.is_none(), &mut b);
     promotion::budget(item, budget, t, &mut b);
+    disclosure::no_deeper_cut(r, item, t, &mut b);
+    promotion::spell(r, item, t, &mut b);
+    if pinned.is_none() {
+        change::oscillation(r, item, &mut b);
+    }
     for (i, rule) in custom.iter().enumerate() {
         if pinned.is_some()
             && matches!(

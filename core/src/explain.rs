@@ -13,7 +13,7 @@ use crate::group::LadderNote;
 use crate::item::{Field, Item};
 use crate::money::{pow10_i64, snap_half_even, Amount, Currency};
 use crate::policy::Policy;
-use crate::rules::{bounds, Rule};
+use crate::rules::{bounds, disclosure, promotion, Rule};
 
 fn pct(r: Option<Ratio>) -> String {
     match r {
@@ -54,7 +54,15 @@ pub fn invalid_reason(field: Field, item: &Item) -> String {
         Field::ExpectedUnits if value < 1 => String::from("must be at least 1"),
         Field::ExpectedUnits if value > MAX_UNITS => format!("is more than {MAX_UNITS}"),
         Field::ExpectedUnits => String::from("times reference_price is beyond the supported range"),
-        Field::Now | Field::LastChangeAt | Field::ChangesInWindow if value < 0 => {
+        Field::Now
+        | Field::LastChangeAt
+        | Field::ChangesInWindow
+        | Field::PromoStartedAt
+        | Field::LastPromoEndedAt
+        | Field::ReversalsInWindow
+        | Field::CompetitorQuotes
+            if value < 0 =>
+        {
             String::from("must not be negative")
         }
         f if f.is_money() && f != Field::UnitCost && value <= 0 => {
@@ -275,6 +283,14 @@ impl Decision {
             Reason::Ladder => String::from(
                 "ladder (no set of prices satisfies the group's ladder, so the whole group keeps its prices)",
             ),
+            Reason::CompetitorQuality => {
+                let r = policy.rules_for(item.segment());
+                format!(
+                    "competitor_quality ({} competitor quotes, at least {} needed to trust competitor_price)",
+                    item.competitor_quotes().unwrap_or(0),
+                    r.min_quotes.unwrap_or(0)
+                )
+            }
         }
     }
 }
@@ -413,5 +429,57 @@ pub(crate) fn rule_detail(policy: &Policy, item: &Item, rule: Rule) -> String {
             pct(r.max_markup),
             mi(item.unit_cost())
         ),
+        Rule::PriorPrice => {
+            let days = r.prior_days.unwrap_or(0);
+            match (disclosure::held(r, item), item.prior_low_price()) {
+                (Some(_), None) => format!(
+                    "was {} and no prior_low_price to prove it is the {days}-day low",
+                    mi(item.reference_price())
+                ),
+                (Some(_), Some(low)) => format!(
+                    "was {} is above the {days}-day low {}; lawful reference {}",
+                    mi(item.reference_price()),
+                    mi(Some(low)),
+                    m(Some(crate::money::floor_to_minor(low, k)))
+                ),
+                (None, _) => format!(
+                    "was {} is above the price in force {p}: a deeper cut inside the running promotion would be a new reduction",
+                    mi(item.reference_price())
+                ),
+            }
+        }
+        Rule::PromoSpell => {
+            let day = promotion::DAY;
+            match (item.promo_started_at(), item.now(), item.last_promo_ended_at()) {
+                (None, _, _) => String::from(
+                    "no discount: no promo_started_at to prove the promotion is within its limits",
+                ),
+                (Some(_), None, _) if r.promo_max_days.is_some() => String::from(
+                    "no discount: no `now` to prove the promotion is within promotion.max_days",
+                ),
+                (Some(start), Some(now), _)
+                    if r.promo_max_days.is_some_and(|d| now - start > d * day) =>
+                {
+                    format!(
+                        "no discount: the promotion has run {} s, more than {} days",
+                        now - start,
+                        r.promo_max_days.unwrap_or(0)
+                    )
+                }
+                (Some(start), _, Some(end)) => format!(
+                    "no discount: the promotion began {} s after the previous one ended, under {} days",
+                    start - end,
+                    r.promo_min_days_between.unwrap_or(0)
+                ),
+                _ => String::from("no discount off reference"),
+            }
+        }
+        Rule::Oscillation => match item.reversals_in_window() {
+            Some(n) => format!(
+                "the price changed direction {n} times in the window, {} holds it",
+                r.max_reversals.unwrap_or(0)
+            ),
+            None => String::from("no reversals_in_window to prove the price is not oscillating"),
+        },
     }
 }

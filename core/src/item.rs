@@ -47,18 +47,31 @@ pub enum Field {
     ProposedPrice = 16,
     /// `sku` (the engine never sees it; named by edge parsers)
     Sku = 17,
+    /// `prior_low_price`: the lowest price in force in the disclosure
+    /// window before the current promotion began.
+    PriorLowPrice = 18,
+    /// `promo_started_at`: when the promotion in force began.
+    PromoStartedAt = 19,
+    /// `last_promo_ended_at`: when the previous promotion ended.
+    LastPromoEndedAt = 20,
+    /// `reversals_in_window`: direction flips of the price in the window.
+    ReversalsInWindow = 21,
+    /// `competitor_quotes`: competitor quotes kept for `competitor_price`.
+    CompetitorQuotes = 22,
     /// `group`: the group id a row belongs to (beside the item, docs/spec.md §10)
-    Group = 18,
+    Group = 23,
     /// `rank`: the row's place in its group's ladder
-    Rank = 19,
+    Rank = 24,
     /// `pack_size`: units in the row's pack
-    PackSize = 20,
+    PackSize = 25,
 }
 
 impl Field {
-    /// Every optional field, in bit order, then `proposed_price` and `sku`,
-    /// then the group fields (so `ALL[code]` is the field with that code).
-    pub const ALL: [Field; 21] = [
+    /// Every field in code order (`Field::ALL[i] as u8 == i`): the first
+    /// sixteen optional fields, `proposed_price`, `sku`, the history
+    /// summary fields (optional item fields), then the group fields (beside
+    /// the item).
+    pub const ALL: [Field; 26] = [
         Field::CurrentPrice,
         Field::UnitCost,
         Field::MinPrice,
@@ -77,9 +90,23 @@ impl Field {
         Field::PinnedPrice,
         Field::ProposedPrice,
         Field::Sku,
+        Field::PriorLowPrice,
+        Field::PromoStartedAt,
+        Field::LastPromoEndedAt,
+        Field::ReversalsInWindow,
+        Field::CompetitorQuotes,
         Field::Group,
         Field::Rank,
         Field::PackSize,
+    ];
+
+    /// The history summary fields (docs/spec.md §11), in code order.
+    pub const HISTORY: [Field; 5] = [
+        Field::PriorLowPrice,
+        Field::PromoStartedAt,
+        Field::LastPromoEndedAt,
+        Field::ReversalsInWindow,
+        Field::CompetitorQuotes,
     ];
 
     /// The fields that place a row in a group (docs/spec.md §10). They live
@@ -89,7 +116,7 @@ impl Field {
     /// Every field in docs/spec.md §3 table order: the order in which inputs are
     /// read and checked, so the first bad field named is the same in every
     /// interface.
-    pub const SPEC_ORDER: [Field; 18] = [
+    pub const SPEC_ORDER: [Field; 23] = [
         Field::Sku,
         Field::ProposedPrice,
         Field::CurrentPrice,
@@ -108,6 +135,11 @@ impl Field {
         Field::CompetitorPrice,
         Field::Segment,
         Field::PinnedPrice,
+        Field::PriorLowPrice,
+        Field::PromoStartedAt,
+        Field::LastPromoEndedAt,
+        Field::ReversalsInWindow,
+        Field::CompetitorQuotes,
     ];
 
     /// The docs/spec.md §3 name.
@@ -131,6 +163,11 @@ impl Field {
             Field::PinnedPrice => "pinned_price",
             Field::ProposedPrice => "proposed_price",
             Field::Sku => "sku",
+            Field::PriorLowPrice => "prior_low_price",
+            Field::PromoStartedAt => "promo_started_at",
+            Field::LastPromoEndedAt => "last_promo_ended_at",
+            Field::ReversalsInWindow => "reversals_in_window",
+            Field::CompetitorQuotes => "competitor_quotes",
             Field::Group => "group",
             Field::Rank => "rank",
             Field::PackSize => "pack_size",
@@ -157,6 +194,7 @@ impl Field {
                 | Field::CompetitorPrice
                 | Field::PinnedPrice
                 | Field::ProposedPrice
+                | Field::PriorLowPrice
         )
     }
 
@@ -177,8 +215,16 @@ impl Field {
     }
 }
 
-/// The presence bits of the sixteen optional fields.
+/// The presence bits of the sixteen optional fields [`Item::from_parts`]
+/// takes (the history fields are set one by one).
 const ALL_OPTIONAL: u32 = 0xFFFF;
+
+/// The presence bits of the history summary fields.
+pub(crate) const HISTORY_BITS: u32 = Field::PriorLowPrice.bit()
+    | Field::PromoStartedAt.bit()
+    | Field::LastPromoEndedAt.bit()
+    | Field::ReversalsInWindow.bit()
+    | Field::CompetitorQuotes.bit();
 
 impl fmt::Display for Field {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -232,6 +278,13 @@ pub struct Item {
     baseline_price: i64,
     competitor_price: i64,
     pinned_price: i64,
+    // The history summary (docs/spec.md §11): 40 bytes more per item
+    // (136 -> 176), still a multiple of 8.
+    prior_low_price: i64,
+    promo_started_at: i64,
+    last_promo_ended_at: i64,
+    reversals_in_window: i64,
+    competitor_quotes: i64,
 }
 
 macro_rules! optional_fields {
@@ -272,6 +325,11 @@ optional_fields! {
     baseline_price, with_baseline_price, BaselinePrice, "pre-emergency price for the emergency cap.";
     competitor_price, with_competitor_price, CompetitorPrice, "a reference competitor price.";
     pinned_price, with_pinned_price, PinnedPrice, "a merchandiser's manual price.";
+    prior_low_price, with_prior_low_price, PriorLowPrice, "the lowest price in force in the `prior_days` before the current promotion began (the lawful \"was\" price).";
+    promo_started_at, with_promo_started_at, PromoStartedAt, "when the promotion in force began, unix seconds.";
+    last_promo_ended_at, with_last_promo_ended_at, LastPromoEndedAt, "when the previous promotion ended, unix seconds.";
+    reversals_in_window, with_reversals_in_window, ReversalsInWindow, "times the price changed direction in the policy's window.";
+    competitor_quotes, with_competitor_quotes, CompetitorQuotes, "competitor quotes kept (fresh, not outliers) for `competitor_price`.";
 }
 
 impl Item {
@@ -337,6 +395,11 @@ impl Item {
             baseline_price: baseline_price & keep(present, Field::BaselinePrice),
             competitor_price: competitor_price & keep(present, Field::CompetitorPrice),
             pinned_price: pinned_price & keep(present, Field::PinnedPrice),
+            prior_low_price: 0,
+            promo_started_at: 0,
+            last_promo_ended_at: 0,
+            reversals_in_window: 0,
+            competitor_quotes: 0,
         }
     }
 
@@ -365,6 +428,11 @@ impl Item {
             baseline_price: 0,
             competitor_price: 0,
             pinned_price: 0,
+            prior_low_price: 0,
+            promo_started_at: 0,
+            last_promo_ended_at: 0,
+            reversals_in_window: 0,
+            competitor_quotes: 0,
         }
     }
 
@@ -441,6 +509,11 @@ impl Item {
             Field::BaselinePrice => self.baseline_price,
             Field::CompetitorPrice => self.competitor_price,
             Field::PinnedPrice => self.pinned_price,
+            Field::PriorLowPrice => self.prior_low_price,
+            Field::PromoStartedAt => self.promo_started_at,
+            Field::LastPromoEndedAt => self.last_promo_ended_at,
+            Field::ReversalsInWindow => self.reversals_in_window,
+            Field::CompetitorQuotes => self.competitor_quotes,
         }
     }
 
@@ -618,7 +691,37 @@ impl Item {
             ],
         );
         item.scale = self.scale;
+        // `from_parts` takes the sixteen first fields: the history ones
+        // are carried over here, zero when absent as there.
+        item = item.keep_history(&self, field, Field::PriorLowPrice);
+        item = item.keep_history(&self, field, Field::PromoStartedAt);
+        item = item.keep_history(&self, field, Field::LastPromoEndedAt);
+        item = item.keep_history(&self, field, Field::ReversalsInWindow);
+        item = item.keep_history(&self, field, Field::CompetitorQuotes);
         item
+    }
+
+    /// `from`'s history field `f` carried over, unless it is `dropped`.
+    const fn keep_history(self, from: &Item, dropped: Field, f: Field) -> Item {
+        if f as u8 != dropped as u8 && from.present & f.bit() != 0 {
+            self.with_raw(f, from.raw(f))
+        } else {
+            self
+        }
+    }
+
+    /// Sets a history field in a `const` context (see [`Item::without`]).
+    const fn with_raw(mut self, field: Field, value: i64) -> Item {
+        match field {
+            Field::PriorLowPrice => self.prior_low_price = value,
+            Field::PromoStartedAt => self.promo_started_at = value,
+            Field::LastPromoEndedAt => self.last_promo_ended_at = value,
+            Field::ReversalsInWindow => self.reversals_in_window = value,
+            Field::CompetitorQuotes => self.competitor_quotes = value,
+            _ => return self,
+        }
+        self.present |= field.bit();
+        self
     }
 
     /// Sets a numeric field by name-independent [`Field`]. `campaign` takes
@@ -657,6 +760,11 @@ impl Item {
             Field::BaselinePrice => &mut self.baseline_price,
             Field::CompetitorPrice => &mut self.competitor_price,
             Field::PinnedPrice => &mut self.pinned_price,
+            Field::PriorLowPrice => &mut self.prior_low_price,
+            Field::PromoStartedAt => &mut self.promo_started_at,
+            Field::LastPromoEndedAt => &mut self.last_promo_ended_at,
+            Field::ReversalsInWindow => &mut self.reversals_in_window,
+            Field::CompetitorQuotes => &mut self.competitor_quotes,
         };
         *slot = value;
         self.present |= field.bit();

@@ -418,7 +418,9 @@ impl Prepared {
             | (1 << Rule::MaxPrice as u8)
             | (1 << Rule::PriceEnding as u8)
             | (1 << Rule::MinChange as u8);
-        if r.freeze || r.rules().bits() & !KERNEL_RULES != 0 || r.tick <= 0 {
+        // The competitor quote gate is no rule of its own (it holds or
+        // skips the market rules): the general engine's too.
+        if r.freeze || r.rules().bits() & !KERNEL_RULES != 0 || r.tick <= 0 || r.quote_gate() {
             return None;
         }
         let t = r.tick;
@@ -506,7 +508,8 @@ impl Prepared {
             | Field::MinPrice.bit()
             | Field::MaxPrice.bit()
             | Field::MapPrice.bit()
-            | Field::BaselinePrice.bit();
+            | Field::BaselinePrice.bit()
+            | crate::item::HISTORY_BITS;
         if item.presence() & DIVERT != 0 || item.scale() != 0 || !self.valid_item(item) {
             return None;
         }
@@ -568,6 +571,12 @@ impl<'a> Kernel<'a> {
             Field::MapPrice,
             Field::BaselinePrice,
             Field::PinnedPrice,
+            // The history summary is the general engine's (docs/spec.md §11).
+            Field::PriorLowPrice,
+            Field::PromoStartedAt,
+            Field::LastPromoEndedAt,
+            Field::ReversalsInWindow,
+            Field::CompetitorQuotes,
         ] {
             if cols.column(f).is_some() {
                 return None;
@@ -1297,6 +1306,27 @@ mod tests {
         arb_policy_spec().prop_filter_map("refused", |mut s| {
             s.freeze = false;
             s.emergency = None;
+            // The history rules and the quote gate are the general engine's.
+            macro_rules! no_history {
+                ($t:expr) => {
+                    $t.disclosure = None;
+                    if let Some(p) = &mut $t.promotion {
+                        p.max_days = None;
+                        p.min_days_between = None;
+                    }
+                    if let Some(c) = &mut $t.change {
+                        c.max_reversals = None;
+                    }
+                    if let Some(m) = &mut $t.market {
+                        m.min_quotes = None;
+                        m.required = None;
+                    }
+                };
+            }
+            no_history!(s);
+            for seg in &mut s.segments {
+                no_history!(seg);
+            }
             Policy::from_spec(s).ok()
         })
     }

@@ -641,6 +641,7 @@ impl DecisionRows {
             spend_scale: 0,
             needs_approval: false,
             invalid_field: None,
+            lawful_reference: None,
         }
     }
 }

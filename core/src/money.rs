@@ -1060,6 +1060,15 @@ pub fn ceil_to_minor(value: i64, scale: u8) -> i64 {
     value.div_euclid(f) + i64::from(value.rem_euclid(f) != 0)
 }
 
+/// `value` in `10^-scale` minor units rounded down to whole minor units.
+#[inline]
+pub fn floor_to_minor(value: i64, scale: u8) -> i64 {
+    if scale == 0 {
+        return value;
+    }
+    value.div_euclid(pow10_i64(scale))
+}
+
 /// Snaps `value` minor units to the nearest multiple of `tick`, ties to the
 /// even multiple (docs/spec.md §2).
 #[inline]

@@ -225,6 +225,7 @@ pub(crate) fn finish(
         spend_scale: 0,
         needs_approval,
         invalid_field: None,
+        lawful_reference: None,
     }
 }
 

@@ -71,8 +71,8 @@ use crate::decision::{Decision, Outcome, Reason};
 use crate::item::{CampaignId, Field, Item};
 use crate::money::{pow10_i64, MAX_MONEY, MAX_SCALE};
 use crate::policy::spec::{
-    ApprovalSpec, BoundsSpec, BreakerSpec, ChangeSpec, Dec, EmergencySpec, EndingsSpec, MarginSpec,
-    MarketSpec, PromotionSpec, SegmentSpec,
+    ApprovalSpec, BoundsSpec, BreakerSpec, ChangeSpec, Dec, DisclosureSpec, EmergencySpec,
+    EndingsSpec, MarginSpec, MarketSpec, PromotionSpec, SegmentSpec,
 };
 use crate::policy::{Policy, PolicyError, PolicySpec};
 use crate::rules::{change, margin, market, promotion, Class, Factor, Rule};
@@ -267,16 +267,20 @@ fn arb_change(plan: CurrencyPlan) -> BoxedStrategy<ChangeSpec> {
             opt(0.3, arb_fraction(0, 1_000)),
             prop_oneof![20 => Just(true), 1 => Just(false)],
         ),
+        opt(0.15, (1_u64..6).boxed()),
     )
         .prop_map(
             |(
                 (max_increase, max_decrease, max_step),
                 (cooldown_secs, max_changes, window_increase, window_decrease, min_change, window),
+                max_reversals,
             )| {
                 // `window_secs` is required by the window rules; very rarely
                 // leave it out so the validation error path is exercised.
-                let needs_window =
-                    max_changes.is_some() || window_increase.is_some() || window_decrease.is_some();
+                let needs_window = max_changes.is_some()
+                    || max_reversals.is_some()
+                    || window_increase.is_some()
+                    || window_decrease.is_some();
                 ChangeSpec {
                     max_increase,
                     max_decrease,
@@ -287,6 +291,7 @@ fn arb_change(plan: CurrencyPlan) -> BoxedStrategy<ChangeSpec> {
                     window_increase,
                     window_decrease,
                     min_change,
+                    max_reversals,
                 }
             },
         )
@@ -319,11 +324,45 @@ fn arb_market() -> BoxedStrategy<MarketSpec> {
     (
         opt(0.7, arb_fraction(5_000, 12_000)),
         opt(0.7, arb_fraction(10_000, 30_000)),
+        opt(0.2, (1_u64..5).boxed()),
+        proptest::bool::weighted(0.5),
+        opt(0.1, (60_u64..100_000).boxed()),
+        opt(0.1, arb_fraction(0, 50_000)),
     )
-        .prop_map(|(min_index, max_index)| MarketSpec {
-            min_index,
-            max_index,
-        })
+        .prop_map(
+            |(min_index, max_index, min_quotes, required, max_quote_age_secs, outlier_mad)| {
+                MarketSpec {
+                    min_index,
+                    max_index,
+                    max_quote_age_secs,
+                    min_quotes,
+                    outlier_mad,
+                    // `required` needs `min_quotes`.
+                    required: min_quotes.map(|_| required),
+                }
+            },
+        )
+        .boxed()
+}
+
+/// `[disclosure]` and the promotion spell keys (docs/spec.md §11).
+fn arb_history() -> BoxedStrategy<(Option<DisclosureSpec>, Option<u64>, Option<u64>)> {
+    (
+        opt(
+            0.12,
+            (
+                opt(0.9, (1_u64..60).boxed()),
+                opt(0.5, any::<bool>().boxed()),
+            )
+                .prop_map(|(prior_days, progressive)| DisclosureSpec {
+                    prior_days,
+                    progressive,
+                })
+                .boxed(),
+        ),
+        opt(0.08, (1_u64..60).boxed()),
+        opt(0.08, (1_u64..60).boxed()),
+    )
         .boxed()
 }
 
@@ -353,23 +392,34 @@ fn arb_tables(plan: CurrencyPlan, p: f64) -> BoxedStrategy<SegmentSpec> {
         opt(p * 0.25, arb_fraction(0, 5_000)),
         opt(p * 0.5, arb_endings(plan)),
         opt(p * 0.4, arb_fraction(1, 5_000)),
+        arb_history(),
     )
         .prop_map(
-            |(bounds, margin, change, discount, market, cap, endings, approval)| SegmentSpec {
-                id: 0,
-                bounds,
-                margin,
-                change,
-                promotion: discount.map(|max_discount| PromotionSpec {
-                    max_discount,
-                    budgets: None,
-                }),
-                market,
-                emergency: cap.map(|cap| EmergencySpec { cap: Some(cap) }),
-                endings,
-                approval: approval.map(|a| ApprovalSpec {
-                    max_auto_change: Some(a),
-                }),
+            |(bounds, margin, change, discount, market, cap, endings, approval, history)| {
+                let (disclosure, max_days, min_days_between) = history;
+                let promotion = match (discount, max_days, min_days_between) {
+                    (None, None, None) => None,
+                    (discount, max_days, min_days_between) => Some(PromotionSpec {
+                        max_discount: discount.flatten(),
+                        budgets: None,
+                        max_days,
+                        min_days_between,
+                    }),
+                };
+                SegmentSpec {
+                    id: 0,
+                    bounds,
+                    margin,
+                    change,
+                    promotion,
+                    disclosure,
+                    market,
+                    emergency: cap.map(|cap| EmergencySpec { cap: Some(cap) }),
+                    endings,
+                    approval: approval.map(|a| ApprovalSpec {
+                        max_auto_change: Some(a),
+                    }),
+                }
             },
         )
         .boxed()
@@ -445,6 +495,7 @@ pub fn arb_policy_spec() -> impl Strategy<Value = PolicySpec> {
                         change: base.change,
                         promotion,
                         market: base.market,
+                        disclosure: base.disclosure,
                         emergency: base.emergency,
                         endings: base.endings,
                         breaker,
@@ -516,6 +567,11 @@ fn extreme_money() -> BoxedStrategy<i64> {
     .boxed()
 }
 
+/// History times and counts no summary can give.
+fn bad_history() -> BoxedStrategy<i64> {
+    proptest::sample::select(vec![-1, i64::MIN]).boxed()
+}
+
 /// `None` with weight `absent`, a normal value with weight `normal`, an
 /// extreme one with weight `extreme`.
 fn field(
@@ -577,8 +633,10 @@ pub fn arb_item(policy: &Policy) -> impl Strategy<Value = Item> {
 fn finer(item: Item, k: u8, extra: [Option<i64>; 12]) -> Item {
     let f = pow10_i64(k);
     let mut out = item.with_scale(k);
-    let money = Field::ALL.into_iter().filter(|g| g.is_money()).zip(extra);
-    for (g, low) in money {
+    let money = Field::ALL.into_iter().filter(|g| g.is_money()).enumerate();
+    for (i, g) in money {
+        // Every money field is rescaled; the first twelve get digits.
+        let low = extra.get(i).copied().flatten();
         let Some(v) = item.get(g) else { continue };
         let scaled = v.saturating_mul(f);
         let low = low.map_or(0, |d| d % f);
@@ -637,6 +695,15 @@ fn arb_minor_item(policy: &Policy) -> impl Strategy<Value = Item> {
                 field(6, 4, 0, near(c, 50, 150), extreme_money()),
                 field(23, 2, 0, near(c, 50, 150), extreme_money()),
             ),
+            // The history summary (docs/spec.md §11), mostly absent.
+            (
+                // (an invalid value rarely: one in 80 per field)
+                field(48, 31, 1, near(c, 60, 140), extreme_money()),
+                field(40, 39, 1, (NOW - 90 * 86_400..=NOW).boxed(), bad_history()),
+                field(48, 31, 1, (NOW - 200 * 86_400..=NOW).boxed(), bad_history()),
+                field(40, 39, 1, (0_i64..8).boxed(), bad_history()),
+                field(40, 39, 1, (0_i64..6).boxed(), bad_history()),
+            ),
             proptest::option::weighted(0.3, proptest::sample::select(campaigns)),
             proptest::option::weighted(0.4, proptest::sample::select(segments)),
             // which field (if any) gets an extreme value: one at a time
@@ -646,7 +713,7 @@ fn arb_minor_item(policy: &Policy) -> impl Strategy<Value = Item> {
             proptest::bool::weighted(0.3),
         )
             .prop_map(
-                move |(proposed, a, b, campaign, segment, which, extreme, cost_zero)| {
+                move |(proposed, a, b, h, campaign, segment, which, extreme, cost_zero)| {
                     let (current, cost, min, max, map, reference) = a;
                     let (units, now, last, changes, anchor, baseline, competitor, pinned) = b;
                     let cost = if cost_zero && cost.is_some() {
@@ -674,6 +741,18 @@ fn arb_minor_item(policy: &Policy) -> impl Strategy<Value = Item> {
                         slot.1 = Some(extreme);
                     }
                     let mut item = build_item(&fields, proposed);
+                    let (low, started, ended, reversals, quotes) = h;
+                    for (f, v) in [
+                        (Field::PriorLowPrice, low),
+                        (Field::PromoStartedAt, started),
+                        (Field::LastPromoEndedAt, ended),
+                        (Field::ReversalsInWindow, reversals),
+                        (Field::CompetitorQuotes, quotes),
+                    ] {
+                        if let Some(v) = v {
+                            item.set(f, v);
+                        }
+                    }
                     if let Some(id) = campaign {
                         item = item.with_campaign(CampaignId(id));
                     }
@@ -832,7 +911,13 @@ fn first_invalid(item: &Item, tick: i64) -> Option<Field> {
                         .reference_price()
                         .is_none_or(|r| i128::from(r) * i128::from(v) <= 1_i128 << 61)
             }
-            Field::Now | Field::LastChangeAt | Field::ChangesInWindow => v >= 0,
+            Field::Now
+            | Field::LastChangeAt
+            | Field::ChangesInWindow
+            | Field::PromoStartedAt
+            | Field::LastPromoEndedAt
+            | Field::ReversalsInWindow
+            | Field::CompetitorQuotes => v >= 0,
             Field::Campaign | Field::Segment | Field::Sku | Field::ProposedPrice => true,
             _ => price_ok(v),
         };
@@ -880,6 +965,17 @@ fn bounds(policy: &Policy, r: &CompiledRules, item: &Item) -> Vec<Bound> {
     if let Some(m) = item.map_price() {
         lower(Rule::Map, ceil_t(m.into(), 1, t));
     }
+    if let (Some(_), false, Some(_), Some(rp), Some(p)) = (
+        r.prior_days,
+        r.progressive,
+        item.promo_started_at(),
+        item.reference_price(),
+        item.current_price(),
+    ) {
+        if rp > p {
+            lower(Rule::PriorPrice, ceil_t(p.into(), 1, t));
+        }
+    }
     if let Some(c) = item.unit_cost().map(i128::from) {
         if let Some(m) = r.min_margin {
             lower(Rule::Margin, up_t(c, margin::margin_factor(m), t));
@@ -897,6 +993,11 @@ fn bounds(policy: &Policy, r: &CompiledRules, item: &Item) -> Vec<Bound> {
             Rule::MaxDiscount,
             up_t(rp, promotion::discount_factor(x), t),
         );
+    }
+    if let (Some(rp), true) = (promo, promotion::spell_broken(r, item)) {
+        if r.promo_max_days.is_some() || r.promo_min_days_between.is_some() {
+            lower(Rule::PromoSpell, ceil_t(rp, 1, t));
+        }
     }
     if let (Some(rp), Some(id), Some(u)) = (promo, item.campaign(), item.expected_units()) {
         if let Some(b) = policy
@@ -993,8 +1094,18 @@ fn bounds(policy: &Policy, r: &CompiledRules, item: &Item) -> Vec<Bound> {
                 });
             }
         }
+        if let Some(m) = r.max_reversals {
+            if item.reversals_in_window().is_none_or(|n| n >= m) {
+                out.push(Bound {
+                    rule: Rule::Oscillation,
+                    lo: Some(p),
+                    hi: Some(p),
+                });
+            }
+        }
     }
-    if let (Some(k), false) = (item.competitor_price().map(i128::from), pinned) {
+    let trusted = market::quote_gate(r, item) == market::Quotes::Trusted;
+    if let (Some(k), false, true) = (item.competitor_price().map(i128::from), pinned, trusted) {
         if let Some(x) = r.min_index {
             out.push(Bound {
                 rule: Rule::CompetitorFloor,

@@ -83,6 +83,135 @@ proptest! {
     }
 }
 
+/// Policies that always use the history rules (docs/spec.md §11.2), with
+/// items that mostly carry the summaries, so the rules decide often.
+fn history_policy_and_items() -> impl Strategy<Value = (Policy, Vec<Item>)> {
+    use priceguard::policy::spec::{ChangeSpec, DisclosureSpec, MarketSpec, PromotionSpec};
+    use priceguard::testkit::arb_policy_spec;
+    (
+        arb_policy_spec(),
+        (1_u64..40, any::<bool>(), 1_u64..30, 1_u64..60, 1_i64..5),
+        (1_u64..5, any::<bool>(), any::<bool>()),
+    )
+        .prop_filter_map(
+            "policy refused",
+            |(
+                mut spec,
+                (days, progressive, max_days, between, _),
+                (min_quotes, required, market),
+            )| {
+                spec.freeze = false;
+                let mut d = DisclosureSpec::default();
+                d.prior_days = Some(days);
+                d.progressive = Some(progressive);
+                spec.disclosure = Some(d);
+                let p = spec.promotion.get_or_insert_with(PromotionSpec::default);
+                p.max_days = Some(max_days);
+                p.min_days_between = Some(between);
+                let c = spec.change.get_or_insert_with(ChangeSpec::default);
+                c.max_reversals = Some(3);
+                c.window_secs = Some(604_800);
+                let m = spec.market.get_or_insert_with(MarketSpec::default);
+                if market && m.min_index.is_none() && m.max_index.is_none() {
+                    m.max_index = Some(rust_decimal::Decimal::new(12, 1).into());
+                }
+                m.min_quotes = Some(min_quotes);
+                m.required = Some(required);
+                Policy::from_spec(spec).ok()
+            },
+        )
+        .prop_flat_map(|p| {
+            let item = (
+                arb_item(&p),
+                (
+                    any::<bool>(),
+                    50_i64..150,
+                    0_i64..60,
+                    0_i64..90,
+                    0_i64..6,
+                    0_i64..5,
+                ),
+                proptest::bool::weighted(0.8),
+            )
+                .prop_map(
+                    |(item, (promo, low_pct, started, ended, rev, quotes), with)| {
+                        if item.scale() != 0 || !with {
+                            return item;
+                        }
+                        let now = 1_767_225_600;
+                        let p = item.current_price().unwrap_or(item.proposed_price()).max(1);
+                        let mut out = item
+                            .with_reversals_in_window(rev)
+                            .with_competitor_quotes(quotes)
+                            .with_now(now);
+                        if promo {
+                            let reference = item
+                                .reference_price()
+                                .unwrap_or(p.saturating_mul(5) / 4)
+                                .max(1);
+                            out = out
+                                .with_reference_price(reference)
+                                .with_prior_low_price(
+                                    (reference.saturating_mul(low_pct) / 100).max(1),
+                                )
+                                .with_promo_started_at(now - started * 86_400)
+                                .with_last_promo_ended_at(now - (started + ended) * 86_400);
+                        }
+                        out
+                    },
+                );
+            (Just(p), proptest::collection::vec(item, ITEMS))
+        })
+}
+
+proptest! {
+    #![proptest_config(config(600))]
+
+    /// The history rules, dense: engine == reference on every field
+    /// (`lawful_reference` too).
+    #[test]
+    fn history_rules_match_reference((policy, items) in history_policy_and_items()) {
+        for item in &items {
+            let engine = policy.evaluate(item);
+            let reference = reference::evaluate(&policy, item);
+            prop_assert!(engine == reference, "{}", describe(&policy, item, &engine, &reference));
+        }
+    }
+}
+
+/// The dense generator above is not vacuous: each history rule decides
+/// some items.
+#[test]
+fn history_generator_reaches_every_rule() {
+    use proptest::strategy::ValueTree;
+    let mut runner = proptest::test_runner::TestRunner::deterministic();
+    let strategy = history_policy_and_items();
+    let mut seen = std::collections::BTreeMap::<&str, usize>::new();
+    for _ in 0..300 {
+        let (policy, items) = strategy.new_tree(&mut runner).unwrap().current();
+        for item in &items {
+            let d = policy.evaluate(item);
+            *seen.entry(d.reason.name()).or_default() += 1;
+            if d.lawful_reference.is_some() {
+                *seen.entry("lawful_reference").or_default() += 1;
+            }
+            if d.binding.contains(Rule::PromoSpell) {
+                *seen.entry("promo_spell binding").or_default() += 1;
+            }
+        }
+    }
+    eprintln!("{seen:?}");
+    for key in [
+        "prior_price",
+        "lawful_reference",
+        "promo_spell binding",
+        "oscillation",
+        "competitor_quality",
+    ] {
+        assert!(seen.get(key).copied().unwrap_or(0) >= 10, "{key}: {seen:?}");
+    }
+}
+
 /// The engine and the reference agree on one fixed case.
 fn agree(policy_toml: &str, item: Item) {
     let policy = Policy::from_toml_str(policy_toml).unwrap();

@@ -33,7 +33,7 @@ fn config(cases: u32) -> Config {
 }
 
 /// The money fields of an item, the proposal first.
-const MONEY: [Field; 11] = [
+const MONEY: [Field; 12] = [
     Field::ProposedPrice,
     Field::CurrentPrice,
     Field::UnitCost,
@@ -45,6 +45,7 @@ const MONEY: [Field; 11] = [
     Field::BaselinePrice,
     Field::CompetitorPrice,
     Field::PinnedPrice,
+    Field::PriorLowPrice,
 ];
 
 /// How far any rule of `policy` (any segment) can carry a money value:
@@ -113,7 +114,7 @@ fn fitting_scale(item: &Item, want: u8, (factor, add): (f64, i64)) -> u8 {
 /// multiple of the tick, where the snap is a tie, or, rarely, a value
 /// just out of range at that scale (zero, one unit below zero, one unit
 /// above 10^15 minor units), which makes the item `invalid_input`.
-fn refine(item: &Item, scale: u8, tick: i64, seeds: &[u64; 11]) -> Item {
+fn refine(item: &Item, scale: u8, tick: i64, seeds: &[u64; 12]) -> Item {
     let f = 10_i64.pow(u32::from(scale));
     let mut out = item.with_scale(scale);
     for (field, seed) in MONEY.iter().zip(seeds) {
@@ -152,7 +153,7 @@ fn policy_and_fine_items(n: std::ops::Range<usize>) -> impl Strategy<Value = (Po
         let fine = (
             arb_item(&p),
             0..=MAX_SCALE,
-            proptest::array::uniform11(any::<u64>()),
+            proptest::array::uniform12(any::<u64>()),
         )
             .prop_map(move |(item, want, seeds)| {
                 let scale = fitting_scale(&item, want, reach);

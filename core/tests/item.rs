@@ -41,8 +41,19 @@ fn an_item_without_a_field_equals_one_never_given_it() {
         );
         checked += 1;
     }
-    assert_eq!(checked, 16);
+    assert_eq!(checked, Field::ALL.len() - 2);
     // The proposal is not optional: `without` leaves it alone.
     let item = Item::new(1249);
     assert_eq!(item.without(Field::ProposedPrice), item);
+}
+
+/// Batches stream items through the cache, so their size is watched: 136
+/// bytes before the history summary's five 64-bit fields (docs/spec.md
+/// §11.1), 176 with them, a multiple of 8 so arrays of items stay aligned.
+/// A decision grows by `lawful_reference` (an `Option<i64>`): 96 -> 112.
+#[test]
+fn item_and_decision_sizes() {
+    assert_eq!(Item::SIZE, 176);
+    assert_eq!(Item::SIZE % 8, 0);
+    assert_eq!(std::mem::size_of::<priceguard::Decision>(), 112);
 }

@@ -393,4 +393,117 @@ fn ladder_table_errors_name_the_key() {
         "{LADDER_BASE}[[segments]]\nid = 1\nladder = {{ min_gap = \"0.1\" }}\n"
     ));
     assert!(e.message.contains("unknown field `ladder`"), "{e}");
+/// The history keys (docs/spec.md §8.1, §11.2): each bad value is refused
+/// naming its key, and the cross-key checks name the key that needs the
+/// other.
+#[test]
+fn history_keys_are_validated() {
+    let cases: [(&str, &str, &str); 8] = [
+        (
+            "[disclosure]\nprior_days = 0\n",
+            "disclosure.prior_days",
+            "0 is not above 0",
+        ),
+        (
+            "[disclosure]\nprior_days = 4000\n",
+            "disclosure.prior_days",
+            "4000 is above 3660 days (ten years)",
+        ),
+        (
+            "[promotion]\nmax_days = 0\n",
+            "promotion.max_days",
+            "0 is not above 0",
+        ),
+        (
+            "[promotion]\nmin_days_between = 0\n",
+            "promotion.min_days_between",
+            "0 is not above 0",
+        ),
+        (
+            "[change]\nmax_reversals = 0\nwindow_secs = 3600\n",
+            "change.max_reversals",
+            "0 is not above 0",
+        ),
+        (
+            "[market]\nmin_quotes = 0\n",
+            "market.min_quotes",
+            "0 is not above 0",
+        ),
+        (
+            "[market]\nmax_quote_age_secs = 0\n",
+            "market.max_quote_age_secs",
+            "0 is not above 0",
+        ),
+        (
+            "[market]\noutlier_mad = \"-1\"\n",
+            "market.outlier_mad",
+            "-1 is negative",
+        ),
+    ];
+    for (tail, path, message) in cases {
+        let e = err_toml(&format!("{MIN}{tail}"));
+        assert_eq!(
+            (e.path.as_str(), e.message.as_str()),
+            (path, message),
+            "{tail}"
+        );
+    }
+    let e = err_toml(&format!("{MIN}[change]\nmax_reversals = 3\n"));
+    assert_eq!(e.path, "change.max_reversals");
+    assert!(e.message.starts_with("needs change.window_secs"), "{e}");
+    let e = err_toml(&format!("{MIN}[market]\nrequired = true\n"));
+    assert_eq!(e.path, "market.required");
+    assert!(e.message.starts_with("needs market.min_quotes"), "{e}");
+    let e = err_toml(&format!("{MIN}[disclosure]\nprior_days = 30\nwas = 1\n"));
+    assert!(e.path.starts_with("disclosure"), "{e}");
+}
+
+/// The history keys compile to the rules they switch on, from TOML and
+/// JSON alike, and change the policy hash only when set: a policy without
+/// them keeps the hash it had before they existed.
+#[test]
+fn history_keys_compile_and_hash() {
+    let plain = Policy::from_toml_str(MIN).unwrap();
+    let text = format!(
+        "{MIN}[disclosure]\nprior_days = 30\nprogressive = true\n\
+         [promotion]\nmax_days = 14\nmin_days_between = 30\n\
+         [change]\nmax_reversals = 3\nwindow_secs = 604800\n\
+         [market]\nmin_index = \"0.9\"\nmax_quote_age_secs = 86400\nmin_quotes = 3\noutlier_mad = \"3\"\nrequired = true\n"
+    );
+    let p = Policy::from_toml_str(&text).unwrap();
+    let r = p.rules_for(None);
+    assert_eq!(r.prior_days, Some(30));
+    assert!(r.progressive);
+    assert_eq!(
+        (r.promo_max_days, r.promo_min_days_between),
+        (Some(14), Some(30))
+    );
+    assert_eq!(r.max_reversals, Some(3));
+    assert_eq!(
+        (r.max_quote_age_secs, r.min_quotes),
+        (Some(86_400), Some(3))
+    );
+    assert_eq!(r.outlier_mad.map(|k| (k.num, k.den)), Some((3, 1)));
+    assert!(r.market_required && r.quote_gate());
+    let names: Vec<&str> = r.rules().iter().map(|x| x.name()).collect();
+    for rule in ["prior_price", "promo_spell", "oscillation"] {
+        assert!(names.contains(&rule), "{rule} in {names:?}");
+    }
+    let json = r#"{"name":"t","currency":"USD","bounds":{"min_price":"1","max_price":"100"},
+        "disclosure":{"prior_days":30,"progressive":true},
+        "promotion":{"max_days":14,"min_days_between":30},
+        "change":{"max_reversals":3,"window_secs":604800},
+        "market":{"min_index":"0.9","max_quote_age_secs":86400,"min_quotes":3,"outlier_mad":3,"required":true}}"#;
+    let j = Policy::from_json_str(json).unwrap();
+    assert_eq!(j.rules_for(None), r);
+    assert_eq!(j.content_hash(), p.content_hash());
+    assert_ne!(p.content_hash(), plain.content_hash());
+    // `progressive = false` is the default: written or not, one hash.
+    let off = Policy::from_toml_str(&format!("{MIN}[disclosure]\nprior_days = 30\n")).unwrap();
+    let off_written = Policy::from_toml_str(&format!(
+        "{MIN}[disclosure]\nprior_days = 30\nprogressive = false\n"
+    ))
+    .unwrap();
+    assert_eq!(off.content_hash(), off_written.content_hash());
+    assert_ne!(off.content_hash(), plain.content_hash());
 }

@@ -40,9 +40,16 @@ fn vectors_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/vectors")
 }
 
+/// Every vector file: `tests/vectors/*.json`, then the history rules'
+/// `tests/vectors/history/*.json` (docs/spec.md §11).
 fn vector_files() -> Vec<PathBuf> {
-    let dir = vectors_dir();
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+    let mut files = json_files(&vectors_dir());
+    files.extend(json_files(&vectors_dir().join("history")));
+    files
+}
+
+fn json_files(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
         .unwrap_or_else(|e| panic!("cannot read `{}`: {e}", dir.display()))
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|x| x == "json"))
@@ -260,6 +267,7 @@ fn actual_fields(policy: &Policy, d: &Decision) -> serde_json::Map<String, Value
     m.insert("reason".into(), Value::String(d.reason.name().to_owned()));
     m.insert("unmet".into(), rules(d.unmet));
     m.insert("needs_approval".into(), Value::Bool(d.needs_approval));
+    m.insert("lawful_reference".into(), money(policy, d.lawful_reference));
     m.insert(
         "invalid_field".into(),
         d.invalid_field
@@ -347,6 +355,7 @@ fn compare(
             (Some(v), _) => v.clone(),
             (None, "unmet") => Value::Array(vec![]),
             (None, "needs_approval") => Value::Bool(false),
+            (None, "lawful_reference") => Value::Null,
             (None, _) => continue, // invalid_field, explain: checked only when present
         };
         if &want != got {

@@ -20,6 +20,7 @@ fn reason_cstr(r: Reason) -> Option<&'static CStr> {
         Reason::Freeze => c"freeze",
         Reason::Unbounded => c"unbounded",
         Reason::Ladder => c"ladder",
+        Reason::CompetitorQuality => c"competitor_quality",
         Reason::Custom(_) => c"custom",
         _ => return None,
     })
@@ -65,6 +66,11 @@ fn field_cstr(f: Field) -> Option<&'static CStr> {
         Field::PinnedPrice => c"pinned_price",
         Field::ProposedPrice => c"proposed_price",
         Field::Sku => c"sku",
+        Field::PriorLowPrice => c"prior_low_price",
+        Field::PromoStartedAt => c"promo_started_at",
+        Field::LastPromoEndedAt => c"last_promo_ended_at",
+        Field::ReversalsInWindow => c"reversals_in_window",
+        Field::CompetitorQuotes => c"competitor_quotes",
         Field::Group => c"group",
         Field::Rank => c"rank",
         Field::PackSize => c"pack_size",
@@ -159,6 +165,6 @@ mod tests {
         for f in Field::ALL {
             assert_eq!(s(priceguard_field_name(f as u32)), Some(f.name()));
         }
-        assert_eq!(s(priceguard_field_name(21)), None);
+        assert_eq!(s(priceguard_field_name(Field::ALL.len() as u32)), None);
     }
 }

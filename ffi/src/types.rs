@@ -147,6 +147,14 @@ pub enum priceguard_rule {
     LadderMaxGap = 24,
     /// `unit_price` (group).
     UnitPrice = 25,
+    /// `prior_price` (hard): a promotion's "was" price above the lowest
+    /// price of the disclosure window.
+    PriorPrice = 26,
+    /// `promo_spell` (financial): a promotion too long or too soon after
+    /// the last: no discount.
+    PromoSpell = 27,
+    /// `oscillation` (stability): a price that keeps changing direction.
+    Oscillation = 28,
 }
 
 /// The primary reason of a decision (`priceguard_decision.reason`): 0 for
@@ -208,6 +216,12 @@ pub enum priceguard_reason {
     LadderMaxGap = 25,
     /// Rule `unit_price`.
     UnitPrice = 26,
+    /// Rule `prior_price`.
+    PriorPrice = 27,
+    /// Rule `promo_spell`.
+    PromoSpell = 28,
+    /// Rule `oscillation`.
+    Oscillation = 29,
     /// `infeasible`: the hard class alone admits no price.
     Infeasible = 64,
     /// `missing_cost`: a cost rule applies but the item has no `unit_cost`.
@@ -222,6 +236,9 @@ pub enum priceguard_reason {
     Unbounded = 69,
     /// `ladder`: the item's group ladder admits no prices; the group is held.
     Ladder = 70,
+    /// `competitor_quality`: too few trustworthy competitor quotes back
+    /// `competitor_price` and the policy requires them.
+    CompetitorQuality = 71,
 }
 
 /// An item field (`priceguard_decision.invalid_field`); for the optional
@@ -265,12 +282,22 @@ pub enum priceguard_field {
     ProposedPrice = 16,
     /// `sku` (never in `priceguard_item`; named by callers' parsers)
     Sku = 17,
+    /// `prior_low_price` (history summary; not yet in `priceguard_item`)
+    PriorLowPrice = 18,
+    /// `promo_started_at` (history summary; not yet in `priceguard_item`)
+    PromoStartedAt = 19,
+    /// `last_promo_ended_at` (history summary; not yet in `priceguard_item`)
+    LastPromoEndedAt = 20,
+    /// `reversals_in_window` (history summary; not yet in `priceguard_item`)
+    ReversalsInWindow = 21,
+    /// `competitor_quotes` (history summary; not yet in `priceguard_item`)
+    CompetitorQuotes = 22,
     /// `group` (beside the item, for the group pass)
-    Group = 18,
+    Group = 23,
     /// `rank` (beside the item, for the group pass)
-    Rank = 19,
+    Rank = 24,
     /// `pack_size` (beside the item, for the group pass)
-    PackSize = 20,
+    PackSize = 25,
 }
 
 /// One proposal with its context. Money is `int64_t` minor units of the
@@ -625,6 +652,8 @@ pub(crate) fn to_decision(c: &priceguard_decision) -> Result<Decision, priceguar
         spend_scale: 0,
         needs_approval: c.needs_approval,
         invalid_field,
+        // The C decision does not carry it yet (interface work).
+        lawful_reference: None,
     })
 }
 
@@ -672,6 +701,9 @@ pub(crate) const RULES: [(priceguard_rule, Rule); 26] = [
     (priceguard_rule::LadderGap, Rule::LadderGap),
     (priceguard_rule::LadderMaxGap, Rule::LadderMaxGap),
     (priceguard_rule::UnitPrice, Rule::UnitPrice),
+    (priceguard_rule::PriorPrice, Rule::PriorPrice),
+    (priceguard_rule::PromoSpell, Rule::PromoSpell),
+    (priceguard_rule::Oscillation, Rule::Oscillation),
 ];
 
 /// The core class of each C class code.
@@ -711,6 +743,22 @@ mod tests {
             (priceguard_reason::Pinned, Reason::Rule(Rule::Pinned)),
             (priceguard_reason::MaxMarkup, Reason::Rule(Rule::MaxMarkup)),
             (priceguard_reason::MinPrice, Reason::Rule(Rule::MinPrice)),
+            (
+                priceguard_reason::PriorPrice,
+                Reason::Rule(Rule::PriorPrice),
+            ),
+            (
+                priceguard_reason::PromoSpell,
+                Reason::Rule(Rule::PromoSpell),
+            ),
+            (
+                priceguard_reason::Oscillation,
+                Reason::Rule(Rule::Oscillation),
+            ),
+            (
+                priceguard_reason::CompetitorQuality,
+                Reason::CompetitorQuality,
+            ),
         ];
         for (c, r) in others {
             assert_eq!(c as u32, r.code());
@@ -926,7 +974,7 @@ mod tests {
         );
         assert_eq!(
             to_decision(&priceguard_decision {
-                invalid_field: 21,
+                invalid_field: Field::ALL.len() as u32,
                 ..c
             }),
             Err(priceguard_result::InvalidArgument)

@@ -92,6 +92,10 @@ class Decision:
     @property
     def invalid_field(self) -> Optional[str]: ...
     @property
+    def lawful_reference(self) -> Optional[Decimal]:
+        """For a `prior_price` hold: the highest lawful "was" price."""
+        ...
+    @property
     def sku(self) -> Any: ...
     def explain(self) -> str:
         """One sentence: what happened and why, naming the proposal as given

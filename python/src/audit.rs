@@ -379,6 +379,8 @@ pub fn _audit_append_batch(
             invalid_field: usize::try_from(f)
                 .ok()
                 .and_then(|f| Field::ALL.get(f).copied()),
+            // Not a column of the audit frame (interface work).
+            lawful_reference: None,
         };
         if let Some(&(units, scale)) = fine.get(&i) {
             d.promo_spend = Some(units);

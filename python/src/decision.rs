@@ -119,6 +119,13 @@ impl Decision {
         self.decision.invalid_field.map(priceguard::Field::name)
     }
 
+    /// For an item held by `prior_price`: the highest "was" price the
+    /// promotion may show (docs/spec.md §11.2); `None` otherwise.
+    #[getter]
+    fn lawful_reference<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.money(py, self.decision.lawful_reference)
+    }
+
     /// The item's `sku`, echoed back (`None` when the item had none).
     #[getter]
     fn sku(&self, py: Python<'_>) -> Option<Py<PyAny>> {

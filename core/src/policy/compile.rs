@@ -111,6 +111,33 @@ fn secs(path: &str, v: u64) -> Result<i64, PolicyError> {
     i64::try_from(v).map_err(|_| PolicyError::new(path, format!("{v} is too large")))
 }
 
+/// Most days `disclosure.prior_days` and the promotion keys accept: ten
+/// years, as [`MAX_SECS`].
+const MAX_DAYS: u64 = 10 * 366;
+
+/// A whole number of days, above 0 unless `zero` is allowed.
+fn days(path: &str, v: u64, zero: bool) -> Result<i64, PolicyError> {
+    if v == 0 && !zero {
+        return Err(PolicyError::new(path, "0 is not above 0"));
+    }
+    if v > MAX_DAYS {
+        return Err(PolicyError::new(
+            path,
+            format!("{v} is above {MAX_DAYS} days (ten years)"),
+        ));
+    }
+    i64::try_from(v).map_err(|_| PolicyError::new(path, format!("{v} is too large")))
+}
+
+/// A count that switches a rule on: at least 1 (a count of 0 would hold or
+/// gate every item).
+fn count(path: &str, v: u64) -> Result<i64, PolicyError> {
+    if v == 0 {
+        return Err(PolicyError::new(path, "0 is not above 0"));
+    }
+    i64::try_from(v).map_err(|_| PolicyError::new(path, format!("{v} is too large")))
+}
+
 /// Applies one set of rule tables (the policy's, or a segment's overrides)
 /// on top of `rules`, key by key.
 fn apply_tables(
@@ -205,6 +232,17 @@ fn apply_tables(
                 false,
             )?);
         }
+        if let Some(v) = c.max_reversals {
+            rules.max_reversals = Some(count(&p("change.max_reversals"), v)?);
+        }
+    }
+    if let Some(d) = &t.disclosure {
+        if let Some(v) = d.prior_days {
+            rules.prior_days = Some(days(&p("disclosure.prior_days"), v, false)?);
+        }
+        if let Some(v) = d.progressive {
+            rules.progressive = v;
+        }
     }
     if let Some(pr) = &t.promotion {
         if let Some(v) = pr.max_discount {
@@ -215,6 +253,12 @@ fn apply_tables(
                 false,
             )?);
         }
+        if let Some(v) = pr.max_days {
+            rules.promo_max_days = Some(days(&p("promotion.max_days"), v, false)?);
+        }
+        if let Some(v) = pr.min_days_between {
+            rules.promo_min_days_between = Some(days(&p("promotion.min_days_between"), v, false)?);
+        }
     }
     if let Some(m) = &t.market {
         if let Some(v) = m.min_index {
@@ -222,6 +266,25 @@ fn apply_tables(
         }
         if let Some(v) = m.max_index {
             rules.max_index = Some(fraction(&p("market.max_index"), v, Upper::Factor, true)?);
+        }
+        if let Some(v) = m.max_quote_age_secs {
+            if v == 0 {
+                return Err(PolicyError::new(
+                    p("market.max_quote_age_secs"),
+                    "0 is not above 0",
+                ));
+            }
+            rules.max_quote_age_secs = Some(secs(&p("market.max_quote_age_secs"), v)?);
+        }
+        if let Some(v) = m.min_quotes {
+            rules.min_quotes = Some(count(&p("market.min_quotes"), v)?);
+        }
+        if let Some(v) = m.outlier_mad {
+            let k = fraction(&p("market.outlier_mad"), v, Upper::Factor, false)?;
+            rules.outlier_mad = Some(k);
+        }
+        if let Some(v) = m.required {
+            rules.market_required = v;
         }
     }
     if let Some(e) = &t.emergency {
@@ -391,6 +454,7 @@ fn check_merged(
     if window_secs.is_none() {
         for (key, on) in [
             ("change.max_changes", r.max_changes.is_some()),
+            ("change.max_reversals", r.max_reversals.is_some()),
             ("change.window_increase", r.window_increase.is_some()),
             ("change.window_decrease", r.window_decrease.is_some()),
         ] {
@@ -401,6 +465,12 @@ fn check_merged(
                 ));
             }
         }
+    }
+    if r.market_required && r.min_quotes.is_none() {
+        return Err(PolicyError::new(
+            p("market.required"),
+            "needs market.min_quotes, the fewest quotes the market rules trust",
+        ));
     }
     if !r.allow_unbounded {
         // `max_markup` needs a cost too, but it is a cap, not a floor.
@@ -475,6 +545,7 @@ fn base_tables(spec: &PolicySpec) -> SegmentSpec {
         change: spec.change.clone(),
         promotion: spec.promotion.clone(),
         market: spec.market.clone(),
+        disclosure: spec.disclosure.clone(),
         emergency: spec.emergency.clone(),
         endings: spec.endings.clone(),
         approval: spec.approval.clone(),

@@ -97,6 +97,15 @@ impl Canon {
             max_index,
             endings,
             max_auto_change,
+            prior_days,
+            progressive,
+            promo_max_days,
+            promo_min_days_between,
+            max_reversals,
+            max_quote_age_secs,
+            min_quotes,
+            outlier_mad,
+            market_required,
         } = *r;
         self.i64(tick);
         for c in priority {
@@ -134,6 +143,32 @@ impl Canon {
         if let Some(k) = max_markup {
             self.str("margin.max_markup");
             self.ratio(k);
+        }
+        for (name, v) in [
+            ("disclosure.prior_days", prior_days),
+            ("promotion.max_days", promo_max_days),
+            ("promotion.min_days_between", promo_min_days_between),
+            ("change.max_reversals", max_reversals),
+            ("market.max_quote_age_secs", max_quote_age_secs),
+            ("market.min_quotes", min_quotes),
+        ] {
+            if let Some(v) = v {
+                self.str(name);
+                self.i64(v);
+            }
+        }
+        if let Some(k) = outlier_mad {
+            self.str("market.outlier_mad");
+            self.ratio(k);
+        }
+        for (name, on) in [
+            ("disclosure.progressive", progressive),
+            ("market.required", market_required),
+        ] {
+            if on {
+                self.str(name);
+                self.bool(on);
+            }
         }
     }
 }

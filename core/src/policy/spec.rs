@@ -140,6 +140,12 @@ pub struct ChangeSpec {
         serde(default, skip_serializing_if = "Option::is_none")
     )]
     pub min_change: Option<Dec>,
+    /// Direction reversals in the window that hold the item (`oscillation`).
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
+    pub max_reversals: Option<u64>,
 }
 
 /// `[promotion]`
@@ -160,6 +166,18 @@ pub struct PromotionSpec {
         serde(default, skip_serializing_if = "Option::is_none")
     )]
     pub budgets: Option<BTreeMap<String, Dec>>,
+    /// Longest a promotion may discount, days (`promo_spell`).
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
+    pub max_days: Option<u64>,
+    /// Shortest pause between promotions, days (`promo_spell`).
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
+    pub min_days_between: Option<u64>,
 }
 
 /// `[market]`
@@ -180,6 +198,50 @@ pub struct MarketSpec {
         serde(default, skip_serializing_if = "Option::is_none")
     )]
     pub max_index: Option<Dec>,
+    /// Oldest competitor quote the summariser keeps, seconds.
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
+    pub max_quote_age_secs: Option<u64>,
+    /// Fewest kept quotes that make `competitor_price` trusted.
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
+    pub min_quotes: Option<u64>,
+    /// Quotes further than this many median absolute deviations from the median are dropped.
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
+    pub outlier_mad: Option<Dec>,
+    /// Too few quotes hold the item (`competitor_quality`) instead of skipping the market rules.
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
+    pub required: Option<bool>,
+}
+
+/// `[disclosure]`: announced reductions (docs/spec.md §11.2).
+#[derive(Clone, Debug, Default, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Deserialize, serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
+#[non_exhaustive]
+pub struct DisclosureSpec {
+    /// Days before a promotion whose lowest price is the lawful reference (`prior_price`).
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
+    pub prior_days: Option<u64>,
+    /// A deeper cut inside a running promotion keeps the reference from before it began.
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
+    pub progressive: Option<bool>,
 }
 
 /// `[emergency]`
@@ -317,6 +379,12 @@ pub struct SegmentSpec {
         serde(default, skip_serializing_if = "Option::is_none")
     )]
     pub market: Option<MarketSpec>,
+    /// Overrides of `[disclosure]`.
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
+    pub disclosure: Option<DisclosureSpec>,
     /// Overrides of `[emergency]`.
     #[cfg_attr(
         feature = "serde",
@@ -405,6 +473,12 @@ pub struct PolicySpec {
         serde(default, skip_serializing_if = "Option::is_none")
     )]
     pub market: Option<MarketSpec>,
+    /// `[disclosure]`
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
+    pub disclosure: Option<DisclosureSpec>,
     /// `[emergency]`
     #[cfg_attr(
         feature = "serde",

@@ -1,6 +1,6 @@
 //! Stability rules: change-rate limits and holds against the current price.
 
-use crate::item::Field;
+use crate::item::{Field, Item};
 use crate::rules::params::{CompiledRules, Ratio};
 use crate::rules::{offset, offset_ceil, offset_floor, scale, BoundSink, Factor, Row, Rule, Scale};
 
@@ -17,9 +17,13 @@ pub(crate) fn decrease_factor(down: Ratio) -> Factor {
     Factor::minus(down.num, down.den)
 }
 
+/// The holds every evaluator computes (see [`Change::collect`]).
+const COMMON_HOLDS: u64 = (1 << Rule::Cooldown as u8) | (1 << Rule::MaxChanges as u8);
+
 /// The rules that hold an item at its live price (the bound [P, P]). When
 /// more than one holds it, the decision names the lowest code.
-pub(crate) const HOLDS: u64 = (1 << Rule::Cooldown as u8) | (1 << Rule::MaxChanges as u8);
+/// `oscillation` is the general engine's alone (see [`oscillation`]).
+pub(crate) const HOLDS: u64 = COMMON_HOLDS | (1 << Rule::Oscillation as u8);
 
 /// The hold that decides an item whose kept rules set `set`.
 #[inline(always)]
@@ -40,7 +44,7 @@ pub(crate) const RULES: u64 = (1 << Rule::MaxIncrease as u8)
     | (1 << Rule::MaxStep as u8)
     | (1 << Rule::WindowIncrease as u8)
     | (1 << Rule::WindowDecrease as u8)
-    | HOLDS;
+    | COMMON_HOLDS;
 
 /// The family's parameters in arithmetic `S`.
 #[derive(Clone, Copy, Debug)]
@@ -135,6 +139,21 @@ impl<S: Scale> Change<S> {
             f(Field::CurrentPrice, s);
             f(Field::WindowAnchorPrice, s);
         }
+    }
+}
+
+/// `oscillation`: the bound [P, P] (a hold) when the price changed
+/// direction at least `change.max_reversals` times in the window
+/// (`reversals_in_window`; missing: held, fail closed). Skipped for a new
+/// listing (no P). The general engine's alone.
+#[inline]
+pub(crate) fn oscillation(r: &CompiledRules, item: &Item, b: &mut impl BoundSink) {
+    let (Some(max), Some(cur)) = (r.max_reversals, item.current_price()) else {
+        return;
+    };
+    if item.reversals_in_window().is_none_or(|n| n >= max) {
+        b.lower(Rule::Oscillation, cur);
+        b.upper(Rule::Oscillation, cur);
     }
 }
 

@@ -1,6 +1,6 @@
 //! Market rules: bounds as multiples of a competitor price.
 
-use crate::item::Field;
+use crate::item::{Field, Item};
 use crate::rules::params::{CompiledRules, Ratio};
 use crate::rules::{scale, BoundSink, Factor, Row, Rule, Scale};
 
@@ -52,5 +52,38 @@ impl<S: Scale> Market<S> {
         for s in [&self.floor, &self.ceiling].into_iter().flatten() {
             f(Field::CompetitorPrice, s);
         }
+    }
+}
+
+/// What the competitor quote gate makes of an item (docs/spec.md §11.4).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Quotes {
+    /// Enough quotes (or no gate): the market rules apply.
+    Trusted,
+    /// Too few quotes, `market.required = false`: the market rules are
+    /// skipped for the item.
+    Skip,
+    /// Too few quotes, `market.required = true`: the item is held
+    /// (`competitor_quality`).
+    Hold,
+}
+
+/// The gate: with `market.min_quotes` and a market rule on, an item whose
+/// `competitor_quotes` is missing or below the minimum has a competitor
+/// price no one should trust. A missing count is no quote at all.
+#[inline]
+pub(crate) fn quote_gate(r: &CompiledRules, item: &Item) -> Quotes {
+    if !r.quote_gate() {
+        return Quotes::Trusted;
+    }
+    let Some(min) = r.min_quotes else {
+        return Quotes::Trusted;
+    };
+    if item.competitor_quotes().unwrap_or(0) >= min {
+        Quotes::Trusted
+    } else if r.market_required {
+        Quotes::Hold
+    } else {
+        Quotes::Skip
     }
 }

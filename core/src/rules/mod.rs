@@ -16,6 +16,7 @@ use params::CompiledRules;
 pub(crate) mod bounds;
 pub(crate) mod change;
 mod custom;
+pub(crate) mod disclosure;
 pub(crate) mod emergency;
 pub(crate) mod endings;
 pub mod ladder;
@@ -498,10 +499,18 @@ rules! {
     LadderMaxGap = 24, "ladder_max_gap", Group;
     /// A larger pack's unit price is at least `ladder.min_unit_saving` below the smaller's.
     UnitPrice = 25, "unit_price", Group;
+    /// A promotion's "was" price above the lowest price of the disclosure
+    /// window before it: held.
+    PriorPrice = 26, "prior_price", Hard;
+    /// A promotion run too long, or started too soon after the last: no
+    /// discount off the reference price.
+    PromoSpell = 27, "promo_spell", Financial;
+    /// A price that keeps changing direction (a repricer war): held.
+    Oscillation = 28, "oscillation", Stability;
 }
 
 /// Number of rules (one past the highest code).
-pub const RULE_COUNT: usize = 26;
+pub const RULE_COUNT: usize = 29;
 
 impl fmt::Display for Rule {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

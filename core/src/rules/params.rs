@@ -127,6 +127,27 @@ pub struct CompiledRules {
     pub endings: Option<Endings>,
     /// `approval.max_auto_change`.
     pub max_auto_change: Option<Ratio>,
+    /// `disclosure.prior_days`: turns on `prior_price`.
+    pub prior_days: Option<i64>,
+    /// `disclosure.progressive`: a deeper cut inside a running promotion
+    /// keeps the reference from before the promotion began.
+    pub progressive: bool,
+    /// `promotion.max_days`: the longest a promotion may discount.
+    pub promo_max_days: Option<i64>,
+    /// `promotion.min_days_between`: the shortest pause between promotions.
+    pub promo_min_days_between: Option<i64>,
+    /// `change.max_reversals`: direction flips in the window that hold.
+    pub max_reversals: Option<i64>,
+    /// `market.max_quote_age_secs`: the oldest quote the summariser keeps.
+    pub max_quote_age_secs: Option<i64>,
+    /// `market.min_quotes`: the fewest kept quotes the market rules trust.
+    pub min_quotes: Option<i64>,
+    /// `market.outlier_mad`: quotes further than this many median absolute
+    /// deviations from the median are dropped by the summariser.
+    pub outlier_mad: Option<Ratio>,
+    /// `market.required`: too few quotes hold the item instead of
+    /// skipping the market rules.
+    pub market_required: bool,
 }
 
 impl CompiledRules {
@@ -157,6 +178,15 @@ impl CompiledRules {
             max_index: None,
             endings: None,
             max_auto_change: None,
+            prior_days: None,
+            progressive: false,
+            promo_max_days: None,
+            promo_min_days_between: None,
+            max_reversals: None,
+            max_quote_age_secs: None,
+            min_quotes: None,
+            outlier_mad: None,
+            market_required: false,
         }
     }
 
@@ -194,6 +224,16 @@ impl CompiledRules {
             max_index,
             endings,
             max_auto_change,
+            // Days, seconds, counts and a ratio: none is money.
+            prior_days,
+            progressive,
+            promo_max_days,
+            promo_min_days_between,
+            max_reversals,
+            max_quote_age_secs,
+            min_quotes,
+            outlier_mad,
+            market_required,
         } = *self;
         let money = |v: i64| v.saturating_mul(factor);
         let endings = endings.map(|e| {
@@ -232,6 +272,15 @@ impl CompiledRules {
             max_index,
             endings,
             max_auto_change,
+            prior_days,
+            progressive,
+            promo_max_days,
+            promo_min_days_between,
+            max_reversals,
+            max_quote_age_secs,
+            min_quotes,
+            outlier_mad,
+            market_required,
         }
     }
 
@@ -267,6 +316,16 @@ impl CompiledRules {
             max_index,
             endings,
             max_auto_change: _,
+            prior_days,
+            progressive: _,
+            promo_max_days,
+            promo_min_days_between,
+            max_reversals,
+            // The summariser's; the gate is [`CompiledRules::quote_gate`].
+            max_quote_age_secs: _,
+            min_quotes: _,
+            outlier_mad: _,
+            market_required: _,
         } = *self;
         let mut set = RuleSet::EMPTY;
         for (on, rule) in [
@@ -289,12 +348,25 @@ impl CompiledRules {
             (min_index.is_some(), Rule::CompetitorFloor),
             (max_index.is_some(), Rule::CompetitorCeiling),
             (endings.is_some(), Rule::PriceEnding),
+            (prior_days.is_some(), Rule::PriorPrice),
+            (
+                promo_max_days.is_some() || promo_min_days_between.is_some(),
+                Rule::PromoSpell,
+            ),
+            (max_reversals.is_some(), Rule::Oscillation),
         ] {
             if on {
                 set.insert(rule);
             }
         }
         set
+    }
+
+    /// Whether the competitor quote gate is on: `market.min_quotes` with a
+    /// market rule to gate. Only the general engine decides it.
+    #[inline]
+    pub const fn quote_gate(&self) -> bool {
+        self.min_quotes.is_some() && (self.min_index.is_some() || self.max_index.is_some())
     }
 
     /// Whether a rule needing `unit_cost` is on.

@@ -194,11 +194,23 @@ fn first_invalid(m: &Reading<'_>, digits: u32, tick: i64) -> Option<Field> {
         Field::BaselinePrice,
         Field::CompetitorPrice,
         Field::PinnedPrice,
+        Field::PriorLowPrice,
     ]
     .into_iter()
     .find(|&field| m.get(field).is_some_and(|v| !price_ok(&v)));
     if bad.is_some() {
         return bad;
+    }
+    // §11: the history summary's times and counts.
+    for field in [
+        Field::PromoStartedAt,
+        Field::LastPromoEndedAt,
+        Field::ReversalsInWindow,
+        Field::CompetitorQuotes,
+    ] {
+        if item.get(field).is_some_and(|v| v < 0) {
+            return Some(field);
+        }
     }
     // §2.3: a proposal or pin that snaps to zero is no price.
     if snap_half_even(&m.proposed(), tick) <= Q::zero() {
@@ -234,6 +246,7 @@ fn whole_item(current: Option<&Q>, reason: Reason) -> Decision {
         spend_scale: 0,
         needs_approval: false,
         invalid_field: None,
+        lawful_reference: None,
     }
 }
 
@@ -286,7 +299,12 @@ pub fn evaluate(policy: &Policy, item: &Item) -> Decision {
 
 /// Every rule's bound for the item (docs/spec.md §4, docs/spec.md R1-R5):
 /// exact rationals rounded once onto the tick; holds at P as it is.
-fn rule_bounds(r: &CompiledRules, m: &Reading<'_>, remaining: Option<(i64, i64)>) -> Vec<Bound> {
+fn rule_bounds(
+    r: &CompiledRules,
+    m: &Reading<'_>,
+    remaining: Option<(i64, i64)>,
+    market: bool,
+) -> Vec<Bound> {
     let item = m.item;
     let t = r.tick;
     let one = Q::one();
@@ -314,6 +332,20 @@ fn rule_bounds(r: &CompiledRules, m: &Reading<'_>, remaining: Option<(i64, i64)>
     if let (Some(cap), Some(b)) = (r.emergency_cap, m.get(Field::BaselinePrice)) {
         let hi = b * (&one + frac(cap));
         add(Rule::EmergencyCap, None, Some(floor_t(&hi, t)));
+    }
+
+    // §11.2: without `progressive`, no cut below the price in force inside
+    // a running promotion whose reference is above that price.
+    if let (Some(_), false, Some(_), Some(rp), Some(p)) = (
+        r.prior_days,
+        r.progressive,
+        item.promo_started_at(),
+        m.get(Field::ReferencePrice),
+        m.current(),
+    ) {
+        if rp > p {
+            add(Rule::PriorPrice, Some(ceil_t(&p, t)), None);
+        }
     }
 
     // financial
@@ -356,6 +388,31 @@ fn rule_bounds(r: &CompiledRules, m: &Reading<'_>, remaining: Option<(i64, i64)>
             // R2: lo = ceil_T((R x u - B) / u)
             let lo = (&rp * q(u) - q(b)) / q(u);
             add(Rule::PromoBudget, Some(ceil_t(&lo, t)), None);
+        }
+        // §11.3 promo_spell: no discount at all when the spell is too long
+        // or too soon after the last; unknown start (or `now` under
+        // max_days) cannot prove either.
+        if r.promo_max_days.is_some() || r.promo_min_days_between.is_some() {
+            let day = 86_400_i128;
+            let broken = match item.promo_started_at() {
+                None => true,
+                Some(start) => {
+                    let long = r.promo_max_days.is_some_and(|d| match item.now() {
+                        None => true,
+                        Some(now) => i128::from(now) - i128::from(start) > i128::from(d) * day,
+                    });
+                    let soon = match (r.promo_min_days_between, item.last_promo_ended_at()) {
+                        (Some(d), Some(end)) => {
+                            i128::from(start) - i128::from(end) < i128::from(d) * day
+                        }
+                        _ => false,
+                    };
+                    long || soon
+                }
+            };
+            if broken {
+                add(Rule::PromoSpell, Some(ceil_t(&rp, t)), None);
+            }
         }
     }
 
@@ -422,10 +479,16 @@ fn rule_bounds(r: &CompiledRules, m: &Reading<'_>, remaining: Option<(i64, i64)>
                 add(Rule::MaxChanges, Some(p.clone()), Some(p.clone()));
             }
         }
+        // §11.5: unknown reversals cannot prove the price is calm.
+        if let Some(max) = r.max_reversals {
+            if item.reversals_in_window().is_none_or(|n| n >= max) {
+                add(Rule::Oscillation, Some(p.clone()), Some(p.clone()));
+            }
+        }
     }
 
-    // market: needs the competitor price
-    if let Some(k) = m.get(Field::CompetitorPrice) {
+    // market: needs the competitor price, and quotes the gate trusts
+    if let (Some(k), true) = (m.get(Field::CompetitorPrice), market) {
         if let Some(i) = r.min_index {
             add(
                 Rule::CompetitorFloor,
@@ -501,7 +564,32 @@ pub fn evaluate_with(policy: &Policy, item: &Item, budget: CampaignBudget) -> De
     let pinned = m.get(Field::PinnedPrice);
     let proposed = m.proposed();
     let proposal = pinned.clone().unwrap_or_else(|| proposed.clone());
-    let bounds = rule_bounds(r, &m, draws);
+
+    // §11.2 prior_price (hard): the "was" price is at most the lowest
+    // price of the window before the promotion; without `progressive` a
+    // cut below the price in force inside a running promotion is a new
+    // reduction, whose window holds the price in force.
+    if let (Some(_), Some(rp)) = (r.prior_days, m.get(Field::ReferencePrice)) {
+        match m.get(Field::PriorLowPrice) {
+            None => return whole_item(current.as_ref(), Reason::Rule(Rule::PriorPrice)),
+            Some(l) if rp > l => {
+                let mut d = whole_item(current.as_ref(), Reason::Rule(Rule::PriorPrice));
+                // In minor units, rounded down: still lawful.
+                d.lawful_reference = Some(whole(&l.floor()));
+                return d;
+            }
+            Some(_) => {}
+        }
+    }
+    // §11.4 the quote gate: a pin bypasses the market class.
+    let gate = r.min_quotes.is_some() && (r.min_index.is_some() || r.max_index.is_some());
+    let trusted = !gate
+        || pinned.is_some()
+        || item.competitor_quotes().unwrap_or(0) >= r.min_quotes.unwrap_or(0);
+    if !trusted && r.market_required {
+        return whole_item(current.as_ref(), Reason::CompetitorQuality);
+    }
+    let bounds = rule_bounds(r, &m, draws, trusted);
     // R10: inside the financial class the floors win; caps below the
     // class's largest floor yield (the tightest is reported unmet) and
     // take no part in the walk.
@@ -587,7 +675,7 @@ pub fn evaluate_with(policy: &Policy, item: &Item, budget: CampaignBudget) -> De
     }
 
     // docs/spec.md §5.4: a kept hold decides the price (cooldown before max_changes)
-    let hold = [Rule::Cooldown, Rule::MaxChanges]
+    let hold = [Rule::Cooldown, Rule::MaxChanges, Rule::Oscillation]
         .into_iter()
         .find(|rule| kept_bounds.iter().any(|b| b.rule == *rule));
 
@@ -781,6 +869,7 @@ pub fn evaluate_with(policy: &Policy, item: &Item, budget: CampaignBudget) -> De
         spend_scale,
         needs_approval,
         invalid_field: None,
+        lawful_reference: None,
     }
 }
 
