@@ -20,6 +20,7 @@ pub mod eval;
 pub mod explain;
 pub mod fast;
 pub mod format;
+pub mod history;
 pub mod output;
 pub mod read;
 pub mod sample;

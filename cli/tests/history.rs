@@ -1,0 +1,269 @@
+//! `priceguard history summarize`: summaries from CSV and JSON lines price
+//! rows, from an audit log, and from quotes; policy keys and flags; errors
+//! naming file, line and field, with nothing written.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::fs;
+use std::path::PathBuf;
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use tempfile::TempDir;
+
+const DAY: i64 = 86_400;
+
+const HEADER: &str = "sku,prior_low_price,promo_started_at,last_promo_ended_at,reversals_in_window,last_change_at,changes_in_window,window_anchor_price,competitor_price,competitor_quotes\n";
+
+fn bin() -> Command {
+    Command::cargo_bin("priceguard").unwrap()
+}
+
+fn write(dir: &TempDir, name: &str, text: &str) -> PathBuf {
+    let p = dir.path().join(name);
+    fs::write(&p, text).unwrap();
+    p
+}
+
+fn summarize(dir: &TempDir, args: &[&str]) -> String {
+    let out = bin()
+        .current_dir(dir.path())
+        .args(["history", "summarize", "-q"])
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// The docs/spec.md §11 worked examples in one file, rows out of order.
+///
+/// SKU A: 12.00 from day 0, 10.00 from day 60, 12.00 from day 85, on
+/// promotion at 9.00 (was 12.00) from day 90; now = day 100, prior_days
+/// 30, window 20 days. The promotion began on day 90, so the prior period
+/// is [day 60, day 90): 10.00 (set at its start) and 12.00: low 10.00.
+/// Window [day 80, day 100]: anchor 10.00 (in force on day 80), changes
+/// 12.00 (day 85) and 9.00 (day 90): up then down, one reversal.
+///
+/// SKU B: 10.00 at 0, a promotion 8.00 (was 10.00) on days 10-12, 10.00
+/// again from day 12, 10.00 repeated on day 95 (no change): not on
+/// promotion now; the prior period is [day 70, day 100): only 10.00 in
+/// force; last promotion ended on day 12; last change day 12; no change
+/// in the window.
+///
+/// Quotes for A (now = day 100, max age 1 day, k = 3): fresh 10.00,
+/// 10.20, 10.40, 30.00 (competitor c's older 9.00 is replaced by its
+/// latest, 10.40; e's quote is two days old): median 10.30, deviations
+/// 0.30, 0.10, 0.10, 19.70, MAD 0.20, bound 0.60: 30.00 dropped; median of
+/// 10.00, 10.20, 10.40 is 10.20, 3 quotes kept. B has no quote: 0 kept.
+#[test]
+fn worked_examples() {
+    let dir = TempDir::new().unwrap();
+    let d = |n: i64| (n * DAY).to_string();
+    let prices = format!(
+        "sku,price,at,reference_price\n\
+         A,9.00,{},12.00\nB,10.00,0,\nA,12.00,0,\nA,10.00,{},\nA,12.00,{},\n\
+         B,8.00,{},10.00\nB,10.00,{},\nB,10.00,{},\n",
+        d(90),
+        d(60),
+        d(85),
+        d(10),
+        d(12),
+        d(95)
+    );
+    let quotes = format!(
+        "sku,competitor,price,seen_at\n\
+         A,a,10.00,{t}\nA,b,10.20,{t}\nA,c,9.00,{old}\nA,c,10.40,{t}\nA,d,30.00,{t}\nA,e,10.30,{stale}\n",
+        t = 100 * DAY - 3600,
+        old = 100 * DAY - 7200,
+        stale = 98 * DAY
+    );
+    write(&dir, "prices.csv", &prices);
+    write(&dir, "quotes.csv", &quotes);
+    let policy = "name = \"h\"\ncurrency = \"USD\"\n[change]\nwindow_secs = 1728000\n\
+                  [disclosure]\nprior_days = 30\n[market]\nmax_quote_age_secs = 86400\noutlier_mad = \"3\"\n";
+    write(&dir, "p.toml", policy);
+    let now = d(100);
+    let out = summarize(
+        &dir,
+        &[
+            "--prices",
+            "prices.csv",
+            "--quotes",
+            "quotes.csv",
+            "--now",
+            &now,
+            "--policy",
+            "p.toml",
+        ],
+    );
+    let expect = format!(
+        "{HEADER}A,10.00,{},,1,{},2,10.00,10.20,3\nB,10.00,,{},0,{},0,10.00,,0\n",
+        d(90),
+        d(90),
+        d(12),
+        d(12)
+    );
+    assert_eq!(out, expect);
+
+    // Flags override the policy: a 5-day prior period before day 90 is
+    // [day 85, day 90): only 12.00 was in force.
+    let out = summarize(
+        &dir,
+        &[
+            "--prices",
+            "prices.csv",
+            "--now",
+            &now,
+            "--policy",
+            "p.toml",
+            "--prior-days",
+            "5",
+        ],
+    );
+    assert!(out.starts_with(&format!("{HEADER}A,12.00,")), "{out}");
+    // Without quotes the competitor columns stay empty.
+    assert!(out.contains(&format!("B,10.00,,{},0,{},0,10.00,,\n", d(12), d(12))));
+}
+
+/// The same rows as JSON lines give the same summaries as CSV.
+#[test]
+fn json_lines_read_like_csv() {
+    let dir = TempDir::new().unwrap();
+    write(
+        &dir,
+        "p.csv",
+        "sku,price,at,reference_price\nA,10.00,100,\nA,11.00,200,\nA,9.00,300,11.00\n",
+    );
+    write(
+        &dir,
+        "p.jsonl",
+        "{\"sku\":\"A\",\"price\":\"10.00\",\"at\":100}\n\n{\"sku\":\"A\",\"price\":11,\"at\":200,\"reference_price\":null}\n{\"sku\":\"A\",\"price\":\"9.00\",\"at\":300,\"reference_price\":\"11.00\"}\n",
+    );
+    let args = [
+        "--now",
+        "1000",
+        "--currency",
+        "USD",
+        "--window-secs",
+        "850",
+        "--prior-days",
+        "1",
+    ];
+    let csv = summarize(&dir, &[&["--prices", "p.csv"][..], &args[..]].concat());
+    let jsonl = summarize(&dir, &[&["--prices", "p.jsonl"][..], &args[..]].concat());
+    assert_eq!(csv, jsonl);
+    // Window [150, 1000]: anchor 10.00, then 11.00 and 9.00: one reversal.
+    // Prior period [1000 - 86400, 300): 10.00 and 11.00: low 10.00.
+    assert_eq!(csv, format!("{HEADER}A,10.00,300,,1,300,2,10.00,,\n"));
+}
+
+/// An audit log written by `check --audit` gives the summaries of the
+/// prices it published, given as rows: held and rejected decisions
+/// publish nothing.
+#[test]
+fn audit_log_equals_published_rows() {
+    let dir = TempDir::new().unwrap();
+    write(
+        &dir,
+        "p.toml",
+        "name = \"a\"\ncurrency = \"USD\"\n[bounds]\nmin_price = \"1\"\nmax_price = \"100\"\n",
+    );
+    // 150.00 is above max_price: adjusted to 100.00 and published; 0.50
+    // is below min_price: adjusted to 1.00.
+    write(
+        &dir,
+        "in.csv",
+        "sku,proposed_price,reference_price,now\n\
+         A,10.00,,100\nA,12.00,,200\nB,150.00,,150\nA,9.00,12.00,300\nA,9.50,12.00,400\nB,0.50,,250\nA,12.00,,500\n",
+    );
+    bin()
+        .current_dir(dir.path())
+        .args(["check", "-q", "--policy", "p.toml", "--input", "in.csv"])
+        .args(["--output", "out.csv", "--audit", "log.jsonl"])
+        .assert()
+        .success();
+    write(
+        &dir,
+        "rows.csv",
+        "sku,price,at,reference_price\n\
+         A,10.00,100,\nA,12.00,200,\nB,100.00,150,\nA,9.00,300,12.00\nA,9.50,400,12.00\nB,1.00,250,\nA,12.00,500,\n",
+    );
+    let args = [
+        "--now",
+        "600",
+        "--currency",
+        "USD",
+        "--window-secs",
+        "450",
+        "--prior-days",
+        "1",
+    ];
+    let from_log = summarize(&dir, &[&["--prices", "log.jsonl"][..], &args[..]].concat());
+    let forced = summarize(
+        &dir,
+        &[&["--prices", "log.jsonl", "--from-audit"][..], &args[..]].concat(),
+    );
+    let from_rows = summarize(&dir, &[&["--prices", "rows.csv"][..], &args[..]].concat());
+    assert_eq!(from_log, from_rows);
+    assert_eq!(forced, from_rows);
+    // A: spell 300-400 ended at 500; window [150, 600]: anchor 10.00,
+    // 12.00, 9.00, 9.50, 12.00: two reversals (up, down, up).
+    assert!(
+        from_rows.contains("A,9.00,,500,2,500,4,10.00,,\n"),
+        "{from_rows}"
+    );
+}
+
+/// A bad row stops the run naming file, line and field; the output file
+/// is left as it was.
+#[test]
+fn bad_rows_fail_closed() {
+    let dir = TempDir::new().unwrap();
+    let out = write(&dir, "out.csv", "previous\n");
+    for (text, message) in [
+        (
+            "sku,price,at\nA,10.00,1\nA,abc,2\n",
+            "`bad.csv` line 3: price: `abc` is not a decimal number",
+        ),
+        ("sku,price,at\nA,10.00,-1\n", "`bad.csv` line 2: at:"),
+        ("sku,price,at\nA,0,1\n", "`bad.csv` line 2: price:"),
+        (
+            "sku,price,at,reference_price\nA,1,1,-2\n",
+            "`bad.csv` line 2: reference_price:",
+        ),
+        (
+            "sku,price,at\nA,,1\n",
+            "`bad.csv` line 2: price: is missing",
+        ),
+        ("sku,prce,at\nA,1,1\n", "unknown column `prce`"),
+        ("sku,at\nA,1\n", "no `price` column"),
+    ] {
+        write(&dir, "bad.csv", text);
+        bin()
+            .current_dir(dir.path())
+            .args(["history", "summarize", "--prices", "bad.csv", "--now", "5"])
+            .args(["--currency", "USD", "--output", "out.csv"])
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(message));
+        assert_eq!(fs::read_to_string(&out).unwrap(), "previous\n");
+    }
+    // No currency: refused rather than guessed.
+    write(&dir, "ok.csv", "sku,price,at\nA,1,1\n");
+    bin()
+        .current_dir(dir.path())
+        .args(["history", "summarize", "--prices", "ok.csv", "--now", "5"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--currency"));
+}
