@@ -267,3 +267,102 @@ fn bad_rows_fail_closed() {
         .code(2)
         .stderr(predicate::str::contains("--currency"));
 }
+
+/// The end-to-end fixture `tests/history/weekly_year.csv`: a year of weekly
+/// prices of one SKU (20.00 regular) with three promotions, replayed week
+/// by week. Hand-computed, with 30 days = 4 2/7 weeks:
+///
+/// - weeks 10-11 at 18.00 (a plain cut), promotion 15.00 "was 20.00" in
+///   weeks 14-15: the period before week 14 starts in week 9 5/7, where
+///   20.00 (week 9) is in force, then 18.00, 18.00, 20.00, 20.00: low
+///   18.00, below the "was" 20.00: not lawful;
+/// - promotion 16.00 "was 20.00" in weeks 30-31: weeks 25 5/7 to 30 hold
+///   only 20.00: lawful;
+/// - 22.00 in weeks 38-39, then 15.00 "was 22.00" in week 40 (the price
+///   raised just before the sale): the period holds 20.00 (weeks 35-37)
+///   and 22.00: low 20.00: not lawful.
+///
+/// So the "was" price exceeds the 30-day low in weeks 14, 15 and 40
+/// exactly: where `prior_price` will hold once it reads these summaries.
+#[test]
+fn a_year_of_weekly_prices() {
+    const T0: i64 = 1_767_225_600;
+    const WEEK: i64 = 7 * DAY;
+    let dir = TempDir::new().unwrap();
+    let fixture: &str = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../tests/history/weekly_year.csv"
+    );
+    let text = fs::read_to_string(fixture).unwrap();
+    let mut unlawful = Vec::new();
+    for week in 0..52i64 {
+        let now = (T0 + week * WEEK).to_string();
+        let out = summarize(
+            &dir,
+            &[
+                "--prices",
+                fixture,
+                "--now",
+                &now,
+                "--currency",
+                "USD",
+                "--prior-days",
+                "30",
+            ],
+        );
+        let row: Vec<&str> = out.lines().nth(1).unwrap().split(',').collect();
+        let (low, started, ended) = (row[1], row[2], row[3]);
+        // The reference in force this week, from the fixture itself.
+        let reference = text
+            .lines()
+            .find(|l| l.contains(&format!(",{now},")))
+            .unwrap()
+            .rsplit(',')
+            .next()
+            .unwrap();
+        // Not on promotion, the period is [now - 30 days, now): the rows of
+        // weeks k-5 (in force at its start) to k-1; on promotion, the same
+        // before the spell's first week.
+        let expect_low = match week {
+            0 => "", // no row before now
+            1..=10 => "20.00",
+            11..=15 => "18.00",
+            16..=20 => "15.00",
+            21..=31 => "20.00",
+            32..=36 => "16.00",
+            37..=40 => "20.00",
+            41..=45 => "15.00",
+            _ => "20.00",
+        };
+        assert_eq!(low, expect_low, "week {week}");
+        let promo_start = match week {
+            14 | 15 => Some(14),
+            30 | 31 => Some(30),
+            40 => Some(40),
+            _ => None,
+        };
+        assert_eq!(
+            started,
+            promo_start.map_or(String::new(), |w| (T0 + w * WEEK).to_string()),
+            "week {week}"
+        );
+        let last_end = match week {
+            0..=15 => None,
+            16..=31 => Some(16),
+            32..=40 => Some(32),
+            _ => Some(41),
+        };
+        assert_eq!(
+            ended,
+            last_end.map_or(String::new(), |w| (T0 + w * WEEK).to_string()),
+            "week {week}"
+        );
+        if !reference.is_empty() {
+            let cents = |t: &str| t.replace('.', "").parse::<i64>().unwrap();
+            if cents(reference) > cents(low) {
+                unlawful.push(week);
+            }
+        }
+    }
+    assert_eq!(unlawful, [14, 15, 40]);
+}

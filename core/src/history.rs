@@ -267,15 +267,57 @@ pub const COLUMNS: [&str; 9] = [
     "competitor_quotes",
 ];
 
-/// A row as kept: the price at [`MAX_SCALE`] (exact for every item
-/// amount) so that 10.0 and 10.00 are one price.
+/// A row as kept (32 bytes): the price as given, compared at
+/// [`MAX_SCALE`] (exact for every item amount) so that 10.0 and 10.00 are
+/// one price.
 #[derive(Clone, Copy, Debug)]
 struct Row {
     at: i64,
     seq: u64,
-    price: i128,
+    units: i64,
+    scale: u8,
     promo: bool,
 }
+
+// The memory bound documented in docs/spec.md H5.
+const _: () = assert!(core::mem::size_of::<Row>() == 32);
+
+impl Row {
+    fn price(&self) -> i128 {
+        // Checked when the row was added.
+        scaled(Amount {
+            units: self.units,
+            scale: self.scale,
+        })
+        .unwrap_or(i128::MAX)
+    }
+}
+
+/// FxHash (the Rust compiler's hasher): SKU names are short and come from
+/// the caller's own files, so a fast hash beats a DoS-resistant one.
+#[derive(Clone, Copy, Debug, Default)]
+struct FxHasher(u64);
+
+impl core::hash::Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(w)).wrapping_mul(K);
+        }
+        for &b in chunks.remainder() {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(K);
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type FxBuild = core::hash::BuildHasherDefault<FxHasher>;
 
 #[derive(Clone, Debug)]
 struct CompetitorQuote {
@@ -296,7 +338,7 @@ struct SkuState {
 #[derive(Debug)]
 pub struct Summariser {
     params: HistoryParams,
-    skus: HashMap<String, SkuState>,
+    skus: HashMap<String, SkuState, FxBuild>,
     seq: u64,
     quotes_given: bool,
 }
@@ -331,7 +373,7 @@ impl Summariser {
     pub fn new(params: HistoryParams) -> Summariser {
         Summariser {
             params,
-            skus: HashMap::new(),
+            skus: HashMap::default(),
             seq: 0,
             quotes_given: false,
         }
@@ -352,7 +394,7 @@ impl Summariser {
     /// is not positive or a negative time is refused (the row is not
     /// added). Rows after `now` are read and dropped.
     pub fn push_price(&mut self, row: PriceRow<'_>) -> Result<(), HistoryError> {
-        let price = positive(row.price)?;
+        positive(row.price)?;
         if let Some(r) = row.reference_price {
             positive(r)?;
         }
@@ -371,7 +413,8 @@ impl Summariser {
         state.rows.push(Row {
             at: row.at,
             seq,
-            price,
+            units: row.price.units,
+            scale: row.price.scale,
             promo: row.reference_price.is_some(),
         });
         Ok(())
@@ -454,10 +497,10 @@ fn summarise_rows(params: &HistoryParams, rows: &mut [Row]) -> Summary {
     // Changes: the first row sets a price where there was none (H2).
     let mut prev: Option<i128> = None;
     for r in rows.iter() {
-        if prev != Some(r.price) {
+        if prev != Some(r.price()) {
             s.last_change_at = Some(r.at);
         }
-        prev = Some(r.price);
+        prev = Some(r.price());
     }
 
     // Promotion spells.
@@ -488,7 +531,7 @@ fn summarise_rows(params: &HistoryParams, rows: &mut [Row]) -> Summary {
             .get(from..)
             .unwrap_or_default()
             .iter()
-            .map(|r| r.price)
+            .map(|r| r.price())
             .min()
             .and_then(amount);
     }
@@ -500,28 +543,28 @@ fn summarise_rows(params: &HistoryParams, rows: &mut [Row]) -> Summary {
         let anchor = first_inside
             .checked_sub(1)
             .and_then(|i| rows.get(i))
-            .map(|r| r.price);
+            .map(|r| r.price());
         let mut prev = anchor;
         let mut seq: Option<i128> = anchor;
         let mut dir = 0i8;
         let (mut changes, mut reversals) = (0u64, 0u64);
         for r in rows.get(first_inside..).unwrap_or_default() {
-            if prev == Some(r.price) {
+            if prev == Some(r.price()) {
                 continue;
             }
-            prev = Some(r.price);
+            prev = Some(r.price());
             changes += 1;
             if let Some(p) = seq {
-                let d: i8 = if r.price > p { 1 } else { -1 };
+                let d: i8 = if r.price() > p { 1 } else { -1 };
                 if dir != 0 && d != dir {
                     reversals += 1;
                 }
                 dir = d;
             }
-            seq = Some(r.price);
+            seq = Some(r.price());
         }
         // No price in force at the start: the SKU's first price (H3).
-        let first = rows.get(first_inside).map(|r| r.price);
+        let first = rows.get(first_inside).map(|r| r.price());
         s.window_anchor_price = anchor.or(first).and_then(amount);
         s.changes_in_window = Some(changes);
         s.reversals_in_window = Some(reversals);
