@@ -63,6 +63,9 @@ pub enum HistoryError {
     /// `prior_days`, `window_secs` or `max_quote_age_secs` is out of range.
     #[error("must be from 1 to 316224000 seconds (3660 days)")]
     Span,
+    /// More than 2^32 - 1 distinct SKUs: refused rather than dropped.
+    #[error("more than 4294967295 SKUs in one summary")]
+    Capacity,
 }
 
 /// What the summaries are computed for: `now` and the periods of the
@@ -293,7 +296,7 @@ impl Row {
     }
 }
 
-/// FxHash (the Rust compiler's hasher): SKU names are short and come from
+/// FxHash (the Rust compiler's hasher) with a final mix: SKU names are short and come from
 /// the caller's own files, so a fast hash beats a DoS-resistant one.
 #[derive(Clone, Copy, Debug, Default)]
 struct FxHasher(u64);
@@ -313,11 +316,39 @@ impl core::hash::Hasher for FxHasher {
     }
 
     fn finish(&self) -> u64 {
+        // The multiply only carries low bits upwards, and the table indexes
+        // by the low bits: a final mix (murmur3's) spreads every input bit.
+        let mut h = self.0;
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+        h ^ (h >> 33)
+    }
+}
+
+/// Hands a hash already computed (a `u64` key) to the table unchanged.
+#[derive(Clone, Copy, Debug, Default)]
+struct PassHasher(u64);
+
+impl core::hash::Hasher for PassHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        // Only `u64` keys are hashed (`write_u64`); fold anything else.
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+
+    fn write_u64(&mut self, v: u64) {
+        self.0 = v;
+    }
+
+    fn finish(&self) -> u64 {
         self.0
     }
 }
 
-type FxBuild = core::hash::BuildHasherDefault<FxHasher>;
+type PassBuild = core::hash::BuildHasherDefault<PassHasher>;
 
 #[derive(Clone, Debug)]
 struct CompetitorQuote {
@@ -338,7 +369,14 @@ struct SkuState {
 #[derive(Debug)]
 pub struct Summariser {
     params: HistoryParams,
-    skus: HashMap<String, SkuState, FxBuild>,
+    /// A SKU name's 64-bit hash to its index in `states`: the table holds
+    /// no pointer to chase, and the name is checked in `states`.
+    index: HashMap<u64, u32, PassBuild>,
+    /// SKUs whose hash another SKU took first (practically never).
+    collided: HashMap<String, u32>,
+    states: Vec<(String, SkuState)>,
+    /// The last SKU looked up: files grouped by SKU skip the hash.
+    last: Option<u32>,
     seq: u64,
     quotes_given: bool,
 }
@@ -373,7 +411,10 @@ impl Summariser {
     pub fn new(params: HistoryParams) -> Summariser {
         Summariser {
             params,
-            skus: HashMap::default(),
+            index: HashMap::default(),
+            collided: HashMap::new(),
+            states: Vec::new(),
+            last: None,
             seq: 0,
             quotes_given: false,
         }
@@ -405,7 +446,7 @@ impl Summariser {
         self.seq += 1;
         let now = self.params.now;
         let Some(state) = self.sku_entry(row.sku) else {
-            return Ok(());
+            return Err(HistoryError::Capacity);
         };
         if row.at > now {
             return Ok(());
@@ -421,12 +462,39 @@ impl Summariser {
     }
 
     fn sku_entry(&mut self, sku: &str) -> Option<&mut SkuState> {
-        // Look up before inserting: a SKU's name is copied once.
-        if self.skus.contains_key(sku) {
-            self.skus.get_mut(sku)
-        } else {
-            Some(self.skus.entry(String::from(sku)).or_default())
-        }
+        // One probe per row (none when the SKU repeats); a SKU's name is
+        // copied once.
+        let named = |states: &[(String, SkuState)], i: u32| {
+            states.get(i as usize).is_some_and(|(n, _)| n == sku)
+        };
+        let i = match self.last {
+            Some(i) if named(&self.states, i) => i,
+            _ => {
+                let h = {
+                    let mut f = FxHasher::default();
+                    core::hash::Hasher::write(&mut f, sku.as_bytes());
+                    core::hash::Hasher::finish(&f)
+                };
+                match self.index.get(&h) {
+                    Some(&i) if named(&self.states, i) => i,
+                    taken => match self.collided.get(sku) {
+                        Some(&i) => i,
+                        None => {
+                            let i = u32::try_from(self.states.len()).ok()?;
+                            if taken.is_some() {
+                                self.collided.insert(String::from(sku), i);
+                            } else {
+                                self.index.insert(h, i);
+                            }
+                            self.states.push((String::from(sku), SkuState::default()));
+                            i
+                        }
+                    },
+                }
+            }
+        };
+        self.last = Some(i);
+        self.states.get_mut(i as usize).map(|(_, s)| s)
     }
 
     /// Adds a competitor quote: a competitor's latest quote (ties in
@@ -440,7 +508,7 @@ impl Summariser {
         self.quotes_given = true;
         let now = self.params.now;
         let Some(state) = self.sku_entry(quote.sku) else {
-            return Ok(());
+            return Err(HistoryError::Capacity);
         };
         if quote.seen_at > now {
             return Ok(());
@@ -471,7 +539,7 @@ impl Summariser {
         let params = self.params;
         let quotes_given = self.quotes_given;
         let mut out: Vec<(String, Summary)> = self
-            .skus
+            .states
             .into_iter()
             .map(|(sku, mut state)| {
                 let mut s = summarise_rows(&params, &mut state.rows);
@@ -754,5 +822,38 @@ pub mod audit_rows {
         let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
         let days = era * 146_097 + doe - 719_468;
         Some(days * 86_400 + hh * 3600 + mm * 60 + ss)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Two SKUs with one hash keep apart: the later one goes to the
+    /// collision table (forced here, since a real 64-bit collision cannot
+    /// be made to order).
+    #[test]
+    fn a_hash_collision_keeps_skus_apart() {
+        let mut s = Summariser::new(HistoryParams::new(100));
+        s.push_price(PriceRow::new("A", Amount::minor(100), 1))
+            .unwrap_or_default();
+        let hash = |name: &str| {
+            let mut f = FxHasher::default();
+            core::hash::Hasher::write(&mut f, name.as_bytes());
+            core::hash::Hasher::finish(&f)
+        };
+        // "B"'s hash now points at "A".
+        s.index.insert(hash("B"), 0);
+        for (sku, cents, at) in [("B", 200, 2), ("A", 300, 3), ("B", 400, 4)] {
+            s.push_price(PriceRow::new(sku, Amount::minor(cents), at))
+                .unwrap_or_default();
+        }
+        assert_eq!(s.collided.len(), 1);
+        let out = s.finish();
+        let last: Vec<(&str, Option<i64>)> = out
+            .iter()
+            .map(|(n, x)| (n.as_str(), x.last_change_at))
+            .collect();
+        assert_eq!(last, [("A", Some(3)), ("B", Some(4))]);
     }
 }
