@@ -533,3 +533,40 @@ fn bad_rows_are_refused() {
         .validate()
         .is_err());
 }
+
+/// A promotion that began before the window and runs on past its start:
+/// its first row is outside the window (it is the anchor, not a change),
+/// its start is still `promo_started_at`, and the prior period is taken
+/// before the promotion, not before the window.
+#[test]
+fn promotion_spanning_the_window_edge() {
+    let p = HistoryParams::new(100 * DAY)
+        .with_window_secs(7 * DAY)
+        .with_prior_days(30);
+    let mut s = Summariser::new(p);
+    let was = cents(2000);
+    for (c, day, promo) in [
+        (2000, 0, false),
+        (1800, 50, false),
+        (2000, 70, false),
+        (1500, 90, true), // promotion begins, before the window (day 93)
+        (1500, 95, true), // repeated: no change, still the same spell
+        (1400, 97, true), // deeper cut inside the window
+    ] {
+        let mut row = PriceRow::new("A", cents(c), day * DAY);
+        if promo {
+            row = row.with_reference(was);
+        }
+        s.push_price(row).unwrap();
+    }
+    let x = s.finish()[0].1;
+    assert_eq!(x.promo_started_at, Some(90 * DAY));
+    // [day 60, day 90): 18.00 in force at day 60, 20.00 from day 70.
+    assert_eq!(x.prior_low_price, Some(cents(1800)));
+    // In force at day 93: 15.00; then 14.00 on day 97 (day 95 repeats).
+    assert_eq!(x.window_anchor_price, Some(cents(1500)));
+    assert_eq!(x.changes_in_window, Some(1));
+    assert_eq!(x.reversals_in_window, Some(0));
+    assert_eq!(x.last_change_at, Some(97 * DAY));
+    assert_eq!(x.last_promo_ended_at, None);
+}
