@@ -26,8 +26,8 @@
 //! ```
 //!
 //! Memory: one entry per SKU holding that SKU's rows at or before `now`
-//! (32 bytes each; rows after `now` are dropped when read) and its latest
-//! quote per competitor. With input in any order this is the bound: a row
+//! (32 bytes each; rows after `now` are dropped when read) and its quotes
+//! at or before `now` (32 bytes each, competitor names kept once). With input in any order this is the bound: a row
 //! arriving late can land anywhere in a SKU's past and change which rows
 //! are changes or where a promotion began, so no row at or before `now`
 //! can be folded away before the input ends (docs/spec.md H5).
@@ -350,10 +350,12 @@ impl core::hash::Hasher for PassHasher {
 
 type PassBuild = core::hash::BuildHasherDefault<PassHasher>;
 
-#[derive(Clone, Debug)]
+/// A quote as kept: the competitor by number (names are interned).
+#[derive(Clone, Copy, Debug)]
 struct CompetitorQuote {
-    competitor: String,
+    competitor: u32,
     seen_at: i64,
+    seq: u64,
     price: i128,
 }
 
@@ -379,6 +381,8 @@ pub struct Summariser {
     last: Option<u32>,
     seq: u64,
     quotes_given: bool,
+    /// Competitor names to their numbers.
+    competitors: HashMap<String, u32>,
 }
 
 fn scaled(a: Amount) -> Option<i128> {
@@ -417,6 +421,7 @@ impl Summariser {
             last: None,
             seq: 0,
             quotes_given: false,
+            competitors: HashMap::new(),
         }
     }
 
@@ -497,9 +502,9 @@ impl Summariser {
         self.states.get_mut(i as usize).map(|(_, s)| s)
     }
 
-    /// Adds a competitor quote: a competitor's latest quote (ties in
-    /// `seen_at`: the later one given) replaces its earlier ones. Quotes
-    /// after `now` are dropped.
+    /// Adds a competitor quote. Each competitor's latest quote counts
+    /// (ties in `seen_at`: the later one given); quotes after `now` are
+    /// dropped.
     pub fn push_quote(&mut self, quote: Quote<'_>) -> Result<(), HistoryError> {
         let price = positive(quote.price)?;
         if quote.seen_at < 0 {
@@ -507,59 +512,114 @@ impl Summariser {
         }
         self.quotes_given = true;
         let now = self.params.now;
+        let seq = self.seq;
+        self.seq += 1;
+        let competitor = match self.competitors.get(quote.competitor) {
+            Some(&c) => c,
+            None => {
+                let c =
+                    u32::try_from(self.competitors.len()).map_err(|_| HistoryError::Capacity)?;
+                self.competitors.insert(String::from(quote.competitor), c);
+                c
+            }
+        };
         let Some(state) = self.sku_entry(quote.sku) else {
             return Err(HistoryError::Capacity);
         };
         if quote.seen_at > now {
             return Ok(());
         }
-        match state
-            .quotes
-            .iter_mut()
-            .find(|q| q.competitor == quote.competitor)
-        {
-            Some(q) => {
-                if quote.seen_at >= q.seen_at {
-                    q.seen_at = quote.seen_at;
-                    q.price = price;
-                }
-            }
-            None => state.quotes.push(CompetitorQuote {
-                competitor: String::from(quote.competitor),
-                seen_at: quote.seen_at,
-                price,
-            }),
-        }
+        state.quotes.push(CompetitorQuote {
+            competitor,
+            seen_at: quote.seen_at,
+            seq,
+            price,
+        });
         Ok(())
     }
 
     /// Every SKU seen (in a row or a quote, even one after `now`), sorted
     /// by SKU, with its summary.
     pub fn finish(self) -> Vec<(String, Summary)> {
-        let params = self.params;
-        let quotes_given = self.quotes_given;
-        let mut out: Vec<(String, Summary)> = self
+        let history = self.into_history();
+        let now = history.params.now;
+        history
             .states
-            .into_iter()
-            .map(|(sku, mut state)| {
-                let mut s = summarise_rows(&params, &mut state.rows);
-                if quotes_given {
-                    let (price, kept) = summarise_quotes(&params, &state.quotes);
-                    s.competitor_price = price;
-                    s.competitor_quotes = Some(kept);
-                }
-                (sku, s)
-            })
-            .collect();
-        out.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-        out
+            .iter()
+            .map(|(sku, state)| (sku.clone(), history.summarise(state, now)))
+            .collect()
+    }
+
+    /// Everything read, kept for summaries at any moment up to `now`
+    /// ([`History::summary`]): for callers whose items each have their
+    /// own `now`, such as a proposals file.
+    pub fn into_history(self) -> History {
+        let mut states = self.states;
+        for (_, state) in &mut states {
+            state.rows.sort_unstable_by_key(|r| (r.at, r.seq));
+        }
+        states.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        History {
+            params: self.params,
+            states,
+            quotes_given: self.quotes_given,
+        }
     }
 }
 
-/// The row fields of one SKU (docs/spec.md §11.1); `rows` are sorted here.
-fn summarise_rows(params: &HistoryParams, rows: &mut [Row]) -> Summary {
-    rows.sort_unstable_by_key(|r| (r.at, r.seq));
-    let now = params.now;
+/// A history read whole, to summarise at any moment up to its `now`
+/// (see [`Summariser::into_history`]).
+#[derive(Debug)]
+pub struct History {
+    params: HistoryParams,
+    /// Sorted by SKU; each SKU's rows sorted by time, ties in input order.
+    states: Vec<(String, SkuState)>,
+    quotes_given: bool,
+}
+
+impl History {
+    /// The parameters the history was read with.
+    pub fn params(&self) -> &HistoryParams {
+        &self.params
+    }
+
+    /// The SKUs seen, sorted.
+    pub fn skus(&self) -> impl Iterator<Item = &str> + '_ {
+        self.states.iter().map(|(s, _)| s.as_str())
+    }
+
+    /// `sku`'s summary at `now`, as [`Summariser::finish`] would give it
+    /// with `now` as the parameter: `None` for a SKU never seen. A `now`
+    /// later than the history's own is refused ([`HistoryError::Time`]):
+    /// rows after it were not kept.
+    pub fn summary(&self, sku: &str, now: i64) -> Result<Option<Summary>, HistoryError> {
+        if now > self.params.now || now < 0 {
+            return Err(HistoryError::Time);
+        }
+        Ok(self
+            .states
+            .binary_search_by(|(s, _)| s.as_str().cmp(sku))
+            .ok()
+            .and_then(|i| self.states.get(i))
+            .map(|(_, state)| self.summarise(state, now)))
+    }
+
+    fn summarise(&self, state: &SkuState, now: i64) -> Summary {
+        let upto = state.rows.partition_point(|r| r.at <= now);
+        let rows = state.rows.get(..upto).unwrap_or_default();
+        let mut s = summarise_rows(&self.params, now, rows);
+        if self.quotes_given {
+            let (price, kept) = summarise_quotes(&self.params, now, &state.quotes);
+            s.competitor_price = price;
+            s.competitor_quotes = Some(kept);
+        }
+        s
+    }
+}
+
+/// The row fields of one SKU at `now` (docs/spec.md §11.1) from its rows
+/// at or before `now`, sorted.
+fn summarise_rows(params: &HistoryParams, now: i64, rows: &[Row]) -> Summary {
     let mut s = Summary::default();
 
     // Changes: the first row sets a price where there was none (H2).
@@ -658,12 +718,29 @@ fn median2(v: &mut [i128]) -> Option<i128> {
 
 /// `competitor_price` and `competitor_quotes` from a SKU's latest quote
 /// per competitor.
-fn summarise_quotes(params: &HistoryParams, quotes: &[CompetitorQuote]) -> (Option<Amount>, u64) {
+fn summarise_quotes(
+    params: &HistoryParams,
+    now: i64,
+    quotes: &[CompetitorQuote],
+) -> (Option<Amount>, u64) {
     let oldest = params
         .max_quote_age_secs
-        .map_or(i64::MIN, |age| params.now.saturating_sub(age));
-    let mut fresh: Vec<i128> = quotes
+        .map_or(i64::MIN, |age| now.saturating_sub(age));
+    // Each competitor's latest quote at or before now.
+    let mut seen: Vec<CompetitorQuote> = quotes
         .iter()
+        .filter(|q| q.seen_at <= now)
+        .copied()
+        .collect();
+    seen.sort_unstable_by_key(|q| (q.competitor, q.seen_at, q.seq));
+    let mut fresh: Vec<i128> = seen
+        .iter()
+        .enumerate()
+        .filter(|&(i, q)| {
+            seen.get(i + 1)
+                .is_none_or(|next| next.competitor != q.competitor)
+        })
+        .map(|(_, q)| q)
         .filter(|q| q.seen_at >= oldest)
         .map(|q| q.price)
         .collect();

@@ -340,6 +340,46 @@ proptest! {
         }
     }
 
+    /// A history read once answers for any earlier moment as a summariser
+    /// run at that moment does.
+    #[test]
+    fn history_answers_for_earlier_moments(
+        rows in rows(),
+        quotes in prop::option::of(quotes()),
+        at_q in 0i64..260,
+    ) {
+        let base = HistoryParams::new(260 * Q)
+            .with_prior_days(10)
+            .with_window_secs(40 * Q)
+            .with_max_quote_age_secs(30 * Q)
+            .with_outlier_mad(Decimal::new(2, 0));
+        let mut whole = Summariser::new(base);
+        if quotes.is_some() { whole.expect_quotes(); }
+        for r in &rows {
+            let name = sku_name(r.sku);
+            let mut row = PriceRow::new(&name, r.price, r.at);
+            if r.promo { row = row.with_reference(Amount::minor(99_999)); }
+            whole.push_price(row).unwrap();
+        }
+        for q in quotes.iter().flatten() {
+            let (name, comp) = (sku_name(q.sku), format!("c{}", q.competitor));
+            whole.push_quote(Quote::new(&name, &comp, q.price, q.seen_at)).unwrap();
+        }
+        let history = whole.into_history();
+        let mut at = base;
+        at.now = at_q * Q;
+        let at_once = run(&rows, quotes.as_deref(), at);
+        // Every SKU seen at 260 Q is known to the history; at an earlier
+        // moment the summariser saw the same SKUs (rows after now still
+        // name their SKU).
+        prop_assert_eq!(history.skus().count(), at_once.len());
+        for (sku, summary) in &at_once {
+            prop_assert_eq!(history.summary(sku, at.now).unwrap(), Some(*summary));
+        }
+        prop_assert!(history.summary("nobody", at.now).unwrap().is_none());
+        prop_assert!(history.summary("S0", 261 * Q).is_err());
+    }
+
     /// Any order of the same rows (ties in time keeping their relative
     /// order) gives the same summaries.
     #[test]
