@@ -153,6 +153,32 @@ fn policy_keys(path: &Path) -> Result<PolicyKeys, CliError> {
     })
 }
 
+/// The history parameters a policy file sets (`[disclosure] prior_days`,
+/// `change.window_secs`, `[market] max_quote_age_secs`, `outlier_mad`),
+/// at `now`.
+pub fn policy_params(path: &Path, now: i64) -> Result<HistoryParams, CliError> {
+    let keys = policy_keys(path)?;
+    let mut params = HistoryParams::new(now);
+    if let Some(d) = keys.prior_days {
+        params = params.with_prior_days(d);
+    }
+    if let Some(w) = keys.window_secs {
+        params = params.with_window_secs(w);
+    }
+    if let Some(a) = keys.max_quote_age_secs {
+        params = params.with_max_quote_age_secs(a);
+    }
+    if let Some(k) = keys.outlier_mad {
+        let k = Decimal::from_str(k.trim())
+            .map_err(|_| CliError::new(format!("outlier_mad: `{k}` is not a decimal number")))?;
+        params = params.with_outlier_mad(k);
+    }
+    params
+        .validate()
+        .map_err(|e| CliError::new(format!("history parameters: {e}")))?;
+    Ok(params)
+}
+
 /// Runs `history summarize`.
 pub fn summarize(args: &SummarizeArgs) -> Result<(), CliError> {
     let keys = match &args.policy {
@@ -442,18 +468,37 @@ fn looks_like_audit(path: &Path) -> bool {
 }
 
 fn read_prices(args: &SummarizeArgs, digits: u8, s: &mut Summariser) -> Result<u64, CliError> {
-    let path = &args.prices;
+    read_price_file(
+        &args.prices,
+        args.format,
+        args.from_audit,
+        args.quiet,
+        digits,
+        s,
+    )
+}
+
+/// Reads price rows, or an audit log (`from_audit`, or detected from a
+/// JSON lines file's first line), into `s`; the rows read.
+pub fn read_price_file(
+    path: &Path,
+    forced: Option<Format>,
+    from_audit: bool,
+    quiet: bool,
+    digits: u8,
+    s: &mut Summariser,
+) -> Result<u64, CliError> {
     let name = path.display().to_string();
-    let audit = args.from_audit
+    let audit = from_audit
         || (path.as_os_str() != "-"
-            && Format::for_input(path, args.format).ok() == Some(Format::Jsonl)
+            && Format::for_input(path, forced).ok() == Some(Format::Jsonl)
             && looks_like_audit(path));
     if audit {
-        return read_audit(path, &name, args.quiet, digits, s);
+        return read_audit(path, &name, quiet, digits, s);
     }
-    let format = Format::for_input(path, args.format)?;
+    let format = Format::for_input(path, forced)?;
     let columns = ["sku", "price", "at", "reference_price"];
-    read_table(path, format, &columns, 3, args.quiet, |_, c| {
+    read_table(path, format, &columns, 3, quiet, |_, c| {
         let sku = cell(c, 0, "sku")?;
         let price = money(cell(c, 1, "price")?, digits, "price")?;
         let at = time(cell(c, 2, "at")?, "at")?;
@@ -517,7 +562,8 @@ fn read_audit(
     Ok(count)
 }
 
-fn read_quotes(
+/// Reads competitor quotes into `s`; the quotes read.
+pub fn read_quotes(
     path: &Path,
     forced: Option<Format>,
     quiet: bool,

@@ -106,6 +106,13 @@ pub struct CheckArgs {
     /// line is skipped and becomes an `invalid_input` row
     #[arg(long, default_value_t = csvscan::DEFAULT_MAX_LINE, value_parser = parse_max_line)]
     max_line_bytes: usize,
+    /// Price history (sku, price, at[, reference_price]) or an audit log:
+    /// each row's history fields are summarized from it at the row's `now`
+    #[arg(long)]
+    history: Option<PathBuf>,
+    /// Competitor quotes (sku, competitor, price, seen_at) for --history
+    #[arg(long, requires = "history")]
+    quotes: Option<PathBuf>,
 }
 
 /// Arguments of `diff`.

@@ -366,3 +366,86 @@ fn a_year_of_weekly_prices() {
     }
     assert_eq!(unlawful, [14, 15, 40]);
 }
+
+/// `check --history` decides as `check` does on rows that carry the
+/// summary fields themselves (here computed by hand).
+///
+/// Window 1000 s at now = 1000, so [0, 1000]. A: 10.00 at 100 (its first
+/// row: no price in force at 0, so the anchor is 10.00, and the listing
+/// is a change), 11.00 at 600, 10.50 at 700: changes 3, last change 700.
+/// B: 20.00 at 50 only: anchor 20.00, 1 change, last change 50. C has no
+/// history: no field. Quotes (no age limit, no outlier filter): A's
+/// median of 10.00 and 11.00 is 10.50.
+#[test]
+fn check_history_equals_rows_with_the_fields() {
+    let dir = TempDir::new().unwrap();
+    write(
+        &dir,
+        "p.toml",
+        "name = \"h\"\ncurrency = \"USD\"\n[bounds]\nmin_price = \"1\"\nmax_price = \"100\"\n\
+         [change]\nwindow_secs = 1000\nmax_changes = 3\nwindow_increase = \"0.15\"\ncooldown_secs = 200\n",
+    );
+    write(
+        &dir,
+        "h.csv",
+        "sku,price,at\nA,11.00,600\nB,20.00,50\nA,10.00,100\nA,10.50,700\n",
+    );
+    write(
+        &dir,
+        "q.csv",
+        "sku,competitor,price,seen_at\nA,x,10.00,900\nA,y,11.00,950\n",
+    );
+    write(
+        &dir,
+        "in.csv",
+        "sku,proposed_price,current_price,now\nA,12.00,10.50,1000\nB,23.50,20.00,1000\nC,5.00,5.00,1000\n",
+    );
+    write(
+        &dir,
+        "with.csv",
+        "sku,proposed_price,current_price,now,last_change_at,changes_in_window,window_anchor_price,competitor_price\n\
+         A,12.00,10.50,1000,700,3,10.00,10.50\nB,23.50,20.00,1000,50,1,20.00,\nC,5.00,5.00,1000,,,,\n",
+    );
+    let check = |args: &[&str]| {
+        let out = bin()
+            .current_dir(dir.path())
+            .args(["check", "-q", "--policy", "p.toml"])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let with_history = check(&[
+        "--input",
+        "in.csv",
+        "--history",
+        "h.csv",
+        "--quotes",
+        "q.csv",
+    ]);
+    let with_fields = check(&["--input", "with.csv"]);
+    assert_eq!(with_history, with_fields);
+    // The history mattered: A is held by max_changes (3 >= 3), B capped
+    // by window_increase at 23.00.
+    assert!(with_history.contains("max_changes"), "{with_history}");
+    assert!(with_history.contains("B,adjusted,23.00"), "{with_history}");
+
+    // A row without now, and one carrying a field the history also gives,
+    // are refused naming the field.
+    write(
+        &dir,
+        "bad.csv",
+        "sku,proposed_price,now,last_change_at\nA,12.00,,\nB,21.00,1000,10\n",
+    );
+    let bad = check(&["--input", "bad.csv", "--history", "h.csv"]);
+    assert!(bad.contains("now: is needed to read the history"), "{bad}");
+    assert!(
+        bad.contains("last_change_at: is given by both the row and --history"),
+        "{bad}"
+    );
+}
