@@ -67,6 +67,11 @@ were.
 `priceguard audit verify FILE`. --metrics FILE writes the decision counters in the Prometheus text
 format.
 
+--history FILE (price rows sku, price, at[, reference_price], or an audit log) and --quotes FILE
+fill each row's history fields (last_change_at, changes_in_window, window_anchor_price,
+competitor_price) at the row's own now, with the periods of the policy (docs/spec.md H7); a row
+without now, or one carrying a field the history also gives, is invalid_input naming the field.
+
 Exit status: 0 when the run completed (whatever the decisions), 2 when the policy or a file cannot
 be used, an output cannot be written (a closed standard output, a full disk, a broken pipe) or the
 audit log is tampered with or cut short.";
