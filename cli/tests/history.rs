@@ -216,6 +216,36 @@ fn audit_log_equals_published_rows() {
     let from_rows = summarize(&dir, &[&["--prices", "rows.csv"][..], &args[..]].concat());
     assert_eq!(from_log, from_rows);
     assert_eq!(forced, from_rows);
+    // check --history reads the log as it reads the rows.
+    write(
+        &dir,
+        "p2.toml",
+        "name = \"a\"\ncurrency = \"USD\"\n[bounds]\nmin_price = \"1\"\nmax_price = \"100\"\n[change]\nwindow_secs = 450\nmax_changes = 4\n",
+    );
+    write(
+        &dir,
+        "next.csv",
+        "sku,proposed_price,current_price,now\nA,13.00,12.00,600\nB,2.00,1.00,600\n",
+    );
+    let decide = |history: &str| {
+        let out = bin()
+            .current_dir(dir.path())
+            .args(["check", "-q", "--policy", "p2.toml", "--input", "next.csv"])
+            .args(["--history", history])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let by_log = decide("log.jsonl");
+    assert_eq!(by_log, decide("rows.csv"));
+    // A changed 4 times in [150, 600]: held by max_changes; B twice.
+    assert!(by_log.contains("A,held"), "{by_log}");
+    assert!(by_log.contains("B,accepted"), "{by_log}");
     // A: spell 300-400 ended at 500; window [150, 600]: anchor 10.00,
     // 12.00, 9.00, 9.50, 12.00: two reversals (up, down, up).
     assert!(
