@@ -97,6 +97,14 @@ struct PolicyKeys {
     outlier_mad: Option<String>,
 }
 
+/// The policy keys that set history periods.
+const HISTORY_KEYS: [(&str, &str); 4] = [
+    ("disclosure", "prior_days"),
+    ("change", "window_secs"),
+    ("market", "max_quote_age_secs"),
+    ("market", "outlier_mad"),
+];
+
 fn policy_keys(path: &Path) -> Result<PolicyKeys, CliError> {
     let name = path.display();
     let text = std::fs::read_to_string(path)
@@ -112,6 +120,20 @@ fn policy_keys(path: &Path) -> Result<PolicyKeys, CliError> {
         serde_json::to_value(v).map_err(|e| CliError::new(format!("policy `{name}`: {e}")))?
     };
     let get = |table: &str, key: &str| doc.get(table).and_then(|t| t.get(key));
+    // One period per key for every item: a segment that sets its own would
+    // be summarised with the wrong one, so it is refused (fail closed).
+    let segments = doc.get("segments").and_then(|v| v.as_array());
+    for (i, seg) in segments.into_iter().flatten().enumerate() {
+        for (table, key) in HISTORY_KEYS {
+            let own = seg.get(table).and_then(|t| t.get(key));
+            if own.is_some() && own != get(table, key) {
+                return Err(CliError::new(format!(
+                    "policy `{name}`: segments[{i}].{table}.{key}: history summaries use one \
+                     period for every item; a segment with its own is not supported"
+                )));
+            }
+        }
+    }
     let int = |table: &str, key: &str| -> Result<Option<i64>, CliError> {
         match get(table, key) {
             None => Ok(None),

@@ -288,6 +288,22 @@ fn bad_rows_fail_closed() {
             .stderr(predicate::str::contains(message));
         assert_eq!(fs::read_to_string(&out).unwrap(), "previous\n");
     }
+    // A segment with its own window would be summarised with the wrong
+    // one: refused.
+    write(
+        &dir,
+        "seg.toml",
+        "name = \"s\"\ncurrency = \"USD\"\n[change]\nwindow_secs = 100\n\
+         [[segments]]\nid = 1\nchange = { window_secs = 200 }\n",
+    );
+    write(&dir, "ok.csv", "sku,price,at\nA,1,1\n");
+    bin()
+        .current_dir(dir.path())
+        .args(["history", "summarize", "--prices", "ok.csv", "--now", "5"])
+        .args(["--policy", "seg.toml"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("segments[0].change.window_secs"));
     // No currency: refused rather than guessed.
     write(&dir, "ok.csv", "sku,price,at\nA,1,1\n");
     bin()
