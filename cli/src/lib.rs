@@ -69,7 +69,7 @@ format.
 
 --history FILE (price rows sku, price, at[, reference_price], or an audit log) and --quotes FILE
 fill each row's history fields (last_change_at, changes_in_window, window_anchor_price,
-competitor_price) at the row's own now, with the periods of the policy (docs/spec.md H7); a row
+competitor_price) at the row's own now, with the periods of the policy (docs/spec.md H11); a row
 without now, or one carrying a field the history also gives, is invalid_input naming the field.
 
 Exit status: 0 when the run completed (whatever the decisions), 2 when the policy or a file cannot

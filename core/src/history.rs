@@ -30,7 +30,7 @@
 //! at or before `now` (32 bytes each, competitor names kept once). With input in any order this is the bound: a row
 //! arriving late can land anywhere in a SKU's past and change which rows
 //! are changes or where a promotion began, so no row at or before `now`
-//! can be folded away before the input ends (docs/spec.md H5).
+//! can be folded away before the input ends (docs/spec.md H9).
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -231,7 +231,7 @@ impl<'a> Quote<'a> {
 
 /// One SKU's summary: the item fields of docs/spec.md §11.1. `None` is
 /// "no such value" (the field stays absent on the item), as §11.1 and
-/// H1-H4 define it.
+/// H5-H8 define it.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Summary {
@@ -282,7 +282,7 @@ struct Row {
     promo: bool,
 }
 
-// The memory bound documented in docs/spec.md H5.
+// The memory bound documented in docs/spec.md H9.
 const _: () = assert!(core::mem::size_of::<Row>() == 32);
 
 impl Row {
@@ -622,7 +622,7 @@ impl History {
 fn summarise_rows(params: &HistoryParams, now: i64, rows: &[Row]) -> Summary {
     let mut s = Summary::default();
 
-    // Changes: the first row sets a price where there was none (H2).
+    // Changes: the first row sets a price where there was none (H6).
     let mut prev: Option<i128> = None;
     for r in rows.iter() {
         if prev != Some(r.price()) {
@@ -691,7 +691,7 @@ fn summarise_rows(params: &HistoryParams, now: i64, rows: &[Row]) -> Summary {
             }
             seq = Some(r.price());
         }
-        // No price in force at the start: the SKU's first price (H3).
+        // No price in force at the start: the SKU's first price (H7).
         let first = rows.get(first_inside).map(|r| r.price());
         s.window_anchor_price = anchor.or(first).and_then(amount);
         s.changes_in_window = Some(changes);
@@ -769,7 +769,7 @@ fn summarise_quotes(
     let count = kept.len() as u64;
     let price = median2(&mut kept).and_then(|m2| {
         // The midpoint, exact whenever it fits MAX_SCALE digits; half a
-        // unit of the sixth finer digit is rounded half to even (H4).
+        // unit of the sixth finer digit is rounded half to even (H8).
         let half = m2.div_euclid(2);
         let v = if m2.rem_euclid(2) == 1 && half % 2 != 0 {
             half + 1
@@ -781,7 +781,7 @@ fn summarise_quotes(
     (price, count)
 }
 
-/// The price rows an audit log's records stand for (docs/spec.md H6):
+/// The price rows an audit log's records stand for (docs/spec.md H10):
 /// `(sku, price, at, reference_price)` per `accepted` or `adjusted`
 /// decision, `at` the item's `now` (else `evaluated_at`, whole seconds).
 #[cfg(feature = "serde")]

@@ -1,4 +1,4 @@
-//! The history summariser (docs/spec.md §11.1, H1-H6) against a brute-force
+//! The history summariser (docs/spec.md §11.1, H5-H10) against a brute-force
 //! reading of the definitions, written here independently: every field is
 //! recomputed from the whole sorted history of each SKU, with exact
 //! rationals for the quote medians.
@@ -535,7 +535,7 @@ fn even_median_is_the_exact_midpoint() {
 }
 
 /// Two quotes one unit of the sixth finer digit apart: the midpoint needs
-/// a seventh and is rounded half to even (H4).
+/// a seventh and is rounded half to even (H8).
 #[test]
 fn midpoint_beyond_six_digits_rounds_half_even() {
     let mut s = Summariser::new(HistoryParams::new(10));
