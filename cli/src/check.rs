@@ -8,11 +8,13 @@ use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
 use priceguard::audit::{self, AuditChain, PolicyStamp, VerifyError};
+use priceguard::history::{History, Summariser};
 use priceguard::metrics::Metrics;
 use priceguard::{Class, Decision, Outcome, Policy, Reason, Rule};
 
 use crate::eval::{pipeline_staged, Evaluator, Parsed, Stats, Work};
 use crate::format::Format;
+use crate::history;
 use crate::output::Output;
 use crate::read::Chunk;
 use crate::read::RowReader;
@@ -57,6 +59,20 @@ pub fn progress(size: Option<u64>, quiet: bool) -> Option<ProgressBar> {
     Some(bar)
 }
 
+/// Reads `--history` (and `--quotes`) whole: every row is kept, so each
+/// proposal is summarised at its own `now`. Periods come from the policy
+/// file's history keys.
+fn read_history(args: &CheckArgs, path: &Path, digits: u8) -> Result<History, CliError> {
+    let params = history::policy_params(&args.policy, i64::MAX)?;
+    let mut s = Summariser::new(params);
+    history::read_price_file(path, None, false, args.quiet, digits, &mut s)?;
+    if let Some(q) = &args.quotes {
+        s.expect_quotes();
+        history::read_quotes(q, None, args.quiet, digits, &mut s)?;
+    }
+    Ok(s.into_history())
+}
+
 /// Runs `check`.
 pub fn run(args: &CheckArgs) -> Result<(), CliError> {
     let policy = load_policy(&args.policy)?;
@@ -80,6 +96,10 @@ pub fn run(args: &CheckArgs) -> Result<(), CliError> {
     let start = Instant::now();
 
     let digits = policy.currency().minor_units();
+    let history = match &args.history {
+        Some(path) => Some(read_history(args, path, digits)?),
+        None => None,
+    };
     let stamp = PolicyStamp::of(&policy);
     let metrics = Metrics::new();
     let mut eval = Evaluator::new(&policy);
@@ -93,10 +113,14 @@ pub fn run(args: &CheckArgs) -> Result<(), CliError> {
     // order), formatting and writing.
     let eval_ref = &mut eval;
     let middle = |work: &mut Work| -> Result<(), CliError> {
-        let Some(parsed) = work.parsed.first() else {
+        let Some(parsed) = work.parsed.first_mut() else {
             return Err(CliError::new("internal error: no items read"));
         };
         let chunk = &work.chunk;
+        if let Some(h) = &history {
+            parsed.apply_history(chunk, h);
+        }
+        let parsed = &*parsed;
         eval_ref.run(parsed)?;
         work.notes.clear();
         for i in 0..chunk.len() {

@@ -11,6 +11,8 @@ use priceguard::{
 
 use std::sync::mpsc;
 
+use priceguard::history::History;
+
 use crate::read::{Chunk, RowError, RowReader};
 use crate::CliError;
 
@@ -150,6 +152,75 @@ impl Parsed {
             }
         }
     }
+}
+
+impl Parsed {
+    /// Fills every readable row's history fields from `history` at the
+    /// row's `now` (`check --history`): `last_change_at`,
+    /// `changes_in_window`, `window_anchor_price`, `competitor_price`. A
+    /// row without `now`, or one that carries a field the history also
+    /// gives, becomes `invalid_input` naming the field: two sources for
+    /// one value are refused rather than one picked.
+    pub fn apply_history(&mut self, chunk: &Chunk, history: &History) {
+        for i in 0..chunk.len() {
+            let (Some(item), Some(None)) = (self.items.get_mut(i), self.errors.get(i)) else {
+                continue;
+            };
+            let sku = String::from_utf8_lossy(chunk.sku(i));
+            if let Err(e) = fill_history(item, &sku, history) {
+                *item = Item::new(0);
+                if let Some(slot) = self.errors.get_mut(i) {
+                    *slot = Some(e);
+                }
+            }
+        }
+    }
+}
+
+fn fill_history(item: &mut Item, sku: &str, history: &History) -> Result<(), RowError> {
+    let fail = |field: Field, message: &str| RowError {
+        field: Some(field),
+        message: format!("{field}: {message}"),
+    };
+    let Some(now) = item.get(Field::Now) else {
+        return Err(fail(
+            Field::Now,
+            "is needed to read the history (--history): give the column or --now",
+        ));
+    };
+    let summary = history
+        .summary(sku, now)
+        .map_err(|e| fail(Field::Now, &e.to_string()))?;
+    let Some(s) = summary else { return Ok(()) };
+    let counts = [
+        (Field::LastChangeAt, s.last_change_at),
+        (
+            Field::ChangesInWindow,
+            s.changes_in_window.and_then(|c| i64::try_from(c).ok()),
+        ),
+    ];
+    let money = [
+        (Field::WindowAnchorPrice, s.window_anchor_price),
+        (Field::CompetitorPrice, s.competitor_price),
+    ];
+    for (field, v) in counts {
+        if let Some(v) = v {
+            if item.get(field).is_some() {
+                return Err(fail(field, "is given by both the row and --history"));
+            }
+            item.set(field, v);
+        }
+    }
+    for (field, v) in money {
+        if let Some(v) = v {
+            if item.get(field).is_some() {
+                return Err(fail(field, "is given by both the row and --history"));
+            }
+            item.set_amount(field, v)
+                .map_err(|f| fail(f, "does not fit beside the history's finer digits"))?;
+        }
+    }
+    Ok(())
 }
 
 /// A chunk on its way through the pipeline: the rows as read, and their

@@ -20,6 +20,7 @@ pub mod eval;
 pub mod explain;
 pub mod fast;
 pub mod format;
+pub mod history;
 pub mod output;
 pub mod read;
 pub mod sample;
@@ -66,6 +67,11 @@ were.
 `priceguard audit verify FILE`. --metrics FILE writes the decision counters in the Prometheus text
 format.
 
+--history FILE (price rows sku, price, at[, reference_price], or an audit log) and --quotes FILE
+fill each row's history fields (last_change_at, changes_in_window, window_anchor_price,
+competitor_price) at the row's own now, with the periods of the policy (docs/spec.md H11); a row
+without now, or one carrying a field the history also gives, is invalid_input naming the field.
+
 Exit status: 0 when the run completed (whatever the decisions), 2 when the policy or a file cannot
 be used, an output cannot be written (a closed standard output, a full disk, a broken pipe) or the
 audit log is tampered with or cut short.";
@@ -105,6 +111,13 @@ pub struct CheckArgs {
     /// line is skipped and becomes an `invalid_input` row
     #[arg(long, default_value_t = csvscan::DEFAULT_MAX_LINE, value_parser = parse_max_line)]
     max_line_bytes: usize,
+    /// Price history (sku, price, at[, reference_price]) or an audit log:
+    /// each row's history fields are summarized from it at the row's `now`
+    #[arg(long)]
+    history: Option<PathBuf>,
+    /// Competitor quotes (sku, competitor, price, seen_at) for --history
+    #[arg(long, requires = "history")]
+    quotes: Option<PathBuf>,
 }
 
 /// Arguments of `diff`.

@@ -10,7 +10,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use priceguard_cli::format::Format;
-use priceguard_cli::{audit, check, describe, diff, explain, sample};
+use priceguard_cli::{audit, check, describe, diff, explain, history, sample};
 use priceguard_cli::{CheckArgs, CliError, DiffArgs, CHECK_HELP};
 
 #[derive(Parser, Debug)]
@@ -53,6 +53,9 @@ enum Command {
     /// Audit logs written by `check --audit`
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Price histories: the summaries the history-aware rules read
+    #[command(subcommand)]
+    History(HistoryCommand),
     /// Write a realistic, deterministic proposals file matching examples/policy.toml
     Sample {
         /// Number of rows
@@ -103,11 +106,20 @@ enum AuditCommand {
     },
 }
 
+/// `history` subcommands.
+#[derive(Subcommand, Debug)]
+enum HistoryCommand {
+    /// Summarize price rows (or an audit log) and competitor quotes per SKU
+    #[command(after_long_help = history::SUMMARIZE_HELP)]
+    Summarize(history::SummarizeArgs),
+}
+
 fn run(cli: Cli) -> Result<ExitCode, CliError> {
     let done = match cli.command {
         Command::Audit(AuditCommand::Verify { file, head }) => {
             return audit::verify(&file, head.as_deref())
         }
+        Command::History(HistoryCommand::Summarize(args)) => history::summarize(&args),
         Command::Check(args) => check::run(&args),
         Command::Diff(args) => diff::run(&args),
         Command::Validate { file } => describe::run(&file),

@@ -45,6 +45,8 @@ mod budgets;
 mod columns;
 #[cfg(feature = "alloc")]
 mod explain;
+#[cfg(feature = "std")]
+pub mod history;
 #[cfg(feature = "alloc")]
 pub mod ledger;
 #[cfg(feature = "alloc")]

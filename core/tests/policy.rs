@@ -393,6 +393,8 @@ fn ladder_table_errors_name_the_key() {
         "{LADDER_BASE}[[segments]]\nid = 1\nladder = {{ min_gap = \"0.1\" }}\n"
     ));
     assert!(e.message.contains("unknown field `ladder`"), "{e}");
+}
+
 /// The history keys (docs/spec.md §8.1, §11.2): each bad value is refused
 /// naming its key, and the cross-key checks name the key that needs the
 /// other.

@@ -674,7 +674,7 @@ pub(crate) fn from_summary(s: &BatchSummary) -> priceguard_batch_summary {
 
 #[cfg(test)]
 /// The core rule of each C rule code, for the tests that keep them in step.
-pub(crate) const RULES: [(priceguard_rule, Rule); 26] = [
+pub(crate) const RULES: [(priceguard_rule, Rule); 29] = [
     (priceguard_rule::MinPrice, Rule::MinPrice),
     (priceguard_rule::MaxPrice, Rule::MaxPrice),
     (priceguard_rule::Map, Rule::Map),
