@@ -338,6 +338,10 @@ enum priceguard_class
    * Price endings and tick snapping.
    */
   PRICEGUARD_CLASS_COSMETIC = 4,
+  /**
+   * Cross-item rules within a group (ladders, pack sizes).
+   */
+  PRICEGUARD_CLASS_GROUP = 5,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -448,6 +452,18 @@ enum priceguard_rule
    * `max_markup` (financial).
    */
   PRICEGUARD_RULE_MAX_MARKUP = 22,
+  /**
+   * `ladder_gap` (group).
+   */
+  PRICEGUARD_RULE_LADDER_GAP = 23,
+  /**
+   * `ladder_max_gap` (group).
+   */
+  PRICEGUARD_RULE_LADDER_MAX_GAP = 24,
+  /**
+   * `unit_price` (group).
+   */
+  PRICEGUARD_RULE_UNIT_PRICE = 25,
   /**
    * `prior_price` (hard): a promotion's "was" price above the lowest
    * price of the disclosure window.
@@ -577,6 +593,18 @@ enum priceguard_reason
    */
   PRICEGUARD_REASON_MAX_MARKUP = 23,
   /**
+   * Rule `ladder_gap`.
+   */
+  PRICEGUARD_REASON_LADDER_GAP = 24,
+  /**
+   * Rule `ladder_max_gap`.
+   */
+  PRICEGUARD_REASON_LADDER_MAX_GAP = 25,
+  /**
+   * Rule `unit_price`.
+   */
+  PRICEGUARD_REASON_UNIT_PRICE = 26,
+  /**
    * Rule `prior_price`.
    */
   PRICEGUARD_REASON_PRIOR_PRICE = 27,
@@ -612,6 +640,10 @@ enum priceguard_reason
    * `unbounded`: no rule bounds the price on one side.
    */
   PRICEGUARD_REASON_UNBOUNDED = 69,
+  /**
+   * `ladder`: the item's group ladder admits no prices; the group is held.
+   */
+  PRICEGUARD_REASON_LADDER = 70,
   /**
    * `competitor_quality`: too few trustworthy competitor quotes back
    * `competitor_price` and the policy requires them.
@@ -727,6 +759,18 @@ enum priceguard_field
    * `competitor_quotes` (history summary; not yet in `priceguard_item`)
    */
   PRICEGUARD_FIELD_COMPETITOR_QUOTES = 22,
+  /**
+   * `group` (beside the item, for the group pass)
+   */
+  PRICEGUARD_FIELD_GROUP = 23,
+  /**
+   * `rank` (beside the item, for the group pass)
+   */
+  PRICEGUARD_FIELD_RANK = 24,
+  /**
+   * `pack_size` (beside the item, for the group pass)
+   */
+  PRICEGUARD_FIELD_PACK_SIZE = 25,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
