@@ -518,3 +518,79 @@ pub unsafe extern "C" fn priceguard_decision_explain_ladder_scaled(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn group_rows_read_by_presence_bits() {
+        let zero = priceguard_group_row::default();
+        assert_eq!(to_group_row(&zero), Ok(None));
+        // Rank and pack size without a group: not grouped, not read.
+        let loose = priceguard_group_row {
+            present: PRICEGUARD_GROUP_HAS_RANK | PRICEGUARD_GROUP_HAS_PACK_SIZE,
+            group: 3,
+            rank: 1,
+            pack_size: 0,
+        };
+        assert_eq!(to_group_row(&loose), Ok(None));
+        let full = priceguard_group_row {
+            present: PRICEGUARD_GROUP_HAS_ALL,
+            group: 3,
+            rank: -4,
+            pack_size: 6,
+        };
+        assert_eq!(
+            to_group_row(&full),
+            Ok(Some(GroupRow::new(3, -4).with_pack_size(6)))
+        );
+        let unranked = priceguard_group_row {
+            present: PRICEGUARD_GROUP_HAS_GROUP,
+            ..full
+        };
+        assert_eq!(to_group_row(&unranked), Ok(Some(GroupRow::unranked(3))));
+        let unknown = priceguard_group_row {
+            present: 1 << 3,
+            ..full
+        };
+        assert_eq!(
+            to_group_row(&unknown),
+            Err(priceguard_result::InvalidArgument)
+        );
+    }
+
+    #[test]
+    fn notes_round_trip_at_every_scale() {
+        let note = LadderNote::new(1499, Rule::LadderGap, 4, true, 1500);
+        for scale in 0..=PRICEGUARD_MAX_SCALE {
+            let c = from_note(&Some(note), scale).unwrap_or_default();
+            assert_eq!(c.present, PRICEGUARD_LADDER_NOTE_MOVED);
+            assert_eq!(c.own, 1499 * pow10_i64(scale));
+            assert_eq!(to_note(&c, scale), Ok(Some(note)));
+        }
+        let none = from_note(&None, 2).unwrap_or_default();
+        assert_eq!(none, priceguard_ladder_note::default());
+        assert_eq!(to_note(&none, 2), Ok(None));
+        // Money a scaled call never gives, unknown rules and bits are refused.
+        let c = from_note(&Some(note), 2).unwrap_or_default();
+        let bad = [
+            priceguard_ladder_note {
+                own: c.own + 1,
+                ..c
+            },
+            priceguard_ladder_note { rule: 999, ..c },
+            priceguard_ladder_note { present: 3, ..c },
+        ];
+        for b in bad {
+            assert_eq!(to_note(&b, 2), Err(priceguard_result::InvalidArgument));
+        }
+        assert_eq!(
+            to_note(&c, PRICEGUARD_MAX_SCALE + 1),
+            Err(priceguard_result::InvalidArgument)
+        );
+        // A note whose money does not fit 64 bits at the scale.
+        let huge = LadderNote::new(i64::MAX / 10, Rule::LadderGap, 0, false, 1);
+        assert_eq!(from_note(&Some(huge), 2), None);
+    }
+}
