@@ -43,6 +43,37 @@
 #define PRICEGUARD_POLICY_HASH_LEN 32
 
 /**
+ * Group row presence bit: the row belongs to group `group`. Without it
+ * the row is not grouped and is decided alone (its `rank` and
+ * `pack_size` are not read), as a row with an empty group is in every
+ * other door.
+ */
+#define PRICEGUARD_GROUP_HAS_GROUP (1 << 0)
+
+/**
+ * Group row presence bit: `rank` is set. A grouped row without it makes
+ * its whole group `invalid_input`, field `rank`.
+ */
+#define PRICEGUARD_GROUP_HAS_RANK (1 << 1)
+
+/**
+ * Group row presence bit: `pack_size` is set.
+ */
+#define PRICEGUARD_GROUP_HAS_PACK_SIZE (1 << 2)
+
+/**
+ * Every valid group row presence bit; any other bit is
+ * `PRICEGUARD_RESULT_INVALID_ARGUMENT`.
+ */
+#define PRICEGUARD_GROUP_HAS_ALL 7
+
+/**
+ * Ladder note presence bit: the group pass moved the row, and the note's
+ * other fields say why.
+ */
+#define PRICEGUARD_LADDER_NOTE_MOVED (1 << 0)
+
+/**
  * Item presence bit: `current_price` is set.
  */
 #define PRICEGUARD_HAS_CURRENT_PRICE (1 << 0)
@@ -992,6 +1023,96 @@ typedef struct priceguard_batch_summary {
 } priceguard_batch_summary;
 
 /**
+ * Where a row sits in a price ladder, beside its `priceguard_item`
+ * (row `i` of the group rows goes with item `i`). Zero-initialise and
+ * fill in: a zeroed row is not grouped.
+ *
+ * The caller interns its group names into `group` ids: equal names, equal
+ * ids; any `uint32_t` will do, and dense ids (0, 1, 2, ... in order of
+ * first sight) sort fastest.
+ */
+typedef struct priceguard_group_row {
+  /**
+   * `PRICEGUARD_GROUP_HAS_*` bits of the values that are set.
+   */
+  uint32_t present;
+  /**
+   * The group id (equal ids are one group).
+   */
+  uint32_t group;
+  /**
+   * The row's rank in its group: a higher rank is priced higher. A
+   * repeated rank in a group makes the group `invalid_input`, field `rank`.
+   */
+  int64_t rank;
+  /**
+   * Units in the pack, for the `unit_price` rule: 1 to 1000000; any
+   * other value makes the group `invalid_input`, field `pack_size`.
+   */
+  uint64_t pack_size;
+} priceguard_group_row;
+
+/**
+ * Why the group pass moved one row, for
+ * `priceguard_decision_explain_ladder`. Valid only when `present` has
+ * `PRICEGUARD_LADDER_NOTE_MOVED` (else every field is 0). Treat it as
+ * opaque data: copy it, never edit it.
+ */
+typedef struct priceguard_ladder_note {
+  /**
+   * `PRICEGUARD_LADDER_NOTE_MOVED` when the ladder moved the row.
+   */
+  uint32_t present;
+  /**
+   * The `priceguard_rule` of the edge that moved it (`ladder_gap`,
+   * `ladder_max_gap` or `unit_price`).
+   */
+  uint32_t rule;
+  /**
+   * The price the row was decided at alone (in the row's units).
+   */
+  int64_t own;
+  /**
+   * The neighbour's published price (in the row's units).
+   */
+  int64_t neighbour_price;
+  /**
+   * The neighbour's row index in the batch.
+   */
+  size_t neighbour;
+  /**
+   * Whether the neighbour is the next rank up (else the one below).
+   */
+  bool neighbour_above;
+} priceguard_ladder_note;
+
+/**
+ * What the group pass did in one grouped batch.
+ */
+typedef struct priceguard_group_summary {
+  /**
+   * Groups seen.
+   */
+  uint64_t groups;
+  /**
+   * Groups in which the ladder moved at least one price.
+   */
+  uint64_t adjusted;
+  /**
+   * Groups held whole because no price set satisfies their ladder.
+   */
+  uint64_t held;
+  /**
+   * Groups refused for a missing or repeated rank or a bad pack size.
+   */
+  uint64_t invalid;
+  /**
+   * Items whose price the ladder moved.
+   */
+  uint64_t moved;
+} priceguard_group_summary;
+
+/**
  * Budget taken from a campaign by `priceguard_ledger_reserve` or
  * `priceguard_policy_evaluate_reserving`. Settle each reservation exactly
  * once with `priceguard_ledger_commit` or `priceguard_ledger_release`: the
@@ -1175,6 +1296,125 @@ priceguard_result priceguard_metrics_render(const struct priceguard_metrics *met
                                             char *buf,
                                             size_t len,
                                             size_t *out_n);
+
+/**
+ * Evaluates `len` items as one batch, as `priceguard_policy_evaluate_batch`
+ * does, then fits each group of the batch onto the policy's `[ladder]`
+ * (docs/spec.md §10): `rows[i]` places item `i` in a group (or not, when
+ * its `present` lacks `PRICEGUARD_GROUP_HAS_GROUP`). A group is solved
+ * from the rows this call holds: give all of a group's rows in one call
+ * (a caller that streams must not split a group across calls; it is not
+ * decided half).
+ *
+ * Writes decision `i` into `decisions_out[i]`, the batch counts into
+ * `*summary_out` (after the group pass) and the group counts into
+ * `*group_summary_out`. `notes_out` may be NULL; when given it receives
+ * one `priceguard_ladder_note` per row, for
+ * `priceguard_decision_explain_ladder`. `items`, `rows`, `decisions_out`
+ * (and `notes_out`) may be NULL when `len` is 0.
+ *
+ * A missing or repeated rank, or a pack size outside 1 to 1000000, is not
+ * an error of the call: the group's items are `rejected` /
+ * `invalid_input` naming `rank` or `pack_size`. An unknown presence bit
+ * in an item or a row is `PRICEGUARD_RESULT_INVALID_ARGUMENT`. Nothing is
+ * written unless the call succeeds. Uses scratch memory proportional to
+ * `len`.
+ *
+ * # Safety
+ *
+ * `items` and `rows` valid for reads of `len` values, `decisions_out`
+ * for writes of `len` decisions and `notes_out` NULL or valid for writes
+ * of `len` notes (NULL only when `len == 0`), none overlapping;
+ * `summary_out` and `group_summary_out` valid for a write.
+ */
+priceguard_result priceguard_policy_evaluate_batch_grouped(const struct priceguard_policy *policy,
+                                                           const struct priceguard_item *items,
+                                                           const struct priceguard_group_row *rows,
+                                                           size_t len,
+                                                           struct priceguard_decision *decisions_out,
+                                                           struct priceguard_ladder_note *notes_out,
+                                                           struct priceguard_batch_summary *summary_out,
+                                                           struct priceguard_group_summary *group_summary_out);
+
+/**
+ * As `priceguard_policy_evaluate_batch_grouped`, for items whose money
+ * is in `10^-scales[i]` minor units, item by item (see
+ * `priceguard_policy_evaluate_batch_scaled`): decision `i` and note `i`
+ * come back in item `i`'s units (a note's `neighbour_price` too).
+ * `PRICEGUARD_RESULT_INVALID_ARGUMENT` when a scale is beyond
+ * `PRICEGUARD_MAX_SCALE`, `MONEY_OUT_OF_RANGE` when a value does not fit
+ * 64 bits at its item's scale; nothing is written unless the call succeeds.
+ *
+ * # Safety
+ *
+ * As `priceguard_policy_evaluate_batch_grouped`; `scales` valid for reads
+ * of `len` bytes (NULL only when `len == 0`).
+ */
+priceguard_result priceguard_policy_evaluate_batch_grouped_scaled(const struct priceguard_policy *policy,
+                                                                  const struct priceguard_item *items,
+                                                                  const uint8_t *scales,
+                                                                  const struct priceguard_group_row *rows,
+                                                                  size_t len,
+                                                                  struct priceguard_decision *decisions_out,
+                                                                  struct priceguard_ladder_note *notes_out,
+                                                                  struct priceguard_batch_summary *summary_out,
+                                                                  struct priceguard_group_summary *group_summary_out);
+
+/**
+ * Writes one sentence explaining `decision` for `item`, a row of
+ * `priceguard_policy_evaluate_batch_grouped`, with its `note`: for a row
+ * the ladder moved it names the neighbour whose edge set the price, e.g.
+ * `raised 14.99 to 15.75 to stay 5 % above SKU-1 (rank 1, 15.00)`, where
+ * `neighbour_sku` (UTF-8, `neighbour_sku_len` bytes) and `neighbour_row`
+ * are those of row `note->neighbour`, which only the caller knows by
+ * name. For a row the ladder did not move (`note->present` is 0) it is
+ * the sentence of `priceguard_decision_explain`, and `neighbour_sku` and
+ * `neighbour_row` are not read (they may be NULL).
+ *
+ * The buffer as `priceguard_decision_explain` fills it. A note, decision
+ * or neighbour row with codes or bits that do not exist, or a neighbour
+ * row without a group or rank, gives `PRICEGUARD_RESULT_INVALID_ARGUMENT`.
+ *
+ * # Safety
+ *
+ * `policy` NULL or live; `item`, `decision`, `note` and `neighbour_row`
+ * NULL or valid for reads; `neighbour_sku` NULL or valid for
+ * `neighbour_sku_len` bytes; `buf` NULL or valid for `len` bytes; `out_n`
+ * NULL or valid for a write.
+ */
+priceguard_result priceguard_decision_explain_ladder(const struct priceguard_policy *policy,
+                                                     const struct priceguard_item *item,
+                                                     const struct priceguard_decision *decision,
+                                                     const struct priceguard_ladder_note *note,
+                                                     const uint8_t *neighbour_sku,
+                                                     size_t neighbour_sku_len,
+                                                     const struct priceguard_group_row *neighbour_row,
+                                                     char *buf,
+                                                     size_t len,
+                                                     size_t *out_n);
+
+/**
+ * As `priceguard_decision_explain_ladder`, for a row of
+ * `priceguard_policy_evaluate_batch_grouped_scaled` at `scale` (its item,
+ * decision and note in `10^-scale` minor units). Money that is not whole
+ * minor units at `scale` where a scaled call gives whole ones, or a scale
+ * beyond `PRICEGUARD_MAX_SCALE`, gives `PRICEGUARD_RESULT_INVALID_ARGUMENT`.
+ *
+ * # Safety
+ *
+ * As `priceguard_decision_explain_ladder`.
+ */
+priceguard_result priceguard_decision_explain_ladder_scaled(const struct priceguard_policy *policy,
+                                                            const struct priceguard_item *item,
+                                                            uint8_t scale,
+                                                            const struct priceguard_decision *decision,
+                                                            const struct priceguard_ladder_note *note,
+                                                            const uint8_t *neighbour_sku,
+                                                            size_t neighbour_sku_len,
+                                                            const struct priceguard_group_row *neighbour_row,
+                                                            char *buf,
+                                                            size_t len,
+                                                            size_t *out_n);
 
 /**
  * Creates a ledger holding each campaign's full configured budget, with

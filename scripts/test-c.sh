@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Builds libpriceguard (debug) and runs the C ABI tests: the API test (every
-# function and error path), the shared vectors, the 8-thread test, every
+# function and error path), the shared vectors (the group files too), the 8-thread test, every
 # macro of the header (the list generated from the header), the header as
-# C++17, each plain, under ASan+UBSan and under valgrind; the ffi crate's
+# C++17, each plain, under ASan+UBSan and under valgrind; the price ladder
+# example of docs/c-api.md; the ffi crate's
 # Rust unit tests; the header freshness check when the pinned cbindgen is
 # installed; and the examples/c program, built exactly as docs/c-api.md says
 # (a release build, then `make -C examples/c run` and `run-static`). Works on a fresh Debian machine
@@ -57,7 +58,7 @@ mkdir -p "$build"
 
 step "vectors table"
 shopt -s nullglob
-vectors=(tests/vectors/*.json tests/c/vectors/*.json)
+vectors=(tests/vectors/*.json tests/vectors/groups/*.json tests/c/vectors/*.json)
 python3 tests/c/gen_vectors.py "$build/vectors_table.h" "${vectors[@]}"
 echo "${#vectors[@]} vector files"
 
@@ -116,6 +117,17 @@ run "${VG[@]}" "$build/test_api"
 run "${VG[@]}" "$build/test_vectors"
 run "${VG[@]}" "$build/test_threads" 5
 run "${VG[@]}" "$build/test_macros"
+
+step "docs/c-api.md: the price ladder example compiles and prints its comment"
+python3 - "$build/doc_groups.c" <<'PY'
+import re, sys
+text = open("docs/c-api.md", encoding="utf-8").read()
+section = text.split("## Price ladders (groups)\n", 1)[1].split("\n## ", 1)[0]
+open(sys.argv[1], "w").write(re.search(r"```c\n(.*?)```", section, re.S).group(1))
+PY
+gcc "${CFLAGS[@]}" "${SAN[@]}" "$build/doc_groups.c" -o "$build/doc_groups" "${LINK_SO[@]}"
+run grep -qx 'SKU-2: raised 14.99 to 15.75 to stay 5 % above SKU-1 (rank 1, 15.00)' <("$build/doc_groups")
+run grep -qx 'groups 1, adjusted 1, held 0' <("$build/doc_groups")
 
 step "examples/c, as docs/c-api.md documents it"
 cargo build --release -p priceguard-ffi

@@ -169,6 +169,27 @@ pub struct LadderNote {
     pub neighbour_price: i64,
 }
 
+impl LadderNote {
+    /// A note as the pass writes it, for a door that hands notes to its
+    /// caller and takes them back for [`Decision::explain_ladder`](crate::Decision)
+    /// (the C API).
+    pub const fn new(
+        own: i64,
+        rule: Rule,
+        neighbour: usize,
+        neighbour_above: bool,
+        neighbour_price: i64,
+    ) -> LadderNote {
+        LadderNote {
+            own,
+            rule,
+            neighbour,
+            neighbour_above,
+            neighbour_price,
+        }
+    }
+}
+
 /// A group pass that cannot run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]

@@ -14,6 +14,7 @@
 mod boundary;
 mod audit;
 mod buffer;
+mod group;
 mod ledger;
 mod money;
 mod names;
@@ -22,6 +23,7 @@ mod types;
 
 pub use audit::*;
 pub use boundary::OnPanic;
+pub use group::*;
 pub use ledger::*;
 pub use money::*;
 pub use names::*;

@@ -101,22 +101,29 @@ static void test_names(void) {
   CHECK(streq(priceguard_rule_name(PRICEGUARD_RULE_PINNED), "pinned"));
   CHECK(streq(priceguard_rule_name(PRICEGUARD_RULE_MAX_MARKUP), "max_markup"));
   CHECK(streq(priceguard_reason_name(PRICEGUARD_REASON_MAX_MARKUP), "max_markup"));
-  CHECK(priceguard_rule_name(23) == NULL);
+  CHECK(streq(priceguard_rule_name(PRICEGUARD_RULE_LADDER_GAP), "ladder_gap"));
+  CHECK(streq(priceguard_rule_name(PRICEGUARD_RULE_UNIT_PRICE), "unit_price"));
+  /* Far from the last code, so later rules do not make this one exist. */
+  CHECK(priceguard_rule_name(63) == NULL);
   CHECK(priceguard_rule_name(UINT32_MAX) == NULL);
   CHECK(streq(priceguard_reason_name(PRICEGUARD_REASON_NONE), ""));
   CHECK(streq(priceguard_reason_name(PRICEGUARD_REASON_MARGIN), "margin"));
   CHECK(streq(priceguard_reason_name(PRICEGUARD_REASON_INVALID_INPUT), "invalid_input"));
   CHECK(streq(priceguard_reason_name(PRICEGUARD_REASON_UNBOUNDED), "unbounded"));
-  CHECK(priceguard_reason_name(24) == NULL && priceguard_reason_name(70) == NULL);
+  CHECK(streq(priceguard_reason_name(PRICEGUARD_REASON_LADDER), "ladder"));
+  CHECK(priceguard_reason_name(63) == NULL && priceguard_reason_name(99) == NULL);
   CHECK(streq(priceguard_outcome_name(PRICEGUARD_OUTCOME_HELD), "held"));
   CHECK(priceguard_outcome_name(4) == NULL);
   CHECK(streq(priceguard_class_name(PRICEGUARD_CLASS_STABILITY), "stability"));
-  CHECK(priceguard_class_name(5) == NULL);
+  CHECK(streq(priceguard_class_name(PRICEGUARD_CLASS_GROUP), "group"));
+  CHECK(priceguard_class_name(31) == NULL);
   CHECK(streq(priceguard_field_name(PRICEGUARD_FIELD_UNIT_COST), "unit_cost"));
   CHECK(streq(priceguard_field_name(PRICEGUARD_FIELD_SKU), "sku"));
-  CHECK(priceguard_field_name(18) == NULL);
+  CHECK(streq(priceguard_field_name(PRICEGUARD_FIELD_RANK), "rank"));
+  CHECK(streq(priceguard_field_name(PRICEGUARD_FIELD_PACK_SIZE), "pack_size"));
+  CHECK(priceguard_field_name(63) == NULL);
   /* Reason codes for rules are 1 + the rule code. */
-  for (uint32_t code = 0; code < 22; code++) CHECK(streq(priceguard_reason_name(code + 1), priceguard_rule_name(code)));
+  for (uint32_t code = 0; code <= PRICEGUARD_RULE_UNIT_PRICE; code++) CHECK(streq(priceguard_reason_name(code + 1), priceguard_rule_name(code)));
 }
 
 static void test_loading_errors(void) {
@@ -1058,6 +1065,214 @@ static void test_audit(const priceguard_policy *p) {
   CHECK_RESULT(priceguard_metrics_new(NULL), PRICEGUARD_RESULT_NULL_PARAMETER);
 }
 
+/* A price ladder: 5 % to 50 % between neighbouring ranks. */
+static const char POLICY_LADDER[] = "name = \"ladder\"\n"
+                                    "currency = \"USD\"\n"
+                                    "[bounds]\n"
+                                    "min_price = \"1.00\"\n"
+                                    "max_price = \"1000\"\n"
+                                    "[ladder]\n"
+                                    "min_gap = \"0.05\"\n"
+                                    "max_gap = \"0.50\"\n";
+
+/* Rows: SKU-2 (rank 2, 14.99) and SKU-1 (rank 1, 15.00) of group 7, and
+ * an ungrouped row at 14.99. By hand: SKU-2 must cost at least
+ * 1.05 x 15.00 = 15.75 and at most 1.5 x 15.00 = 22.50, so 14.99 is raised
+ * to 15.75; SKU-1 and the ungrouped row keep their proposals. */
+static void ladder_rows(priceguard_item items[3], priceguard_group_row rows[3]) {
+  memset(items, 0, 3 * sizeof items[0]);
+  memset(rows, 0, 3 * sizeof rows[0]);
+  items[0].proposed_price = 1499;
+  items[1].proposed_price = 1500;
+  items[2].proposed_price = 1499;
+  rows[0].present = PRICEGUARD_GROUP_HAS_GROUP | PRICEGUARD_GROUP_HAS_RANK;
+  rows[0].group = 7;
+  rows[0].rank = 2;
+  rows[1].present = PRICEGUARD_GROUP_HAS_GROUP | PRICEGUARD_GROUP_HAS_RANK;
+  rows[1].group = 7;
+  rows[1].rank = 1;
+}
+
+static void test_groups(void) {
+  const priceguard_policy *p = load_toml(POLICY_LADDER);
+  priceguard_item items[3];
+  priceguard_group_row rows[3];
+  priceguard_decision out[3];
+  priceguard_ladder_note notes[3];
+  priceguard_batch_summary s;
+  priceguard_group_summary gs;
+  ladder_rows(items, rows);
+  CHECK_RESULT(priceguard_policy_evaluate_batch_grouped(p, items, rows, 3, out, notes, &s, &gs), PRICEGUARD_RESULT_OK);
+  CHECK(out[0].outcome == PRICEGUARD_OUTCOME_ADJUSTED && out[0].price == 1575);
+  CHECK(out[0].reason == PRICEGUARD_REASON_LADDER_GAP);
+  CHECK(out[0].violated == (UINT64_C(1) << PRICEGUARD_RULE_LADDER_GAP));
+  CHECK(out[0].binding == (UINT64_C(1) << PRICEGUARD_RULE_LADDER_GAP));
+  CHECK(out[1].outcome == PRICEGUARD_OUTCOME_ACCEPTED && out[1].price == 1500);
+  CHECK(out[2].outcome == PRICEGUARD_OUTCOME_ACCEPTED && out[2].price == 1499);
+  CHECK(s.items == 3 && s.accepted == 2 && s.adjusted == 1 && s.held == 0 && s.rejected == 0);
+  CHECK(gs.groups == 1 && gs.adjusted == 1 && gs.held == 0 && gs.invalid == 0 && gs.moved == 1);
+  CHECK(notes[0].present == PRICEGUARD_LADDER_NOTE_MOVED && notes[0].rule == PRICEGUARD_RULE_LADDER_GAP);
+  CHECK(notes[0].own == 1499 && notes[0].neighbour == 1 && !notes[0].neighbour_above);
+  CHECK(notes[0].neighbour_price == 1500);
+  CHECK(notes[1].present == 0 && notes[2].present == 0);
+
+  /* The moved row names its neighbour; an unmoved one reads as alone. */
+  char buf[1024], alone[1024];
+  size_t n = 0, m = 0;
+  CHECK_RESULT(priceguard_decision_explain_ladder(p, &items[0], &out[0], &notes[0], U8("SKU-1"), 5, &rows[1], buf,
+                                                  sizeof buf, &n),
+               PRICEGUARD_RESULT_OK);
+  CHECK(streq(buf, "raised 14.99 to 15.75 to stay 5 % above SKU-1 (rank 1, 15.00)") && n == strlen(buf));
+  CHECK_RESULT(priceguard_decision_explain_ladder(p, &items[1], &out[1], &notes[1], NULL, 0, NULL, buf, sizeof buf, &n),
+               PRICEGUARD_RESULT_OK);
+  CHECK_RESULT(priceguard_decision_explain(p, &items[1], &out[1], alone, sizeof alone, &m), PRICEGUARD_RESULT_OK);
+  CHECK(streq(buf, alone) && n == m);
+  /* Too small: the needed length, the buffer untouched. */
+  char small[8] = "xxxxxxx";
+  CHECK_RESULT(priceguard_decision_explain_ladder(p, &items[0], &out[0], &notes[0], U8("SKU-1"), 5, &rows[1], small,
+                                                  sizeof small, &n),
+               PRICEGUARD_RESULT_BUFFER_TOO_SMALL);
+  CHECK(n == strlen("raised 14.99 to 15.75 to stay 5 % above SKU-1 (rank 1, 15.00)") && small[0] == 'x');
+  /* Explain errors: NULLs, a moved note without its neighbour, bad codes. */
+  CHECK_RESULT(priceguard_decision_explain_ladder(p, &items[0], &out[0], NULL, U8("SKU-1"), 5, &rows[1], buf,
+                                                  sizeof buf, &n),
+               PRICEGUARD_RESULT_NULL_PARAMETER);
+  CHECK_RESULT(priceguard_decision_explain_ladder(NULL, &items[0], &out[0], &notes[0], U8("SKU-1"), 5, &rows[1], buf,
+                                                  sizeof buf, &n),
+               PRICEGUARD_RESULT_NULL_PARAMETER);
+  CHECK_RESULT(priceguard_decision_explain_ladder(p, &items[0], &out[0], &notes[0], NULL, 5, &rows[1], buf, sizeof buf,
+                                                  &n),
+               PRICEGUARD_RESULT_NULL_PARAMETER);
+  CHECK_RESULT(priceguard_decision_explain_ladder(p, &items[0], &out[0], &notes[0], U8("SKU-1"), 5, NULL, buf,
+                                                  sizeof buf, &n),
+               PRICEGUARD_RESULT_NULL_PARAMETER);
+  CHECK_RESULT(priceguard_decision_explain_ladder(p, &items[0], &out[0], &notes[0], U8("SKU-1"), 5, &rows[1], NULL,
+                                                  sizeof buf, &n),
+               PRICEGUARD_RESULT_NULL_PARAMETER);
+  CHECK_RESULT(priceguard_decision_explain_ladder(p, &items[0], &out[0], &notes[0], U8("\xff"), 1, &rows[1], buf,
+                                                  sizeof buf, &n),
+               PRICEGUARD_RESULT_INVALID_UTF8);
+  priceguard_group_row unranked = rows[1];
+  unranked.present = PRICEGUARD_GROUP_HAS_GROUP;
+  CHECK_RESULT(priceguard_decision_explain_ladder(p, &items[0], &out[0], &notes[0], U8("SKU-1"), 5, &unranked, buf,
+                                                  sizeof buf, &n),
+               PRICEGUARD_RESULT_INVALID_ARGUMENT);
+  priceguard_ladder_note bad = notes[0];
+  bad.rule = 999;
+  CHECK_RESULT(priceguard_decision_explain_ladder(p, &items[0], &out[0], &bad, U8("SKU-1"), 5, &rows[1], buf,
+                                                  sizeof buf, &n),
+               PRICEGUARD_RESULT_INVALID_ARGUMENT);
+  bad = notes[0];
+  bad.present = 0x80u;
+  CHECK_RESULT(priceguard_decision_explain_ladder(p, &items[0], &out[0], &bad, U8("SKU-1"), 5, &rows[1], buf,
+                                                  sizeof buf, &n),
+               PRICEGUARD_RESULT_INVALID_ARGUMENT);
+
+  /* Notes are optional; the decisions do not change. */
+  priceguard_decision again[3];
+  CHECK_RESULT(priceguard_policy_evaluate_batch_grouped(p, items, rows, 3, again, NULL, &s, &gs),
+               PRICEGUARD_RESULT_OK);
+  for (int i = 0; i < 3; i++) CHECK(decision_eq(&again[i], &out[i]));
+  /* Empty batches may pass NULL arrays. */
+  CHECK_RESULT(priceguard_policy_evaluate_batch_grouped(p, NULL, NULL, 0, NULL, NULL, &s, &gs), PRICEGUARD_RESULT_OK);
+  CHECK(s.items == 0 && gs.groups == 0);
+  /* NULLs. */
+  CHECK_RESULT(priceguard_policy_evaluate_batch_grouped(NULL, items, rows, 3, out, notes, &s, &gs),
+               PRICEGUARD_RESULT_NULL_PARAMETER);
+  CHECK_RESULT(priceguard_policy_evaluate_batch_grouped(p, NULL, rows, 3, out, notes, &s, &gs),
+               PRICEGUARD_RESULT_NULL_PARAMETER);
+  CHECK_RESULT(priceguard_policy_evaluate_batch_grouped(p, items, NULL, 3, out, notes, &s, &gs),
+               PRICEGUARD_RESULT_NULL_PARAMETER);
+  CHECK_RESULT(priceguard_policy_evaluate_batch_grouped(p, items, rows, 3, NULL, notes, &s, &gs),
+               PRICEGUARD_RESULT_NULL_PARAMETER);
+  CHECK_RESULT(priceguard_policy_evaluate_batch_grouped(p, items, rows, 3, out, notes, NULL, &gs),
+               PRICEGUARD_RESULT_NULL_PARAMETER);
+  CHECK_RESULT(priceguard_policy_evaluate_batch_grouped(p, items, rows, 3, out, notes, &s, NULL),
+               PRICEGUARD_RESULT_NULL_PARAMETER);
+  /* An unknown presence bit in a row or an item fails the call and writes nothing. */
+  priceguard_decision snapshot[3];
+  priceguard_ladder_note note_snapshot[3];
+  memset(out, 0x11, sizeof out);
+  memset(notes, 0x22, sizeof notes);
+  memcpy(snapshot, out, sizeof out);
+  memcpy(note_snapshot, notes, sizeof notes);
+  rows[2].present = 0x80u;
+  CHECK_RESULT(priceguard_policy_evaluate_batch_grouped(p, items, rows, 3, out, notes, &s, &gs),
+               PRICEGUARD_RESULT_INVALID_ARGUMENT);
+  rows[2].present = 0;
+  items[2].present = 0x80000000u;
+  CHECK_RESULT(priceguard_policy_evaluate_batch_grouped(p, items, rows, 3, out, notes, &s, &gs),
+               PRICEGUARD_RESULT_INVALID_ARGUMENT);
+  CHECK(memcmp(out, snapshot, sizeof out) == 0 && memcmp(notes, note_snapshot, sizeof notes) == 0);
+
+  /* Bad values are decisions, not call errors: a repeated rank, a
+   * missing rank, a pack size of 0 or above 1000000 refuse the whole
+   * group, naming the field. */
+  struct {
+    uint32_t present1;
+    int64_t rank1;
+    uint64_t pack1;
+    uint32_t field;
+  } refusals[] = {
+      {PRICEGUARD_GROUP_HAS_GROUP | PRICEGUARD_GROUP_HAS_RANK, 2, 0, PRICEGUARD_FIELD_RANK},
+      {PRICEGUARD_GROUP_HAS_GROUP, 0, 0, PRICEGUARD_FIELD_RANK},
+      {PRICEGUARD_GROUP_HAS_ALL, 1, 0, PRICEGUARD_FIELD_PACK_SIZE},
+      {PRICEGUARD_GROUP_HAS_ALL, 1, 1000001, PRICEGUARD_FIELD_PACK_SIZE},
+  };
+  for (size_t k = 0; k < sizeof refusals / sizeof refusals[0]; k++) {
+    ladder_rows(items, rows);
+    rows[1].present = refusals[k].present1;
+    rows[1].rank = refusals[k].rank1;
+    rows[1].pack_size = refusals[k].pack1;
+    CHECK_RESULT(priceguard_policy_evaluate_batch_grouped(p, items, rows, 3, out, notes, &s, &gs),
+                 PRICEGUARD_RESULT_OK);
+    for (int i = 0; i < 2; i++) {
+      CHECK(out[i].outcome == PRICEGUARD_OUTCOME_REJECTED && out[i].reason == PRICEGUARD_REASON_INVALID_INPUT);
+      CHECK((out[i].present & PRICEGUARD_DECISION_HAS_INVALID_FIELD) && out[i].invalid_field == refusals[k].field);
+    }
+    CHECK(out[2].outcome == PRICEGUARD_OUTCOME_ACCEPTED);
+    CHECK(gs.groups == 1 && gs.invalid == 1 && gs.adjusted == 0 && s.rejected == 2);
+  }
+  /* Without PRICEGUARD_GROUP_HAS_GROUP a row is decided alone, its rank unread. */
+  ladder_rows(items, rows);
+  rows[0].present = PRICEGUARD_GROUP_HAS_RANK;
+  CHECK_RESULT(priceguard_policy_evaluate_batch_grouped(p, items, rows, 3, out, notes, &s, &gs), PRICEGUARD_RESULT_OK);
+  CHECK(out[0].outcome == PRICEGUARD_OUTCOME_ACCEPTED && out[0].price == 1499 && notes[0].present == 0);
+  CHECK(gs.groups == 1 && gs.adjusted == 0);
+
+  /* Scaled: 14.99 as 149900 at scale 2; decision and note in those units. */
+  uint8_t scales[3] = {2, 2, 0};
+  ladder_rows(items, rows);
+  items[0].proposed_price = 149900;
+  items[1].proposed_price = 150000;
+  CHECK_RESULT(priceguard_policy_evaluate_batch_grouped_scaled(p, items, scales, rows, 3, out, notes, &s, &gs),
+               PRICEGUARD_RESULT_OK);
+  CHECK(out[0].outcome == PRICEGUARD_OUTCOME_ADJUSTED && out[0].price == 157500);
+  CHECK(out[1].price == 150000 && out[2].price == 1499);
+  CHECK(notes[0].present == PRICEGUARD_LADDER_NOTE_MOVED && notes[0].own == 149900);
+  CHECK(notes[0].neighbour_price == 150000 && notes[0].neighbour == 1);
+  CHECK_RESULT(priceguard_decision_explain_ladder_scaled(p, &items[0], 2, &out[0], &notes[0], U8("SKU-1"), 5,
+                                                         &rows[1], buf, sizeof buf, &n),
+               PRICEGUARD_RESULT_OK);
+  CHECK(streq(buf, "raised 14.99 to 15.75 to stay 5 % above SKU-1 (rank 1, 15.00)"));
+  bad = notes[0];
+  bad.own += 1; /* not whole minor units at scale 2 */
+  CHECK_RESULT(priceguard_decision_explain_ladder_scaled(p, &items[0], 2, &out[0], &bad, U8("SKU-1"), 5, &rows[1],
+                                                         buf, sizeof buf, &n),
+               PRICEGUARD_RESULT_INVALID_ARGUMENT);
+  CHECK_RESULT(priceguard_decision_explain_ladder_scaled(p, &items[0], PRICEGUARD_MAX_SCALE + 1, &out[0], &notes[0],
+                                                         U8("SKU-1"), 5, &rows[1], buf, sizeof buf, &n),
+               PRICEGUARD_RESULT_INVALID_ARGUMENT);
+  CHECK_RESULT(priceguard_policy_evaluate_batch_grouped_scaled(p, items, NULL, rows, 3, out, notes, &s, &gs),
+               PRICEGUARD_RESULT_NULL_PARAMETER);
+  CHECK_RESULT(priceguard_policy_evaluate_batch_grouped_scaled(p, NULL, NULL, NULL, 0, NULL, NULL, &s, &gs),
+               PRICEGUARD_RESULT_OK);
+  scales[2] = PRICEGUARD_MAX_SCALE + 1;
+  CHECK_RESULT(priceguard_policy_evaluate_batch_grouped_scaled(p, items, scales, rows, 3, out, notes, &s, &gs),
+               PRICEGUARD_RESULT_INVALID_ARGUMENT);
+  priceguard_policy_free(p);
+}
+
 int main(void) {
   test_version_and_messages();
   test_names();
@@ -1074,6 +1289,7 @@ int main(void) {
   test_evaluate(usd);
   test_scaled(usd);
   test_batch(usd);
+  test_groups();
   test_ledger(usd, jpy);
   test_ledger_capacity(usd);
   test_ledger_outlives_policy();

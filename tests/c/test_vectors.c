@@ -15,7 +15,10 @@
  *   minor-unit calls, priceguard_policy_evaluate and
  *   priceguard_policy_evaluate_batch, as before money could be finer.
  * Money in the decisions is compared with priceguard_amount_format at the
- * item's scale: prices with the currency's digits, promo_spend exactly. */
+ * item's scale: prices with the currency's digits, promo_spend exactly.
+ *
+ * Group files (tests/vectors/groups) run each case as one grouped batch in
+ * the same forms, with rows in four orders; see run_group_case. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,6 +57,41 @@ typedef struct vec_file {
   const vec_case *cases;
   size_t n_cases;
 } vec_file;
+
+/* One row of a group case (tests/vectors/groups): its values, its group
+ * info and its expectation (a NULL string: that key is not checked). */
+typedef struct vec_grow {
+  const char *sku;
+  const vec_value *values;
+  size_t n_values;
+  const char *group; /* NULL: not grouped */
+  int has_rank;
+  int64_t rank;
+  int has_pack_size;
+  uint64_t pack_size;
+  const char *outcome;
+  int price_null;
+  const char *price, *reason, *violated, *binding, *unmet, *invalid_field;
+  const char *promo_spend; /* whole minor units, rounded up as a budget is charged */
+  const char *explain;
+} vec_grow;
+
+typedef struct vec_gcase {
+  const char *name;
+  const vec_grow *rows;
+  size_t n_rows;
+  int float_form;
+  int has_groups;
+  uint64_t groups[4]; /* groups, adjusted, held, invalid */
+} vec_gcase;
+
+typedef struct vec_gfile {
+  const char *name;
+  const unsigned char *policy_json;
+  size_t policy_len;
+  const vec_gcase *cases;
+  size_t n_cases;
+} vec_gfile;
 
 #include "vectors_table.h"
 
@@ -366,6 +404,244 @@ static void run_file(const vec_file *f, const priceguard_policy *p, form m, size
   free(runs);
 }
 
+/* ---- Group cases (tests/vectors/groups): one batch each, through
+ * priceguard_policy_evaluate_batch_grouped{,_scaled}, every row explained
+ * with priceguard_decision_explain_ladder{,_scaled}. Each case runs with
+ * its rows as given, reversed, rotated by one and in the Rust runner's
+ * fixed shuffle: a group's decisions never depend on row order. */
+
+static const char *const ORDER_NAMES[] = {"as given", "reversed", "rotated", "shuffled"};
+static size_t group_runs = 0;
+
+static void gfail(const vec_gfile *f, const vec_gcase *c, form m, int order, const char *sku, const char *what,
+                  const char *want, const char *got) {
+  fprintf(stderr, "FAIL %s: case `%s` (%s, %s) / %s: %s: expected `%s`, got `%s`\n", f->name, c->name,
+          FORM_NAMES[m], ORDER_NAMES[order], sku ? sku : "-", what, want ? want : "null", got ? got : "null");
+  failures++;
+}
+
+/* Row order `k` of `n` rows into `ord`, as core/tests/ladder_vectors.rs. */
+static void order_of(size_t n, int k, size_t *ord) {
+  for (size_t i = 0; i < n; i++) ord[i] = i;
+  if (k == 1) {
+    for (size_t i = 0; i < n; i++) ord[i] = n - 1 - i;
+  } else if (k == 2) {
+    for (size_t i = 0; i < n; i++) ord[i] = (i + 1) % n;
+  } else if (k == 3) {
+    uint64_t s = UINT64_C(0x9e3779b97f4a7c15);
+    for (size_t i = n; i-- > 1;) {
+      s = s * UINT64_C(6364136223846793005) + 1;
+      size_t j = (size_t)((s >> 33) % (uint64_t)(i + 1));
+      size_t t = ord[i];
+      ord[i] = ord[j];
+      ord[j] = t;
+    }
+  }
+}
+
+/* A temporary single-item case over a row's values, for build_item. */
+static vec_case row_case(const vec_grow *r) {
+  vec_case c;
+  memset(&c, 0, sizeof c);
+  c.name = r->sku;
+  c.values = r->values;
+  c.n_values = r->n_values;
+  return c;
+}
+
+static void gcheck(const vec_gfile *f, const vec_gcase *c, form m, int order, const char *sku, const char *what,
+                   const char *want, const char *got) {
+  if (want == NULL && got == NULL) return;
+  if (want == NULL || got == NULL || strcmp(want, got) != 0) gfail(f, c, m, order, sku, what, want, got);
+}
+
+static void gcompare(const vec_gfile *f, const vec_gcase *c, form m, int order, const priceguard_policy *p,
+                     const vec_grow *r, const priceguard_decision *d, uint8_t scale) {
+  char buf[512];
+  int null = 0;
+  gcheck(f, c, m, order, r->sku, "outcome", r->outcome, priceguard_outcome_name(d->outcome));
+  money(p, d, PRICEGUARD_DECISION_HAS_PRICE, d->price, scale, buf, sizeof buf, &null);
+  gcheck(f, c, m, order, r->sku, "price", r->price_null ? NULL : r->price, null ? NULL : buf);
+  gcheck(f, c, m, order, r->sku, "reason", r->reason, priceguard_reason_name(d->reason));
+  if (r->violated) {
+    rule_list(d->violated, buf, sizeof buf);
+    gcheck(f, c, m, order, r->sku, "violated", r->violated, buf);
+  }
+  if (r->binding) {
+    rule_list(d->binding, buf, sizeof buf);
+    gcheck(f, c, m, order, r->sku, "binding", r->binding, buf);
+  }
+  if (r->unmet) {
+    rule_list(d->unmet, buf, sizeof buf);
+    gcheck(f, c, m, order, r->sku, "unmet", r->unmet, buf);
+  }
+  if (r->invalid_field) {
+    const char *got = (d->present & PRICEGUARD_DECISION_HAS_INVALID_FIELD) ? priceguard_field_name(d->invalid_field)
+                                                                           : NULL;
+    gcheck(f, c, m, order, r->sku, "invalid_field", r->invalid_field, got);
+  }
+  if (r->promo_spend) {
+    /* The spend a budget is charged: rounded up to the minor unit. */
+    const char *got = NULL;
+    if (d->present & PRICEGUARD_DECISION_HAS_PROMO_SPEND) {
+      int64_t k = 1;
+      for (uint8_t i = 0; i < scale; i++) k *= 10;
+      int64_t minor = d->promo_spend / k + (d->promo_spend % k > 0 ? 1 : 0);
+      size_t n = 0;
+      if (priceguard_amount_format(p, minor, 0, buf, sizeof buf, &n) != PRICEGUARD_RESULT_OK)
+        snprintf(buf, sizeof buf, "<format failed>");
+      got = buf;
+    }
+    gcheck(f, c, m, order, r->sku, "promo_spend", r->promo_spend, got);
+  }
+}
+
+/* Runs case `c` in form `m`, its rows in order `order`. */
+static void run_group_case(const vec_gfile *f, const vec_gcase *c, const priceguard_policy *p, form m, int order) {
+  size_t n = c->n_rows;
+  size_t *ord = calloc(n + 1, sizeof *ord);
+  priceguard_item *items = calloc(n + 1, sizeof *items);
+  uint8_t *scales = calloc(n + 1, sizeof *scales);
+  int64_t *bad = calloc(n + 1, sizeof *bad);
+  priceguard_group_row *rows = calloc(n + 1, sizeof *rows);
+  const char **names = calloc(n + 1, sizeof *names);
+  priceguard_decision *out = calloc(n + 1, sizeof *out);
+  priceguard_ladder_note *notes = calloc(n + 1, sizeof *notes);
+  if (!ord || !items || !scales || !bad || !rows || !names || !out || !notes) {
+    fprintf(stderr, "out of memory\n");
+    exit(2);
+  }
+  order_of(n, order, ord);
+  uint32_t n_names = 0;
+  for (size_t i = 0; i < n; i++) {
+    const vec_grow *r = &c->rows[ord[i]];
+    vec_case one = row_case(r);
+    bad[i] = build_item(p, &one, m, &items[i], &scales[i]);
+    if (bad[i] >= 0) {
+      /* Refused alone (proposal 0): it leaves its group's chain, as an
+       * unreadable row does in every door; its decision is replaced below. */
+      memset(&items[i], 0, sizeof items[i]);
+      scales[i] = 0;
+    }
+    if (r->group) {
+      /* The caller interns group texts: equal texts, one id. */
+      uint32_t id = 0;
+      while (id < n_names && strcmp(names[id], r->group) != 0) id++;
+      if (id == n_names) names[n_names++] = r->group;
+      rows[i].present = PRICEGUARD_GROUP_HAS_GROUP;
+      rows[i].group = id;
+    }
+    if (r->has_rank) {
+      rows[i].present |= PRICEGUARD_GROUP_HAS_RANK;
+      rows[i].rank = r->rank;
+    }
+    if (r->has_pack_size) {
+      rows[i].present |= PRICEGUARD_GROUP_HAS_PACK_SIZE;
+      rows[i].pack_size = r->pack_size;
+    }
+  }
+  priceguard_batch_summary s;
+  priceguard_group_summary gs;
+  priceguard_result res =
+      m == FORM_MINOR ? priceguard_policy_evaluate_batch_grouped(p, items, rows, n, out, notes, &s, &gs)
+                      : priceguard_policy_evaluate_batch_grouped_scaled(p, items, scales, rows, n, out, notes, &s, &gs);
+  if (res != PRICEGUARD_RESULT_OK) {
+    char got[32];
+    snprintf(got, sizeof got, "%u", (unsigned)res);
+    gfail(f, c, m, order, NULL, "grouped batch", "ok", got);
+  } else {
+    group_runs++;
+    for (size_t i = 0; i < n; i++) {
+      const vec_grow *r = &c->rows[ord[i]];
+      priceguard_decision d = bad[i] >= 0 ? invalid_decision((uint32_t)bad[i]) : out[i];
+      gcompare(f, c, m, order, p, r, &d, scales[i]);
+      if (bad[i] >= 0) {
+        if (r->explain) gfail(f, c, m, order, r->sku, "explain", "an item whose values are all readable", "none");
+        continue;
+      }
+      /* Every row explains itself; a moved one names its neighbour. */
+      const priceguard_ladder_note *note = &notes[i];
+      const char *nb_sku = NULL;
+      const priceguard_group_row *nb_row = NULL;
+      if (note->present & PRICEGUARD_LADDER_NOTE_MOVED) {
+        if (note->neighbour >= n) {
+          gfail(f, c, m, order, r->sku, "note.neighbour", "a row of the batch", "out of range");
+          continue;
+        }
+        nb_sku = c->rows[ord[note->neighbour]].sku;
+        nb_row = &rows[note->neighbour];
+      }
+      char sentence[1024];
+      size_t len = 0;
+      size_t sku_len = nb_sku ? strlen(nb_sku) : 0;
+      res = m == FORM_MINOR
+                ? priceguard_decision_explain_ladder(p, &items[i], &out[i], note, (const uint8_t *)nb_sku, sku_len,
+                                                     nb_row, sentence, sizeof sentence, &len)
+                : priceguard_decision_explain_ladder_scaled(p, &items[i], scales[i], &out[i], note,
+                                                            (const uint8_t *)nb_sku, sku_len, nb_row, sentence,
+                                                            sizeof sentence, &len);
+      if (res != PRICEGUARD_RESULT_OK) {
+        gfail(f, c, m, order, r->sku, "explain", "a sentence", "an error");
+      } else if (r->explain) {
+        if (!(note->present & PRICEGUARD_LADDER_NOTE_MOVED))
+          gfail(f, c, m, order, r->sku, "explain", r->explain, "(no ladder note)");
+        else
+          gcheck(f, c, m, order, r->sku, "explain", r->explain, sentence);
+      }
+    }
+    if (c->has_groups) {
+      const uint64_t got[4] = {gs.groups, gs.adjusted, gs.held, gs.invalid};
+      static const char *const what[4] = {"groups.groups", "groups.adjusted", "groups.held", "groups.invalid"};
+      for (int k = 0; k < 4; k++) {
+        if (got[k] == c->groups[k]) continue;
+        char want_s[32], got_s[32];
+        snprintf(want_s, sizeof want_s, "%" PRIu64, c->groups[k]);
+        snprintf(got_s, sizeof got_s, "%" PRIu64, got[k]);
+        gfail(f, c, m, order, NULL, what[k], want_s, got_s);
+      }
+    }
+    if (s.items != n) gfail(f, c, m, order, NULL, "summary.items", "every row", "another count");
+  }
+  free(ord);
+  free(items);
+  free(scales);
+  free(bad);
+  free(rows);
+  free(names);
+  free(out);
+  free(notes);
+}
+
+/* Every case of every group file, in each form it has and each order. */
+static size_t run_group_files(void) {
+  size_t cases = 0;
+  for (size_t fi = 0; fi < n_group_files; fi++) {
+    const vec_gfile *f = &group_files[fi];
+    const priceguard_policy *p = NULL;
+    char err[512] = "";
+    if (priceguard_policy_from_json(f->policy_json, f->policy_len, err, sizeof err, &p) != PRICEGUARD_RESULT_OK) {
+      fprintf(stderr, "FAIL %s: policy refused: %s\n", f->name, err);
+      failures++;
+      continue;
+    }
+    for (size_t ci = 0; ci < f->n_cases; ci++) {
+      const vec_gcase *c = &f->cases[ci];
+      int minor = 1;
+      for (size_t i = 0; i < c->n_rows; i++) {
+        vec_case one = row_case(&c->rows[i]);
+        minor &= minor_units_only(p, &one);
+      }
+      cases++;
+      for (int m = FORM_TEXT; m <= FORM_MINOR; m++) {
+        if ((m == FORM_FLOAT && !c->float_form) || (m == FORM_MINOR && !minor)) continue;
+        for (int order = 0; order < 4; order++) run_group_case(f, c, p, (form)m, order);
+      }
+    }
+    priceguard_policy_free(p);
+  }
+  return cases;
+}
+
 int main(void) {
   size_t n_files = sizeof vec_files / sizeof vec_files[0];
   size_t total = 0, per_form[3] = {0, 0, 0};
@@ -419,7 +695,10 @@ int main(void) {
     failures++;
   }
   priceguard_metrics_free(metrics);
+  size_t group_cases = run_group_files();
   printf("vectors: %zu files, %zu runs (%zu text form, %zu float form, %zu minor units), %d failures\n", n_files,
          total, per_form[FORM_TEXT], per_form[FORM_FLOAT], per_form[FORM_MINOR], failures);
+  printf("group vectors: %zu files, %zu cases, %zu batches (forms x 4 row orders)\n", n_group_files, group_cases,
+         group_runs);
   return failures ? 1 : 0;
 }
