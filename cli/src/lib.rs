@@ -105,6 +105,10 @@ pub struct CheckArgs {
     /// line is skipped and becomes an `invalid_input` row
     #[arg(long, default_value_t = csvscan::DEFAULT_MAX_LINE, value_parser = parse_max_line)]
     max_line_bytes: usize,
+    /// Add an `explain` column, the last: each decision in a sentence (a
+    /// row the group ladder moved names the neighbour that moved it)
+    #[arg(long)]
+    explain: bool,
 }
 
 /// Arguments of `diff`.
