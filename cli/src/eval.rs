@@ -231,6 +231,12 @@ impl Groups {
     /// Places row `i` of `work`'s chunk in its group.
     fn place(&mut self, work: &mut Work, i: usize) -> Result<(), CliError> {
         let chunk = &work.chunk;
+        if chunk.unreadable(i) {
+            // Rejected alone; neither opens nor closes a group, so a bad
+            // line inside a group does not refuse the file.
+            work.groups.push(None);
+            return Ok(());
+        }
         let Some(g) = chunk.group(i) else {
             self.open = None;
             work.groups.push(None);
@@ -275,9 +281,13 @@ impl Groups {
         Ok(())
     }
 
-    /// Whether row `i` of `chunk` goes on the group of the row before it.
+    /// Whether row `i` of `chunk` may not start a new chunk: a group is
+    /// open and the row goes on with it (or cannot be read, and so cannot
+    /// close it).
     fn continues(&self, chunk: &Chunk, i: usize) -> bool {
-        chunk.group(i).is_some() && self.open.as_deref() == chunk.group(i)
+        self.open
+            .as_deref()
+            .is_some_and(|open| chunk.unreadable(i) || chunk.group(i) == Some(open))
     }
 }
 
@@ -317,8 +327,8 @@ fn produce(
         }
         loop {
             let full = work.chunk.len() >= chunk_size;
-            // A full chunk whose last row names no group ends here.
-            if full && work.groups.last().is_none_or(Option::is_none) {
+            // A full chunk with no group open ends here.
+            if full && groups.open.is_none() {
                 break;
             }
             if !reader.read_row(&mut work.chunk)? {

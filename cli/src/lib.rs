@@ -54,13 +54,21 @@ that chunk is held with reason `circuit_open` (the summary counts such chunks).
 
 Output: one decision per input line (blank lines aside), in input order, with the columns sku,
 outcome, price, lower, upper, violated, binding, relaxed, reason, promo_spend, unmet,
-needs_approval, line, error, policy, policy_version, policy_hash (the policy's content hash). A
-row that cannot be read is `rejected` / `invalid_input` with its line and an error naming the
+needs_approval, line, error, policy, policy_version, policy_hash (the policy's content hash), and
+explain with --explain. A row that cannot be read is `rejected` / `invalid_input` with its line and an error naming the
 field, and the run goes on: a quote left open at the end of its line (no field may hold a line
 break), a line that is not UTF-8 or longer than --max-line-bytes (1 MiB by default), a JSON line
 that is not an object. Unknown CSV columns refuse the file. --output and --metrics are written to
 a temporary file renamed over the target once the run succeeded: a failed run leaves them as they
 were.
+
+Groups (docs/spec.md §10): rows naming a `group` (with a `rank`, and optionally a `pack_size`) are
+fitted onto the policy's [ladder] after each is decided alone, or held whole. A group is solved
+from all its rows at once, so the rows of a group must be next to each other (sort the file by
+group; any order within it); a group that appears again after another row refuses the file (exit
+2, no output written). A chunk never ends inside a group. --explain adds an `explain` column
+naming, for a row the ladder moved, the neighbour that moved it. The summary counts groups
+adjusted, held and refused.
 
 --audit FILE appends one hash-chained JSON record per decision (see docs/audit.md); check it with
 `priceguard audit verify FILE`. --metrics FILE writes the decision counters in the Prometheus text
@@ -76,7 +84,8 @@ pub struct CheckArgs {
     /// Policy file (TOML, or JSON when it ends in .json)
     #[arg(long)]
     policy: PathBuf,
-    /// Proposals: CSV with a header of docs/spec.md §3 field names, or JSON lines (`-` for standard input)
+    /// Proposals: CSV with a header of docs/spec.md §3 field names (and `group`, `rank`,
+    /// `pack_size`; a group's rows next to each other), or JSON lines (`-` for standard input)
     #[arg(long)]
     input: PathBuf,
     /// Decisions file; standard output when absent

@@ -237,6 +237,18 @@ impl Chunk {
         Some(trim_bytes(t)).filter(|t| !t.is_empty())
     }
 
+    /// Whether row `i` could not be split into its fields (a line too
+    /// long, a quote left open, a wrong number of fields, a JSON line that
+    /// is not a readable object): its group cannot be known.
+    pub fn unreadable(&self, i: usize) -> bool {
+        match &self.rows {
+            Rows::Csv(recs) => {
+                recs.fault(i) != Fault::None || recs.field_count(i) != self.kinds.len()
+            }
+            Rows::Json(rows) => rows.get(i).is_none_or(|r| r.error.is_some()),
+        }
+    }
+
     /// The group row `i` belongs to, as written (trimmed); `None` when
     /// the row names none (absent or empty: the row is decided alone).
     pub fn group(&self, i: usize) -> Option<&[u8]> {
