@@ -46,7 +46,8 @@ impl fmt::Display for CliError {
 
 /// Long help of `check`.
 pub const CHECK_HELP: &str = "\
-Rows are read in chunks (--chunk-size, default 8192) and each chunk is evaluated as one batch:
+Rows are read in chunks (--chunk-size, default 8192; a chunk full inside a group runs on to the
+group's last row) and each chunk is evaluated as one batch:
 promotion budgets are carried from chunk to chunk, so they are consumed in input order across the
 whole file and a campaign never spends more than it holds. The circuit breaker ([breaker]) judges
 each chunk on its own: when too many rows of a chunk violate a hard or financial rule, every row of

@@ -626,3 +626,37 @@ fn an_unreadable_line_inside_a_group_is_rejected_alone() {
         );
     }
 }
+
+/// `diff` decides groups as `check` does, for both policies: the example's
+/// SKU-2 is 15.75 on both sides (ceil(1.05 x 15.00)), H1 held at 9.50.
+#[test]
+fn diff_decides_groups_for_both_policies() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let dir = TempDir::new().unwrap();
+    let output = dir.path().join("diff.csv");
+    let policy = root.join("examples/ladder.toml");
+    Command::cargo_bin("priceguard")
+        .unwrap()
+        .args(["diff", "--policy"])
+        .arg(&policy)
+        .arg("--candidate")
+        .arg(&policy)
+        .arg("--input")
+        .arg(root.join("examples/ladder.csv"))
+        .arg("--output")
+        .arg(&output)
+        .assert()
+        .success();
+    let mut r = csv::Reader::from_path(&output).unwrap();
+    let h = r.headers().unwrap().clone();
+    let col = |k: &str| h.iter().position(|x| x == k).unwrap();
+    let rows: Vec<csv::StringRecord> = r.records().map(|x| x.unwrap()).collect();
+    let find = |sku: &str| rows.iter().find(|r| &r[col("sku")] == sku).unwrap();
+    for (sku, price, reason) in [("SKU-2", "15.75", "ladder_gap"), ("H1", "9.50", "ladder")] {
+        let row = find(sku);
+        for side in ["live", "candidate"] {
+            assert_eq!(&row[col(&format!("{side}_price"))], price, "{sku} {side}");
+            assert_eq!(&row[col(&format!("{side}_reason"))], reason, "{sku} {side}");
+        }
+    }
+}
