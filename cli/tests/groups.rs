@@ -137,7 +137,11 @@ fn the_cli_gives_the_group_vectors_answers() {
                     let at = format!("{fname} / {name} (order {o}, {ext})");
                     let input = dir.path().join(format!("{fname}-{c}-{o}.{ext}"));
                     write_input(&input, &rows);
-                    let (h, out, summary) = check_csv(&policy, &input, &["--explain"]);
+                    // The given order in one chunk; the others in chunks of
+                    // 1 and 2 rows, so every group runs past a chunk's end.
+                    let chunk = ["8192", "1", "2"][o];
+                    let args = ["--explain", "--chunk-size", chunk];
+                    let (h, out, summary) = check_csv(&policy, &input, &args);
                     assert_eq!(out.len(), rows.len(), "{at}: one decision per row");
                     let col = |k: &str| h.iter().position(|x| x == k).unwrap();
                     for row in &out {
@@ -659,4 +663,31 @@ fn diff_decides_groups_for_both_policies() {
             assert_eq!(&row[col(&format!("{side}_reason"))], reason, "{sku} {side}");
         }
     }
+}
+
+/// The group fields are known columns; a misspelt one refuses the file
+/// and the message lists them with the §3 names.
+#[test]
+fn group_columns_are_known_and_a_misspelt_one_is_refused() {
+    let dir = TempDir::new().unwrap();
+    let policy = dir.path().join("p.toml");
+    fs::write(&policy, POLICY).unwrap();
+    let input = dir.path().join("in.csv");
+    fs::write(&input, "sku,proposed_price,grup,rank\nA1,10.00,a,1\n").unwrap();
+    let out = Command::cargo_bin("priceguard")
+        .unwrap()
+        .args(["check", "--policy"])
+        .arg(&policy)
+        .arg("--input")
+        .arg(&input)
+        .assert()
+        .code(2)
+        .get_output()
+        .clone();
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains("unknown column `grup`")
+            && err.contains("pinned_price, group, rank, pack_size)"),
+        "{err}"
+    );
 }
