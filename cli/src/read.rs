@@ -129,7 +129,7 @@ enum Column {
     /// `campaign`: a name.
     Text(Field),
     /// `group`, `rank`, `pack_size`: beside the item, read by
-    /// [`Chunk::group_cells`].
+    /// [`Chunk::group`], [`Chunk::rank`] and [`Chunk::pack_size`].
     Beside,
 }
 
