@@ -18,7 +18,7 @@ use crate::history;
 use crate::output::Output;
 use crate::read::Chunk;
 use crate::read::RowReader;
-use crate::write::{money_text, push_check_header, CheckRowWriter};
+use crate::write::{money_text, push_check_header, push_explain_column, CheckRowWriter};
 use crate::{load_policy, now_arg, CheckArgs, CliError};
 
 /// Refuses an output path (given by `flag`) that names the input file:
@@ -108,6 +108,9 @@ pub fn run(args: &CheckArgs) -> Result<(), CliError> {
     }
     let mut buf = Vec::with_capacity(1 << 20);
     push_check_header(&mut buf, out_format);
+    if args.explain && out_format == Format::Csv {
+        push_explain_column(&mut buf, out_format, None);
+    }
     let mut rows = CheckRowWriter::new(out_format, digits, &stamp);
     // Three stages: reading, evaluation (budgets carry over in input
     // order), formatting and writing.
@@ -121,7 +124,7 @@ pub fn run(args: &CheckArgs) -> Result<(), CliError> {
             parsed.apply_history(chunk, h);
         }
         let parsed = &*parsed;
-        eval_ref.run(parsed)?;
+        eval_ref.run(parsed, work.grouped.then_some(work.groups.as_slice()))?;
         work.notes.clear();
         for i in 0..chunk.len() {
             if eval_ref.decision(i).reason == Reason::InvalidInput {
@@ -131,6 +134,7 @@ pub fn run(args: &CheckArgs) -> Result<(), CliError> {
             }
         }
         eval_ref.move_decisions(&mut work.decisions);
+        eval_ref.move_ladder_notes(&mut work.ladder);
         Ok(())
     };
     pipeline_staged(reader, &[&policy], now, args.chunk_size, middle, |work| {
@@ -145,6 +149,10 @@ pub fn run(args: &CheckArgs) -> Result<(), CliError> {
             let d = work.decisions.get(i).unwrap_or(&none);
             let error = notes.next_if(|(j, _)| *j == i).map(|(_, e)| e.as_str());
             rows.push(&mut buf, chunk.sku(i), d, chunk.line(i), error);
+            if args.explain {
+                let text = explain_row(&policy, work, i, d, error);
+                push_explain_column(&mut buf, out_format, Some(&text));
+            }
         }
         flush_buf(&mut out, &mut buf, &out_name)?;
         if let Some(bar) = &bar {
@@ -186,6 +194,40 @@ pub fn run(args: &CheckArgs) -> Result<(), CliError> {
         let _ = err.write_all(text.as_bytes());
     }
     Ok(())
+}
+
+/// The sentence of row `i`'s decision: a row the ladder moved names the
+/// neighbour whose edge set its price (`Decision::explain_ladder`).
+fn explain_row(
+    policy: &Policy,
+    work: &Work,
+    i: usize,
+    d: &Decision,
+    error: Option<&str>,
+) -> String {
+    let item = work.parsed.first().and_then(|p| p.item(i));
+    let Some(item) = item else {
+        return format!("rejected: {}", error.unwrap_or("the row cannot be read"));
+    };
+    if let Some(e) = error.filter(|_| d.reason == Reason::InvalidInput) {
+        return format!("rejected: {e}");
+    }
+    let note = work.ladder.get(i).copied().flatten();
+    let Some(note) = note else {
+        return d.explain(policy, item);
+    };
+    let n = note.neighbour;
+    let sku = String::from_utf8_lossy(work.chunk.sku(n));
+    let row = work.groups.get(n).copied().flatten();
+    let rank = row.and_then(|r| r.rank).unwrap_or(0);
+    d.explain_ladder(
+        policy,
+        item,
+        &note,
+        &sku,
+        rank,
+        row.and_then(|r| r.pack_size),
+    )
 }
 
 fn pct(n: u64, total: u64) -> String {
@@ -302,6 +344,13 @@ fn summary(policy: &Policy, eval: &Evaluator<'_>, chunk_size: usize, elapsed: Du
         }
     ));
     out.push_str(&format!("  needs approval: {}\n", s.needs_approval));
+    let g = &s.groups;
+    if g.groups > 0 {
+        out.push_str(&format!(
+            "  groups:        {} groups: adjusted {}, held {}, invalid {}; {} rows moved by the ladder\n",
+            g.groups, g.adjusted, g.held, g.invalid, g.moved
+        ));
+    }
     let digits = policy.currency().minor_units();
     if policy.campaign_count() > 0 {
         let remaining = eval.budgets().as_slice();

@@ -125,6 +125,18 @@ impl Records {
         self.faults.get(i).copied().unwrap_or_default()
     }
 
+    /// Appends a copy of row `i` of `from`, its fault included.
+    pub fn push_copy(&mut self, from: &Records, i: usize) {
+        let n = from.field_count(i);
+        for (k, field) in from.fields(i).enumerate() {
+            self.data.extend_from_slice(field);
+            if k + 1 < n {
+                self.end_field(b',');
+            }
+        }
+        self.end_row_with(from.fault(i));
+    }
+
     /// Drops the last row.
     pub fn pop(&mut self) {
         if self.firsts.len() < 2 {

@@ -141,8 +141,9 @@ pub fn run(args: &DiffArgs) -> Result<(), CliError> {
             return Err(CliError::new("internal error: no items read"));
         };
         let chunk = &work.chunk;
-        a.run(pa)?;
-        b.run(pb)?;
+        let groups = work.grouped.then_some(work.groups.as_slice());
+        a.run(pa, groups)?;
+        b.run(pb, groups)?;
         for i in 0..chunk.len() {
             let (dl, dc) = (a.decision(i), b.decision(i));
             let (changed, delta) = stats.add(chunk.sku(i), chunk.line(i), &dl, &dc);

@@ -6,9 +6,11 @@
 use priceguard::metrics::Metrics;
 use priceguard::rules::RULE_COUNT;
 use priceguard::{
-    BatchSummary, Budgets, Decision, Field, Item, Outcome, Policy, Reason, Rule, RuleSet,
+    BatchSummary, Budgets, Decision, Field, GroupRow, GroupScratch, GroupSummary, Item, LadderNote,
+    Outcome, Policy, Reason, Rule, RuleSet,
 };
 
+use std::collections::HashMap;
 use std::sync::mpsc;
 
 use priceguard::history::History;
@@ -44,6 +46,8 @@ pub struct Stats {
     pub chunks_tripped: u64,
     /// Rows held because their chunk's breaker tripped.
     pub rows_tripped: u64,
+    /// What the group pass did, summed over the chunks.
+    pub groups: GroupSummary,
 }
 
 impl Stats {
@@ -107,6 +111,8 @@ pub struct Evaluator<'p> {
     metrics: Option<&'p Metrics>,
     budgets: Budgets,
     out: Vec<Decision>,
+    scratch: Vec<GroupScratch>,
+    notes: Vec<Option<LadderNote>>,
     /// Totals so far.
     pub stats: Stats,
 }
@@ -238,6 +244,14 @@ pub struct Work {
     /// Error messages of the rows rejected as `invalid_input`, by row
     /// index in increasing order, handed on like `decisions`.
     pub notes: Vec<(usize, String)>,
+    /// Each row's place in its group (`None` for a row decided alone),
+    /// group ids dense within the chunk.
+    pub groups: Vec<Option<GroupRow>>,
+    /// Whether any row of the chunk names a group.
+    pub grouped: bool,
+    /// The group pass's notes, one slot per row, for explaining moved
+    /// rows (filled by a middle stage that keeps them).
+    pub ladder: Vec<Option<LadderNote>>,
 }
 
 /// Chunks in flight: one being read, one being evaluated, one spare.
@@ -260,6 +274,9 @@ fn fill_free(
             bytes: 0,
             decisions: Vec::new(),
             notes: Vec::new(),
+            groups: Vec::new(),
+            grouped: false,
+            ladder: Vec::new(),
         };
         free_tx
             .send(work)
@@ -268,8 +285,88 @@ fn fill_free(
     Ok(())
 }
 
+/// Where the reader stands in the file's groups: a chunk never ends
+/// inside a group, and a group met again after another row is refused.
+#[derive(Default)]
+struct Groups {
+    /// The group of the last row read (`None`: it named none).
+    open: Option<Vec<u8>>,
+    /// Every group seen, with the line of its first row. Memory grows
+    /// with the number of groups (their names), not with their rows.
+    seen: HashMap<Vec<u8>, u64>,
+    /// Groups started in the current chunk (the next dense id).
+    in_chunk: u32,
+}
+
+impl Groups {
+    /// Places row `i` of `work`'s chunk in its group.
+    fn place(&mut self, work: &mut Work, i: usize) -> Result<(), CliError> {
+        let chunk = &work.chunk;
+        if chunk.unreadable(i) {
+            // Rejected alone; neither opens nor closes a group, so a bad
+            // line inside a group does not refuse the file.
+            work.groups.push(None);
+            return Ok(());
+        }
+        let Some(g) = chunk.group(i) else {
+            self.open = None;
+            work.groups.push(None);
+            return Ok(());
+        };
+        if self.open.as_deref() != Some(g) {
+            let line = chunk.line(i);
+            if let Some(first) = self.seen.get(g) {
+                return Err(CliError::new(format!(
+                    "group `{}` at line {line} appeared before (line {first}) and is not contiguous: the rows of a group must be next to each other; sort the file by group",
+                    String::from_utf8_lossy(g)
+                )));
+            }
+            self.seen.insert(g.to_vec(), line);
+            self.open = Some(g.to_vec());
+            self.in_chunk += 1;
+        } else if self.in_chunk == 0 {
+            // The reader never ends a chunk inside a group; if it did,
+            // refuse rather than decide half a ladder.
+            return Err(CliError::new(format!(
+                "internal error: group `{}` split across chunks",
+                String::from_utf8_lossy(g)
+            )));
+        }
+        let id = self.in_chunk - 1;
+        // A rank or pack size that cannot be read refuses the row alone
+        // (its item error) and its whole group: the ladder cannot be
+        // checked without it (fail closed).
+        let row = match chunk.rank(i) {
+            Ok(Some(r)) => GroupRow::new(id, r),
+            _ => GroupRow::unranked(id),
+        };
+        let row = match chunk.pack_size(i) {
+            Ok(None) => row,
+            Ok(Some(p)) => row.with_pack_size(p),
+            // 0 is outside the pack sizes the pass accepts: the group is
+            // refused naming `pack_size`.
+            Err(_) => row.with_pack_size(0),
+        };
+        work.groups.push(Some(row));
+        work.grouped = true;
+        Ok(())
+    }
+
+    /// Whether row `i` of `chunk` may not start a new chunk: a group is
+    /// open and the row goes on with it (or cannot be read, and so cannot
+    /// close it).
+    fn continues(&self, chunk: &Chunk, i: usize) -> bool {
+        self.open
+            .as_deref()
+            .is_some_and(|open| chunk.unreadable(i) || chunk.group(i) == Some(open))
+    }
+}
+
 /// The reading stage: fills each free chunk with rows read into items and
-/// sends it on, until the input ends or the next stage is gone.
+/// sends it on, until the input ends or the next stage is gone. A chunk
+/// past `chunk_size` rows goes on while its rows continue the group of its
+/// last row, so a group is never cut at a chunk boundary: the first row of
+/// the next group is held back for the next chunk.
 fn produce(
     mut reader: RowReader,
     policies: &[&Policy],
@@ -278,15 +375,42 @@ fn produce(
     free_rx: mpsc::Receiver<Work>,
     full_tx: mpsc::SyncSender<Work>,
 ) -> Result<(), CliError> {
+    let mut groups = Groups::default();
+    let mut held = reader.new_chunk();
     while let Ok(mut work) = free_rx.recv() {
         work.chunk.clear();
         work.parsed.iter_mut().for_each(Parsed::clear);
-        // Each row is read into items at once, while it is in cache.
-        while work.chunk.len() < chunk_size && reader.read_row(&mut work.chunk)? {
+        work.groups.clear();
+        work.grouped = false;
+        groups.in_chunk = 0;
+        let take = |work: &mut Work, groups: &mut Groups| -> Result<(), CliError> {
             let i = work.chunk.len() - 1;
+            groups.place(work, i)?;
+            // Each row is read into items at once, while it is in cache.
             for (parsed, policy) in work.parsed.iter_mut().zip(policies) {
                 parsed.push(&work.chunk, i, policy, now);
             }
+            Ok(())
+        };
+        if !held.is_empty() {
+            held.move_last_to(&mut work.chunk);
+            take(&mut work, &mut groups)?;
+        }
+        loop {
+            let full = work.chunk.len() >= chunk_size;
+            // A full chunk with no group open ends here.
+            if full && groups.open.is_none() {
+                break;
+            }
+            if !reader.read_row(&mut work.chunk)? {
+                break;
+            }
+            let i = work.chunk.len() - 1;
+            if full && !groups.continues(&work.chunk, i) {
+                work.chunk.move_last_to(&mut held);
+                break;
+            }
+            take(&mut work, &mut groups)?;
         }
         if work.chunk.is_empty() {
             break;
@@ -394,6 +518,8 @@ impl<'p> Evaluator<'p> {
             metrics: None,
             budgets: Budgets::new(policy),
             out: Vec::new(),
+            scratch: Vec::new(),
+            notes: Vec::new(),
             stats: Stats::default(),
         }
     }
@@ -414,14 +540,48 @@ impl<'p> Evaluator<'p> {
         &self.budgets
     }
 
-    /// Evaluates the rows of one chunk, read for this policy, as one batch.
-    pub fn run(&mut self, parsed: &Parsed) -> Result<(), CliError> {
+    /// Evaluates the rows of one chunk, read for this policy, as one batch;
+    /// with `groups` (one per row), the group pass runs over the decisions
+    /// (docs/spec.md §10).
+    pub fn run(
+        &mut self,
+        parsed: &Parsed,
+        groups: Option<&[Option<GroupRow>]>,
+    ) -> Result<(), CliError> {
         self.out.clear();
         self.out.resize(parsed.items.len(), Decision::default());
-        let summary = self
-            .policy
-            .evaluate_batch_with(&parsed.items, &mut self.out, &mut self.budgets)
-            .map_err(|e| CliError::new(format!("internal error: {e}")))?;
+        self.notes.clear();
+        let summary = match groups {
+            None => self
+                .policy
+                .evaluate_batch_with(&parsed.items, &mut self.out, &mut self.budgets)
+                .map_err(|e| CliError::new(format!("internal error: {e}")))?,
+            Some(groups) => {
+                let need = groups.iter().filter(|g| g.is_some()).count();
+                self.scratch.resize(need, GroupScratch::default());
+                self.notes.resize(parsed.items.len(), None);
+                // A row that could not be read is a placeholder the engine
+                // rejects alone, so it leaves its group's chain.
+                let (summary, g) = self
+                    .policy
+                    .evaluate_batch_grouped_with(
+                        &parsed.items,
+                        groups,
+                        &mut self.out,
+                        &mut self.budgets,
+                        &mut self.scratch,
+                        Some(&mut self.notes),
+                    )
+                    .map_err(|e| CliError::new(format!("internal error: {e}")))?;
+                let t = &mut self.stats.groups;
+                t.groups += g.groups;
+                t.adjusted += g.adjusted;
+                t.held += g.held;
+                t.invalid += g.invalid;
+                t.moved += g.moved;
+                summary
+            }
+        };
         for (d, e) in self.out.iter_mut().zip(&parsed.errors) {
             if let Some(e) = e {
                 *d = match e.field {
@@ -448,6 +608,13 @@ impl<'p> Evaluator<'p> {
         self.out.clear();
     }
 
+    /// Hands the group pass's notes of the last chunk (one per row, empty
+    /// when it had no groups) to `into`, as [`Evaluator::move_decisions`].
+    pub fn move_ladder_notes(&mut self, into: &mut Vec<Option<LadderNote>>) {
+        std::mem::swap(&mut self.notes, into);
+        self.notes.clear();
+    }
+
     /// The decision for row `i` of the last chunk.
     pub fn decision(&self, i: usize) -> Decision {
         self.out.get(i).copied().unwrap_or_default()
@@ -464,6 +631,13 @@ impl<'p> Evaluator<'p> {
             return None;
         }
         let field = d.invalid_field?;
+        if let (Field::Rank | Field::PackSize, Some(g)) = (field, chunk.group(i)) {
+            return Some(group_invalid_message(
+                field,
+                g,
+                chunk.rank(i).ok().flatten(),
+            ));
+        }
         let item = parsed.items.get(i)?;
         Some(engine_invalid_message(
             self.policy,
@@ -471,6 +645,23 @@ impl<'p> Evaluator<'p> {
             chunk.raw_text(i, field),
             item,
         ))
+    }
+}
+
+/// Why the group pass refused a whole group (a member that could itself
+/// be read): the group's ranks or pack sizes cannot give a ladder.
+fn group_invalid_message(field: Field, group: &[u8], rank: Option<i64>) -> String {
+    let g = String::from_utf8_lossy(group);
+    match (field, rank) {
+        (Field::Rank, None) => {
+            format!("rank: missing; every row of group `{g}` needs a rank, so the group is refused whole")
+        }
+        (Field::Rank, Some(r)) => format!(
+            "rank: group `{g}` has a missing, unreadable or repeated rank (this row's is {r}), so the group is refused whole"
+        ),
+        _ => format!(
+            "{field}: group `{g}` has a pack size that cannot be used (whole units from 1 to 1000000), so the group is refused whole"
+        ),
     }
 }
 

@@ -47,7 +47,8 @@ impl fmt::Display for CliError {
 
 /// Long help of `check`.
 pub const CHECK_HELP: &str = "\
-Rows are read in chunks (--chunk-size, default 8192) and each chunk is evaluated as one batch:
+Rows are read in chunks (--chunk-size, default 8192; a chunk full inside a group runs on to the
+group's last row) and each chunk is evaluated as one batch:
 promotion budgets are carried from chunk to chunk, so they are consumed in input order across the
 whole file and a campaign never spends more than it holds. The circuit breaker ([breaker]) judges
 each chunk on its own: when too many rows of a chunk violate a hard or financial rule, every row of
@@ -55,13 +56,21 @@ that chunk is held with reason `circuit_open` (the summary counts such chunks).
 
 Output: one decision per input line (blank lines aside), in input order, with the columns sku,
 outcome, price, lower, upper, violated, binding, relaxed, reason, promo_spend, unmet,
-needs_approval, line, error, policy, policy_version, policy_hash (the policy's content hash). A
-row that cannot be read is `rejected` / `invalid_input` with its line and an error naming the
+needs_approval, line, error, policy, policy_version, policy_hash (the policy's content hash), and
+explain with --explain. A row that cannot be read is `rejected` / `invalid_input` with its line and an error naming the
 field, and the run goes on: a quote left open at the end of its line (no field may hold a line
 break), a line that is not UTF-8 or longer than --max-line-bytes (1 MiB by default), a JSON line
 that is not an object. Unknown CSV columns refuse the file. --output and --metrics are written to
 a temporary file renamed over the target once the run succeeded: a failed run leaves them as they
 were.
+
+Groups (docs/spec.md §10): rows naming a `group` (with a `rank`, and optionally a `pack_size`) are
+fitted onto the policy's [ladder] after each is decided alone, or held whole. A group is solved
+from all its rows at once, so the rows of a group must be next to each other (sort the file by
+group; any order within it); a group that appears again after another row refuses the file (exit
+2, no output written). A chunk never ends inside a group. --explain adds an `explain` column
+naming, for a row the ladder moved, the neighbour that moved it. The summary counts groups
+adjusted, held and refused.
 
 --audit FILE appends one hash-chained JSON record per decision (see docs/audit.md); check it with
 `priceguard audit verify FILE`. --metrics FILE writes the decision counters in the Prometheus text
@@ -82,7 +91,8 @@ pub struct CheckArgs {
     /// Policy file (TOML, or JSON when it ends in .json)
     #[arg(long)]
     policy: PathBuf,
-    /// Proposals: CSV with a header of docs/spec.md §3 field names, or JSON lines (`-` for standard input)
+    /// Proposals: CSV with a header of docs/spec.md §3 field names (and `group`, `rank`,
+    /// `pack_size`; a group's rows next to each other), or JSON lines (`-` for standard input)
     #[arg(long)]
     input: PathBuf,
     /// Decisions file; standard output when absent
@@ -118,6 +128,10 @@ pub struct CheckArgs {
     /// Competitor quotes (sku, competitor, price, seen_at) for --history
     #[arg(long, requires = "history")]
     quotes: Option<PathBuf>,
+    /// Add an `explain` column, the last: each decision in a sentence (a
+    /// row the group ladder moved names the neighbour that moved it)
+    #[arg(long)]
+    explain: bool,
 }
 
 /// Arguments of `diff`.

@@ -6,6 +6,7 @@ use std::io::{self, BufRead, BufReader, Read};
 use std::path::Path;
 
 use priceguard::money::Amount;
+use priceguard::rules::ladder::MAX_PACK_SIZE;
 use priceguard::{Field, Item, Policy};
 use std::borrow::Cow;
 
@@ -45,11 +46,12 @@ impl RowError {
 /// The column names a CSV header may use, in docs/spec.md §3 order.
 pub const COLUMNS: [Field; Field::SPEC_ORDER.len()] = Field::SPEC_ORDER;
 
-/// One span slot per field code.
-const SLOTS: usize = Field::ALL.len();
-
 /// Where a field's text lies in [`JsonRow::buf`]: `start..end`.
 type Span = Option<(u32, u32)>;
+
+/// Spans per JSON row: one per field code (the §3 fields, then `group`,
+/// `rank` and `pack_size`).
+const SPANS: usize = Field::ALL.len();
 
 /// One JSON line, parsed: the line itself, and where its sku and field
 /// texts lie in it (or why it is unusable). Its buffer is reused from one
@@ -62,7 +64,7 @@ struct JsonRow {
     /// is not UTF-8, made valid).
     buf: Vec<u8>,
     /// Each field's text (the sku's trimmed), by `Field as usize`.
-    fields: [Span; SLOTS],
+    fields: [Span; SPANS],
     error: Option<RowError>,
 }
 
@@ -84,7 +86,7 @@ impl JsonRow {
 
     /// Makes this row one that cannot be used, for `error`.
     fn fail(&mut self, error: RowError) {
-        self.fields = [None; SLOTS];
+        self.fields = [None; SPANS];
         self.error = Some(error);
     }
 }
@@ -126,6 +128,9 @@ enum Column {
     Whole(Field),
     /// `campaign`: a name.
     Text(Field),
+    /// `group`, `rank`, `pack_size`: beside the item, read by
+    /// [`Chunk::group`], [`Chunk::rank`] and [`Chunk::pack_size`].
+    Beside,
 }
 
 impl Column {
@@ -135,6 +140,7 @@ impl Column {
             Some(Field::Sku) => Column::Sku,
             Some(f) if f.is_money() => Column::Money(f),
             Some(Field::Campaign) => Column::Text(Field::Campaign),
+            Some(Field::Group | Field::Rank | Field::PackSize) => Column::Beside,
             Some(f) => Column::Whole(f),
         }
     }
@@ -150,6 +156,8 @@ pub struct Chunk {
     /// How each column is read (CSV).
     kinds: Vec<Column>,
     sku_col: usize,
+    /// The CSV columns of `group`, `rank` and `pack_size`, when present.
+    beside: [Option<usize>; 3],
     /// The line cap, for the message of a line longer than it.
     max_line: usize,
 }
@@ -174,6 +182,34 @@ impl Chunk {
         }
     }
 
+    /// Moves the last row to the end of `to` (a chunk of the same reader):
+    /// the reader holds back the first row of the next chunk this way, so
+    /// a chunk never ends inside a group.
+    pub fn move_last_to(&mut self, to: &mut Chunk) {
+        let Some(i) = self.len.checked_sub(1) else {
+            return;
+        };
+        match (&mut self.rows, &mut to.rows) {
+            (Rows::Csv(from), Rows::Csv(into)) => {
+                into.push_copy(from, i);
+                from.pop();
+            }
+            (Rows::Json(from), Rows::Json(into)) => {
+                if into.len() <= to.len {
+                    into.push(JsonRow::default());
+                }
+                if let (Some(a), Some(b)) = (from.get_mut(i), into.get_mut(to.len)) {
+                    std::mem::swap(a, b);
+                }
+            }
+            _ => return,
+        }
+        to.lines.push(self.line(i));
+        to.len += 1;
+        self.lines.pop();
+        self.len = i;
+    }
+
     /// 1-based line where row `i` starts in the input.
     pub fn line(&self, i: usize) -> u64 {
         self.lines.get(i).copied().unwrap_or(0)
@@ -185,6 +221,52 @@ impl Chunk {
             Rows::Csv(recs) => recs.field(i, self.sku_col).map_or(&[][..], trim_bytes),
             Rows::Json(rows) => rows.get(i).map_or(&[][..], JsonRow::sku),
         }
+    }
+
+    /// The text of `group`, `rank` or `pack_size` in row `i`, trimmed;
+    /// `None` when absent or empty.
+    fn beside_text(&self, i: usize, field: Field) -> Option<&[u8]> {
+        let t = match &self.rows {
+            Rows::Csv(recs) => {
+                let k = Field::GROUP_FIELDS.iter().position(|f| *f == field)?;
+                let col = self.beside.get(k).copied().flatten()?;
+                recs.field(i, col)?
+            }
+            Rows::Json(rows) => rows.get(i)?.text(field)?,
+        };
+        Some(trim_bytes(t)).filter(|t| !t.is_empty())
+    }
+
+    /// Whether row `i` could not be split into its fields (a line too
+    /// long, a quote left open, a wrong number of fields, a JSON line that
+    /// is not a readable object): its group cannot be known.
+    pub fn unreadable(&self, i: usize) -> bool {
+        match &self.rows {
+            Rows::Csv(recs) => {
+                recs.fault(i) != Fault::None || recs.field_count(i) != self.kinds.len()
+            }
+            Rows::Json(rows) => rows.get(i).is_none_or(|r| r.error.is_some()),
+        }
+    }
+
+    /// The group row `i` belongs to, as written (trimmed); `None` when
+    /// the row names none (absent or empty: the row is decided alone).
+    pub fn group(&self, i: usize) -> Option<&[u8]> {
+        self.beside_text(i, Field::Group)
+    }
+
+    /// Row `i`'s `rank`: `None` when absent or empty, an error naming
+    /// `rank` when it is not a whole number.
+    pub fn rank(&self, i: usize) -> Result<Option<i64>, RowError> {
+        self.beside_text(i, Field::Rank).map(parse_rank).transpose()
+    }
+
+    /// Row `i`'s `pack_size`: `None` when absent or empty, an error naming
+    /// `pack_size` when it is not a whole number from 1 to 1 000 000.
+    pub fn pack_size(&self, i: usize) -> Result<Option<u64>, RowError> {
+        self.beside_text(i, Field::PackSize)
+            .map(parse_pack)
+            .transpose()
     }
 
     /// The raw text of `field` in row `i`, for error messages.
@@ -236,7 +318,7 @@ impl Chunk {
                     let &[before, end] = w else { continue };
                     let start = before + 1;
                     let field = match *kind {
-                        Column::Unknown => continue,
+                        Column::Unknown | Column::Beside => continue,
                         Column::Sku => {
                             let sku = data.get(start..end).unwrap_or(&[]);
                             if trim_bytes(sku).is_empty() {
@@ -347,7 +429,7 @@ impl Chunk {
                                 }
                             }
                         }
-                        Column::Text(_) | Column::Sku | Column::Unknown => {}
+                        Column::Text(_) | Column::Sku | Column::Unknown | Column::Beside => {}
                     }
                     // The line was checked to be UTF-8 and a span never
                     // splits a character.
@@ -368,6 +450,10 @@ impl Chunk {
                 }
             }
         }
+        // Read after the item's own fields, so a row names its first bad
+        // field in docs/spec.md §3 order, then `rank`, then `pack_size`.
+        self.rank(i)?;
+        self.pack_size(i)?;
         if let Some(now) = now {
             if !item.has(Field::Now) {
                 item.set(Field::Now, now);
@@ -375,6 +461,37 @@ impl Chunk {
         }
         Ok(item)
     }
+}
+
+/// A `rank`: a whole number (an optional sign, then digits).
+fn parse_rank(t: &[u8]) -> Result<i64, RowError> {
+    std::str::from_utf8(t)
+        .ok()
+        .and_then(|s| s.parse::<i64>().ok())
+        .ok_or_else(|| {
+            RowError::field(
+                Field::Rank,
+                format!("`{}` is not a whole number", String::from_utf8_lossy(t)),
+            )
+        })
+}
+
+/// A `pack_size`: whole units from 1 to [`MAX_PACK_SIZE`].
+fn parse_pack(t: &[u8]) -> Result<u64, RowError> {
+    std::str::from_utf8(t)
+        .ok()
+        .filter(|s| s.bytes().all(|b| b.is_ascii_digit()))
+        .and_then(|s| s.parse::<u64>().ok())
+        .filter(|n| (1..=MAX_PACK_SIZE).contains(n))
+        .ok_or_else(|| {
+            RowError::field(
+                Field::PackSize,
+                format!(
+                    "`{}` is not a whole number of units from 1 to {MAX_PACK_SIZE}",
+                    String::from_utf8_lossy(t)
+                ),
+            )
+        })
 }
 
 fn trim_bytes(b: &[u8]) -> &[u8] {
@@ -564,6 +681,7 @@ impl RowReader {
             columns: self.columns.clone(),
             kinds: self.columns.iter().map(|c| Column::of(*c)).collect(),
             sku_col: self.sku_col,
+            beside: Field::GROUP_FIELDS.map(|f| self.columns.iter().position(|c| *c == Some(f))),
             max_line: self.max_line,
         }
     }
@@ -662,7 +780,11 @@ fn parse_header(header: &Records, name: &str) -> Result<(Vec<Option<Field>>, usi
         }
     }
     if !unknown.is_empty() {
-        let names: Vec<&str> = COLUMNS.iter().map(|f| f.name()).collect();
+        let names: Vec<&str> = COLUMNS
+            .iter()
+            .chain(&Field::GROUP_FIELDS)
+            .map(|f| f.name())
+            .collect();
         return Err(CliError::new(format!(
             "`{name}`: unknown column{} {} (the header must use these names: {})",
             if unknown.len() > 1 { "s" } else { "" },
@@ -759,6 +881,11 @@ struct JsonItem<'a> {
     reversals_in_window: Option<&'a RawValue>,
     #[serde(borrow, default)]
     competitor_quotes: Option<&'a RawValue>,
+    group: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    rank: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    pack_size: Option<&'a RawValue>,
 }
 
 impl<'a> JsonItem<'a> {
@@ -864,13 +991,13 @@ fn string_end(b: &[u8], start: usize) -> Option<usize> {
 /// as a byte range of `text` moved up by `at`; those ranges start and end
 /// at ASCII bytes, so at character boundaries. `out` is left partly
 /// written when the answer is `false`.
-fn scan_flat(text: &str, at: u32, out: &mut [Span; SLOTS]) -> bool {
+fn scan_flat(text: &str, at: u32, out: &mut [Span; SPANS]) -> bool {
     scan_flat_bytes(text.as_bytes(), at, out).is_some()
 }
 
 /// [`scan_flat`] on the line's bytes; `None` for `false`.
 #[inline(always)]
-fn scan_flat_bytes(b: &[u8], at: u32, out: &mut [Span; SLOTS]) -> Option<()> {
+fn scan_flat_bytes(b: &[u8], at: u32, out: &mut [Span; SPANS]) -> Option<()> {
     let ws = |i: &mut usize| {
         while matches!(b.get(*i), Some(b' ' | b'\t' | b'\n' | b'\r')) {
             *i += 1;
@@ -986,6 +1113,7 @@ fn key_at(b: &[u8], i: usize) -> Option<(Field, usize)> {
             b"pinned_price\"" => Field::PinnedPrice,
             b"prior_low_price\"" => Field::PriorLowPrice,
             b"promo_started_at\"" => Field::PromoStartedAt,
+            b"pack_size\"" => Field::PackSize,
         ),
         b'c' => keys!(
             b"current_price\"" => Field::CurrentPrice,
@@ -995,6 +1123,7 @@ fn key_at(b: &[u8], i: usize) -> Option<(Field, usize)> {
             b"campaign\"" => Field::Campaign,
         ),
         b'u' => keys!(b"unit_cost\"" => Field::UnitCost),
+        b'g' => keys!(b"group\"" => Field::Group),
         b'm' => keys!(
             b"max_price\"" => Field::MaxPrice,
             b"min_price\"" => Field::MinPrice,
@@ -1003,6 +1132,7 @@ fn key_at(b: &[u8], i: usize) -> Option<(Field, usize)> {
         b'r' => keys!(
             b"reference_price\"" => Field::ReferencePrice,
             b"reversals_in_window\"" => Field::ReversalsInWindow,
+            b"rank\"" => Field::Rank,
         ),
         b'e' => keys!(b"expected_units\"" => Field::ExpectedUnits),
         b'n' => keys!(b"now\"" => Field::Now),
@@ -1095,7 +1225,7 @@ fn span_in(base: &[u8], text: &str) -> Span {
 /// The texts of a line being parsed: spans of the line, and texts that
 /// are not in it (appended to the row's buffer once the line is read).
 struct Found<'a> {
-    fields: [Span; SLOTS],
+    fields: [Span; SPANS],
     owned: Vec<(Field, String)>,
     base: &'a [u8],
 }
@@ -1133,7 +1263,7 @@ fn json_kind(text: &str) -> &'static str {
 fn parse_json_line(row: &mut JsonRow, fast: bool) {
     let JsonRow { buf, fields, error } = row;
     let mut found = Found {
-        fields: [None; SLOTS],
+        fields: [None; SPANS],
         owned: Vec::new(),
         base: buf,
     };
@@ -1194,7 +1324,7 @@ fn read_json_line(found: &mut Found<'_>, fast: bool) -> Result<(), RowError> {
             }
             return sku_present(found);
         }
-        found.fields = [None; SLOTS];
+        found.fields = [None; SPANS];
     }
     let parsed = match serde_json::from_str::<JsonItem<'_>>(text) {
         Ok(m) => m,
@@ -1223,7 +1353,12 @@ fn read_json_line(found: &mut Found<'_>, fast: bool) -> Result<(), RowError> {
             found.put(Field::Sku, trim_cow(s));
         }
     }
-    for (field, v) in parsed.values() {
+    let beside = [
+        (Field::Group, parsed.group),
+        (Field::Rank, parsed.rank),
+        (Field::PackSize, parsed.pack_size),
+    ];
+    for (field, v) in parsed.values().into_iter().chain(beside) {
         let Some(v) = v else { continue };
         if let Some(t) = raw_text(field, v)? {
             found.put(field, t);
@@ -1261,6 +1396,7 @@ pub fn chunk_from_json(text: &str) -> Chunk {
         columns: Vec::new(),
         kinds: Vec::new(),
         sku_col: 0,
+        beside: [None; 3],
         max_line: DEFAULT_MAX_LINE,
     }
 }
@@ -1294,6 +1430,7 @@ mod json_tests {
         } else {
             JSON_ORDER
                 .iter()
+                .chain(&Field::GROUP_FIELDS)
                 .filter_map(|f| {
                     let t = row.text(*f)?;
                     Some((*f, String::from_utf8(t.to_vec()).unwrap()))
@@ -1458,7 +1595,7 @@ mod json_tests {
     fn common_lines_take_the_fast_reading() {
         let line = r#"{"sku":"SKU-1","proposed_price":"9.97","current_price":9.99,"now":"1795000000","campaign":null}"#;
         let scan = |line: &str| {
-            let mut v = [None; SLOTS];
+            let mut v = [None; SPANS];
             scan_flat(line, 0, &mut v).then_some(v)
         };
         let v = scan(line).unwrap();

@@ -708,6 +708,33 @@ impl CheckRowWriter {
     }
 }
 
+/// Appends an `explain` column to the row or header just written at the
+/// end of `buf` (`text` is `None` for the CSV header).
+pub fn push_explain_column(buf: &mut Vec<u8>, format: Format, text: Option<&str>) {
+    match format {
+        Format::Csv => {
+            if buf.last() == Some(&b'\n') {
+                buf.pop();
+            }
+            buf.push(b',');
+            match text {
+                Some(t) => push_csv_field(buf, t.as_bytes()),
+                None => buf.extend_from_slice(b"explain"),
+            }
+            buf.push(b'\n');
+        }
+        Format::Jsonl => {
+            let Some(t) = text else { return };
+            if buf.ends_with(b"}\n") {
+                buf.truncate(buf.len() - 2);
+            }
+            buf.extend_from_slice(b",\"explain\":");
+            push_json_str(buf, t.as_bytes());
+            buf.extend_from_slice(b"}\n");
+        }
+    }
+}
+
 /// Appends one `check` output row.
 pub fn push_check_row(buf: &mut Vec<u8>, format: Format, digits: u8, row: &CheckRow<'_>) {
     let mut itoa = itoa::Buffer::new();

@@ -29,6 +29,9 @@ use priceguard::Field;
 use serde_json::Value;
 use tempfile::TempDir;
 
+mod common;
+use common::{cell, expect_text, text_of};
+
 /// Every §3 field, as the CSV header names them.
 const FIELDS: [&str; 18] = {
     let mut names = [""; 18];
@@ -81,20 +84,6 @@ impl Form {
 
 fn is_money(name: &str) -> bool {
     Field::from_name(name).is_some_and(Field::is_money)
-}
-
-/// A value's text as the vector gives it.
-fn text_of(v: &Value) -> String {
-    match v {
-        Value::Null => String::new(),
-        Value::String(s) => s.clone(),
-        Value::Number(n) => n.to_string(),
-        other => panic!("unexpected item value {other}"),
-    }
-}
-
-fn cell(v: Option<&Value>) -> String {
-    v.map(text_of).unwrap_or_default()
 }
 
 /// A decimal number as sign, significant digits and the power of ten of
@@ -258,20 +247,6 @@ fn run(
     let h = r.headers().unwrap().clone();
     let rows = r.records().map(|x| x.unwrap()).collect();
     (h, rows, summary)
-}
-
-fn expect_text(v: Option<&Value>) -> String {
-    match v {
-        None | Some(Value::Null) => String::new(),
-        Some(Value::String(s)) => s.clone(),
-        Some(Value::Bool(b)) => b.to_string(),
-        Some(Value::Array(a)) => a
-            .iter()
-            .map(|x| x.as_str().unwrap())
-            .collect::<Vec<_>>()
-            .join(";"),
-        Some(other) => panic!("unexpected expect value {other}"),
-    }
 }
 
 fn compare(
