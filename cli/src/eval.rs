@@ -198,16 +198,26 @@ fn fill_history(item: &mut Item, sku: &str, history: &History) -> Result<(), Row
         .summary(sku, now)
         .map_err(|e| fail(Field::Now, &e.to_string()))?;
     let Some(s) = summary else { return Ok(()) };
+    let count = |c: Option<u64>| c.and_then(|c| i64::try_from(c).ok());
+    // A row on promotion whose history shows none in force starts its
+    // promotion now, with this proposal (docs/spec.md H11): without it
+    // `promo_spell` would read the start as unknown and refuse a discount.
+    let started = s.promo_started_at.or_else(|| {
+        (item.get(Field::ReferencePrice).is_some() && item.get(Field::PromoStartedAt).is_none())
+            .then_some(now)
+    });
     let counts = [
         (Field::LastChangeAt, s.last_change_at),
-        (
-            Field::ChangesInWindow,
-            s.changes_in_window.and_then(|c| i64::try_from(c).ok()),
-        ),
+        (Field::ChangesInWindow, count(s.changes_in_window)),
+        (Field::PromoStartedAt, started),
+        (Field::LastPromoEndedAt, s.last_promo_ended_at),
+        (Field::ReversalsInWindow, count(s.reversals_in_window)),
+        (Field::CompetitorQuotes, count(s.competitor_quotes)),
     ];
     let money = [
         (Field::WindowAnchorPrice, s.window_anchor_price),
         (Field::CompetitorPrice, s.competitor_price),
+        (Field::PriorLowPrice, s.prior_low_price),
     ];
     for (field, v) in counts {
         if let Some(v) = v {

@@ -687,7 +687,7 @@ fn group_columns_are_known_and_a_misspelt_one_is_refused() {
     let err = String::from_utf8(out.stderr).unwrap();
     assert!(
         err.contains("unknown column `grup`")
-            && err.contains("pinned_price, group, rank, pack_size)"),
+            && err.contains("competitor_quotes, group, rank, pack_size)"),
         "{err}"
     );
 }

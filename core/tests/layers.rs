@@ -23,7 +23,9 @@ const LAYERS: &[&[&str]] = &[
     &["columns", "engine", "lanes", "kernel"],
     &["policy"],
     &["budgets", "schedule", "group", "batch"],
-    &["explain", "ledger", "audit", "binding", "testkit", "history"],
+    &[
+        "explain", "ledger", "audit", "binding", "testkit", "history",
+    ],
 ];
 
 fn sources(dir: &Path, out: &mut Vec<PathBuf>) {
