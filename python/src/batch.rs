@@ -12,16 +12,17 @@
 //! once, so it is evaluated as one chunk.
 
 use numpy::{IntoPyArray, PyArray1, PyArrayMethods, PyReadonlyArray1};
-use priceguard::{Budgets, Field, Outcome, Policy};
+use priceguard::{Budgets, Field, GroupRow, GroupSummary, Outcome, Policy, MAX_PACK_SIZE};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
 
 use crate::amounts::read_amount;
+use crate::columns::NO_BAD;
 use crate::columns::{kind_for, Column, Kind, Values};
 use crate::convert::{decimal_class, money_to_py};
 use crate::outbuf::Outputs;
-use crate::run::run;
+use crate::run::{run, run_grouped};
 
 /// Borrowed numpy inputs, kept alive while their slices are used.
 enum Held<'py> {
@@ -69,7 +70,12 @@ pub(crate) fn evaluate<'py>(
     n: usize,
     minor: bool,
     columns: &Bound<'py, PyList>,
+    groups: Option<&Bound<'py, PyTuple>>,
 ) -> PyResult<Bound<'py, PyDict>> {
+    let grouped = match groups {
+        Some(g) => Some(group_rows(g, n)?),
+        None => None,
+    };
     let mut held: Vec<(Field, Held<'py>, Option<PyReadonlyArray1<'py, bool>>, bool)> = Vec::new();
     let mut has_proposed = false;
     for entry in columns.iter() {
@@ -175,7 +181,13 @@ pub(crate) fn evaluate<'py>(
         });
     }
     let mut outs = Outputs::new(minor, n);
-    let (summary, budgets) = py.detach(|| run(policy, n, &cols, &mut outs))?;
+    let (summary, group_summary, budgets) = match &grouped {
+        Some((rows, bad)) => py.detach(|| run_grouped(policy, n, &cols, rows, bad, &mut outs))?,
+        None => {
+            let (s, b) = py.detach(|| run(policy, n, &cols, &mut outs))?;
+            (s, GroupSummary::default(), b)
+        }
+    };
     drop(cols);
     drop(held);
 
@@ -236,6 +248,10 @@ pub(crate) fn evaluate<'py>(
     s.set_item("needs_approval", summary.needs_approval)?;
     s.set_item("breaker_tripped", summary.breaker_tripped)?;
     s.set_item("budgets_remaining", budget_dict(py, policy, &budgets)?)?;
+    s.set_item("groups", group_summary.groups)?;
+    s.set_item("groups_adjusted", group_summary.adjusted)?;
+    s.set_item("groups_held", group_summary.held)?;
+    s.set_item("groups_invalid", group_summary.invalid)?;
     dict.set_item("summary", s)?;
     Ok(dict)
 }
@@ -271,4 +287,94 @@ fn budget_dict<'py>(py: Python<'py>, policy: &Policy, b: &Budgets) -> PyResult<B
         d.set_item(name, money_to_py(py, policy, b.remaining(id))?)?;
     }
     Ok(d)
+}
+
+/// What the Python layer says of a row's `rank` or `pack_size`.
+const GIVEN: u8 = 0;
+/// The value cannot be read (`"abc"`, `2.5`, a negative pack size).
+const UNREADABLE: u8 = 2;
+
+/// Group rows, one per item, from the Python layer's normalised group
+/// columns `(group, rank, rank_state, pack_size, pack_state)`: `group`
+/// dense ids (-1: the row is not grouped), the values as int64 and each
+/// value's state (`0` given, `1` absent, `2` cannot be read). Also each
+/// row's group field that cannot be read, for rows not in a group (a
+/// grouped row's bad `rank` or `pack_size` refuses its whole group
+/// instead, in core's pass: docs/spec.md §10.3).
+pub(crate) fn group_rows(
+    g: &Bound<'_, PyTuple>,
+    n: usize,
+) -> PyResult<(Vec<Option<GroupRow>>, Vec<u8>)> {
+    type Cols<'py> = (
+        PyReadonlyArray1<'py, i64>,
+        PyReadonlyArray1<'py, i64>,
+        PyReadonlyArray1<'py, u8>,
+        PyReadonlyArray1<'py, i64>,
+        PyReadonlyArray1<'py, u8>,
+    );
+    let (group, rank, rank_state, pack, pack_state): Cols<'_> = g.extract()?;
+    let group = contiguous("group", &group)?;
+    let rank = contiguous("rank", &rank)?;
+    let pack = contiguous("pack_size", &pack)?;
+    let rank_state = contiguous("rank", &rank_state)?;
+    let pack_state = contiguous("pack_size", &pack_state)?;
+    for (name, len) in [
+        ("group", group.len()),
+        ("rank", rank.len().min(rank_state.len())),
+        ("pack_size", pack.len().min(pack_state.len())),
+    ] {
+        if len != n {
+            return Err(PyValueError::new_err(format!(
+                "`{name}` array has {len} values but the batch has {n} items"
+            )));
+        }
+    }
+    let mut rows = Vec::with_capacity(n);
+    let mut bad = vec![NO_BAD; n];
+    for i in 0..n {
+        let at = |s: &[i64]| s.get(i).copied().unwrap_or(0);
+        let state = |s: &[u8]| s.get(i).copied().unwrap_or(UNREADABLE);
+        let (rs, ps, p) = (state(rank_state), state(pack_state), at(pack));
+        // A pack size core would refuse: negative as 0, which is outside
+        // 1 to MAX_PACK_SIZE too.
+        let pack_units = u64::try_from(p).unwrap_or(0);
+        let g = at(group);
+        if g < 0 {
+            let pack_bad =
+                ps == UNREADABLE || (ps == GIVEN && !(1..=MAX_PACK_SIZE).contains(&pack_units));
+            if let Some(b) = bad.get_mut(i) {
+                if rs == UNREADABLE {
+                    *b = Field::Rank as u8;
+                } else if pack_bad {
+                    *b = Field::PackSize as u8;
+                }
+            }
+            rows.push(None);
+            continue;
+        }
+        let id = u32::try_from(g)
+            .map_err(|_| PyValueError::new_err("`group` has more than 2**32 distinct values"))?;
+        let mut row = if rs == GIVEN {
+            GroupRow::new(id, at(rank))
+        } else {
+            // Absent or unreadable: core refuses the group naming `rank`.
+            GroupRow::unranked(id)
+        };
+        match ps {
+            GIVEN => row = row.with_pack_size(pack_units),
+            UNREADABLE => row = row.with_pack_size(0),
+            _ => {}
+        }
+        rows.push(Some(row));
+    }
+    Ok((rows, bad))
+}
+
+/// A contiguous input array's values.
+fn contiguous<'a, T: numpy::Element>(
+    name: &str,
+    a: &'a PyReadonlyArray1<'_, T>,
+) -> PyResult<&'a [T]> {
+    a.as_slice()
+        .map_err(|e| PyValueError::new_err(format!("`{name}`: {e}")))
 }

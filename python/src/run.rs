@@ -6,7 +6,10 @@
 use priceguard::batch::Columns;
 use priceguard::binding::{DecisionRows, FloatColumns};
 use priceguard::schedule::Schedule;
-use priceguard::{BatchSummary, Budgets, Decision, DecisionSink, Field, Policy};
+use priceguard::{
+    BatchSummary, Budgets, Decision, DecisionSink, Field, GroupRow, GroupScratch, GroupSummary,
+    Policy,
+};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
@@ -312,4 +315,103 @@ pub(crate) fn run(
         summary.merge(s);
     }
     Ok((summary, budgets))
+}
+
+/// Runs a batch whose rows carry groups (docs/spec.md §10): every row is
+/// decided alone, then core's group pass fits each group onto the policy's
+/// ladder ([`Policy::evaluate_columns_grouped`]). The pass reads the whole
+/// batch at once (a group's members may be anywhere in it), so the batch
+/// is converted as one chunk and decided on one thread, budgets consumed
+/// in input order as always. `extra_bad[i]` names a group field of row
+/// `i` that cannot be read (`NO_BAD` for none); such a row is rejected
+/// alone, like any row with a value that cannot be read.
+pub(crate) fn run_grouped(
+    policy: &Policy,
+    n: usize,
+    cols: &[Column<'_>],
+    rows: &[Option<GroupRow>],
+    extra_bad: &[u8],
+    outs: &mut Outputs,
+) -> PyResult<(BatchSummary, GroupSummary, Budgets)> {
+    let mut budgets = Budgets::new(policy);
+    let cur = policy.currency();
+    let mut converted: Vec<ChunkColumn> = cols
+        .iter()
+        .map(|c| ChunkColumn::new(c.field, n.max(1)))
+        .collect();
+    let mut bad = vec![NO_BAD; n];
+    for (col, out) in cols.iter().zip(converted.iter_mut()) {
+        convert(col, cur, 0, n, out, &mut bad);
+    }
+    let mut row_scales: Vec<u8> = Vec::new();
+    let fine = converted.iter().any(|c| c.fine)
+        && unify_chunk(&mut converted, &mut row_scales, n, &mut bad);
+    // A group field that cannot be read comes after every item field in
+    // docs/spec.md §3 order, so it is named only when nothing else is.
+    for (b, e) in bad.iter_mut().zip(extra_bad) {
+        if *b == NO_BAD {
+            *b = *e;
+        }
+    }
+    let Some(proposed_at) = converted
+        .iter()
+        .position(|c| c.field == Field::ProposedPrice)
+    else {
+        return Err(PyValueError::new_err("`proposed_price` is required"));
+    };
+    // As in `run_range`: a row with a value that cannot be read goes to the
+    // engine as an invalid proposal, so it is rejected alone (and leaves
+    // its group's chain) before the group pass.
+    if bad.iter().any(|b| *b != NO_BAD) {
+        if let Some(p) = converted.get_mut(proposed_at) {
+            if let Some(src) = p.borrowed.take() {
+                p.vals.clear();
+                p.vals.extend_from_slice(src);
+            }
+            for (v, b) in p.vals.iter_mut().zip(bad.iter()) {
+                if *b != NO_BAD {
+                    *v = 0;
+                }
+            }
+        }
+    }
+    let len_err = |got: usize| PyValueError::new_err(format!("{got} values for {n} rows"));
+    let mut columns = match converted.get(proposed_at) {
+        Some(p) => Columns::new(p.values()),
+        None => return Err(PyValueError::new_err("`proposed_price` is required")),
+    };
+    if fine {
+        columns = columns
+            .with_scales(row_scales.get(..n).unwrap_or(&[]))
+            .map_err(|_| len_err(row_scales.len()))?;
+    }
+    for c in converted.iter().filter(|c| c.field != Field::ProposedPrice) {
+        let bits = (!c.full).then_some(c.bits.as_slice());
+        columns = columns
+            .with(c.field, c.values(), bits)
+            .map_err(|_| len_err(c.values().len()))?;
+    }
+    let mut decisions = vec![Decision::invalid(Field::ProposedPrice); n];
+    let mut scratch = vec![GroupScratch::default(); rows.iter().filter(|r| r.is_some()).count()];
+    let (summary, groups) = policy
+        .evaluate_columns_grouped(
+            &columns,
+            rows,
+            &mut decisions,
+            &mut budgets,
+            &mut scratch,
+            None,
+        )
+        .map_err(|e| PyValueError::new_err(e.to_string()))?;
+    let mut sink = outs.sink(cur);
+    for (i, (d, b)) in decisions.iter_mut().zip(&bad).enumerate() {
+        if *b != NO_BAD {
+            // Rejected alone, so the group pass left it as it was: name
+            // the field here, as `ChunkSink` does.
+            d.invalid_field = Field::ALL.get(usize::from(*b)).copied();
+        }
+        sink.put(i, d);
+    }
+    stream::fence();
+    Ok((summary, groups, budgets))
 }

@@ -1,0 +1,211 @@
+"""The group vectors (`tests/vectors/groups/*.json`, docs/spec.md §10) through
+every Python door: `evaluate_batch` (numpy columns, money as str, Decimal,
+float64 and int64 minor units), `evaluate_frame` (pandas and polars),
+`evaluate_arrow` and `evaluate_items` (dicts, with the explanations).
+
+Each case is one batch, decided with its rows as given, reversed, rotated
+by one and in a fixed shuffle: a group's result never depends on row
+order. A failure names the file, the case, the door and the order.
+"""
+
+from __future__ import annotations
+
+import random
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+import numpy as np
+import pytest
+
+import priceguard
+from conftest import VECTORS
+from test_vectors import MONEY, batch_forms, columns, form_value, load
+
+GROUP_FILES = sorted((VECTORS / "groups").glob("*.json"))
+GROUP_FIELDS = ("group", "rank", "pack_size")
+
+
+def orders(n: int) -> list[tuple[str, list[int]]]:
+    """The row orders every case runs in (the vectors README)."""
+    shuffled = list(range(n))
+    random.Random(25).shuffle(shuffled)
+    return [
+        ("as given", list(range(n))),
+        ("reversed", list(range(n))[::-1]),
+        ("rotated", list(range(1, n)) + [0] if n else []),
+        ("shuffled", shuffled),
+    ]
+
+
+def check_row(got: dict[str, Any], expect: dict[str, Any], where: str) -> None:
+    """Only the keys the case gives are checked (the vectors README)."""
+    problems = []
+    for k in ("outcome", "reason", "invalid_field"):
+        if k in expect and got[k] != expect[k]:
+            problems.append(f"{k}: got {got[k]!r}, expected {expect[k]!r}")
+    for k in ("price", "promo_spend"):
+        if k in expect:
+            v = None if got[k] is None else str(got[k])
+            if v != expect[k]:
+                problems.append(f"{k}: got {v!r}, expected {expect[k]!r}")
+    for k in ("violated", "binding", "unmet"):
+        if k in expect and list(got[k]) != expect[k]:
+            problems.append(f"{k}: got {list(got[k])}, expected {expect[k]}")
+    assert not problems, f"{where}: " + "; ".join(problems)
+
+
+def check_counts(summary: dict[str, Any], case: dict[str, Any], where: str) -> None:
+    want = case.get("groups")
+    if want is None:
+        return
+    got = {
+        "groups": summary["groups"],
+        "adjusted": summary["groups_adjusted"],
+        "held": summary["groups_held"],
+        "invalid": summary["groups_invalid"],
+    }
+    assert got == want, f"{where}: group counts {got}, expected {want}"
+
+
+def group_columns(items: list[dict[str, Any]]) -> dict[str, Any]:
+    """`group` as str objects (None: not grouped), `rank` and `pack_size`
+    as masked int64 (masked: absent)."""
+    out: dict[str, Any] = {"group": np.array([it.get("group") for it in items] + [None], dtype=object)[:-1]}
+    for k in ("rank", "pack_size"):
+        vals = [it.get(k) for it in items]
+        if all(v is None for v in vals):
+            continue
+        out[k] = np.ma.masked_array(
+            np.array([0 if v is None else int(v) for v in vals], dtype=np.int64),
+            mask=[v is None for v in vals],
+        )
+    return out
+
+
+#: One run of a batch: each row's decision dict, and the summary (None
+#: when the door gives none).
+Run = tuple[list[dict[str, Any]], Optional[dict[str, Any]]]
+
+
+def run_cases(path: Path, decide: Callable[[Any, list[dict[str, Any]]], dict[str, Run]]) -> int:
+    """Runs every case of `path` in every order through `decide(policy,
+    items)`, which returns a run per form the door took the rows in (none
+    when the case has no form for that door). Returns the runs made."""
+    spec = load(path)
+    policy = priceguard.Policy.from_dict(spec["policy"])
+    ran = 0
+    for case in spec["cases"]:
+        for order_name, order in orders(len(case["items"])):
+            items = [case["items"][i] for i in order]
+            for form, (rows, summary) in decide(policy, items).items():
+                where = f"{path.name} / {case['name']} ({order_name}, {form})"
+                assert len(rows) == len(items), where
+                for it, d in zip(items, rows):
+                    check_row(d, case["expect"][it["sku"]], f"{where}, {it['sku']}")
+                if summary is not None:
+                    check_counts(summary, case, where)
+                ran += 1
+    return ran
+
+
+def test_group_vectors_exist() -> None:
+    assert len(GROUP_FILES) >= 1, f"no group vectors in {VECTORS / 'groups'}"
+
+
+@pytest.mark.parametrize("money", ["major", "minor"])
+@pytest.mark.parametrize("path", GROUP_FILES, ids=[f.name for f in GROUP_FILES])
+def test_group_vectors_batch(path: Path, money: str) -> None:
+    """numpy columns, in each money form every row of the case can take."""
+
+    def decide(policy: Any, items: list[dict[str, Any]]) -> dict[str, Run]:
+        plain = [{k: v for k, v in it.items() if k not in GROUP_FIELDS} for it in items]
+        runs = {}
+        for form in batch_forms(money, ["text", "decimal", "float"]):
+            cols = columns(plain, policy.minor_units, form)
+            if cols is None:
+                continue
+            r = policy.evaluate_batch(**cols, **group_columns(items), money=money)
+            runs[f"{money}, {form}"] = ([r.decision(i) for i in range(len(items))], r.summary)
+        return runs
+
+    assert run_cases(path, decide) > 0
+
+
+@pytest.mark.parametrize("path", GROUP_FILES, ids=[f.name for f in GROUP_FILES])
+def test_group_vectors_pandas(path: Path) -> None:
+    """A pandas DataFrame: money as str, `rank` / `pack_size` as nullable
+    `Int64`, `group` as `string`."""
+    pd = pytest.importorskip("pandas")
+
+    def decide(policy: Any, items: list[dict[str, Any]]) -> dict[str, Run]:
+        keys = sorted({k for it in items for k in it})
+        data: dict[str, Any] = {}
+        for k in keys:
+            vals = [it.get(k) for it in items]
+            if k in ("rank", "pack_size", "expected_units", "now", "last_change_at"):
+                data[k] = pd.array(vals, dtype="Int64")
+            elif k in ("group", "sku", "campaign"):
+                data[k] = pd.array(vals, dtype="string")
+            else:
+                data[k] = pd.Series([None if v is None else str(v) for v in vals], dtype=object)
+        out = policy.evaluate_frame(pd.DataFrame(data))
+        rows = [dict(zip(out.columns, r)) for r in out.itertuples(index=False)]
+        for r in rows:
+            r["price"] = None if pd.isna(r["price"]) else Decimal(repr(float(r["price"]))).quantize(policy.tick)
+            r["promo_spend"] = None if pd.isna(r["promo_spend"]) else Decimal(repr(float(r["promo_spend"]))).quantize(Decimal(1).scaleb(-policy.minor_units))
+            r["invalid_field"] = None if pd.isna(r["invalid_field"]) else r["invalid_field"]
+            for k in ("violated", "binding", "unmet"):
+                r[k] = [] if pd.isna(r[k]) or r[k] == "" else r[k].split(";")
+        return {"pandas": (rows, None)}
+
+    assert run_cases(path, decide) > 0
+
+
+@pytest.mark.parametrize("path", GROUP_FILES, ids=[f.name for f in GROUP_FILES])
+def test_group_vectors_polars(path: Path) -> None:
+    """A polars DataFrame: money as `String`, `rank` / `pack_size` as
+    nullable `Int64`."""
+    pl = pytest.importorskip("polars")
+
+    def decide(policy: Any, items: list[dict[str, Any]]) -> dict[str, Run]:
+        keys = sorted({k for it in items for k in it})
+        data: dict[str, Any] = {}
+        for k in keys:
+            vals = [it.get(k) for it in items]
+            if k in ("rank", "pack_size", "expected_units", "now", "last_change_at"):
+                data[k] = pl.Series(k, vals, dtype=pl.Int64)
+            else:
+                data[k] = pl.Series(k, [None if v is None else str(v) for v in vals], dtype=pl.Utf8)
+        out = policy.evaluate_frame(pl.DataFrame(data))
+        rows = out.to_dicts()
+        for r in rows:
+            r["price"] = None if r["price"] is None else Decimal(repr(r["price"])).quantize(policy.tick)
+            r["promo_spend"] = None if r["promo_spend"] is None else Decimal(repr(r["promo_spend"])).quantize(Decimal(1).scaleb(-policy.minor_units))
+            for k in ("violated", "binding", "unmet"):
+                r[k] = [] if not r[k] else r[k].split(";")
+        return {"polars": (rows, None)}
+
+    assert run_cases(path, decide) > 0
+
+
+@pytest.mark.parametrize("path", GROUP_FILES, ids=[f.name for f in GROUP_FILES])
+def test_group_vectors_items(path: Path) -> None:
+    """`evaluate_items` (dicts, money as text and as Decimal), with each
+    moved row's explanation."""
+    spec = load(path)
+    explains = {sku: e["explain"] for c in spec["cases"] for sku, e in c["expect"].items() if "explain" in e}
+
+    def decide(policy: Any, items: list[dict[str, Any]]) -> dict[str, Run]:
+        runs = {}
+        for form in ("text", "decimal"):
+            given = [{k: form_value(v, form) if k in MONEY and v is not None else v for k, v in it.items()} for it in items]
+            ds = policy.evaluate_items(given)
+            assert [d.sku for d in ds] == [it["sku"] for it in items], form
+            for d in ds:
+                if d.sku in explains:
+                    assert d.explain() == explains[d.sku], f"{path.name} ({form}), {d.sku}"
+            runs[form] = ([d.to_dict() for d in ds], None)
+        return runs
+
+    assert run_cases(path, decide) > 0
