@@ -289,10 +289,53 @@ fn budget_dict<'py>(py: Python<'py>, policy: &Policy, b: &Budgets) -> PyResult<B
     Ok(d)
 }
 
-/// What the Python layer says of a row's `rank` or `pack_size`.
-const GIVEN: u8 = 0;
-/// The value cannot be read (`"abc"`, `2.5`, a negative pack size).
-const UNREADABLE: u8 = 2;
+/// What the Python layer says of a row's `rank` or `pack_size`: given.
+pub(crate) const GIVEN: u8 = 0;
+/// Absent.
+pub(crate) const ABSENT: u8 = 1;
+/// The value cannot be read (`"abc"`, `2.5`).
+pub(crate) const UNREADABLE: u8 = 2;
+/// The Python layer's `group` id for a value that cannot be an id.
+const BAD_GROUP: i64 = -2;
+
+/// A row's place from its interned group id (`None`: not grouped) and its
+/// `rank` and `pack_size` as `(value, state)`, and the group field that
+/// cannot be read when the row is in no group (a grouped row's bad `rank`
+/// or `pack_size` refuses its whole group instead, in core's pass:
+/// docs/spec.md §10.3; a pack size outside 1 to `MAX_PACK_SIZE` is given
+/// to core as 0 so the pass refuses it).
+pub(crate) fn place(
+    group: Option<u32>,
+    rank: (i64, u8),
+    pack: (i64, u8),
+) -> (Option<GroupRow>, Option<Field>) {
+    // Negative as 0, which is outside 1 to MAX_PACK_SIZE too.
+    let units = u64::try_from(pack.0).unwrap_or(0);
+    let Some(id) = group else {
+        let pack_bad =
+            pack.1 == UNREADABLE || (pack.1 == GIVEN && !(1..=MAX_PACK_SIZE).contains(&units));
+        let bad = if rank.1 == UNREADABLE {
+            Some(Field::Rank)
+        } else if pack_bad {
+            Some(Field::PackSize)
+        } else {
+            None
+        };
+        return (None, bad);
+    };
+    let mut row = if rank.1 == GIVEN {
+        GroupRow::new(id, rank.0)
+    } else {
+        // Absent or unreadable: core refuses the group naming `rank`.
+        GroupRow::unranked(id)
+    };
+    match pack.1 {
+        GIVEN => row = row.with_pack_size(units),
+        UNREADABLE => row = row.with_pack_size(0),
+        _ => {}
+    }
+    (Some(row), None)
+}
 
 /// Group rows, one per item, from the Python layer's normalised group
 /// columns `(group, rank, rank_state, pack_size, pack_state)`: `group`
@@ -331,41 +374,32 @@ pub(crate) fn group_rows(
     }
     let mut rows = Vec::with_capacity(n);
     let mut bad = vec![NO_BAD; n];
-    for i in 0..n {
+    for (i, b) in bad.iter_mut().enumerate() {
         let at = |s: &[i64]| s.get(i).copied().unwrap_or(0);
         let state = |s: &[u8]| s.get(i).copied().unwrap_or(UNREADABLE);
-        let (rs, ps, p) = (state(rank_state), state(pack_state), at(pack));
-        // A pack size core would refuse: negative as 0, which is outside
-        // 1 to MAX_PACK_SIZE too.
-        let pack_units = u64::try_from(p).unwrap_or(0);
         let g = at(group);
-        if g < 0 {
-            let pack_bad =
-                ps == UNREADABLE || (ps == GIVEN && !(1..=MAX_PACK_SIZE).contains(&pack_units));
-            if let Some(b) = bad.get_mut(i) {
-                if rs == UNREADABLE {
-                    *b = Field::Rank as u8;
-                } else if pack_bad {
-                    *b = Field::PackSize as u8;
-                }
+        let id = match g {
+            BAD_GROUP => {
+                // A group id that cannot be read: the row is rejected
+                // alone, naming `group`.
+                *b = Field::Group as u8;
+                rows.push(None);
+                continue;
             }
-            rows.push(None);
-            continue;
-        }
-        let id = u32::try_from(g)
-            .map_err(|_| PyValueError::new_err("`group` has more than 2**32 distinct values"))?;
-        let mut row = if rs == GIVEN {
-            GroupRow::new(id, at(rank))
-        } else {
-            // Absent or unreadable: core refuses the group naming `rank`.
-            GroupRow::unranked(id)
+            g if g < 0 => None,
+            g => Some(u32::try_from(g).map_err(|_| {
+                PyValueError::new_err("`group` has more than 2**32 distinct values")
+            })?),
         };
-        match ps {
-            GIVEN => row = row.with_pack_size(pack_units),
-            UNREADABLE => row = row.with_pack_size(0),
-            _ => {}
+        let (row, field) = place(
+            id,
+            (at(rank), state(rank_state)),
+            (at(pack), state(pack_state)),
+        );
+        rows.push(row);
+        if let Some(f) = field {
+            *b = f as u8;
         }
-        rows.push(Some(row));
     }
     Ok((rows, bad))
 }

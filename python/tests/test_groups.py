@@ -209,3 +209,31 @@ def test_group_vectors_items(path: Path) -> None:
         return runs
 
     assert run_cases(path, decide) > 0
+
+
+@pytest.mark.parametrize("path", GROUP_FILES, ids=[f.name for f in GROUP_FILES])
+def test_group_vectors_arrow(path: Path) -> None:
+    """`evaluate_arrow`, money in each Arrow form, `group` as string and as
+    a dictionary of strings, `rank` / `pack_size` as int64 with nulls."""
+    pa = pytest.importorskip("pyarrow")
+    from test_arrow import ARROW_FORMS, arrow_table, row
+
+    def decide(policy: Any, items: list[dict[str, Any]]) -> dict[str, Run]:
+        plain = [{k: v for k, v in it.items() if k not in GROUP_FIELDS} for it in items]
+        runs = {}
+        for form in ARROW_FORMS:
+            t = arrow_table(plain, form, policy.minor_units)
+            if t is None:
+                continue
+            groups = pa.array([it.get("group") for it in items], type=pa.string())
+            for shape, g in (("string", groups), ("dictionary", groups.dictionary_encode())):
+                u = t.append_column("group", g)
+                for k in ("rank", "pack_size"):
+                    vals = [it.get(k) for it in items]
+                    if any(v is not None for v in vals):
+                        u = u.append_column(k, pa.array(vals, type=pa.int64()))
+                out = policy.evaluate_arrow(u)
+                runs[f"arrow, {form}, group {shape}"] = ([row(out, i) for i in range(len(items))], None)
+        return runs
+
+    assert run_cases(path, decide) > 0
