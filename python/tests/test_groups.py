@@ -17,6 +17,8 @@ from typing import Any, Callable, Optional
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import priceguard
 from conftest import VECTORS
@@ -237,3 +239,125 @@ def test_group_vectors_arrow(path: Path) -> None:
         return runs
 
     assert run_cases(path, decide) > 0
+
+
+@st.composite
+def ladder_batch(draw: Any) -> tuple[priceguard.Policy, list[dict[str, Any]], list[int]]:
+    """A policy with a `[ladder]`, a batch of grouped and ungrouped rows
+    (ranks may repeat or be missing, pack sizes may be absent), and a
+    permutation of its rows. No campaigns: budgets are consumed in input
+    order, so only there may order matter (docs/spec.md G2)."""
+    ladder: dict[str, str] = {"min_gap": draw(st.sampled_from(["0", "0.05", "0.10"]))}
+    if draw(st.booleans()):
+        ladder["max_gap"] = draw(st.sampled_from(["0.20", "0.50"]))
+    if draw(st.booleans()):
+        ladder["min_unit_saving"] = draw(st.sampled_from(["0", "0.10"]))
+    spec = {
+        "name": "shuffle",
+        "currency": "USD",
+        "bounds": {"min_price": "1.00", "max_price": "1000"},
+        "change": {"max_increase": "0.50", "max_decrease": "0.50"},
+        "ladder": ladder,
+    }
+    n = draw(st.integers(min_value=1, max_value=12))
+    items = []
+    for i in range(n):
+        it: dict[str, Any] = {"sku": f"S{i}", "proposed_price": f"{draw(st.integers(100, 5000)) / 100:.2f}"}
+        if draw(st.booleans()):
+            it["current_price"] = f"{draw(st.integers(100, 5000)) / 100:.2f}"
+        it["group"] = draw(st.sampled_from(["a", "b", "c", None]))
+        it["rank"] = draw(st.one_of(st.none(), st.integers(1, 6)) if draw(st.integers(0, 9)) == 0 else st.integers(1, 6))
+        if draw(st.booleans()):
+            it["pack_size"] = draw(st.integers(1, 6))
+        items.append(it)
+    order = draw(st.permutations(list(range(n))))
+    return priceguard.Policy.from_dict(spec), items, order
+
+
+@settings(max_examples=150, deadline=None)
+@given(ladder_batch())
+def test_shuffling_rows_changes_no_decision(case: tuple[priceguard.Policy, list[dict[str, Any]], list[int]]) -> None:
+    """The same rows in another order get the same decisions, through the
+    numpy columns and the dict path (and the two doors agree)."""
+    policy, items, order = case
+    shuffled = [items[i] for i in order]
+
+    def by_batch(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        cols = {
+            "proposed_price": np.array([r["proposed_price"] for r in rows], dtype=object),
+            "current_price": np.array([r.get("current_price") for r in rows] + [None], dtype=object)[:-1],
+            **group_columns(rows),
+        }
+        res = policy.evaluate_batch(**cols)
+        return {r["sku"]: res.decision(i) for i, r in enumerate(rows)}
+
+    def by_items(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        out = {}
+        for d in policy.evaluate_items(rows):
+            dd = d.to_dict()
+            dd.pop("sku")
+            out[d.sku] = dd
+        return out
+
+    first = by_batch(items)
+    assert by_batch(shuffled) == first
+    assert by_items(items) == first
+    assert by_items(shuffled) == first
+
+
+TIERS = {
+    "name": "tiers",
+    "currency": "USD",
+    "bounds": {"min_price": "1.00", "max_price": "1000"},
+    "ladder": {"min_gap": "0.05"},
+}
+
+
+def test_unreadable_group_fields_name_the_field() -> None:
+    """A rank or pack size that cannot be read refuses its whole group
+    (naming the field); in a row without a group it rejects that row."""
+    policy = priceguard.Policy.from_dict(TIERS)
+    r = policy.evaluate_batch(
+        proposed_price=np.array(["15.00", "14.99", "9.99", "9.99", "8.00", "8.00"], dtype=object),
+        group=np.array(["a", "a", None, "", "b", "b"], dtype=object),
+        rank=np.array([1, "abc", "x", 2.5, 1, 2], dtype=object),
+        pack_size=np.array([None, None, None, None, -1, 2], dtype=object),
+    )
+    got = [(r.decision(i)["reason"], r.decision(i)["invalid_field"]) for i in range(len(r))]
+    assert got == [
+        ("invalid_input", "rank"),  # group a: rank 2 is unreadable, so both members
+        ("invalid_input", "rank"),
+        ("invalid_input", "rank"),  # no group: the row alone
+        ("invalid_input", "rank"),  # "" is no group: 2.5 rejects the row alone
+        ("invalid_input", "pack_size"),  # group b: a pack of -1 refuses both
+        ("invalid_input", "pack_size"),
+    ]
+    assert (r.summary["groups"], r.summary["groups_invalid"]) == (2, 2)
+
+
+def test_integer_and_text_ids_are_one_group() -> None:
+    """`7` and `"7"` are the same group (an id is text, as in a CSV file):
+    rank 2 at 14.99 is raised to 1.05 x 15.00 = 15.75."""
+    policy = priceguard.Policy.from_dict(TIERS)
+    r = policy.evaluate_batch(proposed_price=np.array([15.00, 14.99]), group=np.array([7, "7"], dtype=object), rank=[1, 2])
+    assert [str(r.decision(i)["price"]) for i in range(2)] == ["15.00", "15.75"]
+    ints = policy.evaluate_batch(proposed_price=np.array([15.00, 14.99]), group=np.array([7, 7]), rank=np.array([1.0, 2.0]))
+    assert str(ints.decision(1)["price"]) == "15.75"
+    pa = pytest.importorskip("pyarrow")
+    t = pa.table({"proposed_price": pa.array([1500, 1499]), "group": pa.array([7, 7], pa.int32()), "rank": pa.array([1, 2], pa.int8())})
+    assert str(policy.evaluate_arrow(t).column("price")[1].as_py()) == "15.75"
+
+
+def test_one_item_and_unusable_group_columns() -> None:
+    """`evaluate` with a group is a group of one (a missing rank refuses
+    it); a group column of an unusable type raises before any work."""
+    policy = priceguard.Policy.from_dict(TIERS)
+    alone = policy.evaluate({"proposed_price": "14.99", "group": "a", "rank": 3})
+    assert (alone.outcome, str(alone.price)) == ("accepted", "14.99")
+    unranked = policy.evaluate({"proposed_price": "14.99", "group": "a"})
+    assert (unranked.reason, unranked.invalid_field) == ("invalid_input", "rank")
+    with pytest.raises(ValueError, match="group"):
+        policy.evaluate_batch(proposed_price=[1.0, 2.0], group=np.array([True, False]), rank=[1, 2])
+    pa = pytest.importorskip("pyarrow")
+    with pytest.raises(ValueError, match="group"):
+        policy.evaluate_arrow(pa.table({"proposed_price": pa.array([100]), "group": pa.array([1.5])}))
