@@ -700,7 +700,9 @@ def _group_ids(col: _Column, n: int) -> np.ndarray:
     try:
         import pandas as pd
 
-        raw, found = pd.factorize(arr.astype(object, copy=False), use_na_sentinel=True)
+        # Integers factorize as they are; text (and mixed values) as objects.
+        keys = arr if arr.dtype.kind in "iu" else arr.astype(object, copy=False)
+        raw, found = pd.factorize(keys, use_na_sentinel=True)
         uniques: list[Any] = list(found)
     except ImportError:  # pragma: no cover - pandas is optional
         index: dict[Any, int] = {}
@@ -708,6 +710,16 @@ def _group_ids(col: _Column, n: int) -> np.ndarray:
         for i, v in enumerate(arr.tolist()):
             raw[i] = -1 if v is None else index.setdefault(v, len(index))
         uniques = list(index)
+    raw = np.asarray(raw, dtype=np.int64)
+    if arr.dtype.kind in "iu" or all(type(u) is str for u in uniques):
+        # Distinct ints, or distinct str values, are distinct ids already:
+        # the factorized codes are the dense ids (`""` is no group).
+        codes = raw
+        if arr.dtype.kind not in "iu" and "" in uniques:
+            codes = np.where(raw == uniques.index(""), _NO_GROUP, raw)
+        if col.mask is not None:
+            codes = np.where(col.mask, _NO_GROUP, codes)
+        return np.ascontiguousarray(codes, dtype=np.int64)
     dense: dict[str, int] = {}
     table = np.empty(len(uniques) + 1, dtype=np.int64)
     for j, u in enumerate(uniques):
