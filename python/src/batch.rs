@@ -73,7 +73,11 @@ pub(crate) fn evaluate<'py>(
     groups: Option<&Bound<'py, PyTuple>>,
 ) -> PyResult<Bound<'py, PyDict>> {
     let grouped = match groups {
-        Some(g) => Some(group_rows(g, n)?),
+        // No row in a group and no group field that cannot be read: the
+        // pass would change nothing, so the batch takes the usual paths.
+        Some(g) => Some(group_rows(g, n)?).filter(|(rows, bad)| {
+            rows.iter().any(Option::is_some) || bad.iter().any(|b| *b != NO_BAD)
+        }),
         None => None,
     };
     let mut held: Vec<(Field, Held<'py>, Option<PyReadonlyArray1<'py, bool>>, bool)> = Vec::new();
