@@ -1436,7 +1436,9 @@ mod json_tests {
         assert_eq!(text(Field::Campaign), None);
         assert!(scan(r#"{"sku":"a\"b"}"#).is_none());
         assert!(scan(r#"{"sku":"a","sku":"b"}"#).is_none());
-        for f in Field::ALL {
+        // The item fields a line may carry (the group fields are read beside
+        // the item, once the command line learns them).
+        for f in Field::SPEC_ORDER {
             let key = format!("\"{}\":1", f.name());
             assert_eq!(key_at(key.as_bytes(), 1), Some((f, f.name().len() + 2)));
             let near = format!("\"{}s\":1", f.name());

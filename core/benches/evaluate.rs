@@ -428,5 +428,59 @@ unsafe fn stream_avx2<T: Copy>(dst: &mut [T], src: &[T]) {
     }
 }
 
-criterion_group!(benches, compile, single, batch, bandwidth);
+/// docs/spec.md §10: 1M items in 100k groups of ten, decided alone and
+/// then with the group pass, in the same run. Rows of a group are
+/// contiguous in ranks given in reverse (so the pass sorts every group),
+/// and again interleaved across the whole batch (row i in group
+/// i mod 100k).
+fn groups(c: &mut Criterion) {
+    use priceguard::{GroupRow, GroupScratch};
+    let policy = Policy::from_toml_str(&format!(
+        "{BENCH_POLICY}\n[ladder]\nmin_gap = \"0.05\"\nmax_gap = \"0.50\"\n"
+    ))
+    .unwrap();
+    let n = 1_000_000;
+    let g = 100_000;
+    let w = make(n, 7);
+    let items = w.items();
+    let mut out = vec![Decision::default(); n];
+    let mut scratch = vec![GroupScratch::default(); n];
+    let contiguous: Vec<Option<GroupRow>> = (0..n)
+        .map(|i| Some(GroupRow::new((i / 10) as u32, 10 - (i % 10) as i64)))
+        .collect();
+    let interleaved: Vec<Option<GroupRow>> = (0..n)
+        .map(|i| Some(GroupRow::new((i % g) as u32, (i / g) as i64)))
+        .collect();
+    let mut grp = c.benchmark_group("groups");
+    grp.sample_size(10);
+    grp.throughput(Throughput::Elements(n as u64));
+    grp.bench_function("solo/1M", |b| {
+        b.iter(|| {
+            let mut budgets = Budgets::new(&policy);
+            policy
+                .evaluate_batch_with(black_box(&items), &mut out, &mut budgets)
+                .unwrap()
+        })
+    });
+    for (name, rows) in [("contiguous", &contiguous), ("interleaved", &interleaved)] {
+        grp.bench_function(format!("grouped_{name}/1M"), |b| {
+            b.iter(|| {
+                let mut budgets = Budgets::new(&policy);
+                policy
+                    .evaluate_batch_grouped_with(
+                        black_box(&items),
+                        rows,
+                        &mut out,
+                        &mut budgets,
+                        &mut scratch,
+                        None,
+                    )
+                    .unwrap()
+            })
+        });
+    }
+    grp.finish();
+}
+
+criterion_group!(benches, compile, single, batch, bandwidth, groups);
 criterion_main!(benches);

@@ -5,7 +5,9 @@ pub use crate::budgets::Budgets;
 use crate::columns::{gather, Column};
 pub use crate::columns::{Columns, ColumnsError};
 use crate::decision::{Decision, Outcome, Reason};
-use crate::group::{resolve_groups, GroupError, GroupRow, GroupScratch, GroupSummary, LadderNote};
+use crate::group::{
+    resolve_groups, GroupError, GroupRow, GroupScratch, GroupSummary, LadderNote, Member,
+};
 use crate::item::{Field, Item};
 use crate::kernel::{Emit, Kernel};
 use crate::lanes::DecisionRows;
@@ -836,6 +838,17 @@ fn recount(summary: &mut BatchSummary, out: &[Decision]) {
     summary.needs_approval = again.needs_approval;
 }
 
+/// Whether the grouped rows come in order of group id (each group's rows
+/// together, ungrouped rows anywhere).
+fn grouped_in_order(rows: &[Option<GroupRow>]) -> bool {
+    let mut last = 0;
+    rows.iter().flatten().all(|r| {
+        let ok = r.group >= last;
+        last = r.group;
+        ok
+    })
+}
+
 fn group_len_error(e: BatchError) -> GroupError {
     match e {
         BatchError::LengthMismatch { items, out } => GroupError::LengthMismatch {
@@ -887,12 +900,90 @@ impl Policy {
                 out: out.len(),
             });
         }
+        if self.breaker().is_none() && out.len() == items.len() && grouped_in_order(rows) {
+            return self.grouped_in_chunks(items, rows, out, budgets, scratch, notes);
+        }
         let mut summary = self
             .evaluate_batch_with(items, out, budgets)
             .map_err(group_len_error)?;
         let ladder = self.ladder().unwrap_or_default();
-        let item = |i: usize| items.get(i).copied().unwrap_or(Item::new(1));
-        let groups = resolve_groups(self, &ladder, item, rows, out, scratch, notes)?;
+        let member = |i: usize| items.get(i).map(Member::of).unwrap_or_default();
+        let groups = resolve_groups(self, &ladder, member, rows, out, scratch, notes)?;
+        recount(&mut summary, out);
+        Ok((summary, groups))
+    }
+
+    /// [`Policy::evaluate_batch_grouped_with`] for rows whose groups come
+    /// in order of group id and a policy without a breaker: each chunk of
+    /// a few thousand rows, cut only between groups, is decided alone and
+    /// then grouped while its items and decisions are still in cache. The
+    /// decisions are those of the two passes over the whole batch: groups
+    /// never span chunks, budgets are consumed in input order, and no
+    /// breaker judges the whole.
+    fn grouped_in_chunks(
+        &self,
+        items: &[Item],
+        rows: &[Option<GroupRow>],
+        out: &mut [Decision],
+        budgets: &mut Budgets,
+        scratch: &mut [GroupScratch],
+        mut notes: Option<&mut [Option<LadderNote>]>,
+    ) -> Result<(BatchSummary, GroupSummary), GroupError> {
+        const CHUNK: usize = 2048;
+        let n = items.len();
+        let need = rows.iter().filter(|r| r.is_some()).count();
+        if scratch.len() < need {
+            return Err(GroupError::ScratchTooSmall {
+                need,
+                got: scratch.len(),
+            });
+        }
+        if notes.as_ref().is_some_and(|s| s.len() != n) {
+            return Err(GroupError::LengthMismatch {
+                items: n,
+                rows: n,
+                out: out.len(),
+            });
+        }
+        let ladder = self.ladder().unwrap_or_default();
+        let mut summary = BatchSummary::default();
+        let mut groups = GroupSummary::default();
+        let mut start = 0;
+        while start < n {
+            // Past CHUNK rows, cut before the first grouped row of a new group.
+            let mut end = (start + CHUNK).min(n);
+            let mut last = rows
+                .get(start..end)
+                .and_then(|r| r.iter().rev().find_map(|r| r.map(|r| r.group)));
+            while end < n {
+                match rows.get(end).copied().flatten() {
+                    Some(r) if Some(r.group) != last && last.is_some() => break,
+                    Some(r) => last = Some(r.group),
+                    None => {}
+                }
+                end += 1;
+            }
+            let (Some(it), Some(rs), Some(o)) = (
+                items.get(start..end),
+                rows.get(start..end),
+                out.get_mut(start..end),
+            ) else {
+                break;
+            };
+            let s = self
+                .evaluate_batch_with(it, o, budgets)
+                .map_err(group_len_error)?;
+            summary.merge(&s);
+            let member = |i: usize| it.get(i).map(Member::of).unwrap_or_default();
+            let mut nt = notes.as_deref_mut().and_then(|nt| nt.get_mut(start..end));
+            let g = resolve_groups(self, &ladder, member, rs, o, scratch, nt.as_deref_mut())?;
+            // The pass names neighbours by chunk row; the caller by batch row.
+            for note in nt.into_iter().flatten().flatten() {
+                note.neighbour += start;
+            }
+            groups.merge(&g);
+            start = end;
+        }
         recount(&mut summary, out);
         Ok((summary, groups))
     }
@@ -922,8 +1013,8 @@ impl Policy {
         let ladder = self.ladder().unwrap_or_default();
         // A row that is no item was rejected alone and leaves its chain
         // before the pass reads it.
-        let item = |i: usize| cols.item(i).unwrap_or(Item::new(1));
-        let groups = resolve_groups(self, &ladder, item, rows, out, scratch, notes)?;
+        let member = |i: usize| cols.item(i).map(|it| Member::of(&it)).unwrap_or_default();
+        let groups = resolve_groups(self, &ladder, member, rows, out, scratch, notes)?;
         recount(&mut summary, out);
         Ok((summary, groups))
     }

@@ -64,6 +64,12 @@ pub struct GroupScratch {
     lo: i64,
     hi: i64,
     rank: i64,
+    /// The member's price decided alone.
+    own: i64,
+    /// The tick its bounds are rounded onto (1 for a fixed point).
+    tick: i64,
+    /// `pack_size`, 0 when absent.
+    pack: u64,
     group: u32,
     ranked: bool,
 }
@@ -82,6 +88,40 @@ impl GroupScratch {
         self.group = r.group;
         self.rank = r.rank.unwrap_or(0);
         self.ranked = r.rank.is_some();
+        self.pack = r.pack_size.unwrap_or(0);
+    }
+
+    #[inline]
+    fn pack(&self) -> Option<u64> {
+        (self.pack != 0).then_some(self.pack)
+    }
+}
+
+/// What the group pass reads of a row's item: far less than an [`Item`],
+/// so a door that has no `Item` at hand (columns) builds it cheaply.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Member {
+    /// The proposal in whole minor units (`None` when finer).
+    pub proposal: Option<i64>,
+    /// The current price in minor units.
+    pub current: Option<i64>,
+    /// Whether the item names a campaign.
+    pub campaign: bool,
+    /// The item's segment.
+    pub segment: Option<u32>,
+}
+
+impl Member {
+    /// The member view of `item`.
+    #[inline]
+    pub fn of(item: &Item) -> Member {
+        Member {
+            proposal: proposal_minor(item),
+            current: item.current_price_minor(),
+            campaign: item.campaign().is_some(),
+            segment: item.segment(),
+        }
     }
 }
 
@@ -99,6 +139,17 @@ pub struct GroupSummary {
     pub invalid: u64,
     /// Items whose price the ladder moved.
     pub moved: u64,
+}
+
+impl GroupSummary {
+    /// Adds another pass's counts (as the chunks of one batch add up).
+    pub fn merge(&mut self, o: &GroupSummary) {
+        self.groups += o.groups;
+        self.adjusted += o.adjusted;
+        self.held += o.held;
+        self.invalid += o.invalid;
+        self.moved += o.moved;
+    }
 }
 
 /// Why the ladder moved one item: the edge rule and the neighbour it
@@ -197,28 +248,32 @@ const ENDING_MOVED: i64 = 2;
 /// current price is what stays) or a change drawing on a campaign (the
 /// budget was consumed at that price).
 #[inline]
-fn fixed(item: &Item, d: &Decision) -> bool {
-    d.outcome == Outcome::Held || (item.campaign().is_some() && d.is_change())
+fn fixed(m: &Member, d: &Decision) -> bool {
+    d.outcome == Outcome::Held || (m.campaign && d.is_change())
 }
 
 /// The proposal in whole minor units, when it is one.
 #[inline]
 fn proposal_minor(item: &Item) -> Option<i64> {
     let p = item.proposed_price();
+    if item.scale() == 0 {
+        return Some(p);
+    }
     let k = crate::money::pow10_i64(item.scale());
     (p % k == 0).then(|| p / k)
 }
 
 /// Runs the group pass over decisions already made alone (`out`, one per
 /// row): rows with `Some` group info form chains by (group, rank); rows
-/// with `None` are left as they are. `item(i)` gives row `i`'s item.
+/// with `None` are left as they are. `member(i)` gives what the pass reads
+/// of row `i`'s item ([`Member::of`]).
 /// Writes a [`LadderNote`] for every moved row into `notes` when given
 /// (one slot per row; others are set to `None`). Allocates nothing.
 #[allow(clippy::too_many_arguments)] // the pass's inputs, each a slice the door owns
 pub fn resolve_groups<S: Segments + ?Sized>(
     rules: &S,
     ladder: &Ladder,
-    item: impl Fn(usize) -> Item,
+    member: impl Fn(usize) -> Member,
     rows: &[Option<GroupRow>],
     out: &mut [Decision],
     scratch: &mut [GroupScratch],
@@ -272,16 +327,13 @@ pub fn resolve_groups<S: Segments + ?Sized>(
         let Some(chain) = chain.get_mut(..m).filter(|c| !c.is_empty()) else {
             continue;
         };
-        let pack = |row: usize| rows.get(row).copied().flatten().and_then(|r| r.pack_size);
-        let feasible = solve(rules, ladder, &item, out, chain, pack);
+        let feasible = solve(rules, ladder, &member, out, chain);
         if !feasible {
             summary.held += 1;
             for s in chain.iter() {
-                let it = item(s.row);
                 if let Some(d) = out.get_mut(s.row) {
                     if d.outcome != Outcome::Held {
-                        let mut h =
-                            Decision::hold_or_reject(it.current_price_minor(), Reason::Ladder);
+                        let mut h = Decision::hold_or_reject(member(s.row).current, Reason::Ladder);
                         h.violated = d.violated;
                         *d = h;
                     }
@@ -289,7 +341,7 @@ pub fn resolve_groups<S: Segments + ?Sized>(
             }
             continue;
         }
-        let moved = publish(rules, ladder, &item, out, chain, pack, notes.as_deref_mut());
+        let moved = publish(rules, ladder, &member, out, chain, notes.as_deref_mut());
         summary.moved += moved;
         summary.adjusted += u64::from(moved > 0);
     }
@@ -300,7 +352,8 @@ pub fn resolve_groups<S: Segments + ?Sized>(
 /// slot per grouped row, whatever the input order. Dense group ids (below
 /// the number of grouped rows, as a door that interns group names gives)
 /// take a counting sort by group, O(n), then a sort of each group by rank;
-/// other ids a comparison sort. Input already in order is only checked.
+/// other ids a comparison sort. Input already grouped only has each group
+/// sorted by rank.
 fn sort_rows(rows: &[Option<GroupRow>], scratch: &mut [GroupScratch]) {
     let mut slots = scratch.iter_mut();
     let mut max_group = 0;
@@ -313,9 +366,14 @@ fn sort_rows(rows: &[Option<GroupRow>], scratch: &mut [GroupScratch]) {
         }
     }
     if scratch.windows(2).all(|w| match w {
-        [a, b] => a.key() <= b.key(),
+        [a, b] => a.group <= b.group,
         _ => true,
     }) {
+        // Groups already together (a door that sorts by group): only each
+        // group's ranks may need sorting.
+        for chain in scratch.chunk_by_mut(|a, b| a.group == b.group) {
+            sort_chain(chain);
+        }
         return;
     }
     let n = scratch.len();
@@ -359,6 +417,18 @@ fn sort_rows(rows: &[Option<GroupRow>], scratch: &mut [GroupScratch]) {
         }
     }
     for chain in scratch.chunk_by_mut(|a, b| a.group == b.group) {
+        sort_chain(chain);
+    }
+}
+
+/// Sorts one group's slots by rank: ranks given in order, or in reverse
+/// (best tier first, as catalogues often list them), take no sort.
+fn sort_chain(chain: &mut [GroupScratch]) {
+    if chain.is_sorted_by_key(GroupScratch::key) {
+        return;
+    }
+    chain.reverse();
+    if !chain.is_sorted_by_key(GroupScratch::key) {
         chain.sort_unstable_by_key(GroupScratch::key);
     }
 }
@@ -388,42 +458,40 @@ fn bad_group(rows: &[Option<GroupRow>], chain: &[GroupScratch]) -> Option<Field>
         .then_some(Field::PackSize)
 }
 
-/// A member's interval and the tick its bounds are rounded onto: a fixed
-/// point is `[p, p]` judged on the minor unit (a held current price may be
-/// off the tick), any other member its decision's `[lower, upper]` on its
-/// rules' tick.
-fn interval<S: Segments + ?Sized>(rules: &S, it: &Item, d: &Decision) -> (i64, i64, i64) {
-    let own = d.price.unwrap_or(0);
-    if fixed(it, d) {
-        (own, own, 1)
-    } else {
-        let tick = rules.rules_for(it.segment()).tick;
-        (d.lower.unwrap_or(NO_LO), d.upper.unwrap_or(NO_HI), tick)
-    }
-}
-
 /// The backward then the forward pass over one chain of kept members,
 /// sorted by rank. Leaves each member's published price in `lo`; `false`
 /// when some range is empty.
 fn solve<S: Segments + ?Sized>(
     rules: &S,
     ladder: &Ladder,
-    item: &impl Fn(usize) -> Item,
+    member: &impl Fn(usize) -> Member,
     out: &[Decision],
     chain: &mut [GroupScratch],
-    pack: impl Fn(usize) -> Option<u64>,
 ) -> bool {
-    let dec = |row: usize| out.get(row).copied().unwrap_or_default();
-    // Backward: F_top = I_top; F_i = I_i narrowed by what F_j needs.
+    // Backward: F_top = I_top; F_i = I_i narrowed by what F_j needs. A
+    // fixed point's interval is [p, p] judged on the minor unit (a held
+    // current price may be off the tick); any other member's is its
+    // decision's [lower, upper] on its rules' tick.
     let mut next: Option<(i64, i64, Option<u64>)> = None;
     for s in chain.iter_mut().rev() {
-        let it = item(s.row);
-        let (mut lo, mut hi, tick) = interval(rules, &it, &dec(s.row));
-        let size = pack(s.row);
+        let Some(d) = out.get(s.row) else {
+            return false;
+        };
+        let m = member(s.row);
+        let own = d.price.unwrap_or(0);
+        let (mut lo, mut hi) = if fixed(&m, d) {
+            s.tick = 1;
+            (own, own)
+        } else {
+            s.tick = rules.rules_for(m.segment).tick;
+            (d.lower.unwrap_or(NO_LO), d.upper.unwrap_or(NO_HI))
+        };
+        s.own = own;
+        let size = s.pack();
         if let Some((lo_j, hi_j, size_j)) = next {
             let e = ladder.edge(size, size_j);
-            lo = lo.max(e.below_lo(lo_j, tick));
-            hi = hi.min(e.below_hi(hi_j, tick));
+            lo = e.raise_below(lo, lo_j, s.tick);
+            hi = e.lower_below(hi, hi_j, s.tick);
         }
         if lo > hi {
             return false;
@@ -435,27 +503,26 @@ fn solve<S: Segments + ?Sized>(
     // Forward: each own price clamped into what the rank below leaves it.
     let mut prev: Option<(i64, Option<u64>)> = None;
     for s in chain.iter_mut() {
-        let it = item(s.row);
-        let d = dec(s.row);
-        let (_, _, tick) = interval(rules, &it, &d);
-        let size = pack(s.row);
+        let size = s.pack();
         let (mut lo, mut hi) = (s.lo, s.hi);
         if let Some((p_i, size_i)) = prev {
             let e = ladder.edge(size_i, size);
-            lo = lo.max(e.above_lo(p_i, tick));
-            hi = hi.min(e.above_hi(p_i, tick));
+            lo = e.raise_above(lo, p_i, s.tick);
+            hi = e.lower_above(hi, p_i, s.tick);
         }
         if lo > hi {
             return false;
         }
-        let own = d.price.unwrap_or(lo);
+        let own = s.own;
         let clamped = own.clamp(lo, hi);
         let mut p = clamped;
         let mut flags = 0;
-        if p != own && !fixed(&it, &d) {
+        // A fixed point's range holds its own price, so only others move.
+        if p != own {
             // A moved price takes the nearest allowed ending inside the range.
-            if let Some(e) = rules.rules_for(it.segment()).endings.as_ref() {
-                let up = proposal_minor(&it).is_some_and(|q| q > p);
+            let m = member(s.row);
+            if let Some(e) = rules.rules_for(m.segment).endings.as_ref() {
+                let up = m.proposal.is_some_and(|q| q > p);
                 match endings::nearest(e, p, lo, hi, up) {
                     Some(v) => p = v,
                     None => flags |= NO_ENDING,
@@ -478,29 +545,27 @@ fn solve<S: Segments + ?Sized>(
 fn publish<S: Segments + ?Sized>(
     rules: &S,
     ladder: &Ladder,
-    item: &impl Fn(usize) -> Item,
+    member: &impl Fn(usize) -> Member,
     out: &mut [Decision],
     chain: &[GroupScratch],
-    pack: impl Fn(usize) -> Option<u64>,
     mut notes: Option<&mut [Option<LadderNote>]>,
 ) -> u64 {
     let mut moved = 0;
     for (t, s) in chain.iter().enumerate() {
-        let Some(d) = out.get(s.row).copied() else {
-            continue;
-        };
-        let own = d.price.unwrap_or(s.lo);
-        let p = s.lo;
+        let (own, p) = (s.own, s.lo);
         if p == own {
             continue;
         }
+        let Some(d) = out.get(s.row).copied() else {
+            continue;
+        };
         moved += 1;
-        let it = item(s.row);
-        let size = pack(s.row);
+        let m = member(s.row);
+        let size = s.pack();
         let below = t.checked_sub(1).and_then(|u| chain.get(u));
         let above = chain.get(t + 1);
-        let edge_below = below.map(|b| ladder.edge(pack(b.row), size));
-        let edge_above = above.map(|a| ladder.edge(size, pack(a.row)));
+        let edge_below = below.map(|b| ladder.edge(b.pack(), size));
+        let edge_above = above.map(|a| ladder.edge(size, a.pack()));
         // The edges the own price broke against the published neighbours:
         // those moved it.
         let broke_below = match (below, edge_below) {
@@ -512,10 +577,10 @@ fn publish<S: Segments + ?Sized>(
             _ => RuleSet::EMPTY,
         };
         let broke = RuleSet(broke_below.0 | broke_above.0);
-        let r = rules.rules_for(it.segment());
+        let r = rules.rules_for(m.segment);
         let mut nd = d;
         nd.price = Some(p);
-        nd.outcome = if proposal_minor(&it) == Some(p) {
+        nd.outcome = if m.proposal == Some(p) {
             Outcome::Accepted
         } else {
             Outcome::Adjusted
@@ -545,7 +610,7 @@ fn publish<S: Segments + ?Sized>(
         } else {
             Reason::Rule(rule)
         };
-        nd.needs_approval = match (r.max_auto_change, it.current_price_minor()) {
+        nd.needs_approval = match (r.max_auto_change, m.current) {
             (Some(limit), Some(cur)) if cur > 0 => {
                 crate::rules::change::needs_approval(limit, cur, p)
             }

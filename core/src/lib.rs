@@ -57,7 +57,7 @@ pub use cpu::{simd, Simd};
 pub use decision::{Decision, Outcome, Reason};
 pub use engine::{evaluate_rules, Budget};
 pub use group::{
-    resolve_groups, GroupError, GroupRow, GroupScratch, GroupSummary, LadderNote, Segments,
+    resolve_groups, GroupError, GroupRow, GroupScratch, GroupSummary, LadderNote, Member, Segments,
 };
 pub use item::{CampaignId, Field, Item};
 pub use money::{Currency, MoneyError, MAX_MONEY};

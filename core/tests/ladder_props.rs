@@ -187,11 +187,16 @@ proptest! {
 
         for chain in chains(&rows, &solo, &got) {
             let prices: Vec<i64> = chain.iter().map(|i| got[*i].price.unwrap_or(0)).collect();
-            let published = chain.iter().all(|i| got[*i].reason != Reason::Ladder);
+            // Published: some member publishes a price. (A chain of members all
+            // held alone changes nothing, whatever its edges say.)
+            let published = chain.iter().any(|i| got[*i].is_change());
             if published {
+                prop_assert!(chain.iter().all(|i| got[*i].reason != Reason::Ladder));
                 // Every edge holds between published neighbours.
                 let broken = reference::group::broken_edges(&policy, &items, &rows, &chain, &prices);
-                prop_assert_eq!(broken, RuleSet::EMPTY, "chain {:?} prices {:?}", chain, prices);
+                prop_assert_eq!(broken, RuleSet::EMPTY, "chain {:?} prices {:?} ladder {:?} rows {:?} solo {:?} got {:?}",
+                    chain, prices, policy.ladder(), chain.iter().map(|i| rows[*i]).collect::<Vec<_>>(),
+                    chain.iter().map(|i| solo[*i]).collect::<Vec<_>>(), chain.iter().map(|i| got[*i]).collect::<Vec<_>>());
                 for i in &chain {
                     let (d, s) = (&got[*i], &solo[*i]);
                     if reference::group::is_fixed(&items[*i], s) {
@@ -217,6 +222,17 @@ proptest! {
             }
         }
 
+        // Rows sorted by group (the chunked path when the policy has no
+        // breaker): the same decision for every row.
+        let mut by_group: Vec<usize> = (0..items.len()).collect();
+        by_group.sort_by_key(|i| rows[*i].map(|r| r.group));
+        let items3: Vec<Item> = by_group.iter().map(|i| items[*i]).collect();
+        let rows3: Vec<Option<GroupRow>> = by_group.iter().map(|i| rows[*i]).collect();
+        let got3 = grouped(&policy, &items3, &rows3);
+        for (k, i) in by_group.iter().enumerate() {
+            prop_assert_eq!(got3[k], got[*i], "row {} sorted to {}", i, k);
+        }
+
         // Shuffled rows: the same decision for every row.
         let items2: Vec<Item> = perm.iter().map(|i| items[*i]).collect();
         let rows2: Vec<Option<GroupRow>> = perm.iter().map(|i| rows[*i]).collect();
@@ -225,4 +241,74 @@ proptest! {
             prop_assert_eq!(got2[k], got[*i], "row {} moved to {}", i, k);
         }
     }
+}
+
+/// A batch long enough to be cut into chunks gives the decisions, notes
+/// and counts of the two passes over the whole batch.
+#[test]
+fn chunked_batches_equal_two_whole_passes() {
+    use priceguard::{resolve_groups, Budgets, GroupScratch, Member};
+    let policy = Policy::from_toml_str(
+        "name = \"c\"\ncurrency = \"USD\"\n[bounds]\nmin_price = \"1\"\nmax_price = \"1000\"\n\
+         [change]\ncooldown_secs = 3600\n[endings]\nallowed = [\"0.49\", \"0.99\"]\n\
+         [ladder]\nmin_gap = \"0.05\"\nmax_gap = \"0.6\"\nmin_unit_saving = \"0.1\"\n",
+    )
+    .unwrap();
+    let mut s: u64 = 42;
+    let mut next = |m: u64| {
+        s = s
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (s >> 33) % m
+    };
+    let (mut items, mut rows) = (Vec::new(), Vec::new());
+    let mut group = 0;
+    while items.len() < 10_000 {
+        let size = 1 + next(17) as i64;
+        for k in 0..size {
+            let mut it = Item::new(100 + next(20_000) as i64).with_current_price(5_000);
+            if next(7) == 0 {
+                it = it.with_now(10_000).with_last_change_at(9_000);
+            }
+            items.push(it);
+            rows.push(if next(11) == 0 {
+                None
+            } else {
+                Some(GroupRow::new(group, size - k).with_pack_size(1 + next(6)))
+            });
+        }
+        group += 1 + next(3) as u32;
+    }
+    let n = items.len();
+    let mut scratch = vec![GroupScratch::default(); n];
+    let mut got = vec![Decision::default(); n];
+    let mut got_notes = vec![None; n];
+    let (_, g1) = policy
+        .evaluate_batch_grouped_with(
+            &items,
+            &rows,
+            &mut got,
+            &mut Budgets::new(&policy),
+            &mut scratch,
+            Some(&mut got_notes),
+        )
+        .unwrap();
+    let mut want = vec![Decision::default(); n];
+    let mut want_notes = vec![None; n];
+    policy.evaluate_batch(&items, &mut want).unwrap();
+    let ladder = policy.ladder().unwrap();
+    let g2 = resolve_groups(
+        &policy,
+        &ladder,
+        |i| Member::of(&items[i]),
+        &rows,
+        &mut want,
+        &mut scratch,
+        Some(&mut want_notes),
+    )
+    .unwrap();
+    assert_eq!(got, want);
+    assert_eq!(got_notes, want_notes);
+    assert_eq!(g1, g2);
+    assert!(g1.adjusted > 10 && g1.held > 10, "{g1:?}");
 }

@@ -22,7 +22,7 @@ const LAYERS: &[&[&str]] = &[
     &["rules", "compiled", "decision", "metrics", "tail"],
     &["columns", "engine", "lanes", "kernel"],
     &["policy"],
-    &["budgets", "schedule", "batch"],
+    &["budgets", "schedule", "group", "batch"],
     &["explain", "ledger", "audit", "binding", "testkit"],
 ];
 

@@ -133,6 +133,67 @@ impl Edge {
         }
     }
 
+    /// `max(lo, below_lo(lo_j))` for `lo` on the tick (or a sentinel):
+    /// the division only when the bound can bind, since `ceil_T(x) <= lo`
+    /// exactly when `x <= lo` for `lo` on the tick.
+    #[inline]
+    pub(crate) fn raise_below(&self, lo: i64, lo_j: i64, tick: i64) -> i64 {
+        match self.upper {
+            // lo_j / b <= lo  <=>  lo_j x den <= num x lo (b > 0)
+            Some(b)
+                if lo_j != NO_LO
+                    && (lo == NO_LO
+                        || wide(lo_j, b.den) > b.num.saturating_mul(i128::from(lo))) =>
+            {
+                lo.max(self.below_lo(lo_j, tick))
+            }
+            _ => lo,
+        }
+    }
+
+    /// `min(hi, below_hi(hi_j))` for `hi` on the tick, dividing only when
+    /// the bound can bind.
+    #[inline]
+    pub(crate) fn lower_below(&self, hi: i64, hi_j: i64, tick: i64) -> i64 {
+        match self.lower {
+            // hi_j / a >= hi  <=>  hi_j x den >= num x hi
+            Some(a)
+                if hi_j != NO_HI
+                    && (hi == NO_HI
+                        || wide(hi_j, a.den) < a.num.saturating_mul(i128::from(hi))) =>
+            {
+                hi.min(self.below_hi(hi_j, tick))
+            }
+            _ => hi,
+        }
+    }
+
+    /// `max(lo, above_lo(p_i))` for `lo` on the tick, dividing only when
+    /// the bound can bind.
+    #[inline]
+    pub(crate) fn raise_above(&self, lo: i64, p_i: i64, tick: i64) -> i64 {
+        match self.lower {
+            // a x p_i <= lo  <=>  num x p_i <= den x lo
+            Some(a) if lo == NO_LO || a.num.saturating_mul(i128::from(p_i)) > wide(lo, a.den) => {
+                lo.max(self.above_lo(p_i, tick))
+            }
+            _ => lo,
+        }
+    }
+
+    /// `min(hi, above_hi(p_i))` for `hi` on the tick, dividing only when
+    /// the bound can bind.
+    #[inline]
+    pub(crate) fn lower_above(&self, hi: i64, p_i: i64, tick: i64) -> i64 {
+        match self.upper {
+            // b x p_i >= hi  <=>  num x p_i >= den x hi
+            Some(b) if hi == NO_HI || b.num.saturating_mul(i128::from(p_i)) < wide(hi, b.den) => {
+                hi.min(self.above_hi(p_i, tick))
+            }
+            _ => hi,
+        }
+    }
+
     /// The edge rules that prices `p_i` (lower rank) and `p_j` (next kept
     /// rank) break, each judged exactly against its own factor.
     pub(crate) fn broken(&self, p_i: i64, p_j: i64) -> RuleSet {
@@ -152,6 +213,12 @@ impl Edge {
         }
         s
     }
+}
+
+/// `x x f` widened, saturating.
+#[inline]
+fn wide(x: i64, f: i128) -> i128 {
+    i128::from(x).saturating_mul(f)
 }
 
 /// `1 / f`.
@@ -185,6 +252,13 @@ mod tests {
         assert_eq!(e.below_lo(1000, 1), 834);
         // On a 5-unit tick, 1575 / 1.05 = 1500 exactly; 1576 / 1.05 = 1500.95 -> 1500.
         assert_eq!(e.below_hi(1576, 5), 1500);
+        // The shortcuts agree with the bounds on either side of binding.
+        for (lo, hi) in [(1000, 2000), (1574, 1576), (1575, 1575), (NO_LO, NO_HI)] {
+            assert_eq!(e.raise_above(lo, 1500, 1), lo.max(e.above_lo(1500, 1)));
+            assert_eq!(e.lower_above(hi, 1200, 1), hi.min(e.above_hi(1200, 1)));
+            assert_eq!(e.raise_below(lo, 1900, 1), lo.max(e.below_lo(1900, 1)));
+            assert_eq!(e.lower_below(hi, 1654, 1), hi.min(e.below_hi(1654, 1)));
+        }
     }
 
     /// 6-pack over 3-pack with a 10 % unit saving: b = 2 x 0.9 = 1.8,
