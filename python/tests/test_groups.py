@@ -361,3 +361,40 @@ def test_one_item_and_unusable_group_columns() -> None:
     pa = pytest.importorskip("pyarrow")
     with pytest.raises(ValueError, match="group"):
         policy.evaluate_arrow(pa.table({"proposed_price": pa.array([100]), "group": pa.array([1.5])}))
+
+
+@pytest.mark.parametrize("money", ["major", "minor"])
+def test_large_batch_in_chunks_equals_whole(money: str) -> None:
+    """A batch whose groups are each together is decided in chunks cut
+    between groups; shuffled, the same rows are decided whole. Every row
+    gets the same decision either way (20,000 rows, groups of 1 to 7 across
+    many chunk marks, some unranked or with a repeated rank, some rows
+    ungrouped, a few with a value that cannot be read)."""
+    policy = priceguard.Policy.from_dict(
+        {**TIERS, "ladder": {"min_gap": "0.05", "max_gap": "0.40", "min_unit_saving": "0.05"}}
+    )
+    rng = np.random.default_rng(25)
+    n = 20_000
+    sizes = rng.integers(1, 8, size=n)
+    group = np.repeat(np.arange(n), sizes)[:n]
+    rank = np.concatenate([np.arange(1, s + 1) for s in sizes])[:n].astype(np.int64)
+    ungrouped = rng.random(n) < 0.1
+    groups = np.array([f"g{g}" for g in group], dtype=object)
+    groups[ungrouped] = None
+    rank_given = np.ma.masked_array(rank, mask=rng.random(n) < 0.002)
+    rank_given[rng.random(n) < 0.002] = 1
+    cents = rng.integers(100, 20_000, size=n)
+    price: Any = cents / 100 if money == "major" else cents
+    price_cols: dict[str, Any] = {"proposed_price": price, "unit_cost": np.where(rng.random(n) < 0.001, -1, 0) if money == "minor" else None}
+    pack = np.ma.masked_array(rng.integers(1, 13, size=n), mask=rng.random(n) < 0.5)
+    kw = dict(price_cols, group=groups, rank=rank_given, pack_size=pack, money=money)
+    whole = policy.evaluate_batch(**{k: v for k, v in kw.items() if v is not None})
+    order = rng.permutation(n)
+    shuffled_kw = {k: (v[order] if isinstance(v, np.ndarray) else v) for k, v in kw.items() if v is not None}
+    shuffled = policy.evaluate_batch(**shuffled_kw)
+    assert whole.summary["groups_adjusted"] > 100 and whole.summary["groups_invalid"] > 0
+    for k in ("groups", "groups_adjusted", "groups_held", "groups_invalid", "adjusted", "held", "rejected"):
+        assert whole.summary[k] == shuffled.summary[k], k
+    for name in ("price", "outcome", "reason", "violated", "binding", "unmet", "invalid_field"):
+        a, b = getattr(whole, name), getattr(shuffled, name)[np.argsort(order)]
+        assert np.array_equal(a, b, equal_nan=name == "price" and money == "major"), name
