@@ -3,6 +3,8 @@
 from decimal import Decimal
 from typing import Any, Mapping, Optional
 
+import numpy as np
+
 __version__: str
 
 #: rule code -> rule name
@@ -17,6 +19,9 @@ OUTCOMES: tuple[str, str, str, str]
 FIELDS: tuple[str, ...]
 #: the default cap on a policy file's size, in bytes (4 MiB)
 MAX_POLICY_BYTES: int
+
+class GroupedItem(ValueError):
+    """`NativePolicy.evaluate` was given an item with group fields."""
 
 class PolicyError(ValueError):
     """A policy that cannot be used."""
@@ -139,13 +144,23 @@ class NativePolicy:
     def to_json(self) -> str: ...
     def campaign_ids(self, names: list[str]) -> list[int]: ...
     def evaluate(self, item: Mapping[str, Any], ignore_extra: bool = False) -> Decision: ...
-    def _evaluate_batch(self, n: int, minor: bool, columns: list[tuple[str, Any, Any, bool]]) -> dict[str, Any]:
+    def _evaluate_batch(
+        self,
+        n: int,
+        minor: bool,
+        columns: list[tuple[str, Any, Any, bool]],
+        groups: Optional[tuple[np.ndarray, ...]] = None,
+    ) -> dict[str, Any]:
         """`columns`: `(field, values, absent mask or None, ints are minor units)`;
         values a float64 / int64 array, an object array of money (`Decimal`,
-        `str`, ...), or a scalar. Returns the result arrays, `summary`, and
-        `promo_spend_fine`: `(rows, units, scales)` of the spends finer than
-        the minor unit."""
+        `str`, ...), or a scalar. `groups`: `(group, rank, rank_state,
+        pack_size, pack_state)` int64 / uint8 arrays (the group pass runs).
+        Returns the result arrays, `summary`, and `promo_spend_fine`:
+        `(rows, units, scales)` of the spends finer than the minor unit."""
         ...
+    def _evaluate_items(
+        self, items: list[dict[Any, Any]], groups: tuple[np.ndarray, ...], ignore_extra: bool = False
+    ) -> list[Decision]: ...
     def _evaluate_arrow(self, data: Any, budgets: Optional[ArrowBudgets] = None, ignore_extra: bool = False) -> Any: ...
 
 # Audit and metrics (python/src/audit.rs; the Python glue is priceguard/_audit.py).

@@ -221,9 +221,44 @@ class Policy:
         key raises `ValueError` naming the nearest field, unless
         `extra="ignore"`.
         """
-        if extra == "forbid":  # the hot path: no helper call
-            return self._native.evaluate(item, False)
-        return self._native.evaluate(item, _ignore_extra(extra))
+        try:
+            if extra == "forbid":  # the hot path: no helper call
+                return self._native.evaluate(item, False)
+            return self._native.evaluate(item, _ignore_extra(extra))
+        except _native.GroupedItem:
+            # `group`, `rank` or `pack_size`: a group of one, checked as
+            # every group is (a missing rank is `invalid_input`).
+            return self.evaluate_items([item], extra=extra)[0]
+
+    def evaluate_items(self, items: Sequence[Mapping[str, Any]], *, extra: Extra = "forbid") -> list[_native.Decision]:
+        """Evaluates a list of items (mappings, as `evaluate` reads them) as
+        one batch (docs/spec.md §7): budgets are consumed in list order,
+        and rows with `group`, `rank` and `pack_size` are fitted onto the
+        policy's `[ladder]` after every row is decided alone (docs/spec.md
+        §10; see `evaluate_batch` for the group fields). Returns one
+        `Decision` per item, in order; `explain()` of a row the ladder moved
+        names the neighbour that set its price (`raised 14.99 to 15.75 to
+        stay 5 % above SKU-1 (rank 1, 15.00)`). The list is the batch: a
+        group is solved from the rows of this call only.
+        """
+        ignore = _ignore_extra(extra)
+        plain: list[dict[Any, Any]] = []
+        placed: dict[str, list[Any]] = {k: [] for k in _GROUP_FIELDS}
+        for it in items:
+            if not isinstance(it, Mapping):
+                raise TypeError(f"an item must be a mapping of docs/spec.md §3 field names, not `{type(it).__name__}`")
+            row = dict(it)
+            for k in _GROUP_FIELDS:
+                placed[k].append(row.pop(k, None))
+            plain.append(row)
+        n = len(plain)
+        cols = {
+            k: _Column(k, np.array([*vals, None], dtype=object)[:-1], None, True)
+            for k, vals in placed.items()
+            if any(v is not None for v in vals)
+        }
+        decisions: list[_native.Decision] = self._native._evaluate_items(plain, _group_columns(cols, n), ignore)
+        return decisions
 
     def evaluate_batch(
         self,
@@ -245,6 +280,9 @@ class Policy:
         competitor_price: Any = None,
         segment: Any = None,
         pinned_price: Any = None,
+        group: Any = None,
+        rank: Any = None,
+        pack_size: Any = None,
         money: Money = "major",
     ) -> BatchResult:
         """Evaluates a batch given as columns, in input order (docs/spec.md §7).
@@ -271,6 +309,18 @@ class Policy:
         read become `rejected` / `invalid_input`; mismatched lengths,
         misaligned Series or an unusable dtype raise `ValueError` before any
         work.
+
+        `group`, `rank` and `pack_size` place rows in price ladders
+        (docs/spec.md §10; python/README.md, "Groups"): `group` is str
+        (or int) ids, rows with equal ids being one group (None, NA or
+        `""`: the row is not grouped); `rank` whole numbers, distinct
+        within a group (missing or repeated: the whole group is
+        `invalid_input` naming `rank`); `pack_size` whole units, 1 to
+        1,000,000. Every row is decided alone first, then each group is
+        fitted onto the policy's `[ladder]`. The call is the batch: a
+        group is solved from the rows of this call only, so give each
+        group's rows in one call. `summary` then counts `groups`,
+        `groups_adjusted`, `groups_held` and `groups_invalid`.
         """
         given = {
             "proposed_price": proposed_price,
@@ -290,6 +340,9 @@ class Policy:
             "competitor_price": competitor_price,
             "segment": segment,
             "pinned_price": pinned_price,
+            "group": group,
+            "rank": rank,
+            "pack_size": pack_size,
         }
         return self._batch(given, money)
 
@@ -315,9 +368,14 @@ class Policy:
                 "only a scalar applies to every item)"
             )
         n = next(iter(lengths.values()), 1)
+        # Group fields live beside the items (docs/spec.md §10): read here,
+        # not as item columns.
+        placed = {k: cols.pop(k) for k in _GROUP_FIELDS if k in cols}
+        grouped = any(given.get(k) is not None for k in _GROUP_FIELDS)
+        groups = _group_columns(placed, n) if grouped else None
         prepared = (c.prepare(self._native, minor, n) for c in cols.values())
         spec = [p for p in prepared if p is not None]
-        raw = self._native._evaluate_batch(n, minor, spec)
+        raw = self._native._evaluate_batch(n, minor, spec, groups)
         result = BatchResult(raw, money, self.currency, self.minor_units)
         result._source = (self, n, spec)  # for policy_hash and write_audit (priceguard/_audit.py)
         return result
@@ -618,6 +676,151 @@ class _Column:
                 return (field, _BAD, None, False)
             return (field, int(d), None, False)
         raise ValueError(f"`{field}` cannot be a `{type(v).__name__}`")
+
+
+#: Fields that place a row in a group (docs/spec.md §10), beside the item.
+_GROUP_FIELDS = ("group", "rank", "pack_size")
+# The states of a row's `rank` / `pack_size` for the extension.
+_GIVEN, _ABSENT, _UNREADABLE = 0, 1, 2
+# A `group` id for "not grouped" and for "cannot be read".
+_NO_GROUP, _BAD_GROUP = -1, -2
+
+
+def _group_columns(placed: Mapping[str, _Column], n: int) -> tuple[np.ndarray, ...]:
+    """`(group, rank, rank_state, pack_size, pack_state)` for the extension:
+    dense int64 group ids (`_NO_GROUP`, `_BAD_GROUP`), and each whole-number
+    field as int64 values with a uint8 state per row."""
+    group = placed.get("group")
+    codes = np.full(n, _NO_GROUP, dtype=np.int64) if group is None else _group_ids(group, n)
+    rank, rank_state = _whole_numbers(placed.get("rank"), n)
+    pack, pack_state = _whole_numbers(placed.get("pack_size"), n)
+    return (codes, rank, rank_state, pack, pack_state)
+
+
+def _group_key(v: Any) -> Optional[Union[str, int]]:
+    """A group id as its text (an int as its decimal digits, so `7` and
+    `"7"` are one group, as in a CSV file); `None`: not grouped; `_BAD_GROUP`
+    (an int below zero) when the value cannot be an id."""
+    if v is None or _is_na_scalar(v) or (isinstance(v, float) and v != v):
+        return None
+    if isinstance(v, str):
+        return v if v != "" else None
+    if isinstance(v, (bool, np.bool_)):
+        return _BAD_GROUP
+    if isinstance(v, (int, np.integer)):
+        return str(int(v))
+    if isinstance(v, (float, np.floating)) and float(v).is_integer():
+        return str(int(v))
+    return _BAD_GROUP
+
+
+def _group_ids(col: _Column, n: int) -> np.ndarray:
+    """Dense int64 ids, one per row: each distinct id read once."""
+    if not col.is_array:
+        key = _group_key(col.values)
+        code = _NO_GROUP if key is None else (key if isinstance(key, int) else 0)
+        return np.full(n, code, dtype=np.int64)
+    arr: np.ndarray = col.values
+    if arr.dtype.kind == "f":
+        _refuse_narrow_float("group", arr.dtype)
+    if arr.dtype.kind not in "iufOUS":
+        raise ValueError(f"`group` has dtype `{arr.dtype}`; expected str or integer ids")
+    try:
+        import pandas as pd
+
+        # Integers factorize as they are; text (and mixed values) as objects.
+        keys = arr if arr.dtype.kind in "iu" else arr.astype(object, copy=False)
+        raw, found = pd.factorize(keys, use_na_sentinel=True)
+        uniques: list[Any] = list(found)
+    except ImportError:  # pragma: no cover - pandas is optional
+        index: dict[Any, int] = {}
+        raw = np.empty(len(arr), dtype=np.int64)
+        for i, v in enumerate(arr.tolist()):
+            raw[i] = -1 if v is None else index.setdefault(v, len(index))
+        uniques = list(index)
+    raw = np.asarray(raw, dtype=np.int64)
+    if arr.dtype.kind in "iu" or all(type(u) is str for u in uniques):
+        # Distinct ints, or distinct str values, are distinct ids already:
+        # the factorized codes are the dense ids (`""` is no group).
+        codes = raw
+        if arr.dtype.kind not in "iu" and "" in uniques:
+            codes = np.where(raw == uniques.index(""), _NO_GROUP, raw)
+        if col.mask is not None:
+            codes = np.where(col.mask, _NO_GROUP, codes)
+        return np.ascontiguousarray(codes, dtype=np.int64)
+    dense: dict[str, int] = {}
+    table = np.empty(len(uniques) + 1, dtype=np.int64)
+    for j, u in enumerate(uniques):
+        key = _group_key(u)
+        if key is None:
+            table[j] = _NO_GROUP
+        elif isinstance(key, int):
+            table[j] = key
+        else:
+            table[j] = dense.setdefault(key, len(dense))
+    table[-1] = _NO_GROUP
+    raw = np.asarray(raw, dtype=np.int64)
+    codes = table[np.where(raw < 0, len(uniques), raw)]
+    if col.mask is not None:
+        codes = np.where(col.mask, _NO_GROUP, codes)
+    return np.ascontiguousarray(codes, dtype=np.int64)
+
+
+def _whole_number(v: Any) -> tuple[int, int]:
+    """One `rank` / `pack_size` value as `(value, state)`."""
+    if v is None or _is_na_scalar(v) or (isinstance(v, float) and v != v):
+        return (0, _ABSENT)
+    if isinstance(v, (bool, np.bool_)):
+        return (0, _UNREADABLE)
+    if isinstance(v, (int, np.integer)):
+        i = int(v)
+        return (i, _GIVEN) if _I64_MIN <= i <= _I64_MAX else (0, _UNREADABLE)
+    if isinstance(v, str):
+        v = v.strip()
+        if v == "":
+            return (0, _ABSENT)
+    if isinstance(v, (str, decimal.Decimal, float, np.floating)):
+        try:
+            d = decimal.Decimal(v) if not isinstance(v, (float, np.floating)) else decimal.Decimal(repr(float(v)))
+        except (decimal.InvalidOperation, ValueError):
+            return (0, _UNREADABLE)
+        if not d.is_finite() or d != d.to_integral_value() or abs(d) >= 2**62:
+            return (0, _UNREADABLE)
+        return (int(d), _GIVEN)
+    return (0, _UNREADABLE)
+
+
+def _whole_numbers(col: Optional[_Column], n: int) -> tuple[np.ndarray, np.ndarray]:
+    """A whole-number group field as int64 values and uint8 states."""
+    if col is None:
+        return np.zeros(n, dtype=np.int64), np.full(n, _ABSENT, dtype=np.uint8)
+    if not col.is_array:
+        v, st = _whole_number(col.values)
+        return np.full(n, v, dtype=np.int64), np.full(n, st, dtype=np.uint8)
+    arr: np.ndarray = col.values
+    kind = arr.dtype.kind
+    if kind == "b":
+        raise ValueError(f"`{col.field}` has dtype `{arr.dtype}`; expected whole numbers")
+    if kind in "iu":
+        if kind == "u" and arr.dtype.itemsize == 8 and arr.size and int(arr.max()) > _I64_MAX:
+            raise ValueError(f"`{col.field}` has values beyond the int64 range")
+        values = np.ascontiguousarray(arr, dtype=np.int64)
+        states = np.zeros(n, dtype=np.uint8)
+    elif kind == "f":
+        _refuse_narrow_float(col.field, arr.dtype)
+        f = np.asarray(arr, dtype=np.float64)
+        absent = np.isnan(f)
+        with np.errstate(invalid="ignore"):
+            whole = np.isfinite(f) & (np.floor(f) == f) & (np.abs(f) < 2.0**62)
+        values = np.where(whole, f, 0).astype(np.int64)
+        states = np.where(absent, _ABSENT, np.where(whole, _GIVEN, _UNREADABLE)).astype(np.uint8)
+    else:
+        pairs = [_whole_number(v) for v in arr.tolist()]
+        values = np.array([p[0] for p in pairs], dtype=np.int64).reshape(-1)
+        states = np.array([p[1] for p in pairs], dtype=np.uint8).reshape(-1)
+    if col.mask is not None:
+        states = np.where(col.mask, _ABSENT, states).astype(np.uint8)
+    return np.ascontiguousarray(values), np.ascontiguousarray(states)
 
 
 def _ignore_extra(extra: str) -> bool:

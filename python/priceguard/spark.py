@@ -26,6 +26,18 @@ equivalent of the single-process answer. `budget_mode` chooses what to do:
   partition whose index is not below the count taken when `guard` was
   called (possible only if Spark re-plans the job) gets no budget at all.
 
+Groups
+------
+A price ladder is solved from all of a group's rows (docs/spec.md §10), so a
+group must never be decided in two pieces. When `df` has a `group` column,
+`guard` hash-partitions it by `group` first (keeping the number of
+partitions), so every group's rows land in one partition, and each
+partition's rows are then decided as one batch (its record batches are
+collected first). Rows without a group are spread by a hash of the whole
+row, so they do not pile into one partition. Within one call a group is
+therefore never split; across calls (two DataFrames, or a stream's
+micro-batches) nothing can tell, so give each group's rows in one call.
+
 Circuit breaker
 ---------------
 The breaker judges a whole batch (docs/spec.md §7). `breaker_mode="refuse"` (the
@@ -132,6 +144,19 @@ def _decision_fields(minor_units: int) -> list[Any]:
     ]
 
 
+def _by_group(df: DataFrame, parts: int) -> DataFrame:
+    """`df` hash-partitioned into `parts` partitions by its `group` column,
+    so that all of a group's rows are in one partition. Rows in no group
+    (null or `""`) are spread by a hash of the whole row: deterministic, so
+    a retried task sees the same rows."""
+    from pyspark.sql import functions as F
+
+    g = F.col("group").cast("string")
+    ungrouped = g.isNull() | (g == F.lit(""))
+    key = F.when(ungrouped, F.xxhash64(*[F.col(c) for c in df.columns])).otherwise(F.xxhash64(g))
+    return df.repartition(parts, key)
+
+
 def guard(
     df: DataFrame,
     policy: Policy,
@@ -151,7 +176,11 @@ def guard(
     `ValueError` naming it and the nearest field, before any work, unless
     `extra="ignore"`: such columns are then carried through unread.
     Returns a DataFrame with every column of `df` followed by the decision
-    columns (`DECISION_COLUMNS`); a name clash raises `ValueError`. Money is
+    columns (`DECISION_COLUMNS`); a name clash raises `ValueError`. With a
+    `group` column (docs/spec.md §10; `rank` and `pack_size` beside it) the
+    rows are repartitioned by `group` so no group is split across tasks
+    (see the module documentation), and the result's row order follows
+    the new partitions. Money is
     `DecimalType(38, s)` at the currency's scale `s`, except `promo_spend`:
     `DecimalType(38, s + 6)`, which holds the exact spend whatever the data.
 
@@ -186,6 +215,9 @@ def guard(
         )
     budgets = policy.budgets
     parts = max(1, df.rdd.getNumPartitions())
+    grouped = "group" in df.columns
+    if grouped:
+        df = _by_group(df, parts)
     if budgets and budget_mode == "refuse":
         names = ", ".join(f"`{n}`" for n in budgets)
         raise ValueError(
@@ -211,7 +243,9 @@ def guard(
         pid = ctx.partitionId() if ctx is not None else 0
         p = _compiled(text if pid < parts else empty)
         state = _native.ArrowBudgets(p._native) if budgets else None
-        if by_partition:
+        if by_partition or grouped:
+            # The breaker judges, and a ladder is solved from, all of the
+            # partition's rows at once.
             collected = list(batches)
             if not collected:
                 return

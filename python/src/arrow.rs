@@ -33,6 +33,7 @@
 //! (docs/spec.md §6). A column that is not a docs/spec.md §3 field is an
 //! error unless the caller asked to ignore such columns.
 
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use arrow_array::cast::AsArray;
@@ -49,7 +50,9 @@ use arrow_schema::{DataType, Field as ArrowField, Schema, SchemaRef, TimeUnit};
 use priceguard::batch::Columns;
 use priceguard::money::{Amount, MAX_SCALE};
 use priceguard::schedule::Schedule;
-use priceguard::{BatchSummary, Budgets, Class, Decision, Field, MoneyError, Policy, Rule};
+use priceguard::{
+    BatchSummary, Budgets, Class, Decision, Field, GroupRow, GroupScratch, MoneyError, Policy, Rule,
+};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
@@ -112,9 +115,10 @@ fn pow10(k: u32) -> Option<i128> {
 /// Decides how each docs/spec.md §3 column of `schema` is read; the first wrong
 /// type, a duplicate or a missing `proposed_price` is an error, and so is
 /// a column that is not a field unless `ignore_extra`.
-fn plan(schema: &Schema, ignore_extra: bool) -> PyResult<(Vec<Plan>, Option<usize>)> {
+fn plan(schema: &Schema, ignore_extra: bool) -> PyResult<(Vec<Plan>, Option<usize>, GroupPlan)> {
     let mut plans: Vec<Plan> = Vec::new();
     let mut sku = None;
+    let mut groups = GroupPlan::default();
     for (index, f) in schema.fields().iter().enumerate() {
         let Some(field) = Field::from_name(f.name()) else {
             if ignore_extra {
@@ -134,6 +138,10 @@ fn plan(schema: &Schema, ignore_extra: bool) -> PyResult<(Vec<Plan>, Option<usiz
             sku = Some(index);
             continue;
         }
+        if Field::GROUP_FIELDS.contains(&field) {
+            groups.add(field, index, f.data_type())?;
+            continue;
+        }
         let read = read_for(field, f.data_type())?;
         plans.push(Plan { field, index, read });
     }
@@ -146,7 +154,92 @@ fn plan(schema: &Schema, ignore_extra: bool) -> PyResult<(Vec<Plan>, Option<usiz
     // as in every other interface (docs/spec.md M3).
     let rank = |f: Field| Field::SPEC_ORDER.iter().position(|x| *x == f);
     plans.sort_by_key(|p| rank(p.field));
-    Ok((plans, sku))
+    Ok((plans, sku, groups))
+}
+
+/// The group columns of a schema (docs/spec.md §10), read beside the items.
+#[derive(Clone, Copy, Debug, Default)]
+struct GroupPlan {
+    /// `group`: strings (or a dictionary of them), integers or all null.
+    group: Option<usize>,
+    /// `rank`: read as a whole-number field.
+    rank: Option<(usize, Read)>,
+    /// `pack_size`: read as a whole-number field.
+    pack: Option<(usize, Read)>,
+}
+
+impl GroupPlan {
+    fn add(&mut self, field: Field, index: usize, t: &DataType) -> PyResult<()> {
+        if self.given(field) {
+            return Err(PyValueError::new_err(format!(
+                "the column `{field}` is given twice"
+            )));
+        }
+        match field {
+            Field::Group => {
+                let ok = is_string(t)
+                    || t.is_integer()
+                    || *t == DataType::Null
+                    || matches!(t, DataType::Dictionary(_, v) if is_string(v) || v.is_integer());
+                if !ok {
+                    return Err(PyValueError::new_err(format!(
+                        "the column `group` has Arrow type `{t}`; expected strings, a dictionary of strings or an integer type"
+                    )));
+                }
+                self.group = Some(index);
+            }
+            Field::Rank => self.rank = Some((index, read_for(field, t)?)),
+            _ => self.pack = Some((index, read_for(field, t)?)),
+        }
+        Ok(())
+    }
+
+    fn given(&self, field: Field) -> bool {
+        match field {
+            Field::Group => self.group.is_some(),
+            Field::Rank => self.rank.is_some(),
+            _ => self.pack.is_some(),
+        }
+    }
+
+    /// Whether the data places rows in groups at all (any group field).
+    fn any(&self) -> bool {
+        self.group.is_some() || self.rank.is_some() || self.pack.is_some()
+    }
+}
+
+/// The group id text at row `i` of a `group` column: strings as they
+/// are, integers as their decimal digits (so `7` and `"7"` are one group,
+/// as in a CSV file); `None` for null or `""` (the row is not grouped).
+fn group_text(arr: &dyn Array, i: usize) -> Option<String> {
+    if arr.is_null(i) {
+        return None;
+    }
+    if let Some(d) = arr.as_any_dictionary_opt() {
+        let key = d.normalized_keys().get(i).copied()?;
+        return group_text(d.values().as_ref(), key);
+    }
+    if let Some(Some(s)) = string_at(arr, i) {
+        return (!s.is_empty()).then(|| s.to_string());
+    }
+    macro_rules! ints {
+        ($($t:ty),*) => {
+            $(if let Some(a) = arr.as_primitive_opt::<$t>() {
+                return a.values().get(i).map(|v| v.to_string());
+            })*
+        };
+    }
+    ints!(Int8Type, Int16Type, Int32Type, Int64Type, UInt8Type, UInt16Type, UInt32Type, UInt64Type);
+    None
+}
+
+/// A `rank` / `pack_size` value as `(value, state)` for `batch::place`.
+fn whole(v: Val) -> (i64, u8) {
+    match v {
+        Val::Set(x, _) => (x, crate::batch::GIVEN),
+        Val::Absent => (0, crate::batch::ABSENT),
+        Val::Bad => (0, crate::batch::UNREADABLE),
+    }
 }
 
 fn is_string(t: &DataType) -> bool {
@@ -564,6 +657,7 @@ impl Cols {
         bad: &mut [Option<Field>],
         out: &mut [Decision],
         budgets: &mut Budgets,
+        groups: Option<&[Option<GroupRow>]>,
     ) -> PyResult<BatchSummary> {
         // Values finer than the minor unit: each row's money at one scale.
         let fine = self.cols.iter().any(|c| c.fine) && {
@@ -617,6 +711,15 @@ impl Cols {
                 .map_err(|e| PyValueError::new_err(e.to_string()))?;
         }
         let out = out.get_mut(..n).unwrap_or(&mut []);
+        if let Some(rows) = groups {
+            // Every row decided alone, then the group pass over them all.
+            let mut scratch =
+                vec![GroupScratch::default(); rows.iter().filter(|r| r.is_some()).count()];
+            return policy
+                .evaluate_columns_grouped(&columns, rows, out, budgets, &mut scratch, None)
+                .map(|(summary, _)| summary)
+                .map_err(|e| PyValueError::new_err(e.to_string()));
+        }
         policy
             .evaluate_columns_into(&columns, out, budgets)
             .map_err(batch_error)
@@ -941,7 +1044,7 @@ fn run_range(
         bd.fill(None);
         cols.reset(k);
         cols.fill(policy, ctx.plans, b, start + done, 0, k, bd, &mut vals)?;
-        let s = cols.evaluate(policy, k, bd, ot, budgets)?;
+        let s = cols.evaluate(policy, k, bd, ot, budgets, None)?;
         summary.merge(&s);
         name_invalid(ot, bd);
         for d in ot.iter() {
@@ -971,6 +1074,7 @@ fn run(
     schema: &SchemaRef,
     batches: &[RecordBatch],
     budgets: &mut Budgets,
+    groups: GroupPlan,
 ) -> PyResult<(Vec<RecordBatch>, BatchSummary)> {
     let ctx = Ctx {
         policy,
@@ -982,8 +1086,10 @@ fn run(
     };
     let mut summary = BatchSummary::default();
     let mut outputs = Vec::with_capacity(batches.len());
-    if policy.breaker().is_some() {
-        return run_whole(&ctx, batches, budgets);
+    if policy.breaker().is_some() || groups.any() {
+        // The breaker judges every row; a group is solved from all of its
+        // rows, wherever they are in the data.
+        return run_whole(&ctx, batches, budgets, groups);
     }
     let draws_budgets =
         policy.campaign_count() > 0 && plans.iter().any(|p| p.field == Field::Campaign);
@@ -1006,10 +1112,14 @@ fn run(
 
 /// A policy with a circuit breaker: every row is converted first and
 /// evaluated as one batch, as docs/spec.md §7 says.
+///
+/// With group columns, every row is placed in its group too (ids interned
+/// across all the batches) and the group pass runs over the decisions.
 fn run_whole(
     ctx: &Ctx<'_>,
     batches: &[RecordBatch],
     budgets: &mut Budgets,
+    groups: GroupPlan,
 ) -> PyResult<(Vec<RecordBatch>, BatchSummary)> {
     let policy = ctx.policy;
     let total: usize = batches.iter().map(RecordBatch::num_rows).sum();
@@ -1027,8 +1137,13 @@ fn run_whole(
             at += k;
         }
     }
+    let rows = if groups.any() {
+        Some(group_rows(policy, batches, groups, &mut bad)?)
+    } else {
+        None
+    };
     let mut out = vec![Decision::default(); total];
-    let summary = cols.evaluate(policy, total, &mut bad, &mut out, budgets)?;
+    let summary = cols.evaluate(policy, total, &mut bad, &mut out, budgets, rows.as_deref())?;
     name_invalid(&mut out, &bad);
     let mut outputs = Vec::with_capacity(batches.len());
     let mut at = 0;
@@ -1043,6 +1158,71 @@ fn run_whole(
         at += n;
     }
     Ok((outputs, summary))
+}
+
+/// Each row's place in its group (`batch::place`), group ids interned
+/// across `batches`; a row in no group whose `rank` or `pack_size` cannot
+/// be read is named in `bad` (after any item field, in docs/spec.md §3
+/// order).
+fn group_rows(
+    policy: &Policy,
+    batches: &[RecordBatch],
+    plan: GroupPlan,
+    bad: &mut [Option<Field>],
+) -> PyResult<Vec<Option<GroupRow>>> {
+    let mut ids: HashMap<String, u32> = HashMap::new();
+    let mut rows = Vec::with_capacity(bad.len());
+    let mut ranks = vec![Val::Absent; CHUNK];
+    let mut packs = vec![Val::Absent; CHUNK];
+    let mut at = 0;
+    for b in batches {
+        let mut done = 0;
+        while done < b.num_rows() {
+            let k = (b.num_rows() - done).min(CHUNK);
+            let (Some(rk), Some(pk)) = (ranks.get_mut(..k), packs.get_mut(..k)) else {
+                break;
+            };
+            rk.fill(Val::Absent);
+            pk.fill(Val::Absent);
+            if let Some((i, read)) = plan.rank {
+                convert(policy, Field::Rank, read, b.column(i).as_ref(), done, rk)?;
+            }
+            if let Some((i, read)) = plan.pack {
+                convert(
+                    policy,
+                    Field::PackSize,
+                    read,
+                    b.column(i).as_ref(),
+                    done,
+                    pk,
+                )?;
+            }
+            for (r, (rank, pack)) in rk.iter().zip(pk.iter()).enumerate() {
+                let group = match plan.group {
+                    Some(i) => match group_text(b.column(i).as_ref(), done + r) {
+                        Some(text) => {
+                            let next = u32::try_from(ids.len()).map_err(|_| {
+                                PyValueError::new_err("`group` has more than 2**32 distinct values")
+                            })?;
+                            Some(*ids.entry(text).or_insert(next))
+                        }
+                        None => None,
+                    },
+                    None => None,
+                };
+                let (row, field) = crate::batch::place(group, whole(*rank), whole(*pack));
+                rows.push(row);
+                if let (Some(f), Some(slot)) = (field, bad.get_mut(at + r)) {
+                    if slot.is_none() {
+                        *slot = Some(f);
+                    }
+                }
+            }
+            done += k;
+            at += k;
+        }
+    }
+    Ok(rows)
 }
 
 /// Promotion budgets carried from one `evaluate_arrow` call to the next
@@ -1095,7 +1275,7 @@ pub(crate) fn evaluate<'py>(
     // Import every batch first (zero-copy: the buffers stay where the
     // producer put them), then work without the GIL.
     let (in_schema, batches) = crate::arrow_ffi::import(data)?;
-    let (plans, sku) = plan(&in_schema, ignore_extra)?;
+    let (plans, sku, groups) = plan(&in_schema, ignore_extra)?;
     let scale = i8::try_from(policy.currency().minor_units()).unwrap_or(i8::MAX);
     let schema = out_schema(scale, sku.map(|i| in_schema.field(i)));
     let (outputs, _summary) = match state {
@@ -1111,11 +1291,11 @@ pub(crate) fn evaluate<'py>(
                 .lock()
                 .map_err(|_| PyValueError::new_err("the budgets were poisoned by a failed call"))?;
             let b: &mut Budgets = &mut b;
-            py.detach(|| run(policy, &plans, sku, &schema, &batches, b))?
+            py.detach(|| run(policy, &plans, sku, &schema, &batches, b, groups))?
         }
         None => {
             let mut b = Budgets::new(policy);
-            py.detach(|| run(policy, &plans, sku, &schema, &batches, &mut b))?
+            py.detach(|| run(policy, &plans, sku, &schema, &batches, &mut b, groups))?
         }
     };
     crate::arrow_ffi::export(py, schema, outputs)

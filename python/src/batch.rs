@@ -12,16 +12,17 @@
 //! once, so it is evaluated as one chunk.
 
 use numpy::{IntoPyArray, PyArray1, PyArrayMethods, PyReadonlyArray1};
-use priceguard::{Budgets, Field, Outcome, Policy};
+use priceguard::{Budgets, Field, GroupRow, GroupSummary, Outcome, Policy, MAX_PACK_SIZE};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
 
 use crate::amounts::read_amount;
+use crate::columns::NO_BAD;
 use crate::columns::{kind_for, Column, Kind, Values};
 use crate::convert::{decimal_class, money_to_py};
 use crate::outbuf::Outputs;
-use crate::run::run;
+use crate::run::{run, run_grouped};
 
 /// Borrowed numpy inputs, kept alive while their slices are used.
 enum Held<'py> {
@@ -69,7 +70,16 @@ pub(crate) fn evaluate<'py>(
     n: usize,
     minor: bool,
     columns: &Bound<'py, PyList>,
+    groups: Option<&Bound<'py, PyTuple>>,
 ) -> PyResult<Bound<'py, PyDict>> {
+    let grouped = match groups {
+        // No row in a group and no group field that cannot be read: the
+        // pass would change nothing, so the batch takes the usual paths.
+        Some(g) => Some(group_rows(g, n)?).filter(|(rows, bad)| {
+            rows.iter().any(Option::is_some) || bad.iter().any(|b| *b != NO_BAD)
+        }),
+        None => None,
+    };
     let mut held: Vec<(Field, Held<'py>, Option<PyReadonlyArray1<'py, bool>>, bool)> = Vec::new();
     let mut has_proposed = false;
     for entry in columns.iter() {
@@ -175,7 +185,13 @@ pub(crate) fn evaluate<'py>(
         });
     }
     let mut outs = Outputs::new(minor, n);
-    let (summary, budgets) = py.detach(|| run(policy, n, &cols, &mut outs))?;
+    let (summary, group_summary, budgets) = match &grouped {
+        Some((rows, bad)) => py.detach(|| run_grouped(policy, n, &cols, rows, bad, &mut outs))?,
+        None => {
+            let (s, b) = py.detach(|| run(policy, n, &cols, &mut outs))?;
+            (s, GroupSummary::default(), b)
+        }
+    };
     drop(cols);
     drop(held);
 
@@ -236,6 +252,10 @@ pub(crate) fn evaluate<'py>(
     s.set_item("needs_approval", summary.needs_approval)?;
     s.set_item("breaker_tripped", summary.breaker_tripped)?;
     s.set_item("budgets_remaining", budget_dict(py, policy, &budgets)?)?;
+    s.set_item("groups", group_summary.groups)?;
+    s.set_item("groups_adjusted", group_summary.adjusted)?;
+    s.set_item("groups_held", group_summary.held)?;
+    s.set_item("groups_invalid", group_summary.invalid)?;
     dict.set_item("summary", s)?;
     Ok(dict)
 }
@@ -271,4 +291,128 @@ fn budget_dict<'py>(py: Python<'py>, policy: &Policy, b: &Budgets) -> PyResult<B
         d.set_item(name, money_to_py(py, policy, b.remaining(id))?)?;
     }
     Ok(d)
+}
+
+/// What the Python layer says of a row's `rank` or `pack_size`: given.
+pub(crate) const GIVEN: u8 = 0;
+/// Absent.
+pub(crate) const ABSENT: u8 = 1;
+/// The value cannot be read (`"abc"`, `2.5`).
+pub(crate) const UNREADABLE: u8 = 2;
+/// The Python layer's `group` id for a value that cannot be an id.
+const BAD_GROUP: i64 = -2;
+
+/// A row's place from its interned group id (`None`: not grouped) and its
+/// `rank` and `pack_size` as `(value, state)`, and the group field that
+/// cannot be read when the row is in no group (a grouped row's bad `rank`
+/// or `pack_size` refuses its whole group instead, in core's pass:
+/// docs/spec.md §10.3; a pack size outside 1 to `MAX_PACK_SIZE` is given
+/// to core as 0 so the pass refuses it).
+pub(crate) fn place(
+    group: Option<u32>,
+    rank: (i64, u8),
+    pack: (i64, u8),
+) -> (Option<GroupRow>, Option<Field>) {
+    // Negative as 0, which is outside 1 to MAX_PACK_SIZE too.
+    let units = u64::try_from(pack.0).unwrap_or(0);
+    let Some(id) = group else {
+        let pack_bad =
+            pack.1 == UNREADABLE || (pack.1 == GIVEN && !(1..=MAX_PACK_SIZE).contains(&units));
+        let bad = if rank.1 == UNREADABLE {
+            Some(Field::Rank)
+        } else if pack_bad {
+            Some(Field::PackSize)
+        } else {
+            None
+        };
+        return (None, bad);
+    };
+    let mut row = if rank.1 == GIVEN {
+        GroupRow::new(id, rank.0)
+    } else {
+        // Absent or unreadable: core refuses the group naming `rank`.
+        GroupRow::unranked(id)
+    };
+    match pack.1 {
+        GIVEN => row = row.with_pack_size(units),
+        UNREADABLE => row = row.with_pack_size(0),
+        _ => {}
+    }
+    (Some(row), None)
+}
+
+/// Group rows, one per item, from the Python layer's normalised group
+/// columns `(group, rank, rank_state, pack_size, pack_state)`: `group`
+/// dense ids (-1: the row is not grouped), the values as int64 and each
+/// value's state (`0` given, `1` absent, `2` cannot be read). Also each
+/// row's group field that cannot be read, for rows not in a group (a
+/// grouped row's bad `rank` or `pack_size` refuses its whole group
+/// instead, in core's pass: docs/spec.md §10.3).
+pub(crate) fn group_rows(
+    g: &Bound<'_, PyTuple>,
+    n: usize,
+) -> PyResult<(Vec<Option<GroupRow>>, Vec<u8>)> {
+    type Cols<'py> = (
+        PyReadonlyArray1<'py, i64>,
+        PyReadonlyArray1<'py, i64>,
+        PyReadonlyArray1<'py, u8>,
+        PyReadonlyArray1<'py, i64>,
+        PyReadonlyArray1<'py, u8>,
+    );
+    let (group, rank, rank_state, pack, pack_state): Cols<'_> = g.extract()?;
+    let group = contiguous("group", &group)?;
+    let rank = contiguous("rank", &rank)?;
+    let pack = contiguous("pack_size", &pack)?;
+    let rank_state = contiguous("rank", &rank_state)?;
+    let pack_state = contiguous("pack_size", &pack_state)?;
+    for (name, len) in [
+        ("group", group.len()),
+        ("rank", rank.len().min(rank_state.len())),
+        ("pack_size", pack.len().min(pack_state.len())),
+    ] {
+        if len != n {
+            return Err(PyValueError::new_err(format!(
+                "`{name}` array has {len} values but the batch has {n} items"
+            )));
+        }
+    }
+    let mut rows = Vec::with_capacity(n);
+    let mut bad = vec![NO_BAD; n];
+    for (i, b) in bad.iter_mut().enumerate() {
+        let at = |s: &[i64]| s.get(i).copied().unwrap_or(0);
+        let state = |s: &[u8]| s.get(i).copied().unwrap_or(UNREADABLE);
+        let g = at(group);
+        let id = match g {
+            BAD_GROUP => {
+                // A group id that cannot be read: the row is rejected
+                // alone, naming `group`.
+                *b = Field::Group as u8;
+                rows.push(None);
+                continue;
+            }
+            g if g < 0 => None,
+            g => Some(u32::try_from(g).map_err(|_| {
+                PyValueError::new_err("`group` has more than 2**32 distinct values")
+            })?),
+        };
+        let (row, field) = place(
+            id,
+            (at(rank), state(rank_state)),
+            (at(pack), state(pack_state)),
+        );
+        rows.push(row);
+        if let Some(f) = field {
+            *b = f as u8;
+        }
+    }
+    Ok((rows, bad))
+}
+
+/// A contiguous input array's values.
+fn contiguous<'a, T: numpy::Element>(
+    name: &str,
+    a: &'a PyReadonlyArray1<'_, T>,
+) -> PyResult<&'a [T]> {
+    a.as_slice()
+        .map_err(|e| PyValueError::new_err(format!("`{name}`: {e}")))
 }

@@ -20,6 +20,9 @@ pub struct Decision {
     /// Why a value could not be read (`proposed_price: `abc` not a decimal
     /// number`), when the item never reached the engine.
     pub(crate) refusal: Option<String>,
+    /// The group-aware sentence (`Decision::explain_ladder`) for a row the
+    /// group pass moved, written when its neighbour's sku was at hand.
+    pub(crate) ladder: Option<String>,
 }
 
 impl Decision {
@@ -137,7 +140,10 @@ impl Decision {
         match &self.refusal {
             // The engine never saw the value, so only the reader can say why.
             Some(why) => format!("rejected: {why}"),
-            None => self.decision.explain(&self.policy.get().inner, &self.item),
+            None => match &self.ladder {
+                Some(s) => s.clone(),
+                None => self.decision.explain(&self.policy.get().inner, &self.item),
+            },
         }
     }
 

@@ -42,6 +42,14 @@ pyo3::create_exception!(
      file), `line` and `column` locate it in a TOML file when known."
 );
 
+pyo3::create_exception!(
+    priceguard,
+    GroupedItem,
+    pyo3::exceptions::PyValueError,
+    "Raised by `NativePolicy.evaluate` for an item with group fields: the \
+     Python layer decides it as a batch of one (`_evaluate_items`)."
+);
+
 /// The `PolicyError.kind` string of a core error kind.
 fn kind_name(kind: priceguard::policy::PolicyErrorKind) -> &'static str {
     use priceguard::policy::PolicyErrorKind as K;
@@ -173,6 +181,9 @@ mod _native {
 
     #[pymodule_export]
     use super::PolicyError;
+
+    #[pymodule_export]
+    use super::GroupedItem;
 
     #[pymodule_export]
     use super::policy::NativePolicy;

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use priceguard::{Field, Item, Policy};
+use priceguard::{Field, Item, Policy, MAX_PACK_SIZE};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyMapping, PyString, PyTuple};
@@ -74,6 +74,16 @@ fn read_item(
                 &key,
             )));
         };
+        if Field::GROUP_FIELDS.contains(&field) {
+            if v.is_none() {
+                continue;
+            }
+            // A row of a group: `Policy.evaluate` decides it as a batch of
+            // one through `_evaluate_items`, which reads the group fields.
+            return Err(crate::GroupedItem::new_err(format!(
+                "`{field}` places the item in a group"
+            )));
+        }
         if field == Field::Sku {
             if !v.is_none() {
                 sku = Some(v.unbind());
@@ -235,21 +245,128 @@ impl NativePolicy {
             policy: slf.clone().unbind(),
             sku,
             refusal,
+            ladder: None,
         })
+    }
+
+    /// Evaluates a list of items (mappings of docs/spec.md §3 field
+    /// names) as one batch with groups: `groups` is the Python layer's
+    /// `(group, rank, rank_state, pack_size, pack_state)` for the rows
+    /// (`batch::group_rows`). Budgets are consumed in list order; each
+    /// row the group pass moved is explained naming its neighbour.
+    #[pyo3(signature = (items, groups, ignore_extra=false))]
+    fn _evaluate_items(
+        slf: &Bound<'_, Self>,
+        items: Vec<Bound<'_, PyAny>>,
+        groups: &Bound<'_, PyTuple>,
+        ignore_extra: bool,
+    ) -> PyResult<Vec<Decision>> {
+        let py = slf.py();
+        let policy = &slf.get().inner;
+        let n = items.len();
+        let (rows, group_bad) = crate::batch::group_rows(groups, n)?;
+        let mut read = Vec::with_capacity(n);
+        let mut skus = Vec::with_capacity(n);
+        let mut refusals: Vec<Option<(Field, Refusal)>> = Vec::with_capacity(n);
+        for (mapping, bad) in items.iter().zip(&group_bad) {
+            let (item, sku) = read_item(policy, mapping, ignore_extra)?;
+            skus.push(sku);
+            let bad_group = Field::ALL.get(usize::from(*bad)).copied();
+            match (item, bad_group) {
+                (Ok(item), None) => {
+                    read.push(item);
+                    refusals.push(None);
+                }
+                // An item that cannot be read goes to the engine as an
+                // invalid proposal: rejected alone, it leaves its chain.
+                (Err(why), _) => {
+                    read.push(Item::new(0));
+                    refusals.push(Some(why));
+                }
+                (Ok(_), Some(field)) => {
+                    read.push(Item::new(0));
+                    let why = if field == Field::PackSize {
+                        format!("{field}: is not a whole number from 1 to {MAX_PACK_SIZE}")
+                    } else {
+                        format!("{field}: is not a whole number")
+                    };
+                    refusals.push(Some((field, why)));
+                }
+            }
+        }
+        let mut out = vec![priceguard::Decision::invalid(Field::ProposedPrice); n];
+        let mut notes = vec![None; n];
+        let mut budgets = priceguard::Budgets::new(policy);
+        let mut scratch =
+            vec![priceguard::GroupScratch::default(); rows.iter().filter(|r| r.is_some()).count()];
+        policy
+            .evaluate_batch_grouped_with(
+                &read,
+                &rows,
+                &mut out,
+                &mut budgets,
+                &mut scratch,
+                Some(&mut notes),
+            )
+            .map_err(|e| PyValueError::new_err(e.to_string()))?;
+        let sku_of = |i: usize| {
+            skus.get(i)
+                .and_then(|s| s.as_ref())
+                .map(|s| s.clone_ref(py))
+        };
+        let sku_text = |i: usize| -> String {
+            skus.get(i)
+                .and_then(|s| s.as_ref())
+                .and_then(|s| s.bind(py).str().ok())
+                .map_or_else(|| format!("row {i}"), |s| s.to_string())
+        };
+        let mut decisions = Vec::with_capacity(n);
+        for (i, ((mut decision, item), refusal)) in
+            out.into_iter().zip(read).zip(refusals).enumerate()
+        {
+            let refusal = refusal.map(|(field, why)| {
+                decision.invalid_field = Some(field);
+                why
+            });
+            let ladder = notes.get(i).copied().flatten().map(|note| {
+                let neighbour = rows.get(note.neighbour).copied().flatten();
+                decision.explain_ladder(
+                    policy,
+                    &item,
+                    &note,
+                    &sku_text(note.neighbour),
+                    neighbour.and_then(|r| r.rank).unwrap_or(0),
+                    neighbour.and_then(|r| r.pack_size),
+                )
+            });
+            decisions.push(Decision {
+                decision,
+                item,
+                policy: slf.clone().unbind(),
+                sku: sku_of(i),
+                refusal,
+                ladder,
+            });
+        }
+        Ok(decisions)
     }
 
     /// The batch entry point behind `priceguard.Policy.evaluate_batch`:
     /// `columns` is a list of `(field name, values, mask)` already
     /// normalised by the Python layer.
-    #[pyo3(signature = (n, minor, columns))]
+    /// `groups`, when given, is `(group, rank, rank_state, pack_size,
+    /// pack_state)` (see `batch::group_rows`): the batch then runs the
+    /// group pass (docs/spec.md §10).
+    #[pyo3(signature = (n, minor, columns, groups=None))]
     fn _evaluate_batch<'py>(
         &self,
         py: Python<'py>,
         n: usize,
         minor: bool,
         columns: &Bound<'py, PyList>,
+        groups: Option<&Bound<'py, PyTuple>>,
     ) -> PyResult<Bound<'py, PyDict>> {
-        crate::batch::evaluate(py, &self.inner, n, minor, columns)
+        crate::batch::evaluate(py, &self.inner, n, minor, columns, groups)
     }
 
     /// The entry point behind `priceguard.Policy.evaluate_arrow`: any

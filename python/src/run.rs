@@ -6,7 +6,10 @@
 use priceguard::batch::Columns;
 use priceguard::binding::{DecisionRows, FloatColumns};
 use priceguard::schedule::Schedule;
-use priceguard::{BatchSummary, Budgets, Decision, DecisionSink, Field, Policy};
+use priceguard::{
+    BatchSummary, Budgets, Decision, DecisionSink, Field, GroupRow, GroupScratch, GroupSummary,
+    Policy,
+};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
@@ -312,4 +315,233 @@ pub(crate) fn run(
         summary.merge(s);
     }
     Ok((summary, budgets))
+}
+
+/// Rows a grouped batch is decided in at a time, when its groups come in
+/// order (each chunk then also holds whole groups, so it runs longer when
+/// a group crosses the mark).
+const GROUP_CHUNK: usize = 4 * CHUNK;
+
+/// Runs a batch whose rows carry groups (docs/spec.md §10): every row is
+/// decided alone, then core's group pass fits each group onto the policy's
+/// ladder ([`Policy::evaluate_columns_grouped`]), on one thread, budgets
+/// consumed in input order as always. When the groups come in order (as
+/// ids interned by first appearance do for input whose groups are each
+/// together) and no breaker judges the whole batch, the batch is decided
+/// in chunks cut only between groups, each converted, decided and grouped
+/// while in cache: the same decisions, as no group spans two chunks.
+/// Otherwise it is converted and decided as one chunk. `extra_bad[i]`
+/// names a group field of row `i` that cannot be read (`NO_BAD` for
+/// none); such a row is rejected alone, like any row with a value that
+/// cannot be read.
+pub(crate) fn run_grouped(
+    policy: &Policy,
+    n: usize,
+    cols: &[Column<'_>],
+    rows: &[Option<GroupRow>],
+    extra_bad: &[u8],
+    outs: &mut Outputs,
+) -> PyResult<(BatchSummary, GroupSummary, Budgets)> {
+    let mut budgets = Budgets::new(policy);
+    let mut summary = BatchSummary::default();
+    let mut groups = GroupSummary::default();
+    let ends = match policy.breaker() {
+        None => group_chunks(rows, n),
+        Some(_) => None,
+    }
+    .unwrap_or_else(|| vec![n]);
+    let widest = ends
+        .iter()
+        .scan(0, |at, &end| {
+            let k = end - *at;
+            *at = end;
+            Some(k)
+        })
+        .max()
+        .unwrap_or(0);
+    let mut work = GroupWork::new(cols, widest);
+    let mut sink = outs.sink(policy.currency());
+    let mut start = 0;
+    for end in ends {
+        let (Some(r), Some(b)) = (rows.get(start..end), extra_bad.get(start..end)) else {
+            break;
+        };
+        let (s, g) = work.decide(policy, cols, start, r, b, &mut budgets, &mut sink)?;
+        summary.merge(&s);
+        groups.merge(&g);
+        start = end;
+    }
+    stream::fence();
+    Ok((summary, groups, budgets))
+}
+
+/// Where the chunks of a grouped batch end: about every `GROUP_CHUNK`
+/// rows, moved on past the last row of the group the mark falls in. `None`
+/// when the groups do not come in order of id (a group may then be
+/// anywhere, and the batch is one chunk).
+fn group_chunks(rows: &[Option<GroupRow>], n: usize) -> Option<Vec<usize>> {
+    // Each group's last row, by id: one pass, so cutting costs O(n).
+    let mut last: Vec<usize> = Vec::new();
+    let mut prev = 0;
+    for (i, r) in rows.iter().enumerate() {
+        let Some(r) = r else { continue };
+        if r.group < prev {
+            return None;
+        }
+        prev = r.group;
+        let g = r.group as usize;
+        if g >= last.len() {
+            if g > 2 * n + 1024 {
+                // Ids far from dense: not what this door interns.
+                return None;
+            }
+            last.resize(g + 1, 0);
+        }
+        if let Some(slot) = last.get_mut(g) {
+            *slot = i;
+        }
+    }
+    let mut ends = Vec::with_capacity(n / GROUP_CHUNK + 1);
+    let mut start = 0;
+    while start < n {
+        let mut end = (start + GROUP_CHUNK).min(n);
+        // The group of the last grouped row before the mark ends the chunk.
+        let open = rows
+            .get(start..end)
+            .and_then(|c| c.iter().rev().flatten().next())
+            .map(|r| r.group as usize);
+        if let Some(g) = open.and_then(|g| last.get(g)) {
+            end = end.max(g + 1).min(n);
+        }
+        ends.push(end);
+        start = end;
+    }
+    Some(ends)
+}
+
+/// The buffers one chunk of a grouped batch is decided in, reused.
+struct GroupWork<'a> {
+    converted: Vec<ChunkColumn<'a>>,
+    bad: Vec<u8>,
+    row_scales: Vec<u8>,
+    decisions: Vec<Decision>,
+    scratch: Vec<GroupScratch>,
+}
+
+impl<'a> GroupWork<'a> {
+    fn new(cols: &[Column<'a>], rows: usize) -> Self {
+        GroupWork {
+            converted: cols
+                .iter()
+                .map(|c| ChunkColumn::new(c.field, rows.max(1)))
+                .collect(),
+            bad: Vec::with_capacity(rows),
+            row_scales: Vec::new(),
+            decisions: Vec::with_capacity(rows),
+            scratch: Vec::with_capacity(rows),
+        }
+    }
+
+    /// Decides rows `start..start + rows.len()` alone and then their
+    /// groups (all of which they hold whole), writing the decisions into
+    /// `sink` at their rows.
+    #[allow(clippy::too_many_arguments)]
+    fn decide(
+        &mut self,
+        policy: &Policy,
+        cols: &[Column<'a>],
+        start: usize,
+        rows: &[Option<GroupRow>],
+        extra_bad: &[u8],
+        budgets: &mut Budgets,
+        sink: &mut Writer<'_>,
+    ) -> PyResult<(BatchSummary, GroupSummary)> {
+        let cur = policy.currency();
+        let k = rows.len();
+        self.bad.clear();
+        self.bad.resize(k, NO_BAD);
+        let bad = &mut self.bad;
+        for (col, out) in cols.iter().zip(self.converted.iter_mut()) {
+            convert(col, cur, start, k, out, bad);
+        }
+        let fine = self.converted.iter().any(|c| c.fine)
+            && unify_chunk(&mut self.converted, &mut self.row_scales, k, bad);
+        // A group field that cannot be read comes after every item field in
+        // docs/spec.md §3 order, so it is named only when nothing else is.
+        for (b, e) in bad.iter_mut().zip(extra_bad) {
+            if *b == NO_BAD {
+                *b = *e;
+            }
+        }
+        let Some(proposed_at) = self
+            .converted
+            .iter()
+            .position(|c| c.field == Field::ProposedPrice)
+        else {
+            return Err(PyValueError::new_err("`proposed_price` is required"));
+        };
+        // As in `run_range`: a row with a value that cannot be read goes to
+        // the engine as an invalid proposal, so it is rejected alone (and
+        // leaves its group's chain) before the group pass.
+        if bad.iter().any(|b| *b != NO_BAD) {
+            if let Some(p) = self.converted.get_mut(proposed_at) {
+                if let Some(src) = p.borrowed.take() {
+                    p.vals.clear();
+                    p.vals.extend_from_slice(src);
+                }
+                for (v, b) in p.vals.iter_mut().zip(bad.iter()) {
+                    if *b != NO_BAD {
+                        *v = 0;
+                    }
+                }
+            }
+        }
+        let len_err = |got: usize| PyValueError::new_err(format!("{got} values for {k} rows"));
+        let mut columns = match self.converted.get(proposed_at) {
+            Some(p) => Columns::new(p.values()),
+            None => return Err(PyValueError::new_err("`proposed_price` is required")),
+        };
+        if fine {
+            columns = columns
+                .with_scales(self.row_scales.get(..k).unwrap_or(&[]))
+                .map_err(|_| len_err(self.row_scales.len()))?;
+        }
+        for c in self
+            .converted
+            .iter()
+            .filter(|c| c.field != Field::ProposedPrice)
+        {
+            let bits = (!c.full).then_some(c.bits.as_slice());
+            columns = columns
+                .with(c.field, c.values(), bits)
+                .map_err(|_| len_err(c.values().len()))?;
+        }
+        self.decisions.clear();
+        self.decisions
+            .resize(k, Decision::invalid(Field::ProposedPrice));
+        self.scratch.clear();
+        self.scratch.resize(
+            rows.iter().filter(|r| r.is_some()).count(),
+            GroupScratch::default(),
+        );
+        let (summary, groups) = policy
+            .evaluate_columns_grouped(
+                &columns,
+                rows,
+                &mut self.decisions,
+                budgets,
+                &mut self.scratch,
+                None,
+            )
+            .map_err(|e| PyValueError::new_err(e.to_string()))?;
+        for (i, (d, b)) in self.decisions.iter_mut().zip(bad.iter()).enumerate() {
+            if *b != NO_BAD {
+                // Rejected alone, so the group pass left it as it was: name
+                // the field here, as `ChunkSink` does.
+                d.invalid_field = Field::ALL.get(usize::from(*b)).copied();
+            }
+            sink.put(start + i, d);
+        }
+        Ok((summary, groups))
+    }
 }

@@ -165,3 +165,51 @@ def test_guard_refusals(spark: Any) -> None:
         guard(df, breaker)
     rows = guard(df, breaker, breaker_mode="partition").count()
     assert rows == 10
+
+
+LADDER_POLICY = POLICY + """
+[ladder]
+min_gap = "0.05"
+"""
+
+
+def test_guard_keeps_a_group_whole(spark: Any) -> None:
+    """A group whose rows start in different input partitions (and arrive
+    one row per Arrow batch) is decided as the single process decides the
+    same rows: rank 2 is raised to stay 5 % above rank 1 in each group."""
+    from pyspark.sql import types as T
+
+    rows = []
+    for g in range(6):
+        # Rank 2 first, rank 1 last: the two are in different slices.
+        rows.append((f"G{g}-2", Decimal("14.99"), Decimal("14.99"), Decimal("5.00"), f"g{g}", 2))
+        rows.append((f"U{g}", Decimal("10.00"), Decimal("10.00"), Decimal("5.00"), None, None))
+        rows.append((f"G{g}-1", Decimal("15.00"), Decimal("15.00"), Decimal("5.00"), f"g{g}", 1))
+    schema = T.StructType(
+        [
+            T.StructField("sku", T.StringType()),
+            T.StructField("proposed_price", T.DecimalType(12, 2)),
+            T.StructField("current_price", T.DecimalType(12, 2)),
+            T.StructField("unit_cost", T.DecimalType(12, 2)),
+            T.StructField("group", T.StringType()),
+            T.StructField("rank", T.LongType()),
+        ]
+    )
+    df = spark.createDataFrame(spark.sparkContext.parallelize(rows, len(rows)), schema)
+    assert df.rdd.getNumPartitions() == len(rows)
+    policy = priceguard.Policy.from_toml(LADDER_POLICY)
+    before = spark.conf.get("spark.sql.execution.arrow.maxRecordsPerBatch")
+    spark.conf.set("spark.sql.execution.arrow.maxRecordsPerBatch", "1")
+    try:
+        got = {r["sku"]: r for r in guard(df, policy).collect()}
+    finally:
+        spark.conf.set("spark.sql.execution.arrow.maxRecordsPerBatch", before)
+    assert len(got) == len(rows)
+    keys = ("sku", "proposed_price", "current_price", "unit_cost", "group", "rank")
+    want = policy.evaluate_items([dict(zip(keys, r)) for r in rows])
+    for d in want:
+        r = got[d.sku]
+        assert (r["outcome"], r["price"], r["reason"]) == (d.outcome, d.price, d.reason), d.sku
+    # 1.05 x 15.00 = 15.75 (docs/spec.md §10.5, "A rank raised").
+    assert {got[f"G{g}-2"]["price"] for g in range(6)} == {Decimal("15.75")}
+    assert {got[f"G{g}-1"]["price"] for g in range(6)} == {Decimal("15.00")}
