@@ -862,7 +862,7 @@ fn group_len_error(e: BatchError) -> GroupError {
 impl Policy {
     /// Evaluates `items` alone ([`Policy::evaluate_batch`]), then fits the
     /// groups their `rows` describe onto the policy's `[ladder]`
-    /// ([`resolve_groups`](crate::group::resolve_groups), docs/spec.md
+    /// ([`resolve_groups`], docs/spec.md
     /// §10). `rows[i]` places item `i` in a group, or `None`. The batch is
     /// the unit: a group is solved from the rows it holds, so a door that
     /// splits input into batches must keep each group in one (or refuse
