@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds libpriceguard (debug) and runs the C ABI tests: the API test (every
-# function and error path), the shared vectors (the group files too), the 8-thread test, every
+# function and error path), the shared vectors (the group and history files too), the 8-thread test, every
 # macro of the header (the list generated from the header), the header as
 # C++17, each plain, under ASan+UBSan and under valgrind; the price ladder
 # example of docs/c-api.md; the ffi crate's
@@ -58,7 +58,7 @@ mkdir -p "$build"
 
 step "vectors table"
 shopt -s nullglob
-vectors=(tests/vectors/*.json tests/vectors/groups/*.json tests/c/vectors/*.json)
+vectors=(tests/vectors/*.json tests/vectors/groups/*.json tests/vectors/history/*.json tests/c/vectors/*.json)
 python3 tests/c/gen_vectors.py "$build/vectors_table.h" "${vectors[@]}"
 echo "${#vectors[@]} vector files"
 

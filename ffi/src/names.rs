@@ -146,7 +146,7 @@ mod tests {
                 Some(r.name())
             );
         }
-        assert_eq!(s(priceguard_rule_name(26)), None);
+        assert_eq!(s(priceguard_rule_name(Rule::ALL.len() as u32)), None);
         assert_eq!(s(priceguard_rule_name(u32::MAX)), None);
         for code in 0..100 {
             assert_eq!(

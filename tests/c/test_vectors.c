@@ -46,6 +46,7 @@ typedef struct vec_case {
   int needs_approval;
   const char *invalid_field; /* NULL: not checked */
   const char *explain;       /* NULL: not checked (any sentence will do) */
+  const char *lawful_reference; /* NULL: the decision has none */
 } vec_case;
 
 typedef struct vec_file {
@@ -131,6 +132,14 @@ static void count(const vec_file *f, const vec_case *c, form m, const priceguard
   }
   const char *flag = d->needs_approval ? "\"needs_approval\":true" : "\"needs_approval\":false";
   if (!strstr(json, flag) || strncmp(json, "{\"policy\":{\"name\":", 18) != 0) fail(f, c, m, "decision_to_json", flag, json);
+  /* ... and the lawful "was" price exactly when the decision has one. */
+  char lawful[96];
+  if (c->lawful_reference) {
+    snprintf(lawful, sizeof lawful, "\"lawful_reference\":\"%s\"", c->lawful_reference);
+    if (!strstr(json, lawful)) fail(f, c, m, "decision_to_json", lawful, json);
+  } else if (strstr(json, "\"lawful_reference\"")) {
+    fail(f, c, m, "decision_to_json", "no lawful_reference", json);
+  }
 }
 
 /* Sets item field `field` to `v`; 0 when the value does not fit. */
@@ -158,6 +167,11 @@ static int set_field(priceguard_item *it, uint32_t field, int64_t v) {
     it->segment = (uint32_t)v;
     break;
   case PRICEGUARD_FIELD_PINNED_PRICE: it->pinned_price = v; break;
+  case PRICEGUARD_FIELD_PRIOR_LOW_PRICE: it->prior_low_price = v; break;
+  case PRICEGUARD_FIELD_PROMO_STARTED_AT: it->promo_started_at = v; break;
+  case PRICEGUARD_FIELD_LAST_PROMO_ENDED_AT: it->last_promo_ended_at = v; break;
+  case PRICEGUARD_FIELD_REVERSALS_IN_WINDOW: it->reversals_in_window = v; break;
+  case PRICEGUARD_FIELD_COMPETITOR_QUOTES: it->competitor_quotes = v; break;
   case PRICEGUARD_FIELD_PROPOSED_PRICE: it->proposed_price = v; return 1;
   default: return 0;
   }
@@ -277,6 +291,8 @@ static void compare(const vec_file *f, const vec_case *c, form m, const pricegua
   check_str(f, c, m, "upper", c->upper, null ? NULL : buf);
   money(p, d, PRICEGUARD_DECISION_HAS_PROMO_SPEND, d->promo_spend, scale, buf, sizeof buf, &null);
   check_str(f, c, m, "promo_spend", c->promo_spend, null ? NULL : buf);
+  money(p, d, PRICEGUARD_DECISION_HAS_LAWFUL_REFERENCE, d->lawful_reference, scale, buf, sizeof buf, &null);
+  check_str(f, c, m, "lawful_reference", c->lawful_reference, null ? NULL : buf);
   rule_list(d->violated, buf, sizeof buf);
   check_str(f, c, m, "violated", c->violated, buf);
   rule_list(d->binding, buf, sizeof buf);
