@@ -149,6 +149,11 @@ run make -s -C examples/c run-static
 # The explanation of a value the library refuses is specific.
 run grep -q 'G7,rejected,,invalid_input,,,"rejected: proposed_price: `0.00` must be greater than zero"' \
   <(make -s -C examples/c run)
+# A "was" price above the 30-day low is held and the lawful one printed;
+# one equal to it is lawful (docs/spec.md §11.2).
+run grep -qx 'I9,held,10.00,prior_price,,,"proposed 9.99 held at 10.00 by prior_price (was 12.99 is above the 30-day low 9.99; lawful reference 9.99)",9.99' \
+  <(make -s -C examples/c run)
+run grep -qx 'J10,accepted,9.99,,,,"proposed 9.99 accepted",' <(make -s -C examples/c run)
 make -s -C examples/c clean
 
 if ((${#failed[@]})); then
