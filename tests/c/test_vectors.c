@@ -18,12 +18,15 @@
  * item's scale: prices with the currency's digits, promo_spend exactly.
  *
  * Group files (tests/vectors/groups) run each case as one grouped batch in
- * the same forms, with rows in four orders; see run_group_case. */
+ * the same forms, with rows in four orders; see run_group_case. The
+ * history files (tests/vectors/history) also run as one batch per form,
+ * each decision equal to its single call. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "check.h"
 #include "priceguard.h"
 
 enum { K_MONEY = 0, K_INT = 1, K_CAMPAIGN = 2, K_INVALID = 3 };
@@ -392,6 +395,7 @@ static void run_file(const vec_file *f, const priceguard_policy *p, form m, size
           failures++;
           continue;
         }
+        out[next - 1] = d;
       }
       compare(f, c, m, p, &d, scale);
       count(f, c, m, p, it, scale, &d);
@@ -412,6 +416,27 @@ static void run_file(const vec_file *f, const priceguard_policy *p, form m, size
           check_str(f, c, m, "explain", c->explain, sentence);
       }
     }
+  }
+  /* History items (no budgets, no breaker in those policies) decide the
+   * same in one batch as alone: the batch's fast paths hand every item
+   * carrying a summary field to the general engine. */
+  if (!f->batch && strncmp(f->name, "history/", 8) == 0 && readable > 0) {
+    priceguard_decision *together = calloc(readable, sizeof *together);
+    priceguard_batch_summary s;
+    if (!together) {
+      fprintf(stderr, "out of memory\n");
+      exit(2);
+    }
+    priceguard_result rb = m == FORM_MINOR
+                               ? priceguard_policy_evaluate_batch(p, items, readable, together, &s)
+                               : priceguard_policy_evaluate_batch_scaled(p, items, scales, readable, together, &s);
+    if (rb != PRICEGUARD_RESULT_OK) {
+      fail(f, NULL, m, "batch of the file's items", "ok", "an error");
+    } else {
+      for (size_t i = 0; i < readable; i++)
+        if (!decision_eq(&together[i], &out[i])) fail(f, NULL, m, "batch decision", "the single call's", "another");
+    }
+    free(together);
   }
   free(items);
   free(scales);
