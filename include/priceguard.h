@@ -154,9 +154,41 @@
 #define PRICEGUARD_HAS_PINNED_PRICE (1 << 15)
 
 /**
- * Every valid item presence bit; any other bit is `PRICEGUARD_RESULT_INVALID_ARGUMENT`.
+ * Item presence bit: `prior_low_price` is set (history summary). Bits 16
+ * and 17 are `proposed_price` and `sku`, which have none.
  */
-#define PRICEGUARD_HAS_ALL 65535
+#define PRICEGUARD_HAS_PRIOR_LOW_PRICE (1 << 18)
+
+/**
+ * Item presence bit: `promo_started_at` is set (history summary).
+ */
+#define PRICEGUARD_HAS_PROMO_STARTED_AT (1 << 19)
+
+/**
+ * Item presence bit: `last_promo_ended_at` is set (history summary).
+ */
+#define PRICEGUARD_HAS_LAST_PROMO_ENDED_AT (1 << 20)
+
+/**
+ * Item presence bit: `reversals_in_window` is set (history summary).
+ */
+#define PRICEGUARD_HAS_REVERSALS_IN_WINDOW (1 << 21)
+
+/**
+ * Item presence bit: `competitor_quotes` is set (history summary).
+ */
+#define PRICEGUARD_HAS_COMPETITOR_QUOTES (1 << 22)
+
+/**
+ * The presence bits of the five history summary fields.
+ */
+#define PRICEGUARD_HAS_HISTORY ((((PRICEGUARD_HAS_PRIOR_LOW_PRICE | PRICEGUARD_HAS_PROMO_STARTED_AT) | PRICEGUARD_HAS_LAST_PROMO_ENDED_AT) | PRICEGUARD_HAS_REVERSALS_IN_WINDOW) | PRICEGUARD_HAS_COMPETITOR_QUOTES)
+
+/**
+ * Every valid item presence bit (`0x7CFFFF`); any other bit is
+ * `PRICEGUARD_RESULT_INVALID_ARGUMENT`.
+ */
+#define PRICEGUARD_HAS_ALL (65535 | PRICEGUARD_HAS_HISTORY)
 
 /**
  * Decision presence bit: `price` is set (absent when rejected).
@@ -182,6 +214,12 @@
  * Decision presence bit: `invalid_field` is set (reason `invalid_input`).
  */
 #define PRICEGUARD_DECISION_HAS_INVALID_FIELD (1 << 4)
+
+/**
+ * Decision presence bit: `lawful_reference` is set (held or rejected by
+ * `prior_price` with a known `prior_low_price`).
+ */
+#define PRICEGUARD_DECISION_HAS_LAWFUL_REFERENCE (1 << 5)
 
 /**
  * The campaign id of a name the policy has no budget for. An item
@@ -771,23 +809,23 @@ enum priceguard_field
    */
   PRICEGUARD_FIELD_SKU = 17,
   /**
-   * `prior_low_price` (history summary; not yet in `priceguard_item`)
+   * `prior_low_price` (history summary)
    */
   PRICEGUARD_FIELD_PRIOR_LOW_PRICE = 18,
   /**
-   * `promo_started_at` (history summary; not yet in `priceguard_item`)
+   * `promo_started_at` (history summary)
    */
   PRICEGUARD_FIELD_PROMO_STARTED_AT = 19,
   /**
-   * `last_promo_ended_at` (history summary; not yet in `priceguard_item`)
+   * `last_promo_ended_at` (history summary)
    */
   PRICEGUARD_FIELD_LAST_PROMO_ENDED_AT = 20,
   /**
-   * `reversals_in_window` (history summary; not yet in `priceguard_item`)
+   * `reversals_in_window` (history summary)
    */
   PRICEGUARD_FIELD_REVERSALS_IN_WINDOW = 21,
   /**
-   * `competitor_quotes` (history summary; not yet in `priceguard_item`)
+   * `competitor_quotes` (history summary)
    */
   PRICEGUARD_FIELD_COMPETITOR_QUOTES = 22,
   /**
@@ -917,6 +955,29 @@ typedef struct priceguard_item {
    * A merchandiser's manual price.
    */
   int64_t pinned_price;
+  /**
+   * History summary: the lowest price in force in the policy's
+   * `disclosure.prior_days` before the current promotion began (money).
+   */
+  int64_t prior_low_price;
+  /**
+   * History summary: when the current promotion began, unix seconds.
+   */
+  int64_t promo_started_at;
+  /**
+   * History summary: when the last promotion ended, unix seconds.
+   */
+  int64_t last_promo_ended_at;
+  /**
+   * History summary: direction reversals of the price in the policy's
+   * change window (a count).
+   */
+  int64_t reversals_in_window;
+  /**
+   * History summary: trustworthy competitor quotes behind
+   * `competitor_price` (a count).
+   */
+  int64_t competitor_quotes;
 } priceguard_item;
 
 /**
@@ -978,6 +1039,12 @@ typedef struct priceguard_decision {
    * price: a person should review it.
    */
   bool needs_approval;
+  /**
+   * For an item held (or rejected) by `prior_price`: the highest "was"
+   * price the promotion may show, in the units of `price` (rounded down
+   * to the minor unit, so it stays lawful).
+   */
+  int64_t lawful_reference;
 } priceguard_decision;
 
 /**
@@ -1206,8 +1273,8 @@ priceguard_result priceguard_policy_hash_hex(const struct priceguard_policy *pol
  * `*written`; 2048 bytes suffice in practice):
  * `{"policy":{"name":..,"version":..,"hash":..},"item":{..},"decision":{..}}`
  * with money as decimal strings in the policy currency, the campaign by
- * name, and the decision's `needs_approval` and rule names (see
- * `docs/audit.md`). An item or decision with values that do not exist
+ * name, and the decision's `needs_approval` and rule names, then
+ * `"lawful_reference"` when the decision has one (see `docs/audit.md`). An item or decision with values that do not exist
  * gives `PRICEGUARD_RESULT_INVALID_ARGUMENT`.
  *
  * # Safety

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Builds libpriceguard (debug) and runs the C ABI tests: the API test (every
-# function and error path), the shared vectors (the group files too), the 8-thread test, every
+# function and error path), the shared vectors (the group and history files too), the 8-thread test, every
 # macro of the header (the list generated from the header), the header as
 # C++17, each plain, under ASan+UBSan and under valgrind; the price ladder
-# example of docs/c-api.md; the ffi crate's
+# and history examples of docs/c-api.md; the ffi crate's
 # Rust unit tests; the header freshness check when the pinned cbindgen is
 # installed; and the examples/c program, built exactly as docs/c-api.md says
 # (a release build, then `make -C examples/c run` and `run-static`). Works on a fresh Debian machine
@@ -58,7 +58,7 @@ mkdir -p "$build"
 
 step "vectors table"
 shopt -s nullglob
-vectors=(tests/vectors/*.json tests/vectors/groups/*.json tests/c/vectors/*.json)
+vectors=(tests/vectors/*.json tests/vectors/groups/*.json tests/vectors/history/*.json tests/c/vectors/*.json)
 python3 tests/c/gen_vectors.py "$build/vectors_table.h" "${vectors[@]}"
 echo "${#vectors[@]} vector files"
 
@@ -129,6 +129,18 @@ gcc "${CFLAGS[@]}" "${SAN[@]}" "$build/doc_groups.c" -o "$build/doc_groups" "${L
 run grep -qx 'SKU-2: raised 14.99 to 15.75 to stay 5 % above SKU-1 (rank 1, 15.00)' <("$build/doc_groups")
 run grep -qx 'groups 1, adjusted 1, held 0' <("$build/doc_groups")
 
+step "docs/c-api.md: the history example compiles and prints its comments"
+python3 - "$build/doc_history.c" <<'PY'
+import re, sys
+text = open("docs/c-api.md", encoding="utf-8").read()
+section = text.split("## History summaries\n", 1)[1].split("\n## ", 1)[0]
+open(sys.argv[1], "w").write(re.search(r"```c\n(.*?)```", section, re.S).group(1))
+PY
+gcc "${CFLAGS[@]}" "${SAN[@]}" "$build/doc_history.c" -o "$build/doc_history" "${LINK_SO[@]}"
+run grep -qx 'proposed 19.99 held at 24.99 by prior_price (was 29.99 is above the 30-day low 24.99; lawful reference 24.99)' \
+  <("$build/doc_history")
+run grep -qx 'show was 24.99' <("$build/doc_history")
+
 step "examples/c, as docs/c-api.md documents it"
 cargo build --release -p priceguard-ffi
 make -s -C examples/c clean
@@ -137,6 +149,11 @@ run make -s -C examples/c run-static
 # The explanation of a value the library refuses is specific.
 run grep -q 'G7,rejected,,invalid_input,,,"rejected: proposed_price: `0.00` must be greater than zero"' \
   <(make -s -C examples/c run)
+# A "was" price above the 30-day low is held and the lawful one printed;
+# one equal to it is lawful (docs/spec.md §11.2).
+run grep -qx 'I9,held,10.00,prior_price,,,"proposed 9.99 held at 10.00 by prior_price (was 12.99 is above the 30-day low 9.99; lawful reference 9.99)",9.99' \
+  <(make -s -C examples/c run)
+run grep -qx 'J10,accepted,9.99,,,,"proposed 9.99 accepted",' <(make -s -C examples/c run)
 make -s -C examples/c clean
 
 if ((${#failed[@]})); then

@@ -204,7 +204,8 @@ pub fn push_item_json(out: &mut String, policy: &Policy, sku: Option<&str>, item
 /// Appends the decision as a JSON object with the members of the command
 /// line's JSON output (`outcome`, `price`, `lower`, `upper`, `violated`,
 /// `binding`, `relaxed`, `reason`, `promo_spend`, `unmet`,
-/// `needs_approval`) and `invalid_field`.
+/// `needs_approval`) and `invalid_field`, then `lawful_reference` when the
+/// decision has one.
 pub fn push_decision_json(out: &mut String, policy: &Policy, d: &Decision) {
     out.push_str("{\"outcome\":");
     push_json_str(out, d.outcome.name());
@@ -241,6 +242,12 @@ pub fn push_decision_json(out: &mut String, policy: &Policy, d: &Decision) {
     match d.invalid_field {
         Some(f) => push_json_str(out, f.name()),
         None => out.push_str("null"),
+    }
+    // Only when set (a `prior_price` hold): every other record keeps the
+    // bytes, and so the hashes, it had before the member existed.
+    if d.lawful_reference.is_some() {
+        out.push_str(",\"lawful_reference\":");
+        push_money(out, policy, d.lawful_reference);
     }
     out.push('}');
 }

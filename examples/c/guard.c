@@ -3,8 +3,11 @@
  *   guard POLICY.toml PRICES.csv
  *
  * PRICES.csv has a header row naming at least sku and proposed_price, and
- * optionally current_price and unit_cost (plain comma-separated values, no
- * quoting). Writes one CSV row per input row: the price to publish and why.
+ * optionally current_price, unit_cost, reference_price (the "was" price of a
+ * promotion) and prior_low_price (its column from `priceguard history
+ * summarize`, joined on sku) (plain comma-separated values, no quoting).
+ * Writes one CSV row per input row: the price to publish, why, and the
+ * lawful "was" price when the one shown is not.
  * A value that cannot be read is a rejected / invalid_input row, never a
  * guess. */
 #include <stdio.h>
@@ -13,10 +16,12 @@
 
 #include <priceguard.h>
 
-enum { COL_SKU, COL_PROPOSED, COL_CURRENT, COL_COST, N_COLS };
-static const char *const COLUMNS[N_COLS] = {"sku", "proposed_price", "current_price", "unit_cost"};
-static const uint32_t FIELDS[N_COLS] = {PRICEGUARD_FIELD_SKU, PRICEGUARD_FIELD_PROPOSED_PRICE,
-                                        PRICEGUARD_FIELD_CURRENT_PRICE, PRICEGUARD_FIELD_UNIT_COST};
+enum { COL_SKU, COL_PROPOSED, COL_CURRENT, COL_COST, COL_REFERENCE, COL_PRIOR_LOW, N_COLS };
+static const char *const COLUMNS[N_COLS] = {"sku",       "proposed_price",  "current_price",
+                                            "unit_cost", "reference_price", "prior_low_price"};
+static const uint32_t FIELDS[N_COLS] = {PRICEGUARD_FIELD_SKU,           PRICEGUARD_FIELD_PROPOSED_PRICE,
+                                        PRICEGUARD_FIELD_CURRENT_PRICE, PRICEGUARD_FIELD_UNIT_COST,
+                                        PRICEGUARD_FIELD_REFERENCE_PRICE, PRICEGUARD_FIELD_PRIOR_LOW_PRICE};
 
 /* Splits `line` in place at commas; returns the number of cells. */
 static size_t split(char *line, char **cells, size_t max) {
@@ -90,7 +95,7 @@ int main(int argc, char **argv) {
 
   char line[4096];
   char *cells[64];
-  int col[N_COLS] = {-1, -1, -1, -1};
+  int col[N_COLS] = {-1, -1, -1, -1, -1, -1};
   if (!fgets(line, sizeof line, in)) {
     fprintf(stderr, "guard: %s: empty file\n", argv[2]);
     fclose(in);
@@ -108,7 +113,7 @@ int main(int argc, char **argv) {
     return 1;
   }
 
-  puts("sku,outcome,price,reason,violated,binding,explanation");
+  puts("sku,outcome,price,reason,violated,binding,explanation,lawful_reference");
   while (fgets(line, sizeof line, in)) {
     ncells = split(line, cells, 64);
     const char *v[N_COLS];
@@ -116,8 +121,11 @@ int main(int argc, char **argv) {
 
     priceguard_item item;
     memset(&item, 0, sizeof item);
-    int64_t *slots[N_COLS] = {NULL, &item.proposed_price, &item.current_price, &item.unit_cost};
-    uint32_t bits[N_COLS] = {0, 0, PRICEGUARD_HAS_CURRENT_PRICE, PRICEGUARD_HAS_UNIT_COST};
+    int64_t *slots[N_COLS] = {NULL,           &item.proposed_price,  &item.current_price,
+                              &item.unit_cost, &item.reference_price, &item.prior_low_price};
+    /* An empty cell leaves the bit clear: a value that does not exist. */
+    uint32_t bits[N_COLS] = {0, 0, PRICEGUARD_HAS_CURRENT_PRICE, PRICEGUARD_HAS_UNIT_COST, PRICEGUARD_HAS_REFERENCE_PRICE,
+                             PRICEGUARD_HAS_PRIOR_LOW_PRICE};
     int bad = -1;
     const char *bad_why = "is required";
     for (int c = COL_PROPOSED; c < N_COLS && bad < 0; c++) {
@@ -131,7 +139,7 @@ int main(int argc, char **argv) {
     size_t n = 0;
     if (bad >= 0) {
       /* The shape of the library's own explanation: field: `value` reason. */
-      printf("%s,rejected,,invalid_input,,,\"rejected: %s: `%s` %s\"\n", v[COL_SKU], priceguard_field_name(FIELDS[bad]),
+      printf("%s,rejected,,invalid_input,,,\"rejected: %s: `%s` %s\",\n", v[COL_SKU], priceguard_field_name(FIELDS[bad]),
              v[bad] ? v[bad] : "", bad_why);
       continue;
     }
@@ -147,7 +155,9 @@ int main(int argc, char **argv) {
     print_rules(d.violated);
     putchar(',');
     print_rules(d.binding);
-    printf(",\"%s\"\n", why);
+    printf(",\"%s\",", why);
+    print_money(policy, &d, PRICEGUARD_DECISION_HAS_LAWFUL_REFERENCE, d.lawful_reference);
+    putchar('\n');
   }
   fclose(in);
   priceguard_policy_free(policy);

@@ -73,8 +73,8 @@ pub unsafe extern "C" fn priceguard_policy_hash_hex(
 /// `*written`; 2048 bytes suffice in practice):
 /// `{"policy":{"name":..,"version":..,"hash":..},"item":{..},"decision":{..}}`
 /// with money as decimal strings in the policy currency, the campaign by
-/// name, and the decision's `needs_approval` and rule names (see
-/// `docs/audit.md`). An item or decision with values that do not exist
+/// name, and the decision's `needs_approval` and rule names, then
+/// `"lawful_reference"` when the decision has one (see `docs/audit.md`). An item or decision with values that do not exist
 /// gives `PRICEGUARD_RESULT_INVALID_ARGUMENT`.
 ///
 /// # Safety

@@ -24,13 +24,12 @@ fn money_code(e: MoneyError) -> priceguard_result {
 }
 
 /// The money field with this `priceguard_field` code (`proposed_price`
-/// included) that `priceguard_item` carries: not yet `prior_low_price`
-/// (code 18), which would otherwise be accepted and silently dropped.
+/// and `prior_low_price` included: `priceguard_item` carries every one).
 fn money_field(code: u32) -> Option<Field> {
     Field::ALL
         .get(usize::try_from(code).ok()?)
         .copied()
-        .filter(|f| f.is_money() && (*f as u8) <= Field::ProposedPrice as u8)
+        .filter(|f| f.is_money())
 }
 
 /// Writes an amount to the two outputs.

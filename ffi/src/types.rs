@@ -40,8 +40,26 @@ pub const PRICEGUARD_HAS_COMPETITOR_PRICE: u32 = 1 << 13;
 pub const PRICEGUARD_HAS_SEGMENT: u32 = 1 << 14;
 /// Item presence bit: `pinned_price` is set.
 pub const PRICEGUARD_HAS_PINNED_PRICE: u32 = 1 << 15;
-/// Every valid item presence bit; any other bit is `PRICEGUARD_RESULT_INVALID_ARGUMENT`.
-pub const PRICEGUARD_HAS_ALL: u32 = 0xFFFF;
+/// Item presence bit: `prior_low_price` is set (history summary). Bits 16
+/// and 17 are `proposed_price` and `sku`, which have none.
+pub const PRICEGUARD_HAS_PRIOR_LOW_PRICE: u32 = 1 << 18;
+/// Item presence bit: `promo_started_at` is set (history summary).
+pub const PRICEGUARD_HAS_PROMO_STARTED_AT: u32 = 1 << 19;
+/// Item presence bit: `last_promo_ended_at` is set (history summary).
+pub const PRICEGUARD_HAS_LAST_PROMO_ENDED_AT: u32 = 1 << 20;
+/// Item presence bit: `reversals_in_window` is set (history summary).
+pub const PRICEGUARD_HAS_REVERSALS_IN_WINDOW: u32 = 1 << 21;
+/// Item presence bit: `competitor_quotes` is set (history summary).
+pub const PRICEGUARD_HAS_COMPETITOR_QUOTES: u32 = 1 << 22;
+/// The presence bits of the five history summary fields.
+pub const PRICEGUARD_HAS_HISTORY: u32 = PRICEGUARD_HAS_PRIOR_LOW_PRICE
+    | PRICEGUARD_HAS_PROMO_STARTED_AT
+    | PRICEGUARD_HAS_LAST_PROMO_ENDED_AT
+    | PRICEGUARD_HAS_REVERSALS_IN_WINDOW
+    | PRICEGUARD_HAS_COMPETITOR_QUOTES;
+/// Every valid item presence bit (`0x7CFFFF`); any other bit is
+/// `PRICEGUARD_RESULT_INVALID_ARGUMENT`.
+pub const PRICEGUARD_HAS_ALL: u32 = 0xFFFF | PRICEGUARD_HAS_HISTORY;
 
 /// Decision presence bit: `price` is set (absent when rejected).
 pub const PRICEGUARD_DECISION_HAS_PRICE: u32 = 1 << 0;
@@ -53,6 +71,9 @@ pub const PRICEGUARD_DECISION_HAS_UPPER: u32 = 1 << 2;
 pub const PRICEGUARD_DECISION_HAS_PROMO_SPEND: u32 = 1 << 3;
 /// Decision presence bit: `invalid_field` is set (reason `invalid_input`).
 pub const PRICEGUARD_DECISION_HAS_INVALID_FIELD: u32 = 1 << 4;
+/// Decision presence bit: `lawful_reference` is set (held or rejected by
+/// `prior_price` with a known `prior_low_price`).
+pub const PRICEGUARD_DECISION_HAS_LAWFUL_REFERENCE: u32 = 1 << 5;
 
 /// The campaign id of a name the policy has no budget for. An item
 /// drawing on it is held (`promo_budget`), never priced unguarded.
@@ -282,15 +303,15 @@ pub enum priceguard_field {
     ProposedPrice = 16,
     /// `sku` (never in `priceguard_item`; named by callers' parsers)
     Sku = 17,
-    /// `prior_low_price` (history summary; not yet in `priceguard_item`)
+    /// `prior_low_price` (history summary)
     PriorLowPrice = 18,
-    /// `promo_started_at` (history summary; not yet in `priceguard_item`)
+    /// `promo_started_at` (history summary)
     PromoStartedAt = 19,
-    /// `last_promo_ended_at` (history summary; not yet in `priceguard_item`)
+    /// `last_promo_ended_at` (history summary)
     LastPromoEndedAt = 20,
-    /// `reversals_in_window` (history summary; not yet in `priceguard_item`)
+    /// `reversals_in_window` (history summary)
     ReversalsInWindow = 21,
-    /// `competitor_quotes` (history summary; not yet in `priceguard_item`)
+    /// `competitor_quotes` (history summary)
     CompetitorQuotes = 22,
     /// `group` (beside the item, for the group pass)
     Group = 23,
@@ -346,6 +367,19 @@ pub struct priceguard_item {
     pub competitor_price: i64,
     /// A merchandiser's manual price.
     pub pinned_price: i64,
+    /// History summary: the lowest price in force in the policy's
+    /// `disclosure.prior_days` before the current promotion began (money).
+    pub prior_low_price: i64,
+    /// History summary: when the current promotion began, unix seconds.
+    pub promo_started_at: i64,
+    /// History summary: when the last promotion ended, unix seconds.
+    pub last_promo_ended_at: i64,
+    /// History summary: direction reversals of the price in the policy's
+    /// change window (a count).
+    pub reversals_in_window: i64,
+    /// History summary: trustworthy competitor quotes behind
+    /// `competitor_price` (a count).
+    pub competitor_quotes: i64,
 }
 
 /// The decision for one item. Optional values are valid only when their
@@ -381,6 +415,10 @@ pub struct priceguard_decision {
     /// The price moves more than `approval.max_auto_change` from the current
     /// price: a person should review it.
     pub needs_approval: bool,
+    /// For an item held (or rejected) by `prior_price`: the highest "was"
+    /// price the promotion may show, in the units of `price` (rounded down
+    /// to the minor unit, so it stays lawful).
+    pub lawful_reference: i64,
 }
 
 /// What a batch did.
@@ -435,7 +473,7 @@ pub(crate) fn to_item(c: &priceguard_item) -> Option<Item> {
     }
     // The `PRICEGUARD_HAS_*` bits are the engine's field bits (a test
     // checks it), so the item is built in one step, no branch per field.
-    Some(Item::from_parts(
+    let item = Item::from_parts(
         c.present,
         c.campaign,
         c.segment,
@@ -456,7 +494,30 @@ pub(crate) fn to_item(c: &priceguard_item) -> Option<Item> {
             c.competitor_price,
             c.pinned_price,
         ],
-    ))
+    );
+    // The history fields are set one by one (`from_parts` takes the
+    // sixteen first), behind one test: most items carry none.
+    if c.present & PRICEGUARD_HAS_HISTORY == 0 {
+        return Some(item);
+    }
+    Some(with_history(item, c))
+}
+
+/// `item` with the history fields `c` marks present.
+#[inline(never)]
+fn with_history(mut item: Item, c: &priceguard_item) -> Item {
+    for (f, v) in [
+        (Field::PriorLowPrice, c.prior_low_price),
+        (Field::PromoStartedAt, c.promo_started_at),
+        (Field::LastPromoEndedAt, c.last_promo_ended_at),
+        (Field::ReversalsInWindow, c.reversals_in_window),
+        (Field::CompetitorQuotes, c.competitor_quotes),
+    ] {
+        if c.present & f.bit() != 0 {
+            item.set(f, v);
+        }
+    }
+    item
 }
 
 /// The most digits beyond the minor unit a scaled call takes
@@ -497,6 +558,7 @@ pub(crate) fn scale_decision(mut d: Decision, scale: u8) -> Option<Decision> {
     d.price = up(d.price)?;
     d.lower = up(d.lower)?;
     d.upper = up(d.upper)?;
+    d.lawful_reference = up(d.lawful_reference)?;
     if let Some(units) = d.promo_spend {
         let spend = Amount {
             units,
@@ -531,6 +593,7 @@ pub(crate) fn to_decision_scaled(
     d.price = down(d.price)?;
     d.lower = down(d.lower)?;
     d.upper = down(d.upper)?;
+    d.lawful_reference = down(d.lawful_reference)?;
     if let Some(units) = d.promo_spend {
         let spend = Amount { units, scale }.reduced();
         d.promo_spend = Some(spend.units);
@@ -557,6 +620,7 @@ pub(crate) fn set_c_money(c: &mut priceguard_item, field: Field, v: i64) {
         Field::BaselinePrice => &mut c.baseline_price,
         Field::CompetitorPrice => &mut c.competitor_price,
         Field::PinnedPrice => &mut c.pinned_price,
+        Field::PriorLowPrice => &mut c.prior_low_price,
         _ => return,
     };
     *slot = v;
@@ -591,6 +655,7 @@ pub(crate) unsafe fn write_decision(d: &Decision, out: *mut priceguard_decision)
     let lower = opt(d.lower, PRICEGUARD_DECISION_HAS_LOWER);
     let upper = opt(d.upper, PRICEGUARD_DECISION_HAS_UPPER);
     let promo_spend = opt(d.promo_spend, PRICEGUARD_DECISION_HAS_PROMO_SPEND);
+    let lawful_reference = opt(d.lawful_reference, PRICEGUARD_DECISION_HAS_LAWFUL_REFERENCE);
     let invalid_field = match d.invalid_field {
         Some(f) => {
             present |= PRICEGUARD_DECISION_HAS_INVALID_FIELD;
@@ -611,6 +676,7 @@ pub(crate) unsafe fn write_decision(d: &Decision, out: *mut priceguard_decision)
         addr_of_mut!((*out).promo_spend).write(promo_spend);
         addr_of_mut!((*out).invalid_field).write(invalid_field);
         addr_of_mut!((*out).needs_approval).write(d.needs_approval);
+        addr_of_mut!((*out).lawful_reference).write(lawful_reference);
     }
 }
 
@@ -652,8 +718,7 @@ pub(crate) fn to_decision(c: &priceguard_decision) -> Result<Decision, priceguar
         spend_scale: 0,
         needs_approval: c.needs_approval,
         invalid_field,
-        // The C decision does not carry it yet (interface work).
-        lawful_reference: None,
+        lawful_reference: opt(c.lawful_reference, PRICEGUARD_DECISION_HAS_LAWFUL_REFERENCE),
     })
 }
 
@@ -844,6 +909,31 @@ mod tests {
                 Field::PinnedPrice,
                 priceguard_field::PinnedPrice,
             ),
+            (
+                PRICEGUARD_HAS_PRIOR_LOW_PRICE,
+                Field::PriorLowPrice,
+                priceguard_field::PriorLowPrice,
+            ),
+            (
+                PRICEGUARD_HAS_PROMO_STARTED_AT,
+                Field::PromoStartedAt,
+                priceguard_field::PromoStartedAt,
+            ),
+            (
+                PRICEGUARD_HAS_LAST_PROMO_ENDED_AT,
+                Field::LastPromoEndedAt,
+                priceguard_field::LastPromoEndedAt,
+            ),
+            (
+                PRICEGUARD_HAS_REVERSALS_IN_WINDOW,
+                Field::ReversalsInWindow,
+                priceguard_field::ReversalsInWindow,
+            ),
+            (
+                PRICEGUARD_HAS_COMPETITOR_QUOTES,
+                Field::CompetitorQuotes,
+                priceguard_field::CompetitorQuotes,
+            ),
         ];
         let mut all = 0;
         for (bit, f, c) in bits {
@@ -852,6 +942,8 @@ mod tests {
             all |= bit;
         }
         assert_eq!(all, PRICEGUARD_HAS_ALL);
+        let history = Field::HISTORY.iter().fold(0, |b, f| b | f.bit());
+        assert_eq!(history, PRICEGUARD_HAS_HISTORY);
         assert_eq!(
             priceguard_field::ProposedPrice as u32,
             Field::ProposedPrice as u32
@@ -884,6 +976,11 @@ mod tests {
             baseline_price: 13,
             competitor_price: 14,
             pinned_price: 15,
+            prior_low_price: 18,
+            promo_started_at: 19,
+            last_promo_ended_at: 20,
+            reversals_in_window: 21,
+            competitor_quotes: 22,
         };
         let item = to_item(&c).unwrap();
         assert_eq!(item.presence(), PRICEGUARD_HAS_ALL);
@@ -896,13 +993,29 @@ mod tests {
                 assert!(item.get(*f).is_some(), "{f} {i}");
             }
         }
+        // Each history field lands in its own slot (value = its code).
+        for f in Field::HISTORY {
+            assert_eq!(item.get(f), Some(f as i64), "{f}");
+        }
         let none = priceguard_item { present: 0, ..c };
         assert_eq!(to_item(&none).unwrap(), Item::new(1));
-        assert!(to_item(&priceguard_item {
-            present: 1 << 16,
+        // One history field alone: the others stay absent.
+        let one = priceguard_item {
+            present: PRICEGUARD_HAS_REVERSALS_IN_WINDOW,
             ..c
-        })
-        .is_none());
+        };
+        assert_eq!(
+            to_item(&one).unwrap(),
+            Item::new(1).with_reversals_in_window(21)
+        );
+        // 16 (`proposed_price`), 17 (`sku`) and 23 up are no presence bits.
+        for bit in [16, 17, 23, 31] {
+            assert!(to_item(&priceguard_item {
+                present: 1 << bit,
+                ..c
+            })
+            .is_none());
+        }
     }
 
     #[test]
@@ -918,13 +1031,15 @@ mod tests {
             upper: None,
             promo_spend: Some(54_373),
             spend_scale: 1,
+            lawful_reference: Some(1999),
             ..Decision::default()
         };
         let c = scale_decision(d, 2).map(|d| from_decision(&d)).unwrap();
         assert_eq!(
-            (c.price, c.lower, c.promo_spend),
-            (194_400, 58_900, 543_730)
+            (c.price, c.lower, c.promo_spend, c.lawful_reference),
+            (194_400, 58_900, 543_730, 199_900)
         );
+        assert_ne!(c.present & PRICEGUARD_DECISION_HAS_LAWFUL_REFERENCE, 0);
         assert_eq!(to_decision_scaled(&c, 2), Ok(d));
         // Prices that are not whole minor units did not come from a scaled call.
         let odd = priceguard_decision {
@@ -952,6 +1067,17 @@ mod tests {
     fn decision_round_trips() {
         let mut d = Decision::invalid(Field::UnitCost);
         d.lower = Some(5);
+        let mut held = Decision::hold_or_reject(Some(2499), Reason::Rule(Rule::PriorPrice));
+        held.lawful_reference = Some(2499);
+        let h = from_decision(&held);
+        assert_eq!(
+            (h.present, h.lawful_reference),
+            (
+                PRICEGUARD_DECISION_HAS_PRICE | PRICEGUARD_DECISION_HAS_LAWFUL_REFERENCE,
+                2499
+            )
+        );
+        assert_eq!(to_decision(&h), Ok(held));
         d.relaxed = ClassSet(0b110);
         d.violated = RuleSet(1 << 4);
         let c = from_decision(&d);

@@ -45,6 +45,7 @@ struct RawItem {
     segment: u32,
     values: [i64; 14],
     proposed: i64,
+    history: [i64; 5],
 }
 
 fn to_c(r: &RawItem) -> priceguard_item {
@@ -68,6 +69,11 @@ fn to_c(r: &RawItem) -> priceguard_item {
         baseline_price: v[11],
         competitor_price: v[12],
         pinned_price: v[13],
+        prior_low_price: r.history[0],
+        promo_started_at: r.history[1],
+        last_promo_ended_at: r.history[2],
+        reversals_in_window: r.history[3],
+        competitor_quotes: r.history[4],
     }
 }
 

@@ -12,7 +12,7 @@ static inline int decision_eq(const priceguard_decision *a, const priceguard_dec
          a->relaxed == b->relaxed && a->price == b->price && a->lower == b->lower && a->upper == b->upper &&
          a->violated == b->violated && a->binding == b->binding && a->unmet == b->unmet &&
          a->promo_spend == b->promo_spend && a->invalid_field == b->invalid_field &&
-         a->needs_approval == b->needs_approval;
+         a->needs_approval == b->needs_approval && a->lawful_reference == b->lawful_reference;
 }
 
 #endif

@@ -8,7 +8,9 @@ library. Money stays text: the runner reads it with priceguard_amount_parse
 (and, for cases whose money is all whole minor units, also with
 priceguard_money_parse), exactly as the Rust runner reads it with
 Policy::set_field_text. Fields are listed in Field::ALL order so the first
-unreadable one is reported.
+unreadable one is reported. The history summary fields (codes 18-22) are
+item fields like any other; `lawful_reference` is compared in every case
+(absent from `expect`: the decision has none).
 
 Float form (tests/vectors/README.md): each money text t is also written as
 a C double literal, repr(float(t)), which the compiler reads back to the
@@ -29,19 +31,25 @@ import math
 import sys
 from decimal import Decimal, InvalidOperation
 
-# Field::ALL order (core/src/item.rs), without sku.
-FIELDS = [
-    "current_price", "unit_cost", "min_price", "max_price", "map_price",
-    "reference_price", "expected_units", "campaign", "now", "last_change_at",
-    "changes_in_window", "window_anchor_price", "baseline_price",
-    "competitor_price", "segment", "pinned_price", "proposed_price",
-]
+# Field::ALL order (core/src/item.rs) of the fields priceguard_item
+# carries: without sku (17) and the group fields (23-25), which are not in
+# the item; so the codes are given, not counted.
+FIELD_CODE = {
+    "current_price": 0, "unit_cost": 1, "min_price": 2, "max_price": 3,
+    "map_price": 4, "reference_price": 5, "expected_units": 6, "campaign": 7,
+    "now": 8, "last_change_at": 9, "changes_in_window": 10,
+    "window_anchor_price": 11, "baseline_price": 12, "competitor_price": 13,
+    "segment": 14, "pinned_price": 15, "proposed_price": 16,
+    # The history summary (docs/spec.md §11).
+    "prior_low_price": 18, "promo_started_at": 19, "last_promo_ended_at": 20,
+    "reversals_in_window": 21, "competitor_quotes": 22,
+}
+FIELDS = sorted(FIELD_CODE, key=FIELD_CODE.get)
 MONEY = {
     "current_price", "unit_cost", "min_price", "max_price", "map_price",
     "reference_price", "window_anchor_price", "baseline_price",
-    "competitor_price", "pinned_price", "proposed_price",
+    "competitor_price", "pinned_price", "proposed_price", "prior_low_price",
 }
-FIELD_CODE = {name: i for i, name in enumerate(FIELDS)}
 I64_MIN, I64_MAX = -(2**63), 2**63 - 1
 
 
@@ -249,6 +257,8 @@ def main():
             gfile_rows.append(group_file(fi, "groups/" + path.split("/")[-1], doc, plain, parts))
             continue
         short = path.split("/")[-1]
+        if "/history/" in path:
+            short = "history/" + short
         with open(path, encoding="utf-8") as f:
             plain = json.load(f)  # numbers as the Rust runner re-serialises them
         policy = json.dumps(plain["policy"], separators=(",", ":"), ensure_ascii=False)
@@ -272,14 +282,16 @@ def main():
                 if key not in e:
                     sys.exit("%s: expect lacks `%s`" % (where, key))
             case_rows.append(
-                "  {%s, %s, %d, %d, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %d, %s, %s}" % (
+                "  {%s, %s, %d, %d, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %d, %s, %s, %s}" % (
                     c_str(case["name"]), vname, len(vals), 1 if floats[ci] else 0,
                     c_str(e["outcome"]), c_str(e["price"]), c_str(e["lower"]),
                     c_str(e["upper"]), c_str(e["promo_spend"]),
                     c_str(names(e["violated"], where)), c_str(names(e["binding"], where)),
                     c_str(names(e.get("unmet", []), where)), c_str(names(e["relaxed"], where)),
                     c_str(e["reason"]), 1 if e.get("needs_approval", False) else 0,
-                    c_str(e.get("invalid_field")), c_str(e.get("explain"))))
+                    c_str(e.get("invalid_field")), c_str(e.get("explain")),
+                    # Absent means none, as in the Rust runner.
+                    c_str(e.get("lawful_reference"))))
         parts.append("static const vec_case cases_%d[%d] = {\n%s\n};\n" % (
             fi, len(case_rows), ",\n".join(case_rows)))
         tripped = bool(doc.get("summary", {}).get("breaker_tripped", False))

@@ -1,5 +1,6 @@
 /* Calls every function of priceguard.h, every error path included. */
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -488,7 +489,7 @@ static void test_amounts(const priceguard_policy *usd, const priceguard_policy *
   CHECK_RESULT(priceguard_item_set_amount(&item, NULL, PRICEGUARD_FIELD_UNIT_COST, 1, 0, NULL),
                PRICEGUARD_RESULT_NULL_PARAMETER);
   CHECK(memcmp(&item, &before, sizeof item) == 0 && scale == 2 && bad_scale == 7);
-  item.present |= 1u << 20;
+  item.present |= 1u << 23;
   CHECK_RESULT(priceguard_item_set_amount(&item, &scale, PRICEGUARD_FIELD_UNIT_COST, 1, 0, NULL),
                PRICEGUARD_RESULT_INVALID_ARGUMENT);
   /* A value that no longer fits 64 bits at the finer scale. */
@@ -932,7 +933,7 @@ static void test_ledger(const priceguard_policy *p, const priceguard_policy *oth
   CHECK_RESULT(priceguard_policy_evaluate_reserving(p, l, NULL, &d, &r), PRICEGUARD_RESULT_NULL_PARAMETER);
   CHECK_RESULT(priceguard_policy_evaluate_reserving(p, l, &item, NULL, &r), PRICEGUARD_RESULT_NULL_PARAMETER);
   CHECK_RESULT(priceguard_policy_evaluate_reserving(p, l, &item, &d, NULL), PRICEGUARD_RESULT_NULL_PARAMETER);
-  item.present = 1u << 20;
+  item.present = 1u << 23;
   CHECK_RESULT(priceguard_policy_evaluate_reserving(p, l, &item, &d, &r), PRICEGUARD_RESULT_INVALID_ARGUMENT);
 
   priceguard_ledger_free(l);
@@ -1273,6 +1274,227 @@ static void test_groups(void) {
   priceguard_policy_free(p);
 }
 
+/* ---- History summary fields (docs/spec.md §11) and lawful_reference. */
+
+/* The item and the decision only grew at the end: every field a program
+ * built before them reads is where it was. */
+_Static_assert(offsetof(priceguard_item, pinned_price) == 128, "pinned_price moved");
+_Static_assert(offsetof(priceguard_item, prior_low_price) == 136, "history fields follow pinned_price");
+_Static_assert(offsetof(priceguard_item, competitor_quotes) == 168, "competitor_quotes is last");
+_Static_assert(sizeof(priceguard_item) == 176, "priceguard_item is 176 bytes");
+_Static_assert(offsetof(priceguard_decision, lawful_reference) == 80, "lawful_reference follows needs_approval");
+_Static_assert(sizeof(priceguard_decision) == 88, "priceguard_decision is 88 bytes");
+
+static const char HISTORY_TOML[] = "name = \"history\"\ncurrency = \"USD\"\n"
+                                   "[bounds]\nmin_price = \"1.00\"\nmax_price = \"1000\"\n"
+                                   "[disclosure]\nprior_days = 30\n"
+                                   "[change]\nmax_reversals = 3\nwindow_secs = 604800\n";
+
+static const char SPELL_TOML[] = "name = \"spell\"\ncurrency = \"USD\"\n"
+                                 "[bounds]\nmin_price = \"1.00\"\nmax_price = \"1000\"\n"
+                                 "[promotion]\nmax_days = 14\nmin_days_between = 30\n";
+
+/* A promotion showing "was" 29.99 at P 24.99, proposing 19.99, with
+ * `reversals_in_window` 0 (the policy counts reversals: without it the item
+ * would be held by oscillation, H3). */
+static priceguard_item promo_item(void) {
+  priceguard_item it;
+  memset(&it, 0, sizeof it);
+  it.proposed_price = 1999;
+  it.current_price = 2499;
+  it.reference_price = 2999;
+  it.reversals_in_window = 0;
+  it.present = PRICEGUARD_HAS_CURRENT_PRICE | PRICEGUARD_HAS_REFERENCE_PRICE | PRICEGUARD_HAS_REVERSALS_IN_WINDOW;
+  return it;
+}
+
+static void test_history(void) {
+  /* Each presence bit is 1 << its field code; 16 (proposed_price) and 17
+   * (sku) have none, and 23 up (the group fields) live beside the item. */
+  CHECK(PRICEGUARD_HAS_PRIOR_LOW_PRICE == 1u << PRICEGUARD_FIELD_PRIOR_LOW_PRICE);
+  CHECK(PRICEGUARD_HAS_PROMO_STARTED_AT == 1u << PRICEGUARD_FIELD_PROMO_STARTED_AT);
+  CHECK(PRICEGUARD_HAS_LAST_PROMO_ENDED_AT == 1u << PRICEGUARD_FIELD_LAST_PROMO_ENDED_AT);
+  CHECK(PRICEGUARD_HAS_REVERSALS_IN_WINDOW == 1u << PRICEGUARD_FIELD_REVERSALS_IN_WINDOW);
+  CHECK(PRICEGUARD_HAS_COMPETITOR_QUOTES == 1u << PRICEGUARD_FIELD_COMPETITOR_QUOTES);
+  CHECK(PRICEGUARD_HAS_HISTORY == 0x7C0000u);
+  CHECK(PRICEGUARD_HAS_ALL == 0x7CFFFFu);
+
+  const priceguard_policy *p = load_toml(HISTORY_TOML);
+  priceguard_decision d;
+  char buf[2048];
+  size_t n = 0;
+
+  /* R 29.99 > prior low 24.99: held at P 24.99 by prior_price, a
+   * whole-item hold (no interval), lawful reference 24.99. */
+  priceguard_item unlawful = promo_item();
+  unlawful.prior_low_price = 2499;
+  unlawful.present |= PRICEGUARD_HAS_PRIOR_LOW_PRICE;
+  CHECK_RESULT(priceguard_policy_evaluate(p, &unlawful, &d), PRICEGUARD_RESULT_OK);
+  CHECK(d.outcome == PRICEGUARD_OUTCOME_HELD && d.reason == PRICEGUARD_REASON_PRIOR_PRICE);
+  CHECK(d.price == 2499 && (d.present & PRICEGUARD_DECISION_HAS_LOWER) == 0);
+  CHECK((d.present & PRICEGUARD_DECISION_HAS_LAWFUL_REFERENCE) && d.lawful_reference == 2499);
+  CHECK_RESULT(priceguard_decision_explain(p, &unlawful, &d, buf, sizeof buf, &n), PRICEGUARD_RESULT_OK);
+  CHECK(streq(buf, "proposed 19.99 held at 24.99 by prior_price (was 29.99 is above the 30-day low 24.99; "
+                   "lawful reference 24.99)"));
+  CHECK_RESULT(priceguard_decision_to_json(p, &unlawful, &d, buf, sizeof buf, &n), PRICEGUARD_RESULT_OK);
+  CHECK(strstr(buf, "\"prior_low_price\":\"24.99\",\"reversals_in_window\":0") != NULL);
+  CHECK(strstr(buf, "\"invalid_field\":null,\"lawful_reference\":\"24.99\"}") != NULL);
+  /* A JSON record without lawful_reference keeps the bytes it had. */
+  priceguard_decision no_ref = d;
+  no_ref.present &= ~PRICEGUARD_DECISION_HAS_LAWFUL_REFERENCE;
+  CHECK_RESULT(priceguard_decision_to_json(p, &unlawful, &no_ref, buf, sizeof buf, &n), PRICEGUARD_RESULT_OK);
+  CHECK(strstr(buf, "lawful_reference") == NULL && strstr(buf, "\"invalid_field\":null}}") != NULL);
+
+  /* The value counts only with its bit: without prior_low_price nothing
+   * proves the "was" price lawful, so the item is held with no reference. */
+  priceguard_item unproven = unlawful;
+  unproven.present &= ~PRICEGUARD_HAS_PRIOR_LOW_PRICE;
+  CHECK_RESULT(priceguard_policy_evaluate(p, &unproven, &d), PRICEGUARD_RESULT_OK);
+  CHECK(d.outcome == PRICEGUARD_OUTCOME_HELD && d.reason == PRICEGUARD_REASON_PRIOR_PRICE && d.price == 2499);
+  CHECK((d.present & PRICEGUARD_DECISION_HAS_LAWFUL_REFERENCE) == 0 && d.lawful_reference == 0);
+
+  /* R 29.99 <= prior low 29.99: lawful; no promo_started_at, no floor at
+   * P: 19.99 is accepted, and there is no lawful reference to show. */
+  priceguard_item lawful = unlawful;
+  lawful.prior_low_price = 2999;
+  CHECK_RESULT(priceguard_policy_evaluate(p, &lawful, &d), PRICEGUARD_RESULT_OK);
+  CHECK(d.outcome == PRICEGUARD_OUTCOME_ACCEPTED && d.price == 1999);
+  CHECK((d.present & PRICEGUARD_DECISION_HAS_LAWFUL_REFERENCE) == 0);
+
+  /* 3 reversals >= max_reversals 3: held at P 20.00 by oscillation. */
+  priceguard_item wars;
+  memset(&wars, 0, sizeof wars);
+  wars.proposed_price = 2100;
+  wars.current_price = 2000;
+  wars.reversals_in_window = 3;
+  wars.present = PRICEGUARD_HAS_CURRENT_PRICE | PRICEGUARD_HAS_REVERSALS_IN_WINDOW;
+  CHECK_RESULT(priceguard_policy_evaluate(p, &wars, &d), PRICEGUARD_RESULT_OK);
+  CHECK(d.outcome == PRICEGUARD_OUTCOME_HELD && d.reason == PRICEGUARD_REASON_OSCILLATION && d.price == 2000);
+
+  /* Bad values are decisions naming the field, never call errors. */
+  struct {
+    uint32_t field;
+    int64_t value;
+  } bad[] = {
+      {PRICEGUARD_FIELD_PRIOR_LOW_PRICE, 0},      {PRICEGUARD_FIELD_PRIOR_LOW_PRICE, -1},
+      {PRICEGUARD_FIELD_PROMO_STARTED_AT, -1},    {PRICEGUARD_FIELD_LAST_PROMO_ENDED_AT, -1},
+      {PRICEGUARD_FIELD_REVERSALS_IN_WINDOW, -1}, {PRICEGUARD_FIELD_COMPETITOR_QUOTES, -1},
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    priceguard_item it = lawful;
+    switch (bad[i].field) {
+    case PRICEGUARD_FIELD_PRIOR_LOW_PRICE: it.prior_low_price = bad[i].value; break;
+    case PRICEGUARD_FIELD_PROMO_STARTED_AT: it.promo_started_at = bad[i].value; break;
+    case PRICEGUARD_FIELD_LAST_PROMO_ENDED_AT: it.last_promo_ended_at = bad[i].value; break;
+    case PRICEGUARD_FIELD_REVERSALS_IN_WINDOW: it.reversals_in_window = bad[i].value; break;
+    default: it.competitor_quotes = bad[i].value; break;
+    }
+    it.present |= 1u << bad[i].field;
+    CHECK_RESULT(priceguard_policy_evaluate(p, &it, &d), PRICEGUARD_RESULT_OK);
+    CHECK(d.outcome == PRICEGUARD_OUTCOME_REJECTED && d.reason == PRICEGUARD_REASON_INVALID_INPUT);
+    CHECK((d.present & PRICEGUARD_DECISION_HAS_INVALID_FIELD) && d.invalid_field == bad[i].field);
+    if (d.invalid_field != bad[i].field) fprintf(stderr, "  bad value of field %u\n", (unsigned)bad[i].field);
+  }
+  /* Two bad values: the first in docs/spec.md §3 order is named. */
+  priceguard_item two = lawful;
+  two.prior_low_price = 0;
+  two.competitor_quotes = -1;
+  two.present |= PRICEGUARD_HAS_COMPETITOR_QUOTES;
+  CHECK_RESULT(priceguard_policy_evaluate(p, &two, &d), PRICEGUARD_RESULT_OK);
+  CHECK(d.invalid_field == PRICEGUARD_FIELD_PRIOR_LOW_PRICE);
+
+  /* Bits that name no item field are call errors; nothing is written. */
+  const uint32_t stray[] = {1u << 16, 1u << 17, 1u << 23, 1u << 31};
+  for (size_t i = 0; i < sizeof stray / sizeof stray[0]; i++) {
+    priceguard_item it = lawful;
+    it.present |= stray[i];
+    memset(&d, 0xAB, sizeof d);
+    priceguard_decision before = d;
+    CHECK_RESULT(priceguard_policy_evaluate(p, &it, &d), PRICEGUARD_RESULT_INVALID_ARGUMENT);
+    CHECK(memcmp(&d, &before, sizeof d) == 0);
+  }
+
+  /* A batch decides each item as alone, lawful_reference included. */
+  priceguard_item items[5] = {unlawful, unproven, lawful, wars, two};
+  priceguard_decision out[5];
+  priceguard_batch_summary summary;
+  CHECK_RESULT(priceguard_policy_evaluate_batch(p, items, 5, out, &summary), PRICEGUARD_RESULT_OK);
+  for (size_t i = 0; i < 5; i++) {
+    CHECK_RESULT(priceguard_policy_evaluate(p, &items[i], &d), PRICEGUARD_RESULT_OK);
+    CHECK(decision_eq(&out[i], &d));
+  }
+  CHECK(summary.held == 3 && summary.accepted == 1 && summary.rejected == 1);
+
+  /* prior_low_price is money for the amount calls; the other four are not. */
+  priceguard_item fine;
+  memset(&fine, 0, sizeof fine);
+  uint8_t scale = 0;
+  set_text(p, &fine, &scale, PRICEGUARD_FIELD_PROPOSED_PRICE, "19.99");
+  set_text(p, &fine, &scale, PRICEGUARD_FIELD_CURRENT_PRICE, "24.99");
+  set_text(p, &fine, &scale, PRICEGUARD_FIELD_REFERENCE_PRICE, "29.99");
+  set_text(p, &fine, &scale, PRICEGUARD_FIELD_PRIOR_LOW_PRICE, "24.985");
+  /* Tenths of a cent: 24.985 is 24985, 19.99 became 19990. */
+  CHECK(scale == 1 && fine.prior_low_price == 24985 && fine.proposed_price == 19990);
+  CHECK(fine.present & PRICEGUARD_HAS_PRIOR_LOW_PRICE);
+  const uint32_t not_money[] = {PRICEGUARD_FIELD_PROMO_STARTED_AT, PRICEGUARD_FIELD_LAST_PROMO_ENDED_AT,
+                                PRICEGUARD_FIELD_REVERSALS_IN_WINDOW, PRICEGUARD_FIELD_COMPETITOR_QUOTES,
+                                PRICEGUARD_FIELD_SKU};
+  for (size_t i = 0; i < sizeof not_money / sizeof not_money[0]; i++) {
+    priceguard_item before = fine;
+    CHECK_RESULT(priceguard_item_set_amount(&fine, &scale, not_money[i], 1, 0, NULL),
+                 PRICEGUARD_RESULT_INVALID_ARGUMENT);
+    CHECK(memcmp(&fine, &before, sizeof fine) == 0 && scale == 1);
+  }
+  int64_t units = 0;
+  uint8_t s = 0;
+  CHECK_RESULT(priceguard_amount_parse(p, U8("1"), 1, PRICEGUARD_FIELD_REVERSALS_IN_WINDOW, &units, &s),
+               PRICEGUARD_RESULT_INVALID_ARGUMENT);
+  fine.reversals_in_window = 0;
+  fine.present |= PRICEGUARD_HAS_REVERSALS_IN_WINDOW;
+  /* The scaled call: held at 24.99 (24990 tenths of a cent); the lawful
+   * reference 24.985 rounded down to 24.98, in the item's units: 24980. */
+  CHECK_RESULT(priceguard_policy_evaluate_scaled(p, &fine, scale, &d), PRICEGUARD_RESULT_OK);
+  CHECK(d.outcome == PRICEGUARD_OUTCOME_HELD && d.reason == PRICEGUARD_REASON_PRIOR_PRICE && d.price == 24990);
+  CHECK((d.present & PRICEGUARD_DECISION_HAS_LAWFUL_REFERENCE) && d.lawful_reference == 24980);
+  CHECK_RESULT(priceguard_decision_to_json_scaled(p, &fine, scale, &d, buf, sizeof buf, &n), PRICEGUARD_RESULT_OK);
+  CHECK(strstr(buf, "\"prior_low_price\":\"24.985\"") && strstr(buf, "\"lawful_reference\":\"24.98\"}"));
+  CHECK_RESULT(priceguard_decision_explain_scaled(p, &fine, scale, &d, buf, sizeof buf, &n), PRICEGUARD_RESULT_OK);
+  CHECK(strstr(buf, "lawful reference 24.98)") != NULL);
+  /* A scaled decision whose reference is not whole minor units did not
+   * come from a scaled call. */
+  priceguard_decision odd = d;
+  odd.lawful_reference = 24985;
+  CHECK_RESULT(priceguard_decision_to_json_scaled(p, &fine, scale, &odd, buf, sizeof buf, &n),
+               PRICEGUARD_RESULT_INVALID_ARGUMENT);
+  priceguard_policy_free(p);
+
+  /* promo_started_at and last_promo_ended_at: max_days 14, min_days_between 30. */
+  p = load_toml(SPELL_TOML);
+  const int64_t now = 1767225600, day = 86400;
+  priceguard_item spell;
+  memset(&spell, 0, sizeof spell);
+  spell.proposed_price = 1999;
+  spell.current_price = 2999;
+  spell.reference_price = 2999;
+  spell.now = now;
+  spell.promo_started_at = now - 10 * day;
+  spell.last_promo_ended_at = now - 15 * day; /* 5 days before it began */
+  spell.present = PRICEGUARD_HAS_CURRENT_PRICE | PRICEGUARD_HAS_REFERENCE_PRICE | PRICEGUARD_HAS_NOW |
+                  PRICEGUARD_HAS_PROMO_STARTED_AT | PRICEGUARD_HAS_LAST_PROMO_ENDED_AT;
+  /* 5 days < 30 since the last one: no discount, lo = 29.99. */
+  CHECK_RESULT(priceguard_policy_evaluate(p, &spell, &d), PRICEGUARD_RESULT_OK);
+  CHECK(d.outcome == PRICEGUARD_OUTCOME_ADJUSTED && d.reason == PRICEGUARD_REASON_PROMO_SPELL && d.price == 2999);
+  /* Without its bit there was no earlier promotion: 10 days <= 14, accepted. */
+  spell.present &= ~PRICEGUARD_HAS_LAST_PROMO_ENDED_AT;
+  CHECK_RESULT(priceguard_policy_evaluate(p, &spell, &d), PRICEGUARD_RESULT_OK);
+  CHECK(d.outcome == PRICEGUARD_OUTCOME_ACCEPTED && d.price == 1999);
+  /* Begun 15 days ago: 1296000 s > 14 x 86400 s, no discount. */
+  spell.promo_started_at = now - 15 * day;
+  CHECK_RESULT(priceguard_policy_evaluate(p, &spell, &d), PRICEGUARD_RESULT_OK);
+  CHECK(d.outcome == PRICEGUARD_OUTCOME_ADJUSTED && d.reason == PRICEGUARD_REASON_PROMO_SPELL && d.price == 2999);
+  priceguard_policy_free(p);
+}
+
 int main(void) {
   test_version_and_messages();
   test_names();
@@ -1290,6 +1512,7 @@ int main(void) {
   test_scaled(usd);
   test_batch(usd);
   test_groups();
+  test_history();
   test_ledger(usd, jpy);
   test_ledger_capacity(usd);
   test_ledger_outlives_policy();

@@ -18,12 +18,15 @@
  * item's scale: prices with the currency's digits, promo_spend exactly.
  *
  * Group files (tests/vectors/groups) run each case as one grouped batch in
- * the same forms, with rows in four orders; see run_group_case. */
+ * the same forms, with rows in four orders; see run_group_case. The
+ * history files (tests/vectors/history) also run as one batch per form,
+ * each decision equal to its single call. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "check.h"
 #include "priceguard.h"
 
 enum { K_MONEY = 0, K_INT = 1, K_CAMPAIGN = 2, K_INVALID = 3 };
@@ -46,6 +49,7 @@ typedef struct vec_case {
   int needs_approval;
   const char *invalid_field; /* NULL: not checked */
   const char *explain;       /* NULL: not checked (any sentence will do) */
+  const char *lawful_reference; /* NULL: the decision has none */
 } vec_case;
 
 typedef struct vec_file {
@@ -131,6 +135,14 @@ static void count(const vec_file *f, const vec_case *c, form m, const priceguard
   }
   const char *flag = d->needs_approval ? "\"needs_approval\":true" : "\"needs_approval\":false";
   if (!strstr(json, flag) || strncmp(json, "{\"policy\":{\"name\":", 18) != 0) fail(f, c, m, "decision_to_json", flag, json);
+  /* ... and the lawful "was" price exactly when the decision has one. */
+  char lawful[96];
+  if (c->lawful_reference) {
+    snprintf(lawful, sizeof lawful, "\"lawful_reference\":\"%s\"", c->lawful_reference);
+    if (!strstr(json, lawful)) fail(f, c, m, "decision_to_json", lawful, json);
+  } else if (strstr(json, "\"lawful_reference\"")) {
+    fail(f, c, m, "decision_to_json", "no lawful_reference", json);
+  }
 }
 
 /* Sets item field `field` to `v`; 0 when the value does not fit. */
@@ -158,6 +170,11 @@ static int set_field(priceguard_item *it, uint32_t field, int64_t v) {
     it->segment = (uint32_t)v;
     break;
   case PRICEGUARD_FIELD_PINNED_PRICE: it->pinned_price = v; break;
+  case PRICEGUARD_FIELD_PRIOR_LOW_PRICE: it->prior_low_price = v; break;
+  case PRICEGUARD_FIELD_PROMO_STARTED_AT: it->promo_started_at = v; break;
+  case PRICEGUARD_FIELD_LAST_PROMO_ENDED_AT: it->last_promo_ended_at = v; break;
+  case PRICEGUARD_FIELD_REVERSALS_IN_WINDOW: it->reversals_in_window = v; break;
+  case PRICEGUARD_FIELD_COMPETITOR_QUOTES: it->competitor_quotes = v; break;
   case PRICEGUARD_FIELD_PROPOSED_PRICE: it->proposed_price = v; return 1;
   default: return 0;
   }
@@ -277,6 +294,8 @@ static void compare(const vec_file *f, const vec_case *c, form m, const pricegua
   check_str(f, c, m, "upper", c->upper, null ? NULL : buf);
   money(p, d, PRICEGUARD_DECISION_HAS_PROMO_SPEND, d->promo_spend, scale, buf, sizeof buf, &null);
   check_str(f, c, m, "promo_spend", c->promo_spend, null ? NULL : buf);
+  money(p, d, PRICEGUARD_DECISION_HAS_LAWFUL_REFERENCE, d->lawful_reference, scale, buf, sizeof buf, &null);
+  check_str(f, c, m, "lawful_reference", c->lawful_reference, null ? NULL : buf);
   rule_list(d->violated, buf, sizeof buf);
   check_str(f, c, m, "violated", c->violated, buf);
   rule_list(d->binding, buf, sizeof buf);
@@ -376,6 +395,7 @@ static void run_file(const vec_file *f, const priceguard_policy *p, form m, size
           failures++;
           continue;
         }
+        out[next - 1] = d;
       }
       compare(f, c, m, p, &d, scale);
       count(f, c, m, p, it, scale, &d);
@@ -396,6 +416,27 @@ static void run_file(const vec_file *f, const priceguard_policy *p, form m, size
           check_str(f, c, m, "explain", c->explain, sentence);
       }
     }
+  }
+  /* History items (no budgets, no breaker in those policies) decide the
+   * same in one batch as alone: the batch's fast paths hand every item
+   * carrying a summary field to the general engine. */
+  if (!f->batch && strncmp(f->name, "history/", 8) == 0 && readable > 0) {
+    priceguard_decision *together = calloc(readable, sizeof *together);
+    priceguard_batch_summary s;
+    if (!together) {
+      fprintf(stderr, "out of memory\n");
+      exit(2);
+    }
+    priceguard_result rb = m == FORM_MINOR
+                               ? priceguard_policy_evaluate_batch(p, items, readable, together, &s)
+                               : priceguard_policy_evaluate_batch_scaled(p, items, scales, readable, together, &s);
+    if (rb != PRICEGUARD_RESULT_OK) {
+      fail(f, NULL, m, "batch of the file's items", "ok", "an error");
+    } else {
+      for (size_t i = 0; i < readable; i++)
+        if (!decision_eq(&together[i], &out[i])) fail(f, NULL, m, "batch decision", "the single call's", "another");
+    }
+    free(together);
   }
   free(items);
   free(scales);
