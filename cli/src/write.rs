@@ -735,6 +735,41 @@ pub fn push_explain_column(buf: &mut Vec<u8>, format: Format, text: Option<&str>
     }
 }
 
+/// Appends the `lawful_reference` column (docs/spec.md §11.2: the "was"
+/// price the law allows, on a `prior_price` hold or rejection) to the row
+/// or header just written at the end of `buf`; `d` is `None` for the CSV
+/// header. It goes last, after `explain` too, so that the columns readers
+/// already find by position keep their places.
+pub fn push_lawful_reference_column(
+    buf: &mut Vec<u8>,
+    format: Format,
+    digits: u8,
+    d: Option<&Decision>,
+) {
+    match format {
+        Format::Csv => {
+            if buf.last() == Some(&b'\n') {
+                buf.pop();
+            }
+            buf.push(b',');
+            match d {
+                Some(d) => push_opt_money_csv(buf, d.lawful_reference, digits),
+                None => buf.extend_from_slice(b"lawful_reference"),
+            }
+            buf.push(b'\n');
+        }
+        Format::Jsonl => {
+            let Some(d) = d else { return };
+            if buf.ends_with(b"}\n") {
+                buf.truncate(buf.len() - 2);
+            }
+            buf.extend_from_slice(b",\"lawful_reference\":");
+            push_opt_money_json(buf, d.lawful_reference, digits);
+            buf.extend_from_slice(b"}\n");
+        }
+    }
+}
+
 /// Appends one `check` output row.
 pub fn push_check_row(buf: &mut Vec<u8>, format: Format, digits: u8, row: &CheckRow<'_>) {
     let mut itoa = itoa::Buffer::new();

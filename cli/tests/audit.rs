@@ -81,8 +81,17 @@ fn approval_flags_and_policy_columns_in_csv_and_jsonl() {
     let out = check(&dir, "out.csv", &[]);
     let mut r = csv::Reader::from_path(&out).unwrap();
     let h = r.headers().unwrap().clone();
-    let last: Vec<&str> = h.iter().rev().take(3).collect();
-    assert_eq!(last, ["policy_hash", "policy_version", "policy"]);
+    // The policy columns, then `lawful_reference`, added last.
+    let last: Vec<&str> = h.iter().rev().take(4).collect();
+    assert_eq!(
+        last,
+        [
+            "lawful_reference",
+            "policy_hash",
+            "policy_version",
+            "policy"
+        ]
+    );
     let col = |name: &str| h.iter().position(|c| c == name).unwrap();
     let flags: Vec<(String, String, String)> = r
         .records()

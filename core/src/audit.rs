@@ -204,7 +204,8 @@ pub fn push_item_json(out: &mut String, policy: &Policy, sku: Option<&str>, item
 /// Appends the decision as a JSON object with the members of the command
 /// line's JSON output (`outcome`, `price`, `lower`, `upper`, `violated`,
 /// `binding`, `relaxed`, `reason`, `promo_spend`, `unmet`,
-/// `needs_approval`) and `invalid_field`.
+/// `needs_approval`), `invalid_field` and `lawful_reference` (last, so
+/// records written before it existed read the same up to it).
 pub fn push_decision_json(out: &mut String, policy: &Policy, d: &Decision) {
     out.push_str("{\"outcome\":");
     push_json_str(out, d.outcome.name());
@@ -242,6 +243,8 @@ pub fn push_decision_json(out: &mut String, policy: &Policy, d: &Decision) {
         Some(f) => push_json_str(out, f.name()),
         None => out.push_str("null"),
     }
+    out.push_str(",\"lawful_reference\":");
+    push_money(out, policy, d.lawful_reference);
     out.push('}');
 }
 
