@@ -495,3 +495,150 @@ fn check_history_equals_rows_with_the_fields() {
         "{bad}"
     );
 }
+
+/// The year of weekly prices (`tests/history/weekly_year.csv`) replayed
+/// through `check --history` under `[disclosure] prior_days = 30`: each
+/// week's row is proposed (its price, its "was" price as
+/// `reference_price`, last week's price as `current_price`) with the
+/// history published before it. From the fixture's hand computation in
+/// `a_year_of_weekly_prices`:
+///
+/// - week 14, 15.00 "was 20.00": no promotion in force before, so it starts
+///   now (H11); the prior period [week 14 - 30 days, week 14) holds 20.00
+///   (week 9, in force at its start), 18.00 (weeks 10-11) and 20.00: low
+///   18.00 < 20.00: held at the current 20.00, `lawful_reference` 18.00;
+/// - week 15, 15.00 "was 20.00": the promotion began in week 14, so the
+///   same period, low 18.00: held at the current 15.00 (week 14's price),
+///   `lawful_reference` 18.00;
+/// - week 40, 15.00 "was 22.00": a new promotion; the period [week 40 - 30
+///   days, week 40) holds 20.00 (weeks 35-37) and 22.00 (weeks 38-39): low
+///   20.00 < 22.00: held at the current 22.00, `lawful_reference` 20.00;
+/// - weeks 30-31, 16.00 "was 20.00": only 20.00 in the period: lawful,
+///   and 16.00 is no deeper than the running promotion's 16.00 in week 31.
+///
+/// Every other week has no "was" price (or a lawful one) and no other rule
+/// bites inside [1.00, 1000.00]: accepted at its proposal.
+#[test]
+fn a_year_of_weekly_prices_through_check() {
+    const T0: i64 = 1_767_225_600;
+    const WEEK: i64 = 7 * DAY;
+    let dir = TempDir::new().unwrap();
+    let fixture: &str = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../tests/history/weekly_year.csv"
+    );
+    let text = fs::read_to_string(fixture).unwrap();
+    let mut lines = text.lines();
+    let header = lines.next().unwrap();
+    assert_eq!(header, "sku,price,at,reference_price");
+    // (price, at, reference) of each week, in order.
+    let weeks: Vec<(String, i64, String)> = lines
+        .map(|l| {
+            let c: Vec<&str> = l.split(',').collect();
+            (c[1].to_string(), c[2].parse().unwrap(), c[3].to_string())
+        })
+        .collect();
+    assert_eq!(weeks.len(), 52);
+    write(
+        &dir,
+        "p.toml",
+        "name = \"weekly\"\ncurrency = \"USD\"\n[bounds]\nmin_price = \"1\"\nmax_price = \"1000\"\n\
+         [disclosure]\nprior_days = 30\n",
+    );
+    let held: &[(usize, &str, &str)] = &[
+        (14, "20.00", "18.00"),
+        (15, "15.00", "18.00"),
+        (40, "22.00", "20.00"),
+    ];
+    let proposal = |k: usize| {
+        let (price, at, reference) = &weeks[k];
+        assert_eq!(*at, T0 + k as i64 * WEEK);
+        let current = k.checked_sub(1).map_or("", |j| weeks[j].0.as_str());
+        format!("WEEKLY,{price},{current},{reference},{at}\n")
+    };
+    let in_header = "sku,proposed_price,current_price,reference_price,now\n";
+    let mut seen = Vec::new();
+    for (k, (price, _, _)) in weeks.iter().enumerate() {
+        // What was published before week k.
+        let mut history = format!("{header}\n");
+        for l in text.lines().skip(1).take(k) {
+            history.push_str(l);
+            history.push('\n');
+        }
+        write(&dir, "h.csv", &history);
+        write(&dir, "in.csv", &format!("{in_header}{}", proposal(k)));
+        bin()
+            .current_dir(dir.path())
+            .args(["check", "-q", "--policy", "p.toml", "--input", "in.csv"])
+            .args(["--history", "h.csv", "--output", "out.csv"])
+            .assert()
+            .success();
+        let mut r = csv::Reader::from_path(dir.path().join("out.csv")).unwrap();
+        let h = r.headers().unwrap().clone();
+        let row = r.records().next().unwrap().unwrap();
+        let get = |name: &str| row[h.iter().position(|c| c == name).unwrap()].to_string();
+        match held.iter().find(|(w, _, _)| *w == k) {
+            Some((_, at, lawful)) => {
+                assert_eq!(
+                    (get("outcome"), get("reason"), get("price")),
+                    ("held".into(), "prior_price".into(), (*at).into()),
+                    "week {k}"
+                );
+                assert_eq!(get("lawful_reference"), *lawful, "week {k}");
+                seen.push(k);
+            }
+            None => {
+                assert_eq!(
+                    (get("outcome"), get("reason"), get("price")),
+                    ("accepted".into(), String::new(), price.clone()),
+                    "week {k}"
+                );
+                assert_eq!(get("lawful_reference"), "", "week {k}");
+            }
+        }
+    }
+    assert_eq!(seen, [14, 15, 40]);
+
+    // The whole year at once, as JSON lines, with the whole fixture as
+    // history (rows after a proposal's `now` are not read) and an audit
+    // log: the same three holds, their lawful references in the output
+    // and in the log.
+    let mut input = String::from(in_header);
+    input.extend((0..weeks.len()).map(proposal));
+    write(&dir, "year.csv", &input);
+    bin()
+        .current_dir(dir.path())
+        .args(["check", "-q", "--policy", "p.toml", "--input", "year.csv"])
+        .arg("--history")
+        .arg(fixture)
+        .args(["--output", "year.jsonl", "--audit", "log.jsonl"])
+        .assert()
+        .success();
+    let out = fs::read_to_string(dir.path().join("year.jsonl")).unwrap();
+    let log = fs::read_to_string(dir.path().join("log.jsonl")).unwrap();
+    let rows: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let records: Vec<serde_json::Value> = log
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!((rows.len(), records.len()), (52, 52));
+    for (k, (row, record)) in rows.iter().zip(&records).enumerate() {
+        let want = held
+            .iter()
+            .find(|(w, _, _)| *w == k)
+            .map(|(_, _, lawful)| serde_json::Value::from(*lawful))
+            .unwrap_or(serde_json::Value::Null);
+        assert_eq!(row["lawful_reference"], want, "week {k}");
+        assert_eq!(record["decision"]["lawful_reference"], want, "week {k}");
+        let reason = if want.is_null() { "" } else { "prior_price" };
+        assert_eq!(row["reason"], reason, "week {k}");
+    }
+    bin()
+        .current_dir(dir.path())
+        .args(["audit", "verify", "log.jsonl"])
+        .assert()
+        .success();
+}
