@@ -259,3 +259,51 @@ fn metrics_are_written_in_the_prometheus_format() {
         assert!(text.contains(want), "missing `{want}` in\n{text}");
     }
 }
+
+/// A log written before decisions carried `lawful_reference` (here made by
+/// taking the member out of each record and re-chaining it, as the older
+/// release wrote it) still verifies, is continued by `check --audit`, and
+/// the whole log, records of both kinds, verifies: the chain is over each
+/// line's bytes, never over a list of members.
+#[test]
+fn a_log_from_before_lawful_reference_is_continued() {
+    use priceguard::audit::{sha256, to_hex, GENESIS};
+    let dir = TempDir::new().unwrap();
+    check(&dir, "out.csv", &["--audit", "new.jsonl"]);
+    let new = fs::read_to_string(dir.path().join("new.jsonl")).unwrap();
+    let mut old = String::new();
+    let mut prev = GENESIS;
+    for (i, line) in new.lines().enumerate() {
+        assert!(line.contains(",\"lawful_reference\":null}"), "{line}");
+        // The record up to its hash, with the old `prev` and without the member.
+        let body = line.rsplit_once(",\"hash\":").unwrap().0;
+        let after_prev = body.split_once("\",\"evaluated_at\"").unwrap().1;
+        let body = format!(
+            "{{\"seq\":{},\"prev\":\"{}\",\"evaluated_at\"{}",
+            i + 1,
+            to_hex(&prev),
+            after_prev.replace(",\"lawful_reference\":null", "")
+        );
+        let hash = sha256(body.as_bytes());
+        let record = format!("{body},\"hash\":\"{}\"}}", to_hex(&hash));
+        prev = sha256(record.as_bytes());
+        old.push_str(&record);
+        old.push('\n');
+    }
+    assert!(!old.contains("lawful_reference"));
+    write(&dir, "log.jsonl", &old);
+    verify(&dir.path().join("log.jsonl"))
+        .success()
+        .stdout(predicate::str::contains("6 records"));
+    check(&dir, "out.csv", &["--audit", "log.jsonl"]);
+    let log = fs::read_to_string(dir.path().join("log.jsonl")).unwrap();
+    assert!(log.starts_with(&old));
+    assert_eq!(log.lines().count(), 12);
+    assert!(log
+        .lines()
+        .skip(6)
+        .all(|l| l.contains("\"lawful_reference\":null")));
+    verify(&dir.path().join("log.jsonl"))
+        .success()
+        .stdout(predicate::str::contains("12 records"));
+}
