@@ -827,7 +827,8 @@ pub fn push_diff_header(buf: &mut Vec<u8>, format: Format) {
                 buf.extend_from_slice(c.as_bytes());
             }
         }
-        buf.extend_from_slice(b",error\n");
+        // Added after `error`, so that the older columns keep their places.
+        buf.extend_from_slice(b",error,live_lawful_reference,candidate_lawful_reference\n");
     }
 }
 
@@ -870,6 +871,10 @@ pub fn push_diff_row(buf: &mut Vec<u8>, format: Format, digits: u8, row: &DiffRo
             if let Some(e) = row.error {
                 push_csv_field(buf, e.as_bytes());
             }
+            buf.push(b',');
+            push_opt_money_csv(buf, row.live.lawful_reference, digits);
+            buf.push(b',');
+            push_opt_money_csv(buf, row.candidate.lawful_reference, digits);
             buf.push(b'\n');
         }
         Format::Jsonl => {
@@ -883,8 +888,12 @@ pub fn push_diff_row(buf: &mut Vec<u8>, format: Format, digits: u8, row: &DiffRo
             push_opt_money_json(buf, row.delta, digits);
             buf.extend_from_slice(b",\"live\":{");
             push_decision_json(buf, row.live, digits);
+            buf.extend_from_slice(b",\"lawful_reference\":");
+            push_opt_money_json(buf, row.live.lawful_reference, digits);
             buf.extend_from_slice(b"},\"candidate\":{");
             push_decision_json(buf, row.candidate, digits);
+            buf.extend_from_slice(b",\"lawful_reference\":");
+            push_opt_money_json(buf, row.candidate.lawful_reference, digits);
             buf.extend_from_slice(b"},\"error\":");
             match row.error {
                 Some(e) => push_json_str(buf, e.as_bytes()),

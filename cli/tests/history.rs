@@ -816,3 +816,81 @@ fn a_year_of_weekly_prices_through_check() {
         .assert()
         .success();
 }
+
+/// `diff` shows what turning `prior_price` on would do, with the lawful
+/// reference of each side (the vector case H3 of
+/// tests/vectors/history/prior_price.json): "was 29.99" against a 30-day
+/// low of 24.99 is accepted by the live policy, which has no `[disclosure]`,
+/// and held at 24.99 with `lawful_reference` 24.99 by the candidate;
+/// "was 24.99" is lawful under both.
+#[test]
+fn diff_shows_the_lawful_reference_of_both_sides() {
+    let dir = TempDir::new().unwrap();
+    let live =
+        "name = \"l\"\ncurrency = \"USD\"\n[bounds]\nmin_price = \"1\"\nmax_price = \"1000\"\n";
+    write(&dir, "live.toml", live);
+    write(
+        &dir,
+        "cand.toml",
+        &format!("{live}[disclosure]\nprior_days = 30\n"),
+    );
+    write(
+        &dir,
+        "in.csv",
+        "sku,proposed_price,current_price,reference_price,prior_low_price\n\
+         H3,19.99,24.99,29.99,24.99\nH1,19.99,24.99,24.99,24.99\n",
+    );
+    let diff = |out: &str| {
+        bin()
+            .current_dir(dir.path())
+            .args(["diff", "--policy", "live.toml", "--candidate", "cand.toml"])
+            .args(["--input", "in.csv", "--output", out])
+            .assert()
+            .success();
+        fs::read_to_string(dir.path().join(out)).unwrap()
+    };
+    let text = diff("d.csv");
+    let mut r = csv::Reader::from_reader(text.as_bytes());
+    let h = r.headers().unwrap().clone();
+    let n = h.len();
+    assert_eq!(
+        (&h[n - 3], &h[n - 2], &h[n - 1]),
+        (
+            "error",
+            "live_lawful_reference",
+            "candidate_lawful_reference"
+        )
+    );
+    let col = |name: &str| h.iter().position(|c| c == name).unwrap();
+    let got: Vec<[String; 5]> = r
+        .records()
+        .map(|row| {
+            let row = row.unwrap();
+            [
+                "live_outcome",
+                "live_lawful_reference",
+                "candidate_outcome",
+                "candidate_price",
+                "candidate_lawful_reference",
+            ]
+            .map(|k| row[col(k)].to_string())
+        })
+        .collect();
+    let want = [
+        ["accepted", "", "held", "24.99", "24.99"],
+        ["accepted", "", "accepted", "19.99", ""],
+    ];
+    assert_eq!(got, want.map(|r| r.map(String::from)));
+
+    let text = diff("d.jsonl");
+    let rows: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(rows[0]["live"]["lawful_reference"], serde_json::Value::Null);
+    assert_eq!(rows[0]["candidate"]["lawful_reference"], "24.99");
+    assert_eq!(
+        rows[1]["candidate"]["lawful_reference"],
+        serde_json::Value::Null
+    );
+}
