@@ -730,16 +730,19 @@ fn a_year_of_weekly_prices_through_check() {
         let current = k.checked_sub(1).map_or("", |j| weeks[j].0.as_str());
         format!("WEEKLY,{price},{current},{reference},{at}\n")
     };
-    let in_header = "sku,proposed_price,current_price,reference_price,now\n";
-    let mut seen = Vec::new();
-    for (k, (price, _, _)) in weeks.iter().enumerate() {
-        // What was published before week k.
+    // What was published before week k.
+    let history_before = |k: usize| {
         let mut history = format!("{header}\n");
         for l in text.lines().skip(1).take(k) {
             history.push_str(l);
             history.push('\n');
         }
-        write(&dir, "h.csv", &history);
+        history
+    };
+    let in_header = "sku,proposed_price,current_price,reference_price,now\n";
+    let mut seen = Vec::new();
+    for (k, (price, _, _)) in weeks.iter().enumerate() {
+        write(&dir, "h.csv", &history_before(k));
         write(&dir, "in.csv", &format!("{in_header}{}", proposal(k)));
         bin()
             .current_dir(dir.path())
@@ -772,6 +775,28 @@ fn a_year_of_weekly_prices_through_check() {
         }
     }
     assert_eq!(seen, [14, 15, 40]);
+
+    // With --explain, `lawful_reference` stays the last column, after the
+    // sentence, which names it too (week 14 again).
+    write(&dir, "in.csv", &format!("{in_header}{}", proposal(14)));
+    write(&dir, "h.csv", &history_before(14));
+    bin()
+        .current_dir(dir.path())
+        .args(["check", "-q", "--policy", "p.toml", "--input", "in.csv"])
+        .args(["--history", "h.csv", "--output", "out.csv", "--explain"])
+        .assert()
+        .success();
+    let mut r = csv::Reader::from_path(dir.path().join("out.csv")).unwrap();
+    let h = r.headers().unwrap().clone();
+    let n = h.len();
+    assert_eq!((&h[n - 2], &h[n - 1]), ("explain", "lawful_reference"));
+    let row = r.records().next().unwrap().unwrap();
+    assert_eq!(&row[n - 1], "18.00");
+    assert!(
+        row[n - 2].contains("lawful reference 18.00"),
+        "{:?}",
+        &row[n - 2]
+    );
 
     // The whole year at once, as JSON lines, with the whole fixture as
     // history (rows after a proposal's `now` are not read) and an audit
