@@ -18,7 +18,10 @@ use crate::history;
 use crate::output::Output;
 use crate::read::Chunk;
 use crate::read::RowReader;
-use crate::write::{money_text, push_check_header, push_explain_column, CheckRowWriter};
+use crate::write::{
+    money_text, push_check_header, push_explain_column, push_lawful_reference_column,
+    CheckRowWriter,
+};
 use crate::{load_policy, now_arg, CheckArgs, CliError};
 
 /// Refuses an output path (given by `flag`) that names the input file:
@@ -111,6 +114,9 @@ pub fn run(args: &CheckArgs) -> Result<(), CliError> {
     if args.explain && out_format == Format::Csv {
         push_explain_column(&mut buf, out_format, None);
     }
+    if out_format == Format::Csv {
+        push_lawful_reference_column(&mut buf, out_format, digits, None);
+    }
     let mut rows = CheckRowWriter::new(out_format, digits, &stamp);
     // Three stages: reading, evaluation (budgets carry over in input
     // order), formatting and writing.
@@ -153,6 +159,7 @@ pub fn run(args: &CheckArgs) -> Result<(), CliError> {
                 let text = explain_row(&policy, work, i, d, error);
                 push_explain_column(&mut buf, out_format, Some(&text));
             }
+            push_lawful_reference_column(&mut buf, out_format, digits, Some(d));
         }
         flush_buf(&mut out, &mut buf, &out_name)?;
         if let Some(bar) = &bar {

@@ -7,7 +7,7 @@ use priceguard::{Decision, Reason};
 use crate::eval::engine_invalid_message;
 use crate::format::Format;
 use crate::read::chunk_from_json;
-use crate::write::{push_check_row, CheckRow};
+use crate::write::{push_check_row, push_lawful_reference_column, CheckRow};
 use crate::{load_policy, now_arg, CliError};
 
 /// Runs `explain`.
@@ -57,6 +57,12 @@ pub fn run(policy: &Path, item: &str, now: Option<u64>) -> Result<(), CliError> 
             error: error.as_deref(),
             policy: &priceguard::audit::PolicyStamp::of(&policy),
         },
+    );
+    push_lawful_reference_column(
+        &mut buf,
+        Format::Jsonl,
+        policy.currency().minor_units(),
+        Some(&decision),
     );
     buf.extend_from_slice(sentence.as_bytes());
     buf.push(b'\n');

@@ -735,6 +735,41 @@ pub fn push_explain_column(buf: &mut Vec<u8>, format: Format, text: Option<&str>
     }
 }
 
+/// Appends the `lawful_reference` column (docs/spec.md §11.2: the "was"
+/// price the law allows, on a `prior_price` hold or rejection) to the row
+/// or header just written at the end of `buf`; `d` is `None` for the CSV
+/// header. It goes last, after `explain` too, so that the columns readers
+/// already find by position keep their places.
+pub fn push_lawful_reference_column(
+    buf: &mut Vec<u8>,
+    format: Format,
+    digits: u8,
+    d: Option<&Decision>,
+) {
+    match format {
+        Format::Csv => {
+            if buf.last() == Some(&b'\n') {
+                buf.pop();
+            }
+            buf.push(b',');
+            match d {
+                Some(d) => push_opt_money_csv(buf, d.lawful_reference, digits),
+                None => buf.extend_from_slice(b"lawful_reference"),
+            }
+            buf.push(b'\n');
+        }
+        Format::Jsonl => {
+            let Some(d) = d else { return };
+            if buf.ends_with(b"}\n") {
+                buf.truncate(buf.len() - 2);
+            }
+            buf.extend_from_slice(b",\"lawful_reference\":");
+            push_opt_money_json(buf, d.lawful_reference, digits);
+            buf.extend_from_slice(b"}\n");
+        }
+    }
+}
+
 /// Appends one `check` output row.
 pub fn push_check_row(buf: &mut Vec<u8>, format: Format, digits: u8, row: &CheckRow<'_>) {
     let mut itoa = itoa::Buffer::new();
@@ -792,7 +827,8 @@ pub fn push_diff_header(buf: &mut Vec<u8>, format: Format) {
                 buf.extend_from_slice(c.as_bytes());
             }
         }
-        buf.extend_from_slice(b",error\n");
+        // Added after `error`, so that the older columns keep their places.
+        buf.extend_from_slice(b",error,live_lawful_reference,candidate_lawful_reference\n");
     }
 }
 
@@ -835,6 +871,10 @@ pub fn push_diff_row(buf: &mut Vec<u8>, format: Format, digits: u8, row: &DiffRo
             if let Some(e) = row.error {
                 push_csv_field(buf, e.as_bytes());
             }
+            buf.push(b',');
+            push_opt_money_csv(buf, row.live.lawful_reference, digits);
+            buf.push(b',');
+            push_opt_money_csv(buf, row.candidate.lawful_reference, digits);
             buf.push(b'\n');
         }
         Format::Jsonl => {
@@ -848,8 +888,12 @@ pub fn push_diff_row(buf: &mut Vec<u8>, format: Format, digits: u8, row: &DiffRo
             push_opt_money_json(buf, row.delta, digits);
             buf.extend_from_slice(b",\"live\":{");
             push_decision_json(buf, row.live, digits);
+            buf.extend_from_slice(b",\"lawful_reference\":");
+            push_opt_money_json(buf, row.live.lawful_reference, digits);
             buf.extend_from_slice(b"},\"candidate\":{");
             push_decision_json(buf, row.candidate, digits);
+            buf.extend_from_slice(b",\"lawful_reference\":");
+            push_opt_money_json(buf, row.candidate.lawful_reference, digits);
             buf.extend_from_slice(b"},\"error\":");
             match row.error {
                 Some(e) => push_json_str(buf, e.as_bytes()),

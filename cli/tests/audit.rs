@@ -81,8 +81,17 @@ fn approval_flags_and_policy_columns_in_csv_and_jsonl() {
     let out = check(&dir, "out.csv", &[]);
     let mut r = csv::Reader::from_path(&out).unwrap();
     let h = r.headers().unwrap().clone();
-    let last: Vec<&str> = h.iter().rev().take(3).collect();
-    assert_eq!(last, ["policy_hash", "policy_version", "policy"]);
+    // The policy columns, then `lawful_reference`, added last.
+    let last: Vec<&str> = h.iter().rev().take(4).collect();
+    assert_eq!(
+        last,
+        [
+            "lawful_reference",
+            "policy_hash",
+            "policy_version",
+            "policy"
+        ]
+    );
     let col = |name: &str| h.iter().position(|c| c == name).unwrap();
     let flags: Vec<(String, String, String)> = r
         .records()
@@ -249,4 +258,24 @@ fn metrics_are_written_in_the_prometheus_format() {
     ] {
         assert!(text.contains(want), "missing `{want}` in\n{text}");
     }
+}
+
+/// A decision without a `lawful_reference` (every one but a `prior_price`
+/// hold) is written without the member, byte for byte as before the member
+/// existed, so a log from an older release is continued and verifies whole.
+#[test]
+fn records_without_a_lawful_reference_keep_their_old_bytes() {
+    let dir = TempDir::new().unwrap();
+    check(&dir, "out.csv", &["--audit", "log.jsonl"]);
+    let first = fs::read_to_string(dir.path().join("log.jsonl")).unwrap();
+    assert_eq!(first.lines().count(), 6);
+    assert!(!first.contains("lawful_reference"), "{first}");
+    assert!(first.lines().all(|l| l.contains(",\"invalid_field\":")));
+    check(&dir, "out.csv", &["--audit", "log.jsonl"]);
+    let log = fs::read_to_string(dir.path().join("log.jsonl")).unwrap();
+    assert!(log.starts_with(&first));
+    assert_eq!(log.lines().count(), 12);
+    verify(&dir.path().join("log.jsonl"))
+        .success()
+        .stdout(predicate::str::contains("12 records"));
 }

@@ -108,7 +108,8 @@ fn check_csv_writes_one_decision_per_row_with_line_numbers() {
             "error",
             "policy",
             "policy_version",
-            "policy_hash"
+            "policy_hash",
+            "lawful_reference"
         ]
     );
     let rows = read_csv(&out);

@@ -494,4 +494,428 @@ fn check_history_equals_rows_with_the_fields() {
         bad.contains("last_change_at: is given by both the row and --history"),
         "{bad}"
     );
+
+    check_history_equals_rows_with_the_history_fields(&dir);
+}
+
+/// The same for the five fields of the history rules (`prior_low_price`,
+/// `promo_started_at`, `last_promo_ended_at`, `reversals_in_window`,
+/// `competitor_quotes`), under a policy whose rules read them: prior_days
+/// 30, promotions at most 10 days and 5 days apart, 2 reversals in a
+/// 10-day window, market band 0.80-1.10 from at least 2 quotes (not
+/// required). Times in days, `now` = day 40, window [day 30, day 40],
+/// prior period [day 10, day 40) for a SKU not on promotion at `now`.
+/// Every SKU is in the quotes file's summary, so every SKU with history
+/// gets `competitor_quotes` (0 when it has no quote).
+///
+/// - P: 20.00 (day 0), 18.00 (day 20), 20.00 (day 30); proposal 15.00 "was
+///   20.00". Low of the period: 20.00 in force at day 10, 18.00, 20.00:
+///   18.00. Anchor 20.00 (the day-30 row is at the window's start), no
+///   change inside, last change day 30. No promotion in force, so it
+///   starts now (H11): `promo_started_at` = day 40. 20.00 > 18.00: held at
+///   20.00 by `prior_price`, `lawful_reference` 18.00.
+/// - S: 30.00 (day 0), 25.00 "was 30.00" (day 20), 30.00 (day 37);
+///   proposal 20.00 "was 25.00". Low 25.00 (lawful: 25.00 <= 25.00); the
+///   spell of day 20 ended on day 37; the new one starts now, 3 days later
+///   (< 5): no discount, `lo` = 25.00: adjusted to 25.00 by
+///   `promo_spell`. Anchor 25.00, one change (day 37), no reversal.
+/// - O: 10.00 (day 25), 11.00 (day 32), 10.50 (day 34), 11.50 (day 36);
+///   proposal 12.00. Anchor 10.00, changes up, down, up: 3 changes, 2
+///   reversals >= 2: held at 11.50 by `oscillation`. Low: no price in
+///   force at day 10, the rows inside: 10.00.
+/// - M: 50.00 (day 0); quotes 40.00 and 44.00: median 42.00 from 2 quotes:
+///   ceiling floor(42.00 x 1.10) = 46.20: proposal 55.00 adjusted to 46.20
+///   (`competitor_ceiling`). Low 50.00, anchor 50.00, last change 0.
+/// - Q: 50.00 (day 0); one quote 40.00: 1 < 2, the market rules are
+///   skipped: 55.00 accepted.
+/// - N: no history (no field): proposal 15.00 "was 20.00", new: rejected by
+///   `prior_price` (nothing proves the reference lawful, H3).
+fn check_history_equals_rows_with_the_history_fields(dir: &TempDir) {
+    let d = |n: i64| (n * DAY).to_string();
+    write(
+        dir,
+        "p5.toml",
+        "name = \"h5\"\ncurrency = \"USD\"\n[bounds]\nmin_price = \"1\"\nmax_price = \"1000\"\n\
+         [change]\nwindow_secs = 864000\nmax_reversals = 2\n\
+         [disclosure]\nprior_days = 30\n\
+         [promotion]\nmax_days = 10\nmin_days_between = 5\n\
+         [market]\nmin_index = \"0.80\"\nmax_index = \"1.10\"\nmin_quotes = 2\nrequired = false\n",
+    );
+    write(
+        dir,
+        "h5.csv",
+        &format!(
+            "sku,price,at,reference_price\n\
+             P,20.00,0,\nP,18.00,{},\nP,20.00,{},\n\
+             S,30.00,0,\nS,25.00,{},30.00\nS,30.00,{},\n\
+             O,10.00,{},\nO,11.00,{},\nO,10.50,{},\nO,11.50,{},\n\
+             M,50.00,0,\nQ,50.00,0,\n",
+            d(20),
+            d(30),
+            d(20),
+            d(37),
+            d(25),
+            d(32),
+            d(34),
+            d(36)
+        ),
+    );
+    write(
+        dir,
+        "q5.csv",
+        &format!(
+            "sku,competitor,price,seen_at\nM,a,40.00,{t}\nM,b,44.00,{t}\nQ,a,40.00,{t}\n",
+            t = d(39)
+        ),
+    );
+    let now = d(40);
+    write(
+        dir,
+        "in5.csv",
+        &format!(
+            "sku,proposed_price,current_price,reference_price,now\n\
+             P,15.00,20.00,20.00,{now}\nS,20.00,30.00,25.00,{now}\nO,12.00,11.50,,{now}\n\
+             M,55.00,50.00,,{now}\nQ,55.00,50.00,,{now}\nN,15.00,,20.00,{now}\n"
+        ),
+    );
+    // The same rows with all nine fields, by hand.
+    write(
+        dir,
+        "with5.csv",
+        &format!(
+            "sku,proposed_price,current_price,reference_price,now,\
+             prior_low_price,promo_started_at,last_promo_ended_at,reversals_in_window,competitor_quotes,\
+             last_change_at,changes_in_window,window_anchor_price,competitor_price\n\
+             P,15.00,20.00,20.00,{now},18.00,{now},,0,0,{},0,20.00,\n\
+             S,20.00,30.00,25.00,{now},25.00,{now},{},0,0,{},1,25.00,\n\
+             O,12.00,11.50,,{now},10.00,,,2,0,{},3,10.00,\n\
+             M,55.00,50.00,,{now},50.00,,,0,2,0,0,50.00,42.00\n\
+             Q,55.00,50.00,,{now},50.00,,,0,1,0,0,50.00,40.00\n\
+             N,15.00,,20.00,{now},,,,,,,,,\n",
+            d(30),
+            d(37),
+            d(37),
+            d(36)
+        ),
+    );
+    // The fields by hand are the summaries (without the promotion that
+    // starts with the proposal, which only `check` knows of), so the
+    // comparison below is field for field, not only decision for decision.
+    let summary = summarize(
+        dir,
+        &[
+            "--prices", "h5.csv", "--quotes", "q5.csv", "--now", &now, "--policy", "p5.toml",
+        ],
+    );
+    assert_eq!(
+        summary,
+        format!(
+            "{HEADER}M,50.00,,,0,0,0,50.00,42.00,2\nO,10.00,,,2,{},3,10.00,,0\n\
+             P,18.00,,,0,{},0,20.00,,0\nQ,50.00,,,0,0,0,50.00,40.00,1\n\
+             S,25.00,,{},0,{},1,25.00,,0\n",
+            d(36),
+            d(30),
+            d(37),
+            d(37)
+        )
+    );
+    let check = |args: &[&str]| {
+        let out = bin()
+            .current_dir(dir.path())
+            .args(["check", "-q", "--policy", "p5.toml"])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let with_history = check(&[
+        "--input",
+        "in5.csv",
+        "--history",
+        "h5.csv",
+        "--quotes",
+        "q5.csv",
+    ]);
+    let with_fields = check(&["--input", "with5.csv"]);
+    assert_eq!(with_history, with_fields);
+    // Every field mattered: each SKU decided by the rule that reads it.
+    let mut r = csv::Reader::from_reader(with_history.as_bytes());
+    let h = r.headers().unwrap().clone();
+    let col = |name: &str| h.iter().position(|c| c == name).unwrap();
+    let got: Vec<[String; 4]> = r
+        .records()
+        .map(|row| {
+            let row = row.unwrap();
+            ["sku", "outcome", "price", "reason"].map(|k| row[col(k)].to_string())
+        })
+        .collect();
+    let lawful: Vec<String> = csv::Reader::from_reader(with_history.as_bytes())
+        .records()
+        .map(|row| row.unwrap()[col("lawful_reference")].to_string())
+        .collect();
+    let want = [
+        ["P", "held", "20.00", "prior_price"],
+        ["S", "adjusted", "25.00", "promo_spell"],
+        ["O", "held", "11.50", "oscillation"],
+        ["M", "adjusted", "46.20", "competitor_ceiling"],
+        ["Q", "accepted", "55.00", ""],
+        ["N", "rejected", "", "prior_price"],
+    ];
+    assert_eq!(got, want.map(|r| r.map(String::from)));
+    assert_eq!(lawful, ["18.00", "", "", "", "", ""]);
+}
+
+/// The year of weekly prices (`tests/history/weekly_year.csv`) replayed
+/// through `check --history` under `[disclosure] prior_days = 30`: each
+/// week's row is proposed (its price, its "was" price as
+/// `reference_price`, last week's price as `current_price`) with the
+/// history published before it. From the fixture's hand computation in
+/// `a_year_of_weekly_prices`:
+///
+/// - week 14, 15.00 "was 20.00": no promotion in force before, so it starts
+///   now (H11); the prior period [week 14 - 30 days, week 14) holds 20.00
+///   (week 9, in force at its start), 18.00 (weeks 10-11) and 20.00: low
+///   18.00 < 20.00: held at the current 20.00, `lawful_reference` 18.00;
+/// - week 15, 15.00 "was 20.00": the promotion began in week 14, so the
+///   same period, low 18.00: held at the current 15.00 (week 14's price),
+///   `lawful_reference` 18.00;
+/// - week 40, 15.00 "was 22.00": a new promotion; the period [week 40 - 30
+///   days, week 40) holds 20.00 (weeks 35-37) and 22.00 (weeks 38-39): low
+///   20.00 < 22.00: held at the current 22.00, `lawful_reference` 20.00;
+/// - weeks 30-31, 16.00 "was 20.00": only 20.00 in the period: lawful,
+///   and 16.00 is no deeper than the running promotion's 16.00 in week 31.
+///
+/// Every other week has no "was" price (or a lawful one) and no other rule
+/// bites inside [1.00, 1000.00]: accepted at its proposal.
+#[test]
+fn a_year_of_weekly_prices_through_check() {
+    const T0: i64 = 1_767_225_600;
+    const WEEK: i64 = 7 * DAY;
+    let dir = TempDir::new().unwrap();
+    let fixture: &str = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../tests/history/weekly_year.csv"
+    );
+    let text = fs::read_to_string(fixture).unwrap();
+    let mut lines = text.lines();
+    let header = lines.next().unwrap();
+    assert_eq!(header, "sku,price,at,reference_price");
+    // (price, at, reference) of each week, in order.
+    let weeks: Vec<(String, i64, String)> = lines
+        .map(|l| {
+            let c: Vec<&str> = l.split(',').collect();
+            (c[1].to_string(), c[2].parse().unwrap(), c[3].to_string())
+        })
+        .collect();
+    assert_eq!(weeks.len(), 52);
+    write(
+        &dir,
+        "p.toml",
+        "name = \"weekly\"\ncurrency = \"USD\"\n[bounds]\nmin_price = \"1\"\nmax_price = \"1000\"\n\
+         [disclosure]\nprior_days = 30\n",
+    );
+    let held: &[(usize, &str, &str)] = &[
+        (14, "20.00", "18.00"),
+        (15, "15.00", "18.00"),
+        (40, "22.00", "20.00"),
+    ];
+    let proposal = |k: usize| {
+        let (price, at, reference) = &weeks[k];
+        assert_eq!(*at, T0 + k as i64 * WEEK);
+        let current = k.checked_sub(1).map_or("", |j| weeks[j].0.as_str());
+        format!("WEEKLY,{price},{current},{reference},{at}\n")
+    };
+    // What was published before week k.
+    let history_before = |k: usize| {
+        let mut history = format!("{header}\n");
+        for l in text.lines().skip(1).take(k) {
+            history.push_str(l);
+            history.push('\n');
+        }
+        history
+    };
+    let in_header = "sku,proposed_price,current_price,reference_price,now\n";
+    let mut seen = Vec::new();
+    for (k, (price, _, _)) in weeks.iter().enumerate() {
+        write(&dir, "h.csv", &history_before(k));
+        write(&dir, "in.csv", &format!("{in_header}{}", proposal(k)));
+        bin()
+            .current_dir(dir.path())
+            .args(["check", "-q", "--policy", "p.toml", "--input", "in.csv"])
+            .args(["--history", "h.csv", "--output", "out.csv"])
+            .assert()
+            .success();
+        let mut r = csv::Reader::from_path(dir.path().join("out.csv")).unwrap();
+        let h = r.headers().unwrap().clone();
+        let row = r.records().next().unwrap().unwrap();
+        let get = |name: &str| row[h.iter().position(|c| c == name).unwrap()].to_string();
+        match held.iter().find(|(w, _, _)| *w == k) {
+            Some((_, at, lawful)) => {
+                assert_eq!(
+                    (get("outcome"), get("reason"), get("price")),
+                    ("held".into(), "prior_price".into(), (*at).into()),
+                    "week {k}"
+                );
+                assert_eq!(get("lawful_reference"), *lawful, "week {k}");
+                seen.push(k);
+            }
+            None => {
+                assert_eq!(
+                    (get("outcome"), get("reason"), get("price")),
+                    ("accepted".into(), String::new(), price.clone()),
+                    "week {k}"
+                );
+                assert_eq!(get("lawful_reference"), "", "week {k}");
+            }
+        }
+    }
+    assert_eq!(seen, [14, 15, 40]);
+
+    // With --explain, `lawful_reference` stays the last column, after the
+    // sentence, which names it too (week 14 again).
+    write(&dir, "in.csv", &format!("{in_header}{}", proposal(14)));
+    write(&dir, "h.csv", &history_before(14));
+    bin()
+        .current_dir(dir.path())
+        .args(["check", "-q", "--policy", "p.toml", "--input", "in.csv"])
+        .args(["--history", "h.csv", "--output", "out.csv", "--explain"])
+        .assert()
+        .success();
+    let mut r = csv::Reader::from_path(dir.path().join("out.csv")).unwrap();
+    let h = r.headers().unwrap().clone();
+    let n = h.len();
+    assert_eq!((&h[n - 2], &h[n - 1]), ("explain", "lawful_reference"));
+    let row = r.records().next().unwrap().unwrap();
+    assert_eq!(&row[n - 1], "18.00");
+    assert!(
+        row[n - 2].contains("lawful reference 18.00"),
+        "{:?}",
+        &row[n - 2]
+    );
+
+    // The whole year at once, as JSON lines, with the whole fixture as
+    // history (rows after a proposal's `now` are not read) and an audit
+    // log: the same three holds, their lawful references in the output
+    // and in the log.
+    let mut input = String::from(in_header);
+    input.extend((0..weeks.len()).map(proposal));
+    write(&dir, "year.csv", &input);
+    bin()
+        .current_dir(dir.path())
+        .args(["check", "-q", "--policy", "p.toml", "--input", "year.csv"])
+        .arg("--history")
+        .arg(fixture)
+        .args(["--output", "year.jsonl", "--audit", "log.jsonl"])
+        .assert()
+        .success();
+    let out = fs::read_to_string(dir.path().join("year.jsonl")).unwrap();
+    let log = fs::read_to_string(dir.path().join("log.jsonl")).unwrap();
+    let rows: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let records: Vec<serde_json::Value> = log
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!((rows.len(), records.len()), (52, 52));
+    for (k, (row, record)) in rows.iter().zip(&records).enumerate() {
+        let want = held
+            .iter()
+            .find(|(w, _, _)| *w == k)
+            .map(|(_, _, lawful)| serde_json::Value::from(*lawful))
+            .unwrap_or(serde_json::Value::Null);
+        assert_eq!(row["lawful_reference"], want, "week {k}");
+        assert_eq!(record["decision"]["lawful_reference"], want, "week {k}");
+        let reason = if want.is_null() { "" } else { "prior_price" };
+        assert_eq!(row["reason"], reason, "week {k}");
+    }
+    bin()
+        .current_dir(dir.path())
+        .args(["audit", "verify", "log.jsonl"])
+        .assert()
+        .success();
+}
+
+/// `diff` shows what turning `prior_price` on would do, with the lawful
+/// reference of each side (the vector case H3 of
+/// tests/vectors/history/prior_price.json): "was 29.99" against a 30-day
+/// low of 24.99 is accepted by the live policy, which has no `[disclosure]`,
+/// and held at 24.99 with `lawful_reference` 24.99 by the candidate;
+/// "was 24.99" is lawful under both.
+#[test]
+fn diff_shows_the_lawful_reference_of_both_sides() {
+    let dir = TempDir::new().unwrap();
+    let live =
+        "name = \"l\"\ncurrency = \"USD\"\n[bounds]\nmin_price = \"1\"\nmax_price = \"1000\"\n";
+    write(&dir, "live.toml", live);
+    write(
+        &dir,
+        "cand.toml",
+        &format!("{live}[disclosure]\nprior_days = 30\n"),
+    );
+    write(
+        &dir,
+        "in.csv",
+        "sku,proposed_price,current_price,reference_price,prior_low_price\n\
+         H3,19.99,24.99,29.99,24.99\nH1,19.99,24.99,24.99,24.99\n",
+    );
+    let diff = |out: &str| {
+        bin()
+            .current_dir(dir.path())
+            .args(["diff", "--policy", "live.toml", "--candidate", "cand.toml"])
+            .args(["--input", "in.csv", "--output", out])
+            .assert()
+            .success();
+        fs::read_to_string(dir.path().join(out)).unwrap()
+    };
+    let text = diff("d.csv");
+    let mut r = csv::Reader::from_reader(text.as_bytes());
+    let h = r.headers().unwrap().clone();
+    let n = h.len();
+    assert_eq!(
+        (&h[n - 3], &h[n - 2], &h[n - 1]),
+        (
+            "error",
+            "live_lawful_reference",
+            "candidate_lawful_reference"
+        )
+    );
+    let col = |name: &str| h.iter().position(|c| c == name).unwrap();
+    let got: Vec<[String; 5]> = r
+        .records()
+        .map(|row| {
+            let row = row.unwrap();
+            [
+                "live_outcome",
+                "live_lawful_reference",
+                "candidate_outcome",
+                "candidate_price",
+                "candidate_lawful_reference",
+            ]
+            .map(|k| row[col(k)].to_string())
+        })
+        .collect();
+    let want = [
+        ["accepted", "", "held", "24.99", "24.99"],
+        ["accepted", "", "accepted", "19.99", ""],
+    ];
+    assert_eq!(got, want.map(|r| r.map(String::from)));
+
+    let text = diff("d.jsonl");
+    let rows: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(rows[0]["live"]["lawful_reference"], serde_json::Value::Null);
+    assert_eq!(rows[0]["candidate"]["lawful_reference"], "24.99");
+    assert_eq!(
+        rows[1]["candidate"]["lawful_reference"],
+        serde_json::Value::Null
+    );
 }

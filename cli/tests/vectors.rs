@@ -1,4 +1,5 @@
-//! The shared vectors (`tests/vectors/*.json`) through the command line:
+//! The shared vectors (`tests/vectors/*.json` and the history rules'
+//! `tests/vectors/history/*.json`) through the command line:
 //! each file's items become an input file, `priceguard check` decides
 //! them, and every decision must equal the file's `expect`. This is how
 //! the CLI is shown to give the same answers as the library.
@@ -32,20 +33,35 @@ use tempfile::TempDir;
 mod common;
 use common::{cell, expect_text, text_of};
 
-/// Every §3 field, as the CSV header names them.
-const FIELDS: [&str; 18] = {
-    let mut names = [""; 18];
+/// Every §3 field, as the CSV header names them (the history summary
+/// fields of §11 included).
+const FIELDS: [&str; Field::SPEC_ORDER.len()] = {
+    let mut names = [""; Field::SPEC_ORDER.len()];
     let mut i = 0;
-    while i < 18 {
+    while i < names.len() {
         names[i] = Field::SPEC_ORDER[i].name();
         i += 1;
     }
     names
 };
 
+/// The vector files: `tests/vectors/*.json` and the history rules' cases
+/// in `tests/vectors/history/` (the same format; `groups/` has its own
+/// runner, `groups.rs`).
 fn vector_files() -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/vectors");
-    let mut files: Vec<PathBuf> = fs::read_dir(&dir)
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/vectors");
+    let mut files = json_files(&root);
+    let history = json_files(&root.join("history"));
+    assert!(
+        !history.is_empty(),
+        "no vector files in tests/vectors/history"
+    );
+    files.extend(history);
+    files
+}
+
+fn json_files(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = fs::read_dir(dir)
         .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()))
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|e| e == "json"))
@@ -256,7 +272,7 @@ fn compare(
     h: &csv::StringRecord,
     row: &csv::StringRecord,
     failures: &mut Vec<String>,
-) {
+) -> bool {
     let name = case["name"].as_str().unwrap_or("?");
     let expect = &case["expect"];
     let get = |k: &str| row[h.iter().position(|x| x == k).unwrap()].to_string();
@@ -272,10 +288,13 @@ fn compare(
         "promo_spend",
         "unmet",
         "needs_approval",
+        "lawful_reference",
     ];
     for k in keys {
         let want = match (k, expect.get(k)) {
             ("needs_approval", None) => String::from("false"),
+            // Absent means none: checked too (tests/vectors/README.md).
+            ("lawful_reference", None) => String::new(),
             (_, v) => expect_text(v),
         };
         let got = get(k);
@@ -295,6 +314,8 @@ fn compare(
             ));
         }
     }
+    // Whether this run checked a lawful reference that is there.
+    expect.get("lawful_reference").is_some_and(Value::is_string)
 }
 
 #[test]
@@ -304,9 +325,14 @@ fn the_cli_gives_the_shared_vectors_answers() {
     let dir = TempDir::new().unwrap();
     let mut failures = Vec::new();
     let mut runs = [0usize; 3];
+    let mut lawful = 0usize;
     let forms = [Form::Csv, Form::JsonText, Form::JsonFloat];
     for (k, path) in files.iter().enumerate() {
-        let file = path.file_name().unwrap().to_string_lossy().into_owned();
+        let file = path
+            .strip_prefix(Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/vectors"))
+            .unwrap_or(path)
+            .to_string_lossy()
+            .into_owned();
         let doc: Value = serde_json::from_str(&fs::read_to_string(path).unwrap()).unwrap();
         let policy = dir.path().join(format!("policy-{k}.json"));
         fs::write(&policy, doc["policy"].to_string()).unwrap();
@@ -320,7 +346,7 @@ fn the_cli_gives_the_shared_vectors_answers() {
                 let (h, rows, summary) = run(dir.path(), &policy, &cases, *form, &format!("v{k}"));
                 assert_eq!(rows.len(), cases.len(), "{file}");
                 for (c, r) in cases.iter().zip(&rows) {
-                    compare(&file, *form, c, &h, r, &mut failures);
+                    lawful += usize::from(compare(&file, *form, c, &h, r, &mut failures));
                     runs[n] += 1;
                 }
                 if let Some(tripped) = doc
@@ -345,13 +371,15 @@ fn the_cli_gives_the_shared_vectors_answers() {
                     }
                     let (h, rows, _) = run(dir.path(), &policy, &[*c], *form, &format!("v{k}-{i}"));
                     assert_eq!(rows.len(), 1, "{file}");
-                    compare(&file, *form, c, &h, &rows[0], &mut failures);
+                    lawful += usize::from(compare(&file, *form, c, &h, &rows[0], &mut failures));
                     runs[n] += 1;
                 }
             }
         }
     }
     assert!(runs[0] > 0 && runs[0] == runs[1]);
+    // The history cases ran: their lawful references were compared.
+    assert!(lawful > 0, "no run compared a lawful_reference");
     // Nearly every case has a float form: a runner that skipped them all
     // would test nothing.
     assert!(runs[2] * 10 >= runs[0] * 9, "float form runs: {runs:?}");
