@@ -440,7 +440,8 @@ class Policy:
         per row (same index for pandas): `sku`, `outcome`, `price`, `lower`,
         `upper`, `violated`, `binding`, `unmet`, `relaxed` (`;`-joined
         names), `reason`, `promo_spend`, `needs_approval`, `invalid_field`,
-        in nullable dtypes. The name columns are categoricals (pandas
+        `lawful_reference` (money: a `prior_price` hold's lawful "was"
+        price), in nullable dtypes. The name columns are categoricals (pandas
         `category`, polars `Enum`) of the names present, or with
         `labels="string"` pandas `string` / polars `Utf8` columns; either
         way the same values (`df.outcome == "accepted"`).
@@ -508,7 +509,8 @@ class Policy:
         `sku` (when given), `outcome`, `price`, `lower`, `upper`,
         `violated`, `binding`, `unmet`, `relaxed` (`list<string>`),
         `reason` (`""` for none), `promo_spend`, `needs_approval`,
-        `invalid_field`, and the bitmasks `violated_mask`, `binding_mask`,
+        `invalid_field`, `lawful_reference` (money, as `price`), and the
+        bitmasks `violated_mask`, `binding_mask`,
         `unmet_mask` (int64, the `evaluate_batch` masks) and `relaxed_mask`
         (int8). Money is `decimal128(38, s)` at the currency's scale, except
         `promo_spend`: `decimal128(38, s + 6)`, which holds the exact spend
