@@ -228,3 +228,10 @@ def _history_summarize(
 def _currency_digits(code: str) -> int:
     """The minor-unit digits of ISO 4217 currency `code` (ValueError if unknown)."""
     ...
+
+def _history_audit_rows(
+    path: Any, currency: str
+) -> tuple[list[Optional[str]], list[Optional[str]], list[Optional[int]], list[Optional[str]]]:
+    """The price rows (sku, price text, at, reference text) of an audit log's
+    accepted and adjusted decisions (docs/spec.md H10)."""
+    ...

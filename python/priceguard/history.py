@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import datetime
 import decimal
+import os
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Optional, Union
 
@@ -265,7 +266,11 @@ def summarize(
     `price`, `at` and optionally `reference_price` (a row with one is on
     promotion), in any order: the price each SKU had from `at` until its
     next row. `quotes` (optional), likewise: `sku`, `competitor`, `price`,
-    `seen_at`. Money is read as every door reads it: `Decimal` and `str`
+    `seen_at`. `prices` may also be the path of an audit log (written by
+    `write_audit` or `priceguard check --audit`): its `accepted` and
+    `adjusted` decisions are the published prices, at the item's `now`
+    (else the record's `evaluated_at`), with the item's `reference_price`;
+    the result is then a pandas frame. Money is read as every door reads it: `Decimal` and `str`
     exactly, a float64 through its shortest repr, an int as major units (as
     minor units with `money="minor"`). Times are unix seconds (ints, or
     datetime columns in whole seconds); rows and quotes after `now` are not
@@ -302,13 +307,18 @@ def summarize(
     digits = _native._currency_digits(code)
     minor = money == "minor"
 
-    p = _read(prices, "prices", _PRICE_COLUMNS, 3)
-    skus = _names(p["sku"], "prices", "sku")
-    price = [_money_text(v, minor, digits, "prices", i, "price") for i, v in enumerate(p["price"])]
-    at = [_seconds(v, "prices", i, "at") for i, v in enumerate(p["at"])]
-    ref = None
-    if "reference_price" in p:
-        ref = [_money_text(v, minor, digits, "prices", i, "reference_price") for i, v in enumerate(p["reference_price"])]
+    ref: Optional[list[Optional[str]]] = None
+    if isinstance(prices, (str, os.PathLike)):
+        # An audit log: its accepted and adjusted decisions are the
+        # published prices (docs/spec.md H10), read by the core.
+        skus, price, at, ref = _native._history_audit_rows(os.fspath(prices), code)
+    else:
+        p = _read(prices, "prices", _PRICE_COLUMNS, 3)
+        skus = _names(p["sku"], "prices", "sku")
+        price = [_money_text(v, minor, digits, "prices", i, "price") for i, v in enumerate(p["price"])]
+        at = [_seconds(v, "prices", i, "at") for i, v in enumerate(p["at"])]
+        if "reference_price" in p:
+            ref = [_money_text(v, minor, digits, "prices", i, "reference_price") for i, v in enumerate(p["reference_price"])]
     q = None
     if quotes is not None:
         t = _read(quotes, "quotes", _QUOTE_COLUMNS, 4)

@@ -11,6 +11,7 @@
 
 use std::str::FromStr;
 
+use priceguard::history::audit_rows::read_record;
 use priceguard::history::{HistoryParams, PriceRow, Quote, Summariser, Summary};
 use priceguard::money::{Amount, Currency, Digits};
 use pyo3::exceptions::PyValueError;
@@ -63,6 +64,48 @@ fn time(table: &str, row: usize, column: &str, v: Option<i64>) -> PyResult<i64> 
 
 fn get<T: Clone>(v: &[Option<T>], i: usize) -> Option<T> {
     v.get(i).cloned().flatten()
+}
+
+/// The price rows an audit log (written by `write_audit` or `check
+/// --audit`) stands for, as `_history_summarize` takes them: the
+/// `accepted` and `adjusted` decisions' SKUs, prices (exact text), times
+/// (the item's `now`, else `evaluated_at`) and reference prices
+/// (docs/spec.md H10). A line that cannot be read raises `ValueError`
+/// naming the file, line and member.
+#[pyfunction]
+#[allow(clippy::type_complexity)]
+pub(crate) fn _history_audit_rows(
+    py: Python<'_>,
+    path: std::path::PathBuf,
+    currency: &str,
+) -> PyResult<(Vec<Option<String>>, Money, Ints, Money)> {
+    use std::io::BufRead;
+    let cur = Currency::from_code(currency.trim()).ok_or_else(|| {
+        PyValueError::new_err(format!("currency `{currency}` is not an ISO 4217 code"))
+    })?;
+    let name = path.display().to_string();
+    py.detach(|| {
+        let file = std::fs::File::open(&path)
+            .map_err(|e| PyValueError::new_err(format!("cannot read `{name}`: {e}")))?;
+        let mut out: (Vec<Option<String>>, Money, Ints, Money) = Default::default();
+        for (i, line) in std::io::BufReader::new(file).lines().enumerate() {
+            let line =
+                line.map_err(|e| PyValueError::new_err(format!("cannot read `{name}`: {e}")))?;
+            if line.trim().is_empty() {
+                continue;
+            }
+            let row = read_record(&line, cur.minor_units())
+                .map_err(|e| PyValueError::new_err(format!("`{name}` line {}: {e}", i + 1)))?;
+            if let Some(r) = row {
+                out.0.push(Some(r.sku));
+                out.1.push(Some(cur.format_amount(r.price).to_string()));
+                out.2.push(Some(r.at));
+                out.3
+                    .push(r.reference_price.map(|a| cur.format_amount(a).to_string()));
+            }
+        }
+        Ok(out)
+    })
 }
 
 /// The minor-unit digits of ISO 4217 currency `code`.

@@ -196,7 +196,7 @@ mod _native {
     use super::arrow::ArrowBudgets;
 
     #[pymodule_export]
-    use super::history::{_currency_digits, _history_summarize};
+    use super::history::{_currency_digits, _history_audit_rows, _history_summarize};
 
     #[pymodule_export]
     use super::audit::{

@@ -429,3 +429,43 @@ def test_history_fields_every_path() -> None:
     assert pa.types.is_timestamp(t.column("promo_started_at").type) if "promo_started_at" in t.column_names else True
     assert t.schema.field("reason").type == pa.string()
     assert t.column("reason").to_pylist() == reasons
+
+
+def test_audit_log_equals_published_rows(tmp_path: Path) -> None:
+    """One history, one answer: the summary of an audit log equals the
+    summary of the prices it published, given as rows.
+
+    Decided under bounds [1.00, 1000] only: A 12.00 on day 0 (accepted),
+    B "abc" on day 0 (rejected, invalid input: not published), A 10.00 on day 60 and A 9.00 "was 12.00" on day 90
+    (accepted). Summarised at day 100 with prior_days 30: A's promotion
+    began on day 90; the 30 days before hold 10.00 (from day 60): low
+    10.00."""
+    decide = priceguard.Policy.from_toml('name = "d"\ncurrency = "USD"\n[bounds]\nmin_price = "1.00"\nmax_price = "1000"\n')
+    items = [
+        {"sku": "A", "proposed_price": "12.00", "now": 0},
+        {"sku": "B", "proposed_price": "abc", "now": 0},
+        {"sku": "A", "proposed_price": "10.00", "current_price": "12.00", "now": 60 * DAY},
+        {"sku": "A", "proposed_price": "9.00", "current_price": "10.00", "reference_price": "12.00", "now": 90 * DAY},
+    ]
+    decisions = [decide.evaluate(it) for it in items]
+    assert [d.outcome for d in decisions][0::2] == ["accepted", "accepted"] and decisions[3].outcome == "accepted"
+    assert decisions[1].outcome == "rejected"
+    log = tmp_path / "audit.jsonl"
+    priceguard.write_audit(log, decisions)
+    published = [(it, d) for it, d in zip(items, decisions) if d.outcome in ("accepted", "adjusted")]
+    rows = {
+        "sku": [it["sku"] for it, _ in published],
+        "price": [d.price for _, d in published],
+        "at": [it["now"] for it, _ in published],
+        "reference_price": [it.get("reference_price") for it, _ in published],
+    }
+    from_log = history.summarize(log, now=NOW, prior_days=30, window_secs=20 * DAY, currency="USD")
+    from_rows = history.summarize(rows, now=NOW, prior_days=30, window_secs=20 * DAY, currency="USD")
+    pd.testing.assert_frame_equal(from_log, from_rows)
+    assert from_log["sku"].tolist() == ["A"]
+    a = cells(from_log)["A"]
+    assert a[0] == "10.00" and a[1] == 90 * DAY
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"seq": 1, "item": {"sku": "A"}, "decision": {"outcome": "accepted", "price": "x"}}\n')
+    with pytest.raises(ValueError, match="line 1: decision.price"):
+        history.summarize(bad, now=NOW, currency="USD")
