@@ -124,6 +124,10 @@ def test_worked_example_pandas_forms(policy: priceguard.Policy) -> None:
     assert cells(s) == EXPECT
 
 
+def test_reachable_from_the_package() -> None:
+    assert priceguard.history.summarize is history.summarize
+
+
 def test_worked_example_polars(policy: priceguard.Policy) -> None:
     pl = pytest.importorskip("polars")
     prices = pl.DataFrame(PRICES).with_columns(pl.col("price").cast(pl.Decimal(10, 2)))
@@ -132,6 +136,17 @@ def test_worked_example_polars(policy: priceguard.Policy) -> None:
     assert s.columns == ["sku", *history.COLUMNS]
     assert s.schema["prior_low_price"] == pl.Decimal(38, 2)
     assert cells(s) == EXPECT
+    # Joined onto polars proposals, the Decimal and Int64 columns decide as
+    # the pandas join does.
+    props = {"sku": ["A", "B"], "proposed_price": ["8.50", "9.50"], "current_price": ["9.00", "10.00"],
+             "reference_price": ["12.00", "11.00"], "now": [NOW, NOW]}
+    got = policy.evaluate_frame(pl.DataFrame(props).join(s, on="sku", how="left"), labels="string")
+    want = policy.evaluate_frame(
+        pd.DataFrame(props).merge(history.summarize(PRICES, QUOTES, now=NOW, policy=policy), on="sku", how="left"),
+        labels="string",
+    )
+    assert got["reason"].to_list() == want["reason"].tolist() == ["prior_price", "prior_price"]
+    assert got["lawful_reference"].to_list() == want["lawful_reference"].tolist() == [10.0, 10.0]
 
 
 def test_minor_units(policy: priceguard.Policy) -> None:
