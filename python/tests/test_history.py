@@ -484,3 +484,18 @@ def test_audit_log_equals_published_rows(tmp_path: Path) -> None:
     bad.write_text('{"seq": 1, "item": {"sku": "A"}, "decision": {"outcome": "accepted", "price": "x"}}\n')
     with pytest.raises(ValueError, match="line 1: decision.price"):
         history.summarize(bad, now=NOW, currency="USD")
+
+
+def test_row_order_and_future_rows_do_not_matter(policy: priceguard.Policy) -> None:
+    """Rows in any order give one summary (ties in `at` excepted, none
+    here), and rows after `now` are not yet in force: adding a day-150 row
+    and quote changes nothing at day 100."""
+    want = history.summarize(PRICES, QUOTES, now=NOW, policy=policy)
+    rng = np.random.default_rng(3)
+    for _ in range(5):
+        order = rng.permutation(len(PRICES["sku"]))
+        shuffled = {k: [v[i] for i in order] for k, v in PRICES.items()}
+        later = {k: v + [x] for (k, v), x in zip(shuffled.items(), ["A", "1.00", 150 * DAY, None])}
+        quotes = {k: v + [x] for (k, v), x in zip(QUOTES.items(), ["A", "z", "1.00", 150 * DAY])}
+        got = history.summarize(later, quotes, now=NOW, policy=policy)
+        pd.testing.assert_frame_equal(got, want)
