@@ -43,6 +43,10 @@ from priceguard._native import (
 )
 from priceguard._policy import MAX_POLICY_BYTES, BatchResult, Policy, PolicyFileNotFoundError
 
+# `priceguard.history.summarize` without a second import (numpy only, as the
+# rest of the package; spark stays opt-in for its heavy dependency).
+from priceguard import history
+
 
 class Outcome(_enum.IntEnum):
     """Outcome codes of `BatchResult.outcome` (the `outcome` strings of `Decision`)."""
@@ -69,6 +73,7 @@ __all__ = [
     "PolicyFileNotFoundError",
     "__version__",
     "class_names",
+    "history",
     "reason_name",
     "release_buffers",
     "simd",

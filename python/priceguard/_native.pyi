@@ -207,3 +207,31 @@ class ArrowBudgets:
 
     def __init__(self, policy: NativePolicy) -> None: ...
     def remaining_minor(self) -> list[tuple[str, int]]: ...
+
+def _history_summarize(
+    currency: str,
+    now: int,
+    periods: tuple[Optional[int], Optional[int], Optional[int], Optional[str]],
+    sku: list[Optional[str]],
+    price: list[Optional[str]],
+    at: list[Optional[int]],
+    reference: Optional[list[Optional[str]]],
+    quotes: Optional[
+        tuple[list[Optional[str]], list[Optional[str]], list[Optional[str]], list[Optional[int]]]
+    ] = None,
+) -> tuple[list[str], tuple[list[Any], ...]]:
+    """The summaries (docs/spec.md §11.1) of price rows and quotes at `now`:
+    the SKUs, sorted, and the nine columns of `priceguard.history.COLUMNS`
+    (money as exact decimal text, times and counts as ints; None: no value)."""
+    ...
+
+def _currency_digits(code: str) -> int:
+    """The minor-unit digits of ISO 4217 currency `code` (ValueError if unknown)."""
+    ...
+
+def _history_audit_rows(
+    path: Any, currency: str
+) -> tuple[list[Optional[str]], list[Optional[str]], list[Optional[int]], list[Optional[str]]]:
+    """The price rows (sku, price text, at, reference text) of an audit log's
+    accepted and adjusted decisions (docs/spec.md H10)."""
+    ...

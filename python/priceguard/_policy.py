@@ -69,9 +69,10 @@ _MONEY_FIELDS = frozenset(
         "baseline_price",
         "competitor_price",
         "pinned_price",
+        "prior_low_price",
     }
 )
-_TIME_FIELDS = frozenset({"now", "last_change_at"})
+_TIME_FIELDS = frozenset({"now", "last_change_at", "promo_started_at", "last_promo_ended_at"})
 _UNKNOWN_CAMPAIGN = 2**32 - 1
 _I64_MIN, _I64_MAX = -(2**63), 2**63 - 1
 # A value the extension reads as "cannot be used" for every field kind
@@ -280,6 +281,11 @@ class Policy:
         competitor_price: Any = None,
         segment: Any = None,
         pinned_price: Any = None,
+        prior_low_price: Any = None,
+        promo_started_at: Any = None,
+        last_promo_ended_at: Any = None,
+        reversals_in_window: Any = None,
+        competitor_quotes: Any = None,
         group: Any = None,
         rank: Any = None,
         pack_size: Any = None,
@@ -304,6 +310,10 @@ class Policy:
         the others on the fast paths. float32 (and other non-float64
         floats) are refused: a float32 cannot hold every price to the cent. `campaign` is str values, `segment` whole
         numbers, `now` / `last_change_at` unix seconds (or datetime64).
+        The history fields (docs/spec.md §11.1, from
+        `priceguard.history.summarize`) are `prior_low_price` money,
+        `promo_started_at` / `last_promo_ended_at` unix seconds (or
+        datetime64) and `reversals_in_window` / `competitor_quotes` counts.
         Masked / NA entries are absent. Budgets are consumed in input order
         and the circuit breaker judges the whole batch. Items that cannot be
         read become `rejected` / `invalid_input`; mismatched lengths,
@@ -340,6 +350,11 @@ class Policy:
             "competitor_price": competitor_price,
             "segment": segment,
             "pinned_price": pinned_price,
+            "prior_low_price": prior_low_price,
+            "promo_started_at": promo_started_at,
+            "last_promo_ended_at": last_promo_ended_at,
+            "reversals_in_window": reversals_in_window,
+            "competitor_quotes": competitor_quotes,
             "group": group,
             "rank": rank,
             "pack_size": pack_size,
@@ -425,7 +440,8 @@ class Policy:
         per row (same index for pandas): `sku`, `outcome`, `price`, `lower`,
         `upper`, `violated`, `binding`, `unmet`, `relaxed` (`;`-joined
         names), `reason`, `promo_spend`, `needs_approval`, `invalid_field`,
-        in nullable dtypes. The name columns are categoricals (pandas
+        `lawful_reference` (money: a `prior_price` hold's lawful "was"
+        price), in nullable dtypes. The name columns are categoricals (pandas
         `category`, polars `Enum`) of the names present, or with
         `labels="string"` pandas `string` / polars `Utf8` columns; either
         way the same values (`df.outcome == "accepted"`).
@@ -493,7 +509,8 @@ class Policy:
         `sku` (when given), `outcome`, `price`, `lower`, `upper`,
         `violated`, `binding`, `unmet`, `relaxed` (`list<string>`),
         `reason` (`""` for none), `promo_spend`, `needs_approval`,
-        `invalid_field`, and the bitmasks `violated_mask`, `binding_mask`,
+        `invalid_field`, `lawful_reference` (money, as `price`), and the
+        bitmasks `violated_mask`, `binding_mask`,
         `unmet_mask` (int64, the `evaluate_batch` masks) and `relaxed_mask`
         (int8). Money is `decimal128(38, s)` at the currency's scale, except
         `promo_spend`: `decimal128(38, s + 6)`, which holds the exact spend
@@ -542,7 +559,9 @@ class _Column:
                 value = value.fill_null(0).to_numpy()
             elif dtype.is_temporal():
                 mask = np.asarray(value.is_null().to_numpy(), dtype=bool)
-                value = value.cast(int).fill_null(0).to_numpy()
+                # Unix seconds whatever the time unit (a cast to int gives
+                # the unit's ticks: microseconds for a pandas conversion).
+                value = value.dt.epoch("s").fill_null(0).to_numpy()
             else:
                 mask = np.asarray(value.is_null().to_numpy(), dtype=bool)
                 value = value.to_numpy()
@@ -927,8 +946,11 @@ class BatchResult:
     `violated` / `binding` / `unmet` uint64 rule bitmasks
     (`priceguard.rule_names`), `relaxed` a uint8 class bitmask
     (`priceguard.class_names`), `needs_approval` bool, `invalid_field` int8
-    field codes (`priceguard.FIELDS`, -1 for none). `summary` counts outcomes
-    and says whether the circuit breaker tripped.
+    field codes (`priceguard.FIELDS`, -1 for none). `lawful_reference` is
+    the lawful "was" price of a `prior_price` hold or rejection (the
+    30-day low rounded down to the minor unit, docs/spec.md §11.2; none on
+    every other row), in the batch's money form like `price`. `summary`
+    counts outcomes and says whether the circuit breaker tripped.
     """
 
     __slots__ = (
@@ -936,10 +958,12 @@ class BatchResult:
         "lower",
         "upper",
         "promo_spend",
+        "lawful_reference",
         "price_valid",
         "lower_valid",
         "upper_valid",
         "promo_spend_valid",
+        "lawful_reference_valid",
         "outcome",
         "reason",
         "violated",
@@ -960,10 +984,12 @@ class BatchResult:
     lower: np.ndarray
     upper: np.ndarray
     promo_spend: np.ndarray
+    lawful_reference: np.ndarray
     price_valid: Optional[np.ndarray]
     lower_valid: Optional[np.ndarray]
     upper_valid: Optional[np.ndarray]
     promo_spend_valid: Optional[np.ndarray]
+    lawful_reference_valid: Optional[np.ndarray]
     outcome: np.ndarray
     reason: np.ndarray
     violated: np.ndarray
@@ -1013,6 +1039,19 @@ class BatchResult:
         self.minor_units = minor_units
         self._source: Optional[tuple[Policy, int, list[Any]]] = None
         empty = np.zeros(0, dtype=np.int64)
+        # Only `prior_price` holds carry a lawful reference: the extension
+        # hands over `(rows, minor units)` and the column is built here.
+        rows, refs = raw.get("lawful_reference_rows", (empty, empty))
+        n = len(self.outcome)
+        if money == "minor":
+            self.lawful_reference = np.zeros(n, dtype=np.int64)
+            self.lawful_reference_valid = np.zeros(n, dtype=bool)
+            self.lawful_reference[rows] = refs
+            self.lawful_reference_valid[rows] = True
+        else:
+            self.lawful_reference = np.full(n, np.nan, dtype=np.float64)
+            self.lawful_reference_valid = None
+            self.lawful_reference[rows] = refs / float(10**minor_units)
         self._fine_spend = raw.get("promo_spend_fine", (empty, empty, np.zeros(0, dtype=np.uint8)))
 
     def __len__(self) -> int:
@@ -1059,6 +1098,7 @@ class BatchResult:
             "promo_spend": self._money_decimal("promo_spend", i),
             "needs_approval": bool(self.needs_approval[i]),
             "invalid_field": None if f < 0 else _native.FIELDS[f],
+            "lawful_reference": self._money_decimal("lawful_reference", i),
         }
 
     def _coded(self, k: str) -> tuple[np.ndarray, list[Optional[str]]]:
@@ -1162,6 +1202,7 @@ class BatchResult:
         cols["promo_spend"] = self._pandas_money(pd, "promo_spend", consume)
         cols["needs_approval"] = pd.array(self.needs_approval, dtype="boolean")
         cols["invalid_field"] = names("invalid_field")
+        cols["lawful_reference"] = self._pandas_money(pd, "lawful_reference", consume)
         # The arrays above are this frame's own: no second copy.
         out: pd.DataFrame = pd.DataFrame(cols, index=index, copy=False)
         return out
@@ -1211,6 +1252,7 @@ class BatchResult:
         cols["promo_spend"] = money("promo_spend")
         cols["needs_approval"] = pl.Series("needs_approval", self.needs_approval)
         cols["invalid_field"] = names("invalid_field")
+        cols["lawful_reference"] = money("lawful_reference")
         return pl.DataFrame(cols)
 
     def _polars_money(self, pl: Any, name: str) -> Any:

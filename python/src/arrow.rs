@@ -262,40 +262,50 @@ fn read_for(field: Field, t: &DataType) -> PyResult<Read> {
             _ => Err(wrong("campaign names (string or dictionary of strings)")),
         };
     }
-    let read =
-        match t {
-            DataType::Decimal128(_, scale) => Read::Decimal { scale: *scale },
-            DataType::Decimal256(_, scale) => Read::Decimal256 { scale: *scale },
-            DataType::Int8
-            | DataType::Int16
-            | DataType::Int32
-            | DataType::Int64
-            | DataType::UInt8
-            | DataType::UInt16
-            | DataType::UInt32
-            | DataType::UInt64 => Read::Int,
-            DataType::Float64 if field.is_money() => Read::FloatMoney,
-            DataType::Float64 => Read::FloatCount,
-            DataType::Timestamp(unit, _) if matches!(field, Field::Now | Field::LastChangeAt) => {
-                Read::Timestamp {
-                    per_second: match unit {
-                        TimeUnit::Second => 1,
-                        TimeUnit::Millisecond => 1_000,
-                        TimeUnit::Microsecond => 1_000_000,
-                        TimeUnit::Nanosecond => 1_000_000_000,
-                    },
-                }
+    let read = match t {
+        DataType::Decimal128(_, scale) => Read::Decimal { scale: *scale },
+        DataType::Decimal256(_, scale) => Read::Decimal256 { scale: *scale },
+        DataType::Int8
+        | DataType::Int16
+        | DataType::Int32
+        | DataType::Int64
+        | DataType::UInt8
+        | DataType::UInt16
+        | DataType::UInt32
+        | DataType::UInt64 => Read::Int,
+        DataType::Float64 if field.is_money() => Read::FloatMoney,
+        DataType::Float64 => Read::FloatCount,
+        DataType::Timestamp(unit, _)
+            if matches!(
+                field,
+                Field::Now | Field::LastChangeAt | Field::PromoStartedAt | Field::LastPromoEndedAt
+            ) =>
+        {
+            Read::Timestamp {
+                per_second: match unit {
+                    TimeUnit::Second => 1,
+                    TimeUnit::Millisecond => 1_000,
+                    TimeUnit::Microsecond => 1_000_000,
+                    TimeUnit::Nanosecond => 1_000_000_000,
+                },
             }
-            _ if field.is_money() => return Err(wrong(
+        }
+        _ if field.is_money() => {
+            return Err(wrong(
                 "decimal128, decimal256, an integer type (minor units) or float64 (major units)",
-            )),
-            _ if matches!(field, Field::Now | Field::LastChangeAt) => {
-                return Err(wrong(
-                    "timestamp, an integer type (unix seconds) or float64",
-                ))
-            }
-            _ => return Err(wrong("decimal128, decimal256, an integer type or float64")),
-        };
+            ))
+        }
+        _ if matches!(
+            field,
+            Field::Now | Field::LastChangeAt | Field::PromoStartedAt | Field::LastPromoEndedAt
+        ) =>
+        {
+            return Err(wrong(
+                "timestamp, an integer type (unix seconds) or float64",
+            ))
+        }
+        _ => return Err(wrong("decimal128, decimal256, an integer type or float64")),
+    };
     Ok(read)
 }
 
@@ -844,6 +854,8 @@ struct Out {
     needs_approval: Vec<bool>,
     /// Field codes, `u8::MAX` for none.
     invalid_field: Vec<u8>,
+    /// The lawful "was" price of a `prior_price` hold (docs/spec.md §11.2).
+    lawful_reference: Money,
     violated_mask: Vec<i64>,
     binding_mask: Vec<i64>,
     unmet_mask: Vec<i64>,
@@ -911,6 +923,7 @@ impl Out {
             reason: Strings::new(n, 4),
             needs_approval: Vec::with_capacity(n),
             invalid_field: Vec::with_capacity(n),
+            lawful_reference: Money::new(n),
             violated_mask: Vec::with_capacity(n),
             binding_mask: Vec::with_capacity(n),
             unmet_mask: Vec::with_capacity(n),
@@ -933,6 +946,7 @@ impl Out {
         self.needs_approval.push(d.needs_approval);
         self.invalid_field
             .push(d.invalid_field.map_or(u8::MAX, |f| f as u8));
+        self.lawful_reference.push(d.lawful_reference);
         // Bit patterns of the masks; every rule code is below 63, so the
         // int64 values are the same numbers as the uint64 masks of
         // `evaluate_batch` (int64 because Spark and Java have no uint64).
@@ -964,6 +978,7 @@ impl Out {
             .map(|c| Field::ALL.get(usize::from(*c)).map(|f| f.name()))
             .collect();
         cols.push(Arc::new(invalid));
+        cols.push(self.lawful_reference.finish(scale)?);
         cols.push(Arc::new(Int64Array::from(self.violated_mask)));
         cols.push(Arc::new(Int64Array::from(self.binding_mask)));
         cols.push(Arc::new(Int64Array::from(self.unmet_mask)));
@@ -1000,6 +1015,7 @@ fn out_schema(scale: i8, sku: Option<&ArrowField>) -> SchemaRef {
         ArrowField::new("promo_spend", spend, true),
         ArrowField::new("needs_approval", DataType::Boolean, false),
         ArrowField::new("invalid_field", DataType::Utf8, true),
+        ArrowField::new("lawful_reference", money.clone(), true),
         ArrowField::new("violated_mask", DataType::Int64, false),
         ArrowField::new("binding_mask", DataType::Int64, false),
         ArrowField::new("unmet_mask", DataType::Int64, false),

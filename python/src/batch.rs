@@ -211,6 +211,7 @@ pub(crate) fn evaluate<'py>(
         invalid_field,
         rows: _,
         fine_spends,
+        lawful,
     } = outs;
     price.export(py, &dict, "price")?;
     lower.export(py, &dict, "lower")?;
@@ -240,6 +241,18 @@ pub(crate) fn evaluate<'py>(
             units.into_pyarray(py),
             scales.into_pyarray(py),
         ),
+    )?;
+
+    // The lawful references, by row (only `prior_price` holds carry one).
+    let mut lawful = lawful.into_inner().unwrap_or_default();
+    lawful.sort_unstable();
+    let (rows, refs): (Vec<i64>, Vec<i64>) = lawful
+        .iter()
+        .map(|&(r, v)| (i64::try_from(r).unwrap_or(i64::MAX), v))
+        .unzip();
+    dict.set_item(
+        "lawful_reference_rows",
+        (rows.into_pyarray(py), refs.into_pyarray(py)),
     )?;
 
     let s = PyDict::new(py);

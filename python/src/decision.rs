@@ -163,6 +163,7 @@ impl Decision {
         d.set_item("promo_spend", self.promo_spend(py)?)?;
         d.set_item("needs_approval", self.needs_approval())?;
         d.set_item("invalid_field", self.invalid_field())?;
+        d.set_item("lawful_reference", self.lawful_reference(py)?)?;
         Ok(d)
     }
 

@@ -27,6 +27,7 @@ mod batch;
 mod columns;
 mod convert;
 mod decision;
+mod history;
 mod names;
 mod outbuf;
 mod policy;
@@ -193,6 +194,9 @@ mod _native {
 
     #[pymodule_export]
     use super::arrow::ArrowBudgets;
+
+    #[pymodule_export]
+    use super::history::{_currency_digits, _history_audit_rows, _history_summarize};
 
     #[pymodule_export]
     use super::audit::{

@@ -31,7 +31,7 @@ use std::sync::{Mutex, OnceLock};
 use numpy::ndarray::ArrayView1;
 use pyo3::types::PyDict;
 
-use crate::writer::{FineSpends, MoneyWriter, Writer};
+use crate::writer::{FineSpends, LawfulRefs, MoneyWriter, Writer};
 use numpy::{IntoPyArray, PyArray1};
 use pyo3::prelude::*;
 
@@ -436,6 +436,8 @@ pub(crate) struct Outputs {
     pub(crate) rows: usize,
     /// The exact `promo_spend` of rows where it is finer than the minor unit.
     pub(crate) fine_spends: FineSpends,
+    /// The rows with a `lawful_reference`.
+    pub(crate) lawful: LawfulRefs,
 }
 
 impl Outputs {
@@ -449,6 +451,7 @@ impl Outputs {
         Outputs {
             rows: n,
             fine_spends: FineSpends::default(),
+            lawful: LawfulRefs::default(),
             price: MoneyOut::new(minor, n),
             lower: MoneyOut::new(minor, n),
             upper: MoneyOut::new(minor, n),
@@ -492,6 +495,7 @@ impl Outputs {
             base: 0,
             cur,
             fine: &self.fine_spends,
+            lawful: &self.lawful,
             dirty,
             dirty_invalid,
             stream: self.rows >= STREAM_MIN_ROWS,

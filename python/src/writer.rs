@@ -14,6 +14,12 @@ use priceguard::{Currency, Decision};
 /// the arrays keep their one value per row and this list the exact ones.
 pub(crate) type FineSpends = Mutex<Vec<(usize, i64, u8)>>;
 
+/// `(row, minor units)`: the rows whose decision carries a
+/// `lawful_reference` (a `prior_price` hold or rejection with a known
+/// `prior_low_price`, docs/spec.md §11.2). Rare, so a list rather than two
+/// more arrays written for every row.
+pub(crate) type LawfulRefs = Mutex<Vec<(usize, i64)>>;
+
 /// Rows in a block of the kernel's `put_rows` (64; a longer call takes the
 /// plain path).
 pub(crate) const BLOCK: usize = 64;
@@ -118,6 +124,8 @@ pub(crate) struct Writer<'a> {
     pub(crate) cur: Currency,
     /// Every writer's exact finer spends.
     pub(crate) fine: &'a FineSpends,
+    /// Every writer's lawful references.
+    pub(crate) lawful: &'a LawfulRefs,
     /// `unmet`, `relaxed` or `needs_approval` is a recycled buffer (see
     /// `outbuf`): they are written for every row, not only where a row
     /// differs from the usual zero (which leaves a fresh array's untouched
@@ -162,6 +170,7 @@ impl<'a> Writer<'a> {
                 base: self.base,
                 cur: self.cur,
                 fine: self.fine,
+                lawful: self.lawful,
                 dirty: self.dirty,
                 dirty_invalid: self.dirty_invalid,
                 stream: self.stream,
@@ -182,6 +191,7 @@ impl<'a> Writer<'a> {
                 base: self.base + k,
                 cur: self.cur,
                 fine: self.fine,
+                lawful: self.lawful,
                 dirty: self.dirty,
                 dirty_invalid: self.dirty_invalid,
                 stream: self.stream,
@@ -227,6 +237,17 @@ impl<'a> Writer<'a> {
         }
         if self.dirty_invalid || d.invalid_field.is_some() {
             col!(invalid_field, d.invalid_field.map_or(-1, |f| f as i8));
+        }
+        if let Some(v) = d.lawful_reference {
+            self.put_lawful(at, v);
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn put_lawful(&mut self, at: usize, v: i64) {
+        if let Ok(mut list) = self.lawful.lock() {
+            list.push((self.base + at, v));
         }
     }
 

@@ -34,7 +34,7 @@ max_decrease = "0.30"
 budgets = { spring = "150.00" }
 """
 
-FILES = sorted(VECTORS.glob("*.json")) + sorted(DATA.glob("*.json"))
+FILES = sorted(VECTORS.glob("*.json")) + sorted((VECTORS / "history").glob("*.json")) + sorted(DATA.glob("*.json"))
 MONEY = {
     "proposed_price",
     "current_price",
@@ -47,6 +47,7 @@ MONEY = {
     "baseline_price",
     "competitor_price",
     "pinned_price",
+    "prior_low_price",
 }
 
 
@@ -113,6 +114,7 @@ def test_output_schema(policy: priceguard.Policy) -> None:
         "promo_spend",
         "needs_approval",
         "invalid_field",
+        "lawful_reference",
         "violated_mask",
         "binding_mask",
         "unmet_mask",
@@ -122,6 +124,7 @@ def test_output_schema(policy: priceguard.Policy) -> None:
     # The exact spend: the currency's digits and the six an input may add.
     assert t.schema.field("promo_spend").type == pa.decimal128(38, 8)
     assert t.schema.field("violated").type == pa.list_(pa.field("item", pa.string(), nullable=False))
+    assert t.schema.field("lawful_reference").type == pa.decimal128(38, 2)
     assert t.schema.field("violated_mask").type == pa.int64()
     assert t.schema.field("relaxed_mask").type == pa.int8()
     assert t.column("sku").to_pylist() == ["a"]

@@ -256,7 +256,7 @@ def test_to_pandas(policy: Policy) -> None:
     df = r.to_pandas()
     assert list(df.columns) == [
         "outcome", "price", "lower", "upper", "violated", "binding", "unmet", "relaxed", "reason",
-        "promo_spend", "needs_approval", "invalid_field",
+        "promo_spend", "needs_approval", "invalid_field", "lawful_reference",
     ]
     assert str(df["price"].dtype) == "Float64" and df["price"].isna().tolist() == [False, False, True]
     assert df["outcome"].tolist() == ["adjusted", "accepted", "rejected"]

@@ -103,6 +103,7 @@ def old_to_pandas(r: priceguard.BatchResult) -> Any:
     cols["promo_spend"] = r._pandas_money(pd, "promo_spend")
     cols["needs_approval"] = pd.array(r.needs_approval, dtype="boolean")
     cols["invalid_field"] = pd.array(names["invalid_field"], dtype="string")
+    cols["lawful_reference"] = r._pandas_money(pd, "lawful_reference")
     return pd.DataFrame(cols)
 
 

@@ -213,3 +213,40 @@ def test_guard_keeps_a_group_whole(spark: Any) -> None:
     # 1.05 x 15.00 = 15.75 (docs/spec.md §10.5, "A rank raised").
     assert {got[f"G{g}-2"]["price"] for g in range(6)} == {Decimal("15.75")}
     assert {got[f"G{g}-1"]["price"] for g in range(6)} == {Decimal("15.00")}
+
+
+def test_guard_history_fields(spark: Any) -> None:
+    """The history fields reach Spark's partitions and `lawful_reference`
+    comes back in the declared schema: rows whose "was" price (25.99 every
+    third row, else 24.99) exceeds the 30-day low 24.99 are held by
+    `prior_price` at their current 24.99, the lawful reference 24.99."""
+    policy = priceguard.Policy.from_toml(
+        'name = "h"\ncurrency = "USD"\n[bounds]\nmin_price = "1.00"\nmax_price = "1000"\n'
+        "[disclosure]\nprior_days = 30\n[change]\nwindow_secs = 86400\nmax_reversals = 5\n"
+    )
+    df = spark.range(0, 60, numPartitions=PARTITIONS).selectExpr(
+        "concat('H', id) AS sku",
+        "CAST(19.99 AS DECIMAL(12, 2)) AS proposed_price",
+        "CAST(24.99 AS DECIMAL(12, 2)) AS current_price",
+        "CAST(CASE WHEN id % 3 = 0 THEN 25.99 ELSE 24.99 END AS DECIMAL(12, 2)) AS reference_price",
+        "CAST(24.99 AS DECIMAL(12, 2)) AS prior_low_price",
+        "CAST(id % 4 AS BIGINT) AS reversals_in_window",
+        "CAST(1000000 AS BIGINT) AS now",
+    )
+    out = guard(df, policy)
+    assert out.schema["lawful_reference"].dataType.scale == 2
+    got = sorted_by_sku(out.toArrow())
+    want = sorted_by_sku(policy.evaluate_arrow(df.toArrow()))
+    for name in DECISION_COLUMNS:
+        g, w = got.column(name), want.column(name)
+        if g.type != w.type:
+            g = g.cast(w.type)
+        assert g.equals(w), f"`{name}` differs between Spark and the single process"
+    ids = [int(s[1:]) for s in got.column("sku").to_pylist()]
+    reasons = got.column("reason").to_pylist()
+    refs = got.column("lawful_reference").to_pylist()
+    for i, r, ref in zip(ids, reasons, refs):
+        if i % 3 == 0:
+            assert (r, ref) == ("prior_price", Decimal("24.99")), i
+        else:
+            assert (r, ref) == ("", None), i

@@ -20,7 +20,8 @@ import pytest
 import priceguard
 from conftest import DATA, VECTORS
 
-FILES = sorted(VECTORS.glob("*.json")) + sorted(DATA.glob("*.json"))
+#: The history rules' cases (docs/spec.md §11) are plain item cases too.
+FILES = sorted(VECTORS.glob("*.json")) + sorted((VECTORS / "history").glob("*.json")) + sorted(DATA.glob("*.json"))
 MONEY = {
     "proposed_price",
     "current_price",
@@ -33,8 +34,19 @@ MONEY = {
     "baseline_price",
     "competitor_price",
     "pinned_price",
+    "prior_low_price",
 }
-COUNTS = {"expected_units", "now", "last_change_at", "changes_in_window", "segment"}
+COUNTS = {
+    "expected_units",
+    "now",
+    "last_change_at",
+    "changes_in_window",
+    "segment",
+    "promo_started_at",
+    "last_promo_ended_at",
+    "reversals_in_window",
+    "competitor_quotes",
+}
 
 
 def load(path: Path) -> dict[str, Any]:
@@ -66,6 +78,9 @@ def check(got: dict[str, Any], expect: dict[str, Any], where: str) -> None:
         problems.append(f"needs_approval: got {got['needs_approval']}")
     if "invalid_field" in expect and got["invalid_field"] != expect["invalid_field"]:
         problems.append(f"invalid_field: got {got['invalid_field']!r}, expected {expect['invalid_field']!r}")
+    # Absent means null: only a prior_price hold with a known low carries one.
+    if money(got["lawful_reference"]) != expect.get("lawful_reference"):
+        problems.append(f"lawful_reference: got {money(got['lawful_reference'])!r}, expected {expect.get('lawful_reference')!r}")
     assert not problems, f"{where}: " + "; ".join(problems)
 
 
