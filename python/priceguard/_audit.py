@@ -120,6 +120,8 @@ def _batch_write_audit(self: BatchResult, path: PathLike, skus: Optional[Sequenc
         out[k], out[f"{k}_valid"] = _minor(self, k)
     # The exact spends finer than the minor unit (docs/spec.md M1).
     out["promo_spend_fine"] = self._fine_spend
+    # The lawful "was" prices of `prior_price` holds, by row (minor units).
+    out["lawful_reference_rows"] = self._lawful_rows
     _, _, head = _native._audit_append_batch(policy._native, os.fspath(path), n, spec, sku_list, out, _now_ms())
     return str(head)
 

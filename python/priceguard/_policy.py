@@ -978,6 +978,7 @@ class BatchResult:
         "minor_units",
         "_source",
         "_fine_spend",
+        "_lawful_rows",
     )
 
     price: np.ndarray
@@ -1007,6 +1008,7 @@ class BatchResult:
     #: unit: `(rows, units, scales)` arrays, the spend of `rows[j]` being
     #: `units[j]` x 10**-`scales[j]` minor units (usually empty).
     _fine_spend: tuple[np.ndarray, np.ndarray, np.ndarray]
+    _lawful_rows: tuple[np.ndarray, np.ndarray]
 
     if TYPE_CHECKING:  # pragma: no cover - set by priceguard/_audit.py
 
@@ -1042,6 +1044,7 @@ class BatchResult:
         # Only `prior_price` holds carry a lawful reference: the extension
         # hands over `(rows, minor units)` and the column is built here.
         rows, refs = raw.get("lawful_reference_rows", (empty, empty))
+        self._lawful_rows = (rows, refs)  # for write_audit
         n = len(self.outcome)
         if money == "minor":
             self.lawful_reference = np.zeros(n, dtype=np.int64)

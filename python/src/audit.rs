@@ -355,6 +355,14 @@ pub fn _audit_append_batch(
             fine.insert(usize::try_from(*r).map_err(|_| bad())?, (*u, *s));
         }
     }
+    // The lawful "was" prices of `prior_price` holds, by row (minor units).
+    let mut lawful: std::collections::HashMap<usize, i64> = std::collections::HashMap::new();
+    if let Some(l) = out.get_item("lawful_reference_rows")? {
+        let (rows, refs): (PyReadonlyArray1<'_, i64>, PyReadonlyArray1<'_, i64>) = l.extract()?;
+        for (r, v) in rows.as_slice()?.iter().zip(refs.as_slice()?) {
+            lawful.insert(usize::try_from(*r).map_err(|_| bad())?, *v);
+        }
+    }
     let stamp = PolicyStamp::of(p);
     let (file, mut chain) = open_log(path)?;
     let before = chain.records();
@@ -379,8 +387,7 @@ pub fn _audit_append_batch(
             invalid_field: usize::try_from(f)
                 .ok()
                 .and_then(|f| Field::ALL.get(f).copied()),
-            // Not a column of the audit frame (interface work).
-            lawful_reference: None,
+            lawful_reference: lawful.get(&i).copied(),
         };
         if let Some(&(units, scale)) = fine.get(&i) {
             d.promo_spend = Some(units);

@@ -187,3 +187,36 @@ def test_metrics_count_batches(policy: priceguard.Policy) -> None:
     assert m.needs_approval == int(r.needs_approval.sum())
     assert "priceguard_batches_total 1\n" in m.render()
     assert repr(m).startswith("Metrics(total=3")
+
+
+@pytest.mark.parametrize("money", ["major", "minor"])
+def test_batch_audit_records_carry_the_lawful_reference(tmp_path: Path, money: str) -> None:
+    """A `prior_price` hold's lawful "was" price reaches the batch's audit
+    records exactly as a single decision's JSON writes it; every other
+    record has no such member (docs/audit.md)."""
+    policy = priceguard.Policy.from_toml(
+        'name = "omnibus"\ncurrency = "USD"\n[bounds]\nmin_price = "0.99"\nmax_price = "5000"\n'
+        "[disclosure]\nprior_days = 30\n"
+    )
+    scale = 1 if money == "major" else 100
+    ref = np.ma.masked_array(np.array([29.99, 0.0]) * scale, mask=[False, True])
+    low = np.ma.masked_array(np.array([24.99, 0.0]) * scale, mask=[False, True])
+    cols: dict[str, Any] = dict(
+        proposed_price=np.array([19.99, 12.0]) * scale,
+        current_price=np.array([24.99, 11.0]) * scale,
+        reference_price=ref,
+        prior_low_price=low,
+    )
+    if money == "minor":
+        cols = {k: v.astype(np.int64) for k, v in cols.items()}
+    r = policy.evaluate_batch(**cols, money=money)
+    log = tmp_path / "audit.jsonl"
+    r.write_audit(log, skus=["HELD", "PLAIN"])
+    recs = [json.loads(line) for line in lines_of(log)]
+    assert recs[0]["decision"]["reason"] == "prior_price"
+    assert recs[0]["decision"]["lawful_reference"] == "24.99"
+    assert "lawful_reference" not in recs[1]["decision"]
+    single = policy.evaluate(
+        {"proposed_price": "19.99", "current_price": "24.99", "reference_price": "29.99", "prior_low_price": "24.99"}
+    )
+    assert json.loads(single.to_json())["decision"] == recs[0]["decision"]
