@@ -1,4 +1,4 @@
-//! The shared benchmark workload (/work/shared/bench/workload.py), ported:
+//! The shared benchmark workload (the peers' `workload.py`, see BENCHMARKS.md), ported:
 //! the same distributions from a small seeded generator (splitmix64), so
 //! every run and every machine sees the same items.
 #![allow(dead_code)]
