@@ -1111,12 +1111,8 @@ class BatchResult:
         object per row."""
         if k == "outcome":
             return (self.outcome, list(_native.OUTCOMES))
-        if k in ("violated", "binding", "unmet"):
-            return _code_table(getattr(self, k), lambda m: ";".join(_native.rule_names(m)))
-        if k == "relaxed":
-            return _code_table(self.relaxed, lambda m: ";".join(_native.class_names(m)))
-        if k == "reason":
-            return _code_table(self.reason, _native.reason_name)
+        if k != "invalid_field":
+            return _code_table(getattr(self, k), _namer(k))
         fields: list[Optional[str]] = [*_native.FIELDS, None]
         return (np.where(self.invalid_field < 0, len(_native.FIELDS), self.invalid_field), fields)
 
@@ -1141,15 +1137,7 @@ class BatchResult:
         if k == "outcome":
             return (self.outcome, list(_native.OUTCOMES))
         codes, uniques = _native._dense_codes(np.ascontiguousarray(getattr(self, k)))
-        name: Callable[[int], str]
-        if k in ("violated", "binding", "unmet"):
-            name = lambda m: ";".join(_native.rule_names(m))  # noqa: E731
-        elif k == "relaxed":
-            name = lambda m: ";".join(_native.class_names(m))  # noqa: E731
-        elif k == "reason":
-            name = _native.reason_name
-        else:
-            name = lambda f: _native.FIELDS[f]  # noqa: E731
+        name = (lambda f: _native.FIELDS[f]) if k == "invalid_field" else _namer(k)
         return (codes, [name(u) for u in uniques])
 
     def _pandas(self, index: Any, consume: bool, labels: Labels = "category") -> pd.DataFrame:
@@ -1264,6 +1252,16 @@ class BatchResult:
             valid = getattr(self, f"{name}_valid")
             return pl.Series(name, arr).set(pl.Series(~valid), None)
         return pl.Series(name, arr, nan_to_null=True)
+
+
+def _namer(k: str) -> Callable[[int], str]:
+    """The name of one code of result column `k` (`violated`, `binding`,
+    `unmet`, `relaxed` or `reason`), as every DataFrame column writes it."""
+    if k == "relaxed":
+        return lambda m: ";".join(_native.class_names(m))
+    if k == "reason":
+        return _native.reason_name
+    return lambda m: ";".join(_native.rule_names(m))
 
 
 #: Codes below this are named through a dense table (one `bincount`, no sort).
