@@ -288,12 +288,20 @@ fn dense<'py, T: Code>(py: Python<'py>, codes: &[T]) -> (Bound<'py, PyAny>, Vec<
         }
         (out, order.into_iter().map(|(u, _)| u).collect())
     }
-    py.detach(|| {
+    /// The codes in the narrowest type that holds them.
+    enum Codes {
+        I8(Vec<i8>),
+        I16(Vec<i16>),
+        I32(Vec<i32>),
+    }
+    let (codes, uniques) = py.detach(|| {
         if let Some(r) = first_codes::<T, i8>(codes, i8::MAX as usize) {
-            return Ok(sorted(r));
+            let (c, u) = sorted(r);
+            return (Codes::I8(c), u);
         }
         if let Some(r) = first_codes::<T, i16>(codes, i16::MAX as usize) {
-            return Err(Ok(sorted(r)));
+            let (c, u) = sorted(r);
+            return (Codes::I16(c), u);
         }
         // More than 32,767 distinct values: not a batch's masks, but
         // still answered, through a map that grows with them.
@@ -312,15 +320,15 @@ fn dense<'py, T: Code>(py: Python<'py>, codes: &[T]) -> (Bound<'py, PyAny>, Vec<
                 })
             })
             .collect();
-        Err(Err(sorted((out, uniques))))
-    })
-    .map_or_else(
-        |wide| match wide {
-            Ok((c, u)) => (c.into_pyarray(py).into_any(), u),
-            Err((c, u)) => (c.into_pyarray(py).into_any(), u),
-        },
-        |(c, u)| (c.into_pyarray(py).into_any(), u),
-    )
+        let (c, u) = sorted((out, uniques));
+        (Codes::I32(c), u)
+    });
+    let array = match codes {
+        Codes::I8(c) => c.into_pyarray(py).into_any(),
+        Codes::I16(c) => c.into_pyarray(py).into_any(),
+        Codes::I32(c) => c.into_pyarray(py).into_any(),
+    };
+    (array, uniques)
 }
 
 /// [`dense`] of a contiguous uint8, int8, int32, int64 or uint64 array (a
